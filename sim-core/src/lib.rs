@@ -1,0 +1,6 @@
+//! sim-core: the hnsim model.
+//!
+//! See ARCHITECTURE.md at the repository root for the codemap and the invariants.
+
+pub mod rng;
+pub mod time;
