@@ -1,0 +1,228 @@
+//! A generic L2 switch: physical fabric switches and Hyper-V virtual switches alike.
+//!
+//! Owns the forwarding database (learned and static MAC entries), VLAN access/trunk handling
+//! and flooding. Configuration decides the behaviour: a fabric switch learns and floods
+//! unknown unicast; a Hyper-V vSwitch is told each vNIC's MAC by HNS and sends unknown
+//! unicast to its uplink, if it has one. It never looks above the Ethernet header.
+
+use super::{DropReason, Frame, HopAction, Outbox};
+use crate::fastmap::FastMap;
+use crate::id::PortId;
+use crate::wire::{self, MacAddr};
+use serde::Serialize;
+
+/// VLAN mode of a switch port.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub enum PortMode {
+    /// Untagged on the wire; frames belong to this VLAN inside the switch.
+    Access(u16),
+    /// Tagged for the listed VLANs; untagged frames belong to `native`.
+    Trunk { native: u16, allowed: Vec<u16> },
+}
+
+impl PortMode {
+    fn ingress_vlan(&self, tag: Option<u16>) -> Option<u16> {
+        match (self, tag) {
+            (PortMode::Access(v), None) => Some(*v),
+            (PortMode::Access(v), Some(t)) if t == *v => Some(*v),
+            (PortMode::Access(_), Some(_)) => None,
+            (PortMode::Trunk { native, .. }, None) => Some(*native),
+            (PortMode::Trunk { allowed, .. }, Some(t)) => allowed.contains(&t).then_some(t),
+        }
+    }
+    fn carries(&self, vlan: u16) -> bool {
+        match self {
+            PortMode::Access(v) => *v == vlan,
+            PortMode::Trunk { native, allowed } => *native == vlan || allowed.contains(&vlan),
+        }
+    }
+    /// Whether frames of `vlan` leave this port tagged.
+    fn egress_tagged(&self, vlan: u16) -> bool {
+        matches!(self, PortMode::Trunk { native, .. } if *native != vlan)
+    }
+}
+
+/// What a switch does with a unicast frame whose destination it does not know.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub enum UnknownUnicast {
+    Flood,
+    Drop,
+    /// Hyper-V external switch: everything unknown goes out of the uplink (the bound NIC).
+    ToPort(PortId),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SwitchPort {
+    pub name: String,
+    pub mode: PortMode,
+}
+
+/// The configuration of a switch, as plain data.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SwitchConfig {
+    pub name: String,
+    pub learning: bool,
+    pub unknown_unicast: UnknownUnicast,
+    /// Ports by `PortId` index. `None` is a removed port (ids are never reused).
+    pub ports: Vec<Option<SwitchPort>>,
+    /// MACs the control plane pinned to ports, with their VLAN.
+    pub static_macs: Vec<(MacAddr, u16, PortId)>,
+}
+
+#[derive(Debug)]
+pub struct Switch {
+    pub config: SwitchConfig,
+    fdb: FastMap<u64, PortId>,
+}
+
+fn fdb_key(vlan: u16, mac: MacAddr) -> u64 {
+    let MacAddr(a, b, c, d, e, f) = mac;
+    (u64::from(vlan) << 48)
+        | (u64::from(a) << 40)
+        | (u64::from(b) << 32)
+        | (u64::from(c) << 24)
+        | (u64::from(d) << 16)
+        | (u64::from(e) << 8)
+        | u64::from(f)
+}
+
+impl Switch {
+    pub fn new(config: SwitchConfig) -> Self {
+        let mut s = Switch { config, fdb: FastMap::default() };
+        s.rebuild_static();
+        s
+    }
+
+    fn rebuild_static(&mut self) {
+        for (mac, vlan, port) in &self.config.static_macs {
+            self.fdb.insert(fdb_key(*vlan, *mac), *port);
+        }
+    }
+
+    /// Adds a port and returns its id.
+    pub fn add_port(&mut self, name: impl Into<String>, mode: PortMode) -> PortId {
+        self.config.ports.push(Some(SwitchPort { name: name.into(), mode }));
+        PortId((self.config.ports.len() - 1) as u16)
+    }
+
+    /// Removes a port and every MAC entry that pointed at it.
+    pub fn remove_port(&mut self, port: PortId) {
+        if let Some(slot) = self.config.ports.get_mut(port.0 as usize) {
+            *slot = None;
+        }
+        self.config.static_macs.retain(|(_, _, p)| *p != port);
+        self.fdb.retain(|_, p| *p != port);
+    }
+
+    pub fn pin_mac(&mut self, mac: MacAddr, vlan: u16, port: PortId) {
+        self.config.static_macs.push((mac, vlan, port));
+        self.fdb.insert(fdb_key(vlan, mac), port);
+    }
+
+    /// Forgets learned entries (a power cycle); static entries stay.
+    pub fn flush_learned(&mut self) {
+        self.fdb.clear();
+        self.rebuild_static();
+    }
+
+    pub fn port_name(&self, port: PortId) -> String {
+        match self.config.ports.get(port.0 as usize) {
+            Some(Some(p)) => p.name.clone(),
+            _ => format!("port{}", port.0),
+        }
+    }
+
+    /// The learned or pinned port for a MAC, for tests and the property that container MACs
+    /// never reach a physical switch.
+    pub fn lookup(&self, vlan: u16, mac: MacAddr) -> Option<PortId> {
+        self.fdb.get(&fdb_key(vlan, mac)).copied()
+    }
+
+    pub fn handle_frame(&mut self, in_port: PortId, mut frame: Frame, out: &mut Outbox) {
+        let Some(Some(port)) = self.config.ports.get(in_port.0 as usize) else {
+            out.drop_frame(&frame, || DropReason::Unplugged { port: format!("port{}", in_port.0) });
+            return;
+        };
+        let (Some(dst), Some(src)) = (wire::eth_dst(&frame.bytes), wire::eth_src(&frame.bytes))
+        else {
+            out.drop_frame(&frame, || DropReason::Malformed { what: "short Ethernet header".into() });
+            return;
+        };
+        let tag = wire::vlan_id(&frame.bytes);
+        let Some(vlan) = port.mode.ingress_vlan(tag) else {
+            let name = port.name.clone();
+            out.drop_frame(&frame, || DropReason::VlanNotAllowed { port: name, vlan: tag.unwrap_or(0) });
+            return;
+        };
+        // Inside the switch frames are untagged; the egress port decides tagging.
+        if tag.is_some() {
+            wire::pop_vlan(&mut frame.bytes);
+        }
+        if self.config.learning && !src.is_multicast() {
+            self.fdb.insert(fdb_key(vlan, src), in_port);
+        }
+
+        let target = if dst.is_multicast() {
+            None
+        } else {
+            match self.fdb.get(&fdb_key(vlan, dst)) {
+                Some(p) => Some(*p),
+                None => match &self.config.unknown_unicast {
+                    UnknownUnicast::Flood => None,
+                    UnknownUnicast::ToPort(p) => Some(*p),
+                    UnknownUnicast::Drop => {
+                        let name = self.config.name.clone();
+                        out.drop_frame(&frame, || DropReason::NoMacEntry { switch: name, mac: dst, vlan });
+                        return;
+                    }
+                },
+            }
+        };
+
+        match target {
+            Some(to) if to == in_port => {
+                // The destination sits behind the port the frame came from: a switch filters it.
+            }
+            Some(to) => {
+                let Some(Some(to_port)) = self.config.ports.get(to.0 as usize) else {
+                    out.drop_frame(&frame, || DropReason::Unplugged { port: format!("port{}", to.0) });
+                    return;
+                };
+                if !to_port.mode.carries(vlan) {
+                    let name = to_port.name.clone();
+                    out.drop_frame(&frame, || DropReason::VlanNotAllowed { port: name, vlan });
+                    return;
+                }
+                if to_port.mode.egress_tagged(vlan) {
+                    wire::push_vlan(&mut frame.bytes, vlan);
+                }
+                out.hop(frame.probe, &frame.bytes, || HopAction::Bridged {
+                    from_port: self.port_name(in_port),
+                    to_port: self.port_name(to),
+                });
+                out.send(to, frame);
+            }
+            None => self.flood(in_port, vlan, frame, out),
+        }
+    }
+
+    fn flood(&self, in_port: PortId, vlan: u16, frame: Frame, out: &mut Outbox) {
+        let mut count = 0;
+        for (i, p) in self.config.ports.iter().enumerate() {
+            let Some(p) = p else { continue };
+            if i == in_port.0 as usize || !p.mode.carries(vlan) {
+                continue;
+            }
+            let mut copy = frame.clone();
+            if p.mode.egress_tagged(vlan) {
+                wire::push_vlan(&mut copy.bytes, vlan);
+            }
+            out.send(PortId(i as u16), copy);
+            count += 1;
+        }
+        out.hop(frame.probe, &frame.bytes, || HopAction::Flooded {
+            from_port: self.port_name(in_port),
+            ports: count,
+        });
+    }
+}
