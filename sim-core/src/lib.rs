@@ -4,3 +4,4 @@
 
 pub mod rng;
 pub mod time;
+pub mod wire;
