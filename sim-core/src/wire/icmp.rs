@@ -44,6 +44,12 @@ pub(crate) fn icmp_span(f: &[u8]) -> Option<(usize, usize)> {
     (info.proto == IPPROTO_ICMP && e - s >= ICMP_HDR).then_some((s, e))
 }
 
+/// The ICMP type of an IPv4/ICMP frame.
+pub(crate) fn icmp_type(f: &[u8]) -> Option<u8> {
+    let (s, e) = icmp_span(f)?;
+    IcmpPacket::new(f.get(s..e)?).map(|p| p.get_icmp_type().0)
+}
+
 pub fn icmp_info(f: &[u8]) -> Option<IcmpInfo> {
     let (s, e) = icmp_span(f)?;
     let p = EchoRequestPacket::new(f.get(s..e)?)?;

@@ -71,7 +71,8 @@ fn quoted_span(f: &[u8]) -> Option<(usize, usize, usize)> {
     let q0 = s + ICMP_HDR;
     let q = Ipv4Packet::new(f.get(s..e)?.get(ICMP_HDR..)?)?;
     let hl = q.get_header_length() as usize * 4;
-    let ok = is_error(f.get(s).copied()?) && q.get_version() == 4 && hl >= IPV4_MIN && q0 + hl <= e;
+    let ok =
+        is_error(icmp::icmp_type(f)?) && q.get_version() == 4 && hl >= IPV4_MIN && q0 + hl <= e;
     ok.then_some((q0, hl, e))
 }
 
@@ -127,7 +128,7 @@ fn plan(f: &[u8]) -> Option<(usize, usize, Plan)> {
             }
         }
         IPPROTO_ICMP => {
-            let t = f.get(icmp_span(f)?.0).copied()?;
+            let t = icmp::icmp_type(f)?;
             if is_echo(t) {
                 Plan::Echo { end: e }
             } else {
@@ -280,4 +281,176 @@ fn csum_adjust(sum: u16, old: &[u16], new: &[u16]) -> u16 {
         acc = (acc & 0xffff) + (acc >> 16);
     }
     !(acc as u16)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::icmp::quote;
+    use crate::wire::testutil::{assert_checksums_ok, hdr, strategies};
+    use crate::wire::*;
+    use proptest::prelude::*;
+
+    const SYN: TcpFlags = TcpFlags {
+        syn: true,
+        ack: false,
+        fin: false,
+        rst: false,
+        psh: false,
+    };
+
+    fn ip(s: &str) -> Ipv4Addr {
+        s.parse().expect("test address")
+    }
+
+    /// A TCP, UDP or ICMP echo frame from `h`.
+    fn frame(kind: u8, h: &IpHeader, sport: u16, dport: u16, payload: &[u8]) -> Vec<u8> {
+        match kind % 3 {
+            0 => tcp_frame(h, sport, dport, 1, 2, SYN, 100),
+            1 => udp_frame(h, sport, dport, payload),
+            _ => icmp_echo(h, false, sport, 7, payload),
+        }
+    }
+
+    #[test]
+    fn snat_and_dnat_read_back() {
+        for kind in 0..3 {
+            let mut f = frame(kind, &hdr(), 49152, 80, b"abc");
+            assert!(rewrite_src(&mut f, ip("10.0.0.5"), 40000));
+            assert_checksums_ok(&f);
+            let k = flow_key(&f).expect("key");
+            assert_eq!((k.src, k.sport, k.dst), (ip("10.0.0.5"), 40000, hdr().dst));
+            assert!(rewrite_dst(&mut f, ip("192.168.1.9"), 8080));
+            assert_checksums_ok(&f);
+            let k = flow_key(&f).expect("key");
+            assert_eq!((k.dst, k.dport), (ip("192.168.1.9"), 8080));
+            if kind == 2 {
+                assert_eq!((k.sport, k.dport), (8080, 8080), "echo id is both ports");
+            }
+        }
+    }
+
+    #[test]
+    fn udp_without_checksum_stays_without() {
+        let inner = icmp_echo(&hdr(), false, 1, 1, &[]);
+        let mut f = vxlan_encap(&hdr(), 5, 1, &inner);
+        assert!(rewrite_src(&mut f, ip("1.1.1.1"), 6));
+        assert_eq!(f[40..42], [0, 0]);
+        assert_checksums_ok(&f);
+    }
+
+    #[test]
+    fn refuses_what_it_cannot_translate() {
+        let arp = arp_request(hdr().src_mac, hdr().src, hdr().dst);
+        let mut g = arp.clone();
+        assert!(!rewrite_src(&mut g, ip("1.1.1.1"), 1));
+        assert_eq!(g, arp);
+        let p = Packet {
+            eth: EthernetRepr {
+                src: hdr().src_mac,
+                dst: hdr().dst_mac,
+                vlan: None,
+            },
+            net: NetRepr::Ipv4(Ipv4Repr {
+                src: hdr().src,
+                dst: hdr().dst,
+                ttl: 1,
+                ident: 1,
+                dont_fragment: false,
+                l4: L4Repr::IcmpOther {
+                    icmp_type: 13,
+                    code: 0,
+                    rest: vec![0; 16],
+                },
+            }),
+        };
+        let ts = p.emit();
+        let mut g = ts.clone();
+        assert!(!rewrite_dst(&mut g, ip("1.1.1.1"), 1));
+        assert_eq!(g, ts);
+        assert_eq!(flow_key(&ts), None);
+    }
+
+    /// SNAT a flow, have a router reject the translated packet, translate the
+    /// error back: the quote must be byte-identical to the original packet's.
+    #[test]
+    fn icmp_error_translates_back_exactly() {
+        let router = IpHeader {
+            src: ip("10.0.0.1"),
+            dst: ip("10.0.0.5"),
+            ..hdr()
+        };
+        for kind in 0..3 {
+            let orig = frame(kind, &hdr(), 49154, 53, b"query bytes");
+            let mut out = orig.clone();
+            assert!(rewrite_src(&mut out, ip("10.0.0.5"), 40000));
+            let mut err = icmp_unreachable(&router, 3, 0, &out);
+            assert_eq!(icmp_error_quoted_flow(&err), flow_key(&out));
+            assert_eq!(flow_key(&err), None);
+            assert!(rewrite_dst(&mut err, hdr().src, 49154));
+            assert_checksums_ok(&err);
+            assert_eq!(ipv4_info(&err).map(|i| i.dst), Some(hdr().src));
+            assert_eq!(err[42..], quote(&orig)[..], "kind {kind}");
+            assert_eq!(icmp_error_quoted_flow(&err), flow_key(&orig));
+        }
+    }
+
+    #[test]
+    fn rewrite_src_on_error_translates_quoted_destination() {
+        let orig = udp_frame(&hdr(), 1000, 53, &[]);
+        let mut err = icmp_time_exceeded(
+            &IpHeader {
+                src: ip("10.0.0.1"),
+                dst: hdr().src,
+                ..hdr()
+            },
+            &orig,
+        );
+        assert!(rewrite_src(&mut err, ip("10.0.0.2"), 5353));
+        assert_checksums_ok(&err);
+        let q = icmp_error_quoted_flow(&err).expect("quoted");
+        assert_eq!(
+            (q.src, q.sport, q.dst, q.dport),
+            (hdr().src, 1000, ip("10.0.0.2"), 5353)
+        );
+    }
+
+    #[test]
+    fn csum_adjust_matches_recompute() {
+        // RFC 1624 example: 0xdd2f with word 0x5555 -> 0x3285 gives 0x0000.
+        assert_eq!(csum_adjust(0xdd2f, &[0x5555], &[0x3285]), 0x0000);
+    }
+
+    proptest! {
+        #[test]
+        fn rewrites_keep_checksums_valid(
+            kind in 0u8..3,
+            (src, dst, new_ip) in (strategies::ip(), strategies::ip(), strategies::ip()),
+            (sport, dport, new_port) in any::<(u16, u16, u16)>(),
+            payload in proptest::collection::vec(any::<u8>(), 0..64),
+            vlan in proptest::option::of(0u16..4096),
+            dnat in any::<bool>(),
+        ) {
+            let h = IpHeader { src, dst, ..hdr() };
+            let mut f = frame(kind, &h, sport, dport, &payload);
+            if let Some(v) = vlan {
+                push_vlan(&mut f, v);
+            }
+            let ok = if dnat { rewrite_dst(&mut f, new_ip, new_port) } else { rewrite_src(&mut f, new_ip, new_port) };
+            prop_assert!(ok);
+            assert_checksums_ok(&f);
+            let k = flow_key(&f).expect("key");
+            let (addr, port) = if dnat { (k.dst, k.dport) } else { (k.src, k.sport) };
+            prop_assert_eq!((addr, port), (new_ip, new_port));
+
+            let mut err = icmp_unreachable(&IpHeader { src: new_ip, dst: src, ..hdr() }, 3, 0, &f);
+            prop_assert!(rewrite_dst(&mut err, dst, dport));
+            assert_checksums_ok(&err);
+            let q = icmp_error_quoted_flow(&err).expect("quoted");
+            prop_assert_eq!(q.src, dst);
+            if kind != 2 {
+                prop_assert_eq!(q.sport, dport);
+            }
+        }
+    }
 }
