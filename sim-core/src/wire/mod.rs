@@ -20,6 +20,17 @@
 //!   for what "valid" means: it is what `parse` can produce).
 //! * Frames are not padded to the 60-byte Ethernet minimum; trailing bytes
 //!   after the IPv4 total length are tolerated and ignored.
+//! * [`parse`] is strict: it rejects bad IPv4/ICMP/UDP/TCP checksums, IPv4
+//!   fragments and stacked VLAN tags. The accessors do not verify checksums.
+//!
+//! # Notes for callers
+//!
+//! * Builders emit untagged frames; use [`push_vlan`]. DF is set for TCP and
+//!   VXLAN (as Windows does), clear for ICMP and plain UDP.
+//! * [`icmp_unreachable`] writes `next_hop_mtu` only for code 4 (else 0).
+//! * [`flow_key`]: ICMP echo uses the identifier as both ports, other ICMP
+//!   has no key, non-TCP/UDP/ICMP protocols get ports 0.
+//! * DNS answers always carry the question as their name (a pointer to it).
 
 mod arp;
 mod dns;
