@@ -1974,3 +1974,762 @@ fn parse_run(path: &str, args: &[String], is_run: bool) -> Result<DockerCommand,
         DockerCommand::Create(ra)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn ok(line: &str) -> DockerCommand {
+        parse(line).unwrap_or_else(|e| panic!("{line}: {e:?}"))
+    }
+
+    fn err(line: &str) -> CliError {
+        match parse(line) {
+            Ok(c) => panic!("{line}: parsed as {c:?}"),
+            Err(e) => e,
+        }
+    }
+
+    fn run(line: &str) -> RunArgs {
+        match ok(line) {
+            DockerCommand::Run(r) => r,
+            other => panic!("{line}: {other:?}"),
+        }
+    }
+
+    fn net_create(line: &str) -> NetworkCreate {
+        match ok(line) {
+            DockerCommand::NetworkCreate(n) => n,
+            other => panic!("{line}: {other:?}"),
+        }
+    }
+
+    fn strs(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
+        v.iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    }
+
+    // -- the lines of the brief, verbatim ------------------------------------
+
+    #[test]
+    fn network_create_nat() {
+        let n = net_create(r#"docker network create -d "nat" --subnet "10.244.0.0/24" my_nat"#);
+        assert_eq!(
+            n,
+            NetworkCreate {
+                name: "my_nat".into(),
+                driver: Some("nat".into()),
+                subnets: strs(&["10.244.0.0/24"]),
+                ..Default::default()
+            }
+        );
+    }
+
+    #[test]
+    fn network_create_transparent() {
+        let n = net_create(
+            r#"docker network create -d "transparent" --subnet 10.244.0.0/24 --gateway 10.244.0.1 -o com.docker.network.windowsshim.vlanid=7 -o com.docker.network.windowsshim.dnsservers="10.244.0.7" my_transparent"#,
+        );
+        assert_eq!(n.name, "my_transparent");
+        assert_eq!(n.driver.as_deref(), Some("transparent"));
+        assert_eq!(n.subnets, strs(&["10.244.0.0/24"]));
+        assert_eq!(n.gateways, strs(&["10.244.0.1"]));
+        assert_eq!(
+            n.options,
+            pairs(&[
+                ("com.docker.network.windowsshim.vlanid", "7"),
+                ("com.docker.network.windowsshim.dnsservers", "10.244.0.7"),
+            ])
+        );
+    }
+
+    #[test]
+    fn network_create_overlay() {
+        let n = net_create(
+            r#"docker network create -d "overlay" --attachable --subnet "10.244.0.0/24" -o com.docker.network.windowsshim.dnsservers="168.63.129.16" -o com.docker.network.driver.overlay.vxlanid_list="4096" my_overlay"#,
+        );
+        assert_eq!(n.name, "my_overlay");
+        assert_eq!(n.driver.as_deref(), Some("overlay"));
+        assert!(n.attachable);
+        assert_eq!(
+            n.options,
+            pairs(&[
+                ("com.docker.network.windowsshim.dnsservers", "168.63.129.16"),
+                ("com.docker.network.driver.overlay.vxlanid_list", "4096"),
+            ])
+        );
+    }
+
+    #[test]
+    fn network_create_l2bridge() {
+        let n = net_create(
+            r#"docker network create -d "l2bridge" --subnet 10.244.0.0/24 --gateway 10.244.0.1 -o com.docker.network.windowsshim.vlanid=7 -o com.docker.network.windowsshim.dnsservers="10.244.0.7" my_l2bridge"#,
+        );
+        assert_eq!(n.name, "my_l2bridge");
+        assert_eq!(n.driver.as_deref(), Some("l2bridge"));
+        assert_eq!(n.gateways, strs(&["10.244.0.1"]));
+        assert_eq!(n.options.len(), 2);
+    }
+
+    #[test]
+    fn run_interactive_servercore() {
+        let r = run(
+            "docker run -it --network=my_nat mcr.microsoft.com/windows/servercore:ltsc2022 cmd",
+        );
+        assert!(r.interactive && r.tty && !r.detach);
+        assert_eq!(r.network.as_deref(), Some("my_nat"));
+        assert_eq!(r.image, "mcr.microsoft.com/windows/servercore:ltsc2022");
+        assert_eq!(r.command, strs(&["cmd"]));
+    }
+
+    #[test]
+    fn run_detached_iis() {
+        let r = run("docker run -d --name web -p 8080:80 mcr.microsoft.com/windows/servercore/iis");
+        assert!(r.detach);
+        assert_eq!(r.name.as_deref(), Some("web"));
+        assert_eq!(
+            r.publish,
+            vec![PortSpec {
+                host_ip: None,
+                host_port: Some((8080, 8080)),
+                container_port: (80, 80),
+                protocol: "tcp".into(),
+                raw: "8080:80".into(),
+            }]
+        );
+        assert_eq!(r.image, "mcr.microsoft.com/windows/servercore/iis");
+        assert!(r.command.is_empty());
+    }
+
+    #[test]
+    fn run_udp_hyperv_dns() {
+        let r = run("docker run --rm -p 53:53/udp --isolation=hyperv --dns 8.8.8.8 img");
+        assert!(r.rm);
+        assert_eq!(r.publish[0].protocol, "udp");
+        assert_eq!(r.publish[0].container_port, (53, 53));
+        assert_eq!(r.isolation.as_deref(), Some("hyperv"));
+        assert_eq!(r.dns, strs(&["8.8.8.8"]));
+        assert_eq!(r.image, "img");
+    }
+
+    #[test]
+    fn exec_ping() {
+        assert_eq!(
+            ok("docker exec web ping -n 1 db"),
+            DockerCommand::Exec {
+                container: "web".into(),
+                detach: false,
+                interactive: false,
+                tty: false,
+                argv: strs(&["ping", "-n", "1", "db"]),
+            }
+        );
+    }
+
+    #[test]
+    fn network_inspect_ls_swarm() {
+        assert_eq!(
+            ok("docker network inspect my_nat"),
+            DockerCommand::NetworkInspect {
+                networks: strs(&["my_nat"]),
+                format: None
+            }
+        );
+        assert_eq!(
+            ok("docker network ls"),
+            DockerCommand::NetworkLs {
+                quiet: false,
+                filters: vec![],
+                no_trunc: false,
+                format: None
+            }
+        );
+        assert_eq!(
+            ok("docker swarm init --advertise-addr 10.0.0.11"),
+            DockerCommand::SwarmInit {
+                advertise_addr: Some("10.0.0.11".into()),
+                listen_addr: None
+            }
+        );
+        assert_eq!(
+            ok("docker swarm join --token SWMTKN-1-abc 10.0.0.11:2377"),
+            DockerCommand::SwarmJoin {
+                token: Some("SWMTKN-1-abc".into()),
+                advertise_addr: None,
+                remote: "10.0.0.11:2377".into()
+            }
+        );
+    }
+
+    // -- flag syntax -----------------------------------------------------------
+
+    #[test]
+    fn flag_forms() {
+        let r =
+            run("docker run --name=x -p80:80 -p 81:81 --publish=82:82 --publish 83:83 -dit img");
+        assert_eq!(r.name.as_deref(), Some("x"));
+        assert_eq!(r.publish.len(), 4);
+        assert!(r.detach && r.interactive && r.tty);
+        let r = run("docker run -d=false --rm=true --tty=0 -i=T img");
+        assert!(!r.detach && r.rm && !r.tty && r.interactive);
+        let r = run("docker run -dp 8080:80 img");
+        assert!(r.detach);
+        assert_eq!(r.publish[0].host_port, Some((8080, 8080)));
+        // `-h` is --hostname for run; --net, --net-alias and -P work too.
+        let r = run("docker run -h host1 --net n1 --net-alias a --network-alias b -P img");
+        assert_eq!(r.hostname.as_deref(), Some("host1"));
+        assert_eq!(r.network.as_deref(), Some("n1"));
+        assert_eq!(r.network_aliases, strs(&["a", "b"]));
+        assert!(r.publish_all);
+        // A string flag takes the next word even if it looks like a flag.
+        assert_eq!(run("docker run --name -d img").name.as_deref(), Some("-d"));
+    }
+
+    #[test]
+    fn run_stops_at_image() {
+        let r = run("docker run img -d --name x");
+        assert!(!r.detach);
+        assert_eq!(r.name, None);
+        assert_eq!(r.command, strs(&["-d", "--name", "x"]));
+        let r = run("docker run -d -- img -- x");
+        assert!(r.detach);
+        assert_eq!(r.image, "img");
+        assert_eq!(r.command, strs(&["--", "x"]));
+        let r = run("docker container run --rm img cmd /c echo hi");
+        assert_eq!(r.command, strs(&["cmd", "/c", "echo", "hi"]));
+    }
+
+    #[test]
+    fn run_all_modelled_flags() {
+        let r = run(
+            "docker run --ip 10.0.0.5 --ip6 fd00::5 --dns-search corp.local --dns-option ndots:2 \
+             --mac-address 00-15-5D-01-02-03 --link db:db -e A=1 --env B --restart always \
+             --memory 1g --cpu-count 2 img",
+        );
+        assert_eq!(r.ip.as_deref(), Some("10.0.0.5"));
+        assert_eq!(r.ip6.as_deref(), Some("fd00::5"));
+        assert_eq!(r.dns_search, strs(&["corp.local"]));
+        assert_eq!(r.dns_options, strs(&["ndots:2"]));
+        assert_eq!(r.mac_address.as_deref(), Some("00-15-5D-01-02-03"));
+        assert_eq!(r.links, strs(&["db:db"]));
+        assert_eq!(r.env, strs(&["A=1", "B"]));
+        assert_eq!(r.restart.as_deref(), Some("always"));
+        // Advanced --network syntax.
+        let r = run("docker run --network name=n1,alias=web,ip=10.0.0.9 img");
+        assert_eq!(r.network.as_deref(), Some("n1"));
+        assert_eq!(r.network_aliases, strs(&["web"]));
+        assert_eq!(r.ip.as_deref(), Some("10.0.0.9"));
+    }
+
+    #[test]
+    fn create_and_aliases() {
+        match ok("docker create --name c1 img") {
+            DockerCommand::Create(r) => assert_eq!(r.name.as_deref(), Some("c1")),
+            other => panic!("{other:?}"),
+        }
+        match ok("docker container create img") {
+            DockerCommand::Create(r) => assert_eq!(r.image, "img"),
+            other => panic!("{other:?}"),
+        }
+        // `create` has no -d.
+        assert_eq!(
+            err("docker create -d img").message,
+            "unknown shorthand flag: 'd' in -d\nSee 'docker create --help'."
+        );
+        assert!(matches!(
+            ok("docker network list"),
+            DockerCommand::NetworkLs { .. }
+        ));
+        assert_eq!(
+            ok("docker network remove a b"),
+            DockerCommand::NetworkRm {
+                networks: strs(&["a", "b"]),
+                force: false
+            }
+        );
+        assert_eq!(
+            ok("docker rm -f web"),
+            DockerCommand::Rm {
+                containers: strs(&["web"]),
+                force: true
+            }
+        );
+        assert_eq!(
+            ok("docker container rm web db"),
+            DockerCommand::Rm {
+                containers: strs(&["web", "db"]),
+                force: false
+            }
+        );
+        assert_eq!(
+            ok("docker container ls -a"),
+            DockerCommand::Ps {
+                all: true,
+                quiet: false
+            }
+        );
+        assert_eq!(
+            ok("docker ps -aq"),
+            DockerCommand::Ps {
+                all: true,
+                quiet: true
+            }
+        );
+        assert_eq!(
+            ok("docker start a b"),
+            DockerCommand::Start {
+                containers: strs(&["a", "b"])
+            }
+        );
+        assert_eq!(
+            ok("docker stop -t 5 a"),
+            DockerCommand::Stop {
+                containers: strs(&["a"])
+            }
+        );
+        assert_eq!(
+            ok("docker inspect -f '{{.Id}}' web"),
+            DockerCommand::Inspect {
+                objects: strs(&["web"]),
+                format: Some("{{.Id}}".into())
+            }
+        );
+        assert_eq!(
+            ok("docker network connect --ip 10.0.0.7 --alias a,b my_nat web"),
+            DockerCommand::NetworkConnect {
+                network: "my_nat".into(),
+                container: "web".into(),
+                ip: Some("10.0.0.7".into()),
+                aliases: strs(&["a", "b"])
+            }
+        );
+        assert_eq!(
+            ok("docker network disconnect -f my_nat web"),
+            DockerCommand::NetworkDisconnect {
+                network: "my_nat".into(),
+                container: "web".into(),
+                force: true
+            }
+        );
+        assert_eq!(
+            ok("docker exec -it web cmd"),
+            DockerCommand::Exec {
+                container: "web".into(),
+                detach: false,
+                interactive: true,
+                tty: true,
+                argv: strs(&["cmd"])
+            }
+        );
+        assert_eq!(
+            ok("docker network ls -q --filter driver=nat --no-trunc --format '{{.Name}}'"),
+            DockerCommand::NetworkLs {
+                quiet: true,
+                filters: strs(&["driver=nat"]),
+                no_trunc: true,
+                format: Some("{{.Name}}".into())
+            }
+        );
+        // Global options before the command are accepted.
+        assert!(matches!(
+            ok("docker -H npipe:////./pipe/docker_engine ps"),
+            DockerCommand::Ps { .. }
+        ));
+    }
+
+    #[test]
+    fn network_create_interspersed_and_opts() {
+        let n = net_create(
+            "docker network create my_net -d nat --subnet 10.1.0.0/16,10.2.0.0/16 -o a -o b=c=d \
+             -o a=x --label k=v --internal --ipv6=false --ipam-driver windows \
+             --aux-address h=10.1.0.9 --ip-range 10.1.1.0/24",
+        );
+        assert_eq!(n.name, "my_net");
+        assert_eq!(n.subnets, strs(&["10.1.0.0/16", "10.2.0.0/16"]));
+        assert_eq!(n.options, pairs(&[("a", "x"), ("b", "c=d")]));
+        assert_eq!(n.labels, pairs(&[("k", "v")]));
+        assert!(n.internal);
+        assert_eq!(n.ipv6, Some(false));
+        assert_eq!(n.ipv4, None);
+        assert_eq!(n.ipam_driver.as_deref(), Some("windows"));
+        assert_eq!(n.aux_addresses, pairs(&[("h", "10.1.0.9")]));
+        assert_eq!(n.ip_ranges, strs(&["10.1.1.0/24"]));
+        // `--` ends the flags.
+        assert_eq!(net_create("docker network create -- -weird").name, "-weird");
+    }
+
+    // -- error texts -----------------------------------------------------------
+
+    fn assert_err(line: &str, message: &str, exit_code: i32) {
+        let e = err(line);
+        assert_eq!(e.message, message, "message for {line}");
+        assert_eq!(e.exit_code, exit_code, "exit code for {line}");
+    }
+
+    #[test]
+    fn pflag_errors() {
+        assert_err(
+            "docker run --foo img",
+            "unknown flag: --foo\nSee 'docker run --help'.",
+            125,
+        );
+        assert_err(
+            "docker run --foo=bar img",
+            "unknown flag: --foo\nSee 'docker run --help'.",
+            125,
+        );
+        assert_err(
+            "docker run -z img",
+            "unknown shorthand flag: 'z' in -z\nSee 'docker run --help'.",
+            125,
+        );
+        assert_err(
+            "docker run -dz img",
+            "unknown shorthand flag: 'z' in -z\nSee 'docker run --help'.",
+            125,
+        );
+        assert_err(
+            "docker run --name",
+            "flag needs an argument: --name\nSee 'docker run --help'.",
+            125,
+        );
+        assert_err(
+            "docker run -p",
+            "flag needs an argument: 'p' in -p\nSee 'docker run --help'.",
+            125,
+        );
+        assert_err(
+            "docker run -dp",
+            "flag needs an argument: 'p' in -p\nSee 'docker run --help'.",
+            125,
+        );
+        assert_err(
+            "docker run -d=x img",
+            "invalid argument \"x\" for \"-d, --detach\" flag: strconv.ParseBool: parsing \"x\": invalid syntax\nSee 'docker run --help'.",
+            125,
+        );
+        assert_err(
+            "docker run --rm=yes img",
+            "invalid argument \"yes\" for \"--rm\" flag: strconv.ParseBool: parsing \"yes\": invalid syntax\nSee 'docker run --help'.",
+            125,
+        );
+        assert_err(
+            "docker run --cpu-count x img",
+            "invalid argument \"x\" for \"--cpu-count\" flag: strconv.ParseInt: parsing \"x\": invalid syntax\nSee 'docker run --help'.",
+            125,
+        );
+        assert_err(
+            "docker run ---x img",
+            "bad flag syntax: ---x\nSee 'docker run --help'.",
+            125,
+        );
+        assert_err(
+            "docker container run --foo img",
+            "unknown flag: --foo\nSee 'docker container run --help'.",
+            125,
+        );
+        assert_err(
+            "docker network create --foo x",
+            "unknown flag: --foo\nSee 'docker network create --help'.",
+            125,
+        );
+        assert_err(
+            "docker network create -o",
+            "flag needs an argument: 'o' in -o\nSee 'docker network create --help'.",
+            125,
+        );
+        // Non-ASCII shorthand: pflag quotes the first byte.
+        assert_err(
+            "docker run -é img",
+            "unknown shorthand flag: 'Ã' in -é\nSee 'docker run --help'.",
+            125,
+        );
+    }
+
+    #[test]
+    fn value_validation_errors() {
+        assert_err(
+            "docker run --dns x img",
+            "invalid argument \"x\" for \"--dns\" flag: x is not an ip address\nSee 'docker run --help'.",
+            125,
+        );
+        assert_err(
+            "docker run --dns-search -bad- img",
+            "invalid argument \"-bad-\" for \"--dns-search\" flag: -bad- is not a valid domain\nSee 'docker run --help'.",
+            125,
+        );
+        assert_err(
+            "docker run --link a:b:c img",
+            "invalid argument \"a:b:c\" for \"--link\" flag: bad format for links: a:b:c\nSee 'docker run --help'.",
+            125,
+        );
+        assert_err(
+            "docker run --network name=n,foo=bar img",
+            "invalid argument \"name=n,foo=bar\" for \"--network\" flag: invalid field key foo\nSee 'docker run --help'.",
+            125,
+        );
+        assert_err(
+            "docker network ls -f x",
+            "invalid argument \"x\" for \"-f, --filter\" flag: bad format of filter (expected name=value)\nSee 'docker network ls --help'.",
+            125,
+        );
+        // Normalised like net.IP.String().
+        assert_eq!(
+            run("docker run --dns ' 8.8.4.4' img").dns,
+            strs(&["8.8.4.4"])
+        );
+        assert_eq!(
+            run("docker run --dns ::ffff:1.2.3.4 img").dns,
+            strs(&["1.2.3.4"])
+        );
+    }
+
+    #[test]
+    fn run_report_errors() {
+        assert_err(
+            "docker run -p 8080:x img",
+            "docker: invalid containerPort: x.\nSee 'docker run --help'.",
+            125,
+        );
+        assert_err(
+            "docker run -p x:80 img",
+            "docker: invalid hostPort: x.\nSee 'docker run --help'.",
+            125,
+        );
+        assert_err(
+            "docker run -p 80:80/foo img",
+            "docker: invalid proto: foo.\nSee 'docker run --help'.",
+            125,
+        );
+        assert_err(
+            "docker container create -p 80:80/foo img",
+            "docker: invalid proto: foo.\nSee 'docker create --help'.",
+            125,
+        );
+        assert_err(
+            "docker run --mac-address zz img",
+            "docker: zz is not a valid mac address.\nSee 'docker run --help'.",
+            125,
+        );
+        assert_err(
+            "docker run --rm --restart always img",
+            "docker: Conflicting options: --restart and --rm.\nSee 'docker run --help'.",
+            125,
+        );
+        assert_err(
+            "docker run --restart on-failure:x img",
+            "docker: invalid restart policy format: maximum retry count must be an integer.\nSee 'docker run --help'.",
+            125,
+        );
+        // --rm with --restart=no is fine.
+        assert!(run("docker run --rm --restart no img").rm);
+        // Host IPs, host ranges and sctp are left for the daemon to judge.
+        let r = run("docker run -p 127.0.0.1:8000-8010:80/sctp img");
+        assert_eq!(r.publish[0].host_ip.as_deref(), Some("127.0.0.1"));
+        assert_eq!(r.publish[0].host_port, Some((8000, 8010)));
+    }
+
+    #[test]
+    fn arg_count_errors() {
+        assert_err(
+            "docker network create",
+            "\"docker network create\" requires exactly 1 argument.\nSee 'docker network create --help'.\n\nUsage:  docker network create [OPTIONS] NETWORK\n\nCreate a network",
+            1,
+        );
+        assert_err(
+            "docker network create a b",
+            "\"docker network create\" requires exactly 1 argument.\nSee 'docker network create --help'.\n\nUsage:  docker network create [OPTIONS] NETWORK\n\nCreate a network",
+            1,
+        );
+        assert_err(
+            "docker run",
+            "\"docker run\" requires at least 1 argument.\nSee 'docker run --help'.\n\nUsage:  docker run [OPTIONS] IMAGE [COMMAND] [ARG...]\n\nCreate and run a new container from an image",
+            1,
+        );
+        assert_err(
+            "docker exec web",
+            "\"docker exec\" requires at least 2 arguments.\nSee 'docker exec --help'.\n\nUsage:  docker exec [OPTIONS] CONTAINER COMMAND [ARG...]\n\nExecute a command in a running container",
+            1,
+        );
+        assert_err(
+            "docker network ls x",
+            "\"docker network ls\" accepts no arguments.\nSee 'docker network ls --help'.\n\nUsage:  docker network ls [OPTIONS]\n\nList networks",
+            1,
+        );
+        assert_err(
+            "docker network connect n",
+            "\"docker network connect\" requires exactly 2 arguments.\nSee 'docker network connect --help'.\n\nUsage:  docker network connect [OPTIONS] NETWORK CONTAINER\n\nConnect a container to a network",
+            1,
+        );
+        assert_err(
+            "docker swarm join",
+            "\"docker swarm join\" requires exactly 1 argument.\nSee 'docker swarm join --help'.\n\nUsage:  docker swarm join [OPTIONS] HOST:PORT\n\nJoin a swarm as a node and/or manager",
+            1,
+        );
+        assert_err(
+            "docker network list x",
+            "\"docker network ls\" accepts no arguments.\nSee 'docker network ls --help'.\n\nUsage:  docker network ls [OPTIONS]\n\nList networks",
+            1,
+        );
+    }
+
+    #[test]
+    fn unknown_commands() {
+        assert_err(
+            "docker foo",
+            "docker: 'foo' is not a docker command.\nSee 'docker --help'",
+            1,
+        );
+        let e = err("docker network foo");
+        assert_eq!(e.exit_code, 1);
+        assert!(e
+            .message
+            .starts_with("\nUsage:  docker network COMMAND\n\nManage networks\n\nCommands:\n  connect     Connect a container to a network\n"));
+        assert!(e.message.ends_with(
+            "\n\nRun 'docker network COMMAND --help' for more information on a command."
+        ));
+        assert_eq!(err("docker network").exit_code, 0);
+        assert_eq!(err("docker run --help").exit_code, 0);
+        assert_eq!(err("docker network create -h").exit_code, 0);
+        assert_eq!(err("docker pull img").exit_code, 1);
+        assert_eq!(err("kubectl get pods").exit_code, 127);
+        assert_eq!(err("").exit_code, 1);
+        assert_eq!(err("docker --foo ps").exit_code, 125);
+    }
+
+    #[test]
+    fn ipam_errors() {
+        assert_err(
+            "docker network create --gateway 10.0.0.1 n",
+            "every ip-range or gateway must have a corresponding subnet",
+            1,
+        );
+        assert_err(
+            "docker network create --subnet 10.0.0.0/24 --gateway 10.9.0.1 n",
+            "no matching subnet for gateway 10.9.0.1",
+            1,
+        );
+        assert_err(
+            "docker network create --subnet 10.0.0.0/16 --subnet 10.0.1.0/24 n",
+            "multiple overlapping subnet configuration is not supported",
+            1,
+        );
+        assert_err(
+            "docker network create --subnet x --gateway 10.0.0.1 n",
+            "invalid subnet: invalid CIDR address: x",
+            1,
+        );
+        assert_err(
+            "docker network create --subnet 10.0.0.0/24 --ip-range 10.1.0.0/24 n",
+            "no matching subnet for range 10.1.0.0/24",
+            1,
+        );
+    }
+
+    // -- word splitting -----------------------------------------------------------
+
+    #[test]
+    fn words() {
+        let w = |s: &str| split_words(s).unwrap();
+        assert_eq!(w("  a  b\tc "), strs(&["a", "b", "c"]));
+        assert_eq!(w(r#"-o a="b c""#), strs(&["-o", "a=b c"]));
+        assert_eq!(w(r#"'a "b' "c 'd""#), strs(&["a \"b", "c 'd"]));
+        assert_eq!(w(r#""a\"b\\c\d""#), strs(&[r#"a"b\c\d"#]));
+        assert_eq!(w(r"a\ b \'c"), strs(&["a b", "'c"]));
+        assert_eq!(w(r#"x"y"'z'w"#), strs(&["xyzw"]));
+        assert_eq!(w(r#""" ''"#), strs(&["", ""]));
+        assert_eq!(w("a \\\nb"), strs(&["a", "b"]));
+        assert_eq!(w("a # comment"), strs(&["a"]));
+        assert_eq!(w("a#b"), strs(&["a#b"]));
+        assert_eq!(w(""), Vec::<String>::new());
+        assert_eq!(w("héllo 'wörld'"), strs(&["héllo", "wörld"]));
+        for bad in ["'abc", "\"abc", "a\"b", "\"a\\\"", "a\\"] {
+            let e = split_words(bad).unwrap_err();
+            assert_eq!(e.exit_code, 2, "{bad}");
+        }
+        assert_eq!(
+            split_words("'abc").unwrap_err().message,
+            "unexpected EOF while looking for matching `''"
+        );
+        assert_eq!(
+            split_words("\"abc").unwrap_err().message,
+            "unexpected EOF while looking for matching `\"'"
+        );
+    }
+
+    #[test]
+    fn go_helpers() {
+        assert_eq!(go_quote("a\"b\\c\n\u{7f}é"), r#""a\"b\\c\n\x7fé""#);
+        assert_eq!(go_quote_byte(b'z'), "'z'");
+        assert_eq!(go_quote_byte(b'\''), r"'\''");
+        assert_eq!(go_quote_byte(0xa0), r"'\u00a0'");
+        assert_eq!(parse_go_int("0x10"), Ok(16));
+        assert_eq!(parse_go_int("-12"), Ok(-12));
+        assert!(parse_go_int("1_0").is_err());
+        assert!(parse_go_int("99999999999999999999")
+            .unwrap_err()
+            .contains("out of range"));
+        assert!(valid_mac("00:15:5d:01:02:03"));
+        assert!(valid_mac("0015.5d01.0203"));
+        assert!(!valid_mac("00:15:5d:01:02"));
+        assert!(!valid_mac("00:15-5d:01:02:03"));
+        assert_eq!(validate_dns_search("corp.local."), Ok("corp.local".into()));
+        assert_eq!(validate_dns_search("."), Ok(".".into()));
+        assert!(validate_dns_search("123").is_err());
+        assert!(validate_dns_search("a..b").is_err());
+        assert_eq!(
+            csv_fields(r#"a,"b,c",d"#).unwrap(),
+            strs(&["a", "b,c", "d"])
+        );
+        assert!(csv_fields(r#"a"b"#).is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn split_words_never_panics(s in "\\PC*") {
+            let _ = split_words(&s);
+        }
+
+        #[test]
+        fn parse_never_panics(s in "\\PC*") {
+            let _ = parse(&s);
+            let _ = parse(&format!("docker {s}"));
+            let _ = parse(&format!("docker run {s}"));
+            let _ = parse(&format!("docker network create {s}"));
+        }
+
+        #[test]
+        fn parse_never_panics_on_flag_soup(
+            words in proptest::collection::vec(
+                prop_oneof![
+                    Just("-".to_string()), Just("--".to_string()), Just("-p".to_string()),
+                    Just("-dit".to_string()), Just("--name".to_string()), Just("-h".to_string()),
+                    Just("'".to_string()), Just("\"".to_string()), Just("=".to_string()),
+                    Just("network".to_string()), Just("run".to_string()), Just("create".to_string()),
+                    Just("exec".to_string()), Just("swarm".to_string()), Just("container".to_string()),
+                    "[-=:/\\[\\]a-z0-9.,é\"' ]{0,12}",
+                ],
+                0..10,
+            )
+        ) {
+            let _ = parse(&format!("docker {}", words.join(" ")));
+        }
+
+        #[test]
+        fn publish_never_panics(s in "[-0-9:/\\[\\]a-z.=,]{0,24}") {
+            let _ = parse_publish(&s);
+        }
+
+        #[test]
+        fn quoted_words_round_trip(words in proptest::collection::vec("[^'\\x00]{0,8}", 1..5)) {
+            let line = words.iter().map(|w| format!("'{w}'")).collect::<Vec<_>>().join(" ");
+            prop_assert_eq!(split_words(&line).unwrap(), words);
+        }
+    }
+}
