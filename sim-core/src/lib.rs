@@ -3,4 +3,5 @@
 //! See ARCHITECTURE.md at the repository root for the codemap and the invariants.
 
 pub mod rng;
+pub mod scenario;
 pub mod time;
