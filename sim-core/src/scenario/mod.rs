@@ -19,7 +19,7 @@ pub mod validate;
 mod tests;
 
 pub use diag::{render, Diagnostic, Pos};
-pub use parse::Spans;
+pub use parse::{Partial, Spans};
 pub use schema::*;
 
 /// A scenario that parsed and validated, plus where each step sits in the file (for reports).
@@ -35,13 +35,24 @@ pub struct LoadedScenario {
 /// Errors: every problem found, sorted by position, without duplicates.
 pub fn load_str(file_name: &str, text: &str) -> Result<LoadedScenario, Vec<Diagnostic>> {
     let result = parse::parse(file_name, text).and_then(|parsed| {
+        if !parsed.diags.is_empty() {
+            // Also validate what did parse: every problem at once, not syntax first.
+            let mut diags = parsed.diags;
+            diags.extend(validate::validate(
+                file_name,
+                &parsed.spec,
+                &parsed.spans,
+                parsed.partial,
+            ));
+            return Err(diags);
+        }
         // Safety net: the piecewise parse must agree with ron on the whole file. If it ever does
         // not, ron is the reference (for the value and for the error).
         let spec = match ron::from_str::<ScenarioSpec>(text) {
             Ok(spec) => spec,
             Err(e) => return Err(vec![parse::ron_diag(file_name, &e, Pos::START)]),
         };
-        let diags = validate::validate(file_name, &spec, &parsed.spans);
+        let diags = validate::validate(file_name, &spec, &parsed.spans, parsed.partial);
         if !diags.is_empty() {
             return Err(diags);
         }

@@ -68,10 +68,23 @@ impl Spans {
     }
 }
 
-/// The result of the piecewise parse.
+/// What could not be parsed, so that validation does not report references to it as missing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Partial {
+    /// Some switch, router, external or host (or the whole fabric) did not parse.
+    pub nodes: bool,
+    /// Some link (or the whole fabric) did not parse.
+    pub links: bool,
+}
+
+/// The result of the piecewise parse. If `diags` is not empty, `spec` holds only the pieces
+/// that parsed (defaults elsewhere): good enough to validate, never to run.
 pub struct Parsed {
     pub spec: ScenarioSpec,
+    /// Positions by path; list indices are indices into `spec`'s lists.
     pub spans: Spans,
+    pub partial: Partial,
+    pub diags: Vec<Diagnostic>,
 }
 
 struct Ctx<'a> {
@@ -81,6 +94,8 @@ struct Ctx<'a> {
     options: ron::Options,
     explicit_names: bool,
     diags: Vec<Diagnostic>,
+    spans: Spans,
+    partial: Partial,
 }
 
 /// Parses `text` piece by piece. Errors: every problem found, each positioned.
@@ -96,6 +111,8 @@ pub fn parse(file: &str, text: &str) -> Result<Parsed, Vec<Diagnostic>> {
         options: ron::Options::default(),
         explicit_names: false,
         diags: Vec::new(),
+        spans: Spans::default(),
+        partial: Partial::default(),
     };
     let n = cx.tree.toks.len();
 
@@ -137,18 +154,7 @@ pub fn parse(file: &str, text: &str) -> Result<Parsed, Vec<Diagnostic>> {
     let root_pos = cx.tok_pos(i);
     cx.check_struct_name(name, open, "ScenarioSpec");
 
-    let mut spans = Spans {
-        root: root_pos,
-        positions: HashMap::new(),
-    };
-    record_spans(
-        &cx.tree,
-        &cx.index,
-        &(i..close + 1),
-        String::new(),
-        0,
-        &mut spans.positions,
-    );
+    cx.spans.root = root_pos;
 
     let fields = cx.fields(
         open,
@@ -164,30 +170,30 @@ pub fn parse(file: &str, text: &str) -> Result<Parsed, Vec<Diagnostic>> {
     let limits = cx.de_field::<LimitsSpec>(&fields, "limits");
     let fabric = match fields.get("fabric") {
         Some(r) => cx.de_fabric(r),
-        None => None,
+        None => {
+            cx.partial.nodes = true;
+            cx.partial.links = true;
+            FabricSpec::default()
+        }
     };
-    let images = cx.de_list_field::<ImageSpec>(&fields, "images", |_, _, _| {});
-    let steps = cx.de_list_field::<StepSpec>(&fields, "steps", Ctx::check_step_fields);
+    let images = cx.de_list_field::<ImageSpec>(&fields, "images", "images", |_, _| {});
+    let (steps, _) =
+        cx.de_list_field::<StepSpec>(&fields, "steps", "steps", Ctx::check_step_fields);
 
-    if !cx.diags.is_empty() {
-        return Err(cx.diags);
-    }
-    match (title, fabric) {
-        (Some(Some(title)), Some(fabric)) => Ok(Parsed {
-            spec: ScenarioSpec {
-                title,
-                description: description.flatten().unwrap_or_default(),
-                seed: seed.flatten().unwrap_or_else(default_seed),
-                limits: limits.flatten().unwrap_or_default(),
-                fabric,
-                images: images.unwrap_or_default(),
-                steps: steps.unwrap_or_default(),
-            },
-            spans,
-        }),
-        // Cannot happen without a diagnostic, but never assemble half a scenario.
-        _ => fallback(file, text, None),
-    }
+    Ok(Parsed {
+        spec: ScenarioSpec {
+            title: title.flatten().unwrap_or_default(),
+            description: description.flatten().unwrap_or_default(),
+            seed: seed.flatten().unwrap_or_else(default_seed),
+            limits: limits.flatten().unwrap_or_default(),
+            fabric,
+            images: images.0,
+            steps,
+        },
+        spans: cx.spans,
+        partial: cx.partial,
+        diags: cx.diags,
+    })
 }
 
 /// Extensions named by one `#![enable(a, b)]` attribute (`open` is the `[`), or `None` if the
@@ -228,6 +234,8 @@ fn fallback(file: &str, text: &str, scan: Option<ScanError>) -> Result<Parsed, V
         Ok(spec) if scan.is_none() => Ok(Parsed {
             spec,
             spans: Spans::default(),
+            partial: Partial::default(),
+            diags: Vec::new(),
         }),
         Ok(_) => Err(diags),
         Err(e) => {
@@ -244,16 +252,46 @@ pub fn ron_diag(file: &str, e: &ron::error::SpannedError, base: Pos) -> Diagnost
         col: e.span.start.col,
     }
     .offset_by(base);
-    let help = match &e.code {
-        ron::Error::NoSuchStructField {
-            expected, found, ..
-        }
-        | ron::Error::NoSuchEnumVariant {
-            expected, found, ..
-        } => did_you_mean(found, expected),
-        _ => None,
+    let in_outer = |outer: &Option<String>| match outer {
+        Some(o) => format!(" in `{o}`"),
+        None => String::new(),
     };
-    Diagnostic::new(file, pos, e.code.to_string()).with_help(help)
+    // Ron's wording for the common cases, made consistent with the splitter's.
+    let (message, help) = match &e.code {
+        ron::Error::NoSuchStructField {
+            expected,
+            found,
+            outer,
+        } => (
+            format!(
+                "unknown field `{found}`{}, expected one of {}",
+                in_outer(outer),
+                one_of(expected)
+            ),
+            did_you_mean(found, expected),
+        ),
+        ron::Error::NoSuchEnumVariant {
+            expected,
+            found,
+            outer,
+        } => (
+            format!(
+                "unknown variant `{found}`{}, expected one of {}",
+                in_outer(outer),
+                one_of(expected)
+            ),
+            did_you_mean(found, expected),
+        ),
+        ron::Error::MissingStructField { field, outer } => {
+            (format!("missing field `{field}`{}", in_outer(outer)), None)
+        }
+        ron::Error::DuplicateStructField { field, outer } => (
+            format!("duplicate field `{field}`{}", in_outer(outer)),
+            None,
+        ),
+        code => (code.to_string(), None),
+    };
+    Diagnostic::new(file, pos, message).with_help(help)
 }
 
 fn path_join(path: &str, key: &str) -> String {
@@ -367,6 +405,11 @@ impl<'a> Ctx<'a> {
         struct_name: &str,
     ) -> Option<&'static str> {
         let start = item.all.start;
+        if item.missing_comma_before {
+            let prev = self.index.pos(self.tree.toks[start - 1].end);
+            let name = self.tree.tok_text(start).to_string();
+            self.error(prev, format!("expected `,` before the field `{name}`"));
+        }
         let Some(key) = item.key else {
             let pos = self.tok_pos(start);
             if item.all.is_empty() {
@@ -414,12 +457,23 @@ impl<'a> Ctx<'a> {
         Some(f)
     }
 
-    /// Deserializes the tokens `r` as a `T` with ron.
-    fn de<T: DeserializeOwned>(&mut self, r: &Range<usize>) -> Option<T> {
+    /// Deserializes the tokens `r` as a `T` with ron; on success records the positions of
+    /// what it holds under `path`.
+    fn de<T: DeserializeOwned>(&mut self, r: &Range<usize>, path: &str) -> Option<T> {
         let span = self.tree.span(r, 0);
         let base = self.index.pos(span.start);
         match self.options.from_str::<T>(&self.tree.text[span]) {
-            Ok(v) => Some(v),
+            Ok(v) => {
+                record_spans(
+                    &self.tree,
+                    &self.index,
+                    r,
+                    path.to_string(),
+                    0,
+                    &mut self.spans.positions,
+                );
+                Some(v)
+            }
             Err(e) => {
                 let d = ron_diag(self.file, &e, base);
                 self.diags.push(d);
@@ -434,18 +488,24 @@ impl<'a> Ctx<'a> {
         fields: &HashMap<&'static str, Range<usize>>,
         name: &str,
     ) -> Option<Option<T>> {
-        fields.get(name).map(|r| self.de::<T>(r))
+        fields.get(name).map(|r| self.de::<T>(r, name))
     }
 
-    /// Deserializes a list element by element. `check` sees each element's tokens.
+    /// Deserializes a list element by element; returns the elements that parsed and whether
+    /// all did. `check` sees each element's tokens.
     fn de_list<T: DeserializeOwned>(
         &mut self,
         r: &Range<usize>,
-        check: fn(&mut Ctx<'a>, &Range<usize>, &str),
-    ) -> Option<Vec<T>> {
+        path: &str,
+        check: fn(&mut Ctx<'a>, &Range<usize>),
+    ) -> (Vec<T>, bool) {
         let Shape::List { open } = self.tree.shape(r) else {
-            return self.de::<Vec<T>>(r);
+            return match self.de::<Vec<T>>(r, path) {
+                Some(v) => (v, true),
+                None => (Vec::new(), false),
+            };
         };
+        self.record(r, path);
         let mut out = Vec::new();
         let mut ok = true;
         for item in self.tree.items(open) {
@@ -455,52 +515,71 @@ impl<'a> Ctx<'a> {
                 ok = false;
                 continue;
             }
-            let text = self.tree.text;
-            check(self, &item.all, text);
-            match self.de::<T>(&item.all) {
+            check(self, &item.all);
+            match self.de::<T>(&item.all, &format!("{path}[{}]", out.len())) {
                 Some(v) => out.push(v),
                 None => ok = false,
             }
         }
-        ok.then_some(out)
+        (out, ok)
     }
 
     fn de_list_field<T: DeserializeOwned>(
         &mut self,
         fields: &HashMap<&'static str, Range<usize>>,
         name: &str,
-        check: fn(&mut Ctx<'a>, &Range<usize>, &str),
-    ) -> Option<Vec<T>> {
+        path: &str,
+        check: fn(&mut Ctx<'a>, &Range<usize>),
+    ) -> (Vec<T>, bool) {
         match fields.get(name) {
-            None => Some(Vec::new()),
-            Some(r) => self.de_list::<T>(r, check),
+            None => (Vec::new(), true),
+            Some(r) => self.de_list::<T>(r, path, check),
         }
     }
 
-    fn de_fabric(&mut self, r: &Range<usize>) -> Option<FabricSpec> {
+    /// Records the position of the value `r` itself (not of what it holds) at `path`.
+    fn record(&mut self, r: &Range<usize>, path: &str) {
+        if !r.is_empty() {
+            let pos = self.tok_pos(r.start);
+            self.spans.positions.entry(path.to_string()).or_insert(pos);
+        }
+    }
+
+    fn de_fabric(&mut self, r: &Range<usize>) -> FabricSpec {
         let Shape::Struct { name, open } = self.tree.shape(r) else {
-            return self.de::<FabricSpec>(r);
+            return self.de::<FabricSpec>(r, "fabric").unwrap_or_else(|| {
+                self.partial.nodes = true;
+                self.partial.links = true;
+                FabricSpec::default()
+            });
         };
+        self.record(r, "fabric");
         self.check_struct_name(name, open, "FabricSpec");
         let pos = self.tok_pos(r.start);
+        let before = self.diags.len();
         let f = self.fields(open, pos, FABRIC_FIELDS, &[], "FabricSpec");
-        let none = |_: &mut Ctx<'a>, _: &Range<usize>, _: &str| {};
-        let switches = self.de_list_field::<SwitchSpec>(&f, "switches", none);
-        let routers = self.de_list_field::<RouterSpec>(&f, "routers", none);
-        let externals = self.de_list_field::<ExternalSpec>(&f, "externals", none);
-        let hosts = self.de_list_field::<HostSpec>(&f, "hosts", none);
-        let links = self.de_list_field::<LinkSpec>(&f, "links", none);
-        Some(FabricSpec {
-            switches: switches?,
-            routers: routers?,
-            externals: externals?,
-            hosts: hosts?,
-            links: links?,
-        })
+        // A fabric field that is unknown or malformed may be a list that is now missing.
+        let fabric_errors = self.diags.len() > before;
+        let none = |_: &mut Ctx<'a>, _: &Range<usize>| {};
+        let switches = self.de_list_field::<SwitchSpec>(&f, "switches", "fabric.switches", none);
+        let routers = self.de_list_field::<RouterSpec>(&f, "routers", "fabric.routers", none);
+        let externals =
+            self.de_list_field::<ExternalSpec>(&f, "externals", "fabric.externals", none);
+        let hosts = self.de_list_field::<HostSpec>(&f, "hosts", "fabric.hosts", none);
+        let links = self.de_list_field::<LinkSpec>(&f, "links", "fabric.links", none);
+        self.partial.nodes |= !(switches.1 && routers.1 && externals.1 && hosts.1) || fabric_errors;
+        self.partial.links |= !links.1 || fabric_errors;
+        FabricSpec {
+            switches: switches.0,
+            routers: routers.0,
+            externals: externals.0,
+            hosts: hosts.0,
+            links: links.0,
+        }
     }
 
     /// `StepSpec` struct variants ignore unknown fields in serde; report them here.
-    fn check_step_fields(&mut self, r: &Range<usize>, _text: &str) {
+    fn check_step_fields(&mut self, r: &Range<usize>) {
         let Shape::Struct {
             name: Some(name),
             open,

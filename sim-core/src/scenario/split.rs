@@ -66,20 +66,20 @@ pub fn tokenize(text: &str) -> Result<Vec<Tok>, ScanError> {
             i += c.len_utf8();
             continue;
         }
-        if text[i..].starts_with("//") {
+        if b[i..].starts_with(b"//") {
             i = text[i..].find('\n').map_or(b.len(), |n| i + n + 1);
             continue;
         }
-        if text[i..].starts_with("/*") {
+        if b[i..].starts_with(b"/*") {
             let mut depth = 0usize;
             loop {
                 if i >= b.len() {
                     return Err(err(start, "unterminated block comment"));
                 }
-                if text[i..].starts_with("/*") {
+                if b[i..].starts_with(b"/*") {
                     depth += 1;
                     i += 2;
-                } else if text[i..].starts_with("*/") {
+                } else if b[i..].starts_with(b"*/") {
                     depth -= 1;
                     i += 2;
                     if depth == 0 {
@@ -239,6 +239,8 @@ pub struct Item {
     pub value: Range<usize>,
     /// Token indices of the whole item.
     pub all: Range<usize>,
+    /// The item is a `key: value` that follows the previous one without a comma.
+    pub missing_comma_before: bool,
 }
 
 /// The shape of a value, as far as the splitter cares.
@@ -341,6 +343,8 @@ impl<'a> Tree<'a> {
     /// A trailing comma is allowed; an empty item anywhere else is returned (empty `all`).
     pub fn items(&self, open: usize) -> Vec<Item> {
         let close = self.close_of[open];
+        let paren = self.toks[open].kind == TokKind::Open(b'(');
+        let mut missing_comma = Vec::new();
         let mut items = Vec::new();
         let mut start = open + 1;
         let mut i = open + 1;
@@ -355,11 +359,25 @@ impl<'a> Tree<'a> {
                 i += 1;
                 continue;
             }
+            // In a struct, `ident:` after the start of an item is the next field: a comma is
+            // missing. Split there (and say so), so the rest of the struct is still read.
+            if paren
+                && i > start + 1
+                && kind == TokKind::Ident
+                && self.toks[i + 1].kind == TokKind::Colon
+            {
+                items.push(self.item(start..i));
+                start = i;
+                missing_comma.push(i);
+            }
             if let TokKind::Open(_) = kind {
                 i = self.close_of[i] + 1;
             } else {
                 i += 1;
             }
+        }
+        for item in &mut items {
+            item.missing_comma_before = missing_comma.contains(&item.all.start);
         }
         items
     }
@@ -373,12 +391,14 @@ impl<'a> Tree<'a> {
                 key: Some(all.start),
                 value: all.start + 2..all.end,
                 all,
+                missing_comma_before: false,
             }
         } else {
             Item {
                 key: None,
                 value: all.clone(),
                 all,
+                missing_comma_before: false,
             }
         }
     }

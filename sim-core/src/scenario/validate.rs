@@ -2,14 +2,14 @@
 //! addresses, link ends, references between steps and the fabric). Every problem is collected,
 //! each positioned at the element or field it concerns.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::Ipv4Addr;
 use std::str::FromStr;
 
 use ipnetwork::Ipv4Network;
 
 use super::diag::{did_you_mean, one_of, Diagnostic, Pos};
-use super::parse::Spans;
+use super::parse::{Partial, Spans};
 use super::schema::*;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,9 +122,16 @@ impl Checker<'_> {
         }
     }
 
-    /// Checks the interfaces of a node; returns their connected subnets.
-    fn interfaces(&mut self, path: &str, field: &str, ifs: &[InterfaceSpec]) -> Vec<Ipv4Network> {
+    /// Checks the interfaces of a node; returns their connected subnets, or `None` if some
+    /// address is invalid (then a gateway outside them may just be in the invalid one).
+    fn interfaces(
+        &mut self,
+        path: &str,
+        field: &str,
+        ifs: &[InterfaceSpec],
+    ) -> Option<Vec<Ipv4Network>> {
         let mut subnets = Vec::new();
+        let mut all_valid = true;
         let mut seen: HashMap<&str, usize> = HashMap::new();
         for (i, itf) in ifs.iter().enumerate() {
             let ip = format!("{path}.{field}[{i}]");
@@ -147,9 +154,11 @@ impl Checker<'_> {
                     &ap,
                     format!("address `{a}` needs a prefix length, e.g. `{a}/24`"),
                 );
+                all_valid = false;
                 continue;
             }
             let Some(net) = self.network(&ap, "address", a) else {
+                all_valid = false;
                 continue;
             };
             if net.prefix() < 31 && (net.ip() == net.network() || net.ip() == net.broadcast()) {
@@ -164,18 +173,20 @@ impl Checker<'_> {
                         "address `{a}` is the {which} address of its subnet, not a host address"
                     ),
                 );
+                all_valid = false;
                 continue;
             }
             subnets.push(net);
         }
-        subnets
+        all_valid.then_some(subnets)
     }
 
     /// A gateway or next hop: an IPv4 address inside one of the node's connected subnets.
-    fn next_hop(&mut self, path: &str, what: &str, s: &str, subnets: &[Ipv4Network]) {
+    fn next_hop(&mut self, path: &str, what: &str, s: &str, subnets: &Option<Vec<Ipv4Network>>) {
         let Some(a) = self.ipv4(path, what, s) else {
             return;
         };
+        let Some(subnets) = subnets else { return };
         if !subnets.iter().any(|n| n.contains(a)) {
             let list: Vec<String> = subnets
                 .iter()
@@ -196,7 +207,15 @@ impl Checker<'_> {
 }
 
 /// Checks `spec`; returns every problem found (empty if the scenario is valid).
-pub fn validate(file: &str, spec: &ScenarioSpec, spans: &Spans) -> Vec<Diagnostic> {
+///
+/// `partial` says which lists lost elements to parse errors: references to nodes or links are
+/// then not reported as missing (they may be in the part that did not parse).
+pub fn validate(
+    file: &str,
+    spec: &ScenarioSpec,
+    spans: &Spans,
+    partial: Partial,
+) -> Vec<Diagnostic> {
     let mut c = Checker {
         file,
         spans,
@@ -305,6 +324,9 @@ pub fn validate(file: &str, spec: &ScenarioSpec, spans: &Spans) -> Vec<Diagnosti
             },
         ));
     }
+    // Report a duplicate at the later of the two in the file.
+    ordered.sort_by_key(|(_, node)| c.at(&format!("{}.name", node.path)));
+    let mut ambiguous: HashSet<&str> = HashSet::new();
     for (name, node) in ordered {
         c.node_name(&node.path, name);
         if let Some(first) = nodes.get(name) {
@@ -314,6 +336,7 @@ pub fn validate(file: &str, spec: &ScenarioSpec, spans: &Spans) -> Vec<Diagnosti
                 first.kind.noun()
             );
             c.error(&format!("{}.name", node.path), msg);
+            ambiguous.insert(name);
             continue;
         }
         nodes.insert(name, node);
@@ -330,38 +353,51 @@ pub fn validate(file: &str, spec: &ScenarioSpec, spans: &Spans) -> Vec<Diagnosti
     for (i, l) in f.links.iter().enumerate() {
         let lp = format!("fabric.links[{i}]");
         let mut switch_ends = 0;
+        let mut resolved = 0;
         for (end_field, end) in [("a", &l.a), ("b", &l.b)] {
             let ep = format!("{lp}.{end_field}");
+            if ambiguous.contains(end.split_once('.').map_or(end.as_str(), |(n, _)| n)) {
+                continue; // Already reported as a duplicate name.
+            }
             match end.split_once('.') {
                 Some((node, itf)) => match nodes.get(node) {
                     Some(n) if n.kind == NodeKind::Switch => c.error(
                         &ep,
                         format!("`{node}` is a switch: a link end on a switch is written `{node}`, without an interface"),
                     ),
-                    Some(n) => {
-                        if !n.interfaces.contains(&itf) {
-                            let all: Vec<String> =
-                                n.interfaces.iter().map(|x| format!("{node}.{x}")).collect();
-                            let all_ref: Vec<&str> = all.iter().map(String::as_str).collect();
-                            c.error_help(
-                                &ep,
-                                format!(
-                                    "{} `{node}` has no interface `{itf}`; its interfaces are {}",
-                                    capitalize(n.kind.noun()),
-                                    if all.is_empty() { "none".to_string() } else { one_of(&all_ref) }
-                                ),
-                                did_you_mean(end, &all_ref),
-                            );
-                        } else if let Some(first) =
-                            used_ifs.insert((node.to_string(), itf.to_string()), i)
-                        {
+                    Some(n) if !n.interfaces.contains(&itf) => {
+                        let all: Vec<String> =
+                            n.interfaces.iter().map(|x| format!("{node}.{x}")).collect();
+                        let all_ref: Vec<&str> = all.iter().map(String::as_str).collect();
+                        let list = if all.is_empty() {
+                            "none".to_string()
+                        } else {
+                            one_of(&all_ref)
+                        };
+                        c.error_help(
+                            &ep,
+                            format!(
+                                "{} `{node}` has no interface `{itf}`; its interfaces are {list}",
+                                capitalize(n.kind.noun()),
+                            ),
+                            did_you_mean(end, &all_ref),
+                        );
+                    }
+                    Some(_) => {
+                        resolved += 1;
+                        let key = (node.to_string(), itf.to_string());
+                        if let Some(first) = used_ifs.insert(key, i) {
                             let w = c.where_is(&format!("fabric.links[{first}]"));
                             c.error(
                                 &ep,
-                                format!("interface `{end}` is already connected by the link at {w}; an interface takes one cable"),
+                                format!(
+                                    "interface `{end}` is already connected by the link at {w}; \
+                                     an interface takes one cable"
+                                ),
                             );
                         }
                     }
+                    None if partial.nodes => {}
                     None => c.error_help(
                         &ep,
                         format!("link end `{end}`: there is no node `{node}`"),
@@ -369,7 +405,10 @@ pub fn validate(file: &str, spec: &ScenarioSpec, spans: &Spans) -> Vec<Diagnosti
                     ),
                 },
                 None => match nodes.get(end.as_str()) {
-                    Some(n) if n.kind == NodeKind::Switch => switch_ends += 1,
+                    Some(n) if n.kind == NodeKind::Switch => {
+                        switch_ends += 1;
+                        resolved += 1;
+                    }
                     Some(n) => {
                         let all: Vec<String> =
                             n.interfaces.iter().map(|x| format!("{end}.{x}")).collect();
@@ -383,6 +422,7 @@ pub fn validate(file: &str, spec: &ScenarioSpec, spans: &Spans) -> Vec<Diagnosti
                             ),
                         );
                     }
+                    None if partial.nodes => {}
                     None => c.error_help(
                         &ep,
                         format!("link end `{end}`: there is no node `{end}`"),
@@ -414,7 +454,7 @@ pub fn validate(file: &str, spec: &ScenarioSpec, spans: &Spans) -> Vec<Diagnosti
                     c.error(&sp, format!("VLAN id {v} is not in 1..=4094"));
                 }
             }
-            if switch_ends == 0 && nodes_known(&nodes, l) {
+            if switch_ends == 0 && resolved == 2 {
                 c.error(
                     &sp,
                     "switch_port is set but neither end of this link is a switch",
@@ -462,12 +502,16 @@ pub fn validate(file: &str, spec: &ScenarioSpec, spans: &Spans) -> Vec<Diagnosti
         let sp = format!("steps[{i}]");
         let host = |c: &mut Checker, h: &str| {
             let hp = format!("{sp}.host");
+            if ambiguous.contains(h) {
+                return;
+            }
             match nodes.get(h) {
                 Some(n) if n.kind == NodeKind::Host => {}
                 Some(n) => c.error(
                     &hp,
                     format!("`{h}` is {}, not a container host", n.kind.noun()),
                 ),
+                None if partial.nodes => {}
                 None => c.error_help(
                     &hp,
                     format!("there is no container host `{h}`"),
@@ -514,7 +558,7 @@ pub fn validate(file: &str, spec: &ScenarioSpec, spans: &Spans) -> Vec<Diagnosti
             }
             StepSpec::Reboot { host: h } => host(&mut c, h),
             StepSpec::LinkDown { link } | StepSpec::LinkUp { link } => {
-                if !link_names.contains_key(link) {
+                if !link_names.contains_key(link) && !partial.links {
                     c.error_help(
                         &format!("{sp}.link"),
                         format!(
@@ -528,14 +572,6 @@ pub fn validate(file: &str, spec: &ScenarioSpec, spans: &Spans) -> Vec<Diagnosti
         }
     }
     c.diags
-}
-
-/// Whether both ends of a link name known nodes (otherwise a switch_port complaint is noise).
-fn nodes_known(nodes: &HashMap<&str, Node>, l: &LinkSpec) -> bool {
-    [&l.a, &l.b].iter().all(|e| {
-        let node = e.split_once('.').map_or(e.as_str(), |(n, _)| n);
-        nodes.contains_key(node)
-    })
 }
 
 fn capitalize(s: &str) -> String {
