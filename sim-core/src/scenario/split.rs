@@ -42,6 +42,23 @@ fn is_special(c: char) -> bool {
     )
 }
 
+/// Whitespace exactly as ron counts it (anything else, e.g. a no-break space, is not).
+fn is_whitespace(c: char) -> bool {
+    matches!(
+        c,
+        ' ' | '\t'
+            | '\n'
+            | '\r'
+            | '\x0B'
+            | '\x0C'
+            | '\u{85}'
+            | '\u{200E}'
+            | '\u{200F}'
+            | '\u{2028}'
+            | '\u{2029}'
+    )
+}
+
 fn is_ident_start(c: char) -> bool {
     c.is_alphabetic() || c == '_'
 }
@@ -62,7 +79,7 @@ pub fn tokenize(text: &str) -> Result<Vec<Tok>, ScanError> {
     while i < b.len() {
         let c = text[i..].chars().next().unwrap_or(' ');
         let start = i;
-        if c.is_whitespace() {
+        if is_whitespace(c) {
             i += c.len_utf8();
             continue;
         }
@@ -179,7 +196,7 @@ pub fn tokenize(text: &str) -> Result<Vec<Tok>, ScanError> {
         }
         // A word: up to whitespace, a separator, a quote or a comment.
         while let Some(ch) = text[i..].chars().next() {
-            if ch.is_whitespace()
+            if is_whitespace(ch)
                 || is_special(ch)
                 || text[i..].starts_with("//")
                 || text[i..].starts_with("/*")

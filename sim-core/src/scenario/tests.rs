@@ -542,6 +542,33 @@ fn ports_images_and_limits() {
 }
 
 #[test]
+fn deep_nesting_does_not_overflow() {
+    let deep = format!("{}{}", "(".repeat(100_000), ")".repeat(100_000));
+    assert!(!errors(&deep).is_empty());
+    let unbalanced = "[".repeat(100_000);
+    assert!(!errors(&unbalanced).is_empty());
+    let in_a_field = format!(
+        "(title: \"t\", fabric: (), steps: [{}{}])",
+        "[".repeat(50_000),
+        "]".repeat(50_000)
+    );
+    assert!(!errors(&in_a_field).is_empty());
+}
+
+#[test]
+fn crlf_line_endings() {
+    let text = FULL.replace('\n', "\r\n");
+    assert_eq!(
+        load_str("t", &text).unwrap().spec,
+        ron::from_str(FULL).unwrap()
+    );
+    let bad = text.replace("Wait(ms: 1500)", "Wait(ms: x)");
+    let d = errors(&bad);
+    assert_eq!(d.len(), 1, "{}", render(&d));
+    assert_eq!(d[0].line, pos_of(&bad, "Wait(").0);
+}
+
+#[test]
 fn unreadable_file_is_one_diagnostic_at_1_1() {
     let d = load_path(std::path::Path::new("/nonexistent/dir/x.ron")).unwrap_err();
     assert_eq!(d.len(), 1);
@@ -606,7 +633,11 @@ fn interesting_char() -> impl Strategy<Value = char> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 2000, .. ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig {
+        // PROPTEST_CASES overrides, for longer runs.
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(2000),
+        .. ProptestConfig::default()
+    })]
 
     #[test]
     fn never_panics_on_arbitrary_text(s in "\\PC*") {
