@@ -1,0 +1,6 @@
+//! Emulation of the `docker` command-line client: word splitting, flag
+//! parsing and the client-side validation the real CLI performs before it
+//! talks to the daemon.
+
+pub mod cli;
+pub mod ports;

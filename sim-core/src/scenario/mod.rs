@@ -1,0 +1,89 @@
+//! Scenario files: the schema, and the loader that turns a `.ron` file into a validated
+//! [`ScenarioSpec`] or into every problem in it, each at `file:line:column`.
+//!
+//! Loading runs in three stages:
+//! 1. [`split`] finds the boundaries of the top-level fields, the fabric fields and the list
+//!    elements (it understands strings, comments and brackets, nothing else);
+//! 2. [`parse`] hands every piece to `ron` separately, so one bad host does not hide a bad step;
+//! 3. [`validate`] checks what ron cannot: names, addresses, link ends, references.
+//!
+//! Nothing the user wrote is changed: the spec is exactly what `ron::from_str` would produce.
+
+pub mod diag;
+pub mod parse;
+pub mod schema;
+pub mod split;
+pub mod validate;
+
+#[cfg(test)]
+mod tests;
+
+pub use diag::{render, Diagnostic, Pos};
+pub use parse::{Partial, Spans};
+pub use schema::*;
+
+/// A scenario that parsed and validated, plus where each step sits in the file (for reports).
+#[derive(Debug, Clone)]
+pub struct LoadedScenario {
+    pub spec: ScenarioSpec,
+    pub file: String,
+    /// Line and column of each step, in the order of `spec.steps`.
+    pub step_positions: Vec<(usize, usize)>,
+}
+
+/// Parses and validates a scenario text. `file_name` is used in the diagnostics only.
+/// Errors: every problem found, sorted by position, without duplicates.
+pub fn load_str(file_name: &str, text: &str) -> Result<LoadedScenario, Vec<Diagnostic>> {
+    let result = parse::parse(file_name, text).and_then(|parsed| {
+        if !parsed.diags.is_empty() {
+            // Also validate what did parse: every problem at once, not syntax first.
+            let mut diags = parsed.diags;
+            diags.extend(validate::validate(
+                file_name,
+                &parsed.spec,
+                &parsed.spans,
+                parsed.partial,
+            ));
+            return Err(diags);
+        }
+        // Safety net: the piecewise parse must agree with ron on the whole file. If it ever does
+        // not, ron is the reference (for the value and for the error).
+        let spec = match ron::from_str::<ScenarioSpec>(text) {
+            Ok(spec) => spec,
+            Err(e) => return Err(vec![parse::ron_diag(file_name, &e, Pos::START)]),
+        };
+        let diags = validate::validate(file_name, &spec, &parsed.spans, parsed.partial);
+        if !diags.is_empty() {
+            return Err(diags);
+        }
+        let step_positions = (0..spec.steps.len())
+            .map(|i| {
+                let p = parsed.spans.at(&format!("steps[{i}]"));
+                (p.line, p.col)
+            })
+            .collect();
+        Ok(LoadedScenario {
+            spec,
+            file: file_name.to_string(),
+            step_positions,
+        })
+    });
+    result.map_err(|mut diags| {
+        diags.sort();
+        diags.dedup();
+        diags
+    })
+}
+
+/// Reads and loads a scenario file. An unreadable file gives one diagnostic at 1:1.
+pub fn load_path(path: &std::path::Path) -> Result<LoadedScenario, Vec<Diagnostic>> {
+    let file_name = path.display().to_string();
+    match std::fs::read_to_string(path) {
+        Ok(text) => load_str(&file_name, &text),
+        Err(e) => Err(vec![Diagnostic::new(
+            &file_name,
+            Pos::START,
+            format!("cannot read the scenario file: {e}"),
+        )]),
+    }
+}

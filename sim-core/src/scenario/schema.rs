@@ -1,0 +1,302 @@
+//! The scenario file schema: what a user writes in a `.ron` file, exactly as written.
+//!
+//! Owns the `*Spec` types (serde, `deny_unknown_fields`). These are raw input: names are
+//! plain strings and addresses are unparsed text, so that a bad address becomes a positioned
+//! diagnostic in `validate`, never a panic. Nothing here runs anything.
+
+use serde::{Deserialize, Serialize};
+
+/// A whole scenario file: the fabric, the container images, and the steps to run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioSpec {
+    /// A one-line title shown at the top of the report.
+    pub title: String,
+    /// Free text for the reader: what the scenario teaches or guards.
+    #[serde(default)]
+    pub description: String,
+    /// The master seed of the run. Every random choice (HNS prefixes, IPs, MACs, ports, loss) derives from it.
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    #[serde(default)]
+    pub limits: LimitsSpec,
+    pub fabric: FabricSpec,
+    #[serde(default)]
+    pub images: Vec<ImageSpec>,
+    #[serde(default)]
+    pub steps: Vec<StepSpec>,
+}
+
+pub fn default_seed() -> u64 {
+    1
+}
+
+/// Bounds of a run. A run that hits one says so in its report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsSpec {
+    #[serde(default = "default_max_events")]
+    pub max_events: u64,
+    #[serde(default = "default_max_sim_time_ms")]
+    pub max_sim_time_ms: u64,
+    /// How long a probe waits for an answer before it counts as dropped.
+    #[serde(default = "default_probe_timeout_ms")]
+    pub probe_timeout_ms: u64,
+}
+
+pub fn default_max_events() -> u64 {
+    10_000_000
+}
+pub fn default_max_sim_time_ms() -> u64 {
+    3_600_000
+}
+pub fn default_probe_timeout_ms() -> u64 {
+    3_000
+}
+
+impl Default for LimitsSpec {
+    fn default() -> Self {
+        LimitsSpec {
+            max_events: default_max_events(),
+            max_sim_time_ms: default_max_sim_time_ms(),
+            probe_timeout_ms: default_probe_timeout_ms(),
+        }
+    }
+}
+
+/// The physical world: switches, routers, outside hosts, container hosts and the cables between them.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FabricSpec {
+    #[serde(default)]
+    pub switches: Vec<SwitchSpec>,
+    #[serde(default)]
+    pub routers: Vec<RouterSpec>,
+    #[serde(default)]
+    pub externals: Vec<ExternalSpec>,
+    #[serde(default)]
+    pub hosts: Vec<HostSpec>,
+    #[serde(default)]
+    pub links: Vec<LinkSpec>,
+}
+
+/// A physical L2 switch. It learns MACs; its ports are made by the links that end on it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SwitchSpec {
+    pub name: String,
+}
+
+/// One addressed interface of a router, external host or container host, e.g.
+/// `(name: "eth0", address: "10.0.0.1/24")`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InterfaceSpec {
+    pub name: String,
+    /// IPv4 address with prefix length, e.g. "10.0.0.11/24".
+    pub address: String,
+}
+
+/// A static route: `(to: "10.1.0.0/16", via: "10.0.0.2")`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteSpec {
+    pub to: String,
+    pub via: String,
+}
+
+/// A physical router: forwards between its interfaces by its static and connected routes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouterSpec {
+    pub name: String,
+    pub interfaces: Vec<InterfaceSpec>,
+    #[serde(default)]
+    pub routes: Vec<RouteSpec>,
+}
+
+/// A service listening on an outside host or in a container.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ServiceSpec {
+    /// A TCP listener that accepts connections.
+    Tcp(u16),
+    /// A UDP listener that echoes every datagram back to its sender.
+    Udp(u16),
+}
+
+/// A host outside the container hosts, e.g. "internet" or a client on the LAN.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExternalSpec {
+    pub name: String,
+    pub interfaces: Vec<InterfaceSpec>,
+    /// Default gateway address.
+    #[serde(default)]
+    pub gateway: Option<String>,
+    #[serde(default)]
+    pub services: Vec<ServiceSpec>,
+    /// If not empty, this host runs a DNS server on UDP 53 answering these A records:
+    /// `[("internet.example", "203.0.113.10")]`.
+    #[serde(default)]
+    pub dns_records: Vec<(String, String)>,
+}
+
+/// Windows Server releases whose behaviour hnsim distinguishes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum WindowsVersionSpec {
+    WindowsServer2016,
+    WindowsServer2019,
+    WindowsServer2022,
+    WindowsServer2025,
+}
+
+/// The docker daemon settings of a host (daemon.json).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DaemonSpec {
+    /// `"fixed-cidr"`: the prefix of the default nat network.
+    #[serde(default)]
+    pub fixed_cidr: Option<String>,
+    /// `"bridge": "none"` turns off the default nat network.
+    #[serde(default)]
+    pub bridge: Option<String>,
+    /// `"dns"`: default DNS servers for containers.
+    #[serde(default)]
+    pub dns: Vec<String>,
+}
+
+/// A Windows container host: its physical NICs, its OS version and its docker daemon.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostSpec {
+    pub name: String,
+    #[serde(default = "default_os")]
+    pub os: WindowsVersionSpec,
+    pub nics: Vec<InterfaceSpec>,
+    #[serde(default)]
+    pub gateway: Option<String>,
+    /// The host's own DNS servers (HNS gives them to nat endpoints as upstreams).
+    #[serde(default)]
+    pub dns_servers: Vec<String>,
+    #[serde(default)]
+    pub daemon: DaemonSpec,
+    /// Services listening on the host itself.
+    #[serde(default)]
+    pub services: Vec<ServiceSpec>,
+}
+
+pub fn default_os() -> WindowsVersionSpec {
+    WindowsVersionSpec::WindowsServer2022
+}
+
+/// How a switch port treats VLANs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum PortModeSpec {
+    /// Untagged frames belong to this VLAN.
+    Access(u16),
+    /// Tagged frames of these VLANs pass; untagged frames belong to the native VLAN 1.
+    Trunk(Vec<u16>),
+}
+
+/// A cable. Each end is `"node"` (switches) or `"node.interface"` (routers, externals, host NICs).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkSpec {
+    pub a: String,
+    pub b: String,
+    /// A name for `LinkDown`/`LinkUp` steps; defaults to "a<->b".
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default = "default_latency_us")]
+    pub latency_us: u64,
+    #[serde(default = "default_bandwidth_mbps")]
+    pub bandwidth_mbps: u64,
+    /// Probability in percent that a frame is lost on this link.
+    #[serde(default)]
+    pub loss_percent: f64,
+    /// VLAN mode of the switch port at whichever end is a switch (default: access VLAN 1).
+    #[serde(default)]
+    pub switch_port: Option<PortModeSpec>,
+}
+
+pub fn default_latency_us() -> u64 {
+    50
+}
+pub fn default_bandwidth_mbps() -> u64 {
+    1_000
+}
+
+/// A container image and the services its containers listen on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImageSpec {
+    pub name: String,
+    #[serde(default)]
+    pub services: Vec<ServiceSpec>,
+}
+
+/// The transport of a probe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ProtoSpec {
+    Icmp,
+    Tcp(u16),
+    Udp(u16),
+}
+
+/// How a probe ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OutcomeSpec {
+    Delivered,
+    Refused,
+    Dropped,
+}
+
+/// What a docker command step is expected to do.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum CommandExpectSpec {
+    /// The command succeeds (the default).
+    Succeeds,
+    /// The command is refused with an error containing this text.
+    Fails(String),
+    /// For `docker exec NAME ping|curl|nslookup ...`: the probe ends this way.
+    Probe(OutcomeSpec),
+}
+
+/// One step of a scenario, run in order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum StepSpec {
+    /// A docker command line exactly as typed on `host`.
+    Docker {
+        host: String,
+        cmd: String,
+        #[serde(default)]
+        expect: Option<CommandExpectSpec>,
+    },
+    /// A probe from a container, host or outside node to a name or an address.
+    Probe {
+        from: String,
+        to: String,
+        #[serde(default = "default_proto")]
+        proto: ProtoSpec,
+        #[serde(default)]
+        expect: Option<OutcomeSpec>,
+    },
+    /// Declare services on a running container, in addition to its image's.
+    Listen {
+        host: String,
+        container: String,
+        services: Vec<ServiceSpec>,
+    },
+    /// Reboot a container host: HNS state and the daemon restart as on the real OS version.
+    Reboot { host: String },
+    LinkDown { link: String },
+    LinkUp { link: String },
+    /// Let simulated time pass.
+    Wait { ms: u64 },
+    /// A sentence for the reader, echoed in the report.
+    Note(String),
+}
+
+pub fn default_proto() -> ProtoSpec {
+    ProtoSpec::Icmp
+}

@@ -1,0 +1,583 @@
+//! Semantic checks over a parsed [`ScenarioSpec`]: everything ron cannot see (names,
+//! addresses, link ends, references between steps and the fabric). Every problem is collected,
+//! each positioned at the element or field it concerns.
+
+use std::collections::{HashMap, HashSet};
+use std::net::Ipv4Addr;
+use std::str::FromStr;
+
+use ipnetwork::Ipv4Network;
+
+use super::diag::{did_you_mean, one_of, Diagnostic, Pos};
+use super::parse::{Partial, Spans};
+use super::schema::*;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NodeKind {
+    Switch,
+    Router,
+    External,
+    Host,
+}
+
+impl NodeKind {
+    fn noun(self) -> &'static str {
+        match self {
+            NodeKind::Switch => "a switch",
+            NodeKind::Router => "a router",
+            NodeKind::External => "an external host",
+            NodeKind::Host => "a container host",
+        }
+    }
+}
+
+struct Node<'a> {
+    kind: NodeKind,
+    /// Path of the node in the spec, e.g. `fabric.hosts[2]`.
+    path: String,
+    /// Interface names (NICs for hosts).
+    interfaces: Vec<&'a str>,
+}
+
+struct Checker<'a> {
+    file: &'a str,
+    spans: &'a Spans,
+    diags: Vec<Diagnostic>,
+}
+
+impl Checker<'_> {
+    fn at(&self, path: &str) -> Pos {
+        self.spans.at(path)
+    }
+
+    fn error(&mut self, path: &str, msg: impl Into<String>) {
+        let pos = self.at(path);
+        self.diags.push(Diagnostic::new(self.file, pos, msg));
+    }
+
+    fn error_help(&mut self, path: &str, msg: impl Into<String>, help: Option<String>) {
+        let pos = self.at(path);
+        self.diags
+            .push(Diagnostic::new(self.file, pos, msg).with_help(help));
+    }
+
+    fn where_is(&self, path: &str) -> String {
+        let p = self.at(path);
+        format!("line {}:{}", p.line, p.col)
+    }
+
+    fn ipv4(&mut self, path: &str, what: &str, s: &str) -> Option<Ipv4Addr> {
+        match Ipv4Addr::from_str(s) {
+            Ok(a) => Some(a),
+            Err(_) => {
+                self.error(
+                    path,
+                    format!("{what} `{s}` is not an IPv4 address (e.g. `10.0.0.1`)"),
+                );
+                None
+            }
+        }
+    }
+
+    fn network(&mut self, path: &str, what: &str, s: &str) -> Option<Ipv4Network> {
+        match Ipv4Network::from_str(s) {
+            Ok(n) => Some(n),
+            Err(_) => {
+                self.error(
+                    path,
+                    format!("{what} `{s}` is not an IPv4 network (e.g. `10.1.0.0/16`)"),
+                );
+                None
+            }
+        }
+    }
+
+    fn services(&mut self, path: &str, services: &[ServiceSpec]) {
+        for (i, s) in services.iter().enumerate() {
+            let (ServiceSpec::Tcp(p) | ServiceSpec::Udp(p)) = s;
+            if *p == 0 {
+                self.error(
+                    &format!("{path}[{i}]"),
+                    "port 0 is not a valid service port",
+                );
+            }
+        }
+    }
+
+    /// Checks a node name; returns whether it is usable.
+    fn node_name(&mut self, path: &str, name: &str) {
+        let p = format!("{path}.name");
+        if name.is_empty() {
+            self.error(&p, "a node name must not be empty");
+        } else if name.chars().any(char::is_whitespace) {
+            self.error(
+                &p,
+                format!("node name `{name}` must not contain whitespace"),
+            );
+        } else if name.contains('.') {
+            self.error(
+                &p,
+                format!("node name `{name}` must not contain `.` (link ends are written `node.interface`)"),
+            );
+        }
+    }
+
+    /// Checks the interfaces of a node; returns their connected subnets, or `None` if some
+    /// address is invalid (then a gateway outside them may just be in the invalid one).
+    fn interfaces(
+        &mut self,
+        path: &str,
+        field: &str,
+        ifs: &[InterfaceSpec],
+    ) -> Option<Vec<Ipv4Network>> {
+        let mut subnets = Vec::new();
+        let mut all_valid = true;
+        let mut seen: HashMap<&str, usize> = HashMap::new();
+        for (i, itf) in ifs.iter().enumerate() {
+            let ip = format!("{path}.{field}[{i}]");
+            if itf.name.is_empty() {
+                self.error(&format!("{ip}.name"), "an interface name must not be empty");
+            } else if let Some(first) = seen.insert(&itf.name, i) {
+                let w = self.where_is(&format!("{path}.{field}[{first}]"));
+                self.error(
+                    &format!("{ip}.name"),
+                    format!(
+                        "duplicate interface name `{}` on this node (first at {w})",
+                        itf.name
+                    ),
+                );
+            }
+            let ap = format!("{ip}.address");
+            let a = &itf.address;
+            if !a.contains('/') {
+                self.error(
+                    &ap,
+                    format!("address `{a}` needs a prefix length, e.g. `{a}/24`"),
+                );
+                all_valid = false;
+                continue;
+            }
+            let Some(net) = self.network(&ap, "address", a) else {
+                all_valid = false;
+                continue;
+            };
+            if net.prefix() < 31 && (net.ip() == net.network() || net.ip() == net.broadcast()) {
+                let which = if net.ip() == net.network() {
+                    "network"
+                } else {
+                    "broadcast"
+                };
+                self.error(
+                    &ap,
+                    format!(
+                        "address `{a}` is the {which} address of its subnet, not a host address"
+                    ),
+                );
+                all_valid = false;
+                continue;
+            }
+            subnets.push(net);
+        }
+        all_valid.then_some(subnets)
+    }
+
+    /// A gateway or next hop: an IPv4 address inside one of the node's connected subnets.
+    fn next_hop(&mut self, path: &str, what: &str, s: &str, subnets: &Option<Vec<Ipv4Network>>) {
+        let Some(a) = self.ipv4(path, what, s) else {
+            return;
+        };
+        let Some(subnets) = subnets else { return };
+        if !subnets.iter().any(|n| n.contains(a)) {
+            let list: Vec<String> = subnets
+                .iter()
+                .map(|n| format!("{}/{}", n.network(), n.prefix()))
+                .collect();
+            let list: Vec<&str> = list.iter().map(String::as_str).collect();
+            let msg = if list.is_empty() {
+                format!("{what} `{s}` is not in a connected subnet of this node (it has no valid addresses)")
+            } else {
+                format!(
+                    "{what} `{s}` is not in a connected subnet of this node ({})",
+                    one_of(&list)
+                )
+            };
+            self.error(path, msg);
+        }
+    }
+}
+
+/// Checks `spec`; returns every problem found (empty if the scenario is valid).
+///
+/// `partial` says which lists lost elements to parse errors: references to nodes or links are
+/// then not reported as missing (they may be in the part that did not parse).
+pub fn validate(
+    file: &str,
+    spec: &ScenarioSpec,
+    spans: &Spans,
+    partial: Partial,
+) -> Vec<Diagnostic> {
+    let mut c = Checker {
+        file,
+        spans,
+        diags: Vec::new(),
+    };
+    let f = &spec.fabric;
+
+    // Limits.
+    for (name, v) in [
+        ("max_events", spec.limits.max_events),
+        ("max_sim_time_ms", spec.limits.max_sim_time_ms),
+        ("probe_timeout_ms", spec.limits.probe_timeout_ms),
+    ] {
+        if v == 0 {
+            c.error(
+                &format!("limits.{name}"),
+                format!("`{name}` must be greater than 0"),
+            );
+        }
+    }
+
+    // Nodes: one namespace for switches, routers, externals and hosts.
+    let mut nodes: HashMap<&str, Node> = HashMap::new();
+    let mut ordered: Vec<(&str, Node)> = Vec::new();
+    for (i, s) in f.switches.iter().enumerate() {
+        ordered.push((
+            &s.name,
+            Node {
+                kind: NodeKind::Switch,
+                path: format!("fabric.switches[{i}]"),
+                interfaces: Vec::new(),
+            },
+        ));
+    }
+    for (i, r) in f.routers.iter().enumerate() {
+        let path = format!("fabric.routers[{i}]");
+        let subnets = c.interfaces(&path, "interfaces", &r.interfaces);
+        for (j, route) in r.routes.iter().enumerate() {
+            let rp = format!("{path}.routes[{j}]");
+            c.network(&format!("{rp}.to"), "route destination", &route.to);
+            c.next_hop(&format!("{rp}.via"), "next hop", &route.via, &subnets);
+        }
+        ordered.push((
+            &r.name,
+            Node {
+                kind: NodeKind::Router,
+                path,
+                interfaces: r.interfaces.iter().map(|x| x.name.as_str()).collect(),
+            },
+        ));
+    }
+    for (i, e) in f.externals.iter().enumerate() {
+        let path = format!("fabric.externals[{i}]");
+        let subnets = c.interfaces(&path, "interfaces", &e.interfaces);
+        if let Some(g) = &e.gateway {
+            c.next_hop(&format!("{path}.gateway"), "gateway", g, &subnets);
+        }
+        c.services(&format!("{path}.services"), &e.services);
+        for (j, (name, addr)) in e.dns_records.iter().enumerate() {
+            let rp = format!("{path}.dns_records[{j}]");
+            if name.trim().is_empty() {
+                c.error(&rp, "a DNS record name must not be empty");
+            }
+            c.ipv4(&format!("{rp}[1]"), "DNS record address", addr);
+        }
+        ordered.push((
+            &e.name,
+            Node {
+                kind: NodeKind::External,
+                path,
+                interfaces: e.interfaces.iter().map(|x| x.name.as_str()).collect(),
+            },
+        ));
+    }
+    for (i, h) in f.hosts.iter().enumerate() {
+        let path = format!("fabric.hosts[{i}]");
+        let subnets = c.interfaces(&path, "nics", &h.nics);
+        if let Some(g) = &h.gateway {
+            c.next_hop(&format!("{path}.gateway"), "gateway", g, &subnets);
+        }
+        for (j, d) in h.dns_servers.iter().enumerate() {
+            c.ipv4(&format!("{path}.dns_servers[{j}]"), "DNS server", d);
+        }
+        let dp = format!("{path}.daemon");
+        for (j, d) in h.daemon.dns.iter().enumerate() {
+            c.ipv4(&format!("{dp}.dns[{j}]"), "daemon DNS server", d);
+        }
+        if let Some(cidr) = &h.daemon.fixed_cidr {
+            c.network(&format!("{dp}.fixed_cidr"), "fixed_cidr", cidr);
+        }
+        if let Some(b) = &h.daemon.bridge {
+            if b != "none" {
+                c.error(
+                    &format!("{dp}.bridge"),
+                    format!("daemon bridge `{b}` is not supported: the only accepted value is `\"none\"`"),
+                );
+            }
+        }
+        c.services(&format!("{path}.services"), &h.services);
+        ordered.push((
+            &h.name,
+            Node {
+                kind: NodeKind::Host,
+                path,
+                interfaces: h.nics.iter().map(|x| x.name.as_str()).collect(),
+            },
+        ));
+    }
+    // Report a duplicate at the later of the two in the file.
+    ordered.sort_by_key(|(_, node)| c.at(&format!("{}.name", node.path)));
+    let mut ambiguous: HashSet<&str> = HashSet::new();
+    for (name, node) in ordered {
+        c.node_name(&node.path, name);
+        if let Some(first) = nodes.get(name) {
+            let w = c.where_is(&format!("{}.name", first.path));
+            let msg = format!(
+                "duplicate node name `{name}` (already used by {} at {w})",
+                first.kind.noun()
+            );
+            c.error(&format!("{}.name", node.path), msg);
+            ambiguous.insert(name);
+            continue;
+        }
+        nodes.insert(name, node);
+    }
+    let node_names: Vec<&str> = {
+        let mut v: Vec<&str> = nodes.keys().copied().collect();
+        v.sort_unstable();
+        v
+    };
+
+    // Links.
+    let mut used_ifs: HashMap<(String, String), usize> = HashMap::new();
+    let mut link_names: HashMap<String, usize> = HashMap::new();
+    for (i, l) in f.links.iter().enumerate() {
+        let lp = format!("fabric.links[{i}]");
+        let mut switch_ends = 0;
+        let mut resolved = 0;
+        for (end_field, end) in [("a", &l.a), ("b", &l.b)] {
+            let ep = format!("{lp}.{end_field}");
+            if ambiguous.contains(end.split_once('.').map_or(end.as_str(), |(n, _)| n)) {
+                continue; // Already reported as a duplicate name.
+            }
+            match end.split_once('.') {
+                Some((node, itf)) => match nodes.get(node) {
+                    Some(n) if n.kind == NodeKind::Switch => c.error(
+                        &ep,
+                        format!("`{node}` is a switch: a link end on a switch is written `{node}`, without an interface"),
+                    ),
+                    Some(n) if !n.interfaces.contains(&itf) => {
+                        let all: Vec<String> =
+                            n.interfaces.iter().map(|x| format!("{node}.{x}")).collect();
+                        let all_ref: Vec<&str> = all.iter().map(String::as_str).collect();
+                        let list = if all.is_empty() {
+                            "none".to_string()
+                        } else {
+                            one_of(&all_ref)
+                        };
+                        c.error_help(
+                            &ep,
+                            format!(
+                                "{} `{node}` has no interface `{itf}`; its interfaces are {list}",
+                                capitalize(n.kind.noun()),
+                            ),
+                            did_you_mean(end, &all_ref),
+                        );
+                    }
+                    Some(_) => {
+                        resolved += 1;
+                        let key = (node.to_string(), itf.to_string());
+                        if let Some(first) = used_ifs.insert(key, i) {
+                            let w = c.where_is(&format!("fabric.links[{first}]"));
+                            c.error(
+                                &ep,
+                                format!(
+                                    "interface `{end}` is already connected by the link at {w}; \
+                                     an interface takes one cable"
+                                ),
+                            );
+                        }
+                    }
+                    None if partial.nodes => {}
+                    None => c.error_help(
+                        &ep,
+                        format!("link end `{end}`: there is no node `{node}`"),
+                        did_you_mean(node, &node_names),
+                    ),
+                },
+                None => match nodes.get(end.as_str()) {
+                    Some(n) if n.kind == NodeKind::Switch => {
+                        switch_ends += 1;
+                        resolved += 1;
+                    }
+                    Some(n) => {
+                        let all: Vec<String> =
+                            n.interfaces.iter().map(|x| format!("{end}.{x}")).collect();
+                        let all_ref: Vec<&str> = all.iter().map(String::as_str).collect();
+                        c.error(
+                            &ep,
+                            format!(
+                                "link end `{end}` is {}: name one of its interfaces: {}",
+                                n.kind.noun(),
+                                if all.is_empty() { "(it has none)".to_string() } else { one_of(&all_ref) }
+                            ),
+                        );
+                    }
+                    None if partial.nodes => {}
+                    None => c.error_help(
+                        &ep,
+                        format!("link end `{end}`: there is no node `{end}`"),
+                        did_you_mean(end, &node_names),
+                    ),
+                },
+            }
+        }
+        if !(0.0..=100.0).contains(&l.loss_percent) {
+            c.error(
+                &format!("{lp}.loss_percent"),
+                format!("loss_percent {} is not in 0..=100", l.loss_percent),
+            );
+        }
+        if l.bandwidth_mbps == 0 {
+            c.error(
+                &format!("{lp}.bandwidth_mbps"),
+                "bandwidth_mbps must be greater than 0",
+            );
+        }
+        if let Some(mode) = &l.switch_port {
+            let sp = format!("{lp}.switch_port");
+            let vlans: Vec<u16> = match mode {
+                PortModeSpec::Access(v) => vec![*v],
+                PortModeSpec::Trunk(vs) => vs.clone(),
+            };
+            for v in vlans {
+                if !(1..=4094).contains(&v) {
+                    c.error(&sp, format!("VLAN id {v} is not in 1..=4094"));
+                }
+            }
+            if switch_ends == 0 && resolved == 2 {
+                c.error(
+                    &sp,
+                    "switch_port is set but neither end of this link is a switch",
+                );
+            }
+        }
+        let name = l
+            .name
+            .clone()
+            .unwrap_or_else(|| format!("{}<->{}", l.a, l.b));
+        if name.is_empty() {
+            c.error(&format!("{lp}.name"), "a link name must not be empty");
+        } else if let Some(first) = link_names.get(&name) {
+            let w = c.where_is(&format!("fabric.links[{first}]"));
+            c.error(
+                &format!("{lp}.name"),
+                format!("duplicate link name `{name}` (first used by the link at {w})"),
+            );
+        } else {
+            link_names.insert(name, i);
+        }
+    }
+
+    // Images.
+    let mut images: HashMap<&str, usize> = HashMap::new();
+    for (i, img) in spec.images.iter().enumerate() {
+        let ip = format!("images[{i}]");
+        if img.name.trim().is_empty() {
+            c.error(&format!("{ip}.name"), "an image name must not be empty");
+        } else if let Some(first) = images.insert(&img.name, i) {
+            let w = c.where_is(&format!("images[{first}]"));
+            c.error(
+                &format!("{ip}.name"),
+                format!("duplicate image name `{}` (first at {w})", img.name),
+            );
+        }
+        c.services(&format!("{ip}.services"), &img.services);
+    }
+
+    // Steps.
+    let host_names: Vec<&str> = f.hosts.iter().map(|h| h.name.as_str()).collect();
+    let mut link_list: Vec<&str> = link_names.keys().map(String::as_str).collect();
+    link_list.sort_unstable();
+    for (i, step) in spec.steps.iter().enumerate() {
+        let sp = format!("steps[{i}]");
+        let host = |c: &mut Checker, h: &str| {
+            let hp = format!("{sp}.host");
+            if ambiguous.contains(h) {
+                return;
+            }
+            match nodes.get(h) {
+                Some(n) if n.kind == NodeKind::Host => {}
+                Some(n) => c.error(
+                    &hp,
+                    format!("`{h}` is {}, not a container host", n.kind.noun()),
+                ),
+                None if partial.nodes => {}
+                None => c.error_help(
+                    &hp,
+                    format!("there is no container host `{h}`"),
+                    did_you_mean(h, &host_names),
+                ),
+            }
+        };
+        match step {
+            StepSpec::Docker { host: h, cmd, .. } => {
+                host(&mut c, h);
+                if !cmd.trim().starts_with("docker ") {
+                    c.error(
+                        &format!("{sp}.cmd"),
+                        format!("a Docker step's cmd must start with `docker `, found `{cmd}`"),
+                    );
+                }
+            }
+            StepSpec::Probe {
+                from, to, proto, ..
+            } => {
+                if from.trim().is_empty() {
+                    c.error(&format!("{sp}.from"), "Probe `from` must not be empty");
+                }
+                if to.trim().is_empty() {
+                    c.error(&format!("{sp}.to"), "Probe `to` must not be empty");
+                }
+                if matches!(proto, ProtoSpec::Tcp(0) | ProtoSpec::Udp(0)) {
+                    c.error(&format!("{sp}.proto"), "port 0 is not a valid probe port");
+                }
+            }
+            StepSpec::Listen {
+                host: h,
+                container,
+                services,
+            } => {
+                host(&mut c, h);
+                if container.trim().is_empty() {
+                    c.error(
+                        &format!("{sp}.container"),
+                        "Listen `container` must not be empty",
+                    );
+                }
+                c.services(&format!("{sp}.services"), services);
+            }
+            StepSpec::Reboot { host: h } => host(&mut c, h),
+            StepSpec::LinkDown { link } | StepSpec::LinkUp { link } => {
+                if !link_names.contains_key(link) && !partial.links {
+                    c.error_help(
+                        &format!("{sp}.link"),
+                        format!(
+                            "there is no link named `{link}` (a link without a name is called `a<->b`)"
+                        ),
+                        did_you_mean(link, &link_list),
+                    );
+                }
+            }
+            StepSpec::Wait { .. } | StepSpec::Note(_) => {}
+        }
+    }
+    c.diags
+}
+
+fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}

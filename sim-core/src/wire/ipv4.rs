@@ -1,0 +1,237 @@
+//! IPv4: header validation, the hot-path `ipv4_info`, TTL decrement, and the
+//! header builder shared by every IPv4 frame builder.
+
+use super::ethernet::eth_frame;
+use super::ETHERTYPE_IPV4;
+use super::{ethertype, l3_offset, malformed, need, unsupported, MacAddr, WireError};
+use pnet_packet::ip::IpNextHeaderProtocol;
+use pnet_packet::ipv4::{self, Ipv4Flags, Ipv4Packet, MutableIpv4Packet};
+use std::net::Ipv4Addr;
+
+pub(crate) const IPV4_MIN: usize = 20;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ipv4Info {
+    pub src: Ipv4Addr,
+    pub dst: Ipv4Addr,
+    pub proto: u8,
+    pub ttl: u8,
+    pub total_len: u16,
+    pub header_len: usize,
+    pub dont_fragment: bool,
+}
+
+/// Common Ethernet + IPv4 header parameters for the frame builders.
+/// TTL defaults to 128 (Windows) in callers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpHeader {
+    pub src_mac: MacAddr,
+    pub dst_mac: MacAddr,
+    pub src: Ipv4Addr,
+    pub dst: Ipv4Addr,
+    pub ttl: u8,
+    pub ident: u16,
+}
+
+/// The IPv4 header fields the simulator models (no DSCP/ECN, options or
+/// fragmentation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Ipv4Head {
+    pub src: Ipv4Addr,
+    pub dst: Ipv4Addr,
+    pub ttl: u8,
+    pub ident: u16,
+    pub dont_fragment: bool,
+    pub proto: u8,
+}
+
+impl Ipv4Head {
+    pub(crate) fn from_h(h: &IpHeader, proto: u8, dont_fragment: bool) -> Self {
+        Ipv4Head {
+            src: h.src,
+            dst: h.dst,
+            ttl: h.ttl,
+            ident: h.ident,
+            dont_fragment,
+            proto,
+        }
+    }
+}
+
+/// Version, header length and total length sanity; returns (header_len, total_len).
+fn check_header(ip: &Ipv4Packet, avail: usize) -> Result<(usize, usize), WireError> {
+    if ip.get_version() != 4 {
+        return malformed("ipv4", "version");
+    }
+    let hl = ip.get_header_length() as usize * 4;
+    let total = ip.get_total_length() as usize;
+    if hl < IPV4_MIN || total < hl {
+        return malformed("ipv4", "length fields");
+    }
+    need("ipv4", total, avail)?;
+    Ok((hl, total))
+}
+
+fn is_fragment(ip: &Ipv4Packet) -> bool {
+    ip.get_flags() & Ipv4Flags::MoreFragments != 0 || ip.get_fragment_offset() != 0
+}
+
+/// Parses an IPv4 packet (the L3 bytes), verifying its header checksum.
+/// Returns the header and the L4 bytes (padding after total length dropped).
+pub(crate) fn parse_ipv4(l3: &[u8]) -> Result<(Ipv4Head, &[u8]), WireError> {
+    need("ipv4", IPV4_MIN, l3.len())?;
+    let Some(ip) = Ipv4Packet::new(l3) else {
+        return malformed("ipv4", "header");
+    };
+    let (hl, total) = check_header(&ip, l3.len())?;
+    if ipv4::checksum(&ip) != ip.get_checksum() {
+        return malformed("ipv4", "header checksum");
+    }
+    if is_fragment(&ip) {
+        return unsupported("ipv4", "fragment");
+    }
+    let head = Ipv4Head {
+        src: ip.get_source(),
+        dst: ip.get_destination(),
+        ttl: ip.get_ttl(),
+        ident: ip.get_identification(),
+        dont_fragment: ip.get_flags() & Ipv4Flags::DontFragment != 0,
+        proto: ip.get_next_level_protocol().0,
+    };
+    Ok((head, l3.get(hl..total).unwrap_or_default()))
+}
+
+/// Whole Ethernet frame in (tagged or not); `None` unless a sane IPv4 header
+/// whose total length fits the frame. The checksum is not verified here.
+pub fn ipv4_info(f: &[u8]) -> Option<Ipv4Info> {
+    if ethertype(f)? != ETHERTYPE_IPV4 {
+        return None;
+    }
+    let l3 = f.get(l3_offset(f)?..)?;
+    let ip = Ipv4Packet::new(l3)?;
+    let (hl, total) = check_header(&ip, l3.len()).ok()?;
+    Some(Ipv4Info {
+        src: ip.get_source(),
+        dst: ip.get_destination(),
+        proto: ip.get_next_level_protocol().0,
+        ttl: ip.get_ttl(),
+        total_len: total as u16,
+        header_len: hl,
+        dont_fragment: ip.get_flags() & Ipv4Flags::DontFragment != 0,
+    })
+}
+
+/// The L4 bytes of an unfragmented (or first-fragment-free) IPv4 frame, as
+/// frame offsets `start..end`, with the header info.
+pub(crate) fn l4_span(f: &[u8]) -> Option<(Ipv4Info, usize, usize)> {
+    let info = ipv4_info(f)?;
+    let l3 = l3_offset(f)?;
+    let ip = Ipv4Packet::new(f.get(l3..)?)?;
+    if is_fragment(&ip) {
+        return None;
+    }
+    Some((info, l3 + info.header_len, l3 + info.total_len as usize))
+}
+
+/// Recomputes the header checksum of the IPv4 packet starting at `l3[0]`.
+pub(crate) fn fix_checksum(l3: &mut [u8]) {
+    if let Some(mut ip) = MutableIpv4Packet::new(l3) {
+        let sum = ipv4::checksum(&ip.to_immutable());
+        ip.set_checksum(sum);
+    }
+}
+
+/// Decrements TTL in place and fixes the header checksum. Returns the new
+/// TTL (0 means it expired; a TTL already at 0 stays 0).
+pub fn decrement_ttl(f: &mut [u8]) -> Option<u8> {
+    ipv4_info(f)?;
+    let l3 = f.get_mut(l3_offset(f)?..)?;
+    let mut ip = MutableIpv4Packet::new(l3)?;
+    let ttl = ip.get_ttl().saturating_sub(1);
+    ip.set_ttl(ttl);
+    fix_checksum(l3);
+    Some(ttl)
+}
+
+/// An option-less IPv4 packet around `l4`, checksum filled in.
+pub(crate) fn ipv4_bytes(h: &Ipv4Head, l4: &[u8]) -> Vec<u8> {
+    let mut b = vec![0u8; IPV4_MIN + l4.len()];
+    if let Some(mut ip) = MutableIpv4Packet::new(&mut b) {
+        ip.set_version(4);
+        ip.set_header_length(5);
+        ip.set_total_length((IPV4_MIN + l4.len()).min(u16::MAX as usize) as u16);
+        ip.set_identification(h.ident);
+        ip.set_flags(if h.dont_fragment {
+            Ipv4Flags::DontFragment
+        } else {
+            0
+        });
+        ip.set_ttl(h.ttl);
+        ip.set_next_level_protocol(IpNextHeaderProtocol(h.proto));
+        ip.set_source(h.src);
+        ip.set_destination(h.dst);
+    }
+    b[IPV4_MIN..].copy_from_slice(l4);
+    fix_checksum(&mut b);
+    b
+}
+
+/// An untagged Ethernet + IPv4 frame around `l4`.
+pub(crate) fn ipv4_frame(h: &IpHeader, proto: u8, dont_fragment: bool, l4: &[u8]) -> Vec<u8> {
+    let ip = ipv4_bytes(&Ipv4Head::from_h(h, proto, dont_fragment), l4);
+    eth_frame(h.src_mac, h.dst_mac, None, ETHERTYPE_IPV4, &ip)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::push_vlan;
+    use crate::wire::testutil::{assert_checksums_ok, hdr};
+
+    #[test]
+    fn info_reads_back() {
+        let f = ipv4_frame(&hdr(), 47, true, &[1, 2, 3, 4]);
+        let i = ipv4_info(&f).expect("ipv4");
+        assert_eq!((i.src, i.dst), (hdr().src, hdr().dst));
+        assert_eq!(
+            (i.proto, i.ttl, i.total_len, i.header_len),
+            (47, 128, 24, 20)
+        );
+        assert!(i.dont_fragment);
+        assert_checksums_ok(&f);
+        let (head, l4) = parse_ipv4(&f[14..]).expect("parse");
+        assert_eq!((head.ident, l4), (hdr().ident, &[1u8, 2, 3, 4][..]));
+    }
+
+    #[test]
+    fn decrement_ttl_keeps_checksum() {
+        let mut f = ipv4_frame(&IpHeader { ttl: 2, ..hdr() }, 47, false, &[0; 8]);
+        push_vlan(&mut f, 5);
+        assert_eq!(decrement_ttl(&mut f), Some(1));
+        assert_checksums_ok(&f);
+        assert_eq!(decrement_ttl(&mut f), Some(0));
+        assert_eq!(decrement_ttl(&mut f), Some(0));
+        assert_checksums_ok(&f);
+        assert_eq!(ipv4_info(&f).map(|i| i.ttl), Some(0));
+    }
+
+    #[test]
+    fn rejects_bad_headers() {
+        let f = ipv4_frame(&hdr(), 17, false, &[0; 8]);
+        assert_eq!(ipv4_info(&f[..f.len() - 1]), None);
+        let mut g = f.clone();
+        g[14] = 0x45 + 0x10; // version 5
+        assert_eq!(ipv4_info(&g), None);
+        let mut g = f.clone();
+        g[20] = 0x20; // more fragments
+        fix_checksum(&mut g[14..]);
+        assert!(ipv4_info(&g).is_some());
+        assert_eq!(l4_span(&g), None);
+        let mut g = f;
+        g[22] ^= 1; // ttl changed without checksum fix
+        assert!(matches!(
+            parse_ipv4(&g[14..]),
+            Err(WireError::Malformed { .. })
+        ));
+    }
+}
