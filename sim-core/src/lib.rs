@@ -2,8 +2,14 @@
 //!
 //! See ARCHITECTURE.md at the repository root for the codemap and the invariants.
 
+pub mod control;
+pub mod device;
 pub mod docker;
+pub mod engine;
+pub mod fastmap;
+pub mod id;
 pub mod rng;
 pub mod scenario;
 pub mod time;
+pub mod topology;
 pub mod wire;

@@ -78,9 +78,9 @@ impl fmt::Display for SimTime {
 impl fmt::Display for SimDuration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let ns = self.0;
-        if ns >= 1_000_000 && ns % 1_000 == 0 {
+        if ns >= 1_000_000 && ns.is_multiple_of(1_000) {
             write!(f, "{}.{:03}ms", ns / 1_000_000, (ns / 1_000) % 1_000)
-        } else if ns >= 1_000 && ns % 1_000 == 0 {
+        } else if ns >= 1_000 && ns.is_multiple_of(1_000) {
             write!(f, "{}us", ns / 1_000)
         } else {
             write!(f, "{ns}ns")

@@ -4,3 +4,6 @@
 
 pub mod cli;
 pub mod ports;
+pub mod daemon;
+pub mod exec;
+pub mod output;

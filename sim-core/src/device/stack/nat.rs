@@ -52,15 +52,6 @@ fn normalize(mut k: FlowKey, remote_is_src: bool) -> FlowKey {
     k
 }
 
-fn proto_name(p: u8) -> &'static str {
-    match p {
-        wire::IPPROTO_TCP => "tcp",
-        wire::IPPROTO_UDP => "udp",
-        IPPROTO_ICMP => "icmp",
-        _ => "ip",
-    }
-}
-
 impl NatTable {
     pub fn clear(&mut self) {
         *self = NatTable::default();
@@ -69,10 +60,6 @@ impl NatTable {
     /// Number of live sessions.
     pub fn len(&self) -> usize {
         self.sessions.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.sessions.is_empty()
     }
 
     /// Translates a packet that arrived on an outside interface for `outside_ip`. Returns
@@ -190,9 +177,5 @@ impl NatTable {
             }
         }
         None
-    }
-
-    pub fn describe_miss(flow: Option<FlowKey>) -> (&'static str, u16) {
-        flow.map(|f| (proto_name(f.proto), f.dport)).unwrap_or(("ip", 0))
     }
 }

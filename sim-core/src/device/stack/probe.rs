@@ -16,6 +16,8 @@ pub enum ProbeProto {
     Icmp,
     Tcp(u16),
     Udp(u16),
+    /// Name resolution only (`nslookup`): delivered once the name resolves.
+    Dns,
 }
 
 impl std::fmt::Display for ProbeProto {
@@ -24,6 +26,7 @@ impl std::fmt::Display for ProbeProto {
             ProbeProto::Icmp => write!(f, "icmp"),
             ProbeProto::Tcp(p) => write!(f, "tcp/{p}"),
             ProbeProto::Udp(p) => write!(f, "udp/{p}"),
+            ProbeProto::Dns => write!(f, "dns"),
         }
     }
 }
@@ -102,6 +105,12 @@ impl IpStack {
     }
 
     fn probe_send(&mut self, i: usize, dst: Ipv4Addr, out: &mut Outbox) {
+        if self.probes[i].proto == ProbeProto::Dns {
+            let name = self.probes[i].name.clone().unwrap_or_else(|| dst.to_string());
+            out.end_probe(self.probes[i].id, Outcome::Delivered, format!("{name} resolved to {dst}"));
+            self.probes.swap_remove(i);
+            return;
+        }
         let sport = self.next_ephemeral();
         let id = self.probes[i].id;
         self.probes[i].phase = Phase::Probing { dst, sport };
@@ -112,6 +121,7 @@ impl IpStack {
                 self.send_ip(None, dst, Some(id), out, |h| wire::tcp_frame(h, sport, port, CLIENT_ISN, 0, syn, TCP_WINDOW))
             }
             ProbeProto::Udp(port) => self.send_ip(None, dst, Some(id), out, |h| wire::udp_frame(h, sport, port, ECHO_PAYLOAD)),
+            ProbeProto::Dns => unreachable!("handled above"),
         };
         if !sent {
             self.finish(i, Outcome::Dropped, format!("no route to {dst} from this node"), out);
@@ -199,6 +209,7 @@ impl IpStack {
                         ProbeProto::Udp(port) => wire::udp_info(&frame.bytes)
                             .filter(|u| u.dport == sport && u.sport == port && ip.src == dst)
                             .map(|_| (Outcome::Delivered, format!("UDP answer from {dst}:{port}"))),
+                        ProbeProto::Dns => None,
                         ProbeProto::Tcp(port) => match wire::tcp_info(&frame.bytes) {
                             Some(t) if t.dport == sport && t.sport == port && ip.src == dst => {
                                 if t.flags.rst {

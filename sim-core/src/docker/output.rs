@@ -1,0 +1,179 @@
+//! What the docker CLI prints: `network ls` and `ps` tables, `inspect` JSON with the real
+//! field names and order, indented by four spaces as the CLI does.
+
+use super::daemon::{Container, ContainerState, DockerNetwork};
+use crate::control::hns::Hns;
+use crate::time::SimTime;
+use serde_json::{json, Map, Value};
+
+/// Simulated time 0 is shown as this instant, so that timestamps look like docker's.
+const EPOCH_DATE: &str = "2026-01-01";
+
+pub fn timestamp(t: SimTime) -> String {
+    let ns = t.as_nanos();
+    let secs = ns / 1_000_000_000;
+    format!(
+        "{EPOCH_DATE}T{:02}:{:02}:{:02}.{:09}Z",
+        (secs / 3600) % 24,
+        (secs / 60) % 60,
+        secs % 60,
+        ns % 1_000_000_000
+    )
+}
+
+fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.len().max(10)).collect();
+    for r in rows {
+        for (i, c) in r.iter().enumerate() {
+            widths[i] = widths[i].max(c.len());
+        }
+    }
+    let line = |cells: Vec<String>| {
+        let n = cells.len();
+        let mut s = String::new();
+        for (i, c) in cells.into_iter().enumerate() {
+            if i + 1 == n {
+                s.push_str(&c);
+            } else {
+                s.push_str(&format!("{c:<w$}", w = widths[i] + 3));
+            }
+        }
+        s.trim_end().to_string() + "\n"
+    };
+    let mut out = line(header.iter().map(|h| h.to_string()).collect());
+    for r in rows {
+        out.push_str(&line(r.clone()));
+    }
+    out
+}
+
+pub fn network_ls(nets: &[DockerNetwork], quiet: bool) -> String {
+    let mut sorted: Vec<&DockerNetwork> = nets.iter().collect();
+    sorted.sort_by(|a, b| a.name.cmp(&b.name));
+    if quiet {
+        return sorted.iter().map(|n| format!("{}\n", &n.id[..12])).collect();
+    }
+    let rows: Vec<Vec<String>> = sorted
+        .iter()
+        .map(|n| vec![n.id[..12].to_string(), n.name.clone(), n.driver.clone(), "local".into()])
+        .collect();
+    table(&["NETWORK ID", "NAME", "DRIVER", "SCOPE"], &rows)
+}
+
+pub fn ps(containers: &[Container], all: bool, quiet: bool) -> String {
+    let shown: Vec<&Container> =
+        containers.iter().filter(|c| all || c.state == ContainerState::Running).collect();
+    if quiet {
+        return shown.iter().map(|c| format!("{}\n", &c.id[..12])).collect();
+    }
+    let rows: Vec<Vec<String>> = shown
+        .iter()
+        .map(|c| {
+            let status = match c.state {
+                ContainerState::Running => "Up",
+                ContainerState::Created => "Created",
+                ContainerState::Exited => "Exited (0)",
+            };
+            vec![c.id[..12].to_string(), c.image.clone(), status.into(), c.port_specs.join(", "), c.name.clone()]
+        })
+        .collect();
+    table(&["CONTAINER ID", "IMAGE", "STATUS", "PORTS", "NAMES"], &rows)
+}
+
+/// Docker stores a local-driver endpoint's address with the classful default mask, not the
+/// subnet's (reference 2.3), so a /20 nat address shows as /16.
+fn classful(ip: std::net::Ipv4Addr) -> u8 {
+    match ip.octets()[0] {
+        0..=127 => 8,
+        128..=191 => 16,
+        _ => 24,
+    }
+}
+
+pub fn network_json(net: &DockerNetwork, containers: &[Container], hns: &Hns) -> Value {
+    let mut ctrs = Map::new();
+    for c in containers.iter().filter(|c| c.state == ContainerState::Running) {
+        for a in c.attachments.iter().filter(|a| a.network_id == net.id) {
+            let Some(ep) = a.endpoint.as_deref().and_then(|e| hns.endpoints.iter().find(|x| x.id == e)) else { continue };
+            ctrs.insert(
+                c.id.clone(),
+                json!({
+                    "Name": c.name,
+                    "EndpointID": ep.id.to_ascii_lowercase(),
+                    "MacAddress": ep.mac.to_string(),
+                    "IPv4Address": format!("{}/{}", ep.ip, classful(ep.ip)),
+                    "IPv6Address": "",
+                }),
+            );
+        }
+    }
+    let mut options = Map::new();
+    for (k, v) in &net.options {
+        options.insert(k.clone(), Value::String(v.clone()));
+    }
+    if net.hns_id.is_some() && !options.contains_key("com.docker.network.windowsshim.networkname") {
+        options.insert("com.docker.network.windowsshim.networkname".into(), Value::String(net.name.clone()));
+    }
+    let mut labels = Map::new();
+    for (k, v) in &net.labels {
+        labels.insert(k.clone(), Value::String(v.clone()));
+    }
+    let config: Vec<Value> = net.ipam.iter().map(|(s, g)| json!({"Subnet": s, "Gateway": g})).collect();
+    let ipam_driver = if net.driver == "null" { "default" } else { "windows" };
+    json!({
+        "Name": net.name,
+        "Id": net.id,
+        "Created": timestamp(net.created),
+        "Scope": "local",
+        "Driver": net.driver,
+        "EnableIPv4": true,
+        "EnableIPv6": false,
+        "IPAM": { "Driver": ipam_driver, "Options": Value::Null, "Config": config },
+        "Internal": net.internal,
+        "Attachable": net.attachable,
+        "Ingress": false,
+        "ConfigFrom": { "Network": "" },
+        "ConfigOnly": false,
+        "Containers": ctrs,
+        "Options": options,
+        "Labels": labels,
+    })
+}
+
+pub fn container_json(c: &Container, nets: &[DockerNetwork], hns: &Hns) -> Value {
+    let mut networks = Map::new();
+    for a in &c.attachments {
+        let Some(n) = nets.iter().find(|n| n.id == a.network_id) else { continue };
+        let ep = a.endpoint.as_deref().and_then(|e| hns.endpoints.iter().find(|x| x.id == e));
+        networks.insert(
+            n.name.clone(),
+            json!({
+                "Aliases": a.aliases,
+                "NetworkID": n.id,
+                "EndpointID": ep.map(|e| e.id.to_ascii_lowercase()).unwrap_or_default(),
+                "Gateway": ep.map(|e| e.gateway.to_string()).unwrap_or_default(),
+                "IPAddress": ep.map(|e| e.ip.to_string()).unwrap_or_default(),
+                "IPPrefixLen": ep.map(|e| classful(e.ip)).unwrap_or(0),
+                "MacAddress": ep.map(|e| e.mac.to_string()).unwrap_or_default(),
+            }),
+        );
+    }
+    json!({
+        "Id": c.id,
+        "Name": format!("/{}", c.name),
+        "State": { "Status": match c.state { ContainerState::Running => "running", ContainerState::Created => "created", ContainerState::Exited => "exited" } },
+        "Image": c.image,
+        "HostConfig": { "Isolation": match c.isolation { crate::control::hns::Isolation::Process => "process", crate::control::hns::Isolation::HyperV => "hyperv" } },
+        "NetworkSettings": { "Networks": networks },
+    })
+}
+
+/// A JSON array indented with four spaces, as the docker CLI prints it.
+pub fn json_array(items: Vec<Value>) -> String {
+    use serde::Serialize;
+    let mut buf = Vec::new();
+    let fmt = serde_json::ser::PrettyFormatter::with_indent(b"    ");
+    let mut ser = serde_json::Serializer::with_formatter(&mut buf, fmt);
+    Value::Array(items).serialize(&mut ser).expect("JSON values always serialize");
+    String::from_utf8(buf).expect("serde_json writes UTF-8") + "\n"
+}
