@@ -1,1 +1,196 @@
-fn main() {}
+//! The `hnsim` command line: reads files, prints to stdout/stderr, maps results to exit codes.
+//! All simulation logic lives in sim-core; this file only measures wall time for `bench`.
+
+use clap::{Parser, Subcommand};
+use sim_core::scenario::{self, diag::render};
+use sim_core::sim::report;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Exit codes: 0 all good, 1 an expectation failed, 2 bad input, 3 a run limit was hit.
+const EXIT_FAILED: u8 = 1;
+const EXIT_BAD_INPUT: u8 = 2;
+const EXIT_LIMIT: u8 = 3;
+
+#[derive(Parser)]
+#[command(
+    name = "hnsim",
+    version,
+    about = "A deterministic simulator of Windows container networking"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a scenario and print its report.
+    Run {
+        file: PathBuf,
+        /// Override the scenario's seed.
+        #[arg(long)]
+        seed: Option<u64>,
+    },
+    /// Validate a scenario without running it.
+    Check { file: PathBuf },
+    /// Run a scenario's steps, then one more probe, and print that probe's trace.
+    Trace {
+        file: PathBuf,
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+        /// icmp, tcp/PORT or udp/PORT
+        #[arg(long, default_value = "icmp")]
+        proto: String,
+    },
+    /// Run a built-in benchmark.
+    Bench {
+        #[command(subcommand)]
+        which: Bench,
+    },
+}
+
+#[derive(Subcommand)]
+enum Bench {
+    /// N containers on one nat network; each sends K UDP echo requests, 100 us apart, to the next.
+    BridgeEcho {
+        #[arg(long, default_value_t = 256)]
+        hosts: u32,
+        #[arg(long, default_value_t = 100)]
+        packets: u32,
+    },
+}
+
+fn load(file: &PathBuf) -> Result<scenario::LoadedScenario, ExitCode> {
+    scenario::load_path(file).map_err(|diags| {
+        eprintln!("{}", render(&diags));
+        eprintln!("{} problem(s) in {}", diags.len(), file.display());
+        ExitCode::from(EXIT_BAD_INPUT)
+    })
+}
+
+fn parse_proto(s: &str) -> Result<sim_core::scenario::ProtoSpec, String> {
+    use sim_core::scenario::ProtoSpec;
+    let port = |p: &str| {
+        p.parse::<u16>()
+            .ok()
+            .filter(|p| *p > 0)
+            .ok_or_else(|| format!("bad port in --proto {s:?}"))
+    };
+    match s.split_once('/') {
+        None if s == "icmp" => Ok(ProtoSpec::Icmp),
+        Some(("tcp", p)) => Ok(ProtoSpec::Tcp(port(p)?)),
+        Some(("udp", p)) => Ok(ProtoSpec::Udp(port(p)?)),
+        _ => Err(format!(
+            "--proto must be icmp, tcp/PORT or udp/PORT, not {s:?}"
+        )),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Check { file } => match load(&file) {
+            Ok(s) => {
+                println!("{}: ok ({} steps)", file.display(), s.spec.steps.len());
+                ExitCode::SUCCESS
+            }
+            Err(code) => code,
+        },
+        Command::Run { file, seed } => {
+            let mut loaded = match load(&file) {
+                Ok(s) => s,
+                Err(code) => return code,
+            };
+            if let Some(seed) = seed {
+                loaded.spec.seed = seed;
+            }
+            let rep = report::run(&loaded);
+            print!("{}", rep.text);
+            if let Some(limit) = &rep.limit_hit {
+                eprintln!("hnsim: the run hit its {limit} limit");
+                return ExitCode::from(EXIT_LIMIT);
+            }
+            if !rep.failures.is_empty() {
+                for f in &rep.failures {
+                    eprintln!("expectation failed: {f}");
+                }
+                return ExitCode::from(EXIT_FAILED);
+            }
+            ExitCode::SUCCESS
+        }
+        Command::Trace {
+            file,
+            from,
+            to,
+            proto,
+        } => {
+            let mut loaded = match load(&file) {
+                Ok(s) => s,
+                Err(code) => return code,
+            };
+            let proto = match parse_proto(&proto) {
+                Ok(p) => p,
+                Err(e) => {
+                    eprintln!("hnsim: {e}");
+                    return ExitCode::from(EXIT_BAD_INPUT);
+                }
+            };
+            loaded.spec.steps.push(sim_core::scenario::StepSpec::Probe {
+                from,
+                to,
+                proto,
+                expect: None,
+            });
+            let rep = report::run(&loaded);
+            // The trace is the last step's section of the report.
+            let last = rep
+                .text
+                .rfind(&format!("[{}] ", loaded.spec.steps.len()))
+                .unwrap_or(0);
+            let end = rep.text.rfind("\nsummary:").unwrap_or(rep.text.len());
+            print!("{}", &rep.text[last..end]);
+            if !rep.failures.is_empty() {
+                for f in &rep.failures {
+                    eprintln!("{f}");
+                }
+                return ExitCode::from(EXIT_FAILED);
+            }
+            ExitCode::SUCCESS
+        }
+        Command::Bench {
+            which: Bench::BridgeEcho { hosts, packets },
+        } => {
+            let start = std::time::Instant::now();
+            let r = sim_core::sim::bench::bridge_echo(hosts, packets);
+            let wall = start.elapsed().as_secs_f64();
+            match r {
+                Ok(r) => {
+                    println!(
+                        "hosts={} echo_requests={} events={} wall_s={:.3} events_per_s={:.0} echoes_per_s={:.0}",
+                        hosts,
+                        r.echo_requests,
+                        r.events,
+                        wall,
+                        r.events as f64 / wall,
+                        r.echo_replies as f64 / wall
+                    );
+                    if r.echo_replies != r.echo_requests {
+                        eprintln!(
+                            "hnsim: only {} of {} echoes came back",
+                            r.echo_replies, r.echo_requests
+                        );
+                        return ExitCode::from(EXIT_FAILED);
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("hnsim: {e}");
+                    ExitCode::from(EXIT_FAILED)
+                }
+            }
+        }
+    }
+}

@@ -10,6 +10,7 @@ pub mod fastmap;
 pub mod id;
 pub mod rng;
 pub mod scenario;
+pub mod sim;
 pub mod time;
 pub mod topology;
 pub mod wire;

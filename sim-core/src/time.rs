@@ -7,11 +7,15 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// A point in simulated time, in nanoseconds since the run started.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 pub struct SimTime(pub u64);
 
 /// A span of simulated time, in nanoseconds.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 pub struct SimDuration(pub u64);
 
 impl SimDuration {
@@ -95,7 +99,10 @@ mod tests {
     #[test]
     fn transmit_time_rounds_up() {
         // 64 bytes at 1 Gbit/s is 512 ns exactly; at 3 bit/s it is a long time, rounded up.
-        assert_eq!(SimDuration::transmit_time(64, 1_000_000_000), SimDuration(512));
+        assert_eq!(
+            SimDuration::transmit_time(64, 1_000_000_000),
+            SimDuration(512)
+        );
         assert_eq!(SimDuration::transmit_time(1, 3), SimDuration(2_666_666_667));
         assert_eq!(SimDuration::transmit_time(1500, 0), SimDuration::ZERO);
     }

@@ -52,7 +52,11 @@ impl Topology {
 
     pub fn add_link(&mut self, info: LinkInfo) -> LinkId {
         let (a, b) = (info.a.0, info.b.0);
-        let e = self.graph.add_edge(NodeIndex::new(a.0 as usize), NodeIndex::new(b.0 as usize), info);
+        let e = self.graph.add_edge(
+            NodeIndex::new(a.0 as usize),
+            NodeIndex::new(b.0 as usize),
+            info,
+        );
         LinkId(e.index() as u32)
     }
 

@@ -10,7 +10,8 @@
 use super::ipam::{self, IpPool, MacPool, PoolError};
 use super::version::WindowsVersion;
 use crate::device::stack::{
-    FirewallConfig, FirewallRule, ForwardRule, Forwarding, IfaceConfig, NatConfig, NatInstance, Route, StaticMapping,
+    FirewallConfig, FirewallRule, ForwardRule, Forwarding, IfaceConfig, NatConfig, NatInstance,
+    Route, StaticMapping,
 };
 use crate::device::switch::{PortMode, Switch, SwitchConfig, UnknownUnicast};
 use crate::device::Device;
@@ -121,7 +122,12 @@ pub struct Hns {
 
 impl Hns {
     pub fn new(version: WindowsVersion, rng: SimRng) -> Self {
-        Hns { version, networks: Vec::new(), endpoints: Vec::new(), rng }
+        Hns {
+            version,
+            networks: Vec::new(),
+            endpoints: Vec::new(),
+            rng,
+        }
     }
 
     pub fn network(&self, id: &str) -> Option<&HnsNetwork> {
@@ -141,18 +147,25 @@ impl Hns {
         let existing: Vec<Ipv4Network> = self.networks.iter().map(|n| n.pool.subnet).collect();
         let subnet = match subnet {
             Some(s) => {
-                if self.version.single_winnat_prefix() && !existing.is_empty() && !existing.iter().any(|e| e.contains(s.network())) {
+                if self.version.single_winnat_prefix()
+                    && !existing.is_empty()
+                    && !existing.iter().any(|e| e.contains(s.network()))
+                {
                     return Err(HnsError::failed("Unspecified error"));
                 }
-                if !self.version.single_winnat_prefix() && existing.iter().any(|e| ipam::overlaps(*e, s)) {
+                if !self.version.single_winnat_prefix()
+                    && existing.iter().any(|e| ipam::overlaps(*e, s))
+                {
                     return Err(HnsError::failed("The object already exists."));
                 }
-                Ipv4Network::new(s.network(), s.prefix()).map_err(|_| HnsError::failed("The parameter is incorrect."))?
+                Ipv4Network::new(s.network(), s.prefix())
+                    .map_err(|_| HnsError::failed("The parameter is incorrect."))?
             }
             None => {
                 let mut avoid = existing.clone();
                 avoid.extend_from_slice(taken);
-                ipam::pick_nat_prefix(&mut self.rng, &avoid).ok_or_else(|| HnsError::failed("Unspecified error"))?
+                ipam::pick_nat_prefix(&mut self.rng, &avoid)
+                    .ok_or_else(|| HnsError::failed("Unspecified error"))?
             }
         };
         let gateway = gateway.unwrap_or_else(|| ipam::first_host(subnet));
@@ -172,7 +185,11 @@ impl Hns {
         let vs_host_port = switch.add_port("host vNIC", PortMode::Access(1));
         switch.pin_mac(host_vnic_mac, 1, vs_host_port);
         let vswitch = eng.add_node(
-            NodeInfo { name: vswitch_name, kind: NodeKind::VSwitch, host: Some(host.host.clone()) },
+            NodeInfo {
+                name: vswitch_name,
+                kind: NodeKind::VSwitch,
+                host: Some(host.host.clone()),
+            },
             Device::Switch(switch),
         );
 
@@ -182,13 +199,23 @@ impl Hns {
         let host_vnic = stack.add_iface(IfaceConfig {
             name: vnic_name.clone(),
             mac: host_vnic_mac,
-            addr: Some(Ipv4Network::new(gateway, subnet.prefix()).expect("prefix of a valid subnet")),
+            addr: Some(
+                Ipv4Network::new(gateway, subnet.prefix()).expect("prefix of a valid subnet"),
+            ),
             mtu: 1500,
         });
         if let Forwarding::Rules { rules, .. } = &mut stack.config.forwarding {
             for phys in &host.physical {
-                rules.push(ForwardRule { from: host_vnic, to: *phys, only_translated: false });
-                rules.push(ForwardRule { from: *phys, to: host_vnic, only_translated: true });
+                rules.push(ForwardRule {
+                    from: host_vnic,
+                    to: *phys,
+                    only_translated: false,
+                });
+                rules.push(ForwardRule {
+                    from: *phys,
+                    to: host_vnic,
+                    only_translated: true,
+                });
             }
         }
         let nat = stack.config.nat.get_or_insert_with(|| NatConfig {
@@ -199,7 +226,10 @@ impl Hns {
             port_range: (1024, 65535),
             max_sessions: 65536,
         });
-        nat.instances.push(NatInstance { name: nat_name.clone(), inside_prefix: subnet });
+        nat.instances.push(NatInstance {
+            name: nat_name.clone(),
+            inside_prefix: subnet,
+        });
         eng.connect(
             format!("{}:{vnic_name}<->vSwitch({name})", host.host),
             (host.stack, host_vnic),
@@ -223,11 +253,18 @@ impl Hns {
 
     /// Deletes a network: its endpoints, vSwitch, host vNIC and WinNAT instance.
     pub fn delete_network(&mut self, eng: &mut Engine, host: &HostNodes, id: &str) {
-        let eps: Vec<String> = self.endpoints.iter().filter(|e| e.network_id == id).map(|e| e.id.clone()).collect();
+        let eps: Vec<String> = self
+            .endpoints
+            .iter()
+            .filter(|e| e.network_id == id)
+            .map(|e| e.id.clone())
+            .collect();
         for ep in eps {
             self.delete_endpoint(eng, host, &ep);
         }
-        let Some(i) = self.networks.iter().position(|n| n.id == id) else { return };
+        let Some(i) = self.networks.iter().position(|n| n.id == id) else {
+            return;
+        };
         let net = self.networks.remove(i);
         eng.remove_node(net.vswitch);
         let stack = host_stack(eng, host.stack);
@@ -241,10 +278,17 @@ impl Hns {
     }
 
     /// Creates an endpoint and attaches it to a compartment.
-    pub fn create_endpoint(&mut self, eng: &mut Engine, host: &HostNodes, req: EndpointRequest) -> Result<String, HnsError> {
+    pub fn create_endpoint(
+        &mut self,
+        eng: &mut Engine,
+        host: &HostNodes,
+        req: EndpointRequest,
+    ) -> Result<String, HnsError> {
         let version = self.version;
         let Some(ni) = self.networks.iter().position(|n| n.id == req.network_id) else {
-            return Err(HnsError::failed("The object identifier does not represent a valid object. "));
+            return Err(HnsError::failed(
+                "The object identifier does not represent a valid object. ",
+            ));
         };
         // Port mappings first: a taken host port fails the whole endpoint.
         let taken_ports: Vec<(u8, u16)> = self
@@ -256,7 +300,11 @@ impl Hns {
         for (proto, host_port, container_port) in &req.ports {
             let host_port = match host_port {
                 Some(p) => {
-                    if taken_ports.contains(&(*proto, *p)) || mappings.iter().any(|m: &PortMapping| m.proto == *proto && m.host_port == *p) {
+                    if taken_ports.contains(&(*proto, *p))
+                        || mappings
+                            .iter()
+                            .any(|m: &PortMapping| m.proto == *proto && m.host_port == *p)
+                    {
                         return Err(HnsError::failed("The process cannot access the file because it is being used by another process."));
                     }
                     *p
@@ -268,7 +316,11 @@ impl Hns {
                     }
                 },
             };
-            mappings.push(PortMapping { proto: *proto, host_port, container_port: *container_port });
+            mappings.push(PortMapping {
+                proto: *proto,
+                host_port,
+                container_port: *container_port,
+            });
         }
         let net = &mut self.networks[ni];
         let ip = match req.ip {
@@ -276,15 +328,23 @@ impl Hns {
                 PoolError::InUse => HnsError::failed("The object already exists."),
                 _ => HnsError::failed("The parameter is incorrect."),
             })?,
-            None => net.pool.allocate(&mut self.rng).map_err(|_| HnsError::failed("Unspecified error"))?,
+            None => net
+                .pool
+                .allocate(&mut self.rng)
+                .map_err(|_| HnsError::failed("Unspecified error"))?,
         };
         let Some(mac) = net.mac_pool.allocate() else {
             net.pool.release(ip);
             return Err(HnsError::failed("Unspecified error"));
         };
         let id = super::ids::guid(&mut self.rng);
-        let (subnet, gateway, net_name, net_id, vswitch) =
-            (net.pool.subnet, net.pool.gateway, net.name.clone(), net.id.clone(), net.vswitch);
+        let (subnet, gateway, net_name, net_id, vswitch) = (
+            net.pool.subnet,
+            net.pool.gateway,
+            net.name.clone(),
+            net.id.clone(),
+            net.vswitch,
+        );
 
         let vswitch_port = match eng.device_mut(vswitch).and_then(Device::as_switch_mut) {
             Some(sw) => {
@@ -295,12 +355,18 @@ impl Hns {
             None => return Err(HnsError::failed("Element not found.")),
         };
         let nic_name = match req.isolation {
-            Isolation::Process => format!("vEthernet (Container NIC {})", &id[..8].to_ascii_lowercase()),
+            Isolation::Process => format!(
+                "vEthernet (Container NIC {})",
+                &id[..8].to_ascii_lowercase()
+            ),
             Isolation::HyperV => format!("Ethernet (VM NIC {})", &id[..8].to_ascii_lowercase()),
         };
         // The embedded resolver answers at the gateway; HNS gives the endpoint the gateway as its DNS server.
         let dns_servers = vec![gateway];
-        let Some(ctr) = eng.device_mut(req.compartment).and_then(Device::as_stack_mut) else {
+        let Some(ctr) = eng
+            .device_mut(req.compartment)
+            .and_then(Device::as_stack_mut)
+        else {
             return Err(HnsError::failed("Element not found."));
         };
         let compartment_port = ctr.add_iface(IfaceConfig {
@@ -310,14 +376,21 @@ impl Hns {
             mtu: 1500,
         });
         if !ctr.config.routes.iter().any(|r| r.dest.prefix() == 0) {
-            ctr.config.routes.push(Route { dest: Ipv4Network::new(Ipv4Addr::UNSPECIFIED, 0).expect("default route"), via: Some(gateway), iface: compartment_port });
+            ctr.config.routes.push(Route {
+                dest: Ipv4Network::new(Ipv4Addr::UNSPECIFIED, 0).expect("default route"),
+                via: Some(gateway),
+                iface: compartment_port,
+            });
         }
         for d in &dns_servers {
             if !ctr.config.dns_servers.contains(d) {
                 ctr.config.dns_servers.push(*d);
             }
         }
-        let fw = ctr.config.firewall.get_or_insert_with(|| compartment_firewall(version, req.isolation, &req.name));
+        let fw = ctr
+            .config
+            .firewall
+            .get_or_insert_with(|| compartment_firewall(version, req.isolation, &req.name));
         if !version.inbound_unsolicited_allowed() {
             fw.rules.push(FirewallRule {
                 name: format!("Container Enable ICC - {id}"),
@@ -329,7 +402,13 @@ impl Hns {
         }
         for m in &mappings {
             fw.rules.push(FirewallRule {
-                name: format!("HNS port mapping {}:{} -> {}/{} ({id})", proto_name(m.proto), m.host_port, m.container_port, proto_name(m.proto)),
+                name: format!(
+                    "HNS port mapping {}:{} -> {}/{} ({id})",
+                    proto_name(m.proto),
+                    m.host_port,
+                    m.container_port,
+                    proto_name(m.proto)
+                ),
                 allow: true,
                 proto: Some(m.proto),
                 local_port: Some(m.container_port),
@@ -347,7 +426,14 @@ impl Hns {
         if let Some(nat) = &mut stack.config.nat {
             for m in &mappings {
                 nat.static_mappings.push(StaticMapping {
-                    name: format!("{}/{} -> {}:{} ({})", m.host_port, proto_name(m.proto), ip, m.container_port, req.name),
+                    name: format!(
+                        "{}/{} -> {}:{} ({})",
+                        m.host_port,
+                        proto_name(m.proto),
+                        ip,
+                        m.container_port,
+                        req.name
+                    ),
                     proto: m.proto,
                     outside_port: m.host_port,
                     inside: SocketAddrV4::new(ip, m.container_port),
@@ -375,7 +461,9 @@ impl Hns {
 
     /// Detaches and deletes an endpoint, with its port, mappings and firewall rules.
     pub fn delete_endpoint(&mut self, eng: &mut Engine, host: &HostNodes, id: &str) {
-        let Some(i) = self.endpoints.iter().position(|e| e.id == id) else { return };
+        let Some(i) = self.endpoints.iter().position(|e| e.id == id) else {
+            return;
+        };
         let ep = self.endpoints.remove(i);
         if let Some(net) = self.networks.iter_mut().find(|n| n.id == ep.network_id) {
             net.pool.release(ep.ip);
@@ -387,7 +475,10 @@ impl Hns {
                 eng.remove_link(l);
             }
         }
-        if let Some(ctr) = eng.device_mut(ep.compartment).and_then(Device::as_stack_mut) {
+        if let Some(ctr) = eng
+            .device_mut(ep.compartment)
+            .and_then(Device::as_stack_mut)
+        {
             ctr.remove_iface(ep.compartment_port);
             ctr.config.dns_servers.retain(|d| *d != ep.gateway);
             if let Some(fw) = &mut ctr.config.firewall {
@@ -417,7 +508,11 @@ impl Hns {
 }
 
 /// The firewall of a container compartment, by Windows version and isolation (reference section 6).
-fn compartment_firewall(version: WindowsVersion, isolation: Isolation, name: &str) -> FirewallConfig {
+fn compartment_firewall(
+    version: WindowsVersion,
+    isolation: Isolation,
+    name: &str,
+) -> FirewallConfig {
     let (allow, default_name) = match (isolation, version.inbound_unsolicited_allowed()) {
         (Isolation::HyperV, _) => (
             (0u8..=255).collect(),
@@ -446,10 +541,15 @@ pub fn proto_name(p: u8) -> &'static str {
 }
 
 fn host_stack(eng: &mut Engine, node: NodeId) -> &mut crate::device::stack::IpStack {
-    eng.device_mut(node).and_then(Device::as_stack_mut).expect("a Windows host's default compartment is an IP stack")
+    eng.device_mut(node)
+        .and_then(Device::as_stack_mut)
+        .expect("a Windows host's default compartment is an IP stack")
 }
 
 /// The forwarding policy of a Windows host stack before any network exists.
 pub fn host_forwarding() -> Forwarding {
-    Forwarding::Rules { rules: Vec::new(), refusal: WINNAT_FORWARDING_REFUSAL.to_string() }
+    Forwarding::Rules {
+        rules: Vec::new(),
+        refusal: WINNAT_FORWARDING_REFUSAL.to_string(),
+    }
 }

@@ -34,6 +34,8 @@ mod tests {
         assert_eq!(&g[14..15], "4");
         let d = docker_id(&mut rng);
         assert_eq!(d.len(), 64);
-        assert!(d.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+        assert!(d
+            .chars()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
     }
 }

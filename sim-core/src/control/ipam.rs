@@ -28,7 +28,11 @@ pub struct IpPool {
 
 impl IpPool {
     pub fn new(subnet: Ipv4Network, gateway: Ipv4Addr) -> Self {
-        IpPool { subnet, gateway, allocated: BTreeSet::new() }
+        IpPool {
+            subnet,
+            gateway,
+            allocated: BTreeSet::new(),
+        }
     }
 
     fn host_range(&self) -> (u32, u32) {
@@ -90,7 +94,10 @@ pub struct MacPool {
 impl MacPool {
     pub fn new(rng: &mut SimRng) -> Self {
         let r = rng.next_u64();
-        MacPool { start: MacAddr::new(0x00, 0x15, 0x5d, r as u8, ((r >> 8) as u8) & 0xf0, 0x00), next: 0 }
+        MacPool {
+            start: MacAddr::new(0x00, 0x15, 0x5d, r as u8, ((r >> 8) as u8) & 0xf0, 0x00),
+            next: 0,
+        }
     }
 
     pub fn end(&self) -> MacAddr {
@@ -144,7 +151,10 @@ mod tests {
             let p = pick_nat_prefix(&mut rng, &taken).unwrap();
             assert_eq!(p.prefix(), 20);
             assert!(!overlaps(p, taken[0]));
-            assert!("172.16.0.0/12".parse::<Ipv4Network>().unwrap().contains(p.network()));
+            assert!("172.16.0.0/12"
+                .parse::<Ipv4Network>()
+                .unwrap()
+                .contains(p.network()));
         }
     }
 

@@ -38,9 +38,19 @@ pub enum HopAction {
     /// Switched to every other port of the VLAN (broadcast or unknown unicast).
     Flooded { from_port: String, ports: usize },
     /// Routed between interfaces of an IP stack.
-    Routed { from_iface: String, to_iface: String, next_hop: Ipv4Addr },
+    Routed {
+        from_iface: String,
+        to_iface: String,
+        next_hop: Ipv4Addr,
+    },
     /// Address translation by a NAT table.
-    Nat { table: String, kind: NatKind, before: SocketAddrV4, after: SocketAddrV4, rule: String },
+    Nat {
+        table: String,
+        kind: NatKind,
+        before: SocketAddrV4,
+        after: SocketAddrV4,
+        rule: String,
+    },
     /// Address resolution on an interface.
     Arp { iface: String, detail: String },
     /// A firewall rule let the frame in.
@@ -54,24 +64,65 @@ pub enum HopAction {
 /// Why a frame went no further. Each names the rule or the missing entry.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DropReason {
-    LinkDown { link: String },
-    QueueFull { link: String, limit_bytes: usize },
-    LinkLoss { link: String },
-    Unplugged { port: String },
+    LinkDown {
+        link: String,
+    },
+    QueueFull {
+        link: String,
+        limit_bytes: usize,
+    },
+    LinkLoss {
+        link: String,
+    },
+    Unplugged {
+        port: String,
+    },
     NodeGone,
-    NoMacEntry { switch: String, mac: MacAddr, vlan: u16 },
-    VlanNotAllowed { port: String, vlan: u16 },
-    Malformed { what: String },
+    NoMacEntry {
+        switch: String,
+        mac: MacAddr,
+        vlan: u16,
+    },
+    VlanNotAllowed {
+        port: String,
+        vlan: u16,
+    },
+    Malformed {
+        what: String,
+    },
     TtlExpired,
-    NoRoute { dst: Ipv4Addr },
-    ArpUnresolved { ip: Ipv4Addr, iface: String },
+    NoRoute {
+        dst: Ipv4Addr,
+    },
+    ArpUnresolved {
+        ip: Ipv4Addr,
+        iface: String,
+    },
     ForwardingDisabled,
-    ForwardingNotAllowed { from_iface: String, to_iface: String, why: String },
-    Firewall { firewall: String, rule: String },
-    NatNoMapping { table: String, proto: &'static str, port: u16 },
-    NatPortsExhausted { table: String },
-    NoListener { proto: &'static str, port: u16 },
-    ArpQueueFull { ip: Ipv4Addr },
+    ForwardingNotAllowed {
+        from_iface: String,
+        to_iface: String,
+        why: String,
+    },
+    Firewall {
+        firewall: String,
+        rule: String,
+    },
+    NatNoMapping {
+        table: String,
+        proto: &'static str,
+        port: u16,
+    },
+    NatPortsExhausted {
+        table: String,
+    },
+    NoListener {
+        proto: &'static str,
+        port: u16,
+    },
+    ArpQueueFull {
+        ip: Ipv4Addr,
+    },
 }
 
 impl fmt::Display for DropReason {
@@ -129,10 +180,20 @@ impl fmt::Display for HopAction {
             HopAction::Flooded { from_port, ports } => {
                 write!(f, "flooded from {from_port} to {ports} port(s)")
             }
-            HopAction::Routed { from_iface, to_iface, next_hop } => {
+            HopAction::Routed {
+                from_iface,
+                to_iface,
+                next_hop,
+            } => {
                 write!(f, "routed {from_iface} -> {to_iface} via {next_hop}")
             }
-            HopAction::Nat { table, kind, before, after, rule } => {
+            HopAction::Nat {
+                table,
+                kind,
+                before,
+                after,
+                rule,
+            } => {
                 let k = match kind {
                     NatKind::Source => "source NAT",
                     NatKind::Destination => "destination NAT",

@@ -94,7 +94,12 @@ impl Outbox {
 
     /// Records a hop for a traced frame. `action` is only built when the frame is traced, so the
     /// untraced hot path never formats or allocates for tracing.
-    pub fn hop(&mut self, probe: Option<ProbeId>, bytes: &[u8], action: impl FnOnce() -> HopAction) {
+    pub fn hop(
+        &mut self,
+        probe: Option<ProbeId>,
+        bytes: &[u8],
+        action: impl FnOnce() -> HopAction,
+    ) {
         if let Some(probe) = probe {
             let node = self.node.expect("outbox used outside an event");
             self.hops.push(Hop {
@@ -114,7 +119,11 @@ impl Outbox {
     }
 
     pub fn end_probe(&mut self, probe: ProbeId, outcome: Outcome, detail: String) {
-        self.ended.push(ProbeEnd { probe, outcome, detail });
+        self.ended.push(ProbeEnd {
+            probe,
+            outcome,
+            detail,
+        });
     }
 }
 

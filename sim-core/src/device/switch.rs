@@ -88,7 +88,10 @@ fn fdb_key(vlan: u16, mac: MacAddr) -> u64 {
 
 impl Switch {
     pub fn new(config: SwitchConfig) -> Self {
-        let mut s = Switch { config, fdb: FastMap::default() };
+        let mut s = Switch {
+            config,
+            fdb: FastMap::default(),
+        };
         s.rebuild_static();
         s
     }
@@ -101,7 +104,10 @@ impl Switch {
 
     /// Adds a port and returns its id.
     pub fn add_port(&mut self, name: impl Into<String>, mode: PortMode) -> PortId {
-        self.config.ports.push(Some(SwitchPort { name: name.into(), mode }));
+        self.config.ports.push(Some(SwitchPort {
+            name: name.into(),
+            mode,
+        }));
         PortId((self.config.ports.len() - 1) as u16)
     }
 
@@ -140,18 +146,25 @@ impl Switch {
 
     pub fn handle_frame(&mut self, in_port: PortId, mut frame: Frame, out: &mut Outbox) {
         let Some(Some(port)) = self.config.ports.get(in_port.0 as usize) else {
-            out.drop_frame(&frame, || DropReason::Unplugged { port: format!("port{}", in_port.0) });
+            out.drop_frame(&frame, || DropReason::Unplugged {
+                port: format!("port{}", in_port.0),
+            });
             return;
         };
         let (Some(dst), Some(src)) = (wire::eth_dst(&frame.bytes), wire::eth_src(&frame.bytes))
         else {
-            out.drop_frame(&frame, || DropReason::Malformed { what: "short Ethernet header".into() });
+            out.drop_frame(&frame, || DropReason::Malformed {
+                what: "short Ethernet header".into(),
+            });
             return;
         };
         let tag = wire::vlan_id(&frame.bytes);
         let Some(vlan) = port.mode.ingress_vlan(tag) else {
             let name = port.name.clone();
-            out.drop_frame(&frame, || DropReason::VlanNotAllowed { port: name, vlan: tag.unwrap_or(0) });
+            out.drop_frame(&frame, || DropReason::VlanNotAllowed {
+                port: name,
+                vlan: tag.unwrap_or(0),
+            });
             return;
         };
         // Inside the switch frames are untagged; the egress port decides tagging.
@@ -172,7 +185,11 @@ impl Switch {
                     UnknownUnicast::ToPort(p) => Some(*p),
                     UnknownUnicast::Drop => {
                         let name = self.config.name.clone();
-                        out.drop_frame(&frame, || DropReason::NoMacEntry { switch: name, mac: dst, vlan });
+                        out.drop_frame(&frame, || DropReason::NoMacEntry {
+                            switch: name,
+                            mac: dst,
+                            vlan,
+                        });
                         return;
                     }
                 },
@@ -185,7 +202,9 @@ impl Switch {
             }
             Some(to) => {
                 let Some(Some(to_port)) = self.config.ports.get(to.0 as usize) else {
-                    out.drop_frame(&frame, || DropReason::Unplugged { port: format!("port{}", to.0) });
+                    out.drop_frame(&frame, || DropReason::Unplugged {
+                        port: format!("port{}", to.0),
+                    });
                     return;
                 };
                 if !to_port.mode.carries(vlan) {

@@ -7,7 +7,7 @@
 use super::cli::{DockerCommand, NetworkCreate, RunArgs};
 use super::exec::{self, ExecProbe};
 use super::output;
-use crate::control::hns::{EndpointRequest, HnsError, HostNodes, Hns, Isolation};
+use crate::control::hns::{EndpointRequest, Hns, HnsError, HostNodes, Isolation};
 use crate::control::ids;
 use crate::device::stack::{EmbeddedDns, IpStack, StackConfig};
 use crate::device::Device;
@@ -100,10 +100,16 @@ pub struct CommandOutput {
 
 impl CommandOutput {
     fn ok(stdout: impl Into<String>) -> Self {
-        CommandOutput { stdout: stdout.into(), ..Default::default() }
+        CommandOutput {
+            stdout: stdout.into(),
+            ..Default::default()
+        }
     }
     fn daemon_error(msg: impl AsRef<str>) -> Self {
-        CommandOutput { error: Some(format!("Error response from daemon: {}", msg.as_ref())), ..Default::default() }
+        CommandOutput {
+            error: Some(format!("Error response from daemon: {}", msg.as_ref())),
+            ..Default::default()
+        }
     }
     fn run_error(msg: impl AsRef<str>) -> Self {
         CommandOutput {
@@ -132,11 +138,17 @@ pub struct HostCtx<'a> {
 }
 
 const NAT_DRIVER: &str = "nat";
-const WINDOWS_ONLY_NOTE: &str = "(Microsoft: \"Unsupported features and network options\", Windows container networking docs)";
+const WINDOWS_ONLY_NOTE: &str =
+    "(Microsoft: \"Unsupported features and network options\", Windows container networking docs)";
 
 impl Daemon {
     pub fn new(config: DaemonConfig, rng: SimRng) -> Self {
-        Daemon { config, networks: Vec::new(), containers: Vec::new(), rng }
+        Daemon {
+            config,
+            networks: Vec::new(),
+            containers: Vec::new(),
+            rng,
+        }
     }
 
     /// The daemon starts: it creates `none` and, unless `"bridge": "none"`, the default `nat`
@@ -165,7 +177,10 @@ impl Daemon {
         let missing: Vec<usize> = (0..self.networks.len())
             .filter(|i| {
                 let n = &self.networks[*i];
-                n.driver == NAT_DRIVER && n.hns_id.as_ref().is_none_or(|h| ctx.hns.network(h).is_none())
+                n.driver == NAT_DRIVER
+                    && n.hns_id
+                        .as_ref()
+                        .is_none_or(|h| ctx.hns.network(h).is_none())
             })
             .collect();
         for i in missing.into_iter().rev() {
@@ -176,7 +191,14 @@ impl Daemon {
                     let n = &self.networks[i];
                     (n.name.clone(), n.requested_subnet, n.requested_gateway)
                 };
-                match ctx.hns.create_nat_network(ctx.eng, ctx.nodes, &name, subnet, gw, &self.config.host_prefixes) {
+                match ctx.hns.create_nat_network(
+                    ctx.eng,
+                    ctx.nodes,
+                    &name,
+                    subnet,
+                    gw,
+                    &self.config.host_prefixes,
+                ) {
                     Ok(hns_id) => self.adopt_hns_answer(i, hns_id, ctx),
                     Err(_) => {
                         self.networks.remove(i);
@@ -187,7 +209,14 @@ impl Daemon {
         if !self.config.bridge_none && !self.networks.iter().any(|n| n.name == NAT_DRIVER) {
             let hns_id = ctx
                 .hns
-                .create_nat_network(ctx.eng, ctx.nodes, NAT_DRIVER, self.config.fixed_cidr, None, &self.config.host_prefixes)
+                .create_nat_network(
+                    ctx.eng,
+                    ctx.nodes,
+                    NAT_DRIVER,
+                    self.config.fixed_cidr,
+                    None,
+                    &self.config.host_prefixes,
+                )
                 .map_err(|e| format!("error creating default network: {}", e.0))?;
             let id = ids::docker_id(&mut self.rng);
             self.networks.push(DockerNetwork {
@@ -219,8 +248,12 @@ impl Daemon {
         if let Some(h) = ctx.hns.network(&hns_id) {
             net.ipam = vec![(h.pool.subnet.to_string(), h.pool.gateway.to_string())];
         }
-        net.options.retain(|(k, _)| !k.starts_with("com.docker.network.windowsshim.hns"));
-        net.options.push(("com.docker.network.windowsshim.hnsid".into(), hns_id.clone()));
+        net.options
+            .retain(|(k, _)| !k.starts_with("com.docker.network.windowsshim.hns"));
+        net.options.push((
+            "com.docker.network.windowsshim.hnsid".into(),
+            hns_id.clone(),
+        ));
         net.hns_id = Some(hns_id);
     }
 
@@ -239,23 +272,36 @@ impl Daemon {
     pub fn execute(&mut self, cmd: DockerCommand, ctx: &mut HostCtx) -> CommandOutput {
         let out = match cmd {
             DockerCommand::NetworkCreate(c) => self.network_create(c, ctx),
-            DockerCommand::NetworkLs { quiet, .. } => CommandOutput::ok(output::network_ls(&self.networks, quiet)),
+            DockerCommand::NetworkLs { quiet, .. } => {
+                CommandOutput::ok(output::network_ls(&self.networks, quiet))
+            }
             DockerCommand::NetworkInspect { networks, .. } => self.network_inspect(&networks, ctx),
             DockerCommand::NetworkRm { networks, force } => self.network_rm(&networks, force, ctx),
-            DockerCommand::NetworkConnect { network, container, ip, aliases } => {
-                self.network_connect(&network, &container, ip, aliases, ctx)
-            }
-            DockerCommand::NetworkDisconnect { network, container, .. } => self.network_disconnect(&network, &container, ctx),
+            DockerCommand::NetworkConnect {
+                network,
+                container,
+                ip,
+                aliases,
+            } => self.network_connect(&network, &container, ip, aliases, ctx),
+            DockerCommand::NetworkDisconnect {
+                network, container, ..
+            } => self.network_disconnect(&network, &container, ctx),
             DockerCommand::Run(args) => self.run(args, true, ctx),
             DockerCommand::Create(args) => self.run(args, false, ctx),
             DockerCommand::Start { containers } => self.start_containers(&containers, ctx),
             DockerCommand::Stop { containers } => self.stop_containers(&containers, ctx),
             DockerCommand::Rm { containers, force } => self.rm(&containers, force, ctx),
-            DockerCommand::Exec { container, argv, .. } => self.exec(&container, &argv),
-            DockerCommand::Ps { all, quiet } => CommandOutput::ok(output::ps(&self.containers, all, quiet)),
+            DockerCommand::Exec {
+                container, argv, ..
+            } => self.exec(&container, &argv),
+            DockerCommand::Ps { all, quiet } => {
+                CommandOutput::ok(output::ps(&self.containers, all, quiet))
+            }
             DockerCommand::Inspect { objects, .. } => self.inspect(&objects, ctx),
             DockerCommand::SwarmInit { .. } | DockerCommand::SwarmJoin { .. } => CommandOutput {
-                error: Some("hnsim: swarm mode (and the overlay driver) is not modelled yet".into()),
+                error: Some(
+                    "hnsim: swarm mode (and the overlay driver) is not modelled yet".into(),
+                ),
                 ..Default::default()
             },
         };
@@ -271,8 +317,9 @@ impl Daemon {
             .position(|n| n.name == key)
             .or_else(|| self.networks.iter().position(|n| n.id == key))
             .or_else(|| {
-                let matches: Vec<usize> =
-                    (0..self.networks.len()).filter(|i| !key.is_empty() && self.networks[*i].id.starts_with(key)).collect();
+                let matches: Vec<usize> = (0..self.networks.len())
+                    .filter(|i| !key.is_empty() && self.networks[*i].id.starts_with(key))
+                    .collect();
                 (matches.len() == 1).then(|| matches[0])
             })
     }
@@ -282,7 +329,11 @@ impl Daemon {
         self.containers
             .iter()
             .position(|c| c.name == key)
-            .or_else(|| self.containers.iter().position(|c| !key.is_empty() && c.id.starts_with(key)))
+            .or_else(|| {
+                self.containers
+                    .iter()
+                    .position(|c| !key.is_empty() && c.id.starts_with(key))
+            })
     }
 
     pub fn container(&self, name: &str) -> Option<&Container> {
@@ -294,10 +345,15 @@ impl Daemon {
     fn network_create(&mut self, c: NetworkCreate, ctx: &mut HostCtx) -> CommandOutput {
         let driver = c.driver.clone().unwrap_or_else(|| NAT_DRIVER.into());
         if c.name == NAT_DRIVER {
-            return CommandOutput::daemon_error("operation is not permitted on predefined nat network ");
+            return CommandOutput::daemon_error(
+                "operation is not permitted on predefined nat network ",
+            );
         }
         if self.networks.iter().any(|n| n.name == c.name) {
-            return CommandOutput::daemon_error(format!("network with name {} already exists", c.name));
+            return CommandOutput::daemon_error(format!(
+                "network with name {} already exists",
+                c.name
+            ));
         }
         match driver.as_str() {
             NAT_DRIVER => {}
@@ -321,7 +377,9 @@ impl Daemon {
             }
         }
         if c.ipv6 == Some(true) || !c.ip_ranges.is_empty() {
-            return CommandOutput::daemon_error("this request is not supported by the 'windows' ipam driver");
+            return CommandOutput::daemon_error(
+                "this request is not supported by the 'windows' ipam driver",
+            );
         }
         if c.ipv4 == Some(false) {
             return CommandOutput::daemon_error("IPv4 cannot be disabled on Windows");
@@ -332,19 +390,29 @@ impl Daemon {
             match s.parse::<Ipv4Network>() {
                 Ok(n) => subnets.push(n),
                 Err(_) if s.contains(':') => {
-                    return CommandOutput::daemon_error("windowsshim driver doesn't support v6 subnets");
+                    return CommandOutput::daemon_error(
+                        "windowsshim driver doesn't support v6 subnets",
+                    );
                 }
                 Err(_) => problems.push(format!("invalid subnet {s}: invalid CIDR block notation")),
             }
         }
         if !problems.is_empty() {
-            return CommandOutput::daemon_error(format!("invalid network config:\n{}", problems.join("\n")));
+            return CommandOutput::daemon_error(format!(
+                "invalid network config:\n{}",
+                problems.join("\n")
+            ));
         }
         let mut gateway = None;
         if let Some(g) = c.gateways.first() {
             match (g.parse::<Ipv4Addr>(), subnets.first()) {
                 (Ok(ip), Some(net)) if net.contains(ip) => gateway = Some(ip),
-                _ => return CommandOutput { error: Some(format!("no matching subnet for gateway {g}")), ..Default::default() },
+                _ => {
+                    return CommandOutput {
+                        error: Some(format!("no matching subnet for gateway {g}")),
+                        ..Default::default()
+                    }
+                }
             }
         }
         let mut notes = Vec::new();
@@ -370,14 +438,26 @@ impl Daemon {
         }
         for (k, v) in &c.options {
             if k != "com.docker.network.windowsshim.networkname" {
-                notes.push(format!("hnsim note: option {k}={v} has no effect on the nat driver"));
+                notes.push(format!(
+                    "hnsim note: option {k}={v} has no effect on the nat driver"
+                ));
             }
         }
         if subnets.len() > 1 {
-            notes.push("hnsim note: HNS uses the first --subnet of a nat network; the others are ignored".into());
+            notes.push(
+                "hnsim note: HNS uses the first --subnet of a nat network; the others are ignored"
+                    .into(),
+            );
         }
         let subnet = subnets.first().copied();
-        let hns_id = match ctx.hns.create_nat_network(ctx.eng, ctx.nodes, &c.name, subnet, gateway, &self.config.host_prefixes) {
+        let hns_id = match ctx.hns.create_nat_network(
+            ctx.eng,
+            ctx.nodes,
+            &c.name,
+            subnet,
+            gateway,
+            &self.config.host_prefixes,
+        ) {
             Ok(id) => id,
             Err(HnsError(e)) => return CommandOutput::daemon_error(e),
         };
@@ -400,14 +480,22 @@ impl Daemon {
         let i = self.networks.len() - 1;
         self.adopt_hns_answer(i, hns_id, ctx);
         self.networks.sort_by(|a, b| a.name.cmp(&b.name));
-        CommandOutput { stdout: format!("{id}\n"), notes, ..Default::default() }
+        CommandOutput {
+            stdout: format!("{id}\n"),
+            notes,
+            ..Default::default()
+        }
     }
 
     fn network_inspect(&self, keys: &[String], ctx: &HostCtx) -> CommandOutput {
         let mut found = Vec::new();
         for k in keys {
             match self.find_network(k) {
-                Some(i) => found.push(output::network_json(&self.networks[i], &self.containers, ctx.hns)),
+                Some(i) => found.push(output::network_json(
+                    &self.networks[i],
+                    &self.containers,
+                    ctx.hns,
+                )),
                 None => {
                     return CommandOutput {
                         stdout: "[]\n".into(),
@@ -427,16 +515,30 @@ impl Daemon {
                 if force {
                     continue;
                 }
-                return CommandOutput { stdout, ..CommandOutput::daemon_error(format!("network {k} not found")) };
+                return CommandOutput {
+                    stdout,
+                    ..CommandOutput::daemon_error(format!("network {k} not found"))
+                };
             };
             let net = &self.networks[i];
             if net.predefined {
-                return CommandOutput { stdout, ..CommandOutput::daemon_error(format!("{} is a pre-defined network and cannot be removed", net.name)) };
+                return CommandOutput {
+                    stdout,
+                    ..CommandOutput::daemon_error(format!(
+                        "{} is a pre-defined network and cannot be removed",
+                        net.name
+                    ))
+                };
             }
             let users: Vec<String> = self
                 .containers
                 .iter()
-                .filter(|c| c.state == ContainerState::Running && c.attachments.iter().any(|a| a.network_id == net.id && a.endpoint.is_some()))
+                .filter(|c| {
+                    c.state == ContainerState::Running
+                        && c.attachments
+                            .iter()
+                            .any(|a| a.network_id == net.id && a.endpoint.is_some())
+                })
                 .map(|c| format!("name:{:?} id:{:?}", c.name, &c.id[..12]))
                 .collect();
             if !users.is_empty() {
@@ -462,22 +564,50 @@ impl Daemon {
         CommandOutput::ok(stdout)
     }
 
-    fn network_connect(&mut self, net: &str, ctr: &str, ip: Option<String>, aliases: Vec<String>, ctx: &mut HostCtx) -> CommandOutput {
-        let Some(ni) = self.find_network(net) else { return CommandOutput::daemon_error(format!("network {net} not found")) };
-        let Some(ci) = self.find_container(ctr) else { return CommandOutput::daemon_error(format!("No such container: {ctr}")) };
+    fn network_connect(
+        &mut self,
+        net: &str,
+        ctr: &str,
+        ip: Option<String>,
+        aliases: Vec<String>,
+        ctx: &mut HostCtx,
+    ) -> CommandOutput {
+        let Some(ni) = self.find_network(net) else {
+            return CommandOutput::daemon_error(format!("network {net} not found"));
+        };
+        let Some(ci) = self.find_container(ctr) else {
+            return CommandOutput::daemon_error(format!("No such container: {ctr}"));
+        };
         let net_id = self.networks[ni].id.clone();
-        if self.containers[ci].attachments.iter().any(|a| a.network_id == net_id) {
+        if self.containers[ci]
+            .attachments
+            .iter()
+            .any(|a| a.network_id == net_id)
+        {
             if self.containers[ci].state != ContainerState::Running {
                 return CommandOutput::ok("");
             }
-            return CommandOutput::daemon_error(format!("endpoint with name {} already exists in network {}", self.containers[ci].name, self.networks[ni].name));
+            return CommandOutput::daemon_error(format!(
+                "endpoint with name {} already exists in network {}",
+                self.containers[ci].name, self.networks[ni].name
+            ));
         }
         let requested_ip = match ip.as_deref().map(str::parse::<Ipv4Addr>) {
             None => None,
             Some(Ok(ip)) => Some(ip),
-            Some(Err(_)) => return CommandOutput::daemon_error(format!("invalid IP address: {}", ip.unwrap_or_default())),
+            Some(Err(_)) => {
+                return CommandOutput::daemon_error(format!(
+                    "invalid IP address: {}",
+                    ip.unwrap_or_default()
+                ))
+            }
         };
-        self.containers[ci].attachments.push(Attachment { network_id: net_id, requested_ip, aliases, endpoint: None });
+        self.containers[ci].attachments.push(Attachment {
+            network_id: net_id,
+            requested_ip,
+            aliases,
+            endpoint: None,
+        });
         if self.containers[ci].state == ContainerState::Running {
             let a = self.containers[ci].attachments.len() - 1;
             if let Err(e) = self.attach(ci, a, ctx) {
@@ -489,11 +619,22 @@ impl Daemon {
     }
 
     fn network_disconnect(&mut self, net: &str, ctr: &str, ctx: &mut HostCtx) -> CommandOutput {
-        let Some(ni) = self.find_network(net) else { return CommandOutput::daemon_error(format!("network {net} not found")) };
-        let Some(ci) = self.find_container(ctr) else { return CommandOutput::daemon_error(format!("No such container: {ctr}")) };
+        let Some(ni) = self.find_network(net) else {
+            return CommandOutput::daemon_error(format!("network {net} not found"));
+        };
+        let Some(ci) = self.find_container(ctr) else {
+            return CommandOutput::daemon_error(format!("No such container: {ctr}"));
+        };
         let net_id = self.networks[ni].id.clone();
-        let Some(a) = self.containers[ci].attachments.iter().position(|a| a.network_id == net_id) else {
-            return CommandOutput::daemon_error(format!("container {} is not connected to network {}", self.containers[ci].id, self.networks[ni].name));
+        let Some(a) = self.containers[ci]
+            .attachments
+            .iter()
+            .position(|a| a.network_id == net_id)
+        else {
+            return CommandOutput::daemon_error(format!(
+                "container {} is not connected to network {}",
+                self.containers[ci].id, self.networks[ni].name
+            ));
         };
         let att = self.containers[ci].attachments.remove(a);
         if let Some(ep) = att.endpoint {
@@ -505,12 +646,21 @@ impl Daemon {
     // ----- containers -----
 
     fn run(&mut self, args: RunArgs, start: bool, ctx: &mut HostCtx) -> CommandOutput {
-        let fail = |msg: String| if start { CommandOutput::run_error(msg) } else { CommandOutput::daemon_error(msg) };
+        let fail = |msg: String| {
+            if start {
+                CommandOutput::run_error(msg)
+            } else {
+                CommandOutput::daemon_error(msg)
+            }
+        };
         let name = match &args.name {
             Some(n) => n.clone(),
             None => generated_name(&mut self.rng),
         };
-        if let Some(existing) = self.find_container(&name).filter(|i| self.containers[*i].name == name) {
+        if let Some(existing) = self
+            .find_container(&name)
+            .filter(|i| self.containers[*i].name == name)
+        {
             return fail(format!(
                 "Conflict. The container name \"/{name}\" is already in use by container \"{}\". You have to remove (or rename) that container to be able to reuse that name.",
                 self.containers[existing].id
@@ -521,13 +671,23 @@ impl Daemon {
             if p.protocol != "tcp" && p.protocol != "udp" {
                 return fail(format!("invalid protocol {}", p.protocol));
             }
-            if p.host_ip.as_deref().is_some_and(|ip| ip != "0.0.0.0" && ip != "::" && !ip.is_empty()) {
+            if p.host_ip
+                .as_deref()
+                .is_some_and(|ip| ip != "0.0.0.0" && ip != "::" && !ip.is_empty())
+            {
                 return fail("Windows does not support host IP addresses in NAT settings".into());
             }
-            if p.host_port.is_some_and(|(a, b)| a != b) || p.container_port.0 != p.container_port.1 {
-                return fail("Windows does not support more than one host port in NAT settings".into());
+            if p.host_port.is_some_and(|(a, b)| a != b) || p.container_port.0 != p.container_port.1
+            {
+                return fail(
+                    "Windows does not support more than one host port in NAT settings".into(),
+                );
             }
-            let proto = if p.protocol == "udp" { wire::IPPROTO_UDP } else { wire::IPPROTO_TCP };
+            let proto = if p.protocol == "udp" {
+                wire::IPPROTO_UDP
+            } else {
+                wire::IPPROTO_TCP
+            };
             ports.push((proto, p.host_port.map(|h| h.0), p.container_port.0));
         }
         let isolation = match args.isolation.as_deref() {
@@ -551,7 +711,9 @@ impl Daemon {
             notes.push(format!("hnsim note: --dns-option is unsupported on Windows and has no effect {WINDOWS_ONLY_NOTE}"));
         }
         if args.ip6.is_some() {
-            notes.push(format!("hnsim note: --ip6 is unsupported on Windows and has no effect {WINDOWS_ONLY_NOTE}"));
+            notes.push(format!(
+                "hnsim note: --ip6 is unsupported on Windows and has no effect {WINDOWS_ONLY_NOTE}"
+            ));
         }
         if !args.links.is_empty() {
             notes.push("hnsim note: --link is not supported on Windows and has no effect".into());
@@ -559,7 +721,12 @@ impl Daemon {
         let requested_ip = match args.ip.as_deref().map(str::parse::<Ipv4Addr>) {
             None => None,
             Some(Ok(ip)) => Some(ip),
-            Some(Err(_)) => return fail(format!("invalid IP address: {}", args.ip.clone().unwrap_or_default())),
+            Some(Err(_)) => {
+                return fail(format!(
+                    "invalid IP address: {}",
+                    args.ip.clone().unwrap_or_default()
+                ))
+            }
         };
         let id = ids::docker_id(&mut self.rng);
         let (tcp, udp) = ctx.images.get(&args.image).cloned().unwrap_or_default();
@@ -591,16 +758,36 @@ impl Daemon {
         self.containers.push(c);
         let ci = self.containers.len() - 1;
         if !start {
-            return CommandOutput { stdout: format!("{id}\n"), notes, ..Default::default() };
+            return CommandOutput {
+                stdout: format!("{id}\n"),
+                notes,
+                ..Default::default()
+            };
         }
         if net.is_none() {
-            return CommandOutput { notes, ..CommandOutput { error: Some(format!("docker: Error response from daemon: network {net_key} not found")), ..Default::default() } };
+            return CommandOutput {
+                notes,
+                ..CommandOutput {
+                    error: Some(format!(
+                        "docker: Error response from daemon: network {net_key} not found"
+                    )),
+                    ..Default::default()
+                }
+            };
         }
         if let Err(e) = self.start_container(ci, ctx) {
             return CommandOutput { notes, ..fail(e) };
         }
-        let stdout = if args.detach { format!("{id}\n") } else { String::new() };
-        CommandOutput { stdout, notes, ..Default::default() }
+        let stdout = if args.detach {
+            format!("{id}\n")
+        } else {
+            String::new()
+        };
+        CommandOutput {
+            stdout,
+            notes,
+            ..Default::default()
+        }
     }
 
     /// Creates the container's compartment and its endpoints.
@@ -615,7 +802,11 @@ impl Daemon {
         cfg.services.tcp = tcp;
         cfg.services.udp_echo = udp;
         let node = ctx.eng.add_node(
-            NodeInfo { name, kind: NodeKind::Container, host: Some(ctx.nodes.host.clone()) },
+            NodeInfo {
+                name,
+                kind: NodeKind::Container,
+                host: Some(ctx.nodes.host.clone()),
+            },
             Device::Stack(Box::new(IpStack::new(cfg))),
         );
         self.containers[ci].compartment = Some(node);
@@ -658,13 +849,20 @@ impl Daemon {
             ports: if a == 0 { c.ports.clone() } else { Vec::new() },
             dns: upstream,
             isolation: c.isolation,
-            compartment: c.compartment.expect("a starting container has a compartment"),
+            compartment: c
+                .compartment
+                .expect("a starting container has a compartment"),
         };
         let net_name = net.name.clone();
         let ep = ctx
             .hns
             .create_endpoint(ctx.eng, ctx.nodes, req)
-            .map_err(|e| format!("failed to create endpoint {} on network {net_name}: {}", c.name, e.0))?;
+            .map_err(|e| {
+                format!(
+                    "failed to create endpoint {} on network {net_name}: {}",
+                    c.name, e.0
+                )
+            })?;
         self.containers[ci].attachments[a].endpoint = Some(ep);
         Ok(())
     }
@@ -684,13 +882,24 @@ impl Daemon {
     fn start_containers(&mut self, keys: &[String], ctx: &mut HostCtx) -> CommandOutput {
         let mut stdout = String::new();
         for k in keys {
-            let Some(ci) = self.find_container(k) else { return CommandOutput { stdout, ..CommandOutput::daemon_error(format!("No such container: {k}")) } };
+            let Some(ci) = self.find_container(k) else {
+                return CommandOutput {
+                    stdout,
+                    ..CommandOutput::daemon_error(format!("No such container: {k}"))
+                };
+            };
             if self.containers[ci].state != ContainerState::Running {
                 if self.containers[ci].attachments.is_empty() {
-                    return CommandOutput { stdout, ..CommandOutput::daemon_error(format!("network {NAT_DRIVER} not found")) };
+                    return CommandOutput {
+                        stdout,
+                        ..CommandOutput::daemon_error(format!("network {NAT_DRIVER} not found"))
+                    };
                 }
                 if let Err(e) = self.start_container(ci, ctx) {
-                    return CommandOutput { stdout, ..CommandOutput::daemon_error(e) };
+                    return CommandOutput {
+                        stdout,
+                        ..CommandOutput::daemon_error(e)
+                    };
                 }
             }
             stdout.push_str(k);
@@ -702,7 +911,12 @@ impl Daemon {
     fn stop_containers(&mut self, keys: &[String], ctx: &mut HostCtx) -> CommandOutput {
         let mut stdout = String::new();
         for k in keys {
-            let Some(ci) = self.find_container(k) else { return CommandOutput { stdout, ..CommandOutput::daemon_error(format!("No such container: {k}")) } };
+            let Some(ci) = self.find_container(k) else {
+                return CommandOutput {
+                    stdout,
+                    ..CommandOutput::daemon_error(format!("No such container: {k}"))
+                };
+            };
             if self.containers[ci].state == ContainerState::Running {
                 self.stop_container(ci, ctx);
             }
@@ -715,7 +929,12 @@ impl Daemon {
     fn rm(&mut self, keys: &[String], force: bool, ctx: &mut HostCtx) -> CommandOutput {
         let mut stdout = String::new();
         for k in keys {
-            let Some(ci) = self.find_container(k) else { return CommandOutput { stdout, ..CommandOutput::daemon_error(format!("No such container: {k}")) } };
+            let Some(ci) = self.find_container(k) else {
+                return CommandOutput {
+                    stdout,
+                    ..CommandOutput::daemon_error(format!("No such container: {k}"))
+                };
+            };
             if self.containers[ci].state == ContainerState::Running {
                 if !force {
                     return CommandOutput {
@@ -736,14 +955,22 @@ impl Daemon {
     }
 
     fn exec(&self, key: &str, argv: &[String]) -> CommandOutput {
-        let Some(ci) = self.find_container(key) else { return CommandOutput::daemon_error(format!("No such container: {key}")) };
+        let Some(ci) = self.find_container(key) else {
+            return CommandOutput::daemon_error(format!("No such container: {key}"));
+        };
         let c = &self.containers[ci];
         if c.state != ContainerState::Running {
             return CommandOutput::daemon_error(format!("container {} is not running", c.id));
         }
         match exec::parse_probe(argv) {
-            Ok(p) => CommandOutput { probe: Some(p), ..Default::default() },
-            Err(e) => CommandOutput { error: Some(e), ..Default::default() },
+            Ok(p) => CommandOutput {
+                probe: Some(p),
+                ..Default::default()
+            },
+            Err(e) => CommandOutput {
+                error: Some(e),
+                ..Default::default()
+            },
         }
     }
 
@@ -751,23 +978,47 @@ impl Daemon {
         let mut found = Vec::new();
         for k in keys {
             if let Some(ci) = self.find_container(k) {
-                found.push(output::container_json(&self.containers[ci], &self.networks, ctx.hns));
+                found.push(output::container_json(
+                    &self.containers[ci],
+                    &self.networks,
+                    ctx.hns,
+                ));
             } else if let Some(ni) = self.find_network(k) {
-                found.push(output::network_json(&self.networks[ni], &self.containers, ctx.hns));
+                found.push(output::network_json(
+                    &self.networks[ni],
+                    &self.containers,
+                    ctx.hns,
+                ));
             } else {
-                return CommandOutput { stdout: "[]\n".into(), error: Some(format!("Error: No such object: {k}")), ..Default::default() };
+                return CommandOutput {
+                    stdout: "[]\n".into(),
+                    error: Some(format!("Error: No such object: {k}")),
+                    ..Default::default()
+                };
             }
         }
         CommandOutput::ok(output::json_array(found))
     }
 
     /// Adds services to a running container (a scenario's `Listen` step).
-    pub fn listen(&mut self, key: &str, tcp: &[u16], udp: &[u16], ctx: &mut HostCtx) -> Result<(), String> {
-        let ci = self.find_container(key).ok_or_else(|| format!("No such container: {key}"))?;
+    pub fn listen(
+        &mut self,
+        key: &str,
+        tcp: &[u16],
+        udp: &[u16],
+        ctx: &mut HostCtx,
+    ) -> Result<(), String> {
+        let ci = self
+            .find_container(key)
+            .ok_or_else(|| format!("No such container: {key}"))?;
         let c = &mut self.containers[ci];
         c.extra_tcp.extend_from_slice(tcp);
         c.extra_udp.extend_from_slice(udp);
-        if let Some(stack) = c.compartment.and_then(|n| ctx.eng.device_mut(n)).and_then(Device::as_stack_mut) {
+        if let Some(stack) = c
+            .compartment
+            .and_then(|n| ctx.eng.device_mut(n))
+            .and_then(Device::as_stack_mut)
+        {
             stack.config.services.tcp.extend_from_slice(tcp);
             stack.config.services.udp_echo.extend_from_slice(udp);
         }
@@ -779,11 +1030,23 @@ impl Daemon {
     fn refresh_dns(&self, ctx: &mut HostCtx) {
         let mut resolvers = Vec::new();
         for net in self.networks.iter().filter(|n| n.driver == NAT_DRIVER) {
-            let Some(h) = net.hns_id.as_deref().and_then(|h| ctx.hns.network(h)) else { continue };
+            let Some(h) = net.hns_id.as_deref().and_then(|h| ctx.hns.network(h)) else {
+                continue;
+            };
             let mut records = Vec::new();
-            for c in self.containers.iter().filter(|c| c.state == ContainerState::Running) {
+            for c in self
+                .containers
+                .iter()
+                .filter(|c| c.state == ContainerState::Running)
+            {
                 for a in c.attachments.iter().filter(|a| a.network_id == net.id) {
-                    let Some(ep) = a.endpoint.as_deref().and_then(|e| ctx.hns.endpoints.iter().find(|x| x.id == e)) else { continue };
+                    let Some(ep) = a
+                        .endpoint
+                        .as_deref()
+                        .and_then(|e| ctx.hns.endpoints.iter().find(|x| x.id == e))
+                    else {
+                        continue;
+                    };
                     records.push((c.name.clone(), ep.ip));
                     records.push((c.id[..12].to_string(), ep.ip));
                     records.extend(a.aliases.iter().map(|al| (al.clone(), ep.ip)));
@@ -793,10 +1056,18 @@ impl Daemon {
                 name: format!("docker embedded DNS ({})", net.name),
                 bind: h.pool.gateway,
                 records,
-                upstreams: if self.config.dns.is_empty() { self.config.host_dns.clone() } else { self.config.dns.clone() },
+                upstreams: if self.config.dns.is_empty() {
+                    self.config.host_dns.clone()
+                } else {
+                    self.config.dns.clone()
+                },
             });
         }
-        if let Some(stack) = ctx.eng.device_mut(ctx.nodes.stack).and_then(Device::as_stack_mut) {
+        if let Some(stack) = ctx
+            .eng
+            .device_mut(ctx.nodes.stack)
+            .and_then(Device::as_stack_mut)
+        {
             stack.config.services.embedded_dns = resolvers;
         }
     }
@@ -804,7 +1075,15 @@ impl Daemon {
 
 /// Docker's generated names are `adjective_surname`; a short fixed list is enough here.
 fn generated_name(rng: &mut SimRng) -> String {
-    const LEFT: [&str; 8] = ["admiring", "brave", "clever", "eager", "focused", "gifted", "happy", "keen"];
-    const RIGHT: [&str; 8] = ["hopper", "lovelace", "turing", "babbage", "curie", "noether", "ritchie", "thompson"];
-    format!("{}_{}", LEFT[rng.below(8) as usize], RIGHT[rng.below(8) as usize])
+    const LEFT: [&str; 8] = [
+        "admiring", "brave", "clever", "eager", "focused", "gifted", "happy", "keen",
+    ];
+    const RIGHT: [&str; 8] = [
+        "hopper", "lovelace", "turing", "babbage", "curie", "noether", "ritchie", "thompson",
+    ];
+    format!(
+        "{}_{}",
+        LEFT[rng.below(8) as usize],
+        RIGHT[rng.below(8) as usize]
+    )
 }

@@ -28,12 +28,18 @@ pub fn parse_probe(argv: &[String]) -> Result<ExecProbe, String> {
     // Unwrap shells: `cmd /c …`, `powershell [-Command] …`.
     loop {
         match args.first().map(|s| s.to_ascii_lowercase()) {
-            Some(s) if (s == "cmd" || s == "cmd.exe") && args.len() > 1 && args[1].eq_ignore_ascii_case("/c") => {
+            Some(s)
+                if (s == "cmd" || s == "cmd.exe")
+                    && args.len() > 1
+                    && args[1].eq_ignore_ascii_case("/c") =>
+            {
                 args.drain(..2);
             }
             Some(s) if s == "powershell" || s == "powershell.exe" || s == "pwsh" => {
                 args.remove(0);
-                if args.first().is_some_and(|a| a.eq_ignore_ascii_case("-command") || a.eq_ignore_ascii_case("-c")) {
+                if args.first().is_some_and(|a| {
+                    a.eq_ignore_ascii_case("-command") || a.eq_ignore_ascii_case("-c")
+                }) {
                     args.remove(0);
                 }
             }
@@ -119,16 +125,31 @@ mod tests {
     use super::*;
 
     fn p(line: &str) -> ExecProbe {
-        parse_probe(&line.split_whitespace().map(String::from).collect::<Vec<_>>()).unwrap()
+        parse_probe(
+            &line
+                .split_whitespace()
+                .map(String::from)
+                .collect::<Vec<_>>(),
+        )
+        .unwrap()
     }
 
     #[test]
     fn tools() {
         assert_eq!(p("ping -n 1 web").proto, ProbeProto::Icmp);
         assert_eq!(p("ping -n 1 web").target, ProbeTarget::Name("web".into()));
-        assert_eq!(p("curl -s http://10.0.0.5:8080/index.html").proto, ProbeProto::Tcp(8080));
-        assert_eq!(p("curl -s http://10.0.0.5/").target, ProbeTarget::Addr(Ipv4Addr::new(10, 0, 0, 5)));
-        assert_eq!(p("powershell Test-NetConnection db -Port 1433").proto, ProbeProto::Tcp(1433));
+        assert_eq!(
+            p("curl -s http://10.0.0.5:8080/index.html").proto,
+            ProbeProto::Tcp(8080)
+        );
+        assert_eq!(
+            p("curl -s http://10.0.0.5/").target,
+            ProbeTarget::Addr(Ipv4Addr::new(10, 0, 0, 5))
+        );
+        assert_eq!(
+            p("powershell Test-NetConnection db -Port 1433").proto,
+            ProbeProto::Tcp(1433)
+        );
         assert_eq!(p("cmd /c nslookup web").proto, ProbeProto::Dns);
         assert!(parse_probe(&["ipconfig".to_string()]).is_err());
     }

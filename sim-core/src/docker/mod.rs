@@ -3,7 +3,7 @@
 //! talks to the daemon.
 
 pub mod cli;
-pub mod ports;
 pub mod daemon;
 pub mod exec;
 pub mod output;
+pub mod ports;

@@ -51,18 +51,30 @@ pub fn network_ls(nets: &[DockerNetwork], quiet: bool) -> String {
     let mut sorted: Vec<&DockerNetwork> = nets.iter().collect();
     sorted.sort_by(|a, b| a.name.cmp(&b.name));
     if quiet {
-        return sorted.iter().map(|n| format!("{}\n", &n.id[..12])).collect();
+        return sorted
+            .iter()
+            .map(|n| format!("{}\n", &n.id[..12]))
+            .collect();
     }
     let rows: Vec<Vec<String>> = sorted
         .iter()
-        .map(|n| vec![n.id[..12].to_string(), n.name.clone(), n.driver.clone(), "local".into()])
+        .map(|n| {
+            vec![
+                n.id[..12].to_string(),
+                n.name.clone(),
+                n.driver.clone(),
+                "local".into(),
+            ]
+        })
         .collect();
     table(&["NETWORK ID", "NAME", "DRIVER", "SCOPE"], &rows)
 }
 
 pub fn ps(containers: &[Container], all: bool, quiet: bool) -> String {
-    let shown: Vec<&Container> =
-        containers.iter().filter(|c| all || c.state == ContainerState::Running).collect();
+    let shown: Vec<&Container> = containers
+        .iter()
+        .filter(|c| all || c.state == ContainerState::Running)
+        .collect();
     if quiet {
         return shown.iter().map(|c| format!("{}\n", &c.id[..12])).collect();
     }
@@ -74,10 +86,19 @@ pub fn ps(containers: &[Container], all: bool, quiet: bool) -> String {
                 ContainerState::Created => "Created",
                 ContainerState::Exited => "Exited (0)",
             };
-            vec![c.id[..12].to_string(), c.image.clone(), status.into(), c.port_specs.join(", "), c.name.clone()]
+            vec![
+                c.id[..12].to_string(),
+                c.image.clone(),
+                status.into(),
+                c.port_specs.join(", "),
+                c.name.clone(),
+            ]
         })
         .collect();
-    table(&["CONTAINER ID", "IMAGE", "STATUS", "PORTS", "NAMES"], &rows)
+    table(
+        &["CONTAINER ID", "IMAGE", "STATUS", "PORTS", "NAMES"],
+        &rows,
+    )
 }
 
 /// Docker stores a local-driver endpoint's address with the classful default mask, not the
@@ -92,9 +113,18 @@ fn classful(ip: std::net::Ipv4Addr) -> u8 {
 
 pub fn network_json(net: &DockerNetwork, containers: &[Container], hns: &Hns) -> Value {
     let mut ctrs = Map::new();
-    for c in containers.iter().filter(|c| c.state == ContainerState::Running) {
+    for c in containers
+        .iter()
+        .filter(|c| c.state == ContainerState::Running)
+    {
         for a in c.attachments.iter().filter(|a| a.network_id == net.id) {
-            let Some(ep) = a.endpoint.as_deref().and_then(|e| hns.endpoints.iter().find(|x| x.id == e)) else { continue };
+            let Some(ep) = a
+                .endpoint
+                .as_deref()
+                .and_then(|e| hns.endpoints.iter().find(|x| x.id == e))
+            else {
+                continue;
+            };
             ctrs.insert(
                 c.id.clone(),
                 json!({
@@ -112,14 +142,25 @@ pub fn network_json(net: &DockerNetwork, containers: &[Container], hns: &Hns) ->
         options.insert(k.clone(), Value::String(v.clone()));
     }
     if net.hns_id.is_some() && !options.contains_key("com.docker.network.windowsshim.networkname") {
-        options.insert("com.docker.network.windowsshim.networkname".into(), Value::String(net.name.clone()));
+        options.insert(
+            "com.docker.network.windowsshim.networkname".into(),
+            Value::String(net.name.clone()),
+        );
     }
     let mut labels = Map::new();
     for (k, v) in &net.labels {
         labels.insert(k.clone(), Value::String(v.clone()));
     }
-    let config: Vec<Value> = net.ipam.iter().map(|(s, g)| json!({"Subnet": s, "Gateway": g})).collect();
-    let ipam_driver = if net.driver == "null" { "default" } else { "windows" };
+    let config: Vec<Value> = net
+        .ipam
+        .iter()
+        .map(|(s, g)| json!({"Subnet": s, "Gateway": g}))
+        .collect();
+    let ipam_driver = if net.driver == "null" {
+        "default"
+    } else {
+        "windows"
+    };
     json!({
         "Name": net.name,
         "Id": net.id,
@@ -143,8 +184,13 @@ pub fn network_json(net: &DockerNetwork, containers: &[Container], hns: &Hns) ->
 pub fn container_json(c: &Container, nets: &[DockerNetwork], hns: &Hns) -> Value {
     let mut networks = Map::new();
     for a in &c.attachments {
-        let Some(n) = nets.iter().find(|n| n.id == a.network_id) else { continue };
-        let ep = a.endpoint.as_deref().and_then(|e| hns.endpoints.iter().find(|x| x.id == e));
+        let Some(n) = nets.iter().find(|n| n.id == a.network_id) else {
+            continue;
+        };
+        let ep = a
+            .endpoint
+            .as_deref()
+            .and_then(|e| hns.endpoints.iter().find(|x| x.id == e));
         networks.insert(
             n.name.clone(),
             json!({
@@ -174,6 +220,8 @@ pub fn json_array(items: Vec<Value>) -> String {
     let mut buf = Vec::new();
     let fmt = serde_json::ser::PrettyFormatter::with_indent(b"    ");
     let mut ser = serde_json::Serializer::with_formatter(&mut buf, fmt);
-    Value::Array(items).serialize(&mut ser).expect("JSON values always serialize");
+    Value::Array(items)
+        .serialize(&mut ser)
+        .expect("JSON values always serialize");
     String::from_utf8(buf).expect("serde_json writes UTF-8") + "\n"
 }

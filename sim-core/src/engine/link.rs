@@ -43,7 +43,10 @@ pub struct Link {
 /// What happened to a frame handed to a link.
 pub enum Transmit {
     /// It will arrive at `to` at `at`.
-    Arrives { to: (NodeId, PortId), at: SimTime },
+    Arrives {
+        to: (NodeId, PortId),
+        at: SimTime,
+    },
     Down,
     QueueFull,
     Lost,
@@ -51,7 +54,14 @@ pub enum Transmit {
 
 impl Link {
     pub fn new(name: String, ends: [(NodeId, PortId); 2], params: LinkParams, rng: SimRng) -> Self {
-        Link { name, ends, params, up: true, busy_until: [SimTime::ZERO; 2], rng }
+        Link {
+            name,
+            ends,
+            params,
+            up: true,
+            busy_until: [SimTime::ZERO; 2],
+            rng,
+        }
     }
 
     /// Sends `bytes` bytes from the end `from` at `now`.
@@ -64,7 +74,8 @@ impl Link {
         let backlog_ns = start.since(now).as_nanos();
         let tx = SimDuration::transmit_time(bytes, self.params.rate_bps);
         if self.params.rate_bps > 0 {
-            let backlog_bytes = (backlog_ns as u128 * self.params.rate_bps as u128 / 8_000_000_000) as usize;
+            let backlog_bytes =
+                (backlog_ns as u128 * self.params.rate_bps as u128 / 8_000_000_000) as usize;
             if backlog_bytes + bytes > self.params.queue_limit_bytes {
                 return Transmit::QueueFull;
             }
@@ -73,6 +84,9 @@ impl Link {
         if self.params.loss > 0.0 && self.rng.chance(self.params.loss) {
             return Transmit::Lost;
         }
-        Transmit::Arrives { to: self.ends[1 - dir], at: start + tx + self.params.latency }
+        Transmit::Arrives {
+            to: self.ends[1 - dir],
+            at: start + tx + self.params.latency,
+        }
     }
 }

@@ -38,7 +38,10 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_events: 10_000_000, max_time: SimTime(3_600 * 1_000_000_000) }
+        Limits {
+            max_events: 10_000_000,
+            max_time: SimTime(3_600 * 1_000_000_000),
+        }
     }
 }
 
@@ -111,7 +114,11 @@ impl Engine {
 
     /// Removes a node and unplugs every link attached to it. Frames in flight to it are dropped on arrival.
     pub fn remove_node(&mut self, node: NodeId) {
-        let links: Vec<LinkId> = self.port_links[node.0 as usize].iter().flatten().copied().collect();
+        let links: Vec<LinkId> = self.port_links[node.0 as usize]
+            .iter()
+            .flatten()
+            .copied()
+            .collect();
         for l in links {
             self.remove_link(l);
         }
@@ -123,7 +130,9 @@ impl Engine {
         self.devices.get(node.0 as usize).and_then(|d| d.as_ref())
     }
     pub fn device_mut(&mut self, node: NodeId) -> Option<&mut Device> {
-        self.devices.get_mut(node.0 as usize).and_then(|d| d.as_mut())
+        self.devices
+            .get_mut(node.0 as usize)
+            .and_then(|d| d.as_mut())
     }
 
     /// Connects two ports with a link.
@@ -135,7 +144,12 @@ impl Engine {
         params: LinkParams,
         internal: bool,
     ) -> LinkId {
-        let id = self.topology.add_link(LinkInfo { name: name.clone(), a, b, internal });
+        let id = self.topology.add_link(LinkInfo {
+            name: name.clone(),
+            a,
+            b,
+            internal,
+        });
         let rng = SimRng::derive(self.seed, &format!("link:{name}"));
         let i = id.0 as usize;
         if self.links.len() <= i {
@@ -155,7 +169,11 @@ impl Engine {
     pub fn remove_link(&mut self, link: LinkId) {
         if let Some(l) = self.links.get_mut(link.0 as usize).and_then(Option::take) {
             for (node, port) in l.ends {
-                if let Some(slot) = self.port_links.get_mut(node.0 as usize).and_then(|p| p.get_mut(port.0 as usize)) {
+                if let Some(slot) = self
+                    .port_links
+                    .get_mut(node.0 as usize)
+                    .and_then(|p| p.get_mut(port.0 as usize))
+                {
                     *slot = None;
                 }
             }
@@ -174,14 +192,26 @@ impl Engine {
     }
 
     pub fn link_on_port(&self, node: NodeId, port: PortId) -> Option<LinkId> {
-        self.port_links.get(node.0 as usize)?.get(port.0 as usize).copied().flatten()
+        self.port_links
+            .get(node.0 as usize)?
+            .get(port.0 as usize)
+            .copied()
+            .flatten()
     }
 
     /// Runs `f` on a device as if an input had arrived now, then applies what it asked for.
-    pub fn invoke<R>(&mut self, node: NodeId, f: impl FnOnce(&mut Device, &mut Outbox) -> R) -> Option<R> {
+    pub fn invoke<R>(
+        &mut self,
+        node: NodeId,
+        f: impl FnOnce(&mut Device, &mut Outbox) -> R,
+    ) -> Option<R> {
         let mut out = std::mem::take(&mut self.outbox);
         out.reset(self.now, node);
-        let result = self.devices.get_mut(node.0 as usize).and_then(|d| d.as_mut()).map(|d| f(d, &mut out));
+        let result = self
+            .devices
+            .get_mut(node.0 as usize)
+            .and_then(|d| d.as_mut())
+            .map(|d| f(d, &mut out));
         self.apply(node, &mut out);
         self.outbox = out;
         result
@@ -202,7 +232,11 @@ impl Engine {
         loop {
             let Some(t) = self.queue.peek_time() else {
                 self.now = self.now.max(until.min(self.limits.max_time));
-                return if until > self.limits.max_time { RunStop::TimeLimit } else { RunStop::Reached };
+                return if until > self.limits.max_time {
+                    RunStop::TimeLimit
+                } else {
+                    RunStop::Reached
+                };
             };
             if t > until {
                 self.now = self.now.max(until);
@@ -229,7 +263,9 @@ impl Engine {
     }
 
     fn step(&mut self) {
-        let Some((time, event)) = self.queue.pop() else { return };
+        let Some((time, event)) = self.queue.pop() else {
+            return;
+        };
         assert!(time >= self.now, "simulated time went backwards");
         self.now = time;
         self.stats.events += 1;
@@ -238,8 +274,15 @@ impl Engine {
             Event::Arrive { node, .. } | Event::Timer { node, .. } => *node,
         };
         out.reset(time, node);
-        match (event, self.devices.get_mut(node.0 as usize).and_then(|d| d.as_mut())) {
-            (Event::Arrive { port, frame, .. }, Some(dev)) => dev.handle_frame(port, frame, &mut out),
+        match (
+            event,
+            self.devices
+                .get_mut(node.0 as usize)
+                .and_then(|d| d.as_mut()),
+        ) {
+            (Event::Arrive { port, frame, .. }, Some(dev)) => {
+                dev.handle_frame(port, frame, &mut out)
+            }
             (Event::Timer { token, .. }, Some(dev)) => dev.handle_timer(token, &mut out),
             (Event::Arrive { frame, .. }, None) => out.drop_frame(&frame, || DropReason::NodeGone),
             (Event::Timer { .. }, None) => {}
@@ -252,28 +295,51 @@ impl Engine {
     fn apply(&mut self, node: NodeId, out: &mut Outbox) {
         self.stats.frames_dropped += out.drops;
         for (at, token) in out.timers.drain(..) {
-            self.queue.push(at.max(self.now), Event::Timer { node, token });
+            self.queue
+                .push(at.max(self.now), Event::Timer { node, token });
         }
         self.trace.append(&mut out.hops);
         self.ended.append(&mut out.ended);
         for (port, frame) in out.sends.drain(..) {
             self.stats.frames_sent += 1;
-            let link = self.port_links.get(node.0 as usize).and_then(|p| p.get(port.0 as usize)).copied().flatten();
+            let link = self
+                .port_links
+                .get(node.0 as usize)
+                .and_then(|p| p.get(port.0 as usize))
+                .copied()
+                .flatten();
             let Some(l) = link.and_then(|l| self.links[l.0 as usize].as_mut()) else {
                 self.stats.frames_dropped += 1;
-                let port_name = self.devices[node.0 as usize].as_ref().map(|d| d.port_name(port)).unwrap_or_default();
+                let port_name = self.devices[node.0 as usize]
+                    .as_ref()
+                    .map(|d| d.port_name(port))
+                    .unwrap_or_default();
                 self.record_drop(node, &frame, DropReason::Unplugged { port: port_name });
                 continue;
             };
             let verdict = l.transmit(self.now, (node, port), frame.bytes.len());
             let reason = match verdict {
                 Transmit::Arrives { to, at } => {
-                    self.queue.push(at, Event::Arrive { node: to.0, port: to.1, frame });
+                    self.queue.push(
+                        at,
+                        Event::Arrive {
+                            node: to.0,
+                            port: to.1,
+                            frame,
+                        },
+                    );
                     continue;
                 }
-                Transmit::Down => DropReason::LinkDown { link: l.name.clone() },
-                Transmit::QueueFull => DropReason::QueueFull { link: l.name.clone(), limit_bytes: l.params.queue_limit_bytes },
-                Transmit::Lost => DropReason::LinkLoss { link: l.name.clone() },
+                Transmit::Down => DropReason::LinkDown {
+                    link: l.name.clone(),
+                },
+                Transmit::QueueFull => DropReason::QueueFull {
+                    link: l.name.clone(),
+                    limit_bytes: l.params.queue_limit_bytes,
+                },
+                Transmit::Lost => DropReason::LinkLoss {
+                    link: l.name.clone(),
+                },
             };
             self.stats.frames_dropped += 1;
             self.record_drop(node, &frame, reason);

@@ -12,7 +12,11 @@ use std::collections::BinaryHeap;
 #[derive(Debug)]
 pub enum Event {
     /// A frame finishes arriving at a node's port.
-    Arrive { node: NodeId, port: PortId, frame: Frame },
+    Arrive {
+        node: NodeId,
+        port: PortId,
+        frame: Frame,
+    },
     /// A timer a device asked for.
     Timer { node: NodeId, token: u64 },
 }
@@ -81,7 +85,13 @@ mod tests {
     fn pops_by_time_then_insertion_order() {
         let mut q = EventQueue::default();
         for (t, token) in [(5, 1), (3, 2), (5, 3), (3, 4)] {
-            q.push(SimTime(t), Event::Timer { node: NodeId(0), token });
+            q.push(
+                SimTime(t),
+                Event::Timer {
+                    node: NodeId(0),
+                    token,
+                },
+            );
         }
         let order: Vec<u64> = std::iter::from_fn(|| q.pop())
             .map(|(_, e)| match e {

@@ -288,11 +288,19 @@ pub enum StepSpec {
         services: Vec<ServiceSpec>,
     },
     /// Reboot a container host: HNS state and the daemon restart as on the real OS version.
-    Reboot { host: String },
-    LinkDown { link: String },
-    LinkUp { link: String },
+    Reboot {
+        host: String,
+    },
+    LinkDown {
+        link: String,
+    },
+    LinkUp {
+        link: String,
+    },
     /// Let simulated time pass.
-    Wait { ms: u64 },
+    Wait {
+        ms: u64,
+    },
     /// A sentence for the reader, echoed in the report.
     Note(String),
 }

@@ -40,7 +40,11 @@ impl ArpCache {
 
     /// Takes the frames that were waiting for `ip` on `port`.
     pub fn take_waiting(&mut self, port: PortId, ip: Ipv4Addr) -> Vec<Frame> {
-        match self.pending.iter().position(|p| p.port == port && p.ip == ip) {
+        match self
+            .pending
+            .iter()
+            .position(|p| p.port == port && p.ip == ip)
+        {
             Some(i) => self.pending.swap_remove(i).frames,
             None => Vec::new(),
         }

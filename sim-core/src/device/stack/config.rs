@@ -67,7 +67,10 @@ pub enum Forwarding {
     /// A router: any interface to any interface.
     All,
     /// Only the listed interface pairs; everything else is dropped with `refusal` as the reason.
-    Rules { rules: Vec<ForwardRule>, refusal: String },
+    Rules {
+        rules: Vec<ForwardRule>,
+        refusal: String,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

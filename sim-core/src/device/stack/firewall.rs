@@ -14,7 +14,13 @@ pub struct FlowState {
 }
 
 pub fn reverse(k: FlowKey) -> FlowKey {
-    FlowKey { proto: k.proto, src: k.dst, sport: k.dport, dst: k.src, dport: k.sport }
+    FlowKey {
+        proto: k.proto,
+        src: k.dst,
+        sport: k.dport,
+        dst: k.src,
+        dport: k.sport,
+    }
 }
 
 /// The verdict on an inbound packet.

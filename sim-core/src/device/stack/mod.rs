@@ -102,7 +102,10 @@ impl IpStack {
     }
 
     pub fn iface(&self, port: PortId) -> Option<&IfaceConfig> {
-        self.config.ifaces.get(port.0 as usize).and_then(Option::as_ref)
+        self.config
+            .ifaces
+            .get(port.0 as usize)
+            .and_then(Option::as_ref)
     }
 
     pub fn iface_by_name(&self, name: &str) -> Option<PortId> {
@@ -114,20 +117,32 @@ impl IpStack {
     }
 
     pub fn iface_name(&self, port: PortId) -> String {
-        self.iface(port).map(|i| i.name.clone()).unwrap_or_else(|| format!("if{}", port.0))
+        self.iface(port)
+            .map(|i| i.name.clone())
+            .unwrap_or_else(|| format!("if{}", port.0))
     }
 
     /// The first interface address, used as "the address of this node".
     pub fn primary_addr(&self) -> Option<Ipv4Addr> {
-        self.config.ifaces.iter().flatten().find_map(|i| i.addr.map(|a| a.ip()))
+        self.config
+            .ifaces
+            .iter()
+            .flatten()
+            .find_map(|i| i.addr.map(|a| a.ip()))
     }
 
     pub fn is_local(&self, ip: Ipv4Addr) -> bool {
-        self.config.ifaces.iter().flatten().any(|i| i.addr.is_some_and(|a| a.ip() == ip))
+        self.config
+            .ifaces
+            .iter()
+            .flatten()
+            .any(|i| i.addr.is_some_and(|a| a.ip() == ip))
     }
 
     fn is_iface_addr(&self, port: PortId, ip: Ipv4Addr) -> bool {
-        self.iface(port).and_then(|i| i.addr).is_some_and(|a| a.ip() == ip)
+        self.iface(port)
+            .and_then(|i| i.addr)
+            .is_some_and(|a| a.ip() == ip)
     }
 
     /// Longest-prefix match over connected and static routes: the outgoing port and next hop.
@@ -141,7 +156,10 @@ impl IpStack {
             }
         }
         for r in &self.config.routes {
-            if r.dest.contains(dst) && best.is_none_or(|b| r.dest.prefix() > b.0) && self.iface(r.iface).is_some() {
+            if r.dest.contains(dst)
+                && best.is_none_or(|b| r.dest.prefix() > b.0)
+                && self.iface(r.iface).is_some()
+            {
                 best = Some((r.dest.prefix(), r.iface, r.via.unwrap_or(dst)));
             }
         }
@@ -157,18 +175,29 @@ impl IpStack {
     fn header(&mut self, port: PortId, src: Ipv4Addr, dst: Ipv4Addr) -> IpHeader {
         let mac = self.iface(port).map(|i| i.mac).unwrap_or_default();
         self.next_ident = self.next_ident.wrapping_add(1);
-        IpHeader { src_mac: mac, dst_mac: MacAddr::zero(), src, dst, ttl: self.config.default_ttl, ident: self.next_ident }
+        IpHeader {
+            src_mac: mac,
+            dst_mac: MacAddr::zero(),
+            src,
+            dst,
+            ttl: self.config.default_ttl,
+            ident: self.next_ident,
+        }
     }
 
     // ----- input -----
 
     pub fn handle_frame(&mut self, port: PortId, frame: Frame, out: &mut Outbox) {
         let Some(iface) = self.iface(port) else {
-            out.drop_frame(&frame, || DropReason::Unplugged { port: format!("if{}", port.0) });
+            out.drop_frame(&frame, || DropReason::Unplugged {
+                port: format!("if{}", port.0),
+            });
             return;
         };
         let Some(dst) = wire::eth_dst(&frame.bytes) else {
-            out.drop_frame(&frame, || DropReason::Malformed { what: "short Ethernet header".into() });
+            out.drop_frame(&frame, || DropReason::Malformed {
+                what: "short Ethernet header".into(),
+            });
             return;
         };
         // The NIC filter: frames for other MACs (flooded copies) are not ours and not a drop.
@@ -185,7 +214,11 @@ impl IpStack {
     pub fn handle_timer(&mut self, token: u64, out: &mut Outbox) {
         let payload = token & !TIMER_KIND;
         match token & TIMER_KIND {
-            TIMER_ARP => self.arp_retry(PortId((payload >> 32) as u16), Ipv4Addr::from(payload as u32), out),
+            TIMER_ARP => self.arp_retry(
+                PortId((payload >> 32) as u16),
+                Ipv4Addr::from(payload as u32),
+                out,
+            ),
             TIMER_PROBE => self.probe_timeout(ProbeId(payload as u32), out),
             TIMER_APP => self.app_tick(payload as usize, out),
             _ => {}
@@ -194,10 +227,14 @@ impl IpStack {
 
     fn arp_input(&mut self, port: PortId, frame: Frame, out: &mut Outbox) {
         let Some(arp) = wire::arp_info(&frame.bytes) else {
-            out.drop_frame(&frame, || DropReason::Malformed { what: "bad ARP packet".into() });
+            out.drop_frame(&frame, || DropReason::Malformed {
+                what: "bad ARP packet".into(),
+            });
             return;
         };
-        let Some(iface) = self.iface(port).cloned() else { return };
+        let Some(iface) = self.iface(port).cloned() else {
+            return;
+        };
         let ours = iface.addr.is_some_and(|a| a.ip() == arp.target_ip);
         if ours || self.arp.lookup(port, arp.sender_ip).is_some() {
             self.arp.learn(port, arp.sender_ip, arp.sender_mac);
@@ -207,7 +244,10 @@ impl IpStack {
             let reply = Frame::new(reply, frame.probe);
             out.hop(reply.probe, &reply.bytes, || HopAction::Arp {
                 iface: iface.name.clone(),
-                detail: format!("{} is-at {} (answering {})", arp.target_ip, iface.mac, arp.sender_ip),
+                detail: format!(
+                    "{} is-at {} (answering {})",
+                    arp.target_ip, iface.mac, arp.sender_ip
+                ),
             });
             out.send(port, reply);
         } else if arp.op == wire::ArpOp::Reply {
@@ -224,7 +264,9 @@ impl IpStack {
 
     fn ip_input(&mut self, port: PortId, mut frame: Frame, out: &mut Outbox) {
         let Some(mut ip) = wire::ipv4_info(&frame.bytes) else {
-            out.drop_frame(&frame, || DropReason::Malformed { what: "bad IPv4 header".into() });
+            out.drop_frame(&frame, || DropReason::Malformed {
+                what: "bad IPv4 header".into(),
+            });
             return;
         };
         let mut translated = false;
@@ -254,7 +296,14 @@ impl IpStack {
         }
     }
 
-    fn forward(&mut self, in_port: PortId, mut frame: Frame, dst: Ipv4Addr, translated: bool, out: &mut Outbox) {
+    fn forward(
+        &mut self,
+        in_port: PortId,
+        mut frame: Frame,
+        dst: Ipv4Addr,
+        translated: bool,
+        out: &mut Outbox,
+    ) {
         if self.config.forwarding == Forwarding::Off {
             out.drop_frame(&frame, || DropReason::ForwardingDisabled);
             return;
@@ -265,12 +314,20 @@ impl IpStack {
             return;
         };
         if let Forwarding::Rules { rules, refusal } = &self.config.forwarding {
-            let allowed = rules
-                .iter()
-                .any(|r| r.from == in_port && r.to == out_port && (translated || !r.only_translated));
+            let allowed = rules.iter().any(|r| {
+                r.from == in_port && r.to == out_port && (translated || !r.only_translated)
+            });
             if !allowed {
-                let (from_iface, to_iface, why) = (self.iface_name(in_port), self.iface_name(out_port), refusal.clone());
-                out.drop_frame(&frame, || DropReason::ForwardingNotAllowed { from_iface, to_iface, why });
+                let (from_iface, to_iface, why) = (
+                    self.iface_name(in_port),
+                    self.iface_name(out_port),
+                    refusal.clone(),
+                );
+                out.drop_frame(&frame, || DropReason::ForwardingNotAllowed {
+                    from_iface,
+                    to_iface,
+                    why,
+                });
                 return;
             }
         }
@@ -288,7 +345,9 @@ impl IpStack {
             next_hop,
         });
         if let Some(nat_cfg) = &self.config.nat {
-            if nat_cfg.outside_ifaces.contains(&out_port) && !nat_cfg.outside_ifaces.contains(&in_port) {
+            if nat_cfg.outside_ifaces.contains(&out_port)
+                && !nat_cfg.outside_ifaces.contains(&in_port)
+            {
                 let outside_ip = self.iface(out_port).and_then(|i| i.addr).map(|a| a.ip());
                 if let Some(outside_ip) = outside_ip {
                     match self.nat.outbound(nat_cfg, outside_ip, &mut frame.bytes) {
@@ -321,7 +380,10 @@ impl IpStack {
     /// Sends an IP frame out of `port` towards `next_hop`, resolving its MAC first if needed.
     fn transmit(&mut self, port: PortId, next_hop: Ipv4Addr, mut frame: Frame, out: &mut Outbox) {
         let is_broadcast = next_hop.is_broadcast()
-            || self.iface(port).and_then(|i| i.addr).is_some_and(|a| a.prefix() < 31 && a.broadcast() == next_hop);
+            || self
+                .iface(port)
+                .and_then(|i| i.addr)
+                .is_some_and(|a| a.prefix() < 31 && a.broadcast() == next_hop);
         if is_broadcast {
             wire::set_eth_dst(&mut frame.bytes, MacAddr::broadcast());
             out.send(port, frame);
@@ -332,7 +394,12 @@ impl IpStack {
             out.send(port, frame);
             return;
         }
-        if let Some(p) = self.arp.pending.iter_mut().find(|p| p.port == port && p.ip == next_hop) {
+        if let Some(p) = self
+            .arp
+            .pending
+            .iter_mut()
+            .find(|p| p.port == port && p.ip == next_hop)
+        {
             if p.frames.len() >= arp::MAX_WAITING {
                 out.drop_frame(&frame, || DropReason::ArpQueueFull { ip: next_hop });
             } else {
@@ -341,12 +408,25 @@ impl IpStack {
             return;
         }
         let probe = frame.probe;
-        self.arp.pending.push(arp::Pending { port, ip: next_hop, frames: vec![frame], tries: 1 });
+        self.arp.pending.push(arp::Pending {
+            port,
+            ip: next_hop,
+            frames: vec![frame],
+            tries: 1,
+        });
         self.send_arp_request(port, next_hop, probe, out);
     }
 
-    fn send_arp_request(&mut self, port: PortId, ip: Ipv4Addr, probe: Option<ProbeId>, out: &mut Outbox) {
-        let Some(iface) = self.iface(port) else { return };
+    fn send_arp_request(
+        &mut self,
+        port: PortId,
+        ip: Ipv4Addr,
+        probe: Option<ProbeId>,
+        out: &mut Outbox,
+    ) {
+        let Some(iface) = self.iface(port) else {
+            return;
+        };
         let src_ip = iface.addr.map(|a| a.ip()).unwrap_or(Ipv4Addr::UNSPECIFIED);
         let req = Frame::new(wire::arp_request(iface.mac, src_ip, ip), probe);
         out.hop(probe, &req.bytes, || HopAction::Arp {
@@ -354,11 +434,21 @@ impl IpStack {
             detail: format!("who-has {ip} tell {src_ip}"),
         });
         out.send(port, req);
-        out.timer(out.now + ARP_RETRY, TIMER_ARP | (u64::from(port.0) << 32) | u64::from(u32::from(ip)));
+        out.timer(
+            out.now + ARP_RETRY,
+            TIMER_ARP | (u64::from(port.0) << 32) | u64::from(u32::from(ip)),
+        );
     }
 
     fn arp_retry(&mut self, port: PortId, ip: Ipv4Addr, out: &mut Outbox) {
-        let Some(i) = self.arp.pending.iter().position(|p| p.port == port && p.ip == ip) else { return };
+        let Some(i) = self
+            .arp
+            .pending
+            .iter()
+            .position(|p| p.port == port && p.ip == ip)
+        else {
+            return;
+        };
         if self.arp.pending[i].tries < arp::MAX_TRIES {
             self.arp.pending[i].tries += 1;
             let probe = self.arp.pending[i].frames.iter().find_map(|f| f.probe);
@@ -368,7 +458,10 @@ impl IpStack {
         let pending = self.arp.pending.swap_remove(i);
         let iface = self.iface_name(port);
         for f in pending.frames {
-            out.drop_frame(&f, || DropReason::ArpUnresolved { ip, iface: iface.clone() });
+            out.drop_frame(&f, || DropReason::ArpUnresolved {
+                ip,
+                iface: iface.clone(),
+            });
         }
     }
 
@@ -399,7 +492,9 @@ impl IpStack {
                 self.flows.outbound(flow);
             }
         }
-        out.hop(probe, &frame.bytes, || HopAction::Sent { iface: self.iface_name(port) });
+        out.hop(probe, &frame.bytes, || HopAction::Sent {
+            iface: self.iface_name(port),
+        });
         self.transmit(port, next_hop, frame, out);
         true
     }
@@ -409,9 +504,13 @@ impl IpStack {
         if !self.config.icmp_errors || original.bytes.is_empty() {
             return;
         }
-        let Some(info) = wire::ipv4_info(&original.bytes) else { return };
+        let Some(info) = wire::ipv4_info(&original.bytes) else {
+            return;
+        };
         // Never answer an ICMP error with another one.
-        if info.proto == wire::IPPROTO_ICMP && wire::icmp_error_quoted_flow(&original.bytes).is_some() {
+        if info.proto == wire::IPPROTO_ICMP
+            && wire::icmp_error_quoted_flow(&original.bytes).is_some()
+        {
             return;
         }
         let src = self.iface(in_port).and_then(|i| i.addr).map(|a| a.ip());
@@ -429,7 +528,10 @@ impl IpStack {
                 Verdict::Pass => {}
                 Verdict::AllowedBy(rule) => {
                     let firewall = fw.name.clone();
-                    out.hop(frame.probe, &frame.bytes, || HopAction::Allowed { firewall, rule });
+                    out.hop(frame.probe, &frame.bytes, || HopAction::Allowed {
+                        firewall,
+                        rule,
+                    });
                 }
                 Verdict::BlockedBy(rule) => {
                     let firewall = fw.name.clone();

@@ -68,10 +68,19 @@ impl NatTable {
         if let Some(quoted) = wire::icmp_error_quoted_flow(bytes) {
             // An ICMP error about a translated flow: find it by the quoted (outbound) packet.
             let key = normalize(
-                FlowKey { proto: quoted.proto, src: quoted.dst, sport: quoted.dport, dst: quoted.src, dport: quoted.sport },
+                FlowKey {
+                    proto: quoted.proto,
+                    src: quoted.dst,
+                    sport: quoted.dport,
+                    dst: quoted.src,
+                    dport: quoted.sport,
+                },
                 true,
             );
-            let s = self.by_outside.get(&key).map(|i| self.sessions[*i].clone())?;
+            let s = self
+                .by_outside
+                .get(&key)
+                .map(|i| self.sessions[*i].clone())?;
             let info = wire::ipv4_info(bytes)?;
             wire::rewrite_dst(bytes, *s.inside.ip(), s.inside.port());
             return Some(Translation {
@@ -92,7 +101,11 @@ impl NatTable {
                     .find(|m| m.proto == flow.proto && m.outside_port == flow.dport)?;
                 let rule = format!("static mapping {}", m.name);
                 self.insert(
-                    Session { inside: m.inside, outside: SocketAddrV4::new(flow.dst, flow.dport), rule },
+                    Session {
+                        inside: m.inside,
+                        outside: SocketAddrV4::new(flow.dst, flow.dport),
+                        rule,
+                    },
                     flow.proto,
                     SocketAddrV4::new(flow.src, flow.sport),
                 )
@@ -101,17 +114,28 @@ impl NatTable {
         let s = &self.sessions[idx];
         let before = SocketAddrV4::new(flow.dst, flow.dport);
         wire::rewrite_dst(bytes, *s.inside.ip(), s.inside.port());
-        Some(Translation { kind: NatKind::Destination, before, after: s.inside, rule: s.rule.clone() })
+        Some(Translation {
+            kind: NatKind::Destination,
+            before,
+            after: s.inside,
+            rule: s.rule.clone(),
+        })
     }
 
     /// Translates a packet leaving by an outside interface whose address is `outside_ip`.
     pub fn outbound(&mut self, cfg: &NatConfig, outside_ip: Ipv4Addr, bytes: &mut [u8]) -> Egress {
-        let Some(flow) = wire::flow_key(bytes) else { return Egress::NotInside };
+        let Some(flow) = wire::flow_key(bytes) else {
+            return Egress::NotInside;
+        };
         let key = normalize(flow, false);
         let idx = match self.by_inside.get(&key) {
             Some(i) => *i,
             None => {
-                let Some(instance) = cfg.instances.iter().find(|i| i.inside_prefix.contains(flow.src)) else {
+                let Some(instance) = cfg
+                    .instances
+                    .iter()
+                    .find(|i| i.inside_prefix.contains(flow.src))
+                else {
                     return Egress::NotInside;
                 };
                 if self.sessions.len() >= cfg.max_sessions {
@@ -120,7 +144,10 @@ impl NatTable {
                 let Some(port) = self.free_port(cfg, flow.proto, outside_ip, flow.sport) else {
                     return Egress::Exhausted;
                 };
-                let rule = format!("dynamic source NAT for {} ({})", instance.inside_prefix, instance.name);
+                let rule = format!(
+                    "dynamic source NAT for {} ({})",
+                    instance.inside_prefix, instance.name
+                );
                 self.insert(
                     Session {
                         inside: SocketAddrV4::new(flow.src, flow.sport),
@@ -135,17 +162,34 @@ impl NatTable {
         let s = &self.sessions[idx];
         let before = SocketAddrV4::new(flow.src, flow.sport);
         wire::rewrite_src(bytes, *s.outside.ip(), s.outside.port());
-        Egress::Translated(Translation { kind: NatKind::Source, before, after: s.outside, rule: s.rule.clone() })
+        Egress::Translated(Translation {
+            kind: NatKind::Source,
+            before,
+            after: s.outside,
+            rule: s.rule.clone(),
+        })
     }
 
     fn insert(&mut self, s: Session, proto: u8, remote: SocketAddrV4) -> usize {
         let idx = self.sessions.len();
         let inside_key = normalize(
-            FlowKey { proto, src: *s.inside.ip(), sport: s.inside.port(), dst: *remote.ip(), dport: remote.port() },
+            FlowKey {
+                proto,
+                src: *s.inside.ip(),
+                sport: s.inside.port(),
+                dst: *remote.ip(),
+                dport: remote.port(),
+            },
             false,
         );
         let outside_key = normalize(
-            FlowKey { proto, src: *remote.ip(), sport: remote.port(), dst: *s.outside.ip(), dport: s.outside.port() },
+            FlowKey {
+                proto,
+                src: *remote.ip(),
+                sport: remote.port(),
+                dst: *s.outside.ip(),
+                dport: s.outside.port(),
+            },
             true,
         );
         self.by_inside.insert(inside_key, idx);
@@ -158,8 +202,13 @@ impl NatTable {
     /// the next free one from the range.
     fn free_port(&mut self, cfg: &NatConfig, proto: u8, ip: Ipv4Addr, wanted: u16) -> Option<u16> {
         let taken = |p: u16, me: &NatTable| {
-            me.sessions.iter().any(|s| *s.outside.ip() == ip && s.outside.port() == p)
-                || cfg.static_mappings.iter().any(|m| m.proto == proto && m.outside_port == p)
+            me.sessions
+                .iter()
+                .any(|s| *s.outside.ip() == ip && s.outside.port() == p)
+                || cfg
+                    .static_mappings
+                    .iter()
+                    .any(|m| m.proto == proto && m.outside_port == p)
         };
         let (lo, hi) = cfg.port_range;
         if (lo..=hi).contains(&wanted) && !taken(wanted, self) {

@@ -4,7 +4,7 @@
 //! refused or dropped, and its frames carry the probe id so the engine can trace them.
 
 use super::{IpStack, TIMER_PROBE};
-use crate::device::{Frame, HopAction, Outcome, Outbox};
+use crate::device::{Frame, HopAction, Outbox, Outcome};
 use crate::id::ProbeId;
 use crate::time::SimDuration;
 use crate::wire::{self, DnsMessage, TcpFlags};
@@ -48,9 +48,19 @@ pub struct ProbeRequest {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Phase {
-    Resolving { dns_port: u16, query_id: u16, server: Ipv4Addr },
-    Probing { dst: Ipv4Addr, sport: u16 },
-    Closing { dst: Ipv4Addr, sport: u16 },
+    Resolving {
+        dns_port: u16,
+        query_id: u16,
+        server: Ipv4Addr,
+    },
+    Probing {
+        dst: Ipv4Addr,
+        sport: u16,
+    },
+    Closing {
+        dst: Ipv4Addr,
+        sport: u16,
+    },
     Done,
 }
 
@@ -72,12 +82,21 @@ impl IpStack {
         out.timer(out.now + req.timeout, TIMER_PROBE | u64::from(req.id.0));
         match req.target {
             ProbeTarget::Addr(dst) => {
-                self.probes.push(ProbeClient { id: req.id, proto: req.proto, name: None, phase: Phase::Done });
+                self.probes.push(ProbeClient {
+                    id: req.id,
+                    proto: req.proto,
+                    name: None,
+                    phase: Phase::Done,
+                });
                 self.probe_send(self.probes.len() - 1, dst, out);
             }
             ProbeTarget::Name(name) => {
                 let Some(server) = self.config.dns_servers.first().copied() else {
-                    out.end_probe(req.id, Outcome::Dropped, format!("cannot resolve \"{name}\": this node has no DNS server"));
+                    out.end_probe(
+                        req.id,
+                        Outcome::Dropped,
+                        format!("cannot resolve \"{name}\": this node has no DNS server"),
+                    );
                     return;
                 };
                 let dns_port = self.next_ephemeral();
@@ -94,11 +113,22 @@ impl IpStack {
                     id: req.id,
                     proto: req.proto,
                     name: Some(name),
-                    phase: Phase::Resolving { dns_port, query_id, server },
+                    phase: Phase::Resolving {
+                        dns_port,
+                        query_id,
+                        server,
+                    },
                 });
                 let payload = wire::dns_emit(&q);
-                if !self.send_ip(None, server, Some(req.id), out, |h| wire::udp_frame(h, dns_port, 53, &payload)) {
-                    self.finish(self.probes.len() - 1, Outcome::Dropped, format!("no route to DNS server {server}"), out);
+                if !self.send_ip(None, server, Some(req.id), out, |h| {
+                    wire::udp_frame(h, dns_port, 53, &payload)
+                }) {
+                    self.finish(
+                        self.probes.len() - 1,
+                        Outcome::Dropped,
+                        format!("no route to DNS server {server}"),
+                        out,
+                    );
                 }
             }
         }
@@ -106,8 +136,15 @@ impl IpStack {
 
     fn probe_send(&mut self, i: usize, dst: Ipv4Addr, out: &mut Outbox) {
         if self.probes[i].proto == ProbeProto::Dns {
-            let name = self.probes[i].name.clone().unwrap_or_else(|| dst.to_string());
-            out.end_probe(self.probes[i].id, Outcome::Delivered, format!("{name} resolved to {dst}"));
+            let name = self.probes[i]
+                .name
+                .clone()
+                .unwrap_or_else(|| dst.to_string());
+            out.end_probe(
+                self.probes[i].id,
+                Outcome::Delivered,
+                format!("{name} resolved to {dst}"),
+            );
             self.probes.swap_remove(i);
             return;
         }
@@ -115,16 +152,33 @@ impl IpStack {
         let id = self.probes[i].id;
         self.probes[i].phase = Phase::Probing { dst, sport };
         let sent = match self.probes[i].proto {
-            ProbeProto::Icmp => self.send_ip(None, dst, Some(id), out, |h| wire::icmp_echo(h, false, sport, 1, ECHO_PAYLOAD)),
+            ProbeProto::Icmp => self.send_ip(None, dst, Some(id), out, |h| {
+                wire::icmp_echo(h, false, sport, 1, ECHO_PAYLOAD)
+            }),
             ProbeProto::Tcp(port) => {
-                let syn = TcpFlags { syn: true, ack: false, fin: false, rst: false, psh: false };
-                self.send_ip(None, dst, Some(id), out, |h| wire::tcp_frame(h, sport, port, CLIENT_ISN, 0, syn, TCP_WINDOW))
+                let syn = TcpFlags {
+                    syn: true,
+                    ack: false,
+                    fin: false,
+                    rst: false,
+                    psh: false,
+                };
+                self.send_ip(None, dst, Some(id), out, |h| {
+                    wire::tcp_frame(h, sport, port, CLIENT_ISN, 0, syn, TCP_WINDOW)
+                })
             }
-            ProbeProto::Udp(port) => self.send_ip(None, dst, Some(id), out, |h| wire::udp_frame(h, sport, port, ECHO_PAYLOAD)),
+            ProbeProto::Udp(port) => self.send_ip(None, dst, Some(id), out, |h| {
+                wire::udp_frame(h, sport, port, ECHO_PAYLOAD)
+            }),
             ProbeProto::Dns => unreachable!("handled above"),
         };
         if !sent {
-            self.finish(i, Outcome::Dropped, format!("no route to {dst} from this node"), out);
+            self.finish(
+                i,
+                Outcome::Dropped,
+                format!("no route to {dst} from this node"),
+                out,
+            );
         }
     }
 
@@ -146,23 +200,43 @@ impl IpStack {
                 }
                 Phase::Done => "no answer".into(),
             };
-            self.finish(i, Outcome::Dropped, format!("{what} before the timeout"), out);
+            self.finish(
+                i,
+                Outcome::Dropped,
+                format!("{what} before the timeout"),
+                out,
+            );
         }
     }
 
     /// Offers an arriving packet to the running probes. Returns true if one consumed it.
-    pub(super) fn probe_input(&mut self, frame: &Frame, ip: &wire::Ipv4Info, out: &mut Outbox) -> bool {
+    pub(super) fn probe_input(
+        &mut self,
+        frame: &Frame,
+        ip: &wire::Ipv4Info,
+        out: &mut Outbox,
+    ) -> bool {
         if self.probes.is_empty() {
             return false;
         }
         for i in 0..self.probes.len() {
             match self.probes[i].phase.clone() {
-                Phase::Resolving { dns_port, query_id, server } => {
-                    let Some(udp) = wire::udp_info(&frame.bytes) else { continue };
+                Phase::Resolving {
+                    dns_port,
+                    query_id,
+                    server,
+                } => {
+                    let Some(udp) = wire::udp_info(&frame.bytes) else {
+                        continue;
+                    };
                     if udp.dport != dns_port || ip.src != server {
                         continue;
                     }
-                    let Some(ans) = wire::udp_payload(&frame.bytes).and_then(|p| wire::dns_parse(p).ok()) else { continue };
+                    let Some(ans) =
+                        wire::udp_payload(&frame.bytes).and_then(|p| wire::dns_parse(p).ok())
+                    else {
+                        continue;
+                    };
                     if ans.id != query_id {
                         continue;
                     }
@@ -181,7 +255,12 @@ impl IpStack {
                                 2 => "SERVFAIL",
                                 _ => "no address",
                             };
-                            self.finish(i, Outcome::Dropped, format!("\"{name}\" did not resolve: {rcode} from {server}"), out);
+                            self.finish(
+                                i,
+                                Outcome::Dropped,
+                                format!("\"{name}\" did not resolve: {rcode} from {server}"),
+                                out,
+                            );
                         }
                     }
                     return true;
@@ -193,12 +272,26 @@ impl IpStack {
                         }
                         let icmp = wire::icmp_info(&frame.bytes);
                         let (outcome, what) = match icmp.map(|c| (c.icmp_type, c.code)) {
-                            Some((3, 3)) => (Outcome::Refused, format!("ICMP port unreachable from {}", ip.src)),
-                            Some((3, code)) => (Outcome::Dropped, format!("ICMP destination unreachable (code {code}) from {}", ip.src)),
-                            Some((11, _)) => (Outcome::Dropped, format!("ICMP time exceeded from {}", ip.src)),
+                            Some((3, 3)) => (
+                                Outcome::Refused,
+                                format!("ICMP port unreachable from {}", ip.src),
+                            ),
+                            Some((3, code)) => (
+                                Outcome::Dropped,
+                                format!(
+                                    "ICMP destination unreachable (code {code}) from {}",
+                                    ip.src
+                                ),
+                            ),
+                            Some((11, _)) => (
+                                Outcome::Dropped,
+                                format!("ICMP time exceeded from {}", ip.src),
+                            ),
                             _ => (Outcome::Dropped, format!("ICMP error from {}", ip.src)),
                         };
-                        out.hop(frame.probe, &frame.bytes, || HopAction::Delivered { to: "probe client".into() });
+                        out.hop(frame.probe, &frame.bytes, || HopAction::Delivered {
+                            to: "probe client".into(),
+                        });
                         self.finish(i, outcome, what, out);
                         return true;
                     }
@@ -217,13 +310,29 @@ impl IpStack {
                                 } else if t.flags.syn && t.flags.ack {
                                     // Connected: complete the handshake and close at once.
                                     let id = self.probes[i].id;
-                                    let ack = TcpFlags { syn: false, ack: true, fin: false, rst: false, psh: false };
+                                    let ack = TcpFlags {
+                                        syn: false,
+                                        ack: true,
+                                        fin: false,
+                                        rst: false,
+                                        psh: false,
+                                    };
                                     let fin = TcpFlags { fin: true, ..ack };
                                     let (seq, a) = (CLIENT_ISN + 1, t.seq.wrapping_add(1));
-                                    out.hop(frame.probe, &frame.bytes, || HopAction::Delivered { to: "probe client: connected".into() });
-                                    self.send_ip(None, dst, Some(id), out, |h| wire::tcp_frame(h, sport, port, seq, a, ack, TCP_WINDOW));
-                                    self.send_ip(None, dst, Some(id), out, |h| wire::tcp_frame(h, sport, port, seq, a, fin, TCP_WINDOW));
-                                    out.end_probe(id, Outcome::Delivered, format!("connected to {dst}:{port} (SYN-ACK)"));
+                                    out.hop(frame.probe, &frame.bytes, || HopAction::Delivered {
+                                        to: "probe client: connected".into(),
+                                    });
+                                    self.send_ip(None, dst, Some(id), out, |h| {
+                                        wire::tcp_frame(h, sport, port, seq, a, ack, TCP_WINDOW)
+                                    });
+                                    self.send_ip(None, dst, Some(id), out, |h| {
+                                        wire::tcp_frame(h, sport, port, seq, a, fin, TCP_WINDOW)
+                                    });
+                                    out.end_probe(
+                                        id,
+                                        Outcome::Delivered,
+                                        format!("connected to {dst}:{port} (SYN-ACK)"),
+                                    );
                                     self.probes[i].phase = Phase::Closing { dst, sport };
                                     return true;
                                 } else {
@@ -234,23 +343,37 @@ impl IpStack {
                         },
                     };
                     if let Some((outcome, what)) = matched {
-                        out.hop(frame.probe, &frame.bytes, || HopAction::Delivered { to: "probe client".into() });
+                        out.hop(frame.probe, &frame.bytes, || HopAction::Delivered {
+                            to: "probe client".into(),
+                        });
                         out.end_probe(self.probes[i].id, outcome, what);
                         self.probes.swap_remove(i);
                         return true;
                     }
                 }
                 Phase::Closing { dst, sport } => {
-                    let Some(t) = wire::tcp_info(&frame.bytes) else { continue };
+                    let Some(t) = wire::tcp_info(&frame.bytes) else {
+                        continue;
+                    };
                     if t.dport != sport || ip.src != dst {
                         continue;
                     }
                     if t.flags.fin {
                         let id = self.probes[i].id;
-                        let ack = TcpFlags { syn: false, ack: true, fin: false, rst: false, psh: false };
+                        let ack = TcpFlags {
+                            syn: false,
+                            ack: true,
+                            fin: false,
+                            rst: false,
+                            psh: false,
+                        };
                         let (seq, a) = (t.ack, t.seq.wrapping_add(1));
-                        out.hop(frame.probe, &frame.bytes, || HopAction::Delivered { to: "probe client: connection closed".into() });
-                        self.send_ip(None, dst, Some(id), out, |h| wire::tcp_frame(h, sport, t.sport, seq, a, ack, TCP_WINDOW));
+                        out.hop(frame.probe, &frame.bytes, || HopAction::Delivered {
+                            to: "probe client: connection closed".into(),
+                        });
+                        self.send_ip(None, dst, Some(id), out, |h| {
+                            wire::tcp_frame(h, sport, t.sport, seq, a, ack, TCP_WINDOW)
+                        });
                         self.probes.swap_remove(i);
                     }
                     return true;

@@ -1,0 +1,348 @@
+//! Builds the physical fabric and the Windows hosts of a scenario on a fresh engine.
+//!
+//! The scenario was validated by `scenario::load_*`, so addresses parse and names resolve;
+//! anything that still does not is reported as an error, never a panic.
+
+use super::world::{Host, World};
+use crate::control::hns::{host_forwarding, Hns, HostNodes};
+use crate::control::version::WindowsVersion;
+use crate::device::stack::{IfaceConfig, IpStack, Route, StackConfig};
+use crate::device::switch::{PortMode, Switch, SwitchConfig, UnknownUnicast};
+use crate::device::Device;
+use crate::docker::daemon::{Daemon, DaemonConfig, HostCtx, Images};
+use crate::engine::link::LinkParams;
+use crate::engine::{Engine, Limits};
+use crate::id::{NodeId, PortId};
+use crate::rng::SimRng;
+use crate::scenario::{
+    InterfaceSpec, PortModeSpec, RouteSpec, ScenarioSpec, ServiceSpec, WindowsVersionSpec,
+};
+use crate::time::{SimDuration, SimTime};
+use crate::topology::{NodeInfo, NodeKind};
+use crate::wire::MacAddr;
+use ipnetwork::Ipv4Network;
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+
+pub fn version(v: WindowsVersionSpec) -> WindowsVersion {
+    match v {
+        WindowsVersionSpec::WindowsServer2016 => WindowsVersion::Server2016,
+        WindowsVersionSpec::WindowsServer2019 => WindowsVersion::Server2019,
+        WindowsVersionSpec::WindowsServer2022 => WindowsVersion::Server2022,
+        WindowsVersionSpec::WindowsServer2025 => WindowsVersion::Server2025,
+    }
+}
+
+fn services(specs: &[ServiceSpec]) -> (Vec<u16>, Vec<u16>) {
+    let tcp = specs
+        .iter()
+        .filter_map(|s| {
+            if let ServiceSpec::Tcp(p) = s {
+                Some(*p)
+            } else {
+                None
+            }
+        })
+        .collect();
+    let udp = specs
+        .iter()
+        .filter_map(|s| {
+            if let ServiceSpec::Udp(p) = s {
+                Some(*p)
+            } else {
+                None
+            }
+        })
+        .collect();
+    (tcp, udp)
+}
+
+fn addr(s: &str) -> Result<Ipv4Addr, String> {
+    s.parse().map_err(|_| format!("bad IPv4 address {s:?}"))
+}
+
+fn net(s: &str) -> Result<Ipv4Network, String> {
+    s.parse().map_err(|_| format!("bad IPv4 prefix {s:?}"))
+}
+
+/// Hands out MACs for fabric interfaces: a vendor prefix and a counter.
+struct MacSource {
+    next: u32,
+}
+
+impl MacSource {
+    fn next(&mut self, oui: [u8; 3]) -> MacAddr {
+        self.next += 1;
+        let n = self.next;
+        MacAddr::new(
+            oui[0],
+            oui[1],
+            oui[2],
+            (n >> 16) as u8,
+            (n >> 8) as u8,
+            n as u8,
+        )
+    }
+}
+
+/// Locally administered MACs for routers and outside hosts; Microsoft's OUI for host NICs.
+const LOCAL_OUI: [u8; 3] = [0x02, 0x00, 0x00];
+const HOST_NIC_OUI: [u8; 3] = [0x00, 0x1d, 0xd8];
+
+fn stack_with(
+    name: &str,
+    ttl: u8,
+    ifaces: &[InterfaceSpec],
+    macs: &mut MacSource,
+    oui: [u8; 3],
+) -> Result<(StackConfig, BTreeMap<String, PortId>), String> {
+    let mut cfg = StackConfig::new(name, ttl);
+    let mut ports = BTreeMap::new();
+    for i in ifaces {
+        cfg.ifaces.push(Some(IfaceConfig {
+            name: i.name.clone(),
+            mac: macs.next(oui),
+            addr: Some(net(&i.address)?),
+            mtu: 1500,
+        }));
+        ports.insert(i.name.clone(), PortId((cfg.ifaces.len() - 1) as u16));
+    }
+    cfg.services.icmp_echo = true;
+    Ok((cfg, ports))
+}
+
+fn add_routes(
+    cfg: &mut StackConfig,
+    gateway: Option<&String>,
+    routes: &[RouteSpec],
+) -> Result<(), String> {
+    let add = |to: Ipv4Network, via: Ipv4Addr, cfg: &mut StackConfig| {
+        let iface = cfg
+            .ifaces
+            .iter()
+            .position(|i| {
+                i.as_ref()
+                    .and_then(|i| i.addr)
+                    .is_some_and(|a| a.contains(via))
+            })
+            .ok_or_else(|| format!("{}: next hop {via} is on no connected subnet", cfg.name))?;
+        cfg.routes.push(Route {
+            dest: to,
+            via: Some(via),
+            iface: PortId(iface as u16),
+        });
+        Ok::<(), String>(())
+    };
+    if let Some(g) = gateway {
+        add(
+            Ipv4Network::new(Ipv4Addr::UNSPECIFIED, 0).expect("default route"),
+            addr(g)?,
+            cfg,
+        )?;
+    }
+    for r in routes {
+        add(net(&r.to)?, addr(&r.via)?, cfg)?;
+    }
+    Ok(())
+}
+
+pub fn build(spec: &ScenarioSpec) -> Result<World, String> {
+    let limits = Limits {
+        max_events: spec.limits.max_events,
+        max_time: SimTime(spec.limits.max_sim_time_ms.saturating_mul(1_000_000)),
+    };
+    let mut eng = Engine::new(spec.seed, limits);
+    let mut macs = MacSource { next: 0 };
+    // node name -> (node, interface name -> port); switches have no interface map.
+    let mut nodes: BTreeMap<String, (NodeId, Option<BTreeMap<String, PortId>>)> = BTreeMap::new();
+
+    for s in &spec.fabric.switches {
+        let sw = Switch::new(SwitchConfig {
+            name: s.name.clone(),
+            learning: true,
+            unknown_unicast: UnknownUnicast::Flood,
+            ports: Vec::new(),
+            static_macs: Vec::new(),
+        });
+        let id = eng.add_node(
+            NodeInfo {
+                name: s.name.clone(),
+                kind: NodeKind::FabricSwitch,
+                host: None,
+            },
+            Device::Switch(sw),
+        );
+        nodes.insert(s.name.clone(), (id, None));
+    }
+    for r in &spec.fabric.routers {
+        let (mut cfg, ports) = stack_with(&r.name, 255, &r.interfaces, &mut macs, LOCAL_OUI)?;
+        cfg.forwarding = crate::device::stack::Forwarding::All;
+        add_routes(&mut cfg, None, &r.routes)?;
+        let id = eng.add_node(
+            NodeInfo {
+                name: r.name.clone(),
+                kind: NodeKind::Router,
+                host: None,
+            },
+            Device::Stack(Box::new(IpStack::new(cfg))),
+        );
+        nodes.insert(r.name.clone(), (id, Some(ports)));
+    }
+    for x in &spec.fabric.externals {
+        let (mut cfg, ports) = stack_with(&x.name, 64, &x.interfaces, &mut macs, LOCAL_OUI)?;
+        add_routes(&mut cfg, x.gateway.as_ref(), &[])?;
+        let (tcp, udp) = services(&x.services);
+        cfg.services.tcp = tcp;
+        cfg.services.udp_echo = udp;
+        for (name, ip) in &x.dns_records {
+            cfg.services.dns_zone.push((name.clone(), addr(ip)?));
+        }
+        let id = eng.add_node(
+            NodeInfo {
+                name: x.name.clone(),
+                kind: NodeKind::External,
+                host: None,
+            },
+            Device::Stack(Box::new(IpStack::new(cfg))),
+        );
+        nodes.insert(x.name.clone(), (id, Some(ports)));
+    }
+    let mut host_parts = Vec::new();
+    for h in &spec.fabric.hosts {
+        let (mut cfg, ports) = stack_with(&h.name, 128, &h.nics, &mut macs, HOST_NIC_OUI)?;
+        add_routes(&mut cfg, h.gateway.as_ref(), &[])?;
+        cfg.forwarding = host_forwarding();
+        let (tcp, udp) = services(&h.services);
+        cfg.services.tcp = tcp;
+        cfg.services.udp_echo = udp;
+        cfg.dns_servers = h
+            .dns_servers
+            .iter()
+            .map(|d| addr(d))
+            .collect::<Result<_, _>>()?;
+        let prefixes: Vec<Ipv4Network> =
+            cfg.ifaces.iter().flatten().filter_map(|i| i.addr).collect();
+        let id = eng.add_node(
+            NodeInfo {
+                name: h.name.clone(),
+                kind: NodeKind::WindowsHost,
+                host: Some(h.name.clone()),
+            },
+            Device::Stack(Box::new(IpStack::new(cfg))),
+        );
+        let physical: Vec<PortId> = ports.values().copied().collect();
+        nodes.insert(h.name.clone(), (id, Some(ports)));
+        host_parts.push((h, id, physical, prefixes));
+    }
+
+    for (i, l) in spec.fabric.links.iter().enumerate() {
+        let name = l
+            .name
+            .clone()
+            .unwrap_or_else(|| format!("{}<->{}", l.a, l.b));
+        let mut ends = Vec::new();
+        for (end, other) in [(&l.a, &l.b), (&l.b, &l.a)] {
+            let (node_name, iface) = match end.split_once('.') {
+                Some((n, i)) => (n, Some(i)),
+                None => (end.as_str(), None),
+            };
+            let (node, ifaces) = nodes
+                .get(node_name)
+                .ok_or_else(|| format!("link {name}: no node {node_name:?}"))?;
+            let port = match (ifaces, iface) {
+                (Some(ifaces), Some(i)) => *ifaces
+                    .get(i)
+                    .ok_or_else(|| format!("link {name}: {node_name} has no interface {i:?}"))?,
+                (None, None) => {
+                    let mode = match &l.switch_port {
+                        Some(PortModeSpec::Access(v)) => PortMode::Access(*v),
+                        Some(PortModeSpec::Trunk(vs)) => PortMode::Trunk {
+                            native: 1,
+                            allowed: vs.clone(),
+                        },
+                        None => PortMode::Access(1),
+                    };
+                    eng.device_mut(*node)
+                        .and_then(Device::as_switch_mut)
+                        .expect("switch nodes hold switches")
+                        .add_port(other.clone(), mode)
+                }
+                _ => {
+                    return Err(format!(
+                        "link {name}: end {end:?} must be a switch or node.interface"
+                    ))
+                }
+            };
+            ends.push((*node, port));
+        }
+        let params = LinkParams {
+            latency: SimDuration::from_micros(l.latency_us),
+            rate_bps: l.bandwidth_mbps.saturating_mul(1_000_000),
+            loss: (l.loss_percent / 100.0).clamp(0.0, 1.0),
+            queue_limit_bytes: 512 * 1024,
+        };
+        let _ = i;
+        eng.connect(name, ends[0], ends[1], params, false);
+    }
+
+    let images: Images = spec
+        .images
+        .iter()
+        .map(|i| (i.name.clone(), services(&i.services)))
+        .collect();
+    let mut world = World::new(
+        eng,
+        images,
+        SimDuration::from_millis(spec.limits.probe_timeout_ms),
+    );
+    for (h, node, physical, prefixes) in host_parts {
+        let version = version(h.os);
+        let nodes = HostNodes {
+            host: h.name.clone(),
+            stack: node,
+            physical,
+        };
+        let hns = Hns::new(
+            version,
+            SimRng::derive(spec.seed, &format!("hns:{}", h.name)),
+        );
+        let config = DaemonConfig {
+            fixed_cidr: h.daemon.fixed_cidr.as_deref().map(net).transpose()?,
+            bridge_none: h.daemon.bridge.as_deref() == Some("none"),
+            dns: h
+                .daemon
+                .dns
+                .iter()
+                .map(|d| addr(d))
+                .collect::<Result<_, _>>()?,
+            host_dns: h
+                .dns_servers
+                .iter()
+                .map(|d| addr(d))
+                .collect::<Result<_, _>>()?,
+            host_prefixes: prefixes,
+        };
+        let daemon = Daemon::new(
+            config,
+            SimRng::derive(spec.seed, &format!("docker:{}", h.name)),
+        );
+        let mut host = Host {
+            name: h.name.clone(),
+            version,
+            nodes,
+            hns,
+            daemon,
+            daemon_error: None,
+        };
+        let mut ctx = HostCtx {
+            eng: &mut world.engine,
+            hns: &mut host.hns,
+            nodes: &host.nodes,
+            images: &world.images,
+        };
+        host.daemon_error = host.daemon.start(&mut ctx).err();
+        world.hosts.push(host);
+    }
+    world.fabric = nodes.into_iter().map(|(k, (id, _))| (k, id)).collect();
+    Ok(world)
+}

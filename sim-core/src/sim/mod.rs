@@ -1,0 +1,9 @@
+//! The simulated world: a scenario's fabric and hosts built on the engine, and its steps run
+//! one by one into a report.
+
+pub mod bench;
+pub mod build;
+pub mod report;
+pub mod world;
+
+pub use world::{ProbeResult, World};

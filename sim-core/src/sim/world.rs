@@ -1,0 +1,336 @@
+//! The world at run time: the engine plus each Windows host's HNS and docker daemon, and the
+//! operations a scenario step performs on them.
+
+use crate::control::hns::{Hns, HostNodes};
+use crate::control::version::WindowsVersion;
+use crate::device::stack::probe::{ProbeProto, ProbeRequest, ProbeTarget};
+use crate::device::{Device, Hop, HopAction, Outcome};
+use crate::docker::cli;
+use crate::docker::daemon::{CommandOutput, ContainerState, Daemon, HostCtx, Images};
+use crate::engine::{Engine, RunStop};
+use crate::id::{NodeId, ProbeId};
+use crate::time::SimDuration;
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+
+pub struct Host {
+    pub name: String,
+    pub version: WindowsVersion,
+    pub nodes: HostNodes,
+    pub hns: Hns,
+    pub daemon: Daemon,
+    /// Set when dockerd failed to start (e.g. the default network could not be created).
+    pub daemon_error: Option<String>,
+}
+
+/// The end of one probe, with everything its frames went through.
+#[derive(Clone, Debug)]
+pub struct ProbeResult {
+    pub id: ProbeId,
+    pub from: String,
+    pub to: String,
+    pub proto: ProbeProto,
+    pub outcome: Outcome,
+    /// What the originator saw.
+    pub detail: String,
+    /// Where and why the probe was dropped, if a device dropped it.
+    pub drop: Option<(String, String)>,
+    pub hops: Vec<Hop>,
+    /// Set if the run hit a limit while the probe was in flight.
+    pub stopped: Option<RunStop>,
+}
+
+/// Time a probe's last frames (a TCP close) get after its outcome is known.
+const SETTLE: SimDuration = SimDuration::from_millis(5);
+
+pub struct World {
+    pub engine: Engine,
+    pub hosts: Vec<Host>,
+    pub fabric: BTreeMap<String, NodeId>,
+    pub images: Images,
+    probe_timeout: SimDuration,
+    next_probe: u32,
+    /// Set once a run limit was hit; later steps do not run.
+    pub stopped: Option<RunStop>,
+}
+
+impl World {
+    pub fn new(engine: Engine, images: Images, probe_timeout: SimDuration) -> Self {
+        World {
+            engine,
+            hosts: Vec::new(),
+            fabric: BTreeMap::new(),
+            images,
+            probe_timeout,
+            next_probe: 1,
+            stopped: None,
+        }
+    }
+
+    fn host_index(&self, name: &str) -> Option<usize> {
+        self.hosts.iter().position(|h| h.name == name)
+    }
+
+    /// Runs a docker command line on a host, as typed.
+    pub fn docker(&mut self, host: &str, line: &str) -> CommandOutput {
+        let Some(hi) = self.host_index(host) else {
+            return CommandOutput {
+                error: Some(format!("hnsim: no host named {host:?}")),
+                ..Default::default()
+            };
+        };
+        if let Some(e) = &self.hosts[hi].daemon_error {
+            return CommandOutput {
+                error: Some(format!("hnsim: dockerd is not running on {host}: {e}")),
+                ..Default::default()
+            };
+        }
+        let cmd = match cli::parse(line) {
+            Ok(c) => c,
+            Err(e) => {
+                return CommandOutput {
+                    error: Some(e.message),
+                    ..Default::default()
+                }
+            }
+        };
+        let h = &mut self.hosts[hi];
+        let mut ctx = HostCtx {
+            eng: &mut self.engine,
+            hns: &mut h.hns,
+            nodes: &h.nodes,
+            images: &self.images,
+        };
+        h.daemon.execute(cmd, &mut ctx)
+    }
+
+    /// Adds services to a running container.
+    pub fn listen(
+        &mut self,
+        host: &str,
+        container: &str,
+        tcp: &[u16],
+        udp: &[u16],
+    ) -> Result<(), String> {
+        let hi = self
+            .host_index(host)
+            .ok_or_else(|| format!("no host named {host:?}"))?;
+        let h = &mut self.hosts[hi];
+        let mut ctx = HostCtx {
+            eng: &mut self.engine,
+            hns: &mut h.hns,
+            nodes: &h.nodes,
+            images: &self.images,
+        };
+        h.daemon.listen(container, tcp, udp, &mut ctx)
+    }
+
+    /// Reboots a host: its stack forgets its run-time state, HNS and dockerd restart.
+    pub fn reboot(&mut self, host: &str) -> Result<(), String> {
+        let hi = self
+            .host_index(host)
+            .ok_or_else(|| format!("no host named {host:?}"))?;
+        let h = &mut self.hosts[hi];
+        if let Some(s) = self
+            .engine
+            .device_mut(h.nodes.stack)
+            .and_then(Device::as_stack_mut)
+        {
+            s.reset_state();
+        }
+        let mut ctx = HostCtx {
+            eng: &mut self.engine,
+            hns: &mut h.hns,
+            nodes: &h.nodes,
+            images: &self.images,
+        };
+        let r = h.daemon.reboot(&mut ctx);
+        h.daemon_error = r.clone().err();
+        r
+    }
+
+    pub fn set_link(&mut self, name: &str, up: bool) -> Result<(), String> {
+        let id = self
+            .engine
+            .topology()
+            .find_link(name)
+            .ok_or_else(|| format!("no link named {name:?}"))?;
+        self.engine.set_link_up(id, up);
+        Ok(())
+    }
+
+    pub fn wait(&mut self, d: SimDuration) {
+        let stop = self.engine.run_for(d);
+        if matches!(stop, RunStop::EventBudget | RunStop::TimeLimit) {
+            self.stopped = Some(stop);
+        }
+    }
+
+    /// Finds the node a probe starts from: a container ("web" or "host1/web"), a host, or a
+    /// fabric node.
+    pub fn resolve_source(&self, name: &str) -> Result<NodeId, String> {
+        if let Some(n) = self.fabric.get(name) {
+            return Ok(*n);
+        }
+        let mut found = Vec::new();
+        for h in &self.hosts {
+            for c in &h.daemon.containers {
+                if c.name == name || format!("{}/{}", h.name, c.name) == name {
+                    found.push((h.name.clone(), c));
+                }
+            }
+        }
+        match found.as_slice() {
+            [(_, c)] => match (c.state, c.compartment) {
+                (ContainerState::Running, Some(n)) => Ok(n),
+                _ => Err(format!("container {name:?} is not running")),
+            },
+            [] => Err(format!("no container, host or fabric node named {name:?}")),
+            _ => Err(format!(
+                "{name:?} names containers on several hosts; write host/container"
+            )),
+        }
+    }
+
+    /// The address a probe goes to. From a container, a container's name goes through DNS as
+    /// it would inside the container; elsewhere names of scenario nodes are looked up in the
+    /// scenario (the outside world has no DNS for them).
+    fn resolve_target(&self, from_container: bool, to: &str) -> ProbeTarget {
+        if let Ok(ip) = to.parse::<Ipv4Addr>() {
+            return ProbeTarget::Addr(ip);
+        }
+        if let Some(ip) = self
+            .fabric
+            .get(to)
+            .and_then(|n| self.engine.device(*n))
+            .and_then(Device::as_stack)
+            .and_then(|s| s.primary_addr())
+        {
+            return ProbeTarget::Addr(ip);
+        }
+        if !from_container {
+            let ip = self
+                .resolve_source(to)
+                .ok()
+                .and_then(|n| self.engine.device(n))
+                .and_then(Device::as_stack)
+                .and_then(|s| s.primary_addr());
+            if let Some(ip) = ip {
+                return ProbeTarget::Addr(ip);
+            }
+        }
+        ProbeTarget::Name(to.to_string())
+    }
+
+    fn is_container(&self, node: NodeId) -> bool {
+        self.engine
+            .topology()
+            .node(node)
+            .is_some_and(|n| n.kind == crate::topology::NodeKind::Container)
+    }
+
+    /// Runs a probe from a scenario step.
+    pub fn probe(
+        &mut self,
+        from: &str,
+        to: &str,
+        proto: ProbeProto,
+    ) -> Result<ProbeResult, String> {
+        let node = self.resolve_source(from)?;
+        let target = self.resolve_target(self.is_container(node), to);
+        Ok(self.run_probe(node, from, to, target, proto))
+    }
+
+    /// Runs a probe that `docker exec` asked for: the target is resolved inside the container.
+    pub fn exec_probe(
+        &mut self,
+        host: &str,
+        container: &str,
+        target: ProbeTarget,
+        proto: ProbeProto,
+    ) -> Result<ProbeResult, String> {
+        let node = self.resolve_source(&format!("{host}/{container}"))?;
+        let to = match &target {
+            ProbeTarget::Addr(a) => a.to_string(),
+            ProbeTarget::Name(n) => n.clone(),
+        };
+        Ok(self.run_probe(node, container, &to, target, proto))
+    }
+
+    fn run_probe(
+        &mut self,
+        node: NodeId,
+        from: &str,
+        to: &str,
+        target: ProbeTarget,
+        proto: ProbeProto,
+    ) -> ProbeResult {
+        let id = ProbeId(self.next_probe);
+        self.next_probe += 1;
+        let trace_start = self.engine.trace().len();
+        let ended_start = self.engine.ended().len();
+        let req = ProbeRequest {
+            id,
+            target,
+            proto,
+            timeout: self.probe_timeout,
+        };
+        self.engine.invoke(node, |d, out| {
+            if let Some(s) = d.as_stack_mut() {
+                s.start_probe(req, out);
+            }
+        });
+        let deadline = self.engine.now() + self.probe_timeout + SimDuration::from_millis(1);
+        let done = |e: &Engine| e.ended()[ended_start..].iter().any(|p| p.probe == id);
+        let mut stopped = None;
+        if !done(&self.engine) {
+            let stop = self.engine.run_until(deadline, done);
+            if matches!(stop, RunStop::EventBudget | RunStop::TimeLimit) {
+                stopped = Some(stop);
+                self.stopped = Some(stop);
+            }
+        }
+        if stopped.is_none() {
+            self.wait(SETTLE);
+        }
+        let end = self.engine.ended()[ended_start..]
+            .iter()
+            .find(|p| p.probe == id)
+            .cloned();
+        let hops: Vec<Hop> = self.engine.trace()[trace_start..]
+            .iter()
+            .filter(|h| h.probe == id)
+            .cloned()
+            .collect();
+        let drop = hops.iter().find_map(|h| match &h.action {
+            HopAction::Dropped(r) => Some((self.node_name(h.node), r.to_string())),
+            _ => None,
+        });
+        let (outcome, detail) = match end {
+            Some(e) => (e.outcome, e.detail),
+            None => (
+                Outcome::Dropped,
+                "the run stopped before the probe ended".into(),
+            ),
+        };
+        ProbeResult {
+            id,
+            from: from.into(),
+            to: to.into(),
+            proto,
+            outcome,
+            detail,
+            drop,
+            hops,
+            stopped,
+        }
+    }
+
+    pub fn node_name(&self, node: NodeId) -> String {
+        self.engine
+            .topology()
+            .node(node)
+            .map(|n| n.name.clone())
+            .unwrap_or_else(|| format!("node{}", node.0))
+    }
+}
