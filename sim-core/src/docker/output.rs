@@ -22,10 +22,11 @@ pub fn timestamp(t: SimTime) -> String {
 }
 
 fn table(header: &[&str], rows: &[Vec<String>]) -> String {
-    let mut widths: Vec<usize> = header.iter().map(|h| h.len().max(10)).collect();
+    // Like docker's tabwriter: minimum cell width 10 including the padding of 3.
+    let mut widths: Vec<usize> = header.iter().map(|h| (h.len() + 3).max(10)).collect();
     for r in rows {
         for (i, c) in r.iter().enumerate() {
-            widths[i] = widths[i].max(c.len());
+            widths[i] = widths[i].max(c.len() + 3);
         }
     }
     let line = |cells: Vec<String>| {
@@ -35,7 +36,7 @@ fn table(header: &[&str], rows: &[Vec<String>]) -> String {
             if i + 1 == n {
                 s.push_str(&c);
             } else {
-                s.push_str(&format!("{c:<w$}", w = widths[i] + 3));
+                s.push_str(&format!("{c:<w$}", w = widths[i]));
             }
         }
         s.trim_end().to_string() + "\n"

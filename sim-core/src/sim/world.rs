@@ -35,6 +35,8 @@ pub struct ProbeResult {
     pub detail: String,
     /// Where and why the probe was dropped, if a device dropped it.
     pub drop: Option<(String, String)>,
+    /// The address the scenario looked up for a node name, when DNS was not used.
+    pub looked_up: Option<Ipv4Addr>,
     pub hops: Vec<Hop>,
     /// Set if the run hit a limit while the probe was in flight.
     pub stopped: Option<RunStop>,
@@ -192,10 +194,11 @@ impl World {
         }
     }
 
-    /// The address a probe goes to. From a container, a container's name goes through DNS as
-    /// it would inside the container; elsewhere names of scenario nodes are looked up in the
-    /// scenario (the outside world has no DNS for them).
-    fn resolve_target(&self, from_container: bool, to: &str) -> ProbeTarget {
+    /// The address a probe goes to. A container's name goes through DNS when the source is a
+    /// container on a network it shares with the target, as it would inside the container.
+    /// Any other node name is looked up in the scenario (the outside world has no DNS for
+    /// containers), so that a probe can show what happens when the address itself is tried.
+    fn resolve_target(&self, from: &str, to: &str) -> ProbeTarget {
         if let Ok(ip) = to.parse::<Ipv4Addr>() {
             return ProbeTarget::Addr(ip);
         }
@@ -208,7 +211,25 @@ impl World {
         {
             return ProbeTarget::Addr(ip);
         }
-        if !from_container {
+        let networks = |name: &str| -> Vec<String> {
+            self.hosts
+                .iter()
+                .flat_map(|h| {
+                    h.daemon
+                        .containers
+                        .iter()
+                        .filter(move |c| c.name == name || format!("{}/{}", h.name, c.name) == name)
+                        .map(move |c| (h, c))
+                })
+                .flat_map(|(h, c)| {
+                    c.attachments
+                        .iter()
+                        .map(move |a| format!("{}/{}", h.name, a.network_id))
+                })
+                .collect()
+        };
+        let (src, dst) = (networks(from), networks(to));
+        if !dst.is_empty() && !src.iter().any(|n| dst.contains(n)) {
             let ip = self
                 .resolve_source(to)
                 .ok()
@@ -222,13 +243,6 @@ impl World {
         ProbeTarget::Name(to.to_string())
     }
 
-    fn is_container(&self, node: NodeId) -> bool {
-        self.engine
-            .topology()
-            .node(node)
-            .is_some_and(|n| n.kind == crate::topology::NodeKind::Container)
-    }
-
     /// Runs a probe from a scenario step.
     pub fn probe(
         &mut self,
@@ -237,8 +251,14 @@ impl World {
         proto: ProbeProto,
     ) -> Result<ProbeResult, String> {
         let node = self.resolve_source(from)?;
-        let target = self.resolve_target(self.is_container(node), to);
-        Ok(self.run_probe(node, from, to, target, proto))
+        let target = self.resolve_target(from, to);
+        let looked_up = match (&target, to.parse::<Ipv4Addr>()) {
+            (ProbeTarget::Addr(a), Err(_)) => Some(*a),
+            _ => None,
+        };
+        let mut r = self.run_probe(node, from, to, target, proto);
+        r.looked_up = looked_up;
+        Ok(r)
     }
 
     /// Runs a probe that `docker exec` asked for: the target is resolved inside the container.
@@ -321,6 +341,7 @@ impl World {
             outcome,
             detail,
             drop,
+            looked_up: None,
             hops,
             stopped,
         }
