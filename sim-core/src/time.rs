@@ -43,8 +43,14 @@ impl SimDuration {
         if rate_bps == 0 {
             return SimDuration::ZERO;
         }
-        let bits = (bytes as u128) * 8 * 1_000_000_000;
-        SimDuration(bits.div_ceil(rate_bps as u128).min(u64::MAX as u128) as u64)
+        // u64 is exact for any frame (bytes < 2^31); u128 only for absurd sizes.
+        match (bytes as u64).checked_mul(8_000_000_000) {
+            Some(bits) => SimDuration(bits.div_ceil(rate_bps)),
+            None => {
+                let bits = (bytes as u128) * 8 * 1_000_000_000;
+                SimDuration(bits.div_ceil(rate_bps as u128).min(u64::MAX as u128) as u64)
+            }
+        }
     }
 }
 

@@ -73,7 +73,7 @@ impl Link {
         let start = self.busy_until[dir].max(now);
         let backlog_ns = start.since(now).as_nanos();
         let tx = SimDuration::transmit_time(bytes, self.params.rate_bps);
-        if self.params.rate_bps > 0 {
+        if self.params.rate_bps > 0 && backlog_ns > 0 {
             let backlog_bytes =
                 (backlog_ns as u128 * self.params.rate_bps as u128 / 8_000_000_000) as usize;
             if backlog_bytes + bytes > self.params.queue_limit_bytes {

@@ -18,7 +18,20 @@ pub struct BenchResult {
 const ECHO_PORT: u16 = 7;
 const IMAGE: &str = "mcr.microsoft.com/windows/nanoserver:ltsc2022";
 
+/// A built bridge-echo world, ready to run. Building it (N `docker run`s) is not part of
+/// the measured workload.
+pub struct BridgeEcho {
+    world: super::World,
+    nodes: Vec<crate::id::NodeId>,
+    n: u32,
+    k: u32,
+}
+
 pub fn bridge_echo(n: u32, k: u32) -> Result<BenchResult, String> {
+    setup(n, k).map(BridgeEcho::run)
+}
+
+pub fn setup(n: u32, k: u32) -> Result<BridgeEcho, String> {
     if n < 2 {
         return Err("bridge-echo needs at least 2 containers".into());
     }
@@ -84,18 +97,27 @@ pub fn bridge_echo(n: u32, k: u32) -> Result<BenchResult, String> {
             }
         });
     }
-    let events_before = world.engine.stats.events;
-    world.wait(SimDuration::from_nanos(
-        interval.as_nanos() * u64::from(k) + 100_000_000,
-    ));
-    let replies = nodes
-        .iter()
-        .filter_map(|n| world.engine.device(*n).and_then(Device::as_stack))
-        .map(|s| s.counters.app_replies)
-        .sum();
-    Ok(BenchResult {
-        echo_requests: u64::from(n) * u64::from(k),
-        echo_replies: replies,
-        events: world.engine.stats.events - events_before,
-    })
+    Ok(BridgeEcho { world, nodes, n, k })
+}
+
+impl BridgeEcho {
+    /// Runs the workload to the end and counts what came back.
+    pub fn run(mut self) -> BenchResult {
+        let (world, nodes, n, k) = (&mut self.world, &self.nodes, self.n, self.k);
+        let interval = SimDuration::from_micros(100);
+        let events_before = world.engine.stats.events;
+        world.wait(SimDuration::from_nanos(
+            interval.as_nanos() * u64::from(k) + 100_000_000,
+        ));
+        let replies = nodes
+            .iter()
+            .filter_map(|n| world.engine.device(*n).and_then(Device::as_stack))
+            .map(|s| s.counters.app_replies)
+            .sum();
+        BenchResult {
+            echo_requests: u64::from(n) * u64::from(k),
+            echo_replies: replies,
+            events: world.engine.stats.events - events_before,
+        }
+    }
 }

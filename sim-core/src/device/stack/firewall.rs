@@ -23,6 +23,12 @@ pub fn reverse(k: FlowKey) -> FlowKey {
     }
 }
 
+/// Whether replies of this protocol need connection state: only when the default would not
+/// let them in, or a block rule could catch them.
+pub fn needs_state(cfg: &FirewallConfig, proto: u8) -> bool {
+    !cfg.default_inbound_allow.contains(&proto) || cfg.rules.iter().any(|r| !r.allow)
+}
+
 /// The verdict on an inbound packet.
 pub enum Verdict {
     /// Allowed by the default or as a reply; nothing worth a trace line.
@@ -47,6 +53,10 @@ impl FlowState {
     }
 
     pub fn check(&self, cfg: &FirewallConfig, flow: FlowKey) -> Verdict {
+        // Fast path: nothing can block it and the default lets it in.
+        if !needs_state(cfg, flow.proto) {
+            return Verdict::Pass;
+        }
         if self.replies_expected.contains_key(&flow) {
             return Verdict::Pass;
         }

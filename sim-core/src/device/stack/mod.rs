@@ -487,8 +487,10 @@ impl IpStack {
             .unwrap_or(Ipv4Addr::UNSPECIFIED);
         let header = self.header(port, src, dst);
         let frame = Frame::new(build(&header), probe);
-        if self.config.firewall.is_some() {
-            if let Some(flow) = wire::flow_key(&frame.bytes) {
+        if let Some(fw) = &self.config.firewall {
+            if let Some(flow) =
+                wire::flow_key(&frame.bytes).filter(|f| firewall::needs_state(fw, f.proto))
+            {
                 self.flows.outbound(flow);
             }
         }
