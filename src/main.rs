@@ -63,7 +63,7 @@ enum Bench {
     },
 }
 
-fn load(file: &PathBuf) -> Result<scenario::LoadedScenario, ExitCode> {
+fn load(file: &std::path::Path) -> Result<scenario::LoadedScenario, ExitCode> {
     scenario::load_path(file).map_err(|diags| {
         eprintln!("{}", render(&diags));
         eprintln!("{} problem(s) in {}", diags.len(), file.display());

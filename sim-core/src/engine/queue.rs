@@ -83,7 +83,8 @@ impl EventQueue {
         self.len += 1;
     }
 
-    /// Moves the smallest key into bucket 0.
+    /// Moves the smallest key into bucket 0. Only `pop` calls it, so `last` is always a key
+    /// that was popped, and every later push is at or after it.
     fn settle(&mut self) -> Option<u128> {
         if self.len == 0 {
             return None;
@@ -107,8 +108,14 @@ impl EventQueue {
         Some(min)
     }
 
-    pub fn peek_time(&mut self) -> Option<SimTime> {
-        self.settle().map(key_time)
+    /// The time of the next event. It does not move `last`: the engine may still schedule
+    /// events before this one (at its own, earlier, current time).
+    pub fn peek_time(&self) -> Option<SimTime> {
+        if let Some(&(k, _)) = self.buckets[0].first() {
+            return Some(key_time(k));
+        }
+        let bucket = self.buckets.iter().find(|b| !b.is_empty())?;
+        bucket.iter().map(|(k, _)| *k).min().map(key_time)
     }
 
     pub fn pop(&mut self) -> Option<(SimTime, Event)> {
@@ -175,6 +182,8 @@ mod tests {
                     proptest::prop_assert_eq!((t.0, got), want);
                     now = t.0;
                 } else {
+                    // Peeking must not stop the engine from scheduling before the peeked event.
+                    let _ = q.peek_time();
                     let at = now + dt;
                     q.push(SimTime(at), Event::Timer { node: NodeId(0), token });
                     model.push((at, token));
