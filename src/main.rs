@@ -31,6 +31,9 @@ enum Command {
         /// Override the scenario's seed.
         #[arg(long)]
         seed: Option<u64>,
+        /// Append the device configuration HNS compiled (vSwitches, vNICs, WinNAT, firewall).
+        #[arg(long)]
+        config: bool,
     },
     /// Validate a scenario without running it.
     Check { file: PathBuf },
@@ -99,7 +102,7 @@ fn main() -> ExitCode {
             }
             Err(code) => code,
         },
-        Command::Run { file, seed } => {
+        Command::Run { file, seed, config } => {
             let mut loaded = match load(&file) {
                 Ok(s) => s,
                 Err(code) => return code,
@@ -107,7 +110,7 @@ fn main() -> ExitCode {
             if let Some(seed) = seed {
                 loaded.spec.seed = seed;
             }
-            let rep = report::run(&loaded);
+            let rep = report::run_with(&loaded, config);
             print!("{}", rep.text);
             if let Some(limit) = &rep.limit_hit {
                 eprintln!("hnsim: the run hit its {limit} limit");

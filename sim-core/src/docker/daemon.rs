@@ -729,8 +729,6 @@ impl Daemon {
             }
         };
         let id = ids::docker_id(&mut self.rng);
-        let (tcp, udp) = ctx.images.get(&args.image).cloned().unwrap_or_default();
-        let _ = (tcp, udp);
         let mut c = Container {
             id: id.clone(),
             name: name.clone(),

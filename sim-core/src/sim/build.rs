@@ -235,7 +235,7 @@ pub fn build(spec: &ScenarioSpec) -> Result<World, String> {
         host_parts.push((h, id, physical, prefixes));
     }
 
-    for (i, l) in spec.fabric.links.iter().enumerate() {
+    for l in &spec.fabric.links {
         let name = l
             .name
             .clone()
@@ -281,7 +281,6 @@ pub fn build(spec: &ScenarioSpec) -> Result<World, String> {
             loss: (l.loss_percent / 100.0).clamp(0.0, 1.0),
             queue_limit_bytes: 512 * 1024,
         };
-        let _ = i;
         eng.connect(name, ends[0], ends[1], params, false);
     }
 

@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod build;
+pub mod config_dump;
 pub mod report;
 pub mod world;
 

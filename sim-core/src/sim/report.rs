@@ -88,6 +88,12 @@ fn write_command(out: &mut String, r: &CommandOutput) {
 
 /// Builds the world of a loaded scenario and runs every step.
 pub fn run(loaded: &LoadedScenario) -> Report {
+    run_with(loaded, false)
+}
+
+/// Like `run`; with `show_config`, the report ends with the device configuration the control
+/// plane compiled, as plain data.
+pub fn run_with(loaded: &LoadedScenario, show_config: bool) -> Report {
     let spec = &loaded.spec;
     let mut rep = Report::default();
     let out = &mut rep.text;
@@ -274,6 +280,10 @@ pub fn run(loaded: &LoadedScenario) -> Report {
     }
     if let Some(stop) = world.stopped {
         rep.limit_hit.get_or_insert_with(|| format!("{stop:?}"));
+    }
+    if show_config {
+        out.push_str("\ncompiled configuration (what HNS programmed, as plain data):\n");
+        out.push_str(&super::config_dump::dump(&world));
     }
     let s = world.engine.stats;
     let _ = writeln!(

@@ -488,10 +488,12 @@ impl IpStack {
         let header = self.header(port, src, dst);
         let frame = Frame::new(build(&header), probe);
         if let Some(fw) = &self.config.firewall {
-            if let Some(flow) =
-                wire::flow_key(&frame.bytes).filter(|f| firewall::needs_state(fw, f.proto))
-            {
-                self.flows.outbound(flow);
+            // Only remember flows whose replies the firewall would otherwise judge.
+            let proto = wire::ipv4_info(&frame.bytes).map_or(0, |i| i.proto);
+            if firewall::needs_state(fw, proto) {
+                if let Some(flow) = wire::flow_key(&frame.bytes) {
+                    self.flows.outbound(flow);
+                }
             }
         }
         out.hop(probe, &frame.bytes, || HopAction::Sent {
@@ -525,7 +527,11 @@ impl IpStack {
     }
 
     fn local_input(&mut self, port: PortId, frame: Frame, ip: wire::Ipv4Info, out: &mut Outbox) {
-        if let (Some(fw), Some(flow)) = (&self.config.firewall, wire::flow_key(&frame.bytes)) {
+        let flow = match &self.config.firewall {
+            Some(fw) if firewall::needs_state(fw, ip.proto) => wire::flow_key(&frame.bytes),
+            _ => None,
+        };
+        if let (Some(fw), Some(flow)) = (&self.config.firewall, flow) {
             match self.flows.check(fw, flow) {
                 Verdict::Pass => {}
                 Verdict::AllowedBy(rule) => {
