@@ -20,9 +20,10 @@ pub enum Event {
 }
 
 /// A monotone priority queue of events: a radix heap keyed by `(time, seq)` packed into a
-/// u128. The engine never schedules an event before the last one it popped, which is all a
+/// u128. The engine almost never schedules an event before the last one it looked at, which is what a
 /// radix heap needs; in exchange a push is O(1) and a pop moves each entry at most 128
-/// times over its life, with no comparisons between whole entries. Events live in a slab
+/// times over its life, with no comparisons between whole entries. (A push before the
+/// bound, which only follows a `run_until` that stopped early, re-buckets once.) Events live in a slab
 /// whose free slots are reused, so a steady workload allocates nothing here.
 #[derive(Debug)]
 pub struct EventQueue {
@@ -65,10 +66,9 @@ impl EventQueue {
     pub fn push(&mut self, time: SimTime, event: Event) {
         let key = (u128::from(time.0) << 64) | u128::from(self.next_seq);
         self.next_seq += 1;
-        assert!(
-            key >= self.last,
-            "an event was scheduled before the last one popped"
-        );
+        if key < self.last {
+            self.rebase(key);
+        }
         let slot = match self.free.pop() {
             Some(s) => {
                 self.slab[s as usize] = Some(event);
@@ -83,8 +83,7 @@ impl EventQueue {
         self.len += 1;
     }
 
-    /// Moves the smallest key into bucket 0. Only `pop` calls it, so `last` is always a key
-    /// that was popped, and every later push is at or after it.
+    /// Moves the smallest key into bucket 0 and makes it the bound `last`.
     fn settle(&mut self) -> Option<u128> {
         if self.len == 0 {
             return None;
@@ -108,14 +107,23 @@ impl EventQueue {
         Some(min)
     }
 
-    /// The time of the next event. It does not move `last`: the engine may still schedule
-    /// events before this one (at its own, earlier, current time).
-    pub fn peek_time(&self) -> Option<SimTime> {
-        if let Some(&(k, _)) = self.buckets[0].first() {
-            return Some(key_time(k));
+    /// The time of the next event.
+    pub fn peek_time(&mut self) -> Option<SimTime> {
+        self.settle().map(key_time)
+    }
+
+    /// Lowers the bound to `key` and re-buckets everything: needed when the engine schedules
+    /// an event before one it has peeked at (after `run_until` stopped short of it). Rare, so
+    /// the O(n) cost does not matter.
+    fn rebase(&mut self, key: u128) {
+        let mut all: Vec<(u128, u32)> = Vec::with_capacity(self.len);
+        for b in &mut self.buckets {
+            all.append(b);
         }
-        let bucket = self.buckets.iter().find(|b| !b.is_empty())?;
-        bucket.iter().map(|(k, _)| *k).min().map(key_time)
+        self.last = key;
+        for (k, slot) in all {
+            self.buckets[bucket(k, key)].push((k, slot));
+        }
     }
 
     pub fn pop(&mut self) -> Option<(SimTime, Event)> {
