@@ -371,8 +371,8 @@ impl IpStack {
                 }
             }
         }
-        if let Some(src) = wire::eth_dst(&frame.bytes).and(self.iface(out_port).map(|i| i.mac)) {
-            wire::set_eth_src(&mut frame.bytes, src);
+        if let Some(mac) = self.iface(out_port).map(|i| i.mac) {
+            wire::set_eth_src(&mut frame.bytes, mac);
         }
         self.transmit(out_port, next_hop, frame, out);
     }

@@ -183,9 +183,7 @@ impl IpStack {
     }
 
     fn finish(&mut self, i: usize, outcome: Outcome, detail: String, out: &mut Outbox) {
-        if self.probes[i].phase != Phase::Done || outcome == Outcome::Dropped {
-            out.end_probe(self.probes[i].id, outcome, detail);
-        }
+        out.end_probe(self.probes[i].id, outcome, detail);
         self.probes.swap_remove(i);
     }
 
