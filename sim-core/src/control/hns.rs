@@ -322,7 +322,19 @@ impl Hns {
                 container_port: *container_port,
             });
         }
+        // Addresses in use by overlapping networks (gateways included) are off limits too.
+        let subnet_of = self.networks[ni].pool.subnet;
+        let taken: std::collections::BTreeSet<Ipv4Addr> = self
+            .networks
+            .iter()
+            .enumerate()
+            .filter(|(i, n)| *i != ni && ipam::overlaps(n.pool.subnet, subnet_of))
+            .flat_map(|(_, n)| n.pool.allocated().copied().chain([n.pool.gateway]))
+            .collect();
         let net = &mut self.networks[ni];
+        if req.ip.is_some_and(|ip| taken.contains(&ip)) {
+            return Err(HnsError::failed("The object already exists."));
+        }
         let ip = match req.ip {
             Some(ip) => net.pool.reserve(ip).map_err(|e| match e {
                 PoolError::InUse => HnsError::failed("The object already exists."),
@@ -330,7 +342,7 @@ impl Hns {
             })?,
             None => net
                 .pool
-                .allocate(&mut self.rng)
+                .allocate_avoiding(&mut self.rng, &taken)
                 .map_err(|_| HnsError::failed("Unspecified error"))?,
         };
         let Some(mac) = net.mac_pool.allocate() else {

@@ -62,12 +62,22 @@ impl IpPool {
 
     /// Takes a free address, starting the search at a random point of the range.
     pub fn allocate(&mut self, rng: &mut SimRng) -> Result<Ipv4Addr, PoolError> {
+        self.allocate_avoiding(rng, &BTreeSet::new())
+    }
+
+    /// Like `allocate`, but also skips `taken`: addresses held in overlapping pools (Server
+    /// 2016 nat networks are partitions of one WinNAT prefix).
+    pub fn allocate_avoiding(
+        &mut self,
+        rng: &mut SimRng,
+        taken: &BTreeSet<Ipv4Addr>,
+    ) -> Result<Ipv4Addr, PoolError> {
         let (lo, hi) = self.host_range();
         let span = u64::from(hi - lo) + 1;
         let start = rng.below(span);
         for step in 0..span {
             let ip = Ipv4Addr::from(lo + ((start + step) % span) as u32);
-            if ip != self.gateway && !self.allocated.contains(&ip) {
+            if ip != self.gateway && !self.allocated.contains(&ip) && !taken.contains(&ip) {
                 self.allocated.insert(ip);
                 return Ok(ip);
             }

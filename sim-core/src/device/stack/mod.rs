@@ -487,6 +487,16 @@ impl IpStack {
             .unwrap_or(Ipv4Addr::UNSPECIFIED);
         let header = self.header(port, src, dst);
         let frame = Frame::new(build(&header), probe);
+        if self.is_local(dst) {
+            // Loopback: the stack talks to itself. No NAT hairpin is modelled (docs/fidelity.md).
+            out.hop(probe, &frame.bytes, || HopAction::Sent {
+                iface: "loopback".into(),
+            });
+            if let Some(ip) = wire::ipv4_info(&frame.bytes) {
+                self.local_input(port, frame, ip, out);
+            }
+            return true;
+        }
         if let Some(fw) = &self.config.firewall {
             // Only remember flows whose replies the firewall would otherwise judge.
             let proto = wire::ipv4_info(&frame.bytes).map_or(0, |i| i.proto);
