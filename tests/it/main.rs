@@ -1,1 +1,8 @@
+//! Integration tests of hnsim: every shipped scenario, the command line, the docker daemon's
+//! refusals, and properties of the control plane and the engine.
 
+mod cli;
+mod common;
+mod docker;
+mod props;
+mod scenarios;

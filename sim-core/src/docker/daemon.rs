@@ -344,10 +344,12 @@ impl Daemon {
 
     fn network_create(&mut self, c: NetworkCreate, ctx: &mut HostCtx) -> CommandOutput {
         let driver = c.driver.clone().unwrap_or_else(|| NAT_DRIVER.into());
-        if c.name == NAT_DRIVER {
-            return CommandOutput::daemon_error(
-                "operation is not permitted on predefined nat network ",
-            );
+        // Windows' predefined networks (moby PredefinedNetworkError; note the trailing space).
+        if ["nat", "none", "default"].contains(&c.name.as_str()) {
+            return CommandOutput::daemon_error(format!(
+                "operation is not permitted on predefined {} network ",
+                c.name
+            ));
         }
         if self.networks.iter().any(|n| n.name == c.name) {
             return CommandOutput::daemon_error(format!(

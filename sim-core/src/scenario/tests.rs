@@ -283,7 +283,7 @@ fn bad_addresses() {
     assert_one_error(
         &full_with("\"10.0.0.12/24\"", "\"10.0.0.12/33\""),
         "\"10.0.0.12/33\"",
-        "not an IPv4 network",
+        "not an IPv4 prefix",
     );
     // /31 has no network or broadcast address.
     load_str(
@@ -314,7 +314,7 @@ fn gateways_and_next_hops_must_be_connected() {
     assert_one_error(
         &full_with("to: \"198.51.100.0/24\"", "to: \"198.51.100/24\""),
         "\"198.51.100/24\"",
-        "not an IPv4 network",
+        "not an IPv4 prefix",
     );
 }
 

@@ -83,9 +83,15 @@ impl Checker<'_> {
         match Ipv4Network::from_str(s) {
             Ok(n) => Some(n),
             Err(_) => {
+                // Interface addresses are host addresses with a prefix; routes are networks.
+                let example = if what.contains("address") {
+                    "10.0.0.11/24"
+                } else {
+                    "10.1.0.0/16"
+                };
                 self.error(
                     path,
-                    format!("{what} `{s}` is not an IPv4 network (e.g. `10.1.0.0/16`)"),
+                    format!("{what} `{s}` is not an IPv4 prefix (e.g. `{example}`)"),
                 );
                 None
             }

@@ -1,0 +1,258 @@
+//! The `hnsim` binary as a user runs it: exit codes, stdout and stderr.
+
+use crate::common::repo_root;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+fn hnsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hnsim"))
+        .args(args)
+        .current_dir(repo_root())
+        .output()
+        .expect("the hnsim binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).expect("output is UTF-8")
+}
+
+/// A file in the temporary directory with a name no other test (or test run) uses; removed
+/// when dropped.
+struct TempFile(PathBuf);
+
+impl TempFile {
+    fn new(stem: &str, contents: &str) -> Self {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let path = std::env::temp_dir().join(format!(
+            "hnsim-it-{stem}-{}-{nanos}-{}.ron",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::write(&path, contents).expect("write a temp file");
+        TempFile(path)
+    }
+
+    fn path_str(&self) -> String {
+        self.0.to_str().expect("a UTF-8 temp path").to_string()
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+fn nat_tour_steps() -> usize {
+    crate::common::load_relative("scenarios/nat-tour.ron")
+        .spec
+        .steps
+        .len()
+}
+
+#[test]
+fn check_a_good_scenario() {
+    let out = hnsim(&["check", "scenarios/nat-tour.ron"]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
+    assert_eq!(text(&out.stderr), "");
+    // The tour gains steps over time; the count must be the file's, the rest is pinned.
+    let steps = nat_tour_steps();
+    let stdout = text(&out.stdout);
+    assert_eq!(
+        stdout,
+        format!("scenarios/nat-tour.ron: ok ({steps} steps)\n")
+    );
+    insta::assert_snapshot!(stdout.replace(&format!("({steps} steps)"), "(N steps)"), @"scenarios/nat-tour.ron: ok (N steps)");
+}
+
+/// Four independent problems: an unknown field, an address that is not an address, a link to
+/// a node that does not exist, and a step on a host that does not exist. All are reported at
+/// once, each at file:line:col.
+const BROKEN: &str = r#"ScenarioSpec(
+    title: "broken on purpose",
+    sede: 3,
+    fabric: (
+        switches: [(name: "lan")],
+        hosts: [(
+            name: "host1",
+            nics: [(name: "Ethernet", address: "10.0.0.300/24")],
+        )],
+        links: [(a: "host1.Ethernet", b: "nowhere")],
+    ),
+    steps: [
+        Docker(host: "host2", cmd: "docker network ls"),
+    ],
+)
+"#;
+
+#[test]
+fn run_a_broken_scenario_reports_every_problem() {
+    let file = TempFile::new("broken", BROKEN);
+    let out = hnsim(&["run", &file.path_str()]);
+    assert_eq!(out.status.code(), Some(2), "stdout: {}", text(&out.stdout));
+    assert_eq!(text(&out.stdout), "", "nothing runs, so no report");
+    let stderr = text(&out.stderr).replace(&file.path_str(), "broken.ron");
+    let problems = stderr.matches("broken.ron:").count();
+    assert!(problems >= 3, "expected at least three problems:\n{stderr}");
+    assert!(
+        stderr.ends_with(&format!("{problems} problem(s) in broken.ron\n")),
+        "{stderr}"
+    );
+    insta::assert_snapshot!(stderr);
+}
+
+#[test]
+fn check_a_broken_scenario_fails_the_same_way() {
+    let file = TempFile::new("broken-check", BROKEN);
+    let run = hnsim(&["run", &file.path_str()]);
+    let check = hnsim(&["check", &file.path_str()]);
+    assert_eq!(check.status.code(), Some(2));
+    assert_eq!(text(&check.stderr), text(&run.stderr));
+}
+
+#[test]
+fn run_a_missing_file() {
+    let out = hnsim(&["run", "tests/it/testdata/there-is-no-such-file.ron"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.starts_with(
+            "tests/it/testdata/there-is-no-such-file.ron:1:1: error: cannot read the scenario file: "
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.ends_with("1 problem(s) in tests/it/testdata/there-is-no-such-file.ron\n"));
+}
+
+#[test]
+fn trace_a_published_port() {
+    let out = hnsim(&[
+        "trace",
+        "scenarios/nat-tour.ron",
+        "--from",
+        "laptop",
+        "--to",
+        "10.0.0.11",
+        "--proto",
+        "tcp/8080",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    // The trace is the one extra probe after the scenario's own steps.
+    assert!(
+        stdout.starts_with(&format!("[{}] t=", nat_tour_steps() + 1)),
+        "{}",
+        stdout.lines().next().unwrap_or_default()
+    );
+    assert!(stdout.contains("probe laptop -> 10.0.0.11 tcp/8080\n"));
+    assert!(stdout.contains(": DELIVERED (connected to 10.0.0.11:8080"));
+    assert!(stdout.contains("WinNAT destination NAT 10.0.0.11:8080 -> "));
+    assert!(!stdout.contains("summary:"));
+    insta::assert_snapshot!(stdout);
+}
+
+#[test]
+fn trace_rejects_a_bad_proto() {
+    let out = hnsim(&[
+        "trace",
+        "scenarios/nat-tour.ron",
+        "--from",
+        "laptop",
+        "--to",
+        "10.0.0.11",
+        "--proto",
+        "tcp/0",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(text(&out.stderr), "hnsim: bad port in --proto \"tcp/0\"\n");
+    let out = hnsim(&[
+        "trace",
+        "scenarios/nat-tour.ron",
+        "--from",
+        "laptop",
+        "--to",
+        "10.0.0.11",
+        "--proto",
+        "sctp/80",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr),
+        "hnsim: --proto must be icmp, tcp/PORT or udp/PORT, not \"sctp/80\"\n"
+    );
+}
+
+#[test]
+fn run_with_failed_expectations() {
+    let rel = "tests/it/testdata/expect-fails.ron";
+    let out = hnsim(&["run", rel]);
+    assert_eq!(out.status.code(), Some(1), "stderr: {}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let stderr = text(&out.stderr);
+    // Each failed expectation is named on stderr at file:line:col of its step.
+    assert!(
+        stderr.contains(&format!("expectation failed: {rel}:17:9: expected laptop -> 10.0.0.11 tcp/9090 to be delivered, got refused")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("expectation failed: {rel}:19:9: expected an error containing \"already in use\", but the command succeeded")),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 2, "{stderr}");
+    // The report itself still goes to stdout, with the failures marked.
+    assert_eq!(stdout.matches("  EXPECTATION FAILED: ").count(), 2);
+    assert!(stdout.contains("summary: 7 steps, 2 failed expectation(s);"));
+    insta::assert_snapshot!(stderr);
+}
+
+/// The fields of a bench line, as `name=value` pairs in order.
+fn bench_fields(line: &str) -> Vec<(String, String)> {
+    line.split(' ')
+        .map(|f| {
+            let (k, v) = f.split_once('=').unwrap_or_else(|| panic!("field {f:?}"));
+            (k.to_string(), v.to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn bench_bridge_echo() {
+    let out = hnsim(&["bench", "bridge-echo", "--hosts", "8", "--packets", "5"]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
+    assert_eq!(text(&out.stderr), "");
+    let stdout = text(&out.stdout);
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    let line = stdout.trim_end();
+    assert!(
+        line.starts_with("hosts=8 echo_requests=40 events="),
+        "{line}"
+    );
+    let fields = bench_fields(line);
+    let names: Vec<&str> = fields.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "hosts",
+            "echo_requests",
+            "events",
+            "wall_s",
+            "events_per_s",
+            "echoes_per_s"
+        ]
+    );
+    let events: u64 = fields[2].1.parse().expect("events is a count");
+    assert!(events > 0);
+    for (k, v) in &fields[3..] {
+        let x: f64 = v
+            .parse()
+            .unwrap_or_else(|_| panic!("{k}={v} is not a number"));
+        assert!(x.is_finite() && x >= 0.0, "{k}={v}");
+    }
+    // The simulated work does not depend on the wall clock.
+    let again = text(&hnsim(&["bench", "bridge-echo", "--hosts", "8", "--packets", "5"]).stdout);
+    assert_eq!(bench_fields(again.trim_end())[..3], fields[..3]);
+}

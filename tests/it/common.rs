@@ -1,0 +1,97 @@
+//! Helpers shared by the integration tests.
+
+use sim_core::scenario;
+use sim_core::sim::{build, World};
+use std::path::{Path, PathBuf};
+
+/// The repository root (the root package's manifest directory).
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Every `.ron` file under `scenarios/`, as paths relative to the repository root, sorted.
+pub fn scenario_files() -> Vec<PathBuf> {
+    fn walk(dir: &Path, root: &Path, out: &mut Vec<PathBuf>) {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
+            .map(|e| e.expect("a directory entry").path())
+            .collect();
+        entries.sort();
+        for p in entries {
+            if p.is_dir() {
+                walk(&p, root, out);
+            } else if p.extension().is_some_and(|x| x == "ron") {
+                out.push(p.strip_prefix(root).expect("under the root").to_path_buf());
+            }
+        }
+    }
+    let root = repo_root();
+    let mut out = Vec::new();
+    walk(&root.join("scenarios"), &root, &mut out);
+    assert!(!out.is_empty(), "no scenarios found under scenarios/");
+    out
+}
+
+/// `path` (absolute, inside the repository) relative to the repository root, with `/`
+/// separators, e.g. `scenarios/nat-tour.ron`.
+pub fn relative(path: &Path) -> String {
+    let root = repo_root();
+    let rel = path.strip_prefix(&root).unwrap_or(path);
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Loads a scenario file by its path relative to the repository root (cargo runs integration
+/// tests with the package root as the working directory), so the report names it that way.
+pub fn load_relative(rel: &str) -> scenario::LoadedScenario {
+    assert!(
+        Path::new(rel).exists(),
+        "{rel} does not exist relative to the working directory {:?}",
+        std::env::current_dir()
+    );
+    match scenario::load_path(Path::new(rel)) {
+        Ok(l) => l,
+        Err(diags) => panic!("{rel} does not load:\n{}", scenario::render(&diags)),
+    }
+}
+
+/// Builds the world of a scenario text, panicking with the diagnostics if it does not load.
+pub fn world_of(text: &str) -> World {
+    let loaded = match scenario::load_str("test.ron", text) {
+        Ok(l) => l,
+        Err(diags) => panic!("test scenario does not load:\n{}", scenario::render(&diags)),
+    };
+    match build::build(&loaded.spec) {
+        Ok(w) => w,
+        Err(e) => panic!("test scenario does not build: {e}"),
+    }
+}
+
+/// One Windows host `h1` on a LAN switch, no steps. `img` listens on TCP 80.
+pub fn one_host_scenario(os: &str, seed: u64) -> String {
+    format!(
+        r#"ScenarioSpec(
+    title: "one host",
+    seed: {seed},
+    fabric: (
+        switches: [(name: "lan")],
+        hosts: [(
+            name: "h1",
+            os: {os},
+            nics: [(name: "Ethernet", address: "10.0.0.11/24")],
+            gateway: Some("10.0.0.1"),
+        )],
+        links: [(a: "h1.Ethernet", b: "lan")],
+    ),
+    images: [(name: "img", services: [Tcp(80)])],
+)
+"#
+    )
+}
+
+/// A fresh one-host world on Windows Server 2022.
+pub fn one_host_world() -> World {
+    world_of(&one_host_scenario("WindowsServer2022", 5))
+}

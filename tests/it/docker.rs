@@ -1,0 +1,340 @@
+//! The docker daemon on a small world: its refusals, word for word, and what `nat` networks
+//! let through.
+
+use crate::common::one_host_world;
+use sim_core::device::stack::probe::ProbeProto;
+use sim_core::device::Outcome;
+use sim_core::docker::daemon::CommandOutput;
+use sim_core::sim::World;
+
+const HOST: &str = "h1";
+const RUN_HELP: &str = "\n\nRun 'docker run --help' for more information";
+
+fn ok(world: &mut World, line: &str) -> CommandOutput {
+    let r = world.docker(HOST, line);
+    assert!(r.error.is_none(), "{line}: {:?}", r.error);
+    r
+}
+
+fn container_id(world: &World, name: &str) -> String {
+    world.hosts[0]
+        .daemon
+        .container(name)
+        .unwrap_or_else(|| panic!("no container {name}"))
+        .id
+        .clone()
+}
+
+/// The counts of docker networks, HNS networks, containers and HNS endpoints.
+fn census(world: &World) -> (usize, usize, usize, usize) {
+    let h = &world.hosts[0];
+    (
+        h.daemon.networks.len(),
+        h.hns.networks.len(),
+        h.daemon.containers.len(),
+        h.hns.endpoints.len(),
+    )
+}
+
+/// What the daemon answered, when it depends on the world (container ids).
+type Expected = fn(&World) -> String;
+
+struct Refusal {
+    what: &'static str,
+    setup: &'static [&'static str],
+    cmd: &'static str,
+    error: Expected,
+}
+
+#[test]
+fn the_daemon_refuses_with_dockers_words() {
+    let cases = [
+        Refusal {
+            what: "unknown flag",
+            setup: &[],
+            cmd: "docker network create --foo bar",
+            error: |_| "unknown flag: --foo\nSee 'docker network create --help'.".into(),
+        },
+        Refusal {
+            what: "unknown flag on run",
+            setup: &[],
+            cmd: "docker run -d --bogus img",
+            error: |_| "unknown flag: --bogus\nSee 'docker run --help'.".into(),
+        },
+        Refusal {
+            what: "duplicate network name",
+            setup: &["docker network create -d nat --subnet 10.244.0.0/24 my_nat"],
+            cmd: "docker network create -d nat --subnet 10.245.0.0/24 my_nat",
+            error: |_| "Error response from daemon: network with name my_nat already exists".into(),
+        },
+        Refusal {
+            what: "removing the default network",
+            setup: &[],
+            cmd: "docker network rm nat",
+            error: |_| {
+                "Error response from daemon: nat is a pre-defined network and cannot be removed"
+                    .into()
+            },
+        },
+        Refusal {
+            what: "removing none",
+            setup: &[],
+            cmd: "docker network rm none",
+            error: |_| {
+                "Error response from daemon: none is a pre-defined network and cannot be removed"
+                    .into()
+            },
+        },
+        Refusal {
+            what: "removing a network in use",
+            setup: &[
+                "docker network create -d nat --subnet 10.244.0.0/24 my_nat",
+                "docker run -d --name web --network my_nat img",
+            ],
+            cmd: "docker network rm my_nat",
+            error: |w| {
+                format!(
+                    "Error response from daemon: error while removing network: network my_nat has active endpoints (name:\"web\" id:\"{}\")",
+                    &container_id(w, "web")[..12]
+                )
+            },
+        },
+        Refusal {
+            what: "removing a network that does not exist",
+            setup: &[],
+            cmd: "docker network rm nosuch",
+            error: |_| "Error response from daemon: network nosuch not found".into(),
+        },
+        Refusal {
+            what: "--ip-range",
+            setup: &[],
+            cmd: "docker network create -d nat --subnet 10.244.0.0/24 --ip-range 10.244.0.0/25 r",
+            error: |_| {
+                "Error response from daemon: this request is not supported by the 'windows' ipam driver".into()
+            },
+        },
+        Refusal {
+            what: "--ipv6",
+            setup: &[],
+            cmd: "docker network create -d nat --ipv6 v6",
+            error: |_| {
+                "Error response from daemon: this request is not supported by the 'windows' ipam driver".into()
+            },
+        },
+        Refusal {
+            what: "a host IP in -p",
+            setup: &[],
+            cmd: "docker run -d --name web -p 127.0.0.1:80:80 img",
+            error: |_| {
+                format!("docker: Error response from daemon: Windows does not support host IP addresses in NAT settings{RUN_HELP}")
+            },
+        },
+        Refusal {
+            what: "a port range in -p",
+            setup: &[],
+            cmd: "docker run -d --name web -p 8080-8081:80-81 img",
+            error: |_| {
+                format!("docker: Error response from daemon: Windows does not support more than one host port in NAT settings{RUN_HELP}")
+            },
+        },
+        Refusal {
+            what: "an unknown network on run",
+            setup: &[],
+            cmd: "docker run -d --name web --network nosuch img",
+            error: |_| "docker: Error response from daemon: network nosuch not found".into(),
+        },
+        Refusal {
+            what: "a duplicate container name",
+            setup: &["docker run -d --name web img"],
+            cmd: "docker run -d --name web img",
+            error: |w| {
+                format!(
+                    "docker: Error response from daemon: Conflict. The container name \"/web\" is already in use by container \"{}\". You have to remove (or rename) that container to be able to reuse that name.{RUN_HELP}",
+                    container_id(w, "web")
+                )
+            },
+        },
+        Refusal {
+            what: "removing a running container",
+            setup: &["docker run -d --name web img"],
+            cmd: "docker rm web",
+            error: |_| {
+                "Error response from daemon: cannot remove container \"/web\": container is running: stop the container before removing or force remove".into()
+            },
+        },
+    ];
+    for case in cases {
+        let mut world = one_host_world();
+        for line in case.setup {
+            ok(&mut world, line);
+        }
+        let before = census(&world);
+        let expected = (case.error)(&world);
+        let r = world.docker(HOST, case.cmd);
+        assert_eq!(
+            r.error.as_deref(),
+            Some(expected.as_str()),
+            "{}: `{}`",
+            case.what,
+            case.cmd
+        );
+        assert_eq!(
+            r.stdout, "",
+            "{}: a refusal prints nothing on stdout",
+            case.what
+        );
+        // A refused network command changes nothing; a refused run at most records a container
+        // that did not start (as docker does when the network is only looked up at start).
+        let after = census(&world);
+        assert_eq!(
+            (after.0, after.1, after.3),
+            (before.0, before.1, before.3),
+            "{}: the refusal changed networks or endpoints",
+            case.what
+        );
+    }
+}
+
+#[test]
+fn internal_is_accepted_with_a_note() {
+    let mut world = one_host_world();
+    let r = ok(
+        &mut world,
+        "docker network create -d nat --internal --subnet 10.244.0.0/24 inner",
+    );
+    assert_eq!(
+        r.stdout.trim().len(),
+        64,
+        "the new network's id: {:?}",
+        r.stdout
+    );
+    assert_eq!(
+        r.notes,
+        ["hnsim note: --internal is accepted but has no effect on Windows: no Windows driver reads it; containers keep outside access (Microsoft: \"Unsupported features and network options\", Windows container networking docs)"]
+    );
+    let net = world.hosts[0]
+        .daemon
+        .networks
+        .iter()
+        .find(|n| n.name == "inner")
+        .expect("the network exists");
+    assert!(net.internal);
+    let inspect = ok(&mut world, "docker network inspect inner").stdout;
+    assert!(inspect.contains("\"Internal\": true"), "{inspect}");
+}
+
+#[test]
+fn custom_nat_network_inspect_and_ls() {
+    let mut world = one_host_world();
+    let r = ok(
+        &mut world,
+        "docker network create -d nat --subnet \"10.244.0.0/24\" my_nat",
+    );
+    assert!(r.notes.is_empty(), "{:?}", r.notes);
+    let id = r.stdout.trim().to_string();
+    let hns = &world.hosts[0].hns;
+    let h = hns
+        .networks
+        .iter()
+        .find(|n| n.name == "my_nat")
+        .expect("HNS has the network");
+    assert_eq!(h.pool.subnet.to_string(), "10.244.0.0/24");
+    assert_eq!(h.pool.gateway.to_string(), "10.244.0.1");
+    let inspect = ok(&mut world, "docker network inspect my_nat").stdout;
+    assert!(inspect.contains(&format!("\"Id\": \"{id}\"")), "{inspect}");
+    insta::assert_snapshot!("network_inspect_my_nat", inspect);
+    let ls = ok(&mut world, "docker network ls").stdout;
+    insta::assert_snapshot!("network_ls", ls);
+    let ids = ok(&mut world, "docker network ls -q").stdout;
+    assert_eq!(ids.lines().count(), 3, "{ids}");
+    assert!(ids.lines().any(|l| id.starts_with(l)), "{ids}");
+}
+
+fn probe(world: &mut World, from: &str, to: &str, proto: ProbeProto) -> Outcome {
+    let r = world
+        .probe(from, to, proto)
+        .unwrap_or_else(|e| panic!("probe {from} -> {to}: {e}"));
+    r.outcome
+}
+
+#[test]
+fn separate_nat_networks_do_not_reach_each_other() {
+    let mut world = one_host_world();
+    ok(
+        &mut world,
+        "docker network create -d nat --subnet \"10.244.0.0/24\" my_nat",
+    );
+    ok(&mut world, "docker run -d --name a --network my_nat img");
+    ok(&mut world, "docker run -d --name b --network my_nat img");
+    ok(&mut world, "docker run -d --name c img");
+    for proto in [ProbeProto::Icmp, ProbeProto::Tcp(80)] {
+        assert_eq!(
+            probe(&mut world, "a", "b", proto),
+            Outcome::Delivered,
+            "a -> b {proto}"
+        );
+        assert_eq!(
+            probe(&mut world, "b", "a", proto),
+            Outcome::Delivered,
+            "b -> a {proto}"
+        );
+        assert_eq!(
+            probe(&mut world, "a", "c", proto),
+            Outcome::Dropped,
+            "a -> c {proto}"
+        );
+        assert_eq!(
+            probe(&mut world, "c", "a", proto),
+            Outcome::Dropped,
+            "c -> a {proto}"
+        );
+        assert_eq!(
+            probe(&mut world, "c", "b", proto),
+            Outcome::Dropped,
+            "c -> b {proto}"
+        );
+    }
+    // By address too, not only by name.
+    let ip_of = |w: &World, name: &str| {
+        let h = &w.hosts[0];
+        let c = h.daemon.container(name).expect("container");
+        let ep = c.attachments[0].endpoint.as_deref().expect("attached");
+        h.hns
+            .endpoints
+            .iter()
+            .find(|e| e.id == ep)
+            .expect("HNS endpoint")
+            .ip
+            .to_string()
+    };
+    let (ia, ic) = (ip_of(&world, "a"), ip_of(&world, "c"));
+    assert!(ia.starts_with("10.244.0."), "{ia}");
+    assert_eq!(
+        probe(&mut world, "c", &ia, ProbeProto::Icmp),
+        Outcome::Dropped
+    );
+    assert_eq!(
+        probe(&mut world, "a", &ic, ProbeProto::Icmp),
+        Outcome::Dropped
+    );
+}
+
+/// moby refuses every predefined network name (`runconfig.IsPreDefinedNetwork`; on Windows
+/// `default`, `none` and `nat`) with `PredefinedNetworkError`, before looking for duplicates.
+#[test]
+fn predefined_names_cannot_be_created() {
+    for name in ["nat", "none", "default"] {
+        let mut world = one_host_world();
+        let r = world.docker(HOST, &format!("docker network create {name}"));
+        assert_eq!(
+            r.error.as_deref(),
+            Some(
+                format!(
+                    "Error response from daemon: operation is not permitted on predefined {name} network "
+                )
+                .as_str()
+            ),
+            "docker network create {name}"
+        );
+    }
+}
