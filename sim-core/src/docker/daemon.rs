@@ -1034,23 +1034,10 @@ impl Daemon {
                 continue;
             };
             let mut records = Vec::new();
-            for c in self
-                .containers
-                .iter()
-                .filter(|c| c.state == ContainerState::Running)
-            {
-                for a in c.attachments.iter().filter(|a| a.network_id == net.id) {
-                    let Some(ep) = a
-                        .endpoint
-                        .as_deref()
-                        .and_then(|e| ctx.hns.endpoints.iter().find(|x| x.id == e))
-                    else {
-                        continue;
-                    };
-                    records.push((c.name.clone(), ep.ip));
-                    records.push((c.id[..12].to_string(), ep.ip));
-                    records.extend(a.aliases.iter().map(|al| (al.clone(), ep.ip)));
-                }
+            for (c, a, ep) in running_endpoints(&self.containers, &net.id, ctx.hns) {
+                records.push((c.name.clone(), ep.ip));
+                records.push((c.id[..12].to_string(), ep.ip));
+                records.extend(a.aliases.iter().map(|al| (al.clone(), ep.ip)));
             }
             resolvers.push(EmbeddedDns {
                 name: format!("docker embedded DNS ({})", net.name),
@@ -1071,6 +1058,36 @@ impl Daemon {
             stack.config.services.embedded_dns = resolvers;
         }
     }
+}
+
+/// The running containers attached to network `net_id`, with their attachment and HNS endpoint.
+pub fn running_endpoints<'a>(
+    containers: &'a [Container],
+    net_id: &'a str,
+    hns: &'a Hns,
+) -> impl Iterator<
+    Item = (
+        &'a Container,
+        &'a Attachment,
+        &'a crate::control::hns::HnsEndpoint,
+    ),
+> + 'a {
+    containers
+        .iter()
+        .filter(|c| c.state == ContainerState::Running)
+        .flat_map(move |c| {
+            c.attachments
+                .iter()
+                .filter(move |a| a.network_id == net_id)
+                .map(move |a| (c, a))
+        })
+        .filter_map(move |(c, a)| {
+            let ep = a
+                .endpoint
+                .as_deref()
+                .and_then(|e| hns.endpoints.iter().find(|x| x.id == e))?;
+            Some((c, a, ep))
+        })
 }
 
 /// Docker's generated names are `adjective_surname`; a short fixed list is enough here.

@@ -114,29 +114,17 @@ fn classful(ip: std::net::Ipv4Addr) -> u8 {
 
 pub fn network_json(net: &DockerNetwork, containers: &[Container], hns: &Hns) -> Value {
     let mut ctrs = Map::new();
-    for c in containers
-        .iter()
-        .filter(|c| c.state == ContainerState::Running)
-    {
-        for a in c.attachments.iter().filter(|a| a.network_id == net.id) {
-            let Some(ep) = a
-                .endpoint
-                .as_deref()
-                .and_then(|e| hns.endpoints.iter().find(|x| x.id == e))
-            else {
-                continue;
-            };
-            ctrs.insert(
-                c.id.clone(),
-                json!({
-                    "Name": c.name,
-                    "EndpointID": ep.id.to_ascii_lowercase(),
-                    "MacAddress": ep.mac.to_string(),
-                    "IPv4Address": format!("{}/{}", ep.ip, classful(ep.ip)),
-                    "IPv6Address": "",
-                }),
-            );
-        }
+    for (c, _, ep) in super::daemon::running_endpoints(containers, &net.id, hns) {
+        ctrs.insert(
+            c.id.clone(),
+            json!({
+                "Name": c.name,
+                "EndpointID": ep.id.to_ascii_lowercase(),
+                "MacAddress": ep.mac.to_string(),
+                "IPv4Address": format!("{}/{}", ep.ip, classful(ep.ip)),
+                "IPv6Address": "",
+            }),
+        );
     }
     let mut options = Map::new();
     for (k, v) in &net.options {

@@ -124,6 +124,18 @@ pub enum ServiceSpec {
     Udp(u16),
 }
 
+/// Splits services into (TCP ports, UDP ports).
+pub fn split_services(services: &[ServiceSpec]) -> (Vec<u16>, Vec<u16>) {
+    let (mut tcp, mut udp) = (Vec::new(), Vec::new());
+    for s in services {
+        match s {
+            ServiceSpec::Tcp(p) => tcp.push(*p),
+            ServiceSpec::Udp(p) => udp.push(*p),
+        }
+    }
+    (tcp, udp)
+}
+
 /// A host outside the container hosts, e.g. "internet" or a client on the LAN.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -15,7 +15,7 @@ use crate::engine::{Engine, Limits};
 use crate::id::{NodeId, PortId};
 use crate::rng::SimRng;
 use crate::scenario::{
-    InterfaceSpec, PortModeSpec, RouteSpec, ScenarioSpec, ServiceSpec, WindowsVersionSpec,
+    split_services, InterfaceSpec, PortModeSpec, RouteSpec, ScenarioSpec, WindowsVersionSpec,
 };
 use crate::time::{SimDuration, SimTime};
 use crate::topology::{NodeInfo, NodeKind};
@@ -31,30 +31,6 @@ pub fn version(v: WindowsVersionSpec) -> WindowsVersion {
         WindowsVersionSpec::WindowsServer2022 => WindowsVersion::Server2022,
         WindowsVersionSpec::WindowsServer2025 => WindowsVersion::Server2025,
     }
-}
-
-fn services(specs: &[ServiceSpec]) -> (Vec<u16>, Vec<u16>) {
-    let tcp = specs
-        .iter()
-        .filter_map(|s| {
-            if let ServiceSpec::Tcp(p) = s {
-                Some(*p)
-            } else {
-                None
-            }
-        })
-        .collect();
-    let udp = specs
-        .iter()
-        .filter_map(|s| {
-            if let ServiceSpec::Udp(p) = s {
-                Some(*p)
-            } else {
-                None
-            }
-        })
-        .collect();
-    (tcp, udp)
 }
 
 fn addr(s: &str) -> Result<Ipv4Addr, String> {
@@ -191,7 +167,7 @@ pub fn build(spec: &ScenarioSpec) -> Result<World, String> {
     for x in &spec.fabric.externals {
         let (mut cfg, ports) = stack_with(&x.name, 64, &x.interfaces, &mut macs, LOCAL_OUI)?;
         add_routes(&mut cfg, x.gateway.as_ref(), &[])?;
-        let (tcp, udp) = services(&x.services);
+        let (tcp, udp) = split_services(&x.services);
         cfg.services.tcp = tcp;
         cfg.services.udp_echo = udp;
         for (name, ip) in &x.dns_records {
@@ -212,7 +188,7 @@ pub fn build(spec: &ScenarioSpec) -> Result<World, String> {
         let (mut cfg, ports) = stack_with(&h.name, 128, &h.nics, &mut macs, HOST_NIC_OUI)?;
         add_routes(&mut cfg, h.gateway.as_ref(), &[])?;
         cfg.forwarding = host_forwarding();
-        let (tcp, udp) = services(&h.services);
+        let (tcp, udp) = split_services(&h.services);
         cfg.services.tcp = tcp;
         cfg.services.udp_echo = udp;
         cfg.dns_servers = h
@@ -287,7 +263,7 @@ pub fn build(spec: &ScenarioSpec) -> Result<World, String> {
     let images: Images = spec
         .images
         .iter()
-        .map(|i| (i.name.clone(), services(&i.services)))
+        .map(|i| (i.name.clone(), split_services(&i.services)))
         .collect();
     let mut world = World::new(
         eng,

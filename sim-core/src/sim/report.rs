@@ -6,9 +6,7 @@ use super::world::{ProbeResult, World};
 use crate::device::stack::probe::ProbeProto;
 use crate::device::Outcome;
 use crate::docker::daemon::CommandOutput;
-use crate::scenario::{
-    CommandExpectSpec, LoadedScenario, OutcomeSpec, ProtoSpec, ServiceSpec, StepSpec,
-};
+use crate::scenario::{CommandExpectSpec, LoadedScenario, OutcomeSpec, ProtoSpec, StepSpec};
 use crate::time::SimDuration;
 use crate::wire;
 use std::fmt::Write;
@@ -222,26 +220,7 @@ pub fn run_with(loaded: &LoadedScenario, show_config: bool) -> Report {
                 container,
                 services,
             } => {
-                let tcp: Vec<u16> = services
-                    .iter()
-                    .filter_map(|s| {
-                        if let ServiceSpec::Tcp(p) = s {
-                            Some(*p)
-                        } else {
-                            None
-                        }
-                    })
-                    .collect();
-                let udp: Vec<u16> = services
-                    .iter()
-                    .filter_map(|s| {
-                        if let ServiceSpec::Udp(p) = s {
-                            Some(*p)
-                        } else {
-                            None
-                        }
-                    })
-                    .collect();
+                let (tcp, udp) = crate::scenario::split_services(services);
                 let _ = writeln!(out, "listen {host}/{container} tcp {tcp:?} udp {udp:?}");
                 let r = world.listen(host, container, &tcp, &udp);
                 check(&mut rep.failures, out, &at, r, true);

@@ -73,6 +73,18 @@ impl World {
         self.hosts.iter().position(|h| h.name == name)
     }
 
+    /// Runs `f` on a host's daemon with everything it works with.
+    fn with_daemon<R>(&mut self, hi: usize, f: impl FnOnce(&mut Daemon, &mut HostCtx) -> R) -> R {
+        let h = &mut self.hosts[hi];
+        let mut ctx = HostCtx {
+            eng: &mut self.engine,
+            hns: &mut h.hns,
+            nodes: &h.nodes,
+            images: &self.images,
+        };
+        f(&mut h.daemon, &mut ctx)
+    }
+
     /// Runs a docker command line on a host, as typed.
     pub fn docker(&mut self, host: &str, line: &str) -> CommandOutput {
         let Some(hi) = self.host_index(host) else {
@@ -96,14 +108,7 @@ impl World {
                 }
             }
         };
-        let h = &mut self.hosts[hi];
-        let mut ctx = HostCtx {
-            eng: &mut self.engine,
-            hns: &mut h.hns,
-            nodes: &h.nodes,
-            images: &self.images,
-        };
-        h.daemon.execute(cmd, &mut ctx)
+        self.with_daemon(hi, |d, ctx| d.execute(cmd, ctx))
     }
 
     /// Adds services to a running container.
@@ -117,14 +122,7 @@ impl World {
         let hi = self
             .host_index(host)
             .ok_or_else(|| format!("no host named {host:?}"))?;
-        let h = &mut self.hosts[hi];
-        let mut ctx = HostCtx {
-            eng: &mut self.engine,
-            hns: &mut h.hns,
-            nodes: &h.nodes,
-            images: &self.images,
-        };
-        h.daemon.listen(container, tcp, udp, &mut ctx)
+        self.with_daemon(hi, |d, ctx| d.listen(container, tcp, udp, ctx))
     }
 
     /// Reboots a host: its stack forgets its run-time state, HNS and dockerd restart.
