@@ -9,8 +9,11 @@ use std::net::{Ipv4Addr, SocketAddrV4};
 
 #[derive(Clone, Debug)]
 struct Session {
+    proto: u8,
     inside: SocketAddrV4,
     outside: SocketAddrV4,
+    /// The remote host the session was opened with (WinNAT filters by address, not port).
+    remote: Ipv4Addr,
     rule: String,
 }
 
@@ -94,6 +97,14 @@ impl NatTable {
         let key = normalize(flow, true);
         let idx = match self.by_outside.get(&key) {
             Some(i) => *i,
+            None if flow.proto != IPPROTO_ICMP && self.address_match(&flow).is_some() => {
+                // WinNAT's AddressDependentFiltering: another port of the same remote host may
+                // answer. Bind that remote port to the session so replies reuse it.
+                let i = self.address_match(&flow).expect("checked above");
+                let remote = SocketAddrV4::new(flow.src, flow.sport);
+                self.bind(i, flow.proto, remote);
+                i
+            }
             None => {
                 let m = cfg
                     .static_mappings
@@ -102,11 +113,12 @@ impl NatTable {
                 let rule = format!("static mapping {}", m.name);
                 self.insert(
                     Session {
+                        proto: flow.proto,
                         inside: m.inside,
                         outside: SocketAddrV4::new(flow.dst, flow.dport),
+                        remote: flow.src,
                         rule,
                     },
-                    flow.proto,
                     SocketAddrV4::new(flow.src, flow.sport),
                 )
             }
@@ -150,11 +162,12 @@ impl NatTable {
                 );
                 self.insert(
                     Session {
+                        proto: flow.proto,
                         inside: SocketAddrV4::new(flow.src, flow.sport),
                         outside: SocketAddrV4::new(outside_ip, port),
+                        remote: flow.dst,
                         rule,
                     },
-                    flow.proto,
                     SocketAddrV4::new(flow.dst, flow.dport),
                 )
             }
@@ -170,8 +183,24 @@ impl NatTable {
         })
     }
 
-    fn insert(&mut self, s: Session, proto: u8, remote: SocketAddrV4) -> usize {
+    /// A session on this outside address and port opened with the packet's source host.
+    fn address_match(&self, flow: &FlowKey) -> Option<usize> {
+        let outside = SocketAddrV4::new(flow.dst, flow.dport);
+        self.sessions
+            .iter()
+            .position(|s| s.proto == flow.proto && s.outside == outside && s.remote == flow.src)
+    }
+
+    fn insert(&mut self, s: Session, remote: SocketAddrV4) -> usize {
         let idx = self.sessions.len();
+        self.sessions.push(s);
+        self.bind(idx, self.sessions[idx].proto, remote);
+        idx
+    }
+
+    /// Makes session `idx` answer for traffic with `remote`, in both directions.
+    fn bind(&mut self, idx: usize, proto: u8, remote: SocketAddrV4) {
+        let s = &self.sessions[idx];
         let inside_key = normalize(
             FlowKey {
                 proto,
@@ -194,8 +223,6 @@ impl NatTable {
         );
         self.by_inside.insert(inside_key, idx);
         self.by_outside.insert(outside_key, idx);
-        self.sessions.push(s);
-        idx
     }
 
     /// Keeps the inside port when it is free (WinNAT preserves ports where it can), else takes
@@ -226,5 +253,73 @@ impl NatTable {
             }
         }
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::device::stack::config::NatInstance;
+    use crate::wire::{IpHeader, MacAddr};
+
+    fn udp(src: (Ipv4Addr, u16), dst: (Ipv4Addr, u16)) -> Vec<u8> {
+        let h = IpHeader {
+            src_mac: MacAddr::zero(),
+            dst_mac: MacAddr::zero(),
+            src: src.0,
+            dst: dst.0,
+            ttl: 64,
+            ident: 1,
+        };
+        wire::udp_frame(&h, src.1, dst.1, b"x")
+    }
+
+    fn cfg() -> NatConfig {
+        NatConfig {
+            name: "WinNAT".into(),
+            instances: vec![NatInstance {
+                name: "nat".into(),
+                inside_prefix: "172.20.0.0/20".parse().unwrap(),
+            }],
+            outside_ifaces: Vec::new(),
+            static_mappings: Vec::new(),
+            port_range: (1024, 65535),
+            max_sessions: 16,
+        }
+    }
+
+    /// WinNAT filters by remote address: another port of the same host may answer, another host may not.
+    #[test]
+    fn address_dependent_filtering() {
+        let (inside, host, dns, other) = (
+            Ipv4Addr::new(172, 20, 0, 5),
+            Ipv4Addr::new(10, 0, 0, 11),
+            Ipv4Addr::new(8, 8, 8, 8),
+            Ipv4Addr::new(9, 9, 9, 9),
+        );
+        let mut t = NatTable::default();
+        let mut out = udp((inside, 5000), (dns, 53));
+        assert!(matches!(
+            t.outbound(&cfg(), host, &mut out),
+            Egress::Translated(_)
+        ));
+        let mut same_port = udp((dns, 53), (host, 5000));
+        assert!(t.inbound(&cfg(), &mut same_port).is_some());
+        let mut other_port = udp((dns, 5353), (host, 5000));
+        let tr = t
+            .inbound(&cfg(), &mut other_port)
+            .expect("same host, other port passes");
+        assert_eq!(tr.after, SocketAddrV4::new(inside, 5000));
+        // The container's reply to that port reuses the session's outside port.
+        let mut reply = udp((inside, 5000), (dns, 5353));
+        let Egress::Translated(tr) = t.outbound(&cfg(), host, &mut reply) else {
+            panic!("not translated")
+        };
+        assert_eq!(tr.after, SocketAddrV4::new(host, 5000));
+        let mut stranger = udp((other, 53), (host, 5000));
+        assert!(
+            t.inbound(&cfg(), &mut stranger).is_none(),
+            "another host is filtered"
+        );
     }
 }
