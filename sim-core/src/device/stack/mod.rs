@@ -272,7 +272,7 @@ impl IpStack {
         let mut translated = false;
         if let Some(nat_cfg) = &self.config.nat {
             if nat_cfg.outside_ifaces.contains(&port) && self.is_iface_addr(port, ip.dst) {
-                if let Some(t) = self.nat.inbound(nat_cfg, &mut frame.bytes) {
+                if let Some(t) = self.nat.inbound(nat_cfg, out.now, &mut frame.bytes) {
                     translated = true;
                     let table = nat_cfg.name.clone();
                     out.hop(frame.probe, &frame.bytes, || HopAction::Nat {
@@ -350,7 +350,10 @@ impl IpStack {
             {
                 let outside_ip = self.iface(out_port).and_then(|i| i.addr).map(|a| a.ip());
                 if let Some(outside_ip) = outside_ip {
-                    match self.nat.outbound(nat_cfg, outside_ip, &mut frame.bytes) {
+                    match self
+                        .nat
+                        .outbound(nat_cfg, out.now, outside_ip, &mut frame.bytes)
+                    {
                         Egress::Translated(t) => {
                             let table = nat_cfg.name.clone();
                             out.hop(frame.probe, &frame.bytes, || HopAction::Nat {

@@ -4,6 +4,7 @@
 use super::config::NatConfig;
 use crate::device::NatKind;
 use crate::fastmap::FastMap;
+use crate::time::{SimDuration, SimTime};
 use crate::wire::{self, FlowKey, IPPROTO_ICMP};
 use std::net::{Ipv4Addr, SocketAddrV4};
 
@@ -15,6 +16,20 @@ struct Session {
     /// The remote host the session was opened with (WinNAT filters by address, not port).
     remote: Ipv4Addr,
     rule: String,
+    last_used: SimTime,
+    /// Whether traffic went both ways (a TCP session then counts as established).
+    answered: bool,
+    /// Expired: its keys are gone and its outside port is free again.
+    dead: bool,
+}
+
+/// WinNAT's idle timeouts (`Get-NetNat` defaults, reference 1.1).
+fn idle_timeout(proto: u8, answered: bool) -> SimDuration {
+    match proto {
+        IPPROTO_ICMP => SimDuration::from_secs(30),
+        wire::IPPROTO_TCP if answered => SimDuration::from_secs(1800),
+        _ => SimDuration::from_secs(120),
+    }
 }
 
 /// What a translation did, for the trace.
@@ -62,12 +77,33 @@ impl NatTable {
 
     /// Number of live sessions.
     pub fn len(&self) -> usize {
-        self.sessions.len()
+        self.sessions.iter().filter(|s| !s.dead).count()
+    }
+
+    /// The session behind a map hit, if it has not idled out; an idle one is expired on the spot.
+    fn live(&mut self, idx: Option<usize>, now: SimTime) -> Option<usize> {
+        let i = idx?;
+        let s = &self.sessions[i];
+        if s.dead {
+            return None;
+        }
+        if now.since(s.last_used) > idle_timeout(s.proto, s.answered) {
+            self.sessions[i].dead = true;
+            self.by_inside.retain(|_, v| *v != i);
+            self.by_outside.retain(|_, v| *v != i);
+            return None;
+        }
+        Some(i)
     }
 
     /// Translates a packet that arrived on an outside interface for `outside_ip`. Returns
     /// `None` when no session or static mapping claims it (it is then the host's own).
-    pub fn inbound(&mut self, cfg: &NatConfig, bytes: &mut [u8]) -> Option<Translation> {
+    pub fn inbound(
+        &mut self,
+        cfg: &NatConfig,
+        now: SimTime,
+        bytes: &mut [u8],
+    ) -> Option<Translation> {
         if let Some(quoted) = wire::icmp_error_quoted_flow(bytes) {
             // An ICMP error about a translated flow: find it by the quoted (outbound) packet.
             let key = normalize(
@@ -80,10 +116,9 @@ impl NatTable {
                 },
                 true,
             );
-            let s = self
-                .by_outside
-                .get(&key)
-                .map(|i| self.sessions[*i].clone())?;
+            let hit = self.by_outside.get(&key).copied();
+            let i = self.live(hit, now)?;
+            let s = self.sessions[i].clone();
             let info = wire::ipv4_info(bytes)?;
             wire::rewrite_dst(bytes, *s.inside.ip(), s.inside.port());
             return Some(Translation {
@@ -95,8 +130,9 @@ impl NatTable {
         }
         let flow = wire::flow_key(bytes)?;
         let key = normalize(flow, true);
-        let idx = match self.by_outside.get(&key) {
-            Some(i) => *i,
+        let hit = self.by_outside.get(&key).copied();
+        let idx = match self.live(hit, now) {
+            Some(i) => i,
             None if flow.proto != IPPROTO_ICMP && self.address_match(&flow).is_some() => {
                 // WinNAT's AddressDependentFiltering: another port of the same remote host may
                 // answer. Bind that remote port to the session so replies reuse it.
@@ -118,11 +154,16 @@ impl NatTable {
                         outside: SocketAddrV4::new(flow.dst, flow.dport),
                         remote: flow.src,
                         rule,
+                        last_used: now,
+                        answered: false,
+                        dead: false,
                     },
                     SocketAddrV4::new(flow.src, flow.sport),
                 )
             }
         };
+        self.sessions[idx].last_used = now;
+        self.sessions[idx].answered = true;
         let s = &self.sessions[idx];
         let before = SocketAddrV4::new(flow.dst, flow.dport);
         wire::rewrite_dst(bytes, *s.inside.ip(), s.inside.port());
@@ -135,13 +176,20 @@ impl NatTable {
     }
 
     /// Translates a packet leaving by an outside interface whose address is `outside_ip`.
-    pub fn outbound(&mut self, cfg: &NatConfig, outside_ip: Ipv4Addr, bytes: &mut [u8]) -> Egress {
+    pub fn outbound(
+        &mut self,
+        cfg: &NatConfig,
+        now: SimTime,
+        outside_ip: Ipv4Addr,
+        bytes: &mut [u8],
+    ) -> Egress {
         let Some(flow) = wire::flow_key(bytes) else {
             return Egress::NotInside;
         };
         let key = normalize(flow, false);
-        let idx = match self.by_inside.get(&key) {
-            Some(i) => *i,
+        let hit = self.by_inside.get(&key).copied();
+        let idx = match self.live(hit, now) {
+            Some(i) => i,
             None => {
                 let Some(instance) = cfg
                     .instances
@@ -150,7 +198,7 @@ impl NatTable {
                 else {
                     return Egress::NotInside;
                 };
-                if self.sessions.len() >= cfg.max_sessions {
+                if self.len() >= cfg.max_sessions {
                     return Egress::Exhausted;
                 }
                 let Some(port) = self.free_port(cfg, flow.proto, outside_ip, flow.sport) else {
@@ -167,11 +215,15 @@ impl NatTable {
                         outside: SocketAddrV4::new(outside_ip, port),
                         remote: flow.dst,
                         rule,
+                        last_used: now,
+                        answered: false,
+                        dead: false,
                     },
                     SocketAddrV4::new(flow.dst, flow.dport),
                 )
             }
         };
+        self.sessions[idx].last_used = now;
         let s = &self.sessions[idx];
         let before = SocketAddrV4::new(flow.src, flow.sport);
         wire::rewrite_src(bytes, *s.outside.ip(), s.outside.port());
@@ -186,14 +238,23 @@ impl NatTable {
     /// A session on this outside address and port opened with the packet's source host.
     fn address_match(&self, flow: &FlowKey) -> Option<usize> {
         let outside = SocketAddrV4::new(flow.dst, flow.dport);
-        self.sessions
-            .iter()
-            .position(|s| s.proto == flow.proto && s.outside == outside && s.remote == flow.src)
+        self.sessions.iter().position(|s| {
+            !s.dead && s.proto == flow.proto && s.outside == outside && s.remote == flow.src
+        })
     }
 
     fn insert(&mut self, s: Session, remote: SocketAddrV4) -> usize {
-        let idx = self.sessions.len();
-        self.sessions.push(s);
+        // Reuse an expired slot so the table stays as large as its live sessions need.
+        let idx = match self.sessions.iter().position(|x| x.dead) {
+            Some(i) => {
+                self.sessions[i] = s;
+                i
+            }
+            None => {
+                self.sessions.push(s);
+                self.sessions.len() - 1
+            }
+        };
         self.bind(idx, self.sessions[idx].proto, remote);
         idx
     }
@@ -231,7 +292,7 @@ impl NatTable {
         let taken = |p: u16, me: &NatTable| {
             me.sessions
                 .iter()
-                .any(|s| *s.outside.ip() == ip && s.outside.port() == p)
+                .any(|s| !s.dead && *s.outside.ip() == ip && s.outside.port() == p)
                 || cfg
                     .static_mappings
                     .iter()
@@ -300,25 +361,25 @@ mod tests {
         let mut t = NatTable::default();
         let mut out = udp((inside, 5000), (dns, 53));
         assert!(matches!(
-            t.outbound(&cfg(), host, &mut out),
+            t.outbound(&cfg(), SimTime::ZERO, host, &mut out),
             Egress::Translated(_)
         ));
         let mut same_port = udp((dns, 53), (host, 5000));
-        assert!(t.inbound(&cfg(), &mut same_port).is_some());
+        assert!(t.inbound(&cfg(), SimTime::ZERO, &mut same_port).is_some());
         let mut other_port = udp((dns, 5353), (host, 5000));
         let tr = t
-            .inbound(&cfg(), &mut other_port)
+            .inbound(&cfg(), SimTime::ZERO, &mut other_port)
             .expect("same host, other port passes");
         assert_eq!(tr.after, SocketAddrV4::new(inside, 5000));
         // The container's reply to that port reuses the session's outside port.
         let mut reply = udp((inside, 5000), (dns, 5353));
-        let Egress::Translated(tr) = t.outbound(&cfg(), host, &mut reply) else {
+        let Egress::Translated(tr) = t.outbound(&cfg(), SimTime::ZERO, host, &mut reply) else {
             panic!("not translated")
         };
         assert_eq!(tr.after, SocketAddrV4::new(host, 5000));
         let mut stranger = udp((other, 53), (host, 5000));
         assert!(
-            t.inbound(&cfg(), &mut stranger).is_none(),
+            t.inbound(&cfg(), SimTime::ZERO, &mut stranger).is_none(),
             "another host is filtered"
         );
     }
