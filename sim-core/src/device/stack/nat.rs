@@ -383,4 +383,32 @@ mod tests {
             "another host is filtered"
         );
     }
+
+    /// Idle sessions expire after WinNAT's timeouts; the reply then finds nothing.
+    #[test]
+    fn idle_sessions_expire() {
+        let (inside, host, dns) = (
+            Ipv4Addr::new(172, 20, 0, 5),
+            Ipv4Addr::new(10, 0, 0, 11),
+            Ipv4Addr::new(8, 8, 8, 8),
+        );
+        let mut t = NatTable::default();
+        let mut out = udp((inside, 5000), (dns, 53));
+        assert!(matches!(
+            t.outbound(&cfg(), SimTime::ZERO, host, &mut out),
+            Egress::Translated(_)
+        ));
+        let at = |s: u64| SimTime::ZERO + SimDuration::from_secs(s);
+        let mut early = udp((dns, 53), (host, 5000));
+        assert!(
+            t.inbound(&cfg(), at(100), &mut early).is_some(),
+            "within 120 s of idle time"
+        );
+        let mut late = udp((dns, 53), (host, 5000));
+        assert!(
+            t.inbound(&cfg(), at(100 + 121), &mut late).is_none(),
+            "UDP idles out after 120 s"
+        );
+        assert_eq!(t.len(), 0);
+    }
 }
