@@ -274,13 +274,8 @@ impl IpStack {
             if nat_cfg.outside_ifaces.contains(&port) && self.is_iface_addr(port, ip.dst) {
                 if let Some(t) = self.nat.inbound(nat_cfg, out.now, &mut frame.bytes) {
                     translated = true;
-                    let table = nat_cfg.name.clone();
-                    out.hop(frame.probe, &frame.bytes, || HopAction::Nat {
-                        table,
-                        kind: t.kind,
-                        before: t.before,
-                        after: t.after,
-                        rule: t.rule,
+                    out.hop(frame.probe, &frame.bytes, || {
+                        t.into_hop(&nat_cfg.name, &self.nat)
                     });
                     match wire::ipv4_info(&frame.bytes) {
                         Some(i) => ip = i,
@@ -355,13 +350,8 @@ impl IpStack {
                         .outbound(nat_cfg, out.now, outside_ip, &mut frame.bytes)
                     {
                         Egress::Translated(t) => {
-                            let table = nat_cfg.name.clone();
-                            out.hop(frame.probe, &frame.bytes, || HopAction::Nat {
-                                table,
-                                kind: t.kind,
-                                before: t.before,
-                                after: t.after,
-                                rule: t.rule,
+                            out.hop(frame.probe, &frame.bytes, || {
+                                t.into_hop(&nat_cfg.name, &self.nat)
                             });
                         }
                         Egress::NotInside => {}

@@ -38,7 +38,21 @@ pub struct Translation {
     pub kind: NatKind,
     pub before: SocketAddrV4,
     pub after: SocketAddrV4,
-    pub rule: String,
+    /// The session that did it; its rule is only looked up when the frame is traced.
+    session: usize,
+}
+
+impl Translation {
+    /// The trace record of this translation by `nat`, the table called `table`.
+    pub fn into_hop(self, table: &str, nat: &NatTable) -> crate::device::HopAction {
+        crate::device::HopAction::Nat {
+            table: table.to_string(),
+            kind: self.kind,
+            before: self.before,
+            after: self.after,
+            rule: nat.sessions[self.session].rule.clone(),
+        }
+    }
 }
 
 pub enum Egress {
@@ -118,14 +132,14 @@ impl NatTable {
             );
             let hit = self.by_outside.get(&key).copied();
             let i = self.live(hit, now)?;
-            let s = self.sessions[i].clone();
+            let inside = self.sessions[i].inside;
             let info = wire::ipv4_info(bytes)?;
-            wire::rewrite_dst(bytes, *s.inside.ip(), s.inside.port());
+            wire::rewrite_dst(bytes, *inside.ip(), inside.port());
             return Some(Translation {
                 kind: NatKind::Destination,
                 before: SocketAddrV4::new(info.dst, 0),
-                after: SocketAddrV4::new(*s.inside.ip(), 0),
-                rule: s.rule,
+                after: SocketAddrV4::new(*inside.ip(), 0),
+                session: i,
             });
         }
         let flow = wire::flow_key(bytes)?;
@@ -171,7 +185,7 @@ impl NatTable {
             kind: NatKind::Destination,
             before,
             after: s.inside,
-            rule: s.rule.clone(),
+            session: idx,
         })
     }
 
@@ -231,7 +245,7 @@ impl NatTable {
             kind: NatKind::Source,
             before,
             after: s.outside,
-            rule: s.rule.clone(),
+            session: idx,
         })
     }
 
