@@ -144,6 +144,7 @@ impl Hns {
         gateway: Option<Ipv4Addr>,
         taken: &[Ipv4Network],
     ) -> Result<String, HnsError> {
+        let version = self.version;
         let existing: Vec<Ipv4Network> = self.networks.iter().map(|n| n.pool.subnet).collect();
         let subnet = match subnet {
             Some(s) => {
@@ -225,6 +226,7 @@ impl Hns {
             static_mappings: Vec::new(),
             port_range: (1024, 65535),
             max_sessions: 65536,
+            local_hairpin: version.host_reaches_published_ports(),
         });
         nat.instances.push(NatInstance {
             name: nat_name.clone(),

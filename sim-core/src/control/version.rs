@@ -41,6 +41,11 @@ impl WindowsVersion {
         self.build() > 16236
     }
 
+    /// The host reaches its own published nat ports (localhost:8080) from 1803 on, not on 2016.
+    pub fn host_reaches_published_ports(self) -> bool {
+        self != WindowsVersion::Server2016
+    }
+
     /// On Server 2016 every nat network must sit inside the one WinNAT internal prefix.
     pub fn single_winnat_prefix(self) -> bool {
         self == WindowsVersion::Server2016

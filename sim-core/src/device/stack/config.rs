@@ -113,6 +113,8 @@ pub struct NatConfig {
     pub port_range: (u16, u16),
     /// Most sessions the table holds at once.
     pub max_sessions: usize,
+    /// Whether the host itself reaches its published ports (localhost or its own address).
+    pub local_hairpin: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

@@ -132,11 +132,13 @@ impl IpStack {
     }
 
     pub fn is_local(&self, ip: Ipv4Addr) -> bool {
-        self.config
-            .ifaces
-            .iter()
-            .flatten()
-            .any(|i| i.addr.is_some_and(|a| a.ip() == ip))
+        ip.is_loopback()
+            || self
+                .config
+                .ifaces
+                .iter()
+                .flatten()
+                .any(|i| i.addr.is_some_and(|a| a.ip() == ip))
     }
 
     fn is_iface_addr(&self, port: PortId, ip: Ipv4Addr) -> bool {
@@ -281,6 +283,22 @@ impl IpStack {
                         Some(i) => ip = i,
                         None => return,
                     }
+                }
+            }
+        }
+        if self.is_local(ip.dst) && self.config.nat.as_ref().is_some_and(|n| n.local_hairpin) {
+            // Perhaps a container answering the host's own connection to a published port.
+            if let Some(t) = self.nat.hairpin_reply(out.now, &mut frame.bytes) {
+                let table = self
+                    .config
+                    .nat
+                    .as_ref()
+                    .map(|n| n.name.as_str())
+                    .unwrap_or_default();
+                out.hop(frame.probe, &frame.bytes, || t.into_hop(table, &self.nat));
+                match wire::ipv4_info(&frame.bytes) {
+                    Some(i) => ip = i,
+                    None => return,
                 }
             }
         }
@@ -468,7 +486,14 @@ impl IpStack {
         out: &mut Outbox,
         build: impl FnOnce(&IpHeader) -> Vec<u8>,
     ) -> bool {
-        let Some((port, next_hop)) = self.route(dst) else {
+        let own = self
+            .is_local(dst)
+            .then(|| self.config.ifaces.iter().position(Option::is_some))
+            .flatten();
+        let Some((port, next_hop)) = own
+            .map(|i| (PortId(i as u16), dst))
+            .or_else(|| self.route(dst))
+        else {
             if probe.is_some() {
                 let stub = Frame::new(Vec::new(), probe);
                 out.drop_frame(&stub, || DropReason::NoRoute { dst });
@@ -476,18 +501,16 @@ impl IpStack {
             return false;
         };
         let src = src
+            .or_else(|| dst.is_loopback().then_some(dst))
             .or_else(|| self.iface(port).and_then(|i| i.addr).map(|a| a.ip()))
             .unwrap_or(Ipv4Addr::UNSPECIFIED);
         let header = self.header(port, src, dst);
         let frame = Frame::new(build(&header), probe);
         if self.is_local(dst) {
-            // Loopback: the stack talks to itself. No NAT hairpin is modelled (docs/fidelity.md).
             out.hop(probe, &frame.bytes, || HopAction::Sent {
                 iface: "loopback".into(),
             });
-            if let Some(ip) = wire::ipv4_info(&frame.bytes) {
-                self.local_input(port, frame, ip, out);
-            }
+            self.loopback(port, frame, out);
             return true;
         }
         if let Some(fw) = &self.config.firewall {
@@ -504,6 +527,33 @@ impl IpStack {
         });
         self.transmit(port, next_hop, frame, out);
         true
+    }
+
+    /// Delivers a packet the stack sent to itself. Where the host reaches its own published
+    /// ports (1803 and later), WinNAT's static mappings apply first, and the container sees the
+    /// host vNIC as the source.
+    fn loopback(&mut self, port: PortId, mut frame: Frame, out: &mut Outbox) {
+        if let Some(nat_cfg) = self.config.nat.as_ref().filter(|n| n.local_hairpin) {
+            if let Some(t) = self.nat.inbound(nat_cfg, out.now, &mut frame.bytes) {
+                let to = t.after;
+                let via = self
+                    .route(*to.ip())
+                    .and_then(|(p, _)| self.iface(p))
+                    .and_then(|i| i.addr)
+                    .map(|a| a.ip());
+                let outside = nat_cfg.outside_ifaces.first().copied();
+                if let (Some(via), Some(outside)) = (via, outside) {
+                    self.nat.hairpin(&t, via, &mut frame.bytes);
+                    let table = nat_cfg.name.clone();
+                    out.hop(frame.probe, &frame.bytes, || t.into_hop(&table, &self.nat));
+                    self.forward(outside, frame, *to.ip(), true, out);
+                    return;
+                }
+            }
+        }
+        if let Some(ip) = wire::ipv4_info(&frame.bytes) {
+            self.local_input(port, frame, ip, out);
+        }
     }
 
     /// Answers a packet that could not be delivered or forwarded with an ICMP error.

@@ -16,6 +16,9 @@ struct Session {
     /// The remote host the session was opened with (WinNAT filters by address, not port).
     remote: Ipv4Addr,
     rule: String,
+    /// For the host's own connection to a published port: the original source (loopback or
+    /// host address) and the address the container sees instead (the host vNIC).
+    hairpin: Option<(SocketAddrV4, SocketAddrV4)>,
     last_used: SimTime,
     /// Whether traffic went both ways (a TCP session then counts as established).
     answered: bool,
@@ -168,6 +171,7 @@ impl NatTable {
                         outside: SocketAddrV4::new(flow.dst, flow.dport),
                         remote: flow.src,
                         rule,
+                        hairpin: None,
                         last_used: now,
                         answered: false,
                         dead: false,
@@ -229,6 +233,7 @@ impl NatTable {
                         outside: SocketAddrV4::new(outside_ip, port),
                         remote: flow.dst,
                         rule,
+                        hairpin: None,
                         last_used: now,
                         answered: false,
                         dead: false,
@@ -245,6 +250,55 @@ impl NatTable {
             kind: NatKind::Source,
             before,
             after: s.outside,
+            session: idx,
+        })
+    }
+
+    /// Hairpin for the host's own connection (session `t`): the container sees `via` as the
+    /// source. Rewrites the packet's source and remembers the pair for the replies.
+    pub fn hairpin(&mut self, t: &Translation, via: Ipv4Addr, bytes: &mut [u8]) {
+        let Some(flow) = wire::flow_key(bytes) else {
+            return;
+        };
+        let idx = t.session;
+        let original = SocketAddrV4::new(flow.src, flow.sport);
+        let seen = SocketAddrV4::new(via, flow.sport);
+        if self.sessions[idx].hairpin.is_none() {
+            self.sessions[idx].hairpin = Some((original, seen));
+            let inside = self.sessions[idx].inside;
+            let key = normalize(
+                FlowKey {
+                    proto: flow.proto,
+                    src: *inside.ip(),
+                    sport: inside.port(),
+                    dst: via,
+                    dport: flow.sport,
+                },
+                false,
+            );
+            self.by_inside.insert(key, idx);
+        }
+        wire::rewrite_src(bytes, via, flow.sport);
+    }
+
+    /// Un-translates a container's answer to the host's own hairpin connection: source back to
+    /// the published address, destination back to the host's original source.
+    pub fn hairpin_reply(&mut self, now: SimTime, bytes: &mut [u8]) -> Option<Translation> {
+        let flow = wire::flow_key(bytes)?;
+        let hit = self.by_inside.get(&normalize(flow, false)).copied();
+        let idx = self.live(hit, now)?;
+        let (original, seen) = self.sessions[idx].hairpin?;
+        if SocketAddrV4::new(flow.dst, flow.dport) != seen {
+            return None;
+        }
+        self.sessions[idx].last_used = now;
+        let outside = self.sessions[idx].outside;
+        wire::rewrite_src(bytes, *outside.ip(), outside.port());
+        wire::rewrite_dst(bytes, *original.ip(), original.port());
+        Some(Translation {
+            kind: NatKind::Source,
+            before: SocketAddrV4::new(flow.src, flow.sport),
+            after: outside,
             session: idx,
         })
     }
@@ -360,6 +414,7 @@ mod tests {
             static_mappings: Vec::new(),
             port_range: (1024, 65535),
             max_sessions: 16,
+            local_hairpin: true,
         }
     }
 
