@@ -56,6 +56,27 @@ pub struct DockerNetwork {
     pub predefined: bool,
 }
 
+impl DockerNetwork {
+    /// A network docker just created: no HNS answer, options or labels yet.
+    fn new(id: String, name: &str, driver: &str, created: SimTime, predefined: bool) -> Self {
+        DockerNetwork {
+            id,
+            name: name.into(),
+            driver: driver.into(),
+            hns_id: None,
+            ipam: Vec::new(),
+            requested_subnet: None,
+            requested_gateway: None,
+            options: Vec::new(),
+            labels: Vec::new(),
+            internal: false,
+            attachable: false,
+            created,
+            predefined,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ContainerState {
     Created,
@@ -156,21 +177,8 @@ impl Daemon {
     pub fn start(&mut self, ctx: &mut HostCtx) -> Result<(), String> {
         if !self.networks.iter().any(|n| n.name == "none") {
             let id = ids::docker_id(&mut self.rng);
-            self.networks.push(DockerNetwork {
-                id,
-                name: "none".into(),
-                driver: "null".into(),
-                hns_id: None,
-                ipam: Vec::new(),
-                requested_subnet: None,
-                requested_gateway: None,
-                options: Vec::new(),
-                labels: Vec::new(),
-                internal: false,
-                attachable: false,
-                created: ctx.eng.now(),
-                predefined: true,
-            });
+            self.networks
+                .push(DockerNetwork::new(id, "none", "null", ctx.eng.now(), true));
         }
         // Custom nat networks whose HNS network vanished (a reboot on 2019+) are recreated
         // with the same name, id and options; the default one gets a new id (reference 2.6).
@@ -220,19 +228,8 @@ impl Daemon {
                 .map_err(|e| format!("error creating default network: {}", e.0))?;
             let id = ids::docker_id(&mut self.rng);
             self.networks.push(DockerNetwork {
-                id,
-                name: NAT_DRIVER.into(),
-                driver: NAT_DRIVER.into(),
-                hns_id: None,
-                ipam: Vec::new(),
                 requested_subnet: self.config.fixed_cidr,
-                requested_gateway: None,
-                options: Vec::new(),
-                labels: Vec::new(),
-                internal: false,
-                attachable: false,
-                created: ctx.eng.now(),
-                predefined: true,
+                ..DockerNetwork::new(id, NAT_DRIVER, NAT_DRIVER, ctx.eng.now(), true)
             });
             let i = self.networks.len() - 1;
             self.adopt_hns_answer(i, hns_id, ctx);
@@ -465,19 +462,13 @@ impl Daemon {
         };
         let id = ids::docker_id(&mut self.rng);
         self.networks.push(DockerNetwork {
-            id: id.clone(),
-            name: c.name.clone(),
-            driver,
-            hns_id: None,
-            ipam: Vec::new(),
             requested_subnet: subnet,
             requested_gateway: gateway,
             options: c.options.clone(),
             labels: c.labels.clone(),
             internal: c.internal,
             attachable: c.attachable,
-            created: ctx.eng.now(),
-            predefined: false,
+            ..DockerNetwork::new(id.clone(), &c.name, &driver, ctx.eng.now(), false)
         });
         let i = self.networks.len() - 1;
         self.adopt_hns_answer(i, hns_id, ctx);

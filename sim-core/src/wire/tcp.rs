@@ -19,6 +19,22 @@ pub struct TcpFlags {
 }
 
 impl TcpFlags {
+    const fn with(syn: bool, ack: bool, fin: bool, rst: bool) -> Self {
+        TcpFlags {
+            syn,
+            ack,
+            fin,
+            rst,
+            psh: false,
+        }
+    }
+    /// The flag sets the simulated stacks send.
+    pub const SYN: TcpFlags = TcpFlags::with(true, false, false, false);
+    pub const SYN_ACK: TcpFlags = TcpFlags::with(true, true, false, false);
+    pub const ACK: TcpFlags = TcpFlags::with(false, true, false, false);
+    pub const FIN_ACK: TcpFlags = TcpFlags::with(false, true, true, false);
+    pub const RST_ACK: TcpFlags = TcpFlags::with(false, true, false, true);
+
     pub(crate) fn from_bits(b: u8) -> Self {
         TcpFlags {
             syn: b & F::SYN != 0,

@@ -156,13 +156,7 @@ impl IpStack {
                 wire::icmp_echo(h, false, sport, 1, ECHO_PAYLOAD)
             }),
             ProbeProto::Tcp(port) => {
-                let syn = TcpFlags {
-                    syn: true,
-                    ack: false,
-                    fin: false,
-                    rst: false,
-                    psh: false,
-                };
+                let syn = TcpFlags::SYN;
                 self.send_ip(None, dst, Some(id), out, |h| {
                     wire::tcp_frame(h, sport, port, CLIENT_ISN, 0, syn, TCP_WINDOW)
                 })
@@ -308,14 +302,8 @@ impl IpStack {
                                 } else if t.flags.syn && t.flags.ack {
                                     // Connected: complete the handshake and close at once.
                                     let id = self.probes[i].id;
-                                    let ack = TcpFlags {
-                                        syn: false,
-                                        ack: true,
-                                        fin: false,
-                                        rst: false,
-                                        psh: false,
-                                    };
-                                    let fin = TcpFlags { fin: true, ..ack };
+                                    let ack = TcpFlags::ACK;
+                                    let fin = TcpFlags::FIN_ACK;
                                     let (seq, a) = (CLIENT_ISN + 1, t.seq.wrapping_add(1));
                                     out.hop(frame.probe, &frame.bytes, || HopAction::Delivered {
                                         to: "probe client: connected".into(),
@@ -358,13 +346,7 @@ impl IpStack {
                     }
                     if t.flags.fin {
                         let id = self.probes[i].id;
-                        let ack = TcpFlags {
-                            syn: false,
-                            ack: true,
-                            fin: false,
-                            rst: false,
-                            psh: false,
-                        };
+                        let ack = TcpFlags::ACK;
                         let (seq, a) = (t.ack, t.seq.wrapping_add(1));
                         out.hop(frame.probe, &frame.bytes, || HopAction::Delivered {
                             to: "probe client: connection closed".into(),

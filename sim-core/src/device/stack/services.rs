@@ -130,13 +130,7 @@ impl IpStack {
                     to: format!("TCP listener on port {}", tcp.dport),
                 });
                 let isn = 0x1000_0000 | u32::from(tcp.sport);
-                let flags = TcpFlags {
-                    syn: true,
-                    ack: true,
-                    fin: false,
-                    rst: false,
-                    psh: false,
-                };
+                let flags = TcpFlags::SYN_ACK;
                 self.send_ip(
                     Some(ip.dst),
                     ip.src,
@@ -151,13 +145,7 @@ impl IpStack {
                         tcp.dport
                     ),
                 });
-                let flags = TcpFlags {
-                    syn: false,
-                    ack: true,
-                    fin: false,
-                    rst: true,
-                    psh: false,
-                };
+                let flags = TcpFlags::RST_ACK;
                 self.send_ip(
                     Some(ip.dst),
                     ip.src,
@@ -170,13 +158,7 @@ impl IpStack {
         }
         if f.fin && listening {
             // Passive close: acknowledge the FIN and close our side at once.
-            let flags = TcpFlags {
-                syn: false,
-                ack: true,
-                fin: true,
-                rst: false,
-                psh: false,
-            };
+            let flags = TcpFlags::FIN_ACK;
             self.send_ip(
                 Some(ip.dst),
                 ip.src,
