@@ -48,11 +48,40 @@ enum Command {
         #[arg(long, default_value = "icmp")]
         proto: String,
     },
+    /// Reproduce the docs' connectivity table (one row per driver, five cells) from the
+    /// matrix scenarios, reading each cell's mechanisms from the probe traces.
+    Matrix {
+        /// The Windows version every host runs.
+        #[arg(long, default_value = "windows-server-2022", value_parser = OS_VALUES)]
+        os: String,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Compare with the documented table (expected.ron); exit 1 if a cell differs.
+        #[arg(long)]
+        check: bool,
+        /// The directory with expected.ron and one <driver>.ron scenario per driver.
+        #[arg(long, default_value = "scenarios/matrix")]
+        dir: PathBuf,
+    },
     /// Run a built-in benchmark.
     Bench {
         #[command(subcommand)]
         which: Bench,
     },
+}
+
+/// The `--os` values of `matrix` (`sim_core::matrix::OS_NAMES`).
+const OS_VALUES: [&str; 4] = [
+    "windows-server-2016",
+    "windows-server-2019",
+    "windows-server-2022",
+    "windows-server-2025",
+];
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Format {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -90,6 +119,51 @@ fn parse_proto(s: &str) -> Result<sim_core::scenario::ProtoSpec, String> {
             "--proto must be icmp, tcp/PORT or udp/PORT, not {s:?}"
         )),
     }
+}
+
+/// `hnsim matrix`: prints the table (and with `check`, the differences from the docs).
+fn matrix(os: &str, format: Format, check: bool, dir: &std::path::Path) -> ExitCode {
+    use sim_core::matrix;
+    let Some(os) = matrix::parse_os(os) else {
+        eprintln!("hnsim: unknown --os {os:?}");
+        return ExitCode::from(EXIT_BAD_INPUT);
+    };
+    let dir = dir.to_string_lossy();
+    let m = match matrix::run(&dir, os) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("{e}");
+            eprintln!("hnsim: cannot build the matrix from {dir}");
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+    };
+    let checked = check.then(|| matrix::render::check(&m));
+    match format {
+        Format::Text => {
+            print!("{}", matrix::render::text(&m));
+            if let Some(c) = &checked {
+                print!("\n{}", c.render());
+            }
+        }
+        Format::Json => {
+            print!("{}", matrix::render::json(&m));
+            if let Some(c) = &checked {
+                eprint!("{}", c.render());
+            }
+        }
+    }
+    if let Some(d) = m.drivers.iter().find(|d| d.limit_hit.is_some()) {
+        eprintln!(
+            "hnsim: the {} run hit its {} limit",
+            d.driver,
+            d.limit_hit.as_deref().unwrap_or_default()
+        );
+        return ExitCode::from(EXIT_LIMIT);
+    }
+    if checked.is_some_and(|c| c.failed()) {
+        return ExitCode::from(EXIT_FAILED);
+    }
+    ExitCode::SUCCESS
 }
 
 fn main() -> ExitCode {
@@ -146,6 +220,7 @@ fn main() -> ExitCode {
                 to,
                 proto,
                 expect: None,
+                cell: None,
             });
             let rep = report::run(&loaded);
             // The trace is the last step's section of the report.
@@ -163,6 +238,12 @@ fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
+        Command::Matrix {
+            os,
+            format,
+            check,
+            dir,
+        } => matrix(&os, format, check, &dir),
         Command::Bench {
             which: Bench::BridgeEcho { hosts, packets },
         } => {

@@ -17,6 +17,11 @@ pub enum NodeKind {
     WindowsHost,
     VSwitch,
     Container,
+    /// The Hyper-V switch of the machine a VM container host runs on (for example the
+    /// physical Azure host that applies SDN policy).
+    HypervisorSwitch,
+    /// A router that is an Azure virtual network gateway.
+    VnetGateway,
 }
 
 #[derive(Clone, Debug, Serialize)]

@@ -4,5 +4,6 @@
 mod cli;
 mod common;
 mod docker;
+mod matrix;
 mod props;
 mod scenarios;

@@ -1,12 +1,16 @@
 //! HNS, the Host Network Service: networks, endpoints and their policies, compiled into
 //! device configuration.
 //!
-//! A nat network becomes an internal vSwitch, a host vNIC holding the gateway address,
-//! forwarding rules on the host stack and a WinNAT instance. An endpoint becomes a vSwitch
-//! port with a pinned MAC, a vNIC in the container's compartment with its address, route and
-//! DNS servers, and port mappings become WinNAT static mappings plus firewall allow rules.
-//! Nothing here touches a packet.
+//! A nat (or ics) network becomes an internal vSwitch, a host vNIC holding the gateway
+//! address, forwarding rules on the host stack and a WinNAT instance. internal and private
+//! networks are internal vSwitches with and without a host vNIC. transparent, l2bridge and
+//! l2tunnel networks share an external vSwitch bound to a NIC (`external`), with VLAN access
+//! ports and VFP policies (MAC rewrite, OutboundNAT, port maps, the l2tunnel hair-pin).
+//! An endpoint becomes a vSwitch port with a pinned MAC, a vNIC in the container's
+//! compartment with its address, route and DNS servers, and its policies. Nothing here
+//! touches a packet.
 
+use super::external::{self, Choice, ExternalSwitch};
 use super::ipam::{self, IpPool, MacPool, PoolError};
 use super::version::WindowsVersion;
 use crate::device::stack::{
@@ -14,6 +18,7 @@ use crate::device::stack::{
     Route, StaticMapping,
 };
 use crate::device::switch::{PortMode, Switch, SwitchConfig, UnknownUnicast};
+use crate::device::vfp::VfpEndpoint;
 use crate::device::Device;
 use crate::engine::link::LinkParams;
 use crate::engine::Engine;
@@ -42,20 +47,136 @@ pub enum Isolation {
     HyperV,
 }
 
+/// The HNS network types (reference 3.6: the schema's list that Docker drives).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub enum NetworkType {
+    Nat,
+    Ics,
+    Transparent,
+    L2Bridge,
+    L2Tunnel,
+    Overlay,
+    Internal,
+    Private,
+}
+
+impl NetworkType {
+    /// The type of a docker driver name, for the drivers Windows has built in.
+    pub fn from_driver(driver: &str) -> Option<Self> {
+        Some(match driver {
+            "nat" => NetworkType::Nat,
+            "ics" => NetworkType::Ics,
+            "transparent" => NetworkType::Transparent,
+            "l2bridge" => NetworkType::L2Bridge,
+            "l2tunnel" => NetworkType::L2Tunnel,
+            "overlay" => NetworkType::Overlay,
+            "internal" => NetworkType::Internal,
+            "private" => NetworkType::Private,
+            _ => return None,
+        })
+    }
+
+    /// The type as `Get-HnsNetwork` shows it.
+    pub fn hns_name(self) -> &'static str {
+        match self {
+            NetworkType::Nat => "NAT",
+            NetworkType::Ics => "ICS",
+            NetworkType::Transparent => "Transparent",
+            NetworkType::L2Bridge => "L2Bridge",
+            NetworkType::L2Tunnel => "L2Tunnel",
+            NetworkType::Overlay => "Overlay",
+            NetworkType::Internal => "Internal",
+            NetworkType::Private => "Private",
+        }
+    }
+
+    /// Whether the network needs an external vSwitch bound to a NIC.
+    pub fn external(self) -> bool {
+        matches!(
+            self,
+            NetworkType::Transparent
+                | NetworkType::L2Bridge
+                | NetworkType::L2Tunnel
+                | NetworkType::Overlay
+        )
+    }
+
+    /// Whether endpoints use Docker's embedded DNS (`EnableInternalDNS`): nat and overlay only.
+    pub fn internal_dns(self) -> bool {
+        matches!(self, NetworkType::Nat | NetworkType::Overlay)
+    }
+
+    /// Whether VFP rewrites the container MAC to the host's on the wire.
+    pub fn mac_rewrite(self) -> bool {
+        matches!(self, NetworkType::L2Bridge | NetworkType::L2Tunnel)
+    }
+}
+
+/// What docker asks of HNS for a new network (the driver options already parsed).
+#[derive(Clone, Debug)]
+pub struct NetworkRequest {
+    pub ty: NetworkType,
+    pub name: String,
+    pub subnet: Option<Ipv4Network>,
+    pub gateway: Option<Ipv4Addr>,
+    /// `-o com.docker.network.windowsshim.interface`: the NIC to bind.
+    pub adapter: Option<String>,
+    /// `vlanid`: the endpoints' access VLAN.
+    pub vlan: Option<u16>,
+    /// `dnsservers`: the endpoints' DNS servers.
+    pub dns_servers: Vec<Ipv4Addr>,
+    /// `enable_outboundnat` with its `outboundnat_exceptions`.
+    pub outbound_nat: Option<Vec<Ipv4Network>>,
+    /// overlay: the subnet's VXLAN id (its VSID policy).
+    pub vni: Option<u32>,
+}
+
+impl NetworkRequest {
+    pub fn new(ty: NetworkType, name: &str) -> Self {
+        NetworkRequest {
+            ty,
+            name: name.to_string(),
+            subnet: None,
+            gateway: None,
+            adapter: None,
+            vlan: None,
+            dns_servers: Vec::new(),
+            outbound_nat: None,
+            vni: None,
+        }
+    }
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct HnsNetwork {
     pub id: String,
     /// The docker network name, used for device names in traces.
     pub name: String,
     pub kind: &'static str,
+    pub ty: NetworkType,
     pub pool: IpPool,
     pub mac_pool: MacPool,
     pub nat_name: String,
     #[serde(skip)]
     pub vswitch: NodeId,
+    /// The host vNIC holding the gateway (nat, ics, internal); `None` when the network has
+    /// none of its own (private, and external networks, whose host vNIC is the NIC's).
     #[serde(skip)]
-    pub host_vnic: PortId,
+    pub host_vnic: Option<PortId>,
     pub host_vnic_mac: MacAddr,
+    /// The NIC whose external vSwitch this network uses.
+    #[serde(skip)]
+    pub bound_nic: Option<PortId>,
+    pub vlan: Option<u16>,
+    pub dns_servers: Vec<Ipv4Addr>,
+    pub outbound_nat: Option<Vec<Ipv4Network>>,
+    /// transparent without `--subnet`: endpoints get their address from DHCP on the wire.
+    pub dhcp: bool,
+    /// overlay: the VNI, this host's provider address, and the host stack's VTEP interface.
+    pub vni: Option<u32>,
+    pub provider_address: Option<Ipv4Addr>,
+    #[serde(skip)]
+    pub vtep: Option<PortId>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -98,6 +219,9 @@ pub struct EndpointRequest {
     pub dns: Vec<Ipv4Addr>,
     pub isolation: Isolation,
     pub compartment: NodeId,
+    /// Whether the endpoint's gateway becomes the compartment's default route (not for a
+    /// Server 2016 overlay endpoint, whose outside traffic takes the nat endpoint).
+    pub default_route: bool,
 }
 
 /// An HNS failure, worded as HNS words it (docker wraps it).
@@ -105,7 +229,7 @@ pub struct EndpointRequest {
 pub struct HnsError(pub String);
 
 impl HnsError {
-    fn failed(what: &str) -> Self {
+    pub(crate) fn failed(what: &str) -> Self {
         HnsError(format!("HNS failed with error : {what}"))
     }
 }
@@ -117,6 +241,8 @@ pub struct Hns {
     pub version: WindowsVersion,
     pub networks: Vec<HnsNetwork>,
     pub endpoints: Vec<HnsEndpoint>,
+    /// External vSwitches, one per bound NIC.
+    pub external: Vec<ExternalSwitch>,
     rng: SimRng,
 }
 
@@ -126,6 +252,7 @@ impl Hns {
             version,
             networks: Vec::new(),
             endpoints: Vec::new(),
+            external: Vec::new(),
             rng,
         }
     }
@@ -144,17 +271,58 @@ impl Hns {
         gateway: Option<Ipv4Addr>,
         taken: &[Ipv4Network],
     ) -> Result<String, HnsError> {
+        let mut req = NetworkRequest::new(NetworkType::Nat, name);
+        req.subnet = subnet;
+        req.gateway = gateway;
+        self.create_network(eng, host, req, taken)
+    }
+
+    /// Creates a network of any type. `taken` are prefixes HNS avoids when it picks one.
+    pub fn create_network(
+        &mut self,
+        eng: &mut Engine,
+        host: &HostNodes,
+        req: NetworkRequest,
+        taken: &[Ipv4Network],
+    ) -> Result<String, HnsError> {
+        if req.ty == NetworkType::Overlay {
+            self.create_overlay_network(eng, host, req)
+        } else if req.ty.external() {
+            self.create_external_network(eng, host, req)
+        } else {
+            self.create_internal_network(eng, host, req, taken)
+        }
+    }
+
+    /// nat, ics, internal and private: an internal vSwitch, with a host vNIC holding the
+    /// gateway (not for private), and WinNAT behind it (nat and ics).
+    fn create_internal_network(
+        &mut self,
+        eng: &mut Engine,
+        host: &HostNodes,
+        req: NetworkRequest,
+        taken: &[Ipv4Network],
+    ) -> Result<String, HnsError> {
         let version = self.version;
-        let existing: Vec<Ipv4Network> = self.networks.iter().map(|n| n.pool.subnet).collect();
+        let (ty, name, subnet, gateway) = (req.ty, req.name.as_str(), req.subnet, req.gateway);
+        let winnat = matches!(ty, NetworkType::Nat | NetworkType::Ics);
+        let existing: Vec<Ipv4Network> = self
+            .networks
+            .iter()
+            .filter(|n| matches!(n.ty, NetworkType::Nat | NetworkType::Ics))
+            .map(|n| n.pool.subnet)
+            .collect();
         let subnet = match subnet {
             Some(s) => {
-                if self.version.single_winnat_prefix()
+                if winnat
+                    && self.version.single_winnat_prefix()
                     && !existing.is_empty()
                     && !existing.iter().any(|e| e.contains(s.network()))
                 {
                     return Err(HnsError::failed("Unspecified error"));
                 }
-                if !self.version.single_winnat_prefix()
+                if winnat
+                    && !self.version.single_winnat_prefix()
                     && existing.iter().any(|e| ipam::overlaps(*e, s))
                 {
                     return Err(HnsError::failed("The object already exists."));
@@ -163,7 +331,8 @@ impl Hns {
                     .map_err(|_| HnsError::failed("The parameter is incorrect."))?
             }
             None => {
-                let mut avoid = existing.clone();
+                let mut avoid: Vec<Ipv4Network> =
+                    self.networks.iter().map(|n| n.pool.subnet).collect();
                 avoid.extend_from_slice(taken);
                 ipam::pick_nat_prefix(&mut self.rng, &avoid)
                     .ok_or_else(|| HnsError::failed("Unspecified error"))?
@@ -176,15 +345,11 @@ impl Hns {
 
         // The internal vSwitch: HNS knows every port's MAC, so it neither learns nor floods unknown unicast.
         let vswitch_name = format!("{}/vSwitch({name})", host.host);
-        let mut switch = Switch::new(SwitchConfig {
-            name: vswitch_name.clone(),
-            learning: false,
-            unknown_unicast: UnknownUnicast::Drop,
-            ports: Vec::new(),
-            static_macs: Vec::new(),
-        });
-        let vs_host_port = switch.add_port("host vNIC", PortMode::Access(1));
-        switch.pin_mac(host_vnic_mac, 1, vs_host_port);
+        let switch = Switch::new(SwitchConfig::new(
+            vswitch_name.clone(),
+            false,
+            UnknownUnicast::Drop,
+        ));
         let vswitch = eng.add_node(
             NodeInfo {
                 name: vswitch_name,
@@ -193,62 +358,343 @@ impl Hns {
             },
             Device::Switch(switch),
         );
-
-        let vnic_name = format!("vEthernet ({name})");
-        let nat_name = format!("NAT{}", &id[..8]);
-        let stack = host_stack(eng, host.stack);
-        let host_vnic = stack.add_iface(IfaceConfig {
-            name: vnic_name.clone(),
-            mac: host_vnic_mac,
-            addr: Some(
-                Ipv4Network::new(gateway, subnet.prefix()).expect("prefix of a valid subnet"),
-            ),
-            mtu: 1500,
-        });
-        if let Forwarding::Rules { rules, .. } = &mut stack.config.forwarding {
-            for phys in &host.physical {
-                rules.push(ForwardRule {
-                    from: host_vnic,
-                    to: *phys,
-                    only_translated: false,
-                });
-                rules.push(ForwardRule {
-                    from: *phys,
-                    to: host_vnic,
-                    only_translated: true,
-                });
+        let nat_name = if winnat {
+            format!("NAT{}", &id[..8])
+        } else {
+            String::new()
+        };
+        let host_vnic = if ty == NetworkType::Private {
+            None
+        } else {
+            Some(self.add_host_vnic(eng, host, vswitch, name, host_vnic_mac, gateway, subnet))
+        };
+        if let (true, Some(host_vnic)) = (winnat, host_vnic) {
+            let stack = host_stack(eng, host.stack);
+            if let Forwarding::Rules { rules, .. } = &mut stack.config.forwarding {
+                for phys in &host.physical {
+                    rules.push(ForwardRule {
+                        from: host_vnic,
+                        to: *phys,
+                        only_translated: false,
+                    });
+                    rules.push(ForwardRule {
+                        from: *phys,
+                        to: host_vnic,
+                        only_translated: true,
+                    });
+                }
             }
+            let nat = stack.config.nat.get_or_insert_with(|| NatConfig {
+                name: "WinNAT".into(),
+                instances: Vec::new(),
+                outside_ifaces: host.physical.clone(),
+                static_mappings: Vec::new(),
+                port_range: (1024, 65535),
+                max_sessions: 65536,
+                local_hairpin: version.host_reaches_published_ports(),
+            });
+            nat.instances.push(NatInstance {
+                name: nat_name.clone(),
+                inside_prefix: subnet,
+                vfp: false,
+            });
         }
-        let nat = stack.config.nat.get_or_insert_with(|| NatConfig {
-            name: "WinNAT".into(),
-            instances: Vec::new(),
-            outside_ifaces: host.physical.clone(),
-            static_mappings: Vec::new(),
-            port_range: (1024, 65535),
-            max_sessions: 65536,
-            local_hairpin: version.host_reaches_published_ports(),
-        });
-        nat.instances.push(NatInstance {
-            name: nat_name.clone(),
-            inside_prefix: subnet,
-        });
-        eng.connect(
-            format!("{}:{vnic_name}<->vSwitch({name})", host.host),
-            (host.stack, host_vnic),
-            (vswitch, vs_host_port),
-            LinkParams::internal(),
-            true,
-        );
         self.networks.push(HnsNetwork {
             id: id.clone(),
             name: name.to_string(),
-            kind: "NAT",
+            kind: ty.hns_name(),
+            ty,
             pool: IpPool::new(subnet, gateway),
             mac_pool,
             nat_name,
             vswitch,
             host_vnic,
             host_vnic_mac,
+            bound_nic: None,
+            vlan: None,
+            dns_servers: req.dns_servers,
+            outbound_nat: None,
+            dhcp: false,
+            vni: None,
+            provider_address: None,
+            vtep: None,
+        });
+        Ok(id)
+    }
+
+    /// Adds the `vEthernet (<name>)` host vNIC with the gateway address on a new vSwitch.
+    #[allow(clippy::too_many_arguments)]
+    fn add_host_vnic(
+        &mut self,
+        eng: &mut Engine,
+        host: &HostNodes,
+        vswitch: NodeId,
+        name: &str,
+        mac: MacAddr,
+        gateway: Ipv4Addr,
+        subnet: Ipv4Network,
+    ) -> PortId {
+        let vnic_name = format!("vEthernet ({name})");
+        let vs_port = {
+            let sw = eng
+                .device_mut(vswitch)
+                .and_then(Device::as_switch_mut)
+                .expect("a new vSwitch");
+            let p = sw.add_port("host vNIC", PortMode::Access(1));
+            sw.pin_mac(mac, 1, p);
+            p
+        };
+        let stack = host_stack(eng, host.stack);
+        let host_vnic = stack.add_iface(IfaceConfig {
+            name: vnic_name.clone(),
+            mac,
+            addr: Some(
+                Ipv4Network::new(gateway, subnet.prefix()).expect("prefix of a valid subnet"),
+            ),
+            mtu: 1500,
+        });
+        eng.connect(
+            format!("{}:{vnic_name}<->vSwitch({name})", host.host),
+            (host.stack, host_vnic),
+            (vswitch, vs_port),
+            LinkParams::internal(),
+            true,
+        );
+        host_vnic
+    }
+
+    /// overlay: the NIC is claimed by an external vSwitch of type overlay; the containers
+    /// sit on their own vSwitch segment with a VTEP port into the host stack, which holds
+    /// the subnet gateway, encapsulates to remote endpoints, and (from 1709 on) translates
+    /// outbound traffic with a VFP OutboundNAT rule.
+    fn create_overlay_network(
+        &mut self,
+        eng: &mut Engine,
+        host: &HostNodes,
+        req: NetworkRequest,
+    ) -> Result<String, HnsError> {
+        let (Some(subnet), Some(vni)) = (req.subnet, req.vni) else {
+            return Err(HnsError::failed("The parameter is incorrect."));
+        };
+        let ext = match external::choose_nic(eng, host, &self.external, req.ty, req.adapter.as_deref())? {
+            Choice::Shared(i) => i,
+            Choice::Bind(port, nic) => {
+                let ext = external::bind(eng, host, port, &nic, req.ty);
+                self.external.push(ext);
+                self.external.len() - 1
+            }
+        };
+        let nic_port = self.external[ext].nic_port;
+        let pa = host_stack(eng, host.stack)
+            .iface(nic_port)
+            .and_then(|i| i.addr)
+            .map(|a| a.ip())
+            .ok_or_else(|| HnsError::failed("An adapter was not found."))?;
+        let gateway = req.gateway.unwrap_or_else(|| ipam::first_host(subnet));
+        let id = super::ids::guid(&mut self.rng);
+        let mut mac_pool = MacPool::new(&mut self.rng);
+        let vtep_mac = mac_pool.allocate().expect("a new MAC pool has addresses");
+        let name = req.name.clone();
+        let vswitch_name = format!("{}/vSwitch({name})", host.host);
+        let vswitch = eng.add_node(
+            NodeInfo {
+                name: vswitch_name.clone(),
+                kind: NodeKind::VSwitch,
+                host: Some(host.host.clone()),
+            },
+            Device::Switch(Switch::new(SwitchConfig::new(
+                vswitch_name,
+                false,
+                UnknownUnicast::Drop,
+            ))),
+        );
+        let vtep_name = format!("VFP overlay ({name})");
+        let vs_port = {
+            let sw = eng
+                .device_mut(vswitch)
+                .and_then(Device::as_switch_mut)
+                .expect("a new vSwitch");
+            let p = sw.add_port(vtep_name.clone(), PortMode::Access(1));
+            sw.pin_mac(vtep_mac, 1, p);
+            p
+        };
+        let version = self.version;
+        let stack = host_stack(eng, host.stack);
+        let vtep = stack.add_iface(IfaceConfig {
+            name: vtep_name.clone(),
+            mac: vtep_mac,
+            addr: Some(Ipv4Network::new(gateway, subnet.prefix()).expect("valid prefix")),
+            mtu: 1500,
+        });
+        stack.config.vteps.push(crate::device::stack::VtepConfig {
+            name: vtep_name.clone(),
+            iface: vtep,
+            vni,
+            local: pa,
+            peers: Vec::new(),
+        });
+        if version.overlay_uses_vfp_outbound_nat() {
+            if let Forwarding::Rules { rules, .. } = &mut stack.config.forwarding {
+                rules.push(ForwardRule {
+                    from: vtep,
+                    to: nic_port,
+                    only_translated: false,
+                });
+                rules.push(ForwardRule {
+                    from: nic_port,
+                    to: vtep,
+                    only_translated: true,
+                });
+            }
+            let nat = stack.config.nat.get_or_insert_with(|| NatConfig {
+                name: "WinNAT".into(),
+                instances: Vec::new(),
+                outside_ifaces: host.physical.clone(),
+                static_mappings: Vec::new(),
+                port_range: (1024, 65535),
+                max_sessions: 65536,
+                local_hairpin: version.host_reaches_published_ports(),
+            });
+            nat.instances.push(NatInstance {
+                name: format!("OutBoundNAT ({name})"),
+                inside_prefix: subnet,
+                vfp: true,
+            });
+        }
+        eng.connect(
+            format!("{}:{vtep_name}<->vSwitch({name})", host.host),
+            (host.stack, vtep),
+            (vswitch, vs_port),
+            LinkParams::internal(),
+            true,
+        );
+        self.networks.push(HnsNetwork {
+            id: id.clone(),
+            name,
+            kind: req.ty.hns_name(),
+            ty: req.ty,
+            pool: IpPool::new(subnet, gateway),
+            mac_pool,
+            nat_name: String::new(),
+            vswitch,
+            host_vnic: Some(vtep),
+            host_vnic_mac: vtep_mac,
+            bound_nic: Some(nic_port),
+            vlan: None,
+            dns_servers: req.dns_servers,
+            outbound_nat: None,
+            dhcp: false,
+            vni: Some(vni),
+            provider_address: Some(pa),
+            vtep: Some(vtep),
+        });
+        Ok(id)
+    }
+
+    /// The overlay peer table: HNS remote endpoints (CA -> PA) for network `id`. Their MACs
+    /// are pinned to the VTEP port, and the VTEP learns where to tunnel them.
+    pub fn set_overlay_peers(
+        &mut self,
+        eng: &mut Engine,
+        host: &HostNodes,
+        id: &str,
+        peers: Vec<crate::device::stack::VtepPeer>,
+    ) {
+        let Some(net) = self.networks.iter().find(|n| n.id == id) else {
+            return;
+        };
+        let (Some(vtep), vswitch) = (net.vtep, net.vswitch) else {
+            return;
+        };
+        let stack = host_stack(eng, host.stack);
+        let Some(t) = stack.config.vteps.iter_mut().find(|t| t.iface == vtep) else {
+            return;
+        };
+        if t.peers == peers {
+            return;
+        }
+        let old = std::mem::replace(&mut t.peers, peers.clone());
+        if let Some(sw) = eng.device_mut(vswitch).and_then(Device::as_switch_mut) {
+            let vtep_port = sw.config.static_macs.iter().find(|(m, _, _)| *m == net.host_vnic_mac).map(|(_, _, p)| *p);
+            for p in &old {
+                sw.unpin_mac(p.mac, 1);
+            }
+            if let Some(port) = vtep_port {
+                for p in &peers {
+                    sw.pin_mac(p.mac, 1, port);
+                }
+            }
+        }
+    }
+
+    /// transparent, l2bridge and l2tunnel: a network on the external vSwitch of a NIC.
+    fn create_external_network(
+        &mut self,
+        eng: &mut Engine,
+        host: &HostNodes,
+        req: NetworkRequest,
+    ) -> Result<String, HnsError> {
+        let dhcp = req.subnet.is_none();
+        if dhcp && req.ty != NetworkType::Transparent {
+            // l2bridge and l2tunnel take static addresses from a given subnet only (reference 3.4).
+            return Err(HnsError::failed("The parameter is incorrect."));
+        }
+        let ext = match external::choose_nic(eng, host, &self.external, req.ty, req.adapter.as_deref())? {
+            Choice::Shared(i) => i,
+            Choice::Bind(port, nic) => {
+                let ext = external::bind(eng, host, port, &nic, req.ty);
+                self.external.push(ext);
+                self.external.len() - 1
+            }
+        };
+        if let Some(v) = req.vlan {
+            external::allow_vlan(eng, &self.external[ext], v);
+        }
+        let ExternalSwitch {
+            vswitch,
+            nic_port,
+            nic_mac,
+            ..
+        } = self.external[ext].clone();
+        // Without a subnet the endpoints take the NIC's own prefix from DHCP.
+        let nic_net = host_stack(eng, host.stack)
+            .iface(nic_port)
+            .and_then(|i| i.addr)
+            .map(|a| Ipv4Network::new(a.network(), a.prefix()).expect("valid prefix"));
+        let subnet = match req.subnet.or(nic_net) {
+            Some(s) => Ipv4Network::new(s.network(), s.prefix())
+                .map_err(|_| HnsError::failed("The parameter is incorrect."))?,
+            None => return Err(HnsError::failed("The parameter is incorrect.")),
+        };
+        let gateway = req.gateway.unwrap_or_else(|| ipam::first_host(subnet));
+        let id = super::ids::guid(&mut self.rng);
+        let mac_pool = MacPool::new(&mut self.rng);
+        let mut outbound_nat = req.outbound_nat;
+        if let Some(exc) = &mut outbound_nat {
+            // Traffic within the network is bridged, never translated.
+            if !exc.contains(&subnet) {
+                exc.push(subnet);
+            }
+        }
+        self.networks.push(HnsNetwork {
+            id: id.clone(),
+            name: req.name,
+            kind: req.ty.hns_name(),
+            ty: req.ty,
+            pool: IpPool::new(subnet, gateway),
+            mac_pool,
+            nat_name: String::new(),
+            vswitch,
+            host_vnic: None,
+            host_vnic_mac: nic_mac,
+            bound_nic: Some(nic_port),
+            vlan: req.vlan,
+            dns_servers: req.dns_servers,
+            outbound_nat,
+            dhcp,
+            vni: None,
+            provider_address: None,
+            vtep: None,
         });
         Ok(id)
     }
@@ -268,9 +714,26 @@ impl Hns {
             return;
         };
         let net = self.networks.remove(i);
-        eng.remove_node(net.vswitch);
+        if let Some(nic) = net.bound_nic {
+            // The external vSwitch goes when its last network does.
+            if !self.networks.iter().any(|n| n.bound_nic == Some(nic)) {
+                if let Some(e) = self.external.iter().position(|e| e.nic_port == nic) {
+                    let ext = self.external.remove(e);
+                    external::unbind(eng, host, &ext);
+                }
+            }
+        } else {
+            eng.remove_node(net.vswitch);
+        }
         let stack = host_stack(eng, host.stack);
-        stack.remove_iface(net.host_vnic);
+        if let Some(vnic) = net.host_vnic {
+            stack.remove_iface(vnic);
+            stack.config.vteps.retain(|t| t.iface != vnic);
+        }
+        if let Some(nat) = stack.config.nat.as_mut() {
+            let overlay_nat = format!("OutBoundNAT ({})", net.name);
+            nat.instances.retain(|x| !(x.vfp && x.name == overlay_nat));
+        }
         if let Some(nat) = &mut stack.config.nat {
             nat.instances.retain(|x| x.name != net.nat_name);
         }
@@ -338,6 +801,8 @@ impl Hns {
             return Err(HnsError::failed("The object already exists."));
         }
         let ip = match req.ip {
+            // transparent without a subnet: the container asks the wire's DHCP server.
+            None if net.dhcp => Ipv4Addr::UNSPECIFIED,
             Some(ip) => net.pool.reserve(ip).map_err(|e| match e {
                 PoolError::InUse => HnsError::failed("The object already exists."),
                 _ => HnsError::failed("The parameter is incorrect."),
@@ -352,31 +817,80 @@ impl Hns {
             return Err(HnsError::failed("Unspecified error"));
         };
         let id = super::ids::guid(&mut self.rng);
-        let (subnet, gateway, net_name, net_id, vswitch) = (
+        let (subnet, gateway, net_name, net_id, vswitch, ty) = (
             net.pool.subnet,
             net.pool.gateway,
             net.name.clone(),
             net.id.clone(),
             net.vswitch,
+            net.ty,
         );
+        let vlan = net.vlan.unwrap_or(1);
+        let dhcp = ip.is_unspecified();
+        let vfp_policy = (ty.mac_rewrite() || net.outbound_nat.is_some()).then(|| VfpEndpoint {
+            name: req.name.clone(),
+            port: PortId(0),
+            mac,
+            ip,
+            mac_rewrite: ty.mac_rewrite(),
+            outbound_nat: net.outbound_nat.clone(),
+            tunnel_to_uplink: ty == NetworkType::L2Tunnel,
+        });
+        let net_dns = net.dns_servers.clone();
 
         let vswitch_port = match eng.device_mut(vswitch).and_then(Device::as_switch_mut) {
             Some(sw) => {
-                let p = sw.add_port(format!("{} ({})", req.name, &id[..8]), PortMode::Access(1));
-                sw.pin_mac(mac, 1, p);
+                let p = sw.add_port(format!("{} ({})", req.name, &id[..8]), PortMode::Access(vlan));
+                sw.pin_mac(mac, vlan, p);
+                if let (Some(vfp), Some(mut policy)) = (&mut sw.config.vfp, vfp_policy) {
+                    policy.port = p;
+                    if policy.outbound_nat.is_some() {
+                        vfp.nat.instances.push(NatInstance {
+                            name: format!("OutBoundNAT ({})", req.name),
+                            inside_prefix: Ipv4Network::new(ip, 32).expect("/32"),
+                            vfp: false,
+                        });
+                    }
+                    for m in &mappings {
+                        vfp.add_port_mapping(StaticMapping {
+                            name: format!(
+                                "{}/{} -> {}:{} ({})",
+                                m.host_port,
+                                proto_name(m.proto),
+                                ip,
+                                m.container_port,
+                                req.name
+                            ),
+                            proto: m.proto,
+                            outside_port: m.host_port,
+                            inside: SocketAddrV4::new(ip, m.container_port),
+                        });
+                    }
+                    vfp.endpoints.push(policy);
+                }
                 p
             }
             None => return Err(HnsError::failed("Element not found.")),
         };
         let nic_name = match req.isolation {
+            // libnetwork's hidden gateway endpoint (Server 2016 overlay) is named for what it is.
+            _ if req.name.starts_with("gateway_") => format!("vEthernet ({})", req.name),
             Isolation::Process => format!(
                 "vEthernet (Container NIC {})",
                 &id[..8].to_ascii_lowercase()
             ),
             Isolation::HyperV => format!("Ethernet (VM NIC {})", &id[..8].to_ascii_lowercase()),
         };
-        // The embedded resolver answers at the gateway; HNS gives the endpoint the gateway as its DNS server.
-        let dns_servers = vec![gateway];
+        // nat and overlay: the embedded resolver answers at the gateway, and HNS gives the
+        // endpoint the gateway as its DNS server. Other drivers: `--dns`, else the network's
+        // `dnsservers` option.
+        let dns_servers = if ty.internal_dns() {
+            vec![gateway]
+        } else if !req.dns.is_empty() {
+            req.dns.clone()
+        } else {
+            net_dns
+        };
         let Some(ctr) = eng
             .device_mut(req.compartment)
             .and_then(Device::as_stack_mut)
@@ -386,10 +900,10 @@ impl Hns {
         let compartment_port = ctr.add_iface(IfaceConfig {
             name: nic_name.clone(),
             mac,
-            addr: Some(Ipv4Network::new(ip, subnet.prefix()).expect("valid prefix")),
+            addr: (!dhcp).then(|| Ipv4Network::new(ip, subnet.prefix()).expect("valid prefix")),
             mtu: 1500,
         });
-        if !ctr.config.routes.iter().any(|r| r.dest.prefix() == 0) {
+        if req.default_route && !dhcp && !ctr.config.routes.iter().any(|r| r.dest.prefix() == 0) {
             ctr.config.routes.push(Route {
                 dest: Ipv4Network::new(Ipv4Addr::UNSPECIFIED, 0).expect("default route"),
                 via: Some(gateway),
@@ -436,8 +950,18 @@ impl Hns {
             LinkParams::internal(),
             true,
         );
+        if dhcp {
+            // The container's DHCP client starts as soon as its vNIC is up.
+            eng.invoke(req.compartment, |d, out| {
+                if let Some(s) = d.as_stack_mut() {
+                    s.config.dhcp_client.push(compartment_port);
+                    s.start_dhcp(compartment_port, out);
+                }
+            });
+        }
         let stack = host_stack(eng, host.stack);
-        if let Some(nat) = &mut stack.config.nat {
+        let winnat = matches!(ty, NetworkType::Nat | NetworkType::Ics);
+        if let Some(nat) = stack.config.nat.as_mut().filter(|_| winnat) {
             for m in &mappings {
                 nat.static_mappings.push(StaticMapping {
                     name: format!(
@@ -463,7 +987,7 @@ impl Hns {
             mac,
             gateway,
             dns_servers,
-            enable_internal_dns: true,
+            enable_internal_dns: ty.internal_dns(),
             port_mappings: mappings,
             isolation: req.isolation,
             compartment: req.compartment,
@@ -494,7 +1018,7 @@ impl Hns {
             .and_then(Device::as_stack_mut)
         {
             ctr.remove_iface(ep.compartment_port);
-            ctr.config.dns_servers.retain(|d| *d != ep.gateway);
+            ctr.config.dns_servers.retain(|d| !ep.dns_servers.contains(d));
             if let Some(fw) = &mut ctr.config.firewall {
                 fw.rules.retain(|r| !r.name.contains(&ep.id));
             }

@@ -4,6 +4,7 @@
 //! ports and MAC entries, host vNICs, WinNAT instances and mappings, firewall rules, routes.
 //! It configures devices and never touches a packet.
 
+pub mod external;
 pub mod hns;
 pub mod ids;
 pub mod ipam;

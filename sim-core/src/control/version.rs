@@ -50,4 +50,21 @@ impl WindowsVersion {
     pub fn single_winnat_prefix(self) -> bool {
         self == WindowsVersion::Server2016
     }
+
+    /// Overlay endpoints reach the outside through the VFP OutboundNAT rule from 1709 (build
+    /// 16236) on; before, libnetwork gave them a second endpoint on `nat` (reference 2.8).
+    pub fn overlay_uses_vfp_outbound_nat(self) -> bool {
+        self.build() > 16236
+    }
+
+    /// The `enable_outboundnat` network option is refused on builds up to 16236.
+    pub fn outbound_nat_option_supported(self) -> bool {
+        self.build() > 16236
+    }
+
+    /// l2bridge traffic between hosts across subnets is routed through the management vNIC
+    /// from 1809 (Server 2019) on.
+    pub fn l2bridge_routes_across_hosts(self) -> bool {
+        self.build() >= 17763
+    }
 }

@@ -57,6 +57,26 @@ pub enum HopAction {
     Allowed { firewall: String, rule: String },
     /// The frame reached its final consumer on this node.
     Delivered { to: String },
+    /// A VFP rule rewrote a MAC address (l2bridge and l2tunnel: container MAC <-> host MAC).
+    MacRewrite {
+        /// Which VFP layer, e.g. "VFP (host1/vSwitch(Ethernet))".
+        layer: String,
+        kind: NatKind,
+        before: MacAddr,
+        after: MacAddr,
+        rule: String,
+    },
+    /// The frame was wrapped in VXLAN (overlay): outer addresses are the hosts' provider addresses.
+    Encap {
+        by: String,
+        vni: u32,
+        outer_src: Ipv4Addr,
+        outer_dst: Ipv4Addr,
+    },
+    /// A VXLAN frame was unwrapped and its inner frame handed on.
+    Decap { by: String, vni: u32, to: String },
+    /// A policy rule (VFP or the Azure SDN host's) steered or admitted the frame.
+    Policy { layer: String, rule: String },
     /// The frame went no further.
     Dropped(DropReason),
 }
@@ -123,6 +143,37 @@ pub enum DropReason {
     ArpQueueFull {
         ip: Ipv4Addr,
     },
+    /// A Hyper-V switch port with MAC address spoofing off saw a source MAC that is not the
+    /// VM's own.
+    MacSpoofing {
+        switch: String,
+        port: String,
+        mac: MacAddr,
+    },
+    /// The destination sits behind the port the frame came from, and the port does not
+    /// reflect frames back (no hair-pinning on this switch).
+    Filtered {
+        switch: String,
+        port: String,
+        why: String,
+    },
+    /// Encapsulation would make the frame larger than the outgoing interface's MTU.
+    TooBig {
+        iface: String,
+        size: usize,
+        mtu: u16,
+        why: String,
+    },
+    /// A VFP or SDN policy rule refused the frame.
+    Policy {
+        layer: String,
+        rule: String,
+    },
+    /// A VXLAN frame whose VNI or inner destination no endpoint here knows.
+    NoVxlanPeer {
+        by: String,
+        what: String,
+    },
 }
 
 impl fmt::Display for DropReason {
@@ -166,6 +217,22 @@ impl fmt::Display for DropReason {
             DropReason::ArpQueueFull { ip } => {
                 write!(f, "too many frames waiting for ARP resolution of {ip}")
             }
+            DropReason::MacSpoofing { switch, port, mac } => write!(
+                f,
+                "{switch} port {port} has MAC address spoofing off and drops frames from source MAC {mac}, which is not the VM's own"
+            ),
+            DropReason::Filtered { switch, port, why } => write!(
+                f,
+                "{switch} filtered it: the destination is behind port {port}, where it came from ({why})"
+            ),
+            DropReason::TooBig {
+                iface,
+                size,
+                mtu,
+                why,
+            } => write!(f, "{size}-byte packet exceeds MTU {mtu} of {iface}: {why}"),
+            DropReason::Policy { layer, rule } => write!(f, "{layer} refused it: {rule}"),
+            DropReason::NoVxlanPeer { by, what } => write!(f, "{by}: {what}"),
         }
     }
 }
@@ -203,6 +270,32 @@ impl fmt::Display for HopAction {
             HopAction::Arp { iface, detail } => write!(f, "ARP on {iface}: {detail}"),
             HopAction::Allowed { firewall, rule } => write!(f, "{firewall} allowed it: {rule}"),
             HopAction::Delivered { to } => write!(f, "delivered to {to}"),
+            HopAction::MacRewrite {
+                layer,
+                kind,
+                before,
+                after,
+                rule,
+            } => {
+                let k = match kind {
+                    NatKind::Source => "source MAC",
+                    NatKind::Destination => "destination MAC",
+                };
+                write!(f, "{layer} rewrote {k} {before} -> {after} ({rule})")
+            }
+            HopAction::Encap {
+                by,
+                vni,
+                outer_src,
+                outer_dst,
+            } => write!(
+                f,
+                "{by} encapsulated it in VXLAN (VNI {vni}) {outer_src} -> {outer_dst}"
+            ),
+            HopAction::Decap { by, vni, to } => {
+                write!(f, "{by} decapsulated VXLAN (VNI {vni}) to {to}")
+            }
+            HopAction::Policy { layer, rule } => write!(f, "{layer}: {rule}"),
             HopAction::Dropped(reason) => write!(f, "DROPPED: {reason}"),
         }
     }

@@ -9,6 +9,7 @@
 pub mod hop;
 pub mod stack;
 pub mod switch;
+pub mod vfp;
 
 pub use hop::{DropReason, Hop, HopAction, NatKind};
 

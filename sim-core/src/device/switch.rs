@@ -3,8 +3,10 @@
 //! Owns the forwarding database (learned and static MAC entries), VLAN access/trunk handling
 //! and flooding. Configuration decides the behaviour: a fabric switch learns and floods
 //! unknown unicast; a Hyper-V vSwitch is told each vNIC's MAC by HNS and sends unknown
-//! unicast to its uplink, if it has one. It never looks above the Ethernet header.
+//! unicast to its uplink, if it has one. The switch itself never looks above the Ethernet
+//! header; a vSwitch's VFP layer (`device::vfp`), when HNS configured one, does.
 
+use super::vfp::{Steer, VfpConfig, VfpState};
 use super::{DropReason, Frame, HopAction, Outbox};
 use crate::fastmap::FastMap;
 use crate::id::PortId;
@@ -55,6 +57,12 @@ pub enum UnknownUnicast {
 pub struct SwitchPort {
     pub name: String,
     pub mode: PortMode,
+    /// Port security: the only source MAC accepted (a Hyper-V VM port with MAC address
+    /// spoofing off). `None` accepts any.
+    pub allowed_src: Option<MacAddr>,
+    /// Reflective relay: a frame whose destination is behind this same port is sent back out
+    /// of it instead of being filtered (the Azure host hair-pins l2tunnel traffic).
+    pub reflect: bool,
 }
 
 /// The configuration of a switch, as plain data.
@@ -67,12 +75,37 @@ pub struct SwitchConfig {
     pub ports: Vec<Option<SwitchPort>>,
     /// MACs the control plane pinned to ports, with their VLAN.
     pub static_macs: Vec<(MacAddr, u16, PortId)>,
+    /// The VFP layer HNS programmed on a Hyper-V vSwitch, if any.
+    pub vfp: Option<VfpConfig>,
+    /// A policy layer that admits every IPv4 frame it switches and says so in traces:
+    /// (layer, rule), e.g. the Azure host's SDN policy.
+    pub policy: Option<(String, String)>,
+    /// Why a frame to a host behind its own ingress port is filtered, for traces; `None`
+    /// filters silently (an ordinary switch).
+    pub filter_reason: Option<String>,
+}
+
+impl SwitchConfig {
+    /// A switch with no ports yet and no VFP or policy layer.
+    pub fn new(name: impl Into<String>, learning: bool, unknown_unicast: UnknownUnicast) -> Self {
+        SwitchConfig {
+            name: name.into(),
+            learning,
+            unknown_unicast,
+            ports: Vec::new(),
+            static_macs: Vec::new(),
+            vfp: None,
+            policy: None,
+            filter_reason: None,
+        }
+    }
 }
 
 #[derive(Debug)]
 pub struct Switch {
     pub config: SwitchConfig,
     fdb: FastMap<u64, PortId>,
+    vfp: VfpState,
 }
 
 fn fdb_key(vlan: u16, mac: MacAddr) -> u64 {
@@ -91,6 +124,7 @@ impl Switch {
         let mut s = Switch {
             config,
             fdb: FastMap::default(),
+            vfp: VfpState::default(),
         };
         s.rebuild_static();
         s
@@ -107,6 +141,8 @@ impl Switch {
         self.config.ports.push(Some(SwitchPort {
             name: name.into(),
             mode,
+            allowed_src: None,
+            reflect: false,
         }));
         PortId((self.config.ports.len() - 1) as u16)
     }
@@ -118,6 +154,24 @@ impl Switch {
         }
         self.config.static_macs.retain(|(_, _, p)| *p != port);
         self.fdb.retain(|_, p| *p != port);
+        if let Some(vfp) = &mut self.config.vfp {
+            vfp.remove_port(port);
+        }
+    }
+
+    pub fn port_mut(&mut self, port: PortId) -> Option<&mut SwitchPort> {
+        self.config
+            .ports
+            .get_mut(port.0 as usize)
+            .and_then(Option::as_mut)
+    }
+
+    /// Removes a pinned MAC entry.
+    pub fn unpin_mac(&mut self, mac: MacAddr, vlan: u16) {
+        self.config
+            .static_macs
+            .retain(|(m, v, _)| !(*m == mac && *v == vlan));
+        self.fdb.remove(&fdb_key(vlan, mac));
     }
 
     pub fn pin_mac(&mut self, mac: MacAddr, vlan: u16, port: PortId) {
@@ -128,6 +182,7 @@ impl Switch {
     /// Forgets learned entries (a power cycle); static entries stay.
     pub fn flush_learned(&mut self) {
         self.fdb.clear();
+        self.vfp.clear();
         self.rebuild_static();
     }
 
@@ -167,6 +222,15 @@ impl Switch {
             });
             return;
         };
+        if port.allowed_src.is_some_and(|m| m != src) {
+            let (switch, port) = (self.config.name.clone(), port.name.clone());
+            out.drop_frame(&frame, || DropReason::MacSpoofing {
+                switch,
+                port,
+                mac: src,
+            });
+            return;
+        }
         // Inside the switch frames are untagged; the egress port decides tagging.
         if tag.is_some() {
             wire::pop_vlan(&mut frame.bytes);
@@ -174,8 +238,28 @@ impl Switch {
         if self.config.learning && !src.is_multicast() {
             self.fdb.insert(fdb_key(vlan, src), in_port);
         }
+        if let Some((layer, rule)) = &self.config.policy {
+            if wire::ethertype(&frame.bytes) == Some(wire::ETHERTYPE_IPV4) {
+                out.hop(frame.probe, &frame.bytes, || HopAction::Policy {
+                    layer: layer.clone(),
+                    rule: rule.clone(),
+                });
+            }
+        }
+        let mut steered = None;
+        if let Some(vfp) = &self.config.vfp {
+            match self.vfp.ingress(vfp, in_port, &mut frame, out) {
+                Steer::Lookup => {}
+                Steer::To(p) => steered = Some(p),
+                Steer::Dropped => return,
+            }
+        }
+        // VFP may have rewritten the destination.
+        let dst = wire::eth_dst(&frame.bytes).unwrap_or(dst);
 
-        let target = if dst.is_multicast() {
+        let target = if let Some(p) = steered {
+            Some(p)
+        } else if dst.is_multicast() {
             None
         } else {
             match self.fdb.get(&fdb_key(vlan, dst)) {
@@ -197,8 +281,13 @@ impl Switch {
         };
 
         match target {
-            Some(to) if to == in_port => {
+            Some(to) if to == in_port && !port.reflect => {
                 // The destination sits behind the port the frame came from: a switch filters it.
+                if let Some(why) = &self.config.filter_reason {
+                    let (switch, port) = (self.config.name.clone(), port.name.clone());
+                    let why = why.clone();
+                    out.drop_frame(&frame, || DropReason::Filtered { switch, port, why });
+                }
             }
             Some(to) => {
                 let Some(Some(to_port)) = self.config.ports.get(to.0 as usize) else {
@@ -211,6 +300,11 @@ impl Switch {
                     let name = to_port.name.clone();
                     out.drop_frame(&frame, || DropReason::VlanNotAllowed { port: name, vlan });
                     return;
+                }
+                if let Some(vfp) = self.config.vfp.as_ref().filter(|v| v.uplink == to) {
+                    if !self.vfp.to_uplink(vfp, in_port, &mut frame, out) {
+                        return;
+                    }
                 }
                 if to_port.mode.egress_tagged(vlan) {
                     wire::push_vlan(&mut frame.bytes, vlan);
@@ -225,14 +319,24 @@ impl Switch {
         }
     }
 
-    fn flood(&self, in_port: PortId, vlan: u16, frame: Frame, out: &mut Outbox) {
+    fn flood(&mut self, in_port: PortId, vlan: u16, frame: Frame, out: &mut Outbox) {
         let mut count = 0;
         for (i, p) in self.config.ports.iter().enumerate() {
             let Some(p) = p else { continue };
-            if i == in_port.0 as usize || !p.mode.carries(vlan) {
+            if (i == in_port.0 as usize && !p.reflect) || !p.mode.carries(vlan) {
                 continue;
             }
             let mut copy = frame.clone();
+            if let Some(vfp) = self
+                .config
+                .vfp
+                .as_ref()
+                .filter(|v| v.uplink.0 as usize == i)
+            {
+                if !self.vfp.to_uplink(vfp, in_port, &mut copy, out) {
+                    continue;
+                }
+            }
             if p.mode.egress_tagged(vlan) {
                 wire::push_vlan(&mut copy.bytes, vlan);
             }

@@ -7,7 +7,11 @@
 use super::cli::{DockerCommand, NetworkCreate, RunArgs};
 use super::exec::{self, ExecProbe};
 use super::output;
-use crate::control::hns::{EndpointRequest, Hns, HnsError, HostNodes, Isolation};
+use super::driver_opts;
+use super::swarm::{self, Swarm};
+use crate::control::hns::{
+    EndpointRequest, Hns, HnsError, HostNodes, Isolation, NetworkRequest, NetworkType,
+};
 use crate::control::ids;
 use crate::device::stack::{EmbeddedDns, IpStack, StackConfig};
 use crate::device::Device;
@@ -104,6 +108,8 @@ pub struct Container {
     pub dns: Vec<Ipv4Addr>,
     pub isolation: Isolation,
     pub compartment: Option<NodeId>,
+    /// Server 2016 overlay: the hidden `gateway_<id>` endpoint on nat.
+    pub gateway_endpoint: Option<String>,
     pub extra_tcp: Vec<u16>,
     pub extra_udp: Vec<u16>,
 }
@@ -156,6 +162,21 @@ pub struct HostCtx<'a> {
     pub hns: &'a mut Hns,
     pub nodes: &'a HostNodes,
     pub images: &'a Images,
+    /// The swarm store all hosts share.
+    pub swarm: &'a mut Swarm,
+}
+
+impl HostCtx<'_> {
+    /// The host's own address (its first NIC's): what `docker swarm init` advertises.
+    fn host_addr(&self) -> Option<Ipv4Addr> {
+        let stack = self.eng.device(self.nodes.stack).and_then(Device::as_stack)?;
+        self.nodes
+            .physical
+            .first()
+            .and_then(|p| stack.iface(*p))
+            .and_then(|i| i.addr)
+            .map(|a| a.ip())
+    }
 }
 
 const NAT_DRIVER: &str = "nat";
@@ -180,6 +201,12 @@ impl Daemon {
             self.networks
                 .push(DockerNetwork::new(id, "none", "null", ctx.eng.now(), true));
         }
+        // Other local networks whose HNS network vanished (a reboot on 2019+) are deleted;
+        // only nat networks come back (reference 2.6 and 10, "NAT persistence").
+        self.networks.retain(|n| {
+            n.driver == NAT_DRIVER
+                || n.hns_id.as_ref().is_none_or(|h| ctx.hns.network(h).is_some())
+        });
         // Custom nat networks whose HNS network vanished (a reboot on 2019+) are recreated
         // with the same name, id and options; the default one gets a new id (reference 2.6).
         let missing: Vec<usize> = (0..self.networks.len())
@@ -295,12 +322,28 @@ impl Daemon {
                 CommandOutput::ok(output::ps(&self.containers, all, quiet))
             }
             DockerCommand::Inspect { objects, .. } => self.inspect(&objects, ctx),
-            DockerCommand::SwarmInit { .. } | DockerCommand::SwarmJoin { .. } => CommandOutput {
-                error: Some(
-                    "hnsim: swarm mode (and the overlay driver) is not modelled yet".into(),
-                ),
-                ..Default::default()
-            },
+            DockerCommand::SwarmInit { advertise_addr, .. } => {
+                let addr = advertise_addr
+                    .as_deref()
+                    .and_then(|a| a.split(':').next())
+                    .and_then(|a| a.parse().ok())
+                    .or_else(|| ctx.host_addr());
+                match addr {
+                    Some(addr) => match ctx.swarm.init(&ctx.nodes.host, addr) {
+                        Ok(out) => CommandOutput::ok(out),
+                        Err(e) => CommandOutput::daemon_error(e),
+                    },
+                    None => CommandOutput::daemon_error(
+                        "could not choose an IP address to advertise since this system has no interface with an address",
+                    ),
+                }
+            }
+            DockerCommand::SwarmJoin { token, remote, .. } => {
+                match ctx.swarm.join(&ctx.nodes.host, token.as_deref(), &remote) {
+                    Ok(out) => CommandOutput::ok(out),
+                    Err(e) => CommandOutput::daemon_error(e),
+                }
+            }
         };
         self.refresh_dns(ctx);
         out
@@ -354,16 +397,19 @@ impl Daemon {
                 c.name
             ));
         }
-        match driver.as_str() {
-            NAT_DRIVER => {}
-            "transparent" | "l2bridge" | "l2tunnel" | "overlay" | "ics" | "internal" | "private" => {
-                return CommandOutput {
-                    error: Some(format!(
-                        "hnsim: the {driver} driver exists on Windows but is not modelled yet; only nat is"
-                    )),
-                    ..Default::default()
+        let ty = match driver.as_str() {
+            "overlay" => return self.overlay_create(c, ctx),
+            d => match NetworkType::from_driver(d) {
+                Some(ty) => ty,
+                None => {
+                    return CommandOutput::daemon_error(format!(
+                        "could not find plugin {d} in v1 plugin registry: plugin not found"
+                    ))
                 }
-            }
+            },
+        };
+        match driver.as_str() {
+            _ if NetworkType::from_driver(&driver).is_some() => {}
             "null" | "host" | "bridge" | "macvlan" | "ipvlan" => {
                 return CommandOutput::daemon_error(format!(
                     "could not find plugin {driver} in v1 plugin registry: plugin not found"
@@ -435,28 +481,38 @@ impl Daemon {
         if let Some(d) = &c.ipam_driver {
             notes.push(format!("hnsim note: --ipam-driver {d} is unsupported on Windows; the 'windows' IPAM (HNS) is used"));
         }
-        for (k, v) in &c.options {
-            if k != "com.docker.network.windowsshim.networkname" {
-                notes.push(format!(
-                    "hnsim note: option {k}={v} has no effect on the nat driver"
-                ));
+        let mut req = NetworkRequest::new(ty, &c.name);
+        let nat_like = matches!(ty, NetworkType::Nat | NetworkType::Ics);
+        if nat_like {
+            for (k, v) in &c.options {
+                if k != "com.docker.network.windowsshim.networkname" {
+                    notes.push(format!(
+                        "hnsim note: option {k}={v} has no effect on the {driver} driver"
+                    ));
+                }
+            }
+        } else {
+            match driver_opts::apply(
+                &c.options,
+                &mut req,
+                ctx.hns.version.outbound_nat_option_supported(),
+            ) {
+                Ok(p) => notes.extend(p.notes),
+                Err(e) => return CommandOutput::daemon_error(e),
             }
         }
         if subnets.len() > 1 {
-            notes.push(
-                "hnsim note: HNS uses the first --subnet of a nat network; the others are ignored"
-                    .into(),
-            );
+            notes.push(format!(
+                "hnsim note: HNS uses the first --subnet of a {driver} network; the others are ignored"
+            ));
         }
         let subnet = subnets.first().copied();
-        let hns_id = match ctx.hns.create_nat_network(
-            ctx.eng,
-            ctx.nodes,
-            &c.name,
-            subnet,
-            gateway,
-            &self.config.host_prefixes,
-        ) {
+        req.subnet = subnet;
+        req.gateway = gateway;
+        let hns_id = match ctx
+            .hns
+            .create_network(ctx.eng, ctx.nodes, req, &self.config.host_prefixes)
+        {
             Ok(id) => id,
             Err(HnsError(e)) => return CommandOutput::daemon_error(e),
         };
@@ -478,6 +534,99 @@ impl Daemon {
             notes,
             ..Default::default()
         }
+    }
+
+    /// `docker network create -d overlay`: a swarm-scoped network, created in the swarm
+    /// store on a manager. Each node creates its HNS network when a container first joins.
+    fn overlay_create(&mut self, c: NetworkCreate, ctx: &mut HostCtx) -> CommandOutput {
+        if !ctx.swarm.is_manager(&ctx.nodes.host) {
+            return CommandOutput::daemon_error(swarm::NOT_A_MANAGER);
+        }
+        if ctx.swarm.network(&c.name).is_some() {
+            return CommandOutput::daemon_error(format!(
+                "network with name {} already exists",
+                c.name
+            ));
+        }
+        let mut subnets = Vec::new();
+        for s in &c.subnets {
+            match s.parse::<Ipv4Network>() {
+                Ok(n) => subnets.push(n),
+                Err(_) => {
+                    return CommandOutput::daemon_error(format!(
+                        "invalid network config:\ninvalid subnet {s}: invalid CIDR block notation"
+                    ))
+                }
+            }
+        }
+        let mut gateways = Vec::new();
+        for g in &c.gateways {
+            match g.parse::<Ipv4Addr>() {
+                Ok(ip) if subnets.iter().any(|n| n.contains(ip)) => gateways.push(ip),
+                _ => {
+                    return CommandOutput {
+                        error: Some(format!("no matching subnet for gateway {g}")),
+                        ..Default::default()
+                    }
+                }
+            }
+        }
+        let mut req = NetworkRequest::new(NetworkType::Overlay, &c.name);
+        let parsed = match driver_opts::apply(&c.options, &mut req, true) {
+            Ok(p) => p,
+            Err(e) => return CommandOutput::daemon_error(e),
+        };
+        let mut notes = parsed.notes;
+        if c.options.iter().any(|(k, _)| k == "encrypted") {
+            notes.push("hnsim note: --opt encrypted is accepted and ignored by the Windows overlay driver; Windows nodes then cannot talk to Linux nodes that encrypt".into());
+        }
+        let id = match ctx.swarm.create_network(
+            &c.name,
+            &subnets,
+            &gateways,
+            &parsed.vnis,
+            c.attachable,
+            c.options.clone(),
+        ) {
+            Ok(id) => id,
+            Err(e) => return CommandOutput::daemon_error(e),
+        };
+        self.add_overlay_record(&id, ctx);
+        CommandOutput {
+            stdout: format!("{id}\n"),
+            notes,
+            ..Default::default()
+        }
+    }
+
+    /// Docker's local record of a swarm overlay network (the same id on every node).
+    fn add_overlay_record(&mut self, id: &str, ctx: &HostCtx) -> Option<usize> {
+        if let Some(i) = self.networks.iter().position(|n| n.id == id) {
+            return Some(i);
+        }
+        let net = ctx.swarm.networks.iter().find(|n| n.id == id)?;
+        self.networks.push(DockerNetwork {
+            ipam: net
+                .subnets
+                .iter()
+                .map(|s| (s.subnet.to_string(), s.gateway.to_string()))
+                .collect(),
+            options: net.options.clone(),
+            attachable: net.attachable,
+            ..DockerNetwork::new(id.to_string(), &net.name, "overlay", ctx.eng.now(), false)
+        });
+        self.networks.sort_by(|a, b| a.name.cmp(&b.name));
+        self.networks.iter().position(|n| n.id == id)
+    }
+
+    /// A network by name or id, including swarm overlay networks this node has not seen yet.
+    fn find_or_learn_network(&mut self, key: &str, ctx: &HostCtx) -> Option<usize> {
+        if let Some(i) = self.find_network(key) {
+            return Some(i);
+        }
+        ctx.swarm.node(&ctx.nodes.host)?;
+        let id = ctx.swarm.network(key)?.id.clone();
+        self.add_overlay_record(&id, ctx)
     }
 
     fn network_inspect(&self, keys: &[String], ctx: &HostCtx) -> CommandOutput {
@@ -565,7 +714,7 @@ impl Daemon {
         aliases: Vec<String>,
         ctx: &mut HostCtx,
     ) -> CommandOutput {
-        let Some(ni) = self.find_network(net) else {
+        let Some(ni) = self.find_or_learn_network(net, ctx) else {
             return CommandOutput::daemon_error(format!("network {net} not found"));
         };
         let Some(ci) = self.find_container(ctr) else {
@@ -733,11 +882,19 @@ impl Daemon {
             dns,
             isolation,
             compartment: None,
+            gateway_endpoint: None,
             extra_tcp: Vec::new(),
             extra_udp: Vec::new(),
         };
         // On Windows networks are resolved when the container starts; `docker run` reports it then.
-        let net = self.find_network(&net_key);
+        let net = self.find_or_learn_network(&net_key, ctx);
+        if let Some(n) = net.map(|i| &self.networks[i]) {
+            if n.driver == "overlay" && !n.attachable {
+                return fail(format!(
+                    "Could not attach to network {net_key}: rpc error: code = PermissionDenied desc = network {net_key} not manually attachable"
+                ));
+            }
+        }
         if let Some(ni) = net {
             c.attachments.push(Attachment {
                 network_id: self.networks[ni].id.clone(),
@@ -817,6 +974,9 @@ impl Daemon {
         let Some(net) = self.networks.iter().find(|n| n.id == att.network_id) else {
             return Err(format!("network {} not found", att.network_id));
         };
+        if net.driver == "overlay" {
+            return self.attach_overlay(ci, a, ctx);
+        }
         let Some(hns_id) = net.hns_id.clone() else {
             // `none`: the compartment has no network adapter.
             return Ok(());
@@ -833,16 +993,32 @@ impl Daemon {
         if upstream.is_empty() {
             upstream = self.config.dns.clone();
         }
+        let mut ports = if a == 0 { c.ports.clone() } else { Vec::new() };
+        let reserves = NetworkType::from_driver(&net.driver).is_some_and(|t| {
+            matches!(
+                t,
+                NetworkType::L2Bridge | NetworkType::L2Tunnel | NetworkType::Overlay
+            )
+        });
+        if reserves {
+            if let Err(e) = reserve_host_ports(&mut self.rng, &mut ports, ctx.hns) {
+                return Err(format!(
+                    "failed to create endpoint {} on network {}: {e}",
+                    c.name, net.name
+                ));
+            }
+        }
         let req = EndpointRequest {
             network_id: hns_id,
             name: c.name.clone(),
             ip: att.requested_ip,
-            ports: if a == 0 { c.ports.clone() } else { Vec::new() },
+            ports,
             dns: upstream,
             isolation: c.isolation,
             compartment: c
                 .compartment
                 .expect("a starting container has a compartment"),
+            default_route: true,
         };
         let net_name = net.name.clone();
         let ep = ctx
@@ -858,11 +1034,128 @@ impl Daemon {
         Ok(())
     }
 
+    /// Joins a container to an overlay network: this node's HNS network is created on first
+    /// use, the address comes from the swarm allocator, and on builds up to 16236 (Server
+    /// 2016) libnetwork adds the `gateway_<id>` endpoint on `nat` for outbound traffic and
+    /// published ports (reference 2.8).
+    fn attach_overlay(&mut self, ci: usize, a: usize, ctx: &mut HostCtx) -> Result<(), String> {
+        let net_id = self.containers[ci].attachments[a].network_id.clone();
+        let ni = self
+            .networks
+            .iter()
+            .position(|n| n.id == net_id)
+            .ok_or_else(|| format!("network {net_id} not found"))?;
+        let net_name = self.networks[ni].name.clone();
+        let (subnet, gateway, vni) = {
+            let sn = ctx
+                .swarm
+                .networks
+                .iter()
+                .find(|n| n.id == net_id)
+                .ok_or_else(|| format!("network {net_name} not found"))?;
+            let s = &sn.subnets[0];
+            (s.subnet, s.gateway, s.vni)
+        };
+        let live = self.networks[ni]
+            .hns_id
+            .as_deref()
+            .is_some_and(|h| ctx.hns.network(h).is_some());
+        if !live {
+            let mut req = NetworkRequest::new(NetworkType::Overlay, &net_name);
+            req.subnet = Some(subnet);
+            req.gateway = Some(gateway);
+            req.vni = Some(vni);
+            let opts = self.networks[ni].options.clone();
+            driver_opts::apply(&opts, &mut req, true)?;
+            let hns_id = ctx
+                .hns
+                .create_network(ctx.eng, ctx.nodes, req, &self.config.host_prefixes)
+                .map_err(|e| e.0)?;
+            self.networks[ni].hns_id = Some(hns_id);
+        }
+        let hns_id = self.networks[ni].hns_id.clone().expect("just created");
+        let requested = self.containers[ci].attachments[a].requested_ip;
+        let ip = ctx.swarm.allocate(&net_id, requested)?;
+        let vfp_nat = ctx.hns.version.overlay_uses_vfp_outbound_nat();
+        let c = &self.containers[ci];
+        let mut ports = if a == 0 && vfp_nat {
+            c.ports.clone()
+        } else {
+            Vec::new()
+        };
+        reserve_host_ports(&mut self.rng, &mut ports, ctx.hns).map_err(|e| {
+            format!("failed to create endpoint {} on network {net_name}: {e}", c.name)
+        })?;
+        let compartment = c.compartment.expect("a starting container has a compartment");
+        let req = EndpointRequest {
+            network_id: hns_id,
+            name: c.name.clone(),
+            ip: Some(ip),
+            ports,
+            dns: c.dns.clone(),
+            isolation: c.isolation,
+            compartment,
+            default_route: vfp_nat,
+        };
+        let name = c.name.clone();
+        let ep = match ctx.hns.create_endpoint(ctx.eng, ctx.nodes, req) {
+            Ok(ep) => ep,
+            Err(e) => {
+                ctx.swarm.release(&net_id, ip);
+                return Err(format!(
+                    "failed to create endpoint {name} on network {net_name}: {}",
+                    e.0
+                ));
+            }
+        };
+        self.containers[ci].attachments[a].endpoint = Some(ep);
+        if !vfp_nat {
+            self.attach_gateway_endpoint(ci, ctx)?;
+        }
+        Ok(())
+    }
+
+    /// Server 2016: the second, hidden endpoint on `nat` that carries an overlay container's
+    /// outbound traffic and published ports.
+    fn attach_gateway_endpoint(&mut self, ci: usize, ctx: &mut HostCtx) -> Result<(), String> {
+        let Some(nat) = self.networks.iter().find(|n| n.name == NAT_DRIVER) else {
+            return Err("default gateway functionality is not implemented in windows".into());
+        };
+        let hns_id = nat
+            .hns_id
+            .clone()
+            .ok_or("default gateway functionality is not implemented in windows")?;
+        let c = &self.containers[ci];
+        let name = format!("gateway_{}", &c.id[..12]);
+        let req = EndpointRequest {
+            network_id: hns_id,
+            name: name.clone(),
+            ip: None,
+            ports: c.ports.clone(),
+            dns: Vec::new(),
+            isolation: c.isolation,
+            compartment: c.compartment.expect("a starting container has a compartment"),
+            default_route: true,
+        };
+        let ep = ctx
+            .hns
+            .create_endpoint(ctx.eng, ctx.nodes, req)
+            .map_err(|e| format!("failed to create endpoint {name} on network nat: {}", e.0))?;
+        self.containers[ci].gateway_endpoint = Some(ep);
+        Ok(())
+    }
+
     fn stop_container(&mut self, ci: usize, ctx: &mut HostCtx) {
         for a in &mut self.containers[ci].attachments {
             if let Some(ep) = a.endpoint.take() {
+                if let Some(e) = ctx.hns.endpoints.iter().find(|e| e.id == ep) {
+                    ctx.swarm.release(&a.network_id, e.ip);
+                }
                 ctx.hns.delete_endpoint(ctx.eng, ctx.nodes, &ep);
             }
+        }
+        if let Some(ep) = self.containers[ci].gateway_endpoint.take() {
+            ctx.hns.delete_endpoint(ctx.eng, ctx.nodes, &ep);
         }
         if let Some(node) = self.containers[ci].compartment.take() {
             ctx.eng.remove_node(node);
@@ -1020,7 +1313,8 @@ impl Daemon {
     /// answering the names and aliases of the running containers on that network.
     fn refresh_dns(&self, ctx: &mut HostCtx) {
         let mut resolvers = Vec::new();
-        for net in self.networks.iter().filter(|n| n.driver == NAT_DRIVER) {
+        let embedded = |d: &str| NetworkType::from_driver(d).is_some_and(NetworkType::internal_dns);
+        for net in self.networks.iter().filter(|n| embedded(&n.driver)) {
             let Some(h) = net.hns_id.as_deref().and_then(|h| ctx.hns.network(h)) else {
                 continue;
             };
@@ -1079,6 +1373,45 @@ pub fn running_endpoints<'a>(
                 .and_then(|e| hns.endpoints.iter().find(|x| x.id == e))?;
             Some((c, a, ep))
         })
+}
+
+/// l2bridge, l2tunnel and overlay: docker reserves the host ports itself, picking one in
+/// 60000-65000 when none is given (reference 2.5).
+fn reserve_host_ports(
+    rng: &mut SimRng,
+    ports: &mut [(u8, Option<u16>, u16)],
+    hns: &Hns,
+) -> Result<(), String> {
+    let mut taken: Vec<(u8, u16)> = hns
+        .endpoints
+        .iter()
+        .filter(|e| {
+            hns.network(&e.network_id).is_some_and(|n| {
+                matches!(
+                    n.ty,
+                    NetworkType::L2Bridge | NetworkType::L2Tunnel | NetworkType::Overlay
+                )
+            })
+        })
+        .flat_map(|e| e.port_mappings.iter().map(|m| (m.proto, m.host_port)))
+        .collect();
+    for (proto, host, _) in ports.iter_mut() {
+        let port = match *host {
+            Some(h) if taken.contains(&(*proto, h)) => {
+                return Err(format!(
+                    "Bind for 0.0.0.0:{h} failed: port is already allocated"
+                ))
+            }
+            Some(h) => h,
+            None => (0..10)
+                .map(|_| 60000 + rng.below(5001) as u16)
+                .find(|p| !taken.contains(&(*proto, *p)))
+                .ok_or("Bind for 0.0.0.0:0 failed: port is already allocated")?,
+        };
+        taken.push((*proto, port));
+        *host = Some(port);
+    }
+    Ok(())
 }
 
 /// Docker's generated names are `adjective_surname`; a short fixed list is enough here.

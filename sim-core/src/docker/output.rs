@@ -64,7 +64,7 @@ pub fn network_ls(nets: &[DockerNetwork], quiet: bool) -> String {
                 n.id[..12].to_string(),
                 n.name.clone(),
                 n.driver.clone(),
-                "local".into(),
+                if n.driver == "overlay" { "swarm" } else { "local" }.into(),
             ]
         })
         .collect();
@@ -154,7 +154,7 @@ pub fn network_json(net: &DockerNetwork, containers: &[Container], hns: &Hns) ->
         "Name": net.name,
         "Id": net.id,
         "Created": timestamp(net.created),
-        "Scope": "local",
+        "Scope": if net.driver == "overlay" { "swarm" } else { "local" },
         "Driver": net.driver,
         "EnableIPv4": true,
         "EnableIPv6": false,

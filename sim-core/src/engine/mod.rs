@@ -181,6 +181,43 @@ impl Engine {
         }
     }
 
+    /// Moves one end of a cable from `from` to `to`, as when HNS binds a NIC to an external
+    /// vSwitch: the link keeps its name, parameters, state and loss stream. Returns the
+    /// link's new id, or `None` if no link ends at `from`.
+    pub fn replug(&mut self, from: (NodeId, PortId), to: (NodeId, PortId)) -> Option<LinkId> {
+        let old = self.link_on_port(from.0, from.1)?;
+        let mut link = self.links.get_mut(old.0 as usize).and_then(Option::take)?;
+        let internal = self.topology.link(old).is_some_and(|l| l.internal);
+        for end in link.ends.iter_mut() {
+            if *end == from {
+                *end = to;
+            }
+        }
+        if let Some(slot) = self.port_links[from.0 .0 as usize].get_mut(from.1 .0 as usize) {
+            *slot = None;
+        }
+        self.topology.remove_link(old);
+        let id = self.topology.add_link(LinkInfo {
+            name: link.name.clone(),
+            a: link.ends[0],
+            b: link.ends[1],
+            internal,
+        });
+        let i = id.0 as usize;
+        if self.links.len() <= i {
+            self.links.resize_with(i + 1, || None);
+        }
+        for (node, port) in link.ends {
+            let ports = &mut self.port_links[node.0 as usize];
+            if ports.len() <= port.0 as usize {
+                ports.resize(port.0 as usize + 1, None);
+            }
+            ports[port.0 as usize] = Some(id);
+        }
+        self.links[i] = Some(link);
+        Some(id)
+    }
+
     pub fn set_link_up(&mut self, link: LinkId, up: bool) -> bool {
         match self.links.get_mut(link.0 as usize).and_then(Option::as_mut) {
             Some(l) => {

@@ -85,6 +85,24 @@ pub struct FabricSpec {
 #[serde(deny_unknown_fields)]
 pub struct SwitchSpec {
     pub name: String,
+    /// What the switch is (default: a physical switch).
+    #[serde(default)]
+    pub kind: SwitchKindSpec,
+}
+
+/// A physical switch, or the Hyper-V switch of the machine that container hosts run on as VMs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum SwitchKindSpec {
+    /// A physical switch: learns MACs, floods unknown unicast.
+    #[default]
+    Physical,
+    /// A Hyper-V host's external vSwitch with container hosts as VMs on it. Each VM's port
+    /// drops frames whose source MAC is not the VM's own, unless the link sets
+    /// `mac_spoofing: Some(true)`.
+    HyperV,
+    /// The physical Azure host under Azure VMs: MAC spoofing cannot be turned on, its SDN policy
+    /// applies to every frame, and it hair-pins frames back to the VM they came from.
+    AzureHost,
 }
 
 /// One addressed interface of a router, external host or container host, e.g.
@@ -110,9 +128,21 @@ pub struct RouteSpec {
 #[serde(deny_unknown_fields)]
 pub struct RouterSpec {
     pub name: String,
+    /// What the router is (default: a physical router).
+    #[serde(default)]
+    pub kind: RouterKindSpec,
     pub interfaces: Vec<InterfaceSpec>,
     #[serde(default)]
     pub routes: Vec<RouteSpec>,
+}
+
+/// A physical router, or an Azure virtual network gateway.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum RouterKindSpec {
+    #[default]
+    Physical,
+    /// The gateway of an Azure virtual network: l2tunnel traffic to the outside goes through it.
+    VnetGateway,
 }
 
 /// A service listening on an outside host or in a container.
@@ -151,6 +181,22 @@ pub struct ExternalSpec {
     /// `[("internet.example", "203.0.113.10")]`.
     #[serde(default)]
     pub dns_records: Vec<(String, String)>,
+    /// If set, this host runs a DHCP server on the interface whose subnet holds the pool.
+    #[serde(default)]
+    pub dhcp_server: Option<DhcpServerSpec>,
+}
+
+/// A DHCP server's pool and the options it hands out, e.g.
+/// `(pool_start: "10.0.0.100", pool_end: "10.0.0.199", router: Some("10.0.0.1"))`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DhcpServerSpec {
+    pub pool_start: String,
+    pub pool_end: String,
+    #[serde(default)]
+    pub router: Option<String>,
+    #[serde(default)]
+    pub dns: Vec<String>,
 }
 
 /// Windows Server releases whose behaviour hnsim distinguishes.
@@ -229,6 +275,9 @@ pub struct LinkSpec {
     /// VLAN mode of the switch port at whichever end is a switch (default: access VLAN 1).
     #[serde(default)]
     pub switch_port: Option<PortModeSpec>,
+    /// On a `HyperV` switch: whether the VM's port allows MAC address spoofing (default: off).
+    #[serde(default)]
+    pub mac_spoofing: Option<bool>,
 }
 
 pub fn default_latency_us() -> u64 {
@@ -292,6 +341,10 @@ pub enum StepSpec {
         proto: ProtoSpec,
         #[serde(default)]
         expect: Option<OutcomeSpec>,
+        /// The cell of the documented connectivity matrix this probe stands for
+        /// (`hnsim matrix` reads it; a plain run only prints it).
+        #[serde(default)]
+        cell: Option<MatrixCell>,
     },
     /// Declare services on a running container, in addition to its image's.
     Listen {
@@ -319,4 +372,37 @@ pub enum StepSpec {
 
 pub fn default_proto() -> ProtoSpec {
     ProtoSpec::Icmp
+}
+
+/// A column of the documented connectivity matrix ("C→C" = container to container), in the
+/// docs' order. A `Probe` tagged with one stands for that cell in `hnsim matrix`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum MatrixCell {
+    SameHostSameSubnet,
+    SameHostCrossSubnet,
+    ToExternal,
+    CrossHostSameSubnet,
+    CrossHostCrossSubnet,
+}
+
+impl MatrixCell {
+    /// Every cell, in the docs' column order.
+    pub const ALL: [MatrixCell; 5] = [
+        MatrixCell::SameHostSameSubnet,
+        MatrixCell::SameHostCrossSubnet,
+        MatrixCell::ToExternal,
+        MatrixCell::CrossHostSameSubnet,
+        MatrixCell::CrossHostCrossSubnet,
+    ];
+
+    /// The cell's key in `hnsim matrix --format json` and in reports: `same_host_same_subnet`, ...
+    pub fn key(self) -> &'static str {
+        match self {
+            MatrixCell::SameHostSameSubnet => "same_host_same_subnet",
+            MatrixCell::SameHostCrossSubnet => "same_host_cross_subnet",
+            MatrixCell::ToExternal => "to_external",
+            MatrixCell::CrossHostSameSubnet => "cross_host_same_subnet",
+            MatrixCell::CrossHostCrossSubnet => "cross_host_cross_subnet",
+        }
+    }
 }

@@ -6,7 +6,7 @@
 use super::world::{Host, World};
 use crate::control::hns::{host_forwarding, Hns, HostNodes};
 use crate::control::version::WindowsVersion;
-use crate::device::stack::{IfaceConfig, IpStack, Route, StackConfig};
+use crate::device::stack::{DhcpServerConfig, IfaceConfig, IpStack, Route, StackConfig};
 use crate::device::switch::{PortMode, Switch, SwitchConfig, UnknownUnicast};
 use crate::device::Device;
 use crate::docker::daemon::{Daemon, DaemonConfig, HostCtx, Images};
@@ -15,7 +15,8 @@ use crate::engine::{Engine, Limits};
 use crate::id::{NodeId, PortId};
 use crate::rng::SimRng;
 use crate::scenario::{
-    split_services, InterfaceSpec, PortModeSpec, RouteSpec, ScenarioSpec, WindowsVersionSpec,
+    split_services, InterfaceSpec, PortModeSpec, RouteSpec, RouterKindSpec, ScenarioSpec,
+    SwitchKindSpec, WindowsVersionSpec,
 };
 use crate::time::{SimDuration, SimTime};
 use crate::topology::{NodeInfo, NodeKind};
@@ -122,6 +123,21 @@ fn add_routes(
     Ok(())
 }
 
+/// The MAC of the NIC at link end `end` ("node.iface"), when that node is a container host.
+fn vm_nic_mac(
+    eng: &Engine,
+    nodes: &BTreeMap<String, (NodeId, Option<BTreeMap<String, PortId>>)>,
+    end: &str,
+) -> Option<MacAddr> {
+    let (node, iface) = end.split_once('.')?;
+    let (id, ifaces) = nodes.get(node)?;
+    if eng.topology().node(*id)?.kind != NodeKind::WindowsHost {
+        return None;
+    }
+    let port = ifaces.as_ref()?.get(iface)?;
+    eng.device(*id)?.as_stack()?.iface(*port).map(|i| i.mac)
+}
+
 pub fn build(spec: &ScenarioSpec) -> Result<World, String> {
     let limits = Limits {
         max_events: spec.limits.max_events,
@@ -131,23 +147,34 @@ pub fn build(spec: &ScenarioSpec) -> Result<World, String> {
     let mut macs = MacSource { next: 0 };
     // node name -> (node, interface name -> port); switches have no interface map.
     let mut nodes: BTreeMap<String, (NodeId, Option<BTreeMap<String, PortId>>)> = BTreeMap::new();
+    let mut switch_kinds: BTreeMap<String, SwitchKindSpec> = BTreeMap::new();
 
     for s in &spec.fabric.switches {
-        let sw = Switch::new(SwitchConfig {
-            name: s.name.clone(),
-            learning: true,
-            unknown_unicast: UnknownUnicast::Flood,
-            ports: Vec::new(),
-            static_macs: Vec::new(),
-        });
+        let mut cfg = SwitchConfig::new(s.name.clone(), true, UnknownUnicast::Flood);
+        let kind = match s.kind {
+            SwitchKindSpec::Physical => {
+                cfg.filter_reason =
+                    Some("a physical switch does not send a frame back out of its ingress port".into());
+                NodeKind::FabricSwitch
+            }
+            SwitchKindSpec::HyperV => NodeKind::HypervisorSwitch,
+            SwitchKindSpec::AzureHost => {
+                cfg.policy = Some((
+                    format!("Azure SDN policy on the physical host ({})", s.name),
+                    "network security group: allowed by the virtual network's rules".into(),
+                ));
+                NodeKind::HypervisorSwitch
+            }
+        };
         let id = eng.add_node(
             NodeInfo {
                 name: s.name.clone(),
-                kind: NodeKind::FabricSwitch,
+                kind,
                 host: None,
             },
-            Device::Switch(sw),
+            Device::Switch(Switch::new(cfg)),
         );
+        switch_kinds.insert(s.name.clone(), s.kind);
         nodes.insert(s.name.clone(), (id, None));
     }
     for r in &spec.fabric.routers {
@@ -157,7 +184,10 @@ pub fn build(spec: &ScenarioSpec) -> Result<World, String> {
         let id = eng.add_node(
             NodeInfo {
                 name: r.name.clone(),
-                kind: NodeKind::Router,
+                kind: match r.kind {
+                    RouterKindSpec::Physical => NodeKind::Router,
+                    RouterKindSpec::VnetGateway => NodeKind::VnetGateway,
+                },
                 host: None,
             },
             Device::Stack(Box::new(IpStack::new(cfg))),
@@ -172,6 +202,21 @@ pub fn build(spec: &ScenarioSpec) -> Result<World, String> {
         cfg.services.udp_echo = udp;
         for (name, ip) in &x.dns_records {
             cfg.services.dns_zone.push((name.clone(), addr(ip)?));
+        }
+        if let Some(d) = &x.dhcp_server {
+            let start = addr(&d.pool_start)?;
+            let prefix = cfg
+                .ifaces
+                .iter()
+                .flatten()
+                .filter_map(|i| i.addr)
+                .find(|a| a.contains(start))
+                .map(|a| a.prefix())
+                .ok_or_else(|| format!("{}: DHCP pool {start} is on no interface's subnet", x.name))?;
+            let mut server = DhcpServerConfig::new(start, addr(&d.pool_end)?, prefix);
+            server.router = d.router.as_deref().map(addr).transpose()?;
+            server.dns = d.dns.iter().map(|a| addr(a)).collect::<Result<_, _>>()?;
+            cfg.services.dhcp_server = Some(server);
         }
         let id = eng.add_node(
             NodeInfo {
@@ -238,10 +283,25 @@ pub fn build(spec: &ScenarioSpec) -> Result<World, String> {
                         },
                         None => PortMode::Access(1),
                     };
-                    eng.device_mut(*node)
+                    // A VM host's port on its hypervisor's switch: MAC spoofing off means
+                    // only the VM NIC's own MAC may send; the Azure host hair-pins.
+                    let kind = switch_kinds.get(node_name).copied().unwrap_or_default();
+                    let vm_nic_mac = (kind != SwitchKindSpec::Physical)
+                        .then(|| vm_nic_mac(&eng, &nodes, other))
+                        .flatten();
+                    let sw = eng
+                        .device_mut(*node)
                         .and_then(Device::as_switch_mut)
-                        .expect("switch nodes hold switches")
-                        .add_port(other.clone(), mode)
+                        .expect("switch nodes hold switches");
+                    let port = sw.add_port(other.clone(), mode);
+                    if let (Some(mac), Some(p)) = (vm_nic_mac, sw.port_mut(port)) {
+                        let spoofing = kind == SwitchKindSpec::HyperV && l.mac_spoofing == Some(true);
+                        if !spoofing {
+                            p.allowed_src = Some(mac);
+                        }
+                        p.reflect = kind == SwitchKindSpec::AzureHost;
+                    }
+                    port
                 }
                 _ => {
                     return Err(format!(
@@ -314,6 +374,7 @@ pub fn build(spec: &ScenarioSpec) -> Result<World, String> {
             hns: &mut host.hns,
             nodes: &host.nodes,
             images: &world.images,
+            swarm: &mut world.swarm,
         };
         host.daemon_error = host.daemon.start(&mut ctx).err();
         world.hosts.push(host);

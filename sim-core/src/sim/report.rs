@@ -92,6 +92,17 @@ pub fn run(loaded: &LoadedScenario) -> Report {
 /// Like `run`; with `show_config`, the report ends with the device configuration the control
 /// plane compiled, as plain data.
 pub fn run_with(loaded: &LoadedScenario, show_config: bool) -> Report {
+    run_observed(loaded, show_config, &mut |_, _, _| {})
+}
+
+/// Like `run_with`, and also hands each `Probe` step's result to `observe`, with the world as
+/// it is right after the probe and the step's index in `spec.steps` (`hnsim matrix` reads the
+/// mechanisms of tagged probes this way).
+pub fn run_observed(
+    loaded: &LoadedScenario,
+    show_config: bool,
+    observe: &mut dyn FnMut(&World, usize, &ProbeResult),
+) -> Report {
     let spec = &loaded.spec;
     let mut rep = Report::default();
     let out = &mut rep.text;
@@ -188,10 +199,15 @@ pub fn run_with(loaded: &LoadedScenario, show_config: bool) -> Report {
                 to,
                 proto: p,
                 expect,
+                cell,
             } => match world.probe(from, to, proto(*p)) {
                 Ok(r) => {
-                    let _ = writeln!(out, "probe {from} -> {to} {}", proto(*p));
+                    let tag = cell
+                        .map(|c| format!(" (matrix cell {})", c.key()))
+                        .unwrap_or_default();
+                    let _ = writeln!(out, "probe {from} -> {to} {}{tag}", proto(*p));
                     write_probe(&world, &r, out);
+                    observe(&world, i, &r);
                     let verdict = match expect {
                         Some(o) if outcome(*o) != r.outcome => Err(format!(
                             "expected {from} -> {to} {} to be {}, got {} ({})",

@@ -6,7 +6,9 @@ use crate::control::version::WindowsVersion;
 use crate::device::stack::probe::{ProbeProto, ProbeRequest, ProbeTarget};
 use crate::device::{Device, Hop, HopAction, Outcome};
 use crate::docker::cli;
-use crate::docker::daemon::{CommandOutput, ContainerState, Daemon, HostCtx, Images};
+use crate::docker::swarm::Swarm;
+use crate::rng::SimRng;
+use crate::docker::daemon::{running_endpoints, CommandOutput, ContainerState, Daemon, HostCtx, Images};
 use crate::engine::{Engine, RunStop};
 use crate::id::{NodeId, ProbeId};
 use crate::time::SimDuration;
@@ -47,6 +49,8 @@ const SETTLE: SimDuration = SimDuration::from_millis(5);
 
 pub struct World {
     pub engine: Engine,
+    /// The swarm store the hosts share (overlay networks and their addresses).
+    pub swarm: Swarm,
     pub hosts: Vec<Host>,
     pub fabric: BTreeMap<String, NodeId>,
     pub images: Images,
@@ -59,6 +63,7 @@ pub struct World {
 impl World {
     pub fn new(engine: Engine, images: Images, probe_timeout: SimDuration) -> Self {
         World {
+            swarm: Swarm::new(SimRng::derive(engine.seed(), "swarm")),
             engine,
             hosts: Vec::new(),
             fabric: BTreeMap::new(),
@@ -81,6 +86,7 @@ impl World {
             hns: &mut h.hns,
             nodes: &h.nodes,
             images: &self.images,
+            swarm: &mut self.swarm,
         };
         f(&mut h.daemon, &mut ctx)
     }
@@ -108,7 +114,9 @@ impl World {
                 }
             }
         };
-        self.with_daemon(hi, |d, ctx| d.execute(cmd, ctx))
+        let out = self.with_daemon(hi, |d, ctx| d.execute(cmd, ctx));
+        self.gossip_overlay_peers();
+        out
     }
 
     /// Adds services to a running container.
@@ -143,10 +151,87 @@ impl World {
             hns: &mut h.hns,
             nodes: &h.nodes,
             images: &self.images,
+            swarm: &mut self.swarm,
         };
         let r = h.daemon.reboot(&mut ctx);
         h.daemon_error = r.clone().err();
+        self.gossip_overlay_peers();
         r
+    }
+
+    /// The overlay peer table, as swarm gossip spreads it: every host that has an overlay
+    /// network gets an HNS remote endpoint for each container the other hosts have on it.
+    /// Runs after every command, so its result depends only on the state, never on timing.
+    pub fn gossip_overlay_peers(&mut self) {
+        // (network id, host index, the endpoint as a peer, its DNS names)
+        let mut locals: Vec<(String, usize, crate::device::stack::VtepPeer, Vec<String>)> =
+            Vec::new();
+        for (hi, h) in self.hosts.iter().enumerate() {
+            for d in h.daemon.networks.iter().filter(|n| n.driver == "overlay") {
+                let Some(net) = d.hns_id.as_deref().and_then(|id| h.hns.network(id)) else {
+                    continue;
+                };
+                let Some(pa) = net.provider_address else {
+                    continue;
+                };
+                for (c, a, e) in running_endpoints(&h.daemon.containers, &d.id, &h.hns) {
+                    let mut names = vec![c.name.clone(), c.id[..12].to_string()];
+                    names.extend(a.aliases.iter().cloned());
+                    locals.push((
+                        d.id.clone(),
+                        hi,
+                        crate::device::stack::VtepPeer {
+                            mac: e.mac,
+                            ip: e.ip,
+                            pa,
+                        },
+                        names,
+                    ));
+                }
+            }
+        }
+        for hi in 0..self.hosts.len() {
+            let h = &mut self.hosts[hi];
+            let nets: Vec<(String, String)> = h
+                .daemon
+                .networks
+                .iter()
+                .filter(|n| n.driver == "overlay")
+                .filter_map(|n| n.hns_id.clone().map(|hns| (n.id.clone(), hns)))
+                .collect();
+            for (docker_id, hns_id) in nets {
+                let remote: Vec<_> = locals
+                    .iter()
+                    .filter(|(id, from, _, _)| *id == docker_id && *from != hi)
+                    .collect();
+                let peers = remote.iter().map(|(_, _, p, _)| p.clone()).collect();
+                h.hns
+                    .set_overlay_peers(&mut self.engine, &h.nodes, &hns_id, peers);
+                // Service discovery on overlay is swarm-wide: the embedded resolver on this
+                // network's gateway also answers for the other hosts' containers.
+                let gateway = h.hns.network(&hns_id).map(|n| n.pool.gateway);
+                if let Some(dns) = self
+                    .engine
+                    .device_mut(h.nodes.stack)
+                    .and_then(Device::as_stack_mut)
+                    .and_then(|s| {
+                        s.config
+                            .services
+                            .embedded_dns
+                            .iter_mut()
+                            .find(|d| Some(d.bind) == gateway)
+                    })
+                {
+                    for (_, _, p, names) in &remote {
+                        for n in names {
+                            if !dns.records.iter().any(|(r, _)| r == n) {
+                                dns.records.push((n.clone(), p.ip));
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     pub fn set_link(&mut self, name: &str, up: bool) -> Result<(), String> {

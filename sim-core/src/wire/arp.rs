@@ -4,6 +4,7 @@ use super::ethernet::eth_frame;
 use super::{ethertype, l3_offset, need, unsupported, MacAddr, WireError, ETHERTYPE_ARP};
 use pnet_packet::arp::{ArpHardwareTypes, ArpOperations, ArpPacket, MutableArpPacket};
 use pnet_packet::ethernet::EtherTypes;
+use pnet_packet::Packet as _;
 use std::net::Ipv4Addr;
 
 pub(crate) const ARP_LEN: usize = 28;
@@ -52,6 +53,33 @@ pub(crate) fn parse_arp(l3: &[u8]) -> Result<ArpInfo, WireError> {
         target_mac: a.get_target_hw_addr(),
         target_ip: a.get_target_proto_addr(),
     })
+}
+
+/// Rewrites the sender hardware address of an ARP packet in place (VFP's MAC rewrite keeps
+/// the ARP body consistent with the Ethernet header). False if `f` is not ARP.
+pub fn arp_set_sender_mac(f: &mut [u8], mac: MacAddr) -> bool {
+    arp_body_mut(f, |a| a.set_sender_hw_addr(mac))
+}
+
+/// Rewrites the target hardware address of an ARP packet in place. False if `f` is not ARP.
+pub fn arp_set_target_mac(f: &mut [u8], mac: MacAddr) -> bool {
+    arp_body_mut(f, |a| a.set_target_hw_addr(mac))
+}
+
+fn arp_body_mut(f: &mut [u8], edit: impl FnOnce(&mut MutableArpPacket)) -> bool {
+    if ethertype(f) != Some(ETHERTYPE_ARP) {
+        return false;
+    }
+    let Some(off) = l3_offset(f) else {
+        return false;
+    };
+    match f.get_mut(off..).and_then(MutableArpPacket::new) {
+        Some(mut a) if a.packet().len() >= ARP_LEN => {
+            edit(&mut a);
+            true
+        }
+        _ => false,
+    }
 }
 
 /// Whole Ethernet frame in (tagged or not).

@@ -33,6 +33,7 @@
 //! * DNS answers always carry the question as their name (a pointer to it).
 
 mod arp;
+mod dhcp;
 mod dns;
 mod ethernet;
 mod icmp;
@@ -43,7 +44,13 @@ mod tcp;
 mod udp;
 mod vxlan;
 
-pub use arp::{arp_info, arp_reply, arp_request, ArpInfo, ArpOp};
+pub use arp::{
+    arp_info, arp_reply, arp_request, arp_set_sender_mac, arp_set_target_mac, ArpInfo, ArpOp,
+};
+pub use dhcp::{
+    dhcp_client_frame, dhcp_emit, dhcp_frame, dhcp_info, dhcp_parse, is_dhcp_ports, DhcpMessage,
+    DhcpMessageType, DHCP_CLIENT_PORT, DHCP_SERVER_PORT,
+};
 pub use dns::{dns_emit, dns_parse, DnsMessage, RCODE_NOERROR, RCODE_NXDOMAIN, RCODE_SERVFAIL};
 pub use ethernet::{
     eth_dst, eth_src, ethertype, l3_offset, pop_vlan, push_vlan, set_eth_dst, set_eth_src, vlan_id,

@@ -10,8 +10,10 @@
 //! Not represented (parse drops them): DSCP/ECN, IPv4 and TCP options, TCP
 //! urgent pointer and flags beyond SYN/ACK/FIN/RST/PSH. Fragments and
 //! stacked VLAN tags are rejected as unsupported.
+//! DHCP (UDP 67 <-> 68) stays a `Raw` payload; only `Display` decodes it.
 
 use super::arp::{arp_bytes, parse_arp};
+use super::dhcp::{dhcp_parse, is_dhcp_ports};
 use super::dns::{dns_emit, dns_parse, DnsMessage};
 use super::ethernet::{eth_frame, ETH_LEN, VLAN_LEN};
 use super::icmp::{echo_bytes, other_bytes, parse_icmp, time_exceeded_bytes, unreachable_bytes};
@@ -372,6 +374,11 @@ impl fmt::Display for Ipv4Repr {
                 payload,
             } => {
                 write!(f, "IP {src}.{sport} > {dst}.{dport}: ")?;
+                if let (true, UdpPayload::Raw(b)) = (is_dhcp_ports(*sport, *dport), payload) {
+                    if let Ok(m) = dhcp_parse(b) {
+                        return write!(f, "{m}");
+                    }
+                }
                 fmt_udp(f, payload)
             }
             L4Repr::Tcp {

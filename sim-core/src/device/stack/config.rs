@@ -26,6 +26,11 @@ pub struct StackConfig {
     pub default_ttl: u8,
     /// Whether this stack answers with ICMP errors (unreachable, time exceeded).
     pub icmp_errors: bool,
+    /// Interfaces that get their address by DHCP (their `addr` starts as `None`); the
+    /// exchange runs when `IpStack::start_dhcp` (or `start_dhcp_clients`) is called.
+    pub dhcp_client: Vec<PortId>,
+    /// VXLAN tunnel endpoints (VFP's overlay encapsulation), one per overlay network.
+    pub vteps: Vec<VtepConfig>,
 }
 
 impl StackConfig {
@@ -41,6 +46,8 @@ impl StackConfig {
             dns_servers: Vec::new(),
             default_ttl,
             icmp_errors: true,
+            dhcp_client: Vec::new(),
+            vteps: Vec::new(),
         }
     }
 }
@@ -121,6 +128,9 @@ pub struct NatConfig {
 pub struct NatInstance {
     pub name: String,
     pub inside_prefix: Ipv4Network,
+    /// Translated by a VFP OutboundNAT rule rather than WinNAT: traces name VFP, and ICMP is
+    /// not translated (Windows programs no outbound ICMP rule, reference 3.3 and 6).
+    pub vfp: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -144,6 +154,40 @@ pub struct Services {
     pub dns_zone: Vec<(String, Ipv4Addr)>,
     /// Docker's embedded resolvers, one per network gateway address.
     pub embedded_dns: Vec<EmbeddedDns>,
+    /// A DHCP server on UDP 67.
+    pub dhcp_server: Option<DhcpServerConfig>,
+}
+
+/// A DHCP server (RFC 2131). It answers on each interface whose subnet holds `pool_start`,
+/// with that interface's address as its server identifier.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DhcpServerConfig {
+    /// The first address it hands out.
+    pub pool_start: Ipv4Addr,
+    /// The last address it hands out (inclusive).
+    pub pool_end: Ipv4Addr,
+    /// The clients' prefix length, sent as the subnet mask (option 1).
+    pub prefix: u8,
+    /// The default gateway it gives clients (option 3).
+    pub router: Option<Ipv4Addr>,
+    /// The DNS servers it gives clients (option 6).
+    pub dns: Vec<Ipv4Addr>,
+    /// The lease time it grants (option 51).
+    pub lease_secs: u32,
+}
+
+impl DhcpServerConfig {
+    /// A pool with no router, no DNS servers and one-day leases.
+    pub fn new(pool_start: Ipv4Addr, pool_end: Ipv4Addr, prefix: u8) -> Self {
+        DhcpServerConfig {
+            pool_start,
+            pool_end,
+            prefix,
+            router: None,
+            dns: Vec::new(),
+            lease_secs: 86_400,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -154,4 +198,29 @@ pub struct EmbeddedDns {
     pub records: Vec<(String, Ipv4Addr)>,
     /// Where names it does not know are forwarded.
     pub upstreams: Vec<Ipv4Addr>,
+}
+
+/// A VXLAN tunnel endpoint on one interface (the port facing an overlay network's vSwitch).
+/// Frames for a peer's MAC that arrive there are wrapped in VXLAN and routed to the peer's
+/// provider address; VXLAN frames for `vni` that arrive for this stack are unwrapped and sent
+/// out of `iface`. ARP requests for a peer's address are answered with the peer's MAC, as VFP
+/// answers for HNS remote endpoints.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct VtepConfig {
+    /// For traces, e.g. "VFP overlay (my_overlay)".
+    pub name: String,
+    pub iface: PortId,
+    pub vni: u32,
+    /// This host's provider address (the outer source).
+    pub local: Ipv4Addr,
+    pub peers: Vec<VtepPeer>,
+}
+
+/// A remote endpoint: a container on another host, reached through that host's address.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct VtepPeer {
+    pub mac: MacAddr,
+    pub ip: Ipv4Addr,
+    /// The remote host's provider address.
+    pub pa: Ipv4Addr,
 }

@@ -8,10 +8,12 @@
 pub mod apps;
 mod arp;
 pub mod config;
+pub mod dhcp;
 mod firewall;
-mod nat;
+pub(crate) mod nat;
 pub mod probe;
 mod services;
+mod vtep;
 
 pub use config::*;
 
@@ -28,6 +30,7 @@ use std::net::Ipv4Addr;
 const TIMER_ARP: u64 = 1 << 56;
 const TIMER_PROBE: u64 = 2 << 56;
 const TIMER_APP: u64 = 3 << 56;
+const TIMER_DHCP: u64 = 4 << 56;
 const TIMER_KIND: u64 = 0xff << 56;
 
 const ARP_RETRY: SimDuration = SimDuration::from_secs(1);
@@ -41,6 +44,7 @@ pub struct IpStack {
     probes: Vec<probe::ProbeClient>,
     pub apps: Vec<apps::EchoApp>,
     pending_dns: Vec<services::ForwardedQuery>,
+    dhcp: dhcp::DhcpState,
     next_ephemeral: u16,
     next_ident: u16,
     pub counters: Counters,
@@ -63,6 +67,7 @@ impl IpStack {
             probes: Vec::new(),
             apps: Vec::new(),
             pending_dns: Vec::new(),
+            dhcp: dhcp::DhcpState::default(),
             next_ephemeral: 49152,
             next_ident: 1,
             counters: Counters::default(),
@@ -202,8 +207,12 @@ impl IpStack {
             });
             return;
         };
+        let iface_mac = iface.mac;
+        if !self.config.vteps.is_empty() && self.vtep_input(port, &frame, out) {
+            return;
+        }
         // The NIC filter: frames for other MACs (flooded copies) are not ours and not a drop.
-        if dst != iface.mac && !dst.is_multicast() {
+        if dst != iface_mac && !dst.is_multicast() {
             return;
         }
         match wire::ethertype(&frame.bytes) {
@@ -223,6 +232,7 @@ impl IpStack {
             ),
             TIMER_PROBE => self.probe_timeout(ProbeId(payload as u32), out),
             TIMER_APP => self.app_tick(payload as usize, out),
+            TIMER_DHCP => self.dhcp_timer(payload, out),
             _ => {}
         }
     }
@@ -302,6 +312,9 @@ impl IpStack {
                 }
             }
         }
+        if self.dhcp_client_input(port, &frame, &ip, out) {
+            return;
+        }
         if self.is_local(ip.dst) || ip.dst.is_broadcast() {
             self.local_input(port, frame, ip, out);
         } else {
@@ -373,6 +386,13 @@ impl IpStack {
                             });
                         }
                         Egress::NotInside => {}
+                        Egress::NoRule { instance } => {
+                            out.drop_frame(&frame, || DropReason::Policy {
+                                layer: nat::VFP_OUTBOUND_NAT.into(),
+                                rule: format!("{instance} has no rule for ICMP: Windows programs outbound NAT for TCP and UDP only, so ping to {dst} fails"),
+                            });
+                            return;
+                        }
                         Egress::Exhausted => {
                             let table = nat_cfg.name.clone();
                             out.drop_frame(&frame, || DropReason::NatPortsExhausted { table });

@@ -24,6 +24,8 @@ struct Session {
     answered: bool,
     /// Expired: its keys are gone and its outside port is free again.
     dead: bool,
+    /// Opened by a VFP OutboundNAT instance (traces name VFP, not the table).
+    vfp: bool,
 }
 
 /// WinNAT's idle timeouts (`Get-NetNat` defaults, reference 1.1).
@@ -48,8 +50,13 @@ pub struct Translation {
 impl Translation {
     /// The trace record of this translation by `nat`, the table called `table`.
     pub fn into_hop(self, table: &str, nat: &NatTable) -> crate::device::HopAction {
+        let s = &nat.sessions[self.session];
         crate::device::HopAction::Nat {
-            table: table.to_string(),
+            table: if s.vfp {
+                VFP_OUTBOUND_NAT.to_string()
+            } else {
+                table.to_string()
+            },
             kind: self.kind,
             before: self.before,
             after: self.after,
@@ -58,8 +65,13 @@ impl Translation {
     }
 }
 
+/// How traces name the VFP OutboundNAT rule on a host stack.
+pub const VFP_OUTBOUND_NAT: &str = "VFP OutboundNAT";
+
 pub enum Egress {
     Translated(Translation),
+    /// A VFP OutboundNAT instance matched, but it does not translate this protocol (ICMP).
+    NoRule { instance: String },
     /// The source is not inside any instance: forwarded untouched.
     NotInside,
     Exhausted,
@@ -175,6 +187,7 @@ impl NatTable {
                         last_used: now,
                         answered: false,
                         dead: false,
+                        vfp: false,
                     },
                     SocketAddrV4::new(flow.src, flow.sport),
                 )
@@ -216,6 +229,11 @@ impl NatTable {
                 else {
                     return Egress::NotInside;
                 };
+                if instance.vfp && flow.proto == IPPROTO_ICMP {
+                    return Egress::NoRule {
+                        instance: instance.name.clone(),
+                    };
+                }
                 if self.len() >= cfg.max_sessions {
                     return Egress::Exhausted;
                 }
@@ -237,6 +255,7 @@ impl NatTable {
                         last_used: now,
                         answered: false,
                         dead: false,
+                        vfp: instance.vfp,
                     },
                     SocketAddrV4::new(flow.dst, flow.dport),
                 )
@@ -409,6 +428,7 @@ mod tests {
             instances: vec![NatInstance {
                 name: "nat".into(),
                 inside_prefix: "172.20.0.0/20".parse().unwrap(),
+                vfp: false,
             }],
             outside_ifaces: Vec::new(),
             static_mappings: Vec::new(),

@@ -59,6 +59,13 @@ impl IpStack {
         let Some(udp) = wire::udp_info(&frame.bytes) else {
             return;
         };
+        if udp.dport == wire::VXLAN_PORT && self.vtep_decap(&frame, out) {
+            return;
+        }
+        if udp.dport == wire::DHCP_SERVER_PORT && self.config.services.dhcp_server.is_some() {
+            self.dhcp_server_input(port, &frame, out);
+            return;
+        }
         if udp.dport == 53 {
             if let Some(i) = self
                 .config
@@ -107,7 +114,10 @@ impl IpStack {
             proto: "udp",
             port: udp.dport,
         });
-        self.icmp_error(port, &frame, IcmpError::PortUnreachable, out);
+        // RFC 1122 3.2.2: no ICMP error about a broadcast datagram (e.g. another host's DHCP).
+        if !ip.dst.is_broadcast() {
+            self.icmp_error(port, &frame, IcmpError::PortUnreachable, out);
+        }
     }
 
     pub(super) fn tcp_input(&mut self, frame: Frame, ip: wire::Ipv4Info, out: &mut Outbox) {

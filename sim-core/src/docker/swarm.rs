@@ -1,0 +1,264 @@
+//! Swarm mode, as far as the overlay driver needs it: who is in the swarm and with which
+//! role, the cluster's overlay networks with their subnets and VNIs, and the cluster-wide IP
+//! allocator (reference 3.3: "IPAM by the swarm manager, assigned through HNS").
+//!
+//! One `Swarm` is shared by every host of a world (it stands for the raft store). The daemons
+//! read and change it; the world then tells each host's HNS about the other hosts' endpoints
+//! (the overlay peer gossip). Nothing here touches a packet.
+
+use crate::control::ids;
+use crate::rng::SimRng;
+use ipnetwork::Ipv4Network;
+use std::collections::BTreeSet;
+use std::net::Ipv4Addr;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    Manager,
+    Worker,
+}
+
+#[derive(Clone, Debug)]
+pub struct SwarmNode {
+    pub host: String,
+    pub node_id: String,
+    pub role: Role,
+}
+
+/// One subnet of an overlay network and its VXLAN id.
+#[derive(Clone, Debug)]
+pub struct OverlaySubnet {
+    pub subnet: Ipv4Network,
+    pub gateway: Ipv4Addr,
+    pub vni: u32,
+    allocated: BTreeSet<Ipv4Addr>,
+}
+
+#[derive(Clone, Debug)]
+pub struct OverlayNetwork {
+    pub id: String,
+    pub name: String,
+    pub attachable: bool,
+    pub subnets: Vec<OverlaySubnet>,
+    pub options: Vec<(String, String)>,
+}
+
+/// The first VNI the manager hands out: Windows cannot use VXLAN ids that overlap 802.1Q VLAN
+/// ids (reference 3.3).
+pub const FIRST_VNI: u32 = 4096;
+const MAX_VNI: u32 = (1 << 24) - 1;
+
+/// The swarm-wide store.
+#[derive(Debug)]
+pub struct Swarm {
+    pub nodes: Vec<SwarmNode>,
+    /// The manager's address and port, as `docker swarm join` must name them.
+    pub manager_addr: Option<String>,
+    pub worker_token: String,
+    pub manager_token: String,
+    pub networks: Vec<OverlayNetwork>,
+    rng: SimRng,
+}
+
+pub const NOT_A_MANAGER: &str = "This node is not a swarm manager. Use \"docker swarm init\" or \"docker swarm join\" to connect this node to swarm and try again.";
+pub const ALREADY_IN_SWARM: &str = "This node is already part of a swarm. Use \"docker swarm leave\" to leave this swarm and join another one.";
+
+impl Swarm {
+    pub fn new(rng: SimRng) -> Self {
+        Swarm {
+            nodes: Vec::new(),
+            manager_addr: None,
+            worker_token: String::new(),
+            manager_token: String::new(),
+            networks: Vec::new(),
+            rng,
+        }
+    }
+
+    pub fn node(&self, host: &str) -> Option<&SwarmNode> {
+        self.nodes.iter().find(|n| n.host == host)
+    }
+
+    pub fn is_manager(&self, host: &str) -> bool {
+        self.node(host).is_some_and(|n| n.role == Role::Manager)
+    }
+
+    /// `docker swarm init` on `host`, advertising `addr`. Returns what docker prints.
+    pub fn init(&mut self, host: &str, addr: Ipv4Addr) -> Result<String, String> {
+        if self.node(host).is_some() || self.manager_addr.is_some() {
+            return Err(ALREADY_IN_SWARM.into());
+        }
+        let node_id = ids::docker_id(&mut self.rng)[..25].to_string();
+        let cluster = ids::docker_id(&mut self.rng);
+        self.worker_token = format!("SWMTKN-1-{}-{}", &cluster[..50], &ids::docker_id(&mut self.rng)[..25]);
+        self.manager_token = format!("SWMTKN-1-{}-{}", &cluster[..50], &ids::docker_id(&mut self.rng)[..25]);
+        let manager_addr = format!("{addr}:2377");
+        self.nodes.push(SwarmNode {
+            host: host.into(),
+            node_id: node_id.clone(),
+            role: Role::Manager,
+        });
+        let out = format!(
+            "Swarm initialized: current node ({node_id}) is now a manager.\n\nTo add a worker to this swarm, run the following command:\n\n    docker swarm join --token {} {manager_addr}\n\nTo add a manager to this swarm, run 'docker swarm join-token manager' and follow the instructions.\n",
+            self.worker_token
+        );
+        self.manager_addr = Some(manager_addr);
+        Ok(out)
+    }
+
+    /// `docker swarm join --token T REMOTE` on `host`. The manager token makes a manager; any
+    /// other well-formed token a worker (hnsim does not make users copy the printed token).
+    pub fn join(&mut self, host: &str, token: Option<&str>, remote: &str) -> Result<String, String> {
+        if self.node(host).is_some() {
+            return Err(ALREADY_IN_SWARM.into());
+        }
+        let Some(manager) = &self.manager_addr else {
+            return Err(TIMEOUT.into());
+        };
+        let remote = if remote.contains(':') {
+            remote.to_string()
+        } else {
+            format!("{remote}:2377")
+        };
+        if &remote != manager {
+            return Err(TIMEOUT.into());
+        }
+        let token = token.unwrap_or_default();
+        if !token.starts_with("SWMTKN-1-") {
+            return Err("invalid join token".into());
+        }
+        let role = if token == self.manager_token {
+            Role::Manager
+        } else {
+            Role::Worker
+        };
+        let node_id = ids::docker_id(&mut self.rng)[..25].to_string();
+        self.nodes.push(SwarmNode {
+            host: host.into(),
+            node_id,
+            role,
+        });
+        Ok(match role {
+            Role::Manager => "This node joined a swarm as a manager.\n".into(),
+            Role::Worker => "This node joined a swarm as a worker.\n".into(),
+        })
+    }
+
+    pub fn network(&self, key: &str) -> Option<&OverlayNetwork> {
+        self.networks
+            .iter()
+            .find(|n| n.name == key)
+            .or_else(|| self.networks.iter().find(|n| n.id == key))
+    }
+
+    /// Creates an overlay network on the manager: subnets (the swarm's default pool
+    /// 10.0.0.0/8 in /24s when none is given) and VNIs (listed, or from 4096 up).
+    pub fn create_network(
+        &mut self,
+        name: &str,
+        subnets: &[Ipv4Network],
+        gateways: &[Ipv4Addr],
+        vnis: &[u32],
+        attachable: bool,
+        options: Vec<(String, String)>,
+    ) -> Result<String, String> {
+        let mut chosen: Vec<Ipv4Network> = subnets.to_vec();
+        if chosen.is_empty() {
+            let used: Vec<Ipv4Network> = self
+                .networks
+                .iter()
+                .flat_map(|n| n.subnets.iter().map(|s| s.subnet))
+                .collect();
+            let free = (0u32..65536)
+                .map(|i| {
+                    Ipv4Network::new(Ipv4Addr::from(0x0a00_0000 | (i << 8)), 24).expect("/24")
+                })
+                .find(|c| !used.iter().any(|u| crate::control::ipam::overlaps(*u, *c)))
+                .ok_or("could not find an available IP")?;
+            chosen.push(free);
+        }
+        let mut used_vnis: Vec<u32> = self
+            .networks
+            .iter()
+            .flat_map(|n| n.subnets.iter().map(|s| s.vni))
+            .collect();
+        let mut out = Vec::new();
+        for (i, subnet) in chosen.iter().enumerate() {
+            let subnet = Ipv4Network::new(subnet.network(), subnet.prefix()).expect("valid prefix");
+            let vni = match vnis.get(i) {
+                Some(v) if used_vnis.contains(v) => {
+                    return Err(format!(
+                        "could not assign vxlan id {v} to pool {subnet}: requested bit is already allocated"
+                    ))
+                }
+                Some(v) if *v > MAX_VNI || *v == 0 => {
+                    return Err(format!("invalid vxlan id value \"{v}\" passed"))
+                }
+                Some(v) => *v,
+                None => (FIRST_VNI..=MAX_VNI)
+                    .find(|v| !used_vnis.contains(v))
+                    .ok_or_else(|| format!("could not obtain vxlan id for pool {subnet}: no bit available"))?,
+            };
+            used_vnis.push(vni);
+            let gateway = gateways
+                .get(i)
+                .copied()
+                .unwrap_or_else(|| crate::control::ipam::first_host(subnet));
+            out.push(OverlaySubnet {
+                subnet,
+                gateway,
+                vni,
+                allocated: BTreeSet::new(),
+            });
+        }
+        let id = ids::docker_id(&mut self.rng)[..25].to_string();
+        self.networks.push(OverlayNetwork {
+            id: id.clone(),
+            name: name.into(),
+            attachable,
+            subnets: out,
+            options,
+        });
+        Ok(id)
+    }
+
+    /// The swarm allocator: the requested address, or the lowest free one after the gateway.
+    pub fn allocate(&mut self, net_id: &str, want: Option<Ipv4Addr>) -> Result<Ipv4Addr, String> {
+        let net = self
+            .networks
+            .iter_mut()
+            .find(|n| n.id == net_id)
+            .ok_or_else(|| format!("network {net_id} not found"))?;
+        let s = &mut net.subnets[0];
+        let ip = match want {
+            Some(ip) if !s.subnet.contains(ip) => {
+                return Err(format!(
+                    "invalid endpoint settings:\nno configured subnet contains IP address {ip}"
+                ))
+            }
+            Some(ip) if s.allocated.contains(&ip) || ip == s.gateway => {
+                return Err(format!("Address already in use: {ip}"))
+            }
+            Some(ip) => ip,
+            None => s
+                .subnet
+                .iter()
+                .skip(1)
+                .take(s.subnet.size().saturating_sub(2) as usize)
+                .find(|ip| *ip != s.gateway && !s.allocated.contains(ip))
+                .ok_or("could not find an available IP")?,
+        };
+        s.allocated.insert(ip);
+        Ok(ip)
+    }
+
+    pub fn release(&mut self, net_id: &str, ip: Ipv4Addr) {
+        if let Some(n) = self.networks.iter_mut().find(|n| n.id == net_id) {
+            for s in &mut n.subnets {
+                s.allocated.remove(&ip);
+            }
+        }
+    }
+}
+
+const TIMEOUT: &str = "Timeout was reached before node joined. The attempt to join the swarm will continue in the background. Use the \"docker info\" command to see the current swarm status of your node.";

@@ -1,0 +1,249 @@
+//! `hnsim matrix`: the documented connectivity table, reproduced from simulated packets.
+//!
+//! For each driver, `<dir>/<driver>.ron` is an ordinary scenario whose `Probe` steps carry a
+//! `cell:` tag. [`run`] loads each one, sets every host to the chosen Windows version, runs it
+//! with [`sim::report::run_observed`](crate::sim::report::run_observed), and for each tagged
+//! probe records whether it was delivered and which [`Mechanism`]s its trace shows. The
+//! documented table (`<dir>/expected.ron`, see [`expected`]) gives the rows, their order and
+//! the docs' words; [`render`] prints the table (text or JSON) and compares it with the docs.
+//!
+//! Nothing here forwards a frame or knows a driver: the mechanisms come from the hops alone.
+
+pub mod expected;
+pub mod mechanisms;
+pub mod render;
+
+pub use expected::{Expectation, ExpectedMatrix};
+pub use mechanisms::Mechanism;
+
+use crate::device::Outcome;
+use crate::scenario::{self, Diagnostic, MatrixCell, StepSpec, WindowsVersionSpec};
+use crate::sim::report;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The file in the matrix directory that holds the documented table.
+pub const EXPECTED_FILE: &str = "expected.ron";
+
+/// The Windows versions `--os` accepts, by their command-line names.
+pub const OS_NAMES: [(&str, WindowsVersionSpec); 4] = [
+    ("windows-server-2016", WindowsVersionSpec::WindowsServer2016),
+    ("windows-server-2019", WindowsVersionSpec::WindowsServer2019),
+    ("windows-server-2022", WindowsVersionSpec::WindowsServer2022),
+    ("windows-server-2025", WindowsVersionSpec::WindowsServer2025),
+];
+
+/// `windows-server-2022` -> `WindowsServer2022`.
+pub fn parse_os(name: &str) -> Option<WindowsVersionSpec> {
+    OS_NAMES.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+}
+
+/// `WindowsServer2022` -> `windows-server-2022`.
+pub fn os_name(os: WindowsVersionSpec) -> &'static str {
+    OS_NAMES
+        .iter()
+        .find(|(_, v)| *v == os)
+        .map(|(n, _)| *n)
+        .expect("every version has a name")
+}
+
+/// `WindowsServer2022` -> `Windows Server 2022`.
+pub fn os_display(os: WindowsVersionSpec) -> &'static str {
+    match os {
+        WindowsVersionSpec::WindowsServer2016 => "Windows Server 2016",
+        WindowsVersionSpec::WindowsServer2019 => "Windows Server 2019",
+        WindowsVersionSpec::WindowsServer2022 => "Windows Server 2022",
+        WindowsVersionSpec::WindowsServer2025 => "Windows Server 2025",
+    }
+}
+
+/// What the simulation saw for one cell.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CellResult {
+    /// How many probes carried this cell's tag. With none, the cell was not probed.
+    pub probes: usize,
+    /// Every tagged probe was delivered. Meaningless when `probes` is 0.
+    pub reachable: bool,
+    /// The mechanisms the tagged probes' traces show, in the order first seen.
+    pub mechanisms: Vec<Mechanism>,
+}
+
+impl CellResult {
+    /// `Some(reachable)`, or `None` when no probe carried the tag.
+    pub fn reachable(&self) -> Option<bool> {
+        (self.probes > 0).then_some(self.reachable)
+    }
+}
+
+/// One row of the simulated table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DriverRow {
+    pub driver: String,
+    /// The scenario file, as a path under the matrix directory; `None` if it does not exist
+    /// (the driver is "not simulated").
+    pub file: Option<String>,
+    pub cells: BTreeMap<MatrixCell, CellResult>,
+    /// What went wrong in the run: failed expectations, failed docker commands, probes that
+    /// could not start, a run limit.
+    pub problems: Vec<String>,
+    /// Set if the run hit `max_events` or `max_sim_time`.
+    pub limit_hit: Option<String>,
+}
+
+impl DriverRow {
+    pub fn simulated(&self) -> bool {
+        self.file.is_some()
+    }
+
+    /// The cell's result (an unprobed cell if nothing carried its tag).
+    pub fn cell(&self, cell: MatrixCell) -> CellResult {
+        self.cells.get(&cell).cloned().unwrap_or_default()
+    }
+}
+
+/// The simulated table for one Windows version, with the documented one beside it.
+#[derive(Debug, Clone)]
+pub struct Matrix {
+    pub os: WindowsVersionSpec,
+    /// The matrix directory as given (it appears in the output).
+    pub dir: String,
+    pub drivers: Vec<DriverRow>,
+    pub expected: ExpectedMatrix,
+}
+
+impl Matrix {
+    /// The documented cell of a driver on this matrix's Windows version.
+    pub fn expectation(&self, driver: &str, cell: MatrixCell) -> Option<Expectation> {
+        self.expected
+            .driver(driver)
+            .map(|d| d.cells.get(cell).on_os(self.os))
+    }
+}
+
+/// Why the matrix could not be built: bad input, nothing ran.
+#[derive(Debug, Clone)]
+pub enum MatrixError {
+    /// The directory or `expected.ron` cannot be read, or `expected.ron` is wrong.
+    Expected(Vec<String>),
+    /// A driver's scenario file does not load.
+    Scenario(Vec<Diagnostic>),
+}
+
+impl std::fmt::Display for MatrixError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MatrixError::Expected(problems) => f.write_str(&problems.join("\n")),
+            MatrixError::Scenario(diags) => f.write_str(&scenario::render(diags)),
+        }
+    }
+}
+
+/// The path `dir/name`, written with `/` so that output is the same on every platform.
+fn join(dir: &str, name: &str) -> String {
+    if dir.is_empty() || dir.ends_with('/') {
+        format!("{dir}{name}")
+    } else {
+        format!("{dir}/{name}")
+    }
+}
+
+/// The drivers to show: those of `expected.ron` in its order, then any other `<name>.ron` in
+/// the directory, sorted by name.
+fn driver_names(dir: &Path, expected: &ExpectedMatrix) -> Result<Vec<String>, MatrixError> {
+    let mut names: Vec<String> = expected.drivers.iter().map(|d| d.driver.clone()).collect();
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| MatrixError::Expected(vec![format!("cannot read {}: {e}", dir.display())]))?;
+    let mut extra: Vec<String> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "ron"))
+        .filter_map(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .filter(|n| format!("{n}.ron") != EXPECTED_FILE && !names.contains(n))
+        .collect();
+    extra.sort();
+    names.extend(extra);
+    Ok(names)
+}
+
+/// Reads and checks `<dir>/expected.ron`.
+pub fn load_expected(dir: &str) -> Result<ExpectedMatrix, MatrixError> {
+    let file = join(dir, EXPECTED_FILE);
+    let text = std::fs::read_to_string(&file)
+        .map_err(|e| MatrixError::Expected(vec![format!("cannot read {file}: {e}")]))?;
+    expected::parse(&file, &text).map_err(MatrixError::Expected)
+}
+
+/// Runs every driver's matrix scenario in `dir` on `os` and collects the table.
+pub fn run(dir: &str, os: WindowsVersionSpec) -> Result<Matrix, MatrixError> {
+    let expected = load_expected(dir)?;
+    let mut drivers = Vec::new();
+    let mut diags = Vec::new();
+    for name in driver_names(Path::new(dir), &expected)? {
+        let file = join(dir, &format!("{name}.ron"));
+        if !PathBuf::from(&file).is_file() {
+            drivers.push(DriverRow {
+                driver: name,
+                file: None,
+                cells: BTreeMap::new(),
+                problems: Vec::new(),
+                limit_hit: None,
+            });
+            continue;
+        }
+        match scenario::load_path(Path::new(&file)) {
+            Ok(loaded) => drivers.push(run_driver(&name, loaded, os)),
+            Err(d) => diags.extend(d),
+        }
+    }
+    if !diags.is_empty() {
+        return Err(MatrixError::Scenario(diags));
+    }
+    Ok(Matrix {
+        os,
+        dir: dir.to_string(),
+        drivers,
+        expected,
+    })
+}
+
+/// Runs one loaded matrix scenario with every host set to `os`.
+pub fn run_driver(
+    driver: &str,
+    mut loaded: scenario::LoadedScenario,
+    os: WindowsVersionSpec,
+) -> DriverRow {
+    for h in &mut loaded.spec.fabric.hosts {
+        h.os = os;
+    }
+    let steps = loaded.spec.steps.clone();
+    let mut cells: BTreeMap<MatrixCell, CellResult> = BTreeMap::new();
+    let rep = report::run_observed(&loaded, false, &mut |world, i, probe| {
+        let Some(StepSpec::Probe {
+            cell: Some(cell), ..
+        }) = steps.get(i)
+        else {
+            return;
+        };
+        let seen = mechanisms::seen(world.engine.topology(), &probe.hops);
+        let c = cells.entry(*cell).or_default();
+        c.reachable = (c.probes == 0 || c.reachable) && probe.outcome == Outcome::Delivered;
+        c.probes += 1;
+        for m in seen {
+            if !c.mechanisms.contains(&m) {
+                c.mechanisms.push(m);
+            }
+        }
+    });
+    let mut problems = rep.failures;
+    if let Some(l) = &rep.limit_hit {
+        problems.push(format!(
+            "the run hit its {l} limit; the remaining steps did not run"
+        ));
+    }
+    DriverRow {
+        driver: driver.to_string(),
+        file: Some(loaded.file.clone()),
+        cells,
+        problems,
+        limit_hit: rep.limit_hit,
+    }
+}

@@ -1,0 +1,463 @@
+//! Printing the matrix: the text table laid out like the docs' table, the JSON form, and the
+//! cell-by-cell comparison with the documented table (`--check`).
+
+use super::{os_display, os_name, CellResult, DriverRow, Matrix, Mechanism, EXPECTED_FILE};
+use crate::scenario::MatrixCell;
+use serde_json::{Map, Value};
+use std::fmt::Write;
+
+/// Width of the driver column and of each cell column of the text table.
+const DRIVER_WIDTH: usize = 13;
+const CELL_WIDTH: usize = 27;
+
+/// The docs' column headings.
+pub fn heading(cell: MatrixCell) -> &'static str {
+    match cell {
+        MatrixCell::SameHostSameSubnet => "C→C same host, same subnet",
+        MatrixCell::SameHostCrossSubnet => "C→C same host, cross subnet",
+        MatrixCell::ToExternal => "C→external",
+        MatrixCell::CrossHostSameSubnet => "C→C across hosts, same subnet",
+        MatrixCell::CrossHostCrossSubnet => "C→C across hosts, cross subnet",
+    }
+}
+
+fn list(mechs: &[Mechanism]) -> String {
+    let names: Vec<&str> = mechs.iter().map(|m| m.name()).collect();
+    format!("[{}]", names.join(", "))
+}
+
+fn yes(b: bool) -> &'static str {
+    if b {
+        "yes"
+    } else {
+        "no"
+    }
+}
+
+/// The expected mechanisms that the simulation did not see.
+fn missing(expected: &[Mechanism], seen: &[Mechanism]) -> Vec<Mechanism> {
+    expected
+        .iter()
+        .filter(|m| !seen.contains(m))
+        .copied()
+        .collect()
+}
+
+/// What one cell of the text table says: the simulated answer, the docs' words, the
+/// mechanisms seen, and where the simulation and the docs part.
+fn cell_text(m: &Matrix, row: &DriverRow, cell: MatrixCell) -> String {
+    if !row.simulated() {
+        return "not simulated".into();
+    }
+    let r = row.cell(cell);
+    let Some(reachable) = r.reachable() else {
+        return "not probed".into();
+    };
+    let mut s = String::from(yes(reachable));
+    match m.expectation(&row.driver, cell) {
+        Some(e) => {
+            if e.reachable != reachable {
+                let _ = write!(s, ", but the docs say {}", yes(e.reachable));
+            }
+            let _ = write!(s, ": {}", e.docs);
+            if !r.mechanisms.is_empty() {
+                let _ = write!(s, " {}", list(&r.mechanisms));
+            }
+            let miss = missing(&e.mechanisms, &r.mechanisms);
+            if !miss.is_empty() {
+                let _ = write!(s, " (not seen: {})", list(&miss));
+            }
+        }
+        None => {
+            if !r.mechanisms.is_empty() {
+                let _ = write!(s, " {}", list(&r.mechanisms));
+            }
+        }
+    }
+    s
+}
+
+/// Splits `text` into lines of at most `width` characters, at spaces where it can.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        let mut word: Vec<char> = word.chars().collect();
+        loop {
+            let len = line.chars().count();
+            let room = if len == 0 {
+                width
+            } else {
+                width.saturating_sub(len + 1)
+            };
+            if word.len() <= room {
+                if len > 0 {
+                    line.push(' ');
+                }
+                line.extend(word.iter());
+                break;
+            }
+            if len > 0 {
+                lines.push(std::mem::take(&mut line));
+                continue;
+            }
+            // A word longer than the column: cut it.
+            let rest = word.split_off(width);
+            lines.push(word.iter().collect());
+            word = rest;
+        }
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+fn pad(s: &str, width: usize) -> String {
+    let n = s.chars().count();
+    format!("{s}{}", " ".repeat(width.saturating_sub(n)))
+}
+
+/// Writes one table row whose columns are wrapped texts.
+fn write_row(out: &mut String, columns: &[(String, usize)]) {
+    let wrapped: Vec<(Vec<String>, usize)> =
+        columns.iter().map(|(t, w)| (wrap(t, *w), *w)).collect();
+    let height = wrapped.iter().map(|(l, _)| l.len()).max().unwrap_or(1);
+    for i in 0..height {
+        out.push('|');
+        for (lines, w) in &wrapped {
+            let text = lines.get(i).map(String::as_str).unwrap_or("");
+            let _ = write!(out, " {} |", pad(text, *w));
+        }
+        out.push('\n');
+    }
+}
+
+fn write_rule(out: &mut String, widths: &[usize]) {
+    out.push('+');
+    for w in widths {
+        let _ = write!(out, "{}+", "-".repeat(w + 2));
+    }
+    out.push('\n');
+}
+
+/// The table as text, one row per driver, in the docs' layout, followed by the legend of the
+/// mechanisms that appear and any problem in the runs.
+pub fn text(m: &Matrix) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Connectivity of the Windows container network drivers on {} ({}),",
+        os_display(m.os),
+        os_name(m.os)
+    );
+    let _ = writeln!(
+        out,
+        "simulated from {}/<driver>.ron; the docs' words are from {}/{EXPECTED_FILE}.",
+        m.dir.trim_end_matches('/'),
+        m.dir.trim_end_matches('/')
+    );
+    let _ = writeln!(
+        out,
+        "Each cell: reachable or not in the simulation, how the docs say the packet goes, and the mechanisms seen in the trace."
+    );
+    out.push('\n');
+    let widths: Vec<usize> = std::iter::once(DRIVER_WIDTH)
+        .chain(MatrixCell::ALL.iter().map(|_| CELL_WIDTH))
+        .collect();
+    write_rule(&mut out, &widths);
+    let head: Vec<(String, usize)> = std::iter::once(("Driver".to_string(), DRIVER_WIDTH))
+        .chain(
+            MatrixCell::ALL
+                .iter()
+                .map(|c| (heading(*c).to_string(), CELL_WIDTH)),
+        )
+        .collect();
+    write_row(&mut out, &head);
+    write_rule(&mut out, &widths);
+    for row in &m.drivers {
+        let driver = match m.expected.driver(&row.driver) {
+            Some(d) if !d.typical_use.is_empty() => format!("{} ({})", row.driver, d.typical_use),
+            _ => row.driver.clone(),
+        };
+        let cols: Vec<(String, usize)> = std::iter::once((driver, DRIVER_WIDTH))
+            .chain(
+                MatrixCell::ALL
+                    .iter()
+                    .map(|c| (cell_text(m, row, *c), CELL_WIDTH)),
+            )
+            .collect();
+        write_row(&mut out, &cols);
+        write_rule(&mut out, &widths);
+    }
+
+    let mut used: Vec<Mechanism> = m
+        .drivers
+        .iter()
+        .flat_map(|r| r.cells.values().flat_map(|c| c.mechanisms.iter().copied()))
+        .collect();
+    used.sort();
+    used.dedup();
+    if !used.is_empty() {
+        out.push_str("\nMechanisms seen:\n");
+        for mech in used {
+            let _ = writeln!(out, "  {:<16} {}", mech.name(), mech.meaning());
+        }
+    }
+    let missing: Vec<&str> = m
+        .drivers
+        .iter()
+        .filter(|r| !r.simulated())
+        .map(|r| r.driver.as_str())
+        .collect();
+    if !missing.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nNot simulated (no {}/<driver>.ron yet): {}",
+            m.dir.trim_end_matches('/'),
+            missing.join(", ")
+        );
+    }
+    write_problems(&mut out, m);
+    out
+}
+
+fn write_problems(out: &mut String, m: &Matrix) {
+    let rows: Vec<&DriverRow> = m
+        .drivers
+        .iter()
+        .filter(|r| !r.problems.is_empty())
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    out.push_str("\nProblems in the runs:\n");
+    for r in rows {
+        for p in &r.problems {
+            let _ = writeln!(out, "  {}: {p}", r.driver);
+        }
+    }
+}
+
+fn cell_json(r: &CellResult) -> Value {
+    let mut o = Map::new();
+    o.insert(
+        "reachable".into(),
+        r.reachable().map_or(Value::Null, Value::Bool),
+    );
+    o.insert(
+        "mechanisms".into(),
+        Value::Array(
+            r.mechanisms
+                .iter()
+                .map(|m| Value::String(m.name().into()))
+                .collect(),
+        ),
+    );
+    Value::Object(o)
+}
+
+/// The table as JSON: `{"os": ..., "drivers": [{"driver": ..., "cells": {...}}]}`, keys in a
+/// fixed order. A cell that was not probed (or a driver not simulated) has `"reachable": null`.
+pub fn json(m: &Matrix) -> String {
+    let drivers: Vec<Value> = m
+        .drivers
+        .iter()
+        .map(|row| {
+            let mut cells = Map::new();
+            for c in MatrixCell::ALL {
+                cells.insert(c.key().into(), cell_json(&row.cell(c)));
+            }
+            let mut d = Map::new();
+            d.insert("driver".into(), Value::String(row.driver.clone()));
+            d.insert("cells".into(), Value::Object(cells));
+            Value::Object(d)
+        })
+        .collect();
+    let mut top = Map::new();
+    top.insert("os".into(), Value::String(os_name(m.os).into()));
+    top.insert("drivers".into(), Value::Array(drivers));
+    let mut s = serde_json::to_string_pretty(&Value::Object(top)).expect("a JSON value prints");
+    s.push('\n');
+    s
+}
+
+/// One finding of `--check`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckLine {
+    pub driver: String,
+    /// `None` for a finding about the whole driver (not simulated, not documented, a problem).
+    pub cell: Option<MatrixCell>,
+    pub text: String,
+    /// Whether this finding makes `--check` fail.
+    pub fails: bool,
+    /// A difference in a cell whose deviation from the docs is recorded (and accepted).
+    pub accepted: bool,
+}
+
+/// What `--check` found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Check {
+    pub os: String,
+    pub lines: Vec<CheckLine>,
+}
+
+impl Check {
+    /// Some finding is a difference from the docs that no deviation accepts.
+    pub fn failed(&self) -> bool {
+        self.lines.iter().any(|l| l.fails)
+    }
+
+    /// Only the findings about one driver.
+    pub fn for_driver(&self, driver: &str) -> Check {
+        Check {
+            os: self.os.clone(),
+            lines: self
+                .lines
+                .iter()
+                .filter(|l| l.driver == driver)
+                .cloned()
+                .collect(),
+        }
+    }
+
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        for l in &self.lines {
+            let _ = writeln!(out, "{}", l.text);
+        }
+        let failing = self.lines.iter().filter(|l| l.fails).count();
+        let accepted = self.lines.iter().filter(|l| l.accepted).count();
+        if failing == 0 {
+            let _ = writeln!(
+                out,
+                "check on {}: no difference from the docs that fails ({accepted} accepted deviation(s))",
+                self.os
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "check on {}: {failing} difference(s) from the docs ({accepted} accepted deviation(s))",
+                self.os
+            );
+        }
+        out
+    }
+}
+
+fn describe(reachable: bool, mechs: &[Mechanism]) -> String {
+    match (reachable, mechs.is_empty()) {
+        (true, true) => "reachable".into(),
+        (true, false) => format!("reachable via {}", list(mechs)),
+        (false, true) => "not reachable".into(),
+        (false, false) => format!("not reachable, after {}", list(mechs)),
+    }
+}
+
+/// Compares the simulated table with the documented one, cell by cell.
+pub fn check(m: &Matrix) -> Check {
+    let mut lines = Vec::new();
+    let dir = m.dir.trim_end_matches('/');
+    for row in &m.drivers {
+        let line = |cell: Option<MatrixCell>, text: String, fails: bool| CheckLine {
+            driver: row.driver.clone(),
+            cell,
+            text,
+            fails,
+            accepted: false,
+        };
+        let documented = m.expected.driver(&row.driver).is_some();
+        if !row.simulated() {
+            lines.push(line(
+                None,
+                format!(
+                    "{}: not simulated (no {dir}/{}.ron)",
+                    row.driver, row.driver
+                ),
+                documented,
+            ));
+            continue;
+        }
+        if !documented {
+            lines.push(line(
+                None,
+                format!(
+                    "{}: not in {dir}/{EXPECTED_FILE}; nothing to compare with",
+                    row.driver
+                ),
+                false,
+            ));
+        }
+        for p in &row.problems {
+            lines.push(line(
+                None,
+                format!("{}: problem in the run: {p}", row.driver),
+                false,
+            ));
+        }
+        for cell in MatrixCell::ALL {
+            let Some(e) = m.expectation(&row.driver, cell) else {
+                continue;
+            };
+            let at = format!("{}/{}", row.driver, cell.key());
+            let r = row.cell(cell);
+            let simulated = match r.reachable() {
+                None => format!("not probed (no Probe has `cell: Some({cell:?})`)"),
+                Some(reachable) => {
+                    let mut s = describe(reachable, &r.mechanisms);
+                    let miss = missing(&e.mechanisms, &r.mechanisms);
+                    if !miss.is_empty() {
+                        let _ = write!(s, " (not seen: {})", list(&miss));
+                    }
+                    s
+                }
+            };
+            let differs = r.reachable() != Some(e.reachable)
+                || !missing(&e.mechanisms, &r.mechanisms).is_empty();
+            let expected = describe(e.reachable, &e.mechanisms);
+            match (differs, &e.deviation) {
+                (false, None) => {}
+                (false, Some(d)) => lines.push(line(
+                    Some(cell),
+                    format!("{at}: matches the docs, although a deviation is recorded: {d}"),
+                    false,
+                )),
+                (true, None) => lines.push(line(
+                    Some(cell),
+                    format!("{at}: expected {expected}, simulated: {simulated}"),
+                    true,
+                )),
+                (true, Some(d)) => lines.push(CheckLine {
+                    accepted: true,
+                    ..line(
+                        Some(cell),
+                        format!(
+                            "{at}: expected {expected}, simulated: {simulated} (accepted deviation: {d})"
+                        ),
+                        false,
+                    )
+                }),
+            }
+        }
+    }
+    Check {
+        os: os_name(m.os).to_string(),
+        lines,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrap_breaks_at_spaces_and_cuts_long_words() {
+        assert_eq!(
+            wrap("yes: bridged in the vSwitch", 12),
+            ["yes: bridged", "in the", "vSwitch"]
+        );
+        assert_eq!(wrap("abcdefghij", 4), ["abcd", "efgh", "ij"]);
+        assert_eq!(wrap("", 4), [""]);
+        assert_eq!(wrap("C→C same host", 8), ["C→C same", "host"]);
+    }
+}
