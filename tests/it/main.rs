@@ -4,6 +4,7 @@
 mod cli;
 mod common;
 mod docker;
+mod drivers;
 mod matrix;
 mod props;
 mod scenarios;

@@ -120,11 +120,7 @@ pub fn bind(
     let name = format!("{}/vSwitch({nic})", host.host);
     // Hyper-V knows every vNIC's MAC; anything else is out on the wire, so unknown unicast
     // goes to the uplink.
-    let mut switch = Switch::new(SwitchConfig::new(
-        name.clone(),
-        false,
-        UnknownUnicast::Drop,
-    ));
+    let mut switch = Switch::new(SwitchConfig::new(name.clone(), false, UnknownUnicast::Drop));
     let uplink = switch.add_port(
         format!("uplink ({nic})"),
         PortMode::Trunk {
@@ -133,11 +129,14 @@ pub fn bind(
         },
     );
     switch.config.unknown_unicast = UnknownUnicast::ToPort(uplink);
-    let host_port = switch.add_port(format!("host vNIC (vEthernet ({nic}))"), PortMode::Access(1));
+    let host_port = switch.add_port(
+        format!("host vNIC (vEthernet ({nic}))"),
+        PortMode::Access(1),
+    );
     switch.pin_mac(nic_mac, 1, host_port);
     let mut vfp = VfpConfig::new(format!("VFP ({name})"), uplink, nic_mac);
     vfp.host_ip = host_ip;
-    switch.config.vfp = Some(vfp);
+    switch.config.vfp = Some(Box::new(vfp));
     let vswitch = eng.add_node(
         NodeInfo {
             name,

@@ -476,7 +476,13 @@ impl Hns {
         let (Some(subnet), Some(vni)) = (req.subnet, req.vni) else {
             return Err(HnsError::failed("The parameter is incorrect."));
         };
-        let ext = match external::choose_nic(eng, host, &self.external, req.ty, req.adapter.as_deref())? {
+        let ext = match external::choose_nic(
+            eng,
+            host,
+            &self.external,
+            req.ty,
+            req.adapter.as_deref(),
+        )? {
             Choice::Shared(i) => i,
             Choice::Bind(port, nic) => {
                 let ext = external::bind(eng, host, port, &nic, req.ty);
@@ -615,7 +621,12 @@ impl Hns {
         }
         let old = std::mem::replace(&mut t.peers, peers.clone());
         if let Some(sw) = eng.device_mut(vswitch).and_then(Device::as_switch_mut) {
-            let vtep_port = sw.config.static_macs.iter().find(|(m, _, _)| *m == net.host_vnic_mac).map(|(_, _, p)| *p);
+            let vtep_port = sw
+                .config
+                .static_macs
+                .iter()
+                .find(|(m, _, _)| *m == net.host_vnic_mac)
+                .map(|(_, _, p)| *p);
             for p in &old {
                 sw.unpin_mac(p.mac, 1);
             }
@@ -639,7 +650,13 @@ impl Hns {
             // l2bridge and l2tunnel take static addresses from a given subnet only (reference 3.4).
             return Err(HnsError::failed("The parameter is incorrect."));
         }
-        let ext = match external::choose_nic(eng, host, &self.external, req.ty, req.adapter.as_deref())? {
+        let ext = match external::choose_nic(
+            eng,
+            host,
+            &self.external,
+            req.ty,
+            req.adapter.as_deref(),
+        )? {
             Choice::Shared(i) => i,
             Choice::Bind(port, nic) => {
                 let ext = external::bind(eng, host, port, &nic, req.ty);
@@ -840,7 +857,10 @@ impl Hns {
 
         let vswitch_port = match eng.device_mut(vswitch).and_then(Device::as_switch_mut) {
             Some(sw) => {
-                let p = sw.add_port(format!("{} ({})", req.name, &id[..8]), PortMode::Access(vlan));
+                let p = sw.add_port(
+                    format!("{} ({})", req.name, &id[..8]),
+                    PortMode::Access(vlan),
+                );
                 sw.pin_mac(mac, vlan, p);
                 if let (Some(vfp), Some(mut policy)) = (&mut sw.config.vfp, vfp_policy) {
                     policy.port = p;
@@ -1018,7 +1038,9 @@ impl Hns {
             .and_then(Device::as_stack_mut)
         {
             ctr.remove_iface(ep.compartment_port);
-            ctr.config.dns_servers.retain(|d| !ep.dns_servers.contains(d));
+            ctr.config
+                .dns_servers
+                .retain(|d| !ep.dns_servers.contains(d));
             if let Some(fw) = &mut ctr.config.firewall {
                 fw.rules.retain(|r| !r.name.contains(&ep.id));
             }

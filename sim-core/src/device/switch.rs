@@ -76,7 +76,7 @@ pub struct SwitchConfig {
     /// MACs the control plane pinned to ports, with their VLAN.
     pub static_macs: Vec<(MacAddr, u16, PortId)>,
     /// The VFP layer HNS programmed on a Hyper-V vSwitch, if any.
-    pub vfp: Option<VfpConfig>,
+    pub vfp: Option<Box<VfpConfig>>,
     /// A policy layer that admits every IPv4 frame it switches and says so in traces:
     /// (layer, rule), e.g. the Azure host's SDN policy.
     pub policy: Option<(String, String)>,
@@ -105,7 +105,8 @@ impl SwitchConfig {
 pub struct Switch {
     pub config: SwitchConfig,
     fdb: FastMap<u64, PortId>,
-    vfp: VfpState,
+    /// Boxed: most switches have no VFP layer, and the device enum stays small.
+    vfp: Box<VfpState>,
 }
 
 fn fdb_key(vlan: u16, mac: MacAddr) -> u64 {
@@ -124,7 +125,7 @@ impl Switch {
         let mut s = Switch {
             config,
             fdb: FastMap::default(),
-            vfp: VfpState::default(),
+            vfp: Box::default(),
         };
         s.rebuild_static();
         s
@@ -342,6 +343,18 @@ impl Switch {
             }
             out.send(PortId(i as u16), copy);
             count += 1;
+        }
+        if count == 0 {
+            // Nowhere to flood to: on a switch that says why it filters, that is a drop.
+            if let Some(why) = &self.config.filter_reason {
+                let (switch, port, why) = (
+                    self.config.name.clone(),
+                    self.port_name(in_port),
+                    why.clone(),
+                );
+                out.drop_frame(&frame, || DropReason::Filtered { switch, port, why });
+                return;
+            }
         }
         out.hop(frame.probe, &frame.bytes, || HopAction::Flooded {
             from_port: self.port_name(in_port),

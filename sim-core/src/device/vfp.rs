@@ -123,7 +123,7 @@ impl VfpState {
         out: &mut Outbox,
     ) -> Steer {
         if in_port == cfg.uplink {
-            return self.from_uplink(cfg, frame, out);
+            return self.ingress_from_uplink(cfg, frame, out);
         }
         match cfg.endpoint_on(in_port) {
             Some(ep) if ep.tunnel_to_uplink => {
@@ -142,7 +142,12 @@ impl VfpState {
 
     /// A frame that came from the physical network: replies to OutboundNAT, port maps, and
     /// the MAC rewrite back to the container's own.
-    fn from_uplink(&mut self, cfg: &VfpConfig, frame: &mut Frame, out: &mut Outbox) -> Steer {
+    fn ingress_from_uplink(
+        &mut self,
+        cfg: &VfpConfig,
+        frame: &mut Frame,
+        out: &mut Outbox,
+    ) -> Steer {
         let Some(dst_mac) = wire::eth_dst(&frame.bytes) else {
             return Steer::Lookup;
         };
@@ -172,7 +177,9 @@ impl VfpState {
                 return Steer::Lookup;
             };
             let inside = *t.after.ip();
-            out.hop(frame.probe, &frame.bytes, || t.into_hop(&cfg.nat.name, &self.nat));
+            out.hop(frame.probe, &frame.bytes, || {
+                t.into_hop(&cfg.nat.name, &self.nat)
+            });
             return match cfg.endpoint_with_ip(inside) {
                 Some(ep) => {
                     wire::set_eth_dst(&mut frame.bytes, ep.mac);
@@ -203,11 +210,9 @@ impl VfpState {
         let Some(ep) = cfg.endpoint_on(in_port) else {
             return true;
         };
-        if let (Some(exceptions), Some(host_ip), Some(ip)) = (
-            &ep.outbound_nat,
-            cfg.host_ip,
-            wire::ipv4_info(&frame.bytes),
-        ) {
+        if let (Some(exceptions), Some(host_ip), Some(ip)) =
+            (&ep.outbound_nat, cfg.host_ip, wire::ipv4_info(&frame.bytes))
+        {
             let excepted = exceptions.iter().any(|n| n.contains(ip.dst));
             if !excepted && ip.src == ep.ip {
                 if ip.proto == wire::IPPROTO_ICMP {

@@ -5,9 +5,9 @@
 //! Probes (`docker exec NAME ping …`) are returned to the caller to run.
 
 use super::cli::{DockerCommand, NetworkCreate, RunArgs};
+use super::driver_opts;
 use super::exec::{self, ExecProbe};
 use super::output;
-use super::driver_opts;
 use super::swarm::{self, Swarm};
 use crate::control::hns::{
     EndpointRequest, Hns, HnsError, HostNodes, Isolation, NetworkRequest, NetworkType,
@@ -169,7 +169,10 @@ pub struct HostCtx<'a> {
 impl HostCtx<'_> {
     /// The host's own address (its first NIC's): what `docker swarm init` advertises.
     fn host_addr(&self) -> Option<Ipv4Addr> {
-        let stack = self.eng.device(self.nodes.stack).and_then(Device::as_stack)?;
+        let stack = self
+            .eng
+            .device(self.nodes.stack)
+            .and_then(Device::as_stack)?;
         self.nodes
             .physical
             .first()
@@ -205,7 +208,9 @@ impl Daemon {
         // only nat networks come back (reference 2.6 and 10, "NAT persistence").
         self.networks.retain(|n| {
             n.driver == NAT_DRIVER
-                || n.hns_id.as_ref().is_none_or(|h| ctx.hns.network(h).is_some())
+                || n.hns_id
+                    .as_ref()
+                    .is_none_or(|h| ctx.hns.network(h).is_some())
         });
         // Custom nat networks whose HNS network vanished (a reboot on 2019+) are recreated
         // with the same name, id and options; the default one gets a new id (reference 2.6).
@@ -509,13 +514,14 @@ impl Daemon {
         let subnet = subnets.first().copied();
         req.subnet = subnet;
         req.gateway = gateway;
-        let hns_id = match ctx
-            .hns
-            .create_network(ctx.eng, ctx.nodes, req, &self.config.host_prefixes)
-        {
-            Ok(id) => id,
-            Err(HnsError(e)) => return CommandOutput::daemon_error(e),
-        };
+        let hns_id =
+            match ctx
+                .hns
+                .create_network(ctx.eng, ctx.nodes, req, &self.config.host_prefixes)
+            {
+                Ok(id) => id,
+                Err(HnsError(e)) => return CommandOutput::daemon_error(e),
+            };
         let id = ids::docker_id(&mut self.rng);
         self.networks.push(DockerNetwork {
             requested_subnet: subnet,
@@ -1084,9 +1090,14 @@ impl Daemon {
             Vec::new()
         };
         reserve_host_ports(&mut self.rng, &mut ports, ctx.hns).map_err(|e| {
-            format!("failed to create endpoint {} on network {net_name}: {e}", c.name)
+            format!(
+                "failed to create endpoint {} on network {net_name}: {e}",
+                c.name
+            )
         })?;
-        let compartment = c.compartment.expect("a starting container has a compartment");
+        let compartment = c
+            .compartment
+            .expect("a starting container has a compartment");
         let req = EndpointRequest {
             network_id: hns_id,
             name: c.name.clone(),
@@ -1134,7 +1145,9 @@ impl Daemon {
             ports: c.ports.clone(),
             dns: Vec::new(),
             isolation: c.isolation,
-            compartment: c.compartment.expect("a starting container has a compartment"),
+            compartment: c
+                .compartment
+                .expect("a starting container has a compartment"),
             default_route: true,
         };
         let ep = ctx

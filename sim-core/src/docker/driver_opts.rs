@@ -178,7 +178,11 @@ mod tests {
     #[test]
     fn bad_values_give_go_strconv_errors() {
         let mut req = NetworkRequest::new(NetworkType::L2Bridge, "b");
-        let e = apply(&opts(&[(&format!("{PREFIX}vlanid"), "seven")]), &mut req, true);
+        let e = apply(
+            &opts(&[(&format!("{PREFIX}vlanid"), "seven")]),
+            &mut req,
+            true,
+        );
         assert_eq!(
             e.unwrap_err(),
             "strconv.ParseUint: parsing \"seven\": invalid syntax"

@@ -5,7 +5,7 @@
 pub mod cli;
 pub mod daemon;
 pub mod driver_opts;
-pub mod swarm;
 pub mod exec;
 pub mod output;
 pub mod ports;
+pub mod swarm;

@@ -64,7 +64,12 @@ pub fn network_ls(nets: &[DockerNetwork], quiet: bool) -> String {
                 n.id[..12].to_string(),
                 n.name.clone(),
                 n.driver.clone(),
-                if n.driver == "overlay" { "swarm" } else { "local" }.into(),
+                if n.driver == "overlay" {
+                    "swarm"
+                } else {
+                    "local"
+                }
+                .into(),
             ]
         })
         .collect();

@@ -90,8 +90,16 @@ impl Swarm {
         }
         let node_id = ids::docker_id(&mut self.rng)[..25].to_string();
         let cluster = ids::docker_id(&mut self.rng);
-        self.worker_token = format!("SWMTKN-1-{}-{}", &cluster[..50], &ids::docker_id(&mut self.rng)[..25]);
-        self.manager_token = format!("SWMTKN-1-{}-{}", &cluster[..50], &ids::docker_id(&mut self.rng)[..25]);
+        self.worker_token = format!(
+            "SWMTKN-1-{}-{}",
+            &cluster[..50],
+            &ids::docker_id(&mut self.rng)[..25]
+        );
+        self.manager_token = format!(
+            "SWMTKN-1-{}-{}",
+            &cluster[..50],
+            &ids::docker_id(&mut self.rng)[..25]
+        );
         let manager_addr = format!("{addr}:2377");
         self.nodes.push(SwarmNode {
             host: host.into(),
@@ -108,7 +116,12 @@ impl Swarm {
 
     /// `docker swarm join --token T REMOTE` on `host`. The manager token makes a manager; any
     /// other well-formed token a worker (hnsim does not make users copy the printed token).
-    pub fn join(&mut self, host: &str, token: Option<&str>, remote: &str) -> Result<String, String> {
+    pub fn join(
+        &mut self,
+        host: &str,
+        token: Option<&str>,
+        remote: &str,
+    ) -> Result<String, String> {
         if self.node(host).is_some() {
             return Err(ALREADY_IN_SWARM.into());
         }
@@ -170,9 +183,7 @@ impl Swarm {
                 .flat_map(|n| n.subnets.iter().map(|s| s.subnet))
                 .collect();
             let free = (0u32..65536)
-                .map(|i| {
-                    Ipv4Network::new(Ipv4Addr::from(0x0a00_0000 | (i << 8)), 24).expect("/24")
-                })
+                .map(|i| Ipv4Network::new(Ipv4Addr::from(0x0a00_0000 | (i << 8)), 24).expect("/24"))
                 .find(|c| !used.iter().any(|u| crate::control::ipam::overlaps(*u, *c)))
                 .ok_or("could not find an available IP")?;
             chosen.push(free);

@@ -64,7 +64,7 @@ fn cell_text(m: &Matrix, row: &DriverRow, cell: MatrixCell) -> String {
                 let _ = write!(s, " {}", list(&r.mechanisms));
             }
             let miss = missing(&e.mechanisms, &r.mechanisms);
-            if !miss.is_empty() {
+            if reachable && !miss.is_empty() {
                 let _ = write!(s, " (not seen: {})", list(&miss));
             }
         }
@@ -406,15 +406,25 @@ pub fn check(m: &Matrix) -> Check {
                 Some(reachable) => {
                     let mut s = describe(reachable, &r.mechanisms);
                     let miss = missing(&e.mechanisms, &r.mechanisms);
-                    if !miss.is_empty() {
+                    if reachable && !miss.is_empty() {
                         let _ = write!(s, " (not seen: {})", list(&miss));
                     }
                     s
                 }
             };
+            // Mechanisms are compared only where the packet got through.
             let differs = r.reachable() != Some(e.reachable)
-                || !missing(&e.mechanisms, &r.mechanisms).is_empty();
+                || (r.reachable && !missing(&e.mechanisms, &r.mechanisms).is_empty());
             let expected = describe(e.reachable, &e.mechanisms);
+            if r.reachable().is_none() {
+                // A missing probe is a gap in the scenario, never a deviation of the software.
+                lines.push(line(
+                    Some(cell),
+                    format!("{at}: expected {expected}, simulated: {simulated}"),
+                    true,
+                ));
+                continue;
+            }
             match (differs, &e.deviation) {
                 (false, None) => {}
                 (false, Some(d)) => lines.push(line(
@@ -449,6 +459,139 @@ pub fn check(m: &Matrix) -> Check {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::matrix::expected;
+    use crate::scenario::WindowsVersionSpec;
+    use std::collections::BTreeMap;
+
+    fn matrix(rows: Vec<DriverRow>) -> Matrix {
+        let cell = |reachable: bool, mechs: &str, extra: &str| {
+            format!("(reachable: {reachable}, mechanisms: [{mechs}], docs: \"words\"{extra})")
+        };
+        let driver = |name: &str, ss: String| {
+            let c = cell(true, "\"vswitch-bridged\"", "");
+            format!(
+                "(driver: \"{name}\", cells: (same_host_same_subnet: {ss}, same_host_cross_subnet: {c}, \
+                 to_external: {c}, cross_host_same_subnet: {c}, cross_host_cross_subnet: {c}))"
+            )
+        };
+        let text = format!(
+            "(drivers: [{}, {}])",
+            driver("a", cell(true, "\"winnat\"", "")),
+            driver(
+                "b",
+                cell(true, "\"winnat\"", ", deviation: Some(\"known\")")
+            ),
+        );
+        Matrix {
+            os: WindowsVersionSpec::WindowsServer2022,
+            dir: "m".into(),
+            drivers: rows,
+            expected: expected::parse("m/expected.ron", &text).expect("parses"),
+        }
+    }
+
+    /// A simulated row: every cell reachable via vswitch-bridged, except `ss` for
+    /// same_host_same_subnet (`None`: not probed).
+    fn row(name: &str, ss: Option<CellResult>) -> DriverRow {
+        let mut cells = BTreeMap::new();
+        for c in MatrixCell::ALL {
+            cells.insert(
+                c,
+                CellResult {
+                    probes: 1,
+                    reachable: true,
+                    mechanisms: vec![Mechanism::VswitchBridged],
+                },
+            );
+        }
+        match ss {
+            Some(r) => cells.insert(MatrixCell::SameHostSameSubnet, r),
+            None => cells.remove(&MatrixCell::SameHostSameSubnet),
+        };
+        DriverRow {
+            driver: name.into(),
+            file: Some(format!("m/{name}.ron")),
+            cells,
+            problems: Vec::new(),
+            limit_hit: None,
+        }
+    }
+
+    fn via(reachable: bool, mechs: &[Mechanism]) -> Option<CellResult> {
+        Some(CellResult {
+            probes: 1,
+            reachable,
+            mechanisms: mechs.to_vec(),
+        })
+    }
+
+    #[test]
+    fn check_fails_on_differences_and_accepts_deviations() {
+        let ok = via(true, &[Mechanism::HostRouted, Mechanism::Winnat]);
+        let m = matrix(vec![row("a", ok.clone()), row("b", ok)]);
+        assert_eq!(check(&m).lines.len(), 1, "{:?}", check(&m));
+        assert!(
+            !check(&m).failed(),
+            "a deviation that matches is only noted"
+        );
+
+        let m = matrix(vec![row("a", via(false, &[])), row("b", via(false, &[]))]);
+        let c = check(&m);
+        assert!(c.failed());
+        assert_eq!(
+            c.lines[0].text,
+            "a/same_host_same_subnet: expected reachable via [winnat], simulated: not reachable"
+        );
+        assert!(c.lines[0].fails && !c.lines[0].accepted);
+        assert!(!c.lines[1].fails && c.lines[1].accepted);
+        assert!(c.lines[1].text.ends_with("(accepted deviation: known)"));
+        assert!(!c.for_driver("b").failed());
+
+        // Reachable, but without the mechanism the docs imply.
+        let m = matrix(vec![
+            row("a", via(true, &[Mechanism::VswitchBridged])),
+            row("b", None),
+        ]);
+        let c = check(&m);
+        assert_eq!(
+            c.lines[0].text,
+            "a/same_host_same_subnet: expected reachable via [winnat], simulated: reachable via [vswitch-bridged] (not seen: [winnat])"
+        );
+        // A cell no probe covers fails even where a deviation is recorded.
+        assert!(c.lines[1].fails, "{:?}", c.lines[1]);
+        assert!(c.lines[1].text.contains("not probed"));
+    }
+
+    #[test]
+    fn missing_and_undocumented_drivers() {
+        let mut absent = row("b", None);
+        absent.file = None;
+        absent.cells.clear();
+        let m = matrix(vec![
+            row("a", via(true, &[Mechanism::Winnat])),
+            absent,
+            row("extra", None),
+        ]);
+        let c = check(&m);
+        let texts: Vec<&str> = c.lines.iter().map(|l| l.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            [
+                "b: not simulated (no m/b.ron)",
+                "extra: not in m/expected.ron; nothing to compare with",
+            ]
+        );
+        assert!(c.lines[0].fails && !c.lines[1].fails);
+        let t = text(&m);
+        assert!(t.contains("| b             | not simulated "), "{t}");
+        assert!(t.contains("yes: words [winnat]"), "{t}");
+        assert!(
+            t.contains("Not simulated (no m/<driver>.ron yet): b"),
+            "{t}"
+        );
+        let j = json(&m);
+        assert!(j.contains("\"reachable\": null"), "{j}");
+    }
 
     #[test]
     fn wrap_breaks_at_spaces_and_cuts_long_words() {

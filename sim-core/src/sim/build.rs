@@ -123,12 +123,11 @@ fn add_routes(
     Ok(())
 }
 
+/// Fabric nodes by name: the node and, for nodes with interfaces, their ports by name.
+type NodeMap = BTreeMap<String, (NodeId, Option<BTreeMap<String, PortId>>)>;
+
 /// The MAC of the NIC at link end `end` ("node.iface"), when that node is a container host.
-fn vm_nic_mac(
-    eng: &Engine,
-    nodes: &BTreeMap<String, (NodeId, Option<BTreeMap<String, PortId>>)>,
-    end: &str,
-) -> Option<MacAddr> {
+fn vm_nic_mac(eng: &Engine, nodes: &NodeMap, end: &str) -> Option<MacAddr> {
     let (node, iface) = end.split_once('.')?;
     let (id, ifaces) = nodes.get(node)?;
     if eng.topology().node(*id)?.kind != NodeKind::WindowsHost {
@@ -146,15 +145,16 @@ pub fn build(spec: &ScenarioSpec) -> Result<World, String> {
     let mut eng = Engine::new(spec.seed, limits);
     let mut macs = MacSource { next: 0 };
     // node name -> (node, interface name -> port); switches have no interface map.
-    let mut nodes: BTreeMap<String, (NodeId, Option<BTreeMap<String, PortId>>)> = BTreeMap::new();
+    let mut nodes: NodeMap = BTreeMap::new();
     let mut switch_kinds: BTreeMap<String, SwitchKindSpec> = BTreeMap::new();
 
     for s in &spec.fabric.switches {
         let mut cfg = SwitchConfig::new(s.name.clone(), true, UnknownUnicast::Flood);
         let kind = match s.kind {
             SwitchKindSpec::Physical => {
-                cfg.filter_reason =
-                    Some("a physical switch does not send a frame back out of its ingress port".into());
+                cfg.filter_reason = Some(
+                    "a physical switch does not send a frame back out of its ingress port".into(),
+                );
                 NodeKind::FabricSwitch
             }
             SwitchKindSpec::HyperV => NodeKind::HypervisorSwitch,
@@ -212,7 +212,9 @@ pub fn build(spec: &ScenarioSpec) -> Result<World, String> {
                 .filter_map(|i| i.addr)
                 .find(|a| a.contains(start))
                 .map(|a| a.prefix())
-                .ok_or_else(|| format!("{}: DHCP pool {start} is on no interface's subnet", x.name))?;
+                .ok_or_else(|| {
+                    format!("{}: DHCP pool {start} is on no interface's subnet", x.name)
+                })?;
             let mut server = DhcpServerConfig::new(start, addr(&d.pool_end)?, prefix);
             server.router = d.router.as_deref().map(addr).transpose()?;
             server.dns = d.dns.iter().map(|a| addr(a)).collect::<Result<_, _>>()?;
@@ -295,7 +297,8 @@ pub fn build(spec: &ScenarioSpec) -> Result<World, String> {
                         .expect("switch nodes hold switches");
                     let port = sw.add_port(other.clone(), mode);
                     if let (Some(mac), Some(p)) = (vm_nic_mac, sw.port_mut(port)) {
-                        let spoofing = kind == SwitchKindSpec::HyperV && l.mac_spoofing == Some(true);
+                        let spoofing =
+                            kind == SwitchKindSpec::HyperV && l.mac_spoofing == Some(true);
                         if !spoofing {
                             p.allowed_src = Some(mac);
                         }

@@ -6,11 +6,13 @@ use crate::control::version::WindowsVersion;
 use crate::device::stack::probe::{ProbeProto, ProbeRequest, ProbeTarget};
 use crate::device::{Device, Hop, HopAction, Outcome};
 use crate::docker::cli;
+use crate::docker::daemon::{
+    running_endpoints, CommandOutput, ContainerState, Daemon, HostCtx, Images,
+};
 use crate::docker::swarm::Swarm;
-use crate::rng::SimRng;
-use crate::docker::daemon::{running_endpoints, CommandOutput, ContainerState, Daemon, HostCtx, Images};
 use crate::engine::{Engine, RunStop};
 use crate::id::{NodeId, ProbeId};
+use crate::rng::SimRng;
 use crate::time::SimDuration;
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;

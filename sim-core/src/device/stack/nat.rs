@@ -71,7 +71,9 @@ pub const VFP_OUTBOUND_NAT: &str = "VFP OutboundNAT";
 pub enum Egress {
     Translated(Translation),
     /// A VFP OutboundNAT instance matched, but it does not translate this protocol (ICMP).
-    NoRule { instance: String },
+    NoRule {
+        instance: String,
+    },
     /// The source is not inside any instance: forwarded untouched.
     NotInside,
     Exhausted,

@@ -112,10 +112,17 @@ impl IpStack {
             });
             return true;
         };
-        let (port, name) = (self.config.vteps[v].iface, self.config.vteps[v].name.clone());
+        let (port, name) = (
+            self.config.vteps[v].iface,
+            self.config.vteps[v].name.clone(),
+        );
         let inner = Frame::new(inner.to_vec(), frame.probe);
         let to = self.iface_name(port);
-        out.hop(inner.probe, &inner.bytes, || HopAction::Decap { by: name, vni, to });
+        out.hop(inner.probe, &inner.bytes, || HopAction::Decap {
+            by: name,
+            vni,
+            to,
+        });
         out.send(port, inner);
         true
     }
