@@ -210,36 +210,42 @@ impl VfpState {
         let Some(ep) = cfg.endpoint_on(in_port) else {
             return true;
         };
-        if let (Some(exceptions), Some(host_ip), Some(ip)) =
-            (&ep.outbound_nat, cfg.host_ip, wire::ipv4_info(&frame.bytes))
-        {
-            let excepted = exceptions.iter().any(|n| n.contains(ip.dst));
-            if !excepted && ip.src == ep.ip {
-                if ip.proto == wire::IPPROTO_ICMP {
-                    out.drop_frame(frame, || DropReason::Policy {
-                        layer: cfg.name.clone(),
-                        rule: format!(
-                            "OutboundNAT of {} has no rule for ICMP: Windows programs outbound NAT for TCP and UDP only, so ping to {} fails",
-                            ep.name, ip.dst
-                        ),
+        if let (Some(host_ip), Some(ip)) = (cfg.host_ip, wire::ipv4_info(&frame.bytes)) {
+            let policy_applies = ip.src == ep.ip
+                && ep
+                    .outbound_nat
+                    .as_ref()
+                    .is_some_and(|exc| !exc.iter().any(|n| n.contains(ip.dst)));
+            if policy_applies && ip.proto == wire::IPPROTO_ICMP {
+                out.drop_frame(frame, || DropReason::Policy {
+                    layer: cfg.name.clone(),
+                    rule: format!(
+                        "OutboundNAT of {} has no rule for ICMP: Windows programs outbound NAT for TCP and UDP only, so ping to {} fails",
+                        ep.name, ip.dst
+                    ),
+                });
+                return false;
+            }
+            // Without the policy (or for an excepted destination) only replies of existing
+            // sessions are translated, such as a published port's answers.
+            let replies_only;
+            let table = if policy_applies {
+                &cfg.nat
+            } else {
+                replies_only = cfg.nat.clone_settings();
+                &replies_only
+            };
+            match self.nat.outbound(table, out.now, host_ip, &mut frame.bytes) {
+                Egress::Translated(t) => {
+                    out.hop(frame.probe, &frame.bytes, || {
+                        t.into_hop(&cfg.nat.name, &self.nat)
                     });
-                    return false;
                 }
-                match self
-                    .nat
-                    .outbound(&cfg.nat, out.now, host_ip, &mut frame.bytes)
-                {
-                    Egress::Translated(t) => {
-                        out.hop(frame.probe, &frame.bytes, || {
-                            t.into_hop(&cfg.nat.name, &self.nat)
-                        });
-                    }
-                    Egress::NotInside | Egress::NoRule { .. } => {}
-                    Egress::Exhausted => {
-                        let table = cfg.nat.name.clone();
-                        out.drop_frame(frame, || DropReason::NatPortsExhausted { table });
-                        return false;
-                    }
+                Egress::NotInside | Egress::NoRule { .. } => {}
+                Egress::Exhausted => {
+                    let table = cfg.nat.name.clone();
+                    out.drop_frame(frame, || DropReason::NatPortsExhausted { table });
+                    return false;
                 }
             }
         }
