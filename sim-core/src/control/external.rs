@@ -6,7 +6,7 @@
 //! "network blip" of reference section 1). A NIC holds one external vSwitch; networks of the
 //! same type share it. Nothing here touches a packet.
 
-use super::hns::{HnsError, HostNodes, NetworkType};
+use super::hns::{host_stack, HnsError, HostNodes, NetworkType};
 use crate::device::switch::{PortMode, Switch, SwitchConfig, UnknownUnicast};
 use crate::device::vfp::VfpConfig;
 use crate::device::Device;
@@ -103,11 +103,7 @@ pub fn bind(
     nic: &str,
     ty: NetworkType,
 ) -> ExternalSwitch {
-    let stack = eng
-        .device_mut(host.stack)
-        .and_then(Device::as_stack_mut)
-        .expect("a Windows host's default compartment is an IP stack");
-    let iface = stack
+    let iface = host_stack(eng, host.stack)
         .config
         .ifaces
         .get_mut(nic_port.0 as usize)
@@ -171,10 +167,10 @@ pub fn unbind(eng: &mut Engine, host: &HostNodes, ext: &ExternalSwitch) {
     }
     eng.replug((ext.vswitch, ext.uplink), (host.stack, ext.nic_port));
     eng.remove_node(ext.vswitch);
-    if let Some(iface) = eng
-        .device_mut(host.stack)
-        .and_then(Device::as_stack_mut)
-        .and_then(|s| s.config.ifaces.get_mut(ext.nic_port.0 as usize))
+    if let Some(iface) = host_stack(eng, host.stack)
+        .config
+        .ifaces
+        .get_mut(ext.nic_port.0 as usize)
         .and_then(Option::as_mut)
     {
         iface.name = ext.nic.clone();

@@ -106,6 +106,20 @@ impl NetworkType {
         matches!(self, NetworkType::Nat | NetworkType::Overlay)
     }
 
+    /// Whether WinNAT translates the network (nat, and ics, Windows' own "Default Switch").
+    pub fn winnat(self) -> bool {
+        matches!(self, NetworkType::Nat | NetworkType::Ics)
+    }
+
+    /// Whether docker reserves published host ports itself, drawing them from 60000-65000
+    /// when none is given (reference 2.5); on nat and ics HNS picks them.
+    pub fn docker_reserves_ports(self) -> bool {
+        matches!(
+            self,
+            NetworkType::L2Bridge | NetworkType::L2Tunnel | NetworkType::Overlay
+        )
+    }
+
     /// Whether VFP rewrites the container MAC to the host's on the wire.
     pub fn mac_rewrite(self) -> bool {
         matches!(self, NetworkType::L2Bridge | NetworkType::L2Tunnel)
@@ -184,6 +198,24 @@ pub struct PortMapping {
     pub proto: u8,
     pub host_port: u16,
     pub container_port: u16,
+}
+
+impl PortMapping {
+    /// The NAT table's static mapping for this port map of the endpoint at `ip`.
+    fn to_static(&self, ip: Ipv4Addr, endpoint: &str) -> StaticMapping {
+        StaticMapping {
+            name: format!(
+                "{}/{} -> {}:{} ({endpoint})",
+                self.host_port,
+                proto_name(self.proto),
+                ip,
+                self.container_port,
+            ),
+            proto: self.proto,
+            outside_port: self.host_port,
+            inside: SocketAddrV4::new(ip, self.container_port),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -305,11 +337,11 @@ impl Hns {
     ) -> Result<String, HnsError> {
         let version = self.version;
         let (ty, name, subnet, gateway) = (req.ty, req.name.as_str(), req.subnet, req.gateway);
-        let winnat = matches!(ty, NetworkType::Nat | NetworkType::Ics);
+        let winnat = ty.winnat();
         let existing: Vec<Ipv4Network> = self
             .networks
             .iter()
-            .filter(|n| matches!(n.ty, NetworkType::Nat | NetworkType::Ics))
+            .filter(|n| n.ty.winnat())
             .map(|n| n.pool.subnet)
             .collect();
         let subnet = match subnet {
@@ -369,35 +401,12 @@ impl Hns {
             Some(self.add_host_vnic(eng, host, vswitch, name, host_vnic_mac, gateway, subnet))
         };
         if let (true, Some(host_vnic)) = (winnat, host_vnic) {
-            let stack = host_stack(eng, host.stack);
-            if let Forwarding::Rules { rules, .. } = &mut stack.config.forwarding {
-                for phys in &host.physical {
-                    rules.push(ForwardRule {
-                        from: host_vnic,
-                        to: *phys,
-                        only_translated: false,
-                    });
-                    rules.push(ForwardRule {
-                        from: *phys,
-                        to: host_vnic,
-                        only_translated: true,
-                    });
-                }
-            }
-            let nat = stack.config.nat.get_or_insert_with(|| NatConfig {
-                name: "WinNAT".into(),
-                instances: Vec::new(),
-                outside_ifaces: host.physical.clone(),
-                static_mappings: Vec::new(),
-                port_range: (1024, 65535),
-                max_sessions: 65536,
-                local_hairpin: version.host_reaches_published_ports(),
-            });
-            nat.instances.push(NatInstance {
+            let instance = NatInstance {
                 name: nat_name.clone(),
                 inside_prefix: subnet,
                 vfp: false,
-            });
+            };
+            translate_through_host(eng, host, version, host_vnic, &host.physical, instance);
         }
         self.networks.push(HnsNetwork {
             id: id.clone(),
@@ -463,6 +472,27 @@ impl Hns {
         host_vnic
     }
 
+    /// The external vSwitch a network of type `ty` uses: a shared one, or a new one bound to
+    /// the chosen NIC. Returns its index in `self.external`.
+    fn external_switch(
+        &mut self,
+        eng: &mut Engine,
+        host: &HostNodes,
+        ty: NetworkType,
+        adapter: Option<&str>,
+    ) -> Result<usize, HnsError> {
+        Ok(
+            match external::choose_nic(eng, host, &self.external, ty, adapter)? {
+                Choice::Shared(i) => i,
+                Choice::Bind(port, nic) => {
+                    let ext = external::bind(eng, host, port, &nic, ty);
+                    self.external.push(ext);
+                    self.external.len() - 1
+                }
+            },
+        )
+    }
+
     /// overlay: the NIC is claimed by an external vSwitch of type overlay; the containers
     /// sit on their own vSwitch segment with a VTEP port into the host stack, which holds
     /// the subnet gateway, encapsulates to remote endpoints, and (from 1709 on) translates
@@ -476,20 +506,7 @@ impl Hns {
         let (Some(subnet), Some(vni)) = (req.subnet, req.vni) else {
             return Err(HnsError::failed("The parameter is incorrect."));
         };
-        let ext = match external::choose_nic(
-            eng,
-            host,
-            &self.external,
-            req.ty,
-            req.adapter.as_deref(),
-        )? {
-            Choice::Shared(i) => i,
-            Choice::Bind(port, nic) => {
-                let ext = external::bind(eng, host, port, &nic, req.ty);
-                self.external.push(ext);
-                self.external.len() - 1
-            }
-        };
+        let ext = self.external_switch(eng, host, req.ty, req.adapter.as_deref())?;
         let nic_port = self.external[ext].nic_port;
         let pa = host_stack(eng, host.stack)
             .iface(nic_port)
@@ -540,32 +557,12 @@ impl Hns {
             peers: Vec::new(),
         });
         if version.overlay_uses_vfp_outbound_nat() {
-            if let Forwarding::Rules { rules, .. } = &mut stack.config.forwarding {
-                rules.push(ForwardRule {
-                    from: vtep,
-                    to: nic_port,
-                    only_translated: false,
-                });
-                rules.push(ForwardRule {
-                    from: nic_port,
-                    to: vtep,
-                    only_translated: true,
-                });
-            }
-            let nat = stack.config.nat.get_or_insert_with(|| NatConfig {
-                name: "WinNAT".into(),
-                instances: Vec::new(),
-                outside_ifaces: host.physical.clone(),
-                static_mappings: Vec::new(),
-                port_range: (1024, 65535),
-                max_sessions: 65536,
-                local_hairpin: version.host_reaches_published_ports(),
-            });
-            nat.instances.push(NatInstance {
+            let instance = NatInstance {
                 name: format!("OutBoundNAT ({name})"),
                 inside_prefix: subnet,
                 vfp: true,
-            });
+            };
+            translate_through_host(eng, host, version, vtep, &[nic_port], instance);
         }
         eng.connect(
             format!("{}:{vtep_name}<->vSwitch({name})", host.host),
@@ -650,20 +647,7 @@ impl Hns {
             // l2bridge and l2tunnel take static addresses from a given subnet only (reference 3.4).
             return Err(HnsError::failed("The parameter is incorrect."));
         }
-        let ext = match external::choose_nic(
-            eng,
-            host,
-            &self.external,
-            req.ty,
-            req.adapter.as_deref(),
-        )? {
-            Choice::Shared(i) => i,
-            Choice::Bind(port, nic) => {
-                let ext = external::bind(eng, host, port, &nic, req.ty);
-                self.external.push(ext);
-                self.external.len() - 1
-            }
-        };
+        let ext = self.external_switch(eng, host, req.ty, req.adapter.as_deref())?;
         if let Some(v) = req.vlan {
             external::allow_vlan(eng, &self.external[ext], v);
         }
@@ -844,15 +828,7 @@ impl Hns {
         );
         let vlan = net.vlan.unwrap_or(1);
         let dhcp = ip.is_unspecified();
-        let vfp_policy = (ty.mac_rewrite() || net.outbound_nat.is_some()).then(|| VfpEndpoint {
-            name: req.name.clone(),
-            port: PortId(0),
-            mac,
-            ip,
-            mac_rewrite: ty.mac_rewrite(),
-            outbound_nat: net.outbound_nat.clone(),
-            tunnel_to_uplink: ty == NetworkType::L2Tunnel,
-        });
+        let outbound_nat = net.outbound_nat.clone();
         let net_dns = net.dns_servers.clone();
 
         let vswitch_port = match eng.device_mut(vswitch).and_then(Device::as_switch_mut) {
@@ -862,31 +838,27 @@ impl Hns {
                     PortMode::Access(vlan),
                 );
                 sw.pin_mac(mac, vlan, p);
-                if let (Some(vfp), Some(mut policy)) = (&mut sw.config.vfp, vfp_policy) {
-                    policy.port = p;
-                    if policy.outbound_nat.is_some() {
+                let wants_vfp = ty.mac_rewrite() || outbound_nat.is_some();
+                if let Some(vfp) = sw.config.vfp.as_mut().filter(|_| wants_vfp) {
+                    if outbound_nat.is_some() {
                         vfp.nat.instances.push(NatInstance {
                             name: format!("OutBoundNAT ({})", req.name),
                             inside_prefix: Ipv4Network::new(ip, 32).expect("/32"),
-                            vfp: false,
+                            vfp: true,
                         });
                     }
-                    for m in &mappings {
-                        vfp.add_port_mapping(StaticMapping {
-                            name: format!(
-                                "{}/{} -> {}:{} ({})",
-                                m.host_port,
-                                proto_name(m.proto),
-                                ip,
-                                m.container_port,
-                                req.name
-                            ),
-                            proto: m.proto,
-                            outside_port: m.host_port,
-                            inside: SocketAddrV4::new(ip, m.container_port),
-                        });
-                    }
-                    vfp.endpoints.push(policy);
+                    vfp.nat
+                        .static_mappings
+                        .extend(mappings.iter().map(|m| m.to_static(ip, &req.name)));
+                    vfp.endpoints.push(VfpEndpoint {
+                        name: req.name.clone(),
+                        port: p,
+                        mac,
+                        ip,
+                        mac_rewrite: ty.mac_rewrite(),
+                        outbound_nat,
+                        tunnel_to_uplink: ty == NetworkType::L2Tunnel,
+                    });
                 }
                 p
             }
@@ -980,22 +952,10 @@ impl Hns {
             });
         }
         let stack = host_stack(eng, host.stack);
-        let winnat = matches!(ty, NetworkType::Nat | NetworkType::Ics);
+        let winnat = ty.winnat();
         if let Some(nat) = stack.config.nat.as_mut().filter(|_| winnat) {
             for m in &mappings {
-                nat.static_mappings.push(StaticMapping {
-                    name: format!(
-                        "{}/{} -> {}:{} ({})",
-                        m.host_port,
-                        proto_name(m.proto),
-                        ip,
-                        m.container_port,
-                        req.name
-                    ),
-                    proto: m.proto,
-                    outside_port: m.host_port,
-                    inside: SocketAddrV4::new(ip, m.container_port),
-                });
+                nat.static_mappings.push(m.to_static(ip, &req.name));
             }
         }
         self.endpoints.push(HnsEndpoint {
@@ -1100,7 +1060,45 @@ pub fn proto_name(p: u8) -> &'static str {
     }
 }
 
-fn host_stack(eng: &mut Engine, node: NodeId) -> &mut crate::device::stack::IpStack {
+/// Lets the host stack forward from `inside` to `outside` ports, and back only what the NAT
+/// table translated, with `instance` added to the host's NAT table (WinNAT, or a VFP
+/// OutboundNAT rule when `instance.vfp`).
+fn translate_through_host(
+    eng: &mut Engine,
+    host: &HostNodes,
+    version: WindowsVersion,
+    inside: PortId,
+    outside: &[PortId],
+    instance: NatInstance,
+) {
+    let stack = host_stack(eng, host.stack);
+    if let Forwarding::Rules { rules, .. } = &mut stack.config.forwarding {
+        for out in outside {
+            rules.push(ForwardRule {
+                from: inside,
+                to: *out,
+                only_translated: false,
+            });
+            rules.push(ForwardRule {
+                from: *out,
+                to: inside,
+                only_translated: true,
+            });
+        }
+    }
+    let nat = stack.config.nat.get_or_insert_with(|| NatConfig {
+        name: "WinNAT".into(),
+        instances: Vec::new(),
+        outside_ifaces: host.physical.clone(),
+        static_mappings: Vec::new(),
+        port_range: (1024, 65535),
+        max_sessions: 65536,
+        local_hairpin: version.host_reaches_published_ports(),
+    });
+    nat.instances.push(instance);
+}
+
+pub(crate) fn host_stack(eng: &mut Engine, node: NodeId) -> &mut crate::device::stack::IpStack {
     eng.device_mut(node)
         .and_then(Device::as_stack_mut)
         .expect("a Windows host's default compartment is an IP stack")

@@ -252,7 +252,6 @@ impl Switch {
             match self.vfp.ingress(vfp, in_port, &mut frame, out) {
                 Steer::Lookup => {}
                 Steer::To(p) => steered = Some(p),
-                Steer::Dropped => return,
             }
         }
         // VFP may have rewritten the destination.

@@ -9,8 +9,8 @@
 //! It never routes: frames go where the L2 lookup (or a tunnel policy) sends them.
 
 use super::hop::NatKind;
-use super::stack::nat::{Egress, NatTable};
-use super::stack::{NatConfig, StaticMapping};
+use super::stack::nat::{no_icmp_rule, Egress, NatTable};
+use super::stack::NatConfig;
 use super::{DropReason, Frame, HopAction, Outbox};
 use crate::id::PortId;
 use crate::wire::{self, MacAddr};
@@ -30,7 +30,8 @@ pub struct VfpConfig {
     /// The host's management address: the outside address of OutboundNAT and port maps.
     pub host_ip: Option<Ipv4Addr>,
     pub endpoints: Vec<VfpEndpoint>,
-    /// OutboundNAT instances (one per endpoint with the policy) and port mappings.
+    /// VFP's NAT: OutboundNAT instances (one per endpoint with the policy, marked `vfp`, so
+    /// ICMP is not translated) and port mappings.
     pub nat: NatConfig,
 }
 
@@ -53,7 +54,7 @@ impl VfpConfig {
     pub fn new(name: String, uplink: PortId, host_mac: MacAddr) -> Self {
         VfpConfig {
             nat: NatConfig {
-                name: format!("{name} OutboundNAT"),
+                name: format!("{name} NAT"),
                 instances: Vec::new(),
                 outside_ifaces: Vec::new(),
                 static_mappings: Vec::new(),
@@ -86,11 +87,6 @@ impl VfpConfig {
         }
         self.endpoints.retain(|e| e.port != port);
     }
-
-    /// Adds a port mapping for an endpoint: host port on the host address -> container port.
-    pub fn add_port_mapping(&mut self, m: StaticMapping) {
-        self.nat.static_mappings.push(m);
-    }
 }
 
 /// What the switch does after VFP looked at an incoming frame.
@@ -99,8 +95,6 @@ pub enum Steer {
     Lookup,
     /// Send the frame to this port, whatever the MAC table says.
     To(PortId),
-    /// VFP dropped the frame (already recorded in the outbox).
-    Dropped,
 }
 
 /// VFP's run-time state on one vSwitch.
@@ -216,32 +210,29 @@ impl VfpState {
                     .outbound_nat
                     .as_ref()
                     .is_some_and(|exc| !exc.iter().any(|n| n.contains(ip.dst)));
-            if policy_applies && ip.proto == wire::IPPROTO_ICMP {
-                out.drop_frame(frame, || DropReason::Policy {
-                    layer: cfg.name.clone(),
-                    rule: format!(
-                        "OutboundNAT of {} has no rule for ICMP: Windows programs outbound NAT for TCP and UDP only, so ping to {} fails",
-                        ep.name, ip.dst
-                    ),
-                });
-                return false;
-            }
-            // Without the policy (or for an excepted destination) only replies of existing
-            // sessions are translated, such as a published port's answers.
-            let replies_only;
-            let table = if policy_applies {
-                &cfg.nat
+            // Without the policy (or for an excepted destination) only existing sessions are
+            // translated, such as a published port's answers.
+            let egress = if policy_applies {
+                self.nat
+                    .outbound(&cfg.nat, out.now, host_ip, &mut frame.bytes)
             } else {
-                replies_only = cfg.nat.clone_settings();
-                &replies_only
+                match self.nat.outbound_existing(out.now, &mut frame.bytes) {
+                    Some(t) => Egress::Translated(t),
+                    None => Egress::NotInside,
+                }
             };
-            match self.nat.outbound(table, out.now, host_ip, &mut frame.bytes) {
+            match egress {
                 Egress::Translated(t) => {
                     out.hop(frame.probe, &frame.bytes, || {
                         t.into_hop(&cfg.nat.name, &self.nat)
                     });
                 }
-                Egress::NotInside | Egress::NoRule { .. } => {}
+                Egress::NotInside => {}
+                Egress::NoRule { instance } => {
+                    let dst = ip.dst;
+                    out.drop_frame(frame, || no_icmp_rule(&cfg.name, &instance, dst));
+                    return false;
+                }
                 Egress::Exhausted => {
                     let table = cfg.nat.name.clone();
                     out.drop_frame(frame, || DropReason::NatPortsExhausted { table });

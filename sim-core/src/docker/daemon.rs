@@ -169,16 +169,10 @@ pub struct HostCtx<'a> {
 impl HostCtx<'_> {
     /// The host's own address (its first NIC's): what `docker swarm init` advertises.
     fn host_addr(&self) -> Option<Ipv4Addr> {
-        let stack = self
-            .eng
+        self.eng
             .device(self.nodes.stack)
-            .and_then(Device::as_stack)?;
-        self.nodes
-            .physical
-            .first()
-            .and_then(|p| stack.iface(*p))
-            .and_then(|i| i.addr)
-            .map(|a| a.ip())
+            .and_then(Device::as_stack)?
+            .primary_addr()
     }
 }
 
@@ -402,6 +396,7 @@ impl Daemon {
                 c.name
             ));
         }
+        // Windows has no bridge, host, macvlan or ipvlan driver: docker looks for a plugin.
         let ty = match driver.as_str() {
             "overlay" => return self.overlay_create(c, ctx),
             d => match NetworkType::from_driver(d) {
@@ -413,19 +408,6 @@ impl Daemon {
                 }
             },
         };
-        match driver.as_str() {
-            _ if NetworkType::from_driver(&driver).is_some() => {}
-            "null" | "host" | "bridge" | "macvlan" | "ipvlan" => {
-                return CommandOutput::daemon_error(format!(
-                    "could not find plugin {driver} in v1 plugin registry: plugin not found"
-                ))
-            }
-            other => {
-                return CommandOutput::daemon_error(format!(
-                    "could not find plugin {other} in v1 plugin registry: plugin not found"
-                ))
-            }
-        }
         if c.ipv6 == Some(true) || !c.ip_ranges.is_empty() {
             return CommandOutput::daemon_error(
                 "this request is not supported by the 'windows' ipam driver",
@@ -487,7 +469,7 @@ impl Daemon {
             notes.push(format!("hnsim note: --ipam-driver {d} is unsupported on Windows; the 'windows' IPAM (HNS) is used"));
         }
         let mut req = NetworkRequest::new(ty, &c.name);
-        let nat_like = matches!(ty, NetworkType::Nat | NetworkType::Ics);
+        let nat_like = ty.winnat();
         if nat_like {
             for (k, v) in &c.options {
                 if k != "com.docker.network.windowsshim.networkname" {
@@ -1000,12 +982,8 @@ impl Daemon {
             upstream = self.config.dns.clone();
         }
         let mut ports = if a == 0 { c.ports.clone() } else { Vec::new() };
-        let reserves = NetworkType::from_driver(&net.driver).is_some_and(|t| {
-            matches!(
-                t,
-                NetworkType::L2Bridge | NetworkType::L2Tunnel | NetworkType::Overlay
-            )
-        });
+        let reserves =
+            NetworkType::from_driver(&net.driver).is_some_and(NetworkType::docker_reserves_ports);
         if reserves {
             if let Err(e) = reserve_host_ports(&mut self.rng, &mut ports, ctx.hns) {
                 return Err(format!(
@@ -1399,12 +1377,8 @@ fn reserve_host_ports(
         .endpoints
         .iter()
         .filter(|e| {
-            hns.network(&e.network_id).is_some_and(|n| {
-                matches!(
-                    n.ty,
-                    NetworkType::L2Bridge | NetworkType::L2Tunnel | NetworkType::Overlay
-                )
-            })
+            hns.network(&e.network_id)
+                .is_some_and(|n| n.ty.docker_reserves_ports())
         })
         .flat_map(|e| e.port_mappings.iter().map(|m| (m.proto, m.host_port)))
         .collect();

@@ -206,12 +206,19 @@ impl World {
                     .iter()
                     .filter(|(id, from, _, _)| *id == docker_id && *from != hi)
                     .collect();
-                let peers = remote.iter().map(|(_, _, p, _)| p.clone()).collect();
+                let peers = remote.iter().map(|(_, _, p, _)| *p).collect();
                 h.hns
                     .set_overlay_peers(&mut self.engine, &h.nodes, &hns_id, peers);
                 // Service discovery on overlay is swarm-wide: the embedded resolver on this
                 // network's gateway also answers for the other hosts' containers.
                 let gateway = h.hns.network(&hns_id).map(|n| n.pool.gateway);
+                let local_ips: Vec<Ipv4Addr> = h
+                    .hns
+                    .endpoints
+                    .iter()
+                    .filter(|e| e.network_id == hns_id)
+                    .map(|e| e.ip)
+                    .collect();
                 if let Some(dns) = self
                     .engine
                     .device_mut(h.nodes.stack)
@@ -224,6 +231,10 @@ impl World {
                             .find(|d| Some(d.bind) == gateway)
                     })
                 {
+                    // Names of remote containers that stopped are gone from the swarm too.
+                    dns.records.retain(|(_, ip)| {
+                        local_ips.contains(ip) || remote.iter().any(|(_, _, p, _)| p.ip == *ip)
+                    });
                     for (_, _, p, names) in &remote {
                         for n in names {
                             if !dns.records.iter().any(|(r, _)| r == n) {

@@ -124,22 +124,6 @@ pub struct NatConfig {
     pub local_hairpin: bool,
 }
 
-impl NatConfig {
-    /// The table's limits without its name, instances or mappings (allocates nothing): a
-    /// table that only finds existing sessions.
-    pub fn clone_settings(&self) -> NatConfig {
-        NatConfig {
-            name: String::new(),
-            instances: Vec::new(),
-            outside_ifaces: Vec::new(),
-            static_mappings: Vec::new(),
-            port_range: self.port_range,
-            max_sessions: self.max_sessions,
-            local_hairpin: self.local_hairpin,
-        }
-    }
-}
-
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct NatInstance {
     pub name: String,
@@ -233,7 +217,7 @@ pub struct VtepConfig {
 }
 
 /// A remote endpoint: a container on another host, reached through that host's address.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct VtepPeer {
     pub mac: MacAddr,
     pub ip: Ipv4Addr,

@@ -208,9 +208,14 @@ impl IpStack {
             return;
         };
         let iface_mac = iface.mac;
-        if !self.config.vteps.is_empty() && self.vtep_input(port, &frame, out) {
-            return;
-        }
+        let frame = if self.config.vteps.is_empty() {
+            frame
+        } else {
+            match self.vtep_input(port, frame, out) {
+                Some(f) => f,
+                None => return,
+            }
+        };
         // The NIC filter: frames for other MACs (flooded copies) are not ours and not a drop.
         if dst != iface_mac && !dst.is_multicast() {
             return;
@@ -387,9 +392,8 @@ impl IpStack {
                         }
                         Egress::NotInside => {}
                         Egress::NoRule { instance } => {
-                            out.drop_frame(&frame, || DropReason::Policy {
-                                layer: nat::VFP_OUTBOUND_NAT.into(),
-                                rule: format!("{instance} has no rule for ICMP: Windows programs outbound NAT for TCP and UDP only, so ping to {dst} fails"),
+                            out.drop_frame(&frame, || {
+                                nat::no_icmp_rule(nat::VFP_OUTBOUND_NAT, &instance, dst)
                             });
                             return;
                         }

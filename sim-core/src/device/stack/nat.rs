@@ -68,6 +68,16 @@ impl Translation {
 /// How traces name the VFP OutboundNAT rule on a host stack.
 pub const VFP_OUTBOUND_NAT: &str = "VFP OutboundNAT";
 
+/// Why a VFP OutboundNAT instance drops ICMP: it has no rule for it (reference 3.3, 6).
+pub fn no_icmp_rule(layer: &str, instance: &str, dst: Ipv4Addr) -> crate::device::DropReason {
+    crate::device::DropReason::Policy {
+        layer: layer.to_string(),
+        rule: format!(
+            "{instance} has no rule for ICMP: Windows programs outbound NAT for TCP and UDP only, so ping to {dst} fails"
+        ),
+    }
+}
+
 pub enum Egress {
     Translated(Translation),
     /// A VFP OutboundNAT instance matched, but it does not translate this protocol (ICMP).
@@ -219,9 +229,7 @@ impl NatTable {
         let Some(flow) = wire::flow_key(bytes) else {
             return Egress::NotInside;
         };
-        let key = normalize(flow, false);
-        let hit = self.by_inside.get(&key).copied();
-        let idx = match self.live(hit, now) {
+        let idx = match self.session_of_outbound(flow, now) {
             Some(i) => i,
             None => {
                 let Some(instance) = cfg
@@ -263,16 +271,39 @@ impl NatTable {
                 )
             }
         };
+        Egress::Translated(self.translate_source(idx, flow, now, bytes))
+    }
+
+    /// Translates an outbound packet of an existing session only (a published port's
+    /// answers, a reply to an opened connection); never opens one.
+    pub fn outbound_existing(&mut self, now: SimTime, bytes: &mut [u8]) -> Option<Translation> {
+        let flow = wire::flow_key(bytes)?;
+        let idx = self.session_of_outbound(flow, now)?;
+        Some(self.translate_source(idx, flow, now, bytes))
+    }
+
+    fn session_of_outbound(&mut self, flow: FlowKey, now: SimTime) -> Option<usize> {
+        let hit = self.by_inside.get(&normalize(flow, false)).copied();
+        self.live(hit, now)
+    }
+
+    fn translate_source(
+        &mut self,
+        idx: usize,
+        flow: FlowKey,
+        now: SimTime,
+        bytes: &mut [u8],
+    ) -> Translation {
         self.sessions[idx].last_used = now;
         let s = &self.sessions[idx];
         let before = SocketAddrV4::new(flow.src, flow.sport);
         wire::rewrite_src(bytes, *s.outside.ip(), s.outside.port());
-        Egress::Translated(Translation {
+        Translation {
             kind: NatKind::Source,
             before,
             after: s.outside,
             session: idx,
-        })
+        }
     }
 
     /// Hairpin for the host's own connection (session `t`): the container sees `via` as the

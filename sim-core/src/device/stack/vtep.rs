@@ -20,59 +20,55 @@ impl IpStack {
         self.config.vteps.iter().position(|v| v.iface == port)
     }
 
-    /// A frame arrived on `port`. Returns true if the VTEP took it (encapsulated it, answered
-    /// an ARP request for a peer, or dropped it with a reason).
-    pub(super) fn vtep_input(&mut self, port: PortId, frame: &Frame, out: &mut Outbox) -> bool {
+    /// A frame arrived on `port`. The VTEP takes it (encapsulates it, answers an ARP request
+    /// for a peer, or drops it with a reason) or hands it back for normal input.
+    pub(super) fn vtep_input(
+        &mut self,
+        port: PortId,
+        frame: Frame,
+        out: &mut Outbox,
+    ) -> Option<Frame> {
         let Some(v) = self.vtep_on(port) else {
-            return false;
+            return Some(frame);
         };
         if let Some(arp) = wire::arp_info(&frame.bytes) {
-            if arp.op != wire::ArpOp::Request {
-                return false;
-            }
-            let Some(peer) = self.config.vteps[v]
+            let peer = self.config.vteps[v]
                 .peers
                 .iter()
                 .find(|p| p.ip == arp.target_ip)
-                .cloned()
-            else {
-                return false;
+                .copied();
+            let Some(peer) = peer.filter(|_| arp.op == wire::ArpOp::Request) else {
+                return Some(frame);
             };
             let reply = wire::arp_reply(peer.mac, peer.ip, arp.sender_mac, arp.sender_ip);
             let reply = Frame::new(reply, frame.probe);
-            let name = self.config.vteps[v].name.clone();
             out.hop(reply.probe, &reply.bytes, || HopAction::Arp {
-                iface: name,
+                iface: self.config.vteps[v].name.clone(),
                 detail: format!(
                     "{} is-at {} (remote endpoint on {}, answered by VFP)",
                     peer.ip, peer.mac, peer.pa
                 ),
             });
             out.send(port, reply);
-            return true;
+            return None;
         }
-        let Some(dst) = wire::eth_dst(&frame.bytes) else {
-            return false;
-        };
+        let dst = wire::eth_dst(&frame.bytes);
         let Some(peer) = self.config.vteps[v]
             .peers
             .iter()
-            .find(|p| p.mac == dst)
-            .cloned()
+            .find(|p| Some(p.mac) == dst)
+            .copied()
         else {
-            return false;
+            return Some(frame);
         };
-        let (vni, local, name) = {
-            let t = &self.config.vteps[v];
-            (t.vni, t.local, t.name.clone())
-        };
+        let (vni, local) = (self.config.vteps[v].vni, self.config.vteps[v].local);
         let outer_len = frame.bytes.len() + OUTER_L3_OVERHEAD;
         if let Some((out_port, _)) = self.route(peer.pa) {
             let mtu = self.iface(out_port).map_or(1500, |i| i.mtu);
             if outer_len > usize::from(mtu) {
                 let iface = self.iface_name(out_port);
                 let inner = frame.bytes.len();
-                out.drop_frame(frame, || DropReason::TooBig {
+                out.drop_frame(&frame, || DropReason::TooBig {
                     iface,
                     size: outer_len,
                     mtu,
@@ -80,22 +76,21 @@ impl IpStack {
                         "VXLAN adds {VXLAN_OVERHEAD} bytes to the {inner}-byte inner frame, and the outer packet may not be fragmented"
                     ),
                 });
-                return true;
+                return None;
             }
         }
         // RFC 7348: the outer source port is a hash of the inner flow, for ECMP.
         let sport = 49152 | (flow_hash(&frame.bytes) & 0x3fff);
         out.hop(frame.probe, &frame.bytes, || HopAction::Encap {
-            by: name,
+            by: self.config.vteps[v].name.clone(),
             vni,
             outer_src: local,
             outer_dst: peer.pa,
         });
-        let inner = frame.bytes.clone();
         self.send_ip(Some(local), peer.pa, frame.probe, out, |h| {
-            wire::vxlan_encap(h, sport, vni, &inner)
+            wire::vxlan_encap(h, sport, vni, &frame.bytes)
         });
-        true
+        None
     }
 
     /// A UDP packet for this stack: if it is VXLAN for one of our VNIs, unwrap it and send the
@@ -105,9 +100,8 @@ impl IpStack {
             return false;
         };
         let Some(v) = self.config.vteps.iter().position(|t| t.vni == vni) else {
-            let by = self.config.name.clone();
             out.drop_frame(frame, || DropReason::NoVxlanPeer {
-                by,
+                by: self.config.name.clone(),
                 what: format!("no overlay network here has VNI {vni}"),
             });
             return true;
