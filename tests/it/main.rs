@@ -8,3 +8,4 @@ mod drivers;
 mod matrix;
 mod props;
 mod scenarios;
+mod seeds;

@@ -4,10 +4,12 @@
 //! re-plugs the NIC's cable into the vSwitch's uplink port and turns the host's NIC interface
 //! into the `vEthernet (<NIC>)` host vNIC on that switch (same MAC, same address: the short
 //! "network blip" of reference section 1). A NIC holds one external vSwitch; networks of the
-//! same type share it. Nothing here touches a packet.
+//! same type share it. Several adapter names (`-o com.docker.network.windowsshim.interface=
+//! "Ethernet,Ethernet 2"`) bind one vSwitch to all of them as a Switch Embedded Teaming (SET)
+//! team; the first keeps the host's address. Nothing here touches a packet.
 
 use super::hns::{host_stack, HnsError, HostNodes, NetworkType};
-use crate::device::switch::{PortMode, Switch, SwitchConfig, UnknownUnicast};
+use crate::device::switch::{PortMode, Switch, SwitchConfig, Team, UnknownUnicast};
 use crate::device::vfp::VfpConfig;
 use crate::device::Device;
 use crate::engine::link::LinkParams;
@@ -15,6 +17,7 @@ use crate::engine::Engine;
 use crate::id::{NodeId, PortId};
 use crate::topology::{NodeInfo, NodeKind};
 use crate::wire::MacAddr;
+use ipnetwork::Ipv4Network;
 use serde::Serialize;
 
 /// One external vSwitch and the NIC it is bound to.
@@ -32,10 +35,36 @@ pub struct ExternalSwitch {
     #[serde(skip)]
     pub host_port: PortId,
     pub nic_mac: MacAddr,
+    /// The other NICs of a SET team (empty without one).
+    pub team: Vec<TeamMember>,
 }
 
-/// The adapter for a new external network: the named one, or the first NIC not yet bound.
-/// A NIC already bound for another network type cannot take a second external vSwitch.
+/// A NIC bound into a SET team after the first: its uplink port, and the address it had,
+/// which it gets back when the team goes.
+#[derive(Clone, Debug, Serialize)]
+pub struct TeamMember {
+    pub nic: String,
+    #[serde(skip)]
+    pub nic_port: PortId,
+    #[serde(skip)]
+    pub uplink: PortId,
+    pub saved_addr: Option<Ipv4Network>,
+}
+
+impl ExternalSwitch {
+    /// Every uplink port: the first NIC's, then the team members'.
+    fn uplinks(&self) -> impl Iterator<Item = PortId> + '_ {
+        std::iter::once(self.uplink).chain(self.team.iter().map(|m| m.uplink))
+    }
+
+    fn holds(&self, nic_port: PortId) -> bool {
+        self.nic_port == nic_port || self.team.iter().any(|m| m.nic_port == nic_port)
+    }
+}
+
+/// The adapter(s) for a new external network: the named one (several, comma-separated, form
+/// a SET team), or the first NIC not yet bound. A NIC already bound for another network type,
+/// or into another team, cannot take a second external vSwitch.
 pub fn choose_nic(
     eng: &Engine,
     host: &HostNodes,
@@ -54,16 +83,38 @@ pub fn choose_nic(
         .collect();
     let not_found = || HnsError::failed("An adapter was not found.");
     match adapter {
-        Some(a) => {
-            let (port, name) = names
-                .iter()
-                .find(|(_, n)| n == a)
-                .cloned()
-                .ok_or_else(not_found)?;
-            match bound.iter().position(|b| b.nic_port == port) {
-                Some(i) if bound[i].ty == ty => Ok(Choice::Shared(i)),
+        Some(list) => {
+            let mut wanted: Vec<(PortId, String)> = Vec::new();
+            for a in list.split(',').map(str::trim).filter(|a| !a.is_empty()) {
+                let nic = names
+                    .iter()
+                    .find(|(_, n)| n == a)
+                    .cloned()
+                    .ok_or_else(not_found)?;
+                if wanted.iter().any(|(p, _)| *p == nic.0) {
+                    return Err(HnsError::failed("The parameter is incorrect."));
+                }
+                wanted.push(nic);
+            }
+            let first = wanted.first().ok_or_else(not_found)?.0;
+            match bound.iter().position(|b| b.holds(first)) {
+                // The same adapters, already bound for this type: share the vSwitch.
+                Some(i)
+                    if bound[i].ty == ty
+                        && bound[i].nic_port == first
+                        && bound[i].team.len() + 1 == wanted.len()
+                        && wanted.iter().all(|(p, _)| bound[i].holds(*p)) =>
+                {
+                    Ok(Choice::Shared(i))
+                }
                 Some(_) => Err(not_found()),
-                None => Ok(Choice::Bind(port, name)),
+                None if wanted
+                    .iter()
+                    .any(|(p, _)| bound.iter().any(|b| b.holds(*p))) =>
+                {
+                    Err(not_found())
+                }
+                None => Ok(Choice::Bind(wanted)),
             }
         }
         None => {
@@ -72,8 +123,8 @@ pub fn choose_nic(
             }
             names
                 .into_iter()
-                .find(|(p, _)| !bound.iter().any(|b| b.nic_port == *p))
-                .map(|(p, n)| Choice::Bind(p, n))
+                .find(|(p, _)| !bound.iter().any(|b| b.holds(*p)))
+                .map(|nic| Choice::Bind(vec![nic]))
                 .ok_or_else(not_found)
         }
     }
@@ -82,8 +133,8 @@ pub fn choose_nic(
 pub enum Choice {
     /// Use the external vSwitch at this index.
     Shared(usize),
-    /// Bind a new external vSwitch to this NIC (host stack port, NIC name).
-    Bind(PortId, String),
+    /// Bind a new external vSwitch to these NICs (host stack port, NIC name): one, or a team.
+    Bind(Vec<(PortId, String)>),
 }
 
 /// The NIC name behind a host interface name ("vEthernet (Ethernet)" -> "Ethernet").
@@ -95,14 +146,15 @@ fn nic_name(iface: &str) -> String {
         .to_string()
 }
 
-/// Creates the external vSwitch on `nic_port` and moves the host's address to its host vNIC.
+/// Creates the external vSwitch on the NICs (the first holds the host's address; more make a
+/// SET team) and moves the host's address to its host vNIC.
 pub fn bind(
     eng: &mut Engine,
     host: &HostNodes,
-    nic_port: PortId,
-    nic: &str,
+    nics: &[(PortId, String)],
     ty: NetworkType,
 ) -> ExternalSwitch {
+    let (nic_port, nic) = nics.first().cloned().expect("at least one NIC to bind");
     let iface = host_stack(eng, host.stack)
         .config
         .ifaces
@@ -113,17 +165,31 @@ pub fn bind(
     let host_ip = iface.addr.map(|a| a.ip());
     iface.name = format!("vEthernet ({nic})");
 
-    let name = format!("{}/vSwitch({nic})", host.host);
+    let all_names: Vec<&str> = nics.iter().map(|(_, n)| n.as_str()).collect();
+    let name = format!("{}/vSwitch({})", host.host, all_names.join(","));
     // Hyper-V knows every vNIC's MAC; anything else is out on the wire, so unknown unicast
     // goes to the uplink.
     let mut switch = Switch::new(SwitchConfig::new(name.clone(), false, UnknownUnicast::Drop));
-    let uplink = switch.add_port(
-        format!("uplink ({nic})"),
-        PortMode::Trunk {
-            native: 1,
-            allowed: Vec::new(),
-        },
-    );
+    let uplinks: Vec<PortId> = nics
+        .iter()
+        .map(|(_, n)| {
+            switch.add_port(
+                format!("uplink ({n})"),
+                PortMode::Trunk {
+                    native: 1,
+                    allowed: Vec::new(),
+                },
+            )
+        })
+        .collect();
+    let uplink = uplinks[0];
+    if uplinks.len() > 1 {
+        switch.config.team = Some(Team {
+            name: format!("SET team ({})", all_names.join(", ")),
+            primary: uplink,
+            members: uplinks.clone(),
+        });
+    }
     switch.config.unknown_unicast = UnknownUnicast::ToPort(uplink);
     let host_port = switch.add_port(
         format!("host vNIC (vEthernet ({nic}))"),
@@ -139,9 +205,11 @@ pub fn bind(
             kind: NodeKind::VSwitch,
             host: Some(host.host.clone()),
         },
-        Device::Switch(switch),
+        Device::Switch(Box::new(switch)),
     );
-    eng.replug((host.stack, nic_port), (vswitch, uplink));
+    for ((port, _), up) in nics.iter().zip(&uplinks) {
+        eng.replug((host.stack, *port), (vswitch, *up));
+    }
     eng.connect(
         format!("{}:vEthernet ({nic})<->vSwitch({nic})", host.host),
         (host.stack, nic_port),
@@ -149,14 +217,34 @@ pub fn bind(
         LinkParams::internal(),
         true,
     );
+    // The other team members are the switch's now: their addresses are unbound.
+    let team = nics[1..]
+        .iter()
+        .zip(&uplinks[1..])
+        .map(|((port, n), up)| {
+            let saved_addr = host_stack(eng, host.stack)
+                .config
+                .ifaces
+                .get_mut(port.0 as usize)
+                .and_then(Option::as_mut)
+                .and_then(|i| i.addr.take());
+            TeamMember {
+                nic: n.clone(),
+                nic_port: *port,
+                uplink: *up,
+                saved_addr,
+            }
+        })
+        .collect();
     ExternalSwitch {
-        nic: nic.to_string(),
+        nic,
         ty,
         nic_port,
         vswitch,
         uplink,
         host_port,
         nic_mac,
+        team,
     }
 }
 
@@ -166,8 +254,12 @@ pub fn unbind(eng: &mut Engine, host: &HostNodes, ext: &ExternalSwitch) {
         eng.remove_link(l);
     }
     eng.replug((ext.vswitch, ext.uplink), (host.stack, ext.nic_port));
+    for m in &ext.team {
+        eng.replug((ext.vswitch, m.uplink), (host.stack, m.nic_port));
+    }
     eng.remove_node(ext.vswitch);
-    if let Some(iface) = host_stack(eng, host.stack)
+    let stack = host_stack(eng, host.stack);
+    if let Some(iface) = stack
         .config
         .ifaces
         .get_mut(ext.nic_port.0 as usize)
@@ -175,19 +267,30 @@ pub fn unbind(eng: &mut Engine, host: &HostNodes, ext: &ExternalSwitch) {
     {
         iface.name = ext.nic.clone();
     }
+    for m in &ext.team {
+        if let Some(iface) = stack
+            .config
+            .ifaces
+            .get_mut(m.nic_port.0 as usize)
+            .and_then(Option::as_mut)
+        {
+            iface.addr = m.saved_addr;
+        }
+    }
 }
 
-/// Lets the uplink carry a VLAN, tagged (the NIC's switch port must be a trunk).
+/// Lets the uplink (every team member) carry a VLAN, tagged (the NICs' switch ports must be
+/// trunks).
 pub fn allow_vlan(eng: &mut Engine, ext: &ExternalSwitch, vlan: u16) {
-    if let Some(PortMode::Trunk { allowed, .. }) = eng
-        .device_mut(ext.vswitch)
-        .and_then(Device::as_switch_mut)
-        .and_then(|s| s.port_mut(ext.uplink))
-        .map(|p| &mut p.mode)
-    {
-        if !allowed.contains(&vlan) {
-            allowed.push(vlan);
-            allowed.sort_unstable();
+    let Some(sw) = eng.device_mut(ext.vswitch).and_then(Device::as_switch_mut) else {
+        return;
+    };
+    for up in ext.uplinks() {
+        if let Some(PortMode::Trunk { allowed, .. }) = sw.port_mut(up).map(|p| &mut p.mode) {
+            if !allowed.contains(&vlan) {
+                allowed.push(vlan);
+                allowed.sort_unstable();
+            }
         }
     }
 }

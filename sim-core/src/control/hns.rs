@@ -14,8 +14,8 @@ use super::external::{self, Choice, ExternalSwitch};
 use super::ipam::{self, IpPool, MacPool, PoolError};
 use super::version::WindowsVersion;
 use crate::device::stack::{
-    FirewallConfig, FirewallRule, ForwardRule, Forwarding, IfaceConfig, NatConfig, NatInstance,
-    Route, StaticMapping,
+    FirewallConfig, FirewallRule, ForwardRule, ForwardVerdict, Forwarding, IfaceConfig, NatConfig,
+    NatInstance, Route, StaticMapping,
 };
 use crate::device::switch::{PortMode, Switch, SwitchConfig, UnknownUnicast};
 use crate::device::vfp::VfpEndpoint;
@@ -178,6 +178,10 @@ pub struct HnsNetwork {
     #[serde(skip)]
     pub host_vnic: Option<PortId>,
     pub host_vnic_mac: MacAddr,
+    /// The vSwitch port of a host endpoint (an external network's gateway in the host
+    /// compartment, see `attach_host_endpoint`); its host-side interface is `host_vnic`.
+    #[serde(skip)]
+    pub host_endpoint_port: Option<PortId>,
     /// The NIC whose external vSwitch this network uses.
     #[serde(skip)]
     pub bound_nic: Option<PortId>,
@@ -265,6 +269,10 @@ impl HnsError {
         HnsError(format!("HNS failed with error : {what}"))
     }
 }
+
+const NO_MGMT_ROUTING_BEFORE_1809: &str = "before 1809 (Windows Server 2019) HNS does not route l2bridge traffic between a host endpoint and the management vNIC (the docs: \"routed through Mgmt vNIC on WSv1809 and above\")";
+
+const INTERNAL_NOT_FORWARDED: &str = "an internal network connects its containers with the host only: HNS forwards nothing between its vNIC and the physical NICs";
 
 const WINNAT_FORWARDING_REFUSAL: &str = "Windows forwards between a nat network's vNIC and the physical NICs only what WinNAT translates; separate nat networks cannot reach each other (\"only one NAT internal prefix\")";
 
@@ -388,7 +396,7 @@ impl Hns {
                 kind: NodeKind::VSwitch,
                 host: Some(host.host.clone()),
             },
-            Device::Switch(switch),
+            Device::Switch(Box::new(switch)),
         );
         let nat_name = if winnat {
             format!("NAT{}", &id[..8])
@@ -408,6 +416,21 @@ impl Hns {
             };
             translate_through_host(eng, host, version, host_vnic, &host.physical, instance);
         }
+        if let (false, Some(host_vnic)) = (winnat, host_vnic) {
+            // internal: host and containers talk, but nothing is forwarded to the outside.
+            let stack = host_stack(eng, host.stack);
+            if let Forwarding::Rules { rules, .. } = &mut stack.config.forwarding {
+                for nic in &host.physical {
+                    for (from, to) in [(host_vnic, *nic), (*nic, host_vnic)] {
+                        rules.push(ForwardRule {
+                            from,
+                            to,
+                            verdict: ForwardVerdict::Refuse(INTERNAL_NOT_FORWARDED.to_string()),
+                        });
+                    }
+                }
+            }
+        }
         self.networks.push(HnsNetwork {
             id: id.clone(),
             name: name.to_string(),
@@ -419,6 +442,7 @@ impl Hns {
             vswitch,
             host_vnic,
             host_vnic_mac,
+            host_endpoint_port: None,
             bound_nic: None,
             vlan: None,
             dns_servers: req.dns_servers,
@@ -484,8 +508,8 @@ impl Hns {
         Ok(
             match external::choose_nic(eng, host, &self.external, ty, adapter)? {
                 Choice::Shared(i) => i,
-                Choice::Bind(port, nic) => {
-                    let ext = external::bind(eng, host, port, &nic, ty);
+                Choice::Bind(nics) => {
+                    let ext = external::bind(eng, host, &nics, ty);
                     self.external.push(ext);
                     self.external.len() - 1
                 }
@@ -525,11 +549,11 @@ impl Hns {
                 kind: NodeKind::VSwitch,
                 host: Some(host.host.clone()),
             },
-            Device::Switch(Switch::new(SwitchConfig::new(
+            Device::Switch(Box::new(Switch::new(SwitchConfig::new(
                 vswitch_name,
                 false,
                 UnknownUnicast::Drop,
-            ))),
+            )))),
         );
         let vtep_name = format!("VFP overlay ({name})");
         let vs_port = {
@@ -582,6 +606,7 @@ impl Hns {
             vswitch,
             host_vnic: Some(vtep),
             host_vnic_mac: vtep_mac,
+            host_endpoint_port: None,
             bound_nic: Some(nic_port),
             vlan: None,
             dns_servers: req.dns_servers,
@@ -688,6 +713,7 @@ impl Hns {
             vswitch,
             host_vnic: None,
             host_vnic_mac: nic_mac,
+            host_endpoint_port: None,
             bound_nic: Some(nic_port),
             vlan: req.vlan,
             dns_servers: req.dns_servers,
@@ -698,6 +724,116 @@ impl Hns {
             vtep: None,
         });
         Ok(id)
+    }
+
+    /// The docs' second l2bridge set-up: an endpoint in the host's own compartment that holds
+    /// `ip` (default: the network's gateway), so the host routes for the network's custom
+    /// subnet. Routed traffic leaves through the management vNIC, which HNS allows from 1809
+    /// (Server 2019) on; host endpoints of two networks route to each other on any version.
+    pub fn attach_host_endpoint(
+        &mut self,
+        eng: &mut Engine,
+        host: &HostNodes,
+        network_id: &str,
+        ip: Option<Ipv4Addr>,
+    ) -> Result<Ipv4Addr, HnsError> {
+        let version = self.version;
+        let Some(ni) = self.networks.iter().position(|n| n.id == network_id) else {
+            return Err(HnsError::failed(
+                "The object identifier does not represent a valid object. ",
+            ));
+        };
+        let net = &mut self.networks[ni];
+        let Some(mgmt) = net.bound_nic.filter(|_| net.ty != NetworkType::Overlay) else {
+            // nat, ics, internal and overlay networks have their gateway in the host already.
+            return Err(HnsError::failed("The parameter is incorrect."));
+        };
+        if net.host_vnic.is_some() {
+            return Err(HnsError::failed("The object already exists."));
+        }
+        let ip = match ip {
+            Some(ip) if ip != net.pool.gateway => net.pool.reserve(ip).map_err(|e| match e {
+                PoolError::InUse => HnsError::failed("The object already exists."),
+                _ => HnsError::failed("The parameter is incorrect."),
+            })?,
+            _ => net.pool.gateway,
+        };
+        let mac = net
+            .mac_pool
+            .allocate()
+            .ok_or_else(|| HnsError::failed("Unspecified error"))?;
+        let (vswitch, vlan, subnet, ty) =
+            (net.vswitch, net.vlan.unwrap_or(1), net.pool.subnet, net.ty);
+        let vnic_name = format!("vEthernet ({})", net.name);
+        let sw = eng
+            .device_mut(vswitch)
+            .and_then(Device::as_switch_mut)
+            .ok_or_else(|| HnsError::failed("Element not found."))?;
+        let vs_port = sw.add_port(
+            format!("host endpoint ({vnic_name})"),
+            PortMode::Access(vlan),
+        );
+        sw.pin_mac(mac, vlan, vs_port);
+        if let Some(vfp) = sw.config.vfp.as_mut().filter(|_| ty.mac_rewrite()) {
+            // Like a container's, its MAC never reaches the wire.
+            vfp.endpoints.push(VfpEndpoint {
+                name: vnic_name.clone(),
+                port: vs_port,
+                mac,
+                ip,
+                vlan,
+                mac_rewrite: true,
+                outbound_nat: None,
+                tunnel_to_uplink: false,
+            });
+        }
+        let others: Vec<PortId> = self
+            .networks
+            .iter()
+            .filter(|n| n.bound_nic.is_some())
+            .filter_map(|n| n.host_vnic)
+            .collect();
+        let stack = host_stack(eng, host.stack);
+        let vnic = stack.add_iface(IfaceConfig {
+            name: vnic_name.clone(),
+            mac,
+            addr: Some(Ipv4Network::new(ip, subnet.prefix()).expect("prefix of a valid subnet")),
+            mtu: 1500,
+        });
+        if let Forwarding::Rules { rules, .. } = &mut stack.config.forwarding {
+            let through_mgmt = if version.l2bridge_routes_across_hosts() {
+                ForwardVerdict::Allow
+            } else {
+                ForwardVerdict::Refuse(NO_MGMT_ROUTING_BEFORE_1809.to_string())
+            };
+            for (from, to) in [(vnic, mgmt), (mgmt, vnic)] {
+                rules.push(ForwardRule {
+                    from,
+                    to,
+                    verdict: through_mgmt.clone(),
+                });
+            }
+            for other in others {
+                for (from, to) in [(vnic, other), (other, vnic)] {
+                    rules.push(ForwardRule {
+                        from,
+                        to,
+                        verdict: ForwardVerdict::Allow,
+                    });
+                }
+            }
+        }
+        eng.connect(
+            format!("{}:{vnic_name}<->vSwitch(host endpoint)", host.host),
+            (host.stack, vnic),
+            (vswitch, vs_port),
+            LinkParams::internal(),
+            true,
+        );
+        let net = &mut self.networks[ni];
+        net.host_vnic = Some(vnic);
+        net.host_endpoint_port = Some(vs_port);
+        Ok(ip)
     }
 
     /// Deletes a network: its endpoints, vSwitch, host vNIC and WinNAT instance.
@@ -715,6 +851,14 @@ impl Hns {
             return;
         };
         let net = self.networks.remove(i);
+        if let Some(p) = net.host_endpoint_port {
+            if let Some(l) = eng.link_on_port(net.vswitch, p) {
+                eng.remove_link(l);
+            }
+            if let Some(sw) = eng.device_mut(net.vswitch).and_then(Device::as_switch_mut) {
+                sw.remove_port(p);
+            }
+        }
         if let Some(nic) = net.bound_nic {
             // The external vSwitch goes when its last network does.
             if !self.networks.iter().any(|n| n.bound_nic == Some(nic)) {
@@ -855,6 +999,7 @@ impl Hns {
                         port: p,
                         mac,
                         ip,
+                        vlan,
                         mac_rewrite: ty.mac_rewrite(),
                         outbound_nat,
                         tunnel_to_uplink: ty == NetworkType::L2Tunnel,
@@ -1077,12 +1222,12 @@ fn translate_through_host(
             rules.push(ForwardRule {
                 from: inside,
                 to: *out,
-                only_translated: false,
+                verdict: ForwardVerdict::Allow,
             });
             rules.push(ForwardRule {
                 from: *out,
                 to: inside,
-                only_translated: true,
+                verdict: ForwardVerdict::AllowTranslated,
             });
         }
     }

@@ -132,7 +132,7 @@ impl Outbox {
 /// not a variant here.
 #[derive(Debug)]
 pub enum Device {
-    Switch(switch::Switch),
+    Switch(Box<switch::Switch>),
     Stack(Box<stack::IpStack>),
 }
 
@@ -155,6 +155,15 @@ impl Device {
         match self {
             Device::Switch(_) => {}
             Device::Stack(s) => s.handle_timer(token, out),
+        }
+    }
+
+    /// The link on `port` went down or came back up.
+    pub fn set_carrier(&mut self, port: PortId, up: bool) {
+        match self {
+            Device::Switch(s) => s.set_carrier(port, up),
+            // A stack keeps sending into a dead link; the link drops and says so.
+            Device::Stack(_) => {}
         }
     }
 

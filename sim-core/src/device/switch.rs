@@ -83,6 +83,21 @@ pub struct SwitchConfig {
     /// Why a frame to a host behind its own ingress port is filtered, for traces; `None`
     /// filters silently (an ordinary switch).
     pub filter_reason: Option<String>,
+    /// Switch Embedded Teaming: physical ports that act as one uplink.
+    pub team: Option<Team>,
+}
+
+/// A SET team: its members act as one logical port, `primary`, which is the port learning,
+/// flooding and VFP know. Each vSwitch port's traffic leaves by one member ("Hyper-V port"
+/// load balancing), chosen among the members whose link is up, so a member that goes down
+/// fails over. Switch-independent: broadcasts come in on every member, and only the first
+/// member that is up accepts them, so nothing arrives twice.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Team {
+    pub name: String,
+    pub primary: PortId,
+    /// Every member, `primary` first.
+    pub members: Vec<PortId>,
 }
 
 impl SwitchConfig {
@@ -97,6 +112,7 @@ impl SwitchConfig {
             vfp: None,
             policy: None,
             filter_reason: None,
+            team: None,
         }
     }
 }
@@ -107,6 +123,8 @@ pub struct Switch {
     fdb: FastMap<u64, PortId>,
     /// Boxed: most switches have no VFP layer, and the device enum stays small.
     vfp: Box<VfpState>,
+    /// Ports whose link is down (carrier lost), as the engine reported them.
+    no_carrier: Vec<PortId>,
 }
 
 fn fdb_key(vlan: u16, mac: MacAddr) -> u64 {
@@ -126,6 +144,7 @@ impl Switch {
             config,
             fdb: FastMap::default(),
             vfp: Box::default(),
+            no_carrier: Vec::new(),
         };
         s.rebuild_static();
         s
@@ -200,6 +219,43 @@ impl Switch {
         self.fdb.get(&fdb_key(vlan, mac)).copied()
     }
 
+    /// The engine reports that the link on `port` went down or came back.
+    /// A port that loses its link forgets the MACs learned on it (they relearn wherever
+    /// they show up next).
+    pub fn set_carrier(&mut self, port: PortId, up: bool) {
+        self.no_carrier.retain(|p| *p != port);
+        if !up {
+            self.no_carrier.push(port);
+            self.fdb.retain(|_, p| *p != port);
+            self.rebuild_static();
+        }
+    }
+
+    /// The team members that can carry frames now, in order.
+    fn team_members_up<'a>(&'a self, team: &'a Team) -> impl Iterator<Item = PortId> + 'a {
+        team.members
+            .iter()
+            .copied()
+            .filter(|m| !self.no_carrier.contains(m))
+    }
+
+    /// The physical port a frame from `in_port` leaves by when it goes to `to`: `to` itself,
+    /// or for the team's logical port the member serving `in_port`. `None`: every member is
+    /// down.
+    fn egress_member(&self, in_port: PortId, to: PortId) -> Option<PortId> {
+        match &self.config.team {
+            Some(team) if team.primary == to => {
+                let n = self.team_members_up(team).count();
+                (n > 0).then(|| {
+                    self.team_members_up(team)
+                        .nth(in_port.0 as usize % n)
+                        .expect("n members are up")
+                })
+            }
+            _ => Some(to),
+        }
+    }
+
     pub fn handle_frame(&mut self, in_port: PortId, mut frame: Frame, out: &mut Outbox) {
         let Some(Some(port)) = self.config.ports.get(in_port.0 as usize) else {
             out.drop_frame(&frame, || DropReason::Unplugged {
@@ -232,6 +288,20 @@ impl Switch {
             });
             return;
         }
+        // A team member's frames belong to the team's logical port; traces name the member.
+        let arrived_on = in_port;
+        let in_port = match &self.config.team {
+            Some(team) if team.members.contains(&in_port) => {
+                let accepting = self.team_members_up(team).next();
+                if dst.is_multicast() && accepting != Some(in_port) {
+                    let (team, port) = (team.name.clone(), port.name.clone());
+                    out.drop_frame(&frame, || DropReason::TeamDuplicate { team, port });
+                    return;
+                }
+                team.primary
+            }
+            _ => in_port,
+        };
         // Inside the switch frames are untagged; the egress port decides tagging.
         if tag.is_some() {
             wire::pop_vlan(&mut frame.bytes);
@@ -248,10 +318,22 @@ impl Switch {
             }
         }
         let mut steered = None;
+        let mut vlan = vlan;
         if let Some(vfp) = &self.config.vfp {
-            match self.vfp.ingress(vfp, in_port, &mut frame, out) {
+            match self.vfp.ingress(vfp, in_port, vlan, &mut frame, out) {
                 Steer::Lookup => {}
-                Steer::To(p) => steered = Some(p),
+                Steer::To(p) => {
+                    // VFP delivers onto the endpoint's port, and so into its VLAN (a port
+                    // map on the untagged host address can lead to a container on VLAN 7).
+                    if let Some(Some(SwitchPort {
+                        mode: PortMode::Access(v),
+                        ..
+                    })) = self.config.ports.get(p.0 as usize)
+                    {
+                        vlan = *v;
+                    }
+                    steered = Some(p);
+                }
             }
         }
         // VFP may have rewritten the destination.
@@ -309,23 +391,55 @@ impl Switch {
                 if to_port.mode.egress_tagged(vlan) {
                     wire::push_vlan(&mut frame.bytes, vlan);
                 }
+                let Some(member) = self.egress_member(in_port, to) else {
+                    let link = match &self.config.team {
+                        Some(t) => format!("to every member of {}", t.name),
+                        None => self.port_name(to),
+                    };
+                    out.drop_frame(&frame, || DropReason::LinkDown { link });
+                    return;
+                };
                 out.hop(frame.probe, &frame.bytes, || HopAction::Bridged {
-                    from_port: self.port_name(in_port),
-                    to_port: self.port_name(to),
+                    from_port: self.port_name(arrived_on),
+                    to_port: self.port_name(member),
                 });
-                out.send(to, frame);
+                out.send(member, frame);
             }
-            None => self.flood(in_port, vlan, frame, out),
+            None => self.flood(in_port, arrived_on, vlan, frame, out),
         }
     }
 
-    fn flood(&mut self, in_port: PortId, vlan: u16, frame: Frame, out: &mut Outbox) {
+    /// Floods a frame that came in on logical port `in_port` (physically, `arrived_on`).
+    fn flood(
+        &mut self,
+        in_port: PortId,
+        arrived_on: PortId,
+        vlan: u16,
+        frame: Frame,
+        out: &mut Outbox,
+    ) {
         let mut count = 0;
         for (i, p) in self.config.ports.iter().enumerate() {
             let Some(p) = p else { continue };
-            if (i == in_port.0 as usize && !p.reflect) || !p.mode.carries(vlan) {
+            if (i == in_port.0 as usize && !p.reflect)
+                || !p.mode.carries(vlan)
+                || self.no_carrier.contains(&PortId(i as u16))
+            {
                 continue;
             }
+            // A team floods once, by the member serving the ingress port.
+            let member = match &self.config.team {
+                Some(t) if t.members.contains(&PortId(i as u16)) => {
+                    if t.primary.0 as usize != i {
+                        continue;
+                    }
+                    match self.egress_member(in_port, t.primary) {
+                        Some(m) => m,
+                        None => continue,
+                    }
+                }
+                _ => PortId(i as u16),
+            };
             let mut copy = frame.clone();
             if let Some(vfp) = self
                 .config
@@ -340,7 +454,7 @@ impl Switch {
             if p.mode.egress_tagged(vlan) {
                 wire::push_vlan(&mut copy.bytes, vlan);
             }
-            out.send(PortId(i as u16), copy);
+            out.send(member, copy);
             count += 1;
         }
         if count == 0 {
@@ -348,7 +462,7 @@ impl Switch {
             if let Some(why) = &self.config.filter_reason {
                 let (switch, port, why) = (
                     self.config.name.clone(),
-                    self.port_name(in_port),
+                    self.port_name(arrived_on),
                     why.clone(),
                 );
                 out.drop_frame(&frame, || DropReason::Filtered { switch, port, why });
@@ -356,8 +470,116 @@ impl Switch {
             }
         }
         out.hop(frame.probe, &frame.bytes, || HopAction::Flooded {
-            from_port: self.port_name(in_port),
+            from_port: self.port_name(arrived_on),
             ports: count,
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::id::NodeId;
+    use crate::time::SimTime;
+    use crate::wire::arp_request;
+
+    const HOST_A: MacAddr = MacAddr(0x00, 0x15, 0x5d, 0, 0, 0xa);
+    const HOST_B: MacAddr = MacAddr(0x00, 0x15, 0x5d, 0, 0, 0xb);
+    const OUTSIDE: MacAddr = MacAddr(0x02, 0, 0, 0, 0, 1);
+
+    /// A vSwitch with a two-member SET team (ports 0 and 1) and two vNIC ports (2 and 3).
+    fn teamed() -> Switch {
+        let mut sw = Switch::new(SwitchConfig::new("vs", false, UnknownUnicast::Drop));
+        let trunk = || PortMode::Trunk {
+            native: 1,
+            allowed: Vec::new(),
+        };
+        let m0 = sw.add_port("uplink (Ethernet)", trunk());
+        let m1 = sw.add_port("uplink (Ethernet 2)", trunk());
+        let a = sw.add_port("a", PortMode::Access(1));
+        let b = sw.add_port("b", PortMode::Access(1));
+        sw.pin_mac(HOST_A, 1, a);
+        sw.pin_mac(HOST_B, 1, b);
+        sw.config.unknown_unicast = UnknownUnicast::ToPort(m0);
+        sw.config.team = Some(Team {
+            name: "SET team".into(),
+            primary: m0,
+            members: vec![m0, m1],
+        });
+        sw
+    }
+
+    fn frame(src: MacAddr, dst: MacAddr) -> Frame {
+        let mut bytes = arp_request(
+            src,
+            "10.0.0.1".parse().unwrap(),
+            "10.0.0.2".parse().unwrap(),
+        );
+        wire::set_eth_dst(&mut bytes, dst);
+        Frame::new(bytes, None)
+    }
+
+    fn handle(sw: &mut Switch, port: u16, f: Frame) -> Outbox {
+        let mut out = Outbox::default();
+        out.reset(SimTime::ZERO, NodeId(0));
+        sw.handle_frame(PortId(port), f, &mut out);
+        out
+    }
+
+    fn ports(out: &Outbox) -> Vec<u16> {
+        out.sends.iter().map(|(p, _)| p.0).collect()
+    }
+
+    #[test]
+    fn each_vnic_port_leaves_by_one_member_and_fails_over() {
+        let mut sw = teamed();
+        // Hyper-V port balancing: port 2 by member 0, port 3 by member 1.
+        assert_eq!(ports(&handle(&mut sw, 2, frame(HOST_A, OUTSIDE))), [0]);
+        assert_eq!(ports(&handle(&mut sw, 3, frame(HOST_B, OUTSIDE))), [1]);
+        sw.set_carrier(PortId(1), false);
+        assert_eq!(ports(&handle(&mut sw, 3, frame(HOST_B, OUTSIDE))), [0]);
+        sw.set_carrier(PortId(0), false);
+        let out = handle(&mut sw, 3, frame(HOST_B, OUTSIDE));
+        assert!(out.sends.is_empty());
+        assert_eq!(out.drops, 1);
+    }
+
+    #[test]
+    fn a_broadcast_floods_once_to_the_team_and_is_accepted_on_one_member() {
+        let mut sw = teamed();
+        let out = handle(&mut sw, 2, frame(HOST_A, MacAddr::broadcast()));
+        assert_eq!(
+            ports(&out),
+            [0, 3],
+            "one copy to the team, one to the other vNIC"
+        );
+        // Both members receive the outside's broadcast; only the first one that is up takes it.
+        assert_eq!(
+            ports(&handle(&mut sw, 0, frame(OUTSIDE, MacAddr::broadcast()))),
+            [2, 3]
+        );
+        let dup = handle(&mut sw, 1, frame(OUTSIDE, MacAddr::broadcast()));
+        assert!(dup.sends.is_empty());
+        assert_eq!(dup.drops, 1);
+        sw.set_carrier(PortId(0), false);
+        assert_eq!(
+            ports(&handle(&mut sw, 1, frame(OUTSIDE, MacAddr::broadcast()))),
+            [2, 3]
+        );
+        // Unicast from any member reaches the vNIC.
+        assert_eq!(ports(&handle(&mut sw, 1, frame(OUTSIDE, HOST_A))), [2]);
+    }
+
+    #[test]
+    fn a_port_without_carrier_gets_no_floods_and_forgets_its_macs() {
+        let mut sw = Switch::new(SwitchConfig::new("tor", true, UnknownUnicast::Flood));
+        for name in ["p0", "p1", "p2"] {
+            sw.add_port(name, PortMode::Access(1));
+        }
+        handle(&mut sw, 1, frame(HOST_A, OUTSIDE));
+        assert_eq!(sw.lookup(1, HOST_A), Some(PortId(1)));
+        sw.set_carrier(PortId(1), false);
+        assert_eq!(sw.lookup(1, HOST_A), None);
+        assert_eq!(ports(&handle(&mut sw, 0, frame(OUTSIDE, HOST_A))), [2]);
     }
 }

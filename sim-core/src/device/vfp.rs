@@ -42,6 +42,8 @@ pub struct VfpEndpoint {
     pub port: PortId,
     pub mac: MacAddr,
     pub ip: Ipv4Addr,
+    /// The endpoint's VLAN (1 when untagged). The MAC rewrite back applies to frames on it.
+    pub vlan: u16,
     /// Rewrite the container MAC to the host MAC on egress, and back on ingress.
     pub mac_rewrite: bool,
     /// OutboundNAT: destinations not in these prefixes leave with the host's address.
@@ -108,16 +110,17 @@ impl VfpState {
         self.nat.clear();
     }
 
-    /// A frame entered the vSwitch on `in_port`.
+    /// A frame entered the vSwitch on `in_port`, on `vlan`.
     pub fn ingress(
         &mut self,
         cfg: &VfpConfig,
         in_port: PortId,
+        vlan: u16,
         frame: &mut Frame,
         out: &mut Outbox,
     ) -> Steer {
         if in_port == cfg.uplink {
-            return self.ingress_from_uplink(cfg, frame, out);
+            return self.ingress_from_uplink(cfg, vlan, frame, out);
         }
         match cfg.endpoint_on(in_port) {
             Some(ep) if ep.tunnel_to_uplink => {
@@ -135,10 +138,13 @@ impl VfpState {
     }
 
     /// A frame that came from the physical network: replies to OutboundNAT, port maps, and
-    /// the MAC rewrite back to the container's own.
+    /// the MAC rewrite back to the container's own. The rewrite applies on the endpoint's
+    /// own VLAN only: a frame for the host MAC on another VLAN is the host's (say, one it
+    /// routes to a host endpoint), not the container's.
     fn ingress_from_uplink(
         &mut self,
         cfg: &VfpConfig,
+        vlan: u16,
         frame: &mut Frame,
         out: &mut Outbox,
     ) -> Steer {
@@ -149,7 +155,7 @@ impl VfpState {
             // An ARP answer for a rewritten container carries the host MAC: give it back.
             let ep = cfg
                 .endpoint_with_ip(arp.target_ip)
-                .filter(|e| e.mac_rewrite && arp.target_mac == cfg.host_mac);
+                .filter(|e| e.mac_rewrite && e.vlan == vlan && arp.target_mac == cfg.host_mac);
             if let Some(ep) = ep {
                 wire::arp_set_target_mac(&mut frame.bytes, ep.mac);
                 if dst_mac == cfg.host_mac {
@@ -182,7 +188,10 @@ impl VfpState {
                 None => Steer::Lookup,
             };
         }
-        match cfg.endpoint_with_ip(ip.dst).filter(|e| e.mac_rewrite) {
+        match cfg
+            .endpoint_with_ip(ip.dst)
+            .filter(|e| e.mac_rewrite && e.vlan == vlan)
+        {
             Some(ep) => {
                 wire::set_eth_dst(&mut frame.bytes, ep.mac);
                 self.rewrote(cfg, frame, out, NatKind::Destination, cfg.host_mac, ep.mac);

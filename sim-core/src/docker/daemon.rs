@@ -350,6 +350,12 @@ impl Daemon {
 
     // ----- lookups -----
 
+    /// The HNS id of a docker network (by name, id or unique id prefix), if HNS has it.
+    pub fn hns_network_id(&self, key: &str) -> Option<&str> {
+        self.find_network(key)
+            .and_then(|i| self.networks[i].hns_id.as_deref())
+    }
+
     fn find_network(&self, key: &str) -> Option<usize> {
         self.networks
             .iter()
@@ -980,6 +986,10 @@ impl Daemon {
         let mut upstream = c.dns.clone();
         if upstream.is_empty() {
             upstream = self.config.dns.clone();
+        }
+        if net.internal {
+            // libnetwork does not hand an `--internal` network's endpoints any DNS servers.
+            upstream.clear();
         }
         let mut ports = if a == 0 { c.ports.clone() } else { Vec::new() };
         let reserves =

@@ -1,5 +1,6 @@
 //! `docker exec NAME <tool> …` as a probe: the tools people use to test connectivity from
 //! inside a Windows container (ping, curl, nslookup, Test-NetConnection), read as a probe.
+//! `ping -l SIZE` (Linux: `-s SIZE`) sets the echo payload size; other options are skipped.
 
 use crate::device::stack::probe::{ProbeProto, ProbeTarget};
 use std::net::Ipv4Addr;
@@ -20,8 +21,42 @@ fn target(s: &str) -> ProbeTarget {
     }
 }
 
-/// Options of ping that take a value (Windows and Linux forms).
-const PING_VALUE_OPTS: [&str; 8] = ["-n", "-c", "-w", "-l", "-i", "-s", "-W", "-v"];
+/// Options of ping that take a value (Windows and Linux forms), other than the payload size.
+const PING_VALUE_OPTS: [&str; 6] = ["-n", "-c", "-w", "-i", "-W", "-v"];
+
+/// Windows `ping -l SIZE`: the echo payload in bytes, 0 to 65500 (ping.exe's own limit).
+const WINDOWS_MAX_PAYLOAD: u32 = 65500;
+/// Linux `ping -s SIZE`: at most what fits in one IPv4 packet (65535 - 20 - 8).
+const LINUX_MAX_PAYLOAD: u32 = 65507;
+
+/// The payload size given to `-l` (Windows) or `-s` (Linux, iputils), with each ping's own
+/// words for a missing or bad value. Windows containers run ping.exe, whose `-s` is a
+/// timestamp count; hnsim reads `-s` as Linux's size, since that is what people type.
+fn ping_payload(opt: &str, value: Option<&str>) -> Result<u16, String> {
+    let windows = opt == "-l";
+    let Some(v) = value else {
+        return Err(if windows {
+            "Value must be supplied for option -l.".into()
+        } else {
+            "ping: option requires an argument -- 's'".into()
+        });
+    };
+    let max = if windows {
+        WINDOWS_MAX_PAYLOAD
+    } else {
+        LINUX_MAX_PAYLOAD
+    };
+    match v.parse::<u32>() {
+        Ok(n) if n <= max => Ok(u16::try_from(n).expect("at most 65507")),
+        _ if windows => Err(format!(
+            "Bad value for option -l, valid range is from 0 to {WINDOWS_MAX_PAYLOAD}."
+        )),
+        Ok(_) => Err(format!(
+            "ping: invalid argument: '{v}': out of range: 0 <= value <= {LINUX_MAX_PAYLOAD}"
+        )),
+        Err(_) => Err(format!("ping: invalid argument: '{v}'")),
+    }
+}
 
 pub fn parse_probe(argv: &[String]) -> Result<ExecProbe, String> {
     let mut args: Vec<&str> = argv.iter().map(String::as_str).collect();
@@ -54,8 +89,15 @@ pub fn parse_probe(argv: &[String]) -> Result<ExecProbe, String> {
     match cmd.trim_end_matches(".exe") {
         "ping" => {
             let mut host = None;
+            let mut proto = ProbeProto::Icmp;
             let mut i = 0;
             while i < rest.len() {
+                if rest[i] == "-l" || rest[i] == "-s" {
+                    let size = ping_payload(rest[i], rest.get(i + 1).copied())?;
+                    proto = ProbeProto::icmp_payload(size);
+                    i += 2;
+                    continue;
+                }
                 if PING_VALUE_OPTS.contains(&rest[i]) {
                     i += 2;
                     continue;
@@ -66,7 +108,11 @@ pub fn parse_probe(argv: &[String]) -> Result<ExecProbe, String> {
                 i += 1;
             }
             let host = host.ok_or("hnsim: ping needs a target")?;
-            Ok(ExecProbe { target: target(host), proto: ProbeProto::Icmp, tool })
+            Ok(ExecProbe {
+                target: target(host),
+                proto,
+                tool,
+            })
         }
         "curl" | "wget" | "invoke-webrequest" | "iwr" => {
             let url = rest
@@ -80,14 +126,29 @@ pub fn parse_probe(argv: &[String]) -> Result<ExecProbe, String> {
             };
             let hostport = rest_url.split('/').next().unwrap_or_default();
             let (host, port) = match hostport.rsplit_once(':') {
-                Some((h, p)) => (h, p.parse::<u16>().map_err(|_| format!("hnsim: bad port in URL {url}"))?),
+                Some((h, p)) => (
+                    h,
+                    p.parse::<u16>()
+                        .map_err(|_| format!("hnsim: bad port in URL {url}"))?,
+                ),
                 None => (hostport, scheme_port),
             };
-            Ok(ExecProbe { target: target(host), proto: ProbeProto::Tcp(port), tool })
+            Ok(ExecProbe {
+                target: target(host),
+                proto: ProbeProto::Tcp(port),
+                tool,
+            })
         }
         "nslookup" | "resolve-dnsname" => {
-            let name = rest.iter().find(|a| !a.starts_with('-')).ok_or("hnsim: nslookup needs a name")?;
-            Ok(ExecProbe { target: ProbeTarget::Name(name.to_string()), proto: ProbeProto::Dns, tool })
+            let name = rest
+                .iter()
+                .find(|a| !a.starts_with('-'))
+                .ok_or("hnsim: nslookup needs a name")?;
+            Ok(ExecProbe {
+                target: ProbeTarget::Name(name.to_string()),
+                proto: ProbeProto::Dns,
+                tool,
+            })
         }
         "test-netconnection" | "tnc" => {
             let mut host = None;
@@ -112,7 +173,11 @@ pub fn parse_probe(argv: &[String]) -> Result<ExecProbe, String> {
             }
             let host = host.ok_or("hnsim: Test-NetConnection needs a computer name")?;
             let proto = port.map(ProbeProto::Tcp).unwrap_or(ProbeProto::Icmp);
-            Ok(ExecProbe { target: target(host), proto, tool })
+            Ok(ExecProbe {
+                target: target(host),
+                proto,
+                tool,
+            })
         }
         other => Err(format!(
             "hnsim: `{other}` is not a probe hnsim models inside a container; use ping, curl, nslookup or Test-NetConnection"
@@ -152,5 +217,69 @@ mod tests {
         );
         assert_eq!(p("cmd /c nslookup web").proto, ProbeProto::Dns);
         assert!(parse_probe(&["ipconfig".to_string()]).is_err());
+    }
+
+    fn err(line: &str) -> String {
+        parse_probe(
+            &line
+                .split_whitespace()
+                .map(String::from)
+                .collect::<Vec<_>>(),
+        )
+        .unwrap_err()
+    }
+
+    #[test]
+    fn ping_payload_size() {
+        // Windows -l, before or after the target, alone or with other options.
+        let sized = p("ping -n 1 -l 1472 a");
+        assert_eq!(sized.proto, ProbeProto::IcmpSized(1472));
+        assert_eq!(sized.target, ProbeTarget::Name("a".into()));
+        assert_eq!(sized.tool, "ping -n 1 -l 1472 a");
+        assert_eq!(p("ping a -l 1422").proto, ProbeProto::IcmpSized(1422));
+        assert_eq!(
+            p("PING.EXE -l 100 -n 2 a").proto,
+            ProbeProto::IcmpSized(100)
+        );
+        assert_eq!(
+            p("cmd /c ping -f -l 1472 a").proto,
+            ProbeProto::IcmpSized(1472)
+        );
+        assert_eq!(
+            p("cmd /c ping -f -l 1472 a").target,
+            ProbeTarget::Name("a".into())
+        );
+        // Linux -s.
+        let linux = p("ping -c 1 -s 1422 10.244.0.3");
+        assert_eq!(linux.proto, ProbeProto::IcmpSized(1422));
+        assert_eq!(
+            linux.target,
+            ProbeTarget::Addr(Ipv4Addr::new(10, 244, 0, 3))
+        );
+        // The size's value is never taken for the target.
+        assert_eq!(p("ping -l 64 a").target, ProbeTarget::Name("a".into()));
+        // The limits, inclusive; the default size is plain Icmp; the last -l wins.
+        assert_eq!(p("ping -l 0 a").proto, ProbeProto::IcmpSized(0));
+        assert_eq!(p("ping -l 65500 a").proto, ProbeProto::IcmpSized(65500));
+        assert_eq!(p("ping -s 65507 a").proto, ProbeProto::IcmpSized(65507));
+        assert_eq!(p("ping -l 32 a").proto, ProbeProto::Icmp);
+        assert_eq!(p("ping -l 100 -l 200 a").proto, ProbeProto::IcmpSized(200));
+        // Without a size, the default echo as before.
+        assert_eq!(p("ping -n 1 -w 500 a").proto, ProbeProto::Icmp);
+    }
+
+    #[test]
+    fn ping_payload_size_refusals_in_each_pings_words() {
+        let windows = "Bad value for option -l, valid range is from 0 to 65500.";
+        assert_eq!(err("ping -l 65501 a"), windows);
+        assert_eq!(err("ping -l big a"), windows);
+        assert_eq!(err("ping -l -1 a"), windows);
+        assert_eq!(err("ping a -l"), "Value must be supplied for option -l.");
+        assert_eq!(
+            err("ping -s 65508 a"),
+            "ping: invalid argument: '65508': out of range: 0 <= value <= 65507"
+        );
+        assert_eq!(err("ping -s big a"), "ping: invalid argument: 'big'");
+        assert_eq!(err("ping a -s"), "ping: option requires an argument -- 's'");
     }
 }

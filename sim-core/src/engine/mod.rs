@@ -218,14 +218,22 @@ impl Engine {
         Some(id)
     }
 
+    /// Takes a link down or up; the devices at both ends learn of it (carrier).
     pub fn set_link_up(&mut self, link: LinkId, up: bool) -> bool {
-        match self.links.get_mut(link.0 as usize).and_then(Option::as_mut) {
-            Some(l) => {
-                l.up = up;
-                true
+        let Some(l) = self.links.get_mut(link.0 as usize).and_then(Option::as_mut) else {
+            return false;
+        };
+        l.up = up;
+        for (node, port) in l.ends {
+            if let Some(d) = self
+                .devices
+                .get_mut(node.0 as usize)
+                .and_then(Option::as_mut)
+            {
+                d.set_carrier(port, up);
             }
-            None => false,
         }
+        true
     }
 
     pub fn link_on_port(&self, node: NodeId, port: PortId) -> Option<LinkId> {

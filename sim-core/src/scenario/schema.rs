@@ -233,6 +233,10 @@ pub struct HostSpec {
     pub nics: Vec<InterfaceSpec>,
     #[serde(default)]
     pub gateway: Option<String>,
+    /// Persistent static routes of the host (`route -p add`, `New-NetRoute`), e.g. to another
+    /// host's l2bridge container subnet through that host's address.
+    #[serde(default)]
+    pub routes: Vec<RouteSpec>,
     /// The host's own DNS servers (HNS gives them to nat endpoints as upstreams).
     #[serde(default)]
     pub dns_servers: Vec<String>,
@@ -351,6 +355,17 @@ pub enum StepSpec {
         host: String,
         container: String,
         services: Vec<ServiceSpec>,
+    },
+    /// An HNS endpoint in the host's own compartment on a network, holding `ip` (default: the
+    /// network's gateway), with IP forwarding on: what `New-HnsEndpoint -NetworkId … -IPAddress
+    /// … | Attach-HnsHostEndpoint -CompartmentID 1` and `netsh … forwarding=enabled` do. It
+    /// makes the host the gateway of an l2bridge network on a custom subnet (the docs'
+    /// second l2bridge set-up).
+    HostEndpoint {
+        host: String,
+        network: String,
+        #[serde(default)]
+        ip: Option<String>,
     },
     /// Reboot a container host: HNS state and the daemon restart as on the real OS version.
     Reboot {

@@ -302,6 +302,11 @@ pub fn validate(
         if let Some(g) = &h.gateway {
             c.next_hop(&format!("{path}.gateway"), "gateway", g, &subnets);
         }
+        for (j, route) in h.routes.iter().enumerate() {
+            let rp = format!("{path}.routes[{j}]");
+            c.network(&format!("{rp}.to"), "route destination", &route.to);
+            c.next_hop(&format!("{rp}.via"), "next hop", &route.via, &subnets);
+        }
         for (j, d) in h.dns_servers.iter().enumerate() {
             c.ipv4(&format!("{path}.dns_servers[{j}]"), "DNS server", d);
         }
@@ -563,6 +568,22 @@ pub fn validate(
                 c.services(&format!("{sp}.services"), services);
             }
             StepSpec::Reboot { host: h } => host(&mut c, h),
+            StepSpec::HostEndpoint {
+                host: h,
+                network,
+                ip,
+            } => {
+                host(&mut c, h);
+                if network.trim().is_empty() {
+                    c.error(
+                        &format!("{sp}.network"),
+                        "HostEndpoint `network` must not be empty",
+                    );
+                }
+                if let Some(ip) = ip {
+                    c.ipv4(&format!("{sp}.ip"), "host endpoint address", ip);
+                }
+            }
             StepSpec::LinkDown { link } | StepSpec::LinkUp { link } => {
                 if !link_names.contains_key(link) && !partial.links {
                     c.error_help(

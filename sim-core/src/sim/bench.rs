@@ -49,6 +49,7 @@ pub fn setup(n: u32, k: u32) -> Result<BridgeEcho, String> {
                     address: "10.0.0.2/24".into(),
                 }],
                 gateway: None,
+                routes: Vec::new(),
                 dns_servers: Vec::new(),
                 daemon: Default::default(),
                 services: Vec::new(),

@@ -172,7 +172,7 @@ pub fn build(spec: &ScenarioSpec) -> Result<World, String> {
                 kind,
                 host: None,
             },
-            Device::Switch(Switch::new(cfg)),
+            Device::Switch(Box::new(Switch::new(cfg))),
         );
         switch_kinds.insert(s.name.clone(), s.kind);
         nodes.insert(s.name.clone(), (id, None));
@@ -233,7 +233,7 @@ pub fn build(spec: &ScenarioSpec) -> Result<World, String> {
     let mut host_parts = Vec::new();
     for h in &spec.fabric.hosts {
         let (mut cfg, ports) = stack_with(&h.name, 128, &h.nics, &mut macs, HOST_NIC_OUI)?;
-        add_routes(&mut cfg, h.gateway.as_ref(), &[])?;
+        add_routes(&mut cfg, h.gateway.as_ref(), &h.routes)?;
         cfg.forwarding = host_forwarding();
         let (tcp, udp) = split_services(&h.services);
         cfg.services.tcp = tcp;

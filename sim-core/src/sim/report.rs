@@ -241,6 +241,23 @@ pub fn run_observed(
                 let r = world.listen(host, container, &tcp, &udp);
                 check(&mut rep.failures, out, &at, r, true);
             }
+            StepSpec::HostEndpoint { host, network, ip } => {
+                let _ = writeln!(
+                    out,
+                    "host endpoint on {host}: network {network}, address {}",
+                    ip.as_deref().unwrap_or("(the gateway)")
+                );
+                let r = match ip.as_deref().map(str::parse::<std::net::Ipv4Addr>) {
+                    Some(Err(_)) => Err(format!("{ip:?} is not an IPv4 address")),
+                    parsed => world
+                        .host_endpoint(host, network, parsed.and_then(Result::ok))
+                        .map(|a| {
+                            let _ =
+                                writeln!(out, "  vEthernet ({network}) holds {a}; forwarding on");
+                        }),
+                };
+                check(&mut rep.failures, out, &at, r, true);
+            }
             StepSpec::Reboot { host } => {
                 let _ = writeln!(out, "reboot {host}");
                 let r = world.reboot(host);

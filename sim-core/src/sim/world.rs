@@ -135,6 +135,28 @@ impl World {
         self.with_daemon(hi, |d, ctx| d.listen(container, tcp, udp, ctx))
     }
 
+    /// Attaches an HNS endpoint on `network` to the host's own compartment (see
+    /// `Hns::attach_host_endpoint`). Returns the address it holds.
+    pub fn host_endpoint(
+        &mut self,
+        host: &str,
+        network: &str,
+        ip: Option<Ipv4Addr>,
+    ) -> Result<Ipv4Addr, String> {
+        let hi = self
+            .host_index(host)
+            .ok_or_else(|| format!("no host named {host:?}"))?;
+        let h = &mut self.hosts[hi];
+        let id = h
+            .daemon
+            .hns_network_id(network)
+            .ok_or_else(|| format!("{host} has no network {network:?}"))?
+            .to_string();
+        h.hns
+            .attach_host_endpoint(&mut self.engine, &h.nodes, &id, ip)
+            .map_err(|e| e.0)
+    }
+
     /// Reboots a host: its stack forgets its run-time state, HNS and dockerd restart.
     pub fn reboot(&mut self, host: &str) -> Result<(), String> {
         let hi = self

@@ -84,8 +84,17 @@ pub enum Forwarding {
 pub struct ForwardRule {
     pub from: PortId,
     pub to: PortId,
-    /// Only packets a NAT table translated on the way in may use this rule.
-    pub only_translated: bool,
+    pub verdict: ForwardVerdict,
+}
+
+/// What a forwarding rule does with the packets of its interface pair.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub enum ForwardVerdict {
+    Allow,
+    /// Only packets a NAT table translated on the way in (replies, port maps).
+    AllowTranslated,
+    /// Refused, with the reason a trace shows.
+    Refuse(String),
 }
 
 /// A stateful inbound firewall for traffic addressed to this stack.

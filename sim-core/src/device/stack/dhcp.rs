@@ -625,11 +625,11 @@ mod tests {
                 kind: NodeKind::FabricSwitch,
                 host: None,
             },
-            Device::Switch(Switch::new(SwitchConfig::new(
+            Device::Switch(Box::new(Switch::new(SwitchConfig::new(
                 "lan",
                 true,
                 UnknownUnicast::Flood,
-            ))),
+            )))),
         );
         let mut cfg = StackConfig::new("dhcpd", 64);
         cfg.ifaces.push(Some(IfaceConfig {

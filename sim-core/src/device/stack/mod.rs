@@ -345,14 +345,23 @@ impl IpStack {
             return;
         };
         if let Forwarding::Rules { rules, refusal } = &self.config.forwarding {
-            let allowed = rules.iter().any(|r| {
-                r.from == in_port && r.to == out_port && (translated || !r.only_translated)
-            });
+            let pair = rules
+                .iter()
+                .filter(|r| r.from == in_port && r.to == out_port);
+            let mut refused: Option<&String> = None;
+            let mut allowed = false;
+            for r in pair {
+                match &r.verdict {
+                    ForwardVerdict::Allow => allowed = true,
+                    ForwardVerdict::AllowTranslated => allowed |= translated,
+                    ForwardVerdict::Refuse(why) => refused = refused.or(Some(why)),
+                }
+            }
             if !allowed {
                 let (from_iface, to_iface, why) = (
                     self.iface_name(in_port),
                     self.iface_name(out_port),
-                    refusal.clone(),
+                    refused.unwrap_or(refusal).clone(),
                 );
                 out.drop_frame(&frame, || DropReason::ForwardingNotAllowed {
                     from_iface,

@@ -13,17 +13,43 @@ use std::net::Ipv4Addr;
 /// The transport a probe uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub enum ProbeProto {
+    /// An ICMP echo request with the default payload: 32 bytes, as Windows `ping` sends.
     Icmp,
+    /// An ICMP echo request with this many payload bytes (`ping -l SIZE`, Linux `ping -s
+    /// SIZE`). Build it with [`ProbeProto::icmp_payload`], which gives plain `Icmp` for the
+    /// default size, so that one probe has one spelling.
+    IcmpSized(u16),
     Tcp(u16),
     Udp(u16),
     /// Name resolution only (`nslookup`): delivered once the name resolves.
     Dns,
 }
 
+impl ProbeProto {
+    /// An ICMP echo with `bytes` of payload: `Icmp` for the default size, else `IcmpSized`.
+    pub fn icmp_payload(bytes: u16) -> Self {
+        if usize::from(bytes) == DEFAULT_ECHO_PAYLOAD {
+            ProbeProto::Icmp
+        } else {
+            ProbeProto::IcmpSized(bytes)
+        }
+    }
+
+    /// The ICMP echo payload size in bytes; `None` for the other transports.
+    pub fn echo_payload_len(self) -> Option<usize> {
+        match self {
+            ProbeProto::Icmp => Some(DEFAULT_ECHO_PAYLOAD),
+            ProbeProto::IcmpSized(n) => Some(usize::from(n)),
+            ProbeProto::Tcp(_) | ProbeProto::Udp(_) | ProbeProto::Dns => None,
+        }
+    }
+}
+
 impl std::fmt::Display for ProbeProto {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             ProbeProto::Icmp => write!(f, "icmp"),
+            ProbeProto::IcmpSized(n) => write!(f, "icmp ({n}-byte payload)"),
             ProbeProto::Tcp(p) => write!(f, "tcp/{p}"),
             ProbeProto::Udp(p) => write!(f, "udp/{p}"),
             ProbeProto::Dns => write!(f, "dns"),
@@ -72,7 +98,16 @@ pub struct ProbeClient {
     phase: Phase,
 }
 
+/// The echo and UDP probe payload. A sized echo repeats it to its length, so the default
+/// size sends exactly these bytes.
 const ECHO_PAYLOAD: &[u8] = b"hnsim-probe-0123456789abcdef0123";
+/// The payload size of a plain `ping` on Windows, and of `ProbeProto::Icmp`.
+pub const DEFAULT_ECHO_PAYLOAD: usize = ECHO_PAYLOAD.len();
+
+/// `len` bytes of echo payload: `ECHO_PAYLOAD` repeated and cut to size.
+fn echo_payload(len: usize) -> Vec<u8> {
+    ECHO_PAYLOAD.iter().copied().cycle().take(len).collect()
+}
 const CLIENT_ISN: u32 = 1000;
 const TCP_WINDOW: u16 = 65535;
 
@@ -151,10 +186,14 @@ impl IpStack {
         let sport = self.next_ephemeral();
         let id = self.probes[i].id;
         self.probes[i].phase = Phase::Probing { dst, sport };
-        let sent = match self.probes[i].proto {
-            ProbeProto::Icmp => self.send_ip(None, dst, Some(id), out, |h| {
-                wire::icmp_echo(h, false, sport, 1, ECHO_PAYLOAD)
-            }),
+        let proto = self.probes[i].proto;
+        let sent = match proto {
+            ProbeProto::Icmp | ProbeProto::IcmpSized(_) => {
+                let payload = echo_payload(proto.echo_payload_len().unwrap_or_default());
+                self.send_ip(None, dst, Some(id), out, |h| {
+                    wire::icmp_echo(h, false, sport, 1, &payload)
+                })
+            }
             ProbeProto::Tcp(port) => {
                 let syn = TcpFlags::SYN;
                 self.send_ip(None, dst, Some(id), out, |h| {
@@ -288,9 +327,11 @@ impl IpStack {
                         return true;
                     }
                     let matched = match self.probes[i].proto {
-                        ProbeProto::Icmp => wire::icmp_info(&frame.bytes)
-                            .filter(|c| c.icmp_type == 0 && c.id == sport && ip.src == dst)
-                            .map(|_| (Outcome::Delivered, format!("echo reply from {dst}"))),
+                        ProbeProto::Icmp | ProbeProto::IcmpSized(_) => {
+                            wire::icmp_info(&frame.bytes)
+                                .filter(|c| c.icmp_type == 0 && c.id == sport && ip.src == dst)
+                                .map(|_| (Outcome::Delivered, format!("echo reply from {dst}")))
+                        }
                         ProbeProto::Udp(port) => wire::udp_info(&frame.bytes)
                             .filter(|u| u.dport == sport && u.sport == port && ip.src == dst)
                             .map(|_| (Outcome::Delivered, format!("UDP answer from {dst}:{port}"))),
@@ -362,5 +403,134 @@ impl IpStack {
             }
         }
         false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::device::stack::config::{IfaceConfig, StackConfig};
+    use crate::device::{Device, HopAction};
+    use crate::engine::link::LinkParams;
+    use crate::engine::{Engine, Limits};
+    use crate::id::{NodeId, PortId};
+    use crate::topology::{NodeInfo, NodeKind};
+    use crate::wire::{Ipv4Repr, L4Repr, MacAddr, NetRepr};
+
+    fn node(eng: &mut Engine, name: &str, mac: u8, addr: &str) -> NodeId {
+        let mut cfg = StackConfig::new(name, 128);
+        cfg.ifaces.push(Some(IfaceConfig {
+            name: "eth0".into(),
+            mac: MacAddr(0x02, 0, 0, 0, 0, mac),
+            addr: Some(addr.parse().expect("test prefix")),
+            mtu: 1500,
+        }));
+        cfg.services.icmp_echo = true;
+        eng.add_node(
+            NodeInfo {
+                name: name.into(),
+                kind: NodeKind::External,
+                host: None,
+            },
+            Device::Stack(Box::new(IpStack::new(cfg))),
+        )
+    }
+
+    /// Pings b from a over one cable and returns the outcome and every traced frame.
+    fn ping(proto: ProbeProto) -> (Outcome, Vec<Vec<u8>>) {
+        let mut eng = Engine::new(1, Limits::default());
+        let a = node(&mut eng, "a", 1, "10.0.0.1/24");
+        let b = node(&mut eng, "b", 2, "10.0.0.2/24");
+        eng.connect(
+            "a<->b".into(),
+            (a, PortId(0)),
+            (b, PortId(0)),
+            LinkParams::internal(),
+            false,
+        );
+        let id = ProbeId(3);
+        eng.invoke(a, |d, out| {
+            d.as_stack_mut().expect("stack").start_probe(
+                ProbeRequest {
+                    id,
+                    target: ProbeTarget::Addr("10.0.0.2".parse().expect("addr")),
+                    proto,
+                    timeout: SimDuration::from_secs(2),
+                },
+                out,
+            )
+        });
+        eng.run_for(SimDuration::from_secs(3));
+        let end = eng.ended().iter().find(|e| e.probe == id).expect("ended");
+        let frames = eng
+            .trace()
+            .iter()
+            .filter(|h| h.probe == id && matches!(h.action, HopAction::Sent { .. }))
+            .map(|h| h.bytes.clone())
+            .collect();
+        (end.outcome, frames)
+    }
+
+    /// The ICMP echo messages among `frames`: (reply?, payload).
+    fn echoes(frames: &[Vec<u8>]) -> Vec<(bool, Vec<u8>)> {
+        frames
+            .iter()
+            .filter_map(|f| match wire::parse(f).expect("a valid frame").net {
+                NetRepr::Ipv4(Ipv4Repr {
+                    l4: L4Repr::IcmpEcho { reply, payload, .. },
+                    ..
+                }) => Some((reply, payload)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_default_echo_carries_the_32_byte_payload_as_before() {
+        assert_eq!(ProbeProto::icmp_payload(32), ProbeProto::Icmp);
+        assert_eq!(ProbeProto::Icmp.echo_payload_len(), Some(32));
+        assert_eq!(ProbeProto::Tcp(80).echo_payload_len(), None);
+        assert_eq!(ProbeProto::Icmp.to_string(), "icmp");
+        let (outcome, frames) = ping(ProbeProto::Icmp);
+        assert_eq!(outcome, Outcome::Delivered);
+        let e = echoes(&frames);
+        assert_eq!(
+            e,
+            vec![
+                (false, ECHO_PAYLOAD.to_vec()),
+                (true, ECHO_PAYLOAD.to_vec())
+            ]
+        );
+    }
+
+    #[test]
+    fn a_sized_echo_carries_its_payload_and_the_reply_echoes_it() {
+        let proto = ProbeProto::icmp_payload(1472);
+        assert_eq!(proto, ProbeProto::IcmpSized(1472));
+        assert_eq!(proto.to_string(), "icmp (1472-byte payload)");
+        let (outcome, frames) = ping(proto);
+        assert_eq!(outcome, Outcome::Delivered);
+        let e = echoes(&frames);
+        assert_eq!(e.len(), 2, "one request and one reply");
+        for (_, payload) in &e {
+            assert_eq!(payload.len(), 1472);
+            assert_eq!(&payload[..32], ECHO_PAYLOAD);
+            assert_eq!(&payload[32..64], ECHO_PAYLOAD);
+        }
+        assert!(!e[0].0 && e[1].0);
+        // 1472 bytes of payload + 8 (ICMP) + 20 (IPv4) + 14 (Ethernet): a full 1500-byte packet.
+        let request = frames
+            .iter()
+            .find(|f| wire::icmp_info(f).is_some_and(|i| i.icmp_type == 8))
+            .expect("the request");
+        assert_eq!(request.len(), 1514);
+        assert_eq!(wire::ipv4_info(request).map(|i| i.total_len), Some(1500));
+    }
+
+    #[test]
+    fn an_empty_echo_is_still_an_echo() {
+        let (outcome, frames) = ping(ProbeProto::icmp_payload(0));
+        assert_eq!(outcome, Outcome::Delivered);
+        assert_eq!(echoes(&frames), vec![(false, vec![]), (true, vec![])]);
     }
 }
