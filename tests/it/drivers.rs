@@ -73,6 +73,27 @@ fn container_macs(world: &World) -> Vec<MacAddr> {
         .collect()
 }
 
+/// The MACs of the host endpoints (`HostEndpoint`) on external networks: VFP rewrites them too.
+fn host_endpoint_macs(world: &World) -> Vec<MacAddr> {
+    world
+        .hosts
+        .iter()
+        .flat_map(|h| {
+            let stack = world
+                .engine
+                .device(h.nodes.stack)
+                .and_then(|d| d.as_stack())
+                .expect("a host stack");
+            h.hns
+                .networks
+                .iter()
+                .filter(|n| n.host_endpoint_port.is_some())
+                .filter_map(|n| n.host_vnic.and_then(|p| stack.iface(p)).map(|i| i.mac))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: CASES, ..ProptestConfig::default() })]
 
@@ -82,6 +103,7 @@ proptest! {
         hosts in 1usize..4,
         per_host in 1usize..4,
         outbound_nat in any::<bool>(),
+        host_endpoints in any::<bool>(),
         traffic in prop::collection::vec((0usize..12, 0usize..13, any::<u8>()), 1..8),
     ) {
         let mut world = world_of(&fabric(hosts, seed));
@@ -98,20 +120,29 @@ proptest! {
                 names.push((name, ip));
             }
         }
+        // Optionally a host endpoint per host (the second set-up's gateway, here in the LAN).
+        let mut targets: Vec<String> = names.iter().map(|(_, ip)| ip.clone()).collect();
+        if host_endpoints {
+            for h in 0..hosts {
+                let ip = Ipv4Addr::new(192, 168, 1, 150 + h as u8);
+                let r = world.host_endpoint(&format!("h{h}"), "br", Some(ip));
+                prop_assert!(r.is_ok(), "{:?}", r);
+                targets.push(ip.to_string());
+            }
+        }
+        targets.push("laptop".to_string());
+        targets.push("internet".to_string());
         for (from, to, p) in traffic {
             let (src, _) = &names[from % names.len()];
-            let dst = match to % (names.len() + 2) {
-                i if i < names.len() => names[i].1.clone(),
-                i if i == names.len() => "laptop".to_string(),
-                _ => "internet".to_string(),
-            };
+            let dst = targets[to % targets.len()].clone();
             world.probe(src, &dst, proto(p)).expect("probe runs");
         }
         // Inbound too: the outside reaches a container by its own address.
         let (_, ip) = &names[0];
         world.probe("laptop", ip, ProbeProto::Tcp(80)).expect("probe runs");
 
-        let macs = container_macs(&world);
+        let mut macs = container_macs(&world);
+        macs.extend(host_endpoint_macs(&world));
         for bytes in frames_at_tor(&world) {
             let src = wire::eth_src(&bytes).expect("an Ethernet frame");
             prop_assert!(!macs.contains(&src), "container MAC {src} on the wire: {:?}", wire::parse(&bytes));
@@ -139,13 +170,15 @@ proptest! {
             let r = world.docker(&format!("h{h}"), "docker swarm join --token SWMTKN-1-test 192.168.1.10:2377");
             prop_assert!(r.error.is_none(), "{:?}", r.error);
         }
-        let r = world.docker("h0", "docker network create -d overlay --attachable --subnet 10.244.0.0/24 -o com.docker.network.driver.overlay.vxlanid_list=4242 ov");
+        // Two subnets, one VNI each: 10.244.0.0/24 is 4242, 10.244.1.0/24 is 4243.
+        let r = world.docker("h0", "docker network create -d overlay --attachable --subnet 10.244.0.0/24 --subnet 10.244.1.0/24 -o com.docker.network.driver.overlay.vxlanid_list=4242,4243 ov");
         prop_assert!(r.error.is_none(), "{:?}", r.error);
         let mut names = Vec::new();
         for h in 0..hosts {
             for c in 0..per_host {
                 let name = format!("c{h}x{c}");
-                let r = world.docker(&format!("h{h}"), &format!("docker run -d --name {name} --network ov img"));
+                let ip = format!("10.244.{}.{}", (h + c) % 2, 100 + h * 10 + c);
+                let r = world.docker(&format!("h{h}"), &format!("docker run -d --name {name} --network ov --ip {ip} img"));
                 prop_assert!(r.error.is_none(), "{:?}", r.error);
                 names.push(name);
             }
@@ -156,19 +189,21 @@ proptest! {
             world.probe(src, dst, proto(p)).expect("probe runs");
         }
         let pas: Vec<Ipv4Addr> = (0..hosts).map(|i| Ipv4Addr::new(192, 168, 1, 10 + i as u8)).collect();
-        let in_overlay = |ip: Ipv4Addr| ip.octets()[..3] == [10, 244, 0];
+        let in_overlay = |ip: Ipv4Addr| ip.octets()[..2] == [10, 244];
         for bytes in frames_at_tor(&world) {
             let Some(ip) = wire::ipv4_info(&bytes) else { continue };
             // Anything between hosts that carries container addresses must be tunnelled.
             prop_assert!(!in_overlay(ip.src) && !in_overlay(ip.dst), "a container address on the wire unencapsulated: {:?}", wire::parse(&bytes));
             let Some((vni, inner)) = wire::vxlan_decap(&bytes) else { continue };
             prop_assert!(wire::parse(&bytes).is_ok(), "outer frame does not parse: {:?}", wire::parse(&bytes));
-            prop_assert_eq!(vni, 4242);
+            prop_assert!(vni == 4242 || vni == 4243, "VNI {}", vni);
             prop_assert!(pas.contains(&ip.src) && pas.contains(&ip.dst) && ip.src != ip.dst, "outer {} -> {}", ip.src, ip.dst);
             prop_assert_eq!(bytes.len() - inner.len(), wire::VXLAN_OVERHEAD);
             let inner_ip = wire::ipv4_info(inner);
             if let Some(i) = inner_ip {
                 prop_assert!(in_overlay(i.src) && in_overlay(i.dst));
+                // The VNI is that of the destination's subnet (the packet was routed there).
+                prop_assert_eq!(vni, 4242 + u32::from(i.dst.octets()[2]));
             }
             prop_assert!(wire::parse(inner).is_ok(), "inner frame does not parse");
         }

@@ -143,6 +143,8 @@ pub struct NetworkRequest {
     pub outbound_nat: Option<Vec<Ipv4Network>>,
     /// overlay: the subnet's VXLAN id (its VSID policy).
     pub vni: Option<u32>,
+    /// overlay: further subnets of the network, each (subnet, gateway, VXLAN id).
+    pub more_subnets: Vec<(Ipv4Network, Ipv4Addr, u32)>,
 }
 
 impl NetworkRequest {
@@ -157,6 +159,7 @@ impl NetworkRequest {
             dns_servers: Vec::new(),
             outbound_nat: None,
             vni: None,
+            more_subnets: Vec::new(),
         }
     }
 }
@@ -195,6 +198,51 @@ pub struct HnsNetwork {
     pub provider_address: Option<Ipv4Addr>,
     #[serde(skip)]
     pub vtep: Option<PortId>,
+    /// overlay: the network's further subnets, each with its own VNI and VTEP interface.
+    pub more_subnets: Vec<OverlaySubnet>,
+}
+
+/// A further subnet of an overlay network: its addresses, VXLAN id and the host stack's
+/// VTEP interface that holds its gateway.
+#[derive(Clone, Debug, Serialize)]
+pub struct OverlaySubnet {
+    pub pool: IpPool,
+    pub vni: u32,
+    #[serde(skip)]
+    pub vtep: PortId,
+    pub vtep_mac: MacAddr,
+}
+
+impl HnsNetwork {
+    /// The pool whose subnet holds `ip`: one of an overlay's further subnets, or the first.
+    fn pool_for_mut(&mut self, ip: Ipv4Addr) -> &mut IpPool {
+        match self
+            .more_subnets
+            .iter_mut()
+            .find(|s| s.pool.subnet.contains(ip))
+        {
+            Some(s) => &mut s.pool,
+            None => &mut self.pool,
+        }
+    }
+
+    /// Every gateway of the network (an overlay has one per subnet).
+    pub fn gateways(&self) -> impl Iterator<Item = Ipv4Addr> + '_ {
+        std::iter::once(self.pool.gateway).chain(self.more_subnets.iter().map(|s| s.pool.gateway))
+    }
+
+    /// overlay: every (VTEP interface, its MAC, subnet), the first subnet's first.
+    fn vteps(&self) -> Vec<(PortId, MacAddr, Ipv4Network)> {
+        self.vtep
+            .map(|v| (v, self.host_vnic_mac, self.pool.subnet))
+            .into_iter()
+            .chain(
+                self.more_subnets
+                    .iter()
+                    .map(|s| (s.vtep, s.vtep_mac, s.pool.subnet)),
+            )
+            .collect()
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -451,6 +499,7 @@ impl Hns {
             vni: None,
             provider_address: None,
             vtep: None,
+            more_subnets: Vec::new(),
         });
         Ok(id)
     }
@@ -555,46 +604,51 @@ impl Hns {
                 UnknownUnicast::Drop,
             )))),
         );
-        let vtep_name = format!("VFP overlay ({name})");
-        let vs_port = {
-            let sw = eng
-                .device_mut(vswitch)
-                .and_then(Device::as_switch_mut)
-                .expect("a new vSwitch");
-            let p = sw.add_port(vtep_name.clone(), PortMode::Access(1));
-            sw.pin_mac(vtep_mac, 1, p);
-            p
-        };
         let version = self.version;
-        let stack = host_stack(eng, host.stack);
-        let vtep = stack.add_iface(IfaceConfig {
-            name: vtep_name.clone(),
-            mac: vtep_mac,
-            addr: Some(Ipv4Network::new(gateway, subnet.prefix()).expect("valid prefix")),
-            mtu: 1500,
-        });
-        stack.config.vteps.push(crate::device::stack::VtepConfig {
-            name: vtep_name.clone(),
-            iface: vtep,
-            vni,
-            local: pa,
-            peers: Vec::new(),
-        });
-        if version.overlay_uses_vfp_outbound_nat() {
-            let instance = NatInstance {
-                name: format!("OutBoundNAT ({name})"),
-                inside_prefix: subnet,
-                vfp: true,
-            };
-            translate_through_host(eng, host, version, vtep, &[nic_port], instance);
-        }
-        eng.connect(
-            format!("{}:{vtep_name}<->vSwitch({name})", host.host),
-            (host.stack, vtep),
-            (vswitch, vs_port),
-            LinkParams::internal(),
-            true,
+        let vtep = add_vtep(
+            eng, host, vswitch, &name, vtep_mac, subnet, gateway, vni, pa,
         );
+        // Each further subnet has its own VNI and gateway; the host routes between them.
+        let mut more_subnets = Vec::new();
+        for (sub, gw, sub_vni) in req.more_subnets {
+            let sub = Ipv4Network::new(sub.network(), sub.prefix())
+                .map_err(|_| HnsError::failed("The parameter is incorrect."))?;
+            let mac = mac_pool
+                .allocate()
+                .ok_or_else(|| HnsError::failed("Unspecified error"))?;
+            let port = add_vtep(eng, host, vswitch, &name, mac, sub, gw, sub_vni, pa);
+            more_subnets.push(OverlaySubnet {
+                pool: IpPool::new(sub, gw),
+                vni: sub_vni,
+                vtep: port,
+                vtep_mac: mac,
+            });
+        }
+        let vteps: Vec<(PortId, Ipv4Network)> = std::iter::once((vtep, subnet))
+            .chain(more_subnets.iter().map(|s| (s.vtep, s.pool.subnet)))
+            .collect();
+        if let Forwarding::Rules { rules, .. } = &mut host_stack(eng, host.stack).config.forwarding
+        {
+            for (a, _) in &vteps {
+                for (b, _) in vteps.iter().filter(|(b, _)| b != a) {
+                    rules.push(ForwardRule {
+                        from: *a,
+                        to: *b,
+                        verdict: ForwardVerdict::Allow,
+                    });
+                }
+            }
+        }
+        if version.overlay_uses_vfp_outbound_nat() {
+            for (port, sub) in &vteps {
+                let instance = NatInstance {
+                    name: format!("OutBoundNAT ({name})"),
+                    inside_prefix: *sub,
+                    vfp: true,
+                };
+                translate_through_host(eng, host, version, *port, &[nic_port], instance);
+            }
+        }
         self.networks.push(HnsNetwork {
             id: id.clone(),
             name,
@@ -615,12 +669,14 @@ impl Hns {
             vni: Some(vni),
             provider_address: Some(pa),
             vtep: Some(vtep),
+            more_subnets,
         });
         Ok(id)
     }
 
-    /// The overlay peer table: HNS remote endpoints (CA -> PA) for network `id`. Their MACs
-    /// are pinned to the VTEP port, and the VTEP learns where to tunnel them.
+    /// The overlay peer table: HNS remote endpoints (CA -> PA) for network `id`. Each goes
+    /// to the VTEP of the subnet that holds its address; their MACs are pinned to that VTEP's
+    /// port, and the VTEP learns where to tunnel them.
     pub fn set_overlay_peers(
         &mut self,
         eng: &mut Engine,
@@ -631,30 +687,35 @@ impl Hns {
         let Some(net) = self.networks.iter().find(|n| n.id == id) else {
             return;
         };
-        let (Some(vtep), vswitch) = (net.vtep, net.vswitch) else {
-            return;
-        };
-        let stack = host_stack(eng, host.stack);
-        let Some(t) = stack.config.vteps.iter_mut().find(|t| t.iface == vtep) else {
-            return;
-        };
-        if t.peers == peers {
-            return;
-        }
-        let old = std::mem::replace(&mut t.peers, peers.clone());
-        if let Some(sw) = eng.device_mut(vswitch).and_then(Device::as_switch_mut) {
-            let vtep_port = sw
-                .config
-                .static_macs
+        let vswitch = net.vswitch;
+        for (vtep, vtep_mac, subnet) in net.vteps() {
+            let mine: Vec<_> = peers
                 .iter()
-                .find(|(m, _, _)| *m == net.host_vnic_mac)
-                .map(|(_, _, p)| *p);
-            for p in &old {
-                sw.unpin_mac(p.mac, 1);
+                .filter(|p| subnet.contains(p.ip))
+                .copied()
+                .collect();
+            let stack = host_stack(eng, host.stack);
+            let Some(t) = stack.config.vteps.iter_mut().find(|t| t.iface == vtep) else {
+                continue;
+            };
+            if t.peers == mine {
+                continue;
             }
-            if let Some(port) = vtep_port {
-                for p in &peers {
-                    sw.pin_mac(p.mac, 1, port);
+            let old = std::mem::replace(&mut t.peers, mine.clone());
+            if let Some(sw) = eng.device_mut(vswitch).and_then(Device::as_switch_mut) {
+                let vtep_port = sw
+                    .config
+                    .static_macs
+                    .iter()
+                    .find(|(m, _, _)| *m == vtep_mac)
+                    .map(|(_, _, p)| *p);
+                for p in &old {
+                    sw.unpin_mac(p.mac, 1);
+                }
+                if let Some(port) = vtep_port {
+                    for p in &mine {
+                        sw.pin_mac(p.mac, 1, port);
+                    }
                 }
             }
         }
@@ -722,6 +783,7 @@ impl Hns {
             vni: None,
             provider_address: None,
             vtep: None,
+            more_subnets: Vec::new(),
         });
         Ok(id)
     }
@@ -871,7 +933,8 @@ impl Hns {
             eng.remove_node(net.vswitch);
         }
         let stack = host_stack(eng, host.stack);
-        if let Some(vnic) = net.host_vnic {
+        let extra_vteps = net.more_subnets.iter().map(|s| s.vtep);
+        for vnic in net.host_vnic.into_iter().chain(extra_vteps) {
             stack.remove_iface(vnic);
             stack.config.vteps.retain(|t| t.iface != vnic);
         }
@@ -948,7 +1011,7 @@ impl Hns {
         let ip = match req.ip {
             // transparent without a subnet: the container asks the wire's DHCP server.
             None if net.dhcp => Ipv4Addr::UNSPECIFIED,
-            Some(ip) => net.pool.reserve(ip).map_err(|e| match e {
+            Some(ip) => net.pool_for_mut(ip).reserve(ip).map_err(|e| match e {
                 PoolError::InUse => HnsError::failed("The object already exists."),
                 _ => HnsError::failed("The parameter is incorrect."),
             })?,
@@ -958,18 +1021,21 @@ impl Hns {
                 .map_err(|_| HnsError::failed("Unspecified error"))?,
         };
         let Some(mac) = net.mac_pool.allocate() else {
-            net.pool.release(ip);
+            net.pool_for_mut(ip).release(ip);
             return Err(HnsError::failed("Unspecified error"));
         };
         let id = super::ids::guid(&mut self.rng);
-        let (subnet, gateway, net_name, net_id, vswitch, ty) = (
-            net.pool.subnet,
-            net.pool.gateway,
-            net.name.clone(),
-            net.id.clone(),
-            net.vswitch,
-            net.ty,
-        );
+        let (subnet, gateway) = {
+            let pool = net.pool_for_mut(ip);
+            (pool.subnet, pool.gateway)
+        };
+        let (net_name, net_id, vswitch, ty) =
+            (net.name.clone(), net.id.clone(), net.vswitch, net.ty);
+        // An overlay's other subnets, which its gateway routes to.
+        let sibling_subnets: Vec<Ipv4Network> = std::iter::once(net.pool.subnet)
+            .chain(net.more_subnets.iter().map(|s| s.pool.subnet))
+            .filter(|s| *s != subnet)
+            .collect();
         let vlan = net.vlan.unwrap_or(1);
         let dhcp = ip.is_unspecified();
         let outbound_nat = net.outbound_nat.clone();
@@ -1047,6 +1113,17 @@ impl Hns {
                 iface: compartment_port,
             });
         }
+        if !req.default_route {
+            // Server 2016 overlay: the default route is the nat endpoint's, so the overlay's
+            // other subnets get routes of their own through this endpoint's gateway.
+            for dest in &sibling_subnets {
+                ctr.config.routes.push(Route {
+                    dest: *dest,
+                    via: Some(gateway),
+                    iface: compartment_port,
+                });
+            }
+        }
         for d in &dns_servers {
             if !ctr.config.dns_servers.contains(d) {
                 ctr.config.dns_servers.push(*d);
@@ -1057,13 +1134,16 @@ impl Hns {
             .firewall
             .get_or_insert_with(|| compartment_firewall(version, req.isolation, &req.name));
         if !version.inbound_unsolicited_allowed() {
-            fw.rules.push(FirewallRule {
-                name: format!("Container Enable ICC - {id}"),
-                allow: true,
-                proto: None,
-                local_port: None,
-                remote: Some(subnet),
-            });
+            // Before 1709 only the network's own subnets may reach the container unasked.
+            for remote in std::iter::once(subnet).chain(sibling_subnets) {
+                fw.rules.push(FirewallRule {
+                    name: format!("Container Enable ICC - {id}"),
+                    allow: true,
+                    proto: None,
+                    local_port: None,
+                    remote: Some(remote),
+                });
+            }
         }
         for m in &mappings {
             fw.rules.push(FirewallRule {
@@ -1129,7 +1209,7 @@ impl Hns {
         };
         let ep = self.endpoints.remove(i);
         if let Some(net) = self.networks.iter_mut().find(|n| n.id == ep.network_id) {
-            net.pool.release(ep.ip);
+            net.pool_for_mut(ep.ip).release(ep.ip);
             let vswitch = net.vswitch;
             if let Some(sw) = eng.device_mut(vswitch).and_then(Device::as_switch_mut) {
                 sw.remove_port(ep.vswitch_port);
@@ -1203,6 +1283,54 @@ pub fn proto_name(p: u8) -> &'static str {
         wire::IPPROTO_UDP => "udp",
         _ => "ip",
     }
+}
+
+/// An overlay subnet's VTEP: a host stack interface holding the subnet's gateway on the
+/// overlay vSwitch segment, which encapsulates for remote endpoints with the subnet's VNI.
+#[allow(clippy::too_many_arguments)]
+fn add_vtep(
+    eng: &mut Engine,
+    host: &HostNodes,
+    vswitch: NodeId,
+    network: &str,
+    mac: MacAddr,
+    subnet: Ipv4Network,
+    gateway: Ipv4Addr,
+    vni: u32,
+    provider_address: Ipv4Addr,
+) -> PortId {
+    let vtep_name = format!("VFP overlay ({network}, VNI {vni})");
+    let vs_port = {
+        let sw = eng
+            .device_mut(vswitch)
+            .and_then(Device::as_switch_mut)
+            .expect("the overlay's vSwitch");
+        let p = sw.add_port(vtep_name.clone(), PortMode::Access(1));
+        sw.pin_mac(mac, 1, p);
+        p
+    };
+    let stack = host_stack(eng, host.stack);
+    let vtep = stack.add_iface(IfaceConfig {
+        name: vtep_name.clone(),
+        mac,
+        addr: Some(Ipv4Network::new(gateway, subnet.prefix()).expect("valid prefix")),
+        mtu: 1500,
+    });
+    stack.config.vteps.push(crate::device::stack::VtepConfig {
+        name: vtep_name.clone(),
+        iface: vtep,
+        vni,
+        local: provider_address,
+        peers: Vec::new(),
+    });
+    eng.connect(
+        format!("{}:{vtep_name}<->vSwitch({network})", host.host),
+        (host.stack, vtep),
+        (vswitch, vs_port),
+        LinkParams::internal(),
+        true,
+    );
+    vtep
 }
 
 /// Lets the host stack forward from `inside` to `outside` ports, and back only what the NAT

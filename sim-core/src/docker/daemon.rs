@@ -1040,15 +1040,19 @@ impl Daemon {
             .position(|n| n.id == net_id)
             .ok_or_else(|| format!("network {net_id} not found"))?;
         let net_name = self.networks[ni].name.clone();
-        let (subnet, gateway, vni) = {
-            let sn = ctx
-                .swarm
-                .networks
-                .iter()
-                .find(|n| n.id == net_id)
-                .ok_or_else(|| format!("network {net_name} not found"))?;
-            let s = &sn.subnets[0];
-            (s.subnet, s.gateway, s.vni)
+        // Every subnet of the swarm network, each with its gateway and VNI.
+        let subnets: Vec<(Ipv4Network, Ipv4Addr, u32)> = ctx
+            .swarm
+            .networks
+            .iter()
+            .find(|n| n.id == net_id)
+            .ok_or_else(|| format!("network {net_name} not found"))?
+            .subnets
+            .iter()
+            .map(|s| (s.subnet, s.gateway, s.vni))
+            .collect();
+        let Some(&(subnet, gateway, vni)) = subnets.first() else {
+            return Err("ipv4 pool is empty".into());
         };
         let live = self.networks[ni]
             .hns_id
@@ -1059,6 +1063,7 @@ impl Daemon {
             req.subnet = Some(subnet);
             req.gateway = Some(gateway);
             req.vni = Some(vni);
+            req.more_subnets = subnets[1..].to_vec();
             let opts = self.networks[ni].options.clone();
             driver_opts::apply(&opts, &mut req, true)?;
             let hns_id = ctx
@@ -1325,16 +1330,20 @@ impl Daemon {
                 records.push((c.id[..12].to_string(), ep.ip));
                 records.extend(a.aliases.iter().map(|al| (al.clone(), ep.ip)));
             }
-            resolvers.push(EmbeddedDns {
-                name: format!("docker embedded DNS ({})", net.name),
-                bind: h.pool.gateway,
-                records,
-                upstreams: if self.config.dns.is_empty() {
-                    self.config.host_dns.clone()
-                } else {
-                    self.config.dns.clone()
-                },
-            });
+            let upstreams = if self.config.dns.is_empty() {
+                self.config.host_dns.clone()
+            } else {
+                self.config.dns.clone()
+            };
+            // One resolver at each gateway (an overlay network has one per subnet).
+            for bind in h.gateways() {
+                resolvers.push(EmbeddedDns {
+                    name: format!("docker embedded DNS ({})", net.name),
+                    bind,
+                    records: records.clone(),
+                    upstreams: upstreams.clone(),
+                });
+            }
         }
         if let Some(stack) = ctx
             .eng

@@ -233,30 +233,42 @@ impl Swarm {
         Ok(id)
     }
 
-    /// The swarm allocator: the requested address, or the lowest free one after the gateway.
+    /// The swarm allocator: the requested address (in whichever subnet holds it), or the
+    /// lowest free one after the gateway, from the first subnet that has one.
     pub fn allocate(&mut self, net_id: &str, want: Option<Ipv4Addr>) -> Result<Ipv4Addr, String> {
         let net = self
             .networks
             .iter_mut()
             .find(|n| n.id == net_id)
             .ok_or_else(|| format!("network {net_id} not found"))?;
-        let s = &mut net.subnets[0];
-        let ip = match want {
-            Some(ip) if !s.subnet.contains(ip) => {
-                return Err(format!(
-                    "invalid endpoint settings:\nno configured subnet contains IP address {ip}"
-                ))
+        let (s, ip) = match want {
+            Some(ip) => {
+                let s = net
+                    .subnets
+                    .iter_mut()
+                    .find(|s| s.subnet.contains(ip))
+                    .ok_or_else(|| {
+                        format!(
+                            "invalid endpoint settings:\nno configured subnet contains IP address {ip}"
+                        )
+                    })?;
+                if s.allocated.contains(&ip) || ip == s.gateway {
+                    return Err(format!("Address already in use: {ip}"));
+                }
+                (s, ip)
             }
-            Some(ip) if s.allocated.contains(&ip) || ip == s.gateway => {
-                return Err(format!("Address already in use: {ip}"))
-            }
-            Some(ip) => ip,
-            None => s
-                .subnet
-                .iter()
-                .skip(1)
-                .take(s.subnet.size().saturating_sub(2) as usize)
-                .find(|ip| *ip != s.gateway && !s.allocated.contains(ip))
+            None => net
+                .subnets
+                .iter_mut()
+                .find_map(|s| {
+                    let free = s
+                        .subnet
+                        .iter()
+                        .skip(1)
+                        .take(s.subnet.size().saturating_sub(2) as usize)
+                        .find(|ip| *ip != s.gateway && !s.allocated.contains(ip))?;
+                    Some((s, free))
+                })
                 .ok_or("could not find an available IP")?,
         };
         s.allocated.insert(ip);
@@ -273,3 +285,49 @@ impl Swarm {
 }
 
 const TIMEOUT: &str = "Timeout was reached before node joined. The attempt to join the swarm will continue in the background. Use the \"docker info\" command to see the current swarm status of your node.";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn net(s: &str) -> Ipv4Network {
+        s.parse().expect("test subnet")
+    }
+
+    fn ip(s: &str) -> Ipv4Addr {
+        s.parse().expect("test address")
+    }
+
+    #[test]
+    fn a_network_of_two_subnets_gets_a_vni_each_and_fills_the_first_subnet_first() {
+        let mut swarm = Swarm::new(SimRng::derive(1, "swarm"));
+        let id = swarm
+            .create_network(
+                "ov",
+                &[net("10.0.0.0/30"), net("10.0.1.0/24")],
+                &[],
+                &[],
+                true,
+                Vec::new(),
+            )
+            .expect("created");
+        let vnis: Vec<u32> = swarm.networks[0].subnets.iter().map(|s| s.vni).collect();
+        assert_eq!(vnis, [FIRST_VNI, FIRST_VNI + 1]);
+        // A /30 has two hosts; .1 is the gateway, so one address is left.
+        assert_eq!(swarm.allocate(&id, None), Ok(ip("10.0.0.2")));
+        assert_eq!(swarm.allocate(&id, None), Ok(ip("10.0.1.2")));
+        assert_eq!(
+            swarm.allocate(&id, Some(ip("10.0.1.9"))),
+            Ok(ip("10.0.1.9"))
+        );
+        assert_eq!(
+            swarm.allocate(&id, Some(ip("10.0.1.9"))),
+            Err("Address already in use: 10.0.1.9".into())
+        );
+        assert!(swarm
+            .allocate(&id, Some(ip("10.0.2.9")))
+            .is_err_and(|e| e.contains("no configured subnet contains IP address 10.0.2.9")));
+        swarm.release(&id, ip("10.0.0.2"));
+        assert_eq!(swarm.allocate(&id, None), Ok(ip("10.0.0.2")));
+    }
+}

@@ -233,7 +233,11 @@ impl World {
                     .set_overlay_peers(&mut self.engine, &h.nodes, &hns_id, peers);
                 // Service discovery on overlay is swarm-wide: the embedded resolver on this
                 // network's gateway also answers for the other hosts' containers.
-                let gateway = h.hns.network(&hns_id).map(|n| n.pool.gateway);
+                let gateways: Vec<Ipv4Addr> = h
+                    .hns
+                    .network(&hns_id)
+                    .map(|n| n.gateways().collect())
+                    .unwrap_or_default();
                 let local_ips: Vec<Ipv4Addr> = h
                     .hns
                     .endpoints
@@ -241,18 +245,14 @@ impl World {
                     .filter(|e| e.network_id == hns_id)
                     .map(|e| e.ip)
                     .collect();
-                if let Some(dns) = self
+                let resolvers = self
                     .engine
                     .device_mut(h.nodes.stack)
                     .and_then(Device::as_stack_mut)
-                    .and_then(|s| {
-                        s.config
-                            .services
-                            .embedded_dns
-                            .iter_mut()
-                            .find(|d| Some(d.bind) == gateway)
-                    })
-                {
+                    .into_iter()
+                    .flat_map(|s| s.config.services.embedded_dns.iter_mut())
+                    .filter(|d| gateways.contains(&d.bind));
+                for dns in resolvers {
                     // Names of remote containers that stopped are gone from the swarm too.
                     dns.records.retain(|(_, ip)| {
                         local_ips.contains(ip) || remote.iter().any(|(_, _, p, _)| p.ip == *ip)

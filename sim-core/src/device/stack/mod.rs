@@ -423,6 +423,12 @@ impl IpStack {
 
     /// Sends an IP frame out of `port` towards `next_hop`, resolving its MAC first if needed.
     fn transmit(&mut self, port: PortId, next_hop: Ipv4Addr, mut frame: Frame, out: &mut Outbox) {
+        if !self.config.vteps.is_empty() {
+            match self.vtep_transmit(port, next_hop, frame, out) {
+                Some(f) => frame = f,
+                None => return,
+            }
+        }
         let is_broadcast = next_hop.is_broadcast()
             || self
                 .iface(port)

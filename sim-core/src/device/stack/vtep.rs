@@ -7,10 +7,11 @@
 //! out of the VTEP interface with that VNI. ARP requests for peer addresses are answered
 //! locally with the peer's MAC. Outer packets larger than the outgoing MTU are dropped.
 
-use super::IpStack;
+use super::{IpStack, VtepPeer};
 use crate::device::{DropReason, Frame, HopAction, Outbox};
 use crate::id::PortId;
 use crate::wire::{self, VXLAN_OVERHEAD};
+use std::net::Ipv4Addr;
 
 /// VXLAN's outer IPv4 + UDP + VXLAN headers, around the inner frame.
 const OUTER_L3_OVERHEAD: usize = VXLAN_OVERHEAD - 14;
@@ -61,6 +62,37 @@ impl IpStack {
         else {
             return Some(frame);
         };
+        self.vtep_encap(v, peer, frame, out);
+        None
+    }
+
+    /// A packet the host routes out of a VTEP interface: for a remote endpoint VFP knows the
+    /// MAC (no ARP) and encapsulates at once; anything else is handed back.
+    pub(super) fn vtep_transmit(
+        &mut self,
+        port: PortId,
+        next_hop: Ipv4Addr,
+        mut frame: Frame,
+        out: &mut Outbox,
+    ) -> Option<Frame> {
+        let Some(v) = self.vtep_on(port) else {
+            return Some(frame);
+        };
+        let Some(peer) = self.config.vteps[v]
+            .peers
+            .iter()
+            .find(|p| p.ip == next_hop)
+            .copied()
+        else {
+            return Some(frame);
+        };
+        wire::set_eth_dst(&mut frame.bytes, peer.mac);
+        self.vtep_encap(v, peer, frame, out);
+        None
+    }
+
+    /// Wraps `frame` for `peer` in VXLAN with VTEP `v`'s VNI, and routes the outer packet.
+    fn vtep_encap(&mut self, v: usize, peer: VtepPeer, frame: Frame, out: &mut Outbox) {
         let (vni, local) = (self.config.vteps[v].vni, self.config.vteps[v].local);
         let outer_len = frame.bytes.len() + OUTER_L3_OVERHEAD;
         if let Some((out_port, _)) = self.route(peer.pa) {
@@ -76,7 +108,7 @@ impl IpStack {
                         "VXLAN adds {VXLAN_OVERHEAD} bytes to the {inner}-byte inner frame, and the outer packet may not be fragmented"
                     ),
                 });
-                return None;
+                return;
             }
         }
         // RFC 7348: the outer source port is a hash of the inner flow, for ECMP.
@@ -90,7 +122,6 @@ impl IpStack {
         self.send_ip(Some(local), peer.pa, frame.probe, out, |h| {
             wire::vxlan_encap(h, sport, vni, &frame.bytes)
         });
-        None
     }
 
     /// A UDP packet for this stack: if it is VXLAN for one of our VNIs, unwrap it and send the
