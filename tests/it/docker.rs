@@ -224,6 +224,31 @@ fn internal_is_accepted_with_a_note() {
 }
 
 #[test]
+fn publishing_on_transparent_says_that_nothing_is_mapped() {
+    let mut world = one_host_world();
+    ok(
+        &mut world,
+        "docker network create -d transparent --subnet 10.0.0.0/24 --gateway 10.0.0.1 lan",
+    );
+    let r = ok(
+        &mut world,
+        "docker run -d --name web --network lan --ip 10.0.0.90 -p 8080:80 img",
+    );
+    assert!(
+        r.notes
+            .iter()
+            .any(|n| n.starts_with("hnsim note: -p on a transparent network")),
+        "{:?}",
+        r.notes
+    );
+    // The container answers at its own address, on the wire beside its host.
+    assert_eq!(
+        probe(&mut world, "h1", "10.0.0.90", ProbeProto::Tcp(80)),
+        Outcome::Delivered
+    );
+}
+
+#[test]
 fn custom_nat_network_inspect_and_ls() {
     let mut world = one_host_world();
     let r = ok(

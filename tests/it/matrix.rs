@@ -38,6 +38,16 @@ fn the_matrix_repeats_byte_for_byte() {
     }
 }
 
+/// `hnsim matrix --check` on every version: each cell is as documented, or its difference is
+/// a deviation recorded in expected.ron.
+#[test]
+fn every_driver_matches_the_docs_or_a_recorded_deviation_on_every_version() {
+    for (name, os) in matrix::OS_NAMES {
+        let check = render::check(&build(os));
+        assert!(!check.failed(), "{name}:\n{}", check.render());
+    }
+}
+
 #[test]
 fn nat_matches_the_docs_on_every_version() {
     for (name, os) in matrix::OS_NAMES {

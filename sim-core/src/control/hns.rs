@@ -320,6 +320,8 @@ impl HnsError {
 
 const NO_MGMT_ROUTING_BEFORE_1809: &str = "before 1809 (Windows Server 2019) HNS does not route l2bridge traffic between a host endpoint and the management vNIC (the docs: \"routed through Mgmt vNIC on WSv1809 and above\")";
 
+const OVERLAYS_ISOLATED: &str = "overlay networks are isolated from each other: HNS routes only between the subnets of one overlay network";
+
 const INTERNAL_NOT_FORWARDED: &str = "an internal network connects its containers with the host only: HNS forwards nothing between its vNIC and the physical NICs";
 
 const WINNAT_FORWARDING_REFUSAL: &str = "Windows forwards between a nat network's vNIC and the physical NICs only what WinNAT translates; separate nat networks cannot reach each other (\"only one NAT internal prefix\")";
@@ -627,6 +629,13 @@ impl Hns {
         let vteps: Vec<(PortId, Ipv4Network)> = std::iter::once((vtep, subnet))
             .chain(more_subnets.iter().map(|s| (s.vtep, s.pool.subnet)))
             .collect();
+        // VTEPs of the other overlay networks on this host: separate networks, never routed.
+        let foreign: Vec<PortId> = self
+            .networks
+            .iter()
+            .filter(|n| n.ty == NetworkType::Overlay)
+            .flat_map(|n| n.vteps().into_iter().map(|(p, _, _)| p))
+            .collect();
         if let Forwarding::Rules { rules, .. } = &mut host_stack(eng, host.stack).config.forwarding
         {
             for (a, _) in &vteps {
@@ -636,6 +645,15 @@ impl Hns {
                         to: *b,
                         verdict: ForwardVerdict::Allow,
                     });
+                }
+                for b in &foreign {
+                    for (from, to) in [(*a, *b), (*b, *a)] {
+                        rules.push(ForwardRule {
+                            from,
+                            to,
+                            verdict: ForwardVerdict::Refuse(OVERLAYS_ISOLATED.to_string()),
+                        });
+                    }
                 }
             }
         }

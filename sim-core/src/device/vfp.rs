@@ -122,6 +122,16 @@ impl VfpState {
         if in_port == cfg.uplink {
             return self.ingress_from_uplink(cfg, vlan, frame, out);
         }
+        // VFP's NAT layer sits on the endpoint's port: a reply in a translated flow (a port
+        // map's, an OutboundNAT session's) is translated back whichever way it then goes,
+        // to the uplink or to a host endpoint that routes it.
+        if cfg.endpoint_on(in_port).is_some() {
+            if let Some(t) = self.nat.outbound_existing(out.now, &mut frame.bytes) {
+                out.hop(frame.probe, &frame.bytes, || {
+                    t.into_hop(&cfg.nat.name, &self.nat)
+                });
+            }
+        }
         match cfg.endpoint_on(in_port) {
             Some(ep) if ep.tunnel_to_uplink => {
                 out.hop(frame.probe, &frame.bytes, || HopAction::Policy {
@@ -219,16 +229,13 @@ impl VfpState {
                     .outbound_nat
                     .as_ref()
                     .is_some_and(|exc| !exc.iter().any(|n| n.contains(ip.dst)));
-            // Without the policy (or for an excepted destination) only existing sessions are
-            // translated, such as a published port's answers.
+            // Replies in existing sessions were translated on the way in (`ingress`); here
+            // the policy opens new ones.
             let egress = if policy_applies {
                 self.nat
                     .outbound(&cfg.nat, out.now, host_ip, &mut frame.bytes)
             } else {
-                match self.nat.outbound_existing(out.now, &mut frame.bytes) {
-                    Some(t) => Egress::Translated(t),
-                    None => Egress::NotInside,
-                }
+                Egress::NotInside
             };
             match egress {
                 Egress::Translated(t) => {

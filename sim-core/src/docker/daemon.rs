@@ -888,6 +888,9 @@ impl Daemon {
                     "Could not attach to network {net_key}: rpc error: code = PermissionDenied desc = network {net_key} not manually attachable"
                 ));
             }
+            if n.driver == "transparent" && !c.ports.is_empty() {
+                notes.push("hnsim note: -p on a transparent network: Docker passes the port maps to HNS, but what HNS does with them is not documented, so hnsim maps nothing; the container is reached at its own address (docs/fidelity.md)".into());
+            }
         }
         if let Some(ni) = net {
             c.attachments.push(Attachment {
