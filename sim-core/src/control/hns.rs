@@ -456,7 +456,21 @@ impl Hns {
         let host_vnic = if ty == NetworkType::Private {
             None
         } else {
-            Some(self.add_host_vnic(eng, host, vswitch, name, host_vnic_mac, gateway, subnet))
+            let addr =
+                Ipv4Network::new(gateway, subnet.prefix()).expect("prefix of a valid subnet");
+            let vnic = format!("vEthernet ({name})");
+            let (port, _) = plug_host_iface(
+                eng,
+                host,
+                vswitch,
+                name,
+                "host vNIC",
+                &vnic,
+                host_vnic_mac,
+                1,
+                addr,
+            );
+            Some(port)
         };
         if let (true, Some(host_vnic)) = (winnat, host_vnic) {
             let instance = NatInstance {
@@ -504,47 +518,6 @@ impl Hns {
             more_subnets: Vec::new(),
         });
         Ok(id)
-    }
-
-    /// Adds the `vEthernet (<name>)` host vNIC with the gateway address on a new vSwitch.
-    #[allow(clippy::too_many_arguments)]
-    fn add_host_vnic(
-        &mut self,
-        eng: &mut Engine,
-        host: &HostNodes,
-        vswitch: NodeId,
-        name: &str,
-        mac: MacAddr,
-        gateway: Ipv4Addr,
-        subnet: Ipv4Network,
-    ) -> PortId {
-        let vnic_name = format!("vEthernet ({name})");
-        let vs_port = {
-            let sw = eng
-                .device_mut(vswitch)
-                .and_then(Device::as_switch_mut)
-                .expect("a new vSwitch");
-            let p = sw.add_port("host vNIC", PortMode::Access(1));
-            sw.pin_mac(mac, 1, p);
-            p
-        };
-        let stack = host_stack(eng, host.stack);
-        let host_vnic = stack.add_iface(IfaceConfig {
-            name: vnic_name.clone(),
-            mac,
-            addr: Some(
-                Ipv4Network::new(gateway, subnet.prefix()).expect("prefix of a valid subnet"),
-            ),
-            mtu: 1500,
-        });
-        eng.connect(
-            format!("{}:{vnic_name}<->vSwitch({name})", host.host),
-            (host.stack, host_vnic),
-            (vswitch, vs_port),
-            LinkParams::internal(),
-            true,
-        );
-        host_vnic
     }
 
     /// The external vSwitch a network of type `ty` uses: a shared one, or a new one bound to
@@ -844,20 +817,28 @@ impl Hns {
             .ok_or_else(|| HnsError::failed("Unspecified error"))?;
         let (vswitch, vlan, subnet, ty) =
             (net.vswitch, net.vlan.unwrap_or(1), net.pool.subnet, net.ty);
-        let vnic_name = format!("vEthernet ({})", net.name);
-        let sw = eng
+        let net_name = net.name.clone();
+        let vnic_name = format!("vEthernet ({net_name})");
+        let others: Vec<PortId> = self
+            .networks
+            .iter()
+            .filter(|n| n.bound_nic.is_some())
+            .filter_map(|n| n.host_vnic)
+            .collect();
+        let addr = Ipv4Network::new(ip, subnet.prefix()).expect("prefix of a valid subnet");
+        let port_name = format!("host endpoint ({vnic_name})");
+        let (vnic, vs_port) = plug_host_iface(
+            eng, host, vswitch, &net_name, &port_name, &vnic_name, mac, vlan, addr,
+        );
+        let vfp = eng
             .device_mut(vswitch)
             .and_then(Device::as_switch_mut)
-            .ok_or_else(|| HnsError::failed("Element not found."))?;
-        let vs_port = sw.add_port(
-            format!("host endpoint ({vnic_name})"),
-            PortMode::Access(vlan),
-        );
-        sw.pin_mac(mac, vlan, vs_port);
-        if let Some(vfp) = sw.config.vfp.as_mut().filter(|_| ty.mac_rewrite()) {
+            .and_then(|sw| sw.config.vfp.as_mut())
+            .filter(|_| ty.mac_rewrite());
+        if let Some(vfp) = vfp {
             // Like a container's, its MAC never reaches the wire.
             vfp.endpoints.push(VfpEndpoint {
-                name: vnic_name.clone(),
+                name: vnic_name,
                 port: vs_port,
                 mac,
                 ip,
@@ -867,20 +848,8 @@ impl Hns {
                 tunnel_to_uplink: false,
             });
         }
-        let others: Vec<PortId> = self
-            .networks
-            .iter()
-            .filter(|n| n.bound_nic.is_some())
-            .filter_map(|n| n.host_vnic)
-            .collect();
-        let stack = host_stack(eng, host.stack);
-        let vnic = stack.add_iface(IfaceConfig {
-            name: vnic_name.clone(),
-            mac,
-            addr: Some(Ipv4Network::new(ip, subnet.prefix()).expect("prefix of a valid subnet")),
-            mtu: 1500,
-        });
-        if let Forwarding::Rules { rules, .. } = &mut stack.config.forwarding {
+        if let Forwarding::Rules { rules, .. } = &mut host_stack(eng, host.stack).config.forwarding
+        {
             let through_mgmt = if version.l2bridge_routes_across_hosts() {
                 ForwardVerdict::Allow
             } else {
@@ -903,13 +872,6 @@ impl Hns {
                 }
             }
         }
-        eng.connect(
-            format!("{}:{vnic_name}<->vSwitch(host endpoint)", host.host),
-            (host.stack, vnic),
-            (vswitch, vs_port),
-            LinkParams::internal(),
-            true,
-        );
         let net = &mut self.networks[ni];
         net.host_vnic = Some(vnic);
         net.host_endpoint_port = Some(vs_port);
@@ -1318,37 +1280,60 @@ fn add_vtep(
     provider_address: Ipv4Addr,
 ) -> PortId {
     let vtep_name = format!("VFP overlay ({network}, VNI {vni})");
+    let addr = Ipv4Network::new(gateway, subnet.prefix()).expect("valid prefix");
+    let (vtep, _) = plug_host_iface(
+        eng, host, vswitch, network, &vtep_name, &vtep_name, mac, 1, addr,
+    );
+    host_stack(eng, host.stack)
+        .config
+        .vteps
+        .push(crate::device::stack::VtepConfig {
+            name: vtep_name,
+            iface: vtep,
+            vni,
+            local: provider_address,
+            peers: Vec::new(),
+        });
+    vtep
+}
+
+/// A host stack interface on a port of `vswitch` (access `vlan`, `mac` pinned), holding
+/// `addr`, and the link between them. Returns (the stack's port, the vSwitch's port).
+#[allow(clippy::too_many_arguments)]
+fn plug_host_iface(
+    eng: &mut Engine,
+    host: &HostNodes,
+    vswitch: NodeId,
+    network: &str,
+    port_name: &str,
+    iface_name: &str,
+    mac: MacAddr,
+    vlan: u16,
+    addr: Ipv4Network,
+) -> (PortId, PortId) {
     let vs_port = {
         let sw = eng
             .device_mut(vswitch)
             .and_then(Device::as_switch_mut)
-            .expect("the overlay's vSwitch");
-        let p = sw.add_port(vtep_name.clone(), PortMode::Access(1));
-        sw.pin_mac(mac, 1, p);
+            .expect("the network's vSwitch");
+        let p = sw.add_port(port_name, PortMode::Access(vlan));
+        sw.pin_mac(mac, vlan, p);
         p
     };
-    let stack = host_stack(eng, host.stack);
-    let vtep = stack.add_iface(IfaceConfig {
-        name: vtep_name.clone(),
+    let port = host_stack(eng, host.stack).add_iface(IfaceConfig {
+        name: iface_name.to_string(),
         mac,
-        addr: Some(Ipv4Network::new(gateway, subnet.prefix()).expect("valid prefix")),
+        addr: Some(addr),
         mtu: 1500,
     });
-    stack.config.vteps.push(crate::device::stack::VtepConfig {
-        name: vtep_name.clone(),
-        iface: vtep,
-        vni,
-        local: provider_address,
-        peers: Vec::new(),
-    });
     eng.connect(
-        format!("{}:{vtep_name}<->vSwitch({network})", host.host),
-        (host.stack, vtep),
+        format!("{}:{iface_name}<->vSwitch({network})", host.host),
+        (host.stack, port),
         (vswitch, vs_port),
         LinkParams::internal(),
         true,
     );
-    vtep
+    (port, vs_port)
 }
 
 /// Lets the host stack forward from `inside` to `outside` ports, and back only what the NAT
