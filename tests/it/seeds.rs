@@ -259,23 +259,30 @@ fn seed_000_nat_network_and_two_containers_that_ping_each_other() {
     assert_eq!(network_names(&w, "win2"), ["nat", "none"]);
 }
 
-#[test]
-fn seed_000_transparent_network_on_vlan_7() {
+/// The world with `seed_line` run on both hosts (no notes), web1 (10.244.0.11) on win1 and
+/// web3 (10.244.0.13) on win2, both on `network`.
+fn web1_and_web3_on(seed_line: &str, network: &str) -> World {
     let mut w = world();
     for host in ["win1", "win2"] {
-        let r = ok(&mut w, host, SEED_000_TRANSPARENT);
+        let r = ok(&mut w, host, seed_line);
         assert!(r.notes.is_empty(), "{host}: {:?}", r.notes);
     }
-    ok(
-        &mut w,
-        "win1",
-        "docker run -d --name web1 --network my_transparent --ip 10.244.0.11 img",
-    );
-    ok(
-        &mut w,
-        "win2",
-        "docker run -d --name web3 --network my_transparent --ip 10.244.0.13 img",
-    );
+    for (host, name, ip) in [
+        ("win1", "web1", "10.244.0.11"),
+        ("win2", "web3", "10.244.0.13"),
+    ] {
+        ok(
+            &mut w,
+            host,
+            &format!("docker run -d --name {name} --network {network} --ip {ip} img"),
+        );
+    }
+    w
+}
+
+#[test]
+fn seed_000_transparent_network_on_vlan_7() {
+    let mut w = web1_and_web3_on(SEED_000_TRANSPARENT, "my_transparent");
     let (ip1, mac1, dns) = endpoint(&w, "win1", "web1");
     assert_eq!(ip1, Ipv4Addr::new(10, 244, 0, 11));
     // The dnsservers option is the endpoint's DNS server (no embedded DNS on transparent).
@@ -399,21 +406,7 @@ fn seed_000_overlay_needs_a_swarm_then_carries_vxlan_4096() {
 
 #[test]
 fn seed_000_l2bridge_network_rewrites_container_macs() {
-    let mut w = world();
-    for host in ["win1", "win2"] {
-        let r = ok(&mut w, host, SEED_000_L2BRIDGE);
-        assert!(r.notes.is_empty(), "{host}: {:?}", r.notes);
-    }
-    ok(
-        &mut w,
-        "win1",
-        "docker run -d --name web1 --network my_l2bridge --ip 10.244.0.11 img",
-    );
-    ok(
-        &mut w,
-        "win2",
-        "docker run -d --name web3 --network my_l2bridge --ip 10.244.0.13 img",
-    );
+    let mut w = web1_and_web3_on(SEED_000_L2BRIDGE, "my_l2bridge");
     let (ip1, mac1, dns) = endpoint(&w, "win1", "web1");
     let (ip3, mac3, _) = endpoint(&w, "win2", "web3");
     assert_eq!(dns, vec![Ipv4Addr::new(10, 244, 0, 7)]);
