@@ -249,6 +249,61 @@ fn publishing_on_transparent_says_that_nothing_is_mapped() {
 }
 
 #[test]
+fn sharing_another_containers_network_stack() {
+    let mut world = one_host_world();
+    ok(&mut world, "docker run -d --name web img");
+    ok(&mut world, "docker run -d --isolation=hyperv --name hv img");
+    ok(&mut world, "docker create --name idle img");
+    let refused =
+        |world: &mut World, line: &str| world.docker(HOST, line).error.unwrap_or_default();
+    assert!(refused(&mut world, "docker run -d --isolation=hyperv --network container:web img")
+        .contains("invalid network-mode: using the network stack of another container is not supported while using Hyper-V Containers"));
+    assert!(refused(
+        &mut world,
+        "docker run -d -p 8080:80 --network container:web img"
+    )
+    .contains("conflicting options: port publishing and the container type network mode"));
+    assert!(
+        refused(&mut world, "docker run -d --network container:hv img")
+            .contains("sharing of hyperv containers network is not supported")
+    );
+    let idle = container_id(&world, "idle");
+    assert!(
+        refused(&mut world, "docker run -d --network container:idle img").contains(&format!(
+            "cannot join network of a non running container: {idle}"
+        ))
+    );
+
+    // Process isolation: one compartment, so one address for both.
+    ok(
+        &mut world,
+        "docker run -d --name side --network container:web img",
+    );
+    let h = &world.hosts[0];
+    let node = |name: &str| h.daemon.container(name).and_then(|c| c.compartment);
+    assert_eq!(node("side"), node("web"));
+    assert!(node("side").is_some());
+    assert_eq!(
+        probe(&mut world, "side", "10.0.0.11", ProbeProto::Icmp),
+        Outcome::Delivered
+    );
+    // The guest leaving takes nothing from its host container; the host leaving takes the
+    // guest's network.
+    ok(&mut world, "docker stop side");
+    assert_eq!(
+        probe(&mut world, "web", "10.0.0.11", ProbeProto::Icmp),
+        Outcome::Delivered
+    );
+    ok(&mut world, "docker start side");
+    ok(&mut world, "docker stop web");
+    assert!(world.hosts[0]
+        .daemon
+        .container("side")
+        .and_then(|c| c.compartment)
+        .is_none());
+}
+
+#[test]
 fn custom_nat_network_inspect_and_ls() {
     let mut world = one_host_world();
     let r = ok(

@@ -108,6 +108,8 @@ pub struct Container {
     pub dns: Vec<Ipv4Addr>,
     pub isolation: Isolation,
     pub compartment: Option<NodeId>,
+    /// `--network container:<name>`: the container whose compartment this one shares.
+    pub net_from: Option<String>,
     /// Server 2016 overlay: the hidden `gateway_<id>` endpoint on nat.
     pub gateway_endpoint: Option<String>,
     pub extra_tcp: Vec<u16>,
@@ -864,6 +866,20 @@ impl Daemon {
                 ))
             }
         };
+        // `--network container:<name>`: share another container's compartment. Hyper-V
+        // containers have a compartment of their own in their utility VM.
+        let net_from = net_key.strip_prefix("container:").map(str::to_string);
+        if net_from.is_some() {
+            if isolation == Isolation::HyperV {
+                return fail("invalid network-mode: using the network stack of another container is not supported while using Hyper-V Containers".into());
+            }
+            if !ports.is_empty() {
+                return fail(
+                    "conflicting options: port publishing and the container type network mode"
+                        .into(),
+                );
+            }
+        }
         let id = ids::docker_id(&mut self.rng);
         let mut c = Container {
             id: id.clone(),
@@ -876,12 +892,16 @@ impl Daemon {
             dns,
             isolation,
             compartment: None,
+            net_from: net_from.clone(),
             gateway_endpoint: None,
             extra_tcp: Vec::new(),
             extra_udp: Vec::new(),
         };
         // On Windows networks are resolved when the container starts; `docker run` reports it then.
-        let net = self.find_or_learn_network(&net_key, ctx);
+        let net = match net_from {
+            Some(_) => None,
+            None => self.find_or_learn_network(&net_key, ctx),
+        };
         if let Some(n) = net.map(|i| &self.networks[i]) {
             if n.driver == "overlay" && !n.attachable {
                 return fail(format!(
@@ -909,7 +929,7 @@ impl Daemon {
                 ..Default::default()
             };
         }
-        if net.is_none() {
+        if net.is_none() && self.containers[ci].net_from.is_none() {
             return CommandOutput {
                 notes,
                 ..CommandOutput {
@@ -935,12 +955,53 @@ impl Daemon {
         }
     }
 
-    /// Creates the container's compartment and its endpoints.
-    fn start_container(&mut self, ci: usize, ctx: &mut HostCtx) -> Result<(), String> {
+    /// The TCP and UDP ports a container listens on: its image's and those added later.
+    fn services(&self, ci: usize, ctx: &HostCtx) -> (Vec<u16>, Vec<u16>) {
         let c = &self.containers[ci];
         let (mut tcp, mut udp) = ctx.images.get(&c.image).cloned().unwrap_or_default();
         tcp.extend(c.extra_tcp.iter().copied());
         udp.extend(c.extra_udp.iter().copied());
+        (tcp, udp)
+    }
+
+    /// `--network container:<target>`: the container joins the target's compartment, and its
+    /// services listen there too.
+    fn join_compartment(
+        &mut self,
+        ci: usize,
+        target: &str,
+        ctx: &mut HostCtx,
+    ) -> Result<(), String> {
+        let ti = self
+            .find_container(target)
+            .ok_or_else(|| format!("No such container: {target}"))?;
+        let t = &self.containers[ti];
+        let Some(node) = t.compartment.filter(|_| t.state == ContainerState::Running) else {
+            return Err(format!(
+                "cannot join network of a non running container: {}",
+                t.id
+            ));
+        };
+        if t.isolation == Isolation::HyperV {
+            return Err("sharing of hyperv containers network is not supported".into());
+        }
+        let (tcp, udp) = self.services(ci, ctx);
+        if let Some(stack) = ctx.eng.device_mut(node).and_then(Device::as_stack_mut) {
+            stack.config.services.tcp.extend(tcp);
+            stack.config.services.udp_echo.extend(udp);
+        }
+        self.containers[ci].compartment = Some(node);
+        self.containers[ci].state = ContainerState::Running;
+        Ok(())
+    }
+
+    /// Creates the container's compartment and its endpoints.
+    fn start_container(&mut self, ci: usize, ctx: &mut HostCtx) -> Result<(), String> {
+        if let Some(target) = self.containers[ci].net_from.clone() {
+            return self.join_compartment(ci, &target, ctx);
+        }
+        let c = &self.containers[ci];
+        let (tcp, udp) = self.services(ci, ctx);
         let name = format!("{}/{}", ctx.nodes.host, c.name);
         let mut cfg = StackConfig::new(name.clone(), 128);
         cfg.services.icmp_echo = true;
@@ -1166,8 +1227,32 @@ impl Daemon {
         if let Some(ep) = self.containers[ci].gateway_endpoint.take() {
             ctx.hns.delete_endpoint(ctx.eng, ctx.nodes, &ep);
         }
-        if let Some(node) = self.containers[ci].compartment.take() {
+        if self.containers[ci].net_from.is_some() {
+            // A guest in another container's compartment: it takes only its own services away.
+            if let Some(node) = self.containers[ci].compartment.take() {
+                let (tcp, udp) = self.services(ci, ctx);
+                if let Some(stack) = ctx.eng.device_mut(node).and_then(Device::as_stack_mut) {
+                    let s = &mut stack.config.services;
+                    for p in tcp {
+                        if let Some(i) = s.tcp.iter().rposition(|x| *x == p) {
+                            s.tcp.remove(i);
+                        }
+                    }
+                    for p in udp {
+                        if let Some(i) = s.udp_echo.iter().rposition(|x| *x == p) {
+                            s.udp_echo.remove(i);
+                        }
+                    }
+                }
+            }
+        } else if let Some(node) = self.containers[ci].compartment.take() {
             ctx.eng.remove_node(node);
+            // Containers that shared this compartment have no network any more.
+            for c in &mut self.containers {
+                if c.compartment == Some(node) {
+                    c.compartment = None;
+                }
+            }
         }
         self.containers[ci].state = ContainerState::Exited;
     }
@@ -1182,7 +1267,8 @@ impl Daemon {
                 };
             };
             if self.containers[ci].state != ContainerState::Running {
-                if self.containers[ci].attachments.is_empty() {
+                let c = &self.containers[ci];
+                if c.attachments.is_empty() && c.net_from.is_none() {
                     return CommandOutput {
                         stdout,
                         ..CommandOutput::daemon_error(format!("network {NAT_DRIVER} not found"))
