@@ -320,6 +320,8 @@ impl HnsError {
 
 const NO_MGMT_ROUTING_BEFORE_1809: &str = "before 1809 (Windows Server 2019) HNS does not route l2bridge traffic between a host endpoint and the management vNIC (the docs: \"routed through Mgmt vNIC on WSv1809 and above\")";
 
+const HOST_ENDPOINT_NOT_ROUTED: &str = "HNS routes an l2bridge host endpoint only to the management vNIC and to other host endpoints, not into nat or overlay networks";
+
 const OVERLAYS_ISOLATED: &str = "overlay networks are isolated from each other: HNS routes only between the subnets of one overlay network";
 
 const INTERNAL_NOT_FORWARDED: &str = "an internal network connects its containers with the host only: HNS forwards nothing between its vNIC and the physical NICs";
@@ -609,6 +611,12 @@ impl Hns {
             .filter(|n| n.ty == NetworkType::Overlay)
             .flat_map(|n| n.vteps().into_iter().map(|(p, _, _)| p))
             .collect();
+        let host_endpoints: Vec<PortId> = self
+            .networks
+            .iter()
+            .filter(|n| n.host_endpoint_port.is_some())
+            .filter_map(|n| n.host_vnic)
+            .collect();
         if let Forwarding::Rules { rules, .. } = &mut host_stack(eng, host.stack).config.forwarding
         {
             for (a, _) in &vteps {
@@ -625,6 +633,15 @@ impl Hns {
                             from,
                             to,
                             verdict: ForwardVerdict::Refuse(OVERLAYS_ISOLATED.to_string()),
+                        });
+                    }
+                }
+                for b in &host_endpoints {
+                    for (from, to) in [(*a, *b), (*b, *a)] {
+                        rules.push(ForwardRule {
+                            from,
+                            to,
+                            verdict: ForwardVerdict::Refuse(HOST_ENDPOINT_NOT_ROUTED.to_string()),
                         });
                     }
                 }
@@ -679,34 +696,42 @@ impl Hns {
             return;
         };
         let vswitch = net.vswitch;
+        // (the VTEP's MAC, its peers before, its peers now) for every VTEP that changes.
+        let mut changed = Vec::new();
+        let stack = host_stack(eng, host.stack);
         for (vtep, vtep_mac, subnet) in net.vteps() {
             let mine: Vec<_> = peers
                 .iter()
                 .filter(|p| subnet.contains(p.ip))
                 .copied()
                 .collect();
-            let stack = host_stack(eng, host.stack);
             let Some(t) = stack.config.vteps.iter_mut().find(|t| t.iface == vtep) else {
                 continue;
             };
-            if t.peers == mine {
-                continue;
+            if t.peers != mine {
+                let old = std::mem::replace(&mut t.peers, mine.clone());
+                changed.push((vtep_mac, old, mine));
             }
-            let old = std::mem::replace(&mut t.peers, mine.clone());
-            if let Some(sw) = eng.device_mut(vswitch).and_then(Device::as_switch_mut) {
-                let vtep_port = sw
-                    .config
-                    .static_macs
-                    .iter()
-                    .find(|(m, _, _)| *m == vtep_mac)
-                    .map(|(_, _, p)| *p);
-                for p in &old {
-                    sw.unpin_mac(p.mac, 1);
-                }
-                if let Some(port) = vtep_port {
-                    for p in &mine {
-                        sw.pin_mac(p.mac, 1, port);
-                    }
+        }
+        let Some(sw) = eng.device_mut(vswitch).and_then(Device::as_switch_mut) else {
+            return;
+        };
+        // Unpin every old peer before pinning the new ones: a MAC may move between subnets.
+        for (_, old, _) in &changed {
+            for p in old {
+                sw.unpin_mac(p.mac, 1);
+            }
+        }
+        for (vtep_mac, _, mine) in &changed {
+            let vtep_port = sw
+                .config
+                .static_macs
+                .iter()
+                .find(|(m, _, _)| m == vtep_mac)
+                .map(|(_, _, p)| *p);
+            if let Some(port) = vtep_port {
+                for p in mine {
+                    sw.pin_mac(p.mac, 1, port);
                 }
             }
         }
@@ -797,13 +822,26 @@ impl Hns {
             ));
         };
         let net = &mut self.networks[ni];
-        let Some(mgmt) = net.bound_nic.filter(|_| net.ty != NetworkType::Overlay) else {
-            // nat, ics, internal and overlay networks have their gateway in the host already.
+        let Some(mgmt) = net.bound_nic.filter(|_| net.ty == NetworkType::L2Bridge) else {
+            // The docs' set-up is l2bridge's; nat, ics, internal and overlay networks have
+            // their gateway in the host already.
             return Err(HnsError::failed("The parameter is incorrect."));
         };
         if net.host_vnic.is_some() {
             return Err(HnsError::failed("The object already exists."));
         }
+        // Addresses in use on overlapping networks (another VLAN's host endpoint included).
+        let (subnet_of, wanted) = (net.pool.subnet, ip.unwrap_or(net.pool.gateway));
+        let in_use = self.networks.iter().enumerate().any(|(i, n)| {
+            i != ni
+                && ipam::overlaps(n.pool.subnet, subnet_of)
+                && (n.pool.allocated().any(|a| *a == wanted)
+                    || (n.host_endpoint_port.is_some() && n.pool.gateway == wanted))
+        });
+        if in_use {
+            return Err(HnsError::failed("The object already exists."));
+        }
+        let net = &mut self.networks[ni];
         let ip = match ip {
             Some(ip) if ip != net.pool.gateway => net.pool.reserve(ip).map_err(|e| match e {
                 PoolError::InUse => HnsError::failed("The object already exists."),
@@ -819,11 +857,22 @@ impl Hns {
             (net.vswitch, net.vlan.unwrap_or(1), net.pool.subnet, net.ty);
         let net_name = net.name.clone();
         let vnic_name = format!("vEthernet ({net_name})");
+        // Other host endpoints are routed to; the host sides of nat and overlay networks are not.
         let others: Vec<PortId> = self
             .networks
             .iter()
-            .filter(|n| n.bound_nic.is_some())
+            .filter(|n| n.host_endpoint_port.is_some())
             .filter_map(|n| n.host_vnic)
+            .collect();
+        let unrouted: Vec<PortId> = self
+            .networks
+            .iter()
+            .filter(|n| n.host_endpoint_port.is_none())
+            .flat_map(|n| {
+                n.host_vnic
+                    .into_iter()
+                    .chain(n.more_subnets.iter().map(|s| s.vtep))
+            })
             .collect();
         let addr = Ipv4Network::new(ip, subnet.prefix()).expect("prefix of a valid subnet");
         let port_name = format!("host endpoint ({vnic_name})");
@@ -871,6 +920,15 @@ impl Hns {
                     });
                 }
             }
+            for other in unrouted {
+                for (from, to) in [(vnic, other), (other, vnic)] {
+                    rules.push(ForwardRule {
+                        from,
+                        to,
+                        verdict: ForwardVerdict::Refuse(HOST_ENDPOINT_NOT_ROUTED.to_string()),
+                    });
+                }
+            }
         }
         let net = &mut self.networks[ni];
         net.host_vnic = Some(vnic);
@@ -900,6 +958,10 @@ impl Hns {
             if let Some(sw) = eng.device_mut(net.vswitch).and_then(Device::as_switch_mut) {
                 sw.remove_port(p);
             }
+        }
+        if net.ty == NetworkType::Overlay {
+            // The overlay's own segment; its NIC's external vSwitch is handled below.
+            eng.remove_node(net.vswitch);
         }
         if let Some(nic) = net.bound_nic {
             // The external vSwitch goes when its last network does.

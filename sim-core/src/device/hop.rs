@@ -157,12 +157,6 @@ pub enum DropReason {
         port: String,
         why: String,
     },
-    /// A broadcast or multicast copy that came in on a team member other than the one that
-    /// accepts them (the team would otherwise deliver it twice).
-    TeamDuplicate {
-        team: String,
-        port: String,
-    },
     /// Encapsulation would make the frame larger than the outgoing interface's MTU.
     TooBig {
         iface: String,
@@ -230,10 +224,6 @@ impl fmt::Display for DropReason {
             DropReason::Filtered { switch, port, why } => write!(
                 f,
                 "{switch} filtered it: the destination is behind port {port}, where it came from ({why})"
-            ),
-            DropReason::TeamDuplicate { team, port } => write!(
-                f,
-                "{team} accepts broadcast and multicast on one member only, not on {port}, so that nothing arrives twice"
             ),
             DropReason::TooBig {
                 iface,

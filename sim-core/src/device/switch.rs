@@ -292,11 +292,20 @@ impl Switch {
         let arrived_on = in_port;
         let in_port = match &self.config.team {
             Some(team) if team.members.contains(&in_port) => {
-                let accepting = self.team_members_up(team).next();
-                if dst.is_multicast() && accepting != Some(in_port) {
-                    let (team, port) = (team.name.clone(), port.name.clone());
-                    out.drop_frame(&frame, || DropReason::TeamDuplicate { team, port });
-                    return;
+                // Switch-independent teaming: a broadcast comes in on every member and is
+                // taken from the first one that is up; the physical switch also sends the
+                // team's own broadcasts back in. Both copies are discarded, like a NIC
+                // ignoring a frame that is not for it (not a drop).
+                if dst.is_multicast() {
+                    let accepting = self.team_members_up(team).next();
+                    let own = self
+                        .config
+                        .static_macs
+                        .iter()
+                        .any(|(m, _, p)| *m == src && !team.members.contains(p));
+                    if accepting != Some(in_port) || own {
+                        return;
+                    }
                 }
                 team.primary
             }
@@ -421,13 +430,10 @@ impl Switch {
         let mut count = 0;
         for (i, p) in self.config.ports.iter().enumerate() {
             let Some(p) = p else { continue };
-            if (i == in_port.0 as usize && !p.reflect)
-                || !p.mode.carries(vlan)
-                || self.no_carrier.contains(&PortId(i as u16))
-            {
+            if (i == in_port.0 as usize && !p.reflect) || !p.mode.carries(vlan) {
                 continue;
             }
-            // A team floods once, by the member serving the ingress port.
+            // A team floods once, by the member serving the ingress port (one that is up).
             let member = match &self.config.team {
                 Some(t) if t.members.contains(&PortId(i as u16)) => {
                     if t.primary.0 as usize != i {
@@ -438,6 +444,7 @@ impl Switch {
                         None => continue,
                     }
                 }
+                _ if self.no_carrier.contains(&PortId(i as u16)) => continue,
                 _ => PortId(i as u16),
             };
             let mut copy = frame.clone();
@@ -560,11 +567,20 @@ mod tests {
         );
         let dup = handle(&mut sw, 1, frame(OUTSIDE, MacAddr::broadcast()));
         assert!(dup.sends.is_empty());
-        assert_eq!(dup.drops, 1);
+        assert_eq!(dup.drops, 0, "a duplicate copy is ignored, not dropped");
+        // The team's own broadcast, sent back in by the physical switch, is ignored too.
+        assert!(handle(&mut sw, 0, frame(HOST_B, MacAddr::broadcast()))
+            .sends
+            .is_empty());
         sw.set_carrier(PortId(0), false);
         assert_eq!(
             ports(&handle(&mut sw, 1, frame(OUTSIDE, MacAddr::broadcast()))),
             [2, 3]
+        );
+        // With the first member down the team still floods, by the second.
+        assert_eq!(
+            ports(&handle(&mut sw, 2, frame(HOST_A, MacAddr::broadcast()))),
+            [1, 3]
         );
         // Unicast from any member reaches the vNIC.
         assert_eq!(ports(&handle(&mut sw, 1, frame(OUTSIDE, HOST_A))), [2]);

@@ -214,6 +214,14 @@ impl Engine {
             }
             ports[port.0 as usize] = Some(id);
         }
+        // The device at the new end learns whether the cable it now holds is live.
+        if let Some(d) = self
+            .devices
+            .get_mut(to.0 .0 as usize)
+            .and_then(Option::as_mut)
+        {
+            d.set_carrier(to.1, link.up);
+        }
         self.links[i] = Some(link);
         Some(id)
     }
