@@ -245,3 +245,40 @@ fn overlay_vxlan_crosses_the_physical_switch() {
         .collect();
     assert!(kinds.contains(&NodeKind::FabricSwitch));
 }
+
+/// A SET team bound while one of its cables is already down serves every container by the
+/// member that is up (the vSwitch learns the cable's state when it takes it over).
+#[test]
+fn a_team_bound_with_a_dead_cable_uses_the_live_member() {
+    let mut world = world_of(
+        r#"ScenarioSpec(
+    title: "team with a dead cable",
+    seed: 11,
+    fabric: (
+        switches: [(name: "tor")],
+        externals: [(name: "nas", interfaces: [(name: "eth0", address: "192.168.1.60/24")], services: [Tcp(22)])],
+        hosts: [(name: "win1", nics: [(name: "Ethernet", address: "192.168.1.21/24"), (name: "Ethernet 2", address: "192.168.1.31/24")])],
+        links: [
+            (a: "win1.Ethernet", b: "tor", name: Some("cable1")),
+            (a: "win1.Ethernet 2", b: "tor", name: Some("cable2")),
+            (a: "nas.eth0", b: "tor"),
+        ],
+    ),
+    images: [(name: "img", services: [Tcp(80)])],
+)"#,
+    );
+    world.set_link("cable2", false).expect("cable2 exists");
+    let r = world.docker("win1", "docker network create -d transparent --subnet 192.168.1.0/24 --gateway 192.168.1.1 -o com.docker.network.windowsshim.interface=\"Ethernet,Ethernet 2\" teamed");
+    assert!(r.error.is_none(), "{:?}", r.error);
+    for (name, ip) in [("web1", "192.168.1.101"), ("web2", "192.168.1.102")] {
+        let r = world.docker(
+            "win1",
+            &format!("docker run -d --name {name} --network teamed --ip {ip} img"),
+        );
+        assert!(r.error.is_none(), "{:?}", r.error);
+        let out = world
+            .probe(name, "192.168.1.60", ProbeProto::Tcp(22))
+            .expect("probe runs");
+        assert_eq!(out.outcome, sim_core::device::Outcome::Delivered, "{name}");
+    }
+}
