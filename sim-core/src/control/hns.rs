@@ -487,13 +487,12 @@ impl Hns {
             let stack = host_stack(eng, host.stack);
             if let Forwarding::Rules { rules, .. } = &mut stack.config.forwarding {
                 for nic in &host.physical {
-                    for (from, to) in [(host_vnic, *nic), (*nic, host_vnic)] {
-                        rules.push(ForwardRule {
-                            from,
-                            to,
-                            verdict: ForwardVerdict::Refuse(INTERNAL_NOT_FORWARDED.to_string()),
-                        });
-                    }
+                    both_ways(
+                        rules,
+                        host_vnic,
+                        *nic,
+                        ForwardVerdict::Refuse(INTERNAL_NOT_FORWARDED.to_string()),
+                    );
                 }
             }
         }
@@ -628,22 +627,20 @@ impl Hns {
                     });
                 }
                 for b in &foreign {
-                    for (from, to) in [(*a, *b), (*b, *a)] {
-                        rules.push(ForwardRule {
-                            from,
-                            to,
-                            verdict: ForwardVerdict::Refuse(OVERLAYS_ISOLATED.to_string()),
-                        });
-                    }
+                    both_ways(
+                        rules,
+                        *a,
+                        *b,
+                        ForwardVerdict::Refuse(OVERLAYS_ISOLATED.to_string()),
+                    );
                 }
                 for b in &host_endpoints {
-                    for (from, to) in [(*a, *b), (*b, *a)] {
-                        rules.push(ForwardRule {
-                            from,
-                            to,
-                            verdict: ForwardVerdict::Refuse(HOST_ENDPOINT_NOT_ROUTED.to_string()),
-                        });
-                    }
+                    both_ways(
+                        rules,
+                        *a,
+                        *b,
+                        ForwardVerdict::Refuse(HOST_ENDPOINT_NOT_ROUTED.to_string()),
+                    );
                 }
             }
         }
@@ -904,30 +901,17 @@ impl Hns {
             } else {
                 ForwardVerdict::Refuse(NO_MGMT_ROUTING_BEFORE_1809.to_string())
             };
-            for (from, to) in [(vnic, mgmt), (mgmt, vnic)] {
-                rules.push(ForwardRule {
-                    from,
-                    to,
-                    verdict: through_mgmt.clone(),
-                });
-            }
+            both_ways(rules, vnic, mgmt, through_mgmt);
             for other in others {
-                for (from, to) in [(vnic, other), (other, vnic)] {
-                    rules.push(ForwardRule {
-                        from,
-                        to,
-                        verdict: ForwardVerdict::Allow,
-                    });
-                }
+                both_ways(rules, vnic, other, ForwardVerdict::Allow);
             }
             for other in unrouted {
-                for (from, to) in [(vnic, other), (other, vnic)] {
-                    rules.push(ForwardRule {
-                        from,
-                        to,
-                        verdict: ForwardVerdict::Refuse(HOST_ENDPOINT_NOT_ROUTED.to_string()),
-                    });
-                }
+                both_ways(
+                    rules,
+                    vnic,
+                    other,
+                    ForwardVerdict::Refuse(HOST_ENDPOINT_NOT_ROUTED.to_string()),
+                );
             }
         }
         let net = &mut self.networks[ni];
@@ -1396,6 +1380,20 @@ fn plug_host_iface(
         true,
     );
     (port, vs_port)
+}
+
+/// Forwarding rules for both directions between two interfaces.
+fn both_ways(rules: &mut Vec<ForwardRule>, a: PortId, b: PortId, verdict: ForwardVerdict) {
+    rules.push(ForwardRule {
+        from: a,
+        to: b,
+        verdict: verdict.clone(),
+    });
+    rules.push(ForwardRule {
+        from: b,
+        to: a,
+        verdict,
+    });
 }
 
 /// Lets the host stack forward from `inside` to `outside` ports, and back only what the NAT
