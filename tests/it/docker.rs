@@ -249,6 +249,29 @@ fn publishing_on_transparent_says_that_nothing_is_mapped() {
 }
 
 #[test]
+fn host_endpoints_are_for_l2bridge_and_one_per_network() {
+    let mut world = one_host_world();
+    ok(
+        &mut world,
+        "docker network create -d l2bridge --subnet 10.9.0.0/24 --gateway 10.9.0.1 br",
+    );
+    assert_eq!(
+        world.host_endpoint(HOST, "br", None),
+        Ok("10.9.0.1".parse().expect("address"))
+    );
+    let again = world.host_endpoint(HOST, "br", None).unwrap_err();
+    assert!(again.ends_with("The object already exists."), "{again}");
+    let nat = world.host_endpoint(HOST, "nat", None).unwrap_err();
+    assert!(
+        nat.contains("host endpoint is modelled for l2bridge networks only")
+            && nat.contains("nat is a NAT network"),
+        "{nat}"
+    );
+    let missing = world.host_endpoint(HOST, "nope", None).unwrap_err();
+    assert_eq!(missing, "h1 has no network \"nope\"");
+}
+
+#[test]
 fn sharing_another_containers_network_stack() {
     let mut world = one_host_world();
     ok(&mut world, "docker run -d --name web img");

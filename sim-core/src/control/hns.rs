@@ -193,11 +193,10 @@ pub struct HnsNetwork {
     pub outbound_nat: Option<Vec<Ipv4Network>>,
     /// transparent without `--subnet`: endpoints get their address from DHCP on the wire.
     pub dhcp: bool,
-    /// overlay: the VNI, this host's provider address, and the host stack's VTEP interface.
+    /// overlay: the first subnet's VNI and this host's provider address. The first subnet's
+    /// VTEP interface is `host_vnic`.
     pub vni: Option<u32>,
     pub provider_address: Option<Ipv4Addr>,
-    #[serde(skip)]
-    pub vtep: Option<PortId>,
     /// overlay: the network's further subnets, each with its own VNI and VTEP interface.
     pub more_subnets: Vec<OverlaySubnet>,
 }
@@ -233,7 +232,8 @@ impl HnsNetwork {
 
     /// overlay: every (VTEP interface, its MAC, subnet), the first subnet's first.
     fn vteps(&self) -> Vec<(PortId, MacAddr, Ipv4Network)> {
-        self.vtep
+        self.host_vnic
+            .filter(|_| self.ty == NetworkType::Overlay)
             .map(|v| (v, self.host_vnic_mac, self.pool.subnet))
             .into_iter()
             .chain(
@@ -515,7 +515,6 @@ impl Hns {
             dhcp: false,
             vni: None,
             provider_address: None,
-            vtep: None,
             more_subnets: Vec::new(),
         });
         Ok(id)
@@ -673,7 +672,6 @@ impl Hns {
             dhcp: false,
             vni: Some(vni),
             provider_address: Some(pa),
-            vtep: Some(vtep),
             more_subnets,
         });
         Ok(id)
@@ -795,7 +793,6 @@ impl Hns {
             dhcp,
             vni: None,
             provider_address: None,
-            vtep: None,
             more_subnets: Vec::new(),
         });
         Ok(id)
@@ -822,7 +819,11 @@ impl Hns {
         let Some(mgmt) = net.bound_nic.filter(|_| net.ty == NetworkType::L2Bridge) else {
             // The docs' set-up is l2bridge's; nat, ics, internal and overlay networks have
             // their gateway in the host already.
-            return Err(HnsError::failed("The parameter is incorrect."));
+            return Err(HnsError(format!(
+                "hnsim: a host endpoint is modelled for l2bridge networks only (the docs' second l2bridge set-up); {} is a {} network",
+                net.name,
+                net.ty.hns_name()
+            )));
         };
         if net.host_vnic.is_some() {
             return Err(HnsError::failed("The object already exists."));

@@ -280,10 +280,9 @@ impl Switch {
             return;
         };
         if port.allowed_src.is_some_and(|m| m != src) {
-            let (switch, port) = (self.config.name.clone(), port.name.clone());
             out.drop_frame(&frame, || DropReason::MacSpoofing {
-                switch,
-                port,
+                switch: self.config.name.clone(),
+                port: port.name.clone(),
                 mac: src,
             });
             return;
@@ -375,9 +374,11 @@ impl Switch {
             Some(to) if to == in_port && !port.reflect => {
                 // The destination sits behind the port the frame came from: a switch filters it.
                 if let Some(why) = &self.config.filter_reason {
-                    let (switch, port) = (self.config.name.clone(), port.name.clone());
-                    let why = why.clone();
-                    out.drop_frame(&frame, || DropReason::Filtered { switch, port, why });
+                    out.drop_frame(&frame, || DropReason::Filtered {
+                        switch: self.config.name.clone(),
+                        port: port.name.clone(),
+                        why: why.clone(),
+                    });
                 }
             }
             Some(to) => {
@@ -401,11 +402,12 @@ impl Switch {
                     wire::push_vlan(&mut frame.bytes, vlan);
                 }
                 let Some(member) = self.egress_member(in_port, to) else {
-                    let link = match &self.config.team {
-                        Some(t) => format!("to every member of {}", t.name),
-                        None => self.port_name(to),
-                    };
-                    out.drop_frame(&frame, || DropReason::LinkDown { link });
+                    out.drop_frame(&frame, || DropReason::LinkDown {
+                        link: match &self.config.team {
+                            Some(t) => format!("to every member of {}", t.name),
+                            None => self.port_name(to),
+                        },
+                    });
                     return;
                 };
                 out.hop(frame.probe, &frame.bytes, || HopAction::Bridged {
@@ -467,12 +469,11 @@ impl Switch {
         if count == 0 {
             // Nowhere to flood to: on a switch that says why it filters, that is a drop.
             if let Some(why) = &self.config.filter_reason {
-                let (switch, port, why) = (
-                    self.config.name.clone(),
-                    self.port_name(arrived_on),
-                    why.clone(),
-                );
-                out.drop_frame(&frame, || DropReason::Filtered { switch, port, why });
+                out.drop_frame(&frame, || DropReason::Filtered {
+                    switch: self.config.name.clone(),
+                    port: self.port_name(arrived_on),
+                    why: why.clone(),
+                });
                 return;
             }
         }

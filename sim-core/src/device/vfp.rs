@@ -125,26 +125,25 @@ impl VfpState {
         // VFP's NAT layer sits on the endpoint's port: a reply in a translated flow (a port
         // map's, an OutboundNAT session's) is translated back whichever way it then goes,
         // to the uplink or to a host endpoint that routes it.
-        if cfg.endpoint_on(in_port).is_some() {
-            if let Some(t) = self.nat.outbound_existing(out.now, &mut frame.bytes) {
-                out.hop(frame.probe, &frame.bytes, || {
-                    t.into_hop(&cfg.nat.name, &self.nat)
-                });
-            }
+        let Some(ep) = cfg.endpoint_on(in_port) else {
+            return Steer::Lookup;
+        };
+        if let Some(t) = self.nat.outbound_existing(out.now, &mut frame.bytes) {
+            out.hop(frame.probe, &frame.bytes, || {
+                t.into_hop(&cfg.nat.name, &self.nat)
+            });
         }
-        match cfg.endpoint_on(in_port) {
-            Some(ep) if ep.tunnel_to_uplink => {
-                out.hop(frame.probe, &frame.bytes, || HopAction::Policy {
-                    layer: cfg.name.clone(),
-                    rule: format!(
-                        "l2tunnel: all traffic of {} goes to the physical host, where SDN policy applies",
-                        ep.name
-                    ),
-                });
-                Steer::To(cfg.uplink)
-            }
-            _ => Steer::Lookup,
+        if !ep.tunnel_to_uplink {
+            return Steer::Lookup;
         }
+        out.hop(frame.probe, &frame.bytes, || HopAction::Policy {
+            layer: cfg.name.clone(),
+            rule: format!(
+                "l2tunnel: all traffic of {} goes to the physical host, where SDN policy applies",
+                ep.name
+            ),
+        });
+        Steer::To(cfg.uplink)
     }
 
     /// A frame that came from the physical network: replies to OutboundNAT, port maps, and
@@ -250,8 +249,9 @@ impl VfpState {
                     return false;
                 }
                 Egress::Exhausted => {
-                    let table = cfg.nat.name.clone();
-                    out.drop_frame(frame, || DropReason::NatPortsExhausted { table });
+                    out.drop_frame(frame, || DropReason::NatPortsExhausted {
+                        table: cfg.nat.name.clone(),
+                    });
                     return false;
                 }
             }

@@ -358,15 +358,10 @@ impl IpStack {
                 }
             }
             if !allowed {
-                let (from_iface, to_iface, why) = (
-                    self.iface_name(in_port),
-                    self.iface_name(out_port),
-                    refused.unwrap_or(refusal).clone(),
-                );
                 out.drop_frame(&frame, || DropReason::ForwardingNotAllowed {
-                    from_iface,
-                    to_iface,
-                    why,
+                    from_iface: self.iface_name(in_port),
+                    to_iface: self.iface_name(out_port),
+                    why: refused.unwrap_or(refusal).clone(),
                 });
                 return;
             }

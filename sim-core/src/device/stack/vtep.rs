@@ -98,10 +98,9 @@ impl IpStack {
         if let Some((out_port, _)) = self.route(peer.pa) {
             let mtu = self.iface(out_port).map_or(1500, |i| i.mtu);
             if outer_len > usize::from(mtu) {
-                let iface = self.iface_name(out_port);
                 let inner = frame.bytes.len();
                 out.drop_frame(&frame, || DropReason::TooBig {
-                    iface,
+                    iface: self.iface_name(out_port),
                     size: outer_len,
                     mtu,
                     why: format!(
