@@ -6,7 +6,9 @@
 //! clock or touch another node. Drivers never appear here: devices forward using only the
 //! configuration the control plane gave them.
 
+pub mod conntrack;
 pub mod hop;
+pub mod rules;
 pub mod stack;
 pub mod switch;
 pub mod vfp;

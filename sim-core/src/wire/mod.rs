@@ -42,6 +42,7 @@ mod nat;
 mod packet;
 mod tcp;
 mod udp;
+mod view;
 mod vxlan;
 
 pub use arp::{
@@ -62,6 +63,7 @@ pub use packet::{parse, EthernetRepr, Ipv4Repr, L4Repr, NetRepr, Packet, UdpPayl
 pub use pnet_base::MacAddr;
 pub use tcp::{tcp_frame, tcp_info, TcpFlags, TcpInfo};
 pub use udp::{udp_frame, udp_info, udp_payload, UdpInfo};
+pub use view::{IpView, View, L4};
 pub use vxlan::{vxlan_decap, vxlan_encap};
 
 pub const ETHERTYPE_IPV4: u16 = 0x0800;

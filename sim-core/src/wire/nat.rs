@@ -13,7 +13,7 @@ use std::net::Ipv4Addr;
 /// The 5-tuple used for NAT sessions and conntrack. For ICMP echo/echo-reply
 /// both ports are the echo identifier; other ICMP has no key. Protocols other
 /// than TCP/UDP/ICMP get ports 0.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub struct FlowKey {
     pub proto: u8,
     pub src: Ipv4Addr,

@@ -1,0 +1,212 @@
+//! A ruleset printed the way `iptables-save -c` prints netfilter's, so that a reader can see
+//! exactly what a control plane programmed: one block per table, its chains with their
+//! policies and counters, and one `-A` line per rule.
+//!
+//! Where a table is not netfilter's own (a Windows firewall, WinNAT), its name follows the
+//! kind on the `*` line. Interface names come from the device (`port_name`) and are quoted
+//! when they hold spaces; sets print in braces (`-p {tcp,udp}`), as nftables writes them.
+
+use super::{
+    Balance, Chain, CtDir, Match, NatTo, Policy, Reject, Rule, Ruleset, Table, Target, Test,
+};
+use crate::id::PortId;
+use std::fmt::Write;
+
+fn quoted(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.:/".contains(c))
+    {
+        s.to_string()
+    } else {
+        format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+    }
+}
+
+fn set<T>(items: &[T], one: impl Fn(&T) -> String) -> String {
+    match items {
+        [x] => one(x),
+        _ => format!(
+            "{{{}}}",
+            items.iter().map(one).collect::<Vec<_>>().join(",")
+        ),
+    }
+}
+
+pub fn proto_name(p: u8) -> String {
+    match p {
+        1 => "icmp".into(),
+        2 => "igmp".into(),
+        6 => "tcp".into(),
+        17 => "udp".into(),
+        n => n.to_string(),
+    }
+}
+
+fn ports(lo: u16, hi: u16) -> String {
+    if lo == hi {
+        lo.to_string()
+    } else {
+        format!("{lo}:{hi}")
+    }
+}
+
+fn nat_to(t: &NatTo) -> String {
+    match t.ports {
+        None => t.addr.to_string(),
+        Some((lo, hi)) if lo == hi => format!("{}:{lo}", t.addr),
+        Some((lo, hi)) => format!("{}:{lo}-{hi}", t.addr),
+    }
+}
+
+fn one_match(m: &Match, name: &dyn Fn(PortId) -> String) -> String {
+    let not = if m.negate { "! " } else { "" };
+    match &m.test {
+        Test::InPort(p) => format!("{not}-i {}", set(p, |p| quoted(&name(*p)))),
+        Test::OutPort(p) => format!("{not}-o {}", set(p, |p| quoted(&name(*p)))),
+        Test::Src(n) => format!(
+            "{not}-s {}",
+            n.iter()
+                .map(|n| n.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
+        Test::Dst(n) => format!(
+            "{not}-d {}",
+            n.iter()
+                .map(|n| n.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
+        Test::Proto(p) => format!("{not}-p {}", set(p, |p| proto_name(*p))),
+        Test::SrcPort(lo, hi) => format!("{not}--sport {}", ports(*lo, *hi)),
+        Test::DstPort(lo, hi) => format!("{not}--dport {}", ports(*lo, *hi)),
+        Test::CtState(s) => format!("-m conntrack {not}--ctstate {}", s.names().join(",")),
+        Test::CtStatus(s) => {
+            let mut names = Vec::new();
+            if s.intersects(super::CtStatus::SNAT) {
+                names.push("SNAT");
+            }
+            if s.intersects(super::CtStatus::DNAT) {
+                names.push("DNAT");
+            }
+            format!("-m conntrack {not}--ctstatus {}", names.join(","))
+        }
+        Test::CtDir(d) => format!(
+            "-m conntrack {not}--ctdir {}",
+            match d {
+                CtDir::Original => "ORIGINAL",
+                CtDir::Reply => "REPLY",
+            }
+        ),
+        Test::Mark { value, mask } => format!("-m mark {not}--mark {value:#x}/{mask:#x}"),
+        Test::DstLocal { in_port_only } => format!(
+            "-m addrtype {not}--dst-type LOCAL{}",
+            if *in_port_only {
+                " --limit-iface-in"
+            } else {
+                ""
+            }
+        ),
+        Test::SrcLocal => format!("-m addrtype {not}--src-type LOCAL"),
+    }
+}
+
+fn target(t: &Target) -> String {
+    match t {
+        Target::Accept => "-j ACCEPT".into(),
+        Target::Drop => "-j DROP".into(),
+        Target::Reject(r) => format!(
+            "-j REJECT --reject-with {}",
+            match r {
+                Reject::IcmpNetUnreachable => "icmp-net-unreachable",
+                Reject::IcmpHostUnreachable => "icmp-host-unreachable",
+                Reject::IcmpPortUnreachable => "icmp-port-unreachable",
+                Reject::IcmpAdminProhibited => "icmp-admin-prohibited",
+                Reject::TcpReset => "tcp-reset",
+            }
+        ),
+        Target::Jump(c) => format!("-j {}", quoted(c)),
+        Target::Goto(c) => format!("-g {}", quoted(c)),
+        Target::Return => "-j RETURN".into(),
+        Target::Dnat { to, balance } => {
+            let mut s = "-j DNAT".to_string();
+            for t in to {
+                let _ = write!(s, " --to-destination {}", nat_to(t));
+            }
+            if to.len() > 1 {
+                s.push_str(match balance {
+                    Balance::RoundRobin => " --balance rr",
+                    Balance::SourceHash => " --balance sh",
+                });
+            }
+            s
+        }
+        Target::Snat { to } => format!("-j SNAT --to-source {}", nat_to(to)),
+        Target::Masquerade { ports: None } => "-j MASQUERADE".into(),
+        Target::Masquerade {
+            ports: Some((lo, hi)),
+        } => format!("-j MASQUERADE --to-ports {lo}-{hi}"),
+        Target::Mark { value, mask } => format!("-j MARK --set-xmark {value:#x}/{mask:#x}"),
+    }
+}
+
+/// One rule as `-A CHAIN ... -j TARGET`.
+pub fn rule_line(chain: &str, rule: &Rule, name: &dyn Fn(PortId) -> String) -> String {
+    let mut s = format!("-A {}", quoted(chain));
+    for m in &rule.matches {
+        s.push(' ');
+        s.push_str(&one_match(m, name));
+    }
+    if let Some(c) = &rule.comment {
+        let _ = write!(s, " -m comment --comment {}", quoted(c));
+    }
+    s.push(' ');
+    s.push_str(&target(&rule.target));
+    s
+}
+
+fn chain_header(c: &Chain) -> String {
+    let (p, n) = (&c.policy_counters.packets, &c.policy_counters.bytes);
+    match (&c.hook, &c.policy) {
+        (Some(_), Policy::Accept) => format!(":{} ACCEPT [{p}:{n}]", quoted(&c.name)),
+        (Some(_), Policy::Drop(_)) => format!(":{} DROP [{p}:{n}]", quoted(&c.name)),
+        (None, _) => format!(":{} - [0:0]", quoted(&c.name)),
+    }
+}
+
+/// One table, `iptables-save -c` style.
+pub fn table(t: &Table, name: &dyn Fn(PortId) -> String) -> String {
+    let mut out = String::new();
+    if t.name == t.kind.name() {
+        let _ = writeln!(out, "*{}", t.kind.name());
+    } else {
+        let _ = writeln!(out, "*{} {}", t.kind.name(), quoted(&t.name));
+    }
+    for c in &t.chains {
+        let _ = writeln!(out, "{}", chain_header(c));
+    }
+    for c in &t.chains {
+        if let (Some(_), Policy::Drop(why)) = (&c.hook, &c.policy) {
+            let _ = writeln!(out, "# policy of {}: {why}", c.name);
+        }
+    }
+    for c in &t.chains {
+        for r in &c.rules {
+            let _ = writeln!(
+                out,
+                "[{}:{}] {}",
+                r.counters.packets,
+                r.counters.bytes,
+                rule_line(&c.name, r, name)
+            );
+        }
+    }
+    out.push_str("COMMIT\n");
+    out
+}
+
+/// Every table of a ruleset.
+pub fn ruleset(rs: &Ruleset, name: &dyn Fn(PortId) -> String) -> String {
+    rs.tables().iter().map(|t| table(t, name)).collect()
+}

@@ -1,0 +1,312 @@
+//! One parse of a frame for a device's whole packet path: the Ethernet header, then either
+//! the ARP body or the IPv4 header with its transport header. Stages read the view instead
+//! of parsing the bytes again; a stage that rewrites the bytes (NAT, TTL) re-views them.
+//!
+//! Like the other accessors, viewing never panics: fields a frame does not have are `None`.
+
+use super::arp::{parse_arp, ArpInfo};
+use super::ethernet::{ETH_LEN, VLAN_LEN};
+use super::icmp::{is_echo, is_error};
+use super::ipv4::IPV4_MIN;
+use super::nat::{icmp_error_quoted_flow, FlowKey};
+use super::tcp::TcpFlags;
+use super::{MacAddr, ETHERTYPE_ARP, ETHERTYPE_IPV4, ETHERTYPE_VLAN, IPPROTO_ICMP};
+use super::{IPPROTO_TCP, IPPROTO_UDP};
+use pnet_packet::ethernet::EthernetPacket;
+use pnet_packet::icmp::echo_request::EchoRequestPacket;
+use pnet_packet::ipv4::{Ipv4Flags, Ipv4Packet};
+use pnet_packet::tcp::TcpPacket;
+use pnet_packet::udp::UdpPacket;
+use std::net::Ipv4Addr;
+
+/// The transport header of an unfragmented IPv4 packet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum L4 {
+    Tcp {
+        sport: u16,
+        dport: u16,
+        seq: u32,
+        ack: u32,
+        flags: TcpFlags,
+    },
+    Udp {
+        sport: u16,
+        dport: u16,
+        /// From the start of the frame.
+        payload_offset: usize,
+        payload_len: usize,
+    },
+    /// ICMP: echo identifier and sequence (0 otherwise); for an error, the flow of the packet
+    /// it quotes.
+    Icmp {
+        icmp_type: u8,
+        code: u8,
+        id: u16,
+        seq: u16,
+        quoted: Option<FlowKey>,
+    },
+    /// Another protocol, a fragment, or a transport header too short to read.
+    Other,
+}
+
+/// The IPv4 header and what follows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IpView {
+    pub src: Ipv4Addr,
+    pub dst: Ipv4Addr,
+    pub proto: u8,
+    pub ttl: u8,
+    /// The IPv4 packet's length (header and payload).
+    pub total_len: usize,
+    pub dont_fragment: bool,
+    /// A fragment of a larger packet (its transport header, if any, is not read).
+    pub fragment: bool,
+    /// Offset of the IPv4 header in the frame.
+    pub l3: usize,
+    pub l4: L4,
+}
+
+impl IpView {
+    /// The 5-tuple (ICMP echo: the identifier as both ports; other ICMP: none).
+    pub fn flow_key(&self) -> Option<FlowKey> {
+        if self.fragment {
+            return None;
+        }
+        let (sport, dport) = match self.l4 {
+            L4::Tcp { sport, dport, .. } | L4::Udp { sport, dport, .. } => (sport, dport),
+            L4::Icmp { icmp_type, id, .. } if is_echo(icmp_type) => (id, id),
+            L4::Icmp { .. } => return None,
+            L4::Other if self.proto == IPPROTO_TCP || self.proto == IPPROTO_UDP => return None,
+            L4::Other => (0, 0),
+        };
+        Some(FlowKey {
+            proto: self.proto,
+            src: self.src,
+            sport,
+            dst: self.dst,
+            dport,
+        })
+    }
+
+    /// TCP or UDP ports.
+    pub fn ports(&self) -> Option<(u16, u16)> {
+        match self.l4 {
+            L4::Tcp { sport, dport, .. } | L4::Udp { sport, dport, .. } => Some((sport, dport)),
+            _ => None,
+        }
+    }
+
+    /// The ICMP type, for ICMP packets.
+    pub fn icmp_type(&self) -> Option<u8> {
+        match self.l4 {
+            L4::Icmp { icmp_type, .. } => Some(icmp_type),
+            _ => None,
+        }
+    }
+
+    /// For an ICMP error, the flow of the packet it quotes.
+    pub fn quoted(&self) -> Option<FlowKey> {
+        match self.l4 {
+            L4::Icmp { quoted, .. } => quoted,
+            _ => None,
+        }
+    }
+}
+
+/// A parsed frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct View {
+    pub dst: MacAddr,
+    pub src: MacAddr,
+    pub vlan: Option<u16>,
+    /// After any VLAN tag.
+    pub ethertype: u16,
+    pub ip: Option<IpView>,
+    pub arp: Option<ArpInfo>,
+}
+
+impl View {
+    /// Parses `f`; `None` only if it is shorter than an Ethernet header (or a cut tag).
+    pub fn parse(f: &[u8]) -> Option<View> {
+        let e = EthernetPacket::new(f)?;
+        let outer = e.get_ethertype().0;
+        let (vlan, ethertype, l3) = if outer == ETHERTYPE_VLAN {
+            let tag = f.get(ETH_LEN..ETH_LEN + VLAN_LEN)?;
+            let tci = u16::from_be_bytes([tag[0], tag[1]]);
+            (
+                Some(tci & 0x0fff),
+                u16::from_be_bytes([tag[2], tag[3]]),
+                ETH_LEN + VLAN_LEN,
+            )
+        } else {
+            (None, outer, ETH_LEN)
+        };
+        let mut v = View {
+            dst: e.get_destination(),
+            src: e.get_source(),
+            vlan,
+            ethertype,
+            ip: None,
+            arp: None,
+        };
+        match ethertype {
+            ETHERTYPE_IPV4 => v.ip = ip_view(f, l3),
+            ETHERTYPE_ARP => v.arp = f.get(l3..).and_then(|b| parse_arp(b).ok()),
+            _ => {}
+        }
+        Some(v)
+    }
+}
+
+fn ip_view(f: &[u8], l3: usize) -> Option<IpView> {
+    let bytes = f.get(l3..)?;
+    let ip = Ipv4Packet::new(bytes)?;
+    let hl = usize::from(ip.get_header_length()) * 4;
+    let total = usize::from(ip.get_total_length());
+    if ip.get_version() != 4 || hl < IPV4_MIN || total < hl || total > bytes.len() {
+        return None;
+    }
+    let fragment = ip.get_flags() & Ipv4Flags::MoreFragments != 0 || ip.get_fragment_offset() != 0;
+    let proto = ip.get_next_level_protocol().0;
+    let (s, e) = (l3 + hl, l3 + total);
+    let l4 = if fragment {
+        L4::Other
+    } else {
+        l4_view(f, proto, s, e).unwrap_or(L4::Other)
+    };
+    Some(IpView {
+        src: ip.get_source(),
+        dst: ip.get_destination(),
+        proto,
+        ttl: ip.get_ttl(),
+        total_len: total,
+        dont_fragment: ip.get_flags() & Ipv4Flags::DontFragment != 0,
+        fragment,
+        l3,
+        l4,
+    })
+}
+
+fn l4_view(f: &[u8], proto: u8, s: usize, e: usize) -> Option<L4> {
+    let seg = f.get(s..e)?;
+    Some(match proto {
+        IPPROTO_TCP => {
+            let p = TcpPacket::new(seg)?;
+            let hl = usize::from(p.get_data_offset()) * 4;
+            if hl < 20 || hl > seg.len() {
+                return None;
+            }
+            L4::Tcp {
+                sport: p.get_source(),
+                dport: p.get_destination(),
+                seq: p.get_sequence(),
+                ack: p.get_acknowledgement(),
+                flags: TcpFlags::from_bits(p.get_flags()),
+            }
+        }
+        IPPROTO_UDP => {
+            let p = UdpPacket::new(seg)?;
+            let len = usize::from(p.get_length());
+            if len < 8 || len > seg.len() {
+                return None;
+            }
+            L4::Udp {
+                sport: p.get_source(),
+                dport: p.get_destination(),
+                payload_offset: s + 8,
+                payload_len: len - 8,
+            }
+        }
+        IPPROTO_ICMP => {
+            if seg.len() < 8 {
+                return None;
+            }
+            let p = EchoRequestPacket::new(seg)?;
+            let icmp_type = p.get_icmp_type().0;
+            let echo = is_echo(icmp_type);
+            L4::Icmp {
+                icmp_type,
+                code: p.get_icmp_code().0,
+                id: if echo { p.get_identifier() } else { 0 },
+                seq: if echo { p.get_sequence_number() } else { 0 },
+                quoted: if is_error(icmp_type) {
+                    icmp_error_quoted_flow(f)
+                } else {
+                    None
+                },
+            }
+        }
+        _ => L4::Other,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::{self, IpHeader};
+
+    fn h() -> IpHeader {
+        IpHeader {
+            src_mac: MacAddr(2, 0, 0, 0, 0, 1),
+            dst_mac: MacAddr(2, 0, 0, 0, 0, 2),
+            src: Ipv4Addr::new(10, 0, 0, 1),
+            dst: Ipv4Addr::new(10, 0, 0, 2),
+            ttl: 64,
+            ident: 7,
+        }
+    }
+
+    /// The view agrees with the single-purpose accessors on every kind of frame we build.
+    #[test]
+    fn view_agrees_with_the_accessors() {
+        let frames = [
+            wire::udp_frame(&h(), 1000, 53, b"abc"),
+            wire::tcp_frame(&h(), 49152, 80, 1, 0, TcpFlags::SYN, 65535),
+            wire::icmp_echo(&h(), false, 9, 1, b"x"),
+            wire::icmp_unreachable(&h(), 3, 0, &wire::udp_frame(&h(), 1000, 53, b"abc")),
+            wire::arp_request(MacAddr(2, 0, 0, 0, 0, 1), h().src, h().dst),
+        ];
+        for mut f in frames {
+            for tagged in [false, true] {
+                if tagged {
+                    wire::push_vlan(&mut f, 7);
+                }
+                let v = View::parse(&f).expect("a frame");
+                assert_eq!(Some(v.dst), wire::eth_dst(&f));
+                assert_eq!(v.vlan, wire::vlan_id(&f));
+                assert_eq!(Some(v.ethertype), wire::ethertype(&f));
+                assert_eq!(v.arp, wire::arp_info(&f));
+                let info = wire::ipv4_info(&f);
+                assert_eq!(
+                    v.ip.map(|i| (i.src, i.dst, i.proto)),
+                    info.map(|i| (i.src, i.dst, i.proto))
+                );
+                assert_eq!(v.ip.and_then(|i| i.flow_key()), wire::flow_key(&f));
+                assert_eq!(
+                    v.ip.and_then(|i| i.quoted()),
+                    wire::icmp_error_quoted_flow(&f)
+                );
+                if let Some(L4::Udp {
+                    payload_offset,
+                    payload_len,
+                    ..
+                }) = v.ip.map(|i| i.l4)
+                {
+                    let u = wire::udp_info(&f).expect("udp");
+                    assert_eq!(
+                        (payload_offset, payload_len),
+                        (u.payload_offset, u.payload_len)
+                    );
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// Viewing arbitrary bytes never panics.
+        #[test]
+        fn view_never_panics(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..200)) {
+            let _ = View::parse(&bytes);
+        }
+    }
+}
