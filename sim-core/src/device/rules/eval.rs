@@ -143,7 +143,8 @@ pub fn walk(rs: &mut Ruleset, table: usize, base: usize, p: &mut PacketMeta) -> 
         let c: &mut Chain = &mut t.chains[chain];
         if i >= c.rules.len() {
             if depth == 0 {
-                return policy(c, chain, p);
+                // After a goto, `chain` is not the base chain; the base chain's policy decides.
+                return policy(&mut t.chains[base], base, p);
             }
             depth -= 1;
             (chain, i) = stack[depth];
@@ -169,8 +170,7 @@ pub fn walk(rs: &mut Ruleset, table: usize, base: usize, p: &mut PacketMeta) -> 
             Target::Reject(how) => return TableVerdict::Reject(*how, here),
             Target::Return => {
                 if depth == 0 {
-                    let c = &mut rs.tables[table].chains[chain];
-                    return policy(c, chain, p);
+                    return policy(&mut rs.tables[table].chains[base], base, p);
                 }
                 depth -= 1;
                 (chain, i) = stack[depth];

@@ -18,6 +18,8 @@
 //! control plane.
 
 pub mod eval;
+#[cfg(test)]
+mod reference;
 pub mod render;
 #[cfg(test)]
 mod tests;

@@ -249,3 +249,42 @@ fn render_reads_like_iptables_save() {
          COMMIT\n"
     );
 }
+
+/// A goto leaves no way back: when the chain gone to ends (or returns), the walk is over and
+/// the base chain's policy decides and counts, as if the base chain itself had ended.
+#[test]
+fn a_goto_that_ends_applies_the_base_chains_policy() {
+    let mut rs = Ruleset::new();
+    rs.ensure_table("filter", TableKind::Filter);
+    rs.ensure_base_chain("filter", "INPUT", Hook::Input, Policy::Drop("deny".into()))
+        .unwrap();
+    rs.ensure_base_chain("filter", "OUTPUT", Hook::Output, Policy::Accept)
+        .unwrap();
+    rs.ensure_chain("filter", "EMPTY", None).unwrap();
+    rs.ensure_chain("filter", "BACK", None).unwrap();
+    let goto = |chain: &str, port| {
+        RuleSpec::new(
+            vec![Match::is(Test::DstPort(port, port))],
+            Target::Goto(chain.into()),
+        )
+    };
+    rs.append("filter", "INPUT", goto("EMPTY", 1)).unwrap();
+    rs.append("filter", "INPUT", goto("BACK", 2)).unwrap();
+    rs.append("filter", "INPUT", goto("OUTPUT", 3)).unwrap();
+    rs.append("filter", "BACK", RuleSpec::new(vec![], Target::Return))
+        .unwrap();
+    for port in 1..=3 {
+        let v = input(&mut rs, &mut pkt([10, 1, 1, 1], [10, 0, 0, 2], 6, port));
+        assert_eq!(
+            v,
+            TableVerdict::Drop(At {
+                chain: 0,
+                rule: None
+            }),
+            "goto on port {port}"
+        );
+    }
+    let chains = &rs.tables()[0].chains;
+    assert_eq!(chains[0].policy_counters.packets, 3);
+    assert_eq!(chains[1].policy_counters.packets, 0, "not OUTPUT's policy");
+}
