@@ -12,6 +12,7 @@ pub mod matrix;
 pub mod rng;
 pub mod scenario;
 pub mod sim;
+pub mod sym;
 pub mod time;
 pub mod topology;
 pub mod wire;

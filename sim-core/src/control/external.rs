@@ -9,8 +9,8 @@
 //! team; the first keeps the host's address. Nothing here touches a packet.
 
 use super::hns::{host_stack, HnsError, HostNodes, NetworkType};
+use crate::device::port_policy::PortPolicyConfig;
 use crate::device::switch::{PortMode, Switch, SwitchConfig, Team, UnknownUnicast};
-use crate::device::vfp::VfpConfig;
 use crate::device::Device;
 use crate::engine::link::LinkParams;
 use crate::engine::Engine;
@@ -162,7 +162,6 @@ pub fn bind(
         .and_then(Option::as_mut)
         .expect("a physical NIC port has an interface");
     let nic_mac = iface.mac;
-    let host_ip = iface.addr.map(|a| a.ip());
     iface.name = format!("vEthernet ({nic})");
 
     let all_names: Vec<&str> = nics.iter().map(|(_, n)| n.as_str()).collect();
@@ -196,9 +195,8 @@ pub fn bind(
         PortMode::Access(1),
     );
     switch.pin_mac(nic_mac, 1, host_port);
-    let mut vfp = VfpConfig::new(format!("VFP ({name})"), uplink, nic_mac);
-    vfp.host_ip = host_ip;
-    switch.config.vfp = Some(Box::new(vfp));
+    let vfp = PortPolicyConfig::new(format!("VFP ({name})"), uplink, nic_mac);
+    switch.config.port_policy = Some(Box::new(vfp));
     let vswitch = eng.add_node(
         NodeInfo {
             name,

@@ -12,20 +12,19 @@
 
 use super::external::{self, Choice, ExternalSwitch};
 use super::ipam::{self, IpPool, MacPool, PoolError};
+use super::policy;
 use super::version::WindowsVersion;
-use crate::device::stack::{
-    FirewallConfig, FirewallRule, ForwardRule, ForwardVerdict, Forwarding, IfaceConfig, NatConfig,
-    NatInstance, Route, StaticMapping,
-};
+use crate::device::port_policy::PolicyEndpoint;
+use crate::device::rules::Owner;
+use crate::device::stack::{IfaceConfig, Route, VxlanConfig, VxlanPeer};
 use crate::device::switch::{PortMode, Switch, SwitchConfig, UnknownUnicast};
-use crate::device::vfp::VfpEndpoint;
 use crate::device::Device;
 use crate::engine::link::LinkParams;
 use crate::engine::Engine;
 use crate::id::{NodeId, PortId};
 use crate::rng::SimRng;
 use crate::topology::{NodeInfo, NodeKind};
-use crate::wire::{self, MacAddr};
+use crate::wire::MacAddr;
 use ipnetwork::Ipv4Network;
 use serde::Serialize;
 use std::net::{Ipv4Addr, SocketAddrV4};
@@ -167,6 +166,9 @@ impl NetworkRequest {
 #[derive(Clone, Debug, Serialize)]
 pub struct HnsNetwork {
     pub id: String,
+    /// Tags every rule this network's policies compiled into.
+    #[serde(skip)]
+    pub owner: Owner,
     /// The docker network name, used for device names in traces.
     pub name: String,
     pub kind: &'static str,
@@ -252,27 +254,12 @@ pub struct PortMapping {
     pub container_port: u16,
 }
 
-impl PortMapping {
-    /// The NAT table's static mapping for this port map of the endpoint at `ip`.
-    fn to_static(&self, ip: Ipv4Addr, endpoint: &str) -> StaticMapping {
-        StaticMapping {
-            name: format!(
-                "{}/{} -> {}:{} ({endpoint})",
-                self.host_port,
-                proto_name(self.proto),
-                ip,
-                self.container_port,
-            ),
-            proto: self.proto,
-            outside_port: self.host_port,
-            inside: SocketAddrV4::new(ip, self.container_port),
-        }
-    }
-}
-
 #[derive(Clone, Debug, Serialize)]
 pub struct HnsEndpoint {
     pub id: String,
+    /// Tags every rule this endpoint's policies compiled into.
+    #[serde(skip)]
+    pub owner: Owner,
     pub name: String,
     pub network_id: String,
     pub ip: Ipv4Addr,
@@ -326,8 +313,6 @@ const OVERLAYS_ISOLATED: &str = "overlay networks are isolated from each other: 
 
 const INTERNAL_NOT_FORWARDED: &str = "an internal network connects its containers with the host only: HNS forwards nothing between its vNIC and the physical NICs";
 
-const WINNAT_FORWARDING_REFUSAL: &str = "Windows forwards between a nat network's vNIC and the physical NICs only what WinNAT translates; separate nat networks cannot reach each other (\"only one NAT internal prefix\")";
-
 #[derive(Debug)]
 pub struct Hns {
     pub version: WindowsVersion,
@@ -336,6 +321,7 @@ pub struct Hns {
     /// External vSwitches, one per bound NIC.
     pub external: Vec<ExternalSwitch>,
     rng: SimRng,
+    next_owner: u64,
 }
 
 impl Hns {
@@ -346,7 +332,14 @@ impl Hns {
             endpoints: Vec::new(),
             external: Vec::new(),
             rng,
+            next_owner: 1,
         }
+    }
+
+    /// A new owner tag for the rules of one network or endpoint.
+    fn owner(&mut self) -> Owner {
+        self.next_owner += 1;
+        Owner(self.next_owner)
     }
 
     pub fn network(&self, id: &str) -> Option<&HnsNetwork> {
@@ -474,30 +467,32 @@ impl Hns {
             );
             Some(port)
         };
+        let owner = self.owner();
         if let (true, Some(host_vnic)) = (winnat, host_vnic) {
-            let instance = NatInstance {
-                name: nat_name.clone(),
-                inside_prefix: subnet,
-                vfp: false,
-            };
-            translate_through_host(eng, host, version, host_vnic, &host.physical, instance);
+            translate_through_host(
+                eng,
+                host,
+                owner,
+                host_vnic,
+                &host.physical,
+                subnet,
+                &nat_name,
+                false,
+            );
+            if version.host_reaches_published_ports() {
+                policy::hairpin(&mut host_stack(eng, host.stack).rules, owner, host_vnic);
+            }
         }
         if let (false, Some(host_vnic)) = (winnat, host_vnic) {
             // internal: host and containers talk, but nothing is forwarded to the outside.
-            let stack = host_stack(eng, host.stack);
-            if let Forwarding::Rules { rules, .. } = &mut stack.config.forwarding {
-                for nic in &host.physical {
-                    both_ways(
-                        rules,
-                        host_vnic,
-                        *nic,
-                        ForwardVerdict::Refuse(INTERNAL_NOT_FORWARDED.to_string()),
-                    );
-                }
+            let rules = &mut host_stack(eng, host.stack).rules;
+            for nic in &host.physical {
+                policy::refuse_both(rules, owner, host_vnic, *nic, INTERNAL_NOT_FORWARDED);
             }
         }
         self.networks.push(HnsNetwork {
             id: id.clone(),
+            owner,
             name: name.to_string(),
             kind: ty.hns_name(),
             ty,
@@ -615,46 +610,28 @@ impl Hns {
             .filter(|n| n.host_endpoint_port.is_some())
             .filter_map(|n| n.host_vnic)
             .collect();
-        if let Forwarding::Rules { rules, .. } = &mut host_stack(eng, host.stack).config.forwarding
-        {
-            for (a, _) in &vteps {
-                for (b, _) in vteps.iter().filter(|(b, _)| b != a) {
-                    rules.push(ForwardRule {
-                        from: *a,
-                        to: *b,
-                        verdict: ForwardVerdict::Allow,
-                    });
-                }
-                for b in &foreign {
-                    both_ways(
-                        rules,
-                        *a,
-                        *b,
-                        ForwardVerdict::Refuse(OVERLAYS_ISOLATED.to_string()),
-                    );
-                }
-                for b in &host_endpoints {
-                    both_ways(
-                        rules,
-                        *a,
-                        *b,
-                        ForwardVerdict::Refuse(HOST_ENDPOINT_NOT_ROUTED.to_string()),
-                    );
-                }
+        let owner = self.owner();
+        let rules = &mut host_stack(eng, host.stack).rules;
+        for (a, _) in &vteps {
+            for (b, _) in vteps.iter().filter(|(b, _)| b != a) {
+                policy::allow(rules, owner, *a, *b);
+            }
+            for b in &foreign {
+                policy::refuse_both(rules, owner, *a, *b, OVERLAYS_ISOLATED);
+            }
+            for b in &host_endpoints {
+                policy::refuse_both(rules, owner, *a, *b, HOST_ENDPOINT_NOT_ROUTED);
             }
         }
         if version.overlay_uses_vfp_outbound_nat() {
+            let instance = format!("OutBoundNAT ({name})");
             for (port, sub) in &vteps {
-                let instance = NatInstance {
-                    name: format!("OutBoundNAT ({name})"),
-                    inside_prefix: *sub,
-                    vfp: true,
-                };
-                translate_through_host(eng, host, version, *port, &[nic_port], instance);
+                translate_through_host(eng, host, owner, *port, &[nic_port], *sub, &instance, true);
             }
         }
         self.networks.push(HnsNetwork {
             id: id.clone(),
+            owner,
             name,
             kind: req.ty.hns_name(),
             ty: req.ty,
@@ -685,7 +662,7 @@ impl Hns {
         eng: &mut Engine,
         host: &HostNodes,
         id: &str,
-        peers: Vec<crate::device::stack::VtepPeer>,
+        peers: Vec<VxlanPeer>,
     ) {
         let Some(net) = self.networks.iter().find(|n| n.id == id) else {
             return;
@@ -700,7 +677,7 @@ impl Hns {
                 .filter(|p| subnet.contains(p.ip))
                 .copied()
                 .collect();
-            let Some(t) = stack.config.vteps.iter_mut().find(|t| t.iface == vtep) else {
+            let Some(t) = stack.iface_mut(vtep).and_then(|i| i.vxlan.as_mut()) else {
                 continue;
             };
             if t.peers != mine {
@@ -774,8 +751,10 @@ impl Hns {
                 exc.push(subnet);
             }
         }
+        let owner = self.owner();
         self.networks.push(HnsNetwork {
             id: id.clone(),
+            owner,
             name: req.name,
             kind: req.ty.hns_name(),
             ty: req.ty,
@@ -877,43 +856,35 @@ impl Hns {
         let (vnic, vs_port) = plug_host_iface(
             eng, host, vswitch, &net_name, &port_name, &vnic_name, mac, vlan, addr,
         );
-        let vfp = eng
+        let policy = eng
             .device_mut(vswitch)
             .and_then(Device::as_switch_mut)
-            .and_then(|sw| sw.config.vfp.as_mut())
+            .and_then(|sw| sw.config.port_policy.as_mut())
             .filter(|_| ty.mac_rewrite());
-        if let Some(vfp) = vfp {
+        if let Some(policy) = policy {
             // Like a container's, its MAC never reaches the wire.
-            vfp.endpoints.push(VfpEndpoint {
+            policy.endpoints.push(PolicyEndpoint {
                 name: vnic_name,
                 port: vs_port,
                 mac,
                 ip,
                 vlan,
                 mac_rewrite: true,
-                outbound_nat: None,
-                tunnel_to_uplink: false,
+                to_uplink: None,
             });
         }
-        if let Forwarding::Rules { rules, .. } = &mut host_stack(eng, host.stack).config.forwarding
-        {
-            let through_mgmt = if version.l2bridge_routes_across_hosts() {
-                ForwardVerdict::Allow
-            } else {
-                ForwardVerdict::Refuse(NO_MGMT_ROUTING_BEFORE_1809.to_string())
-            };
-            both_ways(rules, vnic, mgmt, through_mgmt);
-            for other in others {
-                both_ways(rules, vnic, other, ForwardVerdict::Allow);
-            }
-            for other in unrouted {
-                both_ways(
-                    rules,
-                    vnic,
-                    other,
-                    ForwardVerdict::Refuse(HOST_ENDPOINT_NOT_ROUTED.to_string()),
-                );
-            }
+        let owner = self.networks[ni].owner;
+        let rules = &mut host_stack(eng, host.stack).rules;
+        if version.l2bridge_routes_across_hosts() {
+            policy::allow_both(rules, owner, vnic, mgmt);
+        } else {
+            policy::refuse_both(rules, owner, vnic, mgmt, NO_MGMT_ROUTING_BEFORE_1809);
+        }
+        for other in others {
+            policy::allow_both(rules, owner, vnic, other);
+        }
+        for other in unrouted {
+            policy::refuse_both(rules, owner, vnic, other, HOST_ENDPOINT_NOT_ROUTED);
         }
         let net = &mut self.networks[ni];
         net.host_vnic = Some(vnic);
@@ -963,18 +934,8 @@ impl Hns {
         let extra_vteps = net.more_subnets.iter().map(|s| s.vtep);
         for vnic in net.host_vnic.into_iter().chain(extra_vteps) {
             stack.remove_iface(vnic);
-            stack.config.vteps.retain(|t| t.iface != vnic);
         }
-        if let Some(nat) = stack.config.nat.as_mut() {
-            let overlay_nat = format!("OutBoundNAT ({})", net.name);
-            nat.instances.retain(|x| !(x.vfp && x.name == overlay_nat));
-        }
-        if let Some(nat) = &mut stack.config.nat {
-            nat.instances.retain(|x| x.name != net.nat_name);
-        }
-        if let Some(fw) = &mut stack.config.firewall {
-            fw.rules.retain(|r| !r.name.contains(&net.id));
-        }
+        stack.rules.remove_owned(net.owner);
     }
 
     /// Creates an endpoint and attaches it to a compartment.
@@ -990,6 +951,7 @@ impl Hns {
                 "The object identifier does not represent a valid object. ",
             ));
         };
+        let owner = self.owner();
         // Port mappings first: a taken host port fails the whole endpoint.
         let taken_ports: Vec<(u8, u16)> = self
             .endpoints
@@ -1068,6 +1030,11 @@ impl Hns {
         let outbound_nat = net.outbound_nat.clone();
         let net_dns = net.dns_servers.clone();
 
+        let host_ip = net
+            .bound_nic
+            .and_then(|nic| host_stack(eng, host.stack).iface(nic))
+            .and_then(|i| i.addr)
+            .map(|a| a.ip());
         let vswitch_port = match eng.device_mut(vswitch).and_then(Device::as_switch_mut) {
             Some(sw) => {
                 let p = sw.add_port(
@@ -1076,27 +1043,52 @@ impl Hns {
                 );
                 sw.pin_mac(mac, vlan, p);
                 let wants_vfp = ty.mac_rewrite() || outbound_nat.is_some();
-                if let Some(vfp) = sw.config.vfp.as_mut().filter(|_| wants_vfp) {
-                    if outbound_nat.is_some() {
-                        vfp.nat.instances.push(NatInstance {
-                            name: format!("OutBoundNAT ({})", req.name),
-                            inside_prefix: Ipv4Network::new(ip, 32).expect("/32"),
-                            vfp: true,
-                        });
-                    }
-                    vfp.nat
-                        .static_mappings
-                        .extend(mappings.iter().map(|m| m.to_static(ip, &req.name)));
-                    vfp.endpoints.push(VfpEndpoint {
+                let switch_name = sw.config.name.clone();
+                if let Some(vfp) = sw.config.port_policy.as_mut().filter(|_| wants_vfp) {
+                    vfp.endpoints.push(PolicyEndpoint {
                         name: req.name.clone(),
                         port: p,
                         mac,
                         ip,
                         vlan,
                         mac_rewrite: ty.mac_rewrite(),
-                        outbound_nat,
-                        tunnel_to_uplink: ty == NetworkType::L2Tunnel,
+                        to_uplink: (ty == NetworkType::L2Tunnel).then(|| {
+                            format!(
+                                "l2tunnel: all traffic of {} goes to the physical host, where SDN policy applies",
+                                req.name
+                            )
+                        }),
                     });
+                    let uplink = vfp.uplink;
+                    if let Some(host_ip) = host_ip {
+                        let rules = &mut sw.filter_mut(policy::vfp_profile()).rules;
+                        if let Some(exceptions) = &outbound_nat {
+                            policy::vfp_outbound_nat(
+                                rules,
+                                &switch_name,
+                                owner,
+                                &req.name,
+                                ip,
+                                uplink,
+                                host_ip,
+                                exceptions,
+                            );
+                        }
+                        for m in &mappings {
+                            let inside = SocketAddrV4::new(ip, m.container_port);
+                            policy::vfp_port_map(
+                                rules,
+                                &switch_name,
+                                owner,
+                                m.proto,
+                                m.host_port,
+                                inside,
+                                &req.name,
+                                uplink,
+                                host_ip,
+                            );
+                        }
+                    }
                 }
                 p
             }
@@ -1127,12 +1119,15 @@ impl Hns {
         else {
             return Err(HnsError::failed("Element not found."));
         };
-        let compartment_port = ctr.add_iface(IfaceConfig {
-            name: nic_name.clone(),
+        let mut nic = IfaceConfig::ethernet(
+            nic_name.clone(),
             mac,
-            addr: (!dhcp).then(|| Ipv4Network::new(ip, subnet.prefix()).expect("valid prefix")),
-            mtu: 1500,
-        });
+            (!dhcp).then(|| Ipv4Network::new(ip, subnet.prefix()).expect("valid prefix")),
+        );
+        if req.name.starts_with("gateway_") {
+            nic.tag = Some(policy::TAG_SECOND_ENDPOINT.to_string());
+        }
+        let compartment_port = ctr.add_iface(nic);
         if req.default_route && !dhcp && !ctr.config.routes.iter().any(|r| r.dest.prefix() == 0) {
             ctr.config.routes.push(Route {
                 dest: Ipv4Network::new(Ipv4Addr::UNSPECIFIED, 0).expect("default route"),
@@ -1156,36 +1151,25 @@ impl Hns {
                 ctr.config.dns_servers.push(*d);
             }
         }
-        let fw = ctr
-            .config
-            .firewall
-            .get_or_insert_with(|| compartment_firewall(version, req.isolation, &req.name));
+        let hyperv = req.isolation == Isolation::HyperV;
+        let fw = policy::compartment_firewall(&mut ctr.rules, &req.name, version, hyperv);
         if !version.inbound_unsolicited_allowed() {
             // Before 1709 only the network's own subnets may reach the container unasked.
             for remote in std::iter::once(subnet).chain(sibling_subnets) {
-                fw.rules.push(FirewallRule {
-                    name: format!("Container Enable ICC - {id}"),
-                    allow: true,
-                    proto: None,
-                    local_port: None,
-                    remote: Some(remote),
-                });
+                let name = format!("Container Enable ICC - {id}");
+                policy::firewall_allow(&mut ctr.rules, &fw, owner, &name, None, None, Some(remote));
             }
         }
         for m in &mappings {
-            fw.rules.push(FirewallRule {
-                name: format!(
-                    "HNS port mapping {}:{} -> {}/{} ({id})",
-                    proto_name(m.proto),
-                    m.host_port,
-                    m.container_port,
-                    proto_name(m.proto)
-                ),
-                allow: true,
-                proto: Some(m.proto),
-                local_port: Some(m.container_port),
-                remote: None,
-            });
+            let name = format!(
+                "HNS port mapping {}:{} -> {}/{} ({id})",
+                proto_name(m.proto),
+                m.host_port,
+                m.container_port,
+                proto_name(m.proto)
+            );
+            let port = Some(m.container_port);
+            policy::firewall_allow(&mut ctr.rules, &fw, owner, &name, Some(m.proto), port, None);
         }
         eng.connect(
             format!("{}:{}<->vSwitch({net_name})", host.host, req.name),
@@ -1203,15 +1187,26 @@ impl Hns {
                 }
             });
         }
-        let stack = host_stack(eng, host.stack);
-        let winnat = ty.winnat();
-        if let Some(nat) = stack.config.nat.as_mut().filter(|_| winnat) {
+        if ty.winnat() {
+            let hairpin = version.host_reaches_published_ports();
+            let rules = &mut host_stack(eng, host.stack).rules;
             for m in &mappings {
-                nat.static_mappings.push(m.to_static(ip, &req.name));
+                let inside = SocketAddrV4::new(ip, m.container_port);
+                policy::static_mapping(
+                    rules,
+                    owner,
+                    m.proto,
+                    m.host_port,
+                    inside,
+                    &req.name,
+                    &host.physical,
+                    hairpin,
+                );
             }
         }
         self.endpoints.push(HnsEndpoint {
             id: id.clone(),
+            owner,
             name: req.name,
             network_id: net_id,
             ip,
@@ -1253,14 +1248,18 @@ impl Hns {
             ctr.config
                 .dns_servers
                 .retain(|d| !ep.dns_servers.contains(d));
-            if let Some(fw) = &mut ctr.config.firewall {
-                fw.rules.retain(|r| !r.name.contains(&ep.id));
+            ctr.rules.remove_owned(ep.owner);
+        }
+        if let Some(net) = self.networks.iter().find(|n| n.id == ep.network_id) {
+            if let Some(f) = eng
+                .device_mut(net.vswitch)
+                .and_then(Device::as_switch_mut)
+                .and_then(|sw| sw.filter.as_mut())
+            {
+                f.rules.remove_owned(ep.owner);
             }
         }
-        let stack = host_stack(eng, host.stack);
-        if let Some(nat) = &mut stack.config.nat {
-            nat.static_mappings.retain(|m| *m.inside.ip() != ep.ip);
-        }
+        host_stack(eng, host.stack).rules.remove_owned(ep.owner);
     }
 
     /// A reboot: on Server 2019 and later every HNS network (flag EnableNonPersistent) is gone.
@@ -1279,38 +1278,7 @@ impl Hns {
     }
 }
 
-/// The firewall of a container compartment, by Windows version and isolation (reference section 6).
-fn compartment_firewall(
-    version: WindowsVersion,
-    isolation: Isolation,
-    name: &str,
-) -> FirewallConfig {
-    let (allow, default_name) = match (isolation, version.inbound_unsolicited_allowed()) {
-        (Isolation::HyperV, _) => (
-            (0u8..=255).collect(),
-            "default inbound: allow all (Hyper-V isolation: the utility VM's own firewall)".to_string(),
-        ),
-        (Isolation::Process, true) => (
-            vec![wire::IPPROTO_ICMP, 2, wire::IPPROTO_TCP, wire::IPPROTO_UDP],
-            format!("default inbound: allow unsolicited TCP, UDP, ICMP and IGMP, block all else ({} and later)", "Windows Server 1709"),
-        ),
-        (Isolation::Process, false) => (Vec::new(), format!("default inbound: block all ({})", version.display_name())),
-    };
-    FirewallConfig {
-        name: format!("Windows Firewall (compartment of {name})"),
-        default_inbound_allow: allow,
-        default_inbound_name: default_name,
-        rules: Vec::new(),
-    }
-}
-
-pub fn proto_name(p: u8) -> &'static str {
-    match p {
-        wire::IPPROTO_TCP => "tcp",
-        wire::IPPROTO_UDP => "udp",
-        _ => "ip",
-    }
-}
+pub use policy::proto_name;
 
 /// An overlay subnet's VTEP: a host stack interface holding the subnet's gateway on the
 /// overlay vSwitch segment, which encapsulates for remote endpoints with the subnet's VNI.
@@ -1331,16 +1299,13 @@ fn add_vtep(
     let (vtep, _) = plug_host_iface(
         eng, host, vswitch, network, &vtep_name, &vtep_name, mac, 1, addr,
     );
-    host_stack(eng, host.stack)
-        .config
-        .vteps
-        .push(crate::device::stack::VtepConfig {
-            name: vtep_name,
-            iface: vtep,
+    if let Some(i) = host_stack(eng, host.stack).iface_mut(vtep) {
+        i.vxlan = Some(VxlanConfig {
             vni,
             local: provider_address,
             peers: Vec::new(),
         });
+    }
     vtep
 }
 
@@ -1367,12 +1332,8 @@ fn plug_host_iface(
         sw.pin_mac(mac, vlan, p);
         p
     };
-    let port = host_stack(eng, host.stack).add_iface(IfaceConfig {
-        name: iface_name.to_string(),
-        mac,
-        addr: Some(addr),
-        mtu: 1500,
-    });
+    let port =
+        host_stack(eng, host.stack).add_iface(IfaceConfig::ethernet(iface_name, mac, Some(addr)));
     eng.connect(
         format!("{}:{iface_name}<->vSwitch({network})", host.host),
         (host.stack, port),
@@ -1383,68 +1344,30 @@ fn plug_host_iface(
     (port, vs_port)
 }
 
-/// Forwarding rules for both directions between two interfaces.
-fn both_ways(rules: &mut Vec<ForwardRule>, a: PortId, b: PortId, verdict: ForwardVerdict) {
-    rules.push(ForwardRule {
-        from: a,
-        to: b,
-        verdict: verdict.clone(),
-    });
-    rules.push(ForwardRule {
-        from: b,
-        to: a,
-        verdict,
-    });
-}
-
-/// Lets the host stack forward from `inside` to `outside` ports, and back only what the NAT
-/// table translated, with `instance` added to the host's NAT table (WinNAT, or a VFP
-/// OutboundNAT rule when `instance.vfp`).
+/// Lets the host forward from `inside` to `outside` ports, and back only what a NAT table
+/// translated, with dynamic source NAT for `prefix` leaving by `outside`: a WinNAT instance,
+/// or with `vfp` a VFP OutboundNAT rule.
+#[allow(clippy::too_many_arguments)]
 fn translate_through_host(
     eng: &mut Engine,
     host: &HostNodes,
-    version: WindowsVersion,
+    owner: Owner,
     inside: PortId,
     outside: &[PortId],
-    instance: NatInstance,
+    prefix: Ipv4Network,
+    instance: &str,
+    vfp: bool,
 ) {
-    let stack = host_stack(eng, host.stack);
-    if let Forwarding::Rules { rules, .. } = &mut stack.config.forwarding {
-        for out in outside {
-            rules.push(ForwardRule {
-                from: inside,
-                to: *out,
-                verdict: ForwardVerdict::Allow,
-            });
-            rules.push(ForwardRule {
-                from: *out,
-                to: inside,
-                verdict: ForwardVerdict::AllowTranslated,
-            });
-        }
+    let rules = &mut host_stack(eng, host.stack).rules;
+    for out in outside {
+        policy::allow(rules, owner, inside, *out);
+        policy::allow_translated(rules, owner, *out, inside);
     }
-    let nat = stack.config.nat.get_or_insert_with(|| NatConfig {
-        name: "WinNAT".into(),
-        instances: Vec::new(),
-        outside_ifaces: host.physical.clone(),
-        static_mappings: Vec::new(),
-        port_range: (1024, 65535),
-        max_sessions: 65536,
-        local_hairpin: version.host_reaches_published_ports(),
-    });
-    nat.instances.push(instance);
+    policy::source_nat(rules, owner, prefix, outside, instance, vfp);
 }
 
 pub(crate) fn host_stack(eng: &mut Engine, node: NodeId) -> &mut crate::device::stack::IpStack {
     eng.device_mut(node)
         .and_then(Device::as_stack_mut)
         .expect("a Windows host's default compartment is an IP stack")
-}
-
-/// The forwarding policy of a Windows host stack before any network exists.
-pub fn host_forwarding() -> Forwarding {
-    Forwarding::Rules {
-        rules: Vec::new(),
-        refusal: WINNAT_FORWARDING_REFUSAL.to_string(),
-    }
 }

@@ -1,11 +1,13 @@
 //! The Windows host's control plane: HNS and its IPAM, per Windows Server version.
 //!
 //! Owns turning requests (a network, an endpoint, a policy) into device configuration: vSwitch
-//! ports and MAC entries, host vNICs, WinNAT instances and mappings, firewall rules, routes.
-//! It configures devices and never touches a packet.
+//! ports and MAC entries, host vNICs, routes, and rules for the generic rule engine (WinNAT,
+//! the Windows Firewall, VFP's NAT layers: `policy`). It configures devices and never
+//! touches a packet.
 
 pub mod external;
 pub mod hns;
 pub mod ids;
 pub mod ipam;
+pub mod policy;
 pub mod version;

@@ -69,6 +69,33 @@ pub struct Profile {
     pub max_entries: usize,
 }
 
+impl Profile {
+    /// A tracker with the RFCs' recommended minimum timeouts (ICMP 60 s, RFC 5508; UDP
+    /// 2 min, RFC 4787; TCP 4 min before an answer and 2 h 4 min after, RFC 5382), strict
+    /// filtering, and source ports kept where free. For stacks whose platform profile says
+    /// nothing more specific.
+    pub fn generic() -> Self {
+        let s = SimDuration::from_secs;
+        Profile {
+            filtering: Filtering::EndpointDependent,
+            timeouts: Timeouts {
+                icmp: s(60),
+                udp_unreplied: s(120),
+                udp_replied: s(120),
+                tcp_unreplied: s(240),
+                tcp_replied: s(7440),
+                other: s(120),
+            },
+            ports: PortPolicy {
+                range: (1024, 65535),
+                preserve: true,
+                scope: PortScope::PerTuple,
+            },
+            max_entries: 65_536,
+        }
+    }
+}
+
 /// A connection's index in its table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct ConnId(pub u32);
@@ -92,9 +119,15 @@ pub struct Conn {
     live: bool,
 }
 
-/// The connection table is full.
+/// Why a new connection could not be tracked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct TableFull(pub usize);
+pub enum CreateError {
+    /// The table is full (it holds this many connections).
+    Full(usize),
+    /// Its tuple, or an answer's, already belongs to another connection (a packet that
+    /// crosses the device a second time after a translation): it goes by untracked.
+    Clash,
+}
 
 /// No outside port is free for a source NAT.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -252,11 +285,19 @@ impl Conntrack {
     }
 
     /// Starts tracking a connection whose first packet has tuple `key`.
-    pub fn create(&mut self, now: SimTime, key: FlowKey) -> Result<ConnId, TableFull> {
+    pub fn create(&mut self, now: SimTime, key: FlowKey) -> Result<ConnId, CreateError> {
+        let taken = |k: &FlowKey| {
+            self.index
+                .get(k)
+                .is_some_and(|(i, _)| self.conns[*i as usize].confirmed)
+        };
+        if taken(&key) || taken(&reverse(key)) {
+            return Err(CreateError::Clash);
+        }
         if self.live >= self.profile.max_entries {
             self.sweep(now);
             if self.live >= self.profile.max_entries {
-                return Err(TableFull(self.profile.max_entries));
+                return Err(CreateError::Full(self.profile.max_entries));
             }
         }
         self.insert(Conn {
@@ -270,7 +311,7 @@ impl Conntrack {
             confirmed: false,
             live: true,
         })
-        .map_err(|_| TableFull(self.profile.max_entries))
+        .map_err(|_| CreateError::Full(self.profile.max_entries))
     }
 
     fn insert(&mut self, conn: Conn) -> Result<ConnId, ()> {
@@ -645,7 +686,7 @@ mod tests {
         ct.create(at(0), udp((other, 2), (OTHER, 2))).unwrap();
         assert_eq!(
             ct.create(at(0), udp((other, 3), (OTHER, 3))),
-            Err(TableFull(4))
+            Err(CreateError::Full(4))
         );
         // An expired connection makes room.
         assert!(ct.create(at(1000), udp((other, 3), (OTHER, 3))).is_ok());

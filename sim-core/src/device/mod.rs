@@ -1,22 +1,26 @@
 //! Generic device models and the vocabulary they use to talk to the engine.
 //!
-//! Owns `Frame`, `Outbox` (what a device asks the engine to do), `Hop` (what a traced probe
-//! saw), `DropReason`, and the closed `Device` enum. Devices are sans-IO: they take
-//! `(now, input)` and push actions into an `Outbox`. They never hold the event queue, read a
-//! clock or touch another node. Drivers never appear here: devices forward using only the
-//! configuration the control plane gave them.
+//! Owns `Frame`, `Outbox` (what a device asks the engine to do), typed timer tokens
+//! (`Timer`), the closed `Device` enum, and the shared machinery devices are configured
+//! with: the rule engine (`rules`), connection tracking (`conntrack`) and per-port policies
+//! (`port_policy`). Devices are sans-IO: they take `(now, input)` and push actions into an
+//! `Outbox`. They never hold the event queue, read a clock or touch another node. Drivers and
+//! operating systems never appear here: devices forward using only the configuration a
+//! control plane gave them.
 
+pub mod action;
 pub mod conntrack;
-pub mod hop;
+pub mod port_policy;
 pub mod rules;
 pub mod stack;
 pub mod switch;
-pub mod vfp;
 
-pub use hop::{DropReason, Hop, HopAction, NatKind};
+pub use action::{Action, Delivery, DropReason, Hop, NatKind};
 
 use crate::id::{NodeId, PortId, ProbeId};
+use crate::sym::Interner;
 use crate::time::SimTime;
+use std::net::Ipv4Addr;
 
 /// A frame on the wire: real bytes, plus simulator-only metadata that is never on the wire.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -62,6 +66,58 @@ pub struct ProbeEnd {
     pub detail: String,
 }
 
+/// What a device's timer is for. The engine carries it as an opaque `u64`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Timer {
+    /// Ask again for `ip` on `port`, or give up on it.
+    ArpRetry { port: PortId, ip: Ipv4Addr },
+    /// A probe waited long enough.
+    ProbeTimeout(ProbeId),
+    /// The traffic generator `app` sends its next packet.
+    AppTick(u32),
+    /// A DHCP client's retry; stale when its exchange moved on to another generation.
+    DhcpRetry { port: PortId, generation: u64 },
+}
+
+const TIMER_ARP: u64 = 1 << 56;
+const TIMER_PROBE: u64 = 2 << 56;
+const TIMER_APP: u64 = 3 << 56;
+const TIMER_DHCP: u64 = 4 << 56;
+const TIMER_KIND: u64 = 0xff << 56;
+
+impl Timer {
+    /// The token the engine carries.
+    pub fn encode(self) -> u64 {
+        match self {
+            Timer::ArpRetry { port, ip } => {
+                TIMER_ARP | (u64::from(port.0) << 32) | u64::from(u32::from(ip))
+            }
+            Timer::ProbeTimeout(p) => TIMER_PROBE | u64::from(p.0),
+            Timer::AppTick(i) => TIMER_APP | u64::from(i),
+            Timer::DhcpRetry { port, generation } => {
+                TIMER_DHCP | ((generation & ((1 << 40) - 1)) << 16) | u64::from(port.0)
+            }
+        }
+    }
+
+    pub fn decode(token: u64) -> Option<Timer> {
+        let payload = token & !TIMER_KIND;
+        Some(match token & TIMER_KIND {
+            TIMER_ARP => Timer::ArpRetry {
+                port: PortId((payload >> 32) as u16),
+                ip: Ipv4Addr::from(payload as u32),
+            },
+            TIMER_PROBE => Timer::ProbeTimeout(ProbeId(payload as u32)),
+            TIMER_APP => Timer::AppTick(payload as u32),
+            TIMER_DHCP => Timer::DhcpRetry {
+                port: PortId(payload as u16),
+                generation: payload >> 16,
+            },
+            _ => return None,
+        })
+    }
+}
+
 /// What a device asks of the engine while handling one input. The engine reuses one outbox
 /// for every event, so handling a frame allocates nothing here.
 #[derive(Debug, Default)]
@@ -74,6 +130,8 @@ pub struct Outbox {
     pub ended: Vec<ProbeEnd>,
     /// Frames dropped while handling this input (counted even when untraced).
     pub drops: u64,
+    /// The names trace actions refer to; it outlives every event.
+    pub syms: Interner,
 }
 
 impl Outbox {
@@ -91,34 +149,37 @@ impl Outbox {
         self.sends.push((port, frame));
     }
 
-    pub fn timer(&mut self, at: SimTime, token: u64) {
-        self.timers.push((at, token));
+    pub fn timer(&mut self, at: SimTime, timer: Timer) {
+        self.timers.push((at, timer.encode()));
     }
 
-    /// Records a hop for a traced frame. `action` is only built when the frame is traced, so the
-    /// untraced hot path never formats or allocates for tracing.
+    /// Records a hop for a traced frame. `action` is only built when the frame is traced, so
+    /// the untraced hot path never formats, interns or allocates for tracing.
     pub fn hop(
         &mut self,
         probe: Option<ProbeId>,
         bytes: &[u8],
-        action: impl FnOnce() -> HopAction,
+        action: impl FnOnce(&mut Interner) -> Action,
     ) {
         if let Some(probe) = probe {
             let node = self.node.expect("outbox used outside an event");
+            let action = action(&mut self.syms);
             self.hops.push(Hop {
                 probe,
                 time: self.now,
                 node,
-                action: action(),
+                action,
                 bytes: bytes.to_vec(),
             });
         }
     }
 
     /// Drops a frame, naming why. Counted always; explained when traced.
-    pub fn drop_frame(&mut self, frame: &Frame, reason: impl FnOnce() -> DropReason) {
+    pub fn drop_frame(&mut self, frame: &Frame, reason: impl FnOnce(&mut Interner) -> DropReason) {
         self.drops += 1;
-        self.hop(frame.probe, &frame.bytes, || HopAction::Dropped(reason()));
+        self.hop(frame.probe, &frame.bytes, |syms| {
+            Action::Dropped(reason(syms))
+        });
     }
 
     pub fn end_probe(&mut self, probe: ProbeId, outcome: Outcome, detail: String) {
@@ -154,9 +215,12 @@ impl Device {
     }
 
     pub fn handle_timer(&mut self, token: u64, out: &mut Outbox) {
+        let Some(timer) = Timer::decode(token) else {
+            return;
+        };
         match self {
             Device::Switch(_) => {}
-            Device::Stack(s) => s.handle_timer(token, out),
+            Device::Stack(s) => s.handle_timer(timer, out),
         }
     }
 

@@ -1,17 +1,25 @@
-//! A generic L2 switch: physical fabric switches and Hyper-V virtual switches alike.
+//! A generic L2 switch: physical fabric switches and virtual switches alike.
 //!
-//! Owns the forwarding database (learned and static MAC entries), VLAN access/trunk handling
-//! and flooding. Configuration decides the behaviour: a fabric switch learns and floods
-//! unknown unicast; a Hyper-V vSwitch is told each vNIC's MAC by HNS and sends unknown
-//! unicast to its uplink, if it has one. The switch itself never looks above the Ethernet
-//! header; a vSwitch's VFP layer (`device::vfp`), when HNS configured one, does.
+//! Owns the forwarding database (learned and static MAC entries), VLAN access/trunk handling,
+//! teams of uplinks and flooding. Configuration decides the behaviour: a fabric switch learns
+//! and floods unknown unicast; a virtual switch is told each vNIC's MAC by its control plane
+//! and sends unknown unicast to its uplink, if it has one. The switching itself never looks
+//! above the Ethernet header. A switch can also carry per-port policies
+//! (`device::port_policy`: MAC rewrite, steering to the uplink) and a ruleset with its
+//! connection table (`device::rules`), which it runs for IPv4 frames at three hooks:
+//! `Prerouting` as a frame comes in, `Forward` once its way out is known, `Postrouting` as it
+//! leaves (the bridge path of netfilter, or VFP's layers on a Hyper-V port).
 
-use super::vfp::{Steer, VfpConfig, VfpState};
-use super::{DropReason, Frame, HopAction, Outbox};
+use super::conntrack::{Conntrack, Profile};
+use super::port_policy::PortPolicyConfig;
+use super::rules::hook::{DeviceFacts, Passage, Ports, Tables, Verdict};
+use super::rules::{Hook, Ruleset};
+use super::{Action, DropReason, Frame, Outbox};
 use crate::fastmap::FastMap;
 use crate::id::PortId;
-use crate::wire::{self, MacAddr};
+use crate::wire::{self, MacAddr, View};
 use serde::Serialize;
+use std::net::Ipv4Addr;
 
 /// VLAN mode of a switch port.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -75,8 +83,8 @@ pub struct SwitchConfig {
     pub ports: Vec<Option<SwitchPort>>,
     /// MACs the control plane pinned to ports, with their VLAN.
     pub static_macs: Vec<(MacAddr, u16, PortId)>,
-    /// The VFP layer HNS programmed on a Hyper-V vSwitch, if any.
-    pub vfp: Option<Box<VfpConfig>>,
+    /// Per-port policies a control plane programmed (MAC rewrite, steering), if any.
+    pub port_policy: Option<Box<PortPolicyConfig>>,
     /// A policy layer that admits every IPv4 frame it switches and says so in traces:
     /// (layer, rule), e.g. the Azure host's SDN policy.
     pub policy: Option<(String, String)>,
@@ -88,7 +96,7 @@ pub struct SwitchConfig {
 }
 
 /// A SET team: its members act as one logical port, `primary`, which is the port learning,
-/// flooding and VFP know. Each vSwitch port's traffic leaves by one member ("Hyper-V port"
+/// flooding and port policies know. Each vSwitch port's traffic leaves by one member ("Hyper-V port"
 /// load balancing), chosen among the members whose link is up, so a member that goes down
 /// fails over. Switch-independent: broadcasts come in on every member, and only the first
 /// member that is up accepts them, so nothing arrives twice.
@@ -101,7 +109,7 @@ pub struct Team {
 }
 
 impl SwitchConfig {
-    /// A switch with no ports yet and no VFP or policy layer.
+    /// A switch with no ports yet and no policy layer.
     pub fn new(name: impl Into<String>, learning: bool, unknown_unicast: UnknownUnicast) -> Self {
         SwitchConfig {
             name: name.into(),
@@ -109,7 +117,7 @@ impl SwitchConfig {
             unknown_unicast,
             ports: Vec::new(),
             static_macs: Vec::new(),
-            vfp: None,
+            port_policy: None,
             policy: None,
             filter_reason: None,
             team: None,
@@ -117,14 +125,46 @@ impl SwitchConfig {
     }
 }
 
+/// The rules a switch runs on IPv4 frames, with its connection table.
+#[derive(Debug, Clone)]
+pub struct SwitchRules {
+    pub rules: Ruleset,
+    pub ct: Conntrack,
+}
+
 #[derive(Debug)]
 pub struct Switch {
     pub config: SwitchConfig,
+    /// Boxed: most switches filter nothing, and the device enum stays small.
+    pub filter: Option<Box<SwitchRules>>,
     fdb: FastMap<u64, PortId>,
-    /// Boxed: most switches have no VFP layer, and the device enum stays small.
-    vfp: Box<VfpState>,
     /// Ports whose link is down (carrier lost), as the engine reported them.
     no_carrier: Vec<PortId>,
+}
+
+/// What the rules need to know about a switch: its port names (it has no addresses).
+struct Facts<'a>(&'a SwitchConfig);
+
+impl DeviceFacts for Facts<'_> {
+    fn port_name(&self, port: PortId) -> String {
+        port_name(self.0, port)
+    }
+    fn is_local(&self, _: Ipv4Addr) -> bool {
+        false
+    }
+    fn is_local_on(&self, _: Ipv4Addr, _: PortId) -> bool {
+        false
+    }
+    fn port_addr(&self, _: PortId) -> Option<Ipv4Addr> {
+        None
+    }
+}
+
+fn port_name(cfg: &SwitchConfig, port: PortId) -> String {
+    match cfg.ports.get(port.0 as usize) {
+        Some(Some(p)) => p.name.clone(),
+        _ => format!("port{}", port.0),
+    }
 }
 
 fn fdb_key(vlan: u16, mac: MacAddr) -> u64 {
@@ -142,8 +182,8 @@ impl Switch {
     pub fn new(config: SwitchConfig) -> Self {
         let mut s = Switch {
             config,
+            filter: None,
             fdb: FastMap::default(),
-            vfp: Box::default(),
             no_carrier: Vec::new(),
         };
         s.rebuild_static();
@@ -174,9 +214,19 @@ impl Switch {
         }
         self.config.static_macs.retain(|(_, _, p)| *p != port);
         self.fdb.retain(|_, p| *p != port);
-        if let Some(vfp) = &mut self.config.vfp {
-            vfp.remove_port(port);
+        if let Some(p) = &mut self.config.port_policy {
+            p.remove_port(port);
         }
+    }
+
+    /// The switch's ruleset and connection table, created empty with `profile` if it has none.
+    pub fn filter_mut(&mut self, profile: Profile) -> &mut SwitchRules {
+        self.filter.get_or_insert_with(|| {
+            Box::new(SwitchRules {
+                rules: Ruleset::new(),
+                ct: Conntrack::new(profile),
+            })
+        })
     }
 
     pub fn port_mut(&mut self, port: PortId) -> Option<&mut SwitchPort> {
@@ -199,18 +249,17 @@ impl Switch {
         self.fdb.insert(fdb_key(vlan, mac), port);
     }
 
-    /// Forgets learned entries (a power cycle); static entries stay.
+    /// Forgets learned entries and connections (a power cycle); static entries stay.
     pub fn flush_learned(&mut self) {
         self.fdb.clear();
-        self.vfp.clear();
+        if let Some(f) = &mut self.filter {
+            f.ct.clear();
+        }
         self.rebuild_static();
     }
 
     pub fn port_name(&self, port: PortId) -> String {
-        match self.config.ports.get(port.0 as usize) {
-            Some(Some(p)) => p.name.clone(),
-            _ => format!("port{}", port.0),
-        }
+        port_name(&self.config, port)
     }
 
     /// The learned or pinned port for a MAC, for tests and the property that container MACs
@@ -258,31 +307,34 @@ impl Switch {
 
     pub fn handle_frame(&mut self, in_port: PortId, mut frame: Frame, out: &mut Outbox) {
         let Some(Some(port)) = self.config.ports.get(in_port.0 as usize) else {
-            out.drop_frame(&frame, || DropReason::Unplugged {
-                port: format!("port{}", in_port.0),
+            out.drop_frame(&frame, |syms| DropReason::Unplugged {
+                port: syms.intern(&format!("port{}", in_port.0)),
             });
             return;
         };
-        let (Some(dst), Some(src)) = (wire::eth_dst(&frame.bytes), wire::eth_src(&frame.bytes))
-        else {
-            out.drop_frame(&frame, || DropReason::Malformed {
-                what: "short Ethernet header".into(),
+        // Only a switch that looks above layer 2 parses more than the Ethernet header.
+        let deep = self.filter.is_some()
+            || self.config.port_policy.is_some()
+            || self.config.policy.is_some();
+        let parse = if deep { View::parse } else { View::parse_link };
+        let Some(mut view) = parse(&frame.bytes) else {
+            out.drop_frame(&frame, |syms| DropReason::Malformed {
+                what: syms.intern("short Ethernet header"),
             });
             return;
         };
-        let tag = wire::vlan_id(&frame.bytes);
+        let (dst, src, tag) = (view.dst, view.src, view.vlan);
         let Some(vlan) = port.mode.ingress_vlan(tag) else {
-            let name = port.name.clone();
-            out.drop_frame(&frame, || DropReason::VlanNotAllowed {
-                port: name,
+            out.drop_frame(&frame, |syms| DropReason::VlanNotAllowed {
+                port: syms.intern(&port.name),
                 vlan: tag.unwrap_or(0),
             });
             return;
         };
         if port.allowed_src.is_some_and(|m| m != src) {
-            out.drop_frame(&frame, || DropReason::MacSpoofing {
-                switch: self.config.name.clone(),
-                port: port.name.clone(),
+            out.drop_frame(&frame, |syms| DropReason::MacSpoofing {
+                switch: syms.intern(&self.config.name),
+                port: syms.intern(&port.name),
                 mac: src,
             });
             return;
@@ -310,41 +362,84 @@ impl Switch {
             }
             _ => in_port,
         };
+        let reflect = port.reflect;
         // Inside the switch frames are untagged; the egress port decides tagging.
         if tag.is_some() {
             wire::pop_vlan(&mut frame.bytes);
+            match parse(&frame.bytes) {
+                Some(v) => view = v,
+                None => return,
+            }
         }
         if self.config.learning && !src.is_multicast() {
             self.fdb.insert(fdb_key(vlan, src), in_port);
         }
         if let Some((layer, rule)) = &self.config.policy {
-            if wire::ethertype(&frame.bytes) == Some(wire::ETHERTYPE_IPV4) {
-                out.hop(frame.probe, &frame.bytes, || HopAction::Policy {
-                    layer: layer.clone(),
-                    rule: rule.clone(),
+            if view.ethertype == wire::ETHERTYPE_IPV4 {
+                out.hop(frame.probe, &frame.bytes, |syms| Action::Policy {
+                    layer: syms.intern(layer),
+                    rule: syms.intern(rule),
                 });
             }
         }
+        let mut passage = Passage::default();
         let mut steered = None;
-        let mut vlan = vlan;
-        if let Some(vfp) = &self.config.vfp {
-            match self.vfp.ingress(vfp, in_port, vlan, &mut frame, out) {
-                Steer::Lookup => {}
-                Steer::To(p) => {
-                    // VFP delivers onto the endpoint's port, and so into its VLAN (a port
-                    // map on the untagged host address can lead to a container on VLAN 7).
-                    if let Some(Some(SwitchPort {
-                        mode: PortMode::Access(v),
-                        ..
-                    })) = self.config.ports.get(p.0 as usize)
-                    {
-                        vlan = *v;
-                    }
-                    steered = Some(p);
+        let from_uplink = self
+            .config
+            .port_policy
+            .as_ref()
+            .is_some_and(|p| p.uplink == in_port);
+        if let Some(policy) = self.config.port_policy.as_ref().filter(|_| from_uplink) {
+            steered = policy.arp_from_uplink(vlan, &mut frame, &view, out);
+        }
+        if steered.is_none() {
+            let dst_before = view.ip.map(|i| i.dst);
+            if let Some(f) = &mut self.filter {
+                let mut tables = Tables {
+                    rules: &mut f.rules,
+                    ct: &mut f.ct,
+                };
+                let ports = Ports {
+                    in_port: Some(in_port),
+                    out_port: None,
+                };
+                let facts = Facts(&self.config);
+                let hook = Hook::Prerouting;
+                if tables.run(
+                    hook,
+                    &facts,
+                    ports,
+                    &mut passage,
+                    &mut frame,
+                    &mut view,
+                    out,
+                ) != Verdict::Pass
+                {
+                    return;
                 }
             }
+            if let Some(policy) = &self.config.port_policy {
+                let translated = view.ip.map(|i| i.dst) != dst_before;
+                steered = if from_uplink {
+                    policy.ip_from_uplink(vlan, translated, &mut frame, &view, out)
+                } else {
+                    policy.steer_from(in_port, &frame, out)
+                };
+            }
         }
-        // VFP may have rewritten the destination.
+        // A policy delivers onto the endpoint's port, and so into its VLAN (a port map on
+        // the untagged host address can lead to a container on VLAN 7).
+        let mut vlan = vlan;
+        if let Some(p) = steered {
+            if let Some(Some(SwitchPort {
+                mode: PortMode::Access(v),
+                ..
+            })) = self.config.ports.get(p.0 as usize)
+            {
+                vlan = *v;
+            }
+        }
+        // A policy may have rewritten the destination.
         let dst = wire::eth_dst(&frame.bytes).unwrap_or(dst);
 
         let target = if let Some(p) = steered {
@@ -358,9 +453,8 @@ impl Switch {
                     UnknownUnicast::Flood => None,
                     UnknownUnicast::ToPort(p) => Some(*p),
                     UnknownUnicast::Drop => {
-                        let name = self.config.name.clone();
-                        out.drop_frame(&frame, || DropReason::NoMacEntry {
-                            switch: name,
+                        out.drop_frame(&frame, |syms| DropReason::NoMacEntry {
+                            switch: syms.intern(&self.config.name),
                             mac: dst,
                             vlan,
                         });
@@ -371,70 +465,110 @@ impl Switch {
         };
 
         match target {
-            Some(to) if to == in_port && !port.reflect => {
+            Some(to) if to == in_port && !reflect => {
                 // The destination sits behind the port the frame came from: a switch filters it.
                 if let Some(why) = &self.config.filter_reason {
-                    out.drop_frame(&frame, || DropReason::Filtered {
-                        switch: self.config.name.clone(),
-                        port: port.name.clone(),
-                        why: why.clone(),
+                    out.drop_frame(&frame, |syms| DropReason::Filtered {
+                        switch: syms.intern(&self.config.name),
+                        port: syms.intern(&port_name(&self.config, arrived_on)),
+                        why: syms.intern(why),
                     });
                 }
             }
             Some(to) => {
                 let Some(Some(to_port)) = self.config.ports.get(to.0 as usize) else {
-                    out.drop_frame(&frame, || DropReason::Unplugged {
-                        port: format!("port{}", to.0),
+                    out.drop_frame(&frame, |syms| DropReason::Unplugged {
+                        port: syms.intern(&format!("port{}", to.0)),
                     });
                     return;
                 };
                 if !to_port.mode.carries(vlan) {
-                    let name = to_port.name.clone();
-                    out.drop_frame(&frame, || DropReason::VlanNotAllowed { port: name, vlan });
+                    out.drop_frame(&frame, |syms| DropReason::VlanNotAllowed {
+                        port: syms.intern(&to_port.name),
+                        vlan,
+                    });
                     return;
                 }
-                if let Some(vfp) = self.config.vfp.as_ref().filter(|v| v.uplink == to) {
-                    if !self.vfp.to_uplink(vfp, in_port, &mut frame, out) {
-                        return;
-                    }
+                let tagged = to_port.mode.egress_tagged(vlan);
+                if !self.egress(in_port, to, &mut passage, &mut frame, &mut view, out) {
+                    return;
                 }
-                if to_port.mode.egress_tagged(vlan) {
+                if tagged {
                     wire::push_vlan(&mut frame.bytes, vlan);
                 }
                 let Some(member) = self.egress_member(in_port, to) else {
-                    out.drop_frame(&frame, || DropReason::LinkDown {
-                        link: match &self.config.team {
+                    out.drop_frame(&frame, |syms| DropReason::LinkDown {
+                        link: syms.intern(&match &self.config.team {
                             Some(t) => format!("to every member of {}", t.name),
                             None => self.port_name(to),
-                        },
+                        }),
                     });
                     return;
                 };
-                out.hop(frame.probe, &frame.bytes, || HopAction::Bridged {
-                    from_port: self.port_name(arrived_on),
-                    to_port: self.port_name(member),
+                out.hop(frame.probe, &frame.bytes, |syms| Action::Bridged {
+                    from_port: syms.intern(&port_name(&self.config, arrived_on)),
+                    to_port: syms.intern(&port_name(&self.config, member)),
                 });
                 out.send(member, frame);
             }
-            None => self.flood(in_port, arrived_on, vlan, frame, out),
+            None => self.flood(in_port, arrived_on, vlan, passage, frame, view, out),
         }
     }
 
+    /// A frame leaves by port `to`: the switch's `Forward` and `Postrouting` hooks, then the
+    /// port policy of a frame going to the uplink. Returns false if it was dropped.
+    fn egress(
+        &mut self,
+        in_port: PortId,
+        to: PortId,
+        passage: &mut Passage,
+        frame: &mut Frame,
+        view: &mut View,
+        out: &mut Outbox,
+    ) -> bool {
+        if let Some(f) = &mut self.filter {
+            let mut tables = Tables {
+                rules: &mut f.rules,
+                ct: &mut f.ct,
+            };
+            let ports = Ports {
+                in_port: Some(in_port),
+                out_port: Some(to),
+            };
+            let facts = Facts(&self.config);
+            for hook in [Hook::Forward, Hook::Postrouting] {
+                if tables.run(hook, &facts, ports, passage, frame, view, out) != Verdict::Pass {
+                    return false;
+                }
+            }
+        }
+        if let Some(policy) = self.config.port_policy.as_ref().filter(|p| p.uplink == to) {
+            policy.to_uplink(in_port, frame, out);
+        }
+        true
+    }
+
     /// Floods a frame that came in on logical port `in_port` (physically, `arrived_on`).
+    #[allow(clippy::too_many_arguments)]
     fn flood(
         &mut self,
         in_port: PortId,
         arrived_on: PortId,
         vlan: u16,
+        passage: Passage,
         frame: Frame,
+        view: View,
         out: &mut Outbox,
     ) {
         let mut count = 0;
-        for (i, p) in self.config.ports.iter().enumerate() {
-            let Some(p) = p else { continue };
+        for i in 0..self.config.ports.len() {
+            let Some(p) = &self.config.ports[i] else {
+                continue;
+            };
             if (i == in_port.0 as usize && !p.reflect) || !p.mode.carries(vlan) {
                 continue;
             }
+            let tagged = p.mode.egress_tagged(vlan);
             // A team floods once, by the member serving the ingress port (one that is up).
             let member = match &self.config.team {
                 Some(t) if t.members.contains(&PortId(i as u16)) => {
@@ -450,17 +584,18 @@ impl Switch {
                 _ => PortId(i as u16),
             };
             let mut copy = frame.clone();
-            if let Some(vfp) = self
-                .config
-                .vfp
-                .as_ref()
-                .filter(|v| v.uplink.0 as usize == i)
-            {
-                if !self.vfp.to_uplink(vfp, in_port, &mut copy, out) {
-                    continue;
-                }
+            let (mut passage, mut view) = (passage, view);
+            if !self.egress(
+                in_port,
+                PortId(i as u16),
+                &mut passage,
+                &mut copy,
+                &mut view,
+                out,
+            ) {
+                continue;
             }
-            if p.mode.egress_tagged(vlan) {
+            if tagged {
                 wire::push_vlan(&mut copy.bytes, vlan);
             }
             out.send(member, copy);
@@ -469,16 +604,16 @@ impl Switch {
         if count == 0 {
             // Nowhere to flood to: on a switch that says why it filters, that is a drop.
             if let Some(why) = &self.config.filter_reason {
-                out.drop_frame(&frame, || DropReason::Filtered {
-                    switch: self.config.name.clone(),
-                    port: self.port_name(arrived_on),
-                    why: why.clone(),
+                out.drop_frame(&frame, |syms| DropReason::Filtered {
+                    switch: syms.intern(&self.config.name),
+                    port: syms.intern(&port_name(&self.config, arrived_on)),
+                    why: syms.intern(why),
                 });
                 return;
             }
         }
-        out.hop(frame.probe, &frame.bytes, || HopAction::Flooded {
-            from_port: self.port_name(arrived_on),
+        out.hop(frame.probe, &frame.bytes, |syms| Action::Flooded {
+            from_port: syms.intern(&port_name(&self.config, arrived_on)),
             ports: count,
         });
     }

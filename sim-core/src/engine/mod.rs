@@ -8,9 +8,10 @@
 pub mod link;
 pub mod queue;
 
-use crate::device::{Device, DropReason, Frame, Hop, HopAction, Outbox, ProbeEnd};
+use crate::device::{Action, Device, DropReason, Hop, Outbox, ProbeEnd};
 use crate::id::{LinkId, NodeId, PortId};
 use crate::rng::SimRng;
+use crate::sym::{Interner, Sym};
 use crate::time::{SimDuration, SimTime};
 use crate::topology::{LinkInfo, NodeInfo, Topology};
 use link::{Link, LinkParams, Transmit};
@@ -258,21 +259,25 @@ impl Engine {
         node: NodeId,
         f: impl FnOnce(&mut Device, &mut Outbox) -> R,
     ) -> Option<R> {
-        let mut out = std::mem::take(&mut self.outbox);
-        out.reset(self.now, node);
+        self.outbox.reset(self.now, node);
+        let out = &mut self.outbox;
         let result = self
             .devices
             .get_mut(node.0 as usize)
             .and_then(|d| d.as_mut())
-            .map(|d| f(d, &mut out));
-        self.apply(node, &mut out);
-        self.outbox = out;
+            .map(|d| f(d, out));
+        self.apply(node);
         result
     }
 
     /// The hops recorded so far, in the order they happened.
     pub fn trace(&self) -> &[Hop] {
         &self.trace
+    }
+
+    /// The names the recorded hops refer to.
+    pub fn syms(&self) -> &Interner {
+        &self.outbox.syms
     }
 
     /// Probe endings reported so far.
@@ -322,10 +327,11 @@ impl Engine {
         assert!(time >= self.now, "simulated time went backwards");
         self.now = time;
         self.stats.events += 1;
-        let mut out = std::mem::take(&mut self.outbox);
         let node = match &event {
             Event::Arrive { node, .. } | Event::Timer { node, .. } => *node,
         };
+        // The outbox is reused in place: devices and it are separate fields.
+        let out = &mut self.outbox;
         out.reset(time, node);
         match (
             event,
@@ -333,19 +339,17 @@ impl Engine {
                 .get_mut(node.0 as usize)
                 .and_then(|d| d.as_mut()),
         ) {
-            (Event::Arrive { port, frame, .. }, Some(dev)) => {
-                dev.handle_frame(port, frame, &mut out)
-            }
-            (Event::Timer { token, .. }, Some(dev)) => dev.handle_timer(token, &mut out),
-            (Event::Arrive { frame, .. }, None) => out.drop_frame(&frame, || DropReason::NodeGone),
+            (Event::Arrive { port, frame, .. }, Some(dev)) => dev.handle_frame(port, frame, out),
+            (Event::Timer { token, .. }, Some(dev)) => dev.handle_timer(token, out),
+            (Event::Arrive { frame, .. }, None) => out.drop_frame(&frame, |_| DropReason::NodeGone),
             (Event::Timer { .. }, None) => {}
         }
-        self.apply(node, &mut out);
-        self.outbox = out;
+        self.apply(node);
     }
 
     /// Turns a device's requests into events, link by link.
-    fn apply(&mut self, node: NodeId, out: &mut Outbox) {
+    fn apply(&mut self, node: NodeId) {
+        let out = &mut self.outbox;
         self.stats.frames_dropped += out.drops;
         for (at, token) in out.timers.drain(..) {
             self.queue
@@ -353,7 +357,8 @@ impl Engine {
         }
         self.trace.append(&mut out.hops);
         self.ended.append(&mut out.ended);
-        for (port, frame) in out.sends.drain(..) {
+        let mut sends = std::mem::take(&mut out.sends);
+        for (port, frame) in sends.drain(..) {
             self.stats.frames_sent += 1;
             let link = self
                 .port_links
@@ -363,15 +368,19 @@ impl Engine {
                 .flatten();
             let Some(l) = link.and_then(|l| self.links[l.0 as usize].as_mut()) else {
                 self.stats.frames_dropped += 1;
-                let port_name = self.devices[node.0 as usize]
-                    .as_ref()
-                    .map(|d| d.port_name(port))
-                    .unwrap_or_default();
-                self.record_drop(node, &frame, DropReason::Unplugged { port: port_name });
+                let dev = self.devices[node.0 as usize].as_ref();
+                out.hop(frame.probe, &frame.bytes, |syms| {
+                    let port = dev.map(|d| d.port_name(port)).unwrap_or_default();
+                    Action::Dropped(DropReason::Unplugged {
+                        port: syms.intern(&port),
+                    })
+                });
+                self.trace.append(&mut out.hops);
                 continue;
             };
             let verdict = l.transmit(self.now, (node, port), frame.bytes.len());
-            let reason = match verdict {
+            let (name, limit_bytes) = (&l.name, l.params.queue_limit_bytes);
+            let reason: fn(Sym, usize) -> DropReason = match verdict {
                 Transmit::Arrives { to, at } => {
                     self.queue.push(
                         at,
@@ -383,31 +392,18 @@ impl Engine {
                     );
                     continue;
                 }
-                Transmit::Down => DropReason::LinkDown {
-                    link: l.name.clone(),
-                },
-                Transmit::QueueFull => DropReason::QueueFull {
-                    link: l.name.clone(),
-                    limit_bytes: l.params.queue_limit_bytes,
-                },
-                Transmit::Lost => DropReason::LinkLoss {
-                    link: l.name.clone(),
-                },
+                Transmit::Down => |link, _| DropReason::LinkDown { link },
+                Transmit::QueueFull => {
+                    |link, limit_bytes| DropReason::QueueFull { link, limit_bytes }
+                }
+                Transmit::Lost => |link, _| DropReason::LinkLoss { link },
             };
             self.stats.frames_dropped += 1;
-            self.record_drop(node, &frame, reason);
-        }
-    }
-
-    fn record_drop(&mut self, node: NodeId, frame: &Frame, reason: DropReason) {
-        if let Some(probe) = frame.probe {
-            self.trace.push(Hop {
-                probe,
-                time: self.now,
-                node,
-                action: HopAction::Dropped(reason),
-                bytes: frame.bytes.clone(),
+            out.hop(frame.probe, &frame.bytes, |syms| {
+                Action::Dropped(reason(syms.intern(name), limit_bytes))
             });
+            self.trace.append(&mut out.hops);
         }
+        out.sends = sends;
     }
 }

@@ -3,11 +3,15 @@
 //! A mechanism is a name for something the documented connectivity table talks about
 //! ("bridged through the Hyper-V vSwitch", "routed through the management vNIC (bound to
 //! WinNAT)", ...). Each one is recognised from a single hop: what the device did
-//! ([`HopAction`]) and what kind of node the device is ([`NodeKind`]). Nothing here looks at
-//! drivers or configuration; only at what the frames did.
+//! ([`Action`], typed: never its display text), what kind of node the device is
+//! ([`NodeKind`]), and the labels a control plane put on the table or interface involved.
+//! Nothing here looks at drivers or configuration; only at what the frames did.
 
-use crate::device::{Hop, HopAction, NatKind};
+use crate::control::policy;
+use crate::device::action::NatTarget;
+use crate::device::{Action, Hop, NatKind};
 use crate::id::NodeId;
+use crate::sym::{Interner, Sym};
 use crate::topology::{NodeKind, Topology};
 use crate::wire;
 use std::fmt;
@@ -108,46 +112,47 @@ fn is_ipv4(hop: &Hop) -> bool {
 }
 
 /// The mechanisms one hop shows, in the order they happened (at most two: a destination NAT
-/// by a static mapping is both `winnat` or `vfp-nat` and `published-port`).
-pub fn of_hop(hop: &Hop, kind: Option<NodeKind>) -> Vec<Mechanism> {
+/// by a static mapping is both `winnat` or `vfp-nat` and `published-port`). Labels the
+/// control plane put on tables and interfaces (`control::policy::TAG_*`) are looked up in
+/// `syms`.
+pub fn of_hop(hop: &Hop, kind: Option<NodeKind>, syms: &Interner) -> Vec<Mechanism> {
+    let tagged = |tag: &Option<Sym>, want: &str| tag.is_some_and(|t| syms.get(t) == want);
     let mut out = Vec::new();
     match &hop.action {
-        HopAction::Bridged { .. } | HopAction::Flooded { .. }
+        Action::Bridged { .. } | Action::Flooded { .. }
             if kind == Some(NodeKind::VSwitch) && is_ipv4(hop) =>
         {
             out.push(Mechanism::VswitchBridged)
         }
-        HopAction::Routed { to_iface, .. } => {
+        Action::Routed { tag, .. } => {
             match kind {
                 Some(NodeKind::WindowsHost) => out.push(Mechanism::HostRouted),
                 Some(NodeKind::Router) => out.push(Mechanism::FabricRouted),
                 Some(NodeKind::VnetGateway) => out.push(Mechanism::VnetGateway),
-                Some(NodeKind::Container) if to_iface.contains("gateway_") => {
+                Some(NodeKind::Container) if tagged(tag, policy::TAG_SECOND_ENDPOINT) => {
                     out.push(Mechanism::SecondEndpoint)
                 }
                 _ => {}
             };
         }
-        HopAction::Sent { iface }
-            if kind == Some(NodeKind::Container) && iface.contains("gateway_") =>
+        Action::Sent { tag, .. }
+            if kind == Some(NodeKind::Container) && tagged(tag, policy::TAG_SECOND_ENDPOINT) =>
         {
             out.push(Mechanism::SecondEndpoint)
         }
-        HopAction::Nat {
-            table, kind, rule, ..
-        } => {
-            if table == "WinNAT" {
+        Action::Nat { tag, kind, how, .. } => {
+            if tagged(tag, policy::TAG_WINNAT) {
                 out.push(Mechanism::Winnat);
-            } else if table.starts_with("VFP") {
+            } else if tagged(tag, policy::TAG_VFP_NAT) {
                 out.push(Mechanism::VfpNat);
             }
-            if *kind == NatKind::Destination && rule.starts_with("static mapping") {
+            if *kind == NatKind::Destination && how.target == NatTarget::Dnat {
                 out.push(Mechanism::PublishedPort);
             }
         }
-        HopAction::MacRewrite { .. } => out.push(Mechanism::MacRewrite),
-        HopAction::Encap { .. } | HopAction::Decap { .. } => out.push(Mechanism::Vxlan),
-        HopAction::Policy { .. } if kind == Some(NodeKind::HypervisorSwitch) => {
+        Action::MacRewrite { .. } => out.push(Mechanism::MacRewrite),
+        Action::Encap { .. } | Action::Decap { .. } => out.push(Mechanism::Vxlan),
+        Action::Policy { .. } if kind == Some(NodeKind::HypervisorSwitch) => {
             out.push(Mechanism::SdnHostPolicy)
         }
         _ => {}
@@ -157,10 +162,14 @@ pub fn of_hop(hop: &Hop, kind: Option<NodeKind>) -> Vec<Mechanism> {
 
 /// The mechanisms a list of hops shows, in the order they were first seen, each once.
 /// `kind_of` tells the kind of the node a hop happened at.
-pub fn classify(hops: &[Hop], kind_of: impl Fn(NodeId) -> Option<NodeKind>) -> Vec<Mechanism> {
+pub fn classify(
+    hops: &[Hop],
+    syms: &Interner,
+    kind_of: impl Fn(NodeId) -> Option<NodeKind>,
+) -> Vec<Mechanism> {
     let mut seen = Vec::new();
     for h in hops {
-        for m in of_hop(h, kind_of(h.node)) {
+        for m in of_hop(h, kind_of(h.node), syms) {
             if !seen.contains(&m) {
                 seen.push(m);
             }
@@ -170,14 +179,15 @@ pub fn classify(hops: &[Hop], kind_of: impl Fn(NodeId) -> Option<NodeKind>) -> V
 }
 
 /// The mechanisms of a probe's hops, with node kinds from the world's topology.
-pub fn seen(topology: &Topology, hops: &[Hop]) -> Vec<Mechanism> {
-    classify(hops, |n| topology.node(n).map(|i| i.kind))
+pub fn seen(topology: &Topology, syms: &Interner, hops: &[Hop]) -> Vec<Mechanism> {
+    classify(hops, syms, |n| topology.node(n).map(|i| i.kind))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::device::DropReason;
+    use crate::device::action::{Delivery, DropReason, NatHow};
+    use crate::device::rules::CtDir;
     use crate::id::ProbeId;
     use crate::time::SimTime;
     use crate::wire::MacAddr;
@@ -211,50 +221,71 @@ mod tests {
         f
     }
 
-    fn hop(node: u32, action: HopAction) -> Hop {
-        hop_bytes(node, action, frame(ETHERTYPE_IPV4, None))
+    /// A world of hops with the names they use.
+    #[derive(Default)]
+    struct W {
+        syms: Interner,
+        hops: Vec<Hop>,
     }
 
-    fn hop_bytes(node: u32, action: HopAction, bytes: Vec<u8>) -> Hop {
-        Hop {
-            probe: ProbeId(1),
-            time: SimTime::ZERO,
-            node: NodeId(node),
-            action,
-            bytes,
+    impl W {
+        fn hop(&mut self, node: u32, action: Action) -> &mut Self {
+            self.hop_bytes(node, action, frame(ETHERTYPE_IPV4, None))
         }
-    }
-
-    fn bridged() -> HopAction {
-        HopAction::Bridged {
-            from_port: "a".into(),
-            to_port: "b".into(),
+        fn hop_bytes(&mut self, node: u32, action: Action, bytes: Vec<u8>) -> &mut Self {
+            self.hops.push(Hop {
+                probe: ProbeId(1),
+                time: SimTime::ZERO,
+                node: NodeId(node),
+                action,
+                bytes,
+            });
+            self
         }
-    }
-
-    fn routed(to: &str) -> HopAction {
-        HopAction::Routed {
-            from_iface: "in".into(),
-            to_iface: to.into(),
-            next_hop: Ipv4Addr::new(10, 0, 0, 1),
+        fn sym(&mut self, s: &str) -> Sym {
+            self.syms.intern(s)
         }
-    }
-
-    fn nat(table: &str, kind: NatKind, rule: &str) -> HopAction {
-        HopAction::Nat {
-            table: table.into(),
-            kind,
-            before: SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, 11), 8080),
-            after: SocketAddrV4::new(Ipv4Addr::new(172, 16, 0, 5), 80),
-            rule: rule.into(),
+        fn bridged(&mut self) -> Action {
+            Action::Bridged {
+                from_port: self.sym("a"),
+                to_port: self.sym("b"),
+            }
         }
-    }
-
-    fn names(hops: &[Hop]) -> Vec<&'static str> {
-        classify(hops, kind)
-            .into_iter()
-            .map(Mechanism::name)
-            .collect()
+        fn routed(&mut self, tag: Option<&str>) -> Action {
+            Action::Routed {
+                from_iface: self.sym("in"),
+                to_iface: self.sym("out"),
+                next_hop: Ipv4Addr::new(10, 0, 0, 1),
+                tag: tag.map(|t| self.sym(t)),
+            }
+        }
+        fn sent(&mut self, tag: Option<&str>) -> Action {
+            Action::Sent {
+                iface: self.sym("e"),
+                tag: tag.map(|t| self.sym(t)),
+            }
+        }
+        fn nat(&mut self, tag: &str, kind: NatKind, target: NatTarget) -> Action {
+            Action::Nat {
+                table: self.sym("t"),
+                tag: Some(self.sym(tag)),
+                kind,
+                before: SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, 11), 8080),
+                after: SocketAddrV4::new(Ipv4Addr::new(172, 16, 0, 5), 80),
+                rule: self.sym("r"),
+                how: NatHow {
+                    target,
+                    dir: CtDir::Original,
+                    first: true,
+                },
+            }
+        }
+        fn names(&self) -> Vec<&'static str> {
+            classify(&self.hops, &self.syms, kind)
+                .into_iter()
+                .map(Mechanism::name)
+                .collect()
+        }
     }
 
     #[test]
@@ -267,196 +298,149 @@ mod tests {
 
     #[test]
     fn nat_to_external_in_order_and_once() {
-        let hops = vec![
-            hop(
-                0,
-                HopAction::Sent {
-                    iface: "Ethernet".into(),
-                },
-            ),
-            hop(1, bridged()),
-            hop(2, routed("Ethernet")),
-            hop(2, nat("WinNAT", NatKind::Source, "outbound")),
-            hop(7, bridged()),
-            hop(3, routed("wan")),
-            hop(
-                4,
-                HopAction::Delivered {
-                    to: "tcp/80".into(),
-                },
-            ),
-            // The reply comes back through the same devices.
-            hop(3, routed("lan")),
-            hop(2, nat("WinNAT", NatKind::Destination, "session")),
-            hop(2, routed("vEthernet (nat)")),
-            hop(1, bridged()),
-        ];
+        let mut w = W::default();
+        let (sent, b, r) = (w.sent(None), w.bridged(), w.routed(None));
+        let snat = w.nat(policy::TAG_WINNAT, NatKind::Source, NatTarget::Masquerade);
+        let desnat = w.nat(
+            policy::TAG_WINNAT,
+            NatKind::Destination,
+            NatTarget::Masquerade,
+        );
+        w.hop(0, sent)
+            .hop(1, b.clone())
+            .hop(2, r.clone())
+            .hop(2, snat)
+            .hop(7, b.clone())
+            .hop(3, r.clone())
+            .hop(4, Action::Delivered(Delivery::TcpListener { port: 80 }))
+            // The reply comes back through the same devices; its de-NAT is no published port.
+            .hop(3, r.clone())
+            .hop(2, desnat)
+            .hop(2, r)
+            .hop(1, b);
         assert_eq!(
-            names(&hops),
+            w.names(),
             ["vswitch-bridged", "host-routed", "winnat", "fabric-routed"]
         );
     }
 
     #[test]
     fn arp_is_not_bridging_but_a_tagged_ipv4_frame_is() {
-        let flood = HopAction::Flooded {
-            from_port: "a".into(),
+        let mut w = W::default();
+        let flood = Action::Flooded {
+            from_port: w.sym("a"),
             ports: 3,
         };
-        let arp = vec![hop_bytes(1, flood.clone(), frame(0x0806, None))];
-        assert!(names(&arp).is_empty());
-        let tagged_arp = vec![hop_bytes(1, flood.clone(), frame(0x0806, Some(7)))];
-        assert!(names(&tagged_arp).is_empty());
-        let tagged_ip = vec![hop_bytes(1, flood, frame(ETHERTYPE_IPV4, Some(7)))];
-        assert_eq!(names(&tagged_ip), ["vswitch-bridged"]);
+        w.hop_bytes(1, flood.clone(), frame(0x0806, None));
+        assert!(w.names().is_empty());
+        w.hop_bytes(1, flood.clone(), frame(0x0806, Some(7)));
+        assert!(w.names().is_empty());
+        w.hop_bytes(1, flood, frame(ETHERTYPE_IPV4, Some(7)));
+        assert_eq!(w.names(), ["vswitch-bridged"]);
         // A physical switch is not a vSwitch, and a runt has no ethertype.
-        assert!(names(&[hop(7, bridged())]).is_empty());
-        assert!(names(&[hop_bytes(1, bridged(), vec![1, 2, 3])]).is_empty());
+        let mut w = W::default();
+        let b = w.bridged();
+        w.hop(7, b.clone()).hop_bytes(1, b, vec![1, 2, 3]);
+        assert!(w.names().is_empty());
     }
 
     #[test]
-    fn published_ports_need_a_static_mapping_in_the_destination_direction() {
-        let hops = vec![hop(
-            2,
-            nat(
-                "WinNAT",
-                NatKind::Destination,
-                "static mapping 8080/tcp -> x",
-            ),
-        )];
-        assert_eq!(names(&hops), ["winnat", "published-port"]);
-        let vfp = vec![hop(
-            2,
-            nat(
-                "VFP (host1)",
-                NatKind::Destination,
-                "static mapping 60001/tcp",
-            ),
-        )];
-        assert_eq!(names(&vfp), ["vfp-nat", "published-port"]);
-        // The reply of a published-port session is a source NAT under the same rule.
-        let reply = vec![hop(
-            2,
-            nat("WinNAT", NatKind::Source, "static mapping 8080/tcp -> x"),
-        )];
-        assert_eq!(names(&reply), ["winnat"]);
-        assert!(names(&[hop(2, nat("Other", NatKind::Source, "x"))]).is_empty());
+    fn published_ports_are_destination_nat_bound_by_a_dnat_rule() {
+        let mut w = W::default();
+        let a = w.nat(policy::TAG_WINNAT, NatKind::Destination, NatTarget::Dnat);
+        w.hop(2, a);
+        assert_eq!(w.names(), ["winnat", "published-port"]);
+        let mut w = W::default();
+        let a = w.nat(policy::TAG_VFP_NAT, NatKind::Destination, NatTarget::Dnat);
+        w.hop(2, a);
+        assert_eq!(w.names(), ["vfp-nat", "published-port"]);
+        // The answer of a published-port connection is a source NAT under the same rule.
+        let mut w = W::default();
+        let a = w.nat(policy::TAG_WINNAT, NatKind::Source, NatTarget::Dnat);
+        w.hop(2, a);
+        assert_eq!(w.names(), ["winnat"]);
+        let mut w = W::default();
+        let a = w.nat("other", NatKind::Source, NatTarget::Snat);
+        w.hop(2, a);
+        assert!(w.names().is_empty());
     }
 
     #[test]
     fn routing_is_named_by_the_router_kind() {
-        let hops = vec![
-            hop(2, routed("Ethernet")),
-            hop(3, routed("wan")),
-            hop(6, routed("internet")),
-            hop(4, routed("eth0")),
-        ];
-        assert_eq!(
-            names(&hops),
-            ["host-routed", "fabric-routed", "vnet-gateway"]
-        );
+        let mut w = W::default();
+        let r = w.routed(None);
+        w.hop(2, r.clone())
+            .hop(3, r.clone())
+            .hop(6, r.clone())
+            .hop(4, r);
+        assert_eq!(w.names(), ["host-routed", "fabric-routed", "vnet-gateway"]);
     }
 
     #[test]
-    fn the_ws2016_second_endpoint() {
-        let sent = vec![hop(
-            0,
-            HopAction::Sent {
-                iface: "gateway_0123456789ab".into(),
-            },
-        )];
-        assert_eq!(names(&sent), ["second-endpoint"]);
-        let routed = vec![hop(0, routed("gateway_0123456789ab"))];
-        assert_eq!(names(&routed), ["second-endpoint"]);
+    fn the_ws2016_second_endpoint_is_a_labelled_interface() {
+        let mut w = W::default();
+        let s = w.sent(Some(policy::TAG_SECOND_ENDPOINT));
+        w.hop(0, s);
+        assert_eq!(w.names(), ["second-endpoint"]);
+        let mut w = W::default();
+        let r = w.routed(Some(policy::TAG_SECOND_ENDPOINT));
+        w.hop(0, r);
+        assert_eq!(w.names(), ["second-endpoint"]);
         // Only in a container, and only that interface.
-        assert!(names(&[hop(
-            2,
-            HopAction::Sent {
-                iface: "gateway_x".into()
-            }
-        )])
-        .is_empty());
-        assert!(names(&[hop(
-            0,
-            HopAction::Sent {
-                iface: "Ethernet".into()
-            }
-        )])
-        .is_empty());
+        let mut w = W::default();
+        let (a, b) = (w.sent(Some(policy::TAG_SECOND_ENDPOINT)), w.sent(None));
+        w.hop(2, a).hop(0, b);
+        assert!(w.names().is_empty());
     }
 
     #[test]
-    fn vfp_rewrites_encapsulation_and_sdn_policy() {
+    fn rewrites_encapsulation_and_sdn_policy() {
         let mac = MacAddr::new(0, 0x15, 0x5d, 0, 0, 1);
-        let hops = vec![
-            hop(
-                1,
-                HopAction::MacRewrite {
-                    layer: "VFP".into(),
-                    kind: NatKind::Source,
-                    before: mac,
-                    after: mac,
-                    rule: "r".into(),
-                },
-            ),
-            hop(
-                1,
-                HopAction::Encap {
-                    by: "VFP".into(),
-                    vni: 4096,
-                    outer_src: Ipv4Addr::new(10, 0, 0, 11),
-                    outer_dst: Ipv4Addr::new(10, 0, 0, 12),
-                },
-            ),
-            hop(
-                1,
-                HopAction::Decap {
-                    by: "VFP".into(),
-                    vni: 4096,
-                    to: "c4".into(),
-                },
-            ),
-            hop(
-                5,
-                HopAction::Policy {
-                    layer: "SDN".into(),
-                    rule: "NSG allow".into(),
-                },
-            ),
-            // A VFP policy hop in the container host's own vSwitch is not the Azure host.
-            hop(
-                1,
-                HopAction::Policy {
-                    layer: "VFP".into(),
-                    rule: "x".into(),
-                },
-            ),
-        ];
-        assert_eq!(names(&hops), ["mac-rewrite", "vxlan", "sdn-host-policy"]);
+        let mut w = W::default();
+        let (l, r) = (w.sym("VFP"), w.sym("rule"));
+        w.hop(
+            1,
+            Action::MacRewrite {
+                layer: l,
+                kind: NatKind::Source,
+                before: mac,
+                after: mac,
+            },
+        )
+        .hop(
+            1,
+            Action::Encap {
+                by: l,
+                vni: 4096,
+                outer_src: Ipv4Addr::new(10, 0, 0, 11),
+                outer_dst: Ipv4Addr::new(10, 0, 0, 12),
+            },
+        )
+        .hop(
+            1,
+            Action::Decap {
+                by: l,
+                vni: 4096,
+                to: r,
+            },
+        )
+        .hop(5, Action::Policy { layer: l, rule: r })
+        // A policy hop in the container host's own vSwitch is not the Azure host.
+        .hop(1, Action::Policy { layer: l, rule: r });
+        assert_eq!(w.names(), ["mac-rewrite", "vxlan", "sdn-host-policy"]);
     }
 
     #[test]
     fn drops_and_deliveries_show_nothing() {
-        let hops = vec![
-            hop(2, HopAction::Dropped(DropReason::TtlExpired)),
-            hop(0, HopAction::Delivered { to: "x".into() }),
-            hop(
-                0,
-                HopAction::Allowed {
-                    firewall: "fw".into(),
-                    rule: "r".into(),
-                },
-            ),
-            hop(
-                0,
-                HopAction::Arp {
-                    iface: "e".into(),
-                    detail: "d".into(),
-                },
-            ),
-        ];
-        assert!(names(&hops).is_empty());
+        let mut w = W::default();
+        let (t, r) = (w.sym("fw"), w.sym("r"));
+        let routed = w.routed(None);
+        w.hop(2, Action::Dropped(DropReason::TtlExpired))
+            .hop(0, Action::Delivered(Delivery::IcmpEcho))
+            .hop(0, Action::Allowed { table: t, rule: r });
+        assert!(w.names().is_empty());
         // Unknown nodes (a node removed since) show nothing either.
-        assert!(names(&[hop(99, routed("x"))]).is_empty());
+        w.hop(99, routed);
+        assert!(w.names().is_empty());
     }
 }

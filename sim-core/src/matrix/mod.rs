@@ -223,7 +223,7 @@ pub fn run_driver(
         else {
             return;
         };
-        let seen = mechanisms::seen(world.engine.topology(), &probe.hops);
+        let seen = mechanisms::seen(world.engine.topology(), world.engine.syms(), &probe.hops);
         let c = cells.entry(*cell).or_default();
         c.reachable = (c.probes == 0 || c.reachable) && probe.outcome == Outcome::Delivered;
         c.probes += 1;

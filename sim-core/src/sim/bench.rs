@@ -113,7 +113,7 @@ impl BridgeEcho {
         let replies = nodes
             .iter()
             .filter_map(|n| world.engine.device(*n).and_then(Device::as_stack))
-            .map(|s| s.counters.app_replies)
+            .map(|s| s.counters().app_replies)
             .sum();
         BenchResult {
             echo_requests: u64::from(n) * u64::from(k),

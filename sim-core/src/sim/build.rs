@@ -4,7 +4,8 @@
 //! anything that still does not is reported as an error, never a panic.
 
 use super::world::{Host, World};
-use crate::control::hns::{host_forwarding, Hns, HostNodes};
+use crate::control::hns::{Hns, HostNodes};
+use crate::control::policy;
 use crate::control::version::WindowsVersion;
 use crate::device::stack::{DhcpServerConfig, IfaceConfig, IpStack, Route, StackConfig};
 use crate::device::switch::{PortMode, Switch, SwitchConfig, UnknownUnicast};
@@ -76,12 +77,11 @@ fn stack_with(
     let mut cfg = StackConfig::new(name, ttl);
     let mut ports = BTreeMap::new();
     for i in ifaces {
-        cfg.ifaces.push(Some(IfaceConfig {
-            name: i.name.clone(),
-            mac: macs.next(oui),
-            addr: Some(net(&i.address)?),
-            mtu: 1500,
-        }));
+        cfg.ifaces.push(Some(IfaceConfig::ethernet(
+            i.name.clone(),
+            macs.next(oui),
+            Some(net(&i.address)?),
+        )));
         ports.insert(i.name.clone(), PortId((cfg.ifaces.len() - 1) as u16));
     }
     cfg.services.icmp_echo = true;
@@ -179,7 +179,7 @@ pub fn build(spec: &ScenarioSpec) -> Result<World, String> {
     }
     for r in &spec.fabric.routers {
         let (mut cfg, ports) = stack_with(&r.name, 255, &r.interfaces, &mut macs, LOCAL_OUI)?;
-        cfg.forwarding = crate::device::stack::Forwarding::All;
+        cfg.forwarding = true;
         add_routes(&mut cfg, None, &r.routes)?;
         let id = eng.add_node(
             NodeInfo {
@@ -234,7 +234,10 @@ pub fn build(spec: &ScenarioSpec) -> Result<World, String> {
     for h in &spec.fabric.hosts {
         let (mut cfg, ports) = stack_with(&h.name, 128, &h.nics, &mut macs, HOST_NIC_OUI)?;
         add_routes(&mut cfg, h.gateway.as_ref(), &h.routes)?;
-        cfg.forwarding = host_forwarding();
+        // A Windows host routes only what HNS allows (`policy::init_host`), and its NAT
+        // tables keep WinNAT's sessions.
+        cfg.forwarding = true;
+        cfg.conntrack = policy::winnat_profile();
         let (tcp, udp) = split_services(&h.services);
         cfg.services.tcp = tcp;
         cfg.services.udp_echo = udp;
@@ -251,7 +254,11 @@ pub fn build(spec: &ScenarioSpec) -> Result<World, String> {
                 kind: NodeKind::WindowsHost,
                 host: Some(h.name.clone()),
             },
-            Device::Stack(Box::new(IpStack::new(cfg))),
+            Device::Stack(Box::new({
+                let mut stack = IpStack::new(cfg);
+                policy::init_host(&mut stack.rules);
+                stack
+            })),
         );
         let physical: Vec<PortId> = ports.values().copied().collect();
         nodes.insert(h.name.clone(), (id, Some(ports)));

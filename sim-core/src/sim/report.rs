@@ -66,7 +66,7 @@ pub fn write_probe(world: &World, r: &ProbeResult, out: &mut String) {
             "    {} {:<24} {}",
             h.time,
             world.node_name(h.node),
-            h.action
+            h.action.show(world.engine.syms())
         );
         let _ = writeln!(out, "    {:>9}  {frame}", "");
     }

@@ -4,7 +4,7 @@
 use crate::control::hns::{Hns, HostNodes};
 use crate::control::version::WindowsVersion;
 use crate::device::stack::probe::{ProbeProto, ProbeRequest, ProbeTarget};
-use crate::device::{Device, Hop, HopAction, Outcome};
+use crate::device::{Action, Device, Hop, Outcome};
 use crate::docker::cli;
 use crate::docker::daemon::{
     running_endpoints, CommandOutput, ContainerState, Daemon, HostCtx, Images,
@@ -188,7 +188,7 @@ impl World {
     /// Runs after every command, so its result depends only on the state, never on timing.
     pub fn gossip_overlay_peers(&mut self) {
         // (network id, host index, the endpoint as a peer, its DNS names)
-        let mut locals: Vec<(String, usize, crate::device::stack::VtepPeer, Vec<String>)> =
+        let mut locals: Vec<(String, usize, crate::device::stack::VxlanPeer, Vec<String>)> =
             Vec::new();
         for (hi, h) in self.hosts.iter().enumerate() {
             for d in h.daemon.networks.iter().filter(|n| n.driver == "overlay") {
@@ -204,7 +204,7 @@ impl World {
                     locals.push((
                         d.id.clone(),
                         hi,
-                        crate::device::stack::VtepPeer {
+                        crate::device::stack::VxlanPeer {
                             mac: e.mac,
                             ip: e.ip,
                             pa,
@@ -441,7 +441,10 @@ impl World {
             .cloned()
             .collect();
         let drop = hops.iter().find_map(|h| match &h.action {
-            HopAction::Dropped(r) => Some((self.node_name(h.node), r.to_string())),
+            Action::Dropped(r) => Some((
+                self.node_name(h.node),
+                r.show(self.engine.syms()).to_string(),
+            )),
             _ => None,
         });
         let (outcome, detail) = match end {

@@ -66,6 +66,8 @@ pub use udp::{udp_frame, udp_info, udp_payload, UdpInfo};
 pub use view::{IpView, View, L4};
 pub use vxlan::{vxlan_decap, vxlan_encap};
 
+/// An untagged Ethernet header's length: where the IPv4 header of a frame we build starts.
+pub const ETH_HEADER_LEN: usize = 14;
 pub const ETHERTYPE_IPV4: u16 = 0x0800;
 pub const ETHERTYPE_ARP: u16 = 0x0806;
 pub const ETHERTYPE_VLAN: u16 = 0x8100;

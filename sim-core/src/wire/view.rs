@@ -17,6 +17,7 @@ use pnet_packet::icmp::echo_request::EchoRequestPacket;
 use pnet_packet::ipv4::{Ipv4Flags, Ipv4Packet};
 use pnet_packet::tcp::TcpPacket;
 use pnet_packet::udp::UdpPacket;
+use pnet_packet::vlan::VlanPacket;
 use std::net::Ipv4Addr;
 
 /// The transport header of an unfragmented IPv4 packet.
@@ -58,6 +59,7 @@ pub struct IpView {
     pub ttl: u8,
     /// The IPv4 packet's length (header and payload).
     pub total_len: usize,
+    pub header_len: usize,
     pub dont_fragment: bool,
     /// A fragment of a larger packet (its transport header, if any, is not read).
     pub fragment: bool,
@@ -128,34 +130,51 @@ pub struct View {
 impl View {
     /// Parses `f`; `None` only if it is shorter than an Ethernet header (or a cut tag).
     pub fn parse(f: &[u8]) -> Option<View> {
-        let e = EthernetPacket::new(f)?;
-        let outer = e.get_ethertype().0;
-        let (vlan, ethertype, l3) = if outer == ETHERTYPE_VLAN {
-            let tag = f.get(ETH_LEN..ETH_LEN + VLAN_LEN)?;
-            let tci = u16::from_be_bytes([tag[0], tag[1]]);
-            (
-                Some(tci & 0x0fff),
-                u16::from_be_bytes([tag[2], tag[3]]),
-                ETH_LEN + VLAN_LEN,
-            )
+        let (dst, src, vlan, ethertype) = link(f)?;
+        let l3 = if vlan.is_some() {
+            ETH_LEN + VLAN_LEN
         } else {
-            (None, outer, ETH_LEN)
+            ETH_LEN
         };
-        let mut v = View {
-            dst: e.get_destination(),
-            src: e.get_source(),
+        Some(View {
+            dst,
+            src,
+            vlan,
+            ethertype,
+            ip: (ethertype == ETHERTYPE_IPV4)
+                .then(|| ip_view(f, l3))
+                .flatten(),
+            arp: (ethertype == ETHERTYPE_ARP)
+                .then(|| f.get(l3..).and_then(|b| parse_arp(b).ok()))
+                .flatten(),
+        })
+    }
+
+    /// Parses only the Ethernet header (and tag) of `f`: what a switch needs to forward it.
+    pub fn parse_link(f: &[u8]) -> Option<View> {
+        let (dst, src, vlan, ethertype) = link(f)?;
+        Some(View {
+            dst,
+            src,
             vlan,
             ethertype,
             ip: None,
             arp: None,
-        };
-        match ethertype {
-            ETHERTYPE_IPV4 => v.ip = ip_view(f, l3),
-            ETHERTYPE_ARP => v.arp = f.get(l3..).and_then(|b| parse_arp(b).ok()),
-            _ => {}
-        }
-        Some(v)
+        })
     }
+}
+
+/// The Ethernet header: destination, source, 802.1Q VLAN and the ethertype after it.
+fn link(f: &[u8]) -> Option<(MacAddr, MacAddr, Option<u16>, u16)> {
+    let e = EthernetPacket::new(f)?;
+    let outer = e.get_ethertype().0;
+    let (vlan, ethertype) = if outer == ETHERTYPE_VLAN {
+        let tag = VlanPacket::new(f.get(ETH_LEN..)?)?;
+        (Some(tag.get_vlan_identifier()), tag.get_ethertype().0)
+    } else {
+        (None, outer)
+    };
+    Some((e.get_destination(), e.get_source(), vlan, ethertype))
 }
 
 fn ip_view(f: &[u8], l3: usize) -> Option<IpView> {
@@ -180,6 +199,7 @@ fn ip_view(f: &[u8], l3: usize) -> Option<IpView> {
         proto,
         ttl: ip.get_ttl(),
         total_len: total,
+        header_len: hl,
         dont_fragment: ip.get_flags() & Ipv4Flags::DontFragment != 0,
         fragment,
         l3,

@@ -18,6 +18,8 @@
 //! control plane.
 
 pub mod eval;
+mod fast;
+pub mod hook;
 #[cfg(test)]
 mod reference;
 pub mod render;
@@ -458,6 +460,8 @@ struct Derived {
     /// (protocol, port) pairs that a DNAT rule listens on: dynamic source NAT never hands
     /// them out.
     dnat_ports: Vec<(u8, u16)>,
+    /// Verdicts that depend on the protocol alone.
+    fast: fast::FastPaths,
 }
 
 /// Every table of one device, and the derived lookup tables its packet path uses.
@@ -484,6 +488,11 @@ impl Ruleset {
                 .iter()
                 .all(|c| c.rules.is_empty() && c.policy == Policy::Accept)
         })
+    }
+
+    /// The first table a control plane labelled `tag`.
+    pub fn table_tagged(&self, tag: &str) -> Option<&Table> {
+        self.tables.iter().find(|t| t.tag.as_deref() == Some(tag))
     }
 
     pub fn table_index(&self, name: &str) -> Option<usize> {
@@ -827,11 +836,17 @@ impl Ruleset {
         d.dnat_ports.sort();
         d.dnat_ports.dedup();
         self.derived = d;
+        self.derived.fast = fast::FastPaths::derive(self);
     }
 
     /// Whether packets of IP protocol `proto` need connection tracking on this device.
     pub fn needs_conntrack(&self, proto: u8) -> bool {
         self.derived.ct_protos[usize::from(proto / 64)] & (1 << (proto % 64)) != 0
+    }
+
+    /// Whether packets of some protocol need connection tracking on this device.
+    pub fn tracks_anything(&self) -> bool {
+        self.derived.ct_protos != [0; 4]
     }
 
     /// Whether any rule asks whether an address is the device's own.
@@ -850,6 +865,23 @@ impl Ruleset {
     /// Whether any base chain runs at `hook`.
     pub fn has_hook(&self, hook: Hook) -> bool {
         !self.derived.hooks[hook.index()].is_empty()
+    }
+
+    /// If every packet of protocol `proto` is accepted at `hook` by rules that look at the
+    /// protocol alone, counts a `len`-byte packet at those rules and returns true; the
+    /// packet path then skips walking the chains.
+    pub fn accept_by_protocol(&mut self, hook: Hook, proto: u8, len: usize) -> bool {
+        let Some(path) = self.derived.fast.get(hook, proto) else {
+            return false;
+        };
+        for &(t, c, r) in path {
+            let chain = &mut self.tables[usize::from(t)].chains[usize::from(c)];
+            match r {
+                Some(r) => chain.rules[usize::from(r)].counters.count(len),
+                None => chain.policy_counters.count(len),
+            }
+        }
+        true
     }
 
     /// Zeroes every counter (`iptables -Z`).
@@ -877,19 +909,23 @@ fn kind_rank(kind: TableKind, hook: Hook) -> usize {
     }
 }
 
-/// Marks the protocols a rule can match: those of its positive `Proto` tests, else all.
+/// Marks the protocols a rule can match: every protocol its `Proto` tests (negated or not)
+/// all admit.
 fn mark_protos(bits: &mut [u64; 4], matches: &[Match]) {
-    let positive = matches.iter().find_map(|m| match (&m.test, m.negate) {
-        (Test::Proto(p), false) => Some(p),
-        _ => None,
-    });
-    match positive {
-        Some(protos) => {
+    let mut admitted = [u64::MAX; 4];
+    for m in matches {
+        if let Test::Proto(protos) = &m.test {
+            let mut set = [0u64; 4];
             for p in protos {
-                bits[usize::from(p / 64)] |= 1 << (p % 64);
+                set[usize::from(p / 64)] |= 1 << (p % 64);
+            }
+            for (a, s) in admitted.iter_mut().zip(set) {
+                *a &= if m.negate { !s } else { s };
             }
         }
-        None => *bits = [u64::MAX; 4],
+    }
+    for (b, a) in bits.iter_mut().zip(admitted) {
+        *b |= a;
     }
 }
 
@@ -900,7 +936,7 @@ fn dnat_listen_ports(matches: &[Match]) -> Vec<(u8, u16)> {
         _ => None,
     });
     let ports = matches.iter().find_map(|m| match (&m.test, m.negate) {
-        (Test::DstPort(lo, hi), false) if hi - lo < 1024 => Some(*lo..=*hi),
+        (Test::DstPort(lo, hi), false) if hi >= lo && hi - lo < 1024 => Some(*lo..=*hi),
         _ => None,
     });
     match (protos, ports) {

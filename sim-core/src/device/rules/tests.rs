@@ -205,6 +205,21 @@ fn conntrack_is_needed_only_for_protocols_a_stateful_rule_can_match() {
     .unwrap();
     assert!(rs.needs_conntrack(47));
     assert!(!rs.needs_conntrack(17));
+    // A negated protocol test admits every other protocol.
+    rs.append(
+        "fw",
+        "INPUT",
+        RuleSpec::new(
+            vec![
+                Match::not(Test::Proto(vec![1, 6, 17])),
+                Match::is(Test::CtState(CtStates::ESTABLISHED)),
+            ],
+            Target::Accept,
+        ),
+    )
+    .unwrap();
+    assert!(rs.needs_conntrack(2) && rs.needs_conntrack(47));
+    assert!(!rs.needs_conntrack(6));
     assert!(!rs.needs_addrtype());
 }
 

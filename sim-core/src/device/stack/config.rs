@@ -1,13 +1,15 @@
 //! An IP stack's configuration, as plain data the control plane writes and reports print.
 //!
-//! Routers, outside hosts, a Windows host's default compartment and each container
-//! compartment are all an `IpStack` with a different `StackConfig`.
+//! Routers, outside hosts, a container host's own stack and each container's are all an
+//! `IpStack` with a different `StackConfig`. Filtering and address translation are not here:
+//! they are the stack's ruleset (`device::rules`).
 
+use crate::device::conntrack::Profile;
 use crate::id::PortId;
 use crate::wire::MacAddr;
 use ipnetwork::Ipv4Network;
 use serde::Serialize;
-use std::net::{Ipv4Addr, SocketAddrV4};
+use std::net::Ipv4Addr;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct StackConfig {
@@ -17,9 +19,11 @@ pub struct StackConfig {
     pub ifaces: Vec<Option<IfaceConfig>>,
     /// Static routes. Connected routes come from interface addresses.
     pub routes: Vec<Route>,
-    pub forwarding: Forwarding,
-    pub firewall: Option<FirewallConfig>,
-    pub nat: Option<NatConfig>,
+    /// Whether packets not for this stack are routed on (`net.ipv4.ip_forward`); which of them
+    /// may pass is the ruleset's `Forward` hook.
+    pub forwarding: bool,
+    /// How the connection table behaves (timeouts, filtering, NAT ports, size).
+    pub conntrack: Profile,
     pub services: Services,
     pub dns_servers: Vec<Ipv4Addr>,
     /// TTL of packets this stack originates (128 on Windows, 64 elsewhere).
@@ -29,8 +33,6 @@ pub struct StackConfig {
     /// Interfaces that get their address by DHCP (their `addr` starts as `None`); the
     /// exchange runs when `IpStack::start_dhcp` (or `start_dhcp_clients`) is called.
     pub dhcp_client: Vec<PortId>,
-    /// VXLAN tunnel endpoints (VFP's overlay encapsulation), one per overlay network.
-    pub vteps: Vec<VtepConfig>,
 }
 
 impl StackConfig {
@@ -39,15 +41,13 @@ impl StackConfig {
             name: name.into(),
             ifaces: Vec::new(),
             routes: Vec::new(),
-            forwarding: Forwarding::Off,
-            firewall: None,
-            nat: None,
+            forwarding: false,
+            conntrack: Profile::generic(),
             services: Services::default(),
             dns_servers: Vec::new(),
             default_ttl,
             icmp_errors: true,
             dhcp_client: Vec::new(),
-            vteps: Vec::new(),
         }
     }
 }
@@ -58,6 +58,24 @@ pub struct IfaceConfig {
     pub mac: MacAddr,
     pub addr: Option<Ipv4Network>,
     pub mtu: u16,
+    /// A VXLAN tunnel endpoint rather than a plain Ethernet interface.
+    pub vxlan: Option<VxlanConfig>,
+    /// A label for readers that classify what happened (the control plane's, opaque here).
+    pub tag: Option<String>,
+}
+
+impl IfaceConfig {
+    /// A plain Ethernet interface.
+    pub fn ethernet(name: impl Into<String>, mac: MacAddr, addr: Option<Ipv4Network>) -> Self {
+        IfaceConfig {
+            name: name.into(),
+            mac,
+            addr,
+            mtu: 1500,
+            vxlan: None,
+            tag: None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -65,89 +83,6 @@ pub struct Route {
     pub dest: Ipv4Network,
     pub via: Option<Ipv4Addr>,
     pub iface: PortId,
-}
-
-/// Whether and between which interfaces the stack forwards packets that are not its own.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub enum Forwarding {
-    Off,
-    /// A router: any interface to any interface.
-    All,
-    /// Only the listed interface pairs; everything else is dropped with `refusal` as the reason.
-    Rules {
-        rules: Vec<ForwardRule>,
-        refusal: String,
-    },
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct ForwardRule {
-    pub from: PortId,
-    pub to: PortId,
-    pub verdict: ForwardVerdict,
-}
-
-/// What a forwarding rule does with the packets of its interface pair.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub enum ForwardVerdict {
-    Allow,
-    /// Only packets a NAT table translated on the way in (replies, port maps).
-    AllowTranslated,
-    /// Refused, with the reason a trace shows.
-    Refuse(String),
-}
-
-/// A stateful inbound firewall for traffic addressed to this stack.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct FirewallConfig {
-    pub name: String,
-    /// IP protocol numbers allowed in unsolicited by default.
-    pub default_inbound_allow: Vec<u8>,
-    /// How the default is called in traces, e.g. "default inbound: block all (Windows Server 2016)".
-    pub default_inbound_name: String,
-    pub rules: Vec<FirewallRule>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct FirewallRule {
-    pub name: String,
-    pub allow: bool,
-    pub proto: Option<u8>,
-    pub local_port: Option<u16>,
-    pub remote: Option<Ipv4Network>,
-}
-
-/// A NAT table (WinNAT on Windows hosts): dynamic source NAT for inside prefixes leaving by
-/// an outside interface, and static mappings from outside ports to inside endpoints.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct NatConfig {
-    pub name: String,
-    pub instances: Vec<NatInstance>,
-    pub outside_ifaces: Vec<PortId>,
-    pub static_mappings: Vec<StaticMapping>,
-    /// The range dynamic sessions draw outside ports (and ICMP ids) from.
-    pub port_range: (u16, u16),
-    /// Most sessions the table holds at once.
-    pub max_sessions: usize,
-    /// Whether the host itself reaches its published ports (localhost or its own address).
-    pub local_hairpin: bool,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct NatInstance {
-    pub name: String,
-    pub inside_prefix: Ipv4Network,
-    /// Translated by a VFP OutboundNAT rule rather than WinNAT: traces name VFP, and ICMP is
-    /// not translated (Windows programs no outbound ICMP rule, reference 3.3 and 6).
-    pub vfp: bool,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct StaticMapping {
-    pub name: String,
-    pub proto: u8,
-    pub outside_port: u16,
-    pub inside: SocketAddrV4,
 }
 
 /// What listens on this stack.
@@ -209,25 +144,21 @@ pub struct EmbeddedDns {
     pub upstreams: Vec<Ipv4Addr>,
 }
 
-/// A VXLAN tunnel endpoint on one interface (the port facing an overlay network's vSwitch).
-/// Frames for a peer's MAC that arrive there are wrapped in VXLAN and routed to the peer's
-/// provider address; VXLAN frames for `vni` that arrive for this stack are unwrapped and sent
-/// out of `iface`. ARP requests for a peer's address are answered with the peer's MAC, as VFP
-/// answers for HNS remote endpoints.
+/// A VXLAN tunnel endpoint on an interface (the port facing an overlay segment). Frames for
+/// a peer's MAC that arrive there are wrapped in VXLAN and routed to the peer's provider
+/// address; VXLAN frames for `vni` that arrive for this stack are unwrapped and sent out of
+/// the interface. ARP requests for a peer's address are answered with the peer's MAC.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct VtepConfig {
-    /// For traces, e.g. "VFP overlay (my_overlay)".
-    pub name: String,
-    pub iface: PortId,
+pub struct VxlanConfig {
     pub vni: u32,
     /// This host's provider address (the outer source).
     pub local: Ipv4Addr,
-    pub peers: Vec<VtepPeer>,
+    pub peers: Vec<VxlanPeer>,
 }
 
-/// A remote endpoint: a container on another host, reached through that host's address.
+/// A remote endpoint: a machine on another host, reached through that host's address.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub struct VtepPeer {
+pub struct VxlanPeer {
     pub mac: MacAddr,
     pub ip: Ipv4Addr,
     /// The remote host's provider address.

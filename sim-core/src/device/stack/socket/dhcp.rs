@@ -24,16 +24,17 @@
 //!
 //! Retry timers carry a generation number: a timer whose client has moved on is ignored.
 
-use super::{IpStack, Route, TIMER_DHCP};
-use crate::device::{DropReason, Frame, HopAction, Outbox};
+use super::Sockets;
+use crate::device::action::{Action, Delivery, DhcpClientEvent, DhcpServerEvent};
+use crate::device::stack::config::{DhcpServerConfig, Route, StackConfig};
+use crate::device::stack::interface::{iface, iface_name, is_local, Interface};
+use crate::device::{DropReason, Frame, Outbox, Timer};
 use crate::id::{PortId, ProbeId};
 use crate::time::{SimDuration, SimTime};
-use crate::wire::{self, DhcpMessage, DhcpMessageType, MacAddr};
+use crate::wire::{self, DhcpMessage, DhcpMessageType, MacAddr, View, L4};
 use ipnetwork::Ipv4Network;
 use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
-
-use super::config::DhcpServerConfig;
 
 /// DISCOVERs a client sends before it gives up.
 pub const MAX_DISCOVERS: u8 = 4;
@@ -90,13 +91,18 @@ struct Lease {
 
 /// The stack's DHCP run-time state: client exchanges and server bindings.
 #[derive(Debug, Default)]
-pub(super) struct DhcpState {
+pub struct DhcpState {
     clients: Vec<Client>,
     leases: Vec<Lease>,
     next_generation: u64,
 }
 
 impl DhcpState {
+    /// Whether a client exchange was ever started here.
+    pub fn has_clients(&self) -> bool {
+        !self.clients.is_empty()
+    }
+
     fn generation(&mut self) -> u64 {
         // 40 bits fit in the timer token beside the port.
         self.next_generation = (self.next_generation + 1) & ((1 << 40) - 1);
@@ -137,428 +143,459 @@ fn xid_for(mac: MacAddr, generation: u64) -> u32 {
     u32::from_be_bytes([o[2], o[3], o[4], o[5]]) ^ (generation as u32).wrapping_mul(0x9e37_79b9)
 }
 
-impl IpStack {
-    // ----- client -----
+// ----- client -----
 
-    /// Starts a DHCP exchange on `port` now: sends DISCOVER and arms the retry timer. A
-    /// running or finished exchange on that port is replaced.
-    pub fn start_dhcp(&mut self, port: PortId, out: &mut Outbox) {
-        let Some(mac) = self.iface(port).map(|i| i.mac) else {
-            return;
-        };
-        let generation = self.dhcp.generation();
-        let client = Client {
-            port,
-            xid: xid_for(mac, generation),
-            discovers: 1,
-            requests: 0,
-            generation,
-            status: DhcpStatus::Selecting,
-        };
-        let i = match self.dhcp.clients.iter().position(|c| c.port == port) {
-            Some(i) => {
-                self.dhcp.clients[i] = client;
-                i
-            }
-            None => {
-                self.dhcp.clients.push(client);
-                self.dhcp.clients.len() - 1
-            }
-        };
-        self.dhcp_client_send(i, out);
-    }
-
-    /// Starts DHCP on every interface listed in `StackConfig::dhcp_client`.
-    pub fn start_dhcp_clients(&mut self, out: &mut Outbox) {
-        for port in self.config.dhcp_client.clone() {
-            self.start_dhcp(port, out);
+/// Starts a DHCP exchange on `port` now: sends DISCOVER and arms the retry timer. A running
+/// or finished exchange on that port is replaced.
+pub fn start(d: &mut DhcpState, net: &mut Interface, port: PortId, out: &mut Outbox) {
+    let Some(mac) = iface(net.cfg, port).map(|i| i.mac) else {
+        return;
+    };
+    let generation = d.generation();
+    let client = Client {
+        port,
+        xid: xid_for(mac, generation),
+        discovers: 1,
+        requests: 0,
+        generation,
+        status: DhcpStatus::Selecting,
+    };
+    let i = match d.clients.iter().position(|c| c.port == port) {
+        Some(i) => {
+            d.clients[i] = client;
+            i
         }
-    }
-
-    /// Where the DHCP exchange on `port` stands, if one was started.
-    pub fn dhcp_status(&self, port: PortId) -> Option<DhcpStatus> {
-        self.dhcp
-            .clients
-            .iter()
-            .find(|c| c.port == port)
-            .map(|c| c.status)
-    }
-
-    /// Whether `port` got its address by DHCP.
-    pub fn dhcp_bound(&self, port: PortId) -> bool {
-        matches!(self.dhcp_status(port), Some(DhcpStatus::Bound { .. }))
-    }
-
-    /// Sends the message the client's state calls for and arms the retry timer.
-    fn dhcp_client_send(&mut self, i: usize, out: &mut Outbox) {
-        let generation = self.dhcp.generation();
-        let c = &mut self.dhcp.clients[i];
-        c.generation = generation;
-        let (port, xid, status) = (c.port, c.xid, c.status);
-        let (msg_type, tries) = match status {
-            DhcpStatus::Selecting => (DhcpMessageType::Discover, c.discovers),
-            DhcpStatus::Requesting { .. } => (DhcpMessageType::Request, c.requests),
-            DhcpStatus::Bound { .. } | DhcpStatus::GaveUp => return,
-        };
-        let Some(mac) = self.iface(port).map(|i| i.mac) else {
-            return;
-        };
-        let mut m = DhcpMessage {
-            broadcast: true,
-            ..DhcpMessage::new(msg_type, xid, mac)
-        };
-        if let DhcpStatus::Requesting { offered, server } = status {
-            m.requested_ip = Some(offered);
-            m.server_id = Some(server);
+        None => {
+            d.clients.push(client);
+            d.clients.len() - 1
         }
-        self.next_ident = self.next_ident.wrapping_add(1);
-        let frame = wire::dhcp_client_frame(&m, self.config.default_ttl, self.next_ident);
-        out.send(port, Frame::new(frame, None));
-        out.timer(
-            out.now + retry_delay(tries),
-            TIMER_DHCP | (generation << 16) | u64::from(port.0),
-        );
-    }
+    };
+    client_send(d, net, i, out);
+}
 
-    /// A client's retry timer: try again, fall back to DISCOVER, or give up.
-    pub(super) fn dhcp_timer(&mut self, payload: u64, out: &mut Outbox) {
-        let (port, generation) = (PortId(payload as u16), payload >> 16);
-        let Some(i) = self
-            .dhcp
-            .clients
-            .iter()
-            .position(|c| c.port == port && c.generation == generation)
-        else {
+/// Where the DHCP exchange on `port` stands, if one was started.
+pub fn status(d: &DhcpState, port: PortId) -> Option<DhcpStatus> {
+    d.clients.iter().find(|c| c.port == port).map(|c| c.status)
+}
+
+/// Sends the message the client's state calls for and arms the retry timer.
+fn client_send(d: &mut DhcpState, net: &mut Interface, i: usize, out: &mut Outbox) {
+    let generation = d.generation();
+    let c = &mut d.clients[i];
+    c.generation = generation;
+    let (port, xid, status) = (c.port, c.xid, c.status);
+    let (msg_type, tries) = match status {
+        DhcpStatus::Selecting => (DhcpMessageType::Discover, c.discovers),
+        DhcpStatus::Requesting { .. } => (DhcpMessageType::Request, c.requests),
+        DhcpStatus::Bound { .. } | DhcpStatus::GaveUp => return,
+    };
+    let Some(mac) = iface(net.cfg, port).map(|i| i.mac) else {
+        return;
+    };
+    let mut m = DhcpMessage {
+        broadcast: true,
+        ..DhcpMessage::new(msg_type, xid, mac)
+    };
+    if let DhcpStatus::Requesting { offered, server } = status {
+        m.requested_ip = Some(offered);
+        m.server_id = Some(server);
+    }
+    let ident = net.st.next_ident();
+    let frame = wire::dhcp_client_frame(&m, net.cfg.default_ttl, ident);
+    out.send(port, Frame::new(frame, None));
+    out.timer(
+        out.now + retry_delay(tries),
+        Timer::DhcpRetry { port, generation },
+    );
+}
+
+/// A client's retry timer: try again, fall back to DISCOVER, or give up.
+pub fn timer(
+    d: &mut DhcpState,
+    net: &mut Interface,
+    port: PortId,
+    generation: u64,
+    out: &mut Outbox,
+) {
+    let Some(i) = d
+        .clients
+        .iter()
+        .position(|c| c.port == port && c.generation == generation)
+    else {
+        return;
+    };
+    let c = &mut d.clients[i];
+    match c.status {
+        DhcpStatus::Requesting { .. } if c.requests < MAX_REQUESTS => c.requests += 1,
+        DhcpStatus::Selecting | DhcpStatus::Requesting { .. } if c.discovers < MAX_DISCOVERS => {
+            c.discovers += 1;
+            c.status = DhcpStatus::Selecting;
+        }
+        DhcpStatus::Selecting | DhcpStatus::Requesting { .. } => {
+            c.status = DhcpStatus::GaveUp;
             return;
-        };
-        let c = &mut self.dhcp.clients[i];
-        match c.status {
-            DhcpStatus::Requesting { .. } if c.requests < MAX_REQUESTS => c.requests += 1,
-            DhcpStatus::Selecting | DhcpStatus::Requesting { .. }
-                if c.discovers < MAX_DISCOVERS =>
-            {
+        }
+        DhcpStatus::Bound { .. } | DhcpStatus::GaveUp => return,
+    }
+    client_send(d, net, i, out);
+}
+
+/// Takes a server message for a client exchange in progress on `port`. Returns false (and
+/// leaves the frame alone) for anything else.
+pub fn client_input(
+    d: &mut DhcpState,
+    net: &mut Interface,
+    port: PortId,
+    frame: &Frame,
+    view: &View,
+    out: &mut Outbox,
+) -> bool {
+    if d.clients.is_empty() || !matches!(view.ip.map(|i| i.l4), Some(L4::Udp { .. })) {
+        return false;
+    }
+    let Some(i) = d
+        .clients
+        .iter()
+        .position(|c| c.port == port && c.status.in_progress())
+    else {
+        return false;
+    };
+    let Some(mac) = iface(net.cfg, port).map(|i| i.mac) else {
+        return false;
+    };
+    let Some(msg) = wire::dhcp_info(&frame.bytes) else {
+        return false;
+    };
+    let c = &d.clients[i];
+    if msg.msg_type.sent_by_client() || msg.xid != c.xid || msg.chaddr != mac {
+        return false;
+    }
+    let name = iface_name(net.cfg, port);
+    let said = |event| {
+        move |syms: &mut crate::sym::Interner| {
+            Action::Delivered(Delivery::DhcpClient {
+                iface: syms.intern(&name),
+                event,
+            })
+        }
+    };
+    match (c.status, msg.msg_type, msg.server_id) {
+        (DhcpStatus::Selecting, DhcpMessageType::Offer, Some(server))
+            if !msg.yiaddr.is_unspecified() =>
+        {
+            let addr = msg.yiaddr;
+            out.hop(
+                frame.probe,
+                &frame.bytes,
+                said(DhcpClientEvent::Offer { addr, server }),
+            );
+            let c = &mut d.clients[i];
+            c.status = DhcpStatus::Requesting {
+                offered: msg.yiaddr,
+                server,
+            };
+            c.requests = 1;
+            client_send(d, net, i, out);
+        }
+        (DhcpStatus::Requesting { offered, server }, DhcpMessageType::Ack, id)
+            if id.is_none_or(|s| s == server) && msg.yiaddr == offered =>
+        {
+            let addr = bind(d, net.cfg, i, &msg, server).ip();
+            out.hop(
+                frame.probe,
+                &frame.bytes,
+                said(DhcpClientEvent::Bound { addr, server }),
+            );
+        }
+        (DhcpStatus::Requesting { server, .. }, DhcpMessageType::Nak, id)
+            if id.is_none_or(|s| s == server) =>
+        {
+            out.hop(
+                frame.probe,
+                &frame.bytes,
+                said(DhcpClientEvent::Nak { server }),
+            );
+            let c = &mut d.clients[i];
+            if c.discovers < MAX_DISCOVERS {
                 c.discovers += 1;
                 c.status = DhcpStatus::Selecting;
-            }
-            DhcpStatus::Selecting | DhcpStatus::Requesting { .. } => {
+                client_send(d, net, i, out);
+            } else {
                 c.status = DhcpStatus::GaveUp;
-                return;
             }
-            DhcpStatus::Bound { .. } | DhcpStatus::GaveUp => return,
         }
-        self.dhcp_client_send(i, out);
+        _ => {
+            out.hop(
+                frame.probe,
+                &frame.bytes,
+                said(DhcpClientEvent::Ignored(msg.msg_type)),
+            );
+        }
     }
+    true
+}
 
-    /// Takes a server message for a client exchange in progress on `port`. Returns false (and
-    /// leaves the frame alone) for anything else.
-    pub(super) fn dhcp_client_input(
-        &mut self,
-        port: PortId,
-        frame: &Frame,
-        ip: &wire::Ipv4Info,
-        out: &mut Outbox,
-    ) -> bool {
-        if self.dhcp.clients.is_empty() || ip.proto != wire::IPPROTO_UDP {
-            return false;
-        }
-        let Some(i) = self
-            .dhcp
-            .clients
-            .iter()
-            .position(|c| c.port == port && c.status.in_progress())
-        else {
-            return false;
-        };
-        let Some(mac) = self.iface(port).map(|i| i.mac) else {
-            return false;
-        };
-        let Some(msg) = wire::dhcp_info(&frame.bytes) else {
-            return false;
-        };
-        let c = &self.dhcp.clients[i];
-        if msg.msg_type.sent_by_client() || msg.xid != c.xid || msg.chaddr != mac {
-            return false;
-        }
-        let iface = self.iface_name(port);
-        let to = |what: String| HopAction::Delivered {
-            to: format!("DHCP client ({iface}): {what}"),
-        };
-        match (c.status, msg.msg_type, msg.server_id) {
-            (DhcpStatus::Selecting, DhcpMessageType::Offer, Some(server))
-                if !msg.yiaddr.is_unspecified() =>
-            {
-                out.hop(frame.probe, &frame.bytes, || {
-                    to(format!("offer of {} from {server}", msg.yiaddr))
-                });
-                let c = &mut self.dhcp.clients[i];
-                c.status = DhcpStatus::Requesting {
-                    offered: msg.yiaddr,
-                    server,
-                };
-                c.requests = 1;
-                self.dhcp_client_send(i, out);
-            }
-            (DhcpStatus::Requesting { offered, server }, DhcpMessageType::Ack, id)
-                if id.is_none_or(|s| s == server) && msg.yiaddr == offered =>
-            {
-                let addr = self.dhcp_bind(i, &msg, server);
-                out.hop(frame.probe, &frame.bytes, || {
-                    to(format!("bound to {addr} by {server}"))
-                });
-            }
-            (DhcpStatus::Requesting { server, .. }, DhcpMessageType::Nak, id)
-                if id.is_none_or(|s| s == server) =>
-            {
-                out.hop(frame.probe, &frame.bytes, || {
-                    to(format!("NAK from {server}, starting over"))
-                });
-                let c = &mut self.dhcp.clients[i];
-                if c.discovers < MAX_DISCOVERS {
-                    c.discovers += 1;
-                    c.status = DhcpStatus::Selecting;
-                    self.dhcp_client_send(i, out);
-                } else {
-                    c.status = DhcpStatus::GaveUp;
-                }
-            }
-            _ => {
-                out.hop(frame.probe, &frame.bytes, || {
-                    to(format!("ignored {}", msg.msg_type))
-                });
-            }
-        }
-        true
+/// Applies an ACK: interface address, default route, DNS servers. Returns the address.
+fn bind(
+    d: &mut DhcpState,
+    cfg: &mut StackConfig,
+    i: usize,
+    ack: &DhcpMessage,
+    server: Ipv4Addr,
+) -> Ipv4Network {
+    let ip = ack.yiaddr;
+    let prefix = ack
+        .subnet_mask
+        .and_then(|m| Ipv4Network::with_netmask(ip, m).ok())
+        .map_or_else(|| classful_prefix(ip), |n| n.prefix());
+    let addr = Ipv4Network::new(ip, prefix).unwrap_or_else(|_| Ipv4Network::from(ip));
+    let port = d.clients[i].port;
+    if let Some(Some(iface)) = cfg.ifaces.get_mut(port.0 as usize) {
+        iface.addr = Some(addr);
     }
-
-    /// Applies an ACK: interface address, default route, DNS servers. Returns the address.
-    fn dhcp_bind(&mut self, i: usize, ack: &DhcpMessage, server: Ipv4Addr) -> Ipv4Network {
-        let ip = ack.yiaddr;
-        let prefix = ack
-            .subnet_mask
-            .and_then(|m| Ipv4Network::with_netmask(ip, m).ok())
-            .map_or_else(|| classful_prefix(ip), |n| n.prefix());
-        let addr = Ipv4Network::new(ip, prefix).unwrap_or_else(|_| Ipv4Network::from(ip));
-        let port = self.dhcp.clients[i].port;
-        if let Some(Some(iface)) = self.config.ifaces.get_mut(port.0 as usize) {
-            iface.addr = Some(addr);
-        }
-        let has_default = self.config.routes.iter().any(|r| r.dest.prefix() == 0);
-        let default = Ipv4Network::new(Ipv4Addr::UNSPECIFIED, 0).ok();
-        if let (Some(router), Some(dest), false) = (ack.routers.first(), default, has_default) {
-            self.config.routes.push(Route {
-                dest,
-                via: Some(*router),
-                iface: port,
-            });
-        }
-        for d in &ack.dns {
-            if !self.config.dns_servers.contains(d) {
-                self.config.dns_servers.push(*d);
-            }
-        }
-        self.dhcp.clients[i].status = DhcpStatus::Bound {
-            addr,
-            server,
-            lease_secs: ack.lease_secs,
-        };
-        addr
-    }
-
-    // ----- server -----
-
-    /// The server's bindings (not pending offers), by address.
-    pub fn dhcp_leases(&self) -> Vec<(MacAddr, Ipv4Addr)> {
-        let mut v: Vec<(MacAddr, Ipv4Addr)> = self
-            .dhcp
-            .leases
-            .iter()
-            .filter(|l| l.bound)
-            .map(|l| (l.mac, l.ip))
-            .collect();
-        v.sort_by_key(|(_, ip)| *ip);
-        v
-    }
-
-    /// Whether the server may hand out `ip` on `net` (ignoring who holds it).
-    fn dhcp_usable(&self, cfg: &DhcpServerConfig, net: Ipv4Network, ip: Ipv4Addr) -> bool {
-        let (start, end) = pool_range(cfg, net);
-        let n = u32::from(ip);
-        let edge = net.prefix() < 31 && (ip == net.network() || ip == net.broadcast());
-        (start..=end).contains(&n) && !edge && Some(ip) != cfg.router && !self.is_local(ip)
-    }
-
-    /// The address to offer `mac`: its binding, else the address it asked for if free, else
-    /// the lowest free address. Records the offer.
-    fn dhcp_offer(
-        &mut self,
-        cfg: &DhcpServerConfig,
-        net: Ipv4Network,
-        mac: MacAddr,
-        requested: Option<Ipv4Addr>,
-        now: SimTime,
-    ) -> Option<Ipv4Addr> {
-        if let Some(l) = self.dhcp.leases.iter_mut().find(|l| l.mac == mac) {
-            if !l.bound {
-                l.offered_at = now;
-            }
-            return Some(l.ip);
-        }
-        let taken: BTreeSet<Ipv4Addr> = self.dhcp.leases.iter().map(|l| l.ip).collect();
-        let free = |s: &Self, ip: Ipv4Addr| s.dhcp_usable(cfg, net, ip) && !taken.contains(&ip);
-        let (start, end) = pool_range(cfg, net);
-        let ip = requested
-            .filter(|r| free(self, *r))
-            .or_else(|| (start..=end).map(Ipv4Addr::from).find(|ip| free(self, *ip)))?;
-        self.dhcp.leases.push(Lease {
-            mac,
-            ip,
-            bound: false,
-            offered_at: now,
+    let has_default = cfg.routes.iter().any(|r| r.dest.prefix() == 0);
+    let default = Ipv4Network::new(Ipv4Addr::UNSPECIFIED, 0).ok();
+    if let (Some(router), Some(dest), false) = (ack.routers.first(), default, has_default) {
+        cfg.routes.push(Route {
+            dest,
+            via: Some(*router),
+            iface: port,
         });
-        Some(ip)
     }
-
-    /// Binds `want` to `mac` if that is `mac`'s offer or binding, or a free address.
-    fn dhcp_commit(
-        &mut self,
-        cfg: &DhcpServerConfig,
-        net: Ipv4Network,
-        mac: MacAddr,
-        want: Ipv4Addr,
-        now: SimTime,
-    ) -> bool {
-        if let Some(l) = self.dhcp.leases.iter_mut().find(|l| l.mac == mac) {
-            if l.ip == want {
-                l.bound = true;
-            }
-            return l.ip == want;
+    for dns in &ack.dns {
+        if !cfg.dns_servers.contains(dns) {
+            cfg.dns_servers.push(*dns);
         }
-        let taken = self.dhcp.leases.iter().any(|l| l.ip == want);
-        if taken || !self.dhcp_usable(cfg, net, want) {
-            return false;
-        }
-        self.dhcp.leases.push(Lease {
-            mac,
-            ip: want,
-            bound: true,
-            offered_at: now,
-        });
-        true
     }
+    d.clients[i].status = DhcpStatus::Bound {
+        addr,
+        server,
+        lease_secs: ack.lease_secs,
+    };
+    addr
+}
 
-    /// A client message to UDP 67 on a stack with a DHCP server.
-    pub(super) fn dhcp_server_input(&mut self, port: PortId, frame: &Frame, out: &mut Outbox) {
-        let Some(cfg) = self.config.services.dhcp_server.clone() else {
-            return;
-        };
-        let msg = match wire::udp_payload(&frame.bytes).map(wire::dhcp_parse) {
-            Some(Ok(m)) => m,
-            Some(Err(e)) => {
-                out.drop_frame(frame, || DropReason::Malformed {
-                    what: format!("DHCP message: {e}"),
-                });
-                return;
-            }
-            None => return,
-        };
-        let iface = self.iface(port).cloned();
-        let Some((iface, net)) = iface.and_then(|i| {
-            let net = i.addr.filter(|n| n.contains(cfg.pool_start))?;
-            Some((i, net))
-        }) else {
-            let name = self.iface_name(port);
-            out.hop(frame.probe, &frame.bytes, || HopAction::Delivered {
-                to: format!("DHCP server: no address pool on {name}"),
+// ----- server -----
+
+/// The server's bindings (not pending offers), by address.
+pub fn leases(d: &DhcpState) -> Vec<(MacAddr, Ipv4Addr)> {
+    let mut v: Vec<(MacAddr, Ipv4Addr)> = d
+        .leases
+        .iter()
+        .filter(|l| l.bound)
+        .map(|l| (l.mac, l.ip))
+        .collect();
+    v.sort_by_key(|(_, ip)| *ip);
+    v
+}
+
+/// Whether the server may hand out `ip` on `net` (ignoring who holds it).
+fn usable(stack: &StackConfig, cfg: &DhcpServerConfig, net: Ipv4Network, ip: Ipv4Addr) -> bool {
+    let (start, end) = pool_range(cfg, net);
+    let n = u32::from(ip);
+    let edge = net.prefix() < 31 && (ip == net.network() || ip == net.broadcast());
+    (start..=end).contains(&n) && !edge && Some(ip) != cfg.router && !is_local(stack, ip)
+}
+
+/// The address to offer `mac`: its binding, else the address it asked for if free, else the
+/// lowest free address. Records the offer.
+fn offer(
+    d: &mut DhcpState,
+    stack: &StackConfig,
+    cfg: &DhcpServerConfig,
+    net: Ipv4Network,
+    mac: MacAddr,
+    requested: Option<Ipv4Addr>,
+    now: SimTime,
+) -> Option<Ipv4Addr> {
+    if let Some(l) = d.leases.iter_mut().find(|l| l.mac == mac) {
+        if !l.bound {
+            l.offered_at = now;
+        }
+        return Some(l.ip);
+    }
+    let taken: BTreeSet<Ipv4Addr> = d.leases.iter().map(|l| l.ip).collect();
+    let free = |ip: Ipv4Addr| usable(stack, cfg, net, ip) && !taken.contains(&ip);
+    let (start, end) = pool_range(cfg, net);
+    let ip = requested
+        .filter(|r| free(*r))
+        .or_else(|| (start..=end).map(Ipv4Addr::from).find(|ip| free(*ip)))?;
+    d.leases.push(Lease {
+        mac,
+        ip,
+        bound: false,
+        offered_at: now,
+    });
+    Some(ip)
+}
+
+/// Binds `want` to `mac` if that is `mac`'s offer or binding, or a free address.
+fn commit(
+    d: &mut DhcpState,
+    stack: &StackConfig,
+    cfg: &DhcpServerConfig,
+    net: Ipv4Network,
+    mac: MacAddr,
+    want: Ipv4Addr,
+    now: SimTime,
+) -> bool {
+    if let Some(l) = d.leases.iter_mut().find(|l| l.mac == mac) {
+        if l.ip == want {
+            l.bound = true;
+        }
+        return l.ip == want;
+    }
+    let taken = d.leases.iter().any(|l| l.ip == want);
+    if taken || !usable(stack, cfg, net, want) {
+        return false;
+    }
+    d.leases.push(Lease {
+        mac,
+        ip: want,
+        bound: true,
+        offered_at: now,
+    });
+    true
+}
+
+/// A client message to UDP 67 on a stack with a DHCP server.
+pub fn server_input(
+    s: &mut Sockets,
+    net: &mut Interface,
+    port: PortId,
+    frame: &Frame,
+    out: &mut Outbox,
+) {
+    let d = &mut s.dhcp;
+    let Some(cfg) = net.cfg.services.dhcp_server.clone() else {
+        return;
+    };
+    let msg = match wire::udp_payload(&frame.bytes).map(wire::dhcp_parse) {
+        Some(Ok(m)) => m,
+        Some(Err(e)) => {
+            out.drop_frame(frame, |syms| DropReason::Malformed {
+                what: syms.intern(&format!("DHCP message: {e}")),
             });
             return;
-        };
-        self.dhcp.expire_offers(out.now);
-        let server = net.ip();
-        let delivered = |what: String| HopAction::Delivered {
-            to: format!("DHCP server: {what}"),
-        };
-        let mut reply = DhcpMessage {
-            server_id: Some(server),
-            ..DhcpMessage::new(DhcpMessageType::Nak, msg.xid, msg.chaddr)
-        };
-        match msg.msg_type {
-            DhcpMessageType::Discover => {
-                let Some(ip) = self.dhcp_offer(&cfg, net, msg.chaddr, msg.requested_ip, out.now)
-                else {
-                    out.hop(frame.probe, &frame.bytes, || {
-                        delivered(format!("no free address for {}, no offer", msg.chaddr))
-                    });
-                    return;
-                };
-                out.hop(frame.probe, &frame.bytes, || {
-                    delivered(format!("offering {ip} to {}", msg.chaddr))
-                });
-                reply.msg_type = DhcpMessageType::Offer;
-                fill_lease(&mut reply, &cfg, ip);
-            }
-            DhcpMessageType::Request => {
-                if let Some(other) = msg.server_id.filter(|s| *s != server) {
-                    // The client took another server's offer: release ours.
-                    self.dhcp.leases.retain(|l| l.mac != msg.chaddr || l.bound);
-                    out.hop(frame.probe, &frame.bytes, || {
-                        delivered(format!("{} chose server {other}", msg.chaddr))
-                    });
-                    return;
-                }
-                let want = msg.requested_ip.unwrap_or(msg.ciaddr);
-                if self.dhcp_commit(&cfg, net, msg.chaddr, want, out.now) {
-                    out.hop(frame.probe, &frame.bytes, || {
-                        delivered(format!("binding {want} to {}", msg.chaddr))
-                    });
-                    reply.msg_type = DhcpMessageType::Ack;
-                    fill_lease(&mut reply, &cfg, want);
-                } else {
-                    out.hop(frame.probe, &frame.bytes, || {
-                        delivered(format!("{want} is not for {}, NAK", msg.chaddr))
-                    });
-                }
-            }
-            t => {
-                out.hop(frame.probe, &frame.bytes, || {
-                    delivered(format!("ignored {t}"))
-                });
+        }
+        None => return,
+    };
+    let found = iface(net.cfg, port).and_then(|i| {
+        let n = i.addr.filter(|n| n.contains(cfg.pool_start))?;
+        Some((i.mac, n))
+    });
+    let Some((mac, subnet)) = found else {
+        let name = iface_name(net.cfg, port);
+        out.hop(frame.probe, &frame.bytes, |syms| {
+            Action::Delivered(Delivery::DhcpServer(DhcpServerEvent::NoPool {
+                iface: syms.intern(&name),
+            }))
+        });
+        return;
+    };
+    d.expire_offers(out.now);
+    let server = subnet.ip();
+    let said = |e| move |_: &mut crate::sym::Interner| Action::Delivered(Delivery::DhcpServer(e));
+    let mut reply = DhcpMessage {
+        server_id: Some(server),
+        ..DhcpMessage::new(DhcpMessageType::Nak, msg.xid, msg.chaddr)
+    };
+    let client = msg.chaddr;
+    match msg.msg_type {
+        DhcpMessageType::Discover => {
+            let Some(ip) = offer(d, net.cfg, &cfg, subnet, client, msg.requested_ip, out.now)
+            else {
+                out.hop(
+                    frame.probe,
+                    &frame.bytes,
+                    said(DhcpServerEvent::NoFreeAddress { mac: client }),
+                );
+                return;
+            };
+            out.hop(
+                frame.probe,
+                &frame.bytes,
+                said(DhcpServerEvent::Offering { ip, mac: client }),
+            );
+            reply.msg_type = DhcpMessageType::Offer;
+            fill_lease(&mut reply, &cfg, ip);
+        }
+        DhcpMessageType::Request => {
+            if let Some(other) = msg.server_id.filter(|s| *s != server) {
+                // The client took another server's offer: release ours.
+                d.leases.retain(|l| l.mac != client || l.bound);
+                out.hop(
+                    frame.probe,
+                    &frame.bytes,
+                    said(DhcpServerEvent::ChoseOther {
+                        mac: client,
+                        server: other,
+                    }),
+                );
                 return;
             }
+            let want = msg.requested_ip.unwrap_or(msg.ciaddr);
+            if commit(d, net.cfg, &cfg, subnet, client, want, out.now) {
+                out.hop(
+                    frame.probe,
+                    &frame.bytes,
+                    said(DhcpServerEvent::Binding {
+                        ip: want,
+                        mac: client,
+                    }),
+                );
+                reply.msg_type = DhcpMessageType::Ack;
+                fill_lease(&mut reply, &cfg, want);
+            } else {
+                out.hop(
+                    frame.probe,
+                    &frame.bytes,
+                    said(DhcpServerEvent::NotYours {
+                        ip: want,
+                        mac: client,
+                    }),
+                );
+            }
         }
-        self.dhcp_server_send(port, iface.mac, server, &msg, reply, frame.probe, out);
+        t => {
+            out.hop(frame.probe, &frame.bytes, said(DhcpServerEvent::Ignored(t)));
+            return;
+        }
     }
+    server_send(net, port, mac, server, &msg, reply, frame.probe, out);
+}
 
-    /// Sends a server message: broadcast when the client asked for it (or for a NAK), else
-    /// unicast to the client's hardware address.
-    #[allow(clippy::too_many_arguments)]
-    fn dhcp_server_send(
-        &mut self,
-        port: PortId,
-        mac: MacAddr,
-        server: Ipv4Addr,
-        request: &DhcpMessage,
-        mut reply: DhcpMessage,
-        probe: Option<ProbeId>,
-        out: &mut Outbox,
-    ) {
-        reply.broadcast = request.broadcast;
-        reply.giaddr = request.giaddr;
-        let (dst, dst_mac) = if reply.msg_type == DhcpMessageType::Nak || request.broadcast {
-            (Ipv4Addr::BROADCAST, MacAddr::broadcast())
-        } else if !request.ciaddr.is_unspecified() {
-            (request.ciaddr, request.chaddr)
-        } else {
-            (reply.yiaddr, request.chaddr)
-        };
-        let mut h = self.header(port, server, dst);
-        h.src_mac = mac;
-        h.dst_mac = dst_mac;
-        let frame = Frame::new(wire::dhcp_frame(&h, &reply), probe);
-        out.hop(probe, &frame.bytes, || HopAction::Sent {
-            iface: self.iface_name(port),
-        });
-        out.send(port, frame);
-    }
+/// Sends a server message: broadcast when the client asked for it (or for a NAK), else
+/// unicast to the client's hardware address.
+#[allow(clippy::too_many_arguments)]
+fn server_send(
+    net: &mut Interface,
+    port: PortId,
+    mac: MacAddr,
+    server: Ipv4Addr,
+    request: &DhcpMessage,
+    mut reply: DhcpMessage,
+    probe: Option<ProbeId>,
+    out: &mut Outbox,
+) {
+    reply.broadcast = request.broadcast;
+    reply.giaddr = request.giaddr;
+    let (dst, dst_mac) = if reply.msg_type == DhcpMessageType::Nak || request.broadcast {
+        (Ipv4Addr::BROADCAST, MacAddr::broadcast())
+    } else if !request.ciaddr.is_unspecified() {
+        (request.ciaddr, request.chaddr)
+    } else {
+        (reply.yiaddr, request.chaddr)
+    };
+    let mut h = net.header(port, server, dst);
+    h.src_mac = mac;
+    h.dst_mac = dst_mac;
+    let frame = Frame::new(wire::dhcp_frame(&h, &reply), probe);
+    out.hop(probe, &frame.bytes, |syms| Action::Sent {
+        iface: syms.intern(&iface_name(net.cfg, port)),
+        tag: None,
+    });
+    out.send(port, frame);
 }
 
 /// The address and the options of an OFFER or ACK.
@@ -575,7 +612,7 @@ fn fill_lease(reply: &mut DhcpMessage, cfg: &DhcpServerConfig, ip: Ipv4Addr) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::device::stack::{IfaceConfig, StackConfig};
+    use crate::device::stack::{IfaceConfig, IpStack, StackConfig};
     use crate::device::switch::{PortMode, Switch, SwitchConfig, UnknownUnicast};
     use crate::device::Device;
     use crate::engine::link::LinkParams;
@@ -632,12 +669,11 @@ mod tests {
             )))),
         );
         let mut cfg = StackConfig::new("dhcpd", 64);
-        cfg.ifaces.push(Some(IfaceConfig {
-            name: "eth0".into(),
-            mac: SERVER_MAC,
-            addr: Some("10.0.0.1/24".parse().expect("net")),
-            mtu: 1500,
-        }));
+        cfg.ifaces.push(Some(IfaceConfig::ethernet(
+            "eth0",
+            SERVER_MAC,
+            Some("10.0.0.1/24".parse().expect("net")),
+        )));
         cfg.services.icmp_echo = true;
         cfg.services.dhcp_server = Some(DhcpServerConfig {
             router: Some(ip("10.0.0.1")),
@@ -657,12 +693,8 @@ mod tests {
             .map(|i| {
                 let name = format!("c{i}");
                 let mut cfg = StackConfig::new(&name, 128);
-                cfg.ifaces.push(Some(IfaceConfig {
-                    name: "Ethernet".into(),
-                    mac: client_mac(i),
-                    addr: None,
-                    mtu: 1500,
-                }));
+                cfg.ifaces
+                    .push(Some(IfaceConfig::ethernet("Ethernet", client_mac(i), None)));
                 cfg.dhcp_client = vec![PortId(0)];
                 let node = eng.add_node(
                     NodeInfo {
@@ -812,7 +844,7 @@ mod tests {
             .device_mut(server)
             .and_then(Device::as_stack_mut)
             .expect("server");
-        s.dhcp.leases = vec![Lease {
+        s.sockets.dhcp.leases = vec![Lease {
             mac: client_mac(42),
             ip: ip("10.0.0.100"),
             bound: true,
@@ -834,7 +866,7 @@ mod tests {
 
     #[test]
     fn a_client_firewall_does_not_block_its_own_dhcp() {
-        use crate::device::stack::FirewallConfig;
+        use crate::device::rules::{Hook, Policy, TableKind};
         let Lan {
             mut eng, clients, ..
         } = lan(("10.0.0.100", "10.0.0.199"), 1);
@@ -842,12 +874,11 @@ mod tests {
             .device_mut(clients[0])
             .and_then(Device::as_stack_mut)
             .expect("client");
-        c.config.firewall = Some(FirewallConfig {
-            name: "fw".into(),
-            default_inbound_allow: Vec::new(),
-            default_inbound_name: "default inbound: block all".into(),
-            rules: Vec::new(),
-        });
+        c.rules.ensure_table("fw", TableKind::Filter);
+        let block = Policy::Drop("default inbound: block all".into());
+        c.rules
+            .ensure_base_chain("fw", "INPUT", Hook::Input, block)
+            .expect("a chain");
         start(&mut eng, clients[0]);
         run_to_end(&mut eng);
         assert!(stack(&eng, clients[0]).dhcp_bound(PortId(0)));
@@ -941,16 +972,16 @@ mod tests {
             let f = Frame::new(wire::dhcp_client_frame(&d, 128, 1), Some(ProbeId(3)));
             dev.handle_frame(PortId(0), f, out);
         });
-        let hops: Vec<_> = eng.trace().iter().map(|h| h.action.clone()).collect();
+        let hops: Vec<String> = eng
+            .trace()
+            .iter()
+            .map(|h| h.action.show(eng.syms()).to_string())
+            .collect();
         assert_eq!(
             hops,
-            vec![
-                HopAction::Delivered {
-                    to: "DHCP server: offering 10.0.0.100 to 00:15:5d:00:00:05".into()
-                },
-                HopAction::Sent {
-                    iface: "eth0".into()
-                }
+            [
+                "delivered to DHCP server: offering 10.0.0.100 to 00:15:5d:00:00:05",
+                "sent from eth0"
             ]
         );
         let offer = wire::parse(&eng.trace()[1].bytes).expect("parses");

@@ -1,0 +1,445 @@
+//! What HNS's policies compile into: rules and connection-tracking profiles for the generic
+//! rule engine.
+//!
+//! Owns the Windows side of the data plane as data: the host's forwarding policy between
+//! its interfaces, WinNAT (a NAT table with static mappings and dynamic source NAT per
+//! internal prefix, and its `Get-NetNat` behaviour as a conntrack profile), the Windows
+//! Firewall of a container compartment (its version's default, with Windows Filtering
+//! Platform precedence compiled into rule order), and VFP's NAT layers on an external
+//! vSwitch (OutboundNAT with its exceptions and its missing ICMP rule, port maps). Every
+//! rule carries the owner (network or endpoint) whose removal takes it away.
+
+use super::version::WindowsVersion;
+use crate::device::conntrack::{Filtering, PortPolicy, PortScope, Profile, Timeouts};
+use crate::device::rules::{
+    Balance, CtStates, CtStatus, Hook, Match, NatTo, Owner, Policy, RuleSpec, Ruleset, TableKind,
+    Target, Test,
+};
+use crate::id::PortId;
+use crate::time::SimDuration;
+use crate::wire::{IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP};
+use ipnetwork::Ipv4Network;
+use std::net::{Ipv4Addr, SocketAddrV4};
+
+/// The host's forwarding table and its chains.
+pub const FORWARDING: &str = "forwarding";
+/// Interface pairs HNS lets the host route between.
+const ALLOW: &str = "HNS-ALLOW";
+/// Interface pairs HNS refuses, with why.
+const REFUSE: &str = "HNS-REFUSE";
+/// WinNAT's table on the host.
+pub const WINNAT: &str = "WinNAT";
+/// VFP's OutboundNAT rules (on a host stack for overlay, on an external vSwitch otherwise).
+pub const VFP_OUTBOUND_NAT: &str = "VFP OutboundNAT";
+/// Labels readers (the matrix) use to tell translations apart.
+pub const TAG_WINNAT: &str = "winnat";
+pub const TAG_VFP_NAT: &str = "vfp-nat";
+/// The interface of libnetwork's second (`gateway_`) endpoint of a Server 2016 overlay
+/// container.
+pub const TAG_SECOND_ENDPOINT: &str = "second-endpoint";
+
+const WINNAT_FORWARDING_REFUSAL: &str = "Windows forwards between a nat network's vNIC and the physical NICs only what WinNAT translates; separate nat networks cannot reach each other (\"only one NAT internal prefix\")";
+
+/// WinNAT's session behaviour, from `Get-NetNat` defaults (reference 1.1): ICMP queries 30 s,
+/// TCP 120 s until established and 1800 s after, UDP 120 s; address-dependent filtering for
+/// TCP and UDP; the inside port kept when free, and an outside port serves one session.
+pub fn winnat_profile() -> Profile {
+    let s = SimDuration::from_secs;
+    Profile {
+        filtering: Filtering::AddressDependent,
+        timeouts: Timeouts {
+            icmp: s(30),
+            udp_unreplied: s(120),
+            udp_replied: s(120),
+            tcp_unreplied: s(120),
+            tcp_replied: s(1800),
+            other: s(120),
+        },
+        ports: PortPolicy {
+            range: (1024, 65535),
+            preserve: true,
+            scope: PortScope::PerOutsideAddress,
+        },
+        max_entries: 65_536,
+    }
+}
+
+/// VFP's NAT layer keeps its flows like WinNAT does (the reference gives no other figures).
+pub fn vfp_profile() -> Profile {
+    winnat_profile()
+}
+
+/// A rule edit on a ruleset this module built itself cannot fail; a failure is a bug here.
+fn ok<T>(r: Result<T, crate::device::rules::RulesError>) -> T {
+    r.unwrap_or_else(|e| panic!("HNS compiled an inconsistent ruleset: {e}"))
+}
+
+pub fn proto_name(p: u8) -> &'static str {
+    match p {
+        IPPROTO_TCP => "tcp",
+        IPPROTO_UDP => "udp",
+        _ => "ip",
+    }
+}
+
+// ----- the host's forwarding -----
+
+/// A Windows host before any network exists: it routes nothing between its interfaces until
+/// HNS allows a pair.
+pub fn init_host(rules: &mut Ruleset) {
+    rules.ensure_table(FORWARDING, TableKind::Filter);
+    let refusal = Policy::Drop(WINNAT_FORWARDING_REFUSAL.to_string());
+    ok(rules.ensure_base_chain(FORWARDING, "FORWARD", Hook::Forward, refusal));
+    ok(rules.ensure_chain(FORWARDING, ALLOW, None));
+    ok(rules.ensure_chain(FORWARDING, REFUSE, None));
+    for chain in [ALLOW, REFUSE] {
+        let jump = RuleSpec::new(vec![], Target::Jump(chain.to_string()));
+        ok(rules.append(FORWARDING, "FORWARD", jump));
+    }
+}
+
+fn pair(from: PortId, to: PortId) -> Vec<Match> {
+    vec![
+        Match::is(Test::InPort(vec![from])),
+        Match::is(Test::OutPort(vec![to])),
+    ]
+}
+
+/// The host routes from `from` to `to`.
+pub fn allow(rules: &mut Ruleset, owner: Owner, from: PortId, to: PortId) {
+    let r = RuleSpec::new(pair(from, to), Target::Accept).owner(owner);
+    ok(rules.append(FORWARDING, ALLOW, r));
+}
+
+/// The host routes between `a` and `b`, both ways.
+pub fn allow_both(rules: &mut Ruleset, owner: Owner, a: PortId, b: PortId) {
+    allow(rules, owner, a, b);
+    allow(rules, owner, b, a);
+}
+
+/// The host routes from `from` to `to` only what a NAT table translated on the way in
+/// (replies to translated connections, published ports).
+pub fn allow_translated(rules: &mut Ruleset, owner: Owner, from: PortId, to: PortId) {
+    let mut m = pair(from, to);
+    m.push(Match::is(Test::CtStatus(
+        CtStatus::SNAT.union(CtStatus::DNAT),
+    )));
+    let r = RuleSpec::new(m, Target::Accept).owner(owner);
+    ok(rules.append(FORWARDING, ALLOW, r));
+}
+
+/// The host refuses to route between `a` and `b`, both ways, saying `why`.
+pub fn refuse_both(rules: &mut Ruleset, owner: Owner, a: PortId, b: PortId, why: &str) {
+    for (from, to) in [(a, b), (b, a)] {
+        let r = RuleSpec::new(pair(from, to), Target::Drop)
+            .comment(why)
+            .owner(owner);
+        ok(rules.append(FORWARDING, REFUSE, r));
+    }
+}
+
+// ----- NAT on the host stack (WinNAT, and VFP's OutboundNAT for overlay) -----
+
+fn nat_table(rules: &mut Ruleset, table: &str, tag: &str) {
+    rules.ensure_table(table, TableKind::Nat);
+    ok(rules.set_tag(table, tag));
+    for (chain, hook) in [
+        ("PREROUTING", Hook::Prerouting),
+        ("OUTPUT", Hook::Output),
+        ("POSTROUTING", Hook::Postrouting),
+    ] {
+        ok(rules.ensure_base_chain(table, chain, hook, Policy::Accept));
+    }
+}
+
+/// Dynamic source NAT for `inside` leaving by one of `outside` (a WinNAT instance, or with
+/// `vfp` a VFP OutboundNAT rule, which has no rule for ICMP: reference 3.3 and 6).
+pub fn source_nat(
+    rules: &mut Ruleset,
+    owner: Owner,
+    inside: Ipv4Network,
+    outside: &[PortId],
+    instance: &str,
+    vfp: bool,
+) {
+    let (table, tag) = if vfp {
+        (VFP_OUTBOUND_NAT, TAG_VFP_NAT)
+    } else {
+        (WINNAT, TAG_WINNAT)
+    };
+    nat_table(rules, table, tag);
+    let matches = vec![
+        Match::is(Test::Src(vec![inside])),
+        Match::is(Test::OutPort(outside.to_vec())),
+        Match::not(Test::InPort(outside.to_vec())),
+    ];
+    if vfp {
+        let mut icmp = matches.clone();
+        icmp.push(Match::is(Test::Proto(vec![IPPROTO_ICMP])));
+        let r = RuleSpec::new(icmp, Target::Drop)
+            .comment(no_icmp_rule(instance))
+            .owner(owner);
+        ok(rules.append(table, "POSTROUTING", r));
+    }
+    let r = RuleSpec::new(matches, Target::Masquerade { ports: None })
+        .comment(format!("dynamic source NAT for {inside} ({instance})"))
+        .owner(owner);
+    ok(rules.append(table, "POSTROUTING", r));
+}
+
+/// Why VFP's OutboundNAT drops ICMP.
+fn no_icmp_rule(instance: &str) -> String {
+    format!("{instance} has no rule for ICMP: Windows programs outbound NAT for TCP and UDP only")
+}
+
+/// The host's own connections to its published ports (1803 and later): the container sees
+/// the host vNIC `vnic` as the source.
+pub fn hairpin(rules: &mut Ruleset, owner: Owner, vnic: PortId) {
+    nat_table(rules, WINNAT, TAG_WINNAT);
+    let r = RuleSpec::new(
+        vec![
+            Match::is(Test::OutPort(vec![vnic])),
+            Match::is(Test::SrcLocal),
+            Match::is(Test::CtStatus(CtStatus::DNAT)),
+        ],
+        Target::Masquerade { ports: None },
+    )
+    .comment("the host's own connection to a published port: the container sees the host vNIC")
+    .owner(owner);
+    ok(rules.append(WINNAT, "POSTROUTING", r));
+}
+
+/// A published port: a static mapping of `outside_port` on the host's addresses (arriving by
+/// one of `outside`, and with `local_hairpin` also from the host itself) to `inside`.
+#[allow(clippy::too_many_arguments)]
+pub fn static_mapping(
+    rules: &mut Ruleset,
+    owner: Owner,
+    proto: u8,
+    outside_port: u16,
+    inside: SocketAddrV4,
+    endpoint: &str,
+    outside: &[PortId],
+    local_hairpin: bool,
+) {
+    nat_table(rules, WINNAT, TAG_WINNAT);
+    let comment = mapping_name(proto, outside_port, inside, endpoint);
+    let target = Target::Dnat {
+        to: vec![NatTo {
+            addr: *inside.ip(),
+            ports: Some((inside.port(), inside.port())),
+        }],
+        balance: Balance::RoundRobin,
+    };
+    let service = [
+        Match::is(Test::Proto(vec![proto])),
+        Match::is(Test::DstPort(outside_port, outside_port)),
+    ];
+    let mut inbound = vec![
+        Match::is(Test::InPort(outside.to_vec())),
+        Match::is(Test::DstLocal { in_port_only: true }),
+    ];
+    inbound.extend(service.iter().cloned());
+    let r = RuleSpec::new(inbound, target.clone())
+        .comment(comment.clone())
+        .owner(owner);
+    ok(rules.append(WINNAT, "PREROUTING", r));
+    if local_hairpin {
+        let mut own = vec![Match::is(Test::DstLocal {
+            in_port_only: false,
+        })];
+        own.extend(service);
+        let r = RuleSpec::new(own, target).comment(comment).owner(owner);
+        ok(rules.append(WINNAT, "OUTPUT", r));
+    }
+}
+
+/// How traces name a static mapping: "static mapping 8080/tcp -> 172.20.0.5:80 (web)".
+fn mapping_name(proto: u8, outside_port: u16, inside: SocketAddrV4, endpoint: &str) -> String {
+    format!(
+        "static mapping {outside_port}/{} -> {inside} ({endpoint})",
+        proto_name(proto)
+    )
+}
+
+// ----- VFP's NAT layers on an external vSwitch -----
+
+/// VFP's port-map table on a vSwitch.
+pub fn vfp_port_maps(switch: &str) -> String {
+    format!("VFP ({switch}) NAT")
+}
+
+fn vfp_tables(rules: &mut Ruleset, switch: &str) {
+    let maps = vfp_port_maps(switch);
+    rules.ensure_table(&maps, TableKind::Nat);
+    ok(rules.set_tag(&maps, TAG_VFP_NAT));
+    ok(rules.ensure_base_chain(&maps, "PREROUTING", Hook::Prerouting, Policy::Accept));
+    rules.ensure_table(VFP_OUTBOUND_NAT, TableKind::Nat);
+    ok(rules.set_tag(VFP_OUTBOUND_NAT, TAG_VFP_NAT));
+    ok(rules.ensure_base_chain(
+        VFP_OUTBOUND_NAT,
+        "POSTROUTING",
+        Hook::Postrouting,
+        Policy::Accept,
+    ));
+}
+
+/// An endpoint's OutboundNAT policy: its packets to destinations outside `exceptions` leave
+/// by the uplink with the host's address; ICMP has no rule and is dropped.
+#[allow(clippy::too_many_arguments)]
+pub fn vfp_outbound_nat(
+    rules: &mut Ruleset,
+    switch: &str,
+    owner: Owner,
+    endpoint: &str,
+    ip: Ipv4Addr,
+    uplink: PortId,
+    host_ip: Ipv4Addr,
+    exceptions: &[Ipv4Network],
+) {
+    vfp_tables(rules, switch);
+    let me = Ipv4Network::new(ip, 32).expect("a /32 is a valid prefix");
+    let instance = format!("OutBoundNAT ({endpoint})");
+    let mut matches = vec![
+        Match::is(Test::Src(vec![me])),
+        Match::is(Test::OutPort(vec![uplink])),
+    ];
+    if !exceptions.is_empty() {
+        matches.push(Match::not(Test::Dst(exceptions.to_vec())));
+    }
+    let mut icmp = matches.clone();
+    icmp.push(Match::is(Test::Proto(vec![IPPROTO_ICMP])));
+    let r = RuleSpec::new(icmp, Target::Drop)
+        .comment(no_icmp_rule(&instance))
+        .owner(owner);
+    ok(rules.append(VFP_OUTBOUND_NAT, "POSTROUTING", r));
+    let to = NatTo {
+        addr: host_ip,
+        ports: None,
+    };
+    let r = RuleSpec::new(matches, Target::Snat { to })
+        .comment(format!("dynamic source NAT for {me} ({instance})"))
+        .owner(owner);
+    ok(rules.append(VFP_OUTBOUND_NAT, "POSTROUTING", r));
+}
+
+/// An endpoint's port map: `outside_port` on the host's address, arriving by the uplink, goes
+/// to `inside`.
+#[allow(clippy::too_many_arguments)]
+pub fn vfp_port_map(
+    rules: &mut Ruleset,
+    switch: &str,
+    owner: Owner,
+    proto: u8,
+    outside_port: u16,
+    inside: SocketAddrV4,
+    endpoint: &str,
+    uplink: PortId,
+    host_ip: Ipv4Addr,
+) {
+    vfp_tables(rules, switch);
+    let host = Ipv4Network::new(host_ip, 32).expect("a /32 is a valid prefix");
+    let r = RuleSpec::new(
+        vec![
+            Match::is(Test::InPort(vec![uplink])),
+            Match::is(Test::Dst(vec![host])),
+            Match::is(Test::Proto(vec![proto])),
+            Match::is(Test::DstPort(outside_port, outside_port)),
+        ],
+        Target::Dnat {
+            to: vec![NatTo {
+                addr: *inside.ip(),
+                ports: Some((inside.port(), inside.port())),
+            }],
+            balance: Balance::RoundRobin,
+        },
+    )
+    .comment(mapping_name(proto, outside_port, inside, endpoint))
+    .owner(owner);
+    ok(rules.append(&vfp_port_maps(switch), "PREROUTING", r));
+}
+
+// ----- the Windows Firewall of a container compartment -----
+
+/// The label of a compartment's firewall table (one per compartment, whoever shares it).
+const TAG_FIREWALL: &str = "compartment-firewall";
+
+/// The inbound firewall of a container compartment, by Windows version and isolation
+/// (reference section 6). Windows Filtering Platform: a block rule beats an allow rule, so
+/// allow rules come after the default's decision for the protocols it admits; replies to
+/// the compartment's own connections are let in by connection state. Returns the table's
+/// name: the compartment's existing firewall if it has one (a container on several networks,
+/// or the second endpoint of a Server 2016 overlay container), else a new one named after
+/// `container`.
+pub fn compartment_firewall(
+    rules: &mut Ruleset,
+    container: &str,
+    version: WindowsVersion,
+    hyperv: bool,
+) -> String {
+    if let Some(t) = rules.table_tagged(TAG_FIREWALL) {
+        return t.name.clone();
+    }
+    let table = format!("Windows Firewall (compartment of {container})");
+    let (allowed, default): (Option<Vec<u8>>, String) = match (hyperv, version.inbound_unsolicited_allowed()) {
+        (true, _) => (
+            None,
+            "default inbound: allow all (Hyper-V isolation: the utility VM's own firewall)".into(),
+        ),
+        (false, true) => (
+            Some(vec![IPPROTO_ICMP, 2, IPPROTO_TCP, IPPROTO_UDP]),
+            "default inbound: allow unsolicited TCP, UDP, ICMP and IGMP, block all else (Windows Server 1709 and later)".into(),
+        ),
+        (false, false) => (
+            Some(Vec::new()),
+            format!("default inbound: block all ({})", version.display_name()),
+        ),
+    };
+    rules.ensure_table(&table, TableKind::Filter);
+    ok(rules.set_tag(&table, TAG_FIREWALL));
+    ok(rules.ensure_base_chain(&table, "INPUT", Hook::Input, Policy::Drop(default)));
+    let Some(allowed) = allowed else {
+        ok(rules.append(&table, "INPUT", RuleSpec::new(vec![], Target::Accept)));
+        return table;
+    };
+    // Packets of connections already let in or opened from inside (WFP authorizes a flow
+    // once), and ICMP errors about them, for the protocols the default blocks.
+    let established = CtStates::ESTABLISHED.union(CtStates::RELATED);
+    let mut reply = vec![Match::is(Test::CtState(established))];
+    if !allowed.is_empty() {
+        reply.insert(0, Match::not(Test::Proto(allowed.clone())));
+    }
+    ok(rules.append(&table, "INPUT", RuleSpec::new(reply, Target::Accept)));
+    if !allowed.is_empty() {
+        let default = RuleSpec::new(vec![Match::is(Test::Proto(allowed))], Target::Accept);
+        ok(rules.append(&table, "INPUT", default));
+    }
+    table
+}
+
+/// A named allow rule in the compartment firewall `table`, shown in traces.
+pub fn firewall_allow(
+    rules: &mut Ruleset,
+    table: &str,
+    owner: Owner,
+    name: &str,
+    proto: Option<u8>,
+    local_port: Option<u16>,
+    remote: Option<Ipv4Network>,
+) {
+    let mut m = Vec::new();
+    if let Some(p) = proto {
+        m.push(Match::is(Test::Proto(vec![p])));
+    }
+    if let Some(port) = local_port {
+        m.push(Match::is(Test::DstPort(port, port)));
+    }
+    if let Some(net) = remote {
+        m.push(Match::is(Test::Src(vec![net])));
+    }
+    let r = RuleSpec::new(m, Target::Accept)
+        .comment(format!("rule \"{name}\""))
+        .shown()
+        .owner(owner);
+    ok(rules.append(table, "INPUT", r));
+}

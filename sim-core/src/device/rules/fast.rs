@@ -1,0 +1,104 @@
+//! Verdicts that depend on the IP protocol alone, worked out once per edit of a ruleset.
+//!
+//! Most packets a container's firewall sees are decided by a rule like "accept TCP, UDP,
+//! ICMP" before anything else could apply. For each hook and protocol, `derive` finds whether
+//! every base chain (outside NAT tables) accepts such a packet at a rule whose only conditions
+//! are protocols, or by its policy, with no earlier rule that could match it; if so, the
+//! packet path counts those rules and passes the packet without walking the chains. Nothing
+//! changes but the cost: the same rules count the packet as a walk would.
+
+use super::{Hook, Match, Policy, Ruleset, TableKind, Target, Test};
+
+/// No fast path for this hook and protocol.
+const NONE: u8 = u8::MAX;
+
+/// Where an accepting decision sits: (table, chain, rule), or the chain's policy.
+pub(super) type Decision = (u16, u16, Option<u16>);
+
+#[derive(Clone, Debug)]
+pub(super) struct FastPaths {
+    /// Per hook, per protocol: the index of its path in `paths`, or `NONE`.
+    index: [[u8; 256]; 5],
+    paths: Vec<Vec<Decision>>,
+}
+
+impl Default for FastPaths {
+    fn default() -> Self {
+        FastPaths {
+            index: [[NONE; 256]; 5],
+            paths: Vec::new(),
+        }
+    }
+}
+
+/// Whether a rule's protocol tests let protocol `p` through.
+fn admits(matches: &[Match], p: u8) -> bool {
+    matches.iter().all(|m| match &m.test {
+        Test::Proto(ps) => ps.contains(&p) != m.negate,
+        _ => true,
+    })
+}
+
+impl FastPaths {
+    pub(super) fn derive(rs: &Ruleset) -> FastPaths {
+        let mut f = FastPaths::default();
+        for hook in Hook::ALL {
+            for p in 0..=255u8 {
+                let Some(path) = path(rs, hook, p) else {
+                    continue;
+                };
+                let i = match f.paths.iter().position(|x| *x == path) {
+                    Some(i) => i,
+                    None if f.paths.len() < usize::from(NONE) => {
+                        f.paths.push(path);
+                        f.paths.len() - 1
+                    }
+                    None => continue,
+                };
+                f.index[hook as usize][usize::from(p)] = i as u8;
+            }
+        }
+        f
+    }
+
+    /// The decisions that accept every packet of protocol `p` at `hook`, if there is a path.
+    pub(super) fn get(&self, hook: Hook, p: u8) -> Option<&[Decision]> {
+        match self.index[hook as usize][usize::from(p)] {
+            NONE => None,
+            i => Some(&self.paths[usize::from(i)]),
+        }
+    }
+}
+
+/// The accepting decision of every non-NAT base chain at `hook` for protocol `p`, or `None`
+/// if some chain could decide otherwise or depends on more than the protocol.
+fn path(rs: &Ruleset, hook: Hook, p: u8) -> Option<Vec<Decision>> {
+    let mut out = Vec::new();
+    for i in 0..rs.base_chain_count(hook) {
+        let (t, c) = rs.base_chain(hook, i);
+        let table = &rs.tables()[t];
+        if table.kind == TableKind::Nat {
+            continue;
+        }
+        let chain = &table.chains[c];
+        let mut decided = None;
+        for (ri, r) in chain.rules.iter().enumerate() {
+            if !admits(&r.matches, p) {
+                continue;
+            }
+            let protocol_only = r.matches.iter().all(|m| matches!(m.test, Test::Proto(_)));
+            if protocol_only && r.target == Target::Accept && !r.shown {
+                decided = Some(Some(ri as u16));
+                break;
+            }
+            return None;
+        }
+        let decision = match decided {
+            Some(rule) => rule,
+            None if chain.policy == Policy::Accept => None,
+            None => return None,
+        };
+        out.push((t as u16, c as u16, decision));
+    }
+    Some(out)
+}

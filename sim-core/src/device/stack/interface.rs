@@ -1,0 +1,725 @@
+//! The interface layer of an IP stack: what the kernel does below the sockets.
+//!
+//! Owns the way a frame goes through the stack: the NIC filter, ARP, VXLAN interfaces, the
+//! hooks of the ruleset (`Prerouting`, `Input`, `Forward`, `Output`, `Postrouting`) with
+//! connection tracking, longest-prefix routing, forwarding, TTL, ICMP errors, the ICMP echo
+//! responder, and sending: the route, the source address, ARP resolution and its queue.
+//! Packets for the stack itself come back to the caller (`Arrival::Local`) for the sockets.
+//!
+//! An `Interface` is a borrow of the stack's configuration, ruleset and run-time state, so
+//! that a socket can send through it while the socket set is borrowed too (smoltcp's split
+//! of `Interface` and `SocketSet`).
+
+use super::arp::{self, ArpCache};
+use super::config::{IfaceConfig, StackConfig};
+use crate::device::action::{Action, ArpEvent, Delivery};
+use crate::device::conntrack::Conntrack;
+use crate::device::rules::hook::{DeviceFacts, Passage, Ports, Tables, Verdict};
+use crate::device::rules::{Hook, Reject, Ruleset};
+use crate::device::{DropReason, Frame, Outbox, Timer};
+use crate::id::{PortId, ProbeId};
+use crate::time::SimDuration;
+use crate::wire::{self, IpHeader, MacAddr, View, L4};
+use pnet_packet::ipv4::Ipv4Packet;
+use std::net::Ipv4Addr;
+
+const ARP_RETRY: SimDuration = SimDuration::from_secs(1);
+const ICMP_ECHO_REQUEST: u8 = 8;
+
+/// What the stack keeps at run time below its sockets.
+#[derive(Debug)]
+pub struct NetState {
+    pub arp: ArpCache,
+    pub ct: Conntrack,
+    next_ephemeral: u16,
+    next_ident: u16,
+    /// Packets the stack sent to itself, delivered once the current input is handled.
+    pub loopback: Vec<(Frame, View, Passage)>,
+}
+
+impl NetState {
+    pub fn new(cfg: &StackConfig) -> Self {
+        NetState {
+            arp: ArpCache::default(),
+            ct: Conntrack::new(cfg.conntrack),
+            next_ephemeral: 49152,
+            next_ident: 1,
+            loopback: Vec::new(),
+        }
+    }
+
+    pub fn next_ephemeral(&mut self) -> u16 {
+        let p = self.next_ephemeral;
+        self.next_ephemeral = if p == u16::MAX { 49152 } else { p + 1 };
+        p
+    }
+
+    pub fn next_ident(&mut self) -> u16 {
+        self.next_ident = self.next_ident.wrapping_add(1);
+        self.next_ident
+    }
+}
+
+/// A packet for the stack itself, past the `Input` hook.
+pub struct Local {
+    pub port: PortId,
+    pub frame: Frame,
+    pub view: View,
+}
+
+/// The ICMP errors a stack sends.
+#[derive(Clone, Copy, Debug)]
+pub enum IcmpError {
+    NetUnreachable,
+    HostUnreachable,
+    PortUnreachable,
+    AdminProhibited,
+    TimeExceeded,
+}
+
+/// What the rules and traces need to know about a stack.
+pub struct Facts<'a>(pub &'a StackConfig);
+
+impl DeviceFacts for Facts<'_> {
+    fn port_name(&self, port: PortId) -> String {
+        iface_name(self.0, port)
+    }
+    fn is_local(&self, ip: Ipv4Addr) -> bool {
+        is_local(self.0, ip)
+    }
+    fn is_local_on(&self, ip: Ipv4Addr, port: PortId) -> bool {
+        iface(self.0, port)
+            .and_then(|i| i.addr)
+            .is_some_and(|a| a.ip() == ip)
+    }
+    fn port_addr(&self, port: PortId) -> Option<Ipv4Addr> {
+        iface(self.0, port).and_then(|i| i.addr).map(|a| a.ip())
+    }
+}
+
+pub fn iface(cfg: &StackConfig, port: PortId) -> Option<&IfaceConfig> {
+    cfg.ifaces.get(port.0 as usize).and_then(Option::as_ref)
+}
+
+pub fn iface_name(cfg: &StackConfig, port: PortId) -> String {
+    iface(cfg, port)
+        .map(|i| i.name.clone())
+        .unwrap_or_else(|| format!("if{}", port.0))
+}
+
+/// An interface's label, interned for a trace.
+pub fn iface_tag(
+    cfg: &StackConfig,
+    port: PortId,
+    syms: &mut crate::sym::Interner,
+) -> Option<crate::sym::Sym> {
+    iface(cfg, port)?.tag.as_deref().map(|t| syms.intern(t))
+}
+
+pub fn is_local(cfg: &StackConfig, ip: Ipv4Addr) -> bool {
+    ip.is_loopback()
+        || cfg
+            .ifaces
+            .iter()
+            .flatten()
+            .any(|i| i.addr.is_some_and(|a| a.ip() == ip))
+}
+
+/// Longest-prefix match over connected and static routes: the outgoing port and next hop.
+pub fn route(cfg: &StackConfig, dst: Ipv4Addr) -> Option<(PortId, Ipv4Addr)> {
+    let mut best: Option<(u8, PortId, Ipv4Addr)> = None;
+    for (i, iface) in cfg.ifaces.iter().enumerate() {
+        if let Some(net) = iface.as_ref().and_then(|i| i.addr) {
+            if net.contains(dst) && best.is_none_or(|b| net.prefix() > b.0) {
+                best = Some((net.prefix(), PortId(i as u16), dst));
+            }
+        }
+    }
+    for r in &cfg.routes {
+        if r.dest.contains(dst)
+            && best.is_none_or(|b| r.dest.prefix() > b.0)
+            && iface(cfg, r.iface).is_some()
+        {
+            best = Some((r.dest.prefix(), r.iface, r.via.unwrap_or(dst)));
+        }
+    }
+    best.map(|(_, p, nh)| (p, nh))
+}
+
+pub struct Interface<'a> {
+    pub cfg: &'a mut StackConfig,
+    pub rules: &'a mut Ruleset,
+    pub st: &'a mut NetState,
+}
+
+impl Interface<'_> {
+    /// Runs one hook of the ruleset.
+    fn hook(
+        &mut self,
+        hook: Hook,
+        ports: Ports,
+        passage: &mut Passage,
+        frame: &mut Frame,
+        view: &mut View,
+        out: &mut Outbox,
+    ) -> Verdict {
+        let mut tables = Tables {
+            rules: self.rules,
+            ct: &mut self.st.ct,
+        };
+        tables.run(hook, &Facts(self.cfg), ports, passage, frame, view, out)
+    }
+
+    fn name(&self, port: PortId) -> String {
+        iface_name(self.cfg, port)
+    }
+
+    // ----- input -----
+
+    /// A frame arrived on `port`. Returns it if it is for the stack itself.
+    pub fn input(&mut self, port: PortId, frame: Frame, out: &mut Outbox) -> Option<Local> {
+        let Some(ifc) = iface(self.cfg, port) else {
+            out.drop_frame(&frame, |syms| DropReason::Unplugged {
+                port: syms.intern(&format!("if{}", port.0)),
+            });
+            return None;
+        };
+        let Some(view) = View::parse(&frame.bytes) else {
+            out.drop_frame(&frame, |syms| DropReason::Malformed {
+                what: syms.intern("short Ethernet header"),
+            });
+            return None;
+        };
+        let mac = ifc.mac;
+        let (frame, view) = if ifc.vxlan.is_some() {
+            self.vxlan_input(port, frame, view, out)?
+        } else {
+            (frame, view)
+        };
+        // The NIC filter: frames for other MACs (flooded copies) are not ours and not a drop.
+        if view.dst != mac && !view.dst.is_multicast() {
+            return None;
+        }
+        match view.ethertype {
+            wire::ETHERTYPE_ARP => {
+                self.arp_input(port, frame, &view, out);
+                None
+            }
+            wire::ETHERTYPE_IPV4 => self.ip_input(port, frame, view, out),
+            _ => None,
+        }
+    }
+
+    fn arp_input(&mut self, port: PortId, frame: Frame, view: &View, out: &mut Outbox) {
+        let Some(arp) = view.arp else {
+            out.drop_frame(&frame, |syms| DropReason::Malformed {
+                what: syms.intern("bad ARP packet"),
+            });
+            return;
+        };
+        let Some(ifc) = iface(self.cfg, port) else {
+            return;
+        };
+        let (mac, name) = (ifc.mac, &ifc.name);
+        let ours = ifc.addr.is_some_and(|a| a.ip() == arp.target_ip);
+        if ours || self.st.arp.lookup(port, arp.sender_ip).is_some() {
+            self.st.arp.learn(port, arp.sender_ip, arp.sender_mac);
+        }
+        if arp.op == wire::ArpOp::Request && ours {
+            let reply = wire::arp_reply(mac, arp.target_ip, arp.sender_mac, arp.sender_ip);
+            let reply = Frame::new(reply, frame.probe);
+            out.hop(reply.probe, &reply.bytes, |syms| Action::Arp {
+                iface: syms.intern(name),
+                event: ArpEvent::Reply {
+                    ip: arp.target_ip,
+                    mac,
+                    to: arp.sender_ip,
+                },
+            });
+            out.send(port, reply);
+        } else if arp.op == wire::ArpOp::Reply {
+            out.hop(frame.probe, &frame.bytes, |syms| Action::Arp {
+                iface: syms.intern(name),
+                event: ArpEvent::Learned {
+                    ip: arp.sender_ip,
+                    mac: arp.sender_mac,
+                },
+            });
+        }
+        for mut waiting in self.st.arp.take_waiting(port, arp.sender_ip) {
+            wire::set_eth_dst(&mut waiting.bytes, arp.sender_mac);
+            out.send(port, waiting);
+        }
+    }
+
+    fn ip_input(
+        &mut self,
+        port: PortId,
+        mut frame: Frame,
+        mut view: View,
+        out: &mut Outbox,
+    ) -> Option<Local> {
+        if view.ip.is_none() {
+            out.drop_frame(&frame, |syms| DropReason::Malformed {
+                what: syms.intern("bad IPv4 header"),
+            });
+            return None;
+        }
+        let mut passage = Passage::default();
+        let ports = Ports {
+            in_port: Some(port),
+            out_port: None,
+        };
+        let hook = Hook::Prerouting;
+        if !self.passed(hook, ports, &mut passage, &mut frame, &mut view, out) {
+            return None;
+        }
+        let dst = view.ip?.dst;
+        if is_local(self.cfg, dst) || dst.is_broadcast() {
+            let hook = Hook::Input;
+            if !self.passed(hook, ports, &mut passage, &mut frame, &mut view, out) {
+                return None;
+            }
+            return Some(Local { port, frame, view });
+        }
+        self.forward(port, frame, view, passage, out);
+        None
+    }
+
+    /// Runs a hook; answers a rejected packet. Returns whether the packet goes on.
+    fn passed(
+        &mut self,
+        hook: Hook,
+        ports: Ports,
+        passage: &mut Passage,
+        frame: &mut Frame,
+        view: &mut View,
+        out: &mut Outbox,
+    ) -> bool {
+        match self.hook(hook, ports, passage, frame, view, out) {
+            Verdict::Pass => true,
+            Verdict::Drop => false,
+            Verdict::Reject(how) => {
+                self.reject(how, ports.in_port, frame, view, out);
+                false
+            }
+        }
+    }
+
+    fn forward(
+        &mut self,
+        in_port: PortId,
+        mut frame: Frame,
+        mut view: View,
+        mut passage: Passage,
+        out: &mut Outbox,
+    ) {
+        if !self.cfg.forwarding {
+            out.drop_frame(&frame, |_| DropReason::ForwardingDisabled);
+            return;
+        }
+        let Some(dst) = view.ip.map(|i| i.dst) else {
+            return;
+        };
+        let Some((out_port, next_hop)) = route(self.cfg, dst) else {
+            out.drop_frame(&frame, |_| DropReason::NoRoute { dst });
+            self.icmp_error(in_port, &frame, &view, IcmpError::NetUnreachable, out);
+            return;
+        };
+        let ports = Ports {
+            in_port: Some(in_port),
+            out_port: Some(out_port),
+        };
+        let hook = Hook::Forward;
+        if !self.passed(hook, ports, &mut passage, &mut frame, &mut view, out) {
+            return;
+        }
+        match wire::decrement_ttl(&mut frame.bytes) {
+            Some(0) | None => {
+                out.drop_frame(&frame, |_| DropReason::TtlExpired);
+                self.icmp_error(in_port, &frame, &view, IcmpError::TimeExceeded, out);
+                return;
+            }
+            Some(ttl) => {
+                if let Some(ip) = &mut view.ip {
+                    ip.ttl = ttl;
+                }
+            }
+        }
+        out.hop(frame.probe, &frame.bytes, |syms| Action::Routed {
+            from_iface: syms.intern(&iface_name(self.cfg, in_port)),
+            to_iface: syms.intern(&iface_name(self.cfg, out_port)),
+            next_hop,
+            tag: iface_tag(self.cfg, out_port, syms),
+        });
+        let hook = Hook::Postrouting;
+        if !self.passed(hook, ports, &mut passage, &mut frame, &mut view, out) {
+            return;
+        }
+        if let Some(mac) = iface(self.cfg, out_port).map(|i| i.mac) {
+            wire::set_eth_src(&mut frame.bytes, mac);
+        }
+        self.transmit(out_port, next_hop, frame, out);
+    }
+
+    // ----- output -----
+
+    /// The header of a packet this stack originates out of `port`.
+    pub fn header(&mut self, port: PortId, src: Ipv4Addr, dst: Ipv4Addr) -> IpHeader {
+        let mac = iface(self.cfg, port).map(|i| i.mac).unwrap_or_default();
+        IpHeader {
+            src_mac: mac,
+            dst_mac: MacAddr::zero(),
+            src,
+            dst,
+            ttl: self.cfg.default_ttl,
+            ident: self.st.next_ident(),
+        }
+    }
+
+    /// Sends a packet this stack originates. `build` receives the header (source address
+    /// chosen by the route unless `src` is given) and returns the frame bytes. Returns false
+    /// if there was no route.
+    pub fn send_ip(
+        &mut self,
+        src: Option<Ipv4Addr>,
+        dst: Ipv4Addr,
+        probe: Option<ProbeId>,
+        out: &mut Outbox,
+        build: impl FnOnce(&IpHeader) -> Vec<u8>,
+    ) -> bool {
+        let local = is_local(self.cfg, dst);
+        let own = local
+            .then(|| self.cfg.ifaces.iter().position(Option::is_some))
+            .flatten();
+        let Some((port, next_hop)) = own
+            .map(|i| (PortId(i as u16), dst))
+            .or_else(|| route(self.cfg, dst))
+        else {
+            if probe.is_some() {
+                let stub = Frame::new(Vec::new(), probe);
+                out.drop_frame(&stub, |_| DropReason::NoRoute { dst });
+            }
+            return false;
+        };
+        let src = src
+            .or_else(|| dst.is_loopback().then_some(dst))
+            .or_else(|| iface(self.cfg, port).and_then(|i| i.addr).map(|a| a.ip()))
+            .unwrap_or(Ipv4Addr::UNSPECIFIED);
+        let header = self.header(port, src, dst);
+        let mut frame = Frame::new(build(&header), probe);
+        out.hop(probe, &frame.bytes, |syms| Action::Sent {
+            iface: syms.intern(&if local {
+                "loopback".to_string()
+            } else {
+                iface_name(self.cfg, port)
+            }),
+            tag: if local {
+                None
+            } else {
+                iface_tag(self.cfg, port, syms)
+            },
+        });
+        // With nothing to run on the way out, the packet goes straight to its interface.
+        let proto = frame
+            .bytes
+            .get(wire::ETH_HEADER_LEN..)
+            .and_then(Ipv4Packet::new)
+            .map_or(0, |p| p.get_next_level_protocol().0);
+        let hooks = self.rules.has_hook(Hook::Output)
+            || self.rules.has_hook(Hook::Postrouting)
+            || self.rules.needs_conntrack(proto);
+        if !hooks && !local {
+            self.transmit(port, next_hop, frame, out);
+            return true;
+        }
+        let Some(mut view) = View::parse(&frame.bytes) else {
+            return true;
+        };
+        let mut passage = Passage::default();
+        let ports = Ports {
+            in_port: None,
+            out_port: (!local).then_some(port),
+        };
+        let hook = Hook::Output;
+        if !self.passed(hook, ports, &mut passage, &mut frame, &mut view, out) {
+            return true;
+        }
+        // A destination NAT on the way out may send the packet elsewhere.
+        let new_dst = view.ip.map_or(dst, |i| i.dst);
+        let (local, port, next_hop) = if new_dst == dst {
+            (local, port, next_hop)
+        } else if is_local(self.cfg, new_dst) {
+            (true, port, new_dst)
+        } else {
+            match route(self.cfg, new_dst) {
+                Some((p, nh)) => {
+                    if let Some(mac) = iface(self.cfg, p).map(|i| i.mac) {
+                        wire::set_eth_src(&mut frame.bytes, mac);
+                    }
+                    (false, p, nh)
+                }
+                None => {
+                    out.drop_frame(&frame, |_| DropReason::NoRoute { dst: new_dst });
+                    return true;
+                }
+            }
+        };
+        if local {
+            self.st.loopback.push((frame, view, passage));
+            return true;
+        }
+        let ports = Ports {
+            in_port: None,
+            out_port: Some(port),
+        };
+        let hook = Hook::Postrouting;
+        if !self.passed(hook, ports, &mut passage, &mut frame, &mut view, out) {
+            return true;
+        }
+        self.transmit(port, next_hop, frame, out);
+        true
+    }
+
+    /// Delivers a packet the stack sent to itself: the `Input` hook, then the sockets.
+    pub fn loopback_input(
+        &mut self,
+        mut frame: Frame,
+        mut view: View,
+        mut passage: Passage,
+        out: &mut Outbox,
+    ) -> Option<Local> {
+        let port = PortId(self.cfg.ifaces.iter().position(Option::is_some)? as u16);
+        let hook = Hook::Input;
+        let ports = Ports::default();
+        if !self.passed(hook, ports, &mut passage, &mut frame, &mut view, out) {
+            return None;
+        }
+        Some(Local { port, frame, view })
+    }
+
+    /// Sends an IP frame out of `port` towards `next_hop`, resolving its MAC first if needed.
+    pub fn transmit(&mut self, port: PortId, next_hop: Ipv4Addr, frame: Frame, out: &mut Outbox) {
+        let Some(ifc) = iface(self.cfg, port) else {
+            return;
+        };
+        let mut frame = if ifc.vxlan.is_some() {
+            match self.vxlan_transmit(port, next_hop, frame, out) {
+                Some(f) => f,
+                None => return,
+            }
+        } else {
+            frame
+        };
+        let is_broadcast = next_hop.is_broadcast()
+            || iface(self.cfg, port)
+                .and_then(|i| i.addr)
+                .is_some_and(|a| a.prefix() < 31 && a.broadcast() == next_hop);
+        if is_broadcast {
+            wire::set_eth_dst(&mut frame.bytes, MacAddr::broadcast());
+            out.send(port, frame);
+            return;
+        }
+        if let Some(mac) = self.st.arp.lookup(port, next_hop) {
+            wire::set_eth_dst(&mut frame.bytes, mac);
+            out.send(port, frame);
+            return;
+        }
+        if let Some(p) = self
+            .st
+            .arp
+            .pending
+            .iter_mut()
+            .find(|p| p.port == port && p.ip == next_hop)
+        {
+            if p.frames.len() >= arp::MAX_WAITING {
+                out.drop_frame(&frame, |_| DropReason::ArpQueueFull { ip: next_hop });
+            } else {
+                p.frames.push(frame);
+            }
+            return;
+        }
+        let probe = frame.probe;
+        self.st.arp.pending.push(arp::Pending {
+            port,
+            ip: next_hop,
+            frames: vec![frame],
+            tries: 1,
+        });
+        self.send_arp_request(port, next_hop, probe, out);
+    }
+
+    fn send_arp_request(
+        &mut self,
+        port: PortId,
+        ip: Ipv4Addr,
+        probe: Option<ProbeId>,
+        out: &mut Outbox,
+    ) {
+        let Some(ifc) = iface(self.cfg, port) else {
+            return;
+        };
+        let src_ip = ifc.addr.map(|a| a.ip()).unwrap_or(Ipv4Addr::UNSPECIFIED);
+        let req = Frame::new(wire::arp_request(ifc.mac, src_ip, ip), probe);
+        out.hop(probe, &req.bytes, |syms| Action::Arp {
+            iface: syms.intern(&ifc.name),
+            event: ArpEvent::Request {
+                target: ip,
+                sender: src_ip,
+            },
+        });
+        out.send(port, req);
+        out.timer(out.now + ARP_RETRY, Timer::ArpRetry { port, ip });
+    }
+
+    pub fn arp_retry(&mut self, port: PortId, ip: Ipv4Addr, out: &mut Outbox) {
+        let Some(i) = self
+            .st
+            .arp
+            .pending
+            .iter()
+            .position(|p| p.port == port && p.ip == ip)
+        else {
+            return;
+        };
+        if self.st.arp.pending[i].tries < arp::MAX_TRIES {
+            self.st.arp.pending[i].tries += 1;
+            let probe = self.st.arp.pending[i].frames.iter().find_map(|f| f.probe);
+            self.send_arp_request(port, ip, probe, out);
+            return;
+        }
+        let pending = self.st.arp.pending.swap_remove(i);
+        let name = self.name(port);
+        for f in pending.frames {
+            out.drop_frame(&f, |syms| DropReason::ArpUnresolved {
+                ip,
+                iface: syms.intern(&name),
+            });
+        }
+    }
+
+    // ----- answers the kernel sends -----
+
+    /// The ICMP echo responder: answers an echo request if the stack is configured to.
+    /// Returns false for anything else.
+    pub fn echo_reply(&mut self, local: &Local, out: &mut Outbox) -> bool {
+        let Some(ip) = local.view.ip else {
+            return false;
+        };
+        let L4::Icmp {
+            icmp_type: ICMP_ECHO_REQUEST,
+            id,
+            seq,
+            ..
+        } = ip.l4
+        else {
+            return false;
+        };
+        if !self.cfg.services.icmp_echo {
+            return false;
+        }
+        let frame = &local.frame;
+        out.hop(frame.probe, &frame.bytes, |_| {
+            Action::Delivered(Delivery::IcmpEcho)
+        });
+        let payload = frame
+            .bytes
+            .get(ip.l3 + ip.header_len + 8..ip.l3 + ip.total_len)
+            .unwrap_or_default()
+            .to_vec();
+        self.send_ip(Some(ip.dst), ip.src, frame.probe, out, |h| {
+            wire::icmp_echo(h, true, id, seq, &payload)
+        });
+        true
+    }
+
+    /// Answers a packet that could not be delivered or forwarded with an ICMP error.
+    pub fn icmp_error(
+        &mut self,
+        in_port: PortId,
+        original: &Frame,
+        view: &View,
+        kind: IcmpError,
+        out: &mut Outbox,
+    ) {
+        self.icmp_error_from(Some(in_port), original, view, kind, out);
+    }
+
+    fn icmp_error_from(
+        &mut self,
+        in_port: Option<PortId>,
+        original: &Frame,
+        view: &View,
+        kind: IcmpError,
+        out: &mut Outbox,
+    ) {
+        if !self.cfg.icmp_errors || original.bytes.is_empty() {
+            return;
+        }
+        let Some(ip) = view.ip else {
+            return;
+        };
+        // Never answer an ICMP error with another one.
+        if ip.quoted().is_some() {
+            return;
+        }
+        let src = in_port
+            .and_then(|p| iface(self.cfg, p))
+            .and_then(|i| i.addr)
+            .map(|a| a.ip());
+        let bytes = original.bytes.clone();
+        self.send_ip(src, ip.src, original.probe, out, |h| match kind {
+            IcmpError::NetUnreachable => wire::icmp_unreachable(h, 0, 0, &bytes),
+            IcmpError::HostUnreachable => wire::icmp_unreachable(h, 1, 0, &bytes),
+            IcmpError::PortUnreachable => wire::icmp_unreachable(h, 3, 0, &bytes),
+            IcmpError::AdminProhibited => wire::icmp_unreachable(h, 13, 0, &bytes),
+            IcmpError::TimeExceeded => wire::icmp_time_exceeded(h, &bytes),
+        });
+    }
+
+    /// Answers a packet a rule rejected.
+    fn reject(
+        &mut self,
+        how: Reject,
+        in_port: Option<PortId>,
+        frame: &Frame,
+        view: &View,
+        out: &mut Outbox,
+    ) {
+        let kind = match how {
+            Reject::IcmpNetUnreachable => IcmpError::NetUnreachable,
+            Reject::IcmpHostUnreachable => IcmpError::HostUnreachable,
+            Reject::IcmpPortUnreachable => IcmpError::PortUnreachable,
+            Reject::IcmpAdminProhibited => IcmpError::AdminProhibited,
+            Reject::TcpReset => {
+                self.tcp_reset(frame, view, out);
+                return;
+            }
+        };
+        self.icmp_error_from(in_port, frame, view, kind, out);
+    }
+
+    /// Answers a TCP segment with RST, as a stack does when nothing listens.
+    pub fn tcp_reset(&mut self, frame: &Frame, view: &View, out: &mut Outbox) {
+        let Some(ip) = view.ip else {
+            return;
+        };
+        let L4::Tcp {
+            sport,
+            dport,
+            seq,
+            flags,
+            ..
+        } = ip.l4
+        else {
+            return;
+        };
+        if flags.rst {
+            return;
+        }
+        let ack = seq.wrapping_add(1);
+        self.send_ip(Some(ip.dst), ip.src, frame.probe, out, |h| {
+            wire::tcp_frame(h, dport, sport, 0, ack, wire::TcpFlags::RST_ACK, 65535)
+        });
+    }
+}

@@ -1,0 +1,143 @@
+//! UDP echo: the service that sends every datagram back (`Udp(port)` services), and the
+//! benchmark's client that sends datagrams at a steady pace and counts the echoes.
+
+use super::{SocketRef, Sockets};
+use crate::device::action::{Action, Delivery, DropReason};
+use crate::device::stack::interface::{IcmpError, Interface, Local};
+use crate::device::{Outbox, Timer};
+use crate::time::SimDuration;
+use crate::wire::{self, IPPROTO_UDP, L4};
+use std::net::Ipv4Addr;
+
+/// Sends `count` UDP datagrams to `dst:port`, one every `interval`, and counts the echoes.
+#[derive(Clone, Debug)]
+pub struct EchoApp {
+    pub dst: Ipv4Addr,
+    pub port: u16,
+    pub sport: u16,
+    pub count: u32,
+    pub interval: SimDuration,
+    pub sent: u32,
+    pub replies: u32,
+}
+
+const PAYLOAD: [u8; 32] = [0x5a; 32];
+
+/// Adds an echo client and starts it at `out.now + delay`.
+#[allow(clippy::too_many_arguments)]
+pub fn start_app(
+    s: &mut Sockets,
+    net: &mut Interface,
+    dst: Ipv4Addr,
+    port: u16,
+    count: u32,
+    interval: SimDuration,
+    delay: SimDuration,
+    out: &mut Outbox,
+) {
+    let sport = s.binds.ephemeral(net, IPPROTO_UDP);
+    let i = s.apps.len() as u32;
+    s.binds.bind(IPPROTO_UDP, sport, SocketRef::App(i));
+    s.apps.push(EchoApp {
+        dst,
+        port,
+        sport,
+        count,
+        interval,
+        sent: 0,
+        replies: 0,
+    });
+    out.timer(out.now + delay, Timer::AppTick(i));
+}
+
+/// The client's next datagram is due.
+pub fn app_tick(s: &mut Sockets, net: &mut Interface, i: u32, out: &mut Outbox) {
+    let Some(app) = s.apps.get_mut(i as usize) else {
+        return;
+    };
+    if app.sent >= app.count {
+        return;
+    }
+    app.sent += 1;
+    let (dst, port, sport, more, interval) = (
+        app.dst,
+        app.port,
+        app.sport,
+        app.sent < app.count,
+        app.interval,
+    );
+    net.send_ip(None, dst, None, out, |h| {
+        wire::udp_frame(h, sport, port, &PAYLOAD)
+    });
+    if more {
+        out.timer(out.now + interval, Timer::AppTick(i));
+    }
+}
+
+/// An echo for client `i`. Returns true if it was its answer.
+pub fn app_input(s: &mut Sockets, i: u32, local: &Local) -> bool {
+    let Some(ip) = local.view.ip else {
+        return false;
+    };
+    match s.apps.get_mut(i as usize) {
+        Some(app) if app.dst == ip.src => {
+            app.replies += 1;
+            s.counters.app_replies += 1;
+            true
+        }
+        _ => false,
+    }
+}
+
+/// A datagram for a UDP port no socket bound: the echo service, if one listens there, else
+/// nobody (ICMP port unreachable).
+pub fn service_input(
+    s: &mut Sockets,
+    net: &mut Interface,
+    dport: u16,
+    local: Local,
+    out: &mut Outbox,
+) {
+    let Some(ip) = local.view.ip else {
+        return;
+    };
+    let L4::Udp {
+        sport,
+        payload_offset,
+        payload_len,
+        ..
+    } = ip.l4
+    else {
+        return;
+    };
+    let frame = &local.frame;
+    if net.cfg.services.udp_echo.contains(&dport) {
+        s.counters.udp_echoes_served += 1;
+        out.hop(frame.probe, &frame.bytes, |_| {
+            Action::Delivered(Delivery::UdpEcho { port: dport })
+        });
+        let payload = frame
+            .bytes
+            .get(payload_offset..payload_offset + payload_len)
+            .unwrap_or_default()
+            .to_vec();
+        net.send_ip(Some(ip.dst), ip.src, frame.probe, out, |h| {
+            wire::udp_frame(h, dport, sport, &payload)
+        });
+        return;
+    }
+    out.drop_frame(frame, |_| DropReason::NoListener {
+        proto: "udp",
+        port: dport,
+    });
+    // RFC 1122 3.2.2: no ICMP error about a broadcast datagram (e.g. another host's DHCP).
+    if !ip.dst.is_broadcast() {
+        net.icmp_error(
+            local.port,
+            frame,
+            &local.view,
+            IcmpError::PortUnreachable,
+            out,
+        );
+    }
+}

@@ -1,0 +1,140 @@
+//! The sockets of an IP stack: the programs that send and receive above the interface layer.
+//!
+//! Owns the socket set and the table of bound ports that demultiplexes arriving packets:
+//! probe clients (`probe`), the benchmark's echo clients and UDP echo services (`echo`), TCP
+//! listeners (`tcp`), a DNS server, Docker's embedded resolver and its upstream relays
+//! (`dns`), and DHCP clients and servers (`dhcp`). Dynamic sockets (a probe's ephemeral
+//! port, an echo client, a relayed query) bind their port here; services come from the
+//! stack's configuration and are found by their well-known port. Whatever nothing claims is
+//! answered the way a kernel answers it (RST, ICMP port unreachable).
+
+pub mod dhcp;
+pub mod dns;
+pub mod echo;
+pub mod probe;
+pub mod tcp;
+
+use super::interface::{Interface, Local};
+use crate::device::Outbox;
+use crate::fastmap::FastMap;
+use crate::id::ProbeId;
+use crate::wire::{IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, L4, VXLAN_PORT};
+
+/// Counters the benchmark and tests read.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counters {
+    pub udp_echoes_served: u64,
+    pub app_replies: u64,
+}
+
+/// What a bound port belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SocketRef {
+    Probe(ProbeId),
+    App(u32),
+    Relay,
+}
+
+/// Ports bound by dynamic sockets: (IP protocol, local port) to the socket. ICMP echo binds
+/// its identifier.
+#[derive(Debug, Default)]
+pub struct Binds(FastMap<(u8, u16), SocketRef>);
+
+impl Binds {
+    pub fn bind(&mut self, proto: u8, port: u16, socket: SocketRef) {
+        self.0.insert((proto, port), socket);
+    }
+    pub fn unbind(&mut self, proto: u8, port: u16) {
+        self.0.remove(&(proto, port));
+    }
+    pub fn get(&self, proto: u8, port: u16) -> Option<SocketRef> {
+        self.0.get(&(proto, port)).copied()
+    }
+    /// An ephemeral port nothing has bound for `proto`, from the stack's rotating counter.
+    pub fn ephemeral(&self, net: &mut Interface, proto: u8) -> u16 {
+        for _ in 0..16_384 {
+            let p = net.st.next_ephemeral();
+            if !self.0.contains_key(&(proto, p)) {
+                return p;
+            }
+        }
+        net.st.next_ephemeral()
+    }
+    pub fn clear(&mut self) {
+        self.0.clear();
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Sockets {
+    pub(super) probes: Vec<probe::ProbeClient>,
+    pub apps: Vec<echo::EchoApp>,
+    pub(super) relays: Vec<dns::ForwardedQuery>,
+    pub(super) dhcp: dhcp::DhcpState,
+    pub(super) binds: Binds,
+    pub counters: Counters,
+}
+
+impl Sockets {
+    /// Forgets every connection and exchange (a reboot). Echo clients and counters stay.
+    pub fn reset(&mut self) {
+        self.probes.clear();
+        self.relays.clear();
+        self.binds.clear();
+        for (i, a) in self.apps.iter().enumerate() {
+            self.binds
+                .bind(IPPROTO_UDP, a.sport, SocketRef::App(i as u32));
+        }
+    }
+
+    /// Hands a packet for the stack to the socket bound to its port, or to the service or
+    /// kernel answer its port calls for.
+    pub fn deliver(&mut self, net: &mut Interface, local: Local, out: &mut Outbox) {
+        let Some(ip) = local.view.ip else {
+            return;
+        };
+        let bound = match ip.l4 {
+            L4::Icmp {
+                quoted: Some(q), ..
+            } => self.binds.get(q.proto, q.sport),
+            L4::Icmp {
+                icmp_type: 0, id, ..
+            } => self.binds.get(IPPROTO_ICMP, id),
+            L4::Udp { dport, .. } => self.binds.get(IPPROTO_UDP, dport),
+            L4::Tcp { dport, .. } => self.binds.get(IPPROTO_TCP, dport),
+            _ => None,
+        };
+        let taken = match bound {
+            Some(SocketRef::Probe(id)) => probe::input(self, id, net, &local, out),
+            Some(SocketRef::App(i)) => echo::app_input(self, i, &local),
+            Some(SocketRef::Relay) => dns::relay_input(self, net, &local, out),
+            None => false,
+        };
+        if taken {
+            return;
+        }
+        match ip.l4 {
+            L4::Icmp { .. } => {
+                net.echo_reply(&local, out);
+            }
+            L4::Udp { dport, .. } => self.udp_service(net, dport, local, out),
+            L4::Tcp { .. } => tcp::input(net, &local, out),
+            L4::Other => {}
+        }
+    }
+
+    /// UDP for a service of the stack's configuration, or nobody (port unreachable).
+    fn udp_service(&mut self, net: &mut Interface, dport: u16, local: Local, out: &mut Outbox) {
+        if dport == VXLAN_PORT && net.vxlan_decap(&local.frame, out) {
+            return;
+        }
+        if dport == crate::wire::DHCP_SERVER_PORT && net.cfg.services.dhcp_server.is_some() {
+            dhcp::server_input(self, net, local.port, &local.frame, out);
+            return;
+        }
+        if dport == crate::wire::DNS_PORT && dns::server_input(self, net, &local, out) {
+            return;
+        }
+        echo::service_input(self, net, dport, local, out);
+    }
+}
