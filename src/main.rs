@@ -2,6 +2,7 @@
 //! All simulation logic lives in sim-core; this file only measures wall time for `bench`.
 
 use clap::{Parser, Subcommand};
+use sim_core::control::version::WindowsVersion;
 use sim_core::scenario::{self, diag::render};
 use sim_core::sim::report;
 use std::path::PathBuf;
@@ -52,8 +53,8 @@ enum Command {
     /// matrix scenarios, reading each cell's mechanisms from the probe traces.
     Matrix {
         /// The Windows version every host runs.
-        #[arg(long, default_value = "windows-server-2022", value_parser = OS_VALUES)]
-        os: String,
+        #[arg(long, value_enum, default_value_t)]
+        os: WindowsVersion,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
         /// Compare with the documented table (expected.ron); exit 1 if a cell differs.
@@ -69,14 +70,6 @@ enum Command {
         which: Bench,
     },
 }
-
-/// The `--os` values of `matrix` (`sim_core::matrix::OS_NAMES`).
-const OS_VALUES: [&str; 4] = [
-    "windows-server-2016",
-    "windows-server-2019",
-    "windows-server-2022",
-    "windows-server-2025",
-];
 
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum Format {
@@ -122,12 +115,8 @@ fn parse_proto(s: &str) -> Result<sim_core::scenario::ProtoSpec, String> {
 }
 
 /// `hnsim matrix`: prints the table (and with `check`, the differences from the docs).
-fn matrix(os: &str, format: Format, check: bool, dir: &std::path::Path) -> ExitCode {
+fn matrix(os: WindowsVersion, format: Format, check: bool, dir: &std::path::Path) -> ExitCode {
     use sim_core::matrix;
-    let Some(os) = matrix::parse_os(os) else {
-        eprintln!("hnsim: unknown --os {os:?}");
-        return ExitCode::from(EXIT_BAD_INPUT);
-    };
     let dir = dir.to_string_lossy();
     let m = match matrix::run(&dir, os) {
         Ok(m) => m,
@@ -243,7 +232,7 @@ fn main() -> ExitCode {
             format,
             check,
             dir,
-        } => matrix(&os, format, check, &dir),
+        } => matrix(os, format, check, &dir),
         Command::Bench {
             which: Bench::BridgeEcho { hosts, packets },
         } => {

@@ -3,13 +3,14 @@
 //! one test runs the binary for its exit codes.
 
 use crate::common::repo_root;
+use sim_core::control::version::WindowsVersion;
 use sim_core::matrix::{self, render, Matrix};
-use sim_core::scenario::{MatrixCell, WindowsVersionSpec};
+use sim_core::scenario::MatrixCell;
 use std::process::Command;
 
 const DIR: &str = "scenarios/matrix";
 
-fn build(os: WindowsVersionSpec) -> Matrix {
+fn build(os: WindowsVersion) -> Matrix {
     match matrix::run(DIR, os) {
         Ok(m) => m,
         Err(e) => panic!("the matrix does not build:\n{e}"),
@@ -18,7 +19,8 @@ fn build(os: WindowsVersionSpec) -> Matrix {
 
 #[test]
 fn text_and_json_for_every_windows_version() {
-    for (name, os) in matrix::OS_NAMES {
+    for &os in WindowsVersion::all() {
+        let name = os.cli_name();
         let m = build(os);
         insta::assert_snapshot!(format!("text_{name}"), render::text(&m));
         insta::assert_snapshot!(format!("json_{name}"), render::json(&m));
@@ -27,10 +29,7 @@ fn text_and_json_for_every_windows_version() {
 
 #[test]
 fn the_matrix_repeats_byte_for_byte() {
-    for os in [
-        WindowsVersionSpec::WindowsServer2016,
-        WindowsVersionSpec::WindowsServer2022,
-    ] {
+    for os in [WindowsVersion::Server2016, WindowsVersion::Server2022] {
         let (a, b) = (build(os), build(os));
         assert_eq!(render::text(&a), render::text(&b), "{os:?}");
         assert_eq!(render::json(&a), render::json(&b), "{os:?}");
@@ -42,7 +41,8 @@ fn the_matrix_repeats_byte_for_byte() {
 /// a deviation recorded in expected.ron.
 #[test]
 fn every_driver_matches_the_docs_or_a_recorded_deviation_on_every_version() {
-    for (name, os) in matrix::OS_NAMES {
+    for &os in WindowsVersion::all() {
+        let name = os.cli_name();
         let check = render::check(&build(os));
         assert!(!check.failed(), "{name}:\n{}", check.render());
     }
@@ -50,7 +50,8 @@ fn every_driver_matches_the_docs_or_a_recorded_deviation_on_every_version() {
 
 #[test]
 fn nat_matches_the_docs_on_every_version() {
-    for (name, os) in matrix::OS_NAMES {
+    for &os in WindowsVersion::all() {
+        let name = os.cli_name();
         let m = build(os);
         let nat = m
             .drivers
@@ -83,7 +84,7 @@ fn nat_matches_the_docs_on_every_version() {
 
 #[test]
 fn every_documented_driver_is_a_row_in_the_docs_order() {
-    let m = build(WindowsVersionSpec::WindowsServer2022);
+    let m = build(WindowsVersion::Server2022);
     let rows: Vec<&str> = m.drivers.iter().map(|d| d.driver.as_str()).collect();
     assert_eq!(
         rows[..5],
@@ -113,7 +114,7 @@ fn cli_matrix_json_and_exit_codes() {
     let out = hnsim(&["matrix", "--format", "json"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "stderr: {stderr}");
-    let expected = render::json(&build(WindowsVersionSpec::WindowsServer2022));
+    let expected = render::json(&build(WindowsVersion::Server2022));
     assert_eq!(String::from_utf8_lossy(&out.stdout), expected);
 
     let out = hnsim(&["matrix", "--dir", "scenarios/no-such-dir"]);

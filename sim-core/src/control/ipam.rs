@@ -1,8 +1,10 @@
-//! HNS address management: IP pools, MAC pools, and the choice of a nat prefix.
+//! Address management: IP pools, MAC pools, and the choice of a nat prefix.
 //!
-//! Invariant: a pool never hands out an address twice, nor one outside its host range, nor
-//! its gateway. Allocation order is pseudo-random from a seeded stream, as the field data
-//! suggests HNS does (reference 1.1), so runs repeat exactly.
+//! `IpPool` is the one IP allocator, for HNS and for the swarm manager alike. Invariant: a
+//! pool never hands out an address twice, nor one outside its host range, nor its gateway.
+//! Two orders share that one path: HNS's is pseudo-random from a seeded stream, as the field
+//! data suggests HNS does (reference 1.1), so runs repeat exactly; the swarm's IPAM hands out
+//! the lowest free address.
 
 use crate::rng::SimRng;
 use crate::wire::MacAddr;
@@ -73,8 +75,24 @@ impl IpPool {
         taken: &BTreeSet<Ipv4Addr>,
     ) -> Result<Ipv4Addr, PoolError> {
         let (lo, hi) = self.host_range();
+        let start = rng.below(u64::from(hi - lo) + 1);
+        self.take_first_free(start, taken)
+    }
+
+    /// Takes the lowest free address (the swarm manager's order).
+    pub fn allocate_lowest(&mut self) -> Result<Ipv4Addr, PoolError> {
+        self.take_first_free(0, &BTreeSet::new())
+    }
+
+    /// The one place an address is handed out: the first free one of the host range, counting
+    /// from offset `start` and wrapping around, that is not the gateway nor in `taken`.
+    fn take_first_free(
+        &mut self,
+        start: u64,
+        taken: &BTreeSet<Ipv4Addr>,
+    ) -> Result<Ipv4Addr, PoolError> {
+        let (lo, hi) = self.host_range();
         let span = u64::from(hi - lo) + 1;
-        let start = rng.below(span);
         for step in 0..span {
             let ip = Ipv4Addr::from(lo + ((start + step) % span) as u32);
             if ip != self.gateway && !self.allocated.contains(&ip) && !taken.contains(&ip) {
@@ -179,33 +197,83 @@ mod tests {
         assert_eq!(unique.len(), 4096);
     }
 
+    /// One step of the IPAM property: how the pool is asked for an address, or a release.
+    #[derive(Clone, Debug)]
+    enum Op {
+        /// HNS's order.
+        Random,
+        /// The swarm's order.
+        Lowest,
+        /// `--ip`: any address of the subnet, the gateway, network and broadcast included.
+        Reserve(u8),
+        Release(u8),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            Just(Op::Random),
+            Just(Op::Lowest),
+            any::<u8>().prop_map(Op::Reserve),
+            any::<u8>().prop_map(Op::Release),
+        ]
+    }
+
     proptest! {
-        /// IPAM never hands out an address twice, nor outside its pool, nor the gateway.
+        /// IPAM never hands out an address twice, nor outside its pool, nor the gateway, in
+        /// either order or by reservation; the swarm's order gives the lowest free address.
         #[test]
-        fn pool_never_double_allocates(prefix in 24u8..=30, seed in any::<u64>(), ops in proptest::collection::vec((any::<bool>(), any::<u8>()), 1..200)) {
+        fn pool_never_double_allocates(prefix in 24u8..=30, gateway_at in any::<u8>(), seed in any::<u64>(), ops in proptest::collection::vec(op(), 1..200)) {
             let subnet = Ipv4Network::new(Ipv4Addr::new(10, 1, 2, 0), prefix).unwrap();
-            let gateway = first_host(subnet);
+            let size = 1u32 << (32 - u32::from(prefix));
+            let nth = |n: u8| Ipv4Addr::from(u32::from(subnet.network()) + u32::from(n) % size);
+            // The gateway is the first host (HNS's and the swarm's default) or one a user chose.
+            let gateway = if gateway_at % 2 == 0 { first_host(subnet) } else { nth(gateway_at) };
+            let usable = |ip: Ipv4Addr| ip != gateway && ip != subnet.network() && ip != subnet.broadcast();
+            let free: Vec<Ipv4Addr> = subnet.iter().filter(|ip| usable(*ip)).collect();
             let mut pool = IpPool::new(subnet, gateway);
             let mut rng = SimRng::derive(seed, "prop");
             let mut held: BTreeSet<Ipv4Addr> = BTreeSet::new();
-            for (alloc, pick) in ops {
-                if alloc || held.is_empty() {
-                    match pool.allocate(&mut rng) {
-                        Ok(ip) => {
-                            prop_assert!(subnet.contains(ip));
-                            prop_assert!(ip != gateway && ip != subnet.network() && ip != subnet.broadcast());
-                            prop_assert!(held.insert(ip), "address {} handed out twice", ip);
-                        }
-                        Err(e) => {
-                            prop_assert_eq!(e, PoolError::Exhausted);
-                            let size = (1u32 << (32 - u32::from(prefix))) - 3;
-                            prop_assert_eq!(held.len() as u32, size);
-                        }
+            for op in ops {
+                let allocated = match op {
+                    Op::Release(pick) if !held.is_empty() => {
+                        let ip = *held.iter().nth(pick as usize % held.len()).unwrap();
+                        pool.release(ip);
+                        held.remove(&ip);
+                        continue;
                     }
-                } else {
-                    let ip = *held.iter().nth(pick as usize % held.len()).unwrap();
-                    pool.release(ip);
-                    held.remove(&ip);
+                    Op::Reserve(n) => {
+                        let ip = nth(n);
+                        let expected = if !usable(ip) {
+                            Err(PoolError::OutsidePool)
+                        } else if held.contains(&ip) {
+                            Err(PoolError::InUse)
+                        } else {
+                            Ok(ip)
+                        };
+                        prop_assert_eq!(pool.reserve(ip), expected.clone());
+                        if expected.is_ok() {
+                            held.insert(ip);
+                        }
+                        continue;
+                    }
+                    Op::Lowest => {
+                        let got = pool.allocate_lowest();
+                        let lowest = free.iter().find(|ip| !held.contains(ip));
+                        prop_assert_eq!(got.as_ref().ok(), lowest, "not the lowest free address");
+                        got
+                    }
+                    Op::Random | Op::Release(_) => pool.allocate(&mut rng),
+                };
+                match allocated {
+                    Ok(ip) => {
+                        prop_assert!(subnet.contains(ip));
+                        prop_assert!(usable(ip), "{} is the gateway, network or broadcast", ip);
+                        prop_assert!(held.insert(ip), "address {} handed out twice", ip);
+                    }
+                    Err(e) => {
+                        prop_assert_eq!(e, PoolError::Exhausted);
+                        prop_assert_eq!(held.len(), free.len());
+                    }
                 }
             }
         }

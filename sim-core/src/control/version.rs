@@ -1,17 +1,65 @@
-//! Windows Server releases and the behaviours that differ between them
-//! (reference: windows-drivers.md section 8).
+//! Windows Server releases, every name each one goes by, and the behaviours that differ
+//! between them (reference: windows-drivers.md section 8).
+//!
+//! `WindowsVersion` is the one list of releases. Each variant carries its three names: the
+//! scenario file's (serde: `os: WindowsServer2022`), the command line's (clap:
+//! `hnsim matrix --os windows-server-2022`) and the report's (`Display`: `Windows Server
+//! 2022`). A new release is one new variant here, with its names and its build number.
 
-use serde::Serialize;
+use clap::ValueEnum;
+use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+// No doc comments on the variants: clap would print them as help for each `--os` value.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    ValueEnum,
+    strum::Display,
+    strum::IntoStaticStr,
+)]
 pub enum WindowsVersion {
+    #[serde(rename = "WindowsServer2016")]
+    #[value(name = "windows-server-2016")]
+    #[strum(to_string = "Windows Server 2016")]
     Server2016,
+    #[serde(rename = "WindowsServer2019")]
+    #[value(name = "windows-server-2019")]
+    #[strum(to_string = "Windows Server 2019")]
     Server2019,
+    // The release a host runs when its scenario names none, and `hnsim matrix`'s default.
+    #[default]
+    #[serde(rename = "WindowsServer2022")]
+    #[value(name = "windows-server-2022")]
+    #[strum(to_string = "Windows Server 2022")]
     Server2022,
+    #[serde(rename = "WindowsServer2025")]
+    #[value(name = "windows-server-2025")]
+    #[strum(to_string = "Windows Server 2025")]
     Server2025,
 }
 
 impl WindowsVersion {
+    /// Every release, oldest first.
+    pub fn all() -> &'static [WindowsVersion] {
+        Self::value_variants()
+    }
+
+    /// The name on the command line, e.g. `windows-server-2022`.
+    pub fn cli_name(self) -> String {
+        self.to_possible_value()
+            .expect("no release is skipped on the command line")
+            .get_name()
+            .to_string()
+    }
+
     pub fn build(self) -> u32 {
         match self {
             WindowsVersion::Server2016 => 14393,
@@ -21,13 +69,9 @@ impl WindowsVersion {
         }
     }
 
+    /// The name in reports, e.g. `Windows Server 2022` (the same as `Display`).
     pub fn display_name(self) -> &'static str {
-        match self {
-            WindowsVersion::Server2016 => "Windows Server 2016",
-            WindowsVersion::Server2019 => "Windows Server 2019",
-            WindowsVersion::Server2022 => "Windows Server 2022",
-            WindowsVersion::Server2025 => "Windows Server 2025",
-        }
+        self.into()
     }
 
     /// HNS networks survive a reboot only before Server 2019 (flag EnableNonPersistent since).
@@ -66,5 +110,42 @@ impl WindowsVersion {
     /// from 1809 (Server 2019) on.
     pub fn l2bridge_routes_across_hosts(self) -> bool {
         self.build() >= 17763
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each release's three names, as scenario files, `hnsim matrix --os` and reports use them.
+    #[test]
+    fn every_release_has_its_three_names() {
+        let names: Vec<(String, String, String)> = WindowsVersion::all()
+            .iter()
+            .map(|v| {
+                let ron = ron::to_string(v).expect("a unit variant serializes");
+                (ron, v.cli_name(), v.to_string())
+            })
+            .collect();
+        let expected: Vec<(String, String, String)> = [2016, 2019, 2022, 2025]
+            .iter()
+            .map(|y| {
+                (
+                    format!("WindowsServer{y}"),
+                    format!("windows-server-{y}"),
+                    format!("Windows Server {y}"),
+                )
+            })
+            .collect();
+        assert_eq!(names, expected);
+        for &v in WindowsVersion::all() {
+            assert_eq!(v.display_name(), v.to_string());
+            assert_eq!(
+                ron::from_str::<WindowsVersion>(&ron::to_string(&v).unwrap()),
+                Ok(v)
+            );
+            assert_eq!(WindowsVersion::from_str(&v.cli_name(), false), Ok(v));
+        }
+        assert_eq!(WindowsVersion::default(), WindowsVersion::Server2022);
     }
 }

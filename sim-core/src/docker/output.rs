@@ -1,10 +1,13 @@
-//! What the docker CLI prints: `network ls` and `ps` tables, `inspect` JSON with the real
-//! field names and order, indented by four spaces as the CLI does.
+//! What the docker CLI prints: `network ls` and `ps` tables, aligned by the `tabwriter` crate
+//! as docker's formatter aligns them with Go's text/tabwriter, and `inspect` JSON with the
+//! real field names and order, indented by four spaces as the CLI does.
 
 use super::daemon::{Container, ContainerState, DockerNetwork};
 use crate::control::hns::Hns;
 use crate::time::SimTime;
 use serde_json::{json, Map, Value};
+use std::io::Write;
+use tabwriter::TabWriter;
 
 /// Simulated time 0 is shown as this instant, so that timestamps look like docker's.
 const EPOCH_DATE: &str = "2026-01-01";
@@ -21,31 +24,18 @@ pub fn timestamp(t: SimTime) -> String {
     )
 }
 
+/// The header and rows, one tab-separated line each, aligned as docker/cli's formatter does
+/// with `tabwriter.NewWriter(out, 10, 1, 3, ' ', 0)`: columns padded by 3 spaces to at least 10
+/// characters, the last column not padded.
 fn table(header: &[&str], rows: &[Vec<String>]) -> String {
-    // Like docker's tabwriter: minimum cell width 10 including the padding of 3.
-    let mut widths: Vec<usize> = header.iter().map(|h| (h.len() + 3).max(10)).collect();
-    for r in rows {
-        for (i, c) in r.iter().enumerate() {
-            widths[i] = widths[i].max(c.len() + 3);
-        }
+    // Go's minimum width counts the padding; the crate's does not.
+    let mut tw = TabWriter::new(Vec::new()).minwidth(10 - 3).padding(3);
+    let lines = std::iter::once(header.join("\t")).chain(rows.iter().map(|r| r.join("\t")));
+    for line in lines {
+        writeln!(tw, "{line}").expect("writing to memory cannot fail");
     }
-    let line = |cells: Vec<String>| {
-        let n = cells.len();
-        let mut s = String::new();
-        for (i, c) in cells.into_iter().enumerate() {
-            if i + 1 == n {
-                s.push_str(&c);
-            } else {
-                s.push_str(&format!("{c:<w$}", w = widths[i]));
-            }
-        }
-        s.trim_end().to_string() + "\n"
-    };
-    let mut out = line(header.iter().map(|h| h.to_string()).collect());
-    for r in rows {
-        out.push_str(&line(r.clone()));
-    }
-    out
+    let bytes = tw.into_inner().expect("flushing to memory cannot fail");
+    String::from_utf8(bytes).expect("the cells are UTF-8")
 }
 
 pub fn network_ls(nets: &[DockerNetwork], quiet: bool) -> String {
@@ -218,4 +208,62 @@ pub fn json_array(items: Vec<Value>) -> String {
         .serialize(&mut ser)
         .expect("JSON values always serialize");
     String::from_utf8(buf).expect("serde_json writes UTF-8") + "\n"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(cells: &[&str]) -> Vec<String> {
+        cells.iter().map(|c| c.to_string()).collect()
+    }
+
+    /// The tables as the hand-written padding printed them before `tabwriter`, byte for byte:
+    /// the minimum width of 10, a column as wide as its widest cell plus 3, an empty cell, the
+    /// last column unpadded, and a header alone.
+    #[test]
+    fn tables_are_aligned_as_docker_aligns_them() {
+        let ls = table(
+            &["NETWORK ID", "NAME", "DRIVER", "SCOPE"],
+            &[
+                row(&["0123456789ab", "nat", "nat", "local"]),
+                row(&[
+                    "fedcba987654",
+                    "a-very-long-network-name",
+                    "transparent",
+                    "swarm",
+                ]),
+            ],
+        );
+        assert_eq!(
+            ls,
+            "NETWORK ID     NAME                       DRIVER        SCOPE\n\
+             0123456789ab   nat                        nat           local\n\
+             fedcba987654   a-very-long-network-name   transparent   swarm\n"
+        );
+        let header = ["CONTAINER ID", "IMAGE", "STATUS", "PORTS", "NAMES"];
+        let ps = table(
+            &header,
+            &[
+                row(&[
+                    "0123456789ab",
+                    "mcr.microsoft.com/windows/nanoserver:ltsc2022",
+                    "Up",
+                    "0.0.0.0:8080->80/tcp, 0.0.0.0:53->53/udp",
+                    "web",
+                ]),
+                row(&["fedcba987654", "img", "Exited (0)", "", "x"]),
+            ],
+        );
+        assert_eq!(
+            ps,
+            "CONTAINER ID   IMAGE                                           STATUS       PORTS                                      NAMES\n\
+             0123456789ab   mcr.microsoft.com/windows/nanoserver:ltsc2022   Up           0.0.0.0:8080->80/tcp, 0.0.0.0:53->53/udp   web\n\
+             fedcba987654   img                                             Exited (0)                                              x\n"
+        );
+        assert_eq!(
+            table(&header, &[]),
+            "CONTAINER ID   IMAGE     STATUS    PORTS     NAMES\n"
+        );
+    }
 }

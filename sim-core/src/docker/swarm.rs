@@ -1,15 +1,16 @@
 //! Swarm mode, as far as the overlay driver needs it: who is in the swarm and with which
 //! role, the cluster's overlay networks with their subnets and VNIs, and the cluster-wide IP
-//! allocator (reference 3.3: "IPAM by the swarm manager, assigned through HNS").
+//! allocation (reference 3.3: "IPAM by the swarm manager, assigned through HNS") through
+//! `ipam::IpPool` in its lowest-free order.
 //!
 //! One `Swarm` is shared by every host of a world (it stands for the raft store). The daemons
 //! read and change it; the world then tells each host's HNS about the other hosts' endpoints
 //! (the overlay peer gossip). Nothing here touches a packet.
 
 use crate::control::ids;
+use crate::control::ipam::{self, IpPool};
 use crate::rng::SimRng;
 use ipnetwork::Ipv4Network;
-use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,7 +32,8 @@ pub struct OverlaySubnet {
     pub subnet: Ipv4Network,
     pub gateway: Ipv4Addr,
     pub vni: u32,
-    allocated: BTreeSet<Ipv4Addr>,
+    /// The manager's pool for this subnet, made from `subnet` and `gateway`.
+    addresses: IpPool,
 }
 
 #[derive(Clone, Debug)]
@@ -184,7 +186,7 @@ impl Swarm {
                 .collect();
             let free = (0u32..65536)
                 .map(|i| Ipv4Network::new(Ipv4Addr::from(0x0a00_0000 | (i << 8)), 24).expect("/24"))
-                .find(|c| !used.iter().any(|u| crate::control::ipam::overlaps(*u, *c)))
+                .find(|c| !used.iter().any(|u| ipam::overlaps(*u, *c)))
                 .ok_or("could not find an available IP")?;
             chosen.push(free);
         }
@@ -214,12 +216,12 @@ impl Swarm {
             let gateway = gateways
                 .get(i)
                 .copied()
-                .unwrap_or_else(|| crate::control::ipam::first_host(subnet));
+                .unwrap_or_else(|| ipam::first_host(subnet));
             out.push(OverlaySubnet {
                 subnet,
                 gateway,
                 vni,
-                allocated: BTreeSet::new(),
+                addresses: IpPool::new(subnet, gateway),
             });
         }
         let id = ids::docker_id(&mut self.rng)[..25].to_string();
@@ -234,14 +236,14 @@ impl Swarm {
     }
 
     /// The swarm allocator: the requested address (in whichever subnet holds it), or the
-    /// lowest free one after the gateway, from the first subnet that has one.
+    /// lowest free host address, from the first subnet that has one.
     pub fn allocate(&mut self, net_id: &str, want: Option<Ipv4Addr>) -> Result<Ipv4Addr, String> {
         let net = self
             .networks
             .iter_mut()
             .find(|n| n.id == net_id)
             .ok_or_else(|| format!("network {net_id} not found"))?;
-        let (s, ip) = match want {
+        match want {
             Some(ip) => {
                 let s = net
                     .subnets
@@ -252,33 +254,24 @@ impl Swarm {
                             "invalid endpoint settings:\nno configured subnet contains IP address {ip}"
                         )
                     })?;
-                if s.allocated.contains(&ip) || ip == s.gateway {
-                    return Err(format!("Address already in use: {ip}"));
-                }
-                (s, ip)
+                // libnetwork's IPAM holds the gateway, network and broadcast addresses from the
+                // start, so each is "in use" like a taken one.
+                s.addresses
+                    .reserve(ip)
+                    .map_err(|_| format!("Address already in use: {ip}"))
             }
             None => net
                 .subnets
                 .iter_mut()
-                .find_map(|s| {
-                    let free = s
-                        .subnet
-                        .iter()
-                        .skip(1)
-                        .take(s.subnet.size().saturating_sub(2) as usize)
-                        .find(|ip| *ip != s.gateway && !s.allocated.contains(ip))?;
-                    Some((s, free))
-                })
-                .ok_or("could not find an available IP")?,
-        };
-        s.allocated.insert(ip);
-        Ok(ip)
+                .find_map(|s| s.addresses.allocate_lowest().ok())
+                .ok_or_else(|| "could not find an available IP".into()),
+        }
     }
 
     pub fn release(&mut self, net_id: &str, ip: Ipv4Addr) {
         if let Some(n) = self.networks.iter_mut().find(|n| n.id == net_id) {
             for s in &mut n.subnets {
-                s.allocated.remove(&ip);
+                s.addresses.release(ip);
             }
         }
     }
@@ -329,5 +322,12 @@ mod tests {
             .is_err_and(|e| e.contains("no configured subnet contains IP address 10.0.2.9")));
         swarm.release(&id, ip("10.0.0.2"));
         assert_eq!(swarm.allocate(&id, None), Ok(ip("10.0.0.2")));
+        // The gateway, the network and the broadcast address are never handed out.
+        for held in ["10.0.1.1", "10.0.1.0", "10.0.1.255"] {
+            assert_eq!(
+                swarm.allocate(&id, Some(ip(held))),
+                Err(format!("Address already in use: {held}"))
+            );
+        }
     }
 }

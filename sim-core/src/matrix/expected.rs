@@ -6,7 +6,8 @@
 //! where the docs answer differently on some Windows Server releases.
 
 use super::mechanisms::Mechanism;
-use crate::scenario::{MatrixCell, WindowsVersionSpec};
+use crate::control::version::WindowsVersion;
+use crate::scenario::MatrixCell;
 use serde::Deserialize;
 
 /// The whole file.
@@ -75,7 +76,7 @@ pub struct ExpectedCell {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OsCell {
-    pub os: Vec<WindowsVersionSpec>,
+    pub os: Vec<WindowsVersion>,
     pub reachable: bool,
     pub mechanisms: Vec<String>,
     pub docs: String,
@@ -102,7 +103,7 @@ fn mechanisms(names: &[String]) -> Vec<Mechanism> {
 
 impl ExpectedCell {
     /// The cell as documented on `os`.
-    pub fn on_os(&self, os: WindowsVersionSpec) -> Expectation {
+    pub fn on_os(&self, os: WindowsVersion) -> Expectation {
         match self.on.iter().find(|o| o.os.contains(&os)) {
             Some(o) => Expectation {
                 reachable: o.reachable,
@@ -198,11 +199,11 @@ mod tests {
         ));
         let m = parse("e.ron", &text).expect("parses");
         let c = m.drivers[0].cells.get(MatrixCell::SameHostSameSubnet);
-        let new = c.on_os(WindowsVersionSpec::WindowsServer2022);
+        let new = c.on_os(WindowsVersion::Server2022);
         assert!(new.reachable);
         assert_eq!(new.mechanisms, [Mechanism::VswitchBridged]);
         assert_eq!(new.deviation, None);
-        let old = c.on_os(WindowsVersionSpec::WindowsServer2016);
+        let old = c.on_os(WindowsVersion::Server2016);
         assert!(!old.reachable);
         assert!(old.mechanisms.is_empty());
         assert_eq!(old.docs, "old");

@@ -1,8 +1,9 @@
 //! `hnsim matrix`: the documented connectivity table, reproduced from simulated packets.
 //!
 //! For each driver, `<dir>/<driver>.ron` is an ordinary scenario whose `Probe` steps carry a
-//! `cell:` tag. [`run`] loads each one, sets every host to the chosen Windows version, runs it
-//! with [`sim::report::run_observed`](crate::sim::report::run_observed), and for each tagged
+//! `cell:` tag. [`run`] loads each one, sets every host to the chosen [`WindowsVersion`] (its
+//! `--os` and display names are the enum's own), runs it with
+//! [`sim::report::run_observed`](crate::sim::report::run_observed), and for each tagged
 //! probe records whether it was delivered and which [`Mechanism`]s its trace shows. The
 //! documented table (`<dir>/expected.ron`, see [`expected`]) gives the rows, their order and
 //! the docs' words; [`render`] prints the table (text or JSON) and compares it with the docs.
@@ -16,46 +17,15 @@ pub mod render;
 pub use expected::{Expectation, ExpectedMatrix};
 pub use mechanisms::Mechanism;
 
+use crate::control::version::WindowsVersion;
 use crate::device::Outcome;
-use crate::scenario::{self, Diagnostic, MatrixCell, StepSpec, WindowsVersionSpec};
+use crate::scenario::{self, Diagnostic, MatrixCell, StepSpec};
 use crate::sim::report;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The file in the matrix directory that holds the documented table.
 pub const EXPECTED_FILE: &str = "expected.ron";
-
-/// The Windows versions `--os` accepts, by their command-line names.
-pub const OS_NAMES: [(&str, WindowsVersionSpec); 4] = [
-    ("windows-server-2016", WindowsVersionSpec::WindowsServer2016),
-    ("windows-server-2019", WindowsVersionSpec::WindowsServer2019),
-    ("windows-server-2022", WindowsVersionSpec::WindowsServer2022),
-    ("windows-server-2025", WindowsVersionSpec::WindowsServer2025),
-];
-
-/// `windows-server-2022` -> `WindowsServer2022`.
-pub fn parse_os(name: &str) -> Option<WindowsVersionSpec> {
-    OS_NAMES.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
-}
-
-/// `WindowsServer2022` -> `windows-server-2022`.
-pub fn os_name(os: WindowsVersionSpec) -> &'static str {
-    OS_NAMES
-        .iter()
-        .find(|(_, v)| *v == os)
-        .map(|(n, _)| *n)
-        .expect("every version has a name")
-}
-
-/// `WindowsServer2022` -> `Windows Server 2022`.
-pub fn os_display(os: WindowsVersionSpec) -> &'static str {
-    match os {
-        WindowsVersionSpec::WindowsServer2016 => "Windows Server 2016",
-        WindowsVersionSpec::WindowsServer2019 => "Windows Server 2019",
-        WindowsVersionSpec::WindowsServer2022 => "Windows Server 2022",
-        WindowsVersionSpec::WindowsServer2025 => "Windows Server 2025",
-    }
-}
 
 /// What the simulation saw for one cell.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -104,7 +74,7 @@ impl DriverRow {
 /// The simulated table for one Windows version, with the documented one beside it.
 #[derive(Debug, Clone)]
 pub struct Matrix {
-    pub os: WindowsVersionSpec,
+    pub os: WindowsVersion,
     /// The matrix directory as given (it appears in the output).
     pub dir: String,
     pub drivers: Vec<DriverRow>,
@@ -173,7 +143,7 @@ pub fn load_expected(dir: &str) -> Result<ExpectedMatrix, MatrixError> {
 }
 
 /// Runs every driver's matrix scenario in `dir` on `os` and collects the table.
-pub fn run(dir: &str, os: WindowsVersionSpec) -> Result<Matrix, MatrixError> {
+pub fn run(dir: &str, os: WindowsVersion) -> Result<Matrix, MatrixError> {
     let expected = load_expected(dir)?;
     let mut drivers = Vec::new();
     let mut diags = Vec::new();
@@ -209,7 +179,7 @@ pub fn run(dir: &str, os: WindowsVersionSpec) -> Result<Matrix, MatrixError> {
 pub fn run_driver(
     driver: &str,
     mut loaded: scenario::LoadedScenario,
-    os: WindowsVersionSpec,
+    os: WindowsVersion,
 ) -> DriverRow {
     for h in &mut loaded.spec.fabric.hosts {
         h.os = os;

@@ -1,7 +1,7 @@
 //! Printing the matrix: the text table laid out like the docs' table, the JSON form, and the
 //! cell-by-cell comparison with the documented table (`--check`).
 
-use super::{os_display, os_name, CellResult, DriverRow, Matrix, Mechanism, EXPECTED_FILE};
+use super::{CellResult, DriverRow, Matrix, Mechanism, EXPECTED_FILE};
 use crate::scenario::MatrixCell;
 use serde_json::{Map, Value};
 use std::fmt::Write;
@@ -148,8 +148,8 @@ pub fn text(m: &Matrix) -> String {
     let _ = writeln!(
         out,
         "Connectivity of the Windows container network drivers on {} ({}),",
-        os_display(m.os),
-        os_name(m.os)
+        m.os,
+        m.os.cli_name()
     );
     let _ = writeln!(
         out,
@@ -275,7 +275,7 @@ pub fn json(m: &Matrix) -> String {
         })
         .collect();
     let mut top = Map::new();
-    top.insert("os".into(), Value::String(os_name(m.os).into()));
+    top.insert("os".into(), Value::String(m.os.cli_name()));
     top.insert("drivers".into(), Value::Array(drivers));
     let mut s = serde_json::to_string_pretty(&Value::Object(top)).expect("a JSON value prints");
     s.push('\n');
@@ -451,7 +451,7 @@ pub fn check(m: &Matrix) -> Check {
         }
     }
     Check {
-        os: os_name(m.os).to_string(),
+        os: m.os.cli_name(),
         lines,
     }
 }
@@ -459,8 +459,8 @@ pub fn check(m: &Matrix) -> Check {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::control::version::WindowsVersion;
     use crate::matrix::expected;
-    use crate::scenario::WindowsVersionSpec;
     use std::collections::BTreeMap;
 
     fn matrix(rows: Vec<DriverRow>) -> Matrix {
@@ -483,7 +483,7 @@ mod tests {
             ),
         );
         Matrix {
-            os: WindowsVersionSpec::WindowsServer2022,
+            os: WindowsVersion::Server2022,
             dir: "m".into(),
             drivers: rows,
             expected: expected::parse("m/expected.ron", &text).expect("parses"),

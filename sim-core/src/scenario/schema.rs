@@ -4,6 +4,7 @@
 //! plain strings and addresses are unparsed text, so that a bad address becomes a positioned
 //! diagnostic in `validate`, never a panic. Nothing here runs anything.
 
+use crate::control::version::WindowsVersion;
 use serde::{Deserialize, Serialize};
 
 /// A whole scenario file: the fabric, the container images, and the steps to run.
@@ -199,15 +200,6 @@ pub struct DhcpServerSpec {
     pub dns: Vec<String>,
 }
 
-/// Windows Server releases whose behaviour hnsim distinguishes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub enum WindowsVersionSpec {
-    WindowsServer2016,
-    WindowsServer2019,
-    WindowsServer2022,
-    WindowsServer2025,
-}
-
 /// The docker daemon settings of a host (daemon.json).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -228,8 +220,11 @@ pub struct DaemonSpec {
 #[serde(deny_unknown_fields)]
 pub struct HostSpec {
     pub name: String,
+    /// The host's OS, by the names `WindowsVersion` gives its releases (`WindowsServer2022`).
+    /// Another OS (`os: Linux(engine: V29)`) slots in here: this becomes an enum of OSes whose
+    /// last variant, `#[serde(untagged)] Windows(WindowsVersion)`, keeps the names above.
     #[serde(default = "default_os")]
-    pub os: WindowsVersionSpec,
+    pub os: WindowsVersion,
     pub nics: Vec<InterfaceSpec>,
     #[serde(default)]
     pub gateway: Option<String>,
@@ -247,8 +242,8 @@ pub struct HostSpec {
     pub services: Vec<ServiceSpec>,
 }
 
-pub fn default_os() -> WindowsVersionSpec {
-    WindowsVersionSpec::WindowsServer2022
+pub fn default_os() -> WindowsVersion {
+    WindowsVersion::default()
 }
 
 /// How a switch port treats VLANs.

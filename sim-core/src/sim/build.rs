@@ -6,7 +6,6 @@
 use super::world::{Host, World};
 use crate::control::hns::{Hns, HostNodes};
 use crate::control::policy;
-use crate::control::version::WindowsVersion;
 use crate::device::stack::{DhcpServerConfig, IfaceConfig, IpStack, Route, StackConfig};
 use crate::device::switch::{PortMode, Switch, SwitchConfig, UnknownUnicast};
 use crate::device::Device;
@@ -17,7 +16,7 @@ use crate::id::{NodeId, PortId};
 use crate::rng::SimRng;
 use crate::scenario::{
     split_services, InterfaceSpec, PortModeSpec, RouteSpec, RouterKindSpec, ScenarioSpec,
-    SwitchKindSpec, WindowsVersionSpec,
+    SwitchKindSpec,
 };
 use crate::time::{SimDuration, SimTime};
 use crate::topology::{NodeInfo, NodeKind};
@@ -25,15 +24,6 @@ use crate::wire::MacAddr;
 use ipnetwork::Ipv4Network;
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
-
-pub fn version(v: WindowsVersionSpec) -> WindowsVersion {
-    match v {
-        WindowsVersionSpec::WindowsServer2016 => WindowsVersion::Server2016,
-        WindowsVersionSpec::WindowsServer2019 => WindowsVersion::Server2019,
-        WindowsVersionSpec::WindowsServer2022 => WindowsVersion::Server2022,
-        WindowsVersionSpec::WindowsServer2025 => WindowsVersion::Server2025,
-    }
-}
 
 fn addr(s: &str) -> Result<Ipv4Addr, String> {
     s.parse().map_err(|_| format!("bad IPv4 address {s:?}"))
@@ -341,7 +331,7 @@ pub fn build(spec: &ScenarioSpec) -> Result<World, String> {
         SimDuration::from_millis(spec.limits.probe_timeout_ms),
     );
     for (h, node, physical, prefixes) in host_parts {
-        let version = version(h.os);
+        let version = h.os;
         let nodes = HostNodes {
             host: h.name.clone(),
             stack: node,
