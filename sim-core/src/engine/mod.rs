@@ -4,6 +4,15 @@
 //! `(time, seq)` order, hands each to its device, and turns the device's `Outbox` into new
 //! events. It records hops of traced frames and counts everything else. It contains no
 //! protocol logic. Every run is bounded by an event budget and a time limit.
+//!
+//! Configuration changes that must happen at a simulated instant (a docker command, a link
+//! going down, a reboot) are control events: the caller schedules a token, and `run_until`
+//! stops when that token is due. The engine never knows what the token stands for.
+//!
+//! Because the control plane can remove a node while frames are in flight to it, and petgraph
+//! then reuses its id, each node id carries an incarnation number: a frame or timer meant for
+//! a removed node is dropped (`NodeGone`) or discarded, never handed to the node that took its
+//! id, and each hop keeps the name its node had when the hop was recorded.
 
 pub mod link;
 pub mod queue;
@@ -15,6 +24,8 @@ use crate::time::{SimDuration, SimTime};
 use crate::topology::{LinkInfo, NodeInfo, Topology};
 use link::{Link, LinkParams, Transmit};
 use queue::{Event, EventQueue};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Why `run_until` returned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,6 +38,9 @@ pub enum RunStop {
     EventBudget,
     /// Simulated time passed the run's limit.
     TimeLimit,
+    /// A control event came due (the engine's clock is at its time): the caller runs what the
+    /// token stands for, then calls `run_until` again to go on.
+    Control(u64),
 }
 
 /// The bounds of a run.
@@ -59,6 +73,13 @@ pub struct Engine {
     queue: EventQueue,
     topology: Topology,
     devices: Vec<Option<Device>>,
+    /// For each node id, the incarnation it holds: bumped each time a node is added with
+    /// that id.
+    node_gen: Vec<u32>,
+    /// For each node id, the name of its current (or last) incarnation.
+    node_names: Vec<Arc<str>>,
+    /// The names of earlier incarnations of reused ids, by (id, incarnation).
+    retired_names: BTreeMap<(u32, u32), Arc<str>>,
     /// For each node, the link plugged into each port.
     port_links: Vec<Vec<Option<LinkId>>>,
     links: Vec<Option<Link>>,
@@ -66,6 +87,8 @@ pub struct Engine {
     pub limits: Limits,
     pub stats: Stats,
     trace: Vec<Hop>,
+    /// The name of each hop's node when the hop was recorded (parallel to `trace`).
+    trace_names: Vec<Arc<str>>,
     ended: Vec<ProbeEnd>,
 }
 
@@ -77,12 +100,16 @@ impl Engine {
             queue: EventQueue::default(),
             topology: Topology::default(),
             devices: Vec::new(),
+            node_gen: Vec::new(),
+            node_names: Vec::new(),
+            retired_names: BTreeMap::new(),
             port_links: Vec::new(),
             links: Vec::new(),
             outbox: Outbox::default(),
             limits,
             stats: Stats::default(),
             trace: Vec::new(),
+            trace_names: Vec::new(),
             ended: Vec::new(),
         }
     }
@@ -101,12 +128,21 @@ impl Engine {
     }
 
     pub fn add_node(&mut self, info: NodeInfo, device: Device) -> NodeId {
+        let name: Arc<str> = Arc::from(info.name.as_str());
         let id = self.topology.add_node(info);
         let i = id.0 as usize;
         if self.devices.len() <= i {
             self.devices.resize_with(i + 1, || None);
             self.port_links.resize_with(i + 1, Vec::new);
+            self.node_gen.resize(i + 1, 0);
+            self.node_names.resize_with(i + 1, || Arc::from(""));
+        } else {
+            // A reused id: events still on their way to the removed node must not reach this one.
+            let old = std::mem::replace(&mut self.node_names[i], Arc::from(""));
+            self.retired_names.insert((id.0, self.node_gen[i]), old);
+            self.node_gen[i] = self.node_gen[i].wrapping_add(1);
         }
+        self.node_names[i] = name;
         self.devices[i] = Some(device);
         self.port_links[i].clear();
         id
@@ -252,6 +288,16 @@ impl Engine {
             .flatten()
     }
 
+    /// Schedules control event `token` at `at`: `run_until` returns `RunStop::Control(token)`
+    /// when it is due, ordered with every other event by `(time, insertion order)`.
+    pub fn schedule_control(&mut self, at: SimTime, token: u64) {
+        assert!(
+            at >= self.now,
+            "a control event cannot be scheduled in the past"
+        );
+        self.queue.push(at, Event::Control { token });
+    }
+
     /// Runs `f` on a device as if an input had arrived now, then applies what it asked for.
     pub fn invoke<R>(
         &mut self,
@@ -265,7 +311,8 @@ impl Engine {
             .get_mut(node.0 as usize)
             .and_then(|d| d.as_mut())
             .map(|d| f(d, &mut out));
-        self.apply(node, &mut out);
+        let gen = self.node_gen.get(node.0 as usize).copied().unwrap_or(0);
+        self.apply(node, gen, &mut out);
         self.outbox = out;
         result
     }
@@ -275,12 +322,32 @@ impl Engine {
         &self.trace
     }
 
+    /// The name of the node of hop `trace()[index]` as it was when the hop was recorded (the
+    /// node may have been removed since, and its id reused).
+    pub fn hop_node_name(&self, index: usize) -> Option<&str> {
+        self.trace_names.get(index).map(|n| &**n)
+    }
+
+    /// The name of incarnation `gen` of node id `node`.
+    fn incarnation_name(&self, node: NodeId, gen: u32) -> Arc<str> {
+        let i = node.0 as usize;
+        match self.node_gen.get(i) {
+            Some(g) if *g == gen => self.node_names[i].clone(),
+            _ => self
+                .retired_names
+                .get(&(node.0, gen))
+                .cloned()
+                .unwrap_or_else(|| Arc::from(format!("node{}", node.0).as_str())),
+        }
+    }
+
     /// Probe endings reported so far.
     pub fn ended(&self) -> &[ProbeEnd] {
         &self.ended
     }
 
-    /// Runs events up to and including `until`, or until `stop` returns true after an event.
+    /// Runs events up to and including `until`, or until `stop` returns true after an event,
+    /// or until a control event is due (it counts as an event; no device sees it).
     pub fn run_until(&mut self, until: SimTime, mut stop: impl FnMut(&Engine) -> bool) -> RunStop {
         loop {
             let Some(t) = self.queue.peek_time() else {
@@ -302,36 +369,40 @@ impl Engine {
             if self.stats.events >= self.limits.max_events {
                 return RunStop::EventBudget;
             }
-            self.step();
+            if let Some(token) = self.step() {
+                return RunStop::Control(token);
+            }
             if stop(self) {
                 return RunStop::Condition;
             }
         }
     }
 
-    /// Runs for `d` of simulated time.
+    /// Runs for `d` of simulated time (or until a control event is due, like `run_until`).
     pub fn run_for(&mut self, d: SimDuration) -> RunStop {
         let until = self.now + d;
         self.run_until(until, |_| false)
     }
 
-    fn step(&mut self) {
-        let Some((time, event)) = self.queue.pop() else {
-            return;
-        };
+    /// Handles the next event. Returns the token of a control event instead of handling it.
+    fn step(&mut self) -> Option<u64> {
+        let (time, event) = self.queue.pop()?;
         assert!(time >= self.now, "simulated time went backwards");
         self.now = time;
         self.stats.events += 1;
-        let mut out = std::mem::take(&mut self.outbox);
-        let node = match &event {
-            Event::Arrive { node, .. } | Event::Timer { node, .. } => *node,
+        let (node, gen) = match &event {
+            Event::Arrive { node, gen, .. } | Event::Timer { node, gen, .. } => (*node, *gen),
+            Event::Control { token } => return Some(*token),
         };
+        let mut out = std::mem::take(&mut self.outbox);
         out.reset(time, node);
+        let live = self.node_gen.get(node.0 as usize) == Some(&gen);
         match (
             event,
             self.devices
                 .get_mut(node.0 as usize)
-                .and_then(|d| d.as_mut()),
+                .and_then(|d| d.as_mut())
+                .filter(|_| live),
         ) {
             (Event::Arrive { port, frame, .. }, Some(dev)) => {
                 dev.handle_frame(port, frame, &mut out)
@@ -339,17 +410,25 @@ impl Engine {
             (Event::Timer { token, .. }, Some(dev)) => dev.handle_timer(token, &mut out),
             (Event::Arrive { frame, .. }, None) => out.drop_frame(&frame, || DropReason::NodeGone),
             (Event::Timer { .. }, None) => {}
+            (Event::Control { .. }, _) => unreachable!("control events return before this"),
         }
-        self.apply(node, &mut out);
+        self.apply(node, gen, &mut out);
         self.outbox = out;
+        None
     }
 
-    /// Turns a device's requests into events, link by link.
-    fn apply(&mut self, node: NodeId, out: &mut Outbox) {
+    /// Turns a device's requests into events, link by link. `gen` is the incarnation of
+    /// `node` the requests came from (or, for a frame that found its node gone, went to).
+    fn apply(&mut self, node: NodeId, gen: u32, out: &mut Outbox) {
         self.stats.frames_dropped += out.drops;
         for (at, token) in out.timers.drain(..) {
             self.queue
-                .push(at.max(self.now), Event::Timer { node, token });
+                .push(at.max(self.now), Event::Timer { node, gen, token });
+        }
+        if !out.hops.is_empty() {
+            let name = self.incarnation_name(node, gen);
+            self.trace_names
+                .extend(std::iter::repeat_n(name, out.hops.len()));
         }
         self.trace.append(&mut out.hops);
         self.ended.append(&mut out.ended);
@@ -373,11 +452,13 @@ impl Engine {
             let verdict = l.transmit(self.now, (node, port), frame.bytes.len());
             let reason = match verdict {
                 Transmit::Arrives { to, at } => {
+                    let gen = self.node_gen.get(to.0 .0 as usize).copied().unwrap_or(0);
                     self.queue.push(
                         at,
                         Event::Arrive {
                             node: to.0,
                             port: to.1,
+                            gen,
                             frame,
                         },
                     );
@@ -401,6 +482,9 @@ impl Engine {
 
     fn record_drop(&mut self, node: NodeId, frame: &Frame, reason: DropReason) {
         if let Some(probe) = frame.probe {
+            let gen = self.node_gen.get(node.0 as usize).copied().unwrap_or(0);
+            let name = self.incarnation_name(node, gen);
+            self.trace_names.push(name);
             self.trace.push(Hop {
                 probe,
                 time: self.now,
@@ -409,5 +493,178 @@ impl Engine {
                 bytes: frame.bytes.clone(),
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::device::switch::{PortMode, Switch, SwitchConfig, UnknownUnicast};
+    use crate::id::ProbeId;
+    use crate::topology::NodeKind;
+
+    const LATENCY: SimDuration = SimDuration::from_micros(10);
+
+    /// Two one-port switches on one cable with `LATENCY` and no serialization delay.
+    fn two_switches(limits: Limits) -> (Engine, NodeId) {
+        let mut eng = Engine::new(1, limits);
+        let mut ends = Vec::new();
+        for name in ["a", "b"] {
+            let mut sw = Switch::new(SwitchConfig::new(name, true, UnknownUnicast::Flood));
+            let port = sw.add_port("p0", PortMode::Access(1));
+            let info = NodeInfo {
+                name: name.into(),
+                kind: NodeKind::FabricSwitch,
+                host: None,
+            };
+            ends.push((eng.add_node(info, Device::Switch(Box::new(sw))), port));
+        }
+        let params = LinkParams {
+            latency: LATENCY,
+            rate_bps: 0,
+            loss: 0.0,
+            queue_limit_bytes: 1 << 20,
+        };
+        eng.connect("a<->b".into(), ends[0], ends[1], params, false);
+        (eng, ends[0].0)
+    }
+
+    /// Sends one frame out of `a` now; it arrives at `b` after `LATENCY`.
+    fn send_frame(eng: &mut Engine, a: NodeId) {
+        eng.invoke(a, |_, out| {
+            out.send(PortId(0), Frame::new(vec![0x02; 60], None));
+        });
+    }
+
+    #[test]
+    fn a_control_event_stops_the_run_without_reaching_a_device() {
+        let (mut eng, _) = two_switches(Limits::default());
+        eng.schedule_control(SimTime(5_000), 7);
+        let stop = eng.run_until(SimTime(1_000_000), |_| false);
+        assert_eq!(stop, RunStop::Control(7));
+        assert_eq!(
+            eng.now(),
+            SimTime(5_000),
+            "the clock is at the control event"
+        );
+        assert_eq!(eng.stats.events, 1, "a control event counts as an event");
+        assert_eq!(eng.stats.frames_sent, 0);
+        // Going on reaches the deadline.
+        assert_eq!(
+            eng.run_until(SimTime(1_000_000), |_| false),
+            RunStop::Reached
+        );
+        assert_eq!(eng.now(), SimTime(1_000_000));
+    }
+
+    #[test]
+    fn control_events_and_frames_at_the_same_nanosecond_run_in_insertion_order() {
+        let arrival = SimTime(LATENCY.as_nanos());
+        // Scheduled before the frame is sent: due before the frame arrives.
+        let (mut eng, a) = two_switches(Limits::default());
+        eng.schedule_control(arrival, 1);
+        send_frame(&mut eng, a);
+        assert_eq!(eng.run_until(arrival, |_| false), RunStop::Control(1));
+        assert_eq!(eng.pending_events(), 1, "the frame has not arrived yet");
+        assert_eq!(eng.stats.events, 1);
+        assert_eq!(eng.run_until(arrival, |_| false), RunStop::Reached);
+        assert_eq!(eng.stats.events, 2);
+
+        // Scheduled after the frame is sent: due after the frame arrived.
+        let (mut eng, a) = two_switches(Limits::default());
+        send_frame(&mut eng, a);
+        eng.schedule_control(arrival, 2);
+        eng.schedule_control(arrival, 3);
+        assert_eq!(eng.run_until(arrival, |_| false), RunStop::Control(2));
+        assert_eq!(eng.pending_events(), 1, "only control event 3 is left");
+        assert_eq!(eng.stats.events, 2, "the frame arrived first");
+        assert_eq!(eng.now(), arrival);
+        assert_eq!(eng.run_until(arrival, |_| false), RunStop::Control(3));
+        assert_eq!(eng.run_until(arrival, |_| false), RunStop::Reached);
+    }
+
+    #[test]
+    fn limits_still_bound_a_run_with_control_events() {
+        let limits = Limits {
+            max_events: 2,
+            max_time: SimTime(1_000_000),
+        };
+        let (mut eng, _) = two_switches(limits);
+        for token in 0..3 {
+            eng.schedule_control(SimTime(100 * (token + 1)), token);
+        }
+        assert_eq!(
+            eng.run_until(SimTime(500_000), |_| false),
+            RunStop::Control(0)
+        );
+        assert_eq!(
+            eng.run_until(SimTime(500_000), |_| false),
+            RunStop::Control(1)
+        );
+        assert_eq!(
+            eng.run_until(SimTime(500_000), |_| false),
+            RunStop::EventBudget,
+            "the third control event is over the budget"
+        );
+
+        let (mut eng, _) = two_switches(limits);
+        eng.schedule_control(SimTime(2_000_000), 9);
+        assert_eq!(
+            eng.run_until(SimTime(3_000_000), |_| false),
+            RunStop::TimeLimit,
+            "a control event after the time limit never comes due"
+        );
+        assert_eq!(eng.now(), SimTime(1_000_000));
+    }
+
+    #[test]
+    fn a_frame_for_a_removed_node_never_reaches_the_node_that_took_its_id() {
+        let (mut eng, a) = two_switches(Limits::default());
+        let b = eng.topology().find_node("b").expect("b");
+        eng.invoke(a, |_, out| {
+            out.send(PortId(0), Frame::new(vec![0x02; 60], Some(ProbeId(1))));
+        });
+        // While the frame is on the cable, b goes and a new node takes its id.
+        eng.remove_node(b);
+        let mut sw = Switch::new(SwitchConfig::new("c", true, UnknownUnicast::Flood));
+        let port = sw.add_port("p0", PortMode::Access(1));
+        let info = NodeInfo {
+            name: "c".into(),
+            kind: NodeKind::FabricSwitch,
+            host: None,
+        };
+        let c = eng.add_node(info, Device::Switch(Box::new(sw)));
+        assert_eq!(c, b, "petgraph reuses the removed node's id");
+        let d = {
+            let mut sw = Switch::new(SwitchConfig::new("d", true, UnknownUnicast::Flood));
+            let dp = sw.add_port("p0", PortMode::Access(1));
+            let info = NodeInfo {
+                name: "d".into(),
+                kind: NodeKind::FabricSwitch,
+                host: None,
+            };
+            (eng.add_node(info, Device::Switch(Box::new(sw))), dp)
+        };
+        // Were the frame handed to c, c would flood it to d.
+        eng.connect("c<->d".into(), (c, port), d, LinkParams::internal(), false);
+        assert_eq!(eng.run_for(SimDuration::from_millis(1)), RunStop::Reached);
+        let trace = eng.trace();
+        assert_eq!(trace.len(), 1, "{trace:?}");
+        assert_eq!(trace[0].action, HopAction::Dropped(DropReason::NodeGone));
+        assert_eq!(trace[0].node, c, "recorded at the id the frame was sent to");
+        assert_eq!(
+            eng.hop_node_name(0),
+            Some("b"),
+            "named as the node it was for"
+        );
+        assert_eq!(eng.stats.frames_sent, 1, "c sent nothing on");
+    }
+
+    #[test]
+    #[should_panic(expected = "in the past")]
+    fn scheduling_in_the_past_is_a_bug() {
+        let (mut eng, _) = two_switches(Limits::default());
+        eng.run_until(SimTime(1_000), |_| false);
+        eng.schedule_control(SimTime(999), 1);
     }
 }

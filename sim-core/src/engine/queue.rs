@@ -9,14 +9,19 @@ use crate::time::SimTime;
 
 #[derive(Debug)]
 pub enum Event {
-    /// A frame finishes arriving at a node's port.
+    /// A frame finishes arriving at a node's port. `gen` is the incarnation of the node it
+    /// was sent to (a removed node's id can be reused; the new node must not get the frame).
     Arrive {
         node: NodeId,
         port: PortId,
+        gen: u32,
         frame: Frame,
     },
-    /// A timer a device asked for.
-    Timer { node: NodeId, token: u64 },
+    /// A timer a device asked for, for the incarnation `gen` of its node.
+    Timer { node: NodeId, gen: u32, token: u64 },
+    /// A configuration change scheduled by the caller (a docker command, a link going down,
+    /// a reboot): no device sees it; `Engine::run_until` stops and says it is due.
+    Control { token: u64 },
 }
 
 /// A heap entry: only the ordering key and the index of the event in the slab, so that
@@ -105,6 +110,7 @@ mod tests {
                 SimTime(t),
                 Event::Timer {
                     node: NodeId(0),
+                    gen: 0,
                     token,
                 },
             );
@@ -112,7 +118,7 @@ mod tests {
         let order: Vec<u64> = std::iter::from_fn(|| q.pop())
             .map(|(_, e)| match e {
                 Event::Timer { token, .. } => token,
-                Event::Arrive { .. } => unreachable!(),
+                Event::Arrive { .. } | Event::Control { .. } => unreachable!(),
             })
             .collect();
         assert_eq!(order, vec![2, 4, 1, 3]);
@@ -138,7 +144,7 @@ mod tests {
                     // Peeking must not stop the engine from scheduling before the peeked event.
                     let _ = q.peek_time();
                     let at = now + dt;
-                    q.push(SimTime(at), Event::Timer { node: NodeId(0), token });
+                    q.push(SimTime(at), Event::Timer { node: NodeId(0), gen: 0, token });
                     model.push((at, token));
                     token += 1;
                 }
