@@ -2,7 +2,7 @@
 //!
 //! Owns names and kinds, which traces, reports and the visualizer read. The engine keeps its
 //! own dense tables for the hot path; both are changed together, only through `Engine`.
-//! `StableGraph` keeps ids stable when the control plane removes a vSwitch or a container.
+//! Node and link ids are this module's own, never reused (petgraph's indices are).
 
 use crate::id::{LinkId, NodeId, PortId};
 use petgraph::stable_graph::{EdgeIndex, NodeIndex, StableUnGraph};
@@ -41,54 +41,90 @@ pub struct LinkInfo {
     pub internal: bool,
 }
 
+/// The world's nodes and links. Ids are handed out in order and never reused, so an id in a
+/// trace or an in-flight event always means the node or link it was given to, even after
+/// the control plane removed it (its name stays readable).
 #[derive(Debug, Default)]
 pub struct Topology {
     graph: StableUnGraph<NodeInfo, LinkInfo>,
+    /// By node id: its index in the graph while it exists.
+    node_index: Vec<Option<NodeIndex>>,
+    /// By node id: its name, kept after it is removed.
+    node_names: Vec<String>,
+    /// By link id: its index in the graph while it exists.
+    link_index: Vec<Option<EdgeIndex>>,
 }
 
 impl Topology {
     pub fn add_node(&mut self, info: NodeInfo) -> NodeId {
-        NodeId(self.graph.add_node(info).index() as u32)
+        self.node_names.push(info.name.clone());
+        self.node_index.push(Some(self.graph.add_node(info)));
+        NodeId((self.node_index.len() - 1) as u32)
     }
 
     pub fn remove_node(&mut self, node: NodeId) {
-        self.graph.remove_node(NodeIndex::new(node.0 as usize));
+        if let Some(i) = self
+            .node_index
+            .get_mut(node.0 as usize)
+            .and_then(Option::take)
+        {
+            self.graph.remove_node(i);
+        }
     }
 
     pub fn add_link(&mut self, info: LinkInfo) -> LinkId {
         let (a, b) = (info.a.0, info.b.0);
-        let e = self.graph.add_edge(
-            NodeIndex::new(a.0 as usize),
-            NodeIndex::new(b.0 as usize),
-            info,
-        );
-        LinkId(e.index() as u32)
+        let (Some(ia), Some(ib)) = (self.index(a), self.index(b)) else {
+            panic!("a link between nodes that do not exist: {a:?} and {b:?}");
+        };
+        self.link_index
+            .push(Some(self.graph.add_edge(ia, ib, info)));
+        LinkId((self.link_index.len() - 1) as u32)
     }
 
     pub fn remove_link(&mut self, link: LinkId) {
-        self.graph.remove_edge(EdgeIndex::new(link.0 as usize));
+        if let Some(e) = self
+            .link_index
+            .get_mut(link.0 as usize)
+            .and_then(Option::take)
+        {
+            self.graph.remove_edge(e);
+        }
     }
 
+    fn index(&self, node: NodeId) -> Option<NodeIndex> {
+        self.node_index.get(node.0 as usize).copied().flatten()
+    }
+
+    /// A node that exists now.
     pub fn node(&self, node: NodeId) -> Option<&NodeInfo> {
-        self.graph.node_weight(NodeIndex::new(node.0 as usize))
+        self.graph.node_weight(self.index(node)?)
+    }
+
+    /// The name of a node, including one removed since.
+    pub fn name(&self, node: NodeId) -> Option<&str> {
+        self.node_names.get(node.0 as usize).map(String::as_str)
     }
 
     pub fn link(&self, link: LinkId) -> Option<&LinkInfo> {
-        self.graph.edge_weight(EdgeIndex::new(link.0 as usize))
+        let e = self.link_index.get(link.0 as usize).copied().flatten()?;
+        self.graph.edge_weight(e)
     }
 
-    /// Every node, in id order.
+    /// Every node that exists, in id order.
     pub fn nodes(&self) -> impl Iterator<Item = (NodeId, &NodeInfo)> {
-        self.graph
-            .node_indices()
-            .map(|i| (NodeId(i.index() as u32), &self.graph[i]))
+        self.node_index
+            .iter()
+            .enumerate()
+            .filter_map(|(i, n)| Some((NodeId(i as u32), &self.graph[(*n)?])))
     }
 
-    /// Every link, in id order.
+    /// Every link that exists, in id order.
     pub fn links(&self) -> impl Iterator<Item = (LinkId, &LinkInfo)> {
-        self.graph
-            .edge_indices()
-            .map(|e| (LinkId(e.index() as u32), &self.graph[e]))
+        self.link_index
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| Some((LinkId(i as u32), &self.graph[(*e)?])))
     }
 
     pub fn find_node(&self, name: &str) -> Option<NodeId> {

@@ -8,4 +8,5 @@ mod drivers;
 mod matrix;
 mod props;
 mod scenarios;
+mod scheduled;
 mod seeds;

@@ -4,10 +4,20 @@
 //! `(time, seq)` order, hands each to its device, and turns the device's `Outbox` into new
 //! events. It records hops of traced frames and counts everything else. It contains no
 //! protocol logic. Every run is bounded by an event budget and a time limit.
+//!
+//! Configuration changes that must happen at a simulated instant (a docker command, a link
+//! going down, a reboot) are control events: the caller schedules a token, and `run_until`
+//! stops when that token is due. The engine never knows what the token stands for.
+//!
+//! The control plane can remove a node while frames are in flight to it. Node ids are never
+//! reused (`Topology`), so such a frame finds no device and is dropped (`NodeGone`), a timer
+//! for it is discarded, and a hop keeps naming the node it was recorded at.
 
 pub mod link;
 pub mod queue;
 
+#[cfg(test)]
+use crate::device::Frame;
 use crate::device::{Action, Device, DropReason, Hop, Outbox, ProbeEnd};
 use crate::id::{LinkId, NodeId, PortId};
 use crate::rng::SimRng;
@@ -28,6 +38,9 @@ pub enum RunStop {
     EventBudget,
     /// Simulated time passed the run's limit.
     TimeLimit,
+    /// A control event came due (the engine's clock is at its time): the caller runs what the
+    /// token stands for, then calls `run_until` again to go on.
+    Control(u64),
 }
 
 /// The bounds of a run.
@@ -253,6 +266,16 @@ impl Engine {
             .flatten()
     }
 
+    /// Schedules control event `token` at `at`: `run_until` returns `RunStop::Control(token)`
+    /// when it is due, ordered with every other event by `(time, insertion order)`.
+    pub fn schedule_control(&mut self, at: SimTime, token: u64) {
+        assert!(
+            at >= self.now,
+            "a control event cannot be scheduled in the past"
+        );
+        self.queue.push(at, Event::Control { token });
+    }
+
     /// Runs `f` on a device as if an input had arrived now, then applies what it asked for.
     pub fn invoke<R>(
         &mut self,
@@ -280,12 +303,18 @@ impl Engine {
         &self.outbox.syms
     }
 
+    /// The name of the node of hop `trace()[index]`, even if the node was removed since.
+    pub fn hop_node_name(&self, index: usize) -> Option<&str> {
+        self.topology.name(self.trace.get(index)?.node)
+    }
+
     /// Probe endings reported so far.
     pub fn ended(&self) -> &[ProbeEnd] {
         &self.ended
     }
 
-    /// Runs events up to and including `until`, or until `stop` returns true after an event.
+    /// Runs events up to and including `until`, or until `stop` returns true after an event,
+    /// or until a control event is due (it counts as an event; no device sees it).
     pub fn run_until(&mut self, until: SimTime, mut stop: impl FnMut(&Engine) -> bool) -> RunStop {
         loop {
             let Some(t) = self.queue.peek_time() else {
@@ -307,28 +336,30 @@ impl Engine {
             if self.stats.events >= self.limits.max_events {
                 return RunStop::EventBudget;
             }
-            self.step();
+            if let Some(token) = self.step() {
+                return RunStop::Control(token);
+            }
             if stop(self) {
                 return RunStop::Condition;
             }
         }
     }
 
-    /// Runs for `d` of simulated time.
+    /// Runs for `d` of simulated time (or until a control event is due, like `run_until`).
     pub fn run_for(&mut self, d: SimDuration) -> RunStop {
         let until = self.now + d;
         self.run_until(until, |_| false)
     }
 
-    fn step(&mut self) {
-        let Some((time, event)) = self.queue.pop() else {
-            return;
-        };
+    /// Handles the next event. Returns the token of a control event instead of handling it.
+    fn step(&mut self) -> Option<u64> {
+        let (time, event) = self.queue.pop()?;
         assert!(time >= self.now, "simulated time went backwards");
         self.now = time;
         self.stats.events += 1;
         let node = match &event {
             Event::Arrive { node, .. } | Event::Timer { node, .. } => *node,
+            Event::Control { token } => return Some(*token),
         };
         // The outbox is reused in place: devices and it are separate fields.
         let out = &mut self.outbox;
@@ -343,8 +374,10 @@ impl Engine {
             (Event::Timer { token, .. }, Some(dev)) => dev.handle_timer(token, out),
             (Event::Arrive { frame, .. }, None) => out.drop_frame(&frame, |_| DropReason::NodeGone),
             (Event::Timer { .. }, None) => {}
+            (Event::Control { .. }, _) => unreachable!("control events return before this"),
         }
         self.apply(node);
+        None
     }
 
     /// Turns a device's requests into events, link by link.
@@ -405,5 +438,181 @@ impl Engine {
             self.trace.append(&mut out.hops);
         }
         out.sends = sends;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::device::switch::{PortMode, Switch, SwitchConfig, UnknownUnicast};
+    use crate::id::ProbeId;
+    use crate::topology::NodeKind;
+
+    const LATENCY: SimDuration = SimDuration::from_micros(10);
+
+    /// Two one-port switches on one cable with `LATENCY` and no serialization delay.
+    fn two_switches(limits: Limits) -> (Engine, NodeId) {
+        let mut eng = Engine::new(1, limits);
+        let mut ends = Vec::new();
+        for name in ["a", "b"] {
+            let mut sw = Switch::new(SwitchConfig::new(name, true, UnknownUnicast::Flood));
+            let port = sw.add_port("p0", PortMode::Access(1));
+            let info = NodeInfo {
+                name: name.into(),
+                kind: NodeKind::FabricSwitch,
+                host: None,
+            };
+            ends.push((eng.add_node(info, Device::Switch(Box::new(sw))), port));
+        }
+        let params = LinkParams {
+            latency: LATENCY,
+            rate_bps: 0,
+            loss: 0.0,
+            queue_limit_bytes: 1 << 20,
+        };
+        eng.connect("a<->b".into(), ends[0], ends[1], params, false);
+        (eng, ends[0].0)
+    }
+
+    /// Sends one frame out of `a` now; it arrives at `b` after `LATENCY`.
+    fn send_frame(eng: &mut Engine, a: NodeId) {
+        eng.invoke(a, |_, out| {
+            out.send(PortId(0), Frame::new(vec![0x02; 60], None));
+        });
+    }
+
+    #[test]
+    fn a_control_event_stops_the_run_without_reaching_a_device() {
+        let (mut eng, _) = two_switches(Limits::default());
+        eng.schedule_control(SimTime(5_000), 7);
+        let stop = eng.run_until(SimTime(1_000_000), |_| false);
+        assert_eq!(stop, RunStop::Control(7));
+        assert_eq!(
+            eng.now(),
+            SimTime(5_000),
+            "the clock is at the control event"
+        );
+        assert_eq!(eng.stats.events, 1, "a control event counts as an event");
+        assert_eq!(eng.stats.frames_sent, 0);
+        // Going on reaches the deadline.
+        assert_eq!(
+            eng.run_until(SimTime(1_000_000), |_| false),
+            RunStop::Reached
+        );
+        assert_eq!(eng.now(), SimTime(1_000_000));
+    }
+
+    #[test]
+    fn control_events_and_frames_at_the_same_nanosecond_run_in_insertion_order() {
+        let arrival = SimTime(LATENCY.as_nanos());
+        // Scheduled before the frame is sent: due before the frame arrives.
+        let (mut eng, a) = two_switches(Limits::default());
+        eng.schedule_control(arrival, 1);
+        send_frame(&mut eng, a);
+        assert_eq!(eng.run_until(arrival, |_| false), RunStop::Control(1));
+        assert_eq!(eng.pending_events(), 1, "the frame has not arrived yet");
+        assert_eq!(eng.stats.events, 1);
+        assert_eq!(eng.run_until(arrival, |_| false), RunStop::Reached);
+        assert_eq!(eng.stats.events, 2);
+
+        // Scheduled after the frame is sent: due after the frame arrived.
+        let (mut eng, a) = two_switches(Limits::default());
+        send_frame(&mut eng, a);
+        eng.schedule_control(arrival, 2);
+        eng.schedule_control(arrival, 3);
+        assert_eq!(eng.run_until(arrival, |_| false), RunStop::Control(2));
+        assert_eq!(eng.pending_events(), 1, "only control event 3 is left");
+        assert_eq!(eng.stats.events, 2, "the frame arrived first");
+        assert_eq!(eng.now(), arrival);
+        assert_eq!(eng.run_until(arrival, |_| false), RunStop::Control(3));
+        assert_eq!(eng.run_until(arrival, |_| false), RunStop::Reached);
+    }
+
+    #[test]
+    fn limits_still_bound_a_run_with_control_events() {
+        let limits = Limits {
+            max_events: 2,
+            max_time: SimTime(1_000_000),
+        };
+        let (mut eng, _) = two_switches(limits);
+        for token in 0..3 {
+            eng.schedule_control(SimTime(100 * (token + 1)), token);
+        }
+        assert_eq!(
+            eng.run_until(SimTime(500_000), |_| false),
+            RunStop::Control(0)
+        );
+        assert_eq!(
+            eng.run_until(SimTime(500_000), |_| false),
+            RunStop::Control(1)
+        );
+        assert_eq!(
+            eng.run_until(SimTime(500_000), |_| false),
+            RunStop::EventBudget,
+            "the third control event is over the budget"
+        );
+
+        let (mut eng, _) = two_switches(limits);
+        eng.schedule_control(SimTime(2_000_000), 9);
+        assert_eq!(
+            eng.run_until(SimTime(3_000_000), |_| false),
+            RunStop::TimeLimit,
+            "a control event after the time limit never comes due"
+        );
+        assert_eq!(eng.now(), SimTime(1_000_000));
+    }
+
+    #[test]
+    fn a_frame_for_a_removed_node_is_dropped_and_never_reaches_a_new_node() {
+        let (mut eng, a) = two_switches(Limits::default());
+        let b = eng.topology().find_node("b").expect("b");
+        eng.invoke(a, |_, out| {
+            out.send(PortId(0), Frame::new(vec![0x02; 60], Some(ProbeId(1))));
+        });
+        // While the frame is on the cable, b goes and a new node is added.
+        eng.remove_node(b);
+        let mut sw = Switch::new(SwitchConfig::new("c", true, UnknownUnicast::Flood));
+        let port = sw.add_port("p0", PortMode::Access(1));
+        let info = NodeInfo {
+            name: "c".into(),
+            kind: NodeKind::FabricSwitch,
+            host: None,
+        };
+        let c = eng.add_node(info, Device::Switch(Box::new(sw)));
+        assert_ne!(c, b, "a removed node's id is never reused");
+        let d = {
+            let mut sw = Switch::new(SwitchConfig::new("d", true, UnknownUnicast::Flood));
+            let dp = sw.add_port("p0", PortMode::Access(1));
+            let info = NodeInfo {
+                name: "d".into(),
+                kind: NodeKind::FabricSwitch,
+                host: None,
+            };
+            (eng.add_node(info, Device::Switch(Box::new(sw))), dp)
+        };
+        // Were the frame handed to c, c would flood it to d.
+        eng.connect("c<->d".into(), (c, port), d, LinkParams::internal(), false);
+        assert_eq!(eng.run_for(SimDuration::from_millis(1)), RunStop::Reached);
+        let trace = eng.trace();
+        assert_eq!(trace.len(), 1, "{trace:?}");
+        assert_eq!(trace[0].action, Action::Dropped(DropReason::NodeGone));
+        assert_eq!(
+            trace[0].node, b,
+            "recorded at the node the frame was sent to"
+        );
+        assert_eq!(
+            eng.hop_node_name(0),
+            Some("b"),
+            "named as the node it was for"
+        );
+        assert_eq!(eng.stats.frames_sent, 1, "c sent nothing on");
+    }
+
+    #[test]
+    #[should_panic(expected = "in the past")]
+    fn scheduling_in_the_past_is_a_bug() {
+        let (mut eng, _) = two_switches(Limits::default());
+        eng.run_until(SimTime(1_000), |_| false);
+        eng.schedule_control(SimTime(999), 1);
     }
 }

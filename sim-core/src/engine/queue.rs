@@ -17,6 +17,9 @@ pub enum Event {
     },
     /// A timer a device asked for.
     Timer { node: NodeId, token: u64 },
+    /// A configuration change scheduled by the caller (a docker command, a link going down,
+    /// a reboot): no device sees it; `Engine::run_until` stops and says it is due.
+    Control { token: u64 },
 }
 
 /// A heap entry: only the ordering key and the index of the event in the slab, so that
@@ -112,7 +115,7 @@ mod tests {
         let order: Vec<u64> = std::iter::from_fn(|| q.pop())
             .map(|(_, e)| match e {
                 Event::Timer { token, .. } => token,
-                Event::Arrive { .. } => unreachable!(),
+                Event::Arrive { .. } | Event::Control { .. } => unreachable!(),
             })
             .collect();
         assert_eq!(order, vec![2, 4, 1, 3]);

@@ -32,7 +32,10 @@ const STEP_VARIANT_FIELDS: &[(&str, &[&str])] = &[
     ("Reboot", &["host"]),
     ("LinkDown", &["link"]),
     ("LinkUp", &["link"]),
+    ("NicDown", &["host", "nic"]),
+    ("NicUp", &["host", "nic"]),
     ("Wait", &["ms"]),
+    ("At", &["ms", "do"]),
 ];
 
 /// How deep [`Spans`] records positions (deeper values are positioned at their ancestor).
@@ -578,8 +581,16 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// `StepSpec` struct variants ignore unknown fields in serde; report them here.
+    /// `StepSpec` struct variants ignore unknown fields in serde; report them here, in the
+    /// step an `At` schedules too.
     fn check_step_fields(&mut self, r: &Range<usize>) {
+        self.check_step_fields_at_depth(r, 0);
+    }
+
+    fn check_step_fields_at_depth(&mut self, r: &Range<usize>, depth: usize) {
+        if depth > MAX_SPAN_DEPTH {
+            return;
+        }
         let Shape::Struct {
             name: Some(name),
             open,
@@ -594,6 +605,9 @@ impl<'a> Ctx<'a> {
         for item in self.tree.items(open) {
             let Some(key) = item.key else { continue };
             let field = self.tree.ident_name(key);
+            if variant == "At" && field == "do" {
+                self.check_step_fields_at_depth(&item.value, depth + 1);
+            }
             if !known.contains(&field) {
                 let pos = self.tok_pos(key);
                 let d = Diagnostic::new(

@@ -372,9 +372,28 @@ pub enum StepSpec {
     LinkUp {
         link: String,
     },
+    /// A NIC of a container host fails: the cable on it goes down, as the host sees it (a NIC
+    /// bound to an external vSwitch is that vSwitch's uplink cable).
+    NicDown {
+        host: String,
+        nic: String,
+    },
+    /// A failed NIC comes back: the cable on it comes back up.
+    NicUp {
+        host: String,
+        nic: String,
+    },
     /// Let simulated time pass.
     Wait {
         ms: u64,
+    },
+    /// Runs `do` (a Docker, LinkDown, LinkUp, NicDown, NicUp or Reboot step) at `ms`
+    /// milliseconds of simulated time since the start of the run, while the steps after this
+    /// one run: `At(ms: 1500, do: LinkDown(link: "wan"))`.
+    At {
+        ms: u64,
+        #[serde(rename = "do")]
+        step: Box<StepSpec>,
     },
     /// A sentence for the reader, echoed in the report.
     Note(String),

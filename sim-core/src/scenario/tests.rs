@@ -607,6 +607,255 @@ fn diagnostics_as_users_see_them() {
     insta::assert_snapshot!(render(&errors(text)));
 }
 
+// ---- Scheduled steps (`At`) and NIC steps. ----
+
+/// The `At` step of `FULL` that schedules a LinkDown.
+const AT_LINK_DOWN: &str = "At(ms: 2000, do: LinkDown(link: \"sw1<->sw2\"))";
+
+/// `FULL` with the scheduled LinkDown replaced by `At(ms: 2000, do: <inner>)`.
+fn full_scheduling(inner: &str) -> String {
+    full_with(AT_LINK_DOWN, &format!("At(ms: 2000, do: {inner})"))
+}
+
+#[test]
+fn scheduled_and_nic_steps_load_as_ron_reads_them() {
+    let loaded = load_str("full.ron", FULL).unwrap_or_else(|d| panic!("{}", render(&d)));
+    let steps = &loaded.spec.steps;
+    let n = steps.len();
+    assert_eq!(
+        steps[n - 4],
+        StepSpec::NicDown {
+            host: "h1".into(),
+            nic: "eth0".into()
+        }
+    );
+    assert_eq!(
+        steps[n - 2],
+        StepSpec::At {
+            ms: 2000,
+            step: Box::new(StepSpec::LinkDown {
+                link: "sw1<->sw2".into()
+            }),
+        }
+    );
+    let StepSpec::At { ms: 2500, step } = &steps[n - 1] else {
+        panic!(
+            "the last step of FULL is a scheduled docker step: {:?}",
+            steps[n - 1]
+        );
+    };
+    assert_eq!(
+        **step,
+        StepSpec::Docker {
+            host: "h1".into(),
+            cmd: "docker stop web1".into(),
+            expect: Some(CommandExpectSpec::Succeeds),
+        }
+    );
+    assert_eq!(loaded.step_positions[n - 2], pos_of(FULL, AT_LINK_DOWN));
+}
+
+#[test]
+fn at_takes_only_steps_that_run_at_an_instant() {
+    for inner in [
+        "Probe(from: \"h1\", to: \"10.0.0.12\")",
+        "Wait(ms: 10)",
+        "Note(\"later\")",
+        "Listen(host: \"h1\", container: \"web1\", services: [Udp(9)])",
+        "HostEndpoint(host: \"h1\", network: \"mynat\")",
+    ] {
+        let text = full_scheduling(inner);
+        assert_one_error(
+            &text,
+            inner,
+            "cannot be scheduled: `At` takes one of `Docker`, `LinkDown`, `LinkUp`, `NicDown`, `NicUp`, `Reboot`",
+        );
+        let variant = inner.split('(').next().unwrap();
+        assert!(
+            errors(&text)[0]
+                .message
+                .starts_with(&format!("`{variant}` ")),
+            "{}",
+            errors(&text)[0]
+        );
+    }
+    let d = errors(&full_scheduling("Probe(from: \"h1\", to: \"10.0.0.12\")"));
+    assert_eq!(
+        d[0].help.as_deref(),
+        Some("write the `Probe` as a step of its own after this `At`: it runs while the scheduled step is pending")
+    );
+    for inner in [
+        "Docker(host: \"h1\", cmd: \"docker ps\")",
+        "LinkUp(link: \"sw1<->sw2\")",
+        "NicDown(host: \"h2\", nic: \"eth0\")",
+        "NicUp(host: \"h2\", nic: \"eth0\")",
+        "Reboot(host: \"h1\")",
+    ] {
+        let text = full_scheduling(inner);
+        load_str("t.ron", &text).unwrap_or_else(|d| panic!("{inner}: {}", render(&d)));
+    }
+}
+
+#[test]
+fn at_cannot_be_nested() {
+    let inner = "At(ms: 2100, do: LinkDown(link: \"sw1<->sw2\"))";
+    assert_one_error(
+        &full_scheduling(inner),
+        "At(ms: 2100",
+        "`At` cannot schedule another `At`",
+    );
+}
+
+#[test]
+fn a_scheduled_docker_exec_is_refused_at_its_cmd() {
+    assert_one_error(
+        &full_scheduling("Docker(host: \"h1\", cmd: \"docker exec web1 ping 10.0.0.12\")"),
+        "\"docker exec web1 ping 10.0.0.12\"",
+        "a scheduled Docker step cannot be `docker exec`",
+    );
+    // Any other docker command is fine, with or without an expectation.
+    load_str(
+        "t.ron",
+        &full_scheduling(
+            "Docker(host: \"h1\", cmd: \"docker rm -f web1\", expect: Some(Fails(\"No such container\")))",
+        ),
+    )
+    .unwrap_or_else(|d| panic!("{}", render(&d)));
+}
+
+#[test]
+fn the_scheduled_step_is_checked_like_a_step() {
+    let text = full_scheduling("LinkDown(link: \"sw1<->sw3\")");
+    assert_one_error(&text, "\"sw1<->sw3\"", "there is no link named `sw1<->sw3`");
+    assert_eq!(
+        errors(&text)[0].help.as_deref(),
+        Some("did you mean `sw1<->sw2`?")
+    );
+    assert_one_error(
+        &full_scheduling("Docker(host: \"hx\", cmd: \"docker ps\")"),
+        "\"hx\"",
+        "there is no container host `hx`",
+    );
+    assert_one_error(
+        &full_scheduling("Docker(host: \"h1\", cmd: \"ps\")"),
+        "\"ps\"",
+        "must start with `docker `",
+    );
+    assert_one_error(
+        &full_scheduling("LinkDown(link: \"sw1<->sw2\", after: 3)"),
+        "after",
+        "unknown field `after` in step `LinkDown`",
+    );
+    assert_one_error(
+        &full_with(
+            AT_LINK_DOWN,
+            "At(ms: 2000, do: LinkDown(link: \"sw1<->sw2\"), why: 1)",
+        ),
+        "why",
+        "unknown field `why` in step `At`",
+    );
+}
+
+#[test]
+fn at_needs_its_fields_and_a_time_the_run_reaches() {
+    let text = full_with(AT_LINK_DOWN, "At(ms: 2000)");
+    let d = errors(&text);
+    assert_eq!(d.len(), 1, "{}", render(&d));
+    assert!(d[0].message.contains("`do`"), "{}", d[0]);
+    assert_eq!(d[0].line, pos_of(&text, "At(ms: 2000)").0);
+    assert_one_error(
+        &full_with(AT_LINK_DOWN, "At(ms: 3600001, do: LinkDown(link: \"sw1<->sw2\"))"),
+        "3600001",
+        "`At` ms 3600001 is after the run's time limit (`max_sim_time_ms` 3600000): it would never run",
+    );
+    // The limit itself is reachable.
+    load_str(
+        "t.ron",
+        &full_with(
+            AT_LINK_DOWN,
+            "At(ms: 3600000, do: LinkDown(link: \"sw1<->sw2\"))",
+        ),
+    )
+    .unwrap_or_else(|d| panic!("{}", render(&d)));
+}
+
+#[test]
+fn nic_steps_name_a_cabled_nic_of_a_container_host() {
+    let text = full_with(
+        "NicDown(host: \"h1\", nic: \"eth0\")",
+        "NicDown(host: \"h1\", nic: \"eth1\")",
+    );
+    assert_one_error(
+        &text,
+        "\"eth1\"",
+        "container host `h1` has no NIC `eth1`; its NICs are `eth0`",
+    );
+    assert_eq!(
+        errors(&text)[0].help.as_deref(),
+        Some("did you mean `eth0`?")
+    );
+    assert_one_error(
+        &full_with(
+            "NicDown(host: \"h1\", nic: \"eth0\")",
+            "NicDown(host: \"r1\", nic: \"lan\")",
+        ),
+        "\"r1\", nic",
+        "`r1` is a router, not a container host",
+    );
+    let text = full_with(
+        r#"(name: "h2", nics: [(name: "eth0", address: "10.0.0.12/24")])"#,
+        r#"(name: "h2", nics: [(name: "eth0", address: "10.0.0.12/24"), (name: "eth1", address: "10.9.0.12/24")])"#,
+    )
+    .replace(
+        "NicUp(host: \"h1\", nic: \"eth0\")",
+        "NicUp(host: \"h2\", nic: \"eth1\")",
+    );
+    assert_one_error(
+        &text,
+        "\"eth1\")",
+        "NIC `h2.eth1` has no cable: no link in `fabric.links` ends at it",
+    );
+    assert_one_error(
+        &full_with(
+            "NicUp(host: \"h1\", nic: \"eth0\")",
+            "NicUp(host: \"h1\", nic: \"eth0\", speed: 10)",
+        ),
+        "speed",
+        "unknown field `speed` in step `NicUp`",
+    );
+}
+
+#[test]
+fn scheduled_step_diagnostics_as_users_see_them() {
+    let text = r#"// Scheduled steps with several mistakes.
+(
+    title: "Broken schedule",
+    fabric: (
+        switches: [(name: "lan")],
+        hosts: [(
+            name: "h1",
+            nics: [
+                (name: "Ethernet", address: "10.0.0.11/24"),
+                (name: "Ethernet 2", address: "10.0.1.11/24"),
+            ],
+        )],
+        links: [(a: "h1.Ethernet", b: "lan", name: Some("cable"))],
+    ),
+    steps: [
+        At(ms: 500, do: LinkDown(link: "cabel")),
+        At(ms: 600, do: At(ms: 700, do: Reboot(host: "h1"))),
+        At(ms: 800, do: Probe(from: "h1", to: "10.0.0.1")),
+        At(ms: 900, do: Docker(host: "h1", cmd: "docker exec web ping 10.0.0.1")),
+        At(ms: 1000, do: NicDown(host: "h1", nic: "Ethernet3")),
+        At(ms: 1100, do: NicUp(host: "h1", nic: "Ethernet 2")),
+        At(ms: 1200, do: Reboot(host: "h1", when: 3)),
+        At(ms: 3600001, do: LinkUp(link: "cable")),
+    ],
+)
+"#;
+    insta::assert_snapshot!(render(&errors(text)));
+}
+
 fn mutate(text: &str, op: u8, at: usize, c: char) -> String {
     let chars: Vec<char> = text.chars().collect();
     let i = at % (chars.len() + 1);

@@ -509,30 +509,83 @@ pub fn validate(
     let host_names: Vec<&str> = f.hosts.iter().map(|h| h.name.as_str()).collect();
     let mut link_list: Vec<&str> = link_names.keys().map(String::as_str).collect();
     link_list.sort_unstable();
+    let steps = StepChecker {
+        nodes: &nodes,
+        ambiguous: &ambiguous,
+        host_names: &host_names,
+        link_names: &link_names,
+        link_list: &link_list,
+        cabled: &used_ifs,
+        partial,
+        max_sim_time_ms: spec.limits.max_sim_time_ms,
+    };
     for (i, step) in spec.steps.iter().enumerate() {
-        let sp = format!("steps[{i}]");
+        steps.check(&mut c, &format!("steps[{i}]"), step);
+    }
+    c.diags
+}
+
+/// What the checks of a step refer to: the fabric's names.
+struct StepChecker<'a> {
+    nodes: &'a HashMap<&'a str, Node<'a>>,
+    ambiguous: &'a HashSet<&'a str>,
+    /// Container host names, in file order (for "did you mean").
+    host_names: &'a [&'a str],
+    link_names: &'a HashMap<String, usize>,
+    /// Link names, sorted (for "did you mean").
+    link_list: &'a [&'a str],
+    /// Interfaces with a cable: (node, interface).
+    cabled: &'a HashMap<(String, String), usize>,
+    partial: Partial,
+    max_sim_time_ms: u64,
+}
+
+/// The steps an `At` can schedule.
+const SCHEDULABLE: &[&str] = &["Docker", "LinkDown", "LinkUp", "NicDown", "NicUp", "Reboot"];
+
+/// A step's variant name, as written in the file.
+fn variant_name(step: &StepSpec) -> &'static str {
+    match step {
+        StepSpec::Docker { .. } => "Docker",
+        StepSpec::Probe { .. } => "Probe",
+        StepSpec::Listen { .. } => "Listen",
+        StepSpec::HostEndpoint { .. } => "HostEndpoint",
+        StepSpec::Reboot { .. } => "Reboot",
+        StepSpec::LinkDown { .. } => "LinkDown",
+        StepSpec::LinkUp { .. } => "LinkUp",
+        StepSpec::NicDown { .. } => "NicDown",
+        StepSpec::NicUp { .. } => "NicUp",
+        StepSpec::Wait { .. } => "Wait",
+        StepSpec::At { .. } => "At",
+        StepSpec::Note(_) => "Note",
+    }
+}
+
+impl StepChecker<'_> {
+    /// Checks the step at `sp` (`steps[3]`, or `steps[3].do` for the step an `At` schedules).
+    fn check(&self, c: &mut Checker, sp: &str, step: &StepSpec) {
         let host = |c: &mut Checker, h: &str| {
             let hp = format!("{sp}.host");
-            if ambiguous.contains(h) {
+            if self.ambiguous.contains(h) {
                 return;
             }
-            match nodes.get(h) {
+            match self.nodes.get(h) {
                 Some(n) if n.kind == NodeKind::Host => {}
                 Some(n) => c.error(
                     &hp,
                     format!("`{h}` is {}, not a container host", n.kind.noun()),
                 ),
-                None if partial.nodes => {}
+                None if self.partial.nodes => {}
                 None => c.error_help(
                     &hp,
                     format!("there is no container host `{h}`"),
-                    did_you_mean(h, &host_names),
+                    did_you_mean(h, self.host_names),
                 ),
             }
         };
         match step {
             StepSpec::Docker { host: h, cmd, .. } => {
-                host(&mut c, h);
+                host(c, h);
                 if !cmd.trim().starts_with("docker ") {
                     c.error(
                         &format!("{sp}.cmd"),
@@ -558,7 +611,7 @@ pub fn validate(
                 container,
                 services,
             } => {
-                host(&mut c, h);
+                host(c, h);
                 if container.trim().is_empty() {
                     c.error(
                         &format!("{sp}.container"),
@@ -567,13 +620,13 @@ pub fn validate(
                 }
                 c.services(&format!("{sp}.services"), services);
             }
-            StepSpec::Reboot { host: h } => host(&mut c, h),
+            StepSpec::Reboot { host: h } => host(c, h),
             StepSpec::HostEndpoint {
                 host: h,
                 network,
                 ip,
             } => {
-                host(&mut c, h);
+                host(c, h);
                 if network.trim().is_empty() {
                     c.error(
                         &format!("{sp}.network"),
@@ -585,20 +638,102 @@ pub fn validate(
                 }
             }
             StepSpec::LinkDown { link } | StepSpec::LinkUp { link } => {
-                if !link_names.contains_key(link) && !partial.links {
+                if !self.link_names.contains_key(link) && !self.partial.links {
                     c.error_help(
                         &format!("{sp}.link"),
                         format!(
                             "there is no link named `{link}` (a link without a name is called `a<->b`)"
                         ),
-                        did_you_mean(link, &link_list),
+                        did_you_mean(link, self.link_list),
                     );
                 }
             }
+            StepSpec::NicDown { host: h, nic } | StepSpec::NicUp { host: h, nic } => {
+                host(c, h);
+                self.nic(c, sp, h, nic);
+            }
+            StepSpec::At { ms, step: inner } => self.scheduled(c, sp, *ms, inner),
             StepSpec::Wait { .. } | StepSpec::Note(_) => {}
         }
     }
-    c.diags
+
+    /// The NIC of a NicDown/NicUp step: one of the host's NICs, with a cable.
+    fn nic(&self, c: &mut Checker, sp: &str, h: &str, nic: &str) {
+        let Some(node) = self
+            .nodes
+            .get(h)
+            .filter(|n| n.kind == NodeKind::Host && !self.ambiguous.contains(h))
+        else {
+            return; // The host itself is reported.
+        };
+        let np = format!("{sp}.nic");
+        if !node.interfaces.contains(&nic) {
+            let list = if node.interfaces.is_empty() {
+                "none".to_string()
+            } else {
+                one_of(&node.interfaces)
+            };
+            c.error_help(
+                &np,
+                format!("container host `{h}` has no NIC `{nic}`; its NICs are {list}"),
+                did_you_mean(nic, &node.interfaces),
+            );
+        } else if !self.partial.links
+            && !self.cabled.contains_key(&(h.to_string(), nic.to_string()))
+        {
+            c.error(
+                &np,
+                format!("NIC `{h}.{nic}` has no cable: no link in `fabric.links` ends at it"),
+            );
+        }
+    }
+
+    /// An `At` step: a time the run can reach, and a step that can run at an instant.
+    fn scheduled(&self, c: &mut Checker, sp: &str, ms: u64, inner: &StepSpec) {
+        if ms > self.max_sim_time_ms {
+            c.error(
+                &format!("{sp}.ms"),
+                format!(
+                    "`At` ms {ms} is after the run's time limit (`max_sim_time_ms` {}): it would never run",
+                    self.max_sim_time_ms
+                ),
+            );
+        }
+        let ip = format!("{sp}.do");
+        let variant = variant_name(inner);
+        match inner {
+            StepSpec::At { .. } => c.error(
+                &ip,
+                "`At` cannot schedule another `At`: give the inner step's time to this one",
+            ),
+            StepSpec::Docker { cmd, .. } if is_docker_exec(cmd) => c.error(
+                &format!("{ip}.cmd"),
+                "a scheduled Docker step cannot be `docker exec`: its probe would run inside another step; write it as a Docker step of its own",
+            ),
+            _ if SCHEDULABLE.contains(&variant) => self.check(c, &ip, inner),
+            _ => {
+                let help = matches!(inner, StepSpec::Probe { .. } | StepSpec::Wait { .. }).then(|| {
+                    format!("write the `{variant}` as a step of its own after this `At`: it runs while the scheduled step is pending")
+                });
+                c.error_help(
+                    &ip,
+                    format!(
+                        "`{variant}` cannot be scheduled: `At` takes one of {}",
+                        one_of(SCHEDULABLE)
+                    ),
+                    help,
+                );
+            }
+        }
+    }
+}
+
+/// Whether a docker command line is `docker exec ...` (as the docker CLI parses it).
+fn is_docker_exec(cmd: &str) -> bool {
+    matches!(
+        crate::docker::cli::parse(cmd),
+        Ok(crate::docker::cli::DockerCommand::Exec { .. })
+    )
 }
 
 fn capitalize(s: &str) -> String {

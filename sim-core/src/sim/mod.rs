@@ -5,6 +5,7 @@ pub mod bench;
 pub mod build;
 pub mod config_dump;
 pub mod report;
+pub mod scheduled;
 pub mod world;
 
 pub use world::{ProbeResult, World};

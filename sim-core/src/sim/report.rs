@@ -1,14 +1,21 @@
 //! Runs a scenario's steps and writes the report: each step, what docker printed, each probe's
 //! outcome and hop-by-hop trace, and whether every expectation held.
+//!
+//! A scheduled action (`At`) is written twice: where its step is read (`(scheduled)`), and
+//! where it ran, inside the step that was running then: among the hops of the probe in flight
+//! (by the order the engine ran them), or under the step. Actions still pending after the last
+//! step run by letting time go on to them.
 
 use super::build;
+use super::scheduled::{ControlAction, Effect, Fired};
 use super::world::{ProbeResult, World};
 use crate::device::stack::probe::ProbeProto;
 use crate::device::Outcome;
 use crate::docker::daemon::CommandOutput;
 use crate::scenario::{CommandExpectSpec, LoadedScenario, OutcomeSpec, ProtoSpec, StepSpec};
-use crate::time::SimDuration;
+use crate::time::{SimDuration, SimTime};
 use crate::wire;
+use std::collections::BTreeMap;
 use std::fmt::Write;
 
 /// The result of running a scenario.
@@ -42,7 +49,14 @@ fn indent(text: &str, by: &str) -> String {
 }
 
 /// Writes a probe's outcome line and its trace, one hop per line with the frame beneath.
-pub fn write_probe(world: &World, r: &ProbeResult, out: &mut String) {
+/// `write_fired(k, out)` writes the scheduled action `World::fired()[k]` that ran while the
+/// probe was in flight, at its place among the hops.
+pub fn write_probe(
+    world: &World,
+    r: &ProbeResult,
+    out: &mut String,
+    write_fired: &mut dyn FnMut(usize, &mut String),
+) {
     let _ = writeln!(
         out,
         "  probe {} {} -> {} {}: {} ({})",
@@ -56,31 +70,182 @@ pub fn write_probe(world: &World, r: &ProbeResult, out: &mut String) {
     if let Some((node, why)) = &r.drop {
         let _ = writeln!(out, "  dropped at {node}: {why}");
     }
-    for h in &r.hops {
+    let mut fired = r.fired.iter().peekable();
+    for (i, h) in r.hops.iter().enumerate() {
+        while let Some((_, k)) = fired.next_if(|(before, _)| *before <= i) {
+            write_fired(*k, out);
+        }
         let frame = match wire::parse(&h.bytes) {
             Ok(p) => p.to_string(),
             Err(e) => format!("({} bytes: {e})", h.bytes.len()),
         };
+        let node = r
+            .hop_nodes
+            .get(i)
+            .cloned()
+            .unwrap_or_else(|| world.node_name(h.node));
         let _ = writeln!(
             out,
             "    {} {:<24} {}",
             h.time,
-            world.node_name(h.node),
+            node,
             h.action.show(world.engine.syms())
         );
         let _ = writeln!(out, "    {:>9}  {frame}", "");
     }
+    for (_, k) in fired {
+        write_fired(*k, out);
+    }
 }
 
 fn write_command(out: &mut String, r: &CommandOutput) {
+    write_command_under(out, "  ", r);
+}
+
+/// What docker printed, each line under `prefix`: `| ` for stdout, `! ` for errors.
+fn write_command_under(out: &mut String, prefix: &str, r: &CommandOutput) {
     if !r.stdout.is_empty() {
-        out.push_str(&indent(&r.stdout, "  | "));
+        out.push_str(&indent(&r.stdout, &format!("{prefix}| ")));
     }
     if let Some(e) = &r.error {
-        out.push_str(&indent(e, "  ! "));
+        out.push_str(&indent(e, &format!("{prefix}! ")));
     }
     for n in &r.notes {
-        let _ = writeln!(out, "  note: {n}");
+        let _ = writeln!(out, "{prefix}note: {n}");
+    }
+}
+
+/// The `At` step that scheduled an action.
+struct ScheduledStep<'a> {
+    /// Its number in the report (`[7]`).
+    number: usize,
+    /// Its place in the file, for failed expectations.
+    at: String,
+    expect: Option<&'a CommandExpectSpec>,
+}
+
+/// The report's side of scheduled actions: which step scheduled each token, and how many of
+/// the actions that ran are written already (they are written in the order they ran).
+#[derive(Default)]
+struct Schedule<'a> {
+    steps: BTreeMap<u64, ScheduledStep<'a>>,
+    written: usize,
+}
+
+/// Where a scheduled action is written: among a probe's hops, or under a step.
+#[derive(Clone, Copy)]
+enum Place {
+    Trace,
+    Step,
+}
+
+impl Schedule<'_> {
+    /// Writes the action that ran as `world.fired()[k]`: when it ran, what happened, what
+    /// docker printed, and whether its expectation held.
+    fn write(
+        &mut self,
+        world: &World,
+        k: usize,
+        place: Place,
+        out: &mut String,
+        failures: &mut Vec<String>,
+    ) {
+        let Some(f) = world.fired().get(k) else {
+            return;
+        };
+        self.written = self.written.max(k + 1);
+        let Some(step) = self.steps.get(&f.token) else {
+            return;
+        };
+        let by = format!("scheduled by [{}]", step.number);
+        let prefix = match place {
+            Place::Trace => {
+                let _ = writeln!(out, "    {} {by:<24} {}", f.time, f.headline());
+                format!("    {:>9}  ", "")
+            }
+            Place::Step => {
+                let _ = writeln!(out, "  t={} {} ({by})", f.time, f.headline());
+                "  ".to_string()
+            }
+        };
+        let (verdict, expected) = fired_verdict(f, step.expect);
+        match &f.effect {
+            Effect::Docker(r) => write_command_under(out, &prefix, r),
+            Effect::Rebooted { networks, .. } => {
+                let _ = writeln!(out, "{prefix}after the reboot docker has: {networks}");
+            }
+            Effect::Link { .. } | Effect::Failed(_) => {}
+        }
+        check_under(failures, out, &prefix, &step.at, verdict, expected);
+    }
+
+    /// Writes, under the step, every action that ran and is not written yet.
+    fn write_rest(&mut self, world: &World, out: &mut String, failures: &mut Vec<String>) {
+        for k in self.written..world.fired().len() {
+            self.write(world, k, Place::Step, out, failures);
+        }
+    }
+}
+
+/// Whether an action that ran did what its step expects, and whether that is worth an
+/// `expectation: ok` line (only for a docker step that states an expectation).
+fn fired_verdict(f: &Fired, expect: Option<&CommandExpectSpec>) -> (Result<(), String>, bool) {
+    match &f.effect {
+        Effect::Docker(r) => (docker_verdict(expect, &r.error, None), expect.is_some()),
+        Effect::Link { .. } => (Ok(()), false),
+        Effect::Rebooted { error, .. } => (error.clone().map_or(Ok(()), Err), false),
+        Effect::Failed(e) => (Err(format!("{}: {e}", f.action)), false),
+    }
+}
+
+/// The action an `At` step schedules (`None` for a step that cannot be scheduled, which the
+/// loader refuses).
+fn control_action(step: &StepSpec) -> Option<ControlAction> {
+    Some(match step {
+        StepSpec::Docker { host, cmd, .. } => ControlAction::Docker {
+            host: host.clone(),
+            cmd: cmd.clone(),
+        },
+        StepSpec::LinkDown { link } | StepSpec::LinkUp { link } => ControlAction::Link {
+            link: link.clone(),
+            up: matches!(step, StepSpec::LinkUp { .. }),
+        },
+        StepSpec::NicDown { host, nic } | StepSpec::NicUp { host, nic } => ControlAction::Nic {
+            host: host.clone(),
+            nic: nic.clone(),
+            up: matches!(step, StepSpec::NicUp { .. }),
+        },
+        StepSpec::Reboot { host } => ControlAction::Reboot { host: host.clone() },
+        _ => return None,
+    })
+}
+
+/// Whether a docker command did what its step expects (`Succeeds` when it states nothing).
+fn docker_verdict(
+    expect: Option<&CommandExpectSpec>,
+    error: &Option<String>,
+    probe: Option<Outcome>,
+) -> Result<(), String> {
+    match (expect.unwrap_or(&CommandExpectSpec::Succeeds), error, probe) {
+        (CommandExpectSpec::Succeeds, None, _) => Ok(()),
+        (CommandExpectSpec::Succeeds, Some(e), _) => Err(format!(
+            "expected success, got: {}",
+            e.lines().next().unwrap_or_default()
+        )),
+        (CommandExpectSpec::Fails(text), Some(e), _) if e.contains(text.as_str()) => Ok(()),
+        (CommandExpectSpec::Fails(text), Some(e), _) => {
+            Err(format!("expected an error containing {text:?}, got: {e}"))
+        }
+        (CommandExpectSpec::Fails(text), None, _) => Err(format!(
+            "expected an error containing {text:?}, but the command succeeded"
+        )),
+        (CommandExpectSpec::Probe(o), _, Some(got)) if outcome(*o) == got => Ok(()),
+        (CommandExpectSpec::Probe(o), _, got) => Err(format!(
+            "expected the probe to be {}, got {}",
+            outcome(*o),
+            got.map(|g| g.to_string())
+                .unwrap_or_else(|| "no probe".into())
+        )),
     }
 }
 
@@ -129,6 +294,7 @@ pub fn run_observed(
         }
     }
     out.push('\n');
+    let mut schedule = Schedule::default();
     for (i, step) in spec.steps.iter().enumerate() {
         if let Some(stop) = world.stopped {
             let _ = writeln!(
@@ -154,7 +320,9 @@ pub fn run_observed(
                         let container = docker_exec_container(cmd);
                         match world.exec_probe(host, &container, p.target.clone(), p.proto) {
                             Ok(pr) => {
-                                write_probe(&world, &pr, out);
+                                write_probe(&world, &pr, out, &mut |k, out| {
+                                    schedule.write(&world, k, Place::Trace, out, &mut rep.failures)
+                                });
                                 Some(pr.outcome)
                             }
                             Err(e) => {
@@ -165,33 +333,7 @@ pub fn run_observed(
                     }
                     None => None,
                 };
-                let verdict = match (
-                    expect.as_ref().unwrap_or(&CommandExpectSpec::Succeeds),
-                    &r.error,
-                    probe,
-                ) {
-                    (CommandExpectSpec::Succeeds, None, _) => Ok(()),
-                    (CommandExpectSpec::Succeeds, Some(e), _) => Err(format!(
-                        "expected success, got: {}",
-                        e.lines().next().unwrap_or_default()
-                    )),
-                    (CommandExpectSpec::Fails(text), Some(e), _) if e.contains(text.as_str()) => {
-                        Ok(())
-                    }
-                    (CommandExpectSpec::Fails(text), Some(e), _) => {
-                        Err(format!("expected an error containing {text:?}, got: {e}"))
-                    }
-                    (CommandExpectSpec::Fails(text), None, _) => Err(format!(
-                        "expected an error containing {text:?}, but the command succeeded"
-                    )),
-                    (CommandExpectSpec::Probe(o), _, Some(got)) if outcome(*o) == got => Ok(()),
-                    (CommandExpectSpec::Probe(o), _, got) => Err(format!(
-                        "expected the probe to be {}, got {}",
-                        outcome(*o),
-                        got.map(|g| g.to_string())
-                            .unwrap_or_else(|| "no probe".into())
-                    )),
-                };
+                let verdict = docker_verdict(expect.as_ref(), &r.error, probe);
                 check(&mut rep.failures, out, &at, verdict, expect.is_some());
             }
             StepSpec::Probe {
@@ -206,7 +348,9 @@ pub fn run_observed(
                         .map(|c| format!(" (matrix cell {})", c.key()))
                         .unwrap_or_default();
                     let _ = writeln!(out, "probe {from} -> {to} {}{tag}", proto(*p));
-                    write_probe(&world, &r, out);
+                    write_probe(&world, &r, out, &mut |k, out| {
+                        schedule.write(&world, k, Place::Trace, out, &mut rep.failures)
+                    });
                     observe(&world, i, &r);
                     let verdict = match expect {
                         Some(o) if outcome(*o) != r.outcome => Err(format!(
@@ -261,20 +405,8 @@ pub fn run_observed(
             StepSpec::Reboot { host } => {
                 let _ = writeln!(out, "reboot {host}");
                 let r = world.reboot(host);
-                if let Some(h) = world.hosts.iter().find(|h| &h.name == host) {
-                    let nets: Vec<String> = h
-                        .daemon
-                        .networks
-                        .iter()
-                        .map(|n| {
-                            format!(
-                                "{} ({})",
-                                n.name,
-                                n.ipam.first().map(|x| x.0.as_str()).unwrap_or("-")
-                            )
-                        })
-                        .collect();
-                    let _ = writeln!(out, "  after the reboot docker has: {}", nets.join(", "));
+                if let Some(nets) = world.docker_networks(host) {
+                    let _ = writeln!(out, "  after the reboot docker has: {nets}");
                 }
                 check(&mut rep.failures, out, &at, r, true);
             }
@@ -284,10 +416,74 @@ pub fn run_observed(
                 let r = world.set_link(link, up);
                 check(&mut rep.failures, out, &at, r, true);
             }
+            StepSpec::NicDown { host, nic } | StepSpec::NicUp { host, nic } => {
+                let up = matches!(step, StepSpec::NicUp { .. });
+                let action = ControlAction::Nic {
+                    host: host.clone(),
+                    nic: nic.clone(),
+                    up,
+                };
+                let _ = writeln!(out, "{action}");
+                let r = world.set_nic(host, nic, up).map(|link| {
+                    let _ = writeln!(
+                        out,
+                        "  its cable, link {link}, is {}",
+                        if up { "up" } else { "down" }
+                    );
+                });
+                check(&mut rep.failures, out, &at, r, true);
+            }
             StepSpec::Wait { ms } => {
                 let _ = writeln!(out, "wait {ms}ms");
                 world.wait(SimDuration::from_millis(*ms));
             }
+            StepSpec::At { ms, step: inner } => {
+                let when = SimTime(ms.saturating_mul(1_000_000));
+                match control_action(inner) {
+                    Some(action) => {
+                        let _ = writeln!(out, "at t={when}: {action} (scheduled)");
+                        let expect = match inner.as_ref() {
+                            StepSpec::Docker { expect, .. } => expect.as_ref(),
+                            _ => None,
+                        };
+                        match world.schedule(when, action) {
+                            Ok(token) => {
+                                schedule.steps.insert(
+                                    token,
+                                    ScheduledStep {
+                                        number: i + 1,
+                                        at: at.clone(),
+                                        expect,
+                                    },
+                                );
+                                if when == world.engine.now() {
+                                    world.run_due();
+                                }
+                            }
+                            Err(e) => check(&mut rep.failures, out, &at, Err(e), true),
+                        }
+                    }
+                    None => {
+                        let e = "this step cannot be scheduled".to_string();
+                        let _ = writeln!(out, "at t={when}: {e}");
+                        check(&mut rep.failures, out, &at, Err(e), true);
+                    }
+                }
+            }
+        }
+        schedule.write_rest(&world, out, &mut rep.failures);
+    }
+    if world.stopped.is_none() && world.pending_scheduled() > 0 {
+        let _ = writeln!(
+            out,
+            "after the last step, t={}: time runs on to {} scheduled step(s)",
+            world.engine.now(),
+            world.pending_scheduled()
+        );
+        world.run_scheduled();
+        schedule.write_rest(&world, out, &mut rep.failures);
+        if let Some(stop) = world.stopped {
+            let _ = writeln!(out, "run stopped: {stop:?} limit reached");
         }
     }
     if let Some(stop) = world.stopped {
@@ -318,13 +514,26 @@ fn check(
     verdict: Result<(), String>,
     expected: bool,
 ) {
+    check_under(failures, out, "  ", at, verdict, expected);
+}
+
+/// Writes whether an expectation held, under `prefix`; a failure is also listed in `failures`
+/// with the step's place in the file.
+fn check_under(
+    failures: &mut Vec<String>,
+    out: &mut String,
+    prefix: &str,
+    at: &str,
+    verdict: Result<(), String>,
+    expected: bool,
+) {
     match verdict {
         Ok(()) if expected => {
-            let _ = writeln!(out, "  expectation: ok");
+            let _ = writeln!(out, "{prefix}expectation: ok");
         }
         Ok(()) => {}
         Err(e) => {
-            let _ = writeln!(out, "  EXPECTATION FAILED: {e}");
+            let _ = writeln!(out, "{prefix}EXPECTATION FAILED: {e}");
             failures.push(format!("{at}: {e}"));
         }
     }

@@ -1,6 +1,11 @@
 //! The world at run time: the engine plus each Windows host's HNS and docker daemon, and the
 //! operations a scenario step performs on them.
+//!
+//! Every run of the engine goes through `run_engine`, which runs a scheduled action (see
+//! `scheduled`) when the engine says its control event is due, and then lets the engine go on
+//! to the original deadline or condition.
 
+use super::scheduled::{ControlAction, Effect, Fired};
 use crate::control::hns::{Hns, HostNodes};
 use crate::control::version::WindowsVersion;
 use crate::device::stack::probe::{ProbeProto, ProbeRequest, ProbeTarget};
@@ -11,9 +16,9 @@ use crate::docker::daemon::{
 };
 use crate::docker::swarm::Swarm;
 use crate::engine::{Engine, RunStop};
-use crate::id::{NodeId, ProbeId};
+use crate::id::{LinkId, NodeId, ProbeId};
 use crate::rng::SimRng;
-use crate::time::SimDuration;
+use crate::time::{SimDuration, SimTime};
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
@@ -42,6 +47,12 @@ pub struct ProbeResult {
     /// The address the scenario looked up for a node name, when DNS was not used.
     pub looked_up: Option<Ipv4Addr>,
     pub hops: Vec<Hop>,
+    /// The name of each hop's node when the hop was recorded (a node removed since, by a
+    /// reboot or a docker command, keeps its name here).
+    pub hop_nodes: Vec<String>,
+    /// Scheduled actions that ran while the probe was in flight (or settling): for each, how
+    /// many of `hops` came before it, and its index in `World::fired`.
+    pub fired: Vec<(usize, usize)>,
     /// Set if the run hit a limit while the probe was in flight.
     pub stopped: Option<RunStop>,
 }
@@ -60,6 +71,11 @@ pub struct World {
     next_probe: u32,
     /// Set once a run limit was hit; later steps do not run.
     pub stopped: Option<RunStop>,
+    /// Actions waiting for their control event, by token: (due time, action).
+    scheduled: BTreeMap<u64, (SimTime, ControlAction)>,
+    next_token: u64,
+    /// Actions that ran, in the order they ran.
+    fired: Vec<Fired>,
 }
 
 impl World {
@@ -73,6 +89,9 @@ impl World {
             probe_timeout,
             next_probe: 1,
             stopped: None,
+            scheduled: BTreeMap::new(),
+            next_token: 1,
+            fired: Vec::new(),
         }
     }
 
@@ -269,6 +288,25 @@ impl World {
         }
     }
 
+    /// The networks docker has on a host, as a reboot step prints them: `nat (172.23.0.0/20),
+    /// my_nat (10.244.0.0/24)`.
+    pub fn docker_networks(&self, host: &str) -> Option<String> {
+        let h = self.hosts.iter().find(|h| h.name == host)?;
+        let nets: Vec<String> = h
+            .daemon
+            .networks
+            .iter()
+            .map(|n| {
+                format!(
+                    "{} ({})",
+                    n.name,
+                    n.ipam.first().map(|x| x.0.as_str()).unwrap_or("-")
+                )
+            })
+            .collect();
+        Some(nets.join(", "))
+    }
+
     pub fn set_link(&mut self, name: &str, up: bool) -> Result<(), String> {
         let id = self
             .engine
@@ -279,11 +317,179 @@ impl World {
         Ok(())
     }
 
+    /// The cable on a host's NIC, as it is plugged now: the link on the NIC's port of the
+    /// host stack, or, for a NIC bound to an external vSwitch (alone or in a SET team), the
+    /// link on that vSwitch's uplink port for the NIC, where binding re-plugged the cable.
+    pub fn nic_link(&self, host: &str, nic: &str) -> Result<(LinkId, String), String> {
+        let h = self
+            .hosts
+            .iter()
+            .find(|h| h.name == host)
+            .ok_or_else(|| format!("no host named {host:?}"))?;
+        let stack = self
+            .engine
+            .device(h.nodes.stack)
+            .and_then(Device::as_stack)
+            .ok_or_else(|| format!("{host} has no IP stack"))?;
+        // A bound NIC's interface is the host vNIC `vEthernet (<NIC>)`.
+        let bound_name = format!("vEthernet ({nic})");
+        let port = h
+            .nodes
+            .physical
+            .iter()
+            .copied()
+            .find(|p| {
+                let name = stack.iface_name(*p);
+                name == nic || name == bound_name
+            })
+            .ok_or_else(|| format!("{host} has no NIC {nic:?}"))?;
+        let plugged = h
+            .hns
+            .external
+            .iter()
+            .find_map(|x| {
+                if x.nic_port == port {
+                    Some((x.vswitch, x.uplink))
+                } else {
+                    x.team
+                        .iter()
+                        .find(|m| m.nic_port == port)
+                        .map(|m| (x.vswitch, m.uplink))
+                }
+            })
+            .unwrap_or((h.nodes.stack, port));
+        let link = self
+            .engine
+            .link_on_port(plugged.0, plugged.1)
+            .ok_or_else(|| format!("NIC {host}.{nic} has no cable"))?;
+        let name = self
+            .engine
+            .topology()
+            .link(link)
+            .map(|l| l.name.clone())
+            .unwrap_or_default();
+        Ok((link, name))
+    }
+
+    /// A host NIC fails (`up` false) or comes back: the cable on it goes down or up. Returns
+    /// the cable's name.
+    pub fn set_nic(&mut self, host: &str, nic: &str, up: bool) -> Result<String, String> {
+        let (link, name) = self.nic_link(host, nic)?;
+        self.engine.set_link_up(link, up);
+        Ok(name)
+    }
+
+    /// Schedules `action` to run at `at` (simulated time since the start of the run), while
+    /// the steps after this call run. Returns its token. Fails if `at` is already past.
+    pub fn schedule(&mut self, at: SimTime, action: ControlAction) -> Result<u64, String> {
+        let now = self.engine.now();
+        if at < now {
+            return Err(format!(
+                "it was scheduled for t={at}, but the run is already at t={now}, so it did not run; move this step before the step that passes that time"
+            ));
+        }
+        let token = self.next_token;
+        self.next_token += 1;
+        self.engine.schedule_control(at, token);
+        self.scheduled.insert(token, (at, action));
+        Ok(token)
+    }
+
+    /// The scheduled actions that ran, in the order they ran.
+    pub fn fired(&self) -> &[Fired] {
+        &self.fired
+    }
+
+    /// How many scheduled actions have not run yet.
+    pub fn pending_scheduled(&self) -> usize {
+        self.scheduled.len()
+    }
+
+    /// Lets time run until every scheduled action has run (a run stopped by a limit runs
+    /// nothing more).
+    pub fn run_scheduled(&mut self) {
+        let Some(last) = self.scheduled.values().map(|(at, _)| *at).max() else {
+            return;
+        };
+        if self.stopped.is_none() {
+            self.run_to(last);
+        }
+    }
+
+    /// Runs what is due at the current instant (an action scheduled for now).
+    pub fn run_due(&mut self) {
+        if self.stopped.is_none() {
+            self.run_to(self.engine.now());
+        }
+    }
+
     pub fn wait(&mut self, d: SimDuration) {
-        let stop = self.engine.run_for(d);
+        self.run_to(self.engine.now() + d);
+    }
+
+    /// Runs the engine to `until`, noting a limit if one is hit.
+    fn run_to(&mut self, until: SimTime) {
+        let stop = self.run_engine(until, |_| false);
         if matches!(stop, RunStop::EventBudget | RunStop::TimeLimit) {
             self.stopped = Some(stop);
         }
+    }
+
+    /// Runs the engine to `until` or until `stop` holds, running each scheduled action when
+    /// its control event is due. Never returns `RunStop::Control`.
+    fn run_engine(&mut self, until: SimTime, mut stop: impl FnMut(&Engine) -> bool) -> RunStop {
+        loop {
+            match self.engine.run_until(until, &mut stop) {
+                RunStop::Control(token) => self.fire(token),
+                other => return other,
+            }
+        }
+    }
+
+    /// Runs the action filed under `token`, now, and records what it did.
+    fn fire(&mut self, token: u64) {
+        let Some((_, action)) = self.scheduled.remove(&token) else {
+            return;
+        };
+        let time = self.engine.now();
+        let trace_len = self.engine.trace().len();
+        let effect = match &action {
+            ControlAction::Docker { host, cmd } => {
+                let mut out = self.docker(host, cmd);
+                if out.probe.take().is_some() {
+                    out.notes.push(
+                        "a scheduled docker exec does not run its probe; write it as a Docker step of its own"
+                            .into(),
+                    );
+                }
+                Effect::Docker(out)
+            }
+            ControlAction::Link { link, up } => match self.set_link(link, *up) {
+                Ok(()) => Effect::Link {
+                    link: link.clone(),
+                    up: *up,
+                },
+                Err(e) => Effect::Failed(e),
+            },
+            ControlAction::Nic { host, nic, up } => match self.set_nic(host, nic, *up) {
+                Ok(link) => Effect::Link { link, up: *up },
+                Err(e) => Effect::Failed(e),
+            },
+            ControlAction::Reboot { host } => match self.reboot(host) {
+                Err(e) if self.host_index(host).is_none() => Effect::Failed(e),
+                r => Effect::Rebooted {
+                    networks: self.docker_networks(host).unwrap_or_default(),
+                    error: r.err(),
+                },
+            },
+        };
+        self.fired.push(Fired {
+            token,
+            time,
+            action,
+            trace_len,
+            effect,
+        });
     }
 
     /// Finds the node a probe starts from: a container ("web" or "host1/web"), a host, or a
@@ -418,11 +624,12 @@ impl World {
                 s.start_probe(req, out);
             }
         });
+        let fired_start = self.fired.len();
         let deadline = self.engine.now() + self.probe_timeout + SimDuration::from_millis(1);
         let done = |e: &Engine| e.ended()[ended_start..].iter().any(|p| p.probe == id);
         let mut stopped = None;
         if !done(&self.engine) {
-            let stop = self.engine.run_until(deadline, done);
+            let stop = self.run_engine(deadline, done);
             if matches!(stop, RunStop::EventBudget | RunStop::TimeLimit) {
                 stopped = Some(stop);
                 self.stopped = Some(stop);
@@ -435,25 +642,47 @@ impl World {
             .iter()
             .find(|p| p.probe == id)
             .cloned();
-        let hops: Vec<Hop> = self.engine.trace()[trace_start..]
+        let (hops, hop_nodes): (Vec<Hop>, Vec<String>) = self.engine.trace()[trace_start..]
             .iter()
-            .filter(|h| h.probe == id)
-            .cloned()
-            .collect();
-        let drop = hops.iter().find_map(|h| match &h.action {
-            Action::Dropped(r) => Some((
-                self.node_name(h.node),
-                r.show(self.engine.syms()).to_string(),
-            )),
-            _ => None,
-        });
+            .enumerate()
+            .filter(|(_, h)| h.probe == id)
+            .map(|(i, h)| {
+                let name = self
+                    .engine
+                    .hop_node_name(trace_start + i)
+                    .map_or_else(|| self.node_name(h.node), str::to_string);
+                (h.clone(), name)
+            })
+            .unzip();
+        let drop = hops
+            .iter()
+            .zip(&hop_nodes)
+            .find_map(|(h, node)| match &h.action {
+                Action::Dropped(r) => Some((node.clone(), r.show(self.engine.syms()).to_string())),
+                _ => None,
+            });
         let (outcome, detail) = match end {
             Some(e) => (e.outcome, e.detail),
-            None => (
+            None if stopped.is_some() => (
                 Outcome::Dropped,
                 "the run stopped before the probe ended".into(),
             ),
+            // Its originator forgot it: a reboot or a removal while it was in flight.
+            None => (
+                Outcome::Dropped,
+                "its originator was reset or removed before the probe ended".into(),
+            ),
         };
+        // Where each action that ran meanwhile sits among the probe's hops.
+        let fired = (fired_start..self.fired.len())
+            .map(|k| {
+                let before = self.engine.trace()[trace_start..self.fired[k].trace_len]
+                    .iter()
+                    .filter(|h| h.probe == id)
+                    .count();
+                (before, k)
+            })
+            .collect();
         ProbeResult {
             id,
             from: from.into(),
@@ -464,6 +693,8 @@ impl World {
             drop,
             looked_up: None,
             hops,
+            hop_nodes,
+            fired,
             stopped,
         }
     }
