@@ -92,6 +92,11 @@ impl Topology {
         }
     }
 
+    /// The id the next node added will get.
+    pub fn next_node_id(&self) -> NodeId {
+        NodeId(self.node_index.len() as u32)
+    }
+
     fn index(&self, node: NodeId) -> Option<NodeIndex> {
         self.node_index.get(node.0 as usize).copied().flatten()
     }

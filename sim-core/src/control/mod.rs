@@ -5,9 +5,8 @@
 //! the Windows Firewall, VFP's NAT layers: `policy`). It configures devices and never
 //! touches a packet.
 
-pub mod external;
 pub mod hns;
 pub mod ids;
 pub mod ipam;
-pub mod policy;
+pub mod plan;
 pub mod version;

@@ -127,6 +127,11 @@ impl Engine {
     }
 
     /// Removes a node and unplugs every link attached to it. Frames in flight to it are dropped on arrival.
+    /// The id the next node added will get (ids are handed out in order, never reused).
+    pub fn next_node_id(&self) -> NodeId {
+        self.topology.next_node_id()
+    }
+
     pub fn remove_node(&mut self, node: NodeId) {
         let links: Vec<LinkId> = self.port_links[node.0 as usize]
             .iter()

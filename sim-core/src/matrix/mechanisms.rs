@@ -7,7 +7,7 @@
 //! ([`NodeKind`]), and the labels a control plane put on the table or interface involved.
 //! Nothing here looks at drivers or configuration; only at what the frames did.
 
-use crate::control::policy;
+use crate::control::hns::policy;
 use crate::device::action::NatTarget;
 use crate::device::{Action, Hop, NatKind};
 use crate::id::NodeId;
@@ -113,7 +113,7 @@ fn is_ipv4(hop: &Hop) -> bool {
 
 /// The mechanisms one hop shows, in the order they happened (at most two: a destination NAT
 /// by a static mapping is both `winnat` or `vfp-nat` and `published-port`). Labels the
-/// control plane put on tables and interfaces (`control::policy::TAG_*`) are looked up in
+/// control plane put on tables and interfaces (`control::hns::policy::TAG_*`) are looked up in
 /// `syms`.
 pub fn of_hop(hop: &Hop, kind: Option<NodeKind>, syms: &Interner) -> Vec<Mechanism> {
     let tagged = |tag: &Option<Sym>, want: &str| tag.is_some_and(|t| syms.get(t) == want);

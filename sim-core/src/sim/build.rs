@@ -4,8 +4,8 @@
 //! anything that still does not is reported as an error, never a panic.
 
 use super::world::{Host, World};
+use crate::control::hns::policy;
 use crate::control::hns::{Hns, HostNodes};
-use crate::control::policy;
 use crate::device::stack::{DhcpServerConfig, IfaceConfig, IpStack, Route, StackConfig};
 use crate::device::switch::{PortMode, Switch, SwitchConfig, UnknownUnicast};
 use crate::device::Device;

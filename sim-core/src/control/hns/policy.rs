@@ -9,13 +9,14 @@
 //! vSwitch (OutboundNAT with its exceptions and its missing ICMP rule, port maps). Every
 //! rule carries the owner (network or endpoint) whose removal takes it away.
 
-use super::version::WindowsVersion;
+use crate::control::plan::{Place, Planner};
+use crate::control::version::WindowsVersion;
 use crate::device::conntrack::{Filtering, PortPolicy, PortScope, Profile, Timeouts};
 use crate::device::rules::{
-    Balance, CtStates, CtStatus, Hook, Match, NatTo, Owner, Policy, RuleSpec, Ruleset, TableKind,
-    Target, Test,
+    Balance, CtStates, CtStatus, Hook, Match, NatTo, Policy, RuleSpec, Ruleset, TableKind, Target,
+    Test,
 };
-use crate::id::PortId;
+use crate::id::{NodeId, PortId};
 use crate::time::SimDuration;
 use crate::wire::{IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP};
 use ipnetwork::Ipv4Network;
@@ -105,69 +106,79 @@ fn pair(from: PortId, to: PortId) -> Vec<Match> {
     ]
 }
 
-/// The host routes from `from` to `to`.
-pub fn allow(rules: &mut Ruleset, owner: Owner, from: PortId, to: PortId) {
-    let r = RuleSpec::new(pair(from, to), Target::Accept).owner(owner);
-    ok(rules.append(FORWARDING, ALLOW, r));
+fn forwarding(chain: &str) -> Place {
+    Place {
+        table: FORWARDING.to_string(),
+        kind: TableKind::Filter,
+        tag: None,
+        chain: chain.to_string(),
+        hook: None,
+    }
+}
+
+/// The host `host` routes from `from` to `to`.
+pub fn allow(p: &mut Planner, host: NodeId, from: PortId, to: PortId) {
+    let r = RuleSpec::new(pair(from, to), Target::Accept);
+    p.rule(host, &forwarding(ALLOW), r);
 }
 
 /// The host routes between `a` and `b`, both ways.
-pub fn allow_both(rules: &mut Ruleset, owner: Owner, a: PortId, b: PortId) {
-    allow(rules, owner, a, b);
-    allow(rules, owner, b, a);
+pub fn allow_both(p: &mut Planner, host: NodeId, a: PortId, b: PortId) {
+    allow(p, host, a, b);
+    allow(p, host, b, a);
 }
 
 /// The host routes from `from` to `to` only what a NAT table translated on the way in
 /// (replies to translated connections, published ports).
-pub fn allow_translated(rules: &mut Ruleset, owner: Owner, from: PortId, to: PortId) {
+pub fn allow_translated(p: &mut Planner, host: NodeId, from: PortId, to: PortId) {
     let mut m = pair(from, to);
     m.push(Match::is(Test::CtStatus(
         CtStatus::SNAT.union(CtStatus::DNAT),
     )));
-    let r = RuleSpec::new(m, Target::Accept).owner(owner);
-    ok(rules.append(FORWARDING, ALLOW, r));
+    p.rule(host, &forwarding(ALLOW), RuleSpec::new(m, Target::Accept));
 }
 
 /// The host refuses to route between `a` and `b`, both ways, saying `why`.
-pub fn refuse_both(rules: &mut Ruleset, owner: Owner, a: PortId, b: PortId, why: &str) {
+pub fn refuse_both(p: &mut Planner, host: NodeId, a: PortId, b: PortId, why: &str) {
     for (from, to) in [(a, b), (b, a)] {
-        let r = RuleSpec::new(pair(from, to), Target::Drop)
-            .comment(why)
-            .owner(owner);
-        ok(rules.append(FORWARDING, REFUSE, r));
+        let r = RuleSpec::new(pair(from, to), Target::Drop).comment(why);
+        p.rule(host, &forwarding(REFUSE), r);
     }
 }
 
 // ----- NAT on the host stack (WinNAT, and VFP's OutboundNAT for overlay) -----
 
-fn nat_table(rules: &mut Ruleset, table: &str, tag: &str) {
-    rules.ensure_table(table, TableKind::Nat);
-    ok(rules.set_tag(table, tag));
-    for (chain, hook) in [
-        ("PREROUTING", Hook::Prerouting),
-        ("OUTPUT", Hook::Output),
-        ("POSTROUTING", Hook::Postrouting),
-    ] {
-        ok(rules.ensure_base_chain(table, chain, hook, Policy::Accept));
+fn nat(table: &str, tag: &str, chain: &str, hook: Hook) -> Place {
+    Place {
+        table: table.to_string(),
+        kind: TableKind::Nat,
+        tag: Some(tag.to_string()),
+        chain: chain.to_string(),
+        hook: Some((hook, Policy::Accept)),
     }
 }
 
-/// Dynamic source NAT for `inside` leaving by one of `outside` (a WinNAT instance, or with
-/// `vfp` a VFP OutboundNAT rule, which has no rule for ICMP: reference 3.3 and 6).
+/// Dynamic source NAT for `inside` leaving the host `host` by one of `outside` (a WinNAT
+/// instance, or with `vfp` a VFP OutboundNAT rule, which has no rule for ICMP: reference 3.3
+/// and 6).
 pub fn source_nat(
-    rules: &mut Ruleset,
-    owner: Owner,
+    p: &mut Planner,
+    host: NodeId,
     inside: Ipv4Network,
     outside: &[PortId],
     instance: &str,
     vfp: bool,
 ) {
-    let (table, tag) = if vfp {
-        (VFP_OUTBOUND_NAT, TAG_VFP_NAT)
+    let place = if vfp {
+        nat(
+            VFP_OUTBOUND_NAT,
+            TAG_VFP_NAT,
+            "POSTROUTING",
+            Hook::Postrouting,
+        )
     } else {
-        (WINNAT, TAG_WINNAT)
+        nat(WINNAT, TAG_WINNAT, "POSTROUTING", Hook::Postrouting)
     };
-    nat_table(rules, table, tag);
     let matches = vec![
         Match::is(Test::Src(vec![inside])),
         Match::is(Test::OutPort(outside.to_vec())),
@@ -176,15 +187,12 @@ pub fn source_nat(
     if vfp {
         let mut icmp = matches.clone();
         icmp.push(Match::is(Test::Proto(vec![IPPROTO_ICMP])));
-        let r = RuleSpec::new(icmp, Target::Drop)
-            .comment(no_icmp_rule(instance))
-            .owner(owner);
-        ok(rules.append(table, "POSTROUTING", r));
+        let r = RuleSpec::new(icmp, Target::Drop).comment(no_icmp_rule(instance));
+        p.rule(host, &place, r);
     }
     let r = RuleSpec::new(matches, Target::Masquerade { ports: None })
-        .comment(format!("dynamic source NAT for {inside} ({instance})"))
-        .owner(owner);
-    ok(rules.append(table, "POSTROUTING", r));
+        .comment(format!("dynamic source NAT for {inside} ({instance})"));
+    p.rule(host, &place, r);
 }
 
 /// Why VFP's OutboundNAT drops ICMP.
@@ -194,8 +202,7 @@ fn no_icmp_rule(instance: &str) -> String {
 
 /// The host's own connections to its published ports (1803 and later): the container sees
 /// the host vNIC `vnic` as the source.
-pub fn hairpin(rules: &mut Ruleset, owner: Owner, vnic: PortId) {
-    nat_table(rules, WINNAT, TAG_WINNAT);
+pub fn hairpin(p: &mut Planner, host: NodeId, vnic: PortId) {
     let r = RuleSpec::new(
         vec![
             Match::is(Test::OutPort(vec![vnic])),
@@ -204,17 +211,27 @@ pub fn hairpin(rules: &mut Ruleset, owner: Owner, vnic: PortId) {
         ],
         Target::Masquerade { ports: None },
     )
-    .comment("the host's own connection to a published port: the container sees the host vNIC")
-    .owner(owner);
-    ok(rules.append(WINNAT, "POSTROUTING", r));
+    .comment("the host's own connection to a published port: the container sees the host vNIC");
+    let place = nat(WINNAT, TAG_WINNAT, "POSTROUTING", Hook::Postrouting);
+    p.rule(host, &place, r);
+}
+
+fn dnat_to(inside: SocketAddrV4) -> Target {
+    Target::Dnat {
+        to: vec![NatTo {
+            addr: *inside.ip(),
+            ports: Some((inside.port(), inside.port())),
+        }],
+        balance: Balance::RoundRobin,
+    }
 }
 
 /// A published port: a static mapping of `outside_port` on the host's addresses (arriving by
 /// one of `outside`, and with `local_hairpin` also from the host itself) to `inside`.
 #[allow(clippy::too_many_arguments)]
 pub fn static_mapping(
-    rules: &mut Ruleset,
-    owner: Owner,
+    p: &mut Planner,
+    host: NodeId,
     proto: u8,
     outside_port: u16,
     inside: SocketAddrV4,
@@ -222,15 +239,7 @@ pub fn static_mapping(
     outside: &[PortId],
     local_hairpin: bool,
 ) {
-    nat_table(rules, WINNAT, TAG_WINNAT);
     let comment = mapping_name(proto, outside_port, inside, endpoint);
-    let target = Target::Dnat {
-        to: vec![NatTo {
-            addr: *inside.ip(),
-            ports: Some((inside.port(), inside.port())),
-        }],
-        balance: Balance::RoundRobin,
-    };
     let service = [
         Match::is(Test::Proto(vec![proto])),
         Match::is(Test::DstPort(outside_port, outside_port)),
@@ -240,17 +249,19 @@ pub fn static_mapping(
         Match::is(Test::DstLocal { in_port_only: true }),
     ];
     inbound.extend(service.iter().cloned());
-    let r = RuleSpec::new(inbound, target.clone())
-        .comment(comment.clone())
-        .owner(owner);
-    ok(rules.append(WINNAT, "PREROUTING", r));
+    let r = RuleSpec::new(inbound, dnat_to(inside)).comment(comment.clone());
+    p.rule(
+        host,
+        &nat(WINNAT, TAG_WINNAT, "PREROUTING", Hook::Prerouting),
+        r,
+    );
     if local_hairpin {
         let mut own = vec![Match::is(Test::DstLocal {
             in_port_only: false,
         })];
         own.extend(service);
-        let r = RuleSpec::new(own, target).comment(comment).owner(owner);
-        ok(rules.append(WINNAT, "OUTPUT", r));
+        let r = RuleSpec::new(own, dnat_to(inside)).comment(comment);
+        p.rule(host, &nat(WINNAT, TAG_WINNAT, "OUTPUT", Hook::Output), r);
     }
 }
 
@@ -264,40 +275,25 @@ fn mapping_name(proto: u8, outside_port: u16, inside: SocketAddrV4, endpoint: &s
 
 // ----- VFP's NAT layers on an external vSwitch -----
 
-/// VFP's port-map table on a vSwitch.
-pub fn vfp_port_maps(switch: &str) -> String {
-    format!("VFP ({switch}) NAT")
-}
-
-fn vfp_tables(rules: &mut Ruleset, switch: &str) {
-    let maps = vfp_port_maps(switch);
-    rules.ensure_table(&maps, TableKind::Nat);
-    ok(rules.set_tag(&maps, TAG_VFP_NAT));
-    ok(rules.ensure_base_chain(&maps, "PREROUTING", Hook::Prerouting, Policy::Accept));
-    rules.ensure_table(VFP_OUTBOUND_NAT, TableKind::Nat);
-    ok(rules.set_tag(VFP_OUTBOUND_NAT, TAG_VFP_NAT));
-    ok(rules.ensure_base_chain(
-        VFP_OUTBOUND_NAT,
-        "POSTROUTING",
-        Hook::Postrouting,
-        Policy::Accept,
-    ));
-}
-
-/// An endpoint's OutboundNAT policy: its packets to destinations outside `exceptions` leave
-/// by the uplink with the host's address; ICMP has no rule and is dropped.
+/// An endpoint's OutboundNAT policy on the vSwitch `switch` (named `switch_name`): its
+/// packets to destinations outside `exceptions` leave by the uplink with the host's address;
+/// ICMP has no rule and is dropped.
 #[allow(clippy::too_many_arguments)]
 pub fn vfp_outbound_nat(
-    rules: &mut Ruleset,
-    switch: &str,
-    owner: Owner,
+    p: &mut Planner,
+    switch: NodeId,
     endpoint: &str,
     ip: Ipv4Addr,
     uplink: PortId,
     host_ip: Ipv4Addr,
     exceptions: &[Ipv4Network],
 ) {
-    vfp_tables(rules, switch);
+    let place = nat(
+        VFP_OUTBOUND_NAT,
+        TAG_VFP_NAT,
+        "POSTROUTING",
+        Hook::Postrouting,
+    );
     let me = Ipv4Network::new(ip, 32).expect("a /32 is a valid prefix");
     let instance = format!("OutBoundNAT ({endpoint})");
     let mut matches = vec![
@@ -309,27 +305,24 @@ pub fn vfp_outbound_nat(
     }
     let mut icmp = matches.clone();
     icmp.push(Match::is(Test::Proto(vec![IPPROTO_ICMP])));
-    let r = RuleSpec::new(icmp, Target::Drop)
-        .comment(no_icmp_rule(&instance))
-        .owner(owner);
-    ok(rules.append(VFP_OUTBOUND_NAT, "POSTROUTING", r));
+    let r = RuleSpec::new(icmp, Target::Drop).comment(no_icmp_rule(&instance));
+    p.rule(switch, &place, r);
     let to = NatTo {
         addr: host_ip,
         ports: None,
     };
     let r = RuleSpec::new(matches, Target::Snat { to })
-        .comment(format!("dynamic source NAT for {me} ({instance})"))
-        .owner(owner);
-    ok(rules.append(VFP_OUTBOUND_NAT, "POSTROUTING", r));
+        .comment(format!("dynamic source NAT for {me} ({instance})"));
+    p.rule(switch, &place, r);
 }
 
-/// An endpoint's port map: `outside_port` on the host's address, arriving by the uplink, goes
-/// to `inside`.
+/// An endpoint's port map on the vSwitch `switch` (named `switch_name`): `outside_port` on
+/// the host's address, arriving by the uplink, goes to `inside`.
 #[allow(clippy::too_many_arguments)]
 pub fn vfp_port_map(
-    rules: &mut Ruleset,
-    switch: &str,
-    owner: Owner,
+    p: &mut Planner,
+    switch: NodeId,
+    switch_name: &str,
     proto: u8,
     outside_port: u16,
     inside: SocketAddrV4,
@@ -337,7 +330,6 @@ pub fn vfp_port_map(
     uplink: PortId,
     host_ip: Ipv4Addr,
 ) {
-    vfp_tables(rules, switch);
     let host = Ipv4Network::new(host_ip, 32).expect("a /32 is a valid prefix");
     let r = RuleSpec::new(
         vec![
@@ -346,17 +338,12 @@ pub fn vfp_port_map(
             Match::is(Test::Proto(vec![proto])),
             Match::is(Test::DstPort(outside_port, outside_port)),
         ],
-        Target::Dnat {
-            to: vec![NatTo {
-                addr: *inside.ip(),
-                ports: Some((inside.port(), inside.port())),
-            }],
-            balance: Balance::RoundRobin,
-        },
+        dnat_to(inside),
     )
-    .comment(mapping_name(proto, outside_port, inside, endpoint))
-    .owner(owner);
-    ok(rules.append(&vfp_port_maps(switch), "PREROUTING", r));
+    .comment(mapping_name(proto, outside_port, inside, endpoint));
+    let table = format!("VFP ({switch_name}) NAT");
+    let place = nat(&table, TAG_VFP_NAT, "PREROUTING", Hook::Prerouting);
+    p.rule(switch, &place, r);
 }
 
 // ----- the Windows Firewall of a container compartment -----
@@ -417,19 +404,20 @@ pub fn compartment_firewall(
     table
 }
 
-/// A named allow rule in the compartment firewall `table`, shown in traces.
+/// A named allow rule in the firewall `table` of compartment `node`, shown in traces.
+#[allow(clippy::too_many_arguments)]
 pub fn firewall_allow(
-    rules: &mut Ruleset,
+    p: &mut Planner,
+    node: NodeId,
     table: &str,
-    owner: Owner,
     name: &str,
     proto: Option<u8>,
     local_port: Option<u16>,
     remote: Option<Ipv4Network>,
 ) {
     let mut m = Vec::new();
-    if let Some(p) = proto {
-        m.push(Match::is(Test::Proto(vec![p])));
+    if let Some(proto) = proto {
+        m.push(Match::is(Test::Proto(vec![proto])));
     }
     if let Some(port) = local_port {
         m.push(Match::is(Test::DstPort(port, port)));
@@ -439,7 +427,13 @@ pub fn firewall_allow(
     }
     let r = RuleSpec::new(m, Target::Accept)
         .comment(format!("rule \"{name}\""))
-        .shown()
-        .owner(owner);
-    ok(rules.append(table, "INPUT", r));
+        .shown();
+    let place = Place {
+        table: table.to_string(),
+        kind: TableKind::Filter,
+        tag: None,
+        chain: "INPUT".to_string(),
+        hook: None,
+    };
+    p.rule(node, &place, r);
 }

@@ -8,7 +8,7 @@
 //! "Ethernet,Ethernet 2"`) bind one vSwitch to all of them as a Switch Embedded Teaming (SET)
 //! team; the first keeps the host's address. Nothing here touches a packet.
 
-use super::hns::{host_stack, HnsError, HostNodes, NetworkType};
+use super::{host_stack, HnsError, HostNodes, NetworkType};
 use crate::device::port_policy::PortPolicyConfig;
 use crate::device::switch::{PortMode, Switch, SwitchConfig, Team, UnknownUnicast};
 use crate::device::Device;
