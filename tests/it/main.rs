@@ -3,6 +3,7 @@
 
 mod cli;
 mod common;
+mod config;
 mod docker;
 mod drivers;
 mod matrix;

@@ -222,7 +222,8 @@ impl Conntrack {
             .map(|(i, c)| (ConnId(i as u32), c))
     }
 
-    fn timeout(&self, c: &Conn) -> SimDuration {
+    /// The idle time after which `c` expires, by its protocol and whether it saw a reply.
+    pub fn timeout(&self, c: &Conn) -> SimDuration {
         let t = &self.profile.timeouts;
         match (c.orig.proto, c.seen_reply) {
             (IPPROTO_ICMP, _) => t.icmp,

@@ -175,15 +175,20 @@ pub fn run(dir: &str, os: WindowsVersion) -> Result<Matrix, MatrixError> {
     })
 }
 
+/// Sets every host of a loaded scenario to `os`, as `--os` does for each matrix scenario.
+pub fn set_os(loaded: &mut scenario::LoadedScenario, os: WindowsVersion) {
+    for h in &mut loaded.spec.fabric.hosts {
+        h.os = os;
+    }
+}
+
 /// Runs one loaded matrix scenario with every host set to `os`.
 pub fn run_driver(
     driver: &str,
     mut loaded: scenario::LoadedScenario,
     os: WindowsVersion,
 ) -> DriverRow {
-    for h in &mut loaded.spec.fabric.hosts {
-        h.os = os;
-    }
+    set_os(&mut loaded, os);
     let steps = loaded.spec.steps.clone();
     let mut cells: BTreeMap<MatrixCell, CellResult> = BTreeMap::new();
     let rep = report::run_observed(&loaded, false, &mut |world, i, probe| {

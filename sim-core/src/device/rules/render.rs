@@ -12,7 +12,9 @@ use super::{
 use crate::id::PortId;
 use std::fmt::Write;
 
-fn quoted(s: &str) -> String {
+/// A name as the listing writes it: bare, or in double quotes when it holds anything but
+/// letters, digits and `-_.:/` (spaces, parentheses).
+pub fn quoted(s: &str) -> String {
     if !s.is_empty()
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || "-_.:/".contains(c))
