@@ -185,15 +185,18 @@ pub fn table(t: &Table, name: &dyn Fn(PortId) -> String) -> String {
     } else {
         let _ = writeln!(out, "*{} {}", t.kind.name(), quoted(&t.name));
     }
-    for c in &t.chains {
+    // iptables-save's order: built-in chains in hook order, then user chains as created.
+    let mut chains: Vec<&Chain> = t.chains.iter().collect();
+    chains.sort_by_key(|c| (c.hook.is_none(), c.hook));
+    for c in &chains {
         let _ = writeln!(out, "{}", chain_header(c));
     }
-    for c in &t.chains {
+    for c in &chains {
         if let (Some(_), Policy::Drop(why)) = (&c.hook, &c.policy) {
             let _ = writeln!(out, "# policy of {}: {why}", c.name);
         }
     }
-    for c in &t.chains {
+    for c in &chains {
         for r in &c.rules {
             let _ = writeln!(
                 out,
