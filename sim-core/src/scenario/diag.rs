@@ -2,8 +2,30 @@
 //!
 //! Lines and columns are 1-based and count characters (not bytes), exactly as `ron` counts
 //! them, so a position from the splitter and a position from `ron` agree.
+//!
+//! Rendering is `annotate-snippets`' plain renderer (never ANSI colours, so the text is the same
+//! on a terminal, in a pipe and in a snapshot). A diagnostic reads:
+//!
+//! ```text
+//! t.ron:4:5: error: unknown field `sede` in `ScenarioSpec`, expected one of ...
+//!   |
+//! 4 |     sede: 7,
+//!   |     ^^^^
+//!   |
+//!   = help: did you mean `seed`?
+//! ```
+//!
+//! The first line keeps the `file:line:column: error: message` form that `grep`, CI and editors
+//! look for: the position stands before the level, where gcc and rustc's short format put it.
+//! A diagnostic holds a position, not a span, so the underline covers the token that starts
+//! there: a string literal, a constructor such as `Some(..)` or a step, a word or a number, or
+//! else one character.
 
+use std::borrow::Cow;
 use std::fmt;
+use std::ops::Range;
+
+use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 
 /// One problem in a scenario file, positioned at `file:line:column`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -12,8 +34,11 @@ pub struct Diagnostic {
     pub line: usize,
     pub column: usize,
     pub message: String,
-    /// An optional hint printed on a second line as `help: ...`.
+    /// An optional hint, rendered as a `help:` footer.
     pub help: Option<String>,
+    /// The text of line `line` (without its line ending) when the source was at hand: it is
+    /// shown under the message with the position underlined.
+    pub source_line: Option<String>,
 }
 
 impl Diagnostic {
@@ -24,6 +49,7 @@ impl Diagnostic {
             column: pos.col,
             message: message.into(),
             help: None,
+            source_line: None,
         }
     }
 
@@ -33,28 +59,140 @@ impl Diagnostic {
     }
 }
 
-impl fmt::Display for Diagnostic {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}:{}:{}: error: {}",
-            self.file, self.line, self.column, self.message
-        )?;
-        if let Some(help) = &self.help {
-            write!(f, "\n  help: {help}")?;
-        }
-        Ok(())
+/// Gives each diagnostic the text of its line in `text`, the file it points into.
+pub fn attach_source(diags: &mut [Diagnostic], text: &str) {
+    let lines: Vec<&str> = text.split('\n').collect();
+    for d in diags {
+        d.source_line = d
+            .line
+            .checked_sub(1)
+            .and_then(|i| lines.get(i))
+            .map(|l| l.strip_suffix('\r').unwrap_or(l).to_string());
     }
 }
 
-/// Renders diagnostics one after the other, one per line (plus their help lines).
-pub fn render(diags: &[Diagnostic]) -> String {
-    let mut out = String::new();
-    for d in diags {
-        out.push_str(&d.to_string());
-        out.push('\n');
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = format!("{}:{}:{}: error", self.file, self.line, self.column);
+        let title = Level::ERROR
+            .with_name(name.as_str())
+            .primary_title(self.message.as_str());
+        let mut group = Group::with_title(title);
+        if let Some(line) = &self.source_line {
+            let (shown, span) = underline(line, self.column);
+            group = group.element(
+                Snippet::source(shown)
+                    .line_start(self.line)
+                    .annotation(AnnotationKind::Primary.span(span)),
+            );
+        }
+        if let Some(help) = &self.help {
+            group = group.element(Level::HELP.message(help.as_str()));
+        }
+        f.write_str(&Renderer::plain().render(&[group]))
     }
-    out
+}
+
+/// Renders diagnostics one after the other, a blank line between two.
+pub fn render(diags: &[Diagnostic]) -> String {
+    diags
+        .iter()
+        .map(|d| format!("{d}\n"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// How U+FEFF (a byte-order mark, or a zero-width no-break space) is shown: it is invisible, and
+/// ron rejects it, so a position at it must point at something.
+const FEFF_SHOWN: &str = "<U+FEFF>";
+
+/// The line as shown and the byte range to underline in it: the token that starts at the
+/// 1-based character `column`, clamped to the line (a position past its end underlines the end
+/// of the line). Always on character boundaries, never out of range: `annotate-snippets`
+/// panics on a range past the end of its source.
+fn underline(line: &str, column: usize) -> (Cow<'_, str>, Range<usize>) {
+    let shown_len = |c: char| match c {
+        '\u{feff}' => FEFF_SHOWN.len(),
+        c => c.len_utf8(),
+    };
+    let shown = match line.contains('\u{feff}') {
+        true => Cow::Owned(line.replace('\u{feff}', FEFF_SHOWN)),
+        false => Cow::Borrowed(line),
+    };
+    let before = column.saturating_sub(1);
+    let start: usize = line.chars().take(before).map(shown_len).sum();
+    let len = match line.chars().nth(before) {
+        Some(c @ '\u{feff}') => shown_len(c),
+        _ => token_len(&shown[start..]),
+    };
+    (shown, start..start + len)
+}
+
+/// The length in bytes of the token at the start of `rest`: a string literal up to its closing
+/// quote (or the end of the line); a constructor (`Some(..)`, a step `Probe(..)`) through its
+/// closing parenthesis when that is on the line; a word or a number (with its sign); or else
+/// one character.
+fn token_len(rest: &str) -> usize {
+    let is_word = |c: char| c.is_alphanumeric() || c == '_' || c == '.';
+    let Some(first) = rest.chars().next() else {
+        return 0;
+    };
+    if first == '"' {
+        return string_len(rest).unwrap_or(rest.len());
+    }
+    let after_first = &rest[first.len_utf8()..];
+    let signed = matches!(first, '-' | '+') && after_first.starts_with(is_word);
+    if !is_word(first) && !signed {
+        return first.len_utf8();
+    }
+    let word = rest.len() - after_first.len()
+        + after_first
+            .find(|c: char| !is_word(c))
+            .unwrap_or(after_first.len());
+    if rest[word..].starts_with('(') {
+        if let Some(group) = group_len(&rest[word..]) {
+            return word + group;
+        }
+    }
+    word
+}
+
+/// The length in bytes of the string literal at the start of `rest`, if it closes on the line.
+fn string_len(rest: &str) -> Option<usize> {
+    let mut escaped = false;
+    for (i, c) in rest.char_indices().skip(1) {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            '"' => return Some(i + 1),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The length in bytes of the bracketed group at the start of `rest`, if it closes on the line.
+fn group_len(rest: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut i = 0;
+    while let Some(c) = rest[i..].chars().next() {
+        match c {
+            '"' => {
+                i += string_len(&rest[i..])?;
+                continue;
+            }
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return Some(i + 1);
+                }
+            }
+            _ => {}
+        }
+        i += c.len_utf8();
+    }
+    None
 }
 
 /// A 1-based line and column (in characters), as `ron` counts them.
@@ -146,4 +284,139 @@ pub fn one_of(names: &[&str]) -> String {
         .map(|n| format!("`{n}`"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn at(line: &str, column: usize) -> Diagnostic {
+        let mut d = Diagnostic::new(
+            "f.ron",
+            Pos {
+                line: 3,
+                col: column,
+            },
+            "bad",
+        );
+        d.source_line = Some(line.to_string());
+        d
+    }
+
+    /// The underlined text of `line` at `column`.
+    fn underlined(line: &str, column: usize) -> String {
+        let (shown, span) = underline(line, column);
+        shown[span].to_string()
+    }
+
+    #[test]
+    fn the_underline_covers_the_token_at_the_position() {
+        let line = r#"    (a: "h2.eth0", b: "r1.lan", latency: 20, ms: -1.5),"#;
+        assert_eq!(underlined(line, 5), "(");
+        assert_eq!(underlined(line, 6), "a");
+        assert_eq!(underlined(line, 9), r#""h2.eth0""#);
+        assert_eq!(underlined(line, 33), "latency");
+        assert_eq!(underlined(line, 42), "20");
+        assert_eq!(underlined(line, 50), "-1.5");
+        assert_eq!(underlined(r#"x: "a \"b\" c", y"#, 4), r#""a \"b\" c""#);
+        assert_eq!(underlined(r#"x: "unterminated"#, 4), r#""unterminated"#);
+    }
+
+    #[test]
+    fn a_constructor_is_underlined_through_its_parenthesis_on_the_same_line() {
+        let line = r#"gateway: Some("1.2.3.4"), do: At(ms: 1, do: Reboot(host: ")")))"#;
+        assert_eq!(underlined(line, 10), r#"Some("1.2.3.4")"#);
+        assert_eq!(underlined(line, 31), r#"At(ms: 1, do: Reboot(host: ")"))"#);
+        assert_eq!(underlined("    At(", 5), "At");
+        assert_eq!(underlined(r#"Some("x)"#, 1), "Some");
+    }
+
+    #[test]
+    fn positions_off_the_line_underline_its_end() {
+        assert_eq!(underline("abc", 4), ("abc".into(), 3..3));
+        assert_eq!(underline("abc", 99), ("abc".into(), 3..3));
+        assert_eq!(underline("", 1), ("".into(), 0..0));
+        assert_eq!(underline("abc", 0), ("abc".into(), 0..3));
+    }
+
+    #[test]
+    fn columns_count_characters_and_a_byte_order_mark_is_shown() {
+        assert_eq!(underlined("é: \"ü\"", 4), "\"ü\"");
+        assert_eq!(underlined("\u{feff}(a: 1)", 1), "<U+FEFF>");
+        assert_eq!(underlined("\u{feff}(a: 1)", 3), "a");
+        assert_eq!(underlined("x\u{feff}\u{feff}", 3), "<U+FEFF>");
+        assert_eq!(underline("\u{feff}", 2).1, 8..8);
+    }
+
+    #[test]
+    fn a_diagnostic_shows_its_line_the_underline_and_the_help() {
+        let d = at("    sede: 7,", 5).with_help(Some("did you mean `seed`?".into()));
+        assert_eq!(
+            d.to_string(),
+            "f.ron:3:5: error: bad\n  |\n3 |     sede: 7,\n  |     ^^^^\n  |\n  = help: did you mean `seed`?"
+        );
+    }
+
+    #[test]
+    fn without_its_source_a_diagnostic_is_one_line() {
+        let d = Diagnostic::new("f.ron", Pos::START, "cannot read");
+        assert_eq!(d.to_string(), "f.ron:1:1: error: cannot read");
+        assert_eq!(
+            render(&[d.clone(), d]),
+            "f.ron:1:1: error: cannot read\n\nf.ron:1:1: error: cannot read\n"
+        );
+    }
+
+    #[test]
+    fn tabs_and_control_characters_keep_the_underline_aligned_and_plain() {
+        let d = at("\tname:\t\"x\u{1b}[31m\"", 8);
+        let shown = d.to_string();
+        assert!(!shown.contains('\u{1b}'), "{shown}");
+        let lines: Vec<&str> = shown.lines().collect();
+        let caret = lines[3].find('^').unwrap();
+        assert_eq!(&lines[2][caret..caret + 1], "\"", "{shown}");
+    }
+
+    #[test]
+    fn a_file_with_a_byte_order_mark_shows_the_mark_ron_rejects() {
+        let diags = super::super::load_str("b.ron", "\u{feff}(title: \"t\", fabric: ())")
+            .expect_err("ron rejects a byte-order mark");
+        let shown = render(&diags);
+        assert!(shown.starts_with("b.ron:1:1: error: "), "{shown}");
+        assert!(
+            shown.contains("1 | <U+FEFF>(title: \"t\", fabric: ())\n  | ^^^^^^^^\n"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn attach_source_takes_the_line_without_its_ending() {
+        let mut d = vec![
+            Diagnostic::new("f", Pos { line: 2, col: 1 }, "m"),
+            Diagnostic::new("f", Pos { line: 4, col: 1 }, "past the end"),
+        ];
+        attach_source(&mut d, "a\r\nb\r\nc");
+        assert_eq!(d[0].source_line.as_deref(), Some("b"));
+        assert_eq!(d[1].source_line, None);
+    }
+
+    proptest! {
+        #[test]
+        fn rendering_never_panics(line in "\\PC{0,300}", column in 0usize..320) {
+            let d = at(&line, column).with_help(Some(line.clone()));
+            prop_assert!(d.to_string().starts_with("f.ron:3:"));
+        }
+
+        #[test]
+        fn rendering_what_the_loader_reports_never_panics(text in "\u{feff}?[()\\[\\]{},:\"'/*#rb\\\\ \\t\\r\\né\u{3000}a-z0-9_.]{0,80}") {
+            if let Err(diags) = super::super::load_str("p.ron", &text) {
+                let shown = render(&diags);
+                // The first line of each diagnostic, and only that line, starts with the file name.
+                let firsts = shown.lines().filter(|l| l.starts_with("p.ron:")).count();
+                prop_assert_eq!(firsts, diags.len(), "{}", shown);
+            }
+        }
+    }
 }

@@ -32,7 +32,8 @@ pub struct LoadedScenario {
 }
 
 /// Parses and validates a scenario text. `file_name` is used in the diagnostics only.
-/// Errors: every problem found, sorted by position, without duplicates.
+/// Errors: every problem found, sorted by position, without duplicates, each with its source
+/// line for the snippet.
 pub fn load_str(file_name: &str, text: &str) -> Result<LoadedScenario, Vec<Diagnostic>> {
     let result = parse::parse(file_name, text).and_then(|parsed| {
         if !parsed.diags.is_empty() {
@@ -71,6 +72,7 @@ pub fn load_str(file_name: &str, text: &str) -> Result<LoadedScenario, Vec<Diagn
     result.map_err(|mut diags| {
         diags.sort();
         diags.dedup();
+        diag::attach_source(&mut diags, text);
         diags
     })
 }
