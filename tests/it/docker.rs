@@ -29,10 +29,10 @@ fn container_id(world: &World, name: &str) -> String {
 fn census(world: &World) -> (usize, usize, usize, usize) {
     let h = &world.hosts[0];
     (
-        h.daemon.networks.len(),
-        h.hns.networks.len(),
-        h.daemon.containers.len(),
-        h.hns.endpoints.len(),
+        h.daemon.store.networks.len(),
+        h.hns().expect("a Windows host").networks.len(),
+        h.daemon.store.containers.len(),
+        h.hns().expect("a Windows host").endpoints.len(),
     )
 }
 
@@ -214,6 +214,7 @@ fn internal_is_accepted_with_a_note() {
     );
     let net = world.hosts[0]
         .daemon
+        .store
         .networks
         .iter()
         .find(|n| n.name == "inner")
@@ -303,7 +304,7 @@ fn sharing_another_containers_network_stack() {
         "docker run -d --name side --network container:web img",
     );
     let h = &world.hosts[0];
-    let node = |name: &str| h.daemon.container(name).and_then(|c| c.compartment);
+    let node = |name: &str| h.daemon.container(name).and_then(|c| c.sandbox);
     assert_eq!(node("side"), node("web"));
     assert!(node("side").is_some());
     assert_eq!(
@@ -322,7 +323,7 @@ fn sharing_another_containers_network_stack() {
     assert!(world.hosts[0]
         .daemon
         .container("side")
-        .and_then(|c| c.compartment)
+        .and_then(|c| c.sandbox)
         .is_none());
 }
 
@@ -335,7 +336,7 @@ fn custom_nat_network_inspect_and_ls() {
     );
     assert!(r.notes.is_empty(), "{:?}", r.notes);
     let id = r.stdout.trim().to_string();
-    let hns = &world.hosts[0].hns;
+    let hns = &world.hosts[0].hns().expect("a Windows host");
     let h = hns
         .networks
         .iter()
@@ -402,7 +403,8 @@ fn separate_nat_networks_do_not_reach_each_other() {
         let h = &w.hosts[0];
         let c = h.daemon.container(name).expect("container");
         let ep = c.attachments[0].endpoint.as_deref().expect("attached");
-        h.hns
+        h.hns()
+            .expect("a Windows host")
             .endpoints
             .iter()
             .find(|e| e.id == ep)

@@ -69,7 +69,13 @@ fn container_macs(world: &World) -> Vec<MacAddr> {
     world
         .hosts
         .iter()
-        .flat_map(|h| h.hns.endpoints.iter().map(|e| e.mac))
+        .flat_map(|h| {
+            h.hns()
+                .expect("a Windows host")
+                .endpoints
+                .iter()
+                .map(|e| e.mac)
+        })
         .collect()
 }
 
@@ -84,7 +90,8 @@ fn host_endpoint_macs(world: &World) -> Vec<MacAddr> {
                 .device(h.nodes.stack)
                 .and_then(|d| d.as_stack())
                 .expect("a host stack");
-            h.hns
+            h.hns()
+                .expect("a Windows host")
                 .networks
                 .iter()
                 .filter(|n| n.host_endpoint_port.is_some())

@@ -5,7 +5,7 @@ use crate::common::{one_host_scenario, world_of};
 use proptest::prelude::*;
 use sim_core::device::stack::probe::ProbeProto;
 use sim_core::device::Outcome;
-use sim_core::docker::daemon::ContainerState;
+use sim_core::docker::store::ContainerState;
 use sim_core::scenario;
 use sim_core::sim::{report, World};
 use std::collections::{BTreeMap, BTreeSet};
@@ -207,15 +207,15 @@ fn os() -> impl Strategy<Value = &'static str> {
 /// network. Returns the first broken invariant.
 fn check_invariants(world: &World) -> Result<(), String> {
     let h = &world.hosts[0];
-    let (daemon, hns) = (&h.daemon, &h.hns);
+    let (daemon, hns) = (&h.daemon, &h.hns().expect("a Windows host"));
     // Docker network names are unique; every nat network has its HNS network.
     let mut names = BTreeSet::new();
-    for n in &daemon.networks {
+    for n in &daemon.store.networks {
         if !names.insert(n.name.as_str()) {
             return Err(format!("two docker networks named {}", n.name));
         }
         if n.driver == "nat" {
-            match n.hns_id.as_deref() {
+            match n.backend_id.as_deref() {
                 Some(id) if hns.network(id).is_some() => {}
                 other => {
                     return Err(format!(
@@ -268,9 +268,9 @@ fn check_invariants(world: &World) -> Result<(), String> {
     // Every running container's attachments are backed by HNS endpoints on the right network;
     // a container that is not running holds none; every HNS endpoint belongs to one of them.
     let mut owned = BTreeSet::new();
-    for c in &daemon.containers {
+    for c in &daemon.store.containers {
         for a in &c.attachments {
-            let net = daemon.networks.iter().find(|n| n.id == a.network_id);
+            let net = daemon.store.networks.iter().find(|n| n.id == a.network_id);
             match (c.state, &a.endpoint) {
                 (ContainerState::Running, Some(ep)) => {
                     let Some(e) = hns.endpoints.iter().find(|e| &e.id == ep) else {
@@ -279,7 +279,7 @@ fn check_invariants(world: &World) -> Result<(), String> {
                             c.name
                         ));
                     };
-                    let want = net.and_then(|n| n.hns_id.as_deref());
+                    let want = net.and_then(|n| n.backend_id.as_deref());
                     if want != Some(e.network_id.as_str()) {
                         return Err(format!(
                             "container {}'s endpoint is on HNS network {} but docker says {want:?}",
@@ -291,7 +291,7 @@ fn check_invariants(world: &World) -> Result<(), String> {
                     }
                 }
                 (ContainerState::Running, None) => {
-                    if net.is_some_and(|n| n.hns_id.is_some()) {
+                    if net.is_some_and(|n| n.backend_id.is_some()) {
                         return Err(format!(
                             "running container {} has no endpoint on {}",
                             c.name,
@@ -308,7 +308,7 @@ fn check_invariants(world: &World) -> Result<(), String> {
                 (_, None) => {}
             }
         }
-        if c.state == ContainerState::Running && c.compartment.is_none() {
+        if c.state == ContainerState::Running && c.sandbox.is_none() {
             return Err(format!("running container {} has no compartment", c.name));
         }
     }

@@ -152,7 +152,8 @@ fn endpoint(world: &World, host: &str, name: &str) -> (Ipv4Addr, MacAddr, Vec<Ip
         .as_deref()
         .unwrap_or_else(|| panic!("{name} is not attached"));
     let e = h
-        .hns
+        .hns()
+        .expect("a Windows host")
         .endpoints
         .iter()
         .find(|e| e.id == ep)
@@ -165,18 +166,24 @@ fn hns_pool(world: &World, host: &str, docker_name: &str) -> (String, Ipv4Addr) 
     let h = &world.hosts[host_index(world, host)];
     let d = h
         .daemon
+        .store
         .networks
         .iter()
         .find(|n| n.name == docker_name)
         .unwrap_or_else(|| panic!("docker has no network {docker_name} on {host}"));
-    let id = d.hns_id.as_deref().expect("an HNS network");
-    let n = h.hns.network(id).expect("HNS has it");
+    let id = d.backend_id.as_deref().expect("an HNS network");
+    let n = h
+        .hns()
+        .expect("a Windows host")
+        .network(id)
+        .expect("HNS has it");
     (n.pool.subnet.to_string(), n.pool.gateway)
 }
 
 fn network_names(world: &World, host: &str) -> Vec<String> {
     world.hosts[host_index(world, host)]
         .daemon
+        .store
         .networks
         .iter()
         .map(|n| n.name.clone())
@@ -577,7 +584,7 @@ fn seed_003_internal_is_accepted_and_isolates_nothing() {
 fn seed_003_ip_range_and_ipv6_are_refused_by_the_windows_ipam() {
     let mut w = world();
     let before = network_names(&w, "win1");
-    let hns_before = w.hosts[0].hns.networks.len();
+    let hns_before = w.hosts[0].hns().expect("a Windows host").networks.len();
     assert_eq!(
         refused(
             &mut w,
@@ -595,7 +602,10 @@ fn seed_003_ip_range_and_ipv6_are_refused_by_the_windows_ipam() {
         WINDOWS_IPAM
     );
     assert_eq!(network_names(&w, "win1"), before);
-    assert_eq!(w.hosts[0].hns.networks.len(), hns_before);
+    assert_eq!(
+        w.hosts[0].hns().expect("a Windows host").networks.len(),
+        hns_before
+    );
 }
 
 /// Seed 003, line 78: `--ipam-driver` and `--ipam-opt`. Reference 2.3 and 7: for the Windows

@@ -1,11 +1,13 @@
-//! Emulation of the `docker` command-line client: word splitting, flag
-//! parsing and the client-side validation the real CLI performs before it
-//! talks to the daemon.
+//! docker on a host: the CLI's emulation (word splitting, flag parsing and the client-side
+//! validation the real CLI performs before it talks to the daemon), the OS-neutral daemon
+//! over its store, and one backend per operating system.
 
+pub mod backend;
 pub mod cli;
 pub mod daemon;
-pub mod driver_opts;
 pub mod exec;
 pub mod output;
 pub mod ports;
+pub mod store;
 pub mod swarm;
+pub mod windows;

@@ -2,8 +2,8 @@
 //! as docker's formatter aligns them with Go's text/tabwriter, and `inspect` JSON with the
 //! real field names and order, indented by four spaces as the CLI does.
 
-use super::daemon::{Container, ContainerState, DockerNetwork};
-use crate::control::hns::Hns;
+use super::backend::OsBackend;
+use super::store::{Container, ContainerState, DockerNetwork, Isolation, Store};
 use crate::time::SimTime;
 use serde_json::{json, Map, Value};
 use std::io::Write;
@@ -97,39 +97,27 @@ pub fn ps(containers: &[Container], all: bool, quiet: bool) -> String {
     )
 }
 
-/// Docker stores a local-driver endpoint's address with the classful default mask, not the
-/// subnet's (reference 2.3), so a /20 nat address shows as /16.
-fn classful(ip: std::net::Ipv4Addr) -> u8 {
-    match ip.octets()[0] {
-        0..=127 => 8,
-        128..=191 => 16,
-        _ => 24,
-    }
-}
-
-pub fn network_json(net: &DockerNetwork, containers: &[Container], hns: &Hns) -> Value {
+pub fn network_json(net: &DockerNetwork, store: &Store, backend: &dyn OsBackend) -> Value {
     let mut ctrs = Map::new();
-    for (c, _, ep) in super::daemon::running_endpoints(containers, &net.id, hns) {
+    for (c, _, ep) in store.running_on(&net.id) {
+        let Some(ep) = backend.endpoint(ep) else {
+            continue;
+        };
         ctrs.insert(
             c.id.clone(),
             json!({
                 "Name": c.name,
-                "EndpointID": ep.id.to_ascii_lowercase(),
+                "EndpointID": ep.id,
                 "MacAddress": ep.mac.to_string(),
-                "IPv4Address": format!("{}/{}", ep.ip, classful(ep.ip)),
+                "IPv4Address": format!("{}/{}", ep.ip, ep.prefix_len),
                 "IPv6Address": "",
             }),
         );
     }
+    let (ipam_driver, extra_options) = backend.inspect_extras(net);
     let mut options = Map::new();
-    for (k, v) in &net.options {
+    for (k, v) in net.options.iter().chain(&extra_options) {
         options.insert(k.clone(), Value::String(v.clone()));
-    }
-    if net.hns_id.is_some() && !options.contains_key("com.docker.network.windowsshim.networkname") {
-        options.insert(
-            "com.docker.network.windowsshim.networkname".into(),
-            Value::String(net.name.clone()),
-        );
     }
     let mut labels = Map::new();
     for (k, v) in &net.labels {
@@ -140,11 +128,6 @@ pub fn network_json(net: &DockerNetwork, containers: &[Container], hns: &Hns) ->
         .iter()
         .map(|(s, g)| json!({"Subnet": s, "Gateway": g}))
         .collect();
-    let ipam_driver = if net.driver == "null" {
-        "default"
-    } else {
-        "windows"
-    };
     json!({
         "Name": net.name,
         "Id": net.id,
@@ -165,26 +148,23 @@ pub fn network_json(net: &DockerNetwork, containers: &[Container], hns: &Hns) ->
     })
 }
 
-pub fn container_json(c: &Container, nets: &[DockerNetwork], hns: &Hns) -> Value {
+pub fn container_json(c: &Container, nets: &[DockerNetwork], backend: &dyn OsBackend) -> Value {
     let mut networks = Map::new();
     for a in &c.attachments {
         let Some(n) = nets.iter().find(|n| n.id == a.network_id) else {
             continue;
         };
-        let ep = a
-            .endpoint
-            .as_deref()
-            .and_then(|e| hns.endpoints.iter().find(|x| x.id == e));
+        let ep = a.endpoint.as_deref().and_then(|e| backend.endpoint(e));
         networks.insert(
             n.name.clone(),
             json!({
                 "Aliases": a.aliases,
                 "NetworkID": n.id,
-                "EndpointID": ep.map(|e| e.id.to_ascii_lowercase()).unwrap_or_default(),
-                "Gateway": ep.map(|e| e.gateway.to_string()).unwrap_or_default(),
-                "IPAddress": ep.map(|e| e.ip.to_string()).unwrap_or_default(),
-                "IPPrefixLen": ep.map(|e| classful(e.ip)).unwrap_or(0),
-                "MacAddress": ep.map(|e| e.mac.to_string()).unwrap_or_default(),
+                "EndpointID": ep.as_ref().map(|e| e.id.clone()).unwrap_or_default(),
+                "Gateway": ep.as_ref().map(|e| e.gateway.to_string()).unwrap_or_default(),
+                "IPAddress": ep.as_ref().map(|e| e.ip.to_string()).unwrap_or_default(),
+                "IPPrefixLen": ep.as_ref().map(|e| e.prefix_len).unwrap_or(0),
+                "MacAddress": ep.as_ref().map(|e| e.mac.to_string()).unwrap_or_default(),
             }),
         );
     }
@@ -193,7 +173,7 @@ pub fn container_json(c: &Container, nets: &[DockerNetwork], hns: &Hns) -> Value
         "Name": format!("/{}", c.name),
         "State": { "Status": match c.state { ContainerState::Running => "running", ContainerState::Created => "created", ContainerState::Exited => "exited" } },
         "Image": c.image,
-        "HostConfig": { "Isolation": match c.isolation { crate::control::hns::Isolation::Process => "process", crate::control::hns::Isolation::HyperV => "hyperv" } },
+        "HostConfig": { "Isolation": match c.isolation { Isolation::Process => "process", Isolation::HyperV => "hyperv" } },
         "NetworkSettings": { "Networks": networks },
     })
 }

@@ -5,7 +5,7 @@
 
 use super::build;
 use crate::device::Device;
-use crate::docker::daemon::ContainerState;
+use crate::docker::store::ContainerState;
 use crate::scenario::{FabricSpec, HostSpec, ImageSpec, InterfaceSpec, ScenarioSpec, ServiceSpec};
 use crate::time::SimDuration;
 
@@ -70,11 +70,11 @@ pub fn setup(n: u32, k: u32) -> Result<BridgeEcho, String> {
             return Err(e);
         }
     }
-    let containers = &world.hosts[0].daemon.containers;
+    let containers = &world.hosts[0].daemon.store.containers;
     let nodes: Vec<_> = containers
         .iter()
         .filter(|c| c.state == ContainerState::Running)
-        .filter_map(|c| c.compartment)
+        .filter_map(|c| c.sandbox)
         .collect();
     let addrs: Vec<_> = nodes
         .iter()

@@ -5,11 +5,13 @@
 
 use super::world::{Host, World};
 use crate::control::hns::policy;
-use crate::control::hns::{Hns, HostNodes};
+use crate::control::hns::Hns;
+use crate::control::HostNodes;
 use crate::device::stack::{DhcpServerConfig, IfaceConfig, IpStack, Route, StackConfig};
 use crate::device::switch::{PortMode, Switch, SwitchConfig, UnknownUnicast};
 use crate::device::Device;
-use crate::docker::daemon::{Daemon, DaemonConfig, HostCtx, Images};
+use crate::docker::daemon::{Daemon, HostCtx, Images};
+use crate::docker::windows::{DaemonConfig, Windows};
 use crate::engine::link::LinkParams;
 use crate::engine::{Engine, Limits};
 use crate::id::{NodeId, PortId};
@@ -358,20 +360,18 @@ pub fn build(spec: &ScenarioSpec) -> Result<World, String> {
             host_prefixes: prefixes,
         };
         let daemon = Daemon::new(
-            config,
+            Box::new(Windows::new(hns, config)),
             SimRng::derive(spec.seed, &format!("docker:{}", h.name)),
         );
         let mut host = Host {
             name: h.name.clone(),
             version,
             nodes,
-            hns,
             daemon,
             daemon_error: None,
         };
         let mut ctx = HostCtx {
             eng: &mut world.engine,
-            hns: &mut host.hns,
             nodes: &host.nodes,
             images: &world.images,
             swarm: &mut world.swarm,

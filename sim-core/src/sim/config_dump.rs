@@ -61,12 +61,14 @@ pub fn dump(world: &World) -> String {
 fn host(out: &mut String, h: &Host, topo: &Topology) {
     let _ = writeln!(out, "host {} ({}):", h.name, h.version.display_name());
     let node_name = |id: NodeId| topo.name(id).unwrap_or("(removed)").to_string();
-    for n in &h.hns.networks {
+    let Some(hns) = h.hns() else {
+        return;
+    };
+    for n in &hns.networks {
         network(out, n, &node_name(n.vswitch));
     }
-    for e in &h.hns.endpoints {
-        let net = h
-            .hns
+    for e in &hns.endpoints {
+        let net = hns
             .networks
             .iter()
             .find(|n| n.id == e.network_id)

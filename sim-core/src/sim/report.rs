@@ -283,9 +283,8 @@ pub fn run_observed(
     };
     for h in &world.hosts {
         let nat = h
-            .hns
-            .networks
-            .first()
+            .hns()
+            .and_then(|hns| hns.networks.first())
             .map(|n| format!(", default nat {} gateway {}", n.pool.subnet, n.pool.gateway))
             .unwrap_or_default();
         let _ = writeln!(out, "host {}: {}{nat}", h.name, h.version.display_name());

@@ -1,19 +1,21 @@
-//! The world at run time: the engine plus each Windows host's HNS and docker daemon, and the
-//! operations a scenario step performs on them.
+//! The world at run time: the engine plus each host's docker daemon (with its control plane,
+//! HNS on Windows, as the daemon's backend), and the operations a scenario step performs on
+//! them.
 //!
 //! Every run of the engine goes through `run_engine`, which runs a scheduled action (see
 //! `scheduled`) when the engine says its control event is due, and then lets the engine go on
 //! to the original deadline or condition.
 
 use super::scheduled::{ControlAction, Effect, Fired};
-use crate::control::hns::{Hns, HostNodes};
+use crate::control::hns::Hns;
 use crate::control::version::WindowsVersion;
+use crate::control::HostNodes;
 use crate::device::stack::probe::{ProbeProto, ProbeRequest, ProbeTarget};
 use crate::device::{Action, Device, Hop, Outcome};
+use crate::docker::backend::OverlayMember;
 use crate::docker::cli;
-use crate::docker::daemon::{
-    running_endpoints, CommandOutput, ContainerState, Daemon, HostCtx, Images,
-};
+use crate::docker::daemon::{CommandOutput, Daemon, HostCtx, Images};
+use crate::docker::store::ContainerState;
 use crate::docker::swarm::Swarm;
 use crate::engine::{Engine, RunStop};
 use crate::id::{LinkId, NodeId, ProbeId};
@@ -26,10 +28,17 @@ pub struct Host {
     pub name: String,
     pub version: WindowsVersion,
     pub nodes: HostNodes,
-    pub hns: Hns,
+    /// docker's daemon, with the host's control plane as its backend.
     pub daemon: Daemon,
     /// Set when dockerd failed to start (e.g. the default network could not be created).
     pub daemon_error: Option<String>,
+}
+
+impl Host {
+    /// The host's HNS (every host is a Windows host today; a Linux host has none).
+    pub fn hns(&self) -> Option<&Hns> {
+        self.daemon.backend.hns()
+    }
 }
 
 /// The end of one probe, with everything its frames went through.
@@ -104,7 +113,6 @@ impl World {
         let h = &mut self.hosts[hi];
         let mut ctx = HostCtx {
             eng: &mut self.engine,
-            hns: &mut h.hns,
             nodes: &h.nodes,
             images: &self.images,
             swarm: &mut self.swarm,
@@ -165,18 +173,11 @@ impl World {
         let hi = self
             .host_index(host)
             .ok_or_else(|| format!("no host named {host:?}"))?;
-        let h = &mut self.hosts[hi];
-        let id = h
-            .daemon
-            .hns_network_id(network)
-            .ok_or_else(|| format!("{host} has no network {network:?}"))?
-            .to_string();
-        h.hns
-            .attach_host_endpoint(&mut self.engine, &h.nodes, &id, ip)
-            .map_err(|e| e.0)
+        self.with_daemon(hi, |d, ctx| d.host_endpoint(network, ip, ctx))
     }
 
-    /// Reboots a host: its stack forgets its run-time state, HNS and dockerd restart.
+    /// Reboots a host: its stack forgets its run-time state, its control plane and dockerd
+    /// restart.
     pub fn reboot(&mut self, host: &str) -> Result<(), String> {
         let hi = self
             .host_index(host)
@@ -191,7 +192,6 @@ impl World {
         }
         let mut ctx = HostCtx {
             eng: &mut self.engine,
-            hns: &mut h.hns,
             nodes: &h.nodes,
             images: &self.images,
             swarm: &mut self.swarm,
@@ -203,88 +203,25 @@ impl World {
     }
 
     /// The overlay peer table, as swarm gossip spreads it: every host that has an overlay
-    /// network gets an HNS remote endpoint for each container the other hosts have on it.
+    /// network learns each container the other hosts have on it (on Windows, an HNS remote
+    /// endpoint and a name in the embedded DNS).
     /// Runs after every command, so its result depends only on the state, never on timing.
     pub fn gossip_overlay_peers(&mut self) {
-        // (network id, host index, the endpoint as a peer, its DNS names)
-        let mut locals: Vec<(String, usize, crate::device::stack::VxlanPeer, Vec<String>)> =
-            Vec::new();
-        for (hi, h) in self.hosts.iter().enumerate() {
-            for d in h.daemon.networks.iter().filter(|n| n.driver == "overlay") {
-                let Some(net) = d.hns_id.as_deref().and_then(|id| h.hns.network(id)) else {
-                    continue;
-                };
-                let Some(pa) = net.provider_address else {
-                    continue;
-                };
-                for (c, a, e) in running_endpoints(&h.daemon.containers, &d.id, &h.hns) {
-                    let mut names = vec![c.name.clone(), c.id[..12].to_string()];
-                    names.extend(a.aliases.iter().cloned());
-                    locals.push((
-                        d.id.clone(),
-                        hi,
-                        crate::device::stack::VxlanPeer {
-                            mac: e.mac,
-                            ip: e.ip,
-                            pa,
-                        },
-                        names,
-                    ));
-                }
-            }
-        }
+        let members: Vec<(usize, Vec<OverlayMember>)> = self
+            .hosts
+            .iter()
+            .enumerate()
+            .map(|(hi, h)| (hi, h.daemon.backend.overlay_members(&h.daemon.store)))
+            .collect();
         for hi in 0..self.hosts.len() {
-            let h = &mut self.hosts[hi];
-            let nets: Vec<(String, String)> = h
-                .daemon
-                .networks
+            let remote: Vec<OverlayMember> = members
                 .iter()
-                .filter(|n| n.driver == "overlay")
-                .filter_map(|n| n.hns_id.clone().map(|hns| (n.id.clone(), hns)))
+                .filter(|(from, _)| *from != hi)
+                .flat_map(|(_, m)| m.iter().cloned())
                 .collect();
-            for (docker_id, hns_id) in nets {
-                let remote: Vec<_> = locals
-                    .iter()
-                    .filter(|(id, from, _, _)| *id == docker_id && *from != hi)
-                    .collect();
-                let peers = remote.iter().map(|(_, _, p, _)| *p).collect();
-                h.hns
-                    .set_overlay_peers(&mut self.engine, &h.nodes, &hns_id, peers);
-                // Service discovery on overlay is swarm-wide: the embedded resolver on this
-                // network's gateway also answers for the other hosts' containers.
-                let gateways: Vec<Ipv4Addr> = h
-                    .hns
-                    .network(&hns_id)
-                    .map(|n| n.gateways().collect())
-                    .unwrap_or_default();
-                let local_ips: Vec<Ipv4Addr> = h
-                    .hns
-                    .endpoints
-                    .iter()
-                    .filter(|e| e.network_id == hns_id)
-                    .map(|e| e.ip)
-                    .collect();
-                let resolvers = self
-                    .engine
-                    .device_mut(h.nodes.stack)
-                    .and_then(Device::as_stack_mut)
-                    .into_iter()
-                    .flat_map(|s| s.config.services.embedded_dns.iter_mut())
-                    .filter(|d| gateways.contains(&d.bind));
-                for dns in resolvers {
-                    // Names of remote containers that stopped are gone from the swarm too.
-                    dns.records.retain(|(_, ip)| {
-                        local_ips.contains(ip) || remote.iter().any(|(_, _, p, _)| p.ip == *ip)
-                    });
-                    for (_, _, p, names) in &remote {
-                        for n in names {
-                            if !dns.records.iter().any(|(r, _)| r == n) {
-                                dns.records.push((n.clone(), p.ip));
-                            }
-                        }
-                    }
-                }
-            }
+            self.with_daemon(hi, |d, ctx| {
+                d.backend.apply_overlay_peers(&d.store, &remote, ctx)
+            });
         }
     }
 
@@ -294,6 +231,7 @@ impl World {
         let h = self.hosts.iter().find(|h| h.name == host)?;
         let nets: Vec<String> = h
             .daemon
+            .store
             .networks
             .iter()
             .map(|n| {
@@ -344,19 +282,9 @@ impl World {
             })
             .ok_or_else(|| format!("{host} has no NIC {nic:?}"))?;
         let plugged = h
-            .hns
-            .external
-            .iter()
-            .find_map(|x| {
-                if x.nic_port == port {
-                    Some((x.vswitch, x.uplink))
-                } else {
-                    x.team
-                        .iter()
-                        .find(|m| m.nic_port == port)
-                        .map(|m| (x.vswitch, m.uplink))
-                }
-            })
+            .daemon
+            .backend
+            .nic_plugged(port)
             .unwrap_or((h.nodes.stack, port));
         let link = self
             .engine
@@ -500,14 +428,14 @@ impl World {
         }
         let mut found = Vec::new();
         for h in &self.hosts {
-            for c in &h.daemon.containers {
+            for c in &h.daemon.store.containers {
                 if c.name == name || format!("{}/{}", h.name, c.name) == name {
                     found.push((h.name.clone(), c));
                 }
             }
         }
         match found.as_slice() {
-            [(_, c)] => match (c.state, c.compartment) {
+            [(_, c)] => match (c.state, c.sandbox) {
                 (ContainerState::Running, Some(n)) => Ok(n),
                 _ => Err(format!("container {name:?} is not running")),
             },
@@ -540,6 +468,7 @@ impl World {
                 .iter()
                 .flat_map(|h| {
                     h.daemon
+                        .store
                         .containers
                         .iter()
                         .filter(move |c| c.name == name || format!("{}/{}", h.name, c.name) == name)

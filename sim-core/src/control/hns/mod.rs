@@ -39,22 +39,7 @@ use vswitch::{Choice, ExternalSwitch};
 
 pub use policy::proto_name;
 
-/// Where a host's pieces live in the engine.
-#[derive(Clone, Debug)]
-pub struct HostNodes {
-    pub host: String,
-    /// The host's default compartment (its own IP stack).
-    pub stack: NodeId,
-    /// Ports of the host stack that are physical NICs.
-    pub physical: Vec<PortId>,
-}
-
-/// How a container is isolated: its NIC is a host vNIC or a synthetic VM NIC.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub enum Isolation {
-    Process,
-    HyperV,
-}
+pub use super::{HostNodes, Isolation};
 
 /// The HNS network types (reference 3.6: the schema's list that Docker drives).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]

@@ -1,0 +1,193 @@
+//! The seam between docker's OS-neutral daemon (`daemon`, `store`) and what one operating
+//! system does with its records: HNS on Windows (`windows`), libnetwork's drivers on Linux.
+//!
+//! The daemon owns the commands' semantics (names, ids, lifecycles, the CLI's lookups and
+//! most of its errors) and calls a backend for everything the host's control plane decides:
+//! which networks are predefined, which options and port specs the OS refuses and in what
+//! words, how a network and an endpoint are built, where the embedded DNS answers. A backend
+//! never forwards a packet; it hands plans to `control::plan` like every control plane.
+
+use super::cli::{NetworkCreate, RunArgs};
+use super::daemon::{CommandOutput, HostCtx};
+use super::store::{Container, DockerNetwork, Isolation, Store};
+use crate::control::hns::Hns;
+use crate::device::stack::VxlanPeer;
+use crate::id::{NodeId, PortId};
+use crate::rng::SimRng;
+use crate::wire::MacAddr;
+use std::net::Ipv4Addr;
+
+/// A local network the backend's driver created: what docker records from its answer.
+#[derive(Clone, Debug)]
+pub struct DriverNetwork {
+    /// The driver's id for it (HNS's GUID on Windows).
+    pub backend_id: String,
+    /// What the user asked for, kept for a reboot.
+    pub requested_subnet: Option<ipnetwork::Ipv4Network>,
+    pub requested_gateway: Option<Ipv4Addr>,
+    /// hnsim's remarks on options that change nothing here.
+    pub notes: Vec<String>,
+}
+
+/// Why the daemon refused a command, as the CLI prints it.
+#[derive(Clone, Debug)]
+pub enum Refusal {
+    /// The daemon's message ("Error response from daemon: " goes in front).
+    Daemon(String),
+    /// Text the CLI prints as it came.
+    Plain(String),
+}
+
+impl From<Refusal> for CommandOutput {
+    fn from(r: Refusal) -> Self {
+        match r {
+            Refusal::Daemon(msg) => CommandOutput::daemon_error(msg),
+            Refusal::Plain(msg) => CommandOutput::plain_error(msg),
+        }
+    }
+}
+
+/// The backend's part of a `docker run`: the published ports as the OS accepts them, the
+/// isolation, and remarks on flags that change nothing on this OS.
+#[derive(Clone, Debug)]
+pub struct RunSettings {
+    /// (IP protocol, host port or `None` for "any", container port).
+    pub ports: Vec<(u8, Option<u16>, u16)>,
+    pub isolation: Isolation,
+    pub notes: Vec<String>,
+}
+
+/// An endpoint as `docker inspect` shows it.
+#[derive(Clone, Debug)]
+pub struct EndpointView {
+    pub id: String,
+    pub mac: MacAddr,
+    pub ip: Ipv4Addr,
+    /// The prefix length docker records for the address.
+    pub prefix_len: u8,
+    pub gateway: Ipv4Addr,
+}
+
+/// A container on an overlay network, as swarm gossip tells the other nodes about it.
+#[derive(Clone, Debug)]
+pub struct OverlayMember {
+    /// Docker's network id (the same on every node).
+    pub network_id: String,
+    pub peer: VxlanPeer,
+    /// The names it answers to in service discovery.
+    pub names: Vec<String>,
+}
+
+/// What one operating system's control plane does for docker.
+pub trait OsBackend {
+    /// Names `docker network create` refuses as predefined.
+    fn predefined_networks(&self) -> &'static [&'static str];
+
+    /// The network `docker run` joins without `--network`.
+    fn default_network(&self) -> &'static str;
+
+    /// The driver `docker network create` uses without `-d`.
+    fn default_driver(&self) -> &'static str;
+
+    /// dockerd starts: the predefined networks exist afterwards, and networks the OS lost in
+    /// a reboot are recreated or forgotten as the real daemon does. `rng` is the daemon's
+    /// (docker ids). Returns the error that would stop dockerd.
+    fn start(
+        &mut self,
+        store: &mut Store,
+        rng: &mut SimRng,
+        ctx: &mut HostCtx,
+    ) -> Result<(), String>;
+
+    /// The host reboots (its containers already stopped): the control plane forgets what the
+    /// OS does not keep.
+    fn reboot(&mut self, ctx: &mut HostCtx);
+
+    /// `docker network create` for a local (non-swarm) driver, after the daemon's own checks.
+    fn create_network(
+        &mut self,
+        c: &NetworkCreate,
+        ctx: &mut HostCtx,
+    ) -> Result<DriverNetwork, Refusal>;
+
+    /// Records the driver's answer on docker's record (docker keeps what the driver chose).
+    fn adopt(&self, net: &mut DockerNetwork, backend_id: String);
+
+    /// The overlay driver's `-o` options for a swarm network: its VNIs and remarks.
+    fn overlay_options(&self, c: &NetworkCreate) -> Result<(Vec<u32>, Vec<String>), String>;
+
+    /// `docker network rm`: the driver's network goes.
+    fn delete_network(&mut self, backend_id: &str, ctx: &mut HostCtx);
+
+    /// The OS's checks on a `docker run` and what it makes of the flags; `net_key` is the
+    /// `--network` value (or the default network).
+    fn check_run(&self, args: &RunArgs, net_key: &str) -> Result<RunSettings, String>;
+
+    /// Remarks on joining `net` with the container's settings.
+    fn attach_notes(&self, net: &DockerNetwork, c: &Container) -> Vec<String>;
+
+    /// Creates a starting container's network sandbox (a compartment, a namespace) that
+    /// listens on `tcp` and `udp`.
+    fn create_sandbox(
+        &mut self,
+        c: &Container,
+        tcp: Vec<u16>,
+        udp: Vec<u16>,
+        ctx: &mut HostCtx,
+    ) -> NodeId;
+
+    /// Joins the container `ci` to its attachment `a` (its sandbox exists): the endpoint is
+    /// built and recorded on the attachment.
+    fn attach(
+        &mut self,
+        store: &mut Store,
+        ci: usize,
+        a: usize,
+        rng: &mut SimRng,
+        ctx: &mut HostCtx,
+    ) -> Result<(), String>;
+
+    /// Takes an endpoint away: a container stopping or leaving docker's network `network_id`,
+    /// or (`None`) an endpoint the backend added on its own.
+    fn detach(&mut self, network_id: Option<&str>, endpoint: &str, ctx: &mut HostCtx);
+
+    /// Brings the embedded DNS in line with the running containers.
+    fn refresh_dns(&self, store: &Store, ctx: &mut HostCtx);
+
+    /// An endpoint as `docker inspect` shows it.
+    fn endpoint(&self, id: &str) -> Option<EndpointView>;
+
+    /// `docker network inspect`'s IPAM driver name, and the options docker shows that the
+    /// user did not set.
+    fn inspect_extras(&self, net: &DockerNetwork) -> (&'static str, Vec<(String, String)>);
+
+    /// This node's containers on overlay networks, for the other nodes' peer tables.
+    fn overlay_members(&self, store: &Store) -> Vec<OverlayMember>;
+
+    /// The other nodes' overlay containers (`remote`), as gossip delivers them.
+    fn apply_overlay_peers(&mut self, store: &Store, remote: &[OverlayMember], ctx: &mut HostCtx);
+
+    /// An endpoint on `network` for the host itself; returns its address.
+    fn host_endpoint(
+        &mut self,
+        _store: &Store,
+        network: &str,
+        _ip: Option<Ipv4Addr>,
+        _ctx: &mut HostCtx,
+    ) -> Result<Ipv4Addr, String> {
+        Err(format!(
+            "a host endpoint on {network:?} is an HNS feature; this host has no HNS"
+        ))
+    }
+
+    /// Where the cable of the NIC on host-stack port `nic` is plugged now, when the control
+    /// plane moved it (a NIC bound to a virtual switch): (node, port).
+    fn nic_plugged(&self, _nic: PortId) -> Option<(NodeId, PortId)> {
+        None
+    }
+
+    /// Windows' HNS, on a Windows host.
+    fn hns(&self) -> Option<&Hns> {
+        None
+    }
+}

@@ -1,0 +1,164 @@
+//! The docker daemon's store: the networks and containers docker knows, by name and id, as
+//! the daemon keeps them whatever the operating system.
+//!
+//! Owns docker's records (a network's driver, IPAM and options; a container's image,
+//! attachments, published ports and sandbox) and the lookups the CLI's semantics need (a name,
+//! a full id or a unique id prefix). What a record becomes on the host is the backend's
+//! (`docker::backend`); the store never touches the engine.
+
+pub use crate::control::Isolation;
+use crate::id::NodeId;
+use crate::time::SimTime;
+use ipnetwork::Ipv4Network;
+use std::net::Ipv4Addr;
+
+#[derive(Clone, Debug)]
+pub struct DockerNetwork {
+    pub id: String,
+    pub name: String,
+    pub driver: String,
+    /// The id the backend's driver gave the network (HNS's GUID on Windows), once it exists.
+    pub backend_id: Option<String>,
+    /// (subnet, gateway) as docker records them after the driver answered.
+    pub ipam: Vec<(String, String)>,
+    /// What the user asked for, kept to recreate the network after a reboot.
+    pub requested_subnet: Option<Ipv4Network>,
+    pub requested_gateway: Option<Ipv4Addr>,
+    pub options: Vec<(String, String)>,
+    pub labels: Vec<(String, String)>,
+    pub internal: bool,
+    pub attachable: bool,
+    pub created: SimTime,
+    /// Predefined networks (the default one, `none`) cannot be removed.
+    pub predefined: bool,
+}
+
+impl DockerNetwork {
+    /// A network docker just created: no driver answer, options or labels yet.
+    pub fn new(id: String, name: &str, driver: &str, created: SimTime, predefined: bool) -> Self {
+        DockerNetwork {
+            id,
+            name: name.into(),
+            driver: driver.into(),
+            backend_id: None,
+            ipam: Vec::new(),
+            requested_subnet: None,
+            requested_gateway: None,
+            options: Vec::new(),
+            labels: Vec::new(),
+            internal: false,
+            attachable: false,
+            created,
+            predefined,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ContainerState {
+    Created,
+    Running,
+    Exited,
+}
+
+#[derive(Clone, Debug)]
+pub struct Attachment {
+    pub network_id: String,
+    pub requested_ip: Option<Ipv4Addr>,
+    pub aliases: Vec<String>,
+    /// The backend's endpoint, while the container runs.
+    pub endpoint: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Container {
+    pub id: String,
+    pub name: String,
+    pub image: String,
+    pub state: ContainerState,
+    pub attachments: Vec<Attachment>,
+    /// Published ports: (IP protocol, host port or `None` for "any", container port).
+    pub ports: Vec<(u8, Option<u16>, u16)>,
+    /// The `-p` values as typed, for `docker ps`.
+    pub port_specs: Vec<String>,
+    pub dns: Vec<Ipv4Addr>,
+    pub isolation: Isolation,
+    /// The container's network sandbox (a compartment on Windows, a namespace on Linux),
+    /// while it runs.
+    pub sandbox: Option<NodeId>,
+    /// `--network container:<name>`: the container whose sandbox this one shares.
+    pub net_from: Option<String>,
+    /// Endpoints the backend added on its own (Server 2016's `gateway_` endpoint).
+    pub hidden_endpoints: Vec<String>,
+    pub extra_tcp: Vec<u16>,
+    pub extra_udp: Vec<u16>,
+}
+
+/// Docker's networks and containers on one host.
+#[derive(Clone, Debug, Default)]
+pub struct Store {
+    pub networks: Vec<DockerNetwork>,
+    pub containers: Vec<Container>,
+}
+
+impl Store {
+    /// A network by name, full id or unique id prefix, as the CLI resolves it.
+    pub fn find_network(&self, key: &str) -> Option<usize> {
+        self.networks
+            .iter()
+            .position(|n| n.name == key)
+            .or_else(|| self.networks.iter().position(|n| n.id == key))
+            .or_else(|| {
+                let matches: Vec<usize> = (0..self.networks.len())
+                    .filter(|i| !key.is_empty() && self.networks[*i].id.starts_with(key))
+                    .collect();
+                (matches.len() == 1).then(|| matches[0])
+            })
+    }
+
+    /// A container by name (with or without its leading `/`) or id prefix.
+    pub fn find_container(&self, key: &str) -> Option<usize> {
+        let key = key.trim_start_matches('/');
+        self.containers
+            .iter()
+            .position(|c| c.name == key)
+            .or_else(|| {
+                self.containers
+                    .iter()
+                    .position(|c| !key.is_empty() && c.id.starts_with(key))
+            })
+    }
+
+    pub fn container(&self, name: &str) -> Option<&Container> {
+        self.find_container(name).map(|i| &self.containers[i])
+    }
+
+    pub fn network_by_id(&self, id: &str) -> Option<&DockerNetwork> {
+        self.networks.iter().find(|n| n.id == id)
+    }
+
+    /// The running containers attached to network `net_id`, with their attachment and its
+    /// endpoint.
+    pub fn running_on<'a>(
+        &'a self,
+        net_id: &'a str,
+    ) -> impl Iterator<Item = (&'a Container, &'a Attachment, &'a str)> + 'a {
+        self.containers
+            .iter()
+            .filter(|c| c.state == ContainerState::Running)
+            .flat_map(move |c| {
+                c.attachments
+                    .iter()
+                    .filter(move |a| a.network_id == net_id)
+                    .filter_map(move |a| Some((c, a, a.endpoint.as_deref()?)))
+            })
+    }
+
+    /// The names a running container answers to on a network: its name, its short id and
+    /// its aliases there.
+    pub fn names_of(c: &Container, a: &Attachment) -> Vec<String> {
+        let mut names = vec![c.name.clone(), c.id[..12].to_string()];
+        names.extend(a.aliases.iter().cloned());
+        names
+    }
+}
