@@ -399,11 +399,9 @@ fn rules(
             .iter()
             .any(|c| !c.rules.is_empty() || c.hook.is_some() && c.policy != Policy::Accept)
     };
-    let tables: String = rs
-        .tables()
-        .iter()
-        .filter(decides)
-        .map(|t| render::table(t, name))
+    let tables: String = (0..rs.tables().len())
+        .filter(|ti| decides(&&rs.tables()[*ti]))
+        .map(|ti| render::table(rs, ti, name))
         .collect();
     if !tables.is_empty() {
         out.push_str("  rules:\n");

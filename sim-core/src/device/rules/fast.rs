@@ -7,7 +7,7 @@
 //! packet path counts those rules and passes the packet without walking the chains. Nothing
 //! changes but the cost: the same rules count the packet as a walk would.
 
-use super::{Hook, Match, Policy, Ruleset, TableKind, Target, Test};
+use super::{Counters, Hook, Match, Policy, Ruleset, TableKind, Target, Test};
 
 /// No fast path for this hook and protocol.
 const NONE: u8 = u8::MAX;
@@ -20,6 +20,8 @@ pub(super) struct FastPaths {
     /// Per hook, per protocol: the index of its path in `paths`, or `NONE`.
     index: [[u8; 256]; 5],
     paths: Vec<Vec<Decision>>,
+    /// Per path: the packets it accepted since its counts were last folded into the rules.
+    pending: Vec<Counters>,
 }
 
 impl Default for FastPaths {
@@ -27,6 +29,7 @@ impl Default for FastPaths {
         FastPaths {
             index: [[NONE; 256]; 5],
             paths: Vec::new(),
+            pending: Vec::new(),
         }
     }
 }
@@ -58,15 +61,43 @@ impl FastPaths {
                 f.index[hook as usize][usize::from(p)] = i as u8;
             }
         }
+        f.pending = vec![Counters::default(); f.paths.len()];
         f
     }
 
-    /// The decisions that accept every packet of protocol `p` at `hook`, if there is a path.
-    pub(super) fn get(&self, hook: Hook, p: u8) -> Option<&[Decision]> {
+    /// If every packet of protocol `p` is accepted at `hook` by a path, counts a `len`-byte
+    /// packet on it and returns true.
+    pub(super) fn accept(&mut self, hook: Hook, p: u8, len: usize) -> bool {
         match self.index[hook as usize][usize::from(p)] {
-            NONE => None,
-            i => Some(&self.paths[usize::from(i)]),
+            NONE => false,
+            i => {
+                self.pending[usize::from(i)].count(len);
+                true
+            }
         }
+    }
+
+    /// What the paths through `decision` accepted and have not yet folded into it.
+    pub(super) fn pending_at(&self, decision: Decision) -> Counters {
+        let mut sum = Counters::default();
+        for (path, c) in self.paths.iter().zip(&self.pending) {
+            if path.contains(&decision) {
+                sum.packets += c.packets;
+                sum.bytes += c.bytes;
+            }
+        }
+        sum
+    }
+
+    /// Takes every path's pending counts: (the decisions it went through, its counts).
+    pub(super) fn take_pending(&mut self) -> Vec<(Vec<Decision>, Counters)> {
+        let mut out = Vec::new();
+        for (path, c) in self.paths.iter().zip(&mut self.pending) {
+            if c.packets > 0 {
+                out.push((path.clone(), std::mem::take(c)));
+            }
+        }
+        out
     }
 }
 

@@ -501,6 +501,7 @@ impl Ruleset {
 
     /// Adds a table (or returns the existing one of that name).
     pub fn ensure_table(&mut self, name: &str, kind: TableKind) -> usize {
+        self.settle_counters();
         if let Some(i) = self.table_index(name) {
             return i;
         }
@@ -521,7 +522,9 @@ impl Ruleset {
         Ok(())
     }
 
+    /// A table to edit (the fast path's counts are folded in first).
     fn table_mut(&mut self, table: &str) -> Result<&mut Table, RulesError> {
+        self.settle_counters();
         self.tables
             .iter_mut()
             .find(|t| t.name == table)
@@ -671,6 +674,7 @@ impl Ruleset {
     /// Removes every rule and chain `owner` installed. Chains that other rules still jump to
     /// are kept (emptied).
     pub fn remove_owned(&mut self, owner: Owner) {
+        self.settle_counters();
         for t in &mut self.tables {
             for c in &mut t.chains {
                 c.rules.retain(|r| r.owner != Some(owner));
@@ -694,6 +698,7 @@ impl Ruleset {
 
     /// Removes one rule by id.
     pub fn remove_rule(&mut self, id: RuleId) {
+        self.settle_counters();
         for t in &mut self.tables {
             for c in &mut t.chains {
                 c.rules.retain(|r| r.id != id);
@@ -868,24 +873,48 @@ impl Ruleset {
     }
 
     /// If every packet of protocol `proto` is accepted at `hook` by rules that look at the
-    /// protocol alone, counts a `len`-byte packet at those rules and returns true; the
+    /// protocol alone, counts a `len`-byte packet for those rules and returns true; the
     /// packet path then skips walking the chains.
     pub fn accept_by_protocol(&mut self, hook: Hook, proto: u8, len: usize) -> bool {
-        let Some(path) = self.derived.fast.get(hook, proto) else {
-            return false;
+        self.derived.fast.accept(hook, proto, len)
+    }
+
+    /// What rule `r` of chain `c` in table `t` has counted (`None`: the chain's policy),
+    /// the packets the fast path accepted included.
+    pub fn counters(&self, t: usize, c: usize, r: Option<usize>) -> Counters {
+        let chain = &self.tables[t].chains[c];
+        let stored = match r {
+            Some(r) => chain.rules[r].counters,
+            None => chain.policy_counters,
         };
-        for &(t, c, r) in path {
-            let chain = &mut self.tables[usize::from(t)].chains[usize::from(c)];
-            match r {
-                Some(r) => chain.rules[usize::from(r)].counters.count(len),
-                None => chain.policy_counters.count(len),
+        let pending = self
+            .derived
+            .fast
+            .pending_at((t as u16, c as u16, r.map(|r| r as u16)));
+        Counters {
+            packets: stored.packets + pending.packets,
+            bytes: stored.bytes + pending.bytes,
+        }
+    }
+
+    /// Folds the fast path's counts into the rules, before an edit moves them.
+    fn settle_counters(&mut self) {
+        for (path, counted) in self.derived.fast.take_pending() {
+            for (t, c, r) in path {
+                let chain = &mut self.tables[usize::from(t)].chains[usize::from(c)];
+                let at = match r {
+                    Some(r) => &mut chain.rules[usize::from(r)].counters,
+                    None => &mut chain.policy_counters,
+                };
+                at.packets += counted.packets;
+                at.bytes += counted.bytes;
             }
         }
-        true
     }
 
     /// Zeroes every counter (`iptables -Z`).
     pub fn zero_counters(&mut self) {
+        self.settle_counters();
         for t in &mut self.tables {
             for c in &mut t.chains {
                 c.policy_counters = Counters::default();

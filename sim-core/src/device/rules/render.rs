@@ -7,7 +7,7 @@
 //! when they hold spaces; sets print in braces (`-p {tcp,udp}`), as nftables writes them.
 
 use super::{
-    Balance, Chain, CtDir, Match, NatTo, Policy, Reject, Rule, Ruleset, Table, Target, Test,
+    Balance, Chain, Counters, CtDir, Match, NatTo, Policy, Reject, Rule, Ruleset, Target, Test,
 };
 use crate::id::PortId;
 use std::fmt::Write;
@@ -168,8 +168,8 @@ pub fn rule_line(chain: &str, rule: &Rule, name: &dyn Fn(PortId) -> String) -> S
     s
 }
 
-fn chain_header(c: &Chain) -> String {
-    let (p, n) = (&c.policy_counters.packets, &c.policy_counters.bytes);
+fn chain_header(c: &Chain, policy: Counters) -> String {
+    let (p, n) = (policy.packets, policy.bytes);
     match (&c.hook, &c.policy) {
         (Some(_), Policy::Accept) => format!(":{} ACCEPT [{p}:{n}]", quoted(&c.name)),
         (Some(_), Policy::Drop(_)) => format!(":{} DROP [{p}:{n}]", quoted(&c.name)),
@@ -177,8 +177,9 @@ fn chain_header(c: &Chain) -> String {
     }
 }
 
-/// One table, `iptables-save -c` style.
-pub fn table(t: &Table, name: &dyn Fn(PortId) -> String) -> String {
+/// Table `ti` of `rs`, `iptables-save -c` style.
+pub fn table(rs: &Ruleset, ti: usize, name: &dyn Fn(PortId) -> String) -> String {
+    let t = &rs.tables()[ti];
     let mut out = String::new();
     if t.name == t.kind.name() {
         let _ = writeln!(out, "*{}", t.kind.name());
@@ -186,23 +187,24 @@ pub fn table(t: &Table, name: &dyn Fn(PortId) -> String) -> String {
         let _ = writeln!(out, "*{} {}", t.kind.name(), quoted(&t.name));
     }
     // iptables-save's order: built-in chains in hook order, then user chains as created.
-    let mut chains: Vec<&Chain> = t.chains.iter().collect();
-    chains.sort_by_key(|c| (c.hook.is_none(), c.hook));
-    for c in &chains {
-        let _ = writeln!(out, "{}", chain_header(c));
+    let mut chains: Vec<(usize, &Chain)> = t.chains.iter().enumerate().collect();
+    chains.sort_by_key(|(_, c)| (c.hook.is_none(), c.hook));
+    for &(ci, c) in &chains {
+        let _ = writeln!(out, "{}", chain_header(c, rs.counters(ti, ci, None)));
     }
-    for c in &chains {
+    for (_, c) in &chains {
         if let (Some(_), Policy::Drop(why)) = (&c.hook, &c.policy) {
             let _ = writeln!(out, "# policy of {}: {why}", c.name);
         }
     }
-    for c in &chains {
-        for r in &c.rules {
+    for &(ci, c) in &chains {
+        for (ri, r) in c.rules.iter().enumerate() {
+            let counted = rs.counters(ti, ci, Some(ri));
             let _ = writeln!(
                 out,
                 "[{}:{}] {}",
-                r.counters.packets,
-                r.counters.bytes,
+                counted.packets,
+                counted.bytes,
                 rule_line(&c.name, r, name)
             );
         }
@@ -213,5 +215,7 @@ pub fn table(t: &Table, name: &dyn Fn(PortId) -> String) -> String {
 
 /// Every table of a ruleset.
 pub fn ruleset(rs: &Ruleset, name: &dyn Fn(PortId) -> String) -> String {
-    rs.tables().iter().map(|t| table(t, name)).collect()
+    (0..rs.tables().len())
+        .map(|ti| table(rs, ti, name))
+        .collect()
 }
