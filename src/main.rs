@@ -48,6 +48,9 @@ enum Command {
         /// icmp, tcp/PORT or udp/PORT
         #[arg(long, default_value = "icmp")]
         proto: String,
+        /// Print the probe's run log as JSON (its end, its hops and its frames on links).
+        #[arg(long)]
+        json: bool,
     },
     /// Reproduce the docs' connectivity table (one row per driver, five cells) from the
     /// matrix scenarios, reading each cell's mechanisms from the probe traces.
@@ -192,8 +195,9 @@ fn main() -> ExitCode {
             from,
             to,
             proto,
+            json,
         } => {
-            let mut loaded = match load(&file) {
+            let loaded = match load(&file) {
                 Ok(s) => s,
                 Err(code) => return code,
             };
@@ -204,26 +208,25 @@ fn main() -> ExitCode {
                     return ExitCode::from(EXIT_BAD_INPUT);
                 }
             };
-            loaded.spec.steps.push(sim_core::scenario::StepSpec::Probe {
-                from,
-                to,
-                proto,
-                expect: None,
-                cell: None,
-            });
-            let rep = report::run(&loaded);
-            // The trace is the last step's section of the report.
-            let last = rep
-                .text
-                .rfind(&format!("[{}] ", loaded.spec.steps.len()))
-                .unwrap_or(0);
-            let end = rep.text.rfind("\nsummary:").unwrap_or(rep.text.len());
-            print!("{}", &rep.text[last..end]);
-            if !rep.failures.is_empty() {
-                for f in &rep.failures {
+            let format = if json {
+                report::TraceFormat::Json
+            } else {
+                report::TraceFormat::Text
+            };
+            let t = report::trace(loaded, &from, &to, proto, format);
+            if let Some(shown) = &t.shown {
+                print!("{shown}");
+            }
+            if !t.report.failures.is_empty() {
+                for f in &t.report.failures {
                     eprintln!("{f}");
                 }
                 return ExitCode::from(EXIT_FAILED);
+            }
+            if t.shown.is_none() {
+                let limit = t.report.limit_hit.as_deref().unwrap_or_default();
+                eprintln!("hnsim: the run hit its {limit} limit before the probe could run");
+                return ExitCode::from(EXIT_LIMIT);
             }
             ExitCode::SUCCESS
         }

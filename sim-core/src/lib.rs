@@ -8,6 +8,7 @@ pub mod docker;
 pub mod engine;
 pub mod fastmap;
 pub mod id;
+pub mod log;
 pub mod matrix;
 pub mod rng;
 pub mod scenario;

@@ -6,11 +6,21 @@
 //! reused, so a log stays readable after the device or rule that named something is gone.
 
 use crate::fastmap::FastMap;
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 
 /// An interned name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Sym(pub u32);
+
+/// The newtype name a `Sym` serializes under. The run log's serializer (`crate::log`)
+/// recognises it and writes the name behind the id; no other output should carry a `Sym`.
+pub const SERDE_NAME: &str = "hnsim::Sym";
+
+impl Serialize for Sym {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_newtype_struct(SERDE_NAME, &self.0)
+    }
+}
 
 #[derive(Debug, Default, Clone)]
 pub struct Interner {

@@ -130,16 +130,7 @@ fn run_a_missing_file() {
 
 #[test]
 fn trace_a_published_port() {
-    let out = hnsim(&[
-        "trace",
-        "scenarios/nat-tour.ron",
-        "--from",
-        "laptop",
-        "--to",
-        "10.0.0.11",
-        "--proto",
-        "tcp/8080",
-    ]);
+    let out = hnsim(&TRACE_PUBLISHED_PORT);
     assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
     let stdout = text(&out.stdout);
     // The trace is the one extra probe after the scenario's own steps.
@@ -153,6 +144,115 @@ fn trace_a_published_port() {
     assert!(stdout.contains("WinNAT destination NAT 10.0.0.11:8080 -> "));
     assert!(!stdout.contains("summary:"));
     insta::assert_snapshot!(stdout);
+}
+
+const TRACE_PUBLISHED_PORT: [&str; 8] = [
+    "trace",
+    "scenarios/nat-tour.ron",
+    "--from",
+    "laptop",
+    "--to",
+    "10.0.0.11",
+    "--proto",
+    "tcp/8080",
+];
+
+/// `SimTime`'s display of `ns` nanoseconds, as the text trace prints hop times.
+fn seconds(ns: u64) -> String {
+    let us = ns / 1_000;
+    format!("{}.{:06}s", us / 1_000_000, us % 1_000_000)
+}
+
+#[test]
+fn trace_json_is_the_same_probe_as_the_text_trace() {
+    let mut args = TRACE_PUBLISHED_PORT.to_vec();
+    args.push("--json");
+    let out = hnsim(&args);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
+    assert_eq!(text(&out.stderr), "");
+    let log: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("trace --json prints JSON");
+    assert_eq!(log["version"], 1);
+    let probes = log["probes"].as_array().expect("probes");
+    assert_eq!(probes.len(), 1, "only the traced probe");
+    assert_eq!(probes[0]["outcome"], "delivered");
+    assert_eq!(probes[0]["detail"], "connected to 10.0.0.11:8080 (SYN-ACK)");
+    let id = probes[0]["probe"].clone();
+
+    // Hop for hop, the JSON is the text trace: same times, same nodes, same order.
+    let trace = text(&hnsim(&TRACE_PUBLISHED_PORT).stdout);
+    assert!(trace.contains(&format!("probe #{id} laptop -> 10.0.0.11 tcp/8080")));
+    let lines: Vec<&str> = trace
+        .lines()
+        .filter(|l| {
+            l.strip_prefix("    ")
+                .is_some_and(|r| r.starts_with(|c: char| c.is_ascii_digit()))
+        })
+        .collect();
+    let hops = log["hops"].as_array().expect("hops");
+    assert_eq!(hops.len(), lines.len());
+    for (hop, line) in hops.iter().zip(&lines) {
+        assert_eq!(hop["probe"], id);
+        let mut words = line.split_whitespace();
+        let ns = hop["time_ns"].as_u64().expect("time_ns");
+        assert_eq!(words.next(), Some(seconds(ns).as_str()), "{line}");
+        assert_eq!(words.next(), hop["node"].as_str(), "{line}");
+        let action = &hop["action"];
+        if action["kind"] == "nat" {
+            let (before, after) = (&action["before"], &action["after"]);
+            let (before, after) = (before.as_str(), after.as_str());
+            let shown = format!("{} -> {}", before.unwrap_or("?"), after.unwrap_or("?"));
+            assert!(line.contains(&shown), "{line} shows {shown}");
+            assert_eq!(action["table"], "WinNAT");
+        }
+    }
+    assert!(hops.iter().any(|h| h["action"]["nat"] == "destination"));
+
+    // The frames on links: the probe's only, the first one from the laptop onto the LAN.
+    let frames = log["frames"].as_array().expect("frames");
+    assert!(frames.iter().all(|f| f["probe"] == id));
+    assert_eq!(frames[0]["link"], "laptop.eth0<->lan");
+    assert_eq!(frames[0]["from"]["node"], "laptop");
+    assert_eq!(frames[0]["to"]["port"], "laptop.eth0");
+    assert!(frames
+        .iter()
+        .any(|f| f["link"] == "host1.Ethernet<->lan" && f["to"]["port"] == "Ethernet"));
+}
+
+#[test]
+fn trace_says_why_there_is_no_probe_to_show() {
+    // The probe cannot start: the failure goes to stderr, and there is no trace.
+    let mut args = TRACE_PUBLISHED_PORT.to_vec();
+    args[3] = "nowhere";
+    let out = hnsim(&args);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(text(&out.stdout), "");
+    assert!(
+        text(&out.stderr).contains("probe nowhere -> 10.0.0.11 could not start: "),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // A limit stops the run before the probe: exit code 3, and the limit on stderr.
+    let tour = std::fs::read_to_string(repo_root().join("scenarios/nat-tour.ron"))
+        .expect("the tour reads");
+    let limited = tour.replacen(
+        "    steps: [",
+        "    limits: (max_events: 50),\n    steps: [",
+        1,
+    );
+    assert_ne!(limited, tour);
+    let file = TempFile::new("limited-tour", &limited);
+    let mut args = TRACE_PUBLISHED_PORT.to_vec();
+    let path = file.path_str();
+    args[1] = &path;
+    let out = hnsim(&args);
+    assert_eq!(out.status.code(), Some(3), "stderr: {}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "");
+    assert_eq!(
+        text(&out.stderr),
+        "hnsim: the run hit its EventBudget limit before the probe could run\n"
+    );
 }
 
 #[test]

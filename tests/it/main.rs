@@ -1,5 +1,5 @@
 //! Integration tests of hnsim: every shipped scenario, the command line, the docker daemon's
-//! refusals, and properties of the control plane and the engine.
+//! refusals, properties of the control plane and the engine, and the run log.
 
 mod cli;
 mod common;
@@ -8,6 +8,7 @@ mod docker;
 mod drivers;
 mod matrix;
 mod props;
+mod runlog;
 mod scenarios;
 mod scheduled;
 mod seeds;

@@ -5,6 +5,7 @@
 //! Names are interned `Sym`s, resolved only when the log is rendered (`Action::show`), so a
 //! log stays readable after the configuration that produced it is gone and can be written
 //! out as JSON without parsing display text. These values are built only for traced frames.
+//! Their serde derives give the run log's shape (`crate::log`, which resolves the names).
 
 use super::rules::{CtDir, Hook, TableKind};
 use crate::id::{NodeId, ProbeId};
@@ -12,7 +13,7 @@ use crate::sym::{Interner, Sym};
 use crate::time::SimTime;
 use crate::wire::DhcpMessageType;
 use pnet_base::MacAddr;
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 use std::fmt;
 use std::net::{Ipv4Addr, SocketAddrV4};
 
@@ -57,6 +58,7 @@ pub struct NatHow {
 
 /// What an ARP exchange did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ArpEvent {
     /// Asked who has `target`.
     Request { target: Ipv4Addr, sender: Ipv4Addr },
@@ -78,31 +80,56 @@ pub enum ArpEvent {
 
 /// What a DHCP client did with a server's message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum DhcpClientEvent {
-    Offer { addr: Ipv4Addr, server: Ipv4Addr },
-    Bound { addr: Ipv4Addr, server: Ipv4Addr },
-    Nak { server: Ipv4Addr },
-    Ignored(#[serde(serialize_with = "dhcp_type")] DhcpMessageType),
+    Offer {
+        addr: Ipv4Addr,
+        server: Ipv4Addr,
+    },
+    Bound {
+        addr: Ipv4Addr,
+        server: Ipv4Addr,
+    },
+    Nak {
+        server: Ipv4Addr,
+    },
+    #[serde(serialize_with = "as_message")]
+    Ignored(DhcpMessageType),
 }
 
 /// What a DHCP server did with a client's message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum DhcpServerEvent {
-    NoPool { iface: Sym },
-    NoFreeAddress { mac: MacAddr },
-    Offering { ip: Ipv4Addr, mac: MacAddr },
-    ChoseOther { mac: MacAddr, server: Ipv4Addr },
-    Binding { ip: Ipv4Addr, mac: MacAddr },
-    NotYours { ip: Ipv4Addr, mac: MacAddr },
-    Ignored(#[serde(serialize_with = "dhcp_type")] DhcpMessageType),
-}
-
-fn dhcp_type<S: serde::Serializer>(t: &DhcpMessageType, s: S) -> Result<S::Ok, S::Error> {
-    s.collect_str(t)
+    NoPool {
+        iface: Sym,
+    },
+    NoFreeAddress {
+        mac: MacAddr,
+    },
+    Offering {
+        ip: Ipv4Addr,
+        mac: MacAddr,
+    },
+    ChoseOther {
+        mac: MacAddr,
+        server: Ipv4Addr,
+    },
+    Binding {
+        ip: Ipv4Addr,
+        mac: MacAddr,
+    },
+    NotYours {
+        ip: Ipv4Addr,
+        mac: MacAddr,
+    },
+    #[serde(serialize_with = "as_message")]
+    Ignored(DhcpMessageType),
 }
 
 /// What an embedded DNS resolver did with a query.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ResolverEvent {
     /// The name is one it holds a record for.
     Known { query: Sym },
@@ -116,6 +143,7 @@ pub enum ResolverEvent {
 
 /// Where a probe's answer or a stage of its exchange arrived.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ProbeEvent {
     Answer,
     Connected,
@@ -125,6 +153,7 @@ pub enum ProbeEvent {
 
 /// The consumer a frame was delivered to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Delivery {
     IcmpEcho,
     TcpListener {
@@ -142,16 +171,19 @@ pub enum Delivery {
         name: Sym,
         event: ResolverEvent,
     },
+    #[serde(serialize_with = "as_event")]
     Probe(ProbeEvent),
     DhcpClient {
         iface: Sym,
         event: DhcpClientEvent,
     },
+    #[serde(serialize_with = "as_event")]
     DhcpServer(DhcpServerEvent),
 }
 
 /// What a device did with a traced frame.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Action {
     /// The frame was built here and sent out of `iface` (with its control plane's label).
     Sent { iface: Sym, tag: Option<Sym> },
@@ -172,6 +204,7 @@ pub enum Action {
         table: Sym,
         /// The table's label.
         tag: Option<Sym>,
+        #[serde(rename = "nat")]
         kind: NatKind,
         before: SocketAddrV4,
         after: SocketAddrV4,
@@ -183,10 +216,12 @@ pub enum Action {
     /// A rule that traces show let the frame in.
     Allowed { table: Sym, rule: Sym },
     /// The frame reached its final consumer on this node.
+    #[serde(serialize_with = "as_delivery")]
     Delivered(Delivery),
     /// A port policy rewrote a MAC address (a container's MAC to the host's and back).
     MacRewrite {
         layer: Sym,
+        #[serde(rename = "mac")]
         kind: NatKind,
         before: MacAddr,
         after: MacAddr,
@@ -203,11 +238,13 @@ pub enum Action {
     /// A policy steered or admitted the frame.
     Policy { layer: Sym, rule: Sym },
     /// The frame went no further.
+    #[serde(serialize_with = "as_reason")]
     Dropped(DropReason),
 }
 
 /// Why a frame went no further. Each names the rule or the missing entry.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum DropReason {
     LinkDown {
         link: Sym,
@@ -247,6 +284,7 @@ pub enum DropReason {
     /// A rule (or a chain's policy, `rule: None`) dropped or rejected it.
     Rule {
         hook: Hook,
+        #[serde(rename = "table_kind")]
         kind: TableKind,
         table: Sym,
         chain: Sym,
@@ -306,6 +344,37 @@ pub enum DropReason {
         by: Sym,
         what: Sym,
     },
+}
+
+// The enums here serialize internally tagged (`{"kind": "nat", ...}`). A variant that wraps
+// another value writes it as one named field, so that a tagged enum can hold another:
+// `{"kind": "dropped", "reason": {"kind": "no_route", ...}}`.
+
+fn one_field<S: Serializer, T: Serialize + ?Sized>(
+    name: &'static str,
+    value: &T,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeStruct;
+    let mut st = s.serialize_struct("", 1)?;
+    st.serialize_field(name, value)?;
+    st.end()
+}
+
+fn as_message<S: Serializer>(t: &DhcpMessageType, s: S) -> Result<S::Ok, S::Error> {
+    one_field("message", t.to_string().as_str(), s)
+}
+
+fn as_event<S: Serializer, T: Serialize>(event: &T, s: S) -> Result<S::Ok, S::Error> {
+    one_field("event", event, s)
+}
+
+fn as_delivery<S: Serializer>(d: &Delivery, s: S) -> Result<S::Ok, S::Error> {
+    one_field("to", d, s)
+}
+
+fn as_reason<S: Serializer>(r: &DropReason, s: S) -> Result<S::Ok, S::Error> {
+    one_field("reason", r, s)
 }
 
 /// An action or drop reason with the names it refers to: `format!("{}", x.show(&syms))`.

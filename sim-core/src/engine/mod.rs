@@ -12,7 +12,11 @@
 //! The control plane can remove a node while frames are in flight to it. Node ids are never
 //! reused (`Topology`), so such a frame finds no device and is dropped (`NodeGone`), a timer
 //! for it is discarded, and a hop keeps naming the node it was recorded at.
+//!
+//! With `record_frames(true)`, it also records every frame handed to a link (`frames`). Off
+//! by default: something must want to read them.
 
+pub mod frames;
 pub mod link;
 pub mod queue;
 
@@ -24,6 +28,7 @@ use crate::rng::SimRng;
 use crate::sym::{Interner, Sym};
 use crate::time::{SimDuration, SimTime};
 use crate::topology::{LinkInfo, NodeInfo, Topology};
+use frames::{LinkNames, Recorder, WireFate, WireFrame};
 use link::{Link, LinkParams, Transmit};
 use queue::{Event, EventQueue};
 
@@ -81,6 +86,7 @@ pub struct Engine {
     pub stats: Stats,
     trace: Vec<Hop>,
     ended: Vec<ProbeEnd>,
+    recorder: Recorder,
 }
 
 impl Engine {
@@ -98,6 +104,7 @@ impl Engine {
             stats: Stats::default(),
             trace: Vec::new(),
             ended: Vec::new(),
+            recorder: Recorder::default(),
         }
     }
 
@@ -318,6 +325,27 @@ impl Engine {
         &self.ended
     }
 
+    /// Switches recording of frames on links on or off (off by default). While it is on,
+    /// every frame handed to a link, traced or not, is kept in `wire_frames`.
+    pub fn record_frames(&mut self, on: bool) {
+        self.recorder.on = on;
+    }
+
+    pub fn recording_frames(&self) -> bool {
+        self.recorder.on
+    }
+
+    /// The frames handed to links while recording was on, in the order they were sent.
+    pub fn wire_frames(&self) -> &[WireFrame] {
+        &self.recorder.frames
+    }
+
+    /// The names of a link that carried a recorded frame, and of its ports, even if it was
+    /// removed since.
+    pub fn link_names(&self, link: LinkId) -> Option<&LinkNames> {
+        self.recorder.links.get(link.0 as usize)?.as_ref()
+    }
+
     /// Runs events up to and including `until`, or until `stop` returns true after an event,
     /// or until a control event is due (it counts as an event; no device sees it).
     pub fn run_until(&mut self, until: SimTime, mut stop: impl FnMut(&Engine) -> bool) -> RunStop {
@@ -404,7 +432,9 @@ impl Engine {
                 .and_then(|p| p.get(port.0 as usize))
                 .copied()
                 .flatten();
-            let Some(l) = link.and_then(|l| self.links[l.0 as usize].as_mut()) else {
+            let Some((id, l)) =
+                link.and_then(|id| self.links[id.0 as usize].as_mut().map(|l| (id, l)))
+            else {
                 self.stats.frames_dropped += 1;
                 let dev = self.devices[node.0 as usize].as_ref();
                 out.hop(frame.probe, &frame.bytes, |syms| {
@@ -420,6 +450,21 @@ impl Engine {
             let (name, limit_bytes) = (&l.name, l.params.queue_limit_bytes);
             let reason: fn(Sym, usize) -> DropReason = match verdict {
                 Transmit::Arrives { to, at } => {
+                    if self.recorder.on {
+                        let (syms, devices) = (&mut out.syms, &self.devices);
+                        let fate = WireFate::Arrives(at);
+                        let sent = self.now;
+                        self.recorder.record(
+                            syms,
+                            devices,
+                            id,
+                            l,
+                            (node, port),
+                            &frame,
+                            sent,
+                            fate,
+                        );
+                    }
                     self.queue.push(
                         at,
                         Event::Arrive {
@@ -437,6 +482,13 @@ impl Engine {
                 Transmit::Lost => |link, _| DropReason::LinkLoss { link },
             };
             self.stats.frames_dropped += 1;
+            if self.recorder.on {
+                let why = reason(out.syms.intern(name), limit_bytes);
+                let (syms, devices) = (&mut out.syms, &self.devices);
+                let fate = WireFate::Dropped(why);
+                self.recorder
+                    .record(syms, devices, id, l, (node, port), &frame, self.now, fate);
+            }
             out.hop(frame.probe, &frame.bytes, |syms| {
                 Action::Dropped(reason(syms.intern(name), limit_bytes))
             });
@@ -611,6 +663,55 @@ mod tests {
             "named as the node it was for"
         );
         assert_eq!(eng.stats.frames_sent, 1, "c sent nothing on");
+    }
+
+    #[test]
+    fn recording_is_off_by_default_and_then_keeps_one_record_per_transmission() {
+        let (mut eng, a) = two_switches(Limits::default());
+        send_frame(&mut eng, a);
+        eng.run_for(SimDuration::from_millis(1));
+        assert!(!eng.recording_frames());
+        assert!(eng.wire_frames().is_empty(), "off by default");
+
+        eng.record_frames(true);
+        let b = eng.topology().find_node("b").expect("b");
+        let sent = eng.now();
+        eng.invoke(a, |_, out| {
+            out.send(PortId(0), Frame::new(vec![0x02; 60], Some(ProbeId(4))));
+        });
+        let link = eng.link_on_port(a, PortId(0)).expect("a's cable");
+        eng.set_link_up(link, false);
+        send_frame(&mut eng, a);
+        eng.run_for(SimDuration::from_millis(1));
+        let frames = eng.wire_frames();
+        assert_eq!(frames.len(), 2, "{frames:?}");
+        assert_eq!(
+            frames[0],
+            frames::WireFrame {
+                link,
+                from: (a, PortId(0)),
+                to: (b, PortId(0)),
+                sent,
+                fate: WireFate::Arrives(sent + LATENCY),
+                probe: Some(ProbeId(4)),
+                bytes: vec![0x02; 60],
+            }
+        );
+        let WireFate::Dropped(DropReason::LinkDown { link: name }) = frames[1].fate else {
+            panic!("the second frame met a link that is down: {:?}", frames[1]);
+        };
+        assert_eq!(eng.syms().get(name), "a<->b");
+        assert_eq!((frames[1].probe, frames[1].to), (None, (b, PortId(0))));
+        assert_eq!(eng.stats.frames_sent, 3, "one before recording, two during");
+
+        // The names stay readable after the link and a node are gone.
+        eng.remove_node(b);
+        let names = eng
+            .link_names(link)
+            .expect("names of a link that carried frames");
+        assert_eq!(eng.syms().get(names.name), "a<->b");
+        let port = names.port((b, PortId(0))).expect("b's end");
+        assert_eq!(eng.syms().get(port), "p0");
     }
 
     #[test]

@@ -5,6 +5,10 @@
 //! where it ran, inside the step that was running then: among the hops of the probe in flight
 //! (by the order the engine ran them), or under the step. Actions still pending after the last
 //! step run by letting time go on to them.
+//!
+//! Each `Probe` step that ran is handed to an observer as a `ProbeStep`, which can write
+//! itself exactly as the report does. `trace` (`hnsim trace`) runs a scenario with one more
+//! probe and shows only that probe: its step as text, or its part of the run log as JSON.
 
 use super::build;
 use super::scheduled::{ControlAction, Effect, Fired};
@@ -12,7 +16,10 @@ use super::world::{ProbeResult, World};
 use crate::device::stack::probe::ProbeProto;
 use crate::device::Outcome;
 use crate::docker::daemon::CommandOutput;
-use crate::scenario::{CommandExpectSpec, LoadedScenario, OutcomeSpec, ProtoSpec, StepSpec};
+use crate::log::RunLog;
+use crate::scenario::{
+    CommandExpectSpec, LoadedScenario, MatrixCell, OutcomeSpec, ProtoSpec, StepSpec,
+};
 use crate::time::{SimDuration, SimTime};
 use crate::wire;
 use std::collections::BTreeMap;
@@ -140,8 +147,8 @@ enum Place {
 }
 
 impl Schedule<'_> {
-    /// Writes the action that ran as `world.fired()[k]`: when it ran, what happened, what
-    /// docker printed, and whether its expectation held.
+    /// Writes the action that ran as `world.fired()[k]` (see `write_fired`) and counts it as
+    /// written (see `note_fired`).
     fn write(
         &mut self,
         world: &World,
@@ -150,10 +157,31 @@ impl Schedule<'_> {
         out: &mut String,
         failures: &mut Vec<String>,
     ) {
+        self.write_fired(world, k, place, out);
+        self.note_fired(world, k, failures);
+    }
+
+    /// Counts the action that ran as `world.fired()[k]` as written, and lists its failed
+    /// expectation, if any.
+    fn note_fired(&mut self, world: &World, k: usize, failures: &mut Vec<String>) {
         let Some(f) = world.fired().get(k) else {
             return;
         };
         self.written = self.written.max(k + 1);
+        let Some(step) = self.steps.get(&f.token) else {
+            return;
+        };
+        if let (Err(e), _) = fired_verdict(f, step.expect) {
+            failures.push(format!("{}: {e}", step.at));
+        }
+    }
+
+    /// Writes the action that ran as `world.fired()[k]`: when it ran, what happened, what
+    /// docker printed, and whether its expectation held.
+    fn write_fired(&self, world: &World, k: usize, place: Place, out: &mut String) {
+        let Some(f) = world.fired().get(k) else {
+            return;
+        };
         let Some(step) = self.steps.get(&f.token) else {
             return;
         };
@@ -176,7 +204,7 @@ impl Schedule<'_> {
             }
             Effect::Link { .. } | Effect::Failed(_) => {}
         }
-        check_under(failures, out, &prefix, &step.at, verdict, expected);
+        write_check(out, &prefix, &verdict, expected);
     }
 
     /// Writes, under the step, every action that ran and is not written yet.
@@ -249,6 +277,52 @@ fn docker_verdict(
     }
 }
 
+/// A `Probe` step that ran, with the world as it is right after the probe.
+pub struct ProbeStep<'a> {
+    pub world: &'a World,
+    /// The step's index in `spec.steps`.
+    pub index: usize,
+    /// When the step began (the `t=` of its `[n]` line).
+    pub started: SimTime,
+    pub result: &'a ProbeResult,
+    cell: Option<MatrixCell>,
+    schedule: &'a Schedule<'a>,
+}
+
+impl ProbeStep<'_> {
+    /// Writes the step as the report does: `[n] t=... probe FROM -> TO PROTO`, the outcome
+    /// and the trace, with the scheduled actions that ran while the probe was in flight among
+    /// its hops. (The report adds the line saying whether its expectation held.)
+    pub fn write(&self, out: &mut String) {
+        let _ = write!(out, "[{}] t={} ", self.index + 1, self.started);
+        self.write_body(out);
+    }
+
+    /// The step after its `[n] t=... ` prefix.
+    fn write_body(&self, out: &mut String) {
+        let r = self.result;
+        let tag = self
+            .cell
+            .map(|c| format!(" (matrix cell {})", c.key()))
+            .unwrap_or_default();
+        let _ = writeln!(out, "probe {} -> {} {}{tag}", r.from, r.to, r.proto);
+        write_probe(self.world, r, out, &mut |k, out| {
+            self.schedule.write_fired(self.world, k, Place::Trace, out)
+        });
+    }
+}
+
+/// How to run a scenario.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RunOptions {
+    /// End the report with the device configuration the control plane compiled, as plain
+    /// data (`hnsim run --config`).
+    pub show_config: bool,
+    /// Record every frame handed to a link from the start (`Engine::record_frames`), for
+    /// the run log.
+    pub record_frames: bool,
+}
+
 /// Builds the world of a loaded scenario and runs every step.
 pub fn run(loaded: &LoadedScenario) -> Report {
     run_with(loaded, false)
@@ -268,6 +342,79 @@ pub fn run_observed(
     show_config: bool,
     observe: &mut dyn FnMut(&World, usize, &ProbeResult),
 ) -> Report {
+    let opts = RunOptions {
+        show_config,
+        ..RunOptions::default()
+    };
+    run_world(loaded, opts, &mut |s| observe(s.world, s.index, s.result)).0
+}
+
+/// How `trace` shows its probe.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TraceFormat {
+    /// The probe's step as the report writes it.
+    Text,
+    /// The probe's part of the run log (`log::RunLog::of_probe`) as JSON, frames on links
+    /// included.
+    Json,
+}
+
+/// What `trace` shows.
+#[derive(Debug)]
+pub struct Trace {
+    /// The whole run's report: its failed expectations and any limit it hit.
+    pub report: Report,
+    /// The extra probe, in the format asked for; `None` if it never ran (the run stopped at
+    /// a limit first, or the probe could not start: see the report's failures).
+    pub shown: Option<String>,
+}
+
+/// Runs a scenario's steps, then one more probe from `from` to `to`, and shows that probe on
+/// its own (`hnsim trace`).
+pub fn trace(
+    mut loaded: LoadedScenario,
+    from: &str,
+    to: &str,
+    proto: ProtoSpec,
+    format: TraceFormat,
+) -> Trace {
+    loaded.spec.steps.push(StepSpec::Probe {
+        from: from.to_string(),
+        to: to.to_string(),
+        proto,
+        expect: None,
+        cell: None,
+    });
+    let last = loaded.spec.steps.len() - 1;
+    let opts = RunOptions {
+        show_config: false,
+        record_frames: format == TraceFormat::Json,
+    };
+    let mut shown = None;
+    let (report, _) = run_world(&loaded, opts, &mut |step| {
+        if step.index != last {
+            return;
+        }
+        shown = Some(match format {
+            TraceFormat::Text => {
+                let mut s = String::new();
+                step.write(&mut s);
+                s
+            }
+            TraceFormat::Json => RunLog::of_probe(&step.world.engine, step.result.id).to_json(),
+        });
+    });
+    Trace { report, shown }
+}
+
+/// Runs a loaded scenario as `opts` say, hands each `Probe` step that ran to `observe`, and
+/// returns the report and the world as the run left it (none if the fabric could not be
+/// built).
+pub fn run_world(
+    loaded: &LoadedScenario,
+    opts: RunOptions,
+    observe: &mut dyn FnMut(&ProbeStep),
+) -> (Report, Option<World>) {
     let spec = &loaded.spec;
     let mut rep = Report::default();
     let out = &mut rep.text;
@@ -278,9 +425,10 @@ pub fn run_observed(
         Err(e) => {
             let _ = writeln!(out, "cannot build the fabric: {e}");
             rep.failures.push(format!("cannot build the fabric: {e}"));
-            return rep;
+            return (rep, None);
         }
     };
+    world.engine.record_frames(opts.record_frames);
     for h in &world.hosts {
         let nat = h
             .hns()
@@ -305,7 +453,8 @@ pub fn run_observed(
         }
         let (line, col) = loaded.step_positions.get(i).copied().unwrap_or((0, 0));
         let at = format!("{}:{line}:{col}", loaded.file);
-        let _ = write!(out, "[{}] t={} ", i + 1, world.engine.now());
+        let started = world.engine.now();
+        let _ = write!(out, "[{}] t={started} ", i + 1);
         match step {
             StepSpec::Note(text) => {
                 let _ = writeln!(out, "note: {text}");
@@ -343,14 +492,19 @@ pub fn run_observed(
                 cell,
             } => match world.probe(from, to, proto(*p)) {
                 Ok(r) => {
-                    let tag = cell
-                        .map(|c| format!(" (matrix cell {})", c.key()))
-                        .unwrap_or_default();
-                    let _ = writeln!(out, "probe {from} -> {to} {}{tag}", proto(*p));
-                    write_probe(&world, &r, out, &mut |k, out| {
-                        schedule.write(&world, k, Place::Trace, out, &mut rep.failures)
-                    });
-                    observe(&world, i, &r);
+                    let step = ProbeStep {
+                        world: &world,
+                        index: i,
+                        started,
+                        result: &r,
+                        cell: *cell,
+                        schedule: &schedule,
+                    };
+                    step.write_body(out);
+                    observe(&step);
+                    for (_, k) in &r.fired {
+                        schedule.note_fired(&world, *k, &mut rep.failures);
+                    }
                     let verdict = match expect {
                         Some(o) if outcome(*o) != r.outcome => Err(format!(
                             "expected {from} -> {to} {} to be {}, got {} ({})",
@@ -488,7 +642,7 @@ pub fn run_observed(
     if let Some(stop) = world.stopped {
         rep.limit_hit.get_or_insert_with(|| format!("{stop:?}"));
     }
-    if show_config {
+    if opts.show_config {
         out.push_str("\ncompiled configuration (what HNS programmed, as plain data):\n");
         out.push_str(&super::config_dump::dump(&world));
     }
@@ -503,7 +657,7 @@ pub fn run_observed(
         s.frames_sent,
         s.frames_dropped
     );
-    rep
+    (rep, Some(world))
 }
 
 fn check(
@@ -526,6 +680,15 @@ fn check_under(
     verdict: Result<(), String>,
     expected: bool,
 ) {
+    write_check(out, prefix, &verdict, expected);
+    if let Err(e) = verdict {
+        failures.push(format!("{at}: {e}"));
+    }
+}
+
+/// Writes whether an expectation held, under `prefix` (nothing for a step that states none
+/// and did what it should).
+fn write_check(out: &mut String, prefix: &str, verdict: &Result<(), String>, expected: bool) {
     match verdict {
         Ok(()) if expected => {
             let _ = writeln!(out, "{prefix}expectation: ok");
@@ -533,7 +696,6 @@ fn check_under(
         Ok(()) => {}
         Err(e) => {
             let _ = writeln!(out, "{prefix}EXPECTATION FAILED: {e}");
-            failures.push(format!("{at}: {e}"));
         }
     }
 }
