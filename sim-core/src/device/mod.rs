@@ -23,7 +23,7 @@ use crate::time::SimTime;
 use std::net::Ipv4Addr;
 
 /// A frame on the wire: real bytes, plus simulator-only metadata that is never on the wire.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Frame {
     pub bytes: Vec<u8>,
     /// The probe this frame belongs to, if it is traced.

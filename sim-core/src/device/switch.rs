@@ -169,13 +169,19 @@ fn port_name(cfg: &SwitchConfig, port: PortId) -> String {
 
 fn fdb_key(vlan: u16, mac: MacAddr) -> u64 {
     let MacAddr(a, b, c, d, e, f) = mac;
-    (u64::from(vlan) << 48)
-        | (u64::from(a) << 40)
-        | (u64::from(b) << 32)
-        | (u64::from(c) << 24)
-        | (u64::from(d) << 16)
-        | (u64::from(e) << 8)
-        | u64::from(f)
+    fdb_key_of(vlan, [a, b, c, d, e, f])
+}
+
+/// The forwarding-table key of the MAC address at `at` in `frame` (0: destination, 6:
+/// source), read from the frame's bytes: the packet path never rebuilds a `MacAddr` field by
+/// field only to pack it again.
+fn fdb_key_in(vlan: u16, frame: &[u8], at: usize) -> Option<u64> {
+    let mac: [u8; 6] = frame.get(at..at + 6)?.try_into().ok()?;
+    Some(fdb_key_of(vlan, mac))
+}
+
+fn fdb_key_of(vlan: u16, [a, b, c, d, e, f]: [u8; 6]) -> u64 {
+    u64::from_be_bytes([0, 0, a, b, c, d, e, f]) | (u64::from(vlan) << 48)
 }
 
 impl Switch {
@@ -316,7 +322,13 @@ impl Switch {
         let deep = self.filter.is_some()
             || self.config.port_policy.is_some()
             || self.config.policy.is_some();
-        let parse = if deep { View::parse } else { View::parse_link };
+        let parse = |f: &[u8]| {
+            if deep {
+                View::parse(f)
+            } else {
+                View::parse_link(f)
+            }
+        };
         let Some(mut view) = parse(&frame.bytes) else {
             out.drop_frame(&frame, |syms| DropReason::Malformed {
                 what: syms.intern("short Ethernet header"),
@@ -372,7 +384,9 @@ impl Switch {
             }
         }
         if self.config.learning && !src.is_multicast() {
-            self.fdb.insert(fdb_key(vlan, src), in_port);
+            if let Some(key) = fdb_key_in(vlan, &frame.bytes, 6) {
+                self.fdb.insert(key, in_port);
+            }
         }
         if let Some((layer, rule)) = &self.config.policy {
             if view.ethertype == wire::ETHERTYPE_IPV4 {
@@ -440,19 +454,24 @@ impl Switch {
             }
         }
         // A policy may have rewritten the destination.
-        let dst = wire::eth_dst(&frame.bytes).unwrap_or(dst);
+        let dst_key = fdb_key_in(vlan, &frame.bytes, 0).unwrap_or_else(|| fdb_key(vlan, dst));
+        let dst_multicast = frame
+            .bytes
+            .first()
+            .map_or(dst.is_multicast(), |b| b & 1 == 1);
 
         let target = if let Some(p) = steered {
             Some(p)
-        } else if dst.is_multicast() {
+        } else if dst_multicast {
             None
         } else {
-            match self.fdb.get(&fdb_key(vlan, dst)) {
+            match self.fdb.get(&dst_key) {
                 Some(p) => Some(*p),
                 None => match &self.config.unknown_unicast {
                     UnknownUnicast::Flood => None,
                     UnknownUnicast::ToPort(p) => Some(*p),
                     UnknownUnicast::Drop => {
+                        let dst = wire::eth_dst(&frame.bytes).unwrap_or(dst);
                         out.drop_frame(&frame, |syms| DropReason::NoMacEntry {
                             switch: syms.intern(&self.config.name),
                             mac: dst,

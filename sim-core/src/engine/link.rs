@@ -6,8 +6,10 @@ use crate::rng::SimRng;
 use crate::time::{SimDuration, SimTime};
 use serde::Serialize;
 
-/// The physical properties of a link, as plain data.
+/// The physical properties of a link, as plain data. (`repr(C)`: what every frame reads,
+/// latency and rate, comes first.)
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[repr(C)]
 pub struct LinkParams {
     pub latency: SimDuration,
     /// Bits per second; 0 means no serialization delay.
@@ -30,14 +32,17 @@ impl LinkParams {
     }
 }
 
+/// A cable. Laid out (`repr(C)`) so that what every frame reads, its state, ends and timing,
+/// shares the first cache line; the loss generator, used only on lossy links, is boxed.
 #[derive(Debug)]
+#[repr(C)]
 pub struct Link {
-    pub name: String,
-    pub ends: [(NodeId, PortId); 2],
-    pub params: LinkParams,
     pub up: bool,
+    pub ends: [(NodeId, PortId); 2],
     busy_until: [SimTime; 2],
-    rng: SimRng,
+    rng: Box<SimRng>,
+    pub params: LinkParams,
+    pub name: String,
 }
 
 /// What happened to a frame handed to a link.
@@ -55,12 +60,12 @@ pub enum Transmit {
 impl Link {
     pub fn new(name: String, ends: [(NodeId, PortId); 2], params: LinkParams, rng: SimRng) -> Self {
         Link {
-            name,
-            ends,
-            params,
             up: true,
+            ends,
             busy_until: [SimTime::ZERO; 2],
-            rng,
+            rng: Box::new(rng),
+            params,
+            name,
         }
     }
 

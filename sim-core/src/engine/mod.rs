@@ -424,7 +424,12 @@ impl Engine {
         self.trace.append(&mut out.hops);
         self.ended.append(&mut out.ended);
         let mut sends = std::mem::take(&mut out.sends);
-        for (port, frame) in sends.drain(..) {
+        // Each frame is taken out in place: moving the (port, frame) pairs out of the
+        // vector makes the compiler copy them through the stack in pieces it then cannot
+        // forward to its own loads, a stall on every frame.
+        for send in &mut sends {
+            let port = send.0;
+            let frame = std::mem::take(&mut send.1);
             self.stats.frames_sent += 1;
             let link = self
                 .port_links
@@ -494,6 +499,7 @@ impl Engine {
             });
             self.trace.append(&mut out.hops);
         }
+        sends.clear();
         out.sends = sends;
     }
 }

@@ -34,8 +34,8 @@ pub enum L4 {
         sport: u16,
         dport: u16,
         /// From the start of the frame.
-        payload_offset: usize,
-        payload_len: usize,
+        payload_offset: u16,
+        payload_len: u16,
     },
     /// ICMP: echo identifier and sequence (0 otherwise); for an error, the flow of the packet
     /// it quotes.
@@ -57,18 +57,39 @@ pub struct IpView {
     pub dst: Ipv4Addr,
     pub proto: u8,
     pub ttl: u8,
-    /// The IPv4 packet's length (header and payload).
-    pub total_len: usize,
-    pub header_len: usize,
+    /// The IPv4 packet's length (header and payload). Lengths and offsets are 16-bit, as in
+    /// the headers: a view is copied along the packet path, so it is kept small.
+    pub total_len: u16,
+    pub header_len: u16,
     pub dont_fragment: bool,
     /// A fragment of a larger packet (its transport header, if any, is not read).
     pub fragment: bool,
     /// Offset of the IPv4 header in the frame.
-    pub l3: usize,
+    pub l3: u16,
     pub l4: L4,
 }
 
 impl IpView {
+    /// Where the transport segment (everything after the IPv4 header) sits in the frame.
+    pub fn segment(&self) -> std::ops::Range<usize> {
+        usize::from(self.l3 + self.header_len)..usize::from(self.l3) + usize::from(self.total_len)
+    }
+
+    /// Where a UDP packet's payload sits in the frame.
+    pub fn udp_payload(&self) -> Option<std::ops::Range<usize>> {
+        match self.l4 {
+            L4::Udp {
+                payload_offset,
+                payload_len,
+                ..
+            } => {
+                let start = usize::from(payload_offset);
+                Some(start..start + usize::from(payload_len))
+            }
+            _ => None,
+        }
+    }
+
     /// The 5-tuple (ICMP echo: the identifier as both ports; other ICMP: none).
     pub fn flow_key(&self) -> Option<FlowKey> {
         if self.fragment {
@@ -129,6 +150,7 @@ pub struct View {
 
 impl View {
     /// Parses `f`; `None` only if it is shorter than an Ethernet header (or a cut tag).
+    #[inline]
     pub fn parse(f: &[u8]) -> Option<View> {
         let (dst, src, vlan, ethertype) = link(f)?;
         let l3 = if vlan.is_some() {
@@ -151,6 +173,7 @@ impl View {
     }
 
     /// Parses only the Ethernet header (and tag) of `f`: what a switch needs to forward it.
+    #[inline]
     pub fn parse_link(f: &[u8]) -> Option<View> {
         let (dst, src, vlan, ethertype) = link(f)?;
         Some(View {
@@ -177,6 +200,7 @@ fn link(f: &[u8]) -> Option<(MacAddr, MacAddr, Option<u16>, u16)> {
     Some((e.get_destination(), e.get_source(), vlan, ethertype))
 }
 
+#[inline]
 fn ip_view(f: &[u8], l3: usize) -> Option<IpView> {
     let bytes = f.get(l3..)?;
     let ip = Ipv4Packet::new(bytes)?;
@@ -188,6 +212,8 @@ fn ip_view(f: &[u8], l3: usize) -> Option<IpView> {
     let fragment = ip.get_flags() & Ipv4Flags::MoreFragments != 0 || ip.get_fragment_offset() != 0;
     let proto = ip.get_next_level_protocol().0;
     let (s, e) = (l3 + hl, l3 + total);
+    // An Ethernet header (and tag) before at most 65535 bytes of IPv4: offsets fit 16 bits.
+    let l3_at = u16::try_from(l3).ok()?;
     let l4 = if fragment {
         L4::Other
     } else {
@@ -198,15 +224,16 @@ fn ip_view(f: &[u8], l3: usize) -> Option<IpView> {
         dst: ip.get_destination(),
         proto,
         ttl: ip.get_ttl(),
-        total_len: total,
-        header_len: hl,
+        total_len: total as u16,
+        header_len: hl as u16,
         dont_fragment: ip.get_flags() & Ipv4Flags::DontFragment != 0,
         fragment,
-        l3,
+        l3: l3_at,
         l4,
     })
 }
 
+#[inline]
 fn l4_view(f: &[u8], proto: u8, s: usize, e: usize) -> Option<L4> {
     let seg = f.get(s..e)?;
     Some(match proto {
@@ -233,8 +260,8 @@ fn l4_view(f: &[u8], proto: u8, s: usize, e: usize) -> Option<L4> {
             L4::Udp {
                 sport: p.get_source(),
                 dport: p.get_destination(),
-                payload_offset: s + 8,
-                payload_len: len - 8,
+                payload_offset: u16::try_from(s + 8).ok()?,
+                payload_len: (len - 8) as u16,
             }
         }
         IPPROTO_ICMP => {
@@ -314,7 +341,7 @@ mod tests {
                 {
                     let u = wire::udp_info(&f).expect("udp");
                     assert_eq!(
-                        (payload_offset, payload_len),
+                        (usize::from(payload_offset), usize::from(payload_len)),
                         (u.payload_offset, u.payload_len)
                     );
                 }

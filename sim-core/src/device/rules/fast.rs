@@ -9,16 +9,26 @@
 
 use super::{Counters, Hook, Match, Policy, Ruleset, TableKind, Target, Test};
 
-/// No fast path for this hook and protocol.
+/// No fast path for this hook and protocol class.
 const NONE: u8 = u8::MAX;
+
+/// At most this many protocols named by rules get a class of their own; a ruleset naming
+/// more has no fast path (every packet walks), which is only slower.
+const MAX_NAMED: usize = 7;
 
 /// Where an accepting decision sits: (table, chain, rule), or the chain's policy.
 pub(super) type Decision = (u16, u16, Option<u16>);
 
+/// Kept small and flat: the packet path reads it for every packet at every hook.
 #[derive(Clone, Debug)]
 pub(super) struct FastPaths {
-    /// Per hook, per protocol: the index of its path in `paths`, or `NONE`.
-    index: [[u8; 256]; 5],
+    /// The protocols some `Proto` test names (the first `named_len`). Rules see every other
+    /// protocol alike, so those share one class.
+    named: [u8; MAX_NAMED],
+    named_len: u8,
+    /// Per hook, per class (each named protocol in order, then "any other"): the index of
+    /// its path in `paths`, or `NONE`.
+    by_class: [[u8; MAX_NAMED + 1]; 5],
     paths: Vec<Vec<Decision>>,
     /// Per path: the packets it accepted since its counts were last folded into the rules.
     pending: Vec<Counters>,
@@ -27,7 +37,9 @@ pub(super) struct FastPaths {
 impl Default for FastPaths {
     fn default() -> Self {
         FastPaths {
-            index: [[NONE; 256]; 5],
+            named: [0; MAX_NAMED],
+            named_len: 0,
+            by_class: [[NONE; MAX_NAMED + 1]; 5],
             paths: Vec::new(),
             pending: Vec::new(),
         }
@@ -42,33 +54,70 @@ fn admits(matches: &[Match], p: u8) -> bool {
     })
 }
 
+/// Every protocol a `Proto` test of the ruleset names, in ascending order.
+fn named_protocols(rs: &Ruleset) -> Vec<u8> {
+    let mut named: Vec<u8> = rs
+        .tables()
+        .iter()
+        .flat_map(|t| t.chains.iter())
+        .flat_map(|c| c.rules.iter())
+        .flat_map(|r| r.matches.iter())
+        .filter_map(|m| match &m.test {
+            Test::Proto(ps) => Some(ps.iter().copied()),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    named.sort_unstable();
+    named.dedup();
+    named
+}
+
 impl FastPaths {
     pub(super) fn derive(rs: &Ruleset) -> FastPaths {
         let mut f = FastPaths::default();
+        let named = named_protocols(rs);
+        if named.len() > MAX_NAMED {
+            return f;
+        }
+        f.named[..named.len()].copy_from_slice(&named);
+        f.named_len = named.len() as u8;
+        // "Any other protocol" is represented by the lowest one nobody names.
+        let other = (0..=255u8)
+            .find(|p| !named.contains(p))
+            .expect("at most MAX_NAMED protocols are named");
+        let classes = named.iter().copied().chain([other]);
         for hook in Hook::ALL {
-            for p in 0..=255u8 {
+            for (class, p) in classes.clone().enumerate() {
                 let Some(path) = path(rs, hook, p) else {
                     continue;
                 };
                 let i = match f.paths.iter().position(|x| *x == path) {
                     Some(i) => i,
-                    None if f.paths.len() < usize::from(NONE) => {
+                    None => {
                         f.paths.push(path);
                         f.paths.len() - 1
                     }
-                    None => continue,
                 };
-                f.index[hook as usize][usize::from(p)] = i as u8;
+                f.by_class[hook as usize][class] = i as u8;
             }
         }
         f.pending = vec![Counters::default(); f.paths.len()];
         f
     }
 
+    /// The class of protocol `p`: its place among the named ones, or the "other" class.
+    #[inline]
+    fn class(&self, p: u8) -> usize {
+        let named = &self.named[..usize::from(self.named_len)];
+        named.iter().position(|n| *n == p).unwrap_or(named.len())
+    }
+
     /// If every packet of protocol `p` is accepted at `hook` by a path, counts a `len`-byte
     /// packet on it and returns true.
+    #[inline]
     pub(super) fn accept(&mut self, hook: Hook, p: u8, len: usize) -> bool {
-        match self.index[hook as usize][usize::from(p)] {
+        match self.by_class[hook as usize][self.class(p)] {
             NONE => false,
             i => {
                 self.pending[usize::from(i)].count(len);

@@ -78,8 +78,39 @@ pub struct Tables<'a> {
 
 impl Tables<'_> {
     /// Runs `hook` for the frame `frame` (viewed as `view`, refreshed after any rewrite).
+    ///
+    /// Inlined into the packet path for its common answer: an untracked packet at a hook with
+    /// no chains, or one the protocol fast path accepts, passes after a few loads.
     #[allow(clippy::too_many_arguments)]
+    #[inline]
     pub fn run(
+        &mut self,
+        hook: Hook,
+        dev: &dyn DeviceFacts,
+        ports: Ports,
+        passage: &mut Passage,
+        frame: &mut Frame,
+        view: &mut View,
+        out: &mut Outbox,
+    ) -> Verdict {
+        let Some(ip) = &view.ip else {
+            return Verdict::Pass;
+        };
+        if passage.conn.is_none()
+            && !self.rules.needs_conntrack(ip.proto)
+            && (!self.rules.has_hook(hook)
+                || self
+                    .rules
+                    .accept_by_protocol(hook, ip.proto, usize::from(ip.total_len)))
+        {
+            return Verdict::Pass;
+        }
+        self.walk(hook, dev, ports, passage, frame, view, out)
+    }
+
+    /// The hook's tables in full: conntrack, then raw, mangle, NAT and filter.
+    #[allow(clippy::too_many_arguments)]
+    fn walk(
         &mut self,
         hook: Hook,
         dev: &dyn DeviceFacts,
@@ -92,17 +123,8 @@ impl Tables<'_> {
         let Some(ip) = view.ip else {
             return Verdict::Pass;
         };
-        let has_chains = self.rules.has_hook(hook);
         let tracking = self.rules.needs_conntrack(ip.proto);
-        if passage.conn.is_none() && !tracking {
-            if !has_chains {
-                return Verdict::Pass;
-            }
-            if self.rules.accept_by_protocol(hook, ip.proto, ip.total_len) {
-                return Verdict::Pass;
-            }
-        }
-        let mut meta = PacketMeta::new(ip.src, ip.dst, ip.proto, ip.total_len);
+        let mut meta = PacketMeta::new(ip.src, ip.dst, ip.proto, usize::from(ip.total_len));
         meta.in_port = ports.in_port;
         meta.out_port = ports.out_port;
         meta.mark = passage.mark;

@@ -450,6 +450,8 @@ type BaseChain = (u16, u16);
 struct Derived {
     /// Per hook: base chains in run order (table kind order, then table order).
     hooks: [Vec<BaseChain>; 5],
+    /// Bit `hook.index()` is set when the hook has a base chain (read for every packet).
+    hook_mask: u8,
     /// Per table: per chain: per rule, the chain index a jump or goto targets.
     jumps: Vec<Vec<Vec<Option<u16>>>>,
     /// IP protocols for which some rule depends on connection state or translates: packets of
@@ -792,6 +794,7 @@ impl Ruleset {
         for (_, ti, ci) in order {
             let h = self.tables[ti].chains[ci].hook.expect("base chain");
             d.hooks[h.index()].push((ti as u16, ci as u16));
+            d.hook_mask |= 1 << h.index();
         }
         for t in &self.tables {
             let index = |name: &str| {
@@ -845,6 +848,7 @@ impl Ruleset {
     }
 
     /// Whether packets of IP protocol `proto` need connection tracking on this device.
+    #[inline]
     pub fn needs_conntrack(&self, proto: u8) -> bool {
         self.derived.ct_protos[usize::from(proto / 64)] & (1 << (proto % 64)) != 0
     }
@@ -868,13 +872,15 @@ impl Ruleset {
     }
 
     /// Whether any base chain runs at `hook`.
+    #[inline]
     pub fn has_hook(&self, hook: Hook) -> bool {
-        !self.derived.hooks[hook.index()].is_empty()
+        self.derived.hook_mask & (1 << hook.index()) != 0
     }
 
     /// If every packet of protocol `proto` is accepted at `hook` by rules that look at the
     /// protocol alone, counts a `len`-byte packet for those rules and returns true; the
     /// packet path then skips walking the chains.
+    #[inline]
     pub fn accept_by_protocol(&mut self, hook: Hook, proto: u8, len: usize) -> bool {
         self.derived.fast.accept(hook, proto, len)
     }

@@ -176,37 +176,56 @@ impl Interface<'_> {
 
     // ----- input -----
 
-    /// A frame arrived on `port`. Returns it if it is for the stack itself.
-    pub fn input(&mut self, port: PortId, frame: Frame, out: &mut Outbox) -> Option<Local> {
+    /// A frame arrived on `port`. If it is for the stack itself, `deliver` takes it (the
+    /// socket layer), right where it is accepted: a frame and its view are not handed back up
+    /// by value.
+    pub fn input(
+        &mut self,
+        port: PortId,
+        frame: Frame,
+        out: &mut Outbox,
+        deliver: impl FnOnce(&mut Interface, Local, &mut Outbox),
+    ) {
         let Some(ifc) = iface(self.cfg, port) else {
             out.drop_frame(&frame, |syms| DropReason::Unplugged {
                 port: syms.intern(&format!("if{}", port.0)),
             });
-            return None;
+            return;
         };
         let Some(view) = View::parse(&frame.bytes) else {
             out.drop_frame(&frame, |syms| DropReason::Malformed {
                 what: syms.intern("short Ethernet header"),
             });
-            return None;
+            return;
         };
         let mac = ifc.mac;
-        let (frame, view) = if ifc.vxlan.is_some() {
-            self.vxlan_input(port, frame, view, out)?
-        } else {
-            (frame, view)
-        };
+        if ifc.vxlan.is_some() {
+            if let Some((frame, view)) = self.vxlan_input(port, frame, view, out) {
+                self.accept(port, mac, frame, view, out, deliver);
+            }
+            return;
+        }
+        self.accept(port, mac, frame, view, out, deliver);
+    }
+
+    /// The NIC's own part: its MAC filter, then ARP or IPv4.
+    fn accept(
+        &mut self,
+        port: PortId,
+        mac: MacAddr,
+        frame: Frame,
+        view: View,
+        out: &mut Outbox,
+        deliver: impl FnOnce(&mut Interface, Local, &mut Outbox),
+    ) {
         // The NIC filter: frames for other MACs (flooded copies) are not ours and not a drop.
         if view.dst != mac && !view.dst.is_multicast() {
-            return None;
+            return;
         }
         match view.ethertype {
-            wire::ETHERTYPE_ARP => {
-                self.arp_input(port, frame, &view, out);
-                None
-            }
-            wire::ETHERTYPE_IPV4 => self.ip_input(port, frame, view, out),
-            _ => None,
+            wire::ETHERTYPE_ARP => self.arp_input(port, frame, &view, out),
+            wire::ETHERTYPE_IPV4 => self.ip_input(port, frame, view, out, deliver),
+            _ => {}
         }
     }
 
@@ -258,12 +277,13 @@ impl Interface<'_> {
         mut frame: Frame,
         mut view: View,
         out: &mut Outbox,
-    ) -> Option<Local> {
+        deliver: impl FnOnce(&mut Interface, Local, &mut Outbox),
+    ) {
         if view.ip.is_none() {
             out.drop_frame(&frame, |syms| DropReason::Malformed {
                 what: syms.intern("bad IPv4 header"),
             });
-            return None;
+            return;
         }
         let mut passage = Passage::default();
         let ports = Ports {
@@ -272,18 +292,20 @@ impl Interface<'_> {
         };
         let hook = Hook::Prerouting;
         if !self.passed(hook, ports, &mut passage, &mut frame, &mut view, out) {
-            return None;
+            return;
         }
-        let dst = view.ip?.dst;
+        let Some(dst) = view.ip.as_ref().map(|ip| ip.dst) else {
+            return;
+        };
         if is_local(self.cfg, dst) || dst.is_broadcast() {
             let hook = Hook::Input;
             if !self.passed(hook, ports, &mut passage, &mut frame, &mut view, out) {
-                return None;
+                return;
             }
-            return Some(Local { port, frame, view });
+            deliver(self, Local { port, frame, view }, out);
+            return;
         }
         self.forward(port, frame, view, passage, out);
-        None
     }
 
     /// Runs a hook; answers a rejected packet. Returns whether the packet goes on.
@@ -624,7 +646,7 @@ impl Interface<'_> {
         });
         let payload = frame
             .bytes
-            .get(ip.l3 + ip.header_len + 8..ip.l3 + ip.total_len)
+            .get(ip.segment().start + 8..ip.segment().end)
             .unwrap_or_default()
             .to_vec();
         self.send_ip(Some(ip.dst), ip.src, frame.probe, out, |h| {

@@ -171,9 +171,9 @@ impl IpStack {
                 }
             }
         }
-        if let Some(local) = net.input(port, frame, out) {
-            sockets.deliver(&mut net, local, out);
-        }
+        net.input(port, frame, out, |net, local, out| {
+            sockets.deliver(net, local, out)
+        });
         self.drain_loopback(out);
     }
 

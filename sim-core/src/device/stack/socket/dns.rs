@@ -59,7 +59,7 @@ fn message(local: &Local) -> Option<(DnsMessage, u16)> {
     let payload = local
         .frame
         .bytes
-        .get(payload_offset..payload_offset + payload_len)?;
+        .get(usize::from(payload_offset)..usize::from(payload_offset) + usize::from(payload_len))?;
     Some((wire::dns_parse(payload).ok()?, sport))
 }
 

@@ -118,7 +118,9 @@ pub fn service_input(
         });
         let payload = frame
             .bytes
-            .get(payload_offset..payload_offset + payload_len)
+            .get(
+                usize::from(payload_offset)..usize::from(payload_offset) + usize::from(payload_len),
+            )
             .unwrap_or_default()
             .to_vec();
         net.send_ip(Some(ip.dst), ip.src, frame.probe, out, |h| {

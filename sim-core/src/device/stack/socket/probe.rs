@@ -457,10 +457,9 @@ fn udp_payload(local: &Local) -> Option<&[u8]> {
             payload_offset,
             payload_len,
             ..
-        } => local
-            .frame
-            .bytes
-            .get(payload_offset..payload_offset + payload_len),
+        } => local.frame.bytes.get(
+            usize::from(payload_offset)..usize::from(payload_offset) + usize::from(payload_len),
+        ),
         _ => None,
     }
 }
