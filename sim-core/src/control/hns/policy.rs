@@ -351,8 +351,8 @@ pub fn vfp_port_map(
 /// The label of a compartment's firewall table (one per compartment, whoever shares it).
 const TAG_FIREWALL: &str = "compartment-firewall";
 
-/// The inbound firewall of a container compartment, by Windows version and isolation
-/// (reference section 6). Windows Filtering Platform: a block rule beats an allow rule, so
+/// The firewall of a container compartment, by Windows version and isolation (reference
+/// section 6): inbound by the version's default, outbound allowing all. Windows Filtering Platform: a block rule beats an allow rule, so
 /// allow rules come after the default's decision for the protocols it admits; replies to
 /// the compartment's own connections are let in by connection state. Returns the table's
 /// name: the compartment's existing firewall if it has one (a container on several networks,
@@ -385,6 +385,11 @@ pub fn compartment_firewall(
     rules.ensure_table(&table, TableKind::Filter);
     ok(rules.set_tag(&table, TAG_FIREWALL));
     ok(rules.ensure_base_chain(&table, "INPUT", Hook::Input, Policy::Drop(default)));
+    // Outbound the default is to allow everything, in the compartment and in a utility VM
+    // (reference section 6). Written as a rule so that a listing says so.
+    ok(rules.ensure_base_chain(&table, "OUTPUT", Hook::Output, Policy::Accept));
+    let allow_out = RuleSpec::new(vec![], Target::Accept).comment("default outbound: allow all");
+    ok(rules.append(&table, "OUTPUT", allow_out));
     let Some(allowed) = allowed else {
         ok(rules.append(&table, "INPUT", RuleSpec::new(vec![], Target::Accept)));
         return table;

@@ -113,6 +113,12 @@ impl FastPaths {
         named.iter().position(|n| *n == p).unwrap_or(named.len())
     }
 
+    /// Whether every packet of protocol `p` is accepted at `hook` by a path (nothing counted).
+    #[inline]
+    pub(super) fn accepts(&self, hook: Hook, p: u8) -> bool {
+        self.by_class[hook as usize][self.class(p)] != NONE
+    }
+
     /// If every packet of protocol `p` is accepted at `hook` by a path, counts a `len`-byte
     /// packet on it and returns true.
     #[inline]

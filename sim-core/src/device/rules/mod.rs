@@ -885,6 +885,15 @@ impl Ruleset {
         self.derived.fast.accept(hook, proto, len)
     }
 
+    /// Whether an untracked packet of protocol `proto` passes `hook` whatever else it holds:
+    /// the hook has no chains, or the protocol fast path accepts it. Counts nothing; a caller
+    /// that relies on it counts with `accept_by_protocol`.
+    #[inline]
+    pub fn passes_by_protocol(&self, hook: Hook, proto: u8) -> bool {
+        !self.needs_conntrack(proto)
+            && (!self.has_hook(hook) || self.derived.fast.accepts(hook, proto))
+    }
+
     /// What rule `r` of chain `c` in table `t` has counted (`None`: the chain's policy),
     /// the packets the fast path accepted included.
     pub fn counters(&self, t: usize, c: usize, r: Option<usize>) -> Counters {

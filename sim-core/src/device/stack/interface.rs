@@ -442,16 +442,28 @@ impl Interface<'_> {
                 iface_tag(self.cfg, port, syms)
             },
         });
-        // With nothing to run on the way out, the packet goes straight to its interface.
-        let proto = frame
+        // When the way out depends on the protocol alone (no chains, or chains that accept
+        // it by protocol), the packet goes straight to its interface, counted where the
+        // chains would count it, without being parsed again.
+        let (proto, ip_len) = frame
             .bytes
             .get(wire::ETH_HEADER_LEN..)
             .and_then(Ipv4Packet::new)
-            .map_or(0, |p| p.get_next_level_protocol().0);
-        let hooks = self.rules.has_hook(Hook::Output)
-            || self.rules.has_hook(Hook::Postrouting)
-            || self.rules.needs_conntrack(proto);
-        if !hooks && !local {
+            .map_or((0, 0), |p| {
+                (
+                    p.get_next_level_protocol().0,
+                    usize::from(p.get_total_length()),
+                )
+            });
+        let straight = !local
+            && self.rules.passes_by_protocol(Hook::Output, proto)
+            && self.rules.passes_by_protocol(Hook::Postrouting, proto);
+        if straight {
+            for hook in [Hook::Output, Hook::Postrouting] {
+                if self.rules.has_hook(hook) {
+                    self.rules.accept_by_protocol(hook, proto, ip_len);
+                }
+            }
             self.transmit(port, next_hop, frame, out);
             return true;
         }
