@@ -9,6 +9,7 @@
 pub mod hns;
 pub mod ids;
 pub mod ipam;
+pub mod libnetwork;
 pub mod plan;
 pub mod version;
 
