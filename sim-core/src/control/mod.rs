@@ -6,6 +6,7 @@
 //! ports and MAC entries, host vNICs, routes, and rules for the generic rule engine. It
 //! configures devices and never touches a packet.
 
+pub mod engine;
 pub mod hns;
 pub mod ids;
 pub mod ipam;
