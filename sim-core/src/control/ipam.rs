@@ -37,13 +37,17 @@ impl IpPool {
         }
     }
 
+    /// The first and last address endpoints may take: all of a /31 or /32, else all but the
+    /// network and broadcast addresses. Worked out in 64 bits, so that a /0 cannot overflow.
     fn host_range(&self) -> (u32, u32) {
-        let net = u32::from(self.subnet.network());
+        let net = u64::from(u32::from(self.subnet.network()));
         let size = 1u64 << (32 - u32::from(self.subnet.prefix()));
-        if size <= 2 {
-            return (net, net + size as u32 - 1);
-        }
-        (net + 1, net + size as u32 - 2)
+        let (lo, hi) = if size <= 2 {
+            (net, net + size - 1)
+        } else {
+            (net + 1, net + size - 2)
+        };
+        (lo as u32, hi as u32)
     }
 
     pub fn usable(&self, ip: Ipv4Addr) -> bool {
@@ -184,6 +188,21 @@ mod tests {
                 .unwrap()
                 .contains(p.network()));
         }
+    }
+
+    /// The widest and narrowest subnets: a /0 neither overflows nor hands out 0.0.0.0 or
+    /// 255.255.255.255; a /32 and a /31 hand out every address they have.
+    #[test]
+    fn host_ranges_hold_at_both_ends() {
+        let pool = |s: &str, gw: [u8; 4]| IpPool::new(s.parse().unwrap(), Ipv4Addr::from(gw));
+        let mut any = pool("0.0.0.0/0", [0, 0, 0, 1]);
+        assert_eq!(any.host_range(), (1, u32::MAX - 1));
+        assert_eq!(any.allocate_lowest(), Ok(Ipv4Addr::new(0, 0, 0, 2)));
+        let mut one = pool("10.0.0.7/32", [10, 0, 0, 1]);
+        assert_eq!(one.allocate_lowest(), Ok(Ipv4Addr::new(10, 0, 0, 7)));
+        assert_eq!(one.allocate_lowest(), Err(PoolError::Exhausted));
+        let mut two = pool("10.0.0.6/31", [10, 0, 0, 6]);
+        assert_eq!(two.allocate_lowest(), Ok(Ipv4Addr::new(10, 0, 0, 7)));
     }
 
     #[test]
