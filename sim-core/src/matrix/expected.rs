@@ -2,8 +2,13 @@
 //!
 //! For each driver and each of the five cells: whether the docs say the container reaches
 //! the other end, the mechanisms their words imply (a subset of what the simulation must see),
-//! the docs' words themselves, optionally an accepted deviation, and per-version overrides
-//! where the docs answer differently on some Windows Server releases.
+//! the docs' words themselves, optionally an accepted [`Deviation`], and per-version overrides
+//! where the docs answer differently on some Windows Server releases (or where a deviation
+//! holds only on some of them).
+//!
+//! A deviation names what it accepts ([`Accepts`]): a different way through (mechanisms), a
+//! different answer (reachability), or both. A difference it does not name still fails
+//! `--check`, so a deviation about how a packet goes never hides that it stopped arriving.
 
 use super::mechanisms::Mechanism;
 use crate::control::version::WindowsVersion;
@@ -64,10 +69,11 @@ pub struct ExpectedCell {
     /// The docs' words for the cell.
     pub docs: String,
     /// A documented, accepted difference between the docs and the real software. `--check`
-    /// prints a difference in such a cell but does not fail on it.
+    /// prints a difference in such a cell, and fails only on what the deviation does not
+    /// accept.
     #[serde(default)]
-    pub deviation: Option<String>,
-    /// Where the docs answer differently on some Windows versions.
+    pub deviation: Option<Deviation>,
+    /// Where the docs (or the deviations) differ on some Windows versions.
     #[serde(default)]
     pub on: Vec<OsCell>,
 }
@@ -81,7 +87,81 @@ pub struct OsCell {
     pub mechanisms: Vec<String>,
     pub docs: String,
     #[serde(default)]
-    pub deviation: Option<String>,
+    pub deviation: Option<Deviation>,
+}
+
+/// What part of a cell a deviation lets differ from the docs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum Accepts {
+    /// The packet gets through (or not) as documented, but not by every mechanism the docs'
+    /// words imply.
+    Mechanisms,
+    /// Whether the packet gets through differs from the docs.
+    Reachability,
+    /// Both of the above.
+    Both,
+}
+
+impl Accepts {
+    pub fn mechanisms(self) -> bool {
+        matches!(self, Accepts::Mechanisms | Accepts::Both)
+    }
+
+    pub fn reachability(self) -> bool {
+        matches!(self, Accepts::Reachability | Accepts::Both)
+    }
+
+    /// The smallest `Accepts` that covers the given differences; `None` if nothing differs.
+    pub fn needed(reachability: bool, mechanisms: bool) -> Option<Accepts> {
+        match (reachability, mechanisms) {
+            (false, false) => None,
+            (false, true) => Some(Accepts::Mechanisms),
+            (true, false) => Some(Accepts::Reachability),
+            (true, true) => Some(Accepts::Both),
+        }
+    }
+
+    /// Whether everything `other` lets differ, this does too.
+    pub fn covers(self, other: Accepts) -> bool {
+        (self.mechanisms() || !other.mechanisms()) && (self.reachability() || !other.reachability())
+    }
+
+    /// How `--check` names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Accepts::Mechanisms => "mechanisms",
+            Accepts::Reachability => "reachability",
+            Accepts::Both => "reachability and mechanisms",
+        }
+    }
+}
+
+/// A known difference between the docs and the real software (or hnsim's recorded reading
+/// of it), e.g. `(accepts: Mechanisms, why: "...", source: "reference 3.2")`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Deviation {
+    /// What it lets differ.
+    pub accepts: Accepts,
+    /// Why the real software differs from the docs' words.
+    pub why: String,
+    /// Where that is written down: a section of the reference (`reference 6`) or a seed
+    /// (`seed 000`), optionally with more (`docs/fidelity.md`).
+    pub source: String,
+}
+
+impl Deviation {
+    /// Whether `source` cites a reference section or a seed by number.
+    pub fn cites(&self) -> bool {
+        let lower = self.source.to_lowercase();
+        ["reference ", "seed "].iter().any(|key| {
+            lower.match_indices(key).any(|(i, k)| {
+                lower[i + k.len()..]
+                    .trim_start_matches('§')
+                    .starts_with(|c: char| c.is_ascii_digit())
+            })
+        })
+    }
 }
 
 /// A cell as documented for one Windows version.
@@ -90,7 +170,7 @@ pub struct Expectation {
     pub reachable: bool,
     pub mechanisms: Vec<Mechanism>,
     pub docs: String,
-    pub deviation: Option<String>,
+    pub deviation: Option<Deviation>,
 }
 
 fn mechanisms(names: &[String]) -> Vec<Mechanism> {
@@ -156,6 +236,21 @@ pub fn parse(file: &str, text: &str) -> Result<ExpectedMatrix, Vec<String>> {
                     ));
                 }
             }
+            let deviations = c
+                .deviation
+                .iter()
+                .chain(c.on.iter().flat_map(|o| &o.deviation));
+            for d in deviations {
+                if d.why.trim().is_empty() {
+                    problems.push(format!("{at}: a deviation must say why (`why`)"));
+                }
+                if !d.cites() {
+                    problems.push(format!(
+                        "{at}: a deviation's `source` must cite a reference section (\"reference 3.2\") or a seed (\"seed 000\"), not {:?}",
+                        d.source
+                    ));
+                }
+            }
             for (j, o) in c.on.iter().enumerate() {
                 if o.os.is_empty() {
                     problems.push(format!("{at}: an `on` entry lists no Windows version"));
@@ -195,7 +290,8 @@ mod tests {
     #[test]
     fn per_os_overrides_replace_the_cell() {
         let text = file(&cell(
-            ", on: [(os: [WindowsServer2016], reachable: false, mechanisms: [], docs: \"old\", deviation: Some(\"why\"))]",
+            ", on: [(os: [WindowsServer2016], reachable: false, mechanisms: [], docs: \"old\", \
+             deviation: Some((accepts: Reachability, why: \"why\", source: \"reference 6\")))]",
         ));
         let m = parse("e.ron", &text).expect("parses");
         let c = m.drivers[0].cells.get(MatrixCell::SameHostSameSubnet);
@@ -207,7 +303,54 @@ mod tests {
         assert!(!old.reachable);
         assert!(old.mechanisms.is_empty());
         assert_eq!(old.docs, "old");
-        assert_eq!(old.deviation.as_deref(), Some("why"));
+        let d = old.deviation.expect("a deviation on 2016");
+        assert_eq!((d.accepts, d.why.as_str()), (Accepts::Reachability, "why"));
+    }
+
+    #[test]
+    fn a_deviation_names_what_it_accepts_why_and_where_that_is_written() {
+        let with = |dev: &str| file(&cell(&format!(", deviation: Some({dev})")));
+        let m = parse(
+            "e.ron",
+            &with("(accepts: Both, why: \"firewall\", source: \"reference §6, seed 001\")"),
+        )
+        .expect("parses");
+        let d = m.drivers[0].cells.same_host_same_subnet.deviation.clone();
+        assert_eq!(d.map(|d| d.accepts), Some(Accepts::Both));
+        // The old form, a bare reason, says nothing of what it accepts: refused.
+        assert!(parse("e.ron", &with("\"known\"")).is_err());
+        assert!(parse("e.ron", &with("(why: \"w\", source: \"reference 6\")")).is_err());
+        let e = parse(
+            "e.ron",
+            &with("(accepts: Mechanisms, why: \" \", source: \"the docs\")"),
+        )
+        .unwrap_err();
+        assert_eq!(e.len(), 2, "{e:?}");
+        assert!(e[0].ends_with("a deviation must say why (`why`)"), "{e:?}");
+        assert!(e[1].contains("must cite a reference section"), "{e:?}");
+        // Deviations inside `on` entries are checked too.
+        let e = parse(
+            "e.ron",
+            &file(&cell(
+                ", on: [(os: [WindowsServer2016], reachable: false, mechanisms: [], docs: \"d\", \
+                 deviation: Some((accepts: Reachability, why: \"w\", source: \"seed\")))]",
+            )),
+        )
+        .unwrap_err();
+        assert!(e[0].contains("must cite"), "{e:?}");
+    }
+
+    #[test]
+    fn accepts_covers_what_it_names() {
+        use Accepts::*;
+        assert_eq!(Accepts::needed(false, false), None);
+        assert_eq!(Accepts::needed(true, false), Some(Reachability));
+        assert_eq!(Accepts::needed(false, true), Some(Mechanisms));
+        assert_eq!(Accepts::needed(true, true), Some(Both));
+        assert!(Both.covers(Reachability) && Both.covers(Mechanisms) && Both.covers(Both));
+        assert!(Mechanisms.covers(Mechanisms) && !Mechanisms.covers(Reachability));
+        assert!(Reachability.covers(Reachability) && !Reachability.covers(Mechanisms));
+        assert!(!Mechanisms.covers(Both) && !Reachability.covers(Both));
     }
 
     #[test]

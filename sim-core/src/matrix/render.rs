@@ -1,6 +1,8 @@
 //! Printing the matrix: the text table laid out like the docs' table, the JSON form, and the
-//! cell-by-cell comparison with the documented table (`--check`).
+//! cell-by-cell comparison with the documented table (`--check`), in which a difference
+//! fails unless a recorded deviation accepts each part of it (reachability, mechanisms).
 
+use super::expected::{Accepts, Deviation};
 use super::{CellResult, DriverRow, Matrix, Mechanism, EXPECTED_FILE};
 use crate::scenario::MatrixCell;
 use serde_json::{Map, Value};
@@ -354,7 +356,14 @@ fn describe(reachable: bool, mechs: &[Mechanism]) -> String {
     }
 }
 
-/// Compares the simulated table with the documented one, cell by cell.
+/// A deviation's reason with its source, as `--check` prints it.
+fn because(d: &Deviation) -> String {
+    format!("{} ({})", d.why, d.source)
+}
+
+/// Compares the simulated table with the documented one, cell by cell. A difference fails
+/// unless the cell's deviation accepts every part that differs: reachability, mechanisms, or
+/// both.
 pub fn check(m: &Matrix) -> Check {
     let mut lines = Vec::new();
     let dir = m.dir.trim_end_matches('/');
@@ -413,8 +422,8 @@ pub fn check(m: &Matrix) -> Check {
                 }
             };
             // Mechanisms are compared only where the packet got through.
-            let differs = r.reachable() != Some(e.reachable)
-                || (r.reachable && !missing(&e.mechanisms, &r.mechanisms).is_empty());
+            let reach_differs = r.reachable() != Some(e.reachable);
+            let mechs_differ = r.reachable && !missing(&e.mechanisms, &r.mechanisms).is_empty();
             let expected = describe(e.reachable, &e.mechanisms);
             if r.reachable().is_none() {
                 // A missing probe is a gap in the scenario, never a deviation of the software.
@@ -425,28 +434,49 @@ pub fn check(m: &Matrix) -> Check {
                 ));
                 continue;
             }
-            match (differs, &e.deviation) {
-                (false, None) => {}
-                (false, Some(d)) => lines.push(line(
+            let differs = format!("{at}: expected {expected}, simulated: {simulated}");
+            match (Accepts::needed(reach_differs, mechs_differ), &e.deviation) {
+                (None, None) => {}
+                (None, Some(d)) => lines.push(line(
                     Some(cell),
-                    format!("{at}: matches the docs, although a deviation is recorded: {d}"),
+                    format!(
+                        "{at}: matches the docs, although a deviation of {} is recorded: {}",
+                        d.accepts.name(),
+                        because(d)
+                    ),
                     false,
                 )),
-                (true, None) => lines.push(line(
-                    Some(cell),
-                    format!("{at}: expected {expected}, simulated: {simulated}"),
-                    true,
-                )),
-                (true, Some(d)) => lines.push(CheckLine {
+                (Some(_), None) => lines.push(line(Some(cell), differs, true)),
+                (Some(needed), Some(d)) if d.accepts.covers(needed) => lines.push(CheckLine {
                     accepted: true,
                     ..line(
                         Some(cell),
                         format!(
-                            "{at}: expected {expected}, simulated: {simulated} (accepted deviation: {d})"
+                            "{differs} (accepted deviation of {}: {})",
+                            d.accepts.name(),
+                            because(d)
                         ),
                         false,
                     )
                 }),
+                // The deviation accepts something else: what it does not name still fails.
+                (Some(needed), Some(d)) => {
+                    let uncovered = Accepts::needed(
+                        needed.reachability() && !d.accepts.reachability(),
+                        needed.mechanisms() && !d.accepts.mechanisms(),
+                    )
+                    .unwrap_or(needed);
+                    lines.push(line(
+                        Some(cell),
+                        format!(
+                            "{differs} (the recorded deviation accepts {}, not a difference in {}: {})",
+                            d.accepts.name(),
+                            uncovered.name(),
+                            because(d)
+                        ),
+                        true,
+                    ))
+                }
             }
         }
     }
@@ -463,7 +493,9 @@ mod tests {
     use crate::matrix::expected;
     use std::collections::BTreeMap;
 
-    fn matrix(rows: Vec<DriverRow>) -> Matrix {
+    /// Drivers `a` and `b`, documented alike; `b`'s same_host_same_subnet cell has a
+    /// deviation that accepts `accepts` (`Mechanisms`, `Reachability` or `Both`).
+    fn matrix_accepting(accepts: &str, rows: Vec<DriverRow>) -> Matrix {
         let cell = |reachable: bool, mechs: &str, extra: &str| {
             format!("(reachable: {reachable}, mechanisms: [{mechs}], docs: \"words\"{extra})")
         };
@@ -479,7 +511,13 @@ mod tests {
             driver("a", cell(true, "\"winnat\"", "")),
             driver(
                 "b",
-                cell(true, "\"winnat\"", ", deviation: Some(\"known\")")
+                cell(
+                    true,
+                    "\"winnat\"",
+                    &format!(
+                        ", deviation: Some((accepts: {accepts}, why: \"known\", source: \"reference 6\"))"
+                    )
+                )
             ),
         );
         Matrix {
@@ -488,6 +526,10 @@ mod tests {
             drivers: rows,
             expected: expected::parse("m/expected.ron", &text).expect("parses"),
         }
+    }
+
+    fn matrix(rows: Vec<DriverRow>) -> Matrix {
+        matrix_accepting("Both", rows)
     }
 
     /// A simulated row: every cell reachable via vswitch-bridged, except `ss` for
@@ -544,7 +586,9 @@ mod tests {
         );
         assert!(c.lines[0].fails && !c.lines[0].accepted);
         assert!(!c.lines[1].fails && c.lines[1].accepted);
-        assert!(c.lines[1].text.ends_with("(accepted deviation: known)"));
+        assert!(c.lines[1]
+            .text
+            .ends_with("(accepted deviation of reachability and mechanisms: known (reference 6))"));
         assert!(!c.for_driver("b").failed());
 
         // Reachable, but without the mechanism the docs imply.
@@ -560,6 +604,54 @@ mod tests {
         // A cell no probe covers fails even where a deviation is recorded.
         assert!(c.lines[1].fails, "{:?}", c.lines[1]);
         assert!(c.lines[1].text.contains("not probed"));
+    }
+
+    /// Issue 9, item 13: a deviation about how the packet goes must not hide that it no
+    /// longer arrives, nor the other way round.
+    #[test]
+    fn a_deviation_accepts_only_what_it_names() {
+        let unreachable = || row("b", via(false, &[Mechanism::VswitchBridged]));
+        let other_way = || row("b", via(true, &[Mechanism::VswitchBridged]));
+        let lost_and_other_way = |accepts| {
+            let m = matrix_accepting(accepts, vec![unreachable()]);
+            check(&m)
+        };
+
+        let c = lost_and_other_way("Mechanisms");
+        assert!(c.failed(), "{}", c.render());
+        assert_eq!(
+            c.lines[0].text,
+            "b/same_host_same_subnet: expected reachable via [winnat], simulated: not reachable, \
+             after [vswitch-bridged] (the recorded deviation accepts mechanisms, not a difference \
+             in reachability: known (reference 6))"
+        );
+        assert!(c.lines[0].fails && !c.lines[0].accepted);
+        assert!(c.render().ends_with(
+            "check on windows-server-2022: 1 difference(s) from the docs (0 accepted deviation(s))\n"
+        ));
+        for accepts in ["Reachability", "Both"] {
+            let c = lost_and_other_way(accepts);
+            assert!(!c.failed(), "{accepts}: {}", c.render());
+            assert!(c.lines[0].accepted, "{accepts}");
+        }
+
+        // Reachable as documented, but not by the documented way.
+        let c = check(&matrix_accepting("Reachability", vec![other_way()]));
+        assert!(c.failed(), "{}", c.render());
+        assert!(c.lines[0].text.ends_with(
+            "(the recorded deviation accepts reachability, not a difference in mechanisms: known (reference 6))"
+        ));
+        let c = check(&matrix_accepting("Mechanisms", vec![other_way()]));
+        assert!(!c.failed() && c.lines[0].accepted, "{}", c.render());
+
+        // A deviation that is not needed is only noted, whatever it accepts.
+        let ok = via(true, &[Mechanism::Winnat]);
+        let c = check(&matrix_accepting("Reachability", vec![row("b", ok)]));
+        assert!(!c.failed());
+        assert_eq!(
+            c.lines[0].text,
+            "b/same_host_same_subnet: matches the docs, although a deviation of reachability is recorded: known (reference 6)"
+        );
     }
 
     #[test]
