@@ -220,7 +220,7 @@ fn check_driver(dump: &str, label: &str, driver: &str, os: WindowsVersion) {
             assert_has(
                 dump,
                 label,
-                &["(Overlay)", "VXLAN VNI 4096 from ", "      peer "],
+                &["(Overlay)", "VXLAN VNI 4097 from ", "      peer "],
             );
             if os == WindowsVersion::Server2016 {
                 // No OutboundNAT: a second endpoint on nat takes the container outside.

@@ -121,20 +121,22 @@ fn the_daemon_refuses_with_dockers_words() {
                 "Error response from daemon: this request is not supported by the 'windows' ipam driver".into()
             },
         },
+        // The Windows driver judges published ports when it creates the endpoint (moby's
+        // `ConvertPortBindings`), and libnetwork says which endpoint.
         Refusal {
             what: "a host IP in -p",
             setup: &[],
             cmd: "docker run -d --name web -p 127.0.0.1:80:80 img",
             error: |_| {
-                format!("docker: Error response from daemon: Windows does not support host IP addresses in NAT settings{RUN_HELP}")
+                format!("docker: Error response from daemon: failed to create endpoint web on network nat: Windows does not support host IP addresses in NAT settings{RUN_HELP}")
             },
         },
         Refusal {
-            what: "a port range in -p",
+            what: "a host port range for one container port in -p",
             setup: &[],
-            cmd: "docker run -d --name web -p 8080-8081:80-81 img",
+            cmd: "docker run -d --name web -p 9100-9110:80 img",
             error: |_| {
-                format!("docker: Error response from daemon: Windows does not support more than one host port in NAT settings{RUN_HELP}")
+                format!("docker: Error response from daemon: failed to create endpoint web on network nat: Windows does not support more than one host port in NAT settings{RUN_HELP}")
             },
         },
         Refusal {
@@ -426,6 +428,7 @@ fn separate_nat_networks_do_not_reach_each_other() {
 
 /// moby refuses every predefined network name (`runconfig.IsPreDefinedNetwork`; on Windows
 /// `default`, `none` and `nat`) with `PredefinedNetworkError`, before looking for duplicates.
+/// The daemon's message ends with a space, which the client trims (`checkResponseErr`).
 #[test]
 fn predefined_names_cannot_be_created() {
     for name in ["nat", "none", "default"] {
@@ -435,7 +438,7 @@ fn predefined_names_cannot_be_created() {
             r.error.as_deref(),
             Some(
                 format!(
-                    "Error response from daemon: operation is not permitted on predefined {name} network "
+                    "Error response from daemon: operation is not permitted on predefined {name} network"
                 )
                 .as_str()
             ),

@@ -242,9 +242,10 @@ fn overlay_vxlan_crosses_the_physical_switch() {
         .filter_map(|b| wire::vxlan_decap(b).map(|(vni, _)| vni))
         .collect::<Vec<_>>();
     assert!(!vxlan.is_empty());
+    // The first VNI went to the swarm's ingress network; this one is the next.
     assert!(vxlan
         .iter()
-        .all(|v| *v == sim_core::docker::swarm::FIRST_VNI));
+        .all(|v| *v == sim_core::docker::swarm::FIRST_VNI + 1));
     let kinds: Vec<NodeKind> = r
         .hops
         .iter()

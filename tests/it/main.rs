@@ -4,6 +4,7 @@
 mod cli;
 mod common;
 mod config;
+mod daemon_lifecycle;
 mod docker;
 mod drivers;
 mod matrix;

@@ -327,7 +327,7 @@ fn seed_000_transparent_network_on_vlan_7() {
 }
 
 #[test]
-fn seed_000_overlay_needs_a_swarm_then_carries_vxlan_4096() {
+fn seed_000_overlay_needs_a_swarm_and_a_vni_that_ingress_does_not_hold() {
     let mut w = world();
     // Without a swarm the daemon refuses, with DNET's words, and creates nothing.
     let before = network_names(&w, "win1");
@@ -353,7 +353,14 @@ fn seed_000_overlay_needs_a_swarm_then_carries_vxlan_4096() {
         refused(&mut w, "win2", SEED_000_OVERLAY),
         format!("Error response from daemon: {NOT_A_MANAGER}")
     );
-    let r = ok(&mut w, "win1", SEED_000_OVERLAY);
+    // `docker swarm init` created the routing mesh's `ingress` network first, with VNI 4096:
+    // the seed's verbatim command asks for a VNI the manager's allocator has given out.
+    assert_eq!(
+        refused(&mut w, "win1", SEED_000_OVERLAY),
+        "Error response from daemon: could not assign vxlan id 4096 to pool 10.244.0.0/24: requested bit is already allocated"
+    );
+    let seed_with_4097 = SEED_000_OVERLAY.replace("\"4096\"", "\"4097\"");
+    let r = ok(&mut w, "win1", &seed_with_4097);
     // A swarm object id: 25 characters of base 36, unlike a local network's 64 hex digits.
     let id = r.stdout.trim();
     assert!(
@@ -391,8 +398,8 @@ fn seed_000_overlay_needs_a_swarm_then_carries_vxlan_4096() {
         vec![Ipv4Addr::new(10, 244, 0, 1)],
         "embedded DNS, not 168.63.129.16"
     );
-    // Across hosts, by name (swarm-wide DNS), in VXLAN with the seed's VNI 4096 between the
-    // two hosts' addresses.
+    // Across hosts, by name (swarm-wide DNS), in VXLAN with VNI 4097 between the two hosts'
+    // addresses.
     let r = exec(&mut w, "win2", "docker exec c ping -n 1 a");
     assert_outcome(&r, Outcome::Delivered);
     assert_eq!(r.detail, format!("echo reply from {ia}"));
@@ -406,9 +413,9 @@ fn seed_000_overlay_needs_a_swarm_then_carries_vxlan_4096() {
             Some((vni, wire::ipv4_info(inner)?.src))
         })
         .collect();
-    assert!(tunnelled.contains(&(4096, ic)), "{tunnelled:?}");
-    assert!(tunnelled.contains(&(4096, ia)), "{tunnelled:?}");
-    assert!(tunnelled.iter().all(|(vni, _)| *vni == 4096));
+    assert!(tunnelled.contains(&(4097, ic)), "{tunnelled:?}");
+    assert!(tunnelled.contains(&(4097, ia)), "{tunnelled:?}");
+    assert!(tunnelled.iter().all(|(vni, _)| *vni == 4097));
 }
 
 #[test]

@@ -47,14 +47,34 @@ impl From<Refusal> for CommandOutput {
     }
 }
 
-/// The backend's part of a `docker run`: the published ports as the OS accepts them, the
-/// isolation, and remarks on flags that change nothing on this OS.
+/// The backend's part of a `docker run`: the isolation, and remarks on flags that change
+/// nothing on this OS. (Published ports are judged when the endpoint is created.)
 #[derive(Clone, Debug)]
 pub struct RunSettings {
-    /// (IP protocol, host port or `None` for "any", container port).
-    pub ports: Vec<(u8, Option<u16>, u16)>,
     pub isolation: Isolation,
     pub notes: Vec<String>,
+}
+
+/// The docker engine a host runs, where its releases differ in what users see.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EngineRelease {
+    /// Docker EE 17.06, the engine of Windows Server 2016's era: no hot-add of networks to a
+    /// running container (hot-add came with 18.03, moby commit 5c1cfb1d27), libnetwork's
+    /// own refusal of overlay networks on a worker, and no `EnableIPv4` in `network inspect`.
+    Ee17_06,
+    /// Docker 28: the engine the rest of hnsim follows (`EnableIPv4` in `network inspect`
+    /// from 28.0; a worker's overlay create refused by the daemon's manager check since
+    /// moby commit 21dcbada2d).
+    V28,
+}
+
+/// A published port as docker reads it back from the endpoint: (protocol, host port,
+/// container port), on every host address (Windows reports `0.0.0.0`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PublishedPort {
+    pub proto: &'static str,
+    pub host_port: u16,
+    pub container_port: u16,
 }
 
 /// An endpoint as `docker inspect` shows it.
@@ -66,6 +86,8 @@ pub struct EndpointView {
     /// The prefix length docker records for the address.
     pub prefix_len: u8,
     pub gateway: Ipv4Addr,
+    /// The port mappings the endpoint carries.
+    pub ports: Vec<PublishedPort>,
 }
 
 /// A container on an overlay network, as swarm gossip tells the other nodes about it.
@@ -80,8 +102,20 @@ pub struct OverlayMember {
 
 /// What one operating system's control plane does for docker.
 pub trait OsBackend {
-    /// Names `docker network create` refuses as predefined.
+    /// Names `docker network create` refuses as predefined; a container finds these by
+    /// name when it starts, the others by id.
     fn predefined_networks(&self) -> &'static [&'static str];
+
+    /// The docker engine this host runs.
+    fn engine(&self) -> EngineRelease {
+        EngineRelease::V28
+    }
+
+    /// The daemon's refusal to connect a running container to a network, or disconnect it,
+    /// where the OS cannot hot-plug an endpoint.
+    fn hot_plug_refusal(&self) -> Option<String> {
+        None
+    }
 
     /// The network `docker run` joins without `--network`.
     fn default_network(&self) -> &'static str;

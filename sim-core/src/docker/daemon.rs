@@ -5,7 +5,7 @@
 //! It turns commands into records and backend calls; it never forwards a packet. Probes
 //! (`docker exec NAME ping …`) are returned to the caller to run.
 
-use super::backend::OsBackend;
+use super::backend::{EngineRelease, OsBackend};
 use super::cli::{DockerCommand, NetworkCreate, RunArgs};
 use super::exec;
 use super::exec::ExecProbe;
@@ -48,13 +48,15 @@ impl CommandOutput {
             ..Default::default()
         }
     }
+    /// The daemon's message as the client shows it: the client trims the message
+    /// (`strings.TrimSpace` in its `checkResponseErr`) and puts its prefix in front.
     pub fn daemon_error(msg: impl AsRef<str>) -> Self {
-        Self::plain_error(format!("Error response from daemon: {}", msg.as_ref()))
+        Self::plain_error(daemon_message(msg.as_ref()))
     }
     pub fn run_error(msg: impl AsRef<str>) -> Self {
         Self::plain_error(format!(
-            "docker: Error response from daemon: {}\n\nRun 'docker run --help' for more information",
-            msg.as_ref()
+            "docker: {}\n\nRun 'docker run --help' for more information",
+            daemon_message(msg.as_ref())
         ))
     }
 }
@@ -121,7 +123,9 @@ impl Daemon {
             DockerCommand::NetworkLs { quiet, .. } => {
                 CommandOutput::ok(output::network_ls(&self.store.networks, quiet))
             }
-            DockerCommand::NetworkInspect { networks, .. } => self.network_inspect(&networks),
+            DockerCommand::NetworkInspect { networks, format } => {
+                self.network_inspect(&networks, format.as_deref())
+            }
             DockerCommand::NetworkRm { networks, force } => self.network_rm(&networks, force, ctx),
             DockerCommand::NetworkConnect {
                 network,
@@ -136,14 +140,19 @@ impl Daemon {
             DockerCommand::Create(args) => self.run(args, false, ctx),
             DockerCommand::Start { containers } => self.start_containers(&containers, ctx),
             DockerCommand::Stop { containers } => self.stop_containers(&containers, ctx),
+            DockerCommand::Restart { containers } => self.restart_containers(&containers, ctx),
             DockerCommand::Rm { containers, force } => self.rm(&containers, force, ctx),
             DockerCommand::Exec {
                 container, argv, ..
             } => self.exec(&container, &argv),
-            DockerCommand::Ps { all, quiet } => {
-                CommandOutput::ok(output::ps(&self.store.containers, all, quiet))
-            }
-            DockerCommand::Inspect { objects, .. } => self.inspect(&objects),
+            DockerCommand::Ps { all, quiet } => CommandOutput::ok(output::ps(
+                &self.store.containers,
+                self.backend.as_ref(),
+                all,
+                quiet,
+            )),
+            DockerCommand::Port { container, port } => self.port(&container, port.as_deref()),
+            DockerCommand::Inspect { objects, format } => self.inspect(&objects, format.as_deref()),
             DockerCommand::SwarmInit { advertise_addr, .. } => {
                 let addr = advertise_addr
                     .as_deref()
@@ -152,7 +161,10 @@ impl Daemon {
                     .or_else(|| ctx.host_addr());
                 match addr {
                     Some(addr) => match ctx.swarm.init(&ctx.nodes.host, addr) {
-                        Ok(out) => CommandOutput::ok(out),
+                        Ok(out) => {
+                            self.learn_ingress(ctx);
+                            CommandOutput::ok(out)
+                        }
                         Err(e) => CommandOutput::daemon_error(e),
                     },
                     None => CommandOutput::daemon_error(
@@ -162,10 +174,14 @@ impl Daemon {
             }
             DockerCommand::SwarmJoin { token, remote, .. } => {
                 match ctx.swarm.join(&ctx.nodes.host, token.as_deref(), &remote) {
-                    Ok(out) => CommandOutput::ok(out),
+                    Ok(out) => {
+                        self.learn_ingress(ctx);
+                        CommandOutput::ok(out)
+                    }
                     Err(e) => CommandOutput::daemon_error(e),
                 }
             }
+            DockerCommand::SwarmLeave { force } => self.swarm_leave(force, ctx),
         };
         self.backend.refresh_dns(&self.store, ctx);
         out
@@ -239,6 +255,12 @@ impl Daemon {
     /// store on a manager. Each node builds its own network when a container first joins.
     fn overlay_create(&mut self, c: NetworkCreate, ctx: &mut HostCtx) -> CommandOutput {
         if !ctx.swarm.is_manager(&ctx.nodes.host) {
+            // Before moby commit 21dcbada2d (24.0.x) the daemon left a swarm worker's request
+            // to libnetwork, which refused it in its own words.
+            let worker = ctx.swarm.node(&ctx.nodes.host).is_some();
+            if worker && self.backend.engine() == EngineRelease::Ee17_06 {
+                return CommandOutput::daemon_error(swarm::WORKER_CANNOT_CREATE);
+            }
             return CommandOutput::daemon_error(swarm::NOT_A_MANAGER);
         }
         if ctx.swarm.network(&c.name).is_some() {
@@ -306,6 +328,7 @@ impl Daemon {
                 .collect(),
             options: net.options.clone(),
             attachable: net.attachable,
+            ingress: net.ingress,
             ..DockerNetwork::new(id.to_string(), &net.name, "overlay", ctx.eng.now(), false)
         });
         self.store.networks.sort_by(|a, b| a.name.cmp(&b.name));
@@ -322,8 +345,57 @@ impl Daemon {
         self.add_overlay_record(&id, ctx)
     }
 
-    fn network_inspect(&self, keys: &[String]) -> CommandOutput {
+    /// A node that joins a swarm sees its `ingress` network.
+    fn learn_ingress(&mut self, ctx: &HostCtx) {
+        if let Some(id) = ctx
+            .swarm
+            .networks
+            .iter()
+            .find(|n| n.ingress)
+            .map(|n| n.id.clone())
+        {
+            self.add_overlay_record(&id, ctx);
+        }
+    }
+
+    /// `docker swarm leave`: the node's swarm networks go (moby's `DaemonLeavesCluster`
+    /// disconnects the running containers from them, and the overlay driver deletes what it
+    /// built on this node).
+    fn swarm_leave(&mut self, force: bool, ctx: &mut HostCtx) -> CommandOutput {
+        if let Err(e) = ctx.swarm.leave(&ctx.nodes.host, force) {
+            return CommandOutput::daemon_error(e);
+        }
+        let overlays: Vec<DockerNetwork> = self
+            .store
+            .networks
+            .iter()
+            .filter(|n| n.driver == "overlay")
+            .cloned()
+            .collect();
+        for net in overlays {
+            for ci in 0..self.store.containers.len() {
+                let c = &mut self.store.containers[ci];
+                if c.state != ContainerState::Running {
+                    continue;
+                }
+                if let Some(a) = c.attachments.iter().position(|a| a.network_id == net.id) {
+                    let att = c.attachments.remove(a);
+                    if let Some(ep) = att.endpoint {
+                        self.backend.detach(Some(&net.id), &ep, ctx);
+                    }
+                }
+            }
+            if let Some(b) = &net.backend_id {
+                self.backend.delete_network(b, ctx);
+            }
+            self.store.networks.retain(|n| n.id != net.id);
+        }
+        CommandOutput::ok("Node left the swarm.\n")
+    }
+
+    fn network_inspect(&self, keys: &[String], format: Option<&str>) -> CommandOutput {
         let mut found = Vec::new();
+        let mut errors = Vec::new();
         for k in keys {
             match self.store.find_network(k) {
                 Some(i) => found.push(output::network_json(
@@ -331,15 +403,10 @@ impl Daemon {
                     &self.store,
                     self.backend.as_ref(),
                 )),
-                None => {
-                    return CommandOutput {
-                        stdout: "[]\n".into(),
-                        ..CommandOutput::daemon_error(format!("network {k} not found"))
-                    }
-                }
+                None => errors.push(daemon_message(&format!("network {k} not found"))),
             }
         }
-        CommandOutput::ok(output::json_array(found))
+        output::inspect(found, errors, format)
     }
 
     fn network_rm(&mut self, keys: &[String], force: bool, ctx: &mut HostCtx) -> CommandOutput {
@@ -379,12 +446,11 @@ impl Daemon {
                     ))
                 };
             }
+            // Stopped containers keep their settings for the network: starting one fails,
+            // naming the network's id (docker keeps `NetworkSettings.Networks`).
             let net = self.store.networks.remove(i);
             if let Some(b) = &net.backend_id {
                 self.backend.delete_network(b, ctx);
-            }
-            for c in &mut self.store.containers {
-                c.attachments.retain(|a| a.network_id != net.id);
             }
             stdout.push_str(k);
             stdout.push('\n');
@@ -408,6 +474,11 @@ impl Daemon {
         };
         let net_id = self.store.networks[ni].id.clone();
         let c = &self.store.containers[ci];
+        if c.state == ContainerState::Running {
+            if let Some(refusal) = self.backend.hot_plug_refusal() {
+                return CommandOutput::daemon_error(refusal);
+            }
+        }
         if c.attachments.iter().any(|a| a.network_id == net_id) {
             if c.state != ContainerState::Running {
                 return CommandOutput::ok("");
@@ -422,6 +493,7 @@ impl Daemon {
             Err(e) => return CommandOutput::daemon_error(e),
         };
         self.store.containers[ci].attachments.push(Attachment {
+            network_name: self.store.networks[ni].name.clone(),
             network_id: net_id,
             requested_ip,
             aliases,
@@ -448,6 +520,11 @@ impl Daemon {
             return CommandOutput::daemon_error(format!("No such container: {ctr}"));
         };
         let net_id = self.store.networks[ni].id.clone();
+        if self.store.containers[ci].state == ContainerState::Running {
+            if let Some(refusal) = self.backend.hot_plug_refusal() {
+                return CommandOutput::daemon_error(refusal);
+            }
+        }
         let Some(a) = self.store.containers[ci]
             .attachments
             .iter()
@@ -507,7 +584,7 @@ impl Daemon {
         };
         // `--network container:<name>`: share another container's sandbox.
         let net_from = net_key.strip_prefix("container:").map(str::to_string);
-        if net_from.is_some() && !settings.ports.is_empty() {
+        if net_from.is_some() && !args.publish.is_empty() {
             return fail(
                 "conflicting options: port publishing and the container type network mode".into(),
             );
@@ -519,8 +596,7 @@ impl Daemon {
             image: args.image.clone(),
             state: ContainerState::Created,
             attachments: Vec::new(),
-            ports: settings.ports,
-            port_specs: args.publish.iter().map(|p| p.raw.clone()).collect(),
+            ports: args.publish.iter().flat_map(|p| p.bindings()).collect(),
             dns,
             isolation: settings.isolation,
             sandbox: None,
@@ -528,6 +604,8 @@ impl Daemon {
             hidden_endpoints: Vec::new(),
             extra_tcp: Vec::new(),
             extra_udp: Vec::new(),
+            exit_code: 0,
+            error: String::new(),
         };
         // Networks are resolved when the container starts; `docker run` reports it then.
         let net = match net_from {
@@ -542,9 +620,18 @@ impl Daemon {
             }
             notes.extend(self.backend.attach_notes(n, &c));
         }
-        if let Some(ni) = net {
+        if c.net_from.is_none() {
+            // docker keys the container's network by name; an unknown one has no id yet.
+            let (network_name, network_id) = match net {
+                Some(ni) => (
+                    self.store.networks[ni].name.clone(),
+                    self.store.networks[ni].id.clone(),
+                ),
+                None => (net_key.clone(), String::new()),
+            };
             c.attachments.push(Attachment {
-                network_id: self.store.networks[ni].id.clone(),
+                network_name,
+                network_id,
                 requested_ip,
                 aliases: args.network_aliases.clone(),
                 endpoint: None,
@@ -560,6 +647,7 @@ impl Daemon {
             };
         }
         if net.is_none() && self.store.containers[ci].net_from.is_none() {
+            self.record_failed_start(ci, &format!("network {net_key} not found"));
             return CommandOutput {
                 notes,
                 ..CommandOutput::plain_error(format!(
@@ -614,34 +702,104 @@ impl Daemon {
             stack.config.services.udp_echo.extend(udp);
         }
         self.store.containers[ci].sandbox = Some(node);
-        self.store.containers[ci].state = ContainerState::Running;
         Ok(())
     }
 
-    /// Creates the container's sandbox and its endpoints.
+    /// Finds the network of each of the container's attachments as docker does when the
+    /// container starts (moby's `getNetworkID`, Docker 26 and later): a predefined network
+    /// (`nat`, `none`) by its name, so that a container finds the `nat` network dockerd
+    /// recreated with a new id after a reboot; any other network by the id it had when the
+    /// container joined it, so that one removed (or lost in a reboot) is not found, even if
+    /// a network of the same name exists again.
+    fn resolve_networks(&mut self, ci: usize, ctx: &HostCtx) -> Result<(), String> {
+        for a in 0..self.store.containers[ci].attachments.len() {
+            let att = &self.store.containers[ci].attachments[a];
+            let by_name = att.network_id.is_empty()
+                || self
+                    .backend
+                    .predefined_networks()
+                    .contains(&att.network_name.as_str());
+            let key = if by_name {
+                att.network_name.clone()
+            } else {
+                att.network_id.clone()
+            };
+            let found = if by_name {
+                self.find_or_learn_network(&key, ctx)
+            } else {
+                self.store
+                    .networks
+                    .iter()
+                    .position(|n| n.id == key)
+                    .or_else(|| self.find_or_learn_network(&key, ctx))
+            };
+            let Some(ni) = found else {
+                return Err(format!("network {key} not found"));
+            };
+            let net = &self.store.networks[ni];
+            let (id, name) = (net.id.clone(), net.name.clone());
+            let att = &mut self.store.containers[ci].attachments[a];
+            att.network_id = id;
+            att.network_name = name;
+        }
+        Ok(())
+    }
+
+    /// Starts a container: its sandbox and its endpoints. A start that fails leaves the
+    /// container as it was (created or exited), with exit code 128 and the error recorded,
+    /// as moby's `containerStart` does.
     fn start_container(&mut self, ci: usize, ctx: &mut HostCtx) -> Result<(), String> {
+        let result = self.try_start(ci, ctx);
+        match &result {
+            Ok(()) => {
+                let c = &mut self.store.containers[ci];
+                c.state = ContainerState::Running;
+                c.exit_code = 0;
+                c.error.clear();
+            }
+            Err(e) => {
+                self.release_network(ci, ctx);
+                self.record_failed_start(ci, e);
+            }
+        }
+        result
+    }
+
+    fn try_start(&mut self, ci: usize, ctx: &mut HostCtx) -> Result<(), String> {
         if let Some(target) = self.store.containers[ci].net_from.clone() {
             return self.join_sandbox(ci, &target, ctx);
         }
+        self.resolve_networks(ci, ctx)?;
         let (tcp, udp) = self.services(ci, ctx);
         let node = self
             .backend
             .create_sandbox(&self.store.containers[ci], tcp, udp, ctx);
         self.store.containers[ci].sandbox = Some(node);
         for a in 0..self.store.containers[ci].attachments.len() {
-            if let Err(e) = self
-                .backend
-                .attach(&mut self.store, ci, a, &mut self.rng, ctx)
-            {
-                self.stop_container(ci, ctx);
-                return Err(e);
-            }
+            self.backend
+                .attach(&mut self.store, ci, a, &mut self.rng, ctx)?;
         }
-        self.store.containers[ci].state = ContainerState::Running;
         Ok(())
     }
 
+    /// moby: a failed start leaves the exit code at 128 (`exitUnknown`) unless it was set.
+    fn record_failed_start(&mut self, ci: usize, error: &str) {
+        let c = &mut self.store.containers[ci];
+        if c.exit_code == 0 {
+            c.exit_code = 128;
+        }
+        c.error = error.to_string();
+    }
+
     fn stop_container(&mut self, ci: usize, ctx: &mut HostCtx) {
+        self.release_network(ci, ctx);
+        let c = &mut self.store.containers[ci];
+        c.state = ContainerState::Exited;
+        c.exit_code = 0;
+    }
+
+    /// Takes the container's endpoints and sandbox away.
+    fn release_network(&mut self, ci: usize, ctx: &mut HostCtx) {
         let c = &mut self.store.containers[ci];
         for a in &mut c.attachments {
             if let Some(ep) = a.endpoint.take() {
@@ -678,40 +836,43 @@ impl Daemon {
                 }
             }
         }
-        self.store.containers[ci].state = ContainerState::Exited;
     }
 
+    /// `docker start`: the CLI starts each container in turn, prints the name of each one
+    /// that started and the error of each one that did not, then its own line naming them
+    /// (`Error: failed to start containers: ...`, docker CLI 27/28).
     fn start_containers(&mut self, keys: &[String], ctx: &mut HostCtx) -> CommandOutput {
         let mut stdout = String::new();
+        let mut errors = Vec::new();
+        let mut failed = Vec::new();
         for k in keys {
-            let Some(ci) = self.store.find_container(k) else {
-                return CommandOutput {
-                    stdout,
-                    ..CommandOutput::daemon_error(format!("No such container: {k}"))
-                };
+            let result = match self.store.find_container(k) {
+                None => Err(format!("No such container: {k}")),
+                Some(ci) if self.store.containers[ci].state == ContainerState::Running => Ok(()),
+                Some(ci) => self.start_container(ci, ctx),
             };
-            if self.store.containers[ci].state != ContainerState::Running {
-                let c = &self.store.containers[ci];
-                if c.attachments.is_empty() && c.net_from.is_none() {
-                    return CommandOutput {
-                        stdout,
-                        ..CommandOutput::daemon_error(format!(
-                            "network {} not found",
-                            self.backend.default_network()
-                        ))
-                    };
+            match result {
+                Ok(()) => {
+                    stdout.push_str(k);
+                    stdout.push('\n');
                 }
-                if let Err(e) = self.start_container(ci, ctx) {
-                    return CommandOutput {
-                        stdout,
-                        ..CommandOutput::daemon_error(e)
-                    };
+                Err(e) => {
+                    errors.push(daemon_message(&e));
+                    failed.push(k.as_str());
                 }
             }
-            stdout.push_str(k);
-            stdout.push('\n');
         }
-        CommandOutput::ok(stdout)
+        if failed.is_empty() {
+            return CommandOutput::ok(stdout);
+        }
+        errors.push(format!(
+            "Error: failed to start containers: {}",
+            failed.join(", ")
+        ));
+        CommandOutput {
+            stdout,
+            ..CommandOutput::plain_error(errors.join("\n"))
+        }
     }
 
     fn stop_containers(&mut self, keys: &[String], ctx: &mut HostCtx) -> CommandOutput {
@@ -730,6 +891,39 @@ impl Daemon {
             stdout.push('\n');
         }
         CommandOutput::ok(stdout)
+    }
+
+    /// `docker restart`: stop (if running) and start each container; the daemon wraps a
+    /// failed start (`Cannot restart container <name>: ...`) and the CLI prints each error
+    /// after trying them all.
+    fn restart_containers(&mut self, keys: &[String], ctx: &mut HostCtx) -> CommandOutput {
+        let mut stdout = String::new();
+        let mut errors = Vec::new();
+        for k in keys {
+            let Some(ci) = self.store.find_container(k) else {
+                errors.push(daemon_message(&format!("No such container: {k}")));
+                continue;
+            };
+            if self.store.containers[ci].state == ContainerState::Running {
+                self.stop_container(ci, ctx);
+            }
+            match self.start_container(ci, ctx) {
+                Ok(()) => {
+                    stdout.push_str(k);
+                    stdout.push('\n');
+                }
+                Err(e) => errors.push(daemon_message(&format!(
+                    "Cannot restart container {k}: {e}"
+                ))),
+            }
+        }
+        if errors.is_empty() {
+            return CommandOutput::ok(stdout);
+        }
+        CommandOutput {
+            stdout,
+            ..CommandOutput::plain_error(errors.join("\n"))
+        }
     }
 
     fn rm(&mut self, keys: &[String], force: bool, ctx: &mut HostCtx) -> CommandOutput {
@@ -776,8 +970,19 @@ impl Daemon {
         }
     }
 
-    fn inspect(&self, keys: &[String]) -> CommandOutput {
+    /// `docker port CONTAINER [PRIVATE_PORT[/PROTO]]`, as docker CLI 27/28 prints it from
+    /// the container's `NetworkSettings.Ports`.
+    fn port(&self, key: &str, port: Option<&str>) -> CommandOutput {
+        let Some(c) = self.store.container(key) else {
+            return CommandOutput::daemon_error(format!("No such container: {key}"));
+        };
+        let ports = output::container_ports(c, self.backend.as_ref());
+        output::port(&ports, key, port)
+    }
+
+    fn inspect(&self, keys: &[String], format: Option<&str>) -> CommandOutput {
         let mut found = Vec::new();
+        let mut errors = Vec::new();
         for k in keys {
             if let Some(c) = self.store.container(k) {
                 found.push(output::container_json(
@@ -792,13 +997,10 @@ impl Daemon {
                     self.backend.as_ref(),
                 ));
             } else {
-                return CommandOutput {
-                    stdout: "[]\n".into(),
-                    ..CommandOutput::plain_error(format!("Error: No such object: {k}"))
-                };
+                errors.push(format!("Error: No such object: {k}"));
             }
         }
-        CommandOutput::ok(output::json_array(found))
+        output::inspect(found, errors, format)
     }
 
     /// Adds services to a running container (a scenario's `Listen` step).
@@ -836,6 +1038,11 @@ impl Daemon {
     ) -> Result<Ipv4Addr, String> {
         self.backend.host_endpoint(&self.store, network, ip, ctx)
     }
+}
+
+/// A daemon error as the client prints it (moby's client trims the message).
+fn daemon_message(msg: &str) -> String {
+    format!("Error response from daemon: {}", msg.trim())
 }
 
 /// `--ip`: an IPv4 address, in the daemon's words when it is not one.

@@ -10,4 +10,5 @@ pub mod output;
 pub mod ports;
 pub mod store;
 pub mod swarm;
+pub mod template;
 pub mod windows;

@@ -1,11 +1,16 @@
 //! What the docker CLI prints: `network ls` and `ps` tables, aligned by the `tabwriter` crate
-//! as docker's formatter aligns them with Go's text/tabwriter, and `inspect` JSON with the
-//! real field names and order, indented by four spaces as the CLI does.
+//! as docker's formatter aligns them with Go's text/tabwriter, `port`, and `inspect` JSON
+//! with the real field names and order (Go's struct order, map keys sorted as Go's encoder
+//! sorts them), indented by four spaces as the CLI does, or put through `-f` templates.
 
-use super::backend::OsBackend;
+use super::backend::{EngineRelease, OsBackend, PublishedPort};
+use super::daemon::CommandOutput;
 use super::store::{Container, ContainerState, DockerNetwork, Isolation, Store};
+use super::template::{Template, TemplateError};
 use crate::time::SimTime;
 use serde_json::{json, Map, Value};
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
 use std::io::Write;
 use tabwriter::TabWriter;
 
@@ -66,7 +71,7 @@ pub fn network_ls(nets: &[DockerNetwork], quiet: bool) -> String {
     table(&["NETWORK ID", "NAME", "DRIVER", "SCOPE"], &rows)
 }
 
-pub fn ps(containers: &[Container], all: bool, quiet: bool) -> String {
+pub fn ps(containers: &[Container], backend: &dyn OsBackend, all: bool, quiet: bool) -> String {
     let shown: Vec<&Container> = containers
         .iter()
         .filter(|c| all || c.state == ContainerState::Running)
@@ -77,16 +82,11 @@ pub fn ps(containers: &[Container], all: bool, quiet: bool) -> String {
     let rows: Vec<Vec<String>> = shown
         .iter()
         .map(|c| {
-            let status = match c.state {
-                ContainerState::Running => "Up",
-                ContainerState::Created => "Created",
-                ContainerState::Exited => "Exited (0)",
-            };
             vec![
                 c.id[..12].to_string(),
                 c.image.clone(),
-                status.into(),
-                c.port_specs.join(", "),
+                status(c),
+                displayable_ports(&container_ports(c, backend)),
                 c.name.clone(),
             ]
         })
@@ -97,13 +97,172 @@ pub fn ps(containers: &[Container], all: bool, quiet: bool) -> String {
     )
 }
 
+/// moby's `State.String()` without the durations hnsim does not keep: a container that never
+/// started is `Created` whatever its exit code (a failed start leaves 128 there).
+fn status(c: &Container) -> String {
+    match c.state {
+        ContainerState::Running => "Up".into(),
+        ContainerState::Created => "Created".into(),
+        ContainerState::Exited => format!("Exited ({})", c.exit_code),
+    }
+}
+
+/// The ports a running container publishes, as docker reads them back from its endpoints
+/// (all of them: Server 2016's hidden `gateway_` endpoint carries an overlay container's).
+/// A stopped container has none.
+pub fn container_ports(c: &Container, backend: &dyn OsBackend) -> Vec<PublishedPort> {
+    if c.state != ContainerState::Running {
+        return Vec::new();
+    }
+    c.attachments
+        .iter()
+        .filter_map(|a| a.endpoint.as_deref())
+        .chain(c.hidden_endpoints.iter().map(String::as_str))
+        .filter_map(|e| backend.endpoint(e))
+        .flat_map(|e| e.ports)
+        .collect()
+}
+
+/// The host address docker reports for a Windows port mapping.
+const ANY_HOST: &str = "0.0.0.0";
+
+/// docker/cli's `DisplayablePorts`: sorted by container port; a run of consecutive ports
+/// published on the same numbers is shown as one range, the others one by one after them.
+fn displayable_ports(ports: &[PublishedPort]) -> String {
+    let mut ports: Vec<&PublishedPort> = ports.iter().collect();
+    ports.sort_by(|a, b| {
+        (a.container_port, a.host_port, a.proto).cmp(&(b.container_port, b.host_port, b.proto))
+    });
+    let mut groups: Vec<(&str, u16, u16)> = Vec::new();
+    let mut result = Vec::new();
+    let mut mappings = Vec::new();
+    for p in ports {
+        if p.host_port != p.container_port {
+            mappings.push(format!(
+                "{ANY_HOST}:{}->{}/{}",
+                p.host_port, p.container_port, p.proto
+            ));
+            continue;
+        }
+        match groups.iter_mut().find(|g| g.0 == p.proto) {
+            None => groups.push((p.proto, p.container_port, p.container_port)),
+            Some(g) if p.container_port == g.2 + 1 => g.2 = p.container_port,
+            Some(g) => {
+                result.push(port_group(g.0, g.1, g.2));
+                *g = (p.proto, p.container_port, p.container_port);
+            }
+        }
+    }
+    result.extend(groups.iter().map(|g| port_group(g.0, g.1, g.2)));
+    result.extend(mappings);
+    result.join(", ")
+}
+
+fn port_group(proto: &str, first: u16, last: u16) -> String {
+    let range = if first == last {
+        first.to_string()
+    } else {
+        format!("{first}-{last}")
+    };
+    format!("{ANY_HOST}:{range}->{range}/{proto}")
+}
+
+/// `docker port`: every mapping (`80/tcp -> 0.0.0.0:8080`), or the host side of one, in
+/// natural order, with the CLI's errors.
+pub fn port(ports: &[PublishedPort], container: &str, which: Option<&str>) -> CommandOutput {
+    let mut out: Vec<String> = match which {
+        Some(spec) => {
+            let (port, proto) = spec.split_once('/').unwrap_or((spec, ""));
+            let proto = if proto.is_empty() { "tcp" } else { proto };
+            let Some(n) = parse_port(port) else {
+                return CommandOutput::plain_error(format!(
+                    "Error: invalid port ({port}): strconv.ParseUint: parsing {port:?}: invalid syntax"
+                ));
+            };
+            let hosts: Vec<String> = ports
+                .iter()
+                .filter(|p| p.container_port == n && p.proto == proto)
+                .map(|p| format!("{ANY_HOST}:{}", p.host_port))
+                .collect();
+            if hosts.is_empty() {
+                return CommandOutput::plain_error(format!(
+                    "Error: No public port '{spec}' published for {container}"
+                ));
+            }
+            hosts
+        }
+        None => ports
+            .iter()
+            .map(|p| {
+                format!(
+                    "{}/{} -> {ANY_HOST}:{}",
+                    p.container_port, p.proto, p.host_port
+                )
+            })
+            .collect(),
+    };
+    out.sort_by(|a, b| natural_cmp(a, b));
+    if out.is_empty() {
+        return CommandOutput::ok("");
+    }
+    CommandOutput::ok(out.join("\n") + "\n")
+}
+
+/// Go's `strconv.ParseUint(s, 10, 16)`.
+fn parse_port(s: &str) -> Option<u16> {
+    (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| s.parse().ok())
+        .flatten()
+}
+
+/// The natural order of `sortorder.NaturalLess`: runs of digits compare as numbers.
+fn natural_cmp(a: &str, b: &str) -> Ordering {
+    let (mut a, mut b) = (a.as_bytes(), b.as_bytes());
+    loop {
+        match (a.first(), b.first()) {
+            (None, None) => return Ordering::Equal,
+            (None, _) => return Ordering::Less,
+            (_, None) => return Ordering::Greater,
+            (Some(x), Some(y)) if x.is_ascii_digit() && y.is_ascii_digit() => {
+                let da = a.iter().take_while(|c| c.is_ascii_digit()).count();
+                let db = b.iter().take_while(|c| c.is_ascii_digit()).count();
+                let (na, nb) = (trim_zeros(&a[..da]), trim_zeros(&b[..db]));
+                let ord = na.len().cmp(&nb.len()).then_with(|| na.cmp(nb));
+                if ord != Ordering::Equal {
+                    return ord;
+                }
+                a = &a[da..];
+                b = &b[db..];
+            }
+            (Some(x), Some(y)) => {
+                if x != y {
+                    return x.cmp(y);
+                }
+                a = &a[1..];
+                b = &b[1..];
+            }
+        }
+    }
+}
+
+fn trim_zeros(d: &[u8]) -> &[u8] {
+    let z = d.iter().take_while(|c| **c == b'0').count();
+    &d[z.min(d.len().saturating_sub(1))..]
+}
+
+/// A JSON object with its keys in Go's order for a map (sorted).
+fn sorted_map(entries: impl IntoIterator<Item = (String, Value)>) -> Value {
+    let sorted: BTreeMap<String, Value> = entries.into_iter().collect();
+    Value::Object(sorted.into_iter().collect())
+}
+
 pub fn network_json(net: &DockerNetwork, store: &Store, backend: &dyn OsBackend) -> Value {
-    let mut ctrs = Map::new();
+    let mut ctrs = Vec::new();
     for (c, _, ep) in store.running_on(&net.id) {
         let Some(ep) = backend.endpoint(ep) else {
             continue;
         };
-        ctrs.insert(
+        ctrs.push((
             c.id.clone(),
             json!({
                 "Name": c.name,
@@ -112,70 +271,218 @@ pub fn network_json(net: &DockerNetwork, store: &Store, backend: &dyn OsBackend)
                 "IPv4Address": format!("{}/{}", ep.ip, ep.prefix_len),
                 "IPv6Address": "",
             }),
-        );
+        ));
     }
     let (ipam_driver, extra_options) = backend.inspect_extras(net);
-    let mut options = Map::new();
-    for (k, v) in net.options.iter().chain(&extra_options) {
-        options.insert(k.clone(), Value::String(v.clone()));
-    }
-    let mut labels = Map::new();
-    for (k, v) in &net.labels {
-        labels.insert(k.clone(), Value::String(v.clone()));
-    }
+    let options = sorted_map(
+        net.options
+            .iter()
+            .chain(&extra_options)
+            .map(|(k, v)| (k.clone(), Value::String(v.clone()))),
+    );
+    let labels = sorted_map(
+        net.labels
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone()))),
+    );
     let config: Vec<Value> = net
         .ipam
         .iter()
         .map(|(s, g)| json!({"Subnet": s, "Gateway": g}))
         .collect();
-    json!({
-        "Name": net.name,
-        "Id": net.id,
-        "Created": timestamp(net.created),
-        "Scope": if net.driver == "overlay" { "swarm" } else { "local" },
-        "Driver": net.driver,
-        "EnableIPv4": true,
-        "EnableIPv6": false,
-        "IPAM": { "Driver": ipam_driver, "Options": Value::Null, "Config": config },
-        "Internal": net.internal,
-        "Attachable": net.attachable,
-        "Ingress": false,
-        "ConfigFrom": { "Network": "" },
-        "ConfigOnly": false,
-        "Containers": ctrs,
-        "Options": options,
-        "Labels": labels,
-    })
+    let mut out = Map::new();
+    out.insert("Name".into(), json!(net.name));
+    out.insert("Id".into(), json!(net.id));
+    out.insert("Created".into(), json!(timestamp(net.created)));
+    out.insert(
+        "Scope".into(),
+        json!(if net.driver == "overlay" {
+            "swarm"
+        } else {
+            "local"
+        }),
+    );
+    out.insert("Driver".into(), json!(net.driver));
+    // `EnableIPv4` came with Docker 28.0 (API 1.48).
+    if backend.engine() != EngineRelease::Ee17_06 {
+        out.insert("EnableIPv4".into(), json!(true));
+    }
+    out.insert("EnableIPv6".into(), json!(false));
+    out.insert(
+        "IPAM".into(),
+        json!({ "Driver": ipam_driver, "Options": Value::Null, "Config": config }),
+    );
+    out.insert("Internal".into(), json!(net.internal));
+    out.insert("Attachable".into(), json!(net.attachable));
+    out.insert("Ingress".into(), json!(net.ingress));
+    out.insert("ConfigFrom".into(), json!({ "Network": "" }));
+    out.insert("ConfigOnly".into(), json!(false));
+    out.insert("Containers".into(), sorted_map(ctrs));
+    out.insert("Options".into(), options);
+    out.insert("Labels".into(), labels);
+    Value::Object(out)
 }
 
+/// `docker inspect` of a container: the fields hnsim knows, in the order of moby's
+/// `InspectResponse`. On Windows the deprecated top-level address fields stay empty: moby
+/// fills them from a network named `bridge` only (`getDefaultNetworkSettings`).
 pub fn container_json(c: &Container, nets: &[DockerNetwork], backend: &dyn OsBackend) -> Value {
-    let mut networks = Map::new();
+    let mut networks = Vec::new();
     for a in &c.attachments {
-        let Some(n) = nets.iter().find(|n| n.id == a.network_id) else {
-            continue;
-        };
+        let name = nets
+            .iter()
+            .find(|n| n.id == a.network_id)
+            .map_or(a.network_name.clone(), |n| n.name.clone());
         let ep = a.endpoint.as_deref().and_then(|e| backend.endpoint(e));
-        networks.insert(
-            n.name.clone(),
+        networks.push((
+            name,
             json!({
-                "Aliases": a.aliases,
-                "NetworkID": n.id,
+                "IPAMConfig": a.requested_ip.map(|ip| json!({"IPv4Address": ip.to_string()})),
+                "Links": Value::Null,
+                "Aliases": if a.aliases.is_empty() { Value::Null } else { json!(a.aliases) },
+                "MacAddress": ep.as_ref().map(|e| e.mac.to_string()).unwrap_or_default(),
+                "DriverOpts": Value::Null,
+                "GwPriority": 0,
+                "NetworkID": a.network_id,
                 "EndpointID": ep.as_ref().map(|e| e.id.clone()).unwrap_or_default(),
                 "Gateway": ep.as_ref().map(|e| e.gateway.to_string()).unwrap_or_default(),
                 "IPAddress": ep.as_ref().map(|e| e.ip.to_string()).unwrap_or_default(),
                 "IPPrefixLen": ep.as_ref().map(|e| e.prefix_len).unwrap_or(0),
-                "MacAddress": ep.as_ref().map(|e| e.mac.to_string()).unwrap_or_default(),
+                "IPv6Gateway": "",
+                "GlobalIPv6Address": "",
+                "GlobalIPv6PrefixLen": 0,
+                "DNSNames": if ep.is_some() {
+                    let mut names = vec![c.name.clone(), c.id[..12].to_string()];
+                    names.extend(a.aliases.iter().cloned());
+                    json!(names)
+                } else {
+                    Value::Null
+                },
             }),
-        );
+        ));
     }
+    let mut bindings: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    for p in container_ports(c, backend) {
+        bindings
+            .entry(format!("{}/{}", p.container_port, p.proto))
+            .or_default()
+            .push(json!({"HostIp": ANY_HOST, "HostPort": p.host_port.to_string()}));
+    }
+    let ports = sorted_map(bindings.into_iter().map(|(k, v)| (k, Value::Array(v))));
+    let port_bindings = sorted_map(c.ports.iter().map(|b| {
+        let host = match b.host {
+            None => String::new(),
+            Some((s, e)) if s == e => s.to_string(),
+            Some((s, e)) => format!("{s}-{e}"),
+        };
+        (
+            format!("{}/{}", b.container, b.proto),
+            json!([{"HostIp": b.host_ip.clone().unwrap_or_default(), "HostPort": host}]),
+        )
+    }));
+    let network_mode = match (&c.net_from, c.attachments.first()) {
+        (Some(t), _) => format!("container:{t}"),
+        (None, Some(a)) => a.network_name.clone(),
+        (None, None) => "default".into(),
+    };
+    let (status, running) = match c.state {
+        ContainerState::Running => ("running", true),
+        ContainerState::Created => ("created", false),
+        ContainerState::Exited => ("exited", false),
+    };
     json!({
         "Id": c.id,
-        "Name": format!("/{}", c.name),
-        "State": { "Status": match c.state { ContainerState::Running => "running", ContainerState::Created => "created", ContainerState::Exited => "exited" } },
+        "State": {
+            "Status": status,
+            "Running": running,
+            "Paused": false,
+            "Restarting": false,
+            "OOMKilled": false,
+            "Dead": false,
+            "Pid": 0,
+            "ExitCode": c.exit_code,
+            "Error": c.error,
+        },
         "Image": c.image,
-        "HostConfig": { "Isolation": match c.isolation { Isolation::Process => "process", Isolation::HyperV => "hyperv" } },
-        "NetworkSettings": { "Networks": networks },
+        "Name": format!("/{}", c.name),
+        "HostConfig": {
+            "NetworkMode": network_mode,
+            "PortBindings": port_bindings,
+            "Isolation": match c.isolation { Isolation::Process => "process", Isolation::HyperV => "hyperv" },
+        },
+        "Config": { "Image": c.image },
+        "NetworkSettings": {
+            "Bridge": "",
+            "SandboxID": "",
+            "SandboxKey": "",
+            "Ports": ports,
+            "HairpinMode": false,
+            "LinkLocalIPv6Address": "",
+            "LinkLocalIPv6PrefixLen": 0,
+            "SecondaryIPAddresses": Value::Null,
+            "SecondaryIPv6Addresses": Value::Null,
+            "EndpointID": "",
+            "Gateway": "",
+            "GlobalIPv6Address": "",
+            "GlobalIPv6PrefixLen": 0,
+            "IPAddress": "",
+            "IPPrefixLen": 0,
+            "IPv6Gateway": "",
+            "MacAddress": "",
+            "Networks": sorted_map(networks),
+        },
     })
+}
+
+/// `docker inspect` and `docker network inspect`, after the lookups: the objects found, as
+/// JSON or through a `-f` template (docker CLI's `inspect.Inspect`), then the errors of the
+/// ones not found. A template that does not parse stops everything.
+pub fn inspect(found: Vec<Value>, mut errors: Vec<String>, format: Option<&str>) -> CommandOutput {
+    let stdout = match format {
+        None | Some("") => json_array(found),
+        Some("json") => {
+            let items: Vec<String> = found
+                .iter()
+                .map(|v| serde_json::to_string(v).expect("JSON values always serialize"))
+                .collect();
+            format!("[{}]\n", items.join(","))
+        }
+        Some(f) => {
+            let t = match Template::parse(f) {
+                Ok(t) => t,
+                Err(e) => {
+                    return CommandOutput::plain_error(format!(
+                        "template parsing error: {}",
+                        e.message()
+                    ))
+                }
+            };
+            let mut out = String::new();
+            for v in &found {
+                match t.execute(v) {
+                    Ok(s) => {
+                        out.push_str(&s);
+                        out.push('\n');
+                    }
+                    Err(e @ (TemplateError::Exec(_) | TemplateError::Parse(_))) => {
+                        errors.push(format!("template parsing error: {}", e.message()))
+                    }
+                }
+            }
+            if out.is_empty() {
+                "\n".into()
+            } else {
+                out
+            }
+        }
+    };
+    if errors.is_empty() {
+        return CommandOutput::ok(stdout);
+    }
+    CommandOutput {
+        stdout,
+        ..CommandOutput::plain_error(errors.join("\n"))
+    }
 }
 
 /// A JSON array indented with four spaces, as the docker CLI prints it.

@@ -8,7 +8,9 @@
 //!
 //! Only what the CLI itself rejects is rejected here: host IPs, host port
 //! ranges and `sctp` are kept as given for the daemon to judge.
+//! `PortSpec::bindings` is what the CLI sends: one binding per container port.
 
+use super::store::PortBinding;
 use std::net::IpAddr;
 
 /// One `-p` value, as the CLI understood it.
@@ -24,6 +26,34 @@ pub struct PortSpec {
     pub protocol: String,
     /// The value exactly as the user gave it to `-p`.
     pub raw: String,
+}
+
+impl PortSpec {
+    /// The bindings the CLI sends for this spec, as go-connections' `ParsePortSpec` makes
+    /// them: one per container port, container port `start + i` with host port
+    /// `host_start + i` (or any), except that a single container port keeps a host range
+    /// for the daemon to pick from (`9100-9110:80`).
+    pub fn bindings(&self) -> Vec<PortBinding> {
+        let (start, end) = self.container_port;
+        (start..=end)
+            .map(|port| {
+                let i = port - start;
+                let host = self.host_port.map(|(hs, he)| {
+                    if start == end {
+                        (hs, he)
+                    } else {
+                        (hs + i, hs + i)
+                    }
+                });
+                PortBinding {
+                    proto: self.protocol.clone(),
+                    host_ip: self.host_ip.clone(),
+                    host,
+                    container: port,
+                }
+            })
+            .collect()
+    }
 }
 
 /// Parses one `-p/--publish` value. The error is the CLI's own text (without
@@ -253,6 +283,40 @@ mod tests {
         assert_eq!(ok("0:0").host_port, Some((0, 0)));
         // Like the CLI, a third range component is ignored.
         assert_eq!(ok("1-2-3").container_port, (1, 2));
+    }
+
+    fn binding(host: Option<(u16, u16)>, container: u16) -> PortBinding {
+        PortBinding {
+            proto: "tcp".into(),
+            host_ip: None,
+            host,
+            container,
+        }
+    }
+
+    /// Matched ranges become one binding per port; only a single container port keeps a
+    /// host range (go-connections' `ParsePortSpec`).
+    #[test]
+    fn ranges_split_into_one_binding_per_port() {
+        assert_eq!(
+            ok("9000-9001:80-81").bindings(),
+            [
+                binding(Some((9000, 9000)), 80),
+                binding(Some((9001, 9001)), 81)
+            ]
+        );
+        assert_eq!(
+            ok("80-81").bindings(),
+            [binding(None, 80), binding(None, 81)]
+        );
+        assert_eq!(
+            ok("9100-9110:80").bindings(),
+            [binding(Some((9100, 9110)), 80)]
+        );
+        assert_eq!(ok("8080:80").bindings(), [binding(Some((8080, 8080)), 80)]);
+        let udp = ok("127.0.0.1:53:53/udp").bindings();
+        assert_eq!(udp[0].proto, "udp");
+        assert_eq!(udp[0].host_ip.as_deref(), Some("127.0.0.1"));
     }
 
     #[test]

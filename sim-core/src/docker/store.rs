@@ -31,6 +31,8 @@ pub struct DockerNetwork {
     pub created: SimTime,
     /// Predefined networks (the default one, `none`) cannot be removed.
     pub predefined: bool,
+    /// The swarm's routing-mesh network (`ingress`).
+    pub ingress: bool,
 }
 
 impl DockerNetwork {
@@ -50,6 +52,7 @@ impl DockerNetwork {
             attachable: false,
             created,
             predefined,
+            ingress: false,
         }
     }
 }
@@ -63,6 +66,11 @@ pub enum ContainerState {
 
 #[derive(Clone, Debug)]
 pub struct Attachment {
+    /// The network's name when the container joined it: docker keys a container's networks
+    /// by name, and finds the predefined ones by name when the container starts.
+    pub network_name: String,
+    /// docker's id of the network; empty when no network had that name when the container
+    /// was created (the start then fails naming it).
     pub network_id: String,
     pub requested_ip: Option<Ipv4Addr>,
     pub aliases: Vec<String>,
@@ -77,10 +85,8 @@ pub struct Container {
     pub image: String,
     pub state: ContainerState,
     pub attachments: Vec<Attachment>,
-    /// Published ports: (IP protocol, host port or `None` for "any", container port).
-    pub ports: Vec<(u8, Option<u16>, u16)>,
-    /// The `-p` values as typed, for `docker ps`.
-    pub port_specs: Vec<String>,
+    /// Published ports, one binding per container port, as the CLI sent them.
+    pub ports: Vec<PortBinding>,
     pub dns: Vec<Ipv4Addr>,
     pub isolation: Isolation,
     /// The container's network sandbox (a compartment on Windows, a namespace on Linux),
@@ -92,6 +98,23 @@ pub struct Container {
     pub hidden_endpoints: Vec<String>,
     pub extra_tcp: Vec<u16>,
     pub extra_udp: Vec<u16>,
+    /// docker's `State.ExitCode`: 128 after a start that failed (moby's `exitUnknown`).
+    pub exit_code: i32,
+    /// docker's `State.Error`: why the last start failed.
+    pub error: String,
+}
+
+/// One published port as the docker CLI sends it (go-connections' `ParsePortSpecs` splits a
+/// range of container ports into one binding each): the container port, and the host port
+/// range the daemon may pick from (`HostPort`-`HostPortEnd`; one port when both are equal,
+/// any when `None`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PortBinding {
+    /// `tcp`, `udp` or `sctp`, lower-cased as the CLI sends it.
+    pub proto: String,
+    pub host_ip: Option<String>,
+    pub host: Option<(u16, u16)>,
+    pub container: u16,
 }
 
 /// Docker's networks and containers on one host.

@@ -6,6 +6,10 @@
 //! One `Swarm` is shared by every host of a world (it stands for the raft store). The daemons
 //! read and change it; the world then tells each host's HNS about the other hosts' endpoints
 //! (the overlay peer gossip). Nothing here touches a packet.
+//!
+//! `docker swarm init` creates the `ingress` network first, as swarmkit's manager does, so
+//! it holds the first subnet of the default address pool (10.0.0.0/24) and the first VNI
+//! (4096); the networks users create come after it.
 
 use crate::control::ids;
 use crate::control::ipam::{self, IpPool};
@@ -41,7 +45,11 @@ pub struct OverlayNetwork {
     pub id: String,
     pub name: String,
     pub attachable: bool,
+    /// The routing mesh's network, which `docker swarm init` creates.
+    pub ingress: bool,
     pub subnets: Vec<OverlaySubnet>,
+    /// The user's options, and the driver state the manager adds (the VNIs it assigned,
+    /// under `com.docker.network.driver.overlay.vxlanid_list`).
     pub options: Vec<(String, String)>,
 }
 
@@ -49,6 +57,8 @@ pub struct OverlayNetwork {
 /// ids (reference 3.3).
 pub const FIRST_VNI: u32 = 4096;
 const MAX_VNI: u32 = (1 << 24) - 1;
+/// The option under which the overlay driver records each subnet's VNI.
+pub const VXLANID_LIST: &str = "com.docker.network.driver.overlay.vxlanid_list";
 
 /// The swarm-wide store.
 #[derive(Debug)]
@@ -64,6 +74,8 @@ pub struct Swarm {
 
 pub const NOT_A_MANAGER: &str = "This node is not a swarm manager. Use \"docker swarm init\" or \"docker swarm join\" to connect this node to swarm and try again.";
 pub const ALREADY_IN_SWARM: &str = "This node is already part of a swarm. Use \"docker swarm leave\" to leave this swarm and join another one.";
+pub const WORKER_CANNOT_CREATE: &str = "Cannot create a multi-host network from a worker node. Please create the network from a manager node.";
+pub const NOT_IN_SWARM: &str = "This node is not part of a swarm";
 
 impl Swarm {
     pub fn new(rng: SimRng) -> Self {
@@ -108,6 +120,9 @@ impl Swarm {
             node_id: node_id.clone(),
             role: Role::Manager,
         });
+        // swarmkit's manager creates the routing mesh's network as soon as it leads.
+        let ingress = Ipv4Network::new(Ipv4Addr::new(10, 0, 0, 0), 24).expect("a /24");
+        self.add_network("ingress", &[ingress], &[], &[], false, true, Vec::new())?;
         let out = format!(
             "Swarm initialized: current node ({node_id}) is now a manager.\n\nTo add a worker to this swarm, run the following command:\n\n    docker swarm join --token {} {manager_addr}\n\nTo add a manager to this swarm, run 'docker swarm join-token manager' and follow the instructions.\n",
             self.worker_token
@@ -159,6 +174,46 @@ impl Swarm {
         })
     }
 
+    /// `docker swarm leave [--force]` on `host`: a manager needs `--force` (moby's words for
+    /// why, by how many managers stay reachable); when the last manager leaves, the swarm's
+    /// state is gone with it.
+    pub fn leave(&mut self, host: &str, force: bool) -> Result<(), String> {
+        let i = self
+            .nodes
+            .iter()
+            .position(|n| n.host == host)
+            .ok_or(NOT_IN_SWARM)?;
+        let managers = self
+            .nodes
+            .iter()
+            .filter(|n| n.role == Role::Manager)
+            .count();
+        if self.nodes[i].role == Role::Manager && !force {
+            let mut msg = String::from(
+                "You are attempting to leave the swarm on a node that is participating as a manager. ",
+            );
+            // Every manager is reachable in hnsim; a quorum is lost when at most one other
+            // manager stays (moby's removingManagerCausesLossOfQuorum).
+            if managers <= 2 {
+                if managers == 1 {
+                    msg.push_str("Removing the last manager erases all current state of the swarm. Use `--force` to ignore this message. ");
+                    return Err(msg);
+                }
+                msg.push_str(&format!("Removing this node leaves {} managers out of {managers}. Without a Raft quorum your swarm will be inaccessible. ", managers - 1));
+            }
+            msg.push_str("The only way to restore a swarm that has lost consensus is to reinitialize it with `--force-new-cluster`. Use `--force` to suppress this message.");
+            return Err(msg);
+        }
+        let node = self.nodes.remove(i);
+        if node.role == Role::Manager && managers == 1 {
+            self.manager_addr = None;
+            self.worker_token.clear();
+            self.manager_token.clear();
+            self.networks.clear();
+        }
+        Ok(())
+    }
+
     pub fn network(&self, key: &str) -> Option<&OverlayNetwork> {
         self.networks
             .iter()
@@ -176,6 +231,20 @@ impl Swarm {
         vnis: &[u32],
         attachable: bool,
         options: Vec<(String, String)>,
+    ) -> Result<String, String> {
+        self.add_network(name, subnets, gateways, vnis, attachable, false, options)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn add_network(
+        &mut self,
+        name: &str,
+        subnets: &[Ipv4Network],
+        gateways: &[Ipv4Addr],
+        vnis: &[u32],
+        attachable: bool,
+        ingress: bool,
+        mut options: Vec<(String, String)>,
     ) -> Result<String, String> {
         let mut chosen: Vec<Ipv4Network> = subnets.to_vec();
         if chosen.is_empty() {
@@ -224,11 +293,16 @@ impl Swarm {
                 addresses: IpPool::new(subnet, gateway),
             });
         }
+        // The manager's driver state: the VNIs it assigned, whether listed or picked.
+        let list: Vec<String> = out.iter().map(|s| s.vni.to_string()).collect();
+        options.retain(|(k, _)| k != VXLANID_LIST);
+        options.push((VXLANID_LIST.into(), list.join(",")));
         let id = ids::docker_id(&mut self.rng)[..25].to_string();
         self.networks.push(OverlayNetwork {
             id: id.clone(),
             name: name.into(),
             attachable,
+            ingress,
             subnets: out,
             options,
         });

@@ -128,6 +128,7 @@ const START_FLAGS: &[Flag] = &[
     fb("interactive", Some(b'i')),
 ];
 const STOP_FLAGS: &[Flag] = &[fv("signal", Some(b's')), fi("time", Some(b't'))];
+const PORT_FLAGS: &[Flag] = &[];
 const RM_FLAGS: &[Flag] = &[
     fb("force", Some(b'f')),
     fb("link", Some(b'l')),
@@ -224,6 +225,8 @@ pub(super) fn parse_container(args: &[String]) -> Result<DockerCommand, CliError
         "create" => parse_run("docker container create", rest, false),
         "start" => parse_start("docker container start", rest),
         "stop" => parse_stop("docker container stop", rest),
+        "restart" => parse_restart("docker container restart", rest),
+        "port" => parse_port("docker container port", rest),
         "rm" | "remove" => parse_rm("docker container rm", rest),
         "exec" => parse_exec("docker container exec", rest),
         "ls" | "list" | "ps" => parse_ps("docker container ls", "[OPTIONS]", rest),
@@ -273,6 +276,33 @@ pub(super) fn parse_stop(path: &str, args: &[String]) -> Result<DockerCommand, C
     let containers = cmd.parse(args, &mut |_, _| Ok(()))?;
     cmd.min_args(1, &containers)?;
     Ok(DockerCommand::Stop { containers })
+}
+
+pub(super) fn parse_restart(path: &str, args: &[String]) -> Result<DockerCommand, CliError> {
+    let cmd = Cmd::new(
+        path,
+        "[OPTIONS] CONTAINER [CONTAINER...]",
+        "Restart one or more containers",
+        STOP_FLAGS,
+    );
+    let containers = cmd.parse(args, &mut |_, _| Ok(()))?;
+    cmd.min_args(1, &containers)?;
+    Ok(DockerCommand::Restart { containers })
+}
+
+pub(super) fn parse_port(path: &str, args: &[String]) -> Result<DockerCommand, CliError> {
+    let cmd = Cmd::new(
+        path,
+        "CONTAINER [PRIVATE_PORT[/PROTO]]",
+        "List port mappings or a specific mapping for the container",
+        PORT_FLAGS,
+    );
+    let pos = cmd.parse(args, &mut |_, _| Ok(()))?;
+    cmd.range_args(1, 2, &pos)?;
+    Ok(DockerCommand::Port {
+        container: pos[0].clone(),
+        port: pos.get(1).cloned(),
+    })
 }
 
 pub(super) fn parse_rm(path: &str, args: &[String]) -> Result<DockerCommand, CliError> {
@@ -680,6 +710,41 @@ mod tests {
                 tty: true,
                 argv: strs(&["cmd"])
             }
+        );
+    }
+
+    #[test]
+    fn restart_and_port() {
+        assert_eq!(
+            ok("docker restart -t 3 a b"),
+            DockerCommand::Restart {
+                containers: strs(&["a", "b"])
+            }
+        );
+        assert_eq!(
+            ok("docker container restart a"),
+            DockerCommand::Restart {
+                containers: strs(&["a"])
+            }
+        );
+        assert_eq!(
+            ok("docker port web 80/tcp"),
+            DockerCommand::Port {
+                container: "web".into(),
+                port: Some("80/tcp".into())
+            }
+        );
+        assert_eq!(
+            ok("docker container port web"),
+            DockerCommand::Port {
+                container: "web".into(),
+                port: None
+            }
+        );
+        assert_err(
+            "docker port",
+            "\"docker port\" requires at least 1 and at most 2 arguments.\nSee 'docker port --help'.\n\nUsage:  docker port CONTAINER [PRIVATE_PORT[/PROTO]]\n\nList port mappings or a specific mapping for the container",
+            1,
         );
     }
 

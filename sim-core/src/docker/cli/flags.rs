@@ -205,6 +205,22 @@ impl Cmd {
         Err(self.args_error(format!("requires at least {n} {}", plural(n))))
     }
 
+    /// `cli.RequiresRangeArgs(min, max)`.
+    pub(super) fn range_args(
+        &self,
+        min: usize,
+        max: usize,
+        args: &[String],
+    ) -> Result<(), CliError> {
+        if (min..=max).contains(&args.len()) {
+            return Ok(());
+        }
+        Err(self.args_error(format!(
+            "requires at least {min} and at most {max} {}",
+            plural(max)
+        )))
+    }
+
     pub(super) fn no_args(&self, args: &[String]) -> Result<(), CliError> {
         if args.is_empty() {
             return Ok(());

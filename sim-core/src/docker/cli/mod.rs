@@ -29,9 +29,9 @@
 //!   (`--dns`, `--dns-search`, `--link`, `--filter`, `key=value` maps).
 //! - `network`: `docker network create|ls|inspect|rm|connect|disconnect`,
 //!   their flag tables and the client-side IPAM validation.
-//! - `container`: `docker run|create|start|stop|rm|exec|ps|inspect` and
-//!   `docker container ...`, their flag tables and `run`'s option checks.
-//! - `swarm`: `docker swarm init|join`.
+//! - `container`: `docker run|create|start|stop|restart|rm|exec|ps|port|inspect`
+//!   and `docker container ...`, their flag tables and `run`'s option checks.
+//! - `swarm`: `docker swarm init|join|leave`.
 //! - `test_support` (tests only): helpers the unit tests of every submodule
 //!   share.
 //!
@@ -50,8 +50,8 @@ mod test_support;
 mod words;
 
 use container::{
-    parse_container, parse_exec, parse_inspect, parse_ps, parse_rm, parse_run, parse_start,
-    parse_stop,
+    parse_container, parse_exec, parse_inspect, parse_port, parse_ps, parse_restart, parse_rm,
+    parse_run, parse_start, parse_stop,
 };
 use flags::{fb, fv, Cmd, Flag};
 use go::parse_go_bool;
@@ -101,6 +101,14 @@ pub enum DockerCommand {
     Stop {
         containers: Vec<String>,
     },
+    Restart {
+        containers: Vec<String>,
+    },
+    /// `docker port CONTAINER [PRIVATE_PORT[/PROTO]]`.
+    Port {
+        container: String,
+        port: Option<String>,
+    },
     Rm {
         containers: Vec<String>,
         force: bool,
@@ -129,6 +137,9 @@ pub enum DockerCommand {
         token: Option<String>,
         advertise_addr: Option<String>,
         remote: String,
+    },
+    SwarmLeave {
+        force: bool,
     },
 }
 
@@ -263,11 +274,9 @@ const OTHER_TOP_LEVEL: &[&str] = &[
     "node",
     "pause",
     "plugin",
-    "port",
     "pull",
     "push",
     "rename",
-    "restart",
     "rmi",
     "save",
     "search",
@@ -340,6 +349,8 @@ pub fn parse(line: &str) -> Result<DockerCommand, CliError> {
         "create" => parse_run("docker create", sub, false),
         "start" => parse_start("docker start", sub),
         "stop" => parse_stop("docker stop", sub),
+        "restart" => parse_restart("docker restart", sub),
+        "port" => parse_port("docker port", sub),
         "rm" => parse_rm("docker rm", sub),
         "exec" => parse_exec("docker exec", sub),
         "ps" => parse_ps("docker ps", "[OPTIONS]", sub),

@@ -1,6 +1,7 @@
-//! `docker swarm init|join`, their flag tables and the `docker swarm` group.
+//! `docker swarm init|join|leave`, their flag tables and the `docker swarm` group.
 
 use super::flags::{fb, fi, fv, Cmd, Flag, Group};
+use super::go::parse_go_bool;
 use super::{not_supported, CliError, DockerCommand};
 
 const SWARM_INIT_FLAGS: &[Flag] = &[
@@ -27,6 +28,8 @@ const SWARM_JOIN_FLAGS: &[Flag] = &[
     fv("availability", None),
     fv("data-path-addr", None),
 ];
+
+const SWARM_LEAVE_FLAGS: &[Flag] = &[fb("force", Some(b'f'))];
 
 const SWARM_GROUP: Group = Group {
     path: "docker swarm",
@@ -91,6 +94,21 @@ pub(super) fn parse_swarm(args: &[String]) -> Result<DockerCommand, CliError> {
                 remote: pos[0].clone(),
             })
         }
+        "leave" => {
+            let cmd = Cmd::new(
+                "docker swarm leave",
+                "[OPTIONS]",
+                "Leave the swarm",
+                SWARM_LEAVE_FLAGS,
+            );
+            let mut force = false;
+            let pos = cmd.parse(rest, &mut |_, v| {
+                force = parse_go_bool(v)?;
+                Ok(())
+            })?;
+            cmd.no_args(&pos)?;
+            Ok(DockerCommand::SwarmLeave { force })
+        }
         other if SWARM_GROUP.subcommands.iter().any(|(n, _)| *n == other) => {
             Err(not_supported(&format!("docker swarm {other}")))
         }
@@ -120,5 +138,14 @@ mod tests {
                 remote: "10.0.0.11:2377".into()
             }
         );
+        assert_eq!(
+            ok("docker swarm leave --force"),
+            DockerCommand::SwarmLeave { force: true }
+        );
+        assert_eq!(
+            ok("docker swarm leave"),
+            DockerCommand::SwarmLeave { force: false }
+        );
+        assert_eq!(err("docker swarm leave x").exit_code, 1);
     }
 }

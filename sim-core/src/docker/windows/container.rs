@@ -4,46 +4,27 @@
 
 use super::driver_opts;
 use super::{Windows, NAT, WINDOWS_ONLY_NOTE};
-use crate::control::hns::{EndpointRequest, Hns, NetworkRequest, NetworkType};
+use crate::control::hns::{EndpointRequest, Hns, HnsError, NetworkRequest, NetworkType};
 use crate::device::stack::{EmbeddedDns, IpStack, StackConfig};
 use crate::device::Device;
 use crate::docker::backend::RunSettings;
 use crate::docker::cli::RunArgs;
 use crate::docker::daemon::HostCtx;
-use crate::docker::store::{Container, DockerNetwork, Isolation, Store};
+use crate::docker::store::{Container, DockerNetwork, Isolation, PortBinding, Store};
+use crate::docker::swarm::FIRST_VNI;
 use crate::id::NodeId;
 use crate::rng::SimRng;
 use crate::topology::{NodeInfo, NodeKind};
 use crate::wire;
 use ipnetwork::Ipv4Network;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 
 /// A Windows compartment's default TTL.
 const WINDOWS_TTL: u8 = 128;
 
-/// What the Windows daemon refuses in `docker run`, and what it makes of the rest.
+/// What the Windows daemon refuses in `docker run`, and what it makes of the rest. (Its
+/// refusals of published ports come when the endpoint is created: `convert_port_bindings`.)
 pub(super) fn check_run(args: &RunArgs, net_key: &str) -> Result<RunSettings, String> {
-    let mut ports = Vec::new();
-    for p in &args.publish {
-        if p.protocol != "tcp" && p.protocol != "udp" {
-            return Err(format!("invalid protocol {}", p.protocol));
-        }
-        if p.host_ip
-            .as_deref()
-            .is_some_and(|ip| ip != "0.0.0.0" && ip != "::" && !ip.is_empty())
-        {
-            return Err("Windows does not support host IP addresses in NAT settings".into());
-        }
-        if p.host_port.is_some_and(|(a, b)| a != b) || p.container_port.0 != p.container_port.1 {
-            return Err("Windows does not support more than one host port in NAT settings".into());
-        }
-        let proto = if p.protocol == "udp" {
-            wire::IPPROTO_UDP
-        } else {
-            wire::IPPROTO_TCP
-        };
-        ports.push((proto, p.host_port.map(|h| h.0), p.container_port.0));
-    }
     let isolation = match args.isolation.as_deref() {
         None | Some("default") | Some("process") => Isolation::Process,
         Some("hyperv") => Isolation::HyperV,
@@ -70,11 +51,7 @@ pub(super) fn check_run(args: &RunArgs, net_key: &str) -> Result<RunSettings, St
     if !args.links.is_empty() {
         notes.push("hnsim note: --link is not supported on Windows and has no effect".into());
     }
-    Ok(RunSettings {
-        ports,
-        isolation,
-        notes,
-    })
+    Ok(RunSettings { isolation, notes })
 }
 
 /// Remarks on joining `net`.
@@ -144,17 +121,15 @@ pub(super) fn attach(
         // libnetwork does not hand an `--internal` network's endpoints any DNS servers.
         upstream.clear();
     }
-    let mut ports = if a == 0 { c.ports.clone() } else { Vec::new() };
+    let bindings = if a == 0 { c.ports.as_slice() } else { &[] };
     let reserves =
         NetworkType::from_driver(&net.driver).is_some_and(NetworkType::docker_reserves_ports);
-    if reserves {
-        if let Err(e) = reserve_host_ports(rng, &mut ports, &w.hns) {
-            return Err(format!(
-                "failed to create endpoint {} on network {}: {e}",
-                c.name, net.name
-            ));
-        }
-    }
+    let ports = endpoint_ports(bindings, reserves, rng, &w.hns).map_err(|e| {
+        format!(
+            "failed to create endpoint {} on network {}: {e}",
+            c.name, net.name
+        )
+    })?;
     let req = EndpointRequest {
         network_id: hns_id,
         name: c.name.clone(),
@@ -222,6 +197,11 @@ fn attach_overlay(
         .as_deref()
         .is_some_and(|h| w.hns.network(h).is_some());
     if !live {
+        // HNS refuses a VSID that overlaps the 802.1Q VLAN ids (reference 3.3; its words
+        // are those seen on Server 2016, moby/moby#32935).
+        if subnets.iter().any(|(_, _, vni)| *vni < FIRST_VNI) {
+            return Err(HnsError::failed("Element not found").0);
+        }
         let mut req = NetworkRequest::new(NetworkType::Overlay, &net_name);
         req.subnet = Some(subnet);
         req.gateway = Some(gateway);
@@ -242,17 +222,21 @@ fn attach_overlay(
     let ip = ctx.swarm.allocate(&net_id, requested)?;
     let vfp_nat = w.hns.version.overlay_uses_vfp_outbound_nat();
     let c = &store.containers[ci];
-    let mut ports = if a == 0 && vfp_nat {
-        c.ports.clone()
+    let bindings = if a == 0 && vfp_nat {
+        c.ports.as_slice()
     } else {
-        Vec::new()
+        &[]
     };
-    reserve_host_ports(rng, &mut ports, &w.hns).map_err(|e| {
-        format!(
-            "failed to create endpoint {} on network {net_name}: {e}",
-            c.name
-        )
-    })?;
+    let ports = match endpoint_ports(bindings, true, rng, &w.hns) {
+        Ok(p) => p,
+        Err(e) => {
+            ctx.swarm.release(&net_id, ip);
+            return Err(format!(
+                "failed to create endpoint {} on network {net_name}: {e}",
+                c.name
+            ));
+        }
+    };
     let req = EndpointRequest {
         network_id: hns_id,
         name: c.name.clone(),
@@ -297,11 +281,13 @@ fn attach_gateway_endpoint(
         .ok_or(NO_GATEWAY)?;
     let c = &store.containers[ci];
     let name = format!("gateway_{}", &c.id[..12]);
+    let ports = convert_port_bindings(&c.ports)
+        .map_err(|e| format!("failed to create endpoint {name} on network nat: {e}"))?;
     let req = EndpointRequest {
         network_id: hns_id,
         name: name.clone(),
         ip: None,
-        ports: c.ports.clone(),
+        ports,
         dns: Vec::new(),
         isolation: c.isolation,
         compartment: compartment_of(c)?,
@@ -315,13 +301,60 @@ fn attach_gateway_endpoint(
     Ok(())
 }
 
-/// l2bridge, l2tunnel and overlay: docker reserves the host ports itself, picking one in
-/// 60000-65000 when none is given (reference 2.5).
+/// The port maps of a new endpoint, as the Windows drivers make them: on l2bridge, l2tunnel
+/// and overlay (`reserves`) docker first reserves each host port itself (moby's
+/// `AllocatePorts`), then every driver converts the bindings for HNS
+/// (`ConvertPortBindings`), refusing what Windows cannot do.
+fn endpoint_ports(
+    bindings: &[PortBinding],
+    reserves: bool,
+    rng: &mut SimRng,
+    hns: &Hns,
+) -> Result<Vec<(u8, Option<u16>, u16)>, String> {
+    if reserves {
+        convert_port_bindings(&reserve_host_ports(rng, bindings, hns)?)
+    } else {
+        convert_port_bindings(bindings)
+    }
+}
+
+/// moby's `ConvertPortBindings`: TCP or UDP only, one host port (a host range is refused
+/// unless docker reserved a port from it), and no host address; checked binding by binding,
+/// in that order. A binding without a host port leaves the choice to HNS (nat).
+fn convert_port_bindings(bindings: &[PortBinding]) -> Result<Vec<(u8, Option<u16>, u16)>, String> {
+    let mut ports = Vec::new();
+    for b in bindings {
+        let proto = match b.proto.as_str() {
+            "tcp" => wire::IPPROTO_TCP,
+            "udp" => wire::IPPROTO_UDP,
+            other => return Err(format!("invalid protocol {other}")),
+        };
+        if b.host.is_some_and(|(start, end)| start != end) {
+            return Err("Windows does not support more than one host port in NAT settings".into());
+        }
+        if b.host_ip.as_deref().is_some_and(|ip| {
+            !ip.is_empty() && !ip.parse::<IpAddr>().is_ok_and(|ip| ip.is_unspecified())
+        }) {
+            return Err("Windows does not support host IP addresses in NAT settings".into());
+        }
+        ports.push((proto, b.host.map(|(start, _)| start), b.container));
+    }
+    Ok(ports)
+}
+
+/// l2bridge, l2tunnel and overlay: docker reserves the host ports itself (reference 2.5):
+/// the one asked for, the first free one of a range, or one in 60000-65000 when none is
+/// given (up to 10 tries).
 fn reserve_host_ports(
     rng: &mut SimRng,
-    ports: &mut [(u8, Option<u16>, u16)],
+    bindings: &[PortBinding],
     hns: &Hns,
-) -> Result<(), String> {
+) -> Result<Vec<PortBinding>, String> {
+    let ip_proto = |p: &str| match p {
+        "udp" => wire::IPPROTO_UDP,
+        "tcp" => wire::IPPROTO_TCP,
+        _ => 0,
+    };
     let mut taken: Vec<(u8, u16)> = hns
         .endpoints
         .iter()
@@ -331,23 +364,33 @@ fn reserve_host_ports(
         })
         .flat_map(|e| e.port_mappings.iter().map(|m| (m.proto, m.host_port)))
         .collect();
-    for (proto, host, _) in ports.iter_mut() {
-        let port = match *host {
-            Some(h) if taken.contains(&(*proto, h)) => {
-                return Err(format!(
-                    "Bind for 0.0.0.0:{h} failed: port is already allocated"
-                ))
+    let mut reserved = Vec::new();
+    for b in bindings {
+        let proto = ip_proto(&b.proto);
+        let port = match b.host {
+            Some((h, end)) if h == end => {
+                if taken.contains(&(proto, h)) {
+                    return Err(format!(
+                        "Bind for 0.0.0.0:{h} failed: port is already allocated"
+                    ));
+                }
+                h
             }
-            Some(h) => h,
+            Some((start, end)) => (start..=end)
+                .find(|p| !taken.contains(&(proto, *p)))
+                .ok_or("all ports are allocated")?,
             None => (0..10)
                 .map(|_| 60000 + rng.below(5001) as u16)
-                .find(|p| !taken.contains(&(*proto, *p)))
+                .find(|p| !taken.contains(&(proto, *p)))
                 .ok_or("Bind for 0.0.0.0:0 failed: port is already allocated")?,
         };
-        taken.push((*proto, port));
-        *host = Some(port);
+        taken.push((proto, port));
+        reserved.push(PortBinding {
+            host: Some((port, port)),
+            ..b.clone()
+        });
     }
-    Ok(())
+    Ok(reserved)
 }
 
 /// Rewrites the embedded resolvers on the host: one per network with HNS's internal DNS,

@@ -56,9 +56,9 @@ pub fn apply(
                 ));
                 continue;
             }
-            for part in v.split(',').filter(|p| !p.is_empty()) {
+            // moby's `AppendVNIList`: `strconv.Atoi` on each comma-separated part, as typed.
+            for part in v.split(',') {
                 let vni = part
-                    .trim()
                     .parse::<u32>()
                     .map_err(|_| format!("invalid vxlan id value {part:?} passed"))?;
                 parsed.vnis.push(vni);
@@ -215,6 +215,20 @@ mod tests {
             apply(&o, &mut req, false).unwrap_err(),
             "Invalid network option. OutboundNat is not supported on this OS version"
         );
+    }
+
+    #[test]
+    fn vxlanid_list_is_read_as_typed() {
+        let mut req = NetworkRequest::new(NetworkType::Overlay, "o");
+        let p = apply(&opts(&[(VXLANID_LIST, "4097,4098")]), &mut req, true).unwrap();
+        assert_eq!(p.vnis, [4097, 4098]);
+        for bad in ["4096,", " 4096", "x"] {
+            let part = bad.split(',').find(|p| p.parse::<u32>().is_err()).unwrap();
+            assert_eq!(
+                apply(&opts(&[(VXLANID_LIST, bad)]), &mut req, true).unwrap_err(),
+                format!("invalid vxlan id value {part:?} passed")
+            );
+        }
     }
 
     #[test]

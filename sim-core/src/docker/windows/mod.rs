@@ -10,21 +10,27 @@ mod container;
 pub mod driver_opts;
 mod network;
 
-use super::backend::{DriverNetwork, EndpointView, OsBackend, OverlayMember, Refusal, RunSettings};
+use super::backend::{
+    DriverNetwork, EndpointView, EngineRelease, OsBackend, OverlayMember, PublishedPort, Refusal,
+    RunSettings,
+};
 use super::cli::{NetworkCreate, RunArgs};
 use super::daemon::HostCtx;
 use super::store::{Container, DockerNetwork, Store};
 use crate::control::hns::{Hns, HnsEndpoint};
 use crate::control::ids;
+use crate::control::version::WindowsVersion;
 use crate::device::stack::VxlanPeer;
 use crate::device::Device;
 use crate::id::{NodeId, PortId};
 use crate::rng::SimRng;
+use crate::wire;
 use ipnetwork::Ipv4Network;
 use std::net::Ipv4Addr;
 
 /// The default network and driver on Windows.
 const NAT: &str = "nat";
+const OVERLAY: &str = "overlay";
 /// Where the Windows-only remarks come from.
 const WINDOWS_ONLY_NOTE: &str =
     "(Microsoft: \"Unsupported features and network options\", Windows container networking docs)";
@@ -99,6 +105,24 @@ impl OsBackend for Windows {
         &["nat", "none", "default"]
     }
 
+    /// Server 2016 ran the Docker EE 17.06 of its era (Docker 23.0 dropped it, moby commit
+    /// 1b3fef5333); later releases run the Docker 28 the rest of hnsim follows.
+    fn engine(&self) -> EngineRelease {
+        if self.hns.version == WindowsVersion::Server2016 {
+            EngineRelease::Ee17_06
+        } else {
+            EngineRelease::V28
+        }
+    }
+
+    /// Docker EE 17.06 cannot hot-plug an endpoint on Windows (`isNetworkHotPluggable` is
+    /// false until moby commit 5c1cfb1d27, Docker 18.03; Server 2016 itself has no hot-add,
+    /// reference 8); its words come from `runtime.GOOS`, for connect and disconnect alike.
+    fn hot_plug_refusal(&self) -> Option<String> {
+        (self.engine() == EngineRelease::Ee17_06)
+            .then(|| "windows does not support connecting a running container to a network".into())
+    }
+
     fn default_network(&self) -> &'static str {
         NAT
     }
@@ -119,9 +143,20 @@ impl OsBackend for Windows {
                 .networks
                 .push(DockerNetwork::new(id, "none", "null", ctx.eng.now(), true));
         }
+        // Swarm-scoped networks are not dockerd's to delete (reference 2.6): an overlay
+        // network whose HNS network vanished stays, and this node builds it again when a
+        // container joins it (the overlay driver re-registers what HNS still has, 3.3).
+        let hns = &self.hns;
+        for n in store.networks.iter_mut().filter(|n| n.driver == OVERLAY) {
+            if n.backend_id
+                .as_ref()
+                .is_some_and(|h| hns.network(h).is_none())
+            {
+                n.backend_id = None;
+            }
+        }
         // Other local networks whose HNS network vanished (a reboot on 2019+) are deleted;
         // only nat networks come back (reference 2.6 and 10, "NAT persistence").
-        let hns = &self.hns;
         store.networks.retain(|n| {
             n.driver == NAT
                 || n.backend_id
@@ -243,21 +278,36 @@ impl OsBackend for Windows {
 
     fn endpoint(&self, id: &str) -> Option<EndpointView> {
         let e = self.hns_endpoint(id)?;
+        let ports = e
+            .port_mappings
+            .iter()
+            .map(|m| PublishedPort {
+                proto: if m.proto == wire::IPPROTO_UDP {
+                    "udp"
+                } else {
+                    "tcp"
+                },
+                host_port: m.host_port,
+                container_port: m.container_port,
+            })
+            .collect();
         Some(EndpointView {
             id: e.id.to_ascii_lowercase(),
             mac: e.mac,
             ip: e.ip,
             prefix_len: classful(e.ip),
             gateway: e.gateway,
+            ports,
         })
     }
 
+    /// The built-in local drivers use the `windows` IPAM; overlay uses docker's default one
+    /// (the swarm allocator), and its driver writes no HNS name back (reference 2.3, 3.3).
     fn inspect_extras(&self, net: &DockerNetwork) -> (&'static str, Vec<(String, String)>) {
-        let ipam_driver = if net.driver == "null" {
-            "default"
-        } else {
-            "windows"
-        };
+        if net.driver == "null" || net.driver == OVERLAY {
+            return ("default", Vec::new());
+        }
+        let ipam_driver = "windows";
         let mut extra = Vec::new();
         if net.backend_id.is_some() && !net.options.iter().any(|(k, _)| k == NETWORKNAME_OPTION) {
             extra.push((NETWORKNAME_OPTION.to_string(), net.name.clone()));
@@ -267,7 +317,7 @@ impl OsBackend for Windows {
 
     fn overlay_members(&self, store: &Store) -> Vec<OverlayMember> {
         let mut members = Vec::new();
-        for d in store.networks.iter().filter(|n| n.driver == "overlay") {
+        for d in store.networks.iter().filter(|n| n.driver == OVERLAY) {
             let Some(net) = d.backend_id.as_deref().and_then(|id| self.hns.network(id)) else {
                 continue;
             };
@@ -295,7 +345,7 @@ impl OsBackend for Windows {
         let nets = store
             .networks
             .iter()
-            .filter(|n| n.driver == "overlay")
+            .filter(|n| n.driver == OVERLAY)
             .filter_map(|n| Some((n.id.as_str(), n.backend_id.as_deref()?)));
         for (docker_id, hns_id) in nets {
             let theirs: Vec<&OverlayMember> = remote

@@ -7,6 +7,7 @@ use crate::control::hns::{HnsError, NetworkRequest, NetworkType};
 use crate::docker::backend::{DriverNetwork, Refusal};
 use crate::docker::cli::NetworkCreate;
 use crate::docker::daemon::HostCtx;
+use crate::docker::swarm::FIRST_VNI as FIRST_WINDOWS_VNI;
 use ipnetwork::Ipv4Network;
 use std::net::Ipv4Addr;
 
@@ -83,7 +84,12 @@ pub(super) fn create(
         notes.push(format!("hnsim note: --ipam-driver {d} is unsupported on Windows; the 'windows' IPAM (HNS) is used"));
     }
     let mut req = NetworkRequest::new(ty, &c.name);
+    // The driver parses the generic options of every local network, nat included, and
+    // refuses a bad value whatever the type (moby's `parseNetworkOptions`, reference 2.2).
+    let outbound_nat = w.hns.version.outbound_nat_option_supported();
     if ty.winnat() {
+        let mut checked = NetworkRequest::new(ty, &c.name);
+        driver_opts::apply(&c.options, &mut checked, outbound_nat).map_err(Refusal::Daemon)?;
         for (k, v) in &c.options {
             if k != "com.docker.network.windowsshim.networkname" {
                 notes.push(format!(
@@ -92,7 +98,6 @@ pub(super) fn create(
             }
         }
     } else {
-        let outbound_nat = w.hns.version.outbound_nat_option_supported();
         match driver_opts::apply(&c.options, &mut req, outbound_nat) {
             Ok(p) => notes.extend(p.notes),
             Err(e) => return Err(Refusal::Daemon(e)),
@@ -123,6 +128,11 @@ pub(super) fn overlay_options(c: &NetworkCreate) -> Result<(Vec<u32>, Vec<String
     let mut req = NetworkRequest::new(NetworkType::Overlay, &c.name);
     let parsed = driver_opts::apply(&c.options, &mut req, true)?;
     let mut notes = parsed.notes;
+    // The manager's allocator takes any VNI it has free; a Windows node cannot use one that
+    // overlaps the 802.1Q VLAN ids (reference 3.3).
+    for vni in parsed.vnis.iter().filter(|v| **v < FIRST_WINDOWS_VNI) {
+        notes.push(format!("hnsim note: VXLAN id {vni} is below {FIRST_WINDOWS_VNI}: the swarm manager accepts it, but Windows cannot use VXLAN ids that overlap 802.1Q VLAN ids [0, 4095], so a container on a Windows node cannot join this network (HNS refuses to create it)"));
+    }
     if c.options.iter().any(|(k, _)| k == "encrypted") {
         notes.push("hnsim note: --opt encrypted is accepted and ignored by the Windows overlay driver; Windows nodes then cannot talk to Linux nodes that encrypt".into());
     }
