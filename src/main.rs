@@ -67,6 +67,34 @@ enum Command {
         #[arg(long, default_value = "scenarios/matrix")]
         dir: PathBuf,
     },
+    /// Write a lesson page: one HTML file, which works offline, where a packet steps along
+    /// each probe's hops on the topology, with each hop's headers decoded layer by layer.
+    #[command(
+        after_help = "Example:\n  hnsim viz scenarios/nat-tour.ron -o lesson.html\n\n\
+        Open lesson.html in a browser: pick a probe on the left, then step with the buttons\n\
+        or the arrow keys. Exits 1 if an expectation failed and 3 if the run hit a limit\n\
+        (the page is written all the same)."
+    )]
+    Viz {
+        file: PathBuf,
+        /// Where to write the page [default: the scenario's name with .html, here]
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// Draw the topology alone (hosts with their stacks, vSwitches and containers, and the
+    /// fabric), as it stands after the scenario's steps ran.
+    #[command(
+        after_help = "Examples:\n  hnsim graph scenarios/nat-tour.ron --format svg -o nat-tour.svg\n  \
+        hnsim graph scenarios/nat-tour.ron --format dot | dot -Tpng -o nat-tour.png"
+    )]
+    Graph {
+        file: PathBuf,
+        #[arg(long, value_enum, default_value_t = GraphFormat::Svg)]
+        format: GraphFormat,
+        /// Where to write the drawing [default: standard output]
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
     /// Run a built-in benchmark.
     Bench {
         #[command(subcommand)]
@@ -78,6 +106,14 @@ enum Command {
 enum Format {
     Text,
     Json,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum GraphFormat {
+    /// Graphviz's DOT language.
+    Dot,
+    /// An SVG image, laid out by hnsim.
+    Svg,
 }
 
 #[derive(Subcommand)]
@@ -158,6 +194,76 @@ fn matrix(os: WindowsVersion, format: Format, check: bool, dir: &std::path::Path
     ExitCode::SUCCESS
 }
 
+/// Writes `text` to `path`, or says why it could not.
+fn write_file(path: &std::path::Path, text: &str) -> Result<(), ExitCode> {
+    std::fs::write(path, text).map_err(|e| {
+        eprintln!("hnsim: cannot write {}: {e}", path.display());
+        ExitCode::from(EXIT_BAD_INPUT)
+    })
+}
+
+/// `hnsim viz`: runs the scenario and writes its lesson page.
+fn viz(file: &std::path::Path, output: Option<PathBuf>) -> ExitCode {
+    let loaded = match load(file) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let output = output.unwrap_or_else(|| {
+        let stem = file.file_stem().unwrap_or(file.as_os_str());
+        PathBuf::from(format!("{}.html", stem.to_string_lossy()))
+    });
+    let lesson = visualizer::record(&loaded);
+    let page = visualizer::page(&lesson);
+    if let Err(code) = write_file(&output, &page) {
+        return code;
+    }
+    let hops: usize = lesson.probes.iter().map(|p| p.hops.len()).sum();
+    eprintln!(
+        "hnsim: wrote {} ({} probes, {} hops, {} KiB)",
+        output.display(),
+        lesson.probes.len(),
+        hops,
+        page.len().div_ceil(1024)
+    );
+    for f in &lesson.failures {
+        eprintln!("expectation failed: {f}");
+    }
+    if lesson
+        .failures
+        .iter()
+        .any(|f| f.starts_with("the run hit its"))
+    {
+        return ExitCode::from(EXIT_LIMIT);
+    }
+    if !lesson.failures.is_empty() {
+        return ExitCode::from(EXIT_FAILED);
+    }
+    ExitCode::SUCCESS
+}
+
+/// `hnsim graph`: runs the scenario and draws its topology.
+fn graph(file: &std::path::Path, format: GraphFormat, output: Option<PathBuf>) -> ExitCode {
+    let loaded = match load(file) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let lesson = visualizer::record(&loaded);
+    let text = match format {
+        GraphFormat::Dot => visualizer::graph_dot(&lesson),
+        GraphFormat::Svg => visualizer::graph_svg(&lesson),
+    };
+    match output {
+        Some(path) => match write_file(&path, &text) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(code) => code,
+        },
+        None => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
@@ -236,6 +342,12 @@ fn main() -> ExitCode {
             check,
             dir,
         } => matrix(os, format, check, &dir),
+        Command::Viz { file, output } => viz(&file, output),
+        Command::Graph {
+            file,
+            format,
+            output,
+        } => graph(&file, format, output),
         Command::Bench {
             which: Bench::BridgeEcho { hosts, packets },
         } => {

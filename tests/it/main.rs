@@ -1,6 +1,8 @@
 //! Integration tests of hnsim: every shipped scenario, the command line, the docker daemon's
-//! refusals, properties of the control plane and the engine, and the run log.
+//! refusals, properties of the control plane and the engine, the run log, and the visualizer
+//! (its data and drawings, and its page in a real browser).
 
+mod browser;
 mod cli;
 mod common;
 mod config;
@@ -13,3 +15,4 @@ mod runlog;
 mod scenarios;
 mod scheduled;
 mod seeds;
+mod viz;

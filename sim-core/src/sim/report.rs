@@ -6,9 +6,10 @@
 //! (by the order the engine ran them), or under the step. Actions still pending after the last
 //! step run by letting time go on to them.
 //!
-//! Each `Probe` step that ran is handed to an observer as a `ProbeStep`, which can write
-//! itself exactly as the report does. `trace` (`hnsim trace`) runs a scenario with one more
-//! probe and shows only that probe: its step as text, or its part of the run log as JSON.
+//! Each probe that ran (a `Probe` step, or a `docker exec` step that sent one) is handed to an
+//! observer as a `ProbeStep`, which can write itself exactly as the report does. `trace`
+//! (`hnsim trace`) runs a scenario with one more probe and shows only that probe: its step as
+//! text, or its part of the run log as JSON.
 
 use super::build;
 use super::scheduled::{ControlAction, Effect, Fired};
@@ -277,7 +278,7 @@ fn docker_verdict(
     }
 }
 
-/// A `Probe` step that ran, with the world as it is right after the probe.
+/// A step that ran a probe, with the world as it is right after the probe.
 pub struct ProbeStep<'a> {
     pub world: &'a World,
     /// The step's index in `spec.steps`.
@@ -285,20 +286,41 @@ pub struct ProbeStep<'a> {
     /// When the step began (the `t=` of its `[n]` line).
     pub started: SimTime,
     pub result: &'a ProbeResult,
+    /// The `docker exec` that sent the probe, or `None` for a `Probe` step.
+    pub exec: Option<ExecStep<'a>>,
     cell: Option<MatrixCell>,
     schedule: &'a Schedule<'a>,
 }
 
+/// A `docker exec` step whose command sent a probe.
+#[derive(Clone, Copy)]
+pub struct ExecStep<'a> {
+    pub host: &'a str,
+    pub cmd: &'a str,
+    /// What docker printed.
+    pub output: &'a CommandOutput,
+}
+
 impl ProbeStep<'_> {
-    /// Writes the step as the report does: `[n] t=... probe FROM -> TO PROTO`, the outcome
-    /// and the trace, with the scheduled actions that ran while the probe was in flight among
-    /// its hops. (The report adds the line saying whether its expectation held.)
+    /// Writes the step as the report does: `[n] t=... probe FROM -> TO PROTO` (or the
+    /// `docker exec` line and what docker printed), the outcome and the trace, with the
+    /// scheduled actions that ran while the probe was in flight among its hops. (The report
+    /// adds the line saying whether its expectation held.)
     pub fn write(&self, out: &mut String) {
         let _ = write!(out, "[{}] t={} ", self.index + 1, self.started);
-        self.write_body(out);
+        match self.exec {
+            Some(e) => {
+                let _ = writeln!(out, "{}> {}", e.host, e.cmd);
+                write_command(out, e.output);
+                write_probe(self.world, self.result, out, &mut |k, out| {
+                    self.schedule.write_fired(self.world, k, Place::Trace, out)
+                });
+            }
+            None => self.write_body(out),
+        }
     }
 
-    /// The step after its `[n] t=... ` prefix.
+    /// A `Probe` step after its `[n] t=... ` prefix.
     fn write_body(&self, out: &mut String) {
         let r = self.result;
         let tag = self
@@ -336,7 +358,7 @@ pub fn run_with(loaded: &LoadedScenario, show_config: bool) -> Report {
 
 /// Like `run_with`, and also hands each `Probe` step's result to `observe`, with the world as
 /// it is right after the probe and the step's index in `spec.steps` (`hnsim matrix` reads the
-/// mechanisms of tagged probes this way).
+/// mechanisms of tagged probes this way). Probes sent by `docker exec` are not handed on.
 pub fn run_observed(
     loaded: &LoadedScenario,
     show_config: bool,
@@ -346,7 +368,12 @@ pub fn run_observed(
         show_config,
         ..RunOptions::default()
     };
-    run_world(loaded, opts, &mut |s| observe(s.world, s.index, s.result)).0
+    run_world(loaded, opts, &mut |s| {
+        if s.exec.is_none() {
+            observe(s.world, s.index, s.result)
+        }
+    })
+    .0
 }
 
 /// How `trace` shows its probe.
@@ -407,9 +434,9 @@ pub fn trace(
     Trace { report, shown }
 }
 
-/// Runs a loaded scenario as `opts` say, hands each `Probe` step that ran to `observe`, and
-/// returns the report and the world as the run left it (none if the fabric could not be
-/// built).
+/// Runs a loaded scenario as `opts` say, hands each probe that ran (of a `Probe` step or a
+/// `docker exec` step) to `observe`, and returns the report and the world as the run left it
+/// (none if the fabric could not be built).
 pub fn run_world(
     loaded: &LoadedScenario,
     opts: RunOptions,
@@ -471,6 +498,19 @@ pub fn run_world(
                                 write_probe(&world, &pr, out, &mut |k, out| {
                                     schedule.write(&world, k, Place::Trace, out, &mut rep.failures)
                                 });
+                                observe(&ProbeStep {
+                                    world: &world,
+                                    index: i,
+                                    started,
+                                    result: &pr,
+                                    exec: Some(ExecStep {
+                                        host,
+                                        cmd,
+                                        output: &r,
+                                    }),
+                                    cell: None,
+                                    schedule: &schedule,
+                                });
                                 Some(pr.outcome)
                             }
                             Err(e) => {
@@ -497,6 +537,7 @@ pub fn run_world(
                         index: i,
                         started,
                         result: &r,
+                        exec: None,
                         cell: *cell,
                         schedule: &schedule,
                     };

@@ -59,7 +59,7 @@ impl TcpFlags {
     }
 
     /// tcpdump's letters, in its order: F S R P then `.` for ACK.
-    pub(crate) fn letters(self) -> String {
+    pub fn letters(self) -> String {
         let s: String = [
             (self.fin, 'F'),
             (self.syn, 'S'),
