@@ -6,6 +6,7 @@ mod common;
 mod config;
 mod docker;
 mod drivers;
+mod hns_host;
 mod matrix;
 mod props;
 mod runlog;

@@ -4,7 +4,7 @@
 
 use super::driver_opts;
 use super::{Windows, NAT, WINDOWS_ONLY_NOTE};
-use crate::control::hns::{EndpointRequest, Hns, NetworkRequest, NetworkType};
+use crate::control::hns::{self, EndpointRequest, Hns, NetworkRequest, NetworkType};
 use crate::device::stack::{EmbeddedDns, IpStack, StackConfig};
 use crate::device::Device;
 use crate::docker::backend::RunSettings;
@@ -148,7 +148,8 @@ pub(super) fn attach(
     let reserves =
         NetworkType::from_driver(&net.driver).is_some_and(NetworkType::docker_reserves_ports);
     if reserves {
-        if let Err(e) = reserve_host_ports(rng, &mut ports, &w.hns) {
+        let listens = |proto, port| hns::host_listens(ctx.eng, ctx.nodes, proto, port);
+        if let Err(e) = reserve_host_ports(rng, &mut ports, &w.hns, listens) {
             return Err(format!(
                 "failed to create endpoint {} on network {}: {e}",
                 c.name, net.name
@@ -247,7 +248,8 @@ fn attach_overlay(
     } else {
         Vec::new()
     };
-    reserve_host_ports(rng, &mut ports, &w.hns).map_err(|e| {
+    let listens = |proto, port| hns::host_listens(ctx.eng, ctx.nodes, proto, port);
+    reserve_host_ports(rng, &mut ports, &w.hns, listens).map_err(|e| {
         format!(
             "failed to create endpoint {} on network {net_name}: {e}",
             c.name
@@ -316,11 +318,14 @@ fn attach_gateway_endpoint(
 }
 
 /// l2bridge, l2tunnel and overlay: docker reserves the host ports itself, picking one in
-/// 60000-65000 when none is given (reference 2.5).
+/// 60000-65000 when none is given (reference 2.5). It holds each with a listening socket
+/// (libnetwork's Windows port mapper), which a process on the host listening there already
+/// refuses with Go's words for WSAEADDRINUSE.
 fn reserve_host_ports(
     rng: &mut SimRng,
     ports: &mut [(u8, Option<u16>, u16)],
     hns: &Hns,
+    host_listens: impl Fn(u8, u16) -> bool,
 ) -> Result<(), String> {
     let mut taken: Vec<(u8, u16)> = hns
         .endpoints
@@ -338,10 +343,18 @@ fn reserve_host_ports(
                     "Bind for 0.0.0.0:{h} failed: port is already allocated"
                 ))
             }
+            Some(h) if host_listens(*proto, h) => {
+                let net = if *proto == wire::IPPROTO_UDP {
+                    "udp4"
+                } else {
+                    "tcp4"
+                };
+                return Err(format!("listen {net} 0.0.0.0:{h}: bind: Only one usage of each socket address (protocol/network address/port) is normally permitted."));
+            }
             Some(h) => h,
             None => (0..10)
                 .map(|_| 60000 + rng.below(5001) as u16)
-                .find(|p| !taken.contains(&(*proto, *p)))
+                .find(|p| !taken.contains(&(*proto, *p)) && !host_listens(*proto, *p))
                 .ok_or("Bind for 0.0.0.0:0 failed: port is already allocated")?,
         };
         taken.push((*proto, port));
