@@ -295,7 +295,7 @@ fn run_with_failed_expectations() {
     let stderr = text(&out.stderr);
     // Each failed expectation is named on stderr at file:line:col of its step.
     assert!(
-        stderr.contains(&format!("expectation failed: {rel}:17:9: expected laptop -> 10.0.0.11 tcp/9090 to be delivered, got refused")),
+        stderr.contains(&format!("expectation failed: {rel}:17:9: expected laptop -> 10.0.0.11 tcp/9090 to be delivered, got dropped")),
         "{stderr}"
     );
     assert!(

@@ -82,6 +82,8 @@ pub fn one_host_scenario(os: &str, seed: u64) -> String {
             os: {os},
             nics: [(name: "Ethernet", address: "10.0.0.11/24")],
             gateway: Some("10.0.0.1"),
+            // The host answers ping, so tests can use it as a target.
+            firewall: (allow: [Icmp]),
         )],
         links: [(a: "h1.Ethernet", b: "lan")],
     ),

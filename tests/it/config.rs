@@ -182,11 +182,16 @@ fn check_driver(dump: &str, label: &str, driver: &str, os: WindowsVersion) {
             assert_has(dump, label, &["    port mappings 8080/tcp -> 80\n"]);
         }
         "transparent" => {
-            assert_has(
-                dump,
-                label,
-                &["(Transparent)", "trunk native 1 allowed 10 20"],
-            );
+            // Each transparent network has a NIC of its own, whose uplink carries its VLAN.
+            assert_has(dump, label, &["(Transparent)"]);
+            for (nic, vlan) in [("Ethernet", 10), ("Ethernet 2", 20)] {
+                assert!(
+                    any_line(dump, |l| l.starts_with(&format!("uplink ({nic}) "))
+                        && l.ends_with(&format!("trunk native 1 allowed {vlan}"))),
+                    "{label}: no uplink ({nic}) carrying VLAN {vlan}:
+{dump}"
+                );
+            }
             assert!(
                 any_line(dump, |l| l.starts_with("c1 (")
                     && l.contains(" access 10 ")

@@ -9,6 +9,7 @@ mod config;
 mod daemon_lifecycle;
 mod docker;
 mod drivers;
+mod hns_host;
 mod matrix;
 mod props;
 mod runlog;

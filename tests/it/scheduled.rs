@@ -192,7 +192,7 @@ const NIC_WORLD: &str = r#"ScenarioSpec(
     fabric: (
         switches: [(name: "lan")],
         externals: [(name: "laptop", interfaces: [(name: "eth0", address: "192.168.1.50/24")])],
-        hosts: [(name: "h1", nics: [(name: "Ethernet", address: "192.168.1.11/24")])],
+        hosts: [(name: "h1", nics: [(name: "Ethernet", address: "192.168.1.11/24")], firewall: (allow: [Icmp]))],
         links: [(a: "h1.Ethernet", b: "lan", name: Some("cable")), (a: "laptop.eth0", b: "lan")],
     ),
     images: [(name: "img", services: [Tcp(80)])],

@@ -8,9 +8,9 @@
 //! name. Nothing here knows a driver or an operating system; HNS plans with it today, a
 //! Linux backend will too.
 
-use crate::device::conntrack::Profile;
+use crate::device::conntrack::{Conntrack, Profile};
 use crate::device::port_policy::PolicyEndpoint;
-use crate::device::rules::{Hook, Owner, Policy, RuleSpec, Ruleset, TableKind};
+use crate::device::rules::{Hook, Owner, Policy, RuleId, RuleSpec, Ruleset, TableKind};
 use crate::device::stack::{IfaceConfig, Route};
 use crate::device::switch::{PortMode, Switch, SwitchConfig};
 use crate::device::Device;
@@ -90,6 +90,12 @@ pub enum Item {
     DhcpClient {
         stack: NodeId,
         port: PortId,
+    },
+    /// The connections of `addr` that `node` tracks belong to the owner: they are forgotten
+    /// when the plan is removed (the address's holder is gone, and so are its sessions).
+    Connections {
+        node: NodeId,
+        addr: Ipv4Addr,
     },
 }
 
@@ -213,6 +219,24 @@ fn rules_mut(eng: &mut Engine, node: NodeId) -> Option<&mut Ruleset> {
     }
 }
 
+/// The ids of the rules `owner` installed in `rules`.
+fn owned_rules(rules: &Ruleset, owner: Owner) -> Vec<RuleId> {
+    rules
+        .tables()
+        .iter()
+        .flat_map(|t| t.chains.iter().flat_map(|c| c.rules.iter()))
+        .filter(|r| r.owner == Some(owner))
+        .map(|r| r.id)
+        .collect()
+}
+
+fn conntrack_mut(eng: &mut Engine, node: NodeId) -> Option<&mut Conntrack> {
+    match eng.device_mut(node)? {
+        Device::Stack(s) => Some(s.conntrack_mut()),
+        Device::Switch(s) => s.filter.as_mut().map(|f| &mut f.ct),
+    }
+}
+
 /// Installs a plan's items in order. An id that does not come out as planned, or a rule its
 /// ruleset refuses, is a bug in the planner: it panics with what went wrong.
 pub fn apply(eng: &mut Engine, plan: &Plan) {
@@ -287,6 +311,7 @@ pub fn apply(eng: &mut Engine, plan: &Plan) {
                     }
                 });
             }
+            Item::Connections { .. } => {}
         }
     }
 }
@@ -355,8 +380,20 @@ pub fn remove(eng: &mut Engine, plan: &Plan) {
                 }
             }
             Item::Rule { node, .. } => {
-                if let Some(rules) = rules_mut(eng, *node) {
-                    rules.remove_owned(plan.owner);
+                // Connections a removed NAT rule bound go with it, like `conntrack -D` after
+                // the rule is deleted: a new packet of such a flow meets today's rules.
+                let removed = rules_mut(eng, *node).map(|r| {
+                    let ids = owned_rules(r, plan.owner);
+                    r.remove_owned(plan.owner);
+                    ids
+                });
+                if let (Some(removed), Some(ct)) = (removed, conntrack_mut(eng, *node)) {
+                    ct.forget_rules(&removed);
+                }
+            }
+            Item::Connections { node, addr } => {
+                if let Some(ct) = conntrack_mut(eng, *node) {
+                    ct.forget_addr(*addr);
                 }
             }
             Item::SwitchFilter { .. } => {}

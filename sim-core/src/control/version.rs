@@ -111,6 +111,16 @@ impl WindowsVersion {
     pub fn l2bridge_routes_across_hosts(self) -> bool {
         self.build() >= 17763
     }
+
+    /// HNS refuses a call in Win32 from 1809 (Server 2019) on, so hcsshim says
+    /// `failed during hnsCallRawResponse: hnsCall failed in Win32: <message> (0x<code>)`;
+    /// Server 2016's HNS answered with an error in its reply (`HNS failed with error :
+    /// <message>`). Field reports of a published port in use show the two forms (reference
+    /// 4.2 and 9: docker/for-win#2213 and #1755 on 2016-era hosts, Dynatrace/superdump#231
+    /// and the Azure IoT Edge troubleshooting page on later ones).
+    pub fn hns_refuses_in_win32(self) -> bool {
+        self.build() >= 17763
+    }
 }
 
 #[cfg(test)]

@@ -393,6 +393,29 @@ impl Conntrack {
         }
     }
 
+    /// Forgets the connections whose translation one of `rules` bound (`conntrack -D` after
+    /// those rules were deleted): a new packet of such a flow is then decided by the rules
+    /// that are there now, instead of being sent where a rule that is gone said. The control
+    /// plane calls it with the ids of the rules it removed.
+    pub fn forget_rules(&mut self, rules: &[RuleId]) {
+        if rules.is_empty() || self.live == 0 {
+            return;
+        }
+        let bound = |r: Option<RuleId>| r.is_some_and(|r| rules.contains(&r));
+        self.remove_where(|c| bound(c.dnat_rule) || bound(c.snat_rule));
+    }
+
+    /// Forgets every connection from or to `addr` on either side of its translation
+    /// (`conntrack -D -s addr` and `conntrack -D -r addr`): the address's owner is gone.
+    pub fn forget_addr(&mut self, addr: Ipv4Addr) {
+        if self.live == 0 {
+            return;
+        }
+        self.remove_where(|c| {
+            c.orig.src == addr || c.orig.dst == addr || c.reply.src == addr || c.reply.dst == addr
+        });
+    }
+
     /// A packet of the connection went by in direction `dir`.
     pub fn touch(&mut self, id: ConnId, dir: CtDir, now: SimTime) {
         let c = &mut self.conns[id.0 as usize];
@@ -691,6 +714,37 @@ mod tests {
         );
         // An expired connection makes room.
         assert!(ct.create(at(1000), udp((other, 3), (OTHER, 3))).is_ok());
+    }
+
+    /// Removing a NAT rule forgets the connections it bound (and only those); removing an
+    /// address forgets the connections from or to it, on either side of a translation.
+    #[test]
+    fn removed_rules_and_addresses_take_their_connections() {
+        let mut ct = Conntrack::new(profile(Filtering::EndpointDependent, PortScope::PerTuple));
+        let laptop = Ipv4Addr::new(10, 0, 0, 50);
+        // A published port: laptop -> HOST:8080, translated to INSIDE:80 by rule 7.
+        let inbound = ct
+            .create(at(0), udp((laptop, 40000), (HOST, 8080)))
+            .unwrap();
+        ct.confirm(inbound);
+        ct.bind_dnat(inbound, SocketAddrV4::new(INSIDE, 80), RuleId(7));
+        // The container's own session out, by rule 1.
+        let outbound = ct.create(at(0), udp((INSIDE, 5000), (DNS, 53))).unwrap();
+        ct.confirm(outbound);
+        ct.bind_snat(outbound, HOST, None, |_, _| false, RuleId(1))
+            .unwrap();
+        // Someone else's, untranslated.
+        let other = ct.create(at(0), udp((OTHER, 1), (DNS, 53))).unwrap();
+        ct.confirm(other);
+        ct.forget_rules(&[RuleId(7), RuleId(9)]);
+        assert_eq!(ct.len(), 2, "rule 7's connection is gone");
+        assert_eq!(ct.lookup(at(1), &udp((laptop, 40000), (HOST, 8080))), None);
+        ct.forget_addr(INSIDE);
+        assert_eq!(ct.len(), 1, "the container's session went with its address");
+        assert_eq!(
+            ct.lookup(at(1), &udp((OTHER, 1), (DNS, 53))),
+            Some((other, CtDir::Original))
+        );
     }
 
     /// ICMP echo: the request's identifier is the "port" on the requester's side only.

@@ -237,13 +237,53 @@ pub struct HostSpec {
     pub dns_servers: Vec<String>,
     #[serde(default)]
     pub daemon: DaemonSpec,
-    /// Services listening on the host itself.
+    /// Services listening on the host itself (each comes with the inbound firewall rule its
+    /// installer adds).
     #[serde(default)]
     pub services: Vec<ServiceSpec>,
+    /// The host's own Windows Defender Firewall beyond its defaults.
+    #[serde(default)]
+    pub firewall: HostFirewallSpec,
 }
 
 pub fn default_os() -> WindowsVersion {
     WindowsVersion::default()
+}
+
+/// A container host's Windows Defender Firewall. Its defaults (inbound: block, outbound:
+/// allow) hold unless this says otherwise.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostFirewallSpec {
+    /// `false`: the firewall is off (`Set-NetFirewallProfile -Enabled False`).
+    #[serde(default = "default_firewall_enabled")]
+    pub enabled: bool,
+    /// Further inbound allow rules (`New-NetFirewallRule -Direction Inbound -Action Allow`).
+    #[serde(default)]
+    pub allow: Vec<FirewallAllowSpec>,
+}
+
+impl Default for HostFirewallSpec {
+    fn default() -> Self {
+        HostFirewallSpec {
+            enabled: true,
+            allow: Vec::new(),
+        }
+    }
+}
+
+fn default_firewall_enabled() -> bool {
+    true
+}
+
+/// What an inbound allow rule of a host's firewall lets in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FirewallAllowSpec {
+    /// ICMP echo requests: the built-in "File and Printer Sharing (Echo Request - ICMPv4-In)"
+    /// rule, enabled.
+    Icmp,
+    Tcp(u16),
+    Udp(u16),
 }
 
 /// How a switch port treats VLANs.

@@ -926,3 +926,36 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_host_firewall_rule_needs_a_port_and_known_fields() {
+    let text = full_with(
+        "services: [Tcp(3389)],",
+        "services: [Tcp(3389)],\n                firewall: (allow: [Icmp, Tcp(0)]),",
+    );
+    assert_one_error(
+        &text,
+        "Tcp(0)",
+        "port 0 is not a valid port for a firewall rule",
+    );
+    let text = full_with(
+        "services: [Tcp(3389)],",
+        "services: [Tcp(3389)],\n                firewall: (enabled: false, alow: []),",
+    );
+    let d = errors(&text);
+    assert!(
+        d.iter().any(|d| d.message.contains("alow")),
+        "{}",
+        render(&d)
+    );
+    // Written out, the defaults are what an absent `firewall` gives.
+    let text = full_with(
+        "services: [Tcp(3389)],",
+        "services: [Tcp(3389)],\n                firewall: (enabled: true, allow: []),",
+    );
+    let loaded = load_str("t.ron", &text).unwrap_or_else(|d| panic!("{}", render(&d)));
+    assert_eq!(
+        loaded.spec.fabric.hosts[0].firewall,
+        HostFirewallSpec::default()
+    );
+}

@@ -326,6 +326,14 @@ pub fn validate(
             }
         }
         c.services(&format!("{path}.services"), &h.services);
+        for (j, a) in h.firewall.allow.iter().enumerate() {
+            if let FirewallAllowSpec::Tcp(0) | FirewallAllowSpec::Udp(0) = a {
+                c.error(
+                    &format!("{path}.firewall.allow[{j}]"),
+                    "port 0 is not a valid port for a firewall rule",
+                );
+            }
+        }
         ordered.push((
             &h.name,
             Node {

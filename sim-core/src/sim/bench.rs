@@ -53,6 +53,7 @@ pub fn setup(n: u32, k: u32) -> Result<BridgeEcho, String> {
                 dns_servers: Vec::new(),
                 daemon: Default::default(),
                 services: Vec::new(),
+                firewall: Default::default(),
             }],
             ..Default::default()
         },

@@ -17,12 +17,12 @@ use crate::engine::{Engine, Limits};
 use crate::id::{NodeId, PortId};
 use crate::rng::SimRng;
 use crate::scenario::{
-    split_services, InterfaceSpec, PortModeSpec, RouteSpec, RouterKindSpec, ScenarioSpec,
-    SwitchKindSpec,
+    split_services, FirewallAllowSpec, HostSpec, InterfaceSpec, PortModeSpec, RouteSpec,
+    RouterKindSpec, ScenarioSpec, ServiceSpec, SwitchKindSpec,
 };
 use crate::time::{SimDuration, SimTime};
 use crate::topology::{NodeInfo, NodeKind};
-use crate::wire::MacAddr;
+use crate::wire::{MacAddr, IPPROTO_TCP, IPPROTO_UDP};
 use ipnetwork::Ipv4Network;
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
@@ -249,6 +249,9 @@ pub fn build(spec: &ScenarioSpec) -> Result<World, String> {
             Device::Stack(Box::new({
                 let mut stack = IpStack::new(cfg);
                 policy::init_host(&mut stack.rules);
+                if h.firewall.enabled {
+                    policy::host_firewall(&mut stack.rules, &h.name, &host_allows(h));
+                }
                 stack
             })),
         );
@@ -381,4 +384,19 @@ pub fn build(spec: &ScenarioSpec) -> Result<World, String> {
     }
     world.fabric = nodes.into_iter().map(|(k, (id, _))| (k, id)).collect();
     Ok(world)
+}
+
+/// The inbound allow rules of a host's firewall: one for each of its services (what their
+/// installers add), then the scenario's own.
+fn host_allows(h: &HostSpec) -> Vec<policy::HostAllow> {
+    let services = h.services.iter().map(|s| match s {
+        ServiceSpec::Tcp(p) => policy::host_service_allow(IPPROTO_TCP, *p),
+        ServiceSpec::Udp(p) => policy::host_service_allow(IPPROTO_UDP, *p),
+    });
+    let admin = h.firewall.allow.iter().map(|a| match a {
+        FirewallAllowSpec::Icmp => policy::echo_request_allow(),
+        FirewallAllowSpec::Tcp(p) => policy::admin_allow(IPPROTO_TCP, *p),
+        FirewallAllowSpec::Udp(p) => policy::admin_allow(IPPROTO_UDP, *p),
+    });
+    services.chain(admin).collect()
 }

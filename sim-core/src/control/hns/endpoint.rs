@@ -1,11 +1,13 @@
 //! Endpoints: a port on the network's vSwitch with the endpoint's MAC pinned, a vNIC in the
 //! container's compartment with its address, routes and DNS servers, and the endpoint's
 //! policies: firewall allow rules in the compartment, WinNAT static mappings on the host for
-//! nat networks, and on an external vSwitch VFP's MAC rewrite, OutboundNAT and port maps.
+//! nat networks, on an external vSwitch VFP's MAC rewrite, OutboundNAT and port maps, and an
+//! overlay endpoint's port maps in the host stack. Its published host ports must be free
+//! (not mapped, not listened on by the host), and its sessions go with it.
 
 use super::{
-    host_stack, policy, proto_name, EndpointRequest, Hns, HnsEndpoint, HnsError, HostNodes,
-    Isolation, NetworkType, PortMapping,
+    host_listens, host_stack, policy, proto_name, EndpointRequest, Hns, HnsEndpoint, HnsError,
+    HostNodes, Isolation, NetworkType, PortMapping,
 };
 use crate::control::ipam::{self, PoolError};
 use crate::control::plan::{self, Item};
@@ -31,32 +33,33 @@ impl Hns {
                 "The object identifier does not represent a valid object. ",
             ));
         };
-        // Port mappings first: a taken host port fails the whole endpoint.
-        let taken_ports: Vec<(u8, u16)> = self
+        // Port mappings first: a host port in use fails the whole endpoint. It is in use when
+        // another mapping holds it, an earlier one of this request, or (for WinNAT, which
+        // takes the port on the host) a process on the host listening on it (reference 2.5).
+        let winnat = self.networks[ni].ty.winnat();
+        let mut in_use: Vec<(u8, u16)> = self
             .endpoints
             .iter()
             .flat_map(|e| e.port_mappings.iter().map(|m| (m.proto, m.host_port)))
             .collect();
+        let taken = |in_use: &[(u8, u16)], proto: u8, port: u16| {
+            in_use.contains(&(proto, port)) || (winnat && host_listens(eng, host, proto, port))
+        };
         let mut mappings = Vec::new();
         for (proto, host_port, container_port) in &req.ports {
             let host_port = match host_port {
-                Some(p) => {
-                    if taken_ports.contains(&(*proto, *p))
-                        || mappings
-                            .iter()
-                            .any(|m: &PortMapping| m.proto == *proto && m.host_port == *p)
-                    {
-                        return Err(HnsError::failed("The process cannot access the file because it is being used by another process."));
-                    }
-                    *p
+                Some(p) if taken(&in_use, *proto, *p) => {
+                    return Err(HnsError::port_in_use(version));
                 }
+                Some(p) => *p,
                 None => loop {
                     let p = 1025 + self.rng.below(65535 - 1025) as u16;
-                    if !taken_ports.contains(&(*proto, p)) {
+                    if !taken(&in_use, *proto, p) {
                         break p;
                     }
                 },
             };
+            in_use.push((*proto, host_port));
             mappings.push(PortMapping {
                 proto: *proto,
                 host_port,
@@ -109,6 +112,7 @@ impl Hns {
         let outbound_nat = net.outbound_nat.clone();
         let net_dns = net.dns_servers.clone();
 
+        let bound_nic = net.bound_nic;
         let host_ip = net
             .bound_nic
             .and_then(|nic| host_stack(eng, host.stack).iface(nic))
@@ -188,6 +192,25 @@ impl Hns {
                         host_ip,
                     );
                 }
+            }
+        }
+        // overlay from 1709 on: the endpoint carries its own NAT port-map policies (one
+        // endpoint per task; reference 2.8 and 3.3), which VFP applies on the host's
+        // provider address. The host stack holds the overlay's VTEPs, so the map is there.
+        if let (NetworkType::Overlay, Some(nic), Some(host_ip)) = (ty, bound_nic, host_ip) {
+            for m in &mappings {
+                let inside = SocketAddrV4::new(ip, m.container_port);
+                policy::vfp_port_map(
+                    &mut p,
+                    host.stack,
+                    &format!("overlay {net_name}"),
+                    m.proto,
+                    m.host_port,
+                    inside,
+                    &req.name,
+                    nic,
+                    host_ip,
+                );
             }
         }
         let nic_name = match req.isolation {
@@ -302,6 +325,20 @@ impl Hns {
                     &host.physical,
                     hairpin,
                 );
+            }
+        }
+        if !dhcp {
+            // The sessions WinNAT or VFP keeps for the endpoint's address go with it (reference
+            // 2.5 and 3.1: a mapping lives as long as its container).
+            p.push(Item::Connections {
+                node: host.stack,
+                addr: ip,
+            });
+            if uplink.is_some() && wants_vfp {
+                p.push(Item::Connections {
+                    node: vswitch,
+                    addr: ip,
+                });
             }
         }
         let plan = p.finish();

@@ -147,6 +147,7 @@ impl Hns {
             .ok_or_else(|| HnsError::failed("Unspecified error"))?;
         let (vswitch, vlan, subnet, ty) =
             (net.vswitch, net.vlan.unwrap_or(1), net.pool.subnet, net.ty);
+        let outbound_nat = net.outbound_nat.clone();
         let net_name = net.name.clone();
         let vnic_name = format!("vEthernet ({net_name})");
         // Other host endpoints are routed to; the host sides of nat and overlay networks are not.
@@ -189,6 +190,14 @@ impl Hns {
         }
         if version.l2bridge_routes_across_hosts() {
             policy::allow_both(&mut p, host.stack, vnic, mgmt);
+            if let Some(exceptions) = &outbound_nat {
+                // The endpoints' OutboundNAT applies on this way out too (the docs' set-up 2
+                // with enable_outboundnat, as Kubernetes' win-bridge runs it).
+                let instance = format!("OutBoundNAT ({net_name})");
+                policy::routed_outbound_nat(
+                    &mut p, host.stack, vnic, mgmt, subnet, exceptions, &instance,
+                );
+            }
         } else {
             policy::refuse_both(&mut p, host.stack, vnic, mgmt, NO_MGMT_ROUTING_BEFORE_1809);
         }

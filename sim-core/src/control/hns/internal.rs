@@ -65,6 +65,7 @@ impl Hns {
         let mut mac_pool = MacPool::new(&mut self.rng);
         let host_vnic_mac = mac_pool.allocate().expect("a new MAC pool has addresses");
 
+        let firewall = policy::host_has_firewall(&super::host_stack(eng, host.stack).rules);
         let mut p = self.planner(eng);
         // The internal vSwitch: HNS knows every port's MAC, so it neither learns nor floods
         // unknown unicast.
@@ -89,6 +90,9 @@ impl Hns {
                 IfaceConfig::ethernet(format!("vEthernet ({name})"), host_vnic_mac, Some(addr));
             plug_host_iface(&mut p, host, vswitch, name, "host vNIC", vnic, 1).0
         });
+        if let (true, Some(vnic)) = (firewall, host_vnic) {
+            policy::host_firewall_network(&mut p, host, &[vnic], name);
+        }
         match (winnat, host_vnic) {
             (true, Some(vnic)) => {
                 // Forwarded out only as WinNAT translates it, back only what it translated.

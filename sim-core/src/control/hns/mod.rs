@@ -301,6 +301,43 @@ impl HnsError {
     pub(crate) fn failed(what: &str) -> Self {
         HnsError(format!("HNS failed with error : {what}"))
     }
+
+    /// A refusal with its Win32 code, worded as hcsshim words it on `version` (see
+    /// `WindowsVersion::hns_refuses_in_win32`).
+    pub(crate) fn win32(version: WindowsVersion, what: &str, code: u32) -> Self {
+        if version.hns_refuses_in_win32() {
+            HnsError(format!(
+                "failed during hnsCallRawResponse: hnsCall failed in Win32: {what} (0x{code:x})"
+            ))
+        } else {
+            HnsError::failed(what)
+        }
+    }
+
+    /// A published host port that is already in use (ERROR_SHARING_VIOLATION, 0x20): by
+    /// another mapping, or by a process listening on the host (reference 2.5 and 9).
+    pub(crate) fn port_in_use(version: WindowsVersion) -> Self {
+        HnsError::win32(
+            version,
+            "The process cannot access the file because it is being used by another process.",
+            0x20,
+        )
+    }
+}
+
+/// Whether a process on the host listens on `proto` `port` on all its addresses (the
+/// host's services): WinNAT cannot take that port, nor can docker reserve it.
+pub fn host_listens(eng: &Engine, host: &HostNodes, proto: u8, port: u16) -> bool {
+    eng.device(host.stack)
+        .and_then(Device::as_stack)
+        .is_some_and(|s| {
+            let services = &s.config.services;
+            match proto {
+                crate::wire::IPPROTO_TCP => services.tcp.contains(&port),
+                crate::wire::IPPROTO_UDP => services.udp_echo.contains(&port),
+                _ => false,
+            }
+        })
 }
 
 #[derive(Debug)]

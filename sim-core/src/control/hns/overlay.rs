@@ -86,6 +86,7 @@ impl Hns {
             .filter(|n| n.host_endpoint_port.is_some())
             .filter_map(|n| n.host_vnic)
             .collect();
+        let firewall = policy::host_has_firewall(&host_stack(eng, host.stack).rules);
         let mut p = self.planner(eng);
         let vswitch_name = format!("{}/vSwitch({name})", host.host);
         let vswitch = p.switch(
@@ -128,6 +129,11 @@ impl Hns {
             for b in &host_endpoints {
                 policy::refuse_both(&mut p, host.stack, *a, *b, HOST_ENDPOINT_NOT_ROUTED);
             }
+        }
+        if firewall {
+            let ports: Vec<PortId> = vteps.iter().map(|(p, _)| *p).collect();
+            policy::host_firewall_network(&mut p, host, &ports, &name);
+            policy::host_firewall_vxlan(&mut p, host, nic_port, &name);
         }
         if version.overlay_uses_vfp_outbound_nat() {
             let instance = format!("OutBoundNAT ({name})");

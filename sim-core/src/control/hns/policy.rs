@@ -5,12 +5,15 @@
 //! its interfaces, WinNAT (a NAT table with static mappings and dynamic source NAT per
 //! internal prefix, and its `Get-NetNat` behaviour as a conntrack profile), the Windows
 //! Firewall of a container compartment (its version's default, with Windows Filtering
-//! Platform precedence compiled into rule order), and VFP's NAT layers on an external
-//! vSwitch (OutboundNAT with its exceptions and its missing ICMP rule, port maps). Every
-//! rule carries the owner (network or endpoint) whose removal takes it away.
+//! Platform precedence compiled into rule order), the container host's own Windows Defender
+//! Firewall (Windows Server's defaults and the rules HNS adds to it), and VFP's NAT layers
+//! (OutboundNAT with its exceptions and its missing ICMP rule, port maps) on an external
+//! vSwitch, or in the host stack where the host routes (overlay, l2bridge host endpoints).
+//! Every rule carries the owner (network or endpoint) whose removal takes it away.
 
 use crate::control::plan::{Place, Planner};
 use crate::control::version::WindowsVersion;
+use crate::control::HostNodes;
 use crate::device::conntrack::{Filtering, PortPolicy, PortScope, Profile, Timeouts};
 use crate::device::rules::{
     Balance, CtStates, CtStatus, Hook, Match, NatTo, Policy, RuleSpec, Ruleset, TableKind, Target,
@@ -195,6 +198,43 @@ pub fn source_nat(
     p.rule(host, &place, r);
 }
 
+/// An l2bridge network's OutboundNAT for what the host routes from its host endpoint `from`
+/// out of the management vNIC `to`: VFP translates the endpoints' traffic wherever it
+/// leaves the host, so a packet routed through the host endpoint leaves with the host's
+/// address too, except towards `exceptions` (the network's own subnet among them); ICMP has
+/// no rule and is dropped, as on the direct way out.
+pub fn routed_outbound_nat(
+    p: &mut Planner,
+    host: NodeId,
+    from: PortId,
+    to: PortId,
+    subnet: Ipv4Network,
+    exceptions: &[Ipv4Network],
+    instance: &str,
+) {
+    let place = nat(
+        VFP_OUTBOUND_NAT,
+        TAG_VFP_NAT,
+        "POSTROUTING",
+        Hook::Postrouting,
+    );
+    let mut matches = vec![
+        Match::is(Test::InPort(vec![from])),
+        Match::is(Test::OutPort(vec![to])),
+        Match::is(Test::Src(vec![subnet])),
+    ];
+    if !exceptions.is_empty() {
+        matches.push(Match::not(Test::Dst(exceptions.to_vec())));
+    }
+    let mut icmp = matches.clone();
+    icmp.push(Match::is(Test::Proto(vec![IPPROTO_ICMP])));
+    let r = RuleSpec::new(icmp, Target::Drop).comment(no_icmp_rule(instance));
+    p.rule(host, &place, r);
+    let r = RuleSpec::new(matches, Target::Masquerade { ports: None })
+        .comment(format!("dynamic source NAT for {subnet} ({instance})"));
+    p.rule(host, &place, r);
+}
+
 /// Why VFP's OutboundNAT drops ICMP.
 fn no_icmp_rule(instance: &str) -> String {
     format!("{instance} has no rule for ICMP: Windows programs outbound NAT for TCP and UDP only")
@@ -316,8 +356,9 @@ pub fn vfp_outbound_nat(
     p.rule(switch, &place, r);
 }
 
-/// An endpoint's port map on the vSwitch `switch` (named `switch_name`): `outside_port` on
-/// the host's address, arriving by the uplink, goes to `inside`.
+/// An endpoint's port map on `switch` (VFP's NAT layer of the vSwitch named `switch_name`,
+/// or of an overlay in the host stack): `outside_port` on the host's address, arriving by
+/// the uplink (the management NIC), goes to `inside`.
 #[allow(clippy::too_many_arguments)]
 pub fn vfp_port_map(
     p: &mut Planner,
@@ -441,4 +482,155 @@ pub fn firewall_allow(
         hook: None,
     };
     p.rule(node, &place, r);
+}
+
+// ----- the container host's own Windows Defender Firewall -----
+
+/// The label of a host's firewall table.
+const TAG_HOST_FIREWALL: &str = "host-firewall";
+
+/// One inbound allow rule of a host's firewall: its name as `Get-NetFirewallRule` shows it,
+/// the protocol and the local port it admits (`None`: every port, or ICMP).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HostAllow {
+    pub name: String,
+    pub proto: u8,
+    pub port: Option<u16>,
+}
+
+/// A container host's own Windows Defender Firewall, with Windows Server's defaults: every
+/// profile blocks inbound connections that no rule allows and allows all outbound ones
+/// (Microsoft, "Best practices for configuring Windows Defender Firewall": keep the default
+/// Block for inbound, Allow for outbound); echo requests are not allowed until the
+/// "File and Printer Sharing (Echo Request - ICMPv4-In)" rule is enabled. A blocked packet is
+/// dropped without an answer (no RST, no ICMP unreachable). Answers to the host's own
+/// connections, and ICMP errors about them, come in by connection state (WFP authorizes a
+/// flow once); the host's traffic to itself is not filtered. `allow` are the rules the
+/// host's services and its administrator added; they are shown in traces.
+pub fn host_firewall(rules: &mut Ruleset, host: &str, allow: &[HostAllow]) {
+    let table = host_firewall_name(host);
+    rules.ensure_table(&table, TableKind::Filter);
+    ok(rules.set_tag(&table, TAG_HOST_FIREWALL));
+    let block = Policy::Drop(
+        "default inbound: block (Windows Defender Firewall, every profile: no rule allows it)"
+            .into(),
+    );
+    ok(rules.ensure_base_chain(&table, "INPUT", Hook::Input, block));
+    let established = CtStates::ESTABLISHED.union(CtStates::RELATED);
+    let replies = RuleSpec::new(vec![Match::is(Test::CtState(established))], Target::Accept)
+        .comment("answers to the host's own connections");
+    ok(rules.append(&table, "INPUT", replies));
+    let own = RuleSpec::new(vec![Match::is(Test::SrcLocal)], Target::Accept)
+        .comment("the host's own traffic to itself is not filtered");
+    ok(rules.append(&table, "INPUT", own));
+    for a in allow {
+        let mut m = vec![Match::is(Test::Proto(vec![a.proto]))];
+        if let Some(port) = a.port {
+            m.push(Match::is(Test::DstPort(port, port)));
+        }
+        let r = RuleSpec::new(m, Target::Accept)
+            .comment(format!("rule \"{}\"", a.name))
+            .shown();
+        ok(rules.append(&table, "INPUT", r));
+    }
+    ok(rules.ensure_base_chain(&table, "OUTPUT", Hook::Output, Policy::Accept));
+    let out = RuleSpec::new(vec![], Target::Accept).comment("default outbound: allow");
+    ok(rules.append(&table, "OUTPUT", out));
+}
+
+/// The name of host `host`'s firewall table.
+fn host_firewall_name(host: &str) -> String {
+    format!("Windows Defender Firewall (host {host})")
+}
+
+/// The rules of a host service: what its installer adds, e.g. "TCP 80 in (the host's
+/// service)".
+pub fn host_service_allow(proto: u8, port: u16) -> HostAllow {
+    HostAllow {
+        name: format!(
+            "{} {port} in (the host's service)",
+            proto_name(proto).to_ascii_uppercase()
+        ),
+        proto,
+        port: Some(port),
+    }
+}
+
+/// The built-in rule that lets `ping` in, enabled.
+pub fn echo_request_allow() -> HostAllow {
+    HostAllow {
+        name: "File and Printer Sharing (Echo Request - ICMPv4-In)".into(),
+        proto: IPPROTO_ICMP,
+        port: None,
+    }
+}
+
+/// A rule an administrator added for `proto` `port`.
+pub fn admin_allow(proto: u8, port: u16) -> HostAllow {
+    HostAllow {
+        name: format!("Allow {} {port} in", proto_name(proto).to_ascii_uppercase()),
+        proto,
+        port: Some(port),
+    }
+}
+
+/// Whether the host `rules` belong to has its firewall on (HNS then adds its own rules).
+pub fn host_has_firewall(rules: &Ruleset) -> bool {
+    rules.table_tagged(TAG_HOST_FIREWALL).is_some()
+}
+
+fn host_firewall_place(host: &str) -> Place {
+    Place {
+        table: host_firewall_name(host),
+        kind: TableKind::Filter,
+        tag: None,
+        chain: "INPUT".to_string(),
+        hook: None,
+    }
+}
+
+/// The host firewall rules HNS adds for a network whose host-side interfaces are `ifaces`:
+/// DNS (docker's embedded resolver at the gateway) and DHCP from its endpoints, as HNS and
+/// ICS do for their internal switches (docker/for-win#12517, reference section 6).
+pub fn host_firewall_network(p: &mut Planner, host: &HostNodes, ifaces: &[PortId], net: &str) {
+    if ifaces.is_empty() {
+        return;
+    }
+    let place = host_firewall_place(&host.host);
+    for (proto, port, what) in [
+        (IPPROTO_UDP, 53, "DNS"),
+        (IPPROTO_TCP, 53, "DNS"),
+        (IPPROTO_UDP, 67, "DHCP"),
+    ] {
+        let r = RuleSpec::new(
+            vec![
+                Match::is(Test::InPort(ifaces.to_vec())),
+                Match::is(Test::Proto(vec![proto])),
+                Match::is(Test::DstPort(port, port)),
+            ],
+            Target::Accept,
+        )
+        .comment(format!("HNS: {what} for the endpoints of {net}"));
+        p.rule(host.stack, &place, r);
+    }
+}
+
+/// VFP takes an overlay's VXLAN (UDP 4789) off the wire in the vSwitch, before the host's
+/// firewall sees it; here the host stack decapsulates, so its firewall lets it by on `nic`.
+pub fn host_firewall_vxlan(p: &mut Planner, host: &HostNodes, nic: PortId, net: &str) {
+    let r = RuleSpec::new(
+        vec![
+            Match::is(Test::InPort(vec![nic])),
+            Match::is(Test::Proto(vec![IPPROTO_UDP])),
+            Match::is(Test::DstPort(
+                crate::wire::VXLAN_PORT,
+                crate::wire::VXLAN_PORT,
+            )),
+        ],
+        Target::Accept,
+    )
+    .comment(format!(
+        "VFP: VXLAN of {net} (decapsulated in the vSwitch, before the host's firewall)"
+    ));
+    p.rule(host.stack, &host_firewall_place(&host.host), r);
 }

@@ -98,9 +98,11 @@ pub fn choose_nic(
             }
             let first = wanted.first().ok_or_else(not_found)?.0;
             match bound.iter().position(|b| b.holds(first)) {
-                // The same adapters, already bound for this type: share the vSwitch.
+                // The same adapters, already bound for this type: share the vSwitch (not
+                // transparent, whose every network needs an adapter of its own).
                 Some(i)
                     if bound[i].ty == ty
+                        && shares_adapter(ty)
                         && bound[i].nic_port == first
                         && bound[i].team.len() + 1 == wanted.len()
                         && wanted.iter().all(|(p, _)| bound[i].holds(*p)) =>
@@ -118,7 +120,7 @@ pub fn choose_nic(
             }
         }
         None => {
-            if let Some(i) = bound.iter().position(|b| b.ty == ty) {
+            if let Some(i) = bound.iter().position(|b| b.ty == ty && shares_adapter(ty)) {
                 return Ok(Choice::Shared(i));
             }
             names
@@ -128,6 +130,16 @@ pub fn choose_nic(
                 .ok_or_else(not_found)
         }
     }
+}
+
+/// Whether networks of type `ty` share the external vSwitch of a NIC already bound for their
+/// type. "Networks that leverage external vSwitch must each have their own network adapter"
+/// and a second transparent network needs another NIC (D-ADV; reference 1 and 3.2), so
+/// transparent never shares. l2bridge, l2tunnel and overlay do: Kubernetes' scripts create a
+/// throw-away l2bridge or overlay network and then the real one on the same adapter (SDNH;
+/// reference 1), which HNS must accept.
+fn shares_adapter(ty: NetworkType) -> bool {
+    ty != NetworkType::Transparent
 }
 
 pub enum Choice {

@@ -79,6 +79,11 @@ impl IpStack {
         &self.net.ct
     }
 
+    /// The connection table, for a control plane that flushes what it took away.
+    pub fn conntrack_mut(&mut self) -> &mut Conntrack {
+        &mut self.net.ct
+    }
+
     pub fn counters(&self) -> Counters {
         self.sockets.counters
     }

@@ -4,7 +4,7 @@
 
 use super::driver_opts;
 use super::{Windows, NAT, WINDOWS_ONLY_NOTE};
-use crate::control::hns::{EndpointRequest, Hns, HnsError, NetworkRequest, NetworkType};
+use crate::control::hns::{self, EndpointRequest, Hns, HnsError, NetworkRequest, NetworkType};
 use crate::device::stack::{EmbeddedDns, IpStack, StackConfig};
 use crate::device::Device;
 use crate::docker::backend::RunSettings;
@@ -124,7 +124,8 @@ pub(super) fn attach(
     let bindings = if a == 0 { c.ports.as_slice() } else { &[] };
     let reserves =
         NetworkType::from_driver(&net.driver).is_some_and(NetworkType::docker_reserves_ports);
-    let ports = endpoint_ports(bindings, reserves, rng, &w.hns).map_err(|e| {
+    let listens = |proto, port| hns::host_listens(ctx.eng, ctx.nodes, proto, port);
+    let ports = endpoint_ports(bindings, reserves, rng, &w.hns, listens).map_err(|e| {
         format!(
             "failed to create endpoint {} on network {}: {e}",
             c.name, net.name
@@ -227,7 +228,8 @@ fn attach_overlay(
     } else {
         &[]
     };
-    let ports = match endpoint_ports(bindings, true, rng, &w.hns) {
+    let listens = |proto, port| hns::host_listens(ctx.eng, ctx.nodes, proto, port);
+    let ports = match endpoint_ports(bindings, true, rng, &w.hns, listens) {
         Ok(p) => p,
         Err(e) => {
             ctx.swarm.release(&net_id, ip);
@@ -310,9 +312,10 @@ fn endpoint_ports(
     reserves: bool,
     rng: &mut SimRng,
     hns: &Hns,
+    host_listens: impl Fn(u8, u16) -> bool,
 ) -> Result<Vec<(u8, Option<u16>, u16)>, String> {
     if reserves {
-        convert_port_bindings(&reserve_host_ports(rng, bindings, hns)?)
+        convert_port_bindings(&reserve_host_ports(rng, bindings, hns, host_listens)?)
     } else {
         convert_port_bindings(bindings)
     }
@@ -344,11 +347,14 @@ fn convert_port_bindings(bindings: &[PortBinding]) -> Result<Vec<(u8, Option<u16
 
 /// l2bridge, l2tunnel and overlay: docker reserves the host ports itself (reference 2.5):
 /// the one asked for, the first free one of a range, or one in 60000-65000 when none is
-/// given (up to 10 tries).
+/// given (up to 10 tries). It holds each with a listening socket (libnetwork's Windows port
+/// mapper), which a process on the host listening there already refuses with Go's words for
+/// WSAEADDRINUSE.
 fn reserve_host_ports(
     rng: &mut SimRng,
     bindings: &[PortBinding],
     hns: &Hns,
+    host_listens: impl Fn(u8, u16) -> bool,
 ) -> Result<Vec<PortBinding>, String> {
     let ip_proto = |p: &str| match p {
         "udp" => wire::IPPROTO_UDP,
@@ -374,14 +380,22 @@ fn reserve_host_ports(
                         "Bind for 0.0.0.0:{h} failed: port is already allocated"
                     ));
                 }
+                if host_listens(proto, h) {
+                    let net = if proto == wire::IPPROTO_UDP {
+                        "udp4"
+                    } else {
+                        "tcp4"
+                    };
+                    return Err(format!("listen {net} 0.0.0.0:{h}: bind: Only one usage of each socket address (protocol/network address/port) is normally permitted."));
+                }
                 h
             }
             Some((start, end)) => (start..=end)
-                .find(|p| !taken.contains(&(proto, *p)))
+                .find(|p| !taken.contains(&(proto, *p)) && !host_listens(proto, *p))
                 .ok_or("all ports are allocated")?,
             None => (0..10)
                 .map(|_| 60000 + rng.below(5001) as u16)
-                .find(|p| !taken.contains(&(proto, *p)))
+                .find(|p| !taken.contains(&(proto, *p)) && !host_listens(proto, *p))
                 .ok_or("Bind for 0.0.0.0:0 failed: port is already allocated")?,
         };
         taken.push((proto, port));
