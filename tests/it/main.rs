@@ -4,6 +4,7 @@
 mod cli;
 mod common;
 mod config;
+mod dataplane;
 mod docker;
 mod drivers;
 mod matrix;

@@ -10,6 +10,7 @@ pub mod hns;
 pub mod ids;
 pub mod ipam;
 pub mod plan;
+pub mod tcpip;
 pub mod version;
 
 use crate::id::{NodeId, PortId};

@@ -213,8 +213,9 @@ fn rules_mut(eng: &mut Engine, node: NodeId) -> Option<&mut Ruleset> {
     }
 }
 
-/// Installs a plan's items in order. An id that does not come out as planned, or a rule its
-/// ruleset refuses, is a bug in the planner: it panics with what went wrong.
+/// Installs a plan's items in order, then lets each stack that got an addressed interface
+/// announce it. An id that does not come out as planned, or a rule its ruleset refuses, is
+/// a bug in the planner: it panics with what went wrong.
 pub fn apply(eng: &mut Engine, plan: &Plan) {
     for item in &plan.items {
         match item {
@@ -284,6 +285,19 @@ pub fn apply(eng: &mut Engine, plan: &Plan) {
                     if let Some(s) = d.as_stack_mut() {
                         s.config.dhcp_client.push(port);
                         s.start_dhcp(port, out);
+                    }
+                });
+            }
+        }
+    }
+    // Each new interface with an address now has its cable: its stack announces the
+    // address if it is one that does (the device's configuration decides).
+    for item in &plan.items {
+        if let Item::Iface { stack, port, iface } = item {
+            if iface.addr.is_some() {
+                eng.invoke(*stack, |d, out| {
+                    if let Some(s) = d.as_stack_mut() {
+                        s.iface_up(*port, out);
                     }
                 });
             }
