@@ -238,7 +238,7 @@ fn trace_says_why_there_is_no_probe_to_show() {
         .expect("the tour reads");
     let limited = tour.replacen(
         "    steps: [",
-        "    limits: (max_events: 50),\n    steps: [",
+        "    limits: (max_events: 58),\n    steps: [",
         1,
     );
     assert_ne!(limited, tour);

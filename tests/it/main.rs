@@ -7,6 +7,7 @@ mod cli;
 mod common;
 mod config;
 mod daemon_lifecycle;
+mod dataplane;
 mod docker;
 mod drivers;
 mod hns_host;

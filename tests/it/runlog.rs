@@ -20,7 +20,8 @@ const RECORDING: RunOptions = RunOptions {
 fn number_allowed(key: &str, kind: Option<&str>) -> bool {
     match key {
         "version" | "probe" | "time_ns" | "sent_ns" | "arrived_ns" | "ports" | "vni" | "vlan"
-        | "limit_bytes" | "size" | "mtu" | "max" => true,
+        | "limit_bytes" | "size" | "mtu" | "max" | "fragments" | "held" | "ident"
+        | "probe_in_ms" | "timeout_ms" | "datagrams" | "bytes" => true,
         "port" => matches!(
             kind,
             Some("tcp_listener" | "tcp_reset" | "udp_echo" | "no_listener")

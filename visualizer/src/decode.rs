@@ -157,7 +157,7 @@ fn push_packet(p: &Packet, depth: u8, out: &mut Vec<Layer>) {
             let proto = match &ip.l4 {
                 L4Repr::Tcp { .. } => "TCP".to_string(),
                 L4Repr::Udp { .. } => "UDP".to_string(),
-                L4Repr::Other { proto, .. } => proto.to_string(),
+                L4Repr::Other { proto, .. } | L4Repr::Fragment { proto, .. } => proto.to_string(),
                 _ => "ICMP".to_string(),
             };
             out.push(layer(
@@ -288,6 +288,20 @@ fn push_l4(l4: &L4Repr, depth: u8, out: &mut Vec<Layer>) {
             "Payload",
             depth,
             vec![field("length", format!("{} bytes", bytes.len()))],
+        )),
+        L4Repr::Fragment {
+            offset,
+            more,
+            bytes,
+            ..
+        } => out.push(layer(
+            "Fragment",
+            depth,
+            vec![
+                field("offset", format!("{} bytes", u32::from(*offset) * 8)),
+                field("more fragments", if *more { "yes" } else { "no" }),
+                field("length", format!("{} bytes", bytes.len())),
+            ],
         )),
     }
 }

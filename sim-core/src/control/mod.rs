@@ -12,6 +12,7 @@ pub mod ids;
 pub mod ipam;
 pub mod libnetwork;
 pub mod plan;
+pub mod tcpip;
 pub mod version;
 
 use crate::id::{NodeId, PortId};

@@ -237,8 +237,9 @@ fn conntrack_mut(eng: &mut Engine, node: NodeId) -> Option<&mut Conntrack> {
     }
 }
 
-/// Installs a plan's items in order. An id that does not come out as planned, or a rule its
-/// ruleset refuses, is a bug in the planner: it panics with what went wrong.
+/// Installs a plan's items in order, then lets each stack that got an addressed interface
+/// announce it. An id that does not come out as planned, or a rule its ruleset refuses, is
+/// a bug in the planner: it panics with what went wrong.
 pub fn apply(eng: &mut Engine, plan: &Plan) {
     for item in &plan.items {
         match item {
@@ -312,6 +313,19 @@ pub fn apply(eng: &mut Engine, plan: &Plan) {
                 });
             }
             Item::Connections { .. } => {}
+        }
+    }
+    // Each new interface with an address now has its cable: its stack announces the
+    // address if it is one that does (the device's configuration decides).
+    for item in &plan.items {
+        if let Item::Iface { stack, port, iface } = item {
+            if iface.addr.is_some() {
+                eng.invoke(*stack, |d, out| {
+                    if let Some(s) = d.as_stack_mut() {
+                        s.iface_up(*port, out);
+                    }
+                });
+            }
         }
     }
 }

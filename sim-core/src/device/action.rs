@@ -76,6 +76,14 @@ pub enum ArpEvent {
         mac: MacAddr,
         via: Ipv4Addr,
     },
+    /// Used an entry whose reachable time ran out: the frame goes to the cached MAC, and
+    /// the entry is checked by unicast requests when it is used again `probe_in_ms` or more
+    /// later, unless confirmed first.
+    Stale {
+        ip: Ipv4Addr,
+        mac: MacAddr,
+        probe_in_ms: u64,
+    },
 }
 
 /// What a DHCP client did with a server's message.
@@ -189,8 +197,25 @@ pub enum Action {
     Sent { iface: Sym, tag: Option<Sym> },
     /// Switched from one port to another.
     Bridged { from_port: Sym, to_port: Sym },
-    /// Switched to every other port of the VLAN (broadcast or unknown unicast).
+    /// Switched to every other port of the VLAN (broadcast or unknown unicast), as it left
+    /// those of them where it left unchanged.
     Flooded { from_port: Sym, ports: u32 },
+    /// One copy of a flooded frame, where it left changed (a tag pushed, a MAC rewritten).
+    FloodedTo { from_port: Sym, to_port: Sym },
+    /// A packet larger than the MTU of `iface` was split into `fragments` pieces.
+    Fragmented {
+        iface: Sym,
+        fragments: u32,
+        mtu: u16,
+    },
+    /// A fragment is kept until the rest of its datagram arrives.
+    FragmentHeld { ident: u16, held: u32 },
+    /// The last missing fragment arrived: the datagram is whole again.
+    Reassembled {
+        ident: u16,
+        fragments: u32,
+        size: usize,
+    },
     /// Routed between interfaces of an IP stack.
     Routed {
         from_iface: Sym,
@@ -344,6 +369,25 @@ pub enum DropReason {
         by: Sym,
         what: Sym,
     },
+    /// A switch that sends unknown unicast to one port got such a frame from that port:
+    /// it never sends a frame back where it came from.
+    UnknownUnicastBack {
+        switch: Sym,
+        mac: MacAddr,
+        vlan: u16,
+        port: Sym,
+    },
+    /// Not every fragment of the datagram arrived in time; the pieces held are given up.
+    ReassemblyTimeout {
+        src: Ipv4Addr,
+        ident: u16,
+        timeout_ms: u64,
+    },
+    /// No room to reassemble another datagram.
+    ReassemblyFull {
+        datagrams: usize,
+        bytes: usize,
+    },
 }
 
 // The enums here serialize internally tagged (`{"kind": "nat", ...}`). A variant that wraps
@@ -487,7 +531,40 @@ impl fmt::Display for Show<'_, DropReason> {
             ),
             DropReason::Policy { layer, rule } => write!(f, "{} refused it: {}", s(layer), s(rule)),
             DropReason::NoVxlanPeer { by, what } => write!(f, "{}: {}", s(by), s(what)),
+            DropReason::UnknownUnicastBack {
+                switch,
+                mac,
+                vlan,
+                port,
+            } => write!(
+                f,
+                "{} has no port for destination MAC {mac} in VLAN {vlan}; it sends unknown unicast out of {}, where this frame came in, and never back out of its ingress port",
+                s(switch),
+                s(port)
+            ),
+            DropReason::ReassemblyTimeout {
+                src,
+                ident,
+                timeout_ms,
+            } => write!(
+                f,
+                "datagram {ident} from {src} was not complete {} after its first fragment: reassembly given up",
+                millis(*timeout_ms)
+            ),
+            DropReason::ReassemblyFull { datagrams, bytes } => write!(
+                f,
+                "no room to reassemble another datagram ({datagrams} in progress, {bytes} bytes held)"
+            ),
         }
+    }
+}
+
+/// A duration in milliseconds as a reader says it: "5 s", "1.5 s", "250 ms".
+fn millis(ms: u64) -> String {
+    match ms {
+        ms if ms % 1000 == 0 => format!("{} s", ms / 1000),
+        ms if ms >= 1000 => format!("{} s", ms as f64 / 1000.0),
+        ms => format!("{ms} ms"),
     }
 }
 
@@ -587,6 +664,30 @@ impl fmt::Display for Show<'_, Action> {
             Action::Flooded { from_port, ports } => {
                 write!(f, "flooded from {} to {ports} port(s)", s(from_port))
             }
+            Action::FloodedTo { from_port, to_port } => {
+                write!(f, "flooded from {} to {}", s(from_port), s(to_port))
+            }
+            Action::Fragmented {
+                iface,
+                fragments,
+                mtu,
+            } => write!(
+                f,
+                "fragmented into {fragments} pieces for MTU {mtu} of {}",
+                s(iface)
+            ),
+            Action::FragmentHeld { ident, held } => write!(
+                f,
+                "held fragment of datagram {ident} for reassembly ({held} piece(s) so far)"
+            ),
+            Action::Reassembled {
+                ident,
+                fragments,
+                size,
+            } => write!(
+                f,
+                "reassembled datagram {ident} from {fragments} fragments ({size}-byte packet)"
+            ),
             Action::Routed {
                 from_iface,
                 to_iface,
@@ -623,6 +724,15 @@ impl fmt::Display for Show<'_, Action> {
                     ArpEvent::Proxy { ip, mac, via } => write!(
                         f,
                         "{ip} is-at {mac} (remote endpoint behind {via}, answered by the tunnel endpoint)"
+                    ),
+                    ArpEvent::Stale {
+                        ip,
+                        mac,
+                        probe_in_ms,
+                    } => write!(
+                        f,
+                        "{ip} is-at {mac} is stale (not confirmed within its reachable time): sent there; used again {} or more from now, it is checked by unicast ARP",
+                        millis(*probe_in_ms)
                     ),
                 }
             }

@@ -77,12 +77,21 @@ pub enum Timer {
     AppTick(u32),
     /// A DHCP client's retry; stale when its exchange moved on to another generation.
     DhcpRetry { port: PortId, generation: u64 },
+    /// Check the stale ARP entry for `ip` on `port` again: probe it, or give up on it.
+    ArpProbe { port: PortId, ip: Ipv4Addr },
+    /// Give up on the datagram `ident` from `src` if its fragments are still missing.
+    Reassembly { src: Ipv4Addr, ident: u16 },
+    /// Announce the address of the interface on `port` (it just came up).
+    Announce { port: PortId },
 }
 
 const TIMER_ARP: u64 = 1 << 56;
 const TIMER_PROBE: u64 = 2 << 56;
 const TIMER_APP: u64 = 3 << 56;
 const TIMER_DHCP: u64 = 4 << 56;
+const TIMER_ARP_PROBE: u64 = 5 << 56;
+const TIMER_REASSEMBLY: u64 = 6 << 56;
+const TIMER_ANNOUNCE: u64 = 7 << 56;
 const TIMER_KIND: u64 = 0xff << 56;
 
 impl Timer {
@@ -97,6 +106,13 @@ impl Timer {
             Timer::DhcpRetry { port, generation } => {
                 TIMER_DHCP | ((generation & ((1 << 40) - 1)) << 16) | u64::from(port.0)
             }
+            Timer::ArpProbe { port, ip } => {
+                TIMER_ARP_PROBE | (u64::from(port.0) << 32) | u64::from(u32::from(ip))
+            }
+            Timer::Reassembly { src, ident } => {
+                TIMER_REASSEMBLY | (u64::from(ident) << 32) | u64::from(u32::from(src))
+            }
+            Timer::Announce { port } => TIMER_ANNOUNCE | u64::from(port.0),
         }
     }
 
@@ -112,6 +128,17 @@ impl Timer {
             TIMER_DHCP => Timer::DhcpRetry {
                 port: PortId(payload as u16),
                 generation: payload >> 16,
+            },
+            TIMER_ARP_PROBE => Timer::ArpProbe {
+                port: PortId((payload >> 32) as u16),
+                ip: Ipv4Addr::from(payload as u32),
+            },
+            TIMER_REASSEMBLY => Timer::Reassembly {
+                src: Ipv4Addr::from(payload as u32),
+                ident: (payload >> 32) as u16,
+            },
+            TIMER_ANNOUNCE => Timer::Announce {
+                port: PortId(payload as u16),
             },
             _ => return None,
         })
@@ -263,6 +290,40 @@ impl Device {
         match self {
             Device::Switch(s) => Some(s),
             Device::Stack(_) => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_timer_survives_its_token() {
+        let ip = Ipv4Addr::new(10, 1, 2, 3);
+        let timers = [
+            Timer::ArpRetry {
+                port: PortId(7),
+                ip,
+            },
+            Timer::ProbeTimeout(ProbeId(9)),
+            Timer::AppTick(4),
+            Timer::DhcpRetry {
+                port: PortId(2),
+                generation: 1 << 39,
+            },
+            Timer::ArpProbe {
+                port: PortId(u16::MAX),
+                ip,
+            },
+            Timer::Reassembly {
+                src: ip,
+                ident: u16::MAX,
+            },
+            Timer::Announce { port: PortId(3) },
+        ];
+        for t in timers {
+            assert_eq!(Timer::decode(t.encode()), Some(t));
         }
     }
 }

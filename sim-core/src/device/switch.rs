@@ -21,6 +21,10 @@ use crate::wire::{self, MacAddr, View};
 use serde::Serialize;
 use std::net::Ipv4Addr;
 
+/// Why a switch drops a frame whose destination is behind the port it came in on, when its
+/// configuration gives no reason of its own.
+const SAME_PORT: &str = "a switch never sends a frame back out of the port it came in on";
+
 /// VLAN mode of a switch port.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub enum PortMode {
@@ -460,6 +464,8 @@ impl Switch {
             .first()
             .map_or(dst.is_multicast(), |b| b & 1 == 1);
 
+        // Whether the target is where unknown unicast goes, rather than a known entry.
+        let mut unknown = false;
         let target = if let Some(p) = steered {
             Some(p)
         } else if dst_multicast {
@@ -469,7 +475,10 @@ impl Switch {
                 Some(p) => Some(*p),
                 None => match &self.config.unknown_unicast {
                     UnknownUnicast::Flood => None,
-                    UnknownUnicast::ToPort(p) => Some(*p),
+                    UnknownUnicast::ToPort(p) => {
+                        unknown = true;
+                        Some(*p)
+                    }
                     UnknownUnicast::Drop => {
                         let dst = wire::eth_dst(&frame.bytes).unwrap_or(dst);
                         out.drop_frame(&frame, |syms| DropReason::NoMacEntry {
@@ -485,14 +494,7 @@ impl Switch {
 
         match target {
             Some(to) if to == in_port && !reflect => {
-                // The destination sits behind the port the frame came from: a switch filters it.
-                if let Some(why) = &self.config.filter_reason {
-                    out.drop_frame(&frame, |syms| DropReason::Filtered {
-                        switch: syms.intern(&self.config.name),
-                        port: syms.intern(&port_name(&self.config, arrived_on)),
-                        why: syms.intern(why),
-                    });
-                }
+                self.drop_back(&frame, arrived_on, unknown, vlan, out);
             }
             Some(to) => {
                 let Some(Some(to_port)) = self.config.ports.get(to.0 as usize) else {
@@ -531,6 +533,38 @@ impl Switch {
                 out.send(member, frame);
             }
             None => self.flood(in_port, arrived_on, vlan, passage, frame, view, out),
+        }
+    }
+
+    /// The destination sits behind the port the frame came from (or unknown unicast would
+    /// go back out of it): a switch filters it, and says why.
+    #[cold]
+    #[inline(never)]
+    fn drop_back(
+        &self,
+        frame: &Frame,
+        arrived_on: PortId,
+        unknown: bool,
+        vlan: u16,
+        out: &mut Outbox,
+    ) {
+        let name = &self.config.name;
+        let port = port_name(&self.config, arrived_on);
+        if unknown {
+            let mac = wire::eth_dst(&frame.bytes).unwrap_or_default();
+            out.drop_frame(frame, |syms| DropReason::UnknownUnicastBack {
+                switch: syms.intern(name),
+                mac,
+                vlan,
+                port: syms.intern(&port),
+            });
+        } else {
+            let why = self.config.filter_reason.as_deref().unwrap_or(SAME_PORT);
+            out.drop_frame(frame, |syms| DropReason::Filtered {
+                switch: syms.intern(name),
+                port: syms.intern(&port),
+                why: syms.intern(why),
+            });
         }
     }
 
@@ -579,7 +613,7 @@ impl Switch {
         view: View,
         out: &mut Outbox,
     ) {
-        let mut count = 0;
+        let (mut count, mut changed) = (0, 0);
         for i in 0..self.config.ports.len() {
             let Some(p) = &self.config.ports[i] else {
                 continue;
@@ -617,6 +651,14 @@ impl Switch {
             if tagged {
                 wire::push_vlan(&mut copy.bytes, vlan);
             }
+            // A traced copy that leaves changed (tagged, rewritten) is shown as it leaves.
+            if copy.probe.is_some() && copy.bytes != frame.bytes {
+                changed += 1;
+                out.hop(copy.probe, &copy.bytes, |syms| Action::FloodedTo {
+                    from_port: syms.intern(&port_name(&self.config, arrived_on)),
+                    to_port: syms.intern(&port_name(&self.config, member)),
+                });
+            }
             out.send(member, copy);
             count += 1;
         }
@@ -631,10 +673,13 @@ impl Switch {
                 return;
             }
         }
-        out.hop(frame.probe, &frame.bytes, |syms| Action::Flooded {
-            from_port: syms.intern(&port_name(&self.config, arrived_on)),
-            ports: count,
-        });
+        // The copies that left as the frame is inside the switch, if any.
+        if count == 0 || count > changed {
+            out.hop(frame.probe, &frame.bytes, |syms| Action::Flooded {
+                from_port: syms.intern(&port_name(&self.config, arrived_on)),
+                ports: count - changed,
+            });
+        }
     }
 }
 
@@ -648,6 +693,7 @@ mod tests {
     const HOST_A: MacAddr = MacAddr(0x00, 0x15, 0x5d, 0, 0, 0xa);
     const HOST_B: MacAddr = MacAddr(0x00, 0x15, 0x5d, 0, 0, 0xb);
     const OUTSIDE: MacAddr = MacAddr(0x02, 0, 0, 0, 0, 1);
+    const HOST_B_OLD: MacAddr = MacAddr(0x00, 0x15, 0x5d, 0, 0, 0xbb);
 
     /// A vSwitch with a two-member SET team (ports 0 and 1) and two vNIC ports (2 and 3).
     fn teamed() -> Switch {
@@ -739,6 +785,105 @@ mod tests {
         );
         // Unicast from any member reaches the vNIC.
         assert_eq!(ports(&handle(&mut sw, 1, frame(OUTSIDE, HOST_A))), [2]);
+    }
+
+    fn traced(f: Frame) -> Frame {
+        Frame {
+            probe: Some(crate::id::ProbeId(1)),
+            ..f
+        }
+    }
+
+    #[test]
+    fn a_traced_flood_shows_each_copy_as_it_leaves() {
+        // An uplink trunking VLAN 7 and two access ports on VLAN 7.
+        let mut sw = Switch::new(SwitchConfig::new("vs", false, UnknownUnicast::Drop));
+        let up = sw.add_port(
+            "uplink",
+            PortMode::Trunk {
+                native: 1,
+                allowed: vec![7],
+            },
+        );
+        let a = sw.add_port("a", PortMode::Access(7));
+        sw.add_port("b", PortMode::Access(7));
+        sw.pin_mac(HOST_A, 7, a);
+        let out = handle(&mut sw, a.0, traced(frame(HOST_A, MacAddr::broadcast())));
+        assert_eq!(ports(&out), [up.0, 2]);
+        // The copy on the trunk carries its tag in the trace as on the wire; the copy to b
+        // leaves untagged.
+        let tagged: Vec<_> = out
+            .hops
+            .iter()
+            .filter(|h| wire::vlan_id(&h.bytes) == Some(7))
+            .collect();
+        assert_eq!(tagged.len(), 1);
+        assert_eq!(tagged[0].bytes, out.sends[0].1.bytes);
+        assert!(out
+            .hops
+            .iter()
+            .any(|h| h.bytes == out.sends[1].1.bytes && wire::vlan_id(&h.bytes).is_none()));
+        // Untraced, nothing is recorded.
+        let quiet = handle(&mut sw, a.0, frame(HOST_A, MacAddr::broadcast()));
+        assert!(quiet.hops.is_empty());
+    }
+
+    #[test]
+    fn a_flooded_copy_shows_the_mac_rewrite_of_its_port() {
+        let host = MacAddr(0x00, 0x1d, 0xd8, 0, 0, 5);
+        let mut sw = Switch::new(SwitchConfig::new("vs", false, UnknownUnicast::Drop));
+        let up = sw.add_port("uplink", PortMode::Access(1));
+        let a = sw.add_port("a", PortMode::Access(1));
+        sw.add_port("b", PortMode::Access(1));
+        sw.pin_mac(HOST_A, 1, a);
+        let mut vfp = PortPolicyConfig::new("VFP".into(), up, host);
+        vfp.endpoints
+            .push(super::super::port_policy::PolicyEndpoint {
+                name: "a".into(),
+                port: a,
+                mac: HOST_A,
+                ip: "10.0.0.1".parse().expect("ip"),
+                vlan: 1,
+                mac_rewrite: true,
+                to_uplink: None,
+            });
+        sw.config.port_policy = Some(Box::new(vfp));
+        let out = handle(&mut sw, a.0, traced(frame(HOST_A, MacAddr::broadcast())));
+        let leaving: Vec<_> = out
+            .hops
+            .iter()
+            .filter(|h| !matches!(h.action, Action::MacRewrite { .. }))
+            .map(|h| wire::eth_src(&h.bytes))
+            .collect();
+        // After the rewrite the copy to the uplink shows the host MAC; the copy to b keeps a's.
+        assert!(leaving.contains(&Some(host)), "{leaving:?}");
+        assert!(leaving.contains(&Some(HOST_A)), "{leaving:?}");
+    }
+
+    #[test]
+    fn unknown_unicast_that_would_go_back_where_it_came_from_is_a_drop_with_a_reason() {
+        let mut sw = teamed();
+        sw.config.team = None;
+        // From the uplink, for a MAC the vSwitch does not know (a container since replaced).
+        let out = handle(&mut sw, 0, traced(frame(OUTSIDE, HOST_B_OLD)));
+        assert!(out.sends.is_empty());
+        assert_eq!(out.drops, 1);
+        assert!(matches!(
+            out.hops[0].action,
+            Action::Dropped(DropReason::UnknownUnicastBack {
+                mac: HOST_B_OLD,
+                vlan: 1,
+                ..
+            })
+        ));
+        // A learning switch without a reason of its own still says why it filters.
+        let mut hv = Switch::new(SwitchConfig::new("hv", true, UnknownUnicast::Flood));
+        for name in ["p0", "p1", "p2"] {
+            hv.add_port(name, PortMode::Access(1));
+        }
+        handle(&mut hv, 1, frame(HOST_A, OUTSIDE));
+        let out = handle(&mut hv, 1, frame(HOST_B, HOST_A));
+        assert_eq!((out.sends.len(), out.drops), (0, 1));
     }
 
     #[test]

@@ -6,7 +6,7 @@
 use super::world::{Host, World};
 use crate::control::hns::policy;
 use crate::control::hns::Hns;
-use crate::control::HostNodes;
+use crate::control::{tcpip, HostNodes};
 use crate::device::stack::{DhcpServerConfig, IfaceConfig, IpStack, Route, StackConfig};
 use crate::device::switch::{PortMode, Switch, SwitchConfig, UnknownUnicast};
 use crate::device::Device;
@@ -130,11 +130,19 @@ fn vm_nic_mac(eng: &Engine, nodes: &NodeMap, end: &str) -> Option<MacAddr> {
 }
 
 pub fn build(spec: &ScenarioSpec) -> Result<World, String> {
+    build_recording(spec, false)
+}
+
+/// Builds the world with frame recording (`Engine::record_frames`) on from the start, so
+/// that what the hosts send while they come up (a gratuitous ARP for a new host vNIC) is
+/// recorded too.
+pub fn build_recording(spec: &ScenarioSpec, record_frames: bool) -> Result<World, String> {
     let limits = Limits {
         max_events: spec.limits.max_events,
         max_time: SimTime(spec.limits.max_sim_time_ms.saturating_mul(1_000_000)),
     };
     let mut eng = Engine::new(spec.seed, limits);
+    eng.record_frames(record_frames);
     let mut macs = MacSource { next: 0 };
     // node name -> (node, interface name -> port); switches have no interface map.
     let mut nodes: NodeMap = BTreeMap::new();
@@ -171,6 +179,7 @@ pub fn build(spec: &ScenarioSpec) -> Result<World, String> {
     }
     for r in &spec.fabric.routers {
         let (mut cfg, ports) = stack_with(&r.name, 255, &r.interfaces, &mut macs, LOCAL_OUI)?;
+        tcpip::linux(&mut cfg);
         cfg.forwarding = true;
         add_routes(&mut cfg, None, &r.routes)?;
         let id = eng.add_node(
@@ -188,6 +197,7 @@ pub fn build(spec: &ScenarioSpec) -> Result<World, String> {
     }
     for x in &spec.fabric.externals {
         let (mut cfg, ports) = stack_with(&x.name, 64, &x.interfaces, &mut macs, LOCAL_OUI)?;
+        tcpip::linux(&mut cfg);
         add_routes(&mut cfg, x.gateway.as_ref(), &[])?;
         let (tcp, udp) = split_services(&x.services);
         cfg.services.tcp = tcp;
@@ -225,6 +235,7 @@ pub fn build(spec: &ScenarioSpec) -> Result<World, String> {
     let mut host_parts = Vec::new();
     for h in &spec.fabric.hosts {
         let (mut cfg, ports) = stack_with(&h.name, 128, &h.nics, &mut macs, HOST_NIC_OUI)?;
+        tcpip::windows(&mut cfg);
         add_routes(&mut cfg, h.gateway.as_ref(), &h.routes)?;
         // A Windows host routes only what HNS allows (`policy::init_host`), and its NAT
         // tables keep WinNAT's sessions.

@@ -14,7 +14,7 @@ use crate::control::hns::{HnsEndpoint, HnsNetwork, Isolation};
 use crate::device::conntrack::{Conntrack, Filtering, PortScope, Profile};
 use crate::device::rules::render::{self, proto_name, quoted};
 use crate::device::rules::{Policy, Ruleset, Table};
-use crate::device::stack::{IpStack, Services};
+use crate::device::stack::{DhcpStatus, IpStack, Services};
 use crate::device::switch::{PortMode, Switch, UnknownUnicast};
 use crate::device::Device;
 use crate::id::{NodeId, PortId};
@@ -176,7 +176,10 @@ fn stack(out: &mut String, s: &IpStack, now: SimTime) {
         };
         let mut extra = format!("mtu {}", iface.mtu);
         if cfg.dhcp_client.contains(&port) && iface.addr.is_some() {
-            extra.push_str(", by DHCP");
+            extra.push_str(match s.dhcp_status(port) {
+                Some(DhcpStatus::LinkLocal(_)) => ", link-local: no DHCP lease",
+                _ => ", by DHCP",
+            });
         }
         if let Some(v) = &iface.vxlan {
             let _ = write!(extra, ", VXLAN VNI {} from {}", v.vni, v.local);

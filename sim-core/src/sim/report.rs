@@ -447,7 +447,7 @@ pub fn run_world(
     let out = &mut rep.text;
     let _ = writeln!(out, "scenario: {}", spec.title);
     let _ = writeln!(out, "file: {}  seed: {}", loaded.file, spec.seed);
-    let mut world = match build::build(spec) {
+    let mut world = match build::build_recording(spec, opts.record_frames) {
         Ok(w) => w,
         Err(e) => {
             let _ = writeln!(out, "cannot build the fabric: {e}");
@@ -455,7 +455,6 @@ pub fn run_world(
             return (rep, None);
         }
     };
-    world.engine.record_frames(opts.record_frames);
     for h in &world.hosts {
         let nat = h
             .hns()

@@ -206,6 +206,13 @@ pub fn icmp_time_exceeded(h: &IpHeader, original_frame: &[u8]) -> Vec<u8> {
     ipv4_frame(h, IPPROTO_ICMP, false, &m)
 }
 
+/// ICMP fragment reassembly time exceeded (type 11 code 1, RFC 792), quoting the first
+/// fragment (offset 0) of the datagram that was given up on.
+pub fn icmp_reassembly_time_exceeded(h: &IpHeader, first_fragment: &[u8]) -> Vec<u8> {
+    let m = time_exceeded_bytes(1, &quote(first_fragment));
+    ipv4_frame(h, IPPROTO_ICMP, false, &m)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,7 +3,7 @@
 
 use super::ethernet::eth_frame;
 use super::ETHERTYPE_IPV4;
-use super::{ethertype, l3_offset, malformed, need, unsupported, MacAddr, WireError};
+use super::{ethertype, l3_offset, malformed, need, MacAddr, WireError};
 use pnet_packet::ip::IpNextHeaderProtocol;
 use pnet_packet::ipv4::{self, Ipv4Flags, Ipv4Packet, MutableIpv4Packet};
 use std::net::Ipv4Addr;
@@ -33,8 +33,7 @@ pub struct IpHeader {
     pub ident: u16,
 }
 
-/// The IPv4 header fields the simulator models (no DSCP/ECN, options or
-/// fragmentation).
+/// The IPv4 header fields the simulator models (no DSCP/ECN or options).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Ipv4Head {
     pub src: Ipv4Addr,
@@ -42,6 +41,10 @@ pub(crate) struct Ipv4Head {
     pub ttl: u8,
     pub ident: u16,
     pub dont_fragment: bool,
+    /// More Fragments.
+    pub more_fragments: bool,
+    /// Where a fragment's data starts, in 8-byte units (13 bits).
+    pub frag_offset: u16,
     pub proto: u8,
 }
 
@@ -53,6 +56,8 @@ impl Ipv4Head {
             ttl: h.ttl,
             ident: h.ident,
             dont_fragment,
+            more_fragments: false,
+            frag_offset: 0,
             proto,
         }
     }
@@ -77,7 +82,8 @@ fn is_fragment(ip: &Ipv4Packet) -> bool {
 }
 
 /// Parses an IPv4 packet (the L3 bytes), verifying its header checksum.
-/// Returns the header and the L4 bytes (padding after total length dropped).
+/// Returns the header and the L4 bytes (padding after total length dropped); for a fragment,
+/// its piece of the datagram's payload.
 pub(crate) fn parse_ipv4(l3: &[u8]) -> Result<(Ipv4Head, &[u8]), WireError> {
     need("ipv4", IPV4_MIN, l3.len())?;
     let Some(ip) = Ipv4Packet::new(l3) else {
@@ -87,15 +93,14 @@ pub(crate) fn parse_ipv4(l3: &[u8]) -> Result<(Ipv4Head, &[u8]), WireError> {
     if ipv4::checksum(&ip) != ip.get_checksum() {
         return malformed("ipv4", "header checksum");
     }
-    if is_fragment(&ip) {
-        return unsupported("ipv4", "fragment");
-    }
     let head = Ipv4Head {
         src: ip.get_source(),
         dst: ip.get_destination(),
         ttl: ip.get_ttl(),
         ident: ip.get_identification(),
         dont_fragment: ip.get_flags() & Ipv4Flags::DontFragment != 0,
+        more_fragments: ip.get_flags() & Ipv4Flags::MoreFragments != 0,
+        frag_offset: ip.get_fragment_offset(),
         proto: ip.get_next_level_protocol().0,
     };
     Ok((head, l3.get(hl..total).unwrap_or_default()))
@@ -161,11 +166,21 @@ pub(crate) fn ipv4_bytes(h: &Ipv4Head, l4: &[u8]) -> Vec<u8> {
         ip.set_header_length(5);
         ip.set_total_length((IPV4_MIN + l4.len()).min(u16::MAX as usize) as u16);
         ip.set_identification(h.ident);
-        ip.set_flags(if h.dont_fragment {
+        let df = if h.dont_fragment {
             Ipv4Flags::DontFragment
         } else {
             0
-        });
+        };
+        let mf = if h.more_fragments {
+            Ipv4Flags::MoreFragments
+        } else {
+            0
+        };
+        ip.set_flags(df | mf);
+        // The buffer starts zeroed: only a fragment has an offset to write.
+        if h.frag_offset != 0 {
+            ip.set_fragment_offset(h.frag_offset & 0x1fff);
+        }
         ip.set_ttl(h.ttl);
         ip.set_next_level_protocol(IpNextHeaderProtocol(h.proto));
         ip.set_source(h.src);

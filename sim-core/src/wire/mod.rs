@@ -20,8 +20,11 @@
 //!   for what "valid" means: it is what `parse` can produce).
 //! * Frames are not padded to the 60-byte Ethernet minimum; trailing bytes
 //!   after the IPv4 total length are tolerated and ignored.
-//! * [`parse`] is strict: it rejects bad IPv4/ICMP/UDP/TCP checksums, IPv4
-//!   fragments and stacked VLAN tags. The accessors do not verify checksums.
+//! * [`parse`] is strict: it rejects bad IPv4/ICMP/UDP/TCP checksums and
+//!   stacked VLAN tags. An IPv4 fragment parses as `L4Repr::Fragment` (checked:
+//!   its header checksum). The accessors do not verify checksums.
+//! * [`fragment`] splits a packet for an MTU and [`reassemble`] rebuilds it; both
+//!   write every header through pnet's IPv4 view (RFC 791).
 //!
 //! # Notes for callers
 //!
@@ -36,6 +39,7 @@ mod arp;
 mod dhcp;
 mod dns;
 mod ethernet;
+mod frag;
 mod icmp;
 mod ipv4;
 mod nat;
@@ -56,7 +60,11 @@ pub use dns::{dns_emit, dns_parse, DnsMessage, RCODE_NOERROR, RCODE_NXDOMAIN, RC
 pub use ethernet::{
     eth_dst, eth_src, ethertype, l3_offset, pop_vlan, push_vlan, set_eth_dst, set_eth_src, vlan_id,
 };
-pub use icmp::{icmp_echo, icmp_info, icmp_time_exceeded, icmp_unreachable, IcmpInfo};
+pub use frag::{fragment, fragment_info, reassemble, FragmentInfo};
+pub use icmp::{
+    icmp_echo, icmp_info, icmp_reassembly_time_exceeded, icmp_time_exceeded, icmp_unreachable,
+    IcmpInfo,
+};
 pub use ipv4::{decrement_ttl, ipv4_info, IpHeader, Ipv4Info};
 pub use nat::{flow_key, icmp_error_quoted_flow, rewrite_dst, rewrite_src, FlowKey};
 pub use packet::{parse, EthernetRepr, Ipv4Repr, L4Repr, NetRepr, Packet, UdpPayload};

@@ -8,8 +8,10 @@
 //! payloads that would not parse as DNS (either port 53) or VXLAN (dport
 //! 4789); DNS messages within `dns.rs`'s model; lengths that fit 16 bits.
 //! Not represented (parse drops them): DSCP/ECN, IPv4 and TCP options, TCP
-//! urgent pointer and flags beyond SYN/ACK/FIN/RST/PSH. Fragments and
-//! stacked VLAN tags are rejected as unsupported.
+//! urgent pointer and flags beyond SYN/ACK/FIN/RST/PSH. Stacked VLAN tags are
+//! rejected as unsupported. An IPv4 fragment is a `Fragment` (its transport
+//! header is not read: it may not even be in this piece), valid when it is one
+//! (More Fragments set or a non-zero offset).
 //! DHCP (UDP 67 <-> 68) stays a `Raw` payload; only `Display` decodes it.
 
 use super::arp::{arp_bytes, parse_arp};
@@ -108,6 +110,14 @@ pub enum L4Repr {
         proto: u8,
         bytes: Vec<u8>,
     },
+    /// A piece of a fragmented datagram: `offset` in 8-byte units, `more` the More
+    /// Fragments flag, `bytes` this piece of the datagram's payload.
+    Fragment {
+        proto: u8,
+        offset: u16,
+        more: bool,
+        bytes: Vec<u8>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -155,7 +165,14 @@ fn parse_nested(f: &[u8], depth: usize) -> Result<Packet, WireError> {
 
 fn parse_ipv4_repr(l3: &[u8], depth: usize) -> Result<Ipv4Repr, WireError> {
     let (h, l4) = parse_ipv4(l3)?;
+    let fragment = h.more_fragments || h.frag_offset != 0;
     let l4 = match h.proto {
+        proto if fragment => L4Repr::Fragment {
+            proto,
+            offset: h.frag_offset,
+            more: h.more_fragments,
+            bytes: l4.to_vec(),
+        },
         IPPROTO_ICMP => parse_icmp(l4)?,
         IPPROTO_UDP => {
             let (sport, dport, payload) = parse_udp(l4, h.src, h.dst)?;
@@ -250,12 +267,18 @@ impl Packet {
 impl Ipv4Repr {
     /// The IPv4 packet (L3 bytes).
     pub fn emit(&self) -> Vec<u8> {
+        let (more_fragments, frag_offset) = match self.l4 {
+            L4Repr::Fragment { more, offset, .. } => (more, offset),
+            _ => (false, 0),
+        };
         let head = Ipv4Head {
             src: self.src,
             dst: self.dst,
             ttl: self.ttl,
             ident: self.ident,
             dont_fragment: self.dont_fragment,
+            more_fragments,
+            frag_offset,
             proto: self.l4.proto(),
         };
         ipv4_bytes(&head, &self.l4.emit(self.src, self.dst))
@@ -271,7 +294,7 @@ impl L4Repr {
             | L4Repr::IcmpOther { .. } => IPPROTO_ICMP,
             L4Repr::Udp { .. } => IPPROTO_UDP,
             L4Repr::Tcp { .. } => IPPROTO_TCP,
-            L4Repr::Other { proto, .. } => *proto,
+            L4Repr::Other { proto, .. } | L4Repr::Fragment { proto, .. } => *proto,
         }
     }
 
@@ -318,7 +341,7 @@ impl L4Repr {
                 };
                 tcp_bytes((src, dst), &h, payload)
             }
-            L4Repr::Other { bytes, .. } => bytes.clone(),
+            L4Repr::Other { bytes, .. } | L4Repr::Fragment { bytes, .. } => bytes.clone(),
         }
     }
 }
@@ -402,6 +425,28 @@ impl fmt::Display for Ipv4Repr {
             }
             L4Repr::Other { proto, bytes } => {
                 write!(f, "IP {src} > {dst}: ip-proto-{proto} {}", bytes.len())
+            }
+            // tcpdump's notation: (frag id:size@offset+), `+` while more pieces follow.
+            L4Repr::Fragment {
+                proto,
+                offset,
+                more,
+                bytes,
+            } => {
+                let name = match *proto {
+                    IPPROTO_ICMP => "icmp".to_string(),
+                    IPPROTO_TCP => "tcp".to_string(),
+                    IPPROTO_UDP => "udp".to_string(),
+                    p => format!("ip-proto-{p}"),
+                };
+                write!(
+                    f,
+                    "IP {src} > {dst}: {name} (frag {}:{}@{}{})",
+                    self.ident,
+                    bytes.len(),
+                    usize::from(*offset) * 8,
+                    if *more { "+" } else { "" }
+                )
             }
             icmp => {
                 write!(f, "IP {src} > {dst}: ")?;

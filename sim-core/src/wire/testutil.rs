@@ -40,6 +40,12 @@ fn check(f: &[u8], quoted: bool) {
         "ipv4 header checksum"
     );
     let l4 = &f[l3 + info.header_len..l3 + info.total_len as usize];
+    // A fragment carries a piece of the transport message: its checksum covers the whole.
+    let fragment =
+        ip.get_flags() & ipv4::Ipv4Flags::MoreFragments != 0 || ip.get_fragment_offset() != 0;
+    if fragment {
+        return;
+    }
     match info.proto {
         IPPROTO_ICMP => check_icmp(l4, quoted),
         IPPROTO_UDP => check_udp(l4, info.src, info.dst),
@@ -206,7 +212,26 @@ pub(crate) mod strategies {
             bytes(40),
         )
             .prop_map(|(proto, bytes)| L4Repr::Other { proto, bytes });
-        prop_oneof![echo, unreach, exceeded, other_icmp, udp(depth), tcp, other].boxed()
+        // A fragment: More Fragments or a non-zero offset (else it is a whole packet).
+        let fragment = (any::<u8>(), 0u16..1 << 13, any::<bool>(), bytes(40))
+            .prop_filter("a fragment", |(_, offset, more, _)| *more || *offset != 0)
+            .prop_map(|(proto, offset, more, bytes)| L4Repr::Fragment {
+                proto,
+                offset,
+                more,
+                bytes,
+            });
+        prop_oneof![
+            echo,
+            unreach,
+            exceeded,
+            other_icmp,
+            udp(depth),
+            tcp,
+            other,
+            fragment
+        ]
+        .boxed()
     }
 
     fn arp() -> impl Strategy<Value = ArpInfo> {

@@ -19,6 +19,10 @@ use crate::engine::Engine;
 use ipnetwork::Ipv4Network;
 use std::net::{Ipv4Addr, SocketAddrV4};
 
+/// The MTU HNS gives overlay endpoints: 1500 less VXLAN's 50 bytes (reference 3.3:
+/// microsoft/SDN#517, Azure/AKS#2873).
+const OVERLAY_MTU: u16 = 1450;
+
 impl Hns {
     /// Creates an endpoint and attaches it to a compartment.
     pub fn create_endpoint(
@@ -136,6 +140,9 @@ impl Hns {
                 .device_mut(req.compartment)
                 .and_then(Device::as_stack_mut)
                 .expect("checked above");
+            // The compartment is a Windows TCP/IP stack: its ARP, reassembly and DHCP
+            // fallback numbers are Windows'.
+            crate::control::tcpip::windows(&mut ctr.config);
             let hyperv = req.isolation == Isolation::HyperV;
             policy::compartment_firewall(&mut ctr.rules, &req.name, version, hyperv)
         };
@@ -239,6 +246,10 @@ impl Hns {
         );
         if req.name.starts_with("gateway_") {
             nic.tag = Some(policy::TAG_SECOND_ENDPOINT.to_string());
+        }
+        // HNS lowers an overlay endpoint's MTU by VXLAN's 50 bytes (reference 3.3).
+        if ty == NetworkType::Overlay {
+            nic.mtu = OVERLAY_MTU;
         }
         let ctr = req.compartment;
         let compartment_port = p.iface(ctr, nic);

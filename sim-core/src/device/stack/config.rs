@@ -6,6 +6,7 @@
 
 use crate::device::conntrack::Profile;
 use crate::id::PortId;
+use crate::time::SimDuration;
 use crate::wire::MacAddr;
 use ipnetwork::Ipv4Network;
 use serde::Serialize;
@@ -33,6 +34,68 @@ pub struct StackConfig {
     /// Interfaces that get their address by DHCP (their `addr` starts as `None`); the
     /// exchange runs when `IpStack::start_dhcp` (or `start_dhcp_clients`) is called.
     pub dhcp_client: Vec<PortId>,
+    /// When a DHCP exchange fails, the interface takes an IPv4 link-local address
+    /// (169.254/16, RFC 3927) instead of staying without one.
+    pub link_local_fallback: bool,
+    /// How the ARP cache ages and checks its entries, and whether the stack announces an
+    /// address it is given.
+    pub neighbor: NeighborConfig,
+    /// How long and how much the stack waits for the fragments of a datagram.
+    pub reassembly: ReassemblyConfig,
+}
+
+/// The ARP cache's timers (RFC 4861 section 7.3's neighbour unreachability detection, which
+/// both common IPv4 stacks apply to ARP) and the announcement of new addresses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct NeighborConfig {
+    /// How long an answered entry is trusted before it is stale (a stack picks its real
+    /// value at random around a base; this is the value used).
+    pub reachable_time: SimDuration,
+    /// How long a stale entry in use waits for a confirmation before it is probed.
+    pub delay_first_probe: SimDuration,
+    /// The time between two requests for one address, broadcast or unicast.
+    pub retrans_time: SimDuration,
+    /// Unicast requests sent to a stale entry's MAC before the entry is dropped.
+    pub unicast_probes: u8,
+    /// Whether the stack sends a gratuitous ARP (a request for its own address, broadcast)
+    /// when an interface gets an address, so that neighbours update their caches.
+    pub announce: bool,
+}
+
+impl Default for NeighborConfig {
+    /// RFC 4861 section 10's constants: REACHABLE_TIME 30 s, DELAY_FIRST_PROBE_TIME 5 s,
+    /// RETRANS_TIMER 1 s, MAX_UNICAST_SOLICIT 3; no announcement.
+    fn default() -> Self {
+        NeighborConfig {
+            reachable_time: SimDuration::from_secs(30),
+            delay_first_probe: SimDuration::from_secs(5),
+            retrans_time: SimDuration::from_secs(1),
+            unicast_probes: 3,
+            announce: false,
+        }
+    }
+}
+
+/// Fragment reassembly bounds: a datagram whose pieces do not all arrive within `timeout`
+/// of the first is given up; a new datagram is refused while `max_datagrams` are in
+/// progress or their pieces hold `max_bytes`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct ReassemblyConfig {
+    pub timeout: SimDuration,
+    pub max_datagrams: usize,
+    pub max_bytes: usize,
+}
+
+impl Default for ReassemblyConfig {
+    /// RFC 1122 section 3.3.2 recommends a timeout of 60 to 120 s: the lower end, with 64
+    /// datagrams and 4 MiB in progress at most.
+    fn default() -> Self {
+        ReassemblyConfig {
+            timeout: SimDuration::from_secs(60),
+            max_datagrams: 64,
+            max_bytes: 4 << 20,
+        }
+    }
 }
 
 impl StackConfig {
@@ -48,6 +111,9 @@ impl StackConfig {
             default_ttl,
             icmp_errors: true,
             dhcp_client: Vec::new(),
+            link_local_fallback: false,
+            neighbor: NeighborConfig::default(),
+            reassembly: ReassemblyConfig::default(),
         }
     }
 }

@@ -3,27 +3,28 @@
 //! Owns the way a frame goes through the stack: the NIC filter, ARP, VXLAN interfaces, the
 //! hooks of the ruleset (`Prerouting`, `Input`, `Forward`, `Output`, `Postrouting`) with
 //! connection tracking, longest-prefix routing, forwarding, TTL, ICMP errors, the ICMP echo
-//! responder, and sending: the route, the source address, ARP resolution and its queue.
-//! Packets for the stack itself come back to the caller (`Arrival::Local`) for the sockets.
+//! responder, and sending: the route, the source address, the interface's MTU (fragments
+//! and reassembly are in `reassembly`), ARP resolution with its queue, the check of stale
+//! entries (`arp`) and the announcement of an address that comes up. Packets for the stack
+//! itself go to the caller's `deliver` (the sockets).
 //!
 //! An `Interface` is a borrow of the stack's configuration, ruleset and run-time state, so
 //! that a socket can send through it while the socket set is borrowed too (smoltcp's split
 //! of `Interface` and `SocketSet`).
 
-use super::arp::{self, ArpCache};
+use super::arp::{self, ArpCache, Nud};
 use super::config::{IfaceConfig, StackConfig};
+use super::reassembly::Reassembly;
 use crate::device::action::{Action, ArpEvent, Delivery};
 use crate::device::conntrack::Conntrack;
 use crate::device::rules::hook::{DeviceFacts, Passage, Ports, Tables, Verdict};
 use crate::device::rules::{Hook, Reject, Ruleset};
 use crate::device::{DropReason, Frame, Outbox, Timer};
 use crate::id::{PortId, ProbeId};
-use crate::time::SimDuration;
 use crate::wire::{self, IpHeader, MacAddr, View, L4};
 use pnet_packet::ipv4::Ipv4Packet;
 use std::net::Ipv4Addr;
 
-const ARP_RETRY: SimDuration = SimDuration::from_secs(1);
 const ICMP_ECHO_REQUEST: u8 = 8;
 
 /// What the stack keeps at run time below its sockets.
@@ -31,6 +32,8 @@ const ICMP_ECHO_REQUEST: u8 = 8;
 pub struct NetState {
     pub arp: ArpCache,
     pub ct: Conntrack,
+    /// Datagrams whose fragments are arriving.
+    pub reassembly: Reassembly,
     next_ephemeral: u16,
     next_ident: u16,
     /// Packets the stack sent to itself, delivered once the current input is handled.
@@ -42,6 +45,7 @@ impl NetState {
         NetState {
             arp: ArpCache::default(),
             ct: Conntrack::new(cfg.conntrack),
+            reassembly: Reassembly::default(),
             next_ephemeral: 49152,
             next_ident: 1,
             loopback: Vec::new(),
@@ -75,6 +79,12 @@ pub enum IcmpError {
     PortUnreachable,
     AdminProhibited,
     TimeExceeded,
+    /// Too big for the next hop's `mtu` with Don't Fragment set (RFC 1191).
+    FragmentationNeeded {
+        mtu: u16,
+    },
+    /// Not every fragment arrived in time (type 11 code 1).
+    ReassemblyTimeExceeded,
 }
 
 /// What the rules and traces need to know about a stack.
@@ -144,6 +154,15 @@ pub fn route(cfg: &StackConfig, dst: Ipv4Addr) -> Option<(PortId, Ipv4Addr)> {
         }
     }
     best.map(|(_, p, nh)| (p, nh))
+}
+
+/// Whether `ip` is a broadcast address on interface `ifc`: the limited broadcast, or its
+/// subnet's (not on /31 and /32).
+fn is_broadcast_on(ifc: &IfaceConfig, ip: Ipv4Addr) -> bool {
+    ip.is_broadcast()
+        || ifc
+            .addr
+            .is_some_and(|a| a.prefix() < 31 && a.broadcast() == ip)
 }
 
 pub struct Interface<'a> {
@@ -241,10 +260,30 @@ impl Interface<'_> {
         };
         let (mac, name) = (ifc.mac, &ifc.name);
         let ours = ifc.addr.is_some_and(|a| a.ip() == arp.target_ip);
-        if ours || self.st.arp.lookup(port, arp.sender_ip).is_some() {
-            self.st.arp.learn(port, arp.sender_ip, arp.sender_mac);
+        // One of our own addresses said by another machine (a duplicate: conflicts are not
+        // modelled) or an address being probed for (sender 0.0.0.0) is not learned. A
+        // gratuitous ARP updates an entry the stack has; it neither creates one nor answers
+        // a resolution in progress (the answer to that is on its way).
+        let sender = arp.sender_ip;
+        let gratuitous = arp.sender_ip == arp.target_ip;
+        let known = if gratuitous {
+            self.st.arp.entry(port, sender).is_some()
+        } else {
+            ours || self.st.arp.knows(port, sender)
+        };
+        let learns = known && !sender.is_unspecified() && !is_local(self.cfg, sender);
+        if learns {
+            // Only an answer sent to us confirms the neighbour; a request, a gratuitous or
+            // a broadcast answer only says where it is (RFC 4861 7.2.5, and Linux's
+            // arp_process does the same for ARP).
+            if arp.op == wire::ArpOp::Reply && view.dst == mac {
+                let until = out.now + self.cfg.neighbor.reachable_time;
+                self.st.arp.confirm(port, sender, arp.sender_mac, until);
+            } else {
+                self.st.arp.unsolicited(port, sender, arp.sender_mac);
+            }
         }
-        if arp.op == wire::ArpOp::Request && ours {
+        if arp.op == wire::ArpOp::Request && ours && !gratuitous {
             let reply = wire::arp_reply(mac, arp.target_ip, arp.sender_mac, arp.sender_ip);
             let reply = Frame::new(reply, frame.probe);
             out.hop(reply.probe, &reply.bytes, |syms| Action::Arp {
@@ -265,9 +304,11 @@ impl Interface<'_> {
                 },
             });
         }
-        for mut waiting in self.st.arp.take_waiting(port, arp.sender_ip) {
-            wire::set_eth_dst(&mut waiting.bytes, arp.sender_mac);
-            out.send(port, waiting);
+        if learns && !gratuitous {
+            for mut waiting in self.st.arp.take_waiting(port, sender) {
+                wire::set_eth_dst(&mut waiting.bytes, arp.sender_mac);
+                out.send(port, waiting);
+            }
         }
     }
 
@@ -284,6 +325,12 @@ impl Interface<'_> {
                 what: syms.intern("bad IPv4 header"),
             });
             return;
+        }
+        if view.ip.as_ref().is_some_and(|i| i.fragment) {
+            let Some(whole) = self.defragment(frame, view, out) else {
+                return;
+            };
+            (frame, view) = whole;
         }
         let mut passage = Passage::default();
         let ports = Ports {
@@ -381,7 +428,7 @@ impl Interface<'_> {
         if let Some(mac) = iface(self.cfg, out_port).map(|i| i.mac) {
             wire::set_eth_src(&mut frame.bytes, mac);
         }
-        self.transmit(out_port, next_hop, frame, out);
+        self.transmit_from(Some(in_port), out_port, next_hop, frame, out);
     }
 
     // ----- output -----
@@ -532,31 +579,82 @@ impl Interface<'_> {
         Some(Local { port, frame, view })
     }
 
-    /// Sends an IP frame out of `port` towards `next_hop`, resolving its MAC first if needed.
+    /// Sends an IP frame this stack originates out of `port` towards `next_hop`.
     pub fn transmit(&mut self, port: PortId, next_hop: Ipv4Addr, frame: Frame, out: &mut Outbox) {
+        self.transmit_from(None, port, next_hop, frame, out);
+    }
+
+    /// Sends an IP frame out of `port` towards `next_hop`: encapsulated on a VXLAN
+    /// interface, fragmented (or refused) when it exceeds the interface's MTU, after
+    /// resolving the next hop's MAC. `in_port` is where a forwarded packet came in.
+    fn transmit_from(
+        &mut self,
+        in_port: Option<PortId>,
+        port: PortId,
+        next_hop: Ipv4Addr,
+        frame: Frame,
+        out: &mut Outbox,
+    ) {
         let Some(ifc) = iface(self.cfg, port) else {
             return;
         };
-        let mut frame = if ifc.vxlan.is_some() {
-            match self.vxlan_transmit(port, next_hop, frame, out) {
-                Some(f) => f,
+        if ifc.vxlan.is_some() {
+            if let Some(f) = self.vxlan_transmit(port, next_hop, frame, out) {
+                self.transmit_fitting(port, next_hop, f, out);
+            }
+            return;
+        }
+        let mtu = ifc.mtu;
+        let broadcast = is_broadcast_on(ifc, next_hop);
+        // Frames are not padded: an untagged frame longer than the MTU plus the Ethernet
+        // header is the only kind that may not fit, and only then is the header read.
+        let mut frame = frame;
+        if frame.bytes.len() > usize::from(mtu) + wire::ETH_HEADER_LEN {
+            match self.oversized(in_port, port, next_hop, frame, mtu, out) {
+                Some(fits) => frame = fits,
                 None => return,
             }
-        } else {
-            frame
-        };
-        let is_broadcast = next_hop.is_broadcast()
-            || iface(self.cfg, port)
-                .and_then(|i| i.addr)
-                .is_some_and(|a| a.prefix() < 31 && a.broadcast() == next_hop);
-        if is_broadcast {
+        }
+        self.resolve_and_send(port, next_hop, broadcast, frame, out);
+    }
+
+    /// Sends an IP frame that fits the interface out of `port` towards `next_hop`,
+    /// resolving its MAC first if needed.
+    pub(super) fn transmit_fitting(
+        &mut self,
+        port: PortId,
+        next_hop: Ipv4Addr,
+        frame: Frame,
+        out: &mut Outbox,
+    ) {
+        let broadcast = iface(self.cfg, port).is_some_and(|i| is_broadcast_on(i, next_hop));
+        self.resolve_and_send(port, next_hop, broadcast, frame, out);
+    }
+
+    /// The last step of sending: the next hop's MAC from the ARP cache (a stale entry is
+    /// used and checked), or a resolution that queues the frame.
+    #[inline(always)]
+    fn resolve_and_send(
+        &mut self,
+        port: PortId,
+        next_hop: Ipv4Addr,
+        broadcast: bool,
+        mut frame: Frame,
+        out: &mut Outbox,
+    ) {
+        if broadcast {
             wire::set_eth_dst(&mut frame.bytes, MacAddr::broadcast());
             out.send(port, frame);
             return;
         }
-        if let Some(mac) = self.st.arp.lookup(port, next_hop) {
-            wire::set_eth_dst(&mut frame.bytes, mac);
+        if let Some(e) = self.st.arp.entry(port, next_hop) {
+            wire::set_eth_dst(&mut frame.bytes, e.mac);
+            let probe = e.due(out.now) && self.check_stale(port, next_hop, &frame, out);
             out.send(port, frame);
+            // The check goes out after the packet that prompted it.
+            if probe {
+                self.arp_probe(port, next_hop, out);
+            }
             return;
         }
         if let Some(p) = self
@@ -583,6 +681,42 @@ impl Interface<'_> {
         self.send_arp_request(port, next_hop, probe, out);
     }
 
+    /// A stale entry in use (RFC 4861 7.3.3): its first use starts the delay (an entry
+    /// that aged, having been confirmed once, says so in the trace of `frame`); its first
+    /// use after the delay starts the unicast probes (returns true: probe now), which the
+    /// entry's one timer repeats. Ageing is lazy: nothing happens to an entry nobody uses.
+    #[cold]
+    #[inline(never)]
+    fn check_stale(
+        &mut self,
+        port: PortId,
+        next_hop: Ipv4Addr,
+        frame: &Frame,
+        out: &mut Outbox,
+    ) -> bool {
+        let delay = self.cfg.neighbor.delay_first_probe;
+        let Some(e) = self.st.arp.entry_mut(port, next_hop) else {
+            return false;
+        };
+        if let Nud::Delay(_) = e.state {
+            return true;
+        }
+        e.state = Nud::Delay(out.now + delay);
+        if e.confirmed {
+            let mac = e.mac;
+            let probe_in_ms = delay.as_nanos() / 1_000_000;
+            out.hop(frame.probe, &frame.bytes, |syms| Action::Arp {
+                iface: syms.intern(&iface_name(self.cfg, port)),
+                event: ArpEvent::Stale {
+                    ip: next_hop,
+                    mac,
+                    probe_in_ms,
+                },
+            });
+        }
+        false
+    }
+
     fn send_arp_request(
         &mut self,
         port: PortId,
@@ -603,7 +737,58 @@ impl Interface<'_> {
             },
         });
         out.send(port, req);
-        out.timer(out.now + ARP_RETRY, Timer::ArpRetry { port, ip });
+        let retry = self.cfg.neighbor.retrans_time;
+        out.timer(out.now + retry, Timer::ArpRetry { port, ip });
+    }
+
+    /// A stale entry used after its delay, or its probe timer: probe it by unicast, or give
+    /// up on it after its probes went unanswered (the next packet for it asks by broadcast).
+    pub fn arp_probe(&mut self, port: PortId, ip: Ipv4Addr, out: &mut Outbox) {
+        let nb = self.cfg.neighbor;
+        let now = out.now;
+        let Some(e) = self.st.arp.entry_mut(port, ip) else {
+            return;
+        };
+        let sent = match e.state {
+            // A timer that is early for this entry (it was confirmed and aged again since).
+            Nud::Probe { next, .. } if now < next => return,
+            Nud::Delay(at) if now < at => return,
+            Nud::Delay(_) => 1,
+            Nud::Probe { sent, .. } if sent < nb.unicast_probes => sent + 1,
+            Nud::Probe { .. } => {
+                self.st.arp.remove(port, ip);
+                return;
+            }
+            Nud::Reachable(_) | Nud::Stale => return,
+        };
+        let next = now + nb.retrans_time;
+        e.state = Nud::Probe { sent, next };
+        let mac = e.mac;
+        out.timer(next, Timer::ArpProbe { port, ip });
+        let Some(ifc) = iface(self.cfg, port) else {
+            return;
+        };
+        let src_ip = ifc.addr.map(|a| a.ip()).unwrap_or(Ipv4Addr::UNSPECIFIED);
+        let mut req = wire::arp_request(ifc.mac, src_ip, ip);
+        wire::set_eth_dst(&mut req, mac);
+        out.send(port, Frame::new(req, None));
+    }
+
+    /// Announces the address of `port` with a gratuitous ARP (a broadcast request for the
+    /// address itself), if the stack is configured to, so that neighbours that cached
+    /// another MAC for it update their entry.
+    pub fn announce(&mut self, port: PortId, out: &mut Outbox) {
+        if !self.cfg.neighbor.announce {
+            return;
+        }
+        let Some(ifc) = iface(self.cfg, port) else {
+            return;
+        };
+        let Some(addr) = ifc.addr.map(|a| a.ip()) else {
+            return;
+        };
+        let garp = wire::arp_request(ifc.mac, addr, addr);
+        out.send(port, Frame::new(garp, None));
     }
 
     pub fn arp_retry(&mut self, port: PortId, ip: Ipv4Addr, out: &mut Outbox) {
@@ -679,7 +864,7 @@ impl Interface<'_> {
         self.icmp_error_from(Some(in_port), original, view, kind, out);
     }
 
-    fn icmp_error_from(
+    pub(super) fn icmp_error_from(
         &mut self,
         in_port: Option<PortId>,
         original: &Frame,
@@ -708,10 +893,15 @@ impl Interface<'_> {
             IcmpError::PortUnreachable => wire::icmp_unreachable(h, 3, 0, &bytes),
             IcmpError::AdminProhibited => wire::icmp_unreachable(h, 13, 0, &bytes),
             IcmpError::TimeExceeded => wire::icmp_time_exceeded(h, &bytes),
+            IcmpError::FragmentationNeeded { mtu } => wire::icmp_unreachable(h, 4, mtu, &bytes),
+            IcmpError::ReassemblyTimeExceeded => wire::icmp_reassembly_time_exceeded(h, &bytes),
         });
     }
 
-    /// Answers a packet a rule rejected.
+    /// Answers a packet a rule rejected. Out of line: it keeps `passed`, which every packet
+    /// goes through, small.
+    #[cold]
+    #[inline(never)]
     fn reject(
         &mut self,
         how: Reject,

@@ -10,7 +10,10 @@
 mod arp;
 pub mod config;
 pub mod interface;
+mod reassembly;
 pub mod socket;
+#[cfg(test)]
+mod tests;
 mod vxlan;
 
 pub use config::*;
@@ -63,6 +66,7 @@ impl IpStack {
     /// Forgets everything learned at run time (a reboot): ARP, connections, probes.
     pub fn reset_state(&mut self) {
         self.net.arp.clear();
+        self.net.reassembly.clear();
         self.net.ct.clear();
         self.net.loopback.clear();
         self.sockets.reset();
@@ -98,6 +102,16 @@ impl IpStack {
     pub fn add_iface(&mut self, iface: IfaceConfig) -> PortId {
         self.config.ifaces.push(Some(iface));
         PortId((self.config.ifaces.len() - 1) as u16)
+    }
+
+    /// Interface `port` came up with its address and its cable: the stack announces the
+    /// address to its neighbours if its configuration says so (`NeighborConfig::announce`).
+    /// The announcement is a timer due now, so that what else already happens at this
+    /// instant keeps its place.
+    pub fn iface_up(&mut self, port: PortId, out: &mut Outbox) {
+        if self.config.neighbor.announce {
+            out.timer(out.now, Timer::Announce { port });
+        }
     }
 
     /// Removes an interface with its routes and ARP entries.
@@ -207,6 +221,9 @@ impl IpStack {
             Timer::DhcpRetry { port, generation } => {
                 dhcp::timer(&mut sockets.dhcp, &mut net, port, generation, out)
             }
+            Timer::ArpProbe { port, ip } => net.arp_probe(port, ip, out),
+            Timer::Reassembly { src, ident } => net.reassembly_timeout(src, ident, out),
+            Timer::Announce { port } => net.announce(port, out),
         }
         self.drain_loopback(out);
     }

@@ -17,7 +17,10 @@
 //!   if the stack has none, and appends the DNS servers. A NAK starts over with DISCOVER.
 //!   Retries back off 1, 2, 4 and 8 s; after `MAX_DISCOVERS` DISCOVERs (and up to
 //!   `MAX_REQUESTS` REQUESTs per offer) without an answer the client gives up, so every
-//!   exchange ends. There is no renewal (T1/T2) and no release.
+//!   exchange ends. There is no renewal (T1/T2) and no release. A stack with
+//!   `link_local_fallback` then takes an IPv4 link-local address (RFC 3927, `link_local`);
+//!   it does not go on asking in the background. An address the client gets is announced
+//!   (`NeighborConfig::announce`).
 //! * Messages for a client in progress are taken before the firewall and before routing (a
 //!   client without an address must accept them, and Windows' built-in "Core Networking -
 //!   DHCP-In" rule lets them in). Messages for the server go through the normal UDP path.
@@ -60,6 +63,8 @@ pub enum DhcpStatus {
     },
     /// No usable answer after every retry.
     GaveUp,
+    /// No usable answer after every retry: the interface took this link-local address.
+    LinkLocal(Ipv4Network),
 }
 
 impl DhcpStatus {
@@ -187,7 +192,7 @@ fn client_send(d: &mut DhcpState, net: &mut Interface, i: usize, out: &mut Outbo
     let (msg_type, tries) = match status {
         DhcpStatus::Selecting => (DhcpMessageType::Discover, c.discovers),
         DhcpStatus::Requesting { .. } => (DhcpMessageType::Request, c.requests),
-        DhcpStatus::Bound { .. } | DhcpStatus::GaveUp => return,
+        DhcpStatus::Bound { .. } | DhcpStatus::GaveUp | DhcpStatus::LinkLocal(_) => return,
     };
     let Some(mac) = iface(net.cfg, port).map(|i| i.mac) else {
         return;
@@ -232,10 +237,10 @@ pub fn timer(
             c.status = DhcpStatus::Selecting;
         }
         DhcpStatus::Selecting | DhcpStatus::Requesting { .. } => {
-            c.status = DhcpStatus::GaveUp;
+            give_up(d, net, i, out);
             return;
         }
-        DhcpStatus::Bound { .. } | DhcpStatus::GaveUp => return,
+        DhcpStatus::Bound { .. } | DhcpStatus::GaveUp | DhcpStatus::LinkLocal(_) => return,
     }
     client_send(d, net, i, out);
 }
@@ -306,6 +311,7 @@ pub fn client_input(
                 &frame.bytes,
                 said(DhcpClientEvent::Bound { addr, server }),
             );
+            net.announce(port, out);
         }
         (DhcpStatus::Requesting { server, .. }, DhcpMessageType::Nak, id)
             if id.is_none_or(|s| s == server) =>
@@ -321,7 +327,7 @@ pub fn client_input(
                 c.status = DhcpStatus::Selecting;
                 client_send(d, net, i, out);
             } else {
-                c.status = DhcpStatus::GaveUp;
+                give_up(d, net, i, out);
             }
         }
         _ => {
@@ -333,6 +339,41 @@ pub fn client_input(
         }
     }
     true
+}
+
+/// The first and last addresses a host may take in 169.254/16 (RFC 3927 section 2.1: the
+/// first and last /24 are reserved).
+const LINK_LOCAL_FIRST: u32 = u32::from_be_bytes([169, 254, 1, 0]);
+const LINK_LOCAL_LAST: u32 = u32::from_be_bytes([169, 254, 254, 255]);
+
+/// The IPv4 link-local address of the interface with `mac`. RFC 3927 section 2.1 asks for a
+/// pseudo-random choice seeded from the MAC, so that each host's choice is its own and the
+/// same at every start; hnsim's is FNV-1a (32-bit) over the six MAC bytes, reduced to the
+/// range, so runs are reproducible and independent of the scenario's seed.
+pub fn link_local(mac: MacAddr) -> Ipv4Addr {
+    let mut h: u32 = 0x811c_9dc5;
+    for b in mac.octets() {
+        h ^= u32::from(b);
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    Ipv4Addr::from(LINK_LOCAL_FIRST + h % (LINK_LOCAL_LAST - LINK_LOCAL_FIRST + 1))
+}
+
+/// The client ran out of tries: it stays without an address, or takes its link-local one
+/// and announces it when the stack falls back to one.
+fn give_up(d: &mut DhcpState, net: &mut Interface, i: usize, out: &mut Outbox) {
+    let port = d.clients[i].port;
+    let mac = iface(net.cfg, port).map(|i| i.mac);
+    let (Some(mac), true) = (mac, net.cfg.link_local_fallback) else {
+        d.clients[i].status = DhcpStatus::GaveUp;
+        return;
+    };
+    let addr = Ipv4Network::new(link_local(mac), 16).expect("a /16 is a valid prefix");
+    if let Some(Some(iface)) = net.cfg.ifaces.get_mut(port.0 as usize) {
+        iface.addr = Some(addr);
+    }
+    d.clients[i].status = DhcpStatus::LinkLocal(addr);
+    net.announce(port, out);
 }
 
 /// Applies an ACK: interface address, default route, DNS servers. Returns the address.
@@ -900,6 +941,86 @@ mod tests {
                 Some("10.0.0.2/24".parse().expect("net")),
                 Some("10.0.0.3/24".parse().expect("net"))
             ]
+        );
+    }
+
+    #[test]
+    fn a_client_without_a_lease_falls_back_to_its_link_local_address_and_announces_it() {
+        let Lan {
+            mut eng, clients, ..
+        } = lan(("10.0.0.100", "10.0.0.100"), 2);
+        eng.record_frames(true);
+        for &c in &clients {
+            eng.device_mut(c)
+                .and_then(Device::as_stack_mut)
+                .expect("stack")
+                .config
+                .link_local_fallback = true;
+        }
+        start(&mut eng, clients[0]);
+        start(&mut eng, clients[1]);
+        eng.run_for(SimDuration::from_secs(60));
+        assert!(stack(&eng, clients[0]).dhcp_bound(PortId(0)));
+        // The loser's address depends on its MAC only (RFC 3927 2.1), inside 169.254.1.0 -
+        // 169.254.254.255, with a /16.
+        let want = link_local(client_mac(1));
+        let o = want.octets();
+        assert!(
+            o[0] == 169 && o[1] == 254 && (1..=254).contains(&o[2]),
+            "{want}"
+        );
+        let addr: Ipv4Network = format!("{want}/16").parse().expect("net");
+        assert_eq!(addr_of(&eng, clients[1]), Some(addr));
+        assert_eq!(
+            stack(&eng, clients[1]).dhcp_status(PortId(0)),
+            Some(DhcpStatus::LinkLocal(addr))
+        );
+        // The two clients of this LAN pick different addresses, the same in every run.
+        assert_ne!(link_local(client_mac(0)), want);
+        assert_eq!(link_local(client_mac(1)), want);
+        // Once it has one, the client announces it (the stack's configuration decides:
+        // here none is sent) and it is usable on the link.
+        let garps = |eng: &Engine| {
+            eng.wire_frames()
+                .iter()
+                .filter_map(|f| wire::arp_info(&f.bytes))
+                .filter(|a| a.sender_ip == want && a.target_ip == want)
+                .count()
+        };
+        assert_eq!(garps(&eng), 0);
+        let mut announcing = lan(("10.0.0.100", "10.0.0.99"), 1);
+        let c = announcing.clients[0];
+        announcing.eng.record_frames(true);
+        let s = announcing
+            .eng
+            .device_mut(c)
+            .and_then(Device::as_stack_mut)
+            .expect("stack");
+        s.config.link_local_fallback = true;
+        s.config.neighbor.announce = true;
+        start(&mut announcing.eng, c);
+        announcing.eng.run_for(SimDuration::from_secs(60));
+        let own = link_local(client_mac(0));
+        let announced = announcing
+            .eng
+            .wire_frames()
+            .iter()
+            .filter_map(|f| wire::arp_info(&f.bytes))
+            .any(|a| a.sender_ip == own && a.target_ip == own);
+        assert!(announced, "a gratuitous ARP for {own}");
+    }
+
+    #[test]
+    fn without_the_fallback_a_client_stays_without_an_address() {
+        let Lan {
+            mut eng, clients, ..
+        } = lan(("10.0.0.100", "10.0.0.99"), 1);
+        start(&mut eng, clients[0]);
+        eng.run_for(SimDuration::from_secs(60));
+        assert_eq!(addr_of(&eng, clients[0]), None);
+        assert_eq!(
+            stack(&eng, clients[0]).dhcp_status(PortId(0)),
+            Some(DhcpStatus::GaveUp)
         );
     }
 

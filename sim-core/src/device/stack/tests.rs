@@ -1,0 +1,566 @@
+//! The interface layer over real cables: the ARP cache ageing and checking its entries, the
+//! announcement of an address, and IPv4 fragmentation, reassembly and "fragmentation needed".
+
+use super::config::{IfaceConfig, StackConfig};
+use super::probe::{ProbeProto, ProbeRequest, ProbeTarget};
+use super::IpStack;
+use crate::device::action::{Action, ArpEvent};
+use crate::device::{Device, DropReason, Frame, Outcome};
+use crate::engine::link::LinkParams;
+use crate::engine::{Engine, Limits};
+use crate::id::{NodeId, PortId, ProbeId};
+use crate::time::SimDuration;
+use crate::topology::{NodeInfo, NodeKind};
+use crate::wire::{self, IpHeader, Ipv4Repr, L4Repr, MacAddr, NetRepr, Packet};
+use std::net::Ipv4Addr;
+
+const A_MAC: MacAddr = MacAddr(0x02, 0, 0, 0, 0, 1);
+const B_MAC: MacAddr = MacAddr(0x02, 0, 0, 0, 0, 2);
+const B_NEW_MAC: MacAddr = MacAddr(0x02, 0, 0, 0, 0, 0x22);
+const R_MAC: MacAddr = MacAddr(0x02, 0, 0, 0, 0, 0x10);
+
+fn ip(s: &str) -> Ipv4Addr {
+    s.parse().expect("test address")
+}
+
+/// A stack with one interface per `(mac, address, mtu)`, answering pings.
+fn stack(name: &str, ifaces: &[(MacAddr, &str, u16)]) -> IpStack {
+    let mut cfg = StackConfig::new(name, 64);
+    for (i, (mac, addr, mtu)) in ifaces.iter().enumerate() {
+        let mut ifc =
+            IfaceConfig::ethernet(format!("eth{i}"), *mac, Some(addr.parse().expect("prefix")));
+        ifc.mtu = *mtu;
+        cfg.ifaces.push(Some(ifc));
+    }
+    cfg.services.icmp_echo = true;
+    IpStack::new(cfg)
+}
+
+fn add(eng: &mut Engine, s: IpStack) -> NodeId {
+    let name = s.config.name.clone();
+    eng.add_node(
+        NodeInfo {
+            name,
+            kind: NodeKind::External,
+            host: None,
+        },
+        Device::Stack(Box::new(s)),
+    )
+}
+
+fn cable(eng: &mut Engine, a: (NodeId, u16), b: (NodeId, u16)) {
+    let name = format!("{}-{}", a.0 .0, b.0 .0);
+    let (a, b) = ((a.0, PortId(a.1)), (b.0, PortId(b.1)));
+    eng.connect(name, a, b, LinkParams::internal(), false);
+}
+
+fn st(eng: &mut Engine, n: NodeId) -> &mut IpStack {
+    eng.device_mut(n)
+        .and_then(Device::as_stack_mut)
+        .expect("a stack")
+}
+
+/// Pings `to` from `from` with `payload` bytes and runs until it ended; its id is `id`.
+fn ping(eng: &mut Engine, from: NodeId, to: &str, payload: u16, id: u32) -> Outcome {
+    let req = ProbeRequest {
+        id: ProbeId(id),
+        target: ProbeTarget::Addr(ip(to)),
+        proto: ProbeProto::icmp_payload(payload),
+        timeout: SimDuration::from_secs(2),
+    };
+    eng.invoke(from, |d, out| {
+        d.as_stack_mut().expect("stack").start_probe(req, out)
+    });
+    eng.run_for(SimDuration::from_millis(2100));
+    eng.ended()
+        .iter()
+        .find(|e| e.probe == ProbeId(id))
+        .map(|e| e.outcome)
+        .expect("the probe ended")
+}
+
+fn hops(eng: &Engine, id: u32) -> Vec<&Action> {
+    eng.trace()
+        .iter()
+        .filter(|h| h.probe == ProbeId(id))
+        .map(|h| &h.action)
+        .collect()
+}
+
+/// a (10.0.0.1) and b (10.0.0.2) on one cable.
+fn pair() -> (Engine, NodeId, NodeId) {
+    let mut eng = Engine::new(1, Limits::default());
+    let a = add(&mut eng, stack("a", &[(A_MAC, "10.0.0.1/24", 1500)]));
+    let b = add(&mut eng, stack("b", &[(B_MAC, "10.0.0.2/24", 1500)]));
+    cable(&mut eng, (a, 0), (b, 0));
+    eng.record_frames(true);
+    (eng, a, b)
+}
+
+/// ARP requests a sent with this Ethernet destination.
+fn arp_requests_to(eng: &Engine, dst: MacAddr) -> usize {
+    eng.wire_frames()
+        .iter()
+        .filter(|f| wire::eth_src(&f.bytes) == Some(A_MAC) && wire::eth_dst(&f.bytes) == Some(dst))
+        .filter(|f| wire::arp_info(&f.bytes).is_some_and(|a| a.op == wire::ArpOp::Request))
+        .count()
+}
+
+#[test]
+fn a_stale_entry_is_used_checked_and_dropped_when_its_mac_is_gone() {
+    let (mut eng, a, b) = pair();
+    assert_eq!(ping(&mut eng, a, "10.0.0.2", 32, 1), Outcome::Delivered);
+    // b gets a new NIC (same address) and says nothing.
+    st(&mut eng, b).iface_mut(PortId(0)).expect("eth0").mac = B_NEW_MAC;
+    // Within its reachable time the entry is trusted: the ping goes to the old MAC.
+    assert_eq!(ping(&mut eng, a, "10.0.0.2", 32, 2), Outcome::Dropped);
+    assert!(!hops(&eng, 2).iter().any(|h| matches!(
+        h,
+        Action::Arp {
+            event: ArpEvent::Stale { .. },
+            ..
+        }
+    )));
+    eng.run_for(SimDuration::from_secs(30));
+    // Stale now: still used, and the trace says so.
+    assert_eq!(ping(&mut eng, a, "10.0.0.2", 32, 3), Outcome::Dropped);
+    assert!(hops(&eng, 3).iter().any(|h| matches!(
+        h,
+        Action::Arp {
+            event: ArpEvent::Stale {
+                mac: B_MAC,
+                probe_in_ms: 5000,
+                ..
+            },
+            ..
+        }
+    )));
+    // Ageing is lazy: nothing is checked until the entry is used again after the delay.
+    eng.run_for(SimDuration::from_secs(10));
+    assert_eq!(arp_requests_to(&eng, B_MAC), 0);
+    assert_eq!(ping(&mut eng, a, "10.0.0.2", 32, 4), Outcome::Dropped);
+    eng.run_for(SimDuration::from_secs(2));
+    // Three unicast requests to the old MAC went unanswered, and the entry went.
+    assert_eq!(arp_requests_to(&eng, B_MAC), 3);
+    let key = (PortId(0), ip("10.0.0.2"));
+    assert!(st(&mut eng, a).net.arp.entry(key.0, key.1).is_none());
+    // The next ping asks by broadcast and finds the new NIC.
+    assert_eq!(ping(&mut eng, a, "10.0.0.2", 32, 5), Outcome::Delivered);
+    assert_eq!(
+        st(&mut eng, a).net.arp.lookup(key.0, key.1),
+        Some(B_NEW_MAC)
+    );
+}
+
+#[test]
+fn a_stale_entry_that_answers_its_check_is_reachable_again() {
+    let (mut eng, a, _) = pair();
+    assert_eq!(ping(&mut eng, a, "10.0.0.2", 32, 1), Outcome::Delivered);
+    eng.run_for(SimDuration::from_secs(31));
+    assert_eq!(ping(&mut eng, a, "10.0.0.2", 32, 2), Outcome::Delivered);
+    eng.run_for(SimDuration::from_secs(6));
+    assert_eq!(ping(&mut eng, a, "10.0.0.2", 32, 3), Outcome::Delivered);
+    // One unicast check, at the first use after the delay, answered by b.
+    assert_eq!(arp_requests_to(&eng, B_MAC), 1);
+    let e = *st(&mut eng, a)
+        .net
+        .arp
+        .entry(PortId(0), ip("10.0.0.2"))
+        .expect("kept");
+    assert!(matches!(
+        e.state_at(eng.now()),
+        super::arp::Nud::Reachable(_)
+    ));
+    // Its probe timer finds it confirmed and leaves it alone.
+    eng.run_for(SimDuration::from_secs(5));
+    assert_eq!(arp_requests_to(&eng, B_MAC), 1);
+}
+
+#[test]
+fn an_entry_learned_from_a_request_is_checked_without_a_trace_line() {
+    let (mut eng, a, b) = pair();
+    assert_eq!(ping(&mut eng, a, "10.0.0.2", 32, 1), Outcome::Delivered);
+    // b learned a from a's request: unconfirmed, so b's reply started its check quietly.
+    assert!(!hops(&eng, 1).iter().any(|h| matches!(
+        h,
+        Action::Arp {
+            event: ArpEvent::Stale { .. },
+            ..
+        }
+    )));
+    eng.run_for(SimDuration::from_secs(6));
+    // b's next answer after the delay checks a, once, by unicast.
+    assert_eq!(ping(&mut eng, a, "10.0.0.2", 32, 2), Outcome::Delivered);
+    eng.run_for(SimDuration::from_secs(1));
+    let checks = eng
+        .wire_frames()
+        .iter()
+        .filter(|f| {
+            wire::eth_src(&f.bytes) == Some(B_MAC) && wire::eth_dst(&f.bytes) == Some(A_MAC)
+        })
+        .filter(|f| wire::arp_info(&f.bytes).is_some_and(|x| x.op == wire::ArpOp::Request))
+        .count();
+    assert_eq!(checks, 1);
+    let e = *st(&mut eng, b)
+        .net
+        .arp
+        .entry(PortId(0), ip("10.0.0.1"))
+        .expect("kept");
+    assert!(matches!(
+        e.state_at(eng.now()),
+        super::arp::Nud::Reachable(_)
+    ));
+}
+
+#[test]
+fn an_announcement_updates_a_known_entry_and_creates_none() {
+    let mut eng = Engine::new(1, Limits::default());
+    let a = add(&mut eng, stack("a", &[(A_MAC, "10.0.0.1/24", 1500)]));
+    let b = add(&mut eng, stack("b", &[(B_MAC, "10.0.0.2/24", 1500)]));
+    let c = add(
+        &mut eng,
+        stack("c", &[(MacAddr(2, 0, 0, 0, 0, 3), "10.0.0.3/24", 1500)]),
+    );
+    eng.record_frames(true);
+    let sw = eng.add_node(
+        NodeInfo {
+            name: "sw".into(),
+            kind: NodeKind::FabricSwitch,
+            host: None,
+        },
+        Device::Switch(Box::new(crate::device::switch::Switch::new(
+            crate::device::switch::SwitchConfig::new(
+                "sw",
+                true,
+                crate::device::switch::UnknownUnicast::Flood,
+            ),
+        ))),
+    );
+    for (i, n) in [a, b, c].into_iter().enumerate() {
+        let port = eng
+            .device_mut(sw)
+            .and_then(Device::as_switch_mut)
+            .expect("switch")
+            .add_port(format!("p{i}"), crate::device::switch::PortMode::Access(1));
+        cable(&mut eng, (n, 0), (sw, port.0));
+    }
+    assert_eq!(ping(&mut eng, a, "10.0.0.2", 32, 1), Outcome::Delivered);
+    // b's address moves to a new NIC; a stack that does not announce says nothing.
+    st(&mut eng, b).iface_mut(PortId(0)).expect("eth0").mac = B_NEW_MAC;
+    eng.invoke(b, |d, out| {
+        d.as_stack_mut().expect("b").iface_up(PortId(0), out)
+    });
+    eng.run_for(SimDuration::from_millis(1));
+    let a_cache = |eng: &mut Engine| st(eng, a).net.arp.lookup(PortId(0), ip("10.0.0.2"));
+    assert_eq!(a_cache(&mut eng), Some(B_MAC));
+    // One that does sends a gratuitous ARP: a updates its entry, c (which never talked to
+    // b) creates none.
+    st(&mut eng, b).config.neighbor.announce = true;
+    eng.invoke(b, |d, out| {
+        d.as_stack_mut().expect("b").iface_up(PortId(0), out)
+    });
+    eng.run_for(SimDuration::from_millis(1));
+    assert_eq!(a_cache(&mut eng), Some(B_NEW_MAC));
+    assert!(st(&mut eng, c)
+        .net
+        .arp
+        .lookup(PortId(0), ip("10.0.0.2"))
+        .is_none());
+    let garp = eng
+        .wire_frames()
+        .iter()
+        .filter_map(|f| wire::arp_info(&f.bytes))
+        .find(|x| x.sender_ip == x.target_ip)
+        .expect("a gratuitous ARP");
+    assert_eq!(
+        (garp.sender_ip, garp.sender_mac, garp.op),
+        (ip("10.0.0.2"), B_NEW_MAC, wire::ArpOp::Request)
+    );
+    assert_eq!(ping(&mut eng, a, "10.0.0.2", 32, 2), Outcome::Delivered);
+}
+
+#[test]
+fn a_ping_over_the_mtu_is_fragmented_and_reassembled() {
+    let mut eng = Engine::new(1, Limits::default());
+    let a = add(&mut eng, stack("a", &[(A_MAC, "10.0.0.1/24", 600)]));
+    let b = add(&mut eng, stack("b", &[(B_MAC, "10.0.0.2/24", 600)]));
+    cable(&mut eng, (a, 0), (b, 0));
+    eng.record_frames(true);
+    assert_eq!(ping(&mut eng, a, "10.0.0.2", 1472, 1), Outcome::Delivered);
+    let h = hops(&eng, 1);
+    assert!(h.iter().any(|x| matches!(
+        x,
+        Action::Fragmented {
+            fragments: 3,
+            mtu: 600,
+            ..
+        }
+    )));
+    assert_eq!(
+        h.iter()
+            .filter(|x| matches!(
+                x,
+                Action::Reassembled {
+                    fragments: 3,
+                    size: 1500,
+                    ..
+                }
+            ))
+            .count(),
+        2,
+        "the request and the reply are each put back together"
+    );
+    // On the wire: only pieces of at most 600 bytes of IP, each a valid fragment.
+    let ip_frames: Vec<_> = eng
+        .wire_frames()
+        .iter()
+        .filter(|f| wire::ipv4_info(&f.bytes).is_some())
+        .collect();
+    assert_eq!(ip_frames.len(), 6);
+    for f in ip_frames {
+        assert!(f.bytes.len() - 14 <= 600);
+        let p = wire::parse(&f.bytes).expect("a fragment parses (its header checksum holds)");
+        assert!(matches!(
+            p.net,
+            NetRepr::Ipv4(Ipv4Repr {
+                l4: L4Repr::Fragment { proto: 1, .. },
+                ..
+            })
+        ));
+    }
+    assert!(st(&mut eng, b).net.reassembly.is_empty());
+}
+
+/// a (10.0.0.1, MTU 1500) — r (lan 10.0.0.254, far 10.1.0.254 with MTU `far_mtu`) — b.
+fn routed(far_mtu: u16) -> (Engine, NodeId, NodeId, NodeId) {
+    let mut eng = Engine::new(1, Limits::default());
+    let mut a = stack("a", &[(A_MAC, "10.0.0.1/24", 1500)]);
+    a.config.routes.push(super::Route {
+        dest: "0.0.0.0/0".parse().expect("default"),
+        via: Some(ip("10.0.0.254")),
+        iface: PortId(0),
+    });
+    let a = add(&mut eng, a);
+    let mut r = stack(
+        "r",
+        &[
+            (R_MAC, "10.0.0.254/24", 1500),
+            (MacAddr(2, 0, 0, 0, 0, 0x11), "10.1.0.254/24", far_mtu),
+        ],
+    );
+    r.config.forwarding = true;
+    let r = add(&mut eng, r);
+    let mut b = stack("b", &[(B_MAC, "10.1.0.2/24", 1500)]);
+    b.config.routes.push(super::Route {
+        dest: "0.0.0.0/0".parse().expect("default"),
+        via: Some(ip("10.1.0.254")),
+        iface: PortId(0),
+    });
+    let b = add(&mut eng, b);
+    cable(&mut eng, (a, 0), (r, 0));
+    cable(&mut eng, (r, 1), (b, 0));
+    eng.record_frames(true);
+    (eng, a, r, b)
+}
+
+#[test]
+fn a_router_splits_a_packet_for_a_smaller_mtu() {
+    let (mut eng, a, _, _) = routed(576);
+    assert_eq!(ping(&mut eng, a, "10.1.0.2", 1400, 1), Outcome::Delivered);
+    assert!(hops(&eng, 1).iter().any(|x| matches!(
+        x,
+        Action::Fragmented {
+            fragments: 3,
+            mtu: 576,
+            ..
+        }
+    )));
+    assert!(hops(&eng, 1)
+        .iter()
+        .any(|x| matches!(x, Action::Reassembled { size: 1428, .. })));
+}
+
+/// An echo request of `len` bytes of IP from a to b with Don't Fragment set, as sent.
+fn df_echo(len: usize) -> Vec<u8> {
+    Packet {
+        eth: wire::EthernetRepr {
+            src: A_MAC,
+            dst: R_MAC,
+            vlan: None,
+        },
+        net: NetRepr::Ipv4(Ipv4Repr {
+            src: ip("10.0.0.1"),
+            dst: ip("10.1.0.2"),
+            ttl: 64,
+            ident: 77,
+            dont_fragment: true,
+            l4: L4Repr::IcmpEcho {
+                reply: false,
+                id: 5,
+                seq: 1,
+                payload: vec![0; len - 28],
+            },
+        }),
+    }
+    .emit()
+}
+
+#[test]
+fn dont_fragment_gets_fragmentation_needed_from_the_router() {
+    let (mut eng, _, r, _) = routed(576);
+    let frame = Frame::new(df_echo(1000), Some(ProbeId(9)));
+    eng.invoke(r, |d, out| d.handle_frame(PortId(0), frame, out));
+    eng.run_for(SimDuration::from_millis(10));
+    assert!(hops(&eng, 9).iter().any(|x| matches!(
+        x,
+        Action::Dropped(DropReason::TooBig {
+            size: 1000,
+            mtu: 576,
+            ..
+        })
+    )));
+    let answer = eng
+        .wire_frames()
+        .iter()
+        .filter_map(|f| wire::parse(&f.bytes).ok())
+        .find_map(|p| match p.net {
+            NetRepr::Ipv4(Ipv4Repr {
+                src,
+                dst,
+                l4: L4Repr::IcmpUnreachable { code, mtu, .. },
+                ..
+            }) => Some((src, dst, code, mtu)),
+            _ => None,
+        });
+    assert_eq!(
+        answer,
+        Some((ip("10.0.0.254"), ip("10.0.0.1"), 4, 576)),
+        "ICMP fragmentation needed, with the next hop's MTU (RFC 1191)"
+    );
+    // Nothing went on to b.
+    assert!(!eng
+        .wire_frames()
+        .iter()
+        .any(|f| wire::eth_dst(&f.bytes) == Some(B_MAC)));
+}
+
+#[test]
+fn a_stack_refuses_to_send_its_own_dont_fragment_packet_over_the_mtu() {
+    let mut eng = Engine::new(1, Limits::default());
+    let a = add(&mut eng, stack("a", &[(A_MAC, "10.0.0.1/24", 576)]));
+    let sent = eng.invoke(a, |d, out| {
+        let s = d.as_stack_mut().expect("a");
+        let (mut net, _) = s.split();
+        net.send_ip(None, ip("10.0.0.2"), Some(ProbeId(4)), out, |_| {
+            let mut f = df_echo(1000);
+            wire::set_eth_src(&mut f, A_MAC);
+            f
+        });
+        out.sends.len()
+    });
+    assert_eq!(sent, Some(0), "neither the packet nor an ARP request left");
+    assert!(hops(&eng, 4)
+        .iter()
+        .any(|x| matches!(x, Action::Dropped(DropReason::TooBig { mtu: 576, .. }))));
+}
+
+/// The pieces of an echo request of `len` bytes of IP from a to b, for MTU `mtu`.
+fn pieces(len: usize, ident: u16, mtu: u16) -> Vec<Vec<u8>> {
+    let h = IpHeader {
+        src_mac: A_MAC,
+        dst_mac: B_MAC,
+        src: ip("10.0.0.1"),
+        dst: ip("10.0.0.2"),
+        ttl: 64,
+        ident,
+    };
+    wire::fragment(&wire::icmp_echo(&h, false, 5, 1, &vec![7; len - 28]), mtu).expect("pieces")
+}
+
+fn give(eng: &mut Engine, n: NodeId, bytes: Vec<u8>) {
+    let frame = Frame::new(bytes, Some(ProbeId(9)));
+    eng.invoke(n, |d, out| d.handle_frame(PortId(0), frame, out));
+}
+
+#[test]
+fn a_datagram_missing_a_piece_is_given_up_after_the_timeout() {
+    let (mut eng, _, b) = pair();
+    st(&mut eng, b).config.reassembly.timeout = SimDuration::from_secs(30);
+    let p = pieces(1500, 40, 600);
+    give(&mut eng, b, p[0].clone());
+    give(&mut eng, b, p[2].clone());
+    eng.run_for(SimDuration::from_secs(29));
+    assert!(!st(&mut eng, b).net.reassembly.is_empty(), "still waiting");
+    eng.run_for(SimDuration::from_secs(2));
+    assert!(st(&mut eng, b).net.reassembly.is_empty());
+    let timeouts = hops(&eng, 9)
+        .iter()
+        .filter(|x| {
+            matches!(
+                x,
+                Action::Dropped(DropReason::ReassemblyTimeout {
+                    ident: 40,
+                    timeout_ms: 30_000,
+                    ..
+                })
+            )
+        })
+        .count();
+    assert_eq!(timeouts, 2, "both pieces held are dropped, with the reason");
+    // The first piece came, so the source hears of it (RFC 792 time exceeded, code 1).
+    let icmp = eng
+        .wire_frames()
+        .iter()
+        .filter_map(|f| wire::parse(&f.bytes).ok())
+        .find_map(|p| match p.net {
+            NetRepr::Ipv4(Ipv4Repr {
+                dst,
+                l4: L4Repr::IcmpTimeExceeded { code, .. },
+                ..
+            }) => Some((dst, code)),
+            _ => None,
+        });
+    assert_eq!(icmp, Some((ip("10.0.0.1"), 1)));
+}
+
+#[test]
+fn reassembly_is_bounded_and_refuses_overlapping_pieces() {
+    let (mut eng, _, b) = pair();
+    st(&mut eng, b).config.reassembly.max_datagrams = 1;
+    give(&mut eng, b, pieces(1500, 1, 600)[0].clone());
+    give(&mut eng, b, pieces(1500, 2, 600)[0].clone());
+    assert!(hops(&eng, 9).iter().any(|x| matches!(
+        x,
+        Action::Dropped(DropReason::ReassemblyFull { datagrams: 1, .. })
+    )));
+    // A piece that overlaps one held makes the datagram ambiguous: all of it goes.
+    give(&mut eng, b, pieces(1500, 1, 300)[1].clone());
+    assert!(st(&mut eng, b).net.reassembly.is_empty());
+    let overlapping = hops(&eng, 9)
+        .iter()
+        .filter(|x| matches!(x, Action::Dropped(DropReason::Malformed { .. })))
+        .count();
+    assert_eq!(overlapping, 2);
+}
+
+#[test]
+fn pieces_in_any_order_make_the_datagram() {
+    let (mut eng, _, b) = pair();
+    let mut p = pieces(1500, 3, 400);
+    p.reverse();
+    for piece in p {
+        give(&mut eng, b, piece);
+    }
+    assert!(hops(&eng, 9).iter().any(|x| matches!(
+        x,
+        Action::Reassembled {
+            ident: 3,
+            fragments: 4,
+            size: 1500
+        }
+    )));
+    // The whole request reached the echo responder, which answered.
+    assert!(hops(&eng, 9)
+        .iter()
+        .any(|x| matches!(x, Action::Delivered(crate::device::Delivery::IcmpEcho))));
+}
