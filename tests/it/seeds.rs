@@ -327,7 +327,7 @@ fn seed_000_transparent_network_on_vlan_7() {
 }
 
 #[test]
-fn seed_000_overlay_needs_a_swarm_and_a_vni_that_ingress_does_not_hold() {
+fn seed_000_overlay_runs_verbatim_but_vni_4096_is_ingress_s() {
     let mut w = world();
     // Without a swarm the daemon refuses, with DNET's words, and creates nothing.
     let before = network_names(&w, "win1");
@@ -353,12 +353,28 @@ fn seed_000_overlay_needs_a_swarm_and_a_vni_that_ingress_does_not_hold() {
         refused(&mut w, "win2", SEED_000_OVERLAY),
         format!("Error response from daemon: {NOT_A_MANAGER}")
     );
-    // `docker swarm init` created the routing mesh's `ingress` network first, with VNI 4096:
-    // the seed's verbatim command asks for a VNI the manager's allocator has given out.
-    assert_eq!(
-        refused(&mut w, "win1", SEED_000_OVERLAY),
-        "Error response from daemon: could not assign vxlan id 4096 to pool 10.244.0.0/24: requested bit is already allocated"
+    // The seed's command, verbatim, on the manager: created, as documented. But `docker swarm
+    // init` gave VNI 4096 to the routing mesh's `ingress`, so the manager's allocator cannot
+    // allocate the new network: it has no subnet, and a container that joins it times out.
+    let r = ok(&mut w, "win1", SEED_000_OVERLAY);
+    assert!(
+        r.notes.iter().any(|n| n.contains(
+            "could not assign vxlan id 4096 to pool 10.244.0.0/24: requested bit is already allocated"
+        )),
+        "{:?}",
+        r.notes
     );
+    assert!(network_names(&w, "win1").contains(&"my_overlay".to_string()));
+    assert_eq!(
+        refused(&mut w, "win1", "docker run -d --name early --network my_overlay img"),
+        format!(
+            "docker: Error response from daemon: {}\n\nRun 'docker run --help' for more information",
+            sim_core::docker::swarm::ATTACH_TIMED_OUT
+        )
+    );
+    ok(&mut w, "win1", "docker rm early");
+    ok(&mut w, "win1", "docker network rm my_overlay");
+    assert!(!network_names(&w, "win1").contains(&"my_overlay".to_string()));
     let seed_with_4097 = SEED_000_OVERLAY.replace("\"4096\"", "\"4097\"");
     let r = ok(&mut w, "win1", &seed_with_4097);
     // A swarm object id: 25 characters of base 36, unlike a local network's 64 hex digits.

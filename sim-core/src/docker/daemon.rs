@@ -291,7 +291,7 @@ impl Daemon {
                 }
             }
         }
-        let (vnis, notes) = match self.backend.overlay_options(&c) {
+        let (vnis, mut notes) = match self.backend.overlay_options(&c) {
             Ok(parsed) => parsed,
             Err(e) => return CommandOutput::daemon_error(e),
         };
@@ -306,6 +306,16 @@ impl Daemon {
             Ok(id) => id,
             Err(e) => return CommandOutput::daemon_error(e),
         };
+        if let Some(why) = ctx
+            .swarm
+            .network(&id)
+            .and_then(|n| n.allocation_error.as_ref())
+        {
+            notes.push(format!(
+                "hnsim note: the swarm manager stored {} but its allocator could not allocate it ({why}); a container that joins it waits 20 s and fails (docs/fidelity.md)",
+                c.name
+            ));
+        }
         self.add_overlay_record(&id, ctx);
         CommandOutput {
             stdout: format!("{id}\n"),
@@ -446,6 +456,15 @@ impl Daemon {
                     ))
                 };
             }
+            if net.driver == "overlay" && ctx.swarm.network(&net.id).is_some() {
+                // A swarm network goes from the whole swarm, through a manager.
+                if let Err(e) = ctx.swarm.remove_network(&ctx.nodes.host, &net.id) {
+                    return CommandOutput {
+                        stdout,
+                        ..CommandOutput::daemon_error(e)
+                    };
+                }
+            }
             // Stopped containers keep their settings for the network: starting one fails,
             // naming the network's id (docker keeps `NetworkSettings.Networks`).
             let net = self.store.networks.remove(i);
@@ -456,6 +475,23 @@ impl Daemon {
             stdout.push('\n');
         }
         CommandOutput::ok(stdout)
+    }
+
+    /// Forgets swarm networks the swarm no longer has (removed through another node), with
+    /// this node's own network for each.
+    pub fn forget_removed_swarm_networks(&mut self, ctx: &mut HostCtx) {
+        let gone: Vec<usize> = (0..self.store.networks.len())
+            .filter(|i| {
+                let n = &self.store.networks[*i];
+                n.driver == "overlay" && ctx.swarm.network(&n.id).is_none()
+            })
+            .collect();
+        for i in gone.into_iter().rev() {
+            let net = self.store.networks.remove(i);
+            if let Some(b) = &net.backend_id {
+                self.backend.delete_network(b, ctx);
+            }
+        }
     }
 
     fn network_connect(

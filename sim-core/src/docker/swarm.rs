@@ -51,7 +51,15 @@ pub struct OverlayNetwork {
     /// The user's options, and the driver state the manager adds (the VNIs it assigned,
     /// under `com.docker.network.driver.overlay.vxlanid_list`).
     pub options: Vec<(String, String)>,
+    /// Why the manager's allocator could not allocate the network, if it could not. Creating
+    /// a swarm network only stores it; the allocator runs afterwards, so the network exists
+    /// (with no subnets) and only a container that tries to join it finds out.
+    pub allocation_error: Option<String>,
 }
+
+/// What a container gets when it joins a network the allocator never allocated: the daemon
+/// waits for the attachment 20 seconds, then gives up (moby `daemon/cluster/networks.go`).
+pub const ATTACH_TIMED_OUT: &str = "attaching to network failed, make sure your network options are correct and check manager logs: context deadline exceeded";
 
 /// The first VNI the manager hands out: Windows cannot use VXLAN ids that overlap 802.1Q VLAN
 /// ids (reference 3.3).
@@ -76,6 +84,9 @@ pub const NOT_A_MANAGER: &str = "This node is not a swarm manager. Use \"docker 
 pub const ALREADY_IN_SWARM: &str = "This node is already part of a swarm. Use \"docker swarm leave\" to leave this swarm and join another one.";
 pub const WORKER_CANNOT_CREATE: &str = "Cannot create a multi-host network from a worker node. Please create the network from a manager node.";
 pub const NOT_IN_SWARM: &str = "This node is not part of a swarm";
+/// What a worker gets for a command that changes the swarm's state (moby
+/// `daemon/cluster/errors.go`, `errNoManager`).
+pub const NO_MANAGER: &str = "This node is not a swarm manager. Worker nodes can't be used to view or modify cluster state. Please run this command on a manager node or promote the current node to a manager.";
 
 impl Swarm {
     pub fn new(rng: SimRng) -> Self {
@@ -265,21 +276,26 @@ impl Swarm {
             .flat_map(|n| n.subnets.iter().map(|s| s.vni))
             .collect();
         let mut out = Vec::new();
+        let mut allocation_error = None;
         for (i, subnet) in chosen.iter().enumerate() {
             let subnet = Ipv4Network::new(subnet.network(), subnet.prefix()).expect("valid prefix");
             let vni = match vnis.get(i) {
                 Some(v) if used_vnis.contains(v) => {
-                    return Err(format!(
+                    allocation_error = Some(format!(
                         "could not assign vxlan id {v} to pool {subnet}: requested bit is already allocated"
-                    ))
+                    ));
+                    break;
                 }
                 Some(v) if *v > MAX_VNI || *v == 0 => {
-                    return Err(format!("invalid vxlan id value \"{v}\" passed"))
+                    allocation_error = Some(format!("invalid vxlan id value \"{v}\" passed"));
+                    break;
                 }
                 Some(v) => *v,
                 None => (FIRST_VNI..=MAX_VNI)
                     .find(|v| !used_vnis.contains(v))
-                    .ok_or_else(|| format!("could not obtain vxlan id for pool {subnet}: no bit available"))?,
+                    .ok_or_else(|| {
+                        format!("could not obtain vxlan id for pool {subnet}: no bit available")
+                    })?,
             };
             used_vnis.push(vni);
             let gateway = gateways
@@ -293,10 +309,15 @@ impl Swarm {
                 addresses: IpPool::new(subnet, gateway),
             });
         }
-        // The manager's driver state: the VNIs it assigned, whether listed or picked.
-        let list: Vec<String> = out.iter().map(|s| s.vni.to_string()).collect();
-        options.retain(|(k, _)| k != VXLANID_LIST);
-        options.push((VXLANID_LIST.into(), list.join(",")));
+        if allocation_error.is_some() {
+            // A failed allocation keeps nothing: no subnet, no VNI.
+            out.clear();
+        } else {
+            // The manager's driver state: the VNIs it assigned, whether listed or picked.
+            let list: Vec<String> = out.iter().map(|s| s.vni.to_string()).collect();
+            options.retain(|(k, _)| k != VXLANID_LIST);
+            options.push((VXLANID_LIST.into(), list.join(",")));
+        }
         let id = ids::docker_id(&mut self.rng)[..25].to_string();
         self.networks.push(OverlayNetwork {
             id: id.clone(),
@@ -305,8 +326,34 @@ impl Swarm {
             ingress,
             subnets: out,
             options,
+            allocation_error,
         });
         Ok(id)
+    }
+
+    /// `docker network rm` of a swarm network, from `host`: only a manager may, and only
+    /// while no task (a container's attachment) holds an address on it.
+    pub fn remove_network(&mut self, host: &str, id: &str) -> Result<(), String> {
+        if !self.is_manager(host) {
+            return Err(NO_MANAGER.into());
+        }
+        let i = self
+            .networks
+            .iter()
+            .position(|n| n.id == id)
+            .ok_or_else(|| format!("network {id} not found"))?;
+        let in_use = self.networks[i]
+            .subnets
+            .iter()
+            .any(|s| s.addresses.allocated().next().is_some());
+        if in_use {
+            let task = ids::docker_id(&mut self.rng)[..25].to_string();
+            return Err(format!(
+                "rpc error: code = FailedPrecondition desc = network {id} is in use by task {task}"
+            ));
+        }
+        self.networks.remove(i);
+        Ok(())
     }
 
     /// The swarm allocator: the requested address (in whichever subnet holds it), or the

@@ -144,6 +144,9 @@ impl World {
             }
         };
         let out = self.with_daemon(hi, |d, ctx| d.execute(cmd, ctx));
+        for other in 0..self.hosts.len() {
+            self.with_daemon(other, |d, ctx| d.forget_removed_swarm_networks(ctx));
+        }
         self.gossip_overlay_peers();
         out
     }

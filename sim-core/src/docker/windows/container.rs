@@ -11,7 +11,7 @@ use crate::docker::backend::RunSettings;
 use crate::docker::cli::RunArgs;
 use crate::docker::daemon::HostCtx;
 use crate::docker::store::{Container, DockerNetwork, Isolation, PortBinding, Store};
-use crate::docker::swarm::FIRST_VNI;
+use crate::docker::swarm::{self, FIRST_VNI};
 use crate::id::NodeId;
 use crate::rng::SimRng;
 use crate::topology::{NodeInfo, NodeKind};
@@ -179,13 +179,17 @@ fn attach_overlay(
         .position(|n| n.id == net_id)
         .ok_or_else(|| format!("network {net_id} not found"))?;
     let net_name = store.networks[ni].name.clone();
-    // Every subnet of the swarm network, each with its gateway and VNI.
-    let subnets: Vec<(Ipv4Network, Ipv4Addr, u32)> = ctx
+    let swarm_net = ctx
         .swarm
         .networks
         .iter()
         .find(|n| n.id == net_id)
-        .ok_or_else(|| format!("network {net_name} not found"))?
+        .ok_or_else(|| format!("network {net_name} not found"))?;
+    if swarm_net.allocation_error.is_some() {
+        return Err(swarm::ATTACH_TIMED_OUT.into());
+    }
+    // Every subnet of the swarm network, each with its gateway and VNI.
+    let subnets: Vec<(Ipv4Network, Ipv4Addr, u32)> = swarm_net
         .subnets
         .iter()
         .map(|s| (s.subnet, s.gateway, s.vni))
