@@ -126,8 +126,36 @@ pub struct IfaceConfig {
     pub mtu: u16,
     /// A VXLAN tunnel endpoint rather than a plain Ethernet interface.
     pub vxlan: Option<VxlanConfig>,
+    /// A bridge inside the stack (the bridge device itself, which holds the bridge's
+    /// address); its ports are the interfaces whose `master` names this one.
+    pub bridge: Option<BridgeConfig>,
+    /// This interface is a port of a bridge: frames that arrive on it are bridged, not taken
+    /// by the interface itself (it has no address of its own).
+    pub master: Option<BridgePort>,
     /// A label for readers that classify what happened (the control plane's, opaque here).
     pub tag: Option<String>,
+}
+
+/// A bridge device in a stack, as a Linux bridge is in its network namespace: a learning
+/// switch whose own interface is one of the stack's, so that the namespace's ruleset and
+/// connection table serve bridged and routed traffic alike.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct BridgeConfig {
+    /// How long a learned MAC address is kept without a frame from it (`ageing_time`).
+    pub ageing: SimDuration,
+    /// Whether bridged IPv4 frames go through the ruleset's `Prerouting`, `Forward` and
+    /// `Postrouting` hooks, with the bridge as their in and out interface
+    /// (`net.bridge.bridge-nf-call-iptables`).
+    pub netfilter: bool,
+}
+
+/// The bridge an interface is a port of, and how the port behaves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct BridgePort {
+    /// The bridge's own interface.
+    pub bridge: PortId,
+    /// Whether a frame may leave by the port it came in on (`hairpin_mode`).
+    pub hairpin: bool,
 }
 
 impl IfaceConfig {
@@ -139,6 +167,8 @@ impl IfaceConfig {
             addr,
             mtu: 1500,
             vxlan: None,
+            bridge: None,
+            master: None,
             tag: None,
         }
     }

@@ -13,6 +13,7 @@
 //! of `Interface` and `SocketSet`).
 
 use super::arp::{self, ArpCache, Nud};
+use super::bridge::Fdb;
 use super::config::{IfaceConfig, StackConfig};
 use super::reassembly::Reassembly;
 use crate::device::action::{Action, ArpEvent, Delivery};
@@ -31,6 +32,8 @@ const ICMP_ECHO_REQUEST: u8 = 8;
 #[derive(Debug)]
 pub struct NetState {
     pub arp: ArpCache,
+    /// What the stack's bridges learned.
+    pub fdb: Fdb,
     pub ct: Conntrack,
     /// Datagrams whose fragments are arriving.
     pub reassembly: Reassembly,
@@ -44,6 +47,7 @@ impl NetState {
     pub fn new(cfg: &StackConfig) -> Self {
         NetState {
             arp: ArpCache::default(),
+            fdb: Fdb::default(),
             ct: Conntrack::new(cfg.conntrack),
             reassembly: Reassembly::default(),
             next_ephemeral: 49152,
@@ -173,7 +177,7 @@ pub struct Interface<'a> {
 
 impl Interface<'_> {
     /// Runs one hook of the ruleset.
-    fn hook(
+    pub(super) fn hook(
         &mut self,
         hook: Hook,
         ports: Ports,
@@ -191,6 +195,16 @@ impl Interface<'_> {
 
     fn name(&self, port: PortId) -> String {
         iface_name(self.cfg, port)
+    }
+
+    /// A frame leaves by `port`: onto its cable, or, out of a bridge's own interface, into
+    /// the bridge.
+    pub(super) fn emit(&mut self, port: PortId, frame: Frame, out: &mut Outbox) {
+        if iface(self.cfg, port).is_some_and(|i| i.bridge.is_some()) {
+            self.bridge_output(port, frame, out);
+        } else {
+            out.send(port, frame);
+        }
     }
 
     // ----- input -----
@@ -218,6 +232,10 @@ impl Interface<'_> {
             return;
         };
         let mac = ifc.mac;
+        if let Some(bp) = ifc.master {
+            self.bridge_input(port, bp, frame, view, out, deliver);
+            return;
+        }
         if ifc.vxlan.is_some() {
             if let Some((frame, view)) = self.vxlan_input(port, frame, view, out) {
                 self.accept(port, mac, frame, view, out, deliver);
@@ -228,7 +246,7 @@ impl Interface<'_> {
     }
 
     /// The NIC's own part: its MAC filter, then ARP or IPv4.
-    fn accept(
+    pub(super) fn accept(
         &mut self,
         port: PortId,
         mac: MacAddr,
@@ -294,7 +312,7 @@ impl Interface<'_> {
                     to: arp.sender_ip,
                 },
             });
-            out.send(port, reply);
+            self.emit(port, reply, out);
         } else if arp.op == wire::ArpOp::Reply {
             out.hop(frame.probe, &frame.bytes, |syms| Action::Arp {
                 iface: syms.intern(name),
@@ -307,7 +325,7 @@ impl Interface<'_> {
         if learns && !gratuitous {
             for mut waiting in self.st.arp.take_waiting(port, sender) {
                 wire::set_eth_dst(&mut waiting.bytes, arp.sender_mac);
-                out.send(port, waiting);
+                self.emit(port, waiting, out);
             }
         }
     }
@@ -644,13 +662,13 @@ impl Interface<'_> {
     ) {
         if broadcast {
             wire::set_eth_dst(&mut frame.bytes, MacAddr::broadcast());
-            out.send(port, frame);
+            self.emit(port, frame, out);
             return;
         }
         if let Some(e) = self.st.arp.entry(port, next_hop) {
             wire::set_eth_dst(&mut frame.bytes, e.mac);
             let probe = e.due(out.now) && self.check_stale(port, next_hop, &frame, out);
-            out.send(port, frame);
+            self.emit(port, frame, out);
             // The check goes out after the packet that prompted it.
             if probe {
                 self.arp_probe(port, next_hop, out);
@@ -736,7 +754,7 @@ impl Interface<'_> {
                 sender: src_ip,
             },
         });
-        out.send(port, req);
+        self.emit(port, req, out);
         let retry = self.cfg.neighbor.retrans_time;
         out.timer(out.now + retry, Timer::ArpRetry { port, ip });
     }
@@ -771,7 +789,7 @@ impl Interface<'_> {
         let src_ip = ifc.addr.map(|a| a.ip()).unwrap_or(Ipv4Addr::UNSPECIFIED);
         let mut req = wire::arp_request(ifc.mac, src_ip, ip);
         wire::set_eth_dst(&mut req, mac);
-        out.send(port, Frame::new(req, None));
+        self.emit(port, Frame::new(req, None), out);
     }
 
     /// Announces the address of `port` with a gratuitous ARP (a broadcast request for the
@@ -788,7 +806,7 @@ impl Interface<'_> {
             return;
         };
         let garp = wire::arp_request(ifc.mac, addr, addr);
-        out.send(port, Frame::new(garp, None));
+        self.emit(port, Frame::new(garp, None), out);
     }
 
     pub fn arp_retry(&mut self, port: PortId, ip: Ipv4Addr, out: &mut Outbox) {

@@ -8,6 +8,7 @@
 //! `StackConfig` and its `Ruleset`; it knows nothing of docker, HNS or an operating system.
 
 mod arp;
+mod bridge;
 pub mod config;
 pub mod interface;
 mod reassembly;

@@ -564,3 +564,114 @@ fn pieces_in_any_order_make_the_datagram() {
         .iter()
         .any(|x| matches!(x, Action::Delivered(crate::device::Delivery::IcmpEcho))));
 }
+
+// ----- bridges inside a stack -----
+
+use super::config::{BridgeConfig, BridgePort};
+use crate::device::rules::{Match, Policy, RuleSpec, TableKind, Target, Test};
+
+const BR_MAC: MacAddr = MacAddr(0x02, 0x42, 0, 0, 0, 0x01);
+
+/// A Linux-like host: `br0` (172.17.0.1/16) with two ports, each cabled to a container
+/// (c1 172.17.0.2, c2 172.17.0.3) whose default route is the bridge's address.
+fn bridged_world(netfilter: bool) -> (Engine, NodeId, NodeId, NodeId) {
+    let mut eng = Engine::new(1, Limits::default());
+    let mut cfg = StackConfig::new("host", 64);
+    let mut br = IfaceConfig::ethernet("br0", BR_MAC, Some("172.17.0.1/16".parse().unwrap()));
+    br.bridge = Some(BridgeConfig {
+        ageing: SimDuration::from_secs(300),
+        netfilter,
+    });
+    cfg.ifaces.push(Some(br));
+    for (i, mac) in [(1u8, A_MAC), (2, B_MAC)] {
+        let mut port = IfaceConfig::ethernet(format!("veth{i}"), mac, None);
+        port.master = Some(BridgePort {
+            bridge: PortId(0),
+            hairpin: false,
+        });
+        cfg.ifaces.push(Some(port));
+    }
+    cfg.services.icmp_echo = true;
+    cfg.forwarding = true;
+    let host = add(&mut eng, IpStack::new(cfg));
+    let mut cs = Vec::new();
+    for (name, mac, addr) in [
+        ("c1", MacAddr(0x02, 0x42, 0xac, 0x11, 0, 2), "172.17.0.2/16"),
+        ("c2", MacAddr(0x02, 0x42, 0xac, 0x11, 0, 3), "172.17.0.3/16"),
+    ] {
+        let mut c = stack(name, &[(mac, addr, 1500)]);
+        c.config.routes.push(super::Route {
+            dest: "0.0.0.0/0".parse().unwrap(),
+            via: Some(ip("172.17.0.1")),
+            iface: PortId(0),
+        });
+        cs.push(add(&mut eng, c));
+    }
+    cable(&mut eng, (host, 1), (cs[0], 0));
+    cable(&mut eng, (host, 2), (cs[1], 0));
+    (eng, host, cs[0], cs[1])
+}
+
+/// Containers on one bridge reach each other through it (bridged, not routed), reach the
+/// bridge's own address, and the host reaches them out of the bridge's interface.
+#[test]
+fn a_bridge_in_a_stack_bridges_goes_up_and_sends_down() {
+    let (mut eng, host, c1, _c2) = bridged_world(true);
+    assert_eq!(ping(&mut eng, c1, "172.17.0.3", 32, 1), Outcome::Delivered);
+    let acts = hops(&eng, 1);
+    assert!(
+        acts.iter().any(|a| matches!(a, Action::Bridged { .. })),
+        "bridged: {acts:?}"
+    );
+    assert!(
+        !acts.iter().any(|a| matches!(a, Action::Routed { .. })),
+        "never routed: {acts:?}"
+    );
+    assert_eq!(ping(&mut eng, c1, "172.17.0.1", 32, 2), Outcome::Delivered);
+    assert_eq!(
+        ping(&mut eng, host, "172.17.0.2", 32, 3),
+        Outcome::Delivered
+    );
+}
+
+/// br_netfilter: with the bridge's traffic sent through the ruleset, a FORWARD rule that
+/// drops `-i br0 -o br0` (Docker's icc=false) stops container-to-container traffic and names
+/// the rule; without br_netfilter the same rule never sees bridged frames.
+#[test]
+fn bridged_frames_meet_the_forward_chain_only_with_br_netfilter() {
+    for netfilter in [true, false] {
+        let (mut eng, host, c1, _) = bridged_world(netfilter);
+        let rules = &mut st(&mut eng, host).rules;
+        rules.ensure_table("filter", TableKind::Filter);
+        rules
+            .ensure_base_chain(
+                "filter",
+                "FORWARD",
+                crate::device::rules::Hook::Forward,
+                Policy::Accept,
+            )
+            .unwrap();
+        let icc = RuleSpec::new(
+            vec![
+                Match::is(Test::InPort(vec![PortId(0)])),
+                Match::is(Test::OutPort(vec![PortId(0)])),
+            ],
+            Target::Drop,
+        );
+        rules.append("filter", "FORWARD", icc).unwrap();
+        let outcome = ping(&mut eng, c1, "172.17.0.3", 32, 1);
+        if netfilter {
+            assert_eq!(outcome, Outcome::Dropped);
+            assert!(hops(&eng, 1)
+                .iter()
+                .any(|a| matches!(a, Action::Dropped(DropReason::Rule { .. }))));
+        } else {
+            assert_eq!(outcome, Outcome::Delivered);
+        }
+        // The host's own traffic to a container is not bridged traffic: no FORWARD.
+        assert_eq!(
+            ping(&mut eng, host, "172.17.0.2", 32, 2),
+            Outcome::Delivered
+        );
+    }
+}
