@@ -15,6 +15,8 @@ pub enum NodeKind {
     Router,
     External,
     WindowsHost,
+    /// A Linux container host's root network namespace (its bridges live in it).
+    LinuxHost,
     VSwitch,
     Container,
     /// The Hyper-V switch of the machine a VM container host runs on (for example the

@@ -30,7 +30,7 @@ fn fill(kind: &str) -> &'static str {
         "fabric_switch" => "#e3f2fd",
         "router" | "vnet_gateway" => "#ede7f6",
         "external" => "#fff3e0",
-        "windows_host" => "#e8f5e9",
+        "windows_host" | "linux_host" => "#e8f5e9",
         "vswitch" | "hypervisor_switch" => "#e0f7fa",
         "container" => "#fffde7",
         _ => "#eeeeee",

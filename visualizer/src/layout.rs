@@ -256,13 +256,13 @@ pub fn layout(lesson: &Lesson) -> Layout {
             seeds = members
                 .iter()
                 .copied()
-                .filter(|m| nodes[m].kind == "windows_host")
+                .filter(|m| matches!(nodes[m].kind.as_str(), "windows_host" | "linux_host"))
                 .collect();
         }
         let mut depth = bfs(&seeds, 0, &adj, &members);
         for m in &members {
             depth.entry(*m).or_insert(match nodes[m].kind.as_str() {
-                "windows_host" => 0,
+                "windows_host" | "linux_host" => 0,
                 "container" => 2,
                 _ => 1,
             });

@@ -45,7 +45,7 @@ pub struct NodeView {
     pub name: String,
     /// Its name inside its host's box (`vSwitch(nat)`), or the full name.
     pub label: String,
-    /// `fabric_switch`, `router`, `external`, `windows_host`, `vswitch`, `container`,
+    /// `fabric_switch`, `router`, `external`, `windows_host`, `linux_host`, `vswitch`, `container`,
     /// `hypervisor_switch`, `vnet_gateway`, or `unknown` for a node only a hop names.
     pub kind: String,
     /// The kind in words (`vSwitch`, `container`).

@@ -53,7 +53,7 @@ pub fn record(loaded: &LoadedScenario) -> Lesson {
             .iter()
             .map(|h| HostView {
                 name: h.name.clone(),
-                os: h.version.display_name().to_string(),
+                os: h.os.to_string(),
             })
             .collect();
     }
@@ -192,6 +192,7 @@ pub fn kind_names(kind: NodeKind) -> (&'static str, &'static str) {
         NodeKind::Router => ("router", "router"),
         NodeKind::External => ("external", "outside host"),
         NodeKind::WindowsHost => ("windows_host", "Windows host"),
+        NodeKind::LinuxHost => ("linux_host", "Linux host"),
         NodeKind::VSwitch => ("vswitch", "vSwitch"),
         NodeKind::Container => ("container", "container"),
         NodeKind::HypervisorSwitch => ("hypervisor_switch", "hypervisor switch"),

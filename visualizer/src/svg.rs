@@ -26,7 +26,7 @@ const STYLE: &str = "\
 .kind-fabric_switch rect{fill:#e3f2fd}\
 .kind-router rect,.kind-vnet_gateway rect{fill:#ede7f6}\
 .kind-external rect{fill:#fff3e0}\
-.kind-windows_host rect{fill:#e8f5e9}\
+.kind-windows_host rect,.kind-linux_host rect{fill:#e8f5e9}\
 .kind-vswitch rect,.kind-hypervisor_switch rect{fill:#e0f7fa}\
 .kind-container rect{fill:#fffde7}\
 .kind-unknown rect{fill:#eeeeee;stroke-dasharray:4 3}";

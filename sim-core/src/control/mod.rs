@@ -36,3 +36,82 @@ pub enum Isolation {
     Process,
     HyperV,
 }
+
+/// The operating system of a container host, as a scenario names it: `WindowsServer2022`
+/// (every `WindowsVersion` by its own name) or `Linux(engine: V29)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub enum HostOs {
+    /// A Linux host with the Docker Engine release `engine`.
+    Linux {
+        #[serde(default)]
+        engine: engine::DockerEngine,
+    },
+    #[serde(untagged)]
+    Windows(version::WindowsVersion),
+}
+
+impl Default for HostOs {
+    fn default() -> Self {
+        HostOs::Windows(version::WindowsVersion::default())
+    }
+}
+
+impl HostOs {
+    pub fn windows(self) -> Option<version::WindowsVersion> {
+        match self {
+            HostOs::Windows(v) => Some(v),
+            HostOs::Linux { .. } => None,
+        }
+    }
+
+    pub fn engine(self) -> Option<engine::DockerEngine> {
+        match self {
+            HostOs::Linux { engine } => Some(engine),
+            HostOs::Windows(_) => None,
+        }
+    }
+}
+
+impl std::fmt::Display for HostOs {
+    /// `Windows Server 2022`, `Linux (Docker Engine 29)`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HostOs::Windows(v) => write!(f, "{v}"),
+            HostOs::Linux { engine } => write!(f, "Linux ({engine})"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A scenario names a host's OS as before (`WindowsServer2019`), or as a Linux host with
+    /// its engine release.
+    #[test]
+    fn host_os_reads_both_spellings() {
+        #[derive(serde::Deserialize)]
+        struct H {
+            os: HostOs,
+        }
+        let os = |s: &str| ron::from_str::<H>(s).map(|h| h.os);
+        assert_eq!(
+            os("(os: WindowsServer2019)"),
+            Ok(HostOs::Windows(version::WindowsVersion::Server2019))
+        );
+        assert_eq!(
+            os("(os: Linux(engine: V20_10))"),
+            Ok(HostOs::Linux {
+                engine: engine::DockerEngine::V20_10
+            })
+        );
+        assert!(os("(os: Solaris)").is_err());
+        assert_eq!(
+            HostOs::Linux {
+                engine: engine::DockerEngine::V28
+            }
+            .to_string(),
+            "Linux (Docker Engine 28)"
+        );
+    }
+}

@@ -75,11 +75,13 @@ pub enum Item {
         stack: NodeId,
         addr: Ipv4Addr,
     },
-    /// A rule, tagged with the plan's owner.
+    /// A rule, tagged with the plan's owner: appended to its chain, or inserted at
+    /// position `at` (0 is the top, `iptables -I CHAIN 1`).
     Rule {
         node: NodeId,
         place: Place,
         rule: RuleSpec,
+        at: Option<usize>,
     },
     /// A switch's ruleset and connection table (with this profile), if it has none yet.
     SwitchFilter {
@@ -90,6 +92,12 @@ pub enum Item {
     DhcpClient {
         stack: NodeId,
         port: PortId,
+    },
+    /// A chain that exists even with no rule (`iptables -N`, or a built-in chain with its
+    /// policy). It outlives the plan: chains hold other owners' rules.
+    Chain {
+        node: NodeId,
+        place: Place,
     },
     /// The connections of `addr` that `node` tracks belong to the owner: they are forgotten
     /// when the plan is removed (the address's holder is gone, and so are its sessions).
@@ -197,13 +205,20 @@ impl<'a> Planner<'a> {
         self.plan.items.push(item);
     }
 
-    /// A rule at `place` on `node`, owned by the plan's owner.
+    /// A rule at the end of `place`'s chain on `node`, owned by the plan's owner.
     pub fn rule(&mut self, node: NodeId, place: &Place, rule: RuleSpec) {
+        self.rule_at(node, place, None, rule);
+    }
+
+    /// A rule at position `at` of `place`'s chain (`None`: at the end), owned by the plan's
+    /// owner.
+    pub fn rule_at(&mut self, node: NodeId, place: &Place, at: Option<usize>, rule: RuleSpec) {
         let rule = rule.owner(self.plan.owner);
         self.plan.items.push(Item::Rule {
             node,
             place: place.clone(),
             rule,
+            at,
         });
     }
 }
@@ -294,9 +309,14 @@ pub fn apply(eng: &mut Engine, plan: &Plan) {
                     }
                 }
             }
-            Item::Rule { node, place, rule } => {
+            Item::Rule {
+                node,
+                place,
+                rule,
+                at,
+            } => {
                 let rules = rules_mut(eng, *node).expect("a planned rule's device has rules");
-                install_rule(rules, place, rule.clone());
+                install_rule(rules, place, *at, rule.clone());
             }
             Item::SwitchFilter { switch, profile } => {
                 if let Some(sw) = switch_mut(eng, *switch) {
@@ -311,6 +331,10 @@ pub fn apply(eng: &mut Engine, plan: &Plan) {
                         s.start_dhcp(port, out);
                     }
                 });
+            }
+            Item::Chain { node, place } => {
+                let rules = rules_mut(eng, *node).expect("a planned chain's device has rules");
+                ensure_chain(rules, place);
             }
             Item::Connections { .. } => {}
         }
@@ -330,7 +354,8 @@ pub fn apply(eng: &mut Engine, plan: &Plan) {
     }
 }
 
-fn install_rule(rules: &mut Ruleset, place: &Place, rule: RuleSpec) {
+/// Makes `place`'s table and chain exist. A planner error is a bug: it panics saying so.
+fn ensure_chain(rules: &mut Ruleset, place: &Place) {
     let result = (|| {
         rules.ensure_table(&place.table, place.kind);
         if let Some(tag) = &place.tag {
@@ -338,12 +363,22 @@ fn install_rule(rules: &mut Ruleset, place: &Place, rule: RuleSpec) {
         }
         match &place.hook {
             Some((hook, policy)) => {
-                rules.ensure_base_chain(&place.table, &place.chain, *hook, policy.clone())?
+                rules.ensure_base_chain(&place.table, &place.chain, *hook, policy.clone())
             }
-            None => rules.ensure_chain(&place.table, &place.chain, None)?,
+            None => rules.ensure_chain(&place.table, &place.chain, None),
         }
-        rules.append(&place.table, &place.chain, rule).map(|_| ())
     })();
+    if let Err(e) = result {
+        panic!("planned chain {}/{}: {e:?}", place.table, place.chain);
+    }
+}
+
+fn install_rule(rules: &mut Ruleset, place: &Place, at: Option<usize>, rule: RuleSpec) {
+    ensure_chain(rules, place);
+    let result = match at {
+        Some(pos) => rules.insert(&place.table, &place.chain, pos, rule),
+        None => rules.append(&place.table, &place.chain, rule),
+    };
     if let Err(e) = result {
         panic!("a planned rule in {}/{}: {e}", place.table, place.chain);
     }
@@ -393,6 +428,8 @@ pub fn remove(eng: &mut Engine, plan: &Plan) {
                     s.config.dns_servers.retain(|d| d != addr);
                 }
             }
+            // Chains outlive their plan (other owners' rules may sit in them).
+            Item::Chain { .. } => {}
             Item::Rule { node, .. } => {
                 // Connections a removed NAT rule bound go with it, like `conntrack -D` after
                 // the rule is deleted: a new packet of such a flow meets today's rules.

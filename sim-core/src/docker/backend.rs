@@ -20,8 +20,11 @@ use std::net::Ipv4Addr;
 /// A local network the backend's driver created: what docker records from its answer.
 #[derive(Clone, Debug)]
 pub struct DriverNetwork {
-    /// The driver's id for it (HNS's GUID on Windows).
+    /// The driver's id for it (HNS's GUID on Windows; docker's own id on Linux).
     pub backend_id: String,
+    /// Docker's id for the network when the backend had to choose it first (a Linux bridge
+    /// is named after it); otherwise the daemon draws one.
+    pub id: Option<String>,
     /// What the user asked for, kept for a reboot.
     pub requested_subnet: Option<ipnetwork::Ipv4Network>,
     pub requested_gateway: Option<Ipv4Addr>,
@@ -53,6 +56,8 @@ impl From<Refusal> for CommandOutput {
 pub struct RunSettings {
     pub isolation: Isolation,
     pub notes: Vec<String>,
+    /// What the CLI prints as `WARNING: …` on stderr, the command going on.
+    pub warnings: Vec<String>,
 }
 
 /// The docker engine a host runs, where its releases differ in what users see.
@@ -141,6 +146,7 @@ pub trait OsBackend {
     fn create_network(
         &mut self,
         c: &NetworkCreate,
+        rng: &mut SimRng,
         ctx: &mut HostCtx,
     ) -> Result<DriverNetwork, Refusal>;
 
@@ -161,14 +167,16 @@ pub trait OsBackend {
     fn attach_notes(&self, net: &DockerNetwork, c: &Container) -> Vec<String>;
 
     /// Creates a starting container's network sandbox (a compartment, a namespace) that
-    /// listens on `tcp` and `udp`.
+    /// listens on `tcp` and `udp`. Returns the sandbox and whether the container owns it:
+    /// a shared one (the host's namespace, for `--network host`) gets the container's
+    /// services added and outlives the container.
     fn create_sandbox(
         &mut self,
         c: &Container,
         tcp: Vec<u16>,
         udp: Vec<u16>,
         ctx: &mut HostCtx,
-    ) -> NodeId;
+    ) -> (NodeId, bool);
 
     /// Joins the container `ci` to its attachment `a` (its sandbox exists): the endpoint is
     /// built and recorded on the attachment.

@@ -31,6 +31,8 @@ pub struct CommandOutput {
     pub error: Option<String>,
     /// hnsim's own remarks, e.g. an option that has no effect on Windows.
     pub notes: Vec<String>,
+    /// What the CLI printed on stderr as `WARNING: …` while the command went on.
+    pub warnings: Vec<String>,
     pub probe: Option<ExecProbe>,
 }
 
@@ -223,7 +225,7 @@ impl Daemon {
         if c.driver.as_deref() == Some("overlay") {
             return self.overlay_create(c, ctx);
         }
-        let created = match self.backend.create_network(&c, ctx) {
+        let created = match self.backend.create_network(&c, &mut self.rng, ctx) {
             Ok(created) => created,
             Err(refusal) => return refusal.into(),
         };
@@ -231,7 +233,10 @@ impl Daemon {
             .driver
             .clone()
             .unwrap_or_else(|| self.backend.default_driver().into());
-        let id = ids::docker_id(&mut self.rng);
+        let id = match created.id.clone() {
+            Some(id) => id,
+            None => ids::docker_id(&mut self.rng),
+        };
         let mut record = DockerNetwork {
             requested_subnet: created.requested_subnet,
             requested_gateway: created.requested_gateway,
@@ -607,6 +612,7 @@ impl Daemon {
             Err(e) => return fail(e),
         };
         let mut notes = settings.notes;
+        let warnings = settings.warnings;
         let mut dns = Vec::new();
         for d in &args.dns {
             match d.parse::<Ipv4Addr>() {
@@ -637,6 +643,7 @@ impl Daemon {
             isolation: settings.isolation,
             sandbox: None,
             net_from: net_from.clone(),
+            sandbox_shared: false,
             hidden_endpoints: Vec::new(),
             extra_tcp: Vec::new(),
             extra_udp: Vec::new(),
@@ -679,6 +686,7 @@ impl Daemon {
             return CommandOutput {
                 stdout: format!("{id}\n"),
                 notes,
+                warnings,
                 ..Default::default()
             };
         }
@@ -702,6 +710,7 @@ impl Daemon {
         CommandOutput {
             stdout,
             notes,
+            warnings,
             ..Default::default()
         }
     }
@@ -807,10 +816,18 @@ impl Daemon {
         }
         self.resolve_networks(ci, ctx)?;
         let (tcp, udp) = self.services(ci, ctx);
-        let node = self
-            .backend
-            .create_sandbox(&self.store.containers[ci], tcp, udp, ctx);
+        let (node, owned) =
+            self.backend
+                .create_sandbox(&self.store.containers[ci], tcp.clone(), udp.clone(), ctx);
+        if !owned {
+            // A shared namespace (the host's): the container's services listen there.
+            if let Some(stack) = ctx.eng.device_mut(node).and_then(Device::as_stack_mut) {
+                stack.config.services.tcp.extend(tcp);
+                stack.config.services.udp_echo.extend(udp);
+            }
+        }
         self.store.containers[ci].sandbox = Some(node);
+        self.store.containers[ci].sandbox_shared = !owned;
         for a in 0..self.store.containers[ci].attachments.len() {
             self.backend
                 .attach(&mut self.store, ci, a, &mut self.rng, ctx)?;
@@ -845,8 +862,9 @@ impl Daemon {
         for ep in std::mem::take(&mut c.hidden_endpoints) {
             self.backend.detach(None, &ep, ctx);
         }
-        if c.net_from.is_some() {
-            // A guest in another container's sandbox: it takes only its own services away.
+        if c.net_from.is_some() || std::mem::take(&mut c.sandbox_shared) {
+            // A guest in another container's sandbox (or in the host's namespace): it takes
+            // only its own services away.
             if let Some(node) = self.store.containers[ci].sandbox.take() {
                 let (tcp, udp) = self.services(ci, ctx);
                 if let Some(stack) = ctx.eng.device_mut(node).and_then(Device::as_stack_mut) {

@@ -6,6 +6,7 @@ pub mod backend;
 pub mod cli;
 pub mod daemon;
 pub mod exec;
+pub mod linux;
 pub mod output;
 pub mod ports;
 pub mod store;

@@ -94,6 +94,9 @@ pub struct Container {
     pub sandbox: Option<NodeId>,
     /// `--network container:<name>`: the container whose sandbox this one shares.
     pub net_from: Option<String>,
+    /// The sandbox is not the container's own (`--network host`: the host's namespace), so
+    /// stopping the container takes only its services away from it.
+    pub sandbox_shared: bool,
     /// Endpoints the backend added on its own (Server 2016's `gateway_` endpoint).
     pub hidden_endpoints: Vec<String>,
     pub extra_tcp: Vec<u16>,

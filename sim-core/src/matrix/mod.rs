@@ -178,7 +178,7 @@ pub fn run(dir: &str, os: WindowsVersion) -> Result<Matrix, MatrixError> {
 /// Sets every host of a loaded scenario to `os`, as `--os` does for each matrix scenario.
 pub fn set_os(loaded: &mut scenario::LoadedScenario, os: WindowsVersion) {
     for h in &mut loaded.spec.fabric.hosts {
-        h.os = os;
+        h.os = crate::control::HostOs::Windows(os);
     }
 }
 

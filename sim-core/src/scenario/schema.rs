@@ -4,7 +4,7 @@
 //! plain strings and addresses are unparsed text, so that a bad address becomes a positioned
 //! diagnostic in `validate`, never a panic. Nothing here runs anything.
 
-use crate::control::version::WindowsVersion;
+use crate::control::HostOs;
 use serde::{Deserialize, Serialize};
 
 /// A whole scenario file: the fabric, the container images, and the steps to run.
@@ -204,15 +204,40 @@ pub struct DhcpServerSpec {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DaemonSpec {
-    /// `"fixed-cidr"`: the prefix of the default nat network.
+    /// `"fixed-cidr"`: the prefix of the default network (Windows' nat, Linux's docker0)
+    /// containers get addresses from.
     #[serde(default)]
     pub fixed_cidr: Option<String>,
-    /// `"bridge": "none"` turns off the default nat network.
+    /// `"bridge": "none"` turns off the default network.
     #[serde(default)]
     pub bridge: Option<String>,
     /// `"dns"`: default DNS servers for containers.
     #[serde(default)]
     pub dns: Vec<String>,
+    /// Linux: `"bip"`, docker0's address and prefix (`"172.26.0.1/16"`).
+    #[serde(default)]
+    pub bip: Option<String>,
+    /// Linux: `"default-address-pools"`, as `[("10.10.0.0/16", 24)]` (base, size).
+    #[serde(default)]
+    pub default_address_pools: Vec<(String, u8)>,
+    /// Linux: `"icc"` (default true).
+    #[serde(default)]
+    pub icc: Option<bool>,
+    /// Linux: `"ip-masq"` (default true).
+    #[serde(default)]
+    pub ip_masq: Option<bool>,
+    /// Linux: `"iptables"` (default true).
+    #[serde(default)]
+    pub iptables: Option<bool>,
+    /// Linux: `"ip-forward"` (default true).
+    #[serde(default)]
+    pub ip_forward: Option<bool>,
+    /// Linux: `"userland-proxy"` (default true).
+    #[serde(default)]
+    pub userland_proxy: Option<bool>,
+    /// Linux: `"mtu"` of docker0 and its veths (default 1500).
+    #[serde(default)]
+    pub mtu: Option<u16>,
 }
 
 /// A Windows container host: its physical NICs, its OS version and its docker daemon.
@@ -220,11 +245,10 @@ pub struct DaemonSpec {
 #[serde(deny_unknown_fields)]
 pub struct HostSpec {
     pub name: String,
-    /// The host's OS, by the names `WindowsVersion` gives its releases (`WindowsServer2022`).
-    /// Another OS (`os: Linux(engine: V29)`) slots in here: this becomes an enum of OSes whose
-    /// last variant, `#[serde(untagged)] Windows(WindowsVersion)`, keeps the names above.
-    #[serde(default = "default_os")]
-    pub os: WindowsVersion,
+    /// The host's OS: a Windows release by the names `WindowsVersion` gives them
+    /// (`WindowsServer2022`), or `Linux(engine: V29)` with a Docker Engine release.
+    #[serde(default)]
+    pub os: HostOs,
     pub nics: Vec<InterfaceSpec>,
     #[serde(default)]
     pub gateway: Option<String>,
@@ -232,9 +256,13 @@ pub struct HostSpec {
     /// host's l2bridge container subnet through that host's address.
     #[serde(default)]
     pub routes: Vec<RouteSpec>,
-    /// The host's own DNS servers (HNS gives them to nat endpoints as upstreams).
+    /// The host's own DNS servers (HNS gives them to nat endpoints as upstreams; a Linux
+    /// host's `/etc/resolv.conf`).
     #[serde(default)]
     pub dns_servers: Vec<String>,
+    /// Linux: kernel settings at boot, e.g. `[("net.ipv4.ip_forward", "1")]`.
+    #[serde(default)]
+    pub sysctls: Vec<(String, String)>,
     #[serde(default)]
     pub daemon: DaemonSpec,
     /// Services listening on the host itself (each comes with the inbound firewall rule its
@@ -244,10 +272,6 @@ pub struct HostSpec {
     /// The host's own Windows Defender Firewall beyond its defaults.
     #[serde(default)]
     pub firewall: HostFirewallSpec,
-}
-
-pub fn default_os() -> WindowsVersion {
-    WindowsVersion::default()
 }
 
 /// A container host's Windows Defender Firewall. Its defaults (inbound: block, outbound:

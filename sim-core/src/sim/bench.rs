@@ -43,7 +43,8 @@ pub fn setup(n: u32, k: u32) -> Result<BridgeEcho, String> {
         fabric: FabricSpec {
             hosts: vec![HostSpec {
                 name: "host".into(),
-                os: crate::scenario::default_os(),
+                os: Default::default(),
+                sysctls: Vec::new(),
                 nics: vec![InterfaceSpec {
                     name: "Ethernet".into(),
                     address: "10.0.0.2/24".into(),

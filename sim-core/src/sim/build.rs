@@ -1,4 +1,5 @@
-//! Builds the physical fabric and the Windows hosts of a scenario on a fresh engine.
+//! Builds the physical fabric and the container hosts (Windows and Linux) of a scenario on a
+//! fresh engine.
 //!
 //! The scenario was validated by `scenario::load_*`, so addresses parse and names resolve;
 //! anything that still does not is reported as an error, never a panic.
@@ -6,11 +7,15 @@
 use super::world::{Host, World};
 use crate::control::hns::policy;
 use crate::control::hns::Hns;
-use crate::control::{tcpip, HostNodes};
+use crate::control::libnetwork::pools::Pool;
+use crate::control::libnetwork::{Libnetwork, LinuxDaemonConfig};
+use crate::control::{tcpip, HostNodes, HostOs};
 use crate::device::stack::{DhcpServerConfig, IfaceConfig, IpStack, Route, StackConfig};
 use crate::device::switch::{PortMode, Switch, SwitchConfig, UnknownUnicast};
 use crate::device::Device;
+use crate::docker::backend::OsBackend;
 use crate::docker::daemon::{Daemon, HostCtx, Images};
+use crate::docker::linux::Linux;
 use crate::docker::windows::{DaemonConfig, Windows};
 use crate::engine::link::LinkParams;
 use crate::engine::{Engine, Limits};
@@ -234,38 +239,10 @@ pub fn build_recording(spec: &ScenarioSpec, record_frames: bool) -> Result<World
     }
     let mut host_parts = Vec::new();
     for h in &spec.fabric.hosts {
-        let (mut cfg, ports) = stack_with(&h.name, 128, &h.nics, &mut macs, HOST_NIC_OUI)?;
-        tcpip::windows(&mut cfg);
-        add_routes(&mut cfg, h.gateway.as_ref(), &h.routes)?;
-        // A Windows host routes only what HNS allows (`policy::init_host`), and its NAT
-        // tables keep WinNAT's sessions.
-        cfg.forwarding = true;
-        cfg.conntrack = policy::winnat_profile();
-        let (tcp, udp) = split_services(&h.services);
-        cfg.services.tcp = tcp;
-        cfg.services.udp_echo = udp;
-        cfg.dns_servers = h
-            .dns_servers
-            .iter()
-            .map(|d| addr(d))
-            .collect::<Result<_, _>>()?;
-        let prefixes: Vec<Ipv4Network> =
-            cfg.ifaces.iter().flatten().filter_map(|i| i.addr).collect();
-        let id = eng.add_node(
-            NodeInfo {
-                name: h.name.clone(),
-                kind: NodeKind::WindowsHost,
-                host: Some(h.name.clone()),
-            },
-            Device::Stack(Box::new({
-                let mut stack = IpStack::new(cfg);
-                policy::init_host(&mut stack.rules);
-                if h.firewall.enabled {
-                    policy::host_firewall(&mut stack.rules, &h.name, &host_allows(h));
-                }
-                stack
-            })),
-        );
+        let (id, ports, prefixes) = match h.os {
+            HostOs::Windows(_) => windows_host(&mut eng, h, &mut macs)?,
+            HostOs::Linux { .. } => linux_host(&mut eng, h, &mut macs)?,
+        };
         let physical: Vec<PortId> = ports.values().copied().collect();
         nodes.insert(h.name.clone(), (id, Some(ports)));
         host_parts.push((h, id, physical, prefixes));
@@ -347,39 +324,50 @@ pub fn build_recording(spec: &ScenarioSpec, record_frames: bool) -> Result<World
         SimDuration::from_millis(spec.limits.probe_timeout_ms),
     );
     for (h, node, physical, prefixes) in host_parts {
-        let version = h.os;
         let nodes = HostNodes {
             host: h.name.clone(),
             stack: node,
             physical,
         };
-        let hns = Hns::new(
-            version,
-            SimRng::derive(spec.seed, &format!("hns:{}", h.name)),
-        );
-        let config = DaemonConfig {
-            fixed_cidr: h.daemon.fixed_cidr.as_deref().map(net).transpose()?,
-            bridge_none: h.daemon.bridge.as_deref() == Some("none"),
-            dns: h
-                .daemon
-                .dns
-                .iter()
-                .map(|d| addr(d))
-                .collect::<Result<_, _>>()?,
-            host_dns: h
-                .dns_servers
-                .iter()
-                .map(|d| addr(d))
-                .collect::<Result<_, _>>()?,
-            host_prefixes: prefixes,
+        let backend: Box<dyn OsBackend> = match h.os {
+            HostOs::Windows(version) => {
+                let hns = Hns::new(
+                    version,
+                    SimRng::derive(spec.seed, &format!("hns:{}", h.name)),
+                );
+                let config = DaemonConfig {
+                    fixed_cidr: h.daemon.fixed_cidr.as_deref().map(net).transpose()?,
+                    bridge_none: h.daemon.bridge.as_deref() == Some("none"),
+                    dns: addrs(&h.daemon.dns)?,
+                    host_dns: addrs(&h.dns_servers)?,
+                    host_prefixes: prefixes,
+                };
+                Box::new(Windows::new(hns, config))
+            }
+            HostOs::Linux { engine } => {
+                let mut ln = Libnetwork::new(
+                    engine,
+                    linux_daemon_config(h)?,
+                    SimRng::derive(spec.seed, &format!("libnetwork:{}", h.name)),
+                );
+                // A dynamic subnet avoids the host's routes and nameservers.
+                ln.reserved = prefixes;
+                let resolv = addrs(&h.dns_servers)?;
+                ln.reserved.extend(
+                    resolv
+                        .iter()
+                        .map(|a| Ipv4Network::new(*a, 32).expect("a /32")),
+                );
+                Box::new(Linux::new(ln, resolv))
+            }
         };
         let daemon = Daemon::new(
-            Box::new(Windows::new(hns, config)),
+            backend,
             SimRng::derive(spec.seed, &format!("docker:{}", h.name)),
         );
         let mut host = Host {
             name: h.name.clone(),
-            version,
+            os: h.os,
             nodes,
             daemon,
             daemon_error: None,
@@ -395,6 +383,118 @@ pub fn build_recording(spec: &ScenarioSpec, record_frames: bool) -> Result<World
     }
     world.fabric = nodes.into_iter().map(|(k, (id, _))| (k, id)).collect();
     Ok(world)
+}
+
+fn addrs(list: &[String]) -> Result<Vec<Ipv4Addr>, String> {
+    list.iter().map(|d| addr(d)).collect()
+}
+
+/// The ports of a host's NICs by name, its node, and the prefixes its NICs use.
+type HostParts = (NodeId, BTreeMap<String, PortId>, Vec<Ipv4Network>);
+
+/// A Windows host's own stack: TTL 128, Windows' ARP and reassembly numbers, forwarding as
+/// HNS allows it, WinNAT's session table, and its Windows Defender Firewall.
+fn windows_host(eng: &mut Engine, h: &HostSpec, macs: &mut MacSource) -> Result<HostParts, String> {
+    let (mut cfg, ports) = stack_with(&h.name, 128, &h.nics, macs, HOST_NIC_OUI)?;
+    tcpip::windows(&mut cfg);
+    add_routes(&mut cfg, h.gateway.as_ref(), &h.routes)?;
+    // A Windows host routes only what HNS allows (`policy::init_host`), and its NAT
+    // tables keep WinNAT's sessions.
+    cfg.forwarding = true;
+    cfg.conntrack = policy::winnat_profile();
+    let (tcp, udp) = split_services(&h.services);
+    cfg.services.tcp = tcp;
+    cfg.services.udp_echo = udp;
+    cfg.dns_servers = addrs(&h.dns_servers)?;
+    let prefixes: Vec<Ipv4Network> = cfg.ifaces.iter().flatten().filter_map(|i| i.addr).collect();
+    let id = eng.add_node(
+        NodeInfo {
+            name: h.name.clone(),
+            kind: NodeKind::WindowsHost,
+            host: Some(h.name.clone()),
+        },
+        Device::Stack(Box::new({
+            let mut stack = IpStack::new(cfg);
+            policy::init_host(&mut stack.rules);
+            if h.firewall.enabled {
+                policy::host_firewall(&mut stack.rules, &h.name, &host_allows(h));
+            }
+            stack
+        })),
+    );
+    Ok((id, ports, prefixes))
+}
+
+/// A Linux host's root namespace: TTL 64, the kernel's ARP and reassembly numbers, the
+/// connection table of nf_conntrack, forwarding as `net.ipv4.ip_forward` says at boot
+/// (dockerd turns it on later), and no rules until dockerd programs them.
+fn linux_host(eng: &mut Engine, h: &HostSpec, macs: &mut MacSource) -> Result<HostParts, String> {
+    let (mut cfg, ports) = stack_with(&h.name, 64, &h.nics, macs, LOCAL_OUI)?;
+    tcpip::linux(&mut cfg);
+    add_routes(&mut cfg, h.gateway.as_ref(), &h.routes)?;
+    cfg.forwarding = h
+        .sysctls
+        .iter()
+        .any(|(k, v)| k == "net.ipv4.ip_forward" && v == "1");
+    let (tcp, udp) = split_services(&h.services);
+    cfg.services.tcp = tcp;
+    cfg.services.udp_echo = udp;
+    cfg.dns_servers = addrs(&h.dns_servers)?;
+    // What the dynamic subnet choice must avoid: the host's on-link routes (v23+).
+    let prefixes: Vec<Ipv4Network> = cfg
+        .ifaces
+        .iter()
+        .flatten()
+        .filter_map(|i| i.addr)
+        .map(|a| Ipv4Network::new(a.network(), a.prefix()).expect("a prefix"))
+        .collect();
+    let id = eng.add_node(
+        NodeInfo {
+            name: h.name.clone(),
+            kind: NodeKind::LinuxHost,
+            host: Some(h.name.clone()),
+        },
+        Device::Stack(Box::new(IpStack::new(cfg))),
+    );
+    Ok((id, ports, prefixes))
+}
+
+/// daemon.json of a Linux host, with dockerd's defaults for what it leaves out.
+fn linux_daemon_config(h: &HostSpec) -> Result<LinuxDaemonConfig, String> {
+    let d = &h.daemon;
+    let default_address_pools = if d.default_address_pools.is_empty() {
+        None
+    } else {
+        Some(
+            d.default_address_pools
+                .iter()
+                .map(|(base, size)| {
+                    Ok(Pool {
+                        base: net(base)?,
+                        size: *size,
+                    })
+                })
+                .collect::<Result<_, String>>()?,
+        )
+    };
+    let c = LinuxDaemonConfig {
+        bip: d
+            .bip
+            .as_deref()
+            .map(|b| b.parse().map_err(|_| format!("{}: bad bip {b:?}", h.name)))
+            .transpose()?,
+        fixed_cidr: d.fixed_cidr.as_deref().map(net).transpose()?,
+        default_address_pools,
+        bridge_none: d.bridge.as_deref() == Some("none"),
+        icc: d.icc.unwrap_or(true),
+        ip_masq: d.ip_masq.unwrap_or(true),
+        iptables: d.iptables.unwrap_or(true),
+        ip_forward: d.ip_forward.unwrap_or(true),
+        userland_proxy: d.userland_proxy.unwrap_or(true),
+        mtu: d.mtu.unwrap_or(1500),
+        dns: addrs(&d.dns)?,
+    };
+    Ok(c)
 }
 
 /// The inbound allow rules of a host's firewall: one for each of its services (what their

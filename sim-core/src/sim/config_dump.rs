@@ -59,7 +59,7 @@ pub fn dump(world: &World) -> String {
 // ----- HNS objects -----
 
 fn host(out: &mut String, h: &Host, topo: &Topology) {
-    let _ = writeln!(out, "host {} ({}):", h.name, h.version.display_name());
+    let _ = writeln!(out, "host {} ({}):", h.name, h.os);
     let node_name = |id: NodeId| topo.name(id).unwrap_or("(removed)").to_string();
     let Some(hns) = h.hns() else {
         return;

@@ -115,6 +115,9 @@ fn write_command_under(out: &mut String, prefix: &str, r: &CommandOutput) {
     if !r.stdout.is_empty() {
         out.push_str(&indent(&r.stdout, &format!("{prefix}| ")));
     }
+    for w in &r.warnings {
+        let _ = writeln!(out, "{prefix}! WARNING: {w}");
+    }
     if let Some(e) = &r.error {
         out.push_str(&indent(e, &format!("{prefix}! ")));
     }
@@ -461,7 +464,7 @@ pub fn run_world(
             .and_then(|hns| hns.networks.first())
             .map(|n| format!(", default nat {} gateway {}", n.pool.subnet, n.pool.gateway))
             .unwrap_or_default();
-        let _ = writeln!(out, "host {}: {}{nat}", h.name, h.version.display_name());
+        let _ = writeln!(out, "host {}: {}{nat}", h.name, h.os);
         if let Some(e) = &h.daemon_error {
             let _ = writeln!(out, "  dockerd failed to start: {e}");
         }

@@ -8,8 +8,7 @@
 
 use super::scheduled::{ControlAction, Effect, Fired};
 use crate::control::hns::Hns;
-use crate::control::version::WindowsVersion;
-use crate::control::HostNodes;
+use crate::control::{HostNodes, HostOs};
 use crate::device::stack::probe::{ProbeProto, ProbeRequest, ProbeTarget};
 use crate::device::{Action, Device, Hop, Outcome};
 use crate::docker::backend::OverlayMember;
@@ -26,7 +25,7 @@ use std::net::Ipv4Addr;
 
 pub struct Host {
     pub name: String,
-    pub version: WindowsVersion,
+    pub os: HostOs,
     pub nodes: HostNodes,
     /// docker's daemon, with the host's control plane as its backend.
     pub daemon: Daemon,

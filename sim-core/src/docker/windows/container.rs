@@ -51,7 +51,11 @@ pub(super) fn check_run(args: &RunArgs, net_key: &str) -> Result<RunSettings, St
     if !args.links.is_empty() {
         notes.push("hnsim note: --link is not supported on Windows and has no effect".into());
     }
-    Ok(RunSettings { isolation, notes })
+    Ok(RunSettings {
+        isolation,
+        notes,
+        warnings: Vec::new(),
+    })
 }
 
 /// Remarks on joining `net`.

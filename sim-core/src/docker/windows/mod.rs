@@ -210,6 +210,7 @@ impl OsBackend for Windows {
     fn create_network(
         &mut self,
         c: &NetworkCreate,
+        _rng: &mut SimRng,
         ctx: &mut HostCtx,
     ) -> Result<DriverNetwork, Refusal> {
         network::create(self, c, ctx)
@@ -249,8 +250,8 @@ impl OsBackend for Windows {
         tcp: Vec<u16>,
         udp: Vec<u16>,
         ctx: &mut HostCtx,
-    ) -> NodeId {
-        container::create_compartment(c, tcp, udp, ctx)
+    ) -> (NodeId, bool) {
+        (container::create_compartment(c, tcp, udp, ctx), true)
     }
 
     fn attach(

@@ -117,6 +117,7 @@ pub(super) fn create(
         .map_err(|HnsError(e)| Refusal::Daemon(e))?;
     Ok(DriverNetwork {
         backend_id,
+        id: None,
         requested_subnet: subnet,
         requested_gateway: gateway,
         notes,

@@ -1,0 +1,251 @@
+//! docker on Linux: the daemon's Linux backend, which speaks to libnetwork.
+//!
+//! Owns what the Linux daemon decides on its own (its predefined `bridge`, `host` and
+//! `none`, docker0 from `bip` or the first free pool, the bridge driver's options and the
+//! refusals of the host's Docker Engine release) and the calls it makes into libnetwork
+//! (`control::libnetwork`). `network` handles `docker network create`; `container` a
+//! container's namespace and endpoints.
+
+mod container;
+pub mod network;
+
+use super::backend::{
+    DriverNetwork, EndpointView, OsBackend, OverlayMember, PublishedPort, Refusal, RunSettings,
+};
+use super::cli::{NetworkCreate, RunArgs};
+use super::daemon::HostCtx;
+use super::store::{Container, DockerNetwork, Store};
+use crate::control::ids;
+use crate::control::libnetwork::{BridgeRequest, Libnetwork};
+use crate::id::NodeId;
+use crate::rng::SimRng;
+use std::net::Ipv4Addr;
+
+/// The default bridge and driver on Linux.
+const BRIDGE: &str = "bridge";
+
+/// The Linux daemon's backend: libnetwork, and the host's own DNS servers.
+pub struct Linux {
+    pub ln: Libnetwork,
+    /// The nameservers of the host's `/etc/resolv.conf`.
+    pub resolv: Vec<Ipv4Addr>,
+    /// docker's id of the predefined `host` network.
+    host_network: Option<String>,
+    /// Where the port allocator goes on in the ephemeral range.
+    next_ephemeral: u16,
+}
+
+impl Linux {
+    pub fn new(ln: Libnetwork, resolv: Vec<Ipv4Addr>) -> Self {
+        Linux {
+            ln,
+            resolv,
+            host_network: None,
+            next_ephemeral: 32768,
+        }
+    }
+}
+
+impl OsBackend for Linux {
+    fn predefined_networks(&self) -> &'static [&'static str] {
+        &["bridge", "host", "none", "default"]
+    }
+
+    fn default_network(&self) -> &'static str {
+        BRIDGE
+    }
+
+    fn default_driver(&self) -> &'static str {
+        BRIDGE
+    }
+
+    /// dockerd starts: `none` and `host`, then the default bridge on docker0 (unless
+    /// `bridge: none`), with the chains the daemon always programs.
+    fn start(
+        &mut self,
+        store: &mut Store,
+        rng: &mut SimRng,
+        ctx: &mut HostCtx,
+    ) -> Result<(), String> {
+        self.ln.start(ctx.eng, ctx.nodes);
+        for (name, driver) in [("none", "null"), ("host", "host")] {
+            if !store.networks.iter().any(|n| n.name == name) {
+                let id = ids::docker_id(rng);
+                store
+                    .networks
+                    .push(DockerNetwork::new(id, name, driver, ctx.eng.now(), true));
+            }
+        }
+        self.host_network = store
+            .networks
+            .iter()
+            .find(|n| n.name == "host")
+            .map(|n| n.id.clone());
+        if self.ln.config.bridge_none || store.networks.iter().any(|n| n.name == BRIDGE) {
+            return Ok(());
+        }
+        let id = ids::docker_id(rng);
+        let (subnet, gateway) = match self.ln.config.bip {
+            Some(bip) => (
+                Some(ipnetwork::Ipv4Network::new(bip.network(), bip.prefix()).expect("a prefix")),
+                Some(bip.ip()),
+            ),
+            None => (None, None),
+        };
+        let req = BridgeRequest {
+            id: id.clone(),
+            name: Some("docker0".into()),
+            subnet,
+            prefix_only: None,
+            gateway,
+            ip_range: self.ln.config.fixed_cidr,
+            aux: Vec::new(),
+            icc: self.ln.config.icc,
+            masquerade: self.ln.config.ip_masq,
+            internal: false,
+            mtu: self.ln.config.mtu,
+            host_binding: Ipv4Addr::UNSPECIFIED,
+            default_bridge: true,
+        };
+        let engine = self.ln.engine;
+        self.ln
+            .create_bridge(ctx.eng, ctx.nodes, req)
+            .map_err(|e| {
+                format!(
+                    "Error initializing network controller: {}",
+                    network::words(engine, &e)
+                )
+            })?;
+        let mut net = DockerNetwork::new(id.clone(), BRIDGE, BRIDGE, ctx.eng.now(), true);
+        for (k, v) in [
+            (
+                "com.docker.network.bridge.default_bridge",
+                "true".to_string(),
+            ),
+            (
+                "com.docker.network.bridge.enable_icc",
+                self.ln.config.icc.to_string(),
+            ),
+            (
+                "com.docker.network.bridge.enable_ip_masquerade",
+                self.ln.config.ip_masq.to_string(),
+            ),
+            (
+                "com.docker.network.bridge.host_binding_ipv4",
+                "0.0.0.0".into(),
+            ),
+            ("com.docker.network.bridge.name", "docker0".into()),
+            (
+                "com.docker.network.driver.mtu",
+                self.ln.config.mtu.to_string(),
+            ),
+        ] {
+            net.options.push((k.to_string(), v));
+        }
+        self.adopt(&mut net, id);
+        store.networks.push(net);
+        Ok(())
+    }
+
+    /// A reboot keeps docker's networks (dockerd recreates their bridges and rules at start,
+    /// as they were); containers stop.
+    fn reboot(&mut self, _ctx: &mut HostCtx) {}
+
+    fn create_network(
+        &mut self,
+        c: &NetworkCreate,
+        rng: &mut SimRng,
+        ctx: &mut HostCtx,
+    ) -> Result<DriverNetwork, Refusal> {
+        network::create(self, c, rng, ctx)
+    }
+
+    /// Docker records libnetwork's subnet and gateway.
+    fn adopt(&self, net: &mut DockerNetwork, id: String) {
+        if let Some(n) = self.ln.network(&id) {
+            net.ipam = vec![(n.subnet.to_string(), n.gateway.to_string())];
+        }
+        net.backend_id = Some(id);
+    }
+
+    fn overlay_options(&self, _c: &NetworkCreate) -> Result<(Vec<u32>, Vec<String>), String> {
+        Err("hnsim: overlay networks on Linux hosts are not modelled yet".into())
+    }
+
+    fn delete_network(&mut self, id: &str, ctx: &mut HostCtx) {
+        self.ln.delete_network(ctx.eng, id);
+    }
+
+    fn check_run(&self, args: &RunArgs, net_key: &str) -> Result<RunSettings, String> {
+        container::check_run(self, args, net_key)
+    }
+
+    fn attach_notes(&self, _net: &DockerNetwork, _c: &Container) -> Vec<String> {
+        Vec::new()
+    }
+
+    fn create_sandbox(
+        &mut self,
+        c: &Container,
+        tcp: Vec<u16>,
+        udp: Vec<u16>,
+        ctx: &mut HostCtx,
+    ) -> (NodeId, bool) {
+        container::create_namespace(self, c, tcp, udp, ctx)
+    }
+
+    fn attach(
+        &mut self,
+        store: &mut Store,
+        ci: usize,
+        a: usize,
+        rng: &mut SimRng,
+        ctx: &mut HostCtx,
+    ) -> Result<(), String> {
+        container::attach(self, store, ci, a, rng, ctx)
+    }
+
+    fn detach(&mut self, _network_id: Option<&str>, endpoint: &str, ctx: &mut HostCtx) {
+        self.ln.delete_endpoint(ctx.eng, endpoint);
+    }
+
+    /// Name resolution on user-defined networks (the embedded DNS at 127.0.0.11) is not
+    /// modelled yet: nothing to refresh.
+    fn refresh_dns(&self, _store: &Store, _ctx: &mut HostCtx) {}
+
+    fn endpoint(&self, id: &str) -> Option<EndpointView> {
+        let e = self.ln.endpoint(id)?;
+        Some(EndpointView {
+            id: e.id.clone(),
+            mac: e.mac,
+            ip: e.ip,
+            prefix_len: e.prefix,
+            gateway: e.gateway.unwrap_or(Ipv4Addr::UNSPECIFIED),
+            ports: e
+                .ports
+                .iter()
+                .map(|m| PublishedPort {
+                    proto: crate::control::libnetwork::iptables::proto_name(m.proto),
+                    host_port: m.host_port,
+                    container_port: m.container_port,
+                })
+                .collect(),
+        })
+    }
+
+    fn inspect_extras(&self, _net: &DockerNetwork) -> (&'static str, Vec<(String, String)>) {
+        ("default", Vec::new())
+    }
+
+    fn overlay_members(&self, _store: &Store) -> Vec<OverlayMember> {
+        Vec::new()
+    }
+
+    fn apply_overlay_peers(
+        &mut self,
+        _store: &Store,
+        _remote: &[OverlayMember],
+        _ctx: &mut HostCtx,
+    ) {
+    }
+}
