@@ -8,6 +8,7 @@
 
 mod container;
 pub mod network;
+mod run;
 
 use super::backend::{
     DriverNetwork, EndpointView, OsBackend, OverlayMember, PublishedPort, Refusal, RunSettings,
@@ -177,7 +178,7 @@ impl OsBackend for Linux {
     }
 
     fn check_run(&self, args: &RunArgs, net_key: &str) -> Result<RunSettings, String> {
-        container::check_run(self, args, net_key)
+        run::check_run(self, args, net_key)
     }
 
     fn attach_notes(&self, _net: &DockerNetwork, _c: &Container) -> Vec<String> {
