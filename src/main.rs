@@ -8,10 +8,68 @@ use sim_core::sim::report;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// Exit codes: 0 all good, 1 an expectation failed, 2 bad input, 3 a run limit was hit.
+/// Exit codes: 0 all good, 1 an expectation failed, 2 bad input, 3 a run limit was hit, 4 the
+/// output could not be written.
 const EXIT_FAILED: u8 = 1;
 const EXIT_BAD_INPUT: u8 = 2;
 const EXIT_LIMIT: u8 = 3;
+/// Writing the output failed for another reason than its reader going away (a full disk).
+const EXIT_OUTPUT: u8 = 4;
+
+/// Output that never panics. A closed pipe (`hnsim run … | head`) ends the output quietly
+/// and the run's own exit code stands; any other write error (a full disk) is reported
+/// once on stderr and the exit code becomes `EXIT_OUTPUT`.
+mod output {
+    use std::io::{ErrorKind, Write};
+    use std::sync::atomic::{AtomicU8, Ordering};
+
+    /// 0: fine; 1: the reader went away; 2: a write failed otherwise.
+    static STATE: AtomicU8 = AtomicU8::new(0);
+
+    fn write(stream: &mut dyn Write, text: &str) {
+        if STATE.load(Ordering::Relaxed) != 0 {
+            return;
+        }
+        if let Err(e) = stream
+            .write_all(text.as_bytes())
+            .and_then(|_| stream.flush())
+        {
+            if e.kind() == ErrorKind::BrokenPipe {
+                STATE.store(1, Ordering::Relaxed);
+            } else {
+                STATE.store(2, Ordering::Relaxed);
+                let _ = writeln!(std::io::stderr(), "hnsim: cannot write the output: {e}");
+            }
+        }
+    }
+
+    pub fn stdout(text: &str) {
+        write(&mut std::io::stdout().lock(), text);
+    }
+
+    pub fn stderr(text: &str) {
+        // A closed stderr is not worth a word on itself.
+        let _ = std::io::stderr().lock().write_all(text.as_bytes());
+    }
+
+    /// Whether a write failed for another reason than a closed pipe.
+    pub fn failed() -> bool {
+        STATE.load(Ordering::Relaxed) == 2
+    }
+}
+
+macro_rules! out {
+    ($($arg:tt)*) => { output::stdout(&format!($($arg)*)) };
+}
+macro_rules! outln {
+    ($($arg:tt)*) => { output::stdout(&format!("{}\n", format_args!($($arg)*))) };
+}
+macro_rules! err {
+    ($($arg:tt)*) => { output::stderr(&format!($($arg)*)) };
+}
+macro_rules! errln {
+    ($($arg:tt)*) => { output::stderr(&format!("{}\n", format_args!($($arg)*))) };
+}
 
 #[derive(Parser)]
 #[command(
@@ -129,8 +187,8 @@ enum Bench {
 
 fn load(file: &std::path::Path) -> Result<scenario::LoadedScenario, ExitCode> {
     scenario::load_path(file).map_err(|diags| {
-        eprintln!("{}", render(&diags));
-        eprintln!("{} problem(s) in {}", diags.len(), file.display());
+        errln!("{}", render(&diags));
+        errln!("{} problem(s) in {}", diags.len(), file.display());
         ExitCode::from(EXIT_BAD_INPUT)
     })
 }
@@ -160,28 +218,28 @@ fn matrix(os: WindowsVersion, format: Format, check: bool, dir: &std::path::Path
     let m = match matrix::run(&dir, os) {
         Ok(m) => m,
         Err(e) => {
-            eprintln!("{e}");
-            eprintln!("hnsim: cannot build the matrix from {dir}");
+            errln!("{e}");
+            errln!("hnsim: cannot build the matrix from {dir}");
             return ExitCode::from(EXIT_BAD_INPUT);
         }
     };
     let checked = check.then(|| matrix::render::check(&m));
     match format {
         Format::Text => {
-            print!("{}", matrix::render::text(&m));
+            out!("{}", matrix::render::text(&m));
             if let Some(c) = &checked {
-                print!("\n{}", c.render());
+                out!("\n{}", c.render());
             }
         }
         Format::Json => {
-            print!("{}", matrix::render::json(&m));
+            out!("{}", matrix::render::json(&m));
             if let Some(c) = &checked {
-                eprint!("{}", c.render());
+                err!("{}", c.render());
             }
         }
     }
     if let Some(d) = m.drivers.iter().find(|d| d.limit_hit.is_some()) {
-        eprintln!(
+        errln!(
             "hnsim: the {} run hit its {} limit",
             d.driver,
             d.limit_hit.as_deref().unwrap_or_default()
@@ -197,7 +255,7 @@ fn matrix(os: WindowsVersion, format: Format, check: bool, dir: &std::path::Path
 /// Writes `text` to `path`, or says why it could not.
 fn write_file(path: &std::path::Path, text: &str) -> Result<(), ExitCode> {
     std::fs::write(path, text).map_err(|e| {
-        eprintln!("hnsim: cannot write {}: {e}", path.display());
+        errln!("hnsim: cannot write {}: {e}", path.display());
         ExitCode::from(EXIT_BAD_INPUT)
     })
 }
@@ -218,7 +276,7 @@ fn viz(file: &std::path::Path, output: Option<PathBuf>) -> ExitCode {
         return code;
     }
     let hops: usize = lesson.probes.iter().map(|p| p.hops.len()).sum();
-    eprintln!(
+    errln!(
         "hnsim: wrote {} ({} probes, {} hops, {} KiB)",
         output.display(),
         lesson.probes.len(),
@@ -226,7 +284,7 @@ fn viz(file: &std::path::Path, output: Option<PathBuf>) -> ExitCode {
         page.len().div_ceil(1024)
     );
     for f in &lesson.failures {
-        eprintln!("expectation failed: {f}");
+        errln!("expectation failed: {f}");
     }
     if lesson
         .failures
@@ -258,18 +316,25 @@ fn graph(file: &std::path::Path, format: GraphFormat, output: Option<PathBuf>) -
             Err(code) => code,
         },
         None => {
-            print!("{text}");
+            out!("{text}");
             ExitCode::SUCCESS
         }
     }
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let code = run(Cli::parse());
+    if output::failed() {
+        return ExitCode::from(EXIT_OUTPUT);
+    }
+    code
+}
+
+fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Check { file } => match load(&file) {
             Ok(s) => {
-                println!("{}: ok ({} steps)", file.display(), s.spec.steps.len());
+                outln!("{}: ok ({} steps)", file.display(), s.spec.steps.len());
                 ExitCode::SUCCESS
             }
             Err(code) => code,
@@ -283,14 +348,14 @@ fn main() -> ExitCode {
                 loaded.spec.seed = seed;
             }
             let rep = report::run_with(&loaded, config);
-            print!("{}", rep.text);
+            out!("{}", rep.text);
             if let Some(limit) = &rep.limit_hit {
-                eprintln!("hnsim: the run hit its {limit} limit");
+                errln!("hnsim: the run hit its {limit} limit");
                 return ExitCode::from(EXIT_LIMIT);
             }
             if !rep.failures.is_empty() {
                 for f in &rep.failures {
-                    eprintln!("expectation failed: {f}");
+                    errln!("expectation failed: {f}");
                 }
                 return ExitCode::from(EXIT_FAILED);
             }
@@ -310,7 +375,7 @@ fn main() -> ExitCode {
             let proto = match parse_proto(&proto) {
                 Ok(p) => p,
                 Err(e) => {
-                    eprintln!("hnsim: {e}");
+                    errln!("hnsim: {e}");
                     return ExitCode::from(EXIT_BAD_INPUT);
                 }
             };
@@ -321,17 +386,17 @@ fn main() -> ExitCode {
             };
             let t = report::trace(loaded, &from, &to, proto, format);
             if let Some(shown) = &t.shown {
-                print!("{shown}");
+                out!("{shown}");
             }
             if !t.report.failures.is_empty() {
                 for f in &t.report.failures {
-                    eprintln!("{f}");
+                    errln!("{f}");
                 }
                 return ExitCode::from(EXIT_FAILED);
             }
             if t.shown.is_none() {
                 let limit = t.report.limit_hit.as_deref().unwrap_or_default();
-                eprintln!("hnsim: the run hit its {limit} limit before the probe could run");
+                errln!("hnsim: the run hit its {limit} limit before the probe could run");
                 return ExitCode::from(EXIT_LIMIT);
             }
             ExitCode::SUCCESS
@@ -354,7 +419,7 @@ fn main() -> ExitCode {
             let workload = match sim_core::sim::bench::setup(hosts, packets) {
                 Ok(w) => w,
                 Err(e) => {
-                    eprintln!("hnsim: {e}");
+                    errln!("hnsim: {e}");
                     return ExitCode::from(EXIT_FAILED);
                 }
             };
@@ -364,7 +429,7 @@ fn main() -> ExitCode {
             let wall = start.elapsed().as_secs_f64().max(1e-9);
             {
                 {
-                    println!(
+                    outln!(
                         "hosts={} echo_requests={} events={} wall_s={:.3} events_per_s={:.0} echoes_per_s={:.0}",
                         hosts,
                         r.echo_requests,
@@ -374,9 +439,10 @@ fn main() -> ExitCode {
                         r.echo_replies as f64 / wall
                     );
                     if r.echo_replies != r.echo_requests {
-                        eprintln!(
+                        errln!(
                             "hnsim: only {} of {} echoes came back",
-                            r.echo_replies, r.echo_requests
+                            r.echo_replies,
+                            r.echo_requests
                         );
                         return ExitCode::from(EXIT_FAILED);
                     }

@@ -356,3 +356,51 @@ fn bench_bridge_echo() {
     let again = text(&hnsim(&["bench", "bridge-echo", "--hosts", "8", "--packets", "5"]).stdout);
     assert_eq!(bench_fields(again.trim_end())[..3], fields[..3]);
 }
+
+/// A full disk is reported once, with exit code 4, never a panic.
+#[test]
+fn a_full_disk_ends_with_a_message_not_a_panic() {
+    let Ok(full) = std::fs::File::create("/dev/full") else {
+        eprintln!("SKIPPED: this system has no /dev/full");
+        return;
+    };
+    let out = Command::new(env!("CARGO_BIN_EXE_hnsim"))
+        .args(["run", "scenarios/nat-tour.ron"])
+        .stdout(full)
+        .output()
+        .expect("hnsim runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    assert!(
+        stderr.contains("hnsim: cannot write the output: No space left on device"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+/// A reader that stops reading (`| head -c 10`) ends the output quietly: the run's own exit
+/// code stands and nothing panics.
+#[test]
+fn a_closed_pipe_ends_the_output_quietly() {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hnsim"))
+        .args(["run", "scenarios/nat-tour.ron"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("hnsim starts");
+    let mut first = [0u8; 10];
+    child
+        .stdout
+        .take()
+        .expect("a pipe")
+        .read_exact(&mut first)
+        .expect("ten bytes");
+    // The pipe closed when its reader went out of scope above.
+    let out = child.wait_with_output().expect("hnsim ends");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(&first, b"scenario: ");
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
