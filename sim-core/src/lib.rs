@@ -12,6 +12,7 @@ pub mod log;
 pub mod matrix;
 pub mod rng;
 pub mod scenario;
+pub mod shell;
 pub mod sim;
 pub mod sym;
 pub mod time;

@@ -17,4 +17,5 @@ mod runlog;
 mod scenarios;
 mod scheduled;
 mod seeds;
+mod shell;
 mod viz;

@@ -34,6 +34,9 @@ pub struct CommandOutput {
     /// What the CLI printed on stderr as `WARNING: …` while the command went on.
     pub warnings: Vec<String>,
     pub probe: Option<ExecProbe>,
+    /// The CLI's exit status when it is not the usual one (0 on success, 1 on an error):
+    /// 125 when `docker run` itself failed, the shell's 2 for a quoting error, ...
+    pub exit_code: Option<i32>,
 }
 
 impl CommandOutput {
@@ -56,10 +59,13 @@ impl CommandOutput {
         Self::plain_error(daemon_message(msg.as_ref()))
     }
     pub fn run_error(msg: impl AsRef<str>) -> Self {
-        Self::plain_error(format!(
-            "docker: {}\n\nRun 'docker run --help' for more information",
-            daemon_message(msg.as_ref())
-        ))
+        CommandOutput {
+            exit_code: Some(125),
+            ..Self::plain_error(format!(
+                "docker: {}\n\nRun 'docker run --help' for more information",
+                daemon_message(msg.as_ref())
+            ))
+        }
     }
 }
 

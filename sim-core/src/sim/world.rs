@@ -19,6 +19,7 @@ use crate::docker::swarm::Swarm;
 use crate::engine::{Engine, RunStop};
 use crate::id::{LinkId, NodeId, ProbeId};
 use crate::rng::SimRng;
+use crate::shell::{self, ShellOutput};
 use crate::time::{SimDuration, SimTime};
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
@@ -138,6 +139,7 @@ impl World {
             Err(e) => {
                 return CommandOutput {
                     error: Some(e.message),
+                    exit_code: Some(e.exit_code),
                     ..Default::default()
                 }
             }
@@ -148,6 +150,39 @@ impl World {
         }
         self.gossip_overlay_peers();
         out
+    }
+
+    /// Runs a command line as typed in a shell on `on`: a container host, or a fabric node
+    /// such as an outside host. `docker …` goes to the host's daemon; a `docker exec` that
+    /// sends a probe runs it. A tool hnsim does not model says so with status 127.
+    pub fn shell(&mut self, on: &str, line: &str) -> ShellOutput {
+        let argv = match shell::words(line) {
+            Ok(w) => w,
+            Err(e) => return e,
+        };
+        let Some(tool) = argv.first() else {
+            return ShellOutput::ok("");
+        };
+        if tool != "docker" && tool != "docker.exe" {
+            return ShellOutput::not_modelled(tool);
+        }
+        if self.host_index(on).is_none() {
+            return ShellOutput::not_modelled(tool);
+        }
+        let out = self.docker(on, line);
+        let Some(probe) = out.probe.clone() else {
+            return ShellOutput::from_docker(&out);
+        };
+        let Some(container) = exec_container(&argv) else {
+            return ShellOutput::from_docker(&out);
+        };
+        match self.exec_probe(on, &container, probe.target, probe.proto) {
+            Ok(r) => ShellOutput {
+                exit_code: i32::from(r.outcome != Outcome::Delivered),
+                ..ShellOutput::from_docker(&out)
+            },
+            Err(e) => ShellOutput::fail(1, format!("{e}\n")),
+        }
     }
 
     /// Adds services to a running container.
@@ -637,4 +672,29 @@ impl World {
             .map(|n| n.name.clone())
             .unwrap_or_else(|| format!("node{}", node.0))
     }
+}
+
+/// The container a `docker exec` line names: the first word after `exec` that is not an
+/// option (exec's options that take a value are skipped with it).
+fn exec_container(argv: &[String]) -> Option<String> {
+    const TAKES_VALUE: [&str; 8] = [
+        "-e",
+        "--env",
+        "--env-file",
+        "-u",
+        "--user",
+        "-w",
+        "--workdir",
+        "--detach-keys",
+    ];
+    let at = argv.iter().position(|w| w == "exec")?;
+    let mut words = argv[at + 1..].iter();
+    while let Some(w) = words.next() {
+        if TAKES_VALUE.contains(&w.as_str()) {
+            words.next();
+        } else if !w.starts_with('-') {
+            return Some(w.clone());
+        }
+    }
+    None
 }
