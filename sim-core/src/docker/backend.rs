@@ -228,6 +228,17 @@ pub trait OsBackend {
         None
     }
 
+    /// A file inside a running container as `cat` prints it (`/etc/resolv.conf`,
+    /// `/etc/hosts`, `/etc/hostname`), or `None` when the OS model keeps no such file.
+    fn container_file(
+        &self,
+        _store: &Store,
+        _container: &Container,
+        _path: &str,
+    ) -> Option<String> {
+        None
+    }
+
     /// Windows' HNS, on a Windows host.
     fn hns(&self) -> Option<&Hns> {
         None
