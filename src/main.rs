@@ -93,6 +93,10 @@ enum Command {
         /// Append the device configuration HNS compiled (vSwitches, vNICs, WinNAT, firewall).
         #[arg(long)]
         config: bool,
+        /// Write one pcapng capture per link into this directory (created if missing), for
+        /// Wireshark or tshark: every frame as it was on the wire, nanosecond timestamps.
+        #[arg(long, value_name = "DIR")]
+        pcap: Option<PathBuf>,
     },
     /// Validate a scenario without running it.
     Check { file: PathBuf },
@@ -322,6 +326,43 @@ fn graph(file: &std::path::Path, format: GraphFormat, output: Option<PathBuf>) -
     }
 }
 
+/// Runs a scenario recording every frame, and writes one pcapng file per link into `dir`.
+/// A directory or file that cannot be written is reported with its path (exit code 4).
+fn run_capturing(
+    loaded: &scenario::LoadedScenario,
+    show_config: bool,
+    dir: &std::path::Path,
+) -> Result<report::Report, ExitCode> {
+    let mut names = std::collections::BTreeMap::new();
+    let opts = report::RunOptions {
+        show_config,
+        record_frames: true,
+    };
+    let (rep, world) = report::run_world(loaded, opts, &mut |step| {
+        let r = step.result;
+        names.insert(
+            r.id,
+            format!("probe #{} {} -> {} {}", r.id.0, r.from, r.to, r.proto),
+        );
+    });
+    let Some(world) = world else {
+        return Ok(rep);
+    };
+    let caps = sim_core::pcapng::captures(&world.engine, &names, &loaded.file);
+    let written = std::fs::create_dir_all(dir).and_then(|()| {
+        caps.iter()
+            .try_for_each(|c| std::fs::write(dir.join(&c.file_name), &c.bytes))
+    });
+    if let Err(e) = written {
+        errln!(
+            "hnsim: cannot write the captures into {}: {e}",
+            dir.display()
+        );
+        return Err(ExitCode::from(EXIT_OUTPUT));
+    }
+    Ok(rep)
+}
+
 fn main() -> ExitCode {
     let code = run(Cli::parse());
     if output::failed() {
@@ -339,7 +380,12 @@ fn run(cli: Cli) -> ExitCode {
             }
             Err(code) => code,
         },
-        Command::Run { file, seed, config } => {
+        Command::Run {
+            file,
+            seed,
+            config,
+            pcap,
+        } => {
             let mut loaded = match load(&file) {
                 Ok(s) => s,
                 Err(code) => return code,
@@ -347,7 +393,13 @@ fn run(cli: Cli) -> ExitCode {
             if let Some(seed) = seed {
                 loaded.spec.seed = seed;
             }
-            let rep = report::run_with(&loaded, config);
+            let rep = match &pcap {
+                None => report::run_with(&loaded, config),
+                Some(dir) => match run_capturing(&loaded, config, dir) {
+                    Ok(rep) => rep,
+                    Err(code) => return code,
+                },
+            };
             out!("{}", rep.text);
             if let Some(limit) = &rep.limit_hit {
                 errln!("hnsim: the run hit its {limit} limit");

@@ -10,6 +10,7 @@ pub mod fastmap;
 pub mod id;
 pub mod log;
 pub mod matrix;
+pub mod pcapng;
 pub mod rng;
 pub mod scenario;
 pub mod shell;

@@ -32,6 +32,11 @@ pub fn scenario_files() -> Vec<PathBuf> {
     out
 }
 
+/// Every `.ron` under `scenarios/` is a scenario except the matrix's documented table.
+pub fn is_scenario(rel: &str) -> bool {
+    rel != "scenarios/matrix/expected.ron"
+}
+
 /// `path` (absolute, inside the repository) relative to the repository root, with `/`
 /// separators, e.g. `scenarios/nat-tour.ron`.
 pub fn relative(path: &Path) -> String {

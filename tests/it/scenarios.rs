@@ -1,13 +1,8 @@
 //! Every shipped scenario runs clean, its report is pinned by a snapshot, and runs repeat
 //! byte for byte.
 
-use crate::common::{load_relative, relative, scenario_files};
+use crate::common::{is_scenario, load_relative, relative, scenario_files};
 use sim_core::sim::report;
-
-/// Every `.ron` under `scenarios/` is a scenario except the matrix's documented table.
-fn is_scenario(rel: &str) -> bool {
-    rel != "scenarios/matrix/expected.ron"
-}
 
 #[test]
 fn every_scenario_runs_clean_and_matches_its_snapshot() {
