@@ -146,3 +146,61 @@ fn replays_of_the_recorded_docker_cases_keep_agreeing() {
         );
     }
 }
+
+/// The recording itself, dressed as a replay: what a perfect hnsim would give.
+fn perfect_replay(case: &fixture::Case) -> replay::SimCase {
+    use sim_core::shell::ShellOutput;
+    replay::SimCase {
+        steps: case
+            .steps
+            .iter()
+            .map(|s| replay::SimStep {
+                expanded: Ok(s.line.clone()),
+                out: ShellOutput {
+                    exit_code: s.exit_code.map_or(-1, |c| c as i32),
+                    stdout: s.stdout.clone(),
+                    stderr: s.stderr.clone(),
+                },
+            })
+            .collect(),
+        ids: case.ids.clone(),
+        state: Ok(case.state.clone()),
+        veths: case.veths(),
+        guard_installed: true,
+    }
+}
+
+#[test]
+fn the_comparison_accepts_the_recording_itself_and_nothing_else() {
+    let fixtures = fixture::load_all(&oracle_dir().join("fixtures"));
+    let cases: Vec<&fixture::Case> = fixtures.iter().flat_map(|f| &f.cases).collect();
+    assert_eq!(cases.len(), 308, "the committed recording has 308 cases");
+    for case in &cases {
+        let result = compare::compare(case, &perfect_replay(case));
+        assert!(result.agrees(), "{} does not agree with itself", case.id);
+        assert_eq!(result.fields_agreeing(), result.fields());
+    }
+    // One changed byte, one changed exit code, or one changed address is a disagreement.
+    let case = cases
+        .iter()
+        .find(|c| c.id == "dns/resolv-conf-on-user-network")
+        .expect("the case exists");
+    let mut changed = perfect_replay(case);
+    changed.steps[2].out.stdout = changed.steps[2].out.stdout.replace("ndots:0", "ndots:1");
+    changed.steps[1].out.exit_code = 125;
+    let result = compare::compare(case, &changed);
+    assert!(!result.agrees());
+    assert_eq!(result.fields() - result.fields_agreeing(), 2);
+    let mut moved = perfect_replay(case);
+    let text = moved.state.as_ref().expect("a state").to_string();
+    moved.state = Ok(serde_json::from_str(&text.replace("172.18.0.2", "172.18.0.3")).unwrap());
+    let result = compare::compare(case, &moved);
+    assert_eq!(
+        result
+            .state_differences
+            .iter()
+            .map(|d| d.field.as_str())
+            .collect::<Vec<_>>(),
+        ["container c1 on n1: ip"]
+    );
+}
