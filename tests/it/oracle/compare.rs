@@ -3,7 +3,7 @@
 //! (per container and network: address, prefix, gateway and MAC; per network: driver,
 //! internal, IPAM config and bridge device). A field hnsim cannot produce disagrees.
 
-use super::fixture::{Case, IdRecord};
+use super::fixture::{Case, IdRecord, Where};
 use super::mask::{mask_common, mask_stream, sorted_json, CaseMasks};
 use super::replay::SimCase;
 use serde_json::Value;
@@ -229,7 +229,11 @@ pub fn compare(case: &Case, sim: &SimCase) -> CaseResult {
                 fields_agreeing = STEP_FIELDS - differences.len();
             }
             StepResult {
-                line: rec.line.clone(),
+                // as the case file writes it
+                line: match rec.place {
+                    Where::Host => rec.line.clone(),
+                    Where::Outside => format!("@outside {}", rec.line),
+                },
                 recorded,
                 simulated,
                 differences,
