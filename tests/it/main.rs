@@ -12,6 +12,7 @@ mod docker;
 mod drivers;
 mod hns_host;
 mod matrix;
+mod oracle;
 mod pcap;
 mod props;
 mod runlog;
