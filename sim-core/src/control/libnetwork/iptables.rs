@@ -399,7 +399,8 @@ pub fn endpoint(
             ),
         );
     }
-    for m in &ep.ports {
+    // IPv6 bindings (`::`) would be ip6tables rules, which are not modelled.
+    for m in ep.ports.iter().filter(|m| m.host_ip.is_ipv4()) {
         let proto = Match::is(Test::Proto(vec![m.proto]));
         let accept = r(
             vec![
@@ -440,8 +441,10 @@ pub fn endpoint(
 /// `DOCKER [-d HOSTIP/32] ! -i br -p tcp --dport HOSTPORT -j DNAT --to-destination IP:PORT`.
 fn dnat(m: &PortMap, br: PortId, ip: Ipv4Addr, userland_proxy: bool) -> RuleSpec {
     let mut matches = Vec::new();
-    if !m.host_ip.is_unspecified() {
-        matches.push(Match::is(Test::Dst(vec![host_net(m.host_ip)])));
+    if let std::net::IpAddr::V4(ip) = m.host_ip.to_canonical() {
+        if !ip.is_unspecified() {
+            matches.push(Match::is(Test::Dst(vec![host_net(ip)])));
+        }
     }
     if userland_proxy {
         matches.push(not_inp(br));
@@ -465,6 +468,7 @@ pub fn proto_name(p: u8) -> &'static str {
     match p {
         IPPROTO_TCP => "tcp",
         IPPROTO_UDP => "udp",
+        132 => "sctp",
         _ => "all",
     }
 }
