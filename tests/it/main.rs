@@ -13,6 +13,7 @@ mod drivers;
 mod hns_host;
 mod matrix;
 mod props;
+mod publish;
 mod runlog;
 mod scenarios;
 mod scheduled;

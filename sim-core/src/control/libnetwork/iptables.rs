@@ -357,17 +357,37 @@ pub fn network(ln: &Libnetwork, p: &mut Planner, host: NodeId, net: &BridgeNetwo
             r(vec![not_inp(br), out(br)], Target::Drop),
         );
     }
+    // Each network's rules go on top of the earlier networks' (`iptables -I`, libnetwork's
+    // `programChainRule`): the oracle's `iptables-save` lists the newest network first.
     if net.masquerade {
-        p.rule(
+        p.rule_at(
             host,
             &nat("POSTROUTING"),
+            Some(0),
             r(
                 vec![Match::is(Test::Src(vec![net.subnet])), not_out(br)],
                 Target::Masquerade { ports: None },
             ),
         );
     }
-    if ln.config.userland_proxy {
+    if !ln.config.userland_proxy {
+        // Hairpin mode: what the host sends itself to a published port (from 127.0.0.1,
+        // `route_localnet`) leaves by the bridge with the gateway as its source.
+        p.rule_at(
+            host,
+            &nat("POSTROUTING"),
+            Some(0),
+            r(
+                vec![Match::is(Test::SrcLocal), out(br)],
+                Target::Masquerade { ports: None },
+            ),
+        );
+    }
+    // `-i br -j RETURN` in nat `DOCKER` ("skip DNAT"): up to v27, with the proxy and
+    // masquerade on, nothing that comes from a bridge is DNATed, so containers reach the
+    // host's published ports through docker-proxy (the oracle's 20.10 fact). From v28 the
+    // DNAT rules carry `! -i br` instead (reference 5.2).
+    if ln.config.userland_proxy && net.masquerade && e < crate::control::engine::DockerEngine::V28 {
         p.rule_at(
             host,
             &nat("DOCKER"),
