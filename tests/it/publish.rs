@@ -315,3 +315,4 @@ fn without_the_proxy_hairpin_and_loopback_go_through_nat() {
         assert!(!lines.iter().any(|l| l.contains("docker-proxy")));
     }
 }
+
