@@ -315,4 +315,3 @@ fn without_the_proxy_hairpin_and_loopback_go_through_nat() {
         assert!(!lines.iter().any(|l| l.contains("docker-proxy")));
     }
 }
-
