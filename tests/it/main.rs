@@ -15,6 +15,7 @@ mod matrix;
 mod oracle;
 mod pcap;
 mod props;
+mod publish;
 mod runlog;
 mod scenarios;
 mod scheduled;

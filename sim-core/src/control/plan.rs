@@ -11,7 +11,7 @@
 use crate::device::conntrack::{Conntrack, Profile};
 use crate::device::port_policy::PolicyEndpoint;
 use crate::device::rules::{Hook, Owner, Policy, RuleId, RuleSpec, Ruleset, TableKind};
-use crate::device::stack::{IfaceConfig, Route};
+use crate::device::stack::{IfaceConfig, RelayListener, Route};
 use crate::device::switch::{PortMode, Switch, SwitchConfig};
 use crate::device::Device;
 use crate::engine::link::LinkParams;
@@ -104,6 +104,11 @@ pub enum Item {
     Connections {
         node: NodeId,
         addr: Ipv4Addr,
+    },
+    /// A relay listening on a stack (a proxy process such as docker-proxy).
+    Relay {
+        stack: NodeId,
+        relay: RelayListener,
     },
 }
 
@@ -337,6 +342,11 @@ pub fn apply(eng: &mut Engine, plan: &Plan) {
                 ensure_chain(rules, place);
             }
             Item::Connections { .. } => {}
+            Item::Relay { stack, relay } => {
+                if let Some(s) = eng.device_mut(*stack).and_then(Device::as_stack_mut) {
+                    s.config.services.relays.push(relay.clone());
+                }
+            }
         }
     }
     // Each new interface with an address now has its cable: its stack announces the
@@ -448,6 +458,13 @@ pub fn remove(eng: &mut Engine, plan: &Plan) {
                 }
             }
             Item::SwitchFilter { .. } => {}
+            Item::Relay { stack, relay } => {
+                if let Some(s) = eng.device_mut(*stack).and_then(Device::as_stack_mut) {
+                    if let Some(i) = s.config.services.relays.iter().position(|r| r == relay) {
+                        s.config.services.relays.remove(i);
+                    }
+                }
+            }
             Item::DhcpClient { stack, port } => {
                 if let Some(s) = eng.device_mut(*stack).and_then(Device::as_stack_mut) {
                     s.config.dhcp_client.retain(|p| p != port);

@@ -149,6 +149,23 @@ pub enum ResolverEvent {
     Relayed,
 }
 
+/// What a relay listening on a stack (a proxy process such as `docker-proxy`) did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum RelayEvent {
+    /// A client's connection attempt: the relay opens a connection of its own to `target`.
+    Accepted { target: SocketAddrV4 },
+    /// The target accepted the relay's connection: the client's is accepted too.
+    Connected,
+    /// The target refused the relay's connection: the client's connection is accepted and
+    /// closed at once, with nothing said.
+    Refused,
+    /// A client's datagram, sent on to `target` from the relay's own socket.
+    Forwarded { target: SocketAddrV4 },
+    /// The target's answer, sent back to the client from the listening address.
+    Answered,
+}
+
 /// Where a probe's answer or a stage of its exchange arrived.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -187,6 +204,11 @@ pub enum Delivery {
     },
     #[serde(serialize_with = "as_event")]
     DhcpServer(DhcpServerEvent),
+    /// A relay listening on the stack (`name` says which, and where it listens).
+    Relay {
+        name: Sym,
+        event: RelayEvent,
+    },
 }
 
 /// What a device did with a traced frame.
@@ -605,6 +627,25 @@ impl fmt::Display for Show<'_, Delivery> {
                     "embedded DNS: upstream answer, relaying to the container"
                 ),
             },
+            Delivery::Relay { name, event } => {
+                write!(f, "{}: ", s(name))?;
+                match event {
+                    RelayEvent::Accepted { target } => {
+                        write!(f, "accepted, connecting to {target} from this node")
+                    }
+                    RelayEvent::Connected => {
+                        write!(f, "connected to its target, accepting the client")
+                    }
+                    RelayEvent::Refused => write!(
+                        f,
+                        "its target refused: the client's connection is accepted and closed"
+                    ),
+                    RelayEvent::Forwarded { target } => {
+                        write!(f, "datagram sent on to {target} from this node")
+                    }
+                    RelayEvent::Answered => write!(f, "answer relayed back to the client"),
+                }
+            }
             Delivery::Probe(e) => match e {
                 ProbeEvent::Answer => write!(f, "probe client"),
                 ProbeEvent::Connected => write!(f, "probe client: connected"),

@@ -78,6 +78,8 @@ pub enum EngineRelease {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PublishedPort {
     pub proto: &'static str,
+    /// The host address as docker reports it (`0.0.0.0`, `::`, `127.0.0.1`).
+    pub host_ip: String,
     pub host_port: u16,
     pub container_port: u16,
 }
@@ -114,6 +116,13 @@ pub trait OsBackend {
     /// The docker engine this host runs.
     fn engine(&self) -> EngineRelease {
         EngineRelease::V28
+    }
+
+    /// Whether `docker port` lists as the 20.10 CLI does: mappings in the daemon's order
+    /// (not sorted) and host addresses joined as `ip:port` (`:::8080`), where later CLIs
+    /// sort naturally and bracket IPv6 (`[::]:8080`).
+    fn legacy_port_listing(&self) -> bool {
+        false
     }
 
     /// The daemon's refusal to connect a running container to a network, or disconnect it,

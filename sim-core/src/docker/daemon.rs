@@ -644,7 +644,7 @@ impl Daemon {
             image: args.image.clone(),
             state: ContainerState::Created,
             attachments: Vec::new(),
-            ports: args.publish.iter().flat_map(|p| p.bindings()).collect(),
+            ports: args.published_bindings(),
             dns,
             isolation: settings.isolation,
             sandbox: None,
@@ -1037,7 +1037,7 @@ impl Daemon {
             return CommandOutput::daemon_error(format!("No such container: {key}"));
         };
         let ports = output::container_ports(c, self.backend.as_ref());
-        output::port(&ports, key, port)
+        output::port(&ports, key, port, self.backend.legacy_port_listing())
     }
 
     fn inspect(&self, keys: &[String], format: Option<&str>) -> CommandOutput {

@@ -168,8 +168,26 @@ fn port_group(proto: &str, first: u16, last: u16) -> String {
 }
 
 /// `docker port`: every mapping (`80/tcp -> 0.0.0.0:8080`), or the host side of one, in
-/// natural order, with the CLI's errors.
-pub fn port(ports: &[PublishedPort], container: &str, which: Option<&str>) -> CommandOutput {
+/// natural order, with the CLI's errors. `legacy`: as the 20.10 CLI prints it, `ip:port`
+/// unbracketed (`:::8080`), each container port's bindings in the daemon's order (the
+/// ports themselves come from a Go map there; ascending here).
+pub fn port(
+    ports: &[PublishedPort],
+    container: &str,
+    which: Option<&str>,
+    legacy: bool,
+) -> CommandOutput {
+    let host = |p: &PublishedPort| {
+        if legacy || !p.host_ip.contains(':') {
+            format!("{}:{}", p.host_ip, p.host_port)
+        } else {
+            format!("[{}]:{}", p.host_ip, p.host_port)
+        }
+    };
+    let mut ports: Vec<&PublishedPort> = ports.iter().collect();
+    if legacy {
+        ports.sort_by_key(|p| (p.container_port, p.proto));
+    }
     let mut out: Vec<String> = match which {
         Some(spec) => {
             let (port, proto) = spec.split_once('/').unwrap_or((spec, ""));
@@ -182,7 +200,7 @@ pub fn port(ports: &[PublishedPort], container: &str, which: Option<&str>) -> Co
             let hosts: Vec<String> = ports
                 .iter()
                 .filter(|p| p.container_port == n && p.proto == proto)
-                .map(|p| format!("{ANY_HOST}:{}", p.host_port))
+                .map(|p| host(p))
                 .collect();
             if hosts.is_empty() {
                 return CommandOutput::plain_error(format!(
@@ -193,15 +211,12 @@ pub fn port(ports: &[PublishedPort], container: &str, which: Option<&str>) -> Co
         }
         None => ports
             .iter()
-            .map(|p| {
-                format!(
-                    "{}/{} -> {ANY_HOST}:{}",
-                    p.container_port, p.proto, p.host_port
-                )
-            })
+            .map(|p| format!("{}/{} -> {}", p.container_port, p.proto, host(p)))
             .collect(),
     };
-    out.sort_by(|a, b| natural_cmp(a, b));
+    if !legacy {
+        out.sort_by(|a, b| natural_cmp(a, b));
+    }
     if out.is_empty() {
         return CommandOutput::ok("");
     }

@@ -56,6 +56,30 @@ impl PortSpec {
     }
 }
 
+impl crate::docker::cli::RunArgs {
+    /// The bindings `docker run` asks for: each `-p`'s, and with `-P` a dynamic host port
+    /// for every `--expose`d port no `-p` publishes (moby's `PublishAllPorts`).
+    pub fn published_bindings(&self) -> Vec<PortBinding> {
+        let mut out: Vec<PortBinding> = self.publish.iter().flat_map(|p| p.bindings()).collect();
+        if self.publish_all {
+            for (port, proto) in &self.expose {
+                if !out
+                    .iter()
+                    .any(|b| b.container == *port && b.proto == *proto)
+                {
+                    out.push(PortBinding {
+                        proto: proto.clone(),
+                        host_ip: None,
+                        host: None,
+                        container: *port,
+                    });
+                }
+            }
+        }
+        out
+    }
+}
+
 /// Parses one `-p/--publish` value. The error is the CLI's own text (without
 /// the `docker: ` prefix and `See ...` suffix, which the caller adds).
 pub fn parse_publish(raw: &str) -> Result<PortSpec, String> {
@@ -217,6 +241,47 @@ fn parse_port_spec(raw: &str) -> Result<PortSpec, String> {
     })
 }
 
+/// One `--expose` value (`80`, `80/udp`, `8000-8010/tcp`) as the CLI expands it: its
+/// container ports with their protocol. The error is the CLI's text.
+pub fn parse_expose(raw: &str) -> Result<Vec<(u16, String)>, String> {
+    if raw.contains(':') {
+        return Err(format!("invalid port format for --expose: {raw}"));
+    }
+    let (proto, port) = split_proto_port(raw);
+    let range_err = |why: String| format!("invalid range format for --expose: {raw}, error: {why}");
+    let parse = |s: &str| -> Result<u16, String> {
+        parse_port_number(s).ok_or_else(|| {
+            let why = if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
+                "value out of range"
+            } else {
+                "invalid syntax"
+            };
+            format!("strconv.ParseUint: parsing {s:?}: {why}")
+        })
+    };
+    if port.is_empty() {
+        return Err(range_err("Empty string specified for ports.".into()));
+    }
+    let (start, end) = match port.split_once('-') {
+        None => {
+            let p = parse(&port).map_err(range_err)?;
+            (p, p)
+        }
+        Some((a, b)) => {
+            let b = b.split('-').next().unwrap_or("");
+            let (a, b) = (parse(a).map_err(range_err)?, parse(b).map_err(range_err)?);
+            if b < a {
+                return Err(range_err(format!(
+                    "Invalid range specified for the Port: {port}"
+                )));
+            }
+            (a, b)
+        }
+    };
+    let proto = proto.to_lowercase();
+    Ok((start..=end).map(|p| (p, proto.clone())).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -317,6 +382,36 @@ mod tests {
         let udp = ok("127.0.0.1:53:53/udp").bindings();
         assert_eq!(udp[0].proto, "udp");
         assert_eq!(udp[0].host_ip.as_deref(), Some("127.0.0.1"));
+    }
+
+    #[test]
+    fn expose_values() {
+        assert_eq!(parse_expose("80").unwrap(), [(80, "tcp".to_string())]);
+        assert_eq!(parse_expose("53/UDP").unwrap(), [(53, "udp".to_string())]);
+        assert_eq!(
+            parse_expose("8000-8002").unwrap(),
+            [
+                (8000, "tcp".to_string()),
+                (8001, "tcp".to_string()),
+                (8002, "tcp".to_string())
+            ]
+        );
+        assert_eq!(
+            parse_expose("80:80").unwrap_err(),
+            "invalid port format for --expose: 80:80"
+        );
+        assert_eq!(
+            parse_expose("abc").unwrap_err(),
+            "invalid range format for --expose: abc, error: strconv.ParseUint: parsing \"abc\": invalid syntax"
+        );
+        assert_eq!(
+            parse_expose("70000").unwrap_err(),
+            "invalid range format for --expose: 70000, error: strconv.ParseUint: parsing \"70000\": value out of range"
+        );
+        assert_eq!(
+            parse_expose("90-80").unwrap_err(),
+            "invalid range format for --expose: 90-80, error: Invalid range specified for the Port: 90-80"
+        );
     }
 
     #[test]

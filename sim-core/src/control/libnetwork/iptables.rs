@@ -357,17 +357,37 @@ pub fn network(ln: &Libnetwork, p: &mut Planner, host: NodeId, net: &BridgeNetwo
             r(vec![not_inp(br), out(br)], Target::Drop),
         );
     }
+    // Each network's rules go on top of the earlier networks' (`iptables -I`, libnetwork's
+    // `programChainRule`): the oracle's `iptables-save` lists the newest network first.
     if net.masquerade {
-        p.rule(
+        p.rule_at(
             host,
             &nat("POSTROUTING"),
+            Some(0),
             r(
                 vec![Match::is(Test::Src(vec![net.subnet])), not_out(br)],
                 Target::Masquerade { ports: None },
             ),
         );
     }
-    if ln.config.userland_proxy {
+    if !ln.config.userland_proxy {
+        // Hairpin mode: what the host sends itself to a published port (from 127.0.0.1,
+        // `route_localnet`) leaves by the bridge with the gateway as its source.
+        p.rule_at(
+            host,
+            &nat("POSTROUTING"),
+            Some(0),
+            r(
+                vec![Match::is(Test::SrcLocal), out(br)],
+                Target::Masquerade { ports: None },
+            ),
+        );
+    }
+    // `-i br -j RETURN` in nat `DOCKER` ("skip DNAT"): up to v27, with the proxy and
+    // masquerade on, nothing that comes from a bridge is DNATed, so containers reach the
+    // host's published ports through docker-proxy (the oracle's 20.10 fact). From v28 the
+    // DNAT rules carry `! -i br` instead (reference 5.2).
+    if ln.config.userland_proxy && net.masquerade && e < crate::control::engine::DockerEngine::V28 {
         p.rule_at(
             host,
             &nat("DOCKER"),
@@ -399,7 +419,8 @@ pub fn endpoint(
             ),
         );
     }
-    for m in &ep.ports {
+    // IPv6 bindings (`::`) would be ip6tables rules, which are not modelled.
+    for m in ep.ports.iter().filter(|m| m.host_ip.is_ipv4()) {
         let proto = Match::is(Test::Proto(vec![m.proto]));
         let accept = r(
             vec![
@@ -440,8 +461,10 @@ pub fn endpoint(
 /// `DOCKER [-d HOSTIP/32] ! -i br -p tcp --dport HOSTPORT -j DNAT --to-destination IP:PORT`.
 fn dnat(m: &PortMap, br: PortId, ip: Ipv4Addr, userland_proxy: bool) -> RuleSpec {
     let mut matches = Vec::new();
-    if !m.host_ip.is_unspecified() {
-        matches.push(Match::is(Test::Dst(vec![host_net(m.host_ip)])));
+    if let std::net::IpAddr::V4(ip) = m.host_ip.to_canonical() {
+        if !ip.is_unspecified() {
+            matches.push(Match::is(Test::Dst(vec![host_net(ip)])));
+        }
     }
     if userland_proxy {
         matches.push(not_inp(br));
@@ -465,6 +488,7 @@ pub fn proto_name(p: u8) -> &'static str {
     match p {
         IPPROTO_TCP => "tcp",
         IPPROTO_UDP => "udp",
+        132 => "sctp",
         _ => "all",
     }
 }

@@ -11,6 +11,7 @@
 
 pub mod iptables;
 pub mod pools;
+pub mod proxy;
 
 use crate::control::engine::DockerEngine;
 use crate::control::ipam::{IpPool, PoolError};
@@ -127,11 +128,20 @@ pub struct BridgeNetwork {
     pub plan: Plan,
 }
 
+impl BridgeNetwork {
+    /// The address the next endpoint without `--ip` will get.
+    pub fn next_address(&self) -> Option<Ipv4Addr> {
+        allocate_in(&mut self.pool.clone(), self.range)
+    }
+}
+
 /// A published port of an endpoint, as the bridge driver maps it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PortMap {
     pub proto: u8,
-    pub host_ip: Ipv4Addr,
+    /// The host address it is bound to: `0.0.0.0`, `::` (the IPv6 twin of a binding with
+    /// no address, for listings and the proxy; no IPv6 rules are modelled) or one address.
+    pub host_ip: std::net::IpAddr,
     pub host_port: u16,
     pub container_port: u16,
 }
@@ -459,6 +469,9 @@ impl Libnetwork {
         };
         if self.config.iptables && !net.internal {
             iptables::endpoint(self, &mut p, host.stack, net, &ep);
+        }
+        if self.config.userland_proxy && !net.internal {
+            proxy::endpoint(&mut p, host.stack, &ep);
         }
         ep.plan = p.finish();
         plan::apply(eng, &ep.plan);

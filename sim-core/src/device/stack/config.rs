@@ -196,6 +196,40 @@ pub struct Services {
     pub embedded_dns: Vec<EmbeddedDns>,
     /// A DHCP server on UDP 67.
     pub dhcp_server: Option<DhcpServerConfig>,
+    /// Relays listening on a local address and port, each passing what it accepts on to
+    /// one target over a connection of its own (Docker's `docker-proxy`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub relays: Vec<RelayListener>,
+}
+
+/// A user-space relay (a proxy process): it listens on `bind`:`port` and, for each TCP
+/// connection (or UDP client) it accepts there, opens one of its own from this stack to
+/// `target`, and passes data between the two. The second connection's source is whatever
+/// the stack's route to the target gives, so the target sees this stack's address, not
+/// the client's.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RelayListener {
+    /// Who listens, for traces and listings (e.g. "docker-proxy").
+    pub name: String,
+    /// `wire::IPPROTO_TCP` or `wire::IPPROTO_UDP`.
+    pub proto: u8,
+    /// The local address it listens on: unspecified for any. An IPv6 listener is kept for
+    /// listings (`ss`); the IPv4 stack never hands it a packet.
+    pub bind: std::net::IpAddr,
+    pub port: u16,
+    pub target: std::net::SocketAddrV4,
+}
+
+impl RelayListener {
+    /// Whether a packet for `dst`:`dport` of protocol `proto` is for this listener.
+    pub fn accepts(&self, proto: u8, dst: Ipv4Addr, dport: u16) -> bool {
+        self.proto == proto
+            && self.port == dport
+            && match self.bind {
+                std::net::IpAddr::V4(b) => b.is_unspecified() || b == dst,
+                std::net::IpAddr::V6(_) => false,
+            }
+    }
 }
 
 /// A DHCP server (RFC 2131). It answers on each interface whose subnet holds `pool_start`,

@@ -489,8 +489,10 @@ impl Interface<'_> {
             }
             return false;
         };
+        // To one of its own addresses a stack speaks from that address (Linux's local
+        // routes carry `src` = the address), whichever interface holds it.
         let src = src
-            .or_else(|| dst.is_loopback().then_some(dst))
+            .or_else(|| local.then_some(dst))
             .or_else(|| iface(self.cfg, port).and_then(|i| i.addr).map(|a| a.ip()))
             .unwrap_or(Ipv4Addr::UNSPECIFIED);
         let header = self.header(port, src, dst);

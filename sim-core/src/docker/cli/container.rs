@@ -6,7 +6,7 @@ use super::flags::{csv_fields, fb, fi, fv, Cmd, Flag, Group};
 use super::go::{parse_go_bool, valid_mac};
 use super::opts::{validate_dns_search, validate_filter, validate_ip_address, validate_link};
 use super::{not_supported, CliError, DockerCommand, RunArgs};
-use crate::docker::ports::parse_publish;
+use crate::docker::ports::{parse_expose, parse_publish};
 
 const RUN_FLAGS: &[Flag] = &[
     // run-only
@@ -427,6 +427,7 @@ pub(super) fn parse_run(
     };
     let mut ra = RunArgs::default();
     let mut publish_raw: Vec<String> = Vec::new();
+    let mut expose_raw: Vec<String> = Vec::new();
     let mut networks: Vec<String> = Vec::new();
     let pos = cmd.parse(args, &mut |f, v| {
         let s = || Some(v.to_string());
@@ -467,6 +468,7 @@ pub(super) fn parse_run(
             "ip6" => ra.ip6 = s(),
             "publish" => publish_raw.push(v.to_string()),
             "publish-all" => ra.publish_all = parse_go_bool(v)?,
+            "expose" => expose_raw.push(v.to_string()),
             "dns" => ra.dns.push(validate_ip_address(v)?),
             "dns-search" => ra.dns_search.push(validate_dns_search(v)?),
             "dns-opt" | "dns-option" => ra.dns_options.push(v.to_string()),
@@ -505,6 +507,13 @@ pub(super) fn parse_run(
     for raw in &publish_raw {
         let spec = parse_publish(raw).map_err(|e| Cmd::report_error(name, &e))?;
         ra.publish.push(spec);
+    }
+    for raw in &expose_raw {
+        for port in parse_expose(raw).map_err(|e| Cmd::report_error(name, &e))? {
+            if !ra.expose.contains(&port) {
+                ra.expose.push(port);
+            }
+        }
     }
     let mut restart_is_none = true;
     if let Some(policy) = ra.restart.as_deref().filter(|p| !p.is_empty()) {

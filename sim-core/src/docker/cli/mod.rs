@@ -178,6 +178,8 @@ pub struct RunArgs {
     pub ip6: Option<String>,
     pub publish: Vec<PortSpec>,
     pub publish_all: bool,
+    /// `--expose`: container ports (and protocols) `-P` publishes, in the order given.
+    pub expose: Vec<(u16, String)>,
     /// Validated and normalised as the CLI does (`net.IP.String()`).
     pub dns: Vec<String>,
     pub dns_search: Vec<String>,

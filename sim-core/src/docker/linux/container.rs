@@ -3,9 +3,10 @@
 //! a MAC per release, published ports from the host's ephemeral range), and the host
 //! network's shared namespace.
 
+use super::publish;
 use super::Linux;
 use crate::control::ids;
-use crate::control::libnetwork::{EndpointRequest, PortMap};
+use crate::control::libnetwork::EndpointRequest;
 use crate::control::tcpip;
 use crate::device::stack::{IpStack, StackConfig};
 use crate::device::Device;
@@ -15,14 +16,10 @@ use crate::id::NodeId;
 use crate::rng::SimRng;
 use crate::topology::{NodeInfo, NodeKind};
 use crate::wire;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// A Linux namespace's default TTL (`net.ipv4.ip_default_ttl`).
 const LINUX_TTL: u8 = 64;
-
-/// The kernel's ephemeral port range (`net.ipv4.ip_local_port_range`, 32768 60999), which
-/// docker's port allocator takes host ports from when none is given.
-const EPHEMERAL: (u16, u16) = (32768, 60999);
 
 /// The container's namespace: an IP stack of its own, `<host>/<container>`, or the host's
 /// own for `--network host`.
@@ -102,13 +99,34 @@ pub(super) fn attach(
                 .is_some_and(|n| n.driver == "bridge")
         })
         .count();
-    let ports = if index == 0 {
-        map_ports(l, c, &net.id)?
+    let endpoint_id = ids::docker_id(rng);
+    // Published ports go on the container's first bridge network. The driver learns the
+    // container's address when it programs them; the lowest free one is what it will get.
+    let bridge = l.ln.network(&net.id);
+    let internal = bridge.is_some_and(|n| n.internal);
+    let ports = if index == 0 && !c.ports.is_empty() && !internal {
+        let (binding_default, ctr_ip) =
+            bridge.map_or((Ipv4Addr::UNSPECIFIED, Ipv4Addr::UNSPECIFIED), |n| {
+                let ip = att.requested_ip.or_else(|| n.next_address());
+                (n.host_binding, ip.unwrap_or(Ipv4Addr::UNSPECIFIED))
+            });
+        let listeners = host_listeners(ctx);
+        publish::map_ports(l, c, binding_default, ctr_ip, &listeners).map_err(|e| {
+            let e = format!(
+                "driver failed programming external connectivity on endpoint {} ({endpoint_id}): {e}",
+                c.name
+            );
+            if engine.networking_error_prefix() {
+                format!("failed to set up container networking: {e}")
+            } else {
+                e
+            }
+        })?
     } else {
         Vec::new()
     };
     let req = EndpointRequest {
-        id: ids::docker_id(rng),
+        id: endpoint_id,
         network_id: net.id.clone(),
         sandbox,
         ip: att.requested_ip,
@@ -117,87 +135,45 @@ pub(super) fn attach(
         default_route: index == 0,
         ports,
     };
-    let (name, short) = (c.name.clone(), c.id[..12].to_string());
-    let ep =
-        l.ln.create_endpoint(ctx.eng, ctx.nodes, req)
-            .map_err(|e| super::network::words(engine, &e))
-            .map_err(|e| {
-                if engine.networking_error_prefix() {
-                    format!("failed to set up container networking: {e}")
-                } else {
-                    let _ = (&name, &short);
-                    e
-                }
-            })?
-            .id
-            .clone();
+    let taken = req.ports.clone();
+    let ep = match l.ln.create_endpoint(ctx.eng, ctx.nodes, req) {
+        Ok(ep) => ep.id.clone(),
+        Err(e) => {
+            l.ports.release(&taken);
+            let e = super::network::words(engine, &e);
+            return Err(if engine.networking_error_prefix() {
+                format!("failed to set up container networking: {e}")
+            } else {
+                e
+            });
+        }
+    };
     store.containers[ci].attachments[a].endpoint = Some(ep);
     Ok(())
 }
 
-/// The container's published ports as the bridge driver maps them: the host port asked
-/// for, or the next free one of the ephemeral range; refused when another container holds
-/// it.
-fn map_ports(l: &mut Linux, c: &Container, network_id: &str) -> Result<Vec<PortMap>, String> {
-    let binding_default =
-        l.ln.network(network_id)
-            .map_or(Ipv4Addr::UNSPECIFIED, |n| n.host_binding);
-    let mut maps = Vec::new();
-    for b in &c.ports {
-        let proto = match b.proto.as_str() {
-            "udp" => wire::IPPROTO_UDP,
-            _ => wire::IPPROTO_TCP,
-        };
-        let host_ip = match b.host_ip.as_deref() {
-            Some(ip) if !ip.is_empty() => ip.parse().unwrap_or(Ipv4Addr::UNSPECIFIED),
-            _ => binding_default,
-        };
-        let taken = |l: &Linux, port: u16| {
-            l.ln.endpoints.iter().flat_map(|e| e.ports.iter()).any(|m| {
-                m.proto == proto
-                    && m.host_port == port
-                    && (m.host_ip.is_unspecified()
-                        || host_ip.is_unspecified()
-                        || m.host_ip == host_ip)
-            }) || maps
+/// What holds ports on the host's own stack: its services (a host-network server listens on
+/// both address families) and its relays (docker-proxy processes).
+fn host_listeners(ctx: &HostCtx) -> Vec<(u8, IpAddr, u16)> {
+    let Some(s) = ctx.eng.device(ctx.nodes.stack).and_then(Device::as_stack) else {
+        return Vec::new();
+    };
+    let any = [
+        IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+    ];
+    let sv = &s.config.services;
+    let services = [
+        (wire::IPPROTO_TCP, &sv.tcp),
+        (wire::IPPROTO_UDP, &sv.udp_echo),
+    ];
+    services
+        .into_iter()
+        .flat_map(|(proto, ports)| {
+            ports
                 .iter()
-                .any(|m: &PortMap| m.proto == proto && m.host_port == port)
-        };
-        let host_port = match b.host {
-            Some((p, end)) if p == end => {
-                if taken(l, p) {
-                    return Err(format!(
-                        "driver failed programming external connectivity on endpoint {} ({}): Bind for {host_ip}:{p} failed: port is already allocated",
-                        c.name,
-                        &c.id
-                    ));
-                }
-                p
-            }
-            Some((start, end)) => (start..=end).find(|p| !taken(l, *p)).ok_or_else(|| {
-                format!("Bind for {host_ip}:{start}-{end} failed: port is already allocated")
-            })?,
-            None => {
-                let span = u32::from(EPHEMERAL.1 - EPHEMERAL.0) + 1;
-                let from = l.next_ephemeral;
-                let pick = (0..span)
-                    .map(|i| EPHEMERAL.0 + ((u32::from(from - EPHEMERAL.0) + i) % span) as u16)
-                    .find(|p| !taken(l, *p))
-                    .ok_or("no free port in the ephemeral range")?;
-                l.next_ephemeral = if pick == EPHEMERAL.1 {
-                    EPHEMERAL.0
-                } else {
-                    pick + 1
-                };
-                pick
-            }
-        };
-        maps.push(PortMap {
-            proto,
-            host_ip,
-            host_port,
-            container_port: b.container,
-        });
-    }
-    Ok(maps)
+                .flat_map(move |p| any.into_iter().map(move |a| (proto, a, *p)))
+        })
+        .chain(sv.relays.iter().map(|r| (r.proto, r.bind, r.port)))
+        .collect()
 }

@@ -8,6 +8,7 @@
 
 mod container;
 pub mod network;
+pub mod publish;
 mod run;
 
 use super::backend::{
@@ -32,8 +33,8 @@ pub struct Linux {
     pub resolv: Vec<Ipv4Addr>,
     /// docker's id of the predefined `host` network.
     host_network: Option<String>,
-    /// Where the port allocator goes on in the ephemeral range.
-    next_ephemeral: u16,
+    /// The host ports docker holds.
+    ports: publish::PortAllocator,
 }
 
 impl Linux {
@@ -42,7 +43,7 @@ impl Linux {
             ln,
             resolv,
             host_network: None,
-            next_ephemeral: 32768,
+            ports: publish::PortAllocator::default(),
         }
     }
 }
@@ -207,6 +208,9 @@ impl OsBackend for Linux {
     }
 
     fn detach(&mut self, _network_id: Option<&str>, endpoint: &str, ctx: &mut HostCtx) {
+        if let Some(e) = self.ln.endpoint(endpoint) {
+            self.ports.release(&e.ports);
+        }
         self.ln.delete_endpoint(ctx.eng, endpoint);
     }
 
@@ -227,11 +231,17 @@ impl OsBackend for Linux {
                 .iter()
                 .map(|m| PublishedPort {
                     proto: crate::control::libnetwork::iptables::proto_name(m.proto),
+                    host_ip: m.host_ip.to_string(),
                     host_port: m.host_port,
                     container_port: m.container_port,
                 })
                 .collect(),
         })
+    }
+
+    /// The 20.10 CLI lists `docker port` unsorted, as `ip:port` without brackets.
+    fn legacy_port_listing(&self) -> bool {
+        self.ln.engine == crate::control::engine::DockerEngine::V20_10
     }
 
     fn inspect_extras(&self, _net: &DockerNetwork) -> (&'static str, Vec<(String, String)>) {

@@ -288,6 +288,7 @@ impl OsBackend for Windows {
                 } else {
                     "tcp"
                 },
+                host_ip: "0.0.0.0".into(),
                 host_port: m.host_port,
                 container_port: m.container_port,
             })

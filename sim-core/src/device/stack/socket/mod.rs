@@ -3,8 +3,9 @@
 //! Owns the socket set and the table of bound ports that demultiplexes arriving packets:
 //! probe clients (`probe`), the benchmark's echo clients and UDP echo services (`echo`), TCP
 //! listeners (`tcp`), a DNS server, Docker's embedded resolver and its upstream relays
-//! (`dns`), and DHCP clients and servers (`dhcp`). Dynamic sockets (a probe's ephemeral
-//! port, an echo client, a relayed query) bind their port here; services come from the
+//! (`dns`), DHCP clients and servers (`dhcp`), and user-space relays such as docker-proxy
+//! (`relay`). Dynamic sockets (a probe's ephemeral port, an echo client, a relayed query, a
+//! relay's connection to its target) bind their port here; services come from the
 //! stack's configuration and are found by their well-known port. Whatever nothing claims is
 //! answered the way a kernel answers it (RST, ICMP port unreachable).
 
@@ -12,6 +13,7 @@ pub mod dhcp;
 pub mod dns;
 pub mod echo;
 pub mod probe;
+pub mod relay;
 pub mod tcp;
 
 use super::interface::{Interface, Local};
@@ -33,6 +35,8 @@ pub enum SocketRef {
     Probe(ProbeId),
     App(u32),
     Relay,
+    /// A relay's own end of a connection it opened to its target (`relay`).
+    Proxy,
 }
 
 /// Ports bound by dynamic sockets: (IP protocol, local port) to the socket. ICMP echo binds
@@ -70,6 +74,7 @@ pub struct Sockets {
     pub(super) probes: Vec<probe::ProbeClient>,
     pub apps: Vec<echo::EchoApp>,
     pub(super) relays: Vec<dns::ForwardedQuery>,
+    pub(super) proxies: Vec<relay::RelayConn>,
     pub(super) dhcp: dhcp::DhcpState,
     pub(super) binds: Binds,
     pub counters: Counters,
@@ -80,6 +85,7 @@ impl Sockets {
     pub fn reset(&mut self) {
         self.probes.clear();
         self.relays.clear();
+        self.proxies.clear();
         self.binds.clear();
         for (i, a) in self.apps.iter().enumerate() {
             self.binds
@@ -108,7 +114,8 @@ impl Sockets {
             Some(SocketRef::Probe(id)) => probe::input(self, id, net, &local, out),
             Some(SocketRef::App(i)) => echo::app_input(self, i, &local),
             Some(SocketRef::Relay) => dns::relay_input(self, net, &local, out),
-            None => false,
+            Some(SocketRef::Proxy) => relay::target_input(self, net, &local, out),
+            None => relay::listener_input(self, net, &local, out),
         };
         if taken {
             return;
