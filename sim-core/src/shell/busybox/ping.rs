@@ -144,19 +144,19 @@ pub(super) fn run(world: &mut World, place: &Place, args: &[String]) -> ShellOut
     out.stdout.push_str(&format!(
         "\n--- {} ping statistics ---\n{tx} packets transmitted, {rx} packets received, {}% packet loss\n",
         a.host,
-        if tx == 0 { 0 } else { (tx - rx) * 100 / tx }
+        ((tx - rx) * 100).checked_div(tx).unwrap_or(0)
     ));
-    if rx > 0 {
-        let (min, max) = (rtts.iter().min().copied(), rtts.iter().max().copied());
-        let avg = rtts.iter().sum::<u64>() / rx;
-        out.stdout.push_str(&format!(
-            "round-trip min/avg/max = {}/{}/{} ms\n",
-            ms(min.unwrap_or_default()),
-            ms(avg),
-            ms(max.unwrap_or_default())
-        ));
-    } else {
-        out.exit_code = 1;
+    match rtts.iter().sum::<u64>().checked_div(rx) {
+        Some(avg) => {
+            let (min, max) = (rtts.iter().min().copied(), rtts.iter().max().copied());
+            out.stdout.push_str(&format!(
+                "round-trip min/avg/max = {}/{}/{} ms\n",
+                ms(min.unwrap_or_default()),
+                ms(avg),
+                ms(max.unwrap_or_default())
+            ));
+        }
+        None => out.exit_code = 1,
     }
     out
 }
