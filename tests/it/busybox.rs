@@ -351,3 +351,39 @@ fn nslookup_without_a_route_to_its_server() {
     assert_eq!(ping.stderr, "ping: sendto: Network is unreachable\n");
     assert_eq!(ping.stdout, "PING 172.17.0.1 (172.17.0.1): 56 data bytes\n");
 }
+
+#[test]
+fn a_docker_step_on_a_linux_host_shows_what_the_command_printed_and_its_probes() {
+    let text = ORACLE_LIKE.replace(
+        "steps: [],",
+        r#"steps: [
+        Docker(host: "lin1", cmd: "docker run -d --name web oracle/busybox httpd -f -v -p 80"),
+        Docker(host: "lin1", cmd: "docker run -d --name c1 oracle/busybox sleep 3600"),
+        Docker(host: "lin1", cmd: "docker exec c1 wget -qO- http://172.17.0.2/"),
+        Docker(host: "lin1", cmd: "docker exec c1 ping -c 1 -W 1 172.17.0.99", expect: Some(Probe(Dropped))),
+        Docker(host: "lin1", cmd: "docker exec c1 nc -w 1 172.17.0.2 81", expect: Some(Fails("Connection refused"))),
+    ],"#,
+    );
+    let loaded = sim_core::scenario::load_str("busybox.ron", &text).expect("loads");
+    let report = sim_core::sim::report::run(&loaded);
+    assert!(
+        report.failures.is_empty(),
+        "{:?}\n{}",
+        report.failures,
+        report.text
+    );
+    let t = &report.text;
+    assert!(t.contains("lin1> docker exec c1 wget -qO- http://172.17.0.2/\n  | oracle-ok\n  probe #1 lin1/c1 -> 172.17.0.2 tcp/80: DELIVERED"), "{t}");
+    assert!(
+        t.contains("  | PING 172.17.0.99 (172.17.0.99): 56 data bytes\n"),
+        "{t}"
+    );
+    assert!(
+        t.contains("  ! exit status 1\n") || t.contains("100% packet loss"),
+        "{t}"
+    );
+    assert!(
+        t.contains("  ! nc: can't connect to remote host (172.17.0.2): Connection refused\n"),
+        "{t}"
+    );
+}

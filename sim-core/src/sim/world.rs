@@ -595,6 +595,7 @@ impl World {
         let saved = std::mem::replace(&mut self.probe_timeout, timeout);
         let r = self.run_probe(node, from, &to, target, proto);
         self.probe_timeout = saved;
+        self.busybox.probes.push(r.clone());
         r
     }
 

@@ -24,9 +24,10 @@ use super::ShellOutput;
 use crate::control::HostOs;
 use crate::device::Device;
 use crate::docker::cli::{self, DockerCommand};
+use crate::docker::daemon::CommandOutput;
 use crate::docker::store::ContainerState;
 use crate::id::NodeId;
-use crate::sim::world::World;
+use crate::sim::world::{ProbeResult, World};
 use crate::time::SimDuration;
 use std::collections::BTreeMap;
 
@@ -39,6 +40,53 @@ pub struct State {
     pub sites: BTreeMap<NodeId, Site>,
     /// `httpd -v` log lines (its stderr, which `docker logs` shows), by container id.
     pub logs: BTreeMap<String, Vec<String>>,
+    /// The probes the last command line sent, in order (a report shows their traces).
+    pub probes: Vec<ProbeResult>,
+}
+
+/// A scenario's `Docker` step that ran in a Linux container: what it printed, as the
+/// report's docker output, and the probes it sent.
+pub struct ReportedStep {
+    pub output: ShellOutput,
+    /// The output as the report writes docker's: stdout, and as the error the stderr (or
+    /// the exit status when the command failed silently).
+    pub command: CommandOutput,
+    pub probes: Vec<ProbeResult>,
+}
+
+/// Runs a `Docker` step's line on a Linux host when it runs something in a container
+/// (`docker exec`, `docker logs`, a foreground `docker run` of an applet); `None` for any
+/// other line or host, which the daemon runs as before.
+pub fn report_step(world: &mut World, host: &str, line: &str) -> Option<ReportedStep> {
+    let hi = world.hosts.iter().position(|h| h.name == host)?;
+    if !matches!(world.hosts[hi].os, HostOs::Linux { .. }) {
+        return None;
+    }
+    let argv = super::words(line).ok()?;
+    if argv.first().map(String::as_str) != Some("docker") {
+        return None;
+    }
+    world.busybox.probes.clear();
+    let output = docker_line(world, hi, line, &argv)?;
+    let probes = std::mem::take(&mut world.busybox.probes);
+    let error = if output.exit_code == 0 {
+        None
+    } else if output.stderr.is_empty() {
+        Some(format!("exit status {}", output.exit_code))
+    } else {
+        Some(output.stderr.trim_end().to_string())
+    };
+    let command = CommandOutput {
+        stdout: output.stdout.clone(),
+        error,
+        exit_code: Some(output.exit_code),
+        ..Default::default()
+    };
+    Some(ReportedStep {
+        output,
+        command,
+        probes,
+    })
 }
 
 /// Where an applet runs: a namespace (its stack), and the container it runs in, if any.
@@ -92,6 +140,7 @@ pub fn on_node(world: &mut World, on: &str, argv: &[String]) -> Option<ShellOutp
     if !["ping", "nc", "wget"].contains(&tool) {
         return None;
     }
+    world.busybox.probes.clear();
     let place = if let Some(hi) = world.hosts.iter().position(|h| h.name == on) {
         if !matches!(world.hosts[hi].os, HostOs::Linux { .. }) {
             return None;
@@ -122,6 +171,7 @@ pub fn docker_line(
     line: &str,
     argv: &[String],
 ) -> Option<ShellOutput> {
+    world.busybox.probes.clear();
     if argv.get(1).map(String::as_str) == Some("logs") {
         return Some(httpd::docker_logs(world, hi, &argv[2..]));
     }
