@@ -387,3 +387,33 @@ fn a_docker_step_on_a_linux_host_shows_what_the_command_printed_and_its_probes()
         "{t}"
     );
 }
+
+#[test]
+fn a_container_without_a_network_still_reaches_itself() {
+    let mut w = world_of(ORACLE_LIKE);
+    ok(
+        &mut w,
+        "docker run -d --name c1 --network none oracle/busybox httpd -f -p 80",
+    );
+    let ping = ok(&mut w, "docker exec c1 ping -c 1 -W 1 127.0.0.1");
+    assert!(
+        ping.contains("64 bytes from 127.0.0.1: seq=0 ttl=64 "),
+        "{ping}"
+    );
+    assert_eq!(
+        ok(&mut w, "docker exec c1 wget -qO- http://127.0.0.1/"),
+        "oracle-ok\n"
+    );
+    let out = sh(
+        &mut w,
+        "lin1",
+        "docker exec c1 wget -qO- http://127.0.0.1:81/",
+    );
+    assert_eq!(
+        out,
+        ShellOutput::fail(
+            1,
+            "wget: can't connect to remote host (127.0.0.1): Connection refused\n"
+        )
+    );
+}

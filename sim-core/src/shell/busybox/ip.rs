@@ -215,3 +215,58 @@ fn routes(out: &mut String, cfg: &crate::device::stack::StackConfig, shown: impl
         out.push('\n');
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::device::stack::config::{IfaceConfig, Route};
+    use crate::device::stack::StackConfig;
+    use crate::id::PortId;
+    use crate::wire::MacAddr;
+
+    fn veth(name: &str, addr: &str) -> Option<IfaceConfig> {
+        Some(IfaceConfig::ethernet(
+            name,
+            MacAddr(0x02, 0x42, 0xac, 0x11, 0, 2),
+            Some(addr.parse().expect("a prefix")),
+        ))
+    }
+
+    #[test]
+    fn the_main_table_has_defaults_first_then_prefixes_in_order() {
+        let mut cfg = StackConfig::new("c", 64);
+        cfg.ifaces.push(veth("eth0", "172.18.0.2/16"));
+        cfg.ifaces.push(veth("eth1", "172.17.0.2/16"));
+        cfg.routes.push(Route {
+            dest: "0.0.0.0/0".parse().expect("default"),
+            via: Some("172.17.0.1".parse().expect("gw")),
+            iface: PortId(1),
+        });
+        let mut out = String::new();
+        routes(&mut out, &cfg, |_| true);
+        assert_eq!(
+            out,
+            "default via 172.17.0.1 dev eth1 \n172.17.0.0/16 dev eth1 scope link  src 172.17.0.2 \n172.18.0.0/16 dev eth0 scope link  src 172.18.0.2 \n"
+        );
+        let mut only = String::new();
+        routes(&mut only, &cfg, |n| n == "eth0");
+        assert_eq!(only, "172.18.0.0/16 dev eth0 scope link  src 172.18.0.2 \n");
+    }
+
+    #[test]
+    fn an_interface_in_each_form() {
+        let c = veth("eth0", "172.17.0.2/16").expect("an iface");
+        let mut full = String::new();
+        iface(&mut full, 0, &c, true, true, false);
+        assert_eq!(
+            full,
+            "2: eth0@if3: <BROADCAST,MULTICAST,UP,LOWER_UP,M-DOWN> mtu 1500 qdisc noqueue \n    link/ether 02:42:ac:11:00:02 brd ff:ff:ff:ff:ff:ff\n    inet 172.17.0.2/16 brd 172.17.255.255 scope global eth0\n       valid_lft forever preferred_lft forever\n"
+        );
+        let mut one = String::new();
+        iface(&mut one, 0, &c, false, true, true);
+        assert_eq!(
+            one,
+            "2: eth0    inet 172.17.0.2/16 brd 172.17.255.255 scope global eth0\\       valid_lft forever preferred_lft forever\n"
+        );
+    }
+}

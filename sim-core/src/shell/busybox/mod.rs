@@ -294,3 +294,37 @@ fn routable(world: &World, node: NodeId, dst: std::net::Ipv4Addr) -> bool {
     dst.is_loopback()
         || stack(world, node).is_some_and(|s| s.is_local(dst) || s.route(dst).is_some())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn argv(line: &str) -> Vec<String> {
+        line.split_whitespace().map(String::from).collect()
+    }
+
+    #[test]
+    fn a_command_decides_what_a_container_listens_on() {
+        assert_eq!(listeners(&argv("httpd -f -p 80")), [80]);
+        assert_eq!(listeners(&argv("httpd -f -v -p 0.0.0.0:8080")), [8080]);
+        assert_eq!(listeners(&argv("/bin/httpd -f")), [80]);
+        assert_eq!(listeners(&argv("busybox httpd -f -p 81")), [81]);
+        assert_eq!(listeners(&argv("nc -l -p 9000")), [9000]);
+        assert_eq!(listeners(&argv("nc -lk -p 9001")), [9001]);
+        assert_eq!(listeners(&argv("nc -lp 9002")), [9002]);
+        assert!(listeners(&argv("nc -w 1 10.0.0.1 80")).is_empty());
+        assert!(listeners(&argv("sleep 3600")).is_empty());
+        assert!(listeners(&argv("sh")).is_empty());
+        assert!(listeners(&[]).is_empty());
+    }
+
+    #[test]
+    fn only_commands_that_end_run_in_the_foreground() {
+        assert!(ends_by_itself(&argv("ip route")));
+        assert!(ends_by_itself(&argv("/bin/cat /etc/hosts")));
+        assert!(!ends_by_itself(&argv("sleep 3600")));
+        assert!(!ends_by_itself(&argv("nc -l -p 80")));
+        assert!(!ends_by_itself(&argv("httpd -f -p 80")));
+        assert!(!ends_by_itself(&[]));
+    }
+}

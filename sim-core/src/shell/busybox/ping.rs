@@ -160,3 +160,31 @@ pub(super) fn run(world: &mut World, place: &Place, args: &[String]) -> ShellOut
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_print_as_busybox_prints_microseconds() {
+        assert_eq!(ms(183), "0.183");
+        assert_eq!(ms(1_000), "1.000");
+        assert_eq!(ms(12_345), "12.345");
+    }
+
+    #[test]
+    fn options() {
+        let a = |l: &str| parse(&l.split_whitespace().map(String::from).collect::<Vec<_>>());
+        let p = a("-c 3 -W 2 -s 100 web").ok().expect("parses");
+        assert_eq!(
+            (p.count, p.wait, p.size, p.host.as_str()),
+            (3, SimDuration::from_secs(2), 100, "web")
+        );
+        assert_eq!(a("-c 1 x").ok().expect("parses").size, DEFAULT_SIZE);
+        assert_eq!(a("x").err().expect("no count").exit_code, 2);
+        assert_eq!(
+            a("-c x y").err().expect("bad").stderr,
+            "ping: invalid number 'x'\n"
+        );
+    }
+}
