@@ -98,27 +98,26 @@ pub(super) fn query(
     if let Some(saved) = saved {
         set_servers(world, place, saved);
     }
-    let response = r.hops.iter().rev().find_map(|h| {
-        let view = wire::View::parse(&h.bytes)?;
-        let ip = view.ip?;
-        let L4::Udp {
-            sport: 53,
-            payload_offset,
-            payload_len,
-            ..
-        } = ip.l4
-        else {
-            return None;
-        };
-        let start = usize::from(payload_offset);
-        let payload = h.bytes.get(start..start + usize::from(payload_len))?;
-        let msg = wire::dns_parse(payload).ok()?;
-        (msg.response
-            && msg
-                .question
-                .eq_ignore_ascii_case(name.trim_end_matches('.')))
-        .then_some(msg)
-    });
+    // The client's query id, from the query it sent; then the answer with that id (after
+    // whatever NAT brought it back). Only an answer the client took counts: the probe
+    // resolved, or ended on the answer's rcode.
+    let messages: Vec<wire::DnsMessage> = r
+        .hops
+        .iter()
+        .filter_map(|h| dns_message(&h.bytes))
+        .collect();
+    let asked = |m: &wire::DnsMessage| m.question.eq_ignore_ascii_case(name.trim_end_matches('.'));
+    let query_id = messages
+        .iter()
+        .find(|m| !m.response && asked(m))
+        .map(|m| m.id);
+    let answered =
+        r.outcome == crate::device::Outcome::Delivered || r.detail.contains("did not resolve");
+    let response = messages
+        .into_iter()
+        .rev()
+        .find(|m| m.response && asked(m) && Some(m.id) == query_id)
+        .filter(|_| answered);
     match response {
         Some(m) => Query::Answer {
             rcode: m.rcode,
@@ -126,6 +125,21 @@ pub(super) fn query(
         },
         None => Query::TimedOut(server),
     }
+}
+
+/// The DNS message a UDP frame carries, if any.
+fn dns_message(bytes: &[u8]) -> Option<wire::DnsMessage> {
+    let ip = wire::View::parse(bytes)?.ip?;
+    let L4::Udp {
+        payload_offset,
+        payload_len,
+        ..
+    } = ip.l4
+    else {
+        return None;
+    };
+    let start = usize::from(payload_offset);
+    wire::dns_parse(bytes.get(start..start + usize::from(payload_len))?).ok()
 }
 
 /// Replaces a stack's DNS servers; returns the old list.
