@@ -19,6 +19,7 @@ const DEFAULT_WAIT: u64 = 10;
 /// busybox's largest `-s`.
 const MAX_SIZE: u32 = 65535 - 20 - 8;
 
+#[derive(Debug)]
 struct Args {
     count: u32,
     wait: SimDuration,
@@ -175,15 +176,15 @@ mod tests {
     #[test]
     fn options() {
         let a = |l: &str| parse(&l.split_whitespace().map(String::from).collect::<Vec<_>>());
-        let p = a("-c 3 -W 2 -s 100 web").ok().expect("parses");
+        let p = a("-c 3 -W 2 -s 100 web").expect("parses");
         assert_eq!(
             (p.count, p.wait, p.size, p.host.as_str()),
             (3, SimDuration::from_secs(2), 100, "web")
         );
-        assert_eq!(a("-c 1 x").ok().expect("parses").size, DEFAULT_SIZE);
-        assert_eq!(a("x").err().expect("no count").exit_code, 2);
+        assert_eq!(a("-c 1 x").expect("parses").size, DEFAULT_SIZE);
+        assert_eq!(a("x").expect_err("no count").exit_code, 2);
         assert_eq!(
-            a("-c x y").err().expect("bad").stderr,
+            a("-c x y").expect_err("bad").stderr,
             "ping: invalid number 'x'\n"
         );
     }
