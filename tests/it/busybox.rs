@@ -362,6 +362,7 @@ fn a_docker_step_on_a_linux_host_shows_what_the_command_printed_and_its_probes()
         Docker(host: "lin1", cmd: "docker exec c1 wget -qO- http://172.17.0.2/"),
         Docker(host: "lin1", cmd: "docker exec c1 ping -c 1 -W 1 172.17.0.99", expect: Some(Probe(Dropped))),
         Docker(host: "lin1", cmd: "docker exec c1 nc -w 1 172.17.0.2 81", expect: Some(Fails("Connection refused"))),
+        Docker(host: "lin1", cmd: "docker logs web"),
     ],"#,
     );
     let loaded = sim_core::scenario::load_str("busybox.ron", &text).expect("loads");

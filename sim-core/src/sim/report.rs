@@ -492,7 +492,7 @@ pub fn run_world(
                 let _ = writeln!(out, "{host}> {cmd}");
                 // A Linux container's command: what it printed, and the probes it sent.
                 if let Some(done) = crate::shell::busybox::report_step(&mut world, host, cmd) {
-                    write_command(out, &done.command);
+                    out.push_str(&done.lines());
                     let mut last = None;
                     for pr in &done.probes {
                         write_probe(&world, pr, out, &mut |k, out| {

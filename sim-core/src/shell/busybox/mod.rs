@@ -54,6 +54,25 @@ pub struct ReportedStep {
     pub probes: Vec<ProbeResult>,
 }
 
+impl ReportedStep {
+    /// What the command printed as the report writes it under its step: `  | ` before each
+    /// stdout line, `  ! ` before each stderr line, and `  ! exit status N` when it failed
+    /// without a word.
+    pub fn lines(&self) -> String {
+        let mut out = String::new();
+        for l in self.output.stdout.lines() {
+            out.push_str(&format!("  | {l}\n"));
+        }
+        for l in self.output.stderr.lines() {
+            out.push_str(&format!("  ! {l}\n"));
+        }
+        if self.output.exit_code != 0 && self.output.stderr.is_empty() {
+            out.push_str(&format!("  ! exit status {}\n", self.output.exit_code));
+        }
+        out
+    }
+}
+
 /// Runs a `Docker` step's line on a Linux host when it runs something in a container
 /// (`docker exec`, `docker logs`, a foreground `docker run` of an applet); `None` for any
 /// other line or host, which the daemon runs as before.
