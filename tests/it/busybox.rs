@@ -380,12 +380,20 @@ fn a_docker_step_on_a_linux_host_shows_what_the_command_printed_and_its_probes()
         "{t}"
     );
     assert!(
-        t.contains("  ! exit status 1\n") || t.contains("100% packet loss"),
+        t.contains("1 packets transmitted, 0 packets received, 100% packet loss"),
         "{t}"
     );
     assert!(
         t.contains("  ! nc: can't connect to remote host (172.17.0.2): Connection refused\n"),
         "{t}"
+    ); // httpd's log is its stderr; `docker logs` succeeds.
+    assert!(
+        t.contains("lin1> docker logs web\n  ! [::ffff:172.17.0.3]:"),
+        "{t}"
+    );
+    assert!(
+        t.contains("  ! exit status 1\n"),
+        "the lost ping failed silently: {t}"
     );
 }
 
