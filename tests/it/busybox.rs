@@ -426,3 +426,26 @@ fn a_container_without_a_network_still_reaches_itself() {
         )
     );
 }
+
+#[test]
+fn ping_counts_sizes_and_sequences() {
+    let mut w = world_of(ORACLE_LIKE);
+    ok(&mut w, "docker run -d --name c1 oracle/busybox sleep 3600");
+    ok(&mut w, "docker run -d --name c2 oracle/busybox sleep 3600");
+    let before = w.engine.now();
+    let out = ok(&mut w, "docker exec c1 ping -c 3 -W 1 -s 100 172.17.0.3");
+    let lines: Vec<String> = mask_times(&out).lines().map(String::from).collect();
+    assert_eq!(lines[0], "PING 172.17.0.3 (172.17.0.3): 100 data bytes");
+    for seq in 0..3 {
+        assert_eq!(
+            lines[1 + seq],
+            format!("108 bytes from 172.17.0.3: seq={seq} ttl=64 time=<t> ms")
+        );
+    }
+    assert_eq!(
+        lines[6],
+        "3 packets transmitted, 3 packets received, 0% packet loss"
+    );
+    // One echo a second: the third leaves two seconds after the first.
+    assert!(w.engine.now().since(before) >= sim_core::time::SimDuration::from_secs(2));
+}
