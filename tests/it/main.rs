@@ -3,6 +3,7 @@
 //! (its data and drawings, and its page in a real browser).
 
 mod browser;
+mod busybox;
 mod cli;
 mod common;
 mod config;

@@ -237,6 +237,13 @@ pub trait OsBackend {
         None
     }
 
+    /// The ports a container's command listens on, besides its image's services: (tcp,
+    /// udp). Linux reads busybox servers from the command (`httpd -f -p 80`, `nc -l -p N`);
+    /// the default is none.
+    fn command_services(&self, _command: &[String]) -> (Vec<u16>, Vec<u16>) {
+        (Vec::new(), Vec::new())
+    }
+
     /// A file inside a running container as `cat` prints it (`/etc/resolv.conf`,
     /// `/etc/hosts`, `/etc/hostname`), or `None` when the OS model keeps no such file.
     fn container_file(

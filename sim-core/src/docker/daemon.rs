@@ -655,6 +655,7 @@ impl Daemon {
             extra_udp: Vec::new(),
             exit_code: 0,
             error: String::new(),
+            command: args.command.clone(),
         };
         // Networks are resolved when the container starts; `docker run` reports it then.
         let net = match net_from {
@@ -727,6 +728,19 @@ impl Daemon {
         let (mut tcp, mut udp) = ctx.images.get(&c.image).cloned().unwrap_or_default();
         tcp.extend(c.extra_tcp.iter().copied());
         udp.extend(c.extra_udp.iter().copied());
+        let (cmd_tcp, cmd_udp) = self.backend.command_services(&c.command);
+        tcp.extend(
+            cmd_tcp
+                .into_iter()
+                .filter(|p| !tcp.contains(p))
+                .collect::<Vec<_>>(),
+        );
+        udp.extend(
+            cmd_udp
+                .into_iter()
+                .filter(|p| !udp.contains(p))
+                .collect::<Vec<_>>(),
+        );
         (tcp, udp)
     }
 

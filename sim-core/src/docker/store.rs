@@ -105,6 +105,8 @@ pub struct Container {
     pub exit_code: i32,
     /// docker's `State.Error`: why the last start failed.
     pub error: String,
+    /// The command the container runs (`docker run IMAGE CMD…`), empty for the image's own.
+    pub command: Vec<String>,
 }
 
 /// One published port as the docker CLI sends it (go-connections' `ParsePortSpecs` splits a

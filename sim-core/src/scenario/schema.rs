@@ -185,6 +185,28 @@ pub struct ExternalSpec {
     /// If set, this host runs a DHCP server on the interface whose subnet holds the pool.
     #[serde(default)]
     pub dhcp_server: Option<DhcpServerSpec>,
+    /// If set, this host runs busybox httpd on a TCP port serving these pages, which
+    /// `wget` typed anywhere gets: `Some((port: 8080, pages: [("/", Text("outside-ok\n")),
+    /// ("/cgi-bin/ip", ClientAddress)]))`.
+    #[serde(default)]
+    pub http: Option<HttpSiteSpec>,
+}
+
+/// A web site: busybox httpd on `port`, with its pages by path (`/` is `/index.html`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpSiteSpec {
+    pub port: u16,
+    pub pages: Vec<(String, HttpPageSpec)>,
+}
+
+/// What one path of a site serves.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum HttpPageSpec {
+    /// A file: these bytes.
+    Text(String),
+    /// A CGI printing the client's address as this host saw it (after any NAT), and a newline.
+    ClientAddress,
 }
 
 /// A DHCP server's pool and the options it hands out, e.g.

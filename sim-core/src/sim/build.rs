@@ -204,7 +204,12 @@ pub fn build_recording(spec: &ScenarioSpec, record_frames: bool) -> Result<World
         let (mut cfg, ports) = stack_with(&x.name, 64, &x.interfaces, &mut macs, LOCAL_OUI)?;
         tcpip::linux(&mut cfg);
         add_routes(&mut cfg, x.gateway.as_ref(), &[])?;
-        let (tcp, udp) = split_services(&x.services);
+        let (mut tcp, udp) = split_services(&x.services);
+        if let Some(site) = &x.http {
+            if !tcp.contains(&site.port) {
+                tcp.push(site.port);
+            }
+        }
         cfg.services.tcp = tcp;
         cfg.services.udp_echo = udp;
         for (name, ip) in &x.dns_records {
@@ -323,6 +328,14 @@ pub fn build_recording(spec: &ScenarioSpec, record_frames: bool) -> Result<World
         images,
         SimDuration::from_millis(spec.limits.probe_timeout_ms),
     );
+    for x in &spec.fabric.externals {
+        if let (Some(site), Some((node, _))) = (&x.http, nodes.get(&x.name)) {
+            world
+                .busybox
+                .sites
+                .insert(*node, crate::shell::busybox::Site::from(site));
+        }
+    }
     for (h, node, physical, prefixes) in host_parts {
         let nodes = HostNodes {
             host: h.name.clone(),

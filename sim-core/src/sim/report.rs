@@ -490,41 +490,74 @@ pub fn run_world(
             }
             StepSpec::Docker { host, cmd, expect } => {
                 let _ = writeln!(out, "{host}> {cmd}");
-                let r = world.docker(host, cmd);
-                write_command(out, &r);
-                let probe = match &r.probe {
-                    Some(p) => {
-                        let container = docker_exec_container(cmd);
-                        match world.exec_probe(host, &container, p.target.clone(), p.proto) {
-                            Ok(pr) => {
-                                write_probe(&world, &pr, out, &mut |k, out| {
-                                    schedule.write(&world, k, Place::Trace, out, &mut rep.failures)
-                                });
-                                observe(&ProbeStep {
-                                    world: &world,
-                                    index: i,
-                                    started,
-                                    result: &pr,
-                                    exec: Some(ExecStep {
-                                        host,
-                                        cmd,
-                                        output: &r,
-                                    }),
-                                    cell: None,
-                                    schedule: &schedule,
-                                });
-                                Some(pr.outcome)
-                            }
-                            Err(e) => {
-                                let _ = writeln!(out, "  ! {e}");
-                                None
+                // A Linux container's command: what it printed, and the probes it sent.
+                if let Some(done) = crate::shell::busybox::report_step(&mut world, host, cmd) {
+                    out.push_str(&done.lines());
+                    let mut last = None;
+                    for pr in &done.probes {
+                        write_probe(&world, pr, out, &mut |k, out| {
+                            schedule.write(&world, k, Place::Trace, out, &mut rep.failures)
+                        });
+                        observe(&ProbeStep {
+                            world: &world,
+                            index: i,
+                            started,
+                            result: pr,
+                            exec: Some(ExecStep {
+                                host,
+                                cmd,
+                                output: &done.command,
+                            }),
+                            cell: None,
+                            schedule: &schedule,
+                        });
+                        last = Some(pr.outcome);
+                    }
+                    let verdict = docker_verdict(expect.as_ref(), &done.command.error, last);
+                    check(&mut rep.failures, out, &at, verdict, expect.is_some());
+                } else {
+                    let r = world.docker(host, cmd);
+                    write_command(out, &r);
+                    let probe = match &r.probe {
+                        Some(p) => {
+                            let container = docker_exec_container(cmd);
+                            match world.exec_probe(host, &container, p.target.clone(), p.proto) {
+                                Ok(pr) => {
+                                    write_probe(&world, &pr, out, &mut |k, out| {
+                                        schedule.write(
+                                            &world,
+                                            k,
+                                            Place::Trace,
+                                            out,
+                                            &mut rep.failures,
+                                        )
+                                    });
+                                    observe(&ProbeStep {
+                                        world: &world,
+                                        index: i,
+                                        started,
+                                        result: &pr,
+                                        exec: Some(ExecStep {
+                                            host,
+                                            cmd,
+                                            output: &r,
+                                        }),
+                                        cell: None,
+                                        schedule: &schedule,
+                                    });
+                                    Some(pr.outcome)
+                                }
+                                Err(e) => {
+                                    let _ = writeln!(out, "  ! {e}");
+                                    None
+                                }
                             }
                         }
-                    }
-                    None => None,
-                };
-                let verdict = docker_verdict(expect.as_ref(), &r.error, probe);
-                check(&mut rep.failures, out, &at, verdict, expect.is_some());
+                        None => None,
+                    };
+                    let verdict = docker_verdict(expect.as_ref(), &r.error, probe);
+                    check(&mut rep.failures, out, &at, verdict, expect.is_some());
+                }
             }
             StepSpec::Probe {
                 from,

@@ -85,6 +85,9 @@ pub struct World {
     next_token: u64,
     /// Actions that ran, in the order they ran.
     fired: Vec<Fired>,
+    /// What busybox servers keep between commands: outside hosts' web pages, and the log
+    /// lines of `httpd -v` servers.
+    pub busybox: shell::busybox::State,
 }
 
 impl World {
@@ -101,6 +104,7 @@ impl World {
             scheduled: BTreeMap::new(),
             next_token: 1,
             fired: Vec::new(),
+            busybox: shell::busybox::State::default(),
         }
     }
 
@@ -164,10 +168,18 @@ impl World {
             return ShellOutput::ok("");
         };
         if tool != "docker" && tool != "docker.exe" {
+            if let Some(out) = shell::busybox::on_node(self, on, &argv) {
+                return out;
+            }
             return ShellOutput::not_modelled(tool);
         }
-        if self.host_index(on).is_none() {
+        let Some(hi) = self.host_index(on) else {
             return ShellOutput::not_modelled(tool);
+        };
+        if matches!(self.hosts[hi].os, HostOs::Linux { .. }) {
+            if let Some(out) = shell::busybox::docker_line(self, hi, line, &argv) {
+                return out;
+            }
         }
         let out = self.docker(on, line);
         let Some(probe) = out.probe.clone() else {
@@ -565,6 +577,26 @@ impl World {
             ProbeTarget::Name(n) => n.clone(),
         };
         Ok(self.run_probe(node, container, &to, target, proto))
+    }
+
+    /// Runs a probe from `node` that a shell tool sent, waiting at most `timeout` for it.
+    pub(crate) fn tool_probe(
+        &mut self,
+        node: NodeId,
+        from: &str,
+        target: ProbeTarget,
+        proto: ProbeProto,
+        timeout: SimDuration,
+    ) -> ProbeResult {
+        let to = match &target {
+            ProbeTarget::Addr(a) => a.to_string(),
+            ProbeTarget::Name(n) => n.clone(),
+        };
+        let saved = std::mem::replace(&mut self.probe_timeout, timeout);
+        let r = self.run_probe(node, from, &to, target, proto);
+        self.probe_timeout = saved;
+        self.busybox.probes.push(r.clone());
+        r
     }
 
     fn run_probe(

@@ -476,9 +476,15 @@ impl Interface<'_> {
         build: impl FnOnce(&IpHeader) -> Vec<u8>,
     ) -> bool {
         let local = is_local(self.cfg, dst);
-        let own = local
-            .then(|| self.cfg.ifaces.iter().position(Option::is_some))
-            .flatten();
+        // A packet to itself stays in the stack; a namespace with only its loopback (no
+        // interface, `--network none`) still reaches itself.
+        let own = local.then(|| {
+            self.cfg
+                .ifaces
+                .iter()
+                .position(Option::is_some)
+                .unwrap_or(0)
+        });
         let Some((port, next_hop)) = own
             .map(|i| (PortId(i as u16), dst))
             .or_else(|| route(self.cfg, dst))
@@ -590,7 +596,13 @@ impl Interface<'_> {
         mut passage: Passage,
         out: &mut Outbox,
     ) -> Option<Local> {
-        let port = PortId(self.cfg.ifaces.iter().position(Option::is_some)? as u16);
+        let port = PortId(
+            self.cfg
+                .ifaces
+                .iter()
+                .position(Option::is_some)
+                .unwrap_or(0) as u16,
+        );
         let hook = Hook::Input;
         let ports = Ports::default();
         if !self.passed(hook, ports, &mut passage, &mut frame, &mut view, out) {

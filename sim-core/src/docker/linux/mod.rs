@@ -182,6 +182,11 @@ impl OsBackend for Linux {
         run::check_run(self, args, net_key)
     }
 
+    /// busybox servers the command starts (`httpd -f -p 80`, `nc -lk -p 9000`).
+    fn command_services(&self, command: &[String]) -> (Vec<u16>, Vec<u16>) {
+        (crate::shell::busybox::listeners(command), Vec::new())
+    }
+
     fn attach_notes(&self, _net: &DockerNetwork, _c: &Container) -> Vec<String> {
         Vec::new()
     }

@@ -1,0 +1,272 @@
+//! busybox `ip` inside a container's namespace: `ip [-4] [-o] addr [show [dev] IF]`, `ip
+//! link [show [dev] IF]`, `ip [-4] route [show]`, read from the namespace's stack: `lo`
+//! (always there), then each interface (a veth end, shown as `eth0@ifN`) with its MTU, MAC
+//! and address; routes as the kernel dumps the main table (defaults first, then by
+//! prefix). Interface indexes are the kernel's counters, which hnsim numbers from the
+//! interface's position. IPv6 is off in these namespaces (docker disables it on networks
+//! without IPv6), so `-6` shows nothing.
+
+use super::{stack, Place};
+use crate::device::stack::config::IfaceConfig;
+use crate::shell::ShellOutput;
+use crate::sim::world::World;
+use std::fmt::Write;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Family {
+    Any,
+    V4,
+    V6,
+}
+
+pub(super) fn run(world: &World, place: &Place, args: &[String]) -> ShellOutput {
+    let (mut family, mut oneline) = (Family::Any, false);
+    let mut words = Vec::new();
+    for a in args {
+        match a.as_str() {
+            "-4" => family = Family::V4,
+            "-6" => family = Family::V6,
+            "-o" | "-oneline" => oneline = true,
+            _ => words.push(a.as_str()),
+        }
+    }
+    let Some((object, rest)) = words.split_first() else {
+        return ShellOutput::fail(
+            1,
+            "Usage: ip [OPTIONS] address|route|link|tunnel|neigh|rule [ARGS]\n",
+        );
+    };
+    // `show [dev] IF` / `list`; anything else (add, del, …) changes the namespace.
+    let mut dev = None;
+    let mut it = rest.iter().peekable();
+    if let Some(&&w) = it.peek() {
+        if ["show", "list", "ls"].contains(&w) {
+            it.next();
+        } else {
+            return ShellOutput::not_modelled(&format!("ip {object} {w}"));
+        }
+    }
+    while let Some(w) = it.next() {
+        if *w == "dev" {
+            dev = it.next().map(|d| d.to_string());
+        } else {
+            dev = Some(w.to_string());
+        }
+    }
+    let Some(s) = stack(world, place.node) else {
+        return ShellOutput::ok("");
+    };
+    let ifaces: Vec<(usize, &IfaceConfig)> = s
+        .config
+        .ifaces
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| c.as_ref().map(|c| (i, c)))
+        .filter(|(_, c)| c.name != "lo")
+        .collect();
+    if let Some(d) = &dev {
+        if d != "lo" && !ifaces.iter().any(|(_, c)| &c.name == d) {
+            return ShellOutput::fail(1, format!("ip: can't find device '{d}'\n"));
+        }
+    }
+    let shown = |name: &str| dev.as_deref().is_none_or(|d| d == name);
+    let mut out = String::new();
+    match *object {
+        "a" | "addr" | "address" => {
+            if family == Family::V6 {
+                return ShellOutput::ok("");
+            }
+            let link = family == Family::Any;
+            if shown("lo") {
+                lo(&mut out, link, oneline);
+            }
+            for (i, c) in &ifaces {
+                if shown(&c.name) {
+                    iface(&mut out, *i, c, link, true, oneline);
+                }
+            }
+        }
+        "l" | "link" => {
+            if shown("lo") {
+                lo(&mut out, true, false);
+                out = out.lines().take(2).map(|l| format!("{l}\n")).collect();
+            }
+            for (i, c) in &ifaces {
+                if shown(&c.name) {
+                    iface(&mut out, *i, c, true, false, false);
+                }
+            }
+        }
+        "r" | "ro" | "route" => {
+            if family == Family::V6 {
+                return ShellOutput::ok("");
+            }
+            routes(&mut out, &s.config, |name| shown(name));
+        }
+        other => return ShellOutput::not_modelled(&format!("ip {other}")),
+    }
+    ShellOutput::ok(out)
+}
+
+/// The kernel's index of the interface at stack position `i` (1 is `lo`), and its veth
+/// peer's.
+fn index(i: usize) -> (usize, usize) {
+    (2 * i + 2, 2 * i + 3)
+}
+
+fn lo(out: &mut String, link: bool, oneline: bool) {
+    if oneline {
+        out.push_str(
+            "1: lo    inet 127.0.0.1/8 scope host lo\\       valid_lft forever preferred_lft forever\n",
+        );
+        return;
+    }
+    out.push_str("1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue qlen 1000\n");
+    if link {
+        out.push_str("    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00\n");
+    }
+    out.push_str(
+        "    inet 127.0.0.1/8 scope host lo\n       valid_lft forever preferred_lft forever\n",
+    );
+}
+
+/// One veth end: its link line, `link/ether`, and (with `addr`) its IPv4 address.
+fn iface(out: &mut String, i: usize, c: &IfaceConfig, link: bool, addr: bool, oneline: bool) {
+    let (idx, peer) = index(i);
+    let inet = c.addr.map(|a| {
+        format!(
+            "inet {}/{} brd {} scope global {}",
+            a.ip(),
+            a.prefix(),
+            a.broadcast(),
+            c.name
+        )
+    });
+    if oneline {
+        if let Some(inet) = inet.filter(|_| addr) {
+            let _ = writeln!(
+                out,
+                "{idx}: {}    {inet}\\       valid_lft forever preferred_lft forever",
+                c.name
+            );
+        }
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "{idx}: {}@if{peer}: <BROADCAST,MULTICAST,UP,LOWER_UP,M-DOWN> mtu {} qdisc noqueue ",
+        c.name, c.mtu
+    );
+    if link {
+        let _ = writeln!(out, "    link/ether {} brd ff:ff:ff:ff:ff:ff", c.mac);
+    }
+    if let Some(inet) = inet.filter(|_| addr) {
+        let _ = writeln!(
+            out,
+            "    {inet}\n       valid_lft forever preferred_lft forever"
+        );
+    }
+}
+
+/// The main table: connected routes of each addressed interface and the stack's routes,
+/// defaults first, then by destination.
+fn routes(out: &mut String, cfg: &crate::device::stack::StackConfig, shown: impl Fn(&str) -> bool) {
+    let name = |p: crate::id::PortId| {
+        cfg.ifaces
+            .get(usize::from(p.0))
+            .and_then(Option::as_ref)
+            .map(|c| c.name.clone())
+    };
+    let mut lines: Vec<(u32, u8, String)> = Vec::new();
+    for c in cfg.ifaces.iter().flatten().filter(|c| shown(&c.name)) {
+        if let Some(a) = c.addr {
+            lines.push((
+                u32::from(a.network()),
+                a.prefix(),
+                format!(
+                    "{}/{} dev {} scope link  src {} ",
+                    a.network(),
+                    a.prefix(),
+                    c.name,
+                    a.ip()
+                ),
+            ));
+        }
+    }
+    for r in &cfg.routes {
+        let Some(dev) = name(r.iface).filter(|n| shown(n)) else {
+            continue;
+        };
+        let dest = if r.dest.prefix() == 0 {
+            "default".to_string()
+        } else {
+            format!("{}/{}", r.dest.network(), r.dest.prefix())
+        };
+        let line = match r.via {
+            Some(g) => format!("{dest} via {g} dev {dev} "),
+            None => format!("{dest} dev {dev} scope link "),
+        };
+        lines.push((u32::from(r.dest.network()), r.dest.prefix(), line));
+    }
+    // Stable: routes to the same destination keep the order they were added in.
+    lines.sort_by_key(|(net, prefix, _)| (*net, *prefix));
+    for (_, _, l) in lines {
+        out.push_str(&l);
+        out.push('\n');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::device::stack::config::{IfaceConfig, Route};
+    use crate::device::stack::StackConfig;
+    use crate::id::PortId;
+    use crate::wire::MacAddr;
+
+    fn veth(name: &str, addr: &str) -> Option<IfaceConfig> {
+        Some(IfaceConfig::ethernet(
+            name,
+            MacAddr(0x02, 0x42, 0xac, 0x11, 0, 2),
+            Some(addr.parse().expect("a prefix")),
+        ))
+    }
+
+    #[test]
+    fn the_main_table_has_defaults_first_then_prefixes_in_order() {
+        let mut cfg = StackConfig::new("c", 64);
+        cfg.ifaces.push(veth("eth0", "172.18.0.2/16"));
+        cfg.ifaces.push(veth("eth1", "172.17.0.2/16"));
+        cfg.routes.push(Route {
+            dest: "0.0.0.0/0".parse().expect("default"),
+            via: Some("172.17.0.1".parse().expect("gw")),
+            iface: PortId(1),
+        });
+        let mut out = String::new();
+        routes(&mut out, &cfg, |_| true);
+        assert_eq!(
+            out,
+            "default via 172.17.0.1 dev eth1 \n172.17.0.0/16 dev eth1 scope link  src 172.17.0.2 \n172.18.0.0/16 dev eth0 scope link  src 172.18.0.2 \n"
+        );
+        let mut only = String::new();
+        routes(&mut only, &cfg, |n| n == "eth0");
+        assert_eq!(only, "172.18.0.0/16 dev eth0 scope link  src 172.18.0.2 \n");
+    }
+
+    #[test]
+    fn an_interface_in_each_form() {
+        let c = veth("eth0", "172.17.0.2/16").expect("an iface");
+        let mut full = String::new();
+        iface(&mut full, 0, &c, true, true, false);
+        assert_eq!(
+            full,
+            "2: eth0@if3: <BROADCAST,MULTICAST,UP,LOWER_UP,M-DOWN> mtu 1500 qdisc noqueue \n    link/ether 02:42:ac:11:00:02 brd ff:ff:ff:ff:ff:ff\n    inet 172.17.0.2/16 brd 172.17.255.255 scope global eth0\n       valid_lft forever preferred_lft forever\n"
+        );
+        let mut one = String::new();
+        iface(&mut one, 0, &c, false, true, true);
+        assert_eq!(
+            one,
+            "2: eth0    inet 172.17.0.2/16 brd 172.17.255.255 scope global eth0\\       valid_lft forever preferred_lft forever\n"
+        );
+    }
+}
