@@ -655,6 +655,7 @@ impl Daemon {
             extra_udp: Vec::new(),
             exit_code: 0,
             error: String::new(),
+            pid: 0,
         };
         // Networks are resolved when the container starts; `docker run` reports it then.
         let net = match net_from {
@@ -753,6 +754,7 @@ impl Daemon {
             stack.config.services.udp_echo.extend(udp);
         }
         self.store.containers[ci].sandbox = Some(node);
+        self.store.start_process(ci);
         Ok(())
     }
 
@@ -834,6 +836,7 @@ impl Daemon {
         }
         self.store.containers[ci].sandbox = Some(node);
         self.store.containers[ci].sandbox_shared = !owned;
+        self.store.start_process(ci);
         for a in 0..self.store.containers[ci].attachments.len() {
             self.backend
                 .attach(&mut self.store, ci, a, &mut self.rng, ctx)?;
@@ -860,6 +863,7 @@ impl Daemon {
     /// Takes the container's endpoints and sandbox away.
     fn release_network(&mut self, ci: usize, ctx: &mut HostCtx) {
         let c = &mut self.store.containers[ci];
+        c.pid = 0;
         for a in &mut c.attachments {
             if let Some(ep) = a.endpoint.take() {
                 self.backend.detach(Some(&a.network_id), &ep, ctx);

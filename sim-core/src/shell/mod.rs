@@ -7,6 +7,8 @@
 //! busybox applets of containers read the devices' configuration and state, never change a
 //! frame.
 
+pub mod host;
+
 use crate::docker::cli::split_words;
 use crate::docker::daemon::CommandOutput;
 
