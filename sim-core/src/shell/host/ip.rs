@@ -50,7 +50,11 @@ pub fn ip(ns: &mut Ns, argv: &[String]) -> ShellOutput {
     };
     let rest = &words[1..];
     match obj {
-        o if "address".starts_with(o) => show_links(ns, rest, true, only4),
+        o if "address".starts_with(o) => match rest.first().copied() {
+            Some("add") => addr_change(ns, &rest[1..], true),
+            Some("del" | "delete") => addr_change(ns, &rest[1..], false),
+            _ => show_links(ns, rest, true, only4),
+        },
         o if "link".starts_with(o) => match rest.first().copied() {
             Some("add") => link_add(ns, &rest[1..]),
             Some("set") => link_set(ns, &rest[1..]),
@@ -286,6 +290,68 @@ fn neighbours(ns: &Ns, rest: &[&str]) -> ShellOutput {
         let _ = writeln!(out, "{} dev {} INCOMPLETE", p.1, stack.iface_name(p.0));
     }
     ShellOutput::ok(out)
+}
+
+/// `ip addr add|del A/LEN dev NAME`. An interface holds one IPv4 address in the model: a
+/// second `add` is refused in the kernel's words for a clash.
+fn addr_change(ns: &mut Ns, rest: &[&str], add: bool) -> ShellOutput {
+    let mut addr = None;
+    let mut dev = None;
+    let mut it = rest.iter().copied();
+    while let Some(w) = it.next() {
+        match w {
+            "dev" => dev = it.next(),
+            "brd" | "broadcast" | "scope" | "label" => {
+                it.next();
+            }
+            a if addr.is_none() => addr = Some(a),
+            other => {
+                return ShellOutput::fail(
+                    255,
+                    format!("Error: either \"local\" is duplicate, or \"{other}\" is a garbage.\n"),
+                )
+            }
+        }
+    }
+    let Some(dev) = dev else {
+        return ShellOutput::fail(1, "Not enough information: \"dev\" argument is required.\n");
+    };
+    let Some(text) = addr else {
+        return ShellOutput::fail(2, "RTNETLINK answers: Operation not supported\n");
+    };
+    let parsed = match text.split_once('/') {
+        Some((a, l)) => a.parse().ok().zip(l.parse::<u8>().ok()),
+        None => text.parse().ok().map(|a| (a, 32)),
+    };
+    let Some(net) = parsed.and_then(|(a, l)| ipnetwork::Ipv4Network::new(a, l).ok()) else {
+        return ShellOutput::fail(
+            1,
+            format!("Error: any valid prefix is expected rather than \"{text}\".\n"),
+        );
+    };
+    let stack = ns.stack_mut();
+    let Some(port) = stack.iface_by_name(dev) else {
+        return ShellOutput::fail(1, format!("Cannot find device \"{dev}\"\n"));
+    };
+    let Some(ifc) = stack.iface_mut(port) else {
+        return ShellOutput::fail(1, format!("Cannot find device \"{dev}\"\n"));
+    };
+    match (add, ifc.addr) {
+        (true, Some(a)) if a == net => ShellOutput::fail(2, "RTNETLINK answers: File exists\n"),
+        (true, Some(_)) => ShellOutput::fail(
+            2,
+            "hnsim: ip addr add: an interface holds one IPv4 address in the model; delete the other first\n",
+        ),
+        (true, None) => {
+            ifc.addr = Some(net);
+            ShellOutput::ok("")
+        }
+        (false, Some(a)) if a == net => {
+            ifc.addr = None;
+            ShellOutput::ok("")
+        }
+        (false, _) => ShellOutput::fail(2, "RTNETLINK answers: Cannot assign requested address\n"),
+    }
 }
 
 /// `ip link add link PARENT name NAME type vlan id ID`.
