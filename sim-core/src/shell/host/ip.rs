@@ -58,6 +58,7 @@ pub fn ip(ns: &mut Ns, argv: &[String]) -> ShellOutput {
         o if "link".starts_with(o) => match rest.first().copied() {
             Some("add") => link_add(ns, &rest[1..]),
             Some("set") => link_set(ns, &rest[1..]),
+            Some("del" | "delete") => link_del(ns, &rest[1..]),
             _ => show_links(ns, rest, false, only4),
         },
         o if "route".starts_with(o) => routes(ns, rest),
@@ -431,6 +432,32 @@ fn link_add(ns: &mut Ns, rest: &[&str]) -> ShellOutput {
     cfg.mtu = mtu;
     cfg.vlan = Some(VlanConfig { parent: pport, id });
     stack.add_iface(cfg);
+    ShellOutput::ok("")
+}
+
+/// `ip link del [dev] NAME`: removes a VLAN sub-interface (the interfaces docker and the
+/// scenario made belong to them: removing those is not modelled).
+fn link_del(ns: &mut Ns, rest: &[&str]) -> ShellOutput {
+    let name = match rest {
+        ["dev", name] | [name] => *name,
+        _ => {
+            return ShellOutput::fail(
+                255,
+                "Not enough of information: \"dev\" argument is required.\n",
+            )
+        }
+    };
+    let stack = ns.stack_mut();
+    let Some(port) = stack.iface_by_name(name) else {
+        return ShellOutput::fail(1, format!("Cannot find device \"{name}\"\n"));
+    };
+    if stack.iface(port).is_some_and(|i| i.vlan.is_none()) {
+        return ShellOutput::fail(
+            2,
+            format!("hnsim: ip link del {name}: only VLAN sub-interfaces made with ip link add can be deleted here\n"),
+        );
+    }
+    stack.remove_iface(port);
     ShellOutput::ok("")
 }
 

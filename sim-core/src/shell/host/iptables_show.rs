@@ -585,3 +585,78 @@ pub fn list_chain(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::device::rules::{Hook, RuleSpec, TableKind};
+
+    fn rules() -> Ruleset {
+        let mut rs = Ruleset::new();
+        rs.ensure_table("filter", TableKind::Filter);
+        rs.ensure_base_chain("filter", "FORWARD", Hook::Forward, Policy::Accept)
+            .unwrap();
+        rs.ensure_chain("filter", "DOCKER", None).unwrap();
+        // Written in another order than iptables prints it.
+        let spec = RuleSpec::new(
+            vec![
+                Match::is(Test::DstPort(80, 80)),
+                Match::is(Test::Proto(vec![6])),
+                Match::is(Test::OutPort(vec![PortId(1)])),
+                Match::not(Test::InPort(vec![PortId(1)])),
+                Match::is(Test::Dst(vec!["172.17.0.2/32".parse().unwrap()])),
+            ],
+            Target::Accept,
+        );
+        rs.append("filter", "DOCKER", spec).unwrap();
+        rs
+    }
+
+    fn name(p: PortId) -> String {
+        ["eth0", "docker0"][usize::from(p.0)].to_string()
+    }
+
+    #[test]
+    fn a_rule_prints_in_iptables_order() {
+        let rs = rules();
+        let t = &rs.tables()[0];
+        let c = t.chains.iter().find(|c| c.name == "DOCKER").unwrap();
+        assert_eq!(
+            rule_spec("DOCKER", &c.rules[0], &name),
+            "-A DOCKER -d 172.17.0.2/32 ! -i docker0 -o docker0 -p tcp -m tcp --dport 80 -j ACCEPT"
+        );
+        assert_eq!(
+            list_specs(t, None, &name),
+            "-P FORWARD ACCEPT\n-N DOCKER\n-A DOCKER -d 172.17.0.2/32 ! -i docker0 -o docker0 -p tcp -m tcp --dport 80 -j ACCEPT\n"
+        );
+    }
+
+    #[test]
+    fn list_columns_follow_xtables() {
+        let rs = rules();
+        let ci = rs.tables()[0]
+            .chains
+            .iter()
+            .position(|c| c.name == "DOCKER")
+            .unwrap();
+        let f = ListFormat {
+            verbose: true,
+            numeric: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            list_chain(&rs, 0, ci, f, &name),
+            "Chain DOCKER (0 references)\n pkts bytes target     prot opt in     out     source               destination         \n    0     0 ACCEPT     6    --  !docker0 docker0  0.0.0.0/0            172.17.0.2           tcp dpt:80\n"
+        );
+    }
+
+    #[test]
+    fn counters_shrink_to_k_m_g_unless_exact() {
+        let f = ListFormat::default();
+        assert_eq!(num(99_999, f), "99999 ");
+        assert_eq!(num(100_000, f), " 100K ");
+        assert_eq!(num(12_345_678, f), "  12M ");
+        let x = ListFormat { exact: true, ..f };
+        assert_eq!(num(12_345_678, x), "12345678 ");
+    }
+}
