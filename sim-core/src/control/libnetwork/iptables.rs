@@ -379,7 +379,10 @@ pub fn network(ln: &Libnetwork, p: &mut Planner, host: NodeId, net: &BridgeNetwo
             ),
         );
     }
-    if ln.config.userland_proxy {
+    // moby's "SKIP DNAT" rule comes with the masquerade (`ipmasq && !hairpin`): a network
+    // with `enable_ip_masquerade=false` has none (recorded from 20.10,
+    // `user-bridge/masquerade-off`).
+    if ln.config.userland_proxy && net.masquerade {
         p.rule_at(
             host,
             &nat("DOCKER"),
