@@ -132,6 +132,12 @@ fn iptables_save_lists_what_the_daemon_programmed_in_its_layout() {
     assert_eq!(specs, "-N DOCKER-USER\n-A DOCKER-USER -j RETURN\n");
     let nat = ok(&mut w, "lin1", "iptables -t nat -S DOCKER");
     assert_eq!(nat, "-N DOCKER\n-A DOCKER -i docker0 -j RETURN\n");
+    // 20.10 programs no raw table: iptables shows its built-in chains, empty.
+    assert_eq!(
+        ok(&mut w, "lin1", "iptables -t raw -L -n"),
+        "Chain PREROUTING (policy ACCEPT)\ntarget     prot opt source               destination         \n\nChain OUTPUT (policy ACCEPT)\ntarget     prot opt source               destination         \n"
+    );
+    assert!(!ok(&mut w, "lin1", "iptables-save").contains("*raw"));
     let e = w.shell("lin1", "iptables -L NOSUCH -n");
     assert_eq!(e.exit_code, 1);
     assert_eq!(e.stderr, "iptables: No chain/target/match by that name.\n");

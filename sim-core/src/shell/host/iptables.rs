@@ -11,7 +11,8 @@
 
 use super::iptables_show::{self as show, ListFormat, VERSION};
 use crate::device::rules::{
-    Balance, CtStates, Match, NatTo, Policy, Reject, RuleSpec, Ruleset, TableKind, Target, Test,
+    Balance, CtStates, Hook, Match, NatTo, Policy, Reject, RuleSpec, Ruleset, TableKind, Target,
+    Test,
 };
 use crate::device::stack::IpStack;
 use crate::id::PortId;
@@ -226,14 +227,22 @@ pub fn iptables(stack: &mut IpStack, argv: &[String]) -> ShellOutput {
             ),
         );
     }
-    let exists = stack.rules.table_index(&table).is_some();
+    if stack.rules.table_index(&table).is_none() {
+        // A table nothing uses yet: iptables shows (and, on a change, creates) it with its
+        // built-in chains, empty, policy ACCEPT.
+        let mut fresh = Ruleset::new();
+        with_builtins(&mut fresh, &table);
+        match &command {
+            Command::List(chain) => return list(&fresh, stack, &table, chain.as_deref(), fmt),
+            Command::Specs(chain) => return specs(&fresh, stack, &table, chain.as_deref()),
+            Command::Flush(_) | Command::Zero(_) => {}
+            _ => with_builtins(&mut stack.rules, &table),
+        }
+    }
     match command {
-        Command::List(chain) => list(stack, &table, chain.as_deref(), fmt),
-        Command::Specs(chain) => specs(stack, &table, chain.as_deref()),
+        Command::List(chain) => list(&stack.rules, stack, &table, chain.as_deref(), fmt),
+        Command::Specs(chain) => specs(&stack.rules, stack, &table, chain.as_deref()),
         Command::NewChain(chain) => {
-            if !exists {
-                stack.rules.ensure_table(&table, kind_of(&table));
-            }
             if chain_index(&stack.rules, &table, &chain).is_some() {
                 return refused("Chain already exists");
             }
@@ -297,6 +306,25 @@ pub fn iptables(stack: &mut IpStack, argv: &[String]) -> ShellOutput {
     }
 }
 
+/// Adds `table` with its built-in chains (policy ACCEPT) where they are missing.
+fn with_builtins(rs: &mut Ruleset, table: &str) {
+    let hooks: &[Hook] = match table {
+        "filter" => &[Hook::Input, Hook::Forward, Hook::Output],
+        "nat" => &[
+            Hook::Prerouting,
+            Hook::Input,
+            Hook::Output,
+            Hook::Postrouting,
+        ],
+        "raw" => &[Hook::Prerouting, Hook::Output],
+        _ => &Hook::ALL,
+    };
+    rs.ensure_table(table, kind_of(table));
+    for h in hooks {
+        let _ = rs.ensure_base_chain(table, h.chain_name(), *h, Policy::Accept);
+    }
+}
+
 fn kind_of(table: &str) -> TableKind {
     match table {
         "nat" => TableKind::Nat,
@@ -311,8 +339,13 @@ fn chain_index(rs: &Ruleset, table: &str, chain: &str) -> Option<usize> {
     rs.tables()[ti].chains.iter().position(|c| c.name == chain)
 }
 
-fn list(stack: &IpStack, table: &str, chain: Option<&str>, fmt: ListFormat) -> ShellOutput {
-    let rs = &stack.rules;
+fn list(
+    rs: &Ruleset,
+    stack: &IpStack,
+    table: &str,
+    chain: Option<&str>,
+    fmt: ListFormat,
+) -> ShellOutput {
     let name = |p: PortId| stack.iface_name(p);
     let Some(ti) = rs.table_index(table) else {
         return match chain {
@@ -335,8 +368,7 @@ fn list(stack: &IpStack, table: &str, chain: Option<&str>, fmt: ListFormat) -> S
     ShellOutput::ok(blocks.join("\n"))
 }
 
-fn specs(stack: &IpStack, table: &str, chain: Option<&str>) -> ShellOutput {
-    let rs = &stack.rules;
+fn specs(rs: &Ruleset, stack: &IpStack, table: &str, chain: Option<&str>) -> ShellOutput {
     let name = |p: PortId| stack.iface_name(p);
     let Some(ti) = rs.table_index(table) else {
         return match chain {
