@@ -366,13 +366,13 @@ pub fn network(ln: &Libnetwork, p: &mut Planner, host: NodeId, net: &BridgeNetwo
         );
     }
     if net.masquerade {
-        // Up to v28.0 each network's MASQUERADE is inserted on top of the older ones
-        // (recorded from 20.10, `user-bridge/rules-for-two-user-networks`).
-        let at = (!e.forward_chains()).then_some(0);
+        // Each network's MASQUERADE is inserted on top of the older ones (recorded from
+        // 20.10, `user-bridge/rules-for-two-user-networks`; moby's `programChainRule`
+        // inserts with `-I` in the later releases too).
         p.rule_at(
             host,
             &nat("POSTROUTING"),
-            at,
+            Some(0),
             r(
                 vec![Match::is(Test::Src(vec![net.subnet])), not_out(br)],
                 Target::Masquerade { ports: None },
