@@ -187,6 +187,10 @@ fn counters_count_the_simulated_packets() {
     assert!(after[0].1 > 0);
     let fwd = ok(&mut w, "lin1", "iptables -L FORWARD -n -v");
     assert!(fwd.starts_with("Chain FORWARD (policy DROP 0 packets, 0 bytes)\n pkts bytes target     prot opt in     out     source               destination         \n"), "{fwd}");
+    assert_eq!(
+        ok(&mut w, "lin1", "iptables -nvxL DOCKER-USER"),
+        ok(&mut w, "lin1", "iptables -L DOCKER-USER -n -v -x")
+    );
     ok(&mut w, "lin1", "iptables -Z");
     let zeroed = counters(&ok(&mut w, "lin1", "iptables -L DOCKER-USER -n -v -x"));
     assert_eq!(zeroed, [(0, 0)]);

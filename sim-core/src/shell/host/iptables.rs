@@ -195,16 +195,23 @@ pub fn iptables(stack: &mut IpStack, argv: &[String]) -> ShellOutput {
                 && !s.starts_with("--")
                 && s[1..].chars().all(|c| "nvxL".contains(c)) =>
             {
-                let mut r = Ok(());
                 for c in s[1..].chars() {
                     match c {
                         'n' => fmt.numeric = true,
                         'v' => fmt.verbose = true,
                         'x' => fmt.exact = true,
-                        _ => r = set(Command::List(None), &mut command),
+                        _ => {}
                     }
                 }
-                r
+                // `-L` last takes the chain after it (`-nvL FORWARD`).
+                if s.ends_with('L') {
+                    let c = chain_arg(&mut i);
+                    set(Command::List(c), &mut command)
+                } else if s.contains('L') {
+                    set(Command::List(None), &mut command)
+                } else {
+                    Ok(())
+                }
             }
             _ => {
                 rest.push(argv[i].clone());
