@@ -74,10 +74,6 @@ impl<'a> Ns<'a> {
         self.eng
     }
 
-    pub fn engine_mut(&mut self) -> &mut Engine {
-        self.eng
-    }
-
     /// Whether the cable on `port` is plugged and up.
     fn cable_up(&self, port: PortId) -> bool {
         self.eng.peer_of(self.node, port).is_some_and(|(_, up)| up)
