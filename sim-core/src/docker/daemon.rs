@@ -656,6 +656,7 @@ impl Daemon {
             exit_code: 0,
             error: String::new(),
             command: args.command.clone(),
+            pid: 0,
         };
         // Networks are resolved when the container starts; `docker run` reports it then.
         let net = match net_from {
@@ -767,6 +768,7 @@ impl Daemon {
             stack.config.services.udp_echo.extend(udp);
         }
         self.store.containers[ci].sandbox = Some(node);
+        self.store.start_process(ci);
         Ok(())
     }
 
@@ -848,6 +850,7 @@ impl Daemon {
         }
         self.store.containers[ci].sandbox = Some(node);
         self.store.containers[ci].sandbox_shared = !owned;
+        self.store.start_process(ci);
         for a in 0..self.store.containers[ci].attachments.len() {
             self.backend
                 .attach(&mut self.store, ci, a, &mut self.rng, ctx)?;
@@ -874,6 +877,7 @@ impl Daemon {
     /// Takes the container's endpoints and sandbox away.
     fn release_network(&mut self, ci: usize, ctx: &mut HostCtx) {
         let c = &mut self.store.containers[ci];
+        c.pid = 0;
         for a in &mut c.attachments {
             if let Some(ep) = a.endpoint.take() {
                 self.backend.detach(Some(&a.network_id), &ep, ctx);

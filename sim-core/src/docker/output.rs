@@ -414,7 +414,7 @@ pub fn container_json(c: &Container, nets: &[DockerNetwork], backend: &dyn OsBac
             "Restarting": false,
             "OOMKilled": false,
             "Dead": false,
-            "Pid": 0,
+            "Pid": if running { c.pid } else { 0 },
             "ExitCode": c.exit_code,
             "Error": c.error,
         },

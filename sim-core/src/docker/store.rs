@@ -107,6 +107,9 @@ pub struct Container {
     pub error: String,
     /// The command the container runs (`docker run IMAGE CMD…`), empty for the image's own.
     pub command: Vec<String>,
+    /// docker's `State.Pid`: the process id of the container's first process while it
+    /// runs (0 when it does not).
+    pub pid: u32,
 }
 
 /// One published port as the docker CLI sends it (go-connections' `ParsePortSpecs` splits a
@@ -127,9 +130,21 @@ pub struct PortBinding {
 pub struct Store {
     pub networks: Vec<DockerNetwork>,
     pub containers: Vec<Container>,
+    /// The last process id handed to a container (see `Store::start_process`).
+    last_pid: u32,
 }
 
+/// Where the host's process ids for containers start: a fresh host has used the ones
+/// below for its own daemons. Each start takes the next, as a kernel's pid counter does.
+const FIRST_CONTAINER_PID: u32 = 2001;
+
 impl Store {
+    /// Container `ci` starts a process: it gets the host's next process id.
+    pub fn start_process(&mut self, ci: usize) {
+        self.last_pid = self.last_pid.max(FIRST_CONTAINER_PID - 1) + 1;
+        self.containers[ci].pid = self.last_pid;
+    }
+
     /// A network by name, full id or unique id prefix, as the CLI resolves it.
     pub fn find_network(&self, key: &str) -> Option<usize> {
         self.networks

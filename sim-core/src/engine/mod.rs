@@ -270,6 +270,26 @@ impl Engine {
         true
     }
 
+    /// Whether a link exists and is up.
+    pub fn link_is_up(&self, link: LinkId) -> bool {
+        self.links
+            .get(link.0 as usize)
+            .and_then(Option::as_ref)
+            .is_some_and(|l| l.up)
+    }
+
+    /// The other end of the link on `(node, port)`, and whether the link is up.
+    pub fn peer_of(&self, node: NodeId, port: PortId) -> Option<((NodeId, PortId), bool)> {
+        let id = self.link_on_port(node, port)?;
+        let l = self.links.get(id.0 as usize)?.as_ref()?;
+        let other = if l.ends[0] == (node, port) {
+            l.ends[1]
+        } else {
+            l.ends[0]
+        };
+        Some((other, l.up))
+    }
+
     pub fn link_on_port(&self, node: NodeId, port: PortId) -> Option<LinkId> {
         self.port_links
             .get(node.0 as usize)?

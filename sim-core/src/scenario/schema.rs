@@ -418,6 +418,17 @@ pub enum StepSpec {
         #[serde(default)]
         expect: Option<CommandExpectSpec>,
     },
+    /// A command line as typed in a shell on a container host or a fabric node: a Linux
+    /// host tool (`iptables -L FORWARD -n -v`, `iptables-save`, `ip route`, `bridge fdb`,
+    /// `conntrack -L`, `sysctl -w ...`, `nsenter -t PID -n ...`) or a docker line. The report
+    /// shows what it printed and its exit status. `expect`: `Succeeds` (exit status 0, the
+    /// default), `Fails("text")` (a non-zero status with the text on stderr or stdout).
+    Shell {
+        on: String,
+        cmd: String,
+        #[serde(default)]
+        expect: Option<CommandExpectSpec>,
+    },
     /// A probe from a container, host or outside node to a name or an address.
     Probe {
         from: String,

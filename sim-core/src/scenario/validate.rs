@@ -555,6 +555,7 @@ const SCHEDULABLE: &[&str] = &["Docker", "LinkDown", "LinkUp", "NicDown", "NicUp
 fn variant_name(step: &StepSpec) -> &'static str {
     match step {
         StepSpec::Docker { .. } => "Docker",
+        StepSpec::Shell { .. } => "Shell",
         StepSpec::Probe { .. } => "Probe",
         StepSpec::Listen { .. } => "Listen",
         StepSpec::HostEndpoint { .. } => "HostEndpoint",
@@ -599,6 +600,21 @@ impl StepChecker<'_> {
                         &format!("{sp}.cmd"),
                         format!("a Docker step's cmd must start with `docker `, found `{cmd}`"),
                     );
+                }
+            }
+            StepSpec::Shell { on, cmd, .. } => {
+                let op = format!("{sp}.on");
+                match self.nodes.get(on.as_str()) {
+                    Some(n) if n.kind == NodeKind::Switch => c.error(
+                        &op,
+                        format!("`{on}` is a switch; a Shell step runs on a container host or a router or external host"),
+                    ),
+                    Some(_) => {}
+                    None if self.partial.nodes || self.ambiguous.contains(on.as_str()) => {}
+                    None => c.error(&op, format!("there is no node `{on}`")),
+                }
+                if cmd.trim().is_empty() {
+                    c.error(&format!("{sp}.cmd"), "a Shell step's cmd must not be empty");
                 }
             }
             StepSpec::Probe {

@@ -8,6 +8,7 @@
 //! frame.
 
 pub mod busybox;
+pub mod host;
 
 use crate::docker::cli::split_words;
 use crate::docker::daemon::CommandOutput;

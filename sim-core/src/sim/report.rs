@@ -253,6 +253,63 @@ fn control_action(step: &StepSpec) -> Option<ControlAction> {
 }
 
 /// Whether a docker command did what its step expects (`Succeeds` when it states nothing).
+/// What a shell line printed, as docker output is shown: `| ` before each stdout line,
+/// `! ` before each stderr line, then the exit status when it is not 0.
+fn write_shell(out: &mut String, r: &crate::shell::ShellOutput) {
+    if !r.stdout.is_empty() {
+        out.push_str(&indent(&r.stdout, "  | "));
+    }
+    if !r.stderr.is_empty() {
+        out.push_str(&indent(&r.stderr, "  ! "));
+    }
+    if r.exit_code != 0 {
+        let _ = writeln!(out, "  exit status {}", r.exit_code);
+    }
+}
+
+/// Whether a shell line ended as its step expected: `Succeeds` is status 0, `Fails(text)` a
+/// non-zero status with `text` in what it printed, `Probe(Delivered)` status 0 and any other
+/// probe outcome a non-zero status (the tools' own convention).
+fn shell_verdict(
+    expect: Option<&CommandExpectSpec>,
+    r: &crate::shell::ShellOutput,
+) -> Result<(), String> {
+    let first = |s: &str| s.lines().next().unwrap_or_default().to_string();
+    match expect.unwrap_or(&CommandExpectSpec::Succeeds) {
+        CommandExpectSpec::Succeeds if r.exit_code == 0 => Ok(()),
+        CommandExpectSpec::Succeeds => Err(format!(
+            "expected exit status 0, got {}: {}",
+            r.exit_code,
+            first(&r.stderr)
+        )),
+        CommandExpectSpec::Fails(text) if r.exit_code == 0 => Err(format!(
+            "expected a failure with {text:?}, but the command succeeded"
+        )),
+        CommandExpectSpec::Fails(text)
+            if r.stderr.contains(text.as_str()) || r.stdout.contains(text.as_str()) =>
+        {
+            Ok(())
+        }
+        CommandExpectSpec::Fails(text) => Err(format!(
+            "expected a failure with {text:?}, got status {}: {}",
+            r.exit_code,
+            first(&r.stderr)
+        )),
+        CommandExpectSpec::Probe(o) => {
+            let delivered = r.exit_code == 0;
+            if delivered == (outcome(*o) == Outcome::Delivered) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "expected the probe to be {}, but the command ended with status {}",
+                    outcome(*o),
+                    r.exit_code
+                ))
+            }
+        }
+    }
+}
+
 fn docker_verdict(
     expect: Option<&CommandExpectSpec>,
     error: &Option<String>,
@@ -558,6 +615,13 @@ pub fn run_world(
                     let verdict = docker_verdict(expect.as_ref(), &r.error, probe);
                     check(&mut rep.failures, out, &at, verdict, expect.is_some());
                 }
+            }
+            StepSpec::Shell { on, cmd, expect } => {
+                let _ = writeln!(out, "{on}$ {cmd}");
+                let r = world.shell(on, cmd);
+                write_shell(out, &r);
+                let verdict = shell_verdict(expect.as_ref(), &r);
+                check(&mut rep.failures, out, &at, verdict, expect.is_some());
             }
             StepSpec::Probe {
                 from,

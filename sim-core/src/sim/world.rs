@@ -171,7 +171,7 @@ impl World {
             if let Some(out) = shell::busybox::on_node(self, on, &argv) {
                 return out;
             }
-            return ShellOutput::not_modelled(tool);
+            return self.host_tool(on, &argv);
         }
         let Some(hi) = self.host_index(on) else {
             return ShellOutput::not_modelled(tool);
@@ -195,6 +195,40 @@ impl World {
             },
             Err(e) => ShellOutput::fail(1, format!("{e}\n")),
         }
+    }
+
+    /// A host tool (`iptables`, `ip`, `bridge`, `sysctl`, `conntrack`, `ss`, `nsenter`) typed
+    /// on a Linux host or a fabric node: it runs on that node's namespace.
+    fn host_tool(&mut self, on: &str, argv: &[String]) -> ShellOutput {
+        let tool = argv[0].as_str();
+        if !shell::host::is_host_tool(tool) {
+            return ShellOutput::not_modelled(tool);
+        }
+        let (node, pids) = if let Some(h) = self.hosts.iter().find(|h| h.name == on) {
+            if h.os.engine().is_none() {
+                return ShellOutput::fail(
+                    127,
+                    format!(
+                        "hnsim: {tool}: a Linux tool; {on} runs {} (not modelled there)\n",
+                        h.os
+                    ),
+                );
+            }
+            let pids: Vec<(u32, NodeId)> = h
+                .daemon
+                .store
+                .containers
+                .iter()
+                .filter(|c| c.state == ContainerState::Running && c.pid != 0)
+                .filter_map(|c| c.sandbox.map(|n| (c.pid, n)))
+                .collect();
+            (h.nodes.stack, pids)
+        } else if let Some(n) = self.fabric.get(on) {
+            (*n, Vec::new())
+        } else {
+            return ShellOutput::not_modelled(tool);
+        };
+        shell::host::run(&mut self.engine, node, &pids, argv)
     }
 
     /// Adds services to a running container.

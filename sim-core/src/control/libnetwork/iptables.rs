@@ -325,14 +325,22 @@ pub fn network(ln: &Libnetwork, p: &mut Planner, host: NodeId, net: &BridgeNetwo
         }
         p.rule(host, &fwd, r(vec![inp(br)], Target::Accept));
     } else {
-        let rules = [
+        let mut rules = vec![
             r(vec![out(br), ct_related_established()], Target::Accept),
             r(vec![out(br)], jump("DOCKER")),
             r(vec![inp(br), not_out(br)], Target::Accept),
-            r(vec![inp(br), out(br)], icc),
         ];
+        if net.icc {
+            rules.push(r(vec![inp(br), out(br)], Target::Accept));
+        }
         for (i, rule) in rules.into_iter().enumerate() {
             p.rule_at(host, &fwd, Some(first + i), rule);
+        }
+        if !net.icc {
+            // `setIcc` inserts the ACCEPT but appends the DROP: with ICC off the rule sits at
+            // the end of FORWARD, under every other network's (recorded from 20.10,
+            // `isolation/icc-false-rules`).
+            p.rule(host, &fwd, r(vec![inp(br), out(br)], Target::Drop));
         }
     }
     if e.isolation_chains() {

@@ -941,6 +941,25 @@ impl Ruleset {
     }
 }
 
+impl Ruleset {
+    /// Zeroes the counters of one table, or of one chain of it (`iptables -t T -Z [chain]`).
+    pub fn zero_counters_of(&mut self, table: &str, chain: Option<&str>) {
+        self.settle_counters();
+        for t in self.tables.iter_mut().filter(|t| t.name == table) {
+            for c in t
+                .chains
+                .iter_mut()
+                .filter(|c| chain.is_none_or(|n| n == c.name))
+            {
+                c.policy_counters = Counters::default();
+                for r in &mut c.rules {
+                    r.counters = Counters::default();
+                }
+            }
+        }
+    }
+}
+
 /// The order tables run in at a hook (netfilter's priorities: raw -300, mangle -150,
 /// destination NAT -100, filter 0, source NAT 100).
 fn kind_rank(kind: TableKind, hook: Hook) -> usize {

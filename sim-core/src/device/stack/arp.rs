@@ -82,6 +82,17 @@ pub fn key(port: PortId, ip: Ipv4Addr) -> u64 {
 }
 
 impl ArpCache {
+    /// Every entry as (port, address, entry), sorted by port and address (`ip neigh`).
+    pub fn entries(&self) -> Vec<(PortId, Ipv4Addr, Entry)> {
+        let mut all: Vec<(PortId, Ipv4Addr, Entry)> = self
+            .entries
+            .iter()
+            .map(|(k, e)| (PortId((k >> 32) as u16), Ipv4Addr::from(*k as u32), *e))
+            .collect();
+        all.sort_by_key(|(p, ip, _)| (*p, *ip));
+        all
+    }
+
     /// The cached MAC, whatever the entry's state.
     pub fn lookup(&self, port: PortId, ip: Ipv4Addr) -> Option<MacAddr> {
         self.entries.get(&key(port, ip)).map(|e| e.mac)

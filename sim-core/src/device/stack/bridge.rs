@@ -49,6 +49,28 @@ impl Fdb {
         (now.since(seen) <= cfg.ageing).then_some(port)
     }
 
+    /// What the bridges learned and still know at `now`, as (bridge, MAC, port), sorted
+    /// (`bridge fdb`). `ageing` gives each bridge's ageing time.
+    pub fn learned(
+        &self,
+        now: SimTime,
+        ageing: impl Fn(PortId) -> Option<BridgeConfig>,
+    ) -> Vec<(PortId, MacAddr, PortId)> {
+        let mut all: Vec<(PortId, MacAddr, PortId)> = self
+            .entries
+            .iter()
+            .filter_map(|(k, (port, seen))| {
+                let bridge = PortId((k >> 48) as u16);
+                let cfg = ageing(bridge)?;
+                let b = k.to_be_bytes();
+                let mac = MacAddr::new(b[2], b[3], b[4], b[5], b[6], b[7]);
+                (now.since(*seen) <= cfg.ageing).then_some((bridge, mac, *port))
+            })
+            .collect();
+        all.sort_by_key(|(b, m, p)| (*b, *p, m.0, m.1, m.2, m.3, m.4, m.5));
+        all
+    }
+
     /// Forgets everything learned on `port` (the port went away).
     pub fn forget_port(&mut self, port: PortId) {
         self.entries.retain(|_, (p, _)| *p != port);

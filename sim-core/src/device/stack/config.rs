@@ -132,6 +132,9 @@ pub struct IfaceConfig {
     /// This interface is a port of a bridge: frames that arrive on it are bridged, not taken
     /// by the interface itself (it has no address of its own).
     pub master: Option<BridgePort>,
+    /// An 802.1Q sub-interface of another interface of the stack (`ip link add link eth0
+    /// name eth0.10 type vlan id 10`).
+    pub vlan: Option<VlanConfig>,
     /// A label for readers that classify what happened (the control plane's, opaque here).
     pub tag: Option<String>,
 }
@@ -158,6 +161,14 @@ pub struct BridgePort {
     pub hairpin: bool,
 }
 
+/// An 802.1Q VLAN sub-interface: what it sends leaves by `parent` tagged with `id`; tagged
+/// frames with that id that arrive on `parent` are its own (untagged).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct VlanConfig {
+    pub parent: PortId,
+    pub id: u16,
+}
+
 impl IfaceConfig {
     /// A plain Ethernet interface.
     pub fn ethernet(name: impl Into<String>, mac: MacAddr, addr: Option<Ipv4Network>) -> Self {
@@ -169,6 +180,7 @@ impl IfaceConfig {
             vxlan: None,
             bridge: None,
             master: None,
+            vlan: None,
             tag: None,
         }
     }

@@ -200,6 +200,16 @@ impl Interface<'_> {
     /// A frame leaves by `port`: onto its cable, or, out of a bridge's own interface, into
     /// the bridge.
     pub(super) fn emit(&mut self, port: PortId, frame: Frame, out: &mut Outbox) {
+        if let Some(v) = iface(self.cfg, port).and_then(|i| i.vlan) {
+            // A VLAN sub-interface: the frame leaves by its parent with the 802.1Q tag.
+            let mut frame = frame;
+            if frame.bytes.len() >= 14 {
+                let tag = [0x81, 0x00, (v.id >> 8) as u8 & 0x0f, v.id as u8];
+                frame.bytes.splice(12..12, tag);
+            }
+            self.emit(v.parent, frame, out);
+            return;
+        }
         if iface(self.cfg, port).is_some_and(|i| i.bridge.is_some()) {
             self.bridge_output(port, frame, out);
         } else {
@@ -225,6 +235,22 @@ impl Interface<'_> {
             });
             return;
         };
+        if frame.bytes.len() >= 18 && frame.bytes[12..14] == [0x81, 0x00] {
+            // An 802.1Q frame: its VLAN sub-interface on this port takes it, untagged; with
+            // none, the kernel drops it without a word.
+            let id = u16::from_be_bytes([frame.bytes[14], frame.bytes[15]]) & 0x0fff;
+            let sub = self.cfg.ifaces.iter().position(|i| {
+                i.as_ref()
+                    .and_then(|i| i.vlan)
+                    .is_some_and(|v| v.parent == port && v.id == id)
+            });
+            if let Some(sub) = sub {
+                let mut frame = frame;
+                frame.bytes.drain(12..16);
+                self.input(PortId(sub as u16), frame, out, deliver);
+            }
+            return;
+        }
         let Some(view) = View::parse(&frame.bytes) else {
             out.drop_frame(&frame, |syms| DropReason::Malformed {
                 what: syms.intern("short Ethernet header"),

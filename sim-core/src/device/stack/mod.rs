@@ -7,7 +7,7 @@
 //! clients, echo, TCP listeners, DNS, DHCP). What a stack does depends only on its
 //! `StackConfig` and its `Ruleset`; it knows nothing of docker, HNS or an operating system.
 
-mod arp;
+pub mod arp;
 mod bridge;
 pub mod config;
 pub mod interface;
@@ -87,6 +87,28 @@ impl IpStack {
     /// The connection table, for a control plane that flushes what it took away.
     pub fn conntrack_mut(&mut self) -> &mut Conntrack {
         &mut self.net.ct
+    }
+
+    /// The neighbour (ARP) cache, for `ip neigh`.
+    pub fn neighbours(&self) -> Vec<(PortId, Ipv4Addr, arp::Entry)> {
+        self.net.arp.entries()
+    }
+
+    /// Addresses the ARP cache is resolving (`INCOMPLETE`): (port, address).
+    pub fn net_pending(&self) -> Vec<(PortId, Ipv4Addr)> {
+        self.net
+            .arp
+            .pending
+            .iter()
+            .map(|p| (p.port, p.ip))
+            .collect()
+    }
+
+    /// What the stack's bridges learned and still know at `now`: (bridge, MAC, port).
+    pub fn fdb(&self, now: crate::time::SimTime) -> Vec<(PortId, MacAddr, PortId)> {
+        self.net
+            .fdb
+            .learned(now, |b| self.iface(b).and_then(|i| i.bridge))
     }
 
     pub fn counters(&self) -> Counters {
