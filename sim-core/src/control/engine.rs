@@ -118,6 +118,26 @@ impl DockerEngine {
         self >= DockerEngine::V28
     }
 
+    /// The docker CLI shipped with the engine: 20.10's words differ from today's.
+    pub fn cli_release(self) -> crate::docker::cli::CliRelease {
+        if self == DockerEngine::V20_10 {
+            crate::docker::cli::CliRelease::V20_10
+        } else {
+            crate::docker::cli::CliRelease::Current
+        }
+    }
+
+    /// Bridge networks' `network inspect` shows `EnableIPv4` from v28.0 (API 1.48).
+    pub fn shows_enable_ipv4(self) -> bool {
+        self >= DockerEngine::V28
+    }
+
+    /// Up to v24 the daemon adds the container's short ID to its aliases on user-defined
+    /// networks; from v25 the short ID is in `DNSNames` instead.
+    pub fn short_id_alias(self) -> bool {
+        self == DockerEngine::V20_10
+    }
+
     /// `--ip` is allowed on a user network without a configured subnet from v29.1.
     pub fn ip_without_configured_subnet(self) -> bool {
         self >= DockerEngine::V29

@@ -6,7 +6,7 @@
 //! (`docker exec NAME ping …`) are returned to the caller to run.
 
 use super::backend::{EngineRelease, OsBackend};
-use super::cli::{DockerCommand, NetworkCreate, RunArgs};
+use super::cli::{CliRelease, DockerCommand, NetworkCreate, RunArgs};
 use super::exec;
 use super::exec::ExecProbe;
 use super::output;
@@ -57,6 +57,22 @@ impl CommandOutput {
     /// (`strings.TrimSpace` in its `checkResponseErr`) and puts its prefix in front.
     pub fn daemon_error(msg: impl AsRef<str>) -> Self {
         Self::plain_error(daemon_message(msg.as_ref()))
+    }
+    /// A failed `docker run`/`docker create` as the 20.10 CLI reports it (`reportError`):
+    /// `docker: ` and the daemon's message ending with one period, then, when the container
+    /// was never created, `See 'docker run --help'.`; status 125.
+    pub fn run_refused_v20_10(cmd: &str, msg: &str, with_help: bool) -> Self {
+        let msg = daemon_message(msg);
+        let msg = msg.strip_suffix('.').unwrap_or(&msg);
+        let help = if with_help {
+            format!("\nSee 'docker {cmd} --help'.")
+        } else {
+            String::new()
+        };
+        CommandOutput {
+            exit_code: Some(125),
+            ..Self::plain_error(format!("docker: {msg}.{help}"))
+        }
     }
     pub fn run_error(msg: impl AsRef<str>) -> Self {
         CommandOutput {
@@ -424,17 +440,28 @@ impl Daemon {
                     &self.store,
                     self.backend.as_ref(),
                 )),
+                None if self.backend.cli_release() == CliRelease::V20_10 => {
+                    errors.push(format!("Error: No such network: {k}"))
+                }
                 None => errors.push(daemon_message(&format!("network {k} not found"))),
             }
         }
         output::inspect(found, errors, format)
     }
 
+    /// `docker network rm`. The 20.10 CLI tries every network, printing each error (a 404
+    /// as `Error: No such network: <name>`) and ends with status 1 if any failed.
     fn network_rm(&mut self, keys: &[String], force: bool, ctx: &mut HostCtx) -> CommandOutput {
+        let release = self.backend.cli_release();
         let mut stdout = String::new();
+        let mut errors: Vec<String> = Vec::new();
         for k in keys {
             let Some(i) = self.store.find_network(k) else {
                 if force {
+                    continue;
+                }
+                if release == CliRelease::V20_10 {
+                    errors.push(format!("Error: No such network: {k}"));
                     continue;
                 }
                 return CommandOutput {
@@ -444,27 +471,33 @@ impl Daemon {
             };
             let net = &self.store.networks[i];
             if net.predefined {
+                let msg = format!(
+                    "{} is a pre-defined network and cannot be removed",
+                    net.name
+                );
+                if release == CliRelease::V20_10 {
+                    errors.push(daemon_message(&msg));
+                    continue;
+                }
                 return CommandOutput {
                     stdout,
-                    ..CommandOutput::daemon_error(format!(
-                        "{} is a pre-defined network and cannot be removed",
-                        net.name
-                    ))
+                    ..CommandOutput::daemon_error(msg)
                 };
             }
-            let users: Vec<String> = self
+            let users: Vec<(&str, &str)> = self
                 .store
                 .running_on(&net.id)
-                .map(|(c, _, _)| format!("name:{:?} id:{:?}", c.name, &c.id[..12]))
+                .map(|(c, _, _)| (c.name.as_str(), c.id.as_str()))
                 .collect();
             if !users.is_empty() {
+                let msg = self.backend.active_endpoints(net, &users);
+                if release == CliRelease::V20_10 {
+                    errors.push(daemon_message(&msg));
+                    continue;
+                }
                 return CommandOutput {
                     stdout,
-                    ..CommandOutput::daemon_error(format!(
-                        "error while removing network: network {} has active endpoints ({})",
-                        net.name,
-                        users.join(", ")
-                    ))
+                    ..CommandOutput::daemon_error(msg)
                 };
             }
             if net.driver == "overlay" && ctx.swarm.network(&net.id).is_some() {
@@ -485,7 +518,13 @@ impl Daemon {
             stdout.push_str(k);
             stdout.push('\n');
         }
-        CommandOutput::ok(stdout)
+        if errors.is_empty() {
+            return CommandOutput::ok(stdout);
+        }
+        CommandOutput {
+            stdout,
+            ..CommandOutput::plain_error(errors.join("\n"))
+        }
     }
 
     /// Forgets swarm networks the swarm no longer has (removed through another node), with
@@ -535,6 +574,15 @@ impl Daemon {
                 c.name, self.store.networks[ni].name
             ));
         }
+        if let Err(e) = self.backend.check_connect(
+            &self.store,
+            c,
+            &self.store.networks[ni],
+            ip.is_some(),
+            !aliases.is_empty(),
+        ) {
+            return CommandOutput::daemon_error(e);
+        }
         let requested_ip = match parse_requested_ip(ip.as_deref()) {
             Ok(ip) => ip,
             Err(e) => return CommandOutput::daemon_error(e),
@@ -572,13 +620,25 @@ impl Daemon {
                 return CommandOutput::daemon_error(refusal);
             }
         }
+        if let Err(e) = self
+            .backend
+            .check_disconnect(&self.store.containers[ci], &self.store.networks[ni])
+        {
+            return CommandOutput::daemon_error(e);
+        }
         let Some(a) = self.store.containers[ci]
             .attachments
             .iter()
             .position(|a| a.network_id == net_id)
         else {
+            // moby words it differently for a running container and a stopped one.
+            let the = if self.store.containers[ci].state == ContainerState::Running {
+                ""
+            } else {
+                "the "
+            };
             return CommandOutput::daemon_error(format!(
-                "container {} is not connected to network {}",
+                "container {} is not connected to {the}network {}",
                 self.store.containers[ci].id, self.store.networks[ni].name
             ));
         };
@@ -592,23 +652,14 @@ impl Daemon {
     // ----- containers -----
 
     fn run(&mut self, args: RunArgs, start: bool, ctx: &mut HostCtx) -> CommandOutput {
-        let fail = |msg: String| {
-            if start {
-                CommandOutput::run_error(msg)
-            } else {
-                CommandOutput::daemon_error(msg)
-            }
+        let release = self.backend.cli_release();
+        let cmd_name = if start { "run" } else { "create" };
+        // Refused before the container exists.
+        let fail = |msg: String| match release {
+            CliRelease::V20_10 => CommandOutput::run_refused_v20_10(cmd_name, &msg, true),
+            CliRelease::Current if start => CommandOutput::run_error(msg),
+            CliRelease::Current => CommandOutput::daemon_error(msg),
         };
-        let name = match &args.name {
-            Some(n) => n.clone(),
-            None => generated_name(&mut self.rng),
-        };
-        if let Some(existing) = self.store.containers.iter().find(|c| c.name == name) {
-            return fail(format!(
-                "Conflict. The container name \"/{name}\" is already in use by container \"{}\". You have to remove (or rename) that container to be able to reuse that name.",
-                existing.id
-            ));
-        }
         let net_key = args
             .network
             .clone()
@@ -617,6 +668,21 @@ impl Daemon {
             Ok(s) => s,
             Err(e) => return fail(e),
         };
+        let name = match &args.name {
+            Some(n) => n.clone(),
+            None => generated_name(&mut self.rng),
+        };
+        if !valid_container_name(&name) {
+            return fail(format!(
+                "Invalid container name ({name}), only {CONTAINER_NAME_CHARS} are allowed"
+            ));
+        }
+        if let Some(existing) = self.store.containers.iter().find(|c| c.name == name) {
+            return fail(format!(
+                "Conflict. The container name \"/{name}\" is already in use by container \"{}\". You have to remove (or rename) that container to be able to reuse that name.",
+                existing.id
+            ));
+        }
         let mut notes = settings.notes;
         let warnings = settings.warnings;
         let mut dns = Vec::new();
@@ -696,8 +762,28 @@ impl Daemon {
                 ..Default::default()
             };
         }
+        // The container exists: a failed start is worded as such, after the id the CLI
+        // printed for a detached run (20.10's client prints it before it starts the container).
+        let start_failed = |msg: &str| match release {
+            CliRelease::V20_10 => CommandOutput {
+                stdout: if args.detach {
+                    format!("{id}\n")
+                } else {
+                    String::new()
+                },
+                ..CommandOutput::run_refused_v20_10(cmd_name, msg, false)
+            },
+            CliRelease::Current => CommandOutput::run_error(msg),
+        };
         if net.is_none() && self.store.containers[ci].net_from.is_none() {
-            self.record_failed_start(ci, &format!("network {net_key} not found"));
+            let msg = format!("network {net_key} not found");
+            self.record_failed_start(ci, &msg);
+            if release == CliRelease::V20_10 {
+                return CommandOutput {
+                    notes,
+                    ..start_failed(&msg)
+                };
+            }
             return CommandOutput {
                 notes,
                 ..CommandOutput::plain_error(format!(
@@ -706,7 +792,10 @@ impl Daemon {
             };
         }
         if let Err(e) = self.start_container(ci, ctx) {
-            return CommandOutput { notes, ..fail(e) };
+            return CommandOutput {
+                notes,
+                ..start_failed(&e)
+            };
         }
         let stdout = if args.detach {
             format!("{id}\n")
@@ -1103,6 +1192,18 @@ impl Daemon {
 /// A daemon error as the client prints it (moby's client trims the message).
 fn daemon_message(msg: &str) -> String {
     format!("Error response from daemon: {}", msg.trim())
+}
+
+/// moby's `validContainerNameChars`: a name is one of these then at least one of the rest.
+const CONTAINER_NAME_CHARS: &str = "[a-zA-Z0-9][a-zA-Z0-9_.-]";
+
+/// moby's `validContainerNamePattern`, `^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$`.
+fn valid_container_name(name: &str) -> bool {
+    let name = name.strip_prefix('/').unwrap_or(name);
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && name.len() >= 2
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
 }
 
 /// `--ip`: an IPv4 address, in the daemon's words when it is not one.

@@ -4,8 +4,9 @@
 
 use super::flags::{csv_fields, fb, fi, fv, Cmd, Flag, Group};
 use super::go::{parse_go_bool, valid_mac};
+use super::nat_v20::parse_publish_v20_10;
 use super::opts::{validate_dns_search, validate_filter, validate_ip_address, validate_link};
-use super::{not_supported, CliError, DockerCommand, RunArgs};
+use super::{not_supported, CliError, CliRelease, DockerCommand, RunArgs};
 use crate::docker::ports::parse_publish;
 
 const RUN_FLAGS: &[Flag] = &[
@@ -218,11 +219,14 @@ const CONTAINER_GROUP: Group = Group {
     ],
 };
 
-pub(super) fn parse_container(args: &[String]) -> Result<DockerCommand, CliError> {
+pub(super) fn parse_container(
+    args: &[String],
+    release: CliRelease,
+) -> Result<DockerCommand, CliError> {
     let (sub, rest) = CONTAINER_GROUP.split(args)?;
     match sub {
-        "run" => parse_run("docker container run", rest, true),
-        "create" => parse_run("docker container create", rest, false),
+        "run" => parse_run("docker container run", rest, true, release),
+        "create" => parse_run("docker container create", rest, false, release),
         "start" => parse_start("docker container start", rest),
         "stop" => parse_stop("docker container stop", rest),
         "restart" => parse_restart("docker container restart", rest),
@@ -399,10 +403,17 @@ fn network_long_syntax(value: &str) -> bool {
     (1..b.len().saturating_sub(1)).any(|i| b[i] == b'=' && word(b[i - 1]) && word(b[i + 1]))
 }
 
+/// The CLI's `container.NetworkMode.IsUserDefined` (Linux): not `default`, `bridge`,
+/// `host`, `none` nor `container:<x>`.
+fn is_user_defined(network: &str) -> bool {
+    !matches!(network, "default" | "bridge" | "host" | "none") && !network.starts_with("container:")
+}
+
 pub(super) fn parse_run(
     path: &str,
     args: &[String],
     is_run: bool,
+    release: CliRelease,
 ) -> Result<DockerCommand, CliError> {
     let name = if is_run { "run" } else { "create" };
     let cmd = Cmd {
@@ -477,6 +488,9 @@ pub(super) fn parse_run(
             "rm" => ra.rm = parse_go_bool(v)?,
             "hostname" => ra.hostname = s(),
             "mac-address" => ra.mac_address = s(),
+            "expose" => ra.expose.push(v.to_string()),
+            "add-host" => ra.add_hosts.push(v.to_string()),
+            "label" => ra.labels.push(super::opts::kv(v)),
             "net-alias" | "network-alias" => ra.network_aliases.push(v.to_string()),
             "link" => {
                 validate_link(v)?;
@@ -492,6 +506,7 @@ pub(super) fn parse_run(
     ra.image = pos[0].clone();
     ra.command = pos[1..].to_vec();
     ra.network = networks.first().cloned();
+    ra.more_networks = networks.iter().skip(1).cloned().collect();
 
     // The checks of the CLI's `parse()`, in its order.
     if let Some(mac) = &ra.mac_address {
@@ -503,7 +518,11 @@ pub(super) fn parse_run(
         }
     }
     for raw in &publish_raw {
-        let spec = parse_publish(raw).map_err(|e| Cmd::report_error(name, &e))?;
+        let spec = match release {
+            CliRelease::V20_10 => parse_publish_v20_10(raw),
+            CliRelease::Current => parse_publish(raw),
+        }
+        .map_err(|e| Cmd::report_error(name, &e))?;
         ra.publish.push(spec);
     }
     let mut restart_is_none = true;
@@ -531,6 +550,29 @@ pub(super) fn parse_run(
     }
     if networks.iter().any(|n| n.trim().is_empty()) {
         return Err(Cmd::report_error(name, "no name set for network"));
+    }
+    // `parseNetworkAttachmentOpt`: the first network carries `--network-alias` and `--link`
+    // (`applyContainerOptions`), which only a user-defined network may have.
+    if networks.first().is_some_and(|n| !is_user_defined(n)) {
+        if !ra.network_aliases.is_empty() {
+            return Err(Cmd::report_error(
+                name,
+                "network-scoped aliases are only supported for user-defined networks",
+            ));
+        }
+        if !ra.links.is_empty() {
+            return Err(Cmd::report_error(
+                name,
+                "links are only supported for user-defined networks",
+            ));
+        }
+    }
+    // The 20.10 CLI builds endpoint settings only for a `--network` it was given: without
+    // one, `--ip` and `--network-alias` reach the daemon nowhere (contradictions #6, #7).
+    if release == CliRelease::V20_10 && networks.is_empty() {
+        ra.ip = None;
+        ra.ip6 = None;
+        ra.network_aliases.clear();
     }
     Ok(if is_run {
         DockerCommand::Run(ra)

@@ -4,6 +4,7 @@
 //! network's shared namespace.
 
 use super::Linux;
+use crate::control::engine::DockerEngine;
 use crate::control::ids;
 use crate::control::libnetwork::{EndpointRequest, PortMap};
 use crate::control::tcpip;
@@ -72,6 +73,23 @@ pub(super) fn attach(
     let Some(net) = store.network_by_id(&att.network_id) else {
         return Err(format!("network {} not found", att.network_id));
     };
+    let engine = l.ln.engine;
+    if net.predefined && !engine.validates_ipam_config() {
+        // Up to v24 the endpoint settings are judged here, when the container starts
+        // (`updateNetworkConfig`); from v25 `docker run` refuses them at create.
+        predefined_endpoint_settings(engine, att.requested_ip.is_some(), !att.aliases.is_empty())?;
+    }
+    if engine.short_id_alias() && !net.predefined {
+        let short = c.id[..12].to_string();
+        if !att.aliases.contains(&short) {
+            store.containers[ci].attachments[a].aliases.push(short);
+        }
+    }
+    let c = &store.containers[ci];
+    let att = &c.attachments[a];
+    let Some(net) = store.network_by_id(&att.network_id) else {
+        return Err(format!("network {} not found", att.network_id));
+    };
     if net.driver != "bridge" {
         // host and null: no endpoint, no plumbing.
         return Ok(());
@@ -80,7 +98,6 @@ pub(super) fn attach(
         return Err(format!("container {} has no namespace", c.id));
     };
     let user_defined = !net.predefined;
-    let engine = l.ln.engine;
     if att.requested_ip.is_some()
         && user_defined
         && net.requested_subnet.is_none()
@@ -200,4 +217,29 @@ fn map_ports(l: &mut Linux, c: &Container, network_id: &str) -> Result<Vec<PortM
         });
     }
     Ok(maps)
+}
+
+/// The daemon's refusals of endpoint settings on a network that is not user-defined (moby
+/// `updateNetworkConfig`; reference 2.3): a static address first, then aliases.
+pub(super) fn predefined_endpoint_settings(
+    engine: DockerEngine,
+    ip: bool,
+    aliases: bool,
+) -> Result<(), String> {
+    if ip {
+        let msg = "user specified IP address is supported on user defined networks only";
+        return Err(if engine.validates_ipam_config() {
+            format!("invalid endpoint settings:\n{msg}")
+        } else {
+            msg.to_string()
+        });
+    }
+    if aliases {
+        return Err(if engine >= DockerEngine::V29 {
+            "network-scoped aliases are only supported for user-defined networks".into()
+        } else {
+            "network-scoped alias is supported only for containers in user defined networks".into()
+        });
+    }
+    Ok(())
 }

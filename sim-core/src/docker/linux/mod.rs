@@ -13,9 +13,9 @@ mod run;
 use super::backend::{
     DriverNetwork, EndpointView, OsBackend, OverlayMember, PublishedPort, Refusal, RunSettings,
 };
-use super::cli::{NetworkCreate, RunArgs};
+use super::cli::{CliRelease, NetworkCreate, RunArgs};
 use super::daemon::HostCtx;
-use super::store::{Container, DockerNetwork, Store};
+use super::store::{Container, ContainerState, DockerNetwork, Store};
 use crate::control::ids;
 use crate::control::libnetwork::{BridgeRequest, Libnetwork};
 use crate::id::NodeId;
@@ -54,6 +54,10 @@ impl OsBackend for Linux {
 
     fn default_network(&self) -> &'static str {
         BRIDGE
+    }
+
+    fn cli_release(&self) -> CliRelease {
+        self.ln.engine.cli_release()
     }
 
     fn default_driver(&self) -> &'static str {
@@ -179,6 +183,47 @@ impl OsBackend for Linux {
 
     fn check_run(&self, args: &RunArgs, net_key: &str) -> Result<RunSettings, String> {
         run::check_run(self, args, net_key)
+    }
+
+    fn check_connect(
+        &self,
+        store: &Store,
+        c: &Container,
+        net: &DockerNetwork,
+        ip: bool,
+        aliases: bool,
+    ) -> Result<(), String> {
+        run::check_connect(self.ln.engine, store, c, net, ip, aliases)
+    }
+
+    fn check_disconnect(&self, c: &Container, net: &DockerNetwork) -> Result<(), String> {
+        let host_mode = c
+            .attachments
+            .first()
+            .is_some_and(|a| Some(&a.network_id) == self.host_network.as_ref());
+        if host_mode && net.driver == "host" && c.state == ContainerState::Running {
+            return Err(run::host_network_conflict(self.ln.engine, false));
+        }
+        Ok(())
+    }
+
+    /// Up to v28.0 the refusal names the network's id, from v28.1 its containers.
+    fn active_endpoints(&self, net: &DockerNetwork, users: &[(&str, &str)]) -> String {
+        if self.ln.engine.names_active_endpoints() {
+            let users: Vec<String> = users
+                .iter()
+                .map(|(name, id)| format!("name:{name:?} id:{:?}", &id[..12]))
+                .collect();
+            return format!(
+                "error while removing network: network {} has active endpoints ({})",
+                net.name,
+                users.join(", ")
+            );
+        }
+        format!(
+            "error while removing network: network {} id {} has active endpoints",
+            net.name, net.id
+        )
     }
 
     fn attach_notes(&self, _net: &DockerNetwork, _c: &Container) -> Vec<String> {
