@@ -116,6 +116,11 @@ pub trait OsBackend {
         EngineRelease::V28
     }
 
+    /// Whether `docker network inspect` shows `EnableIPv4` (Docker 28.0, API 1.48, on).
+    fn shows_enable_ipv4(&self) -> bool {
+        self.engine() != EngineRelease::Ee17_06
+    }
+
     /// The docker CLI that goes with this engine.
     fn cli_release(&self) -> CliRelease {
         CliRelease::Current

@@ -3,7 +3,7 @@
 //! with the real field names and order (Go's struct order, map keys sorted as Go's encoder
 //! sorts them), indented by four spaces as the CLI does, or put through `-f` templates.
 
-use super::backend::{EngineRelease, OsBackend, PublishedPort};
+use super::backend::{OsBackend, PublishedPort};
 use super::daemon::CommandOutput;
 use super::store::{Container, ContainerState, DockerNetwork, Isolation, Store};
 use super::template::{Template, TemplateError};
@@ -285,11 +285,18 @@ pub fn network_json(net: &DockerNetwork, store: &Store, backend: &dyn OsBackend)
             .iter()
             .map(|(k, v)| (k.clone(), Value::String(v.clone()))),
     );
-    let config: Vec<Value> = net
-        .ipam
-        .iter()
-        .map(|(s, g)| json!({"Subnet": s, "Gateway": g}))
-        .collect();
+    let config: Vec<Value> = if net.ipam_config.is_empty() {
+        net.ipam
+            .iter()
+            .map(|(s, g)| json!({"Subnet": s, "Gateway": g}))
+            .collect()
+    } else {
+        net.ipam_config.iter().map(ipam_config_json).collect()
+    };
+    let ipam_options = match &net.ipam_options {
+        None => Value::Null,
+        Some(o) => sorted_map(o.iter().map(|(k, v)| (k.clone(), Value::String(v.clone())))),
+    };
     let mut out = Map::new();
     out.insert("Name".into(), json!(net.name));
     out.insert("Id".into(), json!(net.id));
@@ -304,13 +311,13 @@ pub fn network_json(net: &DockerNetwork, store: &Store, backend: &dyn OsBackend)
     );
     out.insert("Driver".into(), json!(net.driver));
     // `EnableIPv4` came with Docker 28.0 (API 1.48).
-    if backend.engine() != EngineRelease::Ee17_06 {
+    if backend.shows_enable_ipv4() {
         out.insert("EnableIPv4".into(), json!(true));
     }
-    out.insert("EnableIPv6".into(), json!(false));
+    out.insert("EnableIPv6".into(), json!(net.ipv6));
     out.insert(
         "IPAM".into(),
-        json!({ "Driver": ipam_driver, "Options": Value::Null, "Config": config }),
+        json!({ "Driver": ipam_driver, "Options": ipam_options, "Config": config }),
     );
     out.insert("Internal".into(), json!(net.internal));
     out.insert("Attachable".into(), json!(net.attachable));
@@ -321,6 +328,27 @@ pub fn network_json(net: &DockerNetwork, store: &Store, backend: &dyn OsBackend)
     out.insert("Options".into(), options);
     out.insert("Labels".into(), labels);
     Value::Object(out)
+}
+
+/// One `IPAM.Config` entry as Go's encoder writes `network.IPAMConfig` (all `omitempty`).
+fn ipam_config_json(c: &super::store::IpamConfig) -> Value {
+    let mut m = Map::new();
+    for (key, value) in [
+        ("Subnet", &c.subnet),
+        ("IPRange", &c.ip_range),
+        ("Gateway", &c.gateway),
+    ] {
+        if !value.is_empty() {
+            m.insert(key.into(), json!(value));
+        }
+    }
+    if !c.aux.is_empty() {
+        m.insert(
+            "AuxiliaryAddresses".into(),
+            sorted_map(c.aux.iter().map(|(k, v)| (k.clone(), json!(v)))),
+        );
+    }
+    Value::Object(m)
 }
 
 /// `docker inspect` of a container: the fields hnsim knows, in the order of moby's

@@ -12,6 +12,16 @@ use crate::time::SimTime;
 use ipnetwork::Ipv4Network;
 use std::net::Ipv4Addr;
 
+/// One entry of a network's `IPAM.Config`, with Go's `omitempty`: empty fields are not shown.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct IpamConfig {
+    pub subnet: String,
+    pub ip_range: String,
+    pub gateway: String,
+    /// `--aux-address name=ip`, shown sorted by name.
+    pub aux: Vec<(String, String)>,
+}
+
 #[derive(Clone, Debug)]
 pub struct DockerNetwork {
     pub id: String,
@@ -21,6 +31,14 @@ pub struct DockerNetwork {
     pub backend_id: Option<String>,
     /// (subnet, gateway) as docker records them after the driver answered.
     pub ipam: Vec<(String, String)>,
+    /// The IPAM config as the Linux daemon reports it, when it keeps the user's values as
+    /// given (a subnet with host bits, no gateway unless one was given, `--ip-range`,
+    /// `--aux-address`); empty: `ipam` is the config.
+    pub ipam_config: Vec<IpamConfig>,
+    /// `IPAM.Options` as the CLI sent them (`{}`); `None` shows `null` (predefined networks,
+    /// and hnsim's Windows networks).
+    pub ipam_options: Option<Vec<(String, String)>>,
+    pub ipv6: bool,
     /// What the user asked for, kept to recreate the network after a reboot.
     pub requested_subnet: Option<Ipv4Network>,
     pub requested_gateway: Option<Ipv4Addr>,
@@ -44,6 +62,9 @@ impl DockerNetwork {
             driver: driver.into(),
             backend_id: None,
             ipam: Vec::new(),
+            ipam_config: Vec::new(),
+            ipam_options: None,
+            ipv6: false,
             requested_subnet: None,
             requested_gateway: None,
             options: Vec::new(),

@@ -307,11 +307,16 @@ impl Libnetwork {
                 return Err(LnError::GatewayOutOfRange(g));
             }
             Some(g) => g,
-            // The first free address: the range's first when a range is given.
-            None => match req.ip_range {
-                Some(r) => r.network(),
-                None => crate::control::ipam::first_host(subnet),
-            },
+            // The first free address: the range's first when a range is given (even its
+            // .0: only the parent subnet's first and last addresses are reserved).
+            None => req
+                .ip_range
+                .and_then(|r| {
+                    let reserved = [subnet.network(), subnet.broadcast()];
+                    r.iter()
+                        .find(|ip| subnet.contains(*ip) && !reserved.contains(ip))
+                })
+                .unwrap_or_else(|| crate::control::ipam::first_host(subnet)),
         };
         let mut pool = IpPool::new(subnet, gateway);
         for a in &req.aux {

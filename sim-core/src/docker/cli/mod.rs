@@ -60,6 +60,7 @@ use network::parse_network;
 use swarm::parse_swarm;
 
 pub use super::ports::PortSpec;
+pub(crate) use go::go_parse_cidr;
 use std::fmt;
 pub use words::split_words;
 

@@ -34,6 +34,9 @@ pub struct Linux {
     host_network: Option<String>,
     /// Where the port allocator goes on in the ephemeral range.
     next_ephemeral: u16,
+    /// What the daemon reports of each network it created (by id), beyond libnetwork's
+    /// subnet and gateway.
+    reported: Vec<(String, network::Reported)>,
 }
 
 impl Linux {
@@ -43,6 +46,7 @@ impl Linux {
             resolv,
             host_network: None,
             next_ephemeral: 32768,
+            reported: Vec::new(),
         }
     }
 }
@@ -58,6 +62,10 @@ impl OsBackend for Linux {
 
     fn cli_release(&self) -> CliRelease {
         self.ln.engine.cli_release()
+    }
+
+    fn shows_enable_ipv4(&self) -> bool {
+        self.ln.engine.shows_enable_ipv4()
     }
 
     fn default_driver(&self) -> &'static str {
@@ -170,6 +178,11 @@ impl OsBackend for Linux {
         if let Some(n) = self.ln.network(&id) {
             net.ipam = vec![(n.subnet.to_string(), n.gateway.to_string())];
         }
+        if let Some((_, r)) = self.reported.iter().find(|(i, _)| *i == id) {
+            net.ipam_config = r.ipam_config.clone();
+            net.ipam_options = Some(r.ipam_options.clone());
+            net.ipv6 = r.ipv6;
+        }
         net.backend_id = Some(id);
     }
 
@@ -178,6 +191,7 @@ impl OsBackend for Linux {
     }
 
     fn delete_network(&mut self, id: &str, ctx: &mut HostCtx) {
+        self.reported.retain(|(i, _)| i != id);
         self.ln.delete_network(ctx.eng, id);
     }
 
