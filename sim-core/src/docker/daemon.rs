@@ -144,9 +144,18 @@ impl Daemon {
     pub fn execute(&mut self, cmd: DockerCommand, ctx: &mut HostCtx) -> CommandOutput {
         let out = match cmd {
             DockerCommand::NetworkCreate(c) => self.network_create(c, ctx),
-            DockerCommand::NetworkLs { quiet, .. } => {
-                CommandOutput::ok(output::network_ls(&self.store.networks, quiet))
-            }
+            DockerCommand::NetworkLs {
+                quiet,
+                filters,
+                no_trunc,
+                format,
+            } => output::network_ls_filtered(
+                &self.store.networks,
+                quiet,
+                &filters,
+                format.as_deref(),
+                no_trunc,
+            ),
             DockerCommand::NetworkInspect { networks, format } => {
                 self.network_inspect(&networks, format.as_deref())
             }
@@ -169,12 +178,22 @@ impl Daemon {
             DockerCommand::Exec {
                 container, argv, ..
             } => self.exec(&container, &argv),
-            DockerCommand::Ps { all, quiet } => CommandOutput::ok(output::ps(
-                &self.store.containers,
-                self.backend.as_ref(),
+            DockerCommand::Ps {
                 all,
                 quiet,
-            )),
+                filters,
+                format,
+            } => output::ps_filtered(
+                &self.store,
+                self.backend.as_ref(),
+                output::PsOptions {
+                    all,
+                    quiet,
+                    filters: &filters,
+                    format: format.as_deref(),
+                    now: ctx.eng.now(),
+                },
+            ),
             DockerCommand::Port { container, port } => self.port(&container, port.as_deref()),
             DockerCommand::Inspect { objects, format } => self.inspect(&objects, format.as_deref()),
             DockerCommand::SwarmInit { advertise_addr, .. } => {
@@ -721,6 +740,9 @@ impl Daemon {
             extra_udp: Vec::new(),
             exit_code: 0,
             error: String::new(),
+            labels: args.labels.clone(),
+            created: ctx.eng.now(),
+            state_since: ctx.eng.now(),
         };
         // Networks are resolved when the container starts; `docker run` reports it then.
         let net = match net_from {
@@ -826,6 +848,9 @@ impl Daemon {
             .store
             .find_container(target)
             .ok_or_else(|| format!("No such container: {target}"))?;
+        if ti == ci {
+            return Err("cannot join own network".into());
+        }
         let t = &self.store.containers[ti];
         let Some(node) = t.sandbox.filter(|_| t.state == ContainerState::Running) else {
             return Err(format!(
@@ -836,12 +861,19 @@ impl Daemon {
         if t.isolation == Isolation::HyperV {
             return Err("sharing of hyperv containers network is not supported".into());
         }
+        // A target named by an id (or a prefix of one) is recorded by its full id
+        // (`container-mode/by-id`: `HostConfig.NetworkMode` is `container:<64 hex>`).
+        let resolved = (target != t.name).then(|| t.id.clone());
         let (tcp, udp) = self.services(ci, ctx);
         if let Some(stack) = ctx.eng.device_mut(node).and_then(Device::as_stack_mut) {
             stack.config.services.tcp.extend(tcp);
             stack.config.services.udp_echo.extend(udp);
         }
-        self.store.containers[ci].sandbox = Some(node);
+        let c = &mut self.store.containers[ci];
+        c.sandbox = Some(node);
+        if let Some(id) = resolved {
+            c.net_from = Some(id);
+        }
         Ok(())
     }
 
@@ -896,6 +928,7 @@ impl Daemon {
                 c.state = ContainerState::Running;
                 c.exit_code = 0;
                 c.error.clear();
+                c.state_since = ctx.eng.now();
             }
             Err(e) => {
                 self.release_network(ci, ctx);
@@ -944,6 +977,7 @@ impl Daemon {
         let c = &mut self.store.containers[ci];
         c.state = ContainerState::Exited;
         c.exit_code = 0;
+        c.state_since = ctx.eng.now();
     }
 
     /// Takes the container's endpoints and sandbox away.

@@ -126,6 +126,12 @@ pub struct Container {
     pub exit_code: i32,
     /// docker's `State.Error`: why the last start failed.
     pub error: String,
+    /// `--label key=value`.
+    pub labels: Vec<(String, String)>,
+    /// When the container was created, and when it last started or stopped (`docker ps`'s
+    /// `Up 2 seconds`, `Exited (0) 3 seconds ago`).
+    pub created: SimTime,
+    pub state_since: SimTime,
 }
 
 /// One published port as the docker CLI sends it (go-connections' `ParsePortSpecs` splits a

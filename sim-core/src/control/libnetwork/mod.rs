@@ -13,7 +13,7 @@ pub mod iptables;
 pub mod pools;
 
 use crate::control::engine::DockerEngine;
-use crate::control::ipam::{IpPool, PoolError};
+use crate::control::ipam::IpPool;
 use crate::control::plan::{self, Item, Plan, Planner};
 use crate::control::HostNodes;
 use crate::device::rules::Owner;
@@ -394,10 +394,9 @@ impl Libnetwork {
             let net = &mut self.networks[ni];
             match req.ip {
                 Some(ip) if !net.subnet.contains(ip) => return Err(LnError::OutOfRange(ip)),
-                Some(ip) => net.pool.reserve(ip).map_err(|e| match e {
-                    PoolError::InUse => LnError::AddressInUse,
-                    _ => LnError::OutOfRange(ip),
-                })?,
+                // The subnet's own first and last addresses and the gateway are taken in
+                // IPAM's bitmap: asking for one of them finds it in use.
+                Some(ip) => net.pool.reserve(ip).map_err(|_| LnError::AddressInUse)?,
                 None => allocate_in(&mut net.pool, net.range).ok_or(LnError::NoAddresses)?,
             }
         };

@@ -364,17 +364,29 @@ pub(super) fn parse_ps(
 ) -> Result<DockerCommand, CliError> {
     let cmd = Cmd::new(path, usage, "List containers", PS_FLAGS);
     let (mut all, mut quiet) = (false, false);
+    let (mut filters, mut format) = (Vec::new(), None);
     let pos = cmd.parse(args, &mut |f, v| {
         match f.long {
             "all" => all = parse_go_bool(v)?,
             "quiet" => quiet = parse_go_bool(v)?,
-            "filter" => validate_filter(v)?,
+            "format" => format = Some(v.to_string()),
+            "filter" => {
+                validate_filter(v)?;
+                if !v.is_empty() {
+                    filters.push(v.to_string());
+                }
+            }
             _ => {}
         }
         Ok(())
     })?;
     cmd.no_args(&pos)?;
-    Ok(DockerCommand::Ps { all, quiet })
+    Ok(DockerCommand::Ps {
+        all,
+        quiet,
+        filters,
+        format,
+    })
 }
 
 pub(super) fn parse_inspect(args: &[String]) -> Result<DockerCommand, CliError> {
@@ -714,14 +726,18 @@ mod tests {
             ok("docker container ls -a"),
             DockerCommand::Ps {
                 all: true,
-                quiet: false
+                quiet: false,
+                filters: Vec::new(),
+                format: None,
             }
         );
         assert_eq!(
             ok("docker ps -aq"),
             DockerCommand::Ps {
                 all: true,
-                quiet: true
+                quiet: true,
+                filters: Vec::new(),
+                format: None,
             }
         );
         assert_eq!(

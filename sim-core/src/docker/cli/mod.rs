@@ -126,6 +126,9 @@ pub enum DockerCommand {
     Ps {
         all: bool,
         quiet: bool,
+        /// `--filter key=value`, as given.
+        filters: Vec<String>,
+        format: Option<String>,
     },
     Inspect {
         objects: Vec<String>,

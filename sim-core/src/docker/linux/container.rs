@@ -6,7 +6,7 @@
 use super::Linux;
 use crate::control::engine::DockerEngine;
 use crate::control::ids;
-use crate::control::libnetwork::{EndpointRequest, PortMap};
+use crate::control::libnetwork::{EndpointRequest, LnError, PortMap};
 use crate::control::tcpip;
 use crate::device::stack::{IpStack, StackConfig};
 use crate::device::Device;
@@ -135,9 +135,16 @@ pub(super) fn attach(
         ports,
     };
     let (name, short) = (c.name.clone(), c.id[..12].to_string());
+    let (net_name, net_id) = (net.name.clone(), net.id.clone());
     let ep =
         l.ln.create_endpoint(ctx.eng, ctx.nodes, req)
-            .map_err(|e| super::network::words(engine, &e))
+            .map_err(|e| match e {
+                LnError::NoAddresses => format!(
+                    "no available IPv4 addresses on this network's address pools: {} ({})",
+                    net_name, net_id
+                ),
+                e => super::network::words(engine, &e),
+            })
             .map_err(|e| {
                 if engine.networking_error_prefix() {
                     format!("failed to set up container networking: {e}")
