@@ -160,6 +160,9 @@ impl Daemon {
                 self.network_inspect(&networks, format.as_deref())
             }
             DockerCommand::NetworkRm { networks, force } => self.network_rm(&networks, force, ctx),
+            DockerCommand::NetworkPrune { force, filters } => {
+                self.network_prune(force, &filters, ctx)
+            }
             DockerCommand::NetworkConnect {
                 network,
                 container,
@@ -256,6 +259,14 @@ impl Daemon {
                 "operation is not permitted on predefined {} network ",
                 c.name
             ));
+        }
+        if c.name.is_empty() {
+            // 20.10's duplicate check finds every network by the empty prefix
+            // (contradiction #9); libnetwork refuses the name itself later.
+            return CommandOutput::daemon_error(match self.backend.cli_release() {
+                CliRelease::V20_10 => "network with name  already exists",
+                CliRelease::Current => "invalid name: name is empty",
+            });
         }
         if self.store.networks.iter().any(|n| n.name == c.name) {
             return CommandOutput::daemon_error(format!(
@@ -546,6 +557,49 @@ impl Daemon {
         }
     }
 
+    /// `docker network prune`: every user network no running container is on goes (the
+    /// CLI prints their names, then an empty line). Without `-f` the CLI asks first, and
+    /// its stdin answers no.
+    fn network_prune(
+        &mut self,
+        force: bool,
+        filters: &[String],
+        ctx: &mut HostCtx,
+    ) -> CommandOutput {
+        const WARNING: &str = "WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue? [y/N] ";
+        if !force {
+            return CommandOutput::ok(WARNING);
+        }
+        let mut unused: Vec<String> = self
+            .store
+            .networks
+            .iter()
+            .filter(|n| !n.predefined && n.driver != "overlay")
+            .filter(|n| self.store.running_on(&n.id).next().is_none())
+            .filter(|n| output::network_passes(n, filters))
+            .map(|n| n.name.clone())
+            .collect();
+        unused.sort();
+        for name in &unused {
+            if let Some(i) = self.store.networks.iter().position(|n| &n.name == name) {
+                let net = self.store.networks.remove(i);
+                if let Some(b) = &net.backend_id {
+                    self.backend.delete_network(b, ctx);
+                }
+            }
+        }
+        let mut stdout = String::new();
+        if !unused.is_empty() {
+            stdout.push_str("Deleted Networks:\n");
+            for name in &unused {
+                stdout.push_str(name);
+                stdout.push('\n');
+            }
+        }
+        stdout.push('\n');
+        CommandOutput::ok(stdout)
+    }
+
     /// Forgets swarm networks the swarm no longer has (removed through another node), with
     /// this node's own network for each.
     pub fn forget_removed_swarm_networks(&mut self, ctx: &mut HostCtx) {
@@ -741,6 +795,8 @@ impl Daemon {
             exit_code: 0,
             error: String::new(),
             labels: args.labels.clone(),
+            // The CLI checked it (`net.ParseMAC`).
+            mac_address: args.mac_address.as_deref().and_then(|m| m.parse().ok()),
             created: ctx.eng.now(),
             state_since: ctx.eng.now(),
         };

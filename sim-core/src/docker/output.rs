@@ -47,7 +47,7 @@ fn table(header: &[&str], rows: &[Vec<String>]) -> String {
 /// filters of one key are alternatives, filters of different keys must all hold. `name`
 /// matches a part of the name, `id` a prefix of the id, `driver` and `scope` exactly,
 /// `type` `builtin` or `custom`, `label` a key or `key=value`.
-fn network_passes(n: &DockerNetwork, filters: &[String]) -> bool {
+pub fn network_passes(n: &DockerNetwork, filters: &[String]) -> bool {
     let mut by_key: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for f in filters {
         let (k, v) = f.split_once('=').unwrap_or((f.as_str(), ""));
@@ -496,13 +496,15 @@ pub fn network_json(net: &DockerNetwork, store: &Store, backend: &dyn OsBackend)
         let Some(ep) = backend.endpoint(ep) else {
             continue;
         };
+        // An endpoint of the host or null driver has no address and no MAC.
+        let addressed = !ep.ip.is_unspecified();
         ctrs.push((
             c.id.clone(),
             json!({
                 "Name": c.name,
                 "EndpointID": ep.id,
-                "MacAddress": ep.mac.to_string(),
-                "IPv4Address": format!("{}/{}", ep.ip, ep.prefix_len),
+                "MacAddress": if addressed { ep.mac.to_string() } else { String::new() },
+                "IPv4Address": if addressed { format!("{}/{}", ep.ip, ep.prefix_len) } else { String::new() },
                 "IPv6Address": "",
             }),
         ));
@@ -599,6 +601,12 @@ pub fn container_json(c: &Container, nets: &[DockerNetwork], backend: &dyn OsBac
             .find(|n| n.id == a.network_id)
             .map_or(a.network_name.clone(), |n| n.name.clone());
         let ep = a.endpoint.as_deref().and_then(|e| backend.endpoint(e));
+        // An endpoint of the host or null driver shows only its id.
+        let (endpoint_id, ep) = match ep {
+            Some(e) if e.ip.is_unspecified() => (e.id, None),
+            Some(e) => (e.id.clone(), Some(e)),
+            None => (String::new(), None),
+        };
         networks.push((
             name,
             json!({
@@ -609,7 +617,7 @@ pub fn container_json(c: &Container, nets: &[DockerNetwork], backend: &dyn OsBac
                 "DriverOpts": Value::Null,
                 "GwPriority": 0,
                 "NetworkID": a.network_id,
-                "EndpointID": ep.as_ref().map(|e| e.id.clone()).unwrap_or_default(),
+                "EndpointID": endpoint_id,
                 "Gateway": ep.as_ref().map(|e| e.gateway.to_string()).unwrap_or_default(),
                 "IPAddress": ep.as_ref().map(|e| e.ip.to_string()).unwrap_or_default(),
                 "IPPrefixLen": ep.as_ref().map(|e| e.prefix_len).unwrap_or(0),

@@ -82,6 +82,11 @@ pub enum DockerCommand {
         networks: Vec<String>,
         force: bool,
     },
+    /// `docker network prune`.
+    NetworkPrune {
+        force: bool,
+        filters: Vec<String>,
+    },
     NetworkConnect {
         network: String,
         container: String,

@@ -91,7 +91,10 @@ pub(super) fn attach(
         return Err(format!("network {} not found", att.network_id));
     };
     if net.driver != "bridge" {
-        // host and null: no endpoint, no plumbing.
+        // host and null: an endpoint with no address and no plumbing.
+        let id = ids::docker_id(rng);
+        l.addressless_endpoints.push(id.clone());
+        store.containers[ci].attachments[a].endpoint = Some(id);
         return Ok(());
     }
     let Some(sandbox) = c.sandbox else {
@@ -129,7 +132,7 @@ pub(super) fn attach(
         network_id: net.id.clone(),
         sandbox,
         ip: att.requested_ip,
-        mac: None,
+        mac: if index == 0 { c.mac_address } else { None },
         ifname: format!("eth{index}"),
         default_route: index == 0,
         ports,

@@ -37,6 +37,8 @@ pub struct Linux {
     /// What the daemon reports of each network it created (by id), beyond libnetwork's
     /// subnet and gateway.
     reported: Vec<(String, network::Reported)>,
+    /// Endpoints of the host and null drivers: an id each, no plumbing.
+    pub(crate) addressless_endpoints: Vec<String>,
 }
 
 impl Linux {
@@ -47,6 +49,7 @@ impl Linux {
             host_network: None,
             next_ephemeral: 32768,
             reported: Vec::new(),
+            addressless_endpoints: Vec::new(),
         }
     }
 }
@@ -266,6 +269,7 @@ impl OsBackend for Linux {
     }
 
     fn detach(&mut self, _network_id: Option<&str>, endpoint: &str, ctx: &mut HostCtx) {
+        self.addressless_endpoints.retain(|e| e != endpoint);
         self.ln.delete_endpoint(ctx.eng, endpoint);
     }
 
@@ -274,6 +278,17 @@ impl OsBackend for Linux {
     fn refresh_dns(&self, _store: &Store, _ctx: &mut HostCtx) {}
 
     fn endpoint(&self, id: &str) -> Option<EndpointView> {
+        if self.addressless_endpoints.iter().any(|e| e == id) {
+            // docker shows no address, gateway nor MAC for them.
+            return Some(EndpointView {
+                id: id.to_string(),
+                mac: crate::wire::MacAddr::zero(),
+                ip: Ipv4Addr::UNSPECIFIED,
+                prefix_len: 0,
+                gateway: Ipv4Addr::UNSPECIFIED,
+                ports: Vec::new(),
+            });
+        }
         let e = self.ln.endpoint(id)?;
         Some(EndpointView {
             id: e.id.clone(),
