@@ -745,11 +745,6 @@ impl Daemon {
             Some(n) => n.clone(),
             None => generated_name(&mut self.rng),
         };
-        if !valid_container_name(&name) {
-            return fail(format!(
-                "Invalid container name ({name}), only {CONTAINER_NAME_CHARS} are allowed"
-            ));
-        }
         if let Some(existing) = self.store.containers.iter().find(|c| c.name == name) {
             return fail(format!(
                 "Conflict. The container name \"/{name}\" is already in use by container \"{}\". You have to remove (or rename) that container to be able to reuse that name.",
@@ -1282,18 +1277,6 @@ impl Daemon {
 /// A daemon error as the client prints it (moby's client trims the message).
 fn daemon_message(msg: &str) -> String {
     format!("Error response from daemon: {}", msg.trim())
-}
-
-/// moby's `validContainerNameChars`: a name is one of these then at least one of the rest.
-const CONTAINER_NAME_CHARS: &str = "[a-zA-Z0-9][a-zA-Z0-9_.-]";
-
-/// moby's `validContainerNamePattern`, `^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$`.
-fn valid_container_name(name: &str) -> bool {
-    let name = name.strip_prefix('/').unwrap_or(name);
-    let mut chars = name.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
-        && name.len() >= 2
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
 }
 
 /// `--ip`: an IPv4 address, in the daemon's words when it is not one.

@@ -55,6 +55,11 @@ pub(super) fn check_run(l: &Linux, args: &RunArgs, net_key: &str) -> Result<RunS
             "user specified IP address is supported on user defined networks only",
         ));
     }
+    if let Some(name) = args.name.as_deref().filter(|n| !valid_container_name(n)) {
+        return Err(format!(
+            "Invalid container name ({name}), only {CONTAINER_NAME_CHARS} are allowed"
+        ));
+    }
     if !args.network_aliases.is_empty() && predefined {
         return Err(if engine >= DockerEngine::V29 {
             "network-scoped aliases are only supported for user-defined networks".into()
@@ -168,4 +173,17 @@ pub(super) fn check_connect(
         }
     }
     Ok(())
+}
+
+/// moby's `validContainerNameChars`: a name is one of these then at least one of the rest.
+const CONTAINER_NAME_CHARS: &str = "[a-zA-Z0-9][a-zA-Z0-9_.-]";
+
+/// moby's `validContainerNamePattern`, `^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$` (checked when the
+/// daemon reserves the name, after the settings).
+fn valid_container_name(name: &str) -> bool {
+    let name = name.strip_prefix('/').unwrap_or(name);
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && name.len() >= 2
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
 }
