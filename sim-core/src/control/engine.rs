@@ -127,6 +127,13 @@ impl DockerEngine {
         }
     }
 
+    /// Up to v24 an endpoint on an internal network has the bridge's gateway (and the
+    /// container a default route through it when no other network gives one): contradiction
+    /// #1 of tests/oracle/README.md. Later releases give internal networks no gateway.
+    pub fn internal_networks_have_gateway(self) -> bool {
+        self == DockerEngine::V20_10
+    }
+
     /// Bridge networks' `network inspect` shows `EnableIPv4` from v28.0 (API 1.48).
     pub fn shows_enable_ipv4(self) -> bool {
         self >= DockerEngine::V28

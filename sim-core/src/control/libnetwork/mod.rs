@@ -183,6 +183,8 @@ pub struct Libnetwork {
     pub base: Option<Plan>,
     /// Prefixes a dynamic subnet must avoid: the host's routes and nameservers.
     pub reserved: Vec<Ipv4Network>,
+    /// Each sandbox's default route: (sandbox, the endpoint it goes through, its plan).
+    pub default_routes: Vec<(NodeId, String, Plan)>,
     next_owner: u64,
 }
 
@@ -204,6 +206,7 @@ impl Libnetwork {
             endpoints: Vec::new(),
             base: None,
             reserved: Vec::new(),
+            default_routes: Vec::new(),
             next_owner: 1,
         }
     }
@@ -428,17 +431,10 @@ impl Libnetwork {
             (host.stack, veth_port),
             (req.sandbox, ifport),
         );
-        let gateway = (!net.internal && req.default_route).then_some(net.gateway);
-        if let Some(gw) = gateway {
-            p.push(Item::Route {
-                stack: req.sandbox,
-                route: Route {
-                    dest: Ipv4Network::new(Ipv4Addr::UNSPECIFIED, 0).expect("the default route"),
-                    via: Some(gw),
-                    iface: ifport,
-                },
-            });
-        }
+        // The endpoint's gateway; the sandbox's default route goes through one of its
+        // endpoints' (`set_default_route`). Up to v24 an internal network gives one too.
+        let gateway =
+            (!net.internal || self.engine.internal_networks_have_gateway()).then_some(net.gateway);
         p.push(Item::Connections {
             node: host.stack,
             addr: ip,
@@ -466,8 +462,47 @@ impl Libnetwork {
         }
         ep.plan = p.finish();
         plan::apply(eng, &ep.plan);
+        let (sandbox, id) = (ep.sandbox, ep.id.clone());
         self.endpoints.push(ep);
+        if req.default_route {
+            self.set_default_route(eng, sandbox, Some(&id));
+        }
         Ok(self.endpoints.last().expect("just pushed"))
+    }
+
+    /// Points `sandbox`'s default route at the gateway of `endpoint` (one of its endpoints
+    /// with a gateway), or takes it away (`None`): libnetwork's `updateGateway`.
+    pub fn set_default_route(&mut self, eng: &mut Engine, sandbox: NodeId, endpoint: Option<&str>) {
+        if let Some(i) = self
+            .default_routes
+            .iter()
+            .position(|(s, _, _)| *s == sandbox)
+        {
+            if Some(self.default_routes[i].1.as_str()) == endpoint {
+                return;
+            }
+            let (_, _, old) = self.default_routes.remove(i);
+            plan::remove(eng, &old);
+        }
+        let Some(ep) = endpoint.and_then(|id| self.endpoints.iter().find(|e| e.id == id)) else {
+            return;
+        };
+        let (Some(gw), ifport, id) = (ep.gateway, ep.ifport, ep.id.clone()) else {
+            return;
+        };
+        let owner = self.owner();
+        let mut p = Planner::new(eng, owner);
+        p.push(Item::Route {
+            stack: sandbox,
+            route: Route {
+                dest: Ipv4Network::new(Ipv4Addr::UNSPECIFIED, 0).expect("the default route"),
+                via: Some(gw),
+                iface: ifport,
+            },
+        });
+        let plan = p.finish();
+        plan::apply(eng, &plan);
+        self.default_routes.push((sandbox, id, plan));
     }
 
     /// Removes an endpoint: its veth pair, routes and rules go, and its address is free.
@@ -475,6 +510,10 @@ impl Libnetwork {
         let Some(i) = self.endpoints.iter().position(|e| e.id == id) else {
             return;
         };
+        if let Some(r) = self.default_routes.iter().position(|(_, e, _)| e == id) {
+            let (_, _, route) = self.default_routes.remove(r);
+            plan::remove(eng, &route);
+        }
         let ep = self.endpoints.remove(i);
         plan::remove(eng, &ep.plan);
         if let Some(net) = self.networks.iter_mut().find(|n| n.id == ep.network_id) {

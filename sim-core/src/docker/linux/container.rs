@@ -113,15 +113,9 @@ pub(super) fn attach(
             msg.to_string()
         });
     }
-    // The container's interfaces are eth0, eth1, … in the order it joined bridge networks.
-    let index = c.attachments[..a]
-        .iter()
-        .filter(|x| {
-            store
-                .network_by_id(&x.network_id)
-                .is_some_and(|n| n.driver == "bridge")
-        })
-        .count();
+    // The namespace names its interfaces eth0, eth1, … from a counter that never goes back
+    // while it lives: a network joined again after a disconnect gets the next name.
+    let index = l.next_interface(sandbox);
     let ports = if index == 0 {
         map_ports(l, c, &net.id)?
     } else {
@@ -134,7 +128,7 @@ pub(super) fn attach(
         ip: att.requested_ip,
         mac: if index == 0 { c.mac_address } else { None },
         ifname: format!("eth{index}"),
-        default_route: index == 0,
+        default_route: false,
         ports,
     };
     let (name, short) = (c.name.clone(), c.id[..12].to_string());
@@ -252,4 +246,27 @@ pub(super) fn predefined_endpoint_settings(
         });
     }
     Ok(())
+}
+
+/// Points the namespace's default route where libnetwork puts it (`sandbox.Less` of 20.10
+/// and later): through the endpoint of a non-internal network before an internal one, then
+/// of the network whose name sorts first (`connect/*` in tests/oracle).
+pub(super) fn update_default_route(
+    l: &mut Linux,
+    eng: &mut crate::engine::Engine,
+    sandbox: NodeId,
+) {
+    let mut candidates: Vec<(bool, String, String)> =
+        l.ln.endpoints
+            .iter()
+            .filter(|e| e.sandbox == sandbox && e.gateway.is_some())
+            .map(|e| {
+                let internal = l.ln.network(&e.network_id).is_some_and(|n| n.internal);
+                let name = l.network_name(&e.network_id).to_string();
+                (internal, name, e.id.clone())
+            })
+            .collect();
+    candidates.sort();
+    let chosen = candidates.first().map(|(_, _, id)| id.clone());
+    l.ln.set_default_route(eng, sandbox, chosen.as_deref());
 }

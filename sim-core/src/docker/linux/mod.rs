@@ -39,6 +39,37 @@ pub struct Linux {
     reported: Vec<(String, network::Reported)>,
     /// Endpoints of the host and null drivers: an id each, no plumbing.
     pub(crate) addressless_endpoints: Vec<String>,
+    /// docker's name of each bridge network (by id): the default route's order.
+    pub(crate) network_names: Vec<(String, String)>,
+    /// Each namespace's next interface number.
+    interface_counters: Vec<(NodeId, u32)>,
+}
+
+impl Linux {
+    fn network_name(&self, id: &str) -> &str {
+        self.network_names
+            .iter()
+            .find(|(i, _)| i == id)
+            .map_or("", |(_, n)| n.as_str())
+    }
+
+    /// The number of the namespace's next interface (`eth<n>`).
+    fn next_interface(&mut self, sandbox: NodeId) -> u32 {
+        match self
+            .interface_counters
+            .iter_mut()
+            .find(|(s, _)| *s == sandbox)
+        {
+            Some((_, n)) => {
+                *n += 1;
+                *n - 1
+            }
+            None => {
+                self.interface_counters.push((sandbox, 1));
+                0
+            }
+        }
+    }
 }
 
 impl Linux {
@@ -50,6 +81,8 @@ impl Linux {
             next_ephemeral: 32768,
             reported: Vec::new(),
             addressless_endpoints: Vec::new(),
+            network_names: Vec::new(),
+            interface_counters: Vec::new(),
         }
     }
 }
@@ -158,6 +191,7 @@ impl OsBackend for Linux {
         ] {
             net.options.push((k.to_string(), v));
         }
+        self.network_names.push((id.clone(), BRIDGE.to_string()));
         self.adopt(&mut net, id);
         store.networks.push(net);
         Ok(())
@@ -195,6 +229,7 @@ impl OsBackend for Linux {
 
     fn delete_network(&mut self, id: &str, ctx: &mut HostCtx) {
         self.reported.retain(|(i, _)| i != id);
+        self.network_names.retain(|(i, _)| i != id);
         self.ln.delete_network(ctx.eng, id);
     }
 
@@ -254,7 +289,9 @@ impl OsBackend for Linux {
         udp: Vec<u16>,
         ctx: &mut HostCtx,
     ) -> (NodeId, bool) {
-        container::create_namespace(self, c, tcp, udp, ctx)
+        let (node, owned) = container::create_namespace(self, c, tcp, udp, ctx);
+        self.interface_counters.retain(|(n, _)| *n != node);
+        (node, owned)
     }
 
     fn attach(
@@ -265,12 +302,20 @@ impl OsBackend for Linux {
         rng: &mut SimRng,
         ctx: &mut HostCtx,
     ) -> Result<(), String> {
-        container::attach(self, store, ci, a, rng, ctx)
+        container::attach(self, store, ci, a, rng, ctx)?;
+        if let Some(sandbox) = store.containers[ci].sandbox {
+            container::update_default_route(self, ctx.eng, sandbox);
+        }
+        Ok(())
     }
 
     fn detach(&mut self, _network_id: Option<&str>, endpoint: &str, ctx: &mut HostCtx) {
         self.addressless_endpoints.retain(|e| e != endpoint);
+        let sandbox = self.ln.endpoint(endpoint).map(|e| e.sandbox);
         self.ln.delete_endpoint(ctx.eng, endpoint);
+        if let Some(sandbox) = sandbox {
+            container::update_default_route(self, ctx.eng, sandbox);
+        }
     }
 
     /// Name resolution on user-defined networks (the embedded DNS at 127.0.0.11) is not

@@ -259,6 +259,7 @@ pub(super) fn create(
         subnet: s.to_string(),
         ..IpamConfig::default()
     }));
+    l.network_names.push((id.clone(), c.name.clone()));
     l.reported.push((
         id.clone(),
         Reported {
