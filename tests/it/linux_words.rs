@@ -840,3 +840,20 @@ fn the_default_route_follows_libnetworks_order() {
         "no default route on an internal network from v25"
     );
 }
+
+/// From v25 `docker run --network n1 --network n2` joins both (eth0 on n1, eth1 on n2);
+/// 20.10 refuses it (`errors/run-two-networks`, in `run_refusals_before_create_carry_the_help_line`).
+#[test]
+fn newer_releases_join_every_network_given_to_run() {
+    let mut w = linux("V27");
+    ok(&mut w, "docker network create n1");
+    ok(&mut w, "docker network create n2");
+    ok(
+        &mut w,
+        &format!("{RUN} c1 --network n1 --network n2 oracle/busybox sleep 3600"),
+    );
+    assert_eq!(
+        ok(&mut w, "docker inspect -f '{{range $k, $v := .NetworkSettings.Networks}}{{$k}}={{$v.IPAddress}} {{end}}' c1"),
+        "n1=172.18.0.2 n2=172.19.0.2 \n"
+    );
+}

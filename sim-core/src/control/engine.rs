@@ -134,6 +134,12 @@ impl DockerEngine {
         self == DockerEngine::V20_10
     }
 
+    /// `docker run --network a --network b` joins both from v25 (API 1.44); the 20.10
+    /// daemon refuses more than one network at create.
+    pub fn several_networks_at_create(self) -> bool {
+        self > DockerEngine::V20_10
+    }
+
     /// Bridge networks' `network inspect` shows `EnableIPv4` from v28.0 (API 1.48).
     pub fn shows_enable_ipv4(self) -> bool {
         self >= DockerEngine::V28

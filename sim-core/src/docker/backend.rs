@@ -121,6 +121,12 @@ pub trait OsBackend {
         self.engine() != EngineRelease::Ee17_06
     }
 
+    /// Whether `docker run` joins every `--network` given (API 1.44 and later), not only
+    /// the first.
+    fn several_networks_at_create(&self) -> bool {
+        false
+    }
+
     /// The docker CLI that goes with this engine.
     fn cli_release(&self) -> CliRelease {
         CliRelease::Current

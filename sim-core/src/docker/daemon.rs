@@ -824,6 +824,29 @@ impl Daemon {
                 aliases: args.network_aliases.clone(),
                 endpoint: None,
             });
+            // From API 1.44 (Docker 25) a container joins every `--network` at create;
+            // the settings flags go to the first one only.
+            if self.backend.several_networks_at_create() {
+                for key in &args.more_networks {
+                    let (network_name, network_id) = match self.find_or_learn_network(key, ctx) {
+                        Some(ni) => (
+                            self.store.networks[ni].name.clone(),
+                            self.store.networks[ni].id.clone(),
+                        ),
+                        None => (key.clone(), String::new()),
+                    };
+                    if c.attachments.iter().any(|a| a.network_name == network_name) {
+                        continue;
+                    }
+                    c.attachments.push(Attachment {
+                        network_name,
+                        network_id,
+                        requested_ip: None,
+                        aliases: Vec::new(),
+                        endpoint: None,
+                    });
+                }
+            }
         }
         self.store.containers.push(c);
         let ci = self.store.containers.len() - 1;

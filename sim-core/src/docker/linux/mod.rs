@@ -100,6 +100,10 @@ impl OsBackend for Linux {
         self.ln.engine.cli_release()
     }
 
+    fn several_networks_at_create(&self) -> bool {
+        self.ln.engine.several_networks_at_create()
+    }
+
     fn shows_enable_ipv4(&self) -> bool {
         self.ln.engine.shows_enable_ipv4()
     }

@@ -30,7 +30,7 @@ pub(super) fn check_run(l: &Linux, args: &RunArgs, net_key: &str) -> Result<RunS
     network_mode_conflicts(args, net_key)?;
     // `verifyNetworkingConfig`: the 20.10 daemon takes one network at create time (the API
     // took several from v1.44, Docker 25).
-    if !args.more_networks.is_empty() && !engine.validates_ipam_config() {
+    if !args.more_networks.is_empty() && !engine.several_networks_at_create() {
         let all: Vec<&str> = std::iter::once(net_key)
             .chain(args.more_networks.iter().map(String::as_str))
             .collect();
