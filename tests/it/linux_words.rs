@@ -771,6 +771,21 @@ fn newer_releases_word_them_as_the_reference_says() {
     fails(&mut w, "docker network create --subnet 10.99.16.5/24 x1", 1, "", "Error response from daemon: invalid network config:\ninvalid subnet 10.99.16.5/24: it should be 10.99.16.0/24\n");
     fails(&mut w, "docker network create --subnet 172.18.0.0/24 x1", 1, "", "Error response from daemon: invalid pool request: Pool overlaps with other one on this address space\n");
     assert!(!ok(&mut w, "docker network inspect n1").contains("EnableIPv4"));
+    // Accepted by 20.10 (`errors/ip-range-bigger-than-subnet`), refused from v25.
+    fails(
+        &mut w,
+        "docker network create --subnet 10.99.45.0/24 --ip-range 10.99.45.0/23 x1",
+        1,
+        "",
+        "Error response from daemon: invalid network config:\ninvalid ip-range 10.99.45.0/23: CIDR block is bigger than its parent subnet 10.99.45.0/24\n",
+    );
+    fails(
+        &mut w,
+        "docker network create --subnet 10.99.45.0/24 --ip-range 10.99.45.5/25 x1",
+        1,
+        "",
+        "Error response from daemon: invalid network config:\ninvalid ip-range 10.99.45.5/25: it should be 10.99.45.0/25\n",
+    );
 }
 
 /// `connect/disconnect-first-network`, `connect/internal-first-then-external`,

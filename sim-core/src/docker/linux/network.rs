@@ -146,6 +146,13 @@ pub(super) fn create(
             )));
         }
     }
+    if let (Some((_, s)), true) = (subnet, engine.validates_ipam_config()) {
+        for r in &c.ip_ranges {
+            validate_ip_range(r, s).map_err(|e| {
+                Refusal::Daemon(format!("invalid network config:\ninvalid ip-range {e}"))
+            })?;
+        }
+    }
     let subnet_of = |data: &str| subnet.filter(|(_, s)| in_subnet(s, data));
     let gateway = c
         .gateways
@@ -275,6 +282,32 @@ pub(super) fn create(
         requested_gateway: gateway,
         notes: Vec::new(),
     })
+}
+
+/// moby's `validateIPRange` (v25+, reference 2.1): the range as a CIDR block of the
+/// subnet's family, no bigger than it, without host bits, inside it. The error follows
+/// `invalid ip-range `.
+fn validate_ip_range(r: &str, subnet: Ipv4Network) -> Result<(), String> {
+    let range = match go_parse_cidr(r) {
+        Err(_) => return Err(format!("{r}: invalid CIDR block notation")),
+        Ok((IpAddr::V6(_), _)) => return Err(format!("{r}: parent subnet is an IPv4 block")),
+        Ok((IpAddr::V4(ip), len)) => Ipv4Network::new(ip, len).expect("a checked length"),
+    };
+    if range.prefix() < subnet.prefix() {
+        return Err(format!(
+            "{r}: CIDR block is bigger than its parent subnet {subnet}"
+        ));
+    }
+    let masked = Ipv4Network::new(range.network(), range.prefix()).expect("a checked length");
+    if range.ip() != range.network() {
+        return Err(format!("{r}: it should be {masked}"));
+    }
+    if !subnet.contains(range.network()) {
+        return Err(format!(
+            "{r}: parent subnet {subnet} doesn't contain ip-range"
+        ));
+    }
+    Ok(())
 }
 
 /// libnetwork's refusals in the words of the engine release.
