@@ -872,3 +872,42 @@ fn newer_releases_join_every_network_given_to_run() {
         "n1=172.18.0.2 n2=172.19.0.2 \n"
     );
 }
+
+/// `errors/bridge-name-docker0` (contradiction #10): 20.10 lets a user network take docker0
+/// over; the default bridge then has no network behind it.
+#[test]
+fn a_user_network_takes_docker0_over_on_20_10() {
+    let mut w = linux("V20_10");
+    let bridge = net_id_of(&mut w, "bridge");
+    ok(
+        &mut w,
+        "docker network create -o com.docker.network.bridge.name=docker0 x1",
+    );
+    assert_eq!(
+        ok(
+            &mut w,
+            "docker network inspect -f '{{range .IPAM.Config}}{{.Subnet}} {{.Gateway}}{{end}}' x1"
+        ),
+        "172.18.0.0/16 172.18.0.1\n"
+    );
+    ok(
+        &mut w,
+        &format!("{RUN} c1 --network x1 oracle/busybox sleep 3600"),
+    );
+    let out = sh(&mut w, &format!("{RUN} c2 oracle/busybox sleep 3600"));
+    let c2 = id_of(&mut w, "c2");
+    assert_eq!(
+        (out.exit_code, out.stdout, out.stderr),
+        (125, format!("{c2}\n"), format!("docker: Error response from daemon: failed to create endpoint c2 on network bridge: network {bridge} does not exist.\n"))
+    );
+    let mut w = linux("V29");
+    let out = sh(
+        &mut w,
+        "docker network create -o com.docker.network.bridge.name=docker0 x1",
+    );
+    assert_eq!(out.exit_code, 1, "{out:?}");
+    assert!(
+        out.stderr.contains("networks have same bridge name"),
+        "{out:?}"
+    );
+}

@@ -140,6 +140,13 @@ impl DockerEngine {
         self > DockerEngine::V20_10
     }
 
+    /// 20.10 lets `-o com.docker.network.bridge.name=docker0` take the default bridge's
+    /// device over (contradiction #10); later releases are taken to refuse it as a bridge
+    /// name conflict, as the reference says.
+    pub fn user_network_takes_docker0(self) -> bool {
+        self == DockerEngine::V20_10
+    }
+
     /// Bridge networks' `network inspect` shows `EnableIPv4` from v28.0 (API 1.48).
     pub fn shows_enable_ipv4(self) -> bool {
         self >= DockerEngine::V28

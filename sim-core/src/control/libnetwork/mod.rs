@@ -96,10 +96,15 @@ pub enum LnError {
     PoolsExhausted,
     PoolOverlap,
     GatewayOutOfRange(Ipv4Addr),
-    SameBridgeName { other: String, bridge: String },
+    SameBridgeName {
+        other: String,
+        bridge: String,
+    },
     AddressInUse,
     NoAddresses,
     OutOfRange(Ipv4Addr),
+    /// The network is not libnetwork's any more (docker0 taken over).
+    NoNetwork(String),
 }
 
 /// A bridge network as libnetwork keeps it.
@@ -286,11 +291,19 @@ impl Libnetwork {
             .name
             .clone()
             .unwrap_or_else(|| format!("br-{}", &req.id[..12.min(req.id.len())]));
-        if let Some(other) = self.networks.iter().find(|n| n.device == device) {
-            return Err(LnError::SameBridgeName {
-                other: other.id.clone(),
-                bridge: device,
-            });
+        if let Some(i) = self.networks.iter().position(|n| n.device == device) {
+            let other = &self.networks[i];
+            if !(other.default_bridge && self.engine.user_network_takes_docker0()) {
+                return Err(LnError::SameBridgeName {
+                    other: other.id.clone(),
+                    bridge: device,
+                });
+            }
+            // 20.10 lets a user network take docker0 over (contradiction #10): the default
+            // bridge's interface and rules go, its subnet stays allocated, and its later
+            // endpoints find no network.
+            let gone = self.networks.remove(i);
+            plan::remove(eng, &gone.plan);
         }
         let (subnet, user_subnet) = match req.subnet {
             Some(s) => {
@@ -392,7 +405,7 @@ impl Libnetwork {
             .networks
             .iter()
             .position(|n| n.id == req.network_id)
-            .ok_or(LnError::NoAddresses)?;
+            .ok_or_else(|| LnError::NoNetwork(req.network_id.clone()))?;
         let ip = {
             let net = &mut self.networks[ni];
             match req.ip {

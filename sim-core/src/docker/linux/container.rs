@@ -140,6 +140,10 @@ pub(super) fn attach(
                     "no available IPv4 addresses on this network's address pools: {} ({})",
                     net_name, net_id
                 ),
+                e @ LnError::NoNetwork(_) => format!(
+                    "failed to create endpoint {name} on network {net_name}: {}",
+                    super::network::words(engine, &e)
+                ),
                 e => super::network::words(engine, &e),
             })
             .map_err(|e| {

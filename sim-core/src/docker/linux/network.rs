@@ -330,6 +330,7 @@ pub(super) fn words(engine: crate::control::engine::DockerEngine, e: &LnError) -
         ),
         LnError::AddressInUse => "Address already in use".into(),
         LnError::NoAddresses => "no available IPv4 addresses on this network's address pools".into(),
+        LnError::NoNetwork(id) => format!("network {id} does not exist"),
         LnError::OutOfRange(ip) => {
             format!("Invalid address {ip}: It does not belong to any of this network's subnets")
         }
