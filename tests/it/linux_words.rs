@@ -691,6 +691,13 @@ fn inspect_and_ps_as_20_10_shows_them() {
         ok(&mut w, "docker inspect -f '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{$v.IPAddress}}/{{$v.IPPrefixLen}} gw {{$v.Gateway}} mac {{$v.MacAddress}} aliases {{$v.Aliases}}{{end}}' c1"),
         format!("n1 172.18.0.2/16 gw 172.18.0.1 mac 02:42:ac:12:00:02 aliases [{}]\n", &c1[..12])
     );
+    assert_eq!(
+        ok(
+            &mut w,
+            "docker inspect -f '{{.Config.Hostname}} {{.State.Status}}' c1"
+        ),
+        format!("{} running\n", &c1[..12])
+    );
     ok(&mut w, &format!("{RUN} b1 oracle/busybox sleep 3600"));
     assert_eq!(ok(&mut w, "docker inspect -f '{{.NetworkSettings.IPAddress}} {{.NetworkSettings.Gateway}} {{.NetworkSettings.MacAddress}}' b1"), "172.17.0.2 172.17.0.1 02:42:ac:11:00:02\n");
     let b1 = id_of(&mut w, "b1");

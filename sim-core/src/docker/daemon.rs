@@ -790,6 +790,7 @@ impl Daemon {
             exit_code: 0,
             error: String::new(),
             labels: args.labels.clone(),
+            hostname: args.hostname.clone(),
             // The CLI checked it (`net.ParseMAC`).
             mac_address: args.mac_address.as_deref().and_then(|m| m.parse().ok()),
             created: ctx.eng.now(),

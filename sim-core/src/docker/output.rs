@@ -691,7 +691,10 @@ pub fn container_json(c: &Container, nets: &[DockerNetwork], backend: &dyn OsBac
             "PortBindings": port_bindings,
             "Isolation": match c.isolation { Isolation::Process => "process", Isolation::HyperV => "hyperv" },
         },
-        "Config": { "Image": c.image },
+        "Config": {
+            "Hostname": c.hostname.clone().unwrap_or_else(|| c.id[..12].to_string()),
+            "Image": c.image,
+        },
         "NetworkSettings": {
             "Bridge": "",
             "SandboxID": "",

@@ -128,6 +128,8 @@ pub struct Container {
     pub error: String,
     /// `--label key=value`.
     pub labels: Vec<(String, String)>,
+    /// `--hostname`, when given (docker's default is the short id).
+    pub hostname: Option<String>,
     /// `--mac-address`: the MAC of the container's first endpoint.
     pub mac_address: Option<crate::wire::MacAddr>,
     /// When the container was created, and when it last started or stopped (`docker ps`'s
