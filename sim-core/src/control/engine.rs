@@ -118,13 +118,10 @@ impl DockerEngine {
         self >= DockerEngine::V28
     }
 
-    /// The docker CLI shipped with the engine: 20.10's words differ from today's.
-    pub fn cli_release(self) -> crate::docker::cli::CliRelease {
-        if self == DockerEngine::V20_10 {
-            crate::docker::cli::CliRelease::V20_10
-        } else {
-            crate::docker::cli::CliRelease::Current
-        }
+    /// The docker CLI shipped with the engine is 20.10's, whose words differ from today's
+    /// (`docker::cli::CliRelease`).
+    pub fn ships_cli_20_10(self) -> bool {
+        self == DockerEngine::V20_10
     }
 
     /// Up to v24 an endpoint on an internal network has the bridge's gateway (and the
@@ -221,6 +218,22 @@ mod tests {
         assert_eq!(
             row(DockerEngine::resolves_generated_names),
             [false, true, true, true]
+        );
+        assert_eq!(
+            row(DockerEngine::internal_networks_have_gateway),
+            [true, false, false, false]
+        );
+        assert_eq!(
+            row(DockerEngine::several_networks_at_create),
+            [false, true, true, true]
+        );
+        assert_eq!(
+            row(DockerEngine::shows_enable_ipv4),
+            [false, false, true, true]
+        );
+        assert_eq!(
+            row(DockerEngine::short_id_alias),
+            [true, false, false, false]
         );
         assert_eq!(V20_10.pool_order(), PoolOrder::Rotating);
         assert_eq!(V27.pool_order(), PoolOrder::LowestFree);

@@ -97,7 +97,11 @@ impl OsBackend for Linux {
     }
 
     fn cli_release(&self) -> CliRelease {
-        self.ln.engine.cli_release()
+        if self.ln.engine.ships_cli_20_10() {
+            CliRelease::V20_10
+        } else {
+            CliRelease::Current
+        }
     }
 
     fn several_networks_at_create(&self) -> bool {
