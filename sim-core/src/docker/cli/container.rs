@@ -857,4 +857,61 @@ mod tests {
             let _ = parse_publish(&s);
         }
     }
+
+    /// `parseNetworkAttachmentOpt` (contradictions #5 and #7): aliases and links need a
+    /// user-defined first network, in both CLIs.
+    #[test]
+    fn aliases_and_links_need_a_user_defined_network() {
+        for net in ["bridge", "host", "none", "default", "container:c1"] {
+            assert_err(
+                &format!("docker run --network {net} --network-alias db img"),
+                "docker: network-scoped aliases are only supported for user-defined networks.\nSee 'docker run --help'.",
+                125,
+            );
+            assert_err(
+                &format!("docker run --network {net} --link c1:db img"),
+                "docker: links are only supported for user-defined networks.\nSee 'docker run --help'.",
+                125,
+            );
+        }
+        let r = run("docker run --network n1 --network-alias db --link c1:db img");
+        assert_eq!(
+            (r.network_aliases, r.links),
+            (strs(&["db"]), strs(&["c1:db"]))
+        );
+        // Without --network, links are the default bridge's legacy links.
+        assert_eq!(run("docker run --link c1:db img").links, strs(&["c1:db"]));
+    }
+
+    /// The 20.10 CLI sends `--ip` and `--network-alias` only with a `--network` (#6, #7),
+    /// and parses `-p` with the old go-connections (#15).
+    #[test]
+    fn the_20_10_cli_drops_endpoint_flags_without_a_network() {
+        let parse20 = |line: &str| super::super::parse_with(line, CliRelease::V20_10);
+        let Ok(DockerCommand::Run(r)) =
+            parse20("docker run --ip 172.17.0.10 --network-alias db img")
+        else {
+            panic!("a run");
+        };
+        assert_eq!((r.ip, r.network_aliases), (None, Vec::new()));
+        let Ok(DockerCommand::Run(r)) =
+            parse20("docker run --network n1 --ip 10.0.0.5 --network n2 img")
+        else {
+            panic!("a run");
+        };
+        assert_eq!(
+            (r.ip.as_deref(), r.more_networks),
+            (Some("10.0.0.5"), strs(&["n2"]))
+        );
+        let e = parse20("docker run -p 8080:80/icmp img").unwrap_err();
+        assert_eq!(
+            e.message,
+            "docker: Invalid proto: icmp.\nSee 'docker run --help'."
+        );
+        // The current CLI keeps them for the daemon to judge.
+        assert_eq!(
+            run("docker run --ip 172.17.0.10 img").ip.as_deref(),
+            Some("172.17.0.10")
+        );
+    }
 }
