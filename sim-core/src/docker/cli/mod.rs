@@ -14,6 +14,10 @@
 //! Words that the simulator does not model are still parsed (so that a valid
 //! real-world line is not refused) and then ignored.
 //!
+//! A Linux host on Docker Engine 20.10 speaks to the 20.10 client instead
+//! (`CliRelease`, `parse_with`): its port-spec texts, and its endpoint flags
+//! sent only with a `--network`.
+//!
 //! The parser is split by concern; each submodule owns one:
 //!
 //! - `words`: shell-like word splitting of the pasted line (`split_words`)
@@ -31,6 +35,7 @@
 //!   their flag tables and the client-side IPAM validation.
 //! - `container`: `docker run|create|start|stop|restart|rm|exec|ps|port|inspect`
 //!   and `docker container ...`, their flag tables and `run`'s option checks.
+//! - `nat_v20`: `-p` as the 20.10 CLI's go-connections parses and words it.
 //! - `swarm`: `docker swarm init|join|leave`.
 //! - `test_support` (tests only): helpers the unit tests of every submodule
 //!   share.

@@ -1,6 +1,7 @@
-//! `docker run` on Linux: what the daemon refuses (in the words of the host's Docker Engine
-//! release) and what it makes of the flags before the container starts (reference
-//! linux-drivers.md section 2.3).
+//! `docker run` and `docker network connect` on Linux: what the daemon refuses (in the
+//! words of the host's Docker Engine release) and what it makes of the flags before the
+//! container starts (reference linux-drivers.md sections 2.2 and 2.3; the 20.10 texts from
+//! tests/oracle/fixtures).
 
 use super::container::predefined_endpoint_settings;
 use super::Linux;
