@@ -118,6 +118,43 @@ impl DockerEngine {
         self >= DockerEngine::V28
     }
 
+    /// The docker CLI shipped with the engine is 20.10's, whose words differ from today's
+    /// (`docker::cli::CliRelease`).
+    pub fn ships_cli_20_10(self) -> bool {
+        self == DockerEngine::V20_10
+    }
+
+    /// Up to v24 an endpoint on an internal network has the bridge's gateway (and the
+    /// container a default route through it when no other network gives one): contradiction
+    /// #1 of tests/oracle/README.md. Later releases give internal networks no gateway.
+    pub fn internal_networks_have_gateway(self) -> bool {
+        self == DockerEngine::V20_10
+    }
+
+    /// `docker run --network a --network b` joins both from v25 (API 1.44); the 20.10
+    /// daemon refuses more than one network at create.
+    pub fn several_networks_at_create(self) -> bool {
+        self > DockerEngine::V20_10
+    }
+
+    /// 20.10 lets `-o com.docker.network.bridge.name=docker0` take the default bridge's
+    /// device over (contradiction #10); later releases are taken to refuse it as a bridge
+    /// name conflict, as the reference says.
+    pub fn user_network_takes_docker0(self) -> bool {
+        self == DockerEngine::V20_10
+    }
+
+    /// Bridge networks' `network inspect` shows `EnableIPv4` from v28.0 (API 1.48).
+    pub fn shows_enable_ipv4(self) -> bool {
+        self >= DockerEngine::V28
+    }
+
+    /// Up to v24 the daemon adds the container's short ID to its aliases on user-defined
+    /// networks; from v25 the short ID is in `DNSNames` instead.
+    pub fn short_id_alias(self) -> bool {
+        self == DockerEngine::V20_10
+    }
+
     /// `--ip` is allowed on a user network without a configured subnet from v29.1.
     pub fn ip_without_configured_subnet(self) -> bool {
         self >= DockerEngine::V29
@@ -181,6 +218,22 @@ mod tests {
         assert_eq!(
             row(DockerEngine::resolves_generated_names),
             [false, true, true, true]
+        );
+        assert_eq!(
+            row(DockerEngine::internal_networks_have_gateway),
+            [true, false, false, false]
+        );
+        assert_eq!(
+            row(DockerEngine::several_networks_at_create),
+            [false, true, true, true]
+        );
+        assert_eq!(
+            row(DockerEngine::shows_enable_ipv4),
+            [false, false, true, true]
+        );
+        assert_eq!(
+            row(DockerEngine::short_id_alias),
+            [true, false, false, false]
         );
         assert_eq!(V20_10.pool_order(), PoolOrder::Rotating);
         assert_eq!(V27.pool_order(), PoolOrder::LowestFree);

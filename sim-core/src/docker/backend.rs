@@ -7,7 +7,7 @@
 //! words, how a network and an endpoint are built, where the embedded DNS answers. A backend
 //! never forwards a packet; it hands plans to `control::plan` like every control plane.
 
-use super::cli::{NetworkCreate, RunArgs};
+use super::cli::{CliRelease, NetworkCreate, RunArgs};
 use super::daemon::{CommandOutput, HostCtx};
 use super::store::{Container, DockerNetwork, Isolation, Store};
 use crate::control::hns::Hns;
@@ -125,6 +125,22 @@ pub trait OsBackend {
         false
     }
 
+    /// Whether `docker network inspect` shows `EnableIPv4` (Docker 28.0, API 1.48, on).
+    fn shows_enable_ipv4(&self) -> bool {
+        self.engine() != EngineRelease::Ee17_06
+    }
+
+    /// Whether `docker run` joins every `--network` given (API 1.44 and later), not only
+    /// the first.
+    fn several_networks_at_create(&self) -> bool {
+        false
+    }
+
+    /// The docker CLI that goes with this engine.
+    fn cli_release(&self) -> CliRelease {
+        CliRelease::Current
+    }
+
     /// The daemon's refusal to connect a running container to a network, or disconnect it,
     /// where the OS cannot hot-plug an endpoint.
     fn hot_plug_refusal(&self) -> Option<String> {
@@ -171,6 +187,38 @@ pub trait OsBackend {
     /// The OS's checks on a `docker run` and what it makes of the flags; `net_key` is the
     /// `--network` value (or the default network).
     fn check_run(&self, args: &RunArgs, net_key: &str) -> Result<RunSettings, String>;
+
+    /// The daemon's refusal of `docker network connect` of `c` to `net` (with a static
+    /// address, with aliases), after the checks every daemon makes.
+    fn check_connect(
+        &self,
+        _store: &Store,
+        _c: &Container,
+        _net: &DockerNetwork,
+        _ip: bool,
+        _aliases: bool,
+    ) -> Result<(), String> {
+        Ok(())
+    }
+
+    /// The daemon's refusal of `docker network disconnect` of `c` from `net`.
+    fn check_disconnect(&self, _c: &Container, _net: &DockerNetwork) -> Result<(), String> {
+        Ok(())
+    }
+
+    /// The active-endpoints refusal of `docker network rm` in the engine's words, given the
+    /// network and the containers on it (name, id).
+    fn active_endpoints(&self, net: &DockerNetwork, users: &[(&str, &str)]) -> String {
+        let users: Vec<String> = users
+            .iter()
+            .map(|(name, id)| format!("name:{name:?} id:{:?}", &id[..12]))
+            .collect();
+        format!(
+            "error while removing network: network {} has active endpoints ({})",
+            net.name,
+            users.join(", ")
+        )
+    }
 
     /// Remarks on joining `net` with the container's settings.
     fn attach_notes(&self, net: &DockerNetwork, c: &Container) -> Vec<String>;

@@ -6,7 +6,7 @@
 //! (`docker exec NAME ping …`) are returned to the caller to run.
 
 use super::backend::{EngineRelease, OsBackend};
-use super::cli::{DockerCommand, NetworkCreate, RunArgs};
+use super::cli::{CliRelease, DockerCommand, NetworkCreate, RunArgs};
 use super::exec;
 use super::exec::ExecProbe;
 use super::output;
@@ -57,6 +57,22 @@ impl CommandOutput {
     /// (`strings.TrimSpace` in its `checkResponseErr`) and puts its prefix in front.
     pub fn daemon_error(msg: impl AsRef<str>) -> Self {
         Self::plain_error(daemon_message(msg.as_ref()))
+    }
+    /// A failed `docker run`/`docker create` as the 20.10 CLI reports it (`reportError`):
+    /// `docker: ` and the daemon's message ending with one period, then, when the container
+    /// was never created, `See 'docker run --help'.`; status 125.
+    pub fn run_refused_v20_10(cmd: &str, msg: &str, with_help: bool) -> Self {
+        let msg = daemon_message(msg);
+        let msg = msg.strip_suffix('.').unwrap_or(&msg);
+        let help = if with_help {
+            format!("\nSee 'docker {cmd} --help'.")
+        } else {
+            String::new()
+        };
+        CommandOutput {
+            exit_code: Some(125),
+            ..Self::plain_error(format!("docker: {msg}.{help}"))
+        }
     }
     pub fn run_error(msg: impl AsRef<str>) -> Self {
         CommandOutput {
@@ -128,13 +144,25 @@ impl Daemon {
     pub fn execute(&mut self, cmd: DockerCommand, ctx: &mut HostCtx) -> CommandOutput {
         let out = match cmd {
             DockerCommand::NetworkCreate(c) => self.network_create(c, ctx),
-            DockerCommand::NetworkLs { quiet, .. } => {
-                CommandOutput::ok(output::network_ls(&self.store.networks, quiet))
-            }
+            DockerCommand::NetworkLs {
+                quiet,
+                filters,
+                no_trunc,
+                format,
+            } => output::network_ls_filtered(
+                &self.store.networks,
+                quiet,
+                &filters,
+                format.as_deref(),
+                no_trunc,
+            ),
             DockerCommand::NetworkInspect { networks, format } => {
                 self.network_inspect(&networks, format.as_deref())
             }
             DockerCommand::NetworkRm { networks, force } => self.network_rm(&networks, force, ctx),
+            DockerCommand::NetworkPrune { force, filters } => {
+                self.network_prune(force, &filters, ctx)
+            }
             DockerCommand::NetworkConnect {
                 network,
                 container,
@@ -153,12 +181,22 @@ impl Daemon {
             DockerCommand::Exec {
                 container, argv, ..
             } => self.exec(&container, &argv),
-            DockerCommand::Ps { all, quiet } => CommandOutput::ok(output::ps(
-                &self.store.containers,
-                self.backend.as_ref(),
+            DockerCommand::Ps {
                 all,
                 quiet,
-            )),
+                filters,
+                format,
+            } => output::ps_filtered(
+                &self.store,
+                self.backend.as_ref(),
+                output::PsOptions {
+                    all,
+                    quiet,
+                    filters: &filters,
+                    format: format.as_deref(),
+                    now: ctx.eng.now(),
+                },
+            ),
             DockerCommand::Port { container, port } => self.port(&container, port.as_deref()),
             DockerCommand::Inspect { objects, format } => self.inspect(&objects, format.as_deref()),
             DockerCommand::SwarmInit { advertise_addr, .. } => {
@@ -221,6 +259,14 @@ impl Daemon {
                 "operation is not permitted on predefined {} network ",
                 c.name
             ));
+        }
+        if c.name.is_empty() {
+            // 20.10's duplicate check finds every network by the empty prefix
+            // (contradiction #9); libnetwork refuses the name itself later.
+            return CommandOutput::daemon_error(match self.backend.cli_release() {
+                CliRelease::V20_10 => "network with name  already exists",
+                CliRelease::Current => "invalid name: name is empty",
+            });
         }
         if self.store.networks.iter().any(|n| n.name == c.name) {
             return CommandOutput::daemon_error(format!(
@@ -424,17 +470,28 @@ impl Daemon {
                     &self.store,
                     self.backend.as_ref(),
                 )),
+                None if self.backend.cli_release() == CliRelease::V20_10 => {
+                    errors.push(format!("Error: No such network: {k}"))
+                }
                 None => errors.push(daemon_message(&format!("network {k} not found"))),
             }
         }
         output::inspect(found, errors, format)
     }
 
+    /// `docker network rm`. The 20.10 CLI tries every network, printing each error (a 404
+    /// as `Error: No such network: <name>`) and ends with status 1 if any failed.
     fn network_rm(&mut self, keys: &[String], force: bool, ctx: &mut HostCtx) -> CommandOutput {
+        let release = self.backend.cli_release();
         let mut stdout = String::new();
+        let mut errors: Vec<String> = Vec::new();
         for k in keys {
             let Some(i) = self.store.find_network(k) else {
                 if force {
+                    continue;
+                }
+                if release == CliRelease::V20_10 {
+                    errors.push(format!("Error: No such network: {k}"));
                     continue;
                 }
                 return CommandOutput {
@@ -444,27 +501,33 @@ impl Daemon {
             };
             let net = &self.store.networks[i];
             if net.predefined {
+                let msg = format!(
+                    "{} is a pre-defined network and cannot be removed",
+                    net.name
+                );
+                if release == CliRelease::V20_10 {
+                    errors.push(daemon_message(&msg));
+                    continue;
+                }
                 return CommandOutput {
                     stdout,
-                    ..CommandOutput::daemon_error(format!(
-                        "{} is a pre-defined network and cannot be removed",
-                        net.name
-                    ))
+                    ..CommandOutput::daemon_error(msg)
                 };
             }
-            let users: Vec<String> = self
+            let users: Vec<(&str, &str)> = self
                 .store
                 .running_on(&net.id)
-                .map(|(c, _, _)| format!("name:{:?} id:{:?}", c.name, &c.id[..12]))
+                .map(|(c, _, _)| (c.name.as_str(), c.id.as_str()))
                 .collect();
             if !users.is_empty() {
+                let msg = self.backend.active_endpoints(net, &users);
+                if release == CliRelease::V20_10 {
+                    errors.push(daemon_message(&msg));
+                    continue;
+                }
                 return CommandOutput {
                     stdout,
-                    ..CommandOutput::daemon_error(format!(
-                        "error while removing network: network {} has active endpoints ({})",
-                        net.name,
-                        users.join(", ")
-                    ))
+                    ..CommandOutput::daemon_error(msg)
                 };
             }
             if net.driver == "overlay" && ctx.swarm.network(&net.id).is_some() {
@@ -485,6 +548,55 @@ impl Daemon {
             stdout.push_str(k);
             stdout.push('\n');
         }
+        if errors.is_empty() {
+            return CommandOutput::ok(stdout);
+        }
+        CommandOutput {
+            stdout,
+            ..CommandOutput::plain_error(errors.join("\n"))
+        }
+    }
+
+    /// `docker network prune`: every user network no running container is on goes (the
+    /// CLI prints their names, then an empty line). Without `-f` the CLI asks first, and
+    /// its stdin answers no.
+    fn network_prune(
+        &mut self,
+        force: bool,
+        filters: &[String],
+        ctx: &mut HostCtx,
+    ) -> CommandOutput {
+        const WARNING: &str = "WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue? [y/N] ";
+        if !force {
+            return CommandOutput::ok(WARNING);
+        }
+        let mut unused: Vec<String> = self
+            .store
+            .networks
+            .iter()
+            .filter(|n| !n.predefined && n.driver != "overlay")
+            .filter(|n| self.store.running_on(&n.id).next().is_none())
+            .filter(|n| output::network_passes(n, filters))
+            .map(|n| n.name.clone())
+            .collect();
+        unused.sort();
+        for name in &unused {
+            if let Some(i) = self.store.networks.iter().position(|n| &n.name == name) {
+                let net = self.store.networks.remove(i);
+                if let Some(b) = &net.backend_id {
+                    self.backend.delete_network(b, ctx);
+                }
+            }
+        }
+        let mut stdout = String::new();
+        if !unused.is_empty() {
+            stdout.push_str("Deleted Networks:\n");
+            for name in &unused {
+                stdout.push_str(name);
+                stdout.push('\n');
+            }
+        }
+        stdout.push('\n');
         CommandOutput::ok(stdout)
     }
 
@@ -535,6 +647,15 @@ impl Daemon {
                 c.name, self.store.networks[ni].name
             ));
         }
+        if let Err(e) = self.backend.check_connect(
+            &self.store,
+            c,
+            &self.store.networks[ni],
+            ip.is_some(),
+            !aliases.is_empty(),
+        ) {
+            return CommandOutput::daemon_error(e);
+        }
         let requested_ip = match parse_requested_ip(ip.as_deref()) {
             Ok(ip) => ip,
             Err(e) => return CommandOutput::daemon_error(e),
@@ -572,13 +693,25 @@ impl Daemon {
                 return CommandOutput::daemon_error(refusal);
             }
         }
+        if let Err(e) = self
+            .backend
+            .check_disconnect(&self.store.containers[ci], &self.store.networks[ni])
+        {
+            return CommandOutput::daemon_error(e);
+        }
         let Some(a) = self.store.containers[ci]
             .attachments
             .iter()
             .position(|a| a.network_id == net_id)
         else {
+            // moby words it differently for a running container and a stopped one.
+            let the = if self.store.containers[ci].state == ContainerState::Running {
+                ""
+            } else {
+                "the "
+            };
             return CommandOutput::daemon_error(format!(
-                "container {} is not connected to network {}",
+                "container {} is not connected to {the}network {}",
                 self.store.containers[ci].id, self.store.networks[ni].name
             ));
         };
@@ -592,12 +725,21 @@ impl Daemon {
     // ----- containers -----
 
     fn run(&mut self, args: RunArgs, start: bool, ctx: &mut HostCtx) -> CommandOutput {
-        let fail = |msg: String| {
-            if start {
-                CommandOutput::run_error(msg)
-            } else {
-                CommandOutput::daemon_error(msg)
-            }
+        let release = self.backend.cli_release();
+        let cmd_name = if start { "run" } else { "create" };
+        // Refused before the container exists.
+        let fail = |msg: String| match release {
+            CliRelease::V20_10 => CommandOutput::run_refused_v20_10(cmd_name, &msg, true),
+            CliRelease::Current if start => CommandOutput::run_error(msg),
+            CliRelease::Current => CommandOutput::daemon_error(msg),
+        };
+        let net_key = args
+            .network
+            .clone()
+            .unwrap_or_else(|| self.backend.default_network().into());
+        let settings = match self.backend.check_run(&args, &net_key) {
+            Ok(s) => s,
+            Err(e) => return fail(e),
         };
         let name = match &args.name {
             Some(n) => n.clone(),
@@ -609,14 +751,6 @@ impl Daemon {
                 existing.id
             ));
         }
-        let net_key = args
-            .network
-            .clone()
-            .unwrap_or_else(|| self.backend.default_network().into());
-        let settings = match self.backend.check_run(&args, &net_key) {
-            Ok(s) => s,
-            Err(e) => return fail(e),
-        };
         let mut notes = settings.notes;
         let warnings = settings.warnings;
         let mut dns = Vec::new();
@@ -657,6 +791,12 @@ impl Daemon {
             error: String::new(),
             command: args.command.clone(),
             pid: 0,
+            labels: args.labels.clone(),
+            hostname: args.hostname.clone(),
+            // The CLI checked it (`net.ParseMAC`).
+            mac_address: args.mac_address.as_deref().and_then(|m| m.parse().ok()),
+            created: ctx.eng.now(),
+            state_since: ctx.eng.now(),
         };
         // Networks are resolved when the container starts; `docker run` reports it then.
         let net = match net_from {
@@ -687,6 +827,29 @@ impl Daemon {
                 aliases: args.network_aliases.clone(),
                 endpoint: None,
             });
+            // From API 1.44 (Docker 25) a container joins every `--network` at create;
+            // the settings flags go to the first one only.
+            if self.backend.several_networks_at_create() {
+                for key in &args.more_networks {
+                    let (network_name, network_id) = match self.find_or_learn_network(key, ctx) {
+                        Some(ni) => (
+                            self.store.networks[ni].name.clone(),
+                            self.store.networks[ni].id.clone(),
+                        ),
+                        None => (key.clone(), String::new()),
+                    };
+                    if c.attachments.iter().any(|a| a.network_name == network_name) {
+                        continue;
+                    }
+                    c.attachments.push(Attachment {
+                        network_name,
+                        network_id,
+                        requested_ip: None,
+                        aliases: Vec::new(),
+                        endpoint: None,
+                    });
+                }
+            }
         }
         self.store.containers.push(c);
         let ci = self.store.containers.len() - 1;
@@ -698,8 +861,28 @@ impl Daemon {
                 ..Default::default()
             };
         }
+        // The container exists: a failed start is worded as such, after the id the CLI
+        // printed for a detached run (20.10's client prints it before it starts the container).
+        let start_failed = |msg: &str| match release {
+            CliRelease::V20_10 => CommandOutput {
+                stdout: if args.detach {
+                    format!("{id}\n")
+                } else {
+                    String::new()
+                },
+                ..CommandOutput::run_refused_v20_10(cmd_name, msg, false)
+            },
+            CliRelease::Current => CommandOutput::run_error(msg),
+        };
         if net.is_none() && self.store.containers[ci].net_from.is_none() {
-            self.record_failed_start(ci, &format!("network {net_key} not found"));
+            let msg = format!("network {net_key} not found");
+            self.record_failed_start(ci, &msg);
+            if release == CliRelease::V20_10 {
+                return CommandOutput {
+                    notes,
+                    ..start_failed(&msg)
+                };
+            }
             return CommandOutput {
                 notes,
                 ..CommandOutput::plain_error(format!(
@@ -708,7 +891,10 @@ impl Daemon {
             };
         }
         if let Err(e) = self.start_container(ci, ctx) {
-            return CommandOutput { notes, ..fail(e) };
+            return CommandOutput {
+                notes,
+                ..start_failed(&e)
+            };
         }
         let stdout = if args.detach {
             format!("{id}\n")
@@ -752,6 +938,9 @@ impl Daemon {
             .store
             .find_container(target)
             .ok_or_else(|| format!("No such container: {target}"))?;
+        if ti == ci {
+            return Err("cannot join own network".into());
+        }
         let t = &self.store.containers[ti];
         let Some(node) = t.sandbox.filter(|_| t.state == ContainerState::Running) else {
             return Err(format!(
@@ -762,12 +951,19 @@ impl Daemon {
         if t.isolation == Isolation::HyperV {
             return Err("sharing of hyperv containers network is not supported".into());
         }
+        // A target named by an id (or a prefix of one) is recorded by its full id
+        // (`container-mode/by-id`: `HostConfig.NetworkMode` is `container:<64 hex>`).
+        let resolved = (target != t.name).then(|| t.id.clone());
         let (tcp, udp) = self.services(ci, ctx);
         if let Some(stack) = ctx.eng.device_mut(node).and_then(Device::as_stack_mut) {
             stack.config.services.tcp.extend(tcp);
             stack.config.services.udp_echo.extend(udp);
         }
-        self.store.containers[ci].sandbox = Some(node);
+        let c = &mut self.store.containers[ci];
+        c.sandbox = Some(node);
+        if let Some(id) = resolved {
+            c.net_from = Some(id);
+        }
         self.store.start_process(ci);
         Ok(())
     }
@@ -823,6 +1019,7 @@ impl Daemon {
                 c.state = ContainerState::Running;
                 c.exit_code = 0;
                 c.error.clear();
+                c.state_since = ctx.eng.now();
             }
             Err(e) => {
                 self.release_network(ci, ctx);
@@ -872,6 +1069,7 @@ impl Daemon {
         let c = &mut self.store.containers[ci];
         c.state = ContainerState::Exited;
         c.exit_code = 0;
+        c.state_since = ctx.eng.now();
     }
 
     /// Takes the container's endpoints and sandbox away.

@@ -3,10 +3,10 @@
 //! with the real field names and order (Go's struct order, map keys sorted as Go's encoder
 //! sorts them), indented by four spaces as the CLI does, or put through `-f` templates.
 
-use super::backend::{EngineRelease, OsBackend, PublishedPort};
+use super::backend::{OsBackend, PublishedPort};
 use super::daemon::CommandOutput;
 use super::store::{Container, ContainerState, DockerNetwork, Isolation, Store};
-use super::template::{Template, TemplateError};
+use super::template::{strip_omitted, Template, TemplateError, OMITTED_EMPTY};
 use crate::time::SimTime;
 use serde_json::{json, Map, Value};
 use std::cmp::Ordering;
@@ -41,6 +41,98 @@ fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     }
     let bytes = tw.into_inner().expect("flushing to memory cannot fail");
     String::from_utf8(bytes).expect("the cells are UTF-8")
+}
+
+/// Whether a network passes `docker network ls --filter` (docker's `network/filter.go`):
+/// filters of one key are alternatives, filters of different keys must all hold. `name`
+/// matches a part of the name, `id` a prefix of the id, `driver` and `scope` exactly,
+/// `type` `builtin` or `custom`, `label` a key or `key=value`.
+pub fn network_passes(n: &DockerNetwork, filters: &[String]) -> bool {
+    let mut by_key: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for f in filters {
+        let (k, v) = f.split_once('=').unwrap_or((f.as_str(), ""));
+        by_key.entry(k).or_default().push(v);
+    }
+    by_key.iter().all(|(key, values)| {
+        values.iter().any(|v| match *key {
+            "name" => n.name.contains(v),
+            "id" => n.id.starts_with(v),
+            "driver" => n.driver == *v,
+            "scope" => network_scope(n) == *v,
+            "type" => (*v == "builtin") == n.predefined,
+            "label" => {
+                let (lk, lv) = v.split_once('=').map_or((*v, None), |(a, b)| (a, Some(b)));
+                n.labels
+                    .iter()
+                    .any(|(k, val)| k == lk && lv.is_none_or(|lv| lv == val))
+            }
+            _ => true,
+        })
+    })
+}
+
+fn network_scope(n: &DockerNetwork) -> &'static str {
+    if n.driver == "overlay" {
+        "swarm"
+    } else {
+        "local"
+    }
+}
+
+/// One `docker network ls` row as a template sees it (docker's `networkContext`).
+fn network_row(n: &DockerNetwork, no_trunc: bool) -> Value {
+    let id = if no_trunc { &n.id[..] } else { &n.id[..12] };
+    json!({
+        "ID": id,
+        "Name": n.name,
+        "Driver": n.driver,
+        "Scope": network_scope(n),
+        "IPv6": n.ipv6.to_string(),
+        "Internal": n.internal.to_string(),
+        "Labels": n.labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(","),
+    })
+}
+
+/// Rows through a `--format` template (not `table`), one line each.
+fn format_rows(rows: &[Value], format: &str) -> Result<String, String> {
+    let t =
+        Template::parse(format).map_err(|e| format!("template parsing error: {}", e.message()))?;
+    let mut out = String::new();
+    for r in rows {
+        let line = t
+            .execute(r)
+            .map_err(|e| format!("template parsing error: {}", e.message()))?;
+        out.push_str(&line);
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+/// `docker network ls [--filter …] [--format …] [-q] [--no-trunc]`, sorted by name.
+pub fn network_ls_filtered(
+    nets: &[DockerNetwork],
+    quiet: bool,
+    filters: &[String],
+    format: Option<&str>,
+    no_trunc: bool,
+) -> CommandOutput {
+    let shown: Vec<DockerNetwork> = nets
+        .iter()
+        .filter(|n| network_passes(n, filters))
+        .cloned()
+        .collect();
+    match format.filter(|f| !f.is_empty() && !f.starts_with("table") && !quiet) {
+        Some(f) => {
+            let mut sorted: Vec<&DockerNetwork> = shown.iter().collect();
+            sorted.sort_by(|a, b| a.name.cmp(&b.name));
+            let rows: Vec<Value> = sorted.iter().map(|n| network_row(n, no_trunc)).collect();
+            match format_rows(&rows, f) {
+                Ok(s) => CommandOutput::ok(s),
+                Err(e) => CommandOutput::plain_error(e),
+            }
+        }
+        None => CommandOutput::ok(network_ls(&shown, quiet)),
+    }
 }
 
 pub fn network_ls(nets: &[DockerNetwork], quiet: bool) -> String {
@@ -95,6 +187,148 @@ pub fn ps(containers: &[Container], backend: &dyn OsBackend, all: bool, quiet: b
         &["CONTAINER ID", "IMAGE", "STATUS", "PORTS", "NAMES"],
         &rows,
     )
+}
+
+/// What `docker ps` is asked for.
+pub struct PsOptions<'a> {
+    pub all: bool,
+    pub quiet: bool,
+    pub filters: &'a [String],
+    pub format: Option<&'a str>,
+    pub now: SimTime,
+}
+
+/// Whether a container passes `docker ps --filter`: `name` (a part of the name), `id` (a
+/// prefix), `label` (`key` or `key=value`), `status`, `network` (name or id).
+fn container_passes(c: &Container, store: &Store, filters: &[String]) -> bool {
+    let mut by_key: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for f in filters {
+        let (k, v) = f.split_once('=').unwrap_or((f.as_str(), ""));
+        by_key.entry(k).or_default().push(v);
+    }
+    by_key.iter().all(|(key, values)| {
+        values.iter().any(|v| match *key {
+            "name" => c.name.contains(v),
+            "id" => c.id.starts_with(v),
+            "status" => state_name(c.state) == *v,
+            "label" => {
+                let (lk, lv) = v.split_once('=').map_or((*v, None), |(a, b)| (a, Some(b)));
+                c.labels
+                    .iter()
+                    .any(|(k, val)| k == lk && lv.is_none_or(|lv| lv == val))
+            }
+            "network" => c.attachments.iter().any(|a| {
+                a.network_name == *v
+                    || store
+                        .network_by_id(&a.network_id)
+                        .is_some_and(|n| n.id.starts_with(v) || n.name == *v)
+            }),
+            _ => true,
+        })
+    })
+}
+
+fn state_name(s: ContainerState) -> &'static str {
+    match s {
+        ContainerState::Running => "running",
+        ContainerState::Created => "created",
+        ContainerState::Exited => "exited",
+    }
+}
+
+/// docker's `units.HumanDuration`.
+fn human_duration(ns: u64) -> String {
+    const HOUR: u64 = 3_600_000_000_000;
+    let secs = ns / 1_000_000_000;
+    let mins = secs / 60;
+    // Go rounds the hours: `int(d.Hours() + 0.5)`.
+    let hours = (ns + HOUR / 2) / HOUR;
+    if secs < 1 {
+        "Less than a second".into()
+    } else if secs == 1 {
+        "1 second".into()
+    } else if secs < 60 {
+        format!("{secs} seconds")
+    } else if mins == 1 {
+        "About a minute".into()
+    } else if mins < 60 {
+        format!("{mins} minutes")
+    } else if hours == 1 {
+        "About an hour".into()
+    } else if hours < 48 {
+        format!("{hours} hours")
+    } else if hours < 24 * 7 * 2 {
+        format!("{} days", hours / 24)
+    } else if hours < 24 * 30 * 2 {
+        format!("{} weeks", hours / 24 / 7)
+    } else if hours < 24 * 365 * 2 {
+        format!("{} months", hours / 24 / 30)
+    } else {
+        format!("{} years", ns / HOUR / 24 / 365)
+    }
+}
+
+/// moby's `State.String()` with its durations.
+fn status_with_time(c: &Container, now: SimTime) -> String {
+    let since = human_duration(now.as_nanos().saturating_sub(c.state_since.as_nanos()));
+    match c.state {
+        ContainerState::Running => format!("Up {since}"),
+        ContainerState::Created => "Created".into(),
+        ContainerState::Exited => format!("Exited ({}) {since} ago", c.exit_code),
+    }
+}
+
+/// `docker ps` with `--filter` and `--format` (docker's `containerContext`: `.ID`,
+/// `.Image`, `.Names`, `.Status`, `.State`, `.Ports`, `.Networks`, `.Labels`). A template
+/// shows the newest container first, with the status's durations, as docker does; the plain
+/// table keeps hnsim's older form.
+pub fn ps_filtered(store: &Store, backend: &dyn OsBackend, o: PsOptions) -> CommandOutput {
+    let shown: Vec<Container> = store
+        .containers
+        .iter()
+        .filter(|c| container_passes(c, store, o.filters))
+        .cloned()
+        .collect();
+    let Some(f) = o
+        .format
+        .filter(|f| !f.is_empty() && !f.starts_with("table") && !o.quiet)
+    else {
+        return CommandOutput::ok(ps(&shown, backend, o.all, o.quiet));
+    };
+    let mut rows: Vec<(&Container, Value)> = shown
+        .iter()
+        .filter(|c| o.all || c.state == ContainerState::Running)
+        .map(|c| {
+            let networks: Vec<String> = c
+                .attachments
+                .iter()
+                .map(|a| {
+                    store
+                        .network_by_id(&a.network_id)
+                        .map_or(a.network_name.clone(), |n| n.name.clone())
+                })
+                .collect();
+            let row = json!({
+                "ID": &c.id[..12],
+                "Image": c.image,
+                "Names": c.name,
+                "Status": status_with_time(c, o.now),
+                "State": state_name(c.state),
+                "Ports": displayable_ports(&container_ports(c, backend)),
+                "Networks": networks.join(","),
+                "Labels": c.labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(","),
+            });
+            (c, row)
+        })
+        .collect();
+    // Newest first; containers created at the same instant by their order of creation.
+    rows.reverse();
+    rows.sort_by_key(|(c, _)| std::cmp::Reverse(c.created));
+    let rows: Vec<Value> = rows.into_iter().map(|(_, r)| r).collect();
+    match format_rows(&rows, f) {
+        Ok(s) => CommandOutput::ok(s),
+        Err(e) => CommandOutput::plain_error(e),
+    }
 }
 
 /// moby's `State.String()` without the durations hnsim does not keep: a container that never
@@ -277,13 +511,15 @@ pub fn network_json(net: &DockerNetwork, store: &Store, backend: &dyn OsBackend)
         let Some(ep) = backend.endpoint(ep) else {
             continue;
         };
+        // An endpoint of the host or null driver has no address and no MAC.
+        let addressed = !ep.ip.is_unspecified();
         ctrs.push((
             c.id.clone(),
             json!({
                 "Name": c.name,
                 "EndpointID": ep.id,
-                "MacAddress": ep.mac.to_string(),
-                "IPv4Address": format!("{}/{}", ep.ip, ep.prefix_len),
+                "MacAddress": if addressed { ep.mac.to_string() } else { String::new() },
+                "IPv4Address": if addressed { format!("{}/{}", ep.ip, ep.prefix_len) } else { String::new() },
                 "IPv6Address": "",
             }),
         ));
@@ -300,11 +536,18 @@ pub fn network_json(net: &DockerNetwork, store: &Store, backend: &dyn OsBackend)
             .iter()
             .map(|(k, v)| (k.clone(), Value::String(v.clone()))),
     );
-    let config: Vec<Value> = net
-        .ipam
-        .iter()
-        .map(|(s, g)| json!({"Subnet": s, "Gateway": g}))
-        .collect();
+    let config: Vec<Value> = if net.ipam_config.is_empty() {
+        net.ipam
+            .iter()
+            .map(|(s, g)| json!({"Subnet": s, "Gateway": g}))
+            .collect()
+    } else {
+        net.ipam_config.iter().map(ipam_config_json).collect()
+    };
+    let ipam_options = match &net.ipam_options {
+        None => Value::Null,
+        Some(o) => sorted_map(o.iter().map(|(k, v)| (k.clone(), Value::String(v.clone())))),
+    };
     let mut out = Map::new();
     out.insert("Name".into(), json!(net.name));
     out.insert("Id".into(), json!(net.id));
@@ -319,13 +562,13 @@ pub fn network_json(net: &DockerNetwork, store: &Store, backend: &dyn OsBackend)
     );
     out.insert("Driver".into(), json!(net.driver));
     // `EnableIPv4` came with Docker 28.0 (API 1.48).
-    if backend.engine() != EngineRelease::Ee17_06 {
+    if backend.shows_enable_ipv4() {
         out.insert("EnableIPv4".into(), json!(true));
     }
-    out.insert("EnableIPv6".into(), json!(false));
+    out.insert("EnableIPv6".into(), json!(net.ipv6));
     out.insert(
         "IPAM".into(),
-        json!({ "Driver": ipam_driver, "Options": Value::Null, "Config": config }),
+        json!({ "Driver": ipam_driver, "Options": ipam_options, "Config": config }),
     );
     out.insert("Internal".into(), json!(net.internal));
     out.insert("Attachable".into(), json!(net.attachable));
@@ -336,6 +579,30 @@ pub fn network_json(net: &DockerNetwork, store: &Store, backend: &dyn OsBackend)
     out.insert("Options".into(), options);
     out.insert("Labels".into(), labels);
     Value::Object(out)
+}
+
+/// One `IPAM.Config` entry as Go's encoder writes `network.IPAMConfig` (all `omitempty`).
+fn ipam_config_json(c: &super::store::IpamConfig) -> Value {
+    let mut m = Map::new();
+    for (key, value) in [
+        ("Subnet", &c.subnet),
+        ("IPRange", &c.ip_range),
+        ("Gateway", &c.gateway),
+    ] {
+        let value = if value.is_empty() {
+            OMITTED_EMPTY
+        } else {
+            value
+        };
+        m.insert(key.into(), json!(value));
+    }
+    let aux = if c.aux.is_empty() {
+        json!(OMITTED_EMPTY)
+    } else {
+        sorted_map(c.aux.iter().map(|(k, v)| (k.clone(), json!(v))))
+    };
+    m.insert("AuxiliaryAddresses".into(), aux);
+    Value::Object(m)
 }
 
 /// `docker inspect` of a container: the fields hnsim knows, in the order of moby's
@@ -349,6 +616,12 @@ pub fn container_json(c: &Container, nets: &[DockerNetwork], backend: &dyn OsBac
             .find(|n| n.id == a.network_id)
             .map_or(a.network_name.clone(), |n| n.name.clone());
         let ep = a.endpoint.as_deref().and_then(|e| backend.endpoint(e));
+        // An endpoint of the host or null driver shows only its id.
+        let (endpoint_id, ep) = match ep {
+            Some(e) if e.ip.is_unspecified() => (e.id, None),
+            Some(e) => (e.id.clone(), Some(e)),
+            None => (String::new(), None),
+        };
         networks.push((
             name,
             json!({
@@ -359,7 +632,7 @@ pub fn container_json(c: &Container, nets: &[DockerNetwork], backend: &dyn OsBac
                 "DriverOpts": Value::Null,
                 "GwPriority": 0,
                 "NetworkID": a.network_id,
-                "EndpointID": ep.as_ref().map(|e| e.id.clone()).unwrap_or_default(),
+                "EndpointID": endpoint_id,
                 "Gateway": ep.as_ref().map(|e| e.gateway.to_string()).unwrap_or_default(),
                 "IPAddress": ep.as_ref().map(|e| e.ip.to_string()).unwrap_or_default(),
                 "IPPrefixLen": ep.as_ref().map(|e| e.prefix_len).unwrap_or(0),
@@ -400,6 +673,14 @@ pub fn container_json(c: &Container, nets: &[DockerNetwork], backend: &dyn OsBac
         (None, Some(a)) => a.network_name.clone(),
         (None, None) => "default".into(),
     };
+    // moby's `getDefaultNetworkSettings`: the deprecated top-level fields come from the
+    // network named `bridge` (Linux's docker0), and stay empty otherwise.
+    let default_ep = c
+        .attachments
+        .iter()
+        .find(|a| a.network_name == "bridge")
+        .and_then(|a| a.endpoint.as_deref())
+        .and_then(|e| backend.endpoint(e));
     let (status, running) = match c.state {
         ContainerState::Running => ("running", true),
         ContainerState::Created => ("created", false),
@@ -425,7 +706,10 @@ pub fn container_json(c: &Container, nets: &[DockerNetwork], backend: &dyn OsBac
             "PortBindings": port_bindings,
             "Isolation": match c.isolation { Isolation::Process => "process", Isolation::HyperV => "hyperv" },
         },
-        "Config": { "Image": c.image },
+        "Config": {
+            "Hostname": c.hostname.clone().unwrap_or_else(|| c.id[..12].to_string()),
+            "Image": c.image,
+        },
         "NetworkSettings": {
             "Bridge": "",
             "SandboxID": "",
@@ -436,14 +720,14 @@ pub fn container_json(c: &Container, nets: &[DockerNetwork], backend: &dyn OsBac
             "LinkLocalIPv6PrefixLen": 0,
             "SecondaryIPAddresses": Value::Null,
             "SecondaryIPv6Addresses": Value::Null,
-            "EndpointID": "",
-            "Gateway": "",
+            "EndpointID": default_ep.as_ref().map(|e| e.id.clone()).unwrap_or_default(),
+            "Gateway": default_ep.as_ref().map(|e| e.gateway.to_string()).unwrap_or_default(),
             "GlobalIPv6Address": "",
             "GlobalIPv6PrefixLen": 0,
-            "IPAddress": "",
-            "IPPrefixLen": 0,
+            "IPAddress": default_ep.as_ref().map(|e| e.ip.to_string()).unwrap_or_default(),
+            "IPPrefixLen": default_ep.as_ref().map(|e| e.prefix_len).unwrap_or(0),
             "IPv6Gateway": "",
-            "MacAddress": "",
+            "MacAddress": default_ep.as_ref().map(|e| e.mac.to_string()).unwrap_or_default(),
             "Networks": sorted_map(networks),
         },
     })
@@ -454,11 +738,13 @@ pub fn container_json(c: &Container, nets: &[DockerNetwork], backend: &dyn OsBac
 /// ones not found. A template that does not parse stops everything.
 pub fn inspect(found: Vec<Value>, mut errors: Vec<String>, format: Option<&str>) -> CommandOutput {
     let stdout = match format {
-        None | Some("") => json_array(found),
+        None | Some("") => json_array(found.iter().map(strip_omitted).collect()),
         Some("json") => {
             let items: Vec<String> = found
                 .iter()
-                .map(|v| serde_json::to_string(v).expect("JSON values always serialize"))
+                .map(|v| {
+                    serde_json::to_string(&strip_omitted(v)).expect("JSON values always serialize")
+                })
                 .collect();
             format!("[{}]\n", items.join(","))
         }

@@ -95,7 +95,7 @@ pub fn parse_publish(raw: &str) -> Result<PortSpec, String> {
 
 /// The long syntax, rewritten as `published:target/protocol`. Unknown keys
 /// (such as `mode`) are accepted and ignored, as the CLI does.
-fn to_standard_notation(raw: &str) -> Result<String, String> {
+pub(crate) fn to_standard_notation(raw: &str) -> Result<String, String> {
     let mut published = String::new();
     let mut target = String::new();
     let mut protocol = String::from("tcp");
@@ -119,7 +119,7 @@ fn to_standard_notation(raw: &str) -> Result<String, String> {
 
 /// `ip:hostPort:containerPort` split; everything before the last two colons is
 /// the IP.
-fn split_parts(raw: &str) -> (String, String, String) {
+pub(crate) fn split_parts(raw: &str) -> (String, String, String) {
     let parts: Vec<&str> = raw.split(':').collect();
     match parts.len() {
         1 => (String::new(), String::new(), parts[0].to_string()),
@@ -138,7 +138,7 @@ fn split_parts(raw: &str) -> (String, String, String) {
 }
 
 /// `port[/proto]` split. An empty port yields an empty protocol too.
-fn split_proto_port(raw: &str) -> (String, String) {
+pub(crate) fn split_proto_port(raw: &str) -> (String, String) {
     let parts: Vec<&str> = raw.split('/').collect();
     if raw.is_empty() || parts[0].is_empty() {
         return (String::new(), String::new());
@@ -179,7 +179,7 @@ pub fn parse_port_range(s: &str) -> Option<(u16, u16)> {
 }
 
 /// Go's `net.SplitHostPort(ip + ":")` for a bracketed host, returning the host.
-fn strip_brackets(ip: &str) -> Result<String, String> {
+pub(crate) fn strip_brackets(ip: &str) -> Result<String, String> {
     let s = format!("{ip}:");
     let addr_err = |why: &str| format!("invalid IP address {ip}: address {s}: {why}");
     let last_colon = s.len() - 1;

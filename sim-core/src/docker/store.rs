@@ -12,6 +12,16 @@ use crate::time::SimTime;
 use ipnetwork::Ipv4Network;
 use std::net::Ipv4Addr;
 
+/// One entry of a network's `IPAM.Config`, with Go's `omitempty`: empty fields are not shown.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct IpamConfig {
+    pub subnet: String,
+    pub ip_range: String,
+    pub gateway: String,
+    /// `--aux-address name=ip`, shown sorted by name.
+    pub aux: Vec<(String, String)>,
+}
+
 #[derive(Clone, Debug)]
 pub struct DockerNetwork {
     pub id: String,
@@ -21,6 +31,14 @@ pub struct DockerNetwork {
     pub backend_id: Option<String>,
     /// (subnet, gateway) as docker records them after the driver answered.
     pub ipam: Vec<(String, String)>,
+    /// The IPAM config as the Linux daemon reports it, when it keeps the user's values as
+    /// given (a subnet with host bits, no gateway unless one was given, `--ip-range`,
+    /// `--aux-address`); empty: `ipam` is the config.
+    pub ipam_config: Vec<IpamConfig>,
+    /// `IPAM.Options` as the CLI sent them (`{}`); `None` shows `null` (predefined networks,
+    /// and hnsim's Windows networks).
+    pub ipam_options: Option<Vec<(String, String)>>,
+    pub ipv6: bool,
     /// What the user asked for, kept to recreate the network after a reboot.
     pub requested_subnet: Option<Ipv4Network>,
     pub requested_gateway: Option<Ipv4Addr>,
@@ -44,6 +62,9 @@ impl DockerNetwork {
             driver: driver.into(),
             backend_id: None,
             ipam: Vec::new(),
+            ipam_config: Vec::new(),
+            ipam_options: None,
+            ipv6: false,
             requested_subnet: None,
             requested_gateway: None,
             options: Vec::new(),
@@ -110,6 +131,16 @@ pub struct Container {
     /// docker's `State.Pid`: the process id of the container's first process while it
     /// runs (0 when it does not).
     pub pid: u32,
+    /// `--label key=value`.
+    pub labels: Vec<(String, String)>,
+    /// `--hostname`, when given (docker's default is the short id).
+    pub hostname: Option<String>,
+    /// `--mac-address`: the MAC of the container's first endpoint.
+    pub mac_address: Option<crate::wire::MacAddr>,
+    /// When the container was created, and when it last started or stopped (`docker ps`'s
+    /// `Up 2 seconds`, `Exited (0) 3 seconds ago`).
+    pub created: SimTime,
+    pub state_since: SimTime,
 }
 
 /// One published port as the docker CLI sends it (go-connections' `ParsePortSpecs` splits a

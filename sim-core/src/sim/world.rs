@@ -138,7 +138,8 @@ impl World {
                 ..Default::default()
             };
         }
-        let cmd = match cli::parse(line) {
+        let release = self.hosts[hi].daemon.backend.cli_release();
+        let cmd = match cli::parse_with(line, release) {
             Ok(c) => c,
             Err(e) => {
                 return CommandOutput {

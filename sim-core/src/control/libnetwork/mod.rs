@@ -14,7 +14,7 @@ pub mod pools;
 pub mod proxy;
 
 use crate::control::engine::DockerEngine;
-use crate::control::ipam::{IpPool, PoolError};
+use crate::control::ipam::IpPool;
 use crate::control::plan::{self, Item, Plan, Planner};
 use crate::control::HostNodes;
 use crate::device::rules::Owner;
@@ -97,10 +97,15 @@ pub enum LnError {
     PoolsExhausted,
     PoolOverlap,
     GatewayOutOfRange(Ipv4Addr),
-    SameBridgeName { other: String, bridge: String },
+    SameBridgeName {
+        other: String,
+        bridge: String,
+    },
     AddressInUse,
     NoAddresses,
     OutOfRange(Ipv4Addr),
+    /// The network is not libnetwork's any more (docker0 taken over).
+    NoNetwork(String),
 }
 
 /// A bridge network as libnetwork keeps it.
@@ -193,6 +198,8 @@ pub struct Libnetwork {
     pub base: Option<Plan>,
     /// Prefixes a dynamic subnet must avoid: the host's routes and nameservers.
     pub reserved: Vec<Ipv4Network>,
+    /// Each sandbox's default route: (sandbox, the endpoint it goes through, its plan).
+    pub default_routes: Vec<(NodeId, String, Plan)>,
     next_owner: u64,
 }
 
@@ -214,6 +221,7 @@ impl Libnetwork {
             endpoints: Vec::new(),
             base: None,
             reserved: Vec::new(),
+            default_routes: Vec::new(),
             next_owner: 1,
         }
     }
@@ -293,11 +301,19 @@ impl Libnetwork {
             .name
             .clone()
             .unwrap_or_else(|| format!("br-{}", &req.id[..12.min(req.id.len())]));
-        if let Some(other) = self.networks.iter().find(|n| n.device == device) {
-            return Err(LnError::SameBridgeName {
-                other: other.id.clone(),
-                bridge: device,
-            });
+        if let Some(i) = self.networks.iter().position(|n| n.device == device) {
+            let other = &self.networks[i];
+            if !(other.default_bridge && self.engine.user_network_takes_docker0()) {
+                return Err(LnError::SameBridgeName {
+                    other: other.id.clone(),
+                    bridge: device,
+                });
+            }
+            // 20.10 lets a user network take docker0 over (contradiction #10): the default
+            // bridge's interface and rules go, its subnet stays allocated, and its later
+            // endpoints find no network.
+            let gone = self.networks.remove(i);
+            plan::remove(eng, &gone.plan);
         }
         let (subnet, user_subnet) = match req.subnet {
             Some(s) => {
@@ -317,11 +333,16 @@ impl Libnetwork {
                 return Err(LnError::GatewayOutOfRange(g));
             }
             Some(g) => g,
-            // The first free address: the range's first when a range is given.
-            None => match req.ip_range {
-                Some(r) => r.network(),
-                None => crate::control::ipam::first_host(subnet),
-            },
+            // The first free address: the range's first when a range is given (even its
+            // .0: only the parent subnet's first and last addresses are reserved).
+            None => req
+                .ip_range
+                .and_then(|r| {
+                    let reserved = [subnet.network(), subnet.broadcast()];
+                    r.iter()
+                        .find(|ip| subnet.contains(*ip) && !reserved.contains(ip))
+                })
+                .unwrap_or_else(|| crate::control::ipam::first_host(subnet)),
         };
         let mut pool = IpPool::new(subnet, gateway);
         for a in &req.aux {
@@ -394,15 +415,14 @@ impl Libnetwork {
             .networks
             .iter()
             .position(|n| n.id == req.network_id)
-            .ok_or(LnError::NoAddresses)?;
+            .ok_or_else(|| LnError::NoNetwork(req.network_id.clone()))?;
         let ip = {
             let net = &mut self.networks[ni];
             match req.ip {
                 Some(ip) if !net.subnet.contains(ip) => return Err(LnError::OutOfRange(ip)),
-                Some(ip) => net.pool.reserve(ip).map_err(|e| match e {
-                    PoolError::InUse => LnError::AddressInUse,
-                    _ => LnError::OutOfRange(ip),
-                })?,
+                // The subnet's own first and last addresses and the gateway are taken in
+                // IPAM's bitmap: asking for one of them finds it in use.
+                Some(ip) => net.pool.reserve(ip).map_err(|_| LnError::AddressInUse)?,
                 None => allocate_in(&mut net.pool, net.range).ok_or(LnError::NoAddresses)?,
             }
         };
@@ -434,17 +454,10 @@ impl Libnetwork {
             (host.stack, veth_port),
             (req.sandbox, ifport),
         );
-        let gateway = (!net.internal && req.default_route).then_some(net.gateway);
-        if let Some(gw) = gateway {
-            p.push(Item::Route {
-                stack: req.sandbox,
-                route: Route {
-                    dest: Ipv4Network::new(Ipv4Addr::UNSPECIFIED, 0).expect("the default route"),
-                    via: Some(gw),
-                    iface: ifport,
-                },
-            });
-        }
+        // The endpoint's gateway; the sandbox's default route goes through one of its
+        // endpoints' (`set_default_route`). Up to v24 an internal network gives one too.
+        let gateway =
+            (!net.internal || self.engine.internal_networks_have_gateway()).then_some(net.gateway);
         p.push(Item::Connections {
             node: host.stack,
             addr: ip,
@@ -475,8 +488,47 @@ impl Libnetwork {
         }
         ep.plan = p.finish();
         plan::apply(eng, &ep.plan);
+        let (sandbox, id) = (ep.sandbox, ep.id.clone());
         self.endpoints.push(ep);
+        if req.default_route {
+            self.set_default_route(eng, sandbox, Some(&id));
+        }
         Ok(self.endpoints.last().expect("just pushed"))
+    }
+
+    /// Points `sandbox`'s default route at the gateway of `endpoint` (one of its endpoints
+    /// with a gateway), or takes it away (`None`): libnetwork's `updateGateway`.
+    pub fn set_default_route(&mut self, eng: &mut Engine, sandbox: NodeId, endpoint: Option<&str>) {
+        if let Some(i) = self
+            .default_routes
+            .iter()
+            .position(|(s, _, _)| *s == sandbox)
+        {
+            if Some(self.default_routes[i].1.as_str()) == endpoint {
+                return;
+            }
+            let (_, _, old) = self.default_routes.remove(i);
+            plan::remove(eng, &old);
+        }
+        let Some(ep) = endpoint.and_then(|id| self.endpoints.iter().find(|e| e.id == id)) else {
+            return;
+        };
+        let (Some(gw), ifport, id) = (ep.gateway, ep.ifport, ep.id.clone()) else {
+            return;
+        };
+        let owner = self.owner();
+        let mut p = Planner::new(eng, owner);
+        p.push(Item::Route {
+            stack: sandbox,
+            route: Route {
+                dest: Ipv4Network::new(Ipv4Addr::UNSPECIFIED, 0).expect("the default route"),
+                via: Some(gw),
+                iface: ifport,
+            },
+        });
+        let plan = p.finish();
+        plan::apply(eng, &plan);
+        self.default_routes.push((sandbox, id, plan));
     }
 
     /// Removes an endpoint: its veth pair, routes and rules go, and its address is free.
@@ -484,6 +536,10 @@ impl Libnetwork {
         let Some(i) = self.endpoints.iter().position(|e| e.id == id) else {
             return;
         };
+        if let Some(r) = self.default_routes.iter().position(|(_, e, _)| e == id) {
+            let (_, _, route) = self.default_routes.remove(r);
+            plan::remove(eng, &route);
+        }
         let ep = self.endpoints.remove(i);
         plan::remove(eng, &ep.plan);
         if let Some(net) = self.networks.iter_mut().find(|n| n.id == ep.network_id) {

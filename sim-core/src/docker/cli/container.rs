@@ -4,8 +4,9 @@
 
 use super::flags::{csv_fields, fb, fi, fv, Cmd, Flag, Group};
 use super::go::{parse_go_bool, valid_mac};
+use super::nat_v20::parse_publish_v20_10;
 use super::opts::{validate_dns_search, validate_filter, validate_ip_address, validate_link};
-use super::{not_supported, CliError, DockerCommand, RunArgs};
+use super::{not_supported, CliError, CliRelease, DockerCommand, RunArgs};
 use crate::docker::ports::{parse_expose, parse_publish};
 
 const RUN_FLAGS: &[Flag] = &[
@@ -218,11 +219,14 @@ const CONTAINER_GROUP: Group = Group {
     ],
 };
 
-pub(super) fn parse_container(args: &[String]) -> Result<DockerCommand, CliError> {
+pub(super) fn parse_container(
+    args: &[String],
+    release: CliRelease,
+) -> Result<DockerCommand, CliError> {
     let (sub, rest) = CONTAINER_GROUP.split(args)?;
     match sub {
-        "run" => parse_run("docker container run", rest, true),
-        "create" => parse_run("docker container create", rest, false),
+        "run" => parse_run("docker container run", rest, true, release),
+        "create" => parse_run("docker container create", rest, false, release),
         "start" => parse_start("docker container start", rest),
         "stop" => parse_stop("docker container stop", rest),
         "restart" => parse_restart("docker container restart", rest),
@@ -360,17 +364,29 @@ pub(super) fn parse_ps(
 ) -> Result<DockerCommand, CliError> {
     let cmd = Cmd::new(path, usage, "List containers", PS_FLAGS);
     let (mut all, mut quiet) = (false, false);
+    let (mut filters, mut format) = (Vec::new(), None);
     let pos = cmd.parse(args, &mut |f, v| {
         match f.long {
             "all" => all = parse_go_bool(v)?,
             "quiet" => quiet = parse_go_bool(v)?,
-            "filter" => validate_filter(v)?,
+            "format" => format = Some(v.to_string()),
+            "filter" => {
+                validate_filter(v)?;
+                if !v.is_empty() {
+                    filters.push(v.to_string());
+                }
+            }
             _ => {}
         }
         Ok(())
     })?;
     cmd.no_args(&pos)?;
-    Ok(DockerCommand::Ps { all, quiet })
+    Ok(DockerCommand::Ps {
+        all,
+        quiet,
+        filters,
+        format,
+    })
 }
 
 pub(super) fn parse_inspect(args: &[String]) -> Result<DockerCommand, CliError> {
@@ -399,10 +415,17 @@ fn network_long_syntax(value: &str) -> bool {
     (1..b.len().saturating_sub(1)).any(|i| b[i] == b'=' && word(b[i - 1]) && word(b[i + 1]))
 }
 
+/// The CLI's `container.NetworkMode.IsUserDefined` (Linux): not `default`, `bridge`,
+/// `host`, `none` nor `container:<x>`.
+fn is_user_defined(network: &str) -> bool {
+    !matches!(network, "default" | "bridge" | "host" | "none") && !network.starts_with("container:")
+}
+
 pub(super) fn parse_run(
     path: &str,
     args: &[String],
     is_run: bool,
+    release: CliRelease,
 ) -> Result<DockerCommand, CliError> {
     let name = if is_run { "run" } else { "create" };
     let cmd = Cmd {
@@ -479,6 +502,8 @@ pub(super) fn parse_run(
             "rm" => ra.rm = parse_go_bool(v)?,
             "hostname" => ra.hostname = s(),
             "mac-address" => ra.mac_address = s(),
+            "add-host" => ra.add_hosts.push(v.to_string()),
+            "label" => ra.labels.push(super::opts::kv(v)),
             "net-alias" | "network-alias" => ra.network_aliases.push(v.to_string()),
             "link" => {
                 validate_link(v)?;
@@ -494,6 +519,7 @@ pub(super) fn parse_run(
     ra.image = pos[0].clone();
     ra.command = pos[1..].to_vec();
     ra.network = networks.first().cloned();
+    ra.more_networks = networks.iter().skip(1).cloned().collect();
 
     // The checks of the CLI's `parse()`, in its order.
     if let Some(mac) = &ra.mac_address {
@@ -505,7 +531,11 @@ pub(super) fn parse_run(
         }
     }
     for raw in &publish_raw {
-        let spec = parse_publish(raw).map_err(|e| Cmd::report_error(name, &e))?;
+        let spec = match release {
+            CliRelease::V20_10 => parse_publish_v20_10(raw),
+            CliRelease::Current => parse_publish(raw),
+        }
+        .map_err(|e| Cmd::report_error(name, &e))?;
         ra.publish.push(spec);
     }
     for raw in &expose_raw {
@@ -540,6 +570,29 @@ pub(super) fn parse_run(
     }
     if networks.iter().any(|n| n.trim().is_empty()) {
         return Err(Cmd::report_error(name, "no name set for network"));
+    }
+    // `parseNetworkAttachmentOpt`: the first network carries `--network-alias` and `--link`
+    // (`applyContainerOptions`), which only a user-defined network may have.
+    if networks.first().is_some_and(|n| !is_user_defined(n)) {
+        if !ra.network_aliases.is_empty() {
+            return Err(Cmd::report_error(
+                name,
+                "network-scoped aliases are only supported for user-defined networks",
+            ));
+        }
+        if !ra.links.is_empty() {
+            return Err(Cmd::report_error(
+                name,
+                "links are only supported for user-defined networks",
+            ));
+        }
+    }
+    // The 20.10 CLI builds endpoint settings only for a `--network` it was given: without
+    // one, `--ip` and `--network-alias` reach the daemon nowhere (contradictions #6, #7).
+    if release == CliRelease::V20_10 && networks.is_empty() {
+        ra.ip = None;
+        ra.ip6 = None;
+        ra.network_aliases.clear();
     }
     Ok(if is_run {
         DockerCommand::Run(ra)
@@ -681,14 +734,18 @@ mod tests {
             ok("docker container ls -a"),
             DockerCommand::Ps {
                 all: true,
-                quiet: false
+                quiet: false,
+                filters: Vec::new(),
+                format: None,
             }
         );
         assert_eq!(
             ok("docker ps -aq"),
             DockerCommand::Ps {
                 all: true,
-                quiet: true
+                quiet: true,
+                filters: Vec::new(),
+                format: None,
             }
         );
         assert_eq!(
@@ -807,5 +864,62 @@ mod tests {
         fn publish_never_panics(s in "[-0-9:/\\[\\]a-z.=,]{0,24}") {
             let _ = parse_publish(&s);
         }
+    }
+
+    /// `parseNetworkAttachmentOpt` (contradictions #5 and #7): aliases and links need a
+    /// user-defined first network, in both CLIs.
+    #[test]
+    fn aliases_and_links_need_a_user_defined_network() {
+        for net in ["bridge", "host", "none", "default", "container:c1"] {
+            assert_err(
+                &format!("docker run --network {net} --network-alias db img"),
+                "docker: network-scoped aliases are only supported for user-defined networks.\nSee 'docker run --help'.",
+                125,
+            );
+            assert_err(
+                &format!("docker run --network {net} --link c1:db img"),
+                "docker: links are only supported for user-defined networks.\nSee 'docker run --help'.",
+                125,
+            );
+        }
+        let r = run("docker run --network n1 --network-alias db --link c1:db img");
+        assert_eq!(
+            (r.network_aliases, r.links),
+            (strs(&["db"]), strs(&["c1:db"]))
+        );
+        // Without --network, links are the default bridge's legacy links.
+        assert_eq!(run("docker run --link c1:db img").links, strs(&["c1:db"]));
+    }
+
+    /// The 20.10 CLI sends `--ip` and `--network-alias` only with a `--network` (#6, #7),
+    /// and parses `-p` with the old go-connections (#15).
+    #[test]
+    fn the_20_10_cli_drops_endpoint_flags_without_a_network() {
+        let parse20 = |line: &str| super::super::parse_with(line, CliRelease::V20_10);
+        let Ok(DockerCommand::Run(r)) =
+            parse20("docker run --ip 172.17.0.10 --network-alias db img")
+        else {
+            panic!("a run");
+        };
+        assert_eq!((r.ip, r.network_aliases), (None, Vec::new()));
+        let Ok(DockerCommand::Run(r)) =
+            parse20("docker run --network n1 --ip 10.0.0.5 --network n2 img")
+        else {
+            panic!("a run");
+        };
+        assert_eq!(
+            (r.ip.as_deref(), r.more_networks),
+            (Some("10.0.0.5"), strs(&["n2"]))
+        );
+        let e = parse20("docker run -p 8080:80/icmp img").unwrap_err();
+        assert_eq!(
+            e.message,
+            "docker: Invalid proto: icmp.\nSee 'docker run --help'."
+        );
+        // The current CLI keeps them for the daemon to judge.
+        assert_eq!(
+            run("docker run --ip 172.17.0.10 img").ip.as_deref(),
+            Some("172.17.0.10")
+        );
     }
 }

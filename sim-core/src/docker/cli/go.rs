@@ -126,7 +126,7 @@ pub(super) fn go_ip_string(s: &str) -> Option<String> {
 }
 
 /// Go's `net.ParseCIDR`: the address and prefix length.
-pub(super) fn go_parse_cidr(s: &str) -> Result<(IpAddr, u8), String> {
+pub(crate) fn go_parse_cidr(s: &str) -> Result<(IpAddr, u8), String> {
     let err = || format!("invalid CIDR address: {s}");
     let (addr, len) = s.split_once('/').ok_or_else(err)?;
     let ip: IpAddr = addr.parse().map_err(|_| err())?;

@@ -14,6 +14,10 @@
 //! Words that the simulator does not model are still parsed (so that a valid
 //! real-world line is not refused) and then ignored.
 //!
+//! A Linux host on Docker Engine 20.10 speaks to the 20.10 client instead
+//! (`CliRelease`, `parse_with`): its port-spec texts, and its endpoint flags
+//! sent only with a `--network`.
+//!
 //! The parser is split by concern; each submodule owns one:
 //!
 //! - `words`: shell-like word splitting of the pasted line (`split_words`)
@@ -31,6 +35,7 @@
 //!   their flag tables and the client-side IPAM validation.
 //! - `container`: `docker run|create|start|stop|restart|rm|exec|ps|port|inspect`
 //!   and `docker container ...`, their flag tables and `run`'s option checks.
+//! - `nat_v20`: `-p` as the 20.10 CLI's go-connections parses and words it.
 //! - `swarm`: `docker swarm init|join|leave`.
 //! - `test_support` (tests only): helpers the unit tests of every submodule
 //!   share.
@@ -42,6 +47,7 @@
 mod container;
 mod flags;
 mod go;
+mod nat_v20;
 mod network;
 mod opts;
 mod swarm;
@@ -59,6 +65,7 @@ use network::parse_network;
 use swarm::parse_swarm;
 
 pub use super::ports::PortSpec;
+pub(crate) use go::go_parse_cidr;
 use std::fmt;
 pub use words::split_words;
 
@@ -79,6 +86,11 @@ pub enum DockerCommand {
     NetworkRm {
         networks: Vec<String>,
         force: bool,
+    },
+    /// `docker network prune`.
+    NetworkPrune {
+        force: bool,
+        filters: Vec<String>,
     },
     NetworkConnect {
         network: String,
@@ -124,6 +136,9 @@ pub enum DockerCommand {
     Ps {
         all: bool,
         quiet: bool,
+        /// `--filter key=value`, as given.
+        filters: Vec<String>,
+        format: Option<String>,
     },
     Inspect {
         objects: Vec<String>,
@@ -197,6 +212,25 @@ pub struct RunArgs {
     pub restart: Option<String>,
     pub image: String,
     pub command: Vec<String>,
+    /// The `--network` values after the first (the 20.10 daemon refuses more than one).
+    pub more_networks: Vec<String>,
+    /// `--add-host`, as given.
+    pub add_hosts: Vec<String>,
+    /// `--label key=value`.
+    pub labels: Vec<(String, String)>,
+}
+
+/// The docker CLI release that goes with a host's engine, where its words and checks differ.
+/// The 20.10 client prints a failed `docker run` as `docker: <error>.` (with
+/// `See 'docker run --help'.` when the container was not created), words the port-spec
+/// errors of its vendored go-connections with capitals (`Invalid proto: icmp`), turns a 404
+/// into `Error: No such network: <name>`, and drops `--ip` and `--network-alias` when no
+/// `--network` is given. The current CLI (27.x, hnsim's default) does none of that.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CliRelease {
+    V20_10,
+    #[default]
+    Current,
 }
 
 /// What the real `docker` would print on stderr, and its exit code.
@@ -297,8 +331,13 @@ const OTHER_TOP_LEVEL: &[&str] = &[
     "wait",
 ];
 
-/// Parses one `docker ...` line.
+/// Parses one `docker ...` line as the current CLI does.
 pub fn parse(line: &str) -> Result<DockerCommand, CliError> {
+    parse_with(line, CliRelease::Current)
+}
+
+/// Parses one `docker ...` line as the CLI of `release` does.
+pub fn parse_with(line: &str, release: CliRelease) -> Result<DockerCommand, CliError> {
     let words = split_words(line)?;
     let Some(first) = words.first() else {
         return Err(CliError::new(
@@ -347,8 +386,8 @@ pub fn parse(line: &str) -> Result<DockerCommand, CliError> {
     };
     let sub = &rest[1..];
     match cmd.as_str() {
-        "run" => parse_run("docker run", sub, true),
-        "create" => parse_run("docker create", sub, false),
+        "run" => parse_run("docker run", sub, true, release),
+        "create" => parse_run("docker create", sub, false, release),
         "start" => parse_start("docker start", sub),
         "stop" => parse_stop("docker stop", sub),
         "restart" => parse_restart("docker restart", sub),
@@ -358,7 +397,7 @@ pub fn parse(line: &str) -> Result<DockerCommand, CliError> {
         "ps" => parse_ps("docker ps", "[OPTIONS]", sub),
         "inspect" => parse_inspect(sub),
         "network" => parse_network(sub),
-        "container" => parse_container(sub),
+        "container" => parse_container(sub, release),
         "swarm" => parse_swarm(sub),
         other if OTHER_TOP_LEVEL.contains(&other) => Err(not_supported(&format!("docker {other}"))),
         other => Err(CliError::new(

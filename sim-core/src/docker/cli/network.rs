@@ -5,7 +5,7 @@
 use super::flags::{csv_fields, fb, fv, Cmd, Flag, Group};
 use super::go::{cidr_contains, go_parse_cidr, parse_go_bool};
 use super::opts::{kv, map_set, validate_filter, validate_link};
-use super::{not_supported, CliError, DockerCommand, NetworkCreate};
+use super::{CliError, DockerCommand, NetworkCreate};
 use std::net::IpAddr;
 
 const NETWORK_CREATE_FLAGS: &[Flag] = &[
@@ -35,6 +35,7 @@ const NETWORK_LS_FLAGS: &[Flag] = &[
 ];
 const NETWORK_INSPECT_FLAGS: &[Flag] = &[fv("format", Some(b'f')), fb("verbose", Some(b'v'))];
 const FORCE_FLAGS: &[Flag] = &[fb("force", Some(b'f'))];
+const NETWORK_PRUNE_FLAGS: &[Flag] = &[fv("filter", None), fb("force", Some(b'f'))];
 const NETWORK_CONNECT_FLAGS: &[Flag] = &[
     fv("ip", None),
     fv("ip6", None),
@@ -173,7 +174,30 @@ pub(super) fn parse_network(args: &[String]) -> Result<DockerCommand, CliError> 
                 force,
             })
         }
-        "prune" => Err(not_supported("docker network prune")),
+        "prune" => {
+            let cmd = Cmd::new(
+                "docker network prune",
+                "[OPTIONS]",
+                "Remove all unused networks",
+                NETWORK_PRUNE_FLAGS,
+            );
+            let (mut force, mut filters) = (false, Vec::new());
+            let pos = cmd.parse(rest, &mut |f, v| {
+                match f.long {
+                    "force" => force = parse_go_bool(v)?,
+                    "filter" => {
+                        validate_filter(v)?;
+                        if !v.is_empty() {
+                            filters.push(v.to_string());
+                        }
+                    }
+                    _ => {}
+                }
+                Ok(())
+            })?;
+            cmd.no_args(&pos)?;
+            Ok(DockerCommand::NetworkPrune { force, filters })
+        }
         _ => Err(NETWORK_GROUP.unknown()),
     }
 }

@@ -5,8 +5,9 @@
 
 use super::publish;
 use super::Linux;
+use crate::control::engine::DockerEngine;
 use crate::control::ids;
-use crate::control::libnetwork::EndpointRequest;
+use crate::control::libnetwork::{EndpointRequest, LnError};
 use crate::control::tcpip;
 use crate::device::stack::{IpStack, StackConfig};
 use crate::device::Device;
@@ -69,15 +70,34 @@ pub(super) fn attach(
     let Some(net) = store.network_by_id(&att.network_id) else {
         return Err(format!("network {} not found", att.network_id));
     };
+    let engine = l.ln.engine;
+    if net.predefined && !engine.validates_ipam_config() {
+        // Up to v24 the endpoint settings are judged here, when the container starts
+        // (`updateNetworkConfig`); from v25 `docker run` refuses them at create.
+        predefined_endpoint_settings(engine, att.requested_ip.is_some(), !att.aliases.is_empty())?;
+    }
+    if engine.short_id_alias() && !net.predefined {
+        let short = c.id[..12].to_string();
+        if !att.aliases.contains(&short) {
+            store.containers[ci].attachments[a].aliases.push(short);
+        }
+    }
+    let c = &store.containers[ci];
+    let att = &c.attachments[a];
+    let Some(net) = store.network_by_id(&att.network_id) else {
+        return Err(format!("network {} not found", att.network_id));
+    };
     if net.driver != "bridge" {
-        // host and null: no endpoint, no plumbing.
+        // host and null: an endpoint with no address and no plumbing.
+        let id = ids::docker_id(rng);
+        l.addressless_endpoints.push(id.clone());
+        store.containers[ci].attachments[a].endpoint = Some(id);
         return Ok(());
     }
     let Some(sandbox) = c.sandbox else {
         return Err(format!("container {} has no namespace", c.id));
     };
     let user_defined = !net.predefined;
-    let engine = l.ln.engine;
     if att.requested_ip.is_some()
         && user_defined
         && net.requested_subnet.is_none()
@@ -90,15 +110,9 @@ pub(super) fn attach(
             msg.to_string()
         });
     }
-    // The container's interfaces are eth0, eth1, … in the order it joined bridge networks.
-    let index = c.attachments[..a]
-        .iter()
-        .filter(|x| {
-            store
-                .network_by_id(&x.network_id)
-                .is_some_and(|n| n.driver == "bridge")
-        })
-        .count();
+    // The namespace names its interfaces eth0, eth1, … from a counter that never goes back
+    // while it lives: a network joined again after a disconnect gets the next name.
+    let index = l.next_interface(sandbox);
     let endpoint_id = ids::docker_id(rng);
     // Published ports go on the container's first bridge network. The driver learns the
     // container's address when it programs them; the lowest free one is what it will get.
@@ -130,17 +144,27 @@ pub(super) fn attach(
         network_id: net.id.clone(),
         sandbox,
         ip: att.requested_ip,
-        mac: None,
+        mac: if index == 0 { c.mac_address } else { None },
         ifname: format!("eth{index}"),
-        default_route: index == 0,
+        default_route: false,
         ports,
     };
     let taken = req.ports.clone();
+    let (name, net_name, net_id) = (c.name.clone(), net.name.clone(), net.id.clone());
     let ep = match l.ln.create_endpoint(ctx.eng, ctx.nodes, req) {
         Ok(ep) => ep.id.clone(),
         Err(e) => {
             l.ports.release(&taken);
-            let e = super::network::words(engine, &e);
+            let e = match e {
+                LnError::NoAddresses => format!(
+                    "no available IPv4 addresses on this network's address pools: {net_name} ({net_id})"
+                ),
+                e @ LnError::NoNetwork(_) => format!(
+                    "failed to create endpoint {name} on network {net_name}: {}",
+                    super::network::words(engine, &e)
+                ),
+                e => super::network::words(engine, &e),
+            };
             return Err(if engine.networking_error_prefix() {
                 format!("failed to set up container networking: {e}")
             } else {
@@ -176,4 +200,52 @@ fn host_listeners(ctx: &HostCtx) -> Vec<(u8, IpAddr, u16)> {
         })
         .chain(sv.relays.iter().map(|r| (r.proto, r.bind, r.port)))
         .collect()
+}
+
+/// The daemon's refusals of endpoint settings on a network that is not user-defined (moby
+/// `updateNetworkConfig`; reference 2.3): a static address first, then aliases.
+pub(super) fn predefined_endpoint_settings(
+    engine: DockerEngine,
+    ip: bool,
+    aliases: bool,
+) -> Result<(), String> {
+    if ip {
+        let msg = "user specified IP address is supported on user defined networks only";
+        return Err(if engine.validates_ipam_config() {
+            format!("invalid endpoint settings:\n{msg}")
+        } else {
+            msg.to_string()
+        });
+    }
+    if aliases {
+        return Err(if engine >= DockerEngine::V29 {
+            "network-scoped aliases are only supported for user-defined networks".into()
+        } else {
+            "network-scoped alias is supported only for containers in user defined networks".into()
+        });
+    }
+    Ok(())
+}
+
+/// Points the namespace's default route where libnetwork puts it (`sandbox.Less` of 20.10
+/// and later): through the endpoint of a non-internal network before an internal one, then
+/// of the network whose name sorts first (`connect/*` in tests/oracle).
+pub(super) fn update_default_route(
+    l: &mut Linux,
+    eng: &mut crate::engine::Engine,
+    sandbox: NodeId,
+) {
+    let mut candidates: Vec<(bool, String, String)> =
+        l.ln.endpoints
+            .iter()
+            .filter(|e| e.sandbox == sandbox && e.gateway.is_some())
+            .map(|e| {
+                let internal = l.ln.network(&e.network_id).is_some_and(|n| n.internal);
+                let name = l.network_name(&e.network_id).to_string();
+                (internal, name, e.id.clone())
+            })
+            .collect();
+    candidates.sort();
+    let chosen = candidates.first().map(|(_, _, id)| id.clone());
+    l.ln.set_default_route(eng, sandbox, chosen.as_deref());
 }

@@ -14,9 +14,9 @@ mod run;
 use super::backend::{
     DriverNetwork, EndpointView, OsBackend, OverlayMember, PublishedPort, Refusal, RunSettings,
 };
-use super::cli::{NetworkCreate, RunArgs};
+use super::cli::{CliRelease, NetworkCreate, RunArgs};
 use super::daemon::HostCtx;
-use super::store::{Container, DockerNetwork, Store};
+use super::store::{Container, ContainerState, DockerNetwork, Store};
 use crate::control::ids;
 use crate::control::libnetwork::{BridgeRequest, Libnetwork};
 use crate::id::NodeId;
@@ -35,6 +35,42 @@ pub struct Linux {
     host_network: Option<String>,
     /// The host ports docker holds.
     ports: publish::PortAllocator,
+    /// What the daemon reports of each network it created (by id), beyond libnetwork's
+    /// subnet and gateway.
+    reported: Vec<(String, network::Reported)>,
+    /// Endpoints of the host and null drivers: an id each, no plumbing.
+    pub(crate) addressless_endpoints: Vec<String>,
+    /// docker's name of each bridge network (by id): the default route's order.
+    pub(crate) network_names: Vec<(String, String)>,
+    /// Each namespace's next interface number.
+    interface_counters: Vec<(NodeId, u32)>,
+}
+
+impl Linux {
+    fn network_name(&self, id: &str) -> &str {
+        self.network_names
+            .iter()
+            .find(|(i, _)| i == id)
+            .map_or("", |(_, n)| n.as_str())
+    }
+
+    /// The number of the namespace's next interface (`eth<n>`).
+    fn next_interface(&mut self, sandbox: NodeId) -> u32 {
+        match self
+            .interface_counters
+            .iter_mut()
+            .find(|(s, _)| *s == sandbox)
+        {
+            Some((_, n)) => {
+                *n += 1;
+                *n - 1
+            }
+            None => {
+                self.interface_counters.push((sandbox, 1));
+                0
+            }
+        }
+    }
 }
 
 impl Linux {
@@ -44,6 +80,10 @@ impl Linux {
             resolv,
             host_network: None,
             ports: publish::PortAllocator::default(),
+            reported: Vec::new(),
+            addressless_endpoints: Vec::new(),
+            network_names: Vec::new(),
+            interface_counters: Vec::new(),
         }
     }
 }
@@ -55,6 +95,22 @@ impl OsBackend for Linux {
 
     fn default_network(&self) -> &'static str {
         BRIDGE
+    }
+
+    fn cli_release(&self) -> CliRelease {
+        if self.ln.engine.ships_cli_20_10() {
+            CliRelease::V20_10
+        } else {
+            CliRelease::Current
+        }
+    }
+
+    fn several_networks_at_create(&self) -> bool {
+        self.ln.engine.several_networks_at_create()
+    }
+
+    fn shows_enable_ipv4(&self) -> bool {
+        self.ln.engine.shows_enable_ipv4()
     }
 
     fn default_driver(&self) -> &'static str {
@@ -144,6 +200,7 @@ impl OsBackend for Linux {
         ] {
             net.options.push((k.to_string(), v));
         }
+        self.network_names.push((id.clone(), BRIDGE.to_string()));
         self.adopt(&mut net, id);
         store.networks.push(net);
         Ok(())
@@ -167,6 +224,11 @@ impl OsBackend for Linux {
         if let Some(n) = self.ln.network(&id) {
             net.ipam = vec![(n.subnet.to_string(), n.gateway.to_string())];
         }
+        if let Some((_, r)) = self.reported.iter().find(|(i, _)| *i == id) {
+            net.ipam_config = r.ipam_config.clone();
+            net.ipam_options = Some(r.ipam_options.clone());
+            net.ipv6 = r.ipv6;
+        }
         net.backend_id = Some(id);
     }
 
@@ -175,6 +237,8 @@ impl OsBackend for Linux {
     }
 
     fn delete_network(&mut self, id: &str, ctx: &mut HostCtx) {
+        self.reported.retain(|(i, _)| i != id);
+        self.network_names.retain(|(i, _)| i != id);
         self.ln.delete_network(ctx.eng, id);
     }
 
@@ -185,6 +249,47 @@ impl OsBackend for Linux {
     /// busybox servers the command starts (`httpd -f -p 80`, `nc -lk -p 9000`).
     fn command_services(&self, command: &[String]) -> (Vec<u16>, Vec<u16>) {
         (crate::shell::busybox::listeners(command), Vec::new())
+    }
+
+    fn check_connect(
+        &self,
+        store: &Store,
+        c: &Container,
+        net: &DockerNetwork,
+        ip: bool,
+        aliases: bool,
+    ) -> Result<(), String> {
+        run::check_connect(self.ln.engine, store, c, net, ip, aliases)
+    }
+
+    fn check_disconnect(&self, c: &Container, net: &DockerNetwork) -> Result<(), String> {
+        let host_mode = c
+            .attachments
+            .first()
+            .is_some_and(|a| Some(&a.network_id) == self.host_network.as_ref());
+        if host_mode && net.driver == "host" && c.state == ContainerState::Running {
+            return Err(run::host_network_conflict(self.ln.engine, false));
+        }
+        Ok(())
+    }
+
+    /// Up to v28.0 the refusal names the network's id, from v28.1 its containers.
+    fn active_endpoints(&self, net: &DockerNetwork, users: &[(&str, &str)]) -> String {
+        if self.ln.engine.names_active_endpoints() {
+            let users: Vec<String> = users
+                .iter()
+                .map(|(name, id)| format!("name:{name:?} id:{:?}", &id[..12]))
+                .collect();
+            return format!(
+                "error while removing network: network {} has active endpoints ({})",
+                net.name,
+                users.join(", ")
+            );
+        }
+        format!(
+            "error while removing network: network {} id {} has active endpoints",
+            net.name, net.id
+        )
     }
 
     fn attach_notes(&self, _net: &DockerNetwork, _c: &Container) -> Vec<String> {
@@ -198,7 +303,9 @@ impl OsBackend for Linux {
         udp: Vec<u16>,
         ctx: &mut HostCtx,
     ) -> (NodeId, bool) {
-        container::create_namespace(self, c, tcp, udp, ctx)
+        let (node, owned) = container::create_namespace(self, c, tcp, udp, ctx);
+        self.interface_counters.retain(|(n, _)| *n != node);
+        (node, owned)
     }
 
     fn attach(
@@ -209,14 +316,23 @@ impl OsBackend for Linux {
         rng: &mut SimRng,
         ctx: &mut HostCtx,
     ) -> Result<(), String> {
-        container::attach(self, store, ci, a, rng, ctx)
+        container::attach(self, store, ci, a, rng, ctx)?;
+        if let Some(sandbox) = store.containers[ci].sandbox {
+            container::update_default_route(self, ctx.eng, sandbox);
+        }
+        Ok(())
     }
 
     fn detach(&mut self, _network_id: Option<&str>, endpoint: &str, ctx: &mut HostCtx) {
+        self.addressless_endpoints.retain(|e| e != endpoint);
+        let sandbox = self.ln.endpoint(endpoint).map(|e| e.sandbox);
         if let Some(e) = self.ln.endpoint(endpoint) {
             self.ports.release(&e.ports);
         }
         self.ln.delete_endpoint(ctx.eng, endpoint);
+        if let Some(sandbox) = sandbox {
+            container::update_default_route(self, ctx.eng, sandbox);
+        }
     }
 
     /// Name resolution on user-defined networks (the embedded DNS at 127.0.0.11) is not
@@ -224,6 +340,17 @@ impl OsBackend for Linux {
     fn refresh_dns(&self, _store: &Store, _ctx: &mut HostCtx) {}
 
     fn endpoint(&self, id: &str) -> Option<EndpointView> {
+        if self.addressless_endpoints.iter().any(|e| e == id) {
+            // docker shows no address, gateway nor MAC for them.
+            return Some(EndpointView {
+                id: id.to_string(),
+                mac: crate::wire::MacAddr::zero(),
+                ip: Ipv4Addr::UNSPECIFIED,
+                prefix_len: 0,
+                gateway: Ipv4Addr::UNSPECIFIED,
+                ports: Vec::new(),
+            });
+        }
         let e = self.ln.endpoint(id)?;
         Some(EndpointView {
             id: e.id.clone(),

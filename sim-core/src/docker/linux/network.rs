@@ -4,13 +4,15 @@
 
 use super::Linux;
 use crate::control::ids;
+use crate::control::libnetwork::pools::PoolOrder;
 use crate::control::libnetwork::{BridgeRequest, LnError};
 use crate::docker::backend::{DriverNetwork, Refusal};
-use crate::docker::cli::NetworkCreate;
+use crate::docker::cli::{go_parse_cidr, NetworkCreate};
 use crate::docker::daemon::HostCtx;
+use crate::docker::store::IpamConfig;
 use crate::rng::SimRng;
 use ipnetwork::Ipv4Network;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 
 pub const BRIDGE_NAME: &str = "com.docker.network.bridge.name";
 pub const ENABLE_ICC: &str = "com.docker.network.bridge.enable_icc";
@@ -36,7 +38,28 @@ fn option<'a>(c: &'a NetworkCreate, key: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
-/// A local network: the bridge driver (host and null exist once, predefined).
+/// What the Linux daemon reports of a network it created, beyond libnetwork's answer.
+#[derive(Clone, Debug, Default)]
+pub struct Reported {
+    pub ipam_config: Vec<IpamConfig>,
+    pub ipam_options: Vec<(String, String)>,
+    pub ipv6: bool,
+}
+
+/// Go's `strconv.Atoi` error text for `v`.
+fn atoi_error(v: &str) -> String {
+    let digits = v.strip_prefix(['+', '-']).unwrap_or(v);
+    let why = if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        "value out of range"
+    } else {
+        "invalid syntax"
+    };
+    format!("strconv.Atoi: parsing {v:?}: {why}")
+}
+
+/// A local network: the bridge driver (host and null exist once, predefined). The CLI
+/// checked the IPAM flags against each other (`createIPAMConfig`); what is left is the
+/// daemon's, libnetwork's and the bridge driver's, in their order.
 pub(super) fn create(
     l: &mut Linux,
     c: &NetworkCreate,
@@ -60,63 +83,62 @@ pub(super) fn create(
             return Err(Refusal::Daemon(format!("plugin \"{other}\" not found")));
         }
     }
-    if c.ipv6 == Some(true) {
-        return Err(Refusal::Plain(
-            "hnsim: IPv6 is not modelled (the real daemon would create the network)".into(),
+    // libnetwork's `NewNetwork`: the scope, then ingress.
+    if c.scope.as_deref() == Some("swarm") {
+        return Err(Refusal::Daemon(
+            "cannot create a swarm scoped network when swarm is not active".into(),
+        ));
+    }
+    if c.ingress {
+        return Err(Refusal::Daemon(
+            "Ingress network can only be global scope network".into(),
         ));
     }
     let engine = l.ln.engine;
-    // The CLI's own checks come first (docker/cli `createIPAMConfig`).
-    let mut subnets = Vec::new();
+    let mut subnets: Vec<(&str, Ipv4Network)> = Vec::new();
+    let mut v6_subnets: Vec<&str> = Vec::new();
     for s in &c.subnets {
-        let net: Ipv4Network = s.parse().map_err(|_| {
-            Refusal::Daemon(format!(
-                "invalid network config:\ninvalid subnet {s}: invalid CIDR block notation"
-            ))
+        let parsed = go_parse_cidr(s).map_err(|e| {
+            Refusal::Daemon(if engine.validates_ipam_config() {
+                format!("invalid network config:\ninvalid subnet {s}: invalid CIDR block notation")
+            } else {
+                format!("Invalid subnet {s} : {e}")
+            })
         })?;
-        subnets.push(net);
-    }
-    let mut gateway = None;
-    for g in &c.gateways {
-        let ip: Ipv4Addr = g
-            .parse()
-            .map_err(|_| Refusal::Plain(format!("invalid gateway address {g}")))?;
-        if !subnets.iter().any(|n| n.contains(ip)) {
-            return Err(Refusal::Plain(format!(
-                "no matching subnet for gateway {g}"
-            )));
+        match parsed {
+            (IpAddr::V4(ip), len) => subnets.push((
+                s.as_str(),
+                Ipv4Network::new(ip, len).expect("go_parse_cidr checked the length"),
+            )),
+            (IpAddr::V6(_), _) => v6_subnets.push(s.as_str()),
         }
-        gateway = Some(ip);
     }
-    let mut ip_range = None;
-    for r in &c.ip_ranges {
-        let net: Ipv4Network = r
-            .parse()
-            .map_err(|_| Refusal::Plain(format!("invalid CIDR address: {r}")))?;
-        if !subnets.iter().any(|n| n.contains(net.network())) {
-            return Err(Refusal::Plain(format!("no matching subnet for range {r}")));
+    if c.ipv6 == Some(true) && v6_subnets.is_empty() {
+        if engine.pool_order() == PoolOrder::Rotating {
+            // Up to v26 no IPv6 pool is predefined.
+            return Err(Refusal::Daemon(
+                "could not find an available, non-overlapping IPv6 address pool among the defaults to assign to the network".into(),
+            ));
         }
-        ip_range = Some(net);
+        return Err(Refusal::Plain(
+            "hnsim: IPv6 is not modelled (the real daemon would create the network with a ULA subnet)".into(),
+        ));
     }
-    let mut aux = Vec::new();
-    for (k, v) in &c.aux_addresses {
-        let ip: Ipv4Addr = v
-            .parse()
-            .map_err(|_| Refusal::Plain(format!("invalid aux address {k}: {v}")))?;
-        if !subnets.iter().any(|n| n.contains(ip)) {
-            return Err(Refusal::Plain(format!(
-                "no matching subnet for aux-address {v}"
-            )));
-        }
-        aux.push(ip);
-    }
+    let parse_v4 = |v: &str| v.parse::<Ipv4Addr>().ok();
+    let in_subnet = |s: &Ipv4Network, data: &str| {
+        let ip = match data.split_once('/') {
+            Some((ip, _)) => parse_v4(ip),
+            None => parse_v4(data),
+        };
+        ip.is_some_and(|ip| s.contains(ip))
+    };
     if subnets.len() > 1 {
         return Err(Refusal::Daemon(
             "bridge driver doesn't support multiple subnets".into(),
         ));
     }
     let subnet = subnets.first().copied();
-    if let Some(s) = subnet {
+    if let Some((_, s)) = subnet {
         let masked = Ipv4Network::new(s.network(), s.prefix()).expect("a valid prefix");
         if engine.validates_ipam_config() && s.ip() != s.network() {
             return Err(Refusal::Daemon(format!(
@@ -124,6 +146,29 @@ pub(super) fn create(
             )));
         }
     }
+    if let (Some((_, s)), true) = (subnet, engine.validates_ipam_config()) {
+        for r in &c.ip_ranges {
+            validate_ip_range(r, s).map_err(|e| {
+                Refusal::Daemon(format!("invalid network config:\ninvalid ip-range {e}"))
+            })?;
+        }
+    }
+    let subnet_of = |data: &str| subnet.filter(|(_, s)| in_subnet(s, data));
+    let gateway = c
+        .gateways
+        .iter()
+        .find(|g| subnet_of(g).is_some())
+        .and_then(|g| parse_v4(g));
+    let ip_range = c
+        .ip_ranges
+        .iter()
+        .find(|r| subnet_of(r).is_some())
+        .and_then(|r| r.parse::<Ipv4Network>().ok());
+    let aux: Vec<Ipv4Addr> = c
+        .aux_addresses
+        .iter()
+        .filter_map(|(_, v)| parse_v4(v))
+        .collect();
     let icc = match option(c, ENABLE_ICC) {
         Some(v) => parse_bool(ENABLE_ICC, v)?,
         None => true,
@@ -140,9 +185,12 @@ pub(super) fn create(
     };
     let mtu = match option(c, MTU) {
         Some(v) => {
-            let n: i64 = v
-                .parse()
-                .map_err(|_| Refusal::Daemon(format!("failed to parse {MTU} value: {v}")))?;
+            let n: i64 = v.parse().map_err(|_| {
+                Refusal::Daemon(format!(
+                    "failed to parse {MTU} value: {v} ({})",
+                    atoi_error(v)
+                ))
+            })?;
             if n < 0 {
                 return Err(Refusal::Daemon(format!("invalid MTU number: {n}")));
             }
@@ -150,10 +198,19 @@ pub(super) fn create(
         }
         None => l.ln.config.mtu,
     };
+    // Up to v24 the default IPAM reserves a subnet's first and last address whatever its
+    // size, so a /31 or /32 has none left for the gateway (`ipam/slash-31`, `ipam/slash-32`).
+    if let Some((_, s)) = subnet {
+        if !engine.validates_ipam_config() && s.prefix() >= 31 && gateway.is_none() {
+            return Err(Refusal::Daemon(
+                "failed to allocate gateway (): No available addresses on this pool".into(),
+            ));
+        }
+    }
     let id = ids::docker_id(rng);
-    let (subnet, prefix_only) = match subnet {
-        Some(s) if s.network().is_unspecified() => (None, Some(s.prefix())),
-        Some(s) => (
+    let (pool_subnet, prefix_only) = match subnet {
+        Some((_, s)) if s.network().is_unspecified() => (None, Some(s.prefix())),
+        Some((_, s)) => (
             Some(Ipv4Network::new(s.network(), s.prefix()).expect("a valid prefix")),
             None,
         ),
@@ -162,7 +219,7 @@ pub(super) fn create(
     let req = BridgeRequest {
         id: id.clone(),
         name: option(c, BRIDGE_NAME).map(str::to_string),
-        subnet,
+        subnet: pool_subnet,
         prefix_only,
         gateway,
         ip_range,
@@ -174,15 +231,83 @@ pub(super) fn create(
         host_binding,
         default_bridge: false,
     };
-    l.ln.create_bridge(ctx.eng, ctx.nodes, req)
-        .map_err(|e| Refusal::Daemon(words(engine, &e)))?;
+    let created = l.ln.create_bridge(ctx.eng, ctx.nodes, req).map_err(|e| {
+        Refusal::Daemon(match e {
+            LnError::SameBridgeName { other, bridge } => format!(
+                "cannot create network {id} ({bridge}): conflicts with network {other} ({bridge}): networks have same bridge name"
+            ),
+            e => words(engine, &e),
+        })
+    })?;
+    // The config docker reports: the user's values as given, or what the pool chose.
+    let ipam_config = match subnet {
+        None => vec![IpamConfig {
+            subnet: created.subnet.to_string(),
+            gateway: created.gateway.to_string(),
+            ..IpamConfig::default()
+        }],
+        Some((raw, s)) => {
+            let raw_of = |list: &[String]| {
+                list.iter()
+                    .find(|x| in_subnet(&s, x))
+                    .cloned()
+                    .unwrap_or_default()
+            };
+            vec![IpamConfig {
+                subnet: raw.to_string(),
+                ip_range: raw_of(&c.ip_ranges),
+                gateway: raw_of(&c.gateways),
+                aux: c.aux_addresses.clone(),
+            }]
+        }
+    };
+    let mut ipam_config = ipam_config;
+    ipam_config.extend(v6_subnets.iter().map(|s| IpamConfig {
+        subnet: s.to_string(),
+        ..IpamConfig::default()
+    }));
+    l.network_names.push((id.clone(), c.name.clone()));
+    l.reported.push((
+        id.clone(),
+        Reported {
+            ipam_config,
+            ipam_options: c.ipam_opts.clone(),
+            ipv6: c.ipv6 == Some(true),
+        },
+    ));
     Ok(DriverNetwork {
         backend_id: id.clone(),
         id: Some(id),
-        requested_subnet: subnet,
+        requested_subnet: pool_subnet,
         requested_gateway: gateway,
         notes: Vec::new(),
     })
+}
+
+/// moby's `validateIPRange` (v25+, reference 2.1): the range as a CIDR block of the
+/// subnet's family, no bigger than it, without host bits, inside it. The error follows
+/// `invalid ip-range `.
+fn validate_ip_range(r: &str, subnet: Ipv4Network) -> Result<(), String> {
+    let range = match go_parse_cidr(r) {
+        Err(_) => return Err(format!("{r}: invalid CIDR block notation")),
+        Ok((IpAddr::V6(_), _)) => return Err(format!("{r}: parent subnet is an IPv4 block")),
+        Ok((IpAddr::V4(ip), len)) => Ipv4Network::new(ip, len).expect("a checked length"),
+    };
+    if range.prefix() < subnet.prefix() {
+        return Err(format!(
+            "{r}: CIDR block is bigger than its parent subnet {subnet}"
+        ));
+    }
+    let masked = Ipv4Network::new(range.network(), range.prefix()).expect("a checked length");
+    if range.ip() != range.network() {
+        return Err(format!("{r}: it should be {masked}"));
+    }
+    if !subnet.contains(range.network()) {
+        return Err(format!(
+            "{r}: parent subnet {subnet} doesn't contain ip-range"
+        ));
+    }
+    Ok(())
 }
 
 /// libnetwork's refusals in the words of the engine release.
@@ -205,6 +330,7 @@ pub(super) fn words(engine: crate::control::engine::DockerEngine, e: &LnError) -
         ),
         LnError::AddressInUse => "Address already in use".into(),
         LnError::NoAddresses => "no available IPv4 addresses on this network's address pools".into(),
+        LnError::NoNetwork(id) => format!("network {id} does not exist"),
         LnError::OutOfRange(ip) => {
             format!("Invalid address {ip}: It does not belong to any of this network's subnets")
         }

@@ -276,6 +276,7 @@ fn print_inner(v: &Value) -> String {
         Value::Null => "<nil>".into(),
         Value::Bool(b) => b.to_string(),
         Value::Number(n) => n.to_string(),
+        Value::String(s) if s == super::OMITTED_EMPTY => String::new(),
         Value::String(s) => s.clone(),
         Value::Array(a) => format!(
             "[{}]",
@@ -325,7 +326,7 @@ fn call(name: &str, args: &[Value]) -> Result<Value, String> {
     match name {
         "json" => {
             arity(name, args, 1)?;
-            serde_json::to_string(&args[0])
+            serde_json::to_string(&super::strip_omitted(&args[0]))
                 .map(Value::String)
                 .map_err(|e| e.to_string())
         }

@@ -23,6 +23,27 @@ mod parse;
 
 use serde_json::Value;
 
+/// A field docker's JSON leaves out when it is empty (Go's `omitempty`) but a template still
+/// reads, as the CLI runs templates on its typed object first: `{{.Gateway}}` of an IPAM
+/// config without a gateway prints nothing, while `{{json .IPAM.Config}}` and the plain
+/// JSON leave the key out. Objects hold this string for such a field; `strip_omitted`
+/// takes those entries away before anything is printed as JSON.
+pub const OMITTED_EMPTY: &str = "\u{1}omitempty";
+
+/// `v` without the entries that hold `OMITTED_EMPTY`, as Go's encoder writes it.
+pub fn strip_omitted(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .filter(|(_, x)| x.as_str() != Some(OMITTED_EMPTY))
+                .map(|(k, x)| (k.clone(), strip_omitted(x)))
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(strip_omitted).collect()),
+        other => other.clone(),
+    }
+}
+
 /// Why a template could not be used.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TemplateError {
