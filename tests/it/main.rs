@@ -12,6 +12,7 @@ mod docker;
 mod drivers;
 mod hns_host;
 mod matrix;
+mod matrix_linux;
 mod props;
 mod runlog;
 mod scenarios;
