@@ -14,6 +14,7 @@ mod hns_host;
 mod matrix;
 mod matrix_linux;
 mod props;
+mod props_linux;
 mod runlog;
 mod scenarios;
 mod scheduled;
