@@ -212,6 +212,12 @@ impl clap::ValueEnum for MatrixOs {
     }
 }
 
+#[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
+enum BenchOs {
+    Windows,
+    Linux,
+}
+
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum Format {
     Text,
@@ -228,12 +234,19 @@ enum GraphFormat {
 
 #[derive(Subcommand)]
 enum Bench {
-    /// N containers on one nat network; each sends K UDP echo requests, 100 us apart, to the next.
+    /// N containers on one network (Windows: the nat network; Linux: one user-defined bridge);
+    /// each sends K UDP echo requests, 100 us apart, to the next.
     BridgeEcho {
         #[arg(long, default_value_t = 256)]
         hosts: u32,
         #[arg(long, default_value_t = 100)]
         packets: u32,
+        /// `windows` (a Windows Server 2022 host) or `linux`.
+        #[arg(long, value_enum, default_value_t = BenchOs::Windows)]
+        os: BenchOs,
+        /// With `--os linux`: the Docker Engine release [default: v29]
+        #[arg(long, value_enum)]
+        engine: Option<DockerEngine>,
     },
 }
 
@@ -475,9 +488,25 @@ fn run(cli: Cli) -> ExitCode {
             output,
         } => graph(&file, format, output),
         Command::Bench {
-            which: Bench::BridgeEcho { hosts, packets },
+            which:
+                Bench::BridgeEcho {
+                    hosts,
+                    packets,
+                    os,
+                    engine,
+                },
         } => {
-            let workload = match sim_core::sim::bench::setup(hosts, packets) {
+            let setup = match (os, engine) {
+                (BenchOs::Windows, None) => sim_core::sim::bench::setup(hosts, packets),
+                (BenchOs::Linux, e) => {
+                    sim_core::sim::bench::setup_linux(hosts, packets, e.unwrap_or_default())
+                }
+                (BenchOs::Windows, Some(_)) => {
+                    errln!("hnsim: --engine applies to `--os linux` only");
+                    return ExitCode::from(EXIT_BAD_INPUT);
+                }
+            };
+            let workload = match setup {
                 Ok(w) => w,
                 Err(e) => {
                     errln!("hnsim: {e}");
