@@ -32,6 +32,12 @@ pub fn scenario_files() -> Vec<PathBuf> {
     out
 }
 
+/// Whether a `.ron` under `scenarios/` is a matrix's documented table
+/// (`scenarios/matrix/expected.ron`, `scenarios/matrix/linux/expected.ron`), not a scenario.
+pub fn is_documented_table(rel: &str) -> bool {
+    rel.starts_with("scenarios/matrix/") && rel.ends_with("/expected.ron")
+}
+
 /// `path` (absolute, inside the repository) relative to the repository root, with `/`
 /// separators, e.g. `scenarios/nat-tour.ron`.
 pub fn relative(path: &Path) -> String {

@@ -6,7 +6,7 @@ use sim_core::sim::report;
 
 /// Every `.ron` under `scenarios/` is a scenario except the matrices' documented tables.
 fn is_scenario(rel: &str) -> bool {
-    rel != "scenarios/matrix/expected.ron" && rel != "scenarios/matrix/linux/expected.ron"
+    !crate::common::is_documented_table(rel)
 }
 
 #[test]
