@@ -2,7 +2,9 @@
 //! All simulation logic lives in sim-core; this file only measures wall time for `bench`.
 
 use clap::{Parser, Subcommand};
+use sim_core::control::engine::DockerEngine;
 use sim_core::control::version::WindowsVersion;
+use sim_core::matrix;
 use sim_core::scenario::{self, diag::render};
 use sim_core::sim::report;
 use std::path::PathBuf;
@@ -117,17 +119,22 @@ enum Command {
     /// Reproduce the docs' connectivity table (one row per driver, five cells) from the
     /// matrix scenarios, reading each cell's mechanisms from the probe traces.
     Matrix {
-        /// The Windows version every host runs.
+        /// The OS every host runs: a Windows version, or `linux` (the bridge, host and none
+        /// drivers of a Linux Docker host).
         #[arg(long, value_enum, default_value_t)]
-        os: WindowsVersion,
+        os: MatrixOs,
+        /// With `--os linux`: the Docker Engine release every Linux host runs [default: v29]
+        #[arg(long, value_enum)]
+        engine: Option<DockerEngine>,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
         /// Compare with the documented table (expected.ron); exit 1 if a cell differs.
         #[arg(long)]
         check: bool,
-        /// The directory with expected.ron and one <driver>.ron scenario per driver.
-        #[arg(long, default_value = "scenarios/matrix")]
-        dir: PathBuf,
+        /// The directory with expected.ron and one <driver>.ron scenario per driver
+        /// [default: scenarios/matrix, or scenarios/matrix/linux with `--os linux`]
+        #[arg(long)]
+        dir: Option<PathBuf>,
     },
     /// Write a lesson page: one HTML file, which works offline, where a packet steps along
     /// each probe's hops on the topology, with each hop's headers decoded layer by layer.
@@ -164,6 +171,57 @@ enum Command {
     },
 }
 
+/// `hnsim matrix --os`: a Windows Server release (by its own names) or `linux`.
+#[derive(Clone, Copy)]
+enum MatrixOs {
+    Windows(WindowsVersion),
+    Linux,
+}
+
+impl Default for MatrixOs {
+    fn default() -> Self {
+        MatrixOs::Windows(WindowsVersion::default())
+    }
+}
+
+impl MatrixOs {
+    /// The platform the matrix runs on, or why `--engine` does not fit.
+    fn platform(self, engine: Option<DockerEngine>) -> Result<matrix::Platform, String> {
+        match (self, engine) {
+            (MatrixOs::Linux, e) => Ok(matrix::Platform::Linux(e.unwrap_or_default())),
+            (_, Some(_)) => Err("--engine applies to `--os linux` only".into()),
+            (MatrixOs::Windows(v), None) => Ok(v.into()),
+        }
+    }
+}
+
+impl clap::ValueEnum for MatrixOs {
+    fn value_variants<'a>() -> &'a [Self] {
+        // The Windows releases in their own order, then linux.
+        const ALL: [MatrixOs; 5] = [
+            MatrixOs::Windows(WindowsVersion::Server2016),
+            MatrixOs::Windows(WindowsVersion::Server2019),
+            MatrixOs::Windows(WindowsVersion::Server2022),
+            MatrixOs::Windows(WindowsVersion::Server2025),
+            MatrixOs::Linux,
+        ];
+        &ALL
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        match self {
+            MatrixOs::Windows(v) => v.to_possible_value(),
+            MatrixOs::Linux => Some(clap::builder::PossibleValue::new("linux")),
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
+enum BenchOs {
+    Windows,
+    Linux,
+}
+
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum Format {
     Text,
@@ -180,12 +238,19 @@ enum GraphFormat {
 
 #[derive(Subcommand)]
 enum Bench {
-    /// N containers on one nat network; each sends K UDP echo requests, 100 us apart, to the next.
+    /// N containers on one network (Windows: the nat network; Linux: one user-defined bridge);
+    /// each sends K UDP echo requests, 100 us apart, to the next.
     BridgeEcho {
         #[arg(long, default_value_t = 256)]
         hosts: u32,
         #[arg(long, default_value_t = 100)]
         packets: u32,
+        /// `windows` (a Windows Server 2022 host) or `linux`.
+        #[arg(long, value_enum, default_value_t = BenchOs::Windows)]
+        os: BenchOs,
+        /// With `--os linux`: the Docker Engine release [default: v29]
+        #[arg(long, value_enum)]
+        engine: Option<DockerEngine>,
     },
 }
 
@@ -216,8 +281,7 @@ fn parse_proto(s: &str) -> Result<sim_core::scenario::ProtoSpec, String> {
 }
 
 /// `hnsim matrix`: prints the table (and with `check`, the differences from the docs).
-fn matrix(os: WindowsVersion, format: Format, check: bool, dir: &std::path::Path) -> ExitCode {
-    use sim_core::matrix;
+fn matrix(os: matrix::Platform, format: Format, check: bool, dir: &std::path::Path) -> ExitCode {
     let dir = dir.to_string_lossy();
     let m = match matrix::run(&dir, os) {
         Ok(m) => m,
@@ -455,10 +519,20 @@ fn run(cli: Cli) -> ExitCode {
         }
         Command::Matrix {
             os,
+            engine,
             format,
             check,
             dir,
-        } => matrix(os, format, check, &dir),
+        } => match os.platform(engine) {
+            Ok(os) => {
+                let dir = dir.unwrap_or_else(|| PathBuf::from(matrix::default_dir(os)));
+                matrix(os, format, check, &dir)
+            }
+            Err(e) => {
+                errln!("hnsim: {e}");
+                ExitCode::from(EXIT_BAD_INPUT)
+            }
+        },
         Command::Viz { file, output } => viz(&file, output),
         Command::Graph {
             file,
@@ -466,9 +540,25 @@ fn run(cli: Cli) -> ExitCode {
             output,
         } => graph(&file, format, output),
         Command::Bench {
-            which: Bench::BridgeEcho { hosts, packets },
+            which:
+                Bench::BridgeEcho {
+                    hosts,
+                    packets,
+                    os,
+                    engine,
+                },
         } => {
-            let workload = match sim_core::sim::bench::setup(hosts, packets) {
+            let setup = match (os, engine) {
+                (BenchOs::Windows, None) => sim_core::sim::bench::setup(hosts, packets),
+                (BenchOs::Linux, e) => {
+                    sim_core::sim::bench::setup_linux(hosts, packets, e.unwrap_or_default())
+                }
+                (BenchOs::Windows, Some(_)) => {
+                    errln!("hnsim: --engine applies to `--os linux` only");
+                    return ExitCode::from(EXIT_BAD_INPUT);
+                }
+            };
+            let workload = match setup {
                 Ok(w) => w,
                 Err(e) => {
                     errln!("hnsim: {e}");

@@ -357,6 +357,58 @@ fn bench_bridge_echo() {
     assert_eq!(bench_fields(again.trim_end())[..3], fields[..3]);
 }
 
+/// `--os linux`: N containers on one user-defined bridge of a Linux host; every echo comes
+/// back on every engine release, and the work is the same run after run.
+#[test]
+fn bench_bridge_echo_on_linux() {
+    let mut lines = Vec::new();
+    for engine in ["v20.10", "v27", "v28", "v29"] {
+        let args = [
+            "bench",
+            "bridge-echo",
+            "--os",
+            "linux",
+            "--engine",
+            engine,
+            "--hosts",
+            "8",
+            "--packets",
+            "5",
+        ];
+        let out = hnsim(&args);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{engine}: {}",
+            text(&out.stderr)
+        );
+        assert_eq!(text(&out.stderr), "");
+        let stdout = text(&out.stdout);
+        let fields = bench_fields(stdout.trim_end());
+        assert_eq!(fields[..2], bench_fields("hosts=8 echo_requests=40")[..]);
+        let again = text(&hnsim(&args).stdout);
+        assert_eq!(bench_fields(again.trim_end())[..3], fields[..3], "{engine}");
+        lines.push(fields);
+    }
+    // The default engine is the newest.
+    let default = text(
+        &hnsim(&[
+            "bench",
+            "bridge-echo",
+            "--os",
+            "linux",
+            "--hosts",
+            "8",
+            "--packets",
+            "5",
+        ])
+        .stdout,
+    );
+    assert_eq!(bench_fields(default.trim_end())[..3], lines[3][..3]);
+    let windows_engine = hnsim(&["bench", "bridge-echo", "--engine", "v29"]);
+    assert_eq!(windows_engine.status.code(), Some(2));
+}
+
 /// A full disk is reported once, with exit code 4, never a panic.
 #[test]
 fn a_full_disk_ends_with_a_message_not_a_panic() {

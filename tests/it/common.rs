@@ -32,9 +32,15 @@ pub fn scenario_files() -> Vec<PathBuf> {
     out
 }
 
-/// Every `.ron` under `scenarios/` is a scenario except the matrix's documented table.
+/// Whether a `.ron` under `scenarios/` is a matrix's documented table
+/// (`scenarios/matrix/expected.ron`, `scenarios/matrix/linux/expected.ron`), not a scenario.
+pub fn is_documented_table(rel: &str) -> bool {
+    rel.starts_with("scenarios/matrix/") && rel.ends_with("/expected.ron")
+}
+
+/// Every `.ron` under `scenarios/` is a scenario except the matrices' documented tables.
 pub fn is_scenario(rel: &str) -> bool {
-    rel != "scenarios/matrix/expected.ron"
+    !is_documented_table(rel)
 }
 
 /// `path` (absolute, inside the repository) relative to the repository root, with `/`

@@ -732,3 +732,444 @@ fn seed_003_opt_encrypted_is_accepted_and_ignored_on_overlay() {
         "no clear-text echo reply from c in VXLAN"
     );
 }
+
+// ----- seed 004 (Docker's networking overview): bridge, host and none on Linux -----
+//
+// Every command line seed 004 gives for the bridge, host and none drivers, verbatim (with
+// the seed's continuation backslashes), typed on a Linux host through `World::shell` as a
+// terminal would run it, with the outcome the seed documents (or, where the seed and the
+// daemon's code disagree, reference linux-drivers.md section 9). The overlay, ipvlan and
+// macvlan lines of the seed are other drivers' and not here.
+//
+// Lines whose documented outcome needs a feature hnsim does not have yet are listed in
+// `SEED_004_PENDING`, each with why; a test checks that each still falls short, so that the
+// day one starts working the list must shrink and the line get its own test.
+
+/// Seed 004 line 108 ("管理用户定义的桥梁").
+const SEED_004_CREATE_MY_NET: &str = "docker network create my-net";
+/// Seed 004 line 114.
+const SEED_004_RM_MY_NET: &str = "docker network rm my-net";
+/// Seed 004 lines 124-127 ("将容器连接到用户定义的桥").
+const SEED_004_CREATE_MY_NGINX: &str =
+    "docker create --name my-nginx \\\n  --network my-net \\\n  --publish 8080:80 \\\n  nginx:latest";
+/// Seed 004 line 131.
+const SEED_004_CONNECT: &str = "docker network connect my-net my-nginx";
+/// Seed 004 line 137 ("从用户定义的桥断开容器").
+const SEED_004_DISCONNECT: &str = "docker network disconnect my-net my-nginx";
+/// Seed 004 line 155 ("启用从 Docker 容器到外部世界的转发"), a host command.
+const SEED_004_SYSCTL_FORWARDING: &str = "sysctl net.ipv4.conf.all.forwarding=1";
+/// Seed 004 line 160, a host command.
+const SEED_004_FORWARD_ACCEPT: &str = "sudo iptables -P FORWARD ACCEPT";
+/// Seed 004 lines 281 and 283 ("自定义 docker_gwbridge 接口", step 2), host commands.
+const SEED_004_GWBRIDGE_DOWN: &str = "sudo ip link set docker_gwbridge down";
+const SEED_004_GWBRIDGE_DEL: &str = "sudo ip link del dev docker_gwbridge";
+/// Seed 004 lines 289-294 (step 4): the bridge driver with options.
+const SEED_004_GWBRIDGE_CREATE: &str = "docker network create \\\n--subnet 10.11.0.0/16 \\\n--opt com.docker.network.bridge.name=docker_gwbridge \\\n--opt com.docker.network.bridge.enable_icc=false \\\n--opt com.docker.network.bridge.enable_ip_masquerade=true \\\ndocker_gwbridge";
+/// Seed 004 lines 701-705 ("禁用容器的网络").
+const SEED_004_NO_NET_ALPINE: &str = "docker run --rm -dit \\\n  --network none \\\n  --name no-net-alpine \\\n  alpine:latest \\\n  ash";
+/// Seed 004 line 710.
+const SEED_004_IP_LINK_SHOW: &str = "docker exec no-net-alpine ip link show";
+/// Seed 004 line 719.
+const SEED_004_IP_ROUTE: &str = "docker exec no-net-alpine ip route";
+/// Seed 004 line 726.
+const SEED_004_STOP: &str = "docker stop no-net-alpine";
+/// Seed 004 line 376 ("使用主机网络"): the warning `-p` gets on the host network. The seed
+/// gives no command line for it; this is the smallest one that asks for a port.
+const SEED_004_HOST_WARNING: &str =
+    "WARNING: Published ports are discarded when using host network mode";
+
+/// One Linux host (Docker Engine 29, or `engine`) on a LAN with a laptop, behind a router
+/// to a web server; seed 004's images.
+fn linux_world(engine: &str, daemon: &str) -> World {
+    world_of(&format!(
+        r#"ScenarioSpec(
+    title: "seed 004's docker command lines",
+    seed: 4,
+    fabric: (
+        switches: [(name: "lan")],
+        routers: [(name: "edge", interfaces: [(name: "lan0", address: "10.0.0.1/24"), (name: "wan0", address: "203.0.113.1/24")])],
+        externals: [
+            (name: "internet", interfaces: [(name: "eth0", address: "203.0.113.10/24")], gateway: Some("203.0.113.1"), services: [Tcp(80)]),
+            (name: "laptop", interfaces: [(name: "eth0", address: "10.0.0.50/24")], gateway: Some("10.0.0.1")),
+        ],
+        hosts: [(
+            name: "lin1",
+            os: Linux(engine: {engine}),
+            nics: [(name: "eth0", address: "10.0.0.11/24")],
+            gateway: Some("10.0.0.1"),
+            daemon: ({daemon}),
+        )],
+        links: [
+            (a: "lin1.eth0", b: "lan"),
+            (a: "laptop.eth0", b: "lan"),
+            (a: "edge.lan0", b: "lan"),
+            (a: "edge.wan0", b: "internet.eth0"),
+        ],
+    ),
+    images: [
+        (name: "nginx:latest", services: [Tcp(80)]),
+        (name: "nginx", services: [Tcp(80)]),
+        (name: "alpine:latest", services: []),
+    ],
+)
+"#
+    ))
+}
+
+/// Types `line` on lin1; it must exit 0. Returns stdout.
+fn sh_ok(world: &mut World, line: &str) -> String {
+    let out = world.shell("lin1", line);
+    assert_eq!(out.exit_code, 0, "lin1$ {line}\n{out:?}");
+    out.stdout
+}
+
+/// A container's address on a network, as `docker network inspect` lists it.
+fn address_on(world: &mut World, network: &str, container: &str) -> String {
+    let template = "'{{range .Containers}}{{.Name}}={{.IPv4Address}} {{end}}'";
+    let listed = sh_ok(
+        world,
+        &format!("docker network inspect -f {template} {network}"),
+    );
+    listed
+        .split_whitespace()
+        .find_map(|e| e.strip_prefix(&format!("{container}=")))
+        .and_then(|a| a.split('/').next())
+        .unwrap_or_else(|| panic!("{container} is not on {network}: {listed:?}"))
+        .to_string()
+}
+
+fn is_hex_id(s: &str) -> bool {
+    let s = s.trim_end_matches('\n');
+    s.len() == 64 && s.chars().all(|c| c.is_ascii_hexdigit())
+}
+
+/// The interfaces of a container's namespace, by name.
+fn ifaces_of(world: &World, name: &str) -> Vec<String> {
+    let node = world.resolve_source(name).expect("the container runs");
+    let stack = world
+        .engine
+        .device(node)
+        .and_then(sim_core::device::Device::as_stack)
+        .expect("a container is a stack");
+    stack
+        .config
+        .ifaces
+        .iter()
+        .flatten()
+        .map(|i| i.name.to_string())
+        .collect()
+}
+
+#[test]
+fn seed_004_user_defined_bridge_lines_on_every_engine() {
+    for engine in ["V20_10", "V27", "V28", "V29"] {
+        let mut w = linux_world(engine, "");
+        // "$ docker network create my-net": a new bridge network; the CLI prints its ID.
+        let id = sh_ok(&mut w, SEED_004_CREATE_MY_NET);
+        assert!(is_hex_id(&id), "{engine}: {id:?}");
+        let driver = sh_ok(&mut w, "docker network inspect -f '{{.Driver}}' my-net");
+        assert_eq!(driver, "bridge\n", "{engine}: the default driver is bridge");
+        // "$ docker network rm my-net": removed when nothing is connected; the CLI echoes it.
+        assert_eq!(sh_ok(&mut w, SEED_004_RM_MY_NET), "my-net\n", "{engine}");
+
+        // The Nginx container on my-net, port 80 published on the host's 8080 "so that
+        // external clients can access that port".
+        sh_ok(&mut w, SEED_004_CREATE_MY_NET);
+        let id = sh_ok(&mut w, SEED_004_CREATE_MY_NGINX);
+        assert!(
+            is_hex_id(&id),
+            "{engine}: docker create prints the ID: {id:?}"
+        );
+        sh_ok(&mut w, "docker start my-nginx");
+        sh_ok(
+            &mut w,
+            "docker run -d --name client --network my-net alpine:latest sleep 1d",
+        );
+        let outside = probe(&mut w, "laptop", "10.0.0.11", ProbeProto::Tcp(8080));
+        assert_outcome(&outside, Outcome::Delivered);
+        // "Any other container connected to the my-net network has access to all ports on
+        // the my-nginx container, and vice versa." (The second my-net has the next pool up
+        // to v26, which rotates, and the first free one from v27: ask for the address.)
+        let addr = address_on(&mut w, "my-net", "my-nginx");
+        let inside = probe(&mut w, "client", &addr, ProbeProto::Tcp(80));
+        assert_outcome(&inside, Outcome::Delivered);
+
+        // "$ docker network disconnect my-net my-nginx": the running container leaves my-net.
+        sh_ok(&mut w, SEED_004_DISCONNECT);
+        let gone = probe(&mut w, "client", &addr, ProbeProto::Tcp(80));
+        assert_outcome(&gone, Outcome::Dropped);
+        // "$ docker network connect my-net my-nginx": an already running container joins an
+        // existing network, and the other containers on it reach it again. (A container
+        // that has not talked to it before: from v28 the new interface has a new random
+        // MAC, and hnsim does not model the unsolicited ARPs with which those releases
+        // refresh their neighbours' caches.)
+        sh_ok(&mut w, SEED_004_CONNECT);
+        sh_ok(
+            &mut w,
+            "docker run -d --name client2 --network my-net alpine:latest sleep 1d",
+        );
+        let addr = address_on(&mut w, "my-net", "my-nginx");
+        let back = probe(&mut w, "client2", &addr, ProbeProto::Tcp(80));
+        assert_outcome(&back, Outcome::Delivered);
+        // "If containers are currently connected to the network, disconnect them first."
+        let busy = w.shell("lin1", SEED_004_RM_MY_NET);
+        assert_eq!(busy.exit_code, 1, "{engine}: {busy:?}");
+        assert!(
+            busy.stderr.contains("has active endpoints"),
+            "{engine}: {busy:?}"
+        );
+    }
+}
+
+/// The connect line as the seed introduces it: my-nginx already running (on the default
+/// bridge), my-net already existing.
+#[test]
+fn seed_004_connect_joins_a_running_container_to_an_existing_network() {
+    let mut w = linux_world("V29", "");
+    sh_ok(&mut w, SEED_004_CREATE_MY_NET);
+    sh_ok(&mut w, "docker run -d --name my-nginx nginx:latest");
+    sh_ok(
+        &mut w,
+        "docker run -d --name client --network my-net alpine:latest sleep 1d",
+    );
+    // client took 172.18.0.2; my-nginx is not on my-net yet.
+    assert_outcome(
+        &probe(&mut w, "client", "172.18.0.3", ProbeProto::Tcp(80)),
+        Outcome::Dropped,
+    );
+    assert_eq!(sh_ok(&mut w, SEED_004_CONNECT), "");
+    assert_eq!(
+        ifaces_of(&w, "my-nginx")
+            .iter()
+            .filter(|n| n.starts_with("eth"))
+            .count(),
+        2
+    );
+    assert_outcome(
+        &probe(&mut w, "client", "172.18.0.3", ProbeProto::Tcp(80)),
+        Outcome::Delivered,
+    );
+}
+
+/// The docker_gwbridge line: a bridge network whose device is named docker_gwbridge, with
+/// ICC off and masquerade on.
+#[test]
+fn seed_004_docker_gwbridge_with_icc_off() {
+    for engine in ["V20_10", "V29"] {
+        let mut w = linux_world(engine, "");
+        let id = sh_ok(&mut w, SEED_004_GWBRIDGE_CREATE);
+        assert!(is_hex_id(&id), "{engine}: {id:?}");
+        let opts = sh_ok(
+            &mut w,
+            "docker network inspect -f '{{index .Options \"com.docker.network.bridge.name\"}} {{json .IPAM.Config}}' docker_gwbridge",
+        );
+        assert!(opts.starts_with("docker_gwbridge "), "{engine}: {opts:?}");
+        assert!(opts.contains("10.11.0.0/16"), "{engine}: {opts:?}");
+        sh_ok(
+            &mut w,
+            "docker run -d --name a --network docker_gwbridge nginx:latest",
+        );
+        sh_ok(
+            &mut w,
+            "docker run -d --name b --network docker_gwbridge alpine:latest sleep 1d",
+        );
+        // enable_icc=false: two containers on the same bridge do not reach each other.
+        assert_outcome(
+            &probe(&mut w, "b", "10.11.0.2", ProbeProto::Tcp(80)),
+            Outcome::Dropped,
+        );
+        // enable_ip_masquerade=true: out with the host's address.
+        let out = probe(&mut w, "b", "internet", ProbeProto::Tcp(80));
+        assert_outcome(&out, Outcome::Delivered);
+    }
+}
+
+/// Seed 004's daemon.json for the default bridge: `bip`, `fixed-cidr`, `mtu` and `dns` (its
+/// `fixed-cidr-v6`, `default-gateway` and `default-gateway-v6` are not modelled: no IPv6, and
+/// containers use docker0's address as gateway).
+#[test]
+fn seed_004_daemon_json_configures_the_default_bridge() {
+    let mut w = linux_world(
+        "V29",
+        r#"bip: Some("192.168.1.1/24"), fixed_cidr: Some("192.168.1.0/25"), mtu: Some(1500), dns: ["10.20.1.2", "10.20.1.3"]"#,
+    );
+    sh_ok(&mut w, "docker run -d --name web nginx:latest");
+    let ipam = sh_ok(
+        &mut w,
+        "docker network inspect -f '{{json .IPAM.Config}}' bridge",
+    );
+    assert_eq!(
+        ipam,
+        "[{\"Subnet\":\"192.168.1.0/24\",\"Gateway\":\"192.168.1.1\"}]\n"
+    );
+    let ip: Ipv4Addr = address_on(&mut w, "bridge", "web")
+        .parse()
+        .expect("an address");
+    assert!(
+        u32::from(ip) >> 7 == u32::from(Ipv4Addr::new(192, 168, 1, 0)) >> 7,
+        "{ip} is in fixed-cidr"
+    );
+    // The default bridge is not isolated from the outside by default: reference section 9
+    // (the daemon turns forwarding on itself), against the seed's "not forwarded".
+    assert_outcome(
+        &probe(&mut w, "web", "internet", ProbeProto::Tcp(80)),
+        Outcome::Delivered,
+    );
+}
+
+/// The host network: `-p` is discarded with the seed's warning, and the container's port 80
+/// is the host's.
+#[test]
+fn seed_004_host_network_discards_published_ports_with_a_warning() {
+    for engine in ["V20_10", "V29"] {
+        let mut w = linux_world(engine, "");
+        let out = w.shell(
+            "lin1",
+            "docker run -d --name web --network host -p 8080:80 nginx",
+        );
+        assert_eq!(out.exit_code, 0, "{engine}: {out:?}");
+        assert_eq!(out.stderr, format!("{SEED_004_HOST_WARNING}\n"), "{engine}");
+        assert_outcome(
+            &probe(&mut w, "laptop", "10.0.0.11", ProbeProto::Tcp(80)),
+            Outcome::Delivered,
+        );
+        assert_outcome(
+            &probe(&mut w, "laptop", "10.0.0.11", ProbeProto::Tcp(8080)),
+            Outcome::Refused,
+        );
+    }
+}
+
+/// The none network: the container runs with only the loopback device, and no packet
+/// leaves it.
+#[test]
+fn seed_004_no_net_alpine_has_only_loopback() {
+    let mut w = linux_world("V29", "");
+    let id = sh_ok(&mut w, SEED_004_NO_NET_ALPINE);
+    assert!(is_hex_id(&id), "{id:?}");
+    let names = ifaces_of(&w, "no-net-alpine");
+    assert!(
+        names.iter().all(|n| !n.starts_with("eth")),
+        "no eth0 is created: {names:?}"
+    );
+    assert_outcome(
+        &probe(&mut w, "no-net-alpine", "internet", ProbeProto::Tcp(80)),
+        Outcome::Dropped,
+    );
+    assert_eq!(sh_ok(&mut w, SEED_004_STOP), "no-net-alpine\n");
+}
+
+/// A seed-004 line whose documented outcome hnsim does not give yet, and why.
+struct Pending {
+    line: &'static str,
+    documented: &'static str,
+    why: &'static str,
+    /// Runs the line (after whatever set-up it needs) and says whether the documented
+    /// outcome happened.
+    gives_documented_outcome: fn() -> bool,
+}
+
+fn none_world() -> World {
+    let mut w = linux_world("V29", "");
+    sh_ok(&mut w, SEED_004_NO_NET_ALPINE);
+    w
+}
+
+fn gwbridge_world() -> World {
+    let mut w = linux_world("V29", "");
+    sh_ok(&mut w, SEED_004_GWBRIDGE_CREATE);
+    w
+}
+
+const SEED_004_PENDING: &[Pending] = &[
+    Pending {
+        line: SEED_004_IP_LINK_SHOW,
+        documented: "lists 1: lo: <LOOPBACK,UP,LOWER_UP> (and no eth0), exit 0",
+        why: "what `ip` prints inside a container is the busybox tools' work (lx-busybox); today `docker exec … ip` is refused as not a probe",
+        gives_documented_outcome: || {
+            let out = none_world().shell("lin1", SEED_004_IP_LINK_SHOW);
+            out.exit_code == 0 && out.stdout.contains("1: lo: <LOOPBACK,UP,LOWER_UP>") && !out.stdout.contains("eth0")
+        },
+    },
+    Pending {
+        line: SEED_004_IP_ROUTE,
+        documented: "prints nothing (\"there is no routing table\"), exit 0",
+        why: "the same: `docker exec … ip route` is the busybox tools' work (lx-busybox)",
+        gives_documented_outcome: || {
+            let out = none_world().shell("lin1", SEED_004_IP_ROUTE);
+            out.exit_code == 0 && out.stdout.is_empty()
+        },
+    },
+    Pending {
+        line: SEED_004_STOP,
+        documented: "the container is removed automatically, because it was created with --rm",
+        why: "the daemon keeps a stopped --rm container (docker ps -a still lists it Exited): --rm is not honoured on stop",
+        gives_documented_outcome: || {
+            let mut w = none_world();
+            sh_ok(&mut w, SEED_004_STOP);
+            !sh_ok(&mut w, "docker ps -a").contains("no-net-alpine")
+        },
+    },
+    Pending {
+        line: SEED_004_SYSCTL_FORWARDING,
+        documented: "sets the sysctl and prints net.ipv4.conf.all.forwarding = 1, exit 0",
+        why: "host tools (sysctl) are lx-host's work; today World::shell says the tool is not modelled (127)",
+        gives_documented_outcome: || {
+            let out = linux_world("V29", "").shell("lin1", SEED_004_SYSCTL_FORWARDING);
+            out.exit_code == 0 && out.stdout == "net.ipv4.conf.all.forwarding = 1\n"
+        },
+    },
+    Pending {
+        line: SEED_004_FORWARD_ACCEPT,
+        documented: "sets the filter FORWARD policy to ACCEPT, exit 0, no output",
+        why: "host tools (iptables, behind sudo) are lx-host's work; today `sudo` is not modelled (127)",
+        gives_documented_outcome: || {
+            let mut w = linux_world("V29", "");
+            let out = w.shell("lin1", SEED_004_FORWARD_ACCEPT);
+            out.exit_code == 0
+                && out.stdout.is_empty()
+                && w.shell("lin1", "iptables -S FORWARD").stdout.starts_with("-P FORWARD ACCEPT\n")
+        },
+    },
+    Pending {
+        line: SEED_004_GWBRIDGE_DOWN,
+        documented: "sets the docker_gwbridge device down, exit 0, no output",
+        why: "host tools (ip link, behind sudo) are lx-host's work; today `sudo` is not modelled (127)",
+        gives_documented_outcome: || {
+            let out = gwbridge_world().shell("lin1", SEED_004_GWBRIDGE_DOWN);
+            out.exit_code == 0 && out.stdout.is_empty()
+        },
+    },
+    Pending {
+        line: SEED_004_GWBRIDGE_DEL,
+        documented: "deletes the docker_gwbridge device, exit 0, no output",
+        why: "host tools (ip link, behind sudo) are lx-host's work; today `sudo` is not modelled (127)",
+        gives_documented_outcome: || {
+            let out = gwbridge_world().shell("lin1", SEED_004_GWBRIDGE_DEL);
+            out.exit_code == 0 && out.stdout.is_empty()
+        },
+    },
+];
+
+/// Each pending line still falls short of what the seed documents (when one starts working,
+/// give it a test of its own above and take it off the list), and its line is verbatim.
+#[test]
+fn seed_004_pending_lines_are_still_pending() {
+    for p in SEED_004_PENDING {
+        assert!(!p.why.is_empty() && !p.documented.is_empty());
+        assert!(
+            !(p.gives_documented_outcome)(),
+            "{:?} now does what seed 004 documents ({}): move it from SEED_004_PENDING to a test of its own",
+            p.line,
+            p.documented
+        );
+    }
+    // Every pending line is one of the seed's, as written there.
+    let seed = std::fs::read_to_string("/work/shared/seeds/004_9f4624069773760b.txt").ok();
+    if let Some(seed) = seed {
+        for p in SEED_004_PENDING {
+            let first = p.line.lines().next().expect("a line");
+            assert!(seed.contains(first), "{first:?} is not in seed 004");
+        }
+    }
+}

@@ -31,19 +31,19 @@ use serde::{Deserialize, Serialize};
 pub enum DockerEngine {
     // Debian 12's docker.io, the real daemon hnsim's Linux fixtures were recorded with; it
     // stands for the reference's "≤ v24" column.
-    #[value(name = "v20.10")]
+    #[value(name = "v20.10", alias = "20.10")]
     #[strum(to_string = "Docker Engine 20.10")]
     V20_10,
-    #[value(name = "v27")]
+    #[value(name = "v27", alias = "27")]
     #[strum(to_string = "Docker Engine 27")]
     V27,
     // v28.1 to v28.5: the DOCKER-FORWARD chains, no isolation change yet.
-    #[value(name = "v28")]
+    #[value(name = "v28", alias = "28")]
     #[strum(to_string = "Docker Engine 28")]
     V28,
     // The newest release, and the default.
     #[default]
-    #[value(name = "v29")]
+    #[value(name = "v29", alias = "29")]
     #[strum(to_string = "Docker Engine 29")]
     V29,
 }

@@ -3,14 +3,16 @@
 //! For each driver and each of the five cells: whether the docs say the container reaches
 //! the other end, the mechanisms their words imply (a subset of what the simulation must see),
 //! the docs' words themselves, optionally an accepted [`Deviation`], and per-version overrides
-//! where the docs answer differently on some Windows Server releases (or where a deviation
-//! holds only on some of them).
+//! where the docs answer differently on some Windows Server releases or Docker Engine releases
+//! (or where a deviation holds only on some of them).
 //!
 //! A deviation names what it accepts ([`Accepts`]): a different way through (mechanisms), a
 //! different answer (reachability), or both. A difference it does not name still fails
 //! `--check`, so a deviation about how a packet goes never hides that it stopped arriving.
 
 use super::mechanisms::Mechanism;
+use super::Platform;
+use crate::control::engine::DockerEngine;
 use crate::control::version::WindowsVersion;
 use crate::scenario::MatrixCell;
 use serde::Deserialize;
@@ -78,11 +80,15 @@ pub struct ExpectedCell {
     pub on: Vec<OsCell>,
 }
 
-/// A cell on the listed Windows versions; replaces the whole cell there.
+/// A cell on the listed Windows versions (`os`) or Docker Engine releases of a Linux table
+/// (`engines`); replaces the whole cell there.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OsCell {
+    #[serde(default)]
     pub os: Vec<WindowsVersion>,
+    #[serde(default)]
+    pub engines: Vec<DockerEngine>,
     pub reachable: bool,
     pub mechanisms: Vec<String>,
     pub docs: String,
@@ -182,9 +188,14 @@ fn mechanisms(names: &[String]) -> Vec<Mechanism> {
 }
 
 impl ExpectedCell {
-    /// The cell as documented on `os`.
-    pub fn on_os(&self, os: WindowsVersion) -> Expectation {
-        match self.on.iter().find(|o| o.os.contains(&os)) {
+    /// The cell as documented on `os` (a Windows version, or a Linux engine release).
+    pub fn on_os(&self, os: impl Into<Platform>) -> Expectation {
+        let os = os.into();
+        let listed = |o: &&OsCell| match os {
+            Platform::Windows(v) => o.os.contains(&v),
+            Platform::Linux(e) => o.engines.contains(&e),
+        };
+        match self.on.iter().find(listed) {
             Some(o) => Expectation {
                 reachable: o.reachable,
                 mechanisms: mechanisms(&o.mechanisms),
@@ -252,12 +263,17 @@ pub fn parse(file: &str, text: &str) -> Result<ExpectedMatrix, Vec<String>> {
                 }
             }
             for (j, o) in c.on.iter().enumerate() {
-                if o.os.is_empty() {
-                    problems.push(format!("{at}: an `on` entry lists no Windows version"));
+                if o.os.is_empty() && o.engines.is_empty() {
+                    problems.push(format!("{at}: an `on` entry lists no Windows version (`os`) or Docker Engine release (`engines`)"));
                 }
                 for os in &o.os {
                     if c.on[..j].iter().any(|p| p.os.contains(os)) {
                         problems.push(format!("{at}: {os:?} has two `on` entries"));
+                    }
+                }
+                for e in &o.engines {
+                    if c.on[..j].iter().any(|p| p.engines.contains(e)) {
+                        problems.push(format!("{at}: {e:?} has two `on` entries"));
                     }
                 }
             }

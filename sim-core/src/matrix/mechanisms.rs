@@ -2,7 +2,7 @@
 //!
 //! A mechanism is a name for something the documented connectivity table talks about
 //! ("bridged through the Hyper-V vSwitch", "routed through the management vNIC (bound to
-//! WinNAT)", ...). Each one is recognised from a single hop: what the device did
+//! WinNAT)", "L2 through the Linux bridge", "MASQUERADE to the host's egress IP", ...). Each one is recognised from a single hop: what the device did
 //! ([`Action`], typed: never its display text), what kind of node the device is
 //! ([`NodeKind`]), and the labels a control plane put on the table or interface involved.
 //! Nothing here looks at drivers or configuration; only at what the frames did.
@@ -43,10 +43,18 @@ pub enum Mechanism {
     SdnHostPolicy,
     /// `vnet-gateway`: it went through the Azure virtual network gateway.
     VnetGateway,
+    /// `linux-bridge`: an IPv4 frame was switched by a Linux bridge (`docker0`, `br-…`)
+    /// inside a Linux host.
+    LinuxBridge,
+    /// `masquerade`: a Linux host's iptables MASQUERADE rewrote its source.
+    Masquerade,
+    /// `host-namespace`: it was sent from a Linux host's own network namespace (a
+    /// `--network host` container, or the host itself).
+    HostNamespace,
 }
 
 impl Mechanism {
-    pub const ALL: [Mechanism; 11] = [
+    pub const ALL: [Mechanism; 14] = [
         Mechanism::VswitchBridged,
         Mechanism::HostRouted,
         Mechanism::Winnat,
@@ -58,6 +66,9 @@ impl Mechanism {
         Mechanism::SecondEndpoint,
         Mechanism::SdnHostPolicy,
         Mechanism::VnetGateway,
+        Mechanism::LinuxBridge,
+        Mechanism::Masquerade,
+        Mechanism::HostNamespace,
     ];
 
     /// The name used in the output and in `expected.ron`.
@@ -74,6 +85,9 @@ impl Mechanism {
             Mechanism::SecondEndpoint => "second-endpoint",
             Mechanism::SdnHostPolicy => "sdn-host-policy",
             Mechanism::VnetGateway => "vnet-gateway",
+            Mechanism::LinuxBridge => "linux-bridge",
+            Mechanism::Masquerade => "masquerade",
+            Mechanism::HostNamespace => "host-namespace",
         }
     }
 
@@ -95,6 +109,9 @@ impl Mechanism {
             Mechanism::SecondEndpoint => "it left through the Server 2016 second endpoint on nat",
             Mechanism::SdnHostPolicy => "it was hair-pinned to the Azure host (SDN policy)",
             Mechanism::VnetGateway => "it went out through the Azure virtual network gateway",
+            Mechanism::LinuxBridge => "the frame was switched by a Linux bridge in the host",
+            Mechanism::Masquerade => "the host's iptables MASQUERADE rewrote its source",
+            Mechanism::HostNamespace => "it was sent from the host's own network namespace",
         }
     }
 }
@@ -124,9 +141,19 @@ pub fn of_hop(hop: &Hop, kind: Option<NodeKind>, syms: &Interner) -> Vec<Mechani
         {
             out.push(Mechanism::VswitchBridged)
         }
+        Action::Bridged { .. } | Action::Flooded { .. }
+            if kind == Some(NodeKind::LinuxHost) && is_ipv4(hop) =>
+        {
+            out.push(Mechanism::LinuxBridge)
+        }
+        Action::Sent { .. } if kind == Some(NodeKind::LinuxHost) && is_ipv4(hop) => {
+            out.push(Mechanism::HostNamespace)
+        }
         Action::Routed { tag, .. } => {
             match kind {
-                Some(NodeKind::WindowsHost) => out.push(Mechanism::HostRouted),
+                Some(NodeKind::WindowsHost | NodeKind::LinuxHost) => {
+                    out.push(Mechanism::HostRouted)
+                }
                 Some(NodeKind::Router) => out.push(Mechanism::FabricRouted),
                 Some(NodeKind::VnetGateway) => out.push(Mechanism::VnetGateway),
                 Some(NodeKind::Container) if tagged(tag, policy::TAG_SECOND_ENDPOINT) => {
@@ -140,13 +167,23 @@ pub fn of_hop(hop: &Hop, kind: Option<NodeKind>, syms: &Interner) -> Vec<Mechani
         {
             out.push(Mechanism::SecondEndpoint)
         }
-        Action::Nat { tag, kind, how, .. } => {
+        Action::Nat {
+            tag,
+            kind: nat_kind,
+            how,
+            ..
+        } => {
             if tagged(tag, policy::TAG_WINNAT) {
                 out.push(Mechanism::Winnat);
             } else if tagged(tag, policy::TAG_VFP_NAT) {
                 out.push(Mechanism::VfpNat);
+            } else if kind == Some(NodeKind::LinuxHost)
+                && *nat_kind == NatKind::Source
+                && how.target == NatTarget::Masquerade
+            {
+                out.push(Mechanism::Masquerade);
             }
-            if *kind == NatKind::Destination && how.target == NatTarget::Dnat {
+            if *nat_kind == NatKind::Destination && how.target == NatTarget::Dnat {
                 out.push(Mechanism::PublishedPort);
             }
         }

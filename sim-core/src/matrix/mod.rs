@@ -1,14 +1,19 @@
 //! `hnsim matrix`: the documented connectivity table, reproduced from simulated packets.
 //!
 //! For each driver, `<dir>/<driver>.ron` is an ordinary scenario whose `Probe` steps carry a
-//! `cell:` tag. [`run`] loads each one, sets every host to the chosen [`WindowsVersion`] (its
-//! `--os` and display names are the enum's own), runs it with
+//! `cell:` tag. [`run`] loads each one, sets every host to the chosen [`Platform`] (a
+//! [`WindowsVersion`], or a Linux host with a [`DockerEngine`]; their `--os`/`--engine` and
+//! display names are the enums' own), runs it with
 //! [`sim::report::run_observed`](crate::sim::report::run_observed), and for each tagged
 //! probe records whether it was delivered and which [`Mechanism`]s its trace shows. The
 //! documented table (`<dir>/expected.ron`, see [`expected`]) gives the rows, their order and
 //! the docs' words; [`render`] prints the table (text or JSON) and compares it with the docs.
 //!
 //! Nothing here forwards a frame or knows a driver: the mechanisms come from the hops alone.
+//!
+//! The Windows table lives in `scenarios/matrix/`, the Linux one (bridge, host and none, from
+//! seed 004 and reference linux-drivers.md section 5.1) in `scenarios/matrix/linux/`
+//! ([`default_dir`]).
 
 pub mod expected;
 pub mod mechanisms;
@@ -17,7 +22,9 @@ pub mod render;
 pub use expected::{Expectation, ExpectedMatrix};
 pub use mechanisms::Mechanism;
 
+use crate::control::engine::DockerEngine;
 use crate::control::version::WindowsVersion;
+use crate::control::HostOs;
 use crate::device::Outcome;
 use crate::scenario::{self, Diagnostic, MatrixCell, StepSpec};
 use crate::sim::report;
@@ -26,6 +33,60 @@ use std::path::{Path, PathBuf};
 
 /// The file in the matrix directory that holds the documented table.
 pub const EXPECTED_FILE: &str = "expected.ron";
+
+/// What every host of a matrix scenario runs: a Windows Server release, or Linux with a
+/// Docker Engine release.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Platform {
+    Windows(WindowsVersion),
+    Linux(DockerEngine),
+}
+
+impl From<WindowsVersion> for Platform {
+    fn from(v: WindowsVersion) -> Self {
+        Platform::Windows(v)
+    }
+}
+
+impl From<DockerEngine> for Platform {
+    fn from(e: DockerEngine) -> Self {
+        Platform::Linux(e)
+    }
+}
+
+impl Platform {
+    /// The host OS a scenario's hosts are set to.
+    pub fn host_os(self) -> HostOs {
+        match self {
+            Platform::Windows(v) => HostOs::Windows(v),
+            Platform::Linux(engine) => HostOs::Linux { engine },
+        }
+    }
+
+    /// How the command line names it: `windows-server-2022`, or `linux --engine v29`.
+    pub fn cli_name(self) -> String {
+        match self {
+            Platform::Windows(v) => v.cli_name(),
+            Platform::Linux(e) => format!("linux --engine {}", e.cli_name()),
+        }
+    }
+
+    /// How reports name it: `Windows Server 2022`, or `Linux, Docker Engine 29`.
+    pub fn display_name(self) -> String {
+        match self {
+            Platform::Windows(v) => v.display_name().to_string(),
+            Platform::Linux(e) => format!("Linux, {}", e.display_name()),
+        }
+    }
+}
+
+/// Where `hnsim matrix` finds a platform's scenarios when `--dir` is not given.
+pub fn default_dir(os: Platform) -> &'static str {
+    match os {
+        Platform::Windows(_) => "scenarios/matrix",
+        Platform::Linux(_) => "scenarios/matrix/linux",
+    }
+}
 
 /// What the simulation saw for one cell.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -71,10 +132,10 @@ impl DriverRow {
     }
 }
 
-/// The simulated table for one Windows version, with the documented one beside it.
+/// The simulated table for one platform, with the documented one beside it.
 #[derive(Debug, Clone)]
 pub struct Matrix {
-    pub os: WindowsVersion,
+    pub os: Platform,
     /// The matrix directory as given (it appears in the output).
     pub dir: String,
     pub drivers: Vec<DriverRow>,
@@ -82,7 +143,7 @@ pub struct Matrix {
 }
 
 impl Matrix {
-    /// The documented cell of a driver on this matrix's Windows version.
+    /// The documented cell of a driver on this matrix's platform.
     pub fn expectation(&self, driver: &str, cell: MatrixCell) -> Option<Expectation> {
         self.expected
             .driver(driver)
@@ -143,7 +204,8 @@ pub fn load_expected(dir: &str) -> Result<ExpectedMatrix, MatrixError> {
 }
 
 /// Runs every driver's matrix scenario in `dir` on `os` and collects the table.
-pub fn run(dir: &str, os: WindowsVersion) -> Result<Matrix, MatrixError> {
+pub fn run(dir: &str, os: impl Into<Platform>) -> Result<Matrix, MatrixError> {
+    let os = os.into();
     let expected = load_expected(dir)?;
     let mut drivers = Vec::new();
     let mut diags = Vec::new();
@@ -175,10 +237,12 @@ pub fn run(dir: &str, os: WindowsVersion) -> Result<Matrix, MatrixError> {
     })
 }
 
-/// Sets every host of a loaded scenario to `os`, as `--os` does for each matrix scenario.
-pub fn set_os(loaded: &mut scenario::LoadedScenario, os: WindowsVersion) {
+/// Sets every host of a loaded scenario to `os`, as `--os` (and `--engine`) do for each
+/// matrix scenario.
+pub fn set_os(loaded: &mut scenario::LoadedScenario, os: impl Into<Platform>) {
+    let os = os.into().host_os();
     for h in &mut loaded.spec.fabric.hosts {
-        h.os = crate::control::HostOs::Windows(os);
+        h.os = os;
     }
 }
 
@@ -186,7 +250,7 @@ pub fn set_os(loaded: &mut scenario::LoadedScenario, os: WindowsVersion) {
 pub fn run_driver(
     driver: &str,
     mut loaded: scenario::LoadedScenario,
-    os: WindowsVersion,
+    os: impl Into<Platform>,
 ) -> DriverRow {
     set_os(&mut loaded, os);
     let steps = loaded.spec.steps.clone();

@@ -3,7 +3,7 @@
 //! fails unless a recorded deviation accepts each part of it (reachability, mechanisms).
 
 use super::expected::{Accepts, Deviation};
-use super::{CellResult, DriverRow, Matrix, Mechanism, EXPECTED_FILE};
+use super::{CellResult, DriverRow, Matrix, Mechanism, Platform, EXPECTED_FILE};
 use crate::scenario::MatrixCell;
 use serde_json::{Map, Value};
 use std::fmt::Write;
@@ -147,12 +147,24 @@ fn write_rule(out: &mut String, widths: &[usize]) {
 /// mechanisms that appear and any problem in the runs.
 pub fn text(m: &Matrix) -> String {
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "Connectivity of the Windows container network drivers on {} ({}),",
-        m.os,
-        m.os.cli_name()
-    );
+    match m.os {
+        Platform::Windows(v) => {
+            let _ = writeln!(
+                out,
+                "Connectivity of the Windows container network drivers on {} ({}),",
+                v,
+                v.cli_name()
+            );
+        }
+        Platform::Linux(e) => {
+            let _ = writeln!(
+                out,
+                "Connectivity of the Docker network drivers on a Linux host with {} (--os linux --engine {}),",
+                e,
+                e.cli_name()
+            );
+        }
+    }
     let _ = writeln!(
         out,
         "simulated from {}/<driver>.ron; the docs' words are from {}/{EXPECTED_FILE}.",
@@ -259,8 +271,8 @@ fn cell_json(r: &CellResult) -> Value {
     Value::Object(o)
 }
 
-/// The table as JSON: `{"os": ..., "drivers": [{"driver": ..., "cells": {...}}]}`, keys in a
-/// fixed order. A cell that was not probed (or a driver not simulated) has `"reachable": null`.
+/// The table as JSON: `{"os": ..., "drivers": [{"driver": ..., "cells": {...}}]}` (a Linux
+/// table has `"os": "linux"` and `"engine"`), keys in a fixed order. A cell that was not probed (or a driver not simulated) has `"reachable": null`.
 pub fn json(m: &Matrix) -> String {
     let drivers: Vec<Value> = m
         .drivers
@@ -277,7 +289,15 @@ pub fn json(m: &Matrix) -> String {
         })
         .collect();
     let mut top = Map::new();
-    top.insert("os".into(), Value::String(m.os.cli_name()));
+    match m.os {
+        Platform::Windows(v) => {
+            top.insert("os".into(), Value::String(v.cli_name()));
+        }
+        Platform::Linux(e) => {
+            top.insert("os".into(), Value::String("linux".into()));
+            top.insert("engine".into(), Value::String(e.cli_name()));
+        }
+    }
     top.insert("drivers".into(), Value::Array(drivers));
     let mut s = serde_json::to_string_pretty(&Value::Object(top)).expect("a JSON value prints");
     s.push('\n');
@@ -521,7 +541,7 @@ mod tests {
             ),
         );
         Matrix {
-            os: WindowsVersion::Server2022,
+            os: WindowsVersion::Server2022.into(),
             dir: "m".into(),
             drivers: rows,
             expected: expected::parse("m/expected.ron", &text).expect("parses"),

@@ -1,9 +1,14 @@
-//! The `bridge-echo` workload: one Windows host, N containers on the default nat network,
-//! each sending K UDP echo requests 100 us apart to the next container (i+1 mod N), which
-//! echoes them back. Containers are created through real `docker run` lines and every frame
-//! crosses the vSwitch as bytes. Timing is measured by the caller: sim-core has no clock.
+//! The `bridge-echo` workload: one host, N containers on one network, each sending K UDP echo
+//! requests 100 us apart to the next container (i+1 mod N), which echoes them back. On
+//! Windows ([`setup`]) the network is the default nat network and every frame crosses the
+//! Hyper-V vSwitch; on Linux ([`setup_linux`]) it is one user-defined bridge, `bench`, and
+//! every frame crosses the Linux bridge inside the host's namespace (br_netfilter: the
+//! host's iptables see each one). Containers are created through real `docker run` lines and
+//! every frame is bytes. Timing is measured by the caller: sim-core has no clock.
 
 use super::build;
+use crate::control::engine::DockerEngine;
+use crate::control::HostOs;
 use crate::device::Device;
 use crate::docker::store::ContainerState;
 use crate::scenario::{FabricSpec, HostSpec, ImageSpec, InterfaceSpec, ScenarioSpec, ServiceSpec};
@@ -17,6 +22,7 @@ pub struct BenchResult {
 
 const ECHO_PORT: u16 = 7;
 const IMAGE: &str = "mcr.microsoft.com/windows/nanoserver:ltsc2022";
+const LINUX_IMAGE: &str = "busybox";
 
 /// A built bridge-echo world, ready to run. Building it (N `docker run`s) is not part of
 /// the measured workload.
@@ -31,10 +37,25 @@ pub fn bridge_echo(n: u32, k: u32) -> Result<BenchResult, String> {
     setup(n, k).map(BridgeEcho::run)
 }
 
+/// The Windows workload: N containers on the default nat network of a Windows host.
 pub fn setup(n: u32, k: u32) -> Result<BridgeEcho, String> {
+    build_workload(n, k, None)
+}
+
+/// The Linux workload: N containers on one user-defined bridge network of a Linux host
+/// running `engine`.
+pub fn setup_linux(n: u32, k: u32, engine: DockerEngine) -> Result<BridgeEcho, String> {
+    build_workload(n, k, Some(engine))
+}
+
+fn build_workload(n: u32, k: u32, linux: Option<DockerEngine>) -> Result<BridgeEcho, String> {
     if n < 2 {
         return Err("bridge-echo needs at least 2 containers".into());
     }
+    let (os, nic, image) = match linux {
+        None => (HostOs::default(), "Ethernet", IMAGE),
+        Some(engine) => (HostOs::Linux { engine }, "eth0", LINUX_IMAGE),
+    };
     let spec = ScenarioSpec {
         title: "bridge-echo benchmark".into(),
         description: String::new(),
@@ -43,10 +64,10 @@ pub fn setup(n: u32, k: u32) -> Result<BridgeEcho, String> {
         fabric: FabricSpec {
             hosts: vec![HostSpec {
                 name: "host".into(),
-                os: Default::default(),
+                os,
                 sysctls: Vec::new(),
                 nics: vec![InterfaceSpec {
-                    name: "Ethernet".into(),
+                    name: nic.into(),
                     address: "10.0.0.2/24".into(),
                 }],
                 gateway: None,
@@ -59,15 +80,29 @@ pub fn setup(n: u32, k: u32) -> Result<BridgeEcho, String> {
             ..Default::default()
         },
         images: vec![ImageSpec {
-            name: IMAGE.into(),
+            name: image.into(),
             services: vec![ServiceSpec::Udp(ECHO_PORT)],
         }],
         steps: Vec::new(),
     };
     let mut world = build::build(&spec)?;
     world.engine.limits.max_events = u64::MAX;
+    // On Linux a user-defined bridge: its default pool is a /16, room for any N here.
+    let network = match linux {
+        None => String::new(),
+        Some(_) => {
+            let r = world.docker("host", "docker network create bench");
+            if let Some(e) = r.error {
+                return Err(e);
+            }
+            " --network bench".to_string()
+        }
+    };
     for i in 0..n {
-        let r = world.docker("host", &format!("docker run -d --name c{i} {IMAGE}"));
+        let r = world.docker(
+            "host",
+            &format!("docker run -d --name c{i}{network} {image}"),
+        );
         if let Some(e) = r.error {
             return Err(e);
         }

@@ -137,13 +137,15 @@ impl IpStack {
         }
     }
 
-    /// Removes an interface with its routes and ARP entries.
+    /// Removes an interface with its routes, ARP entries and what its bridge learned on it
+    /// (the kernel flushes a deleted bridge port's fdb entries, `br_fdb_delete_by_port`).
     pub fn remove_iface(&mut self, port: PortId) {
         if let Some(slot) = self.config.ifaces.get_mut(port.0 as usize) {
             *slot = None;
         }
         self.config.routes.retain(|r| r.iface != port);
         self.net.arp.forget_port(port);
+        self.net.fdb.forget_port(port);
     }
 
     pub fn iface(&self, port: PortId) -> Option<&IfaceConfig> {
