@@ -32,17 +32,16 @@ fn lookup(records: &[(String, Ipv4Addr)], name: &str) -> Option<Ipv4Addr> {
         .map(|(_, ip)| *ip)
 }
 
+/// A zone's answer: the address of a known name (none for other question types), or
+/// NXDOMAIN.
 fn answer_for(q: &DnsMessage, addr: Option<Ipv4Addr>) -> DnsMessage {
-    DnsMessage {
-        id: q.id,
-        response: true,
-        rcode: if addr.is_some() { 0 } else { 3 },
-        recursion_desired: q.recursion_desired,
-        question: q.question.clone(),
-        answers: addr
+    let mut r = q.reply(if addr.is_some() { 0 } else { 3 });
+    if q.qtype == wire::QTYPE_A {
+        r.answers = addr
             .map(|a| vec![(q.question.clone(), a, 600)])
-            .unwrap_or_default(),
+            .unwrap_or_default();
     }
+    r
 }
 
 /// A query (or answer) carried in a UDP datagram, with its source port.

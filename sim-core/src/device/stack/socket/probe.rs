@@ -152,14 +152,7 @@ pub fn start(s: &mut Sockets, net: &mut Interface, req: ProbeRequest, out: &mut 
             };
             let dns_port = s.binds.ephemeral(net, IPPROTO_UDP);
             let query_id = dns_port;
-            let q = DnsMessage {
-                id: query_id,
-                response: false,
-                rcode: 0,
-                recursion_desired: true,
-                question: name.clone(),
-                answers: Vec::new(),
-            };
+            let q = DnsMessage::query(query_id, &name, wire::QTYPE_A);
             s.binds
                 .bind(IPPROTO_UDP, dns_port, SocketRef::Probe(req.id));
             s.probes.push(ProbeClient {
