@@ -3,7 +3,7 @@
 //! Owns the socket set and the table of bound ports that demultiplexes arriving packets:
 //! probe clients (`probe`), the benchmark's echo clients and UDP echo services (`echo`), TCP
 //! listeners (`tcp`), a DNS server, Docker's embedded resolver and its upstream relays
-//! (`dns`), and DHCP clients and servers (`dhcp`). Dynamic sockets (a probe's ephemeral
+//! (`dns`), the resolver on a loopback address of the stack itself (`resolver`), and DHCP clients and servers (`dhcp`). Dynamic sockets (a probe's ephemeral
 //! port, an echo client, a relayed query) bind their port here; services come from the
 //! stack's configuration and are found by their well-known port. Whatever nothing claims is
 //! answered the way a kernel answers it (RST, ICMP port unreachable).
@@ -12,6 +12,7 @@ pub mod dhcp;
 pub mod dns;
 pub mod echo;
 pub mod probe;
+pub mod resolver;
 pub mod tcp;
 
 use super::interface::{Interface, Local};
@@ -73,6 +74,8 @@ pub struct Sockets {
     pub(super) dhcp: dhcp::DhcpState,
     pub(super) binds: Binds,
     pub counters: Counters,
+    /// How many multi-address answers the local resolver has shuffled (its draw number).
+    pub(super) resolver_draws: u64,
 }
 
 impl Sockets {
@@ -133,6 +136,9 @@ impl Sockets {
             return;
         }
         if dport == crate::wire::DNS_PORT && dns::server_input(self, net, &local, out) {
+            return;
+        }
+        if resolver::input(self, net, dport, &local, out) {
             return;
         }
         echo::service_input(self, net, dport, local, out);

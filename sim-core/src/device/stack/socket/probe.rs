@@ -142,6 +142,23 @@ pub fn start(s: &mut Sockets, net: &mut Interface, req: ProbeRequest, out: &mut 
             send(s, net, s.probes.len() - 1, dst, out);
         }
         ProbeTarget::Name(name) => {
+            // `/etc/hosts` first, as the C library's resolver does.
+            let listed = net
+                .cfg
+                .hosts
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name.trim_end_matches('.')))
+                .map(|(_, ip)| *ip);
+            if let Some(dst) = listed {
+                s.probes.push(ProbeClient {
+                    id: req.id,
+                    proto: req.proto,
+                    name: Some(name),
+                    phase: Phase::Done,
+                });
+                send(s, net, s.probes.len() - 1, dst, out);
+                return;
+            }
             let Some(server) = net.cfg.dns_servers.first().copied() else {
                 out.end_probe(
                     req.id,
