@@ -11,6 +11,7 @@ mod dataplane;
 mod docker;
 mod drivers;
 mod hns_host;
+mod linux_dns;
 mod matrix;
 mod props;
 mod runlog;

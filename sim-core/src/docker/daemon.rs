@@ -10,7 +10,9 @@ use super::cli::{DockerCommand, NetworkCreate, RunArgs};
 use super::exec;
 use super::exec::ExecProbe;
 use super::output;
-use super::store::{Attachment, Container, ContainerState, DockerNetwork, Isolation, Store};
+use super::store::{
+    Attachment, Container, ContainerState, DockerNetwork, Isolation, Naming, Store,
+};
 use super::swarm::{self, Swarm};
 use crate::control::{ids, HostNodes};
 use crate::device::Device;
@@ -655,6 +657,7 @@ impl Daemon {
             extra_udp: Vec::new(),
             exit_code: 0,
             error: String::new(),
+            naming: Naming::from_run(&args),
         };
         // Networks are resolved when the container starts; `docker run` reports it then.
         let net = match net_from {

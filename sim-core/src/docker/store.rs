@@ -105,6 +105,54 @@ pub struct Container {
     pub exit_code: i32,
     /// docker's `State.Error`: why the last start failed.
     pub error: String,
+    /// What its name-resolution files and records are made from.
+    pub naming: Naming,
+}
+
+/// The `docker run` settings a container's `/etc/hosts`, `/etc/resolv.conf`,
+/// `/etc/hostname` and DNS records are made from.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Naming {
+    /// `--hostname` (the short id when not given).
+    pub hostname: Option<String>,
+    pub dns_search: Vec<String>,
+    pub dns_options: Vec<String>,
+    /// `--add-host name:ip`: (name, address as given).
+    pub extra_hosts: Vec<(String, String)>,
+    /// `--link target[:alias]`: (target, alias).
+    pub links: Vec<(String, String)>,
+    /// Whether the user gave its name (`--name`): docker ≤ v24 does not resolve a
+    /// generated one.
+    pub named: bool,
+}
+
+impl Naming {
+    /// The settings `docker run` gave.
+    pub fn from_run(args: &super::cli::RunArgs) -> Self {
+        Naming {
+            hostname: args.hostname.clone().filter(|h| !h.is_empty()),
+            dns_search: args.dns_search.clone(),
+            dns_options: args.dns_options.clone(),
+            extra_hosts: args
+                .add_hosts
+                .iter()
+                .filter_map(|h| h.split_once(':'))
+                .map(|(n, ip)| (n.to_string(), ip.to_string()))
+                .collect(),
+            links: args
+                .links
+                .iter()
+                .map(|l| match l.split_once(':') {
+                    Some((t, a)) => (t.trim_start_matches('/').to_string(), a.to_string()),
+                    None => {
+                        let t = l.trim_start_matches('/');
+                        (t.to_string(), t.to_string())
+                    }
+                })
+                .collect(),
+            named: args.name.is_some(),
+        }
+    }
 }
 
 /// One published port as the docker CLI sends it (go-connections' `ParsePortSpecs` splits a

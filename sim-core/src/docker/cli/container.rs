@@ -482,6 +482,7 @@ pub(super) fn parse_run(
                 validate_link(v)?;
                 ra.links.push(v.to_string());
             }
+            "add-host" => ra.add_hosts.push(v.to_string()),
             "env" => ra.env.push(v.to_string()),
             "restart" => ra.restart = s(),
             _ => {}

@@ -191,6 +191,8 @@ pub struct RunArgs {
     pub mac_address: Option<String>,
     pub network_aliases: Vec<String>,
     pub links: Vec<String>,
+    /// `--add-host name:ip`, as given.
+    pub add_hosts: Vec<String>,
     pub env: Vec<String>,
     pub restart: Option<String>,
     pub image: String,

@@ -57,9 +57,25 @@ pub(super) fn create_namespace(
     (node, true)
 }
 
+/// Joins container `ci` to its attachment `a`, then brings its names up to date: its
+/// records in the embedded DNS and its namespace's nameservers and `/etc/hosts`.
+pub(super) fn attach(
+    l: &mut Linux,
+    store: &mut Store,
+    ci: usize,
+    a: usize,
+    rng: &mut SimRng,
+    ctx: &mut HostCtx,
+) -> Result<(), String> {
+    attach_endpoint(l, store, ci, a, rng, ctx)?;
+    super::dns::joined(l, store, ci, a, ctx);
+    super::files::configure_namespace(l, store, ci, ctx);
+    Ok(())
+}
+
 /// Joins container `ci` to its attachment `a`: nothing for host and none, an endpoint on a
 /// bridge network.
-pub(super) fn attach(
+fn attach_endpoint(
     l: &mut Linux,
     store: &mut Store,
     ci: usize,

@@ -7,6 +7,8 @@
 //! container's namespace and endpoints.
 
 mod container;
+pub mod dns;
+pub mod files;
 pub mod network;
 mod run;
 
@@ -34,6 +36,10 @@ pub struct Linux {
     host_network: Option<String>,
     /// Where the port allocator goes on in the ephemeral range.
     next_ephemeral: u16,
+    /// The embedded DNS: name tables per user network, a resolver per namespace.
+    pub dns: dns::EmbeddedDns,
+    /// The host's name (`/etc/hostname`, what a `--network host` container sees).
+    pub host_name: String,
 }
 
 impl Linux {
@@ -43,7 +49,15 @@ impl Linux {
             resolv,
             host_network: None,
             next_ephemeral: 32768,
+            dns: dns::EmbeddedDns::new(SimRng::derive(0, "embedded-dns")),
+            host_name: String::new(),
         }
+    }
+
+    /// The embedded DNS draws its ports and shuffles from `rng` (the run's seed).
+    pub fn with_dns_rng(mut self, rng: SimRng) -> Self {
+        self.dns = dns::EmbeddedDns::new(rng);
+        self
     }
 }
 
@@ -68,6 +82,7 @@ impl OsBackend for Linux {
         rng: &mut SimRng,
         ctx: &mut HostCtx,
     ) -> Result<(), String> {
+        self.host_name = ctx.nodes.host.clone();
         self.ln.start(ctx.eng, ctx.nodes);
         for (name, driver) in [("none", "null"), ("host", "host")] {
             if !store.networks.iter().any(|n| n.name == name) {
@@ -174,6 +189,7 @@ impl OsBackend for Linux {
     }
 
     fn delete_network(&mut self, id: &str, ctx: &mut HostCtx) {
+        self.dns.network_removed(id);
         self.ln.delete_network(ctx.eng, id);
     }
 
@@ -207,12 +223,17 @@ impl OsBackend for Linux {
     }
 
     fn detach(&mut self, _network_id: Option<&str>, endpoint: &str, ctx: &mut HostCtx) {
+        dns::left(self, endpoint, ctx);
         self.ln.delete_endpoint(ctx.eng, endpoint);
     }
 
-    /// Name resolution on user-defined networks (the embedded DNS at 127.0.0.11) is not
-    /// modelled yet: nothing to refresh.
+    /// The embedded DNS changes with each endpoint as it joins and leaves (`dns::joined`,
+    /// `dns::left`): nothing to rebuild.
     fn refresh_dns(&self, _store: &Store, _ctx: &mut HostCtx) {}
+
+    fn container_file(&self, store: &Store, container: &Container, path: &str) -> Option<String> {
+        files::container_file(self, store, container, path)
+    }
 
     fn endpoint(&self, id: &str) -> Option<EndpointView> {
         let e = self.ln.endpoint(id)?;
