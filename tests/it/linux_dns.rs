@@ -86,7 +86,6 @@ fn user_network_names_resolve_through_the_dnat_in_the_container() {
     );
     let (found, t) = trace(&mut w, "c1", "c2");
     assert!(found, "{t}");
-    eprintln!("{t}");
     assert!(t.contains("DNAT") || t.contains("dnat"), "no DNAT in:\n{t}");
     assert!(t.contains("docker embedded DNS (c1)"), "{t}");
     for name in ["C2", "c2.n1", "db", "db.n1"] {
@@ -358,5 +357,31 @@ fn the_resolver_rules_sit_in_the_container_namespace() {
     assert_eq!(
         stack.config.dns_servers,
         vec!["127.0.0.11".parse::<std::net::Ipv4Addr>().unwrap()]
+    );
+}
+
+/// `errors/run-link-to-missing-container` (refused at create) and
+/// `errors/run-link-to-stopped-container` (refused at start).
+#[test]
+fn links_need_a_target_that_exists_and_runs() {
+    let mut w = world_of(&linux_host("V20_10"));
+    let missing = w.shell("vm", "docker run -d --name c1 --link nosuch:db busybox");
+    assert_eq!(missing.exit_code, 125, "{missing:?}");
+    assert!(
+        missing
+            .stderr
+            .contains("could not get container for nosuch: No such container: nosuch"),
+        "{missing:?}"
+    );
+    assert!(w.hosts[0].daemon.store.container("c1").is_none());
+    ok(&mut w, "docker run -d --name c1 busybox");
+    ok(&mut w, "docker stop c1");
+    let stopped = w.shell("vm", "docker run -d --name c2 --link c1:db busybox");
+    assert_eq!(stopped.exit_code, 125, "{stopped:?}");
+    assert!(
+        stopped
+            .stderr
+            .contains("Cannot link to a non running container: /c1 AS /c2/db"),
+        "{stopped:?}"
     );
 }

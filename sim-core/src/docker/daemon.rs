@@ -639,6 +639,18 @@ impl Daemon {
                 "conflicting options: port publishing and the container type network mode".into(),
             );
         }
+        let naming = Naming::from_run(&args);
+        // `--link`: the target must exist when the container is created (moby
+        // `registerLinks`); that it runs is checked when it starts.
+        if let Some((target, _)) = naming
+            .links
+            .iter()
+            .find(|(t, _)| self.store.find_container(t).is_none())
+        {
+            return fail(format!(
+                "could not get container for {target}: No such container: {target}"
+            ));
+        }
         let id = ids::docker_id(&mut self.rng);
         let mut c = Container {
             id: id.clone(),
@@ -657,7 +669,7 @@ impl Daemon {
             extra_udp: Vec::new(),
             exit_code: 0,
             error: String::new(),
-            naming: Naming::from_run(&args),
+            naming,
         };
         // Networks are resolved when the container starts; `docker run` reports it then.
         let net = match net_from {

@@ -67,9 +67,28 @@ pub(super) fn attach(
     rng: &mut SimRng,
     ctx: &mut HostCtx,
 ) -> Result<(), String> {
+    if a == 0 {
+        check_links(store, &store.containers[ci])?;
+    }
     attach_endpoint(l, store, ci, a, rng, ctx)?;
     super::dns::joined(l, store, ci, a, ctx);
     super::files::configure_namespace(l, store, ci, ctx);
+    Ok(())
+}
+
+/// A container starts only if every container it links to runs (moby `registerLinks`).
+fn check_links(store: &Store, c: &Container) -> Result<(), String> {
+    for (target, alias) in &c.naming.links {
+        let running = store
+            .container(target)
+            .is_some_and(|t| t.state == crate::docker::store::ContainerState::Running);
+        if !running {
+            return Err(format!(
+                "Cannot link to a non running container: /{target} AS /{}/{alias}",
+                c.name
+            ));
+        }
+    }
     Ok(())
 }
 
