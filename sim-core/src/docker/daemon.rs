@@ -645,7 +645,7 @@ impl Daemon {
         if let Some((target, _)) = naming
             .links
             .iter()
-            .find(|(t, _)| self.store.find_container(t).is_none())
+            .find(|(t, _)| self.backend.keeps_links() && self.store.find_container(t).is_none())
         {
             return fail(format!(
                 "could not get container for {target}: No such container: {target}"

@@ -231,6 +231,10 @@ impl OsBackend for Linux {
     /// `dns::left`): nothing to rebuild.
     fn refresh_dns(&self, _store: &Store, _ctx: &mut HostCtx) {}
 
+    fn keeps_links(&self) -> bool {
+        true
+    }
+
     fn container_file(&self, store: &Store, container: &Container, path: &str) -> Option<String> {
         files::container_file(self, store, container, path)
     }
