@@ -385,3 +385,19 @@ fn links_need_a_target_that_exists_and_runs() {
         "{stopped:?}"
     );
 }
+
+/// `--hostname` with a domain: the CLI splits it (`/etc/hostname` has the first label, the
+/// hosts line both forms); `--add-host x:host-gateway` is docker0's address.
+#[test]
+fn hostname_with_a_domain_and_host_gateway() {
+    let mut w = world_of(&linux_host("V20_10"));
+    ok(
+        &mut w,
+        "docker run -d --name c1 --hostname web.example.test --add-host gw:host-gateway busybox",
+    );
+    assert_eq!(file(&w, "c1", "/etc/hostname"), "web\n");
+    assert_eq!(
+        file(&w, "c1", "/etc/hosts"),
+        format!("{HOSTS_DEFAULTS}172.17.0.1\tgw\n172.17.0.2\tweb.example.test web\n")
+    );
+}

@@ -108,7 +108,7 @@ pub fn endpoint_names(l: &Linux, c: &Container, aliases: &[String]) -> Vec<Strin
     }
     add(&c.id[..12.min(c.id.len())]);
     if let Some(h) = &c.naming.hostname {
-        add(h);
+        add(h.split('.').next().unwrap_or(h));
     }
     names
 }

@@ -67,14 +67,36 @@ fn host_mode(l: &Linux, c: &Container) -> bool {
         .is_some_and(|a| Some(&a.network_id) == l.host_network.as_ref())
 }
 
-/// The container's hostname: `--hostname`, else the host's (host network) or its short id.
+/// The container's hostname: `--hostname` up to its first dot (the CLI makes the rest the
+/// domain name), else the host's (host network) or its short id.
 pub fn hostname(l: &Linux, store: &Store, c: &Container) -> String {
     let c = owner_of_namespace(store, c);
     match &c.naming.hostname {
-        Some(h) => h.clone(),
+        Some(h) => h.split('.').next().unwrap_or(h).to_string(),
         None if host_mode(l, c) => l.host_name.clone(),
         None => c.id[..12.min(c.id.len())].to_string(),
     }
+}
+
+/// The names of the container's own `/etc/hosts` line: `fqdn hostname` when `--hostname`
+/// had a domain, else the hostname.
+fn own_names(l: &Linux, store: &Store, c: &Container) -> Vec<String> {
+    let short = hostname(l, store, c);
+    match &c.naming.hostname {
+        Some(h) if h.contains('.') => vec![h.clone(), short],
+        _ => vec![short],
+    }
+}
+
+/// An `--add-host` address: `host-gateway` is the default bridge's gateway (the daemon's
+/// `host-gateway-ip` default).
+fn extra_host_addr(l: &Linux, ip: &str) -> String {
+    if ip == "host-gateway" {
+        if let Some(n) = l.ln.networks.iter().find(|n| n.default_bridge) {
+            return n.gateway.to_string();
+        }
+    }
+    ip.to_string()
 }
 
 /// The nameservers of a container without the embedded DNS.
@@ -144,7 +166,7 @@ pub fn hosts_entries(l: &Linux, store: &Store, c: &Container) -> Vec<(String, Ve
         .naming
         .extra_hosts
         .iter()
-        .map(|(name, ip)| (ip.clone(), vec![name.clone()]))
+        .map(|(name, ip)| (extra_host_addr(l, ip), vec![name.clone()]))
         .collect();
     let first = c.attachments.iter().find(|a| a.endpoint.is_some());
     let on_default_bridge = c
@@ -179,7 +201,7 @@ pub fn hosts_entries(l: &Linux, store: &Store, c: &Container) -> Vec<(String, Ve
         .and_then(|ep| l.ln.endpoint(ep))
         .map(|e| e.ip)
     {
-        out.push((ip.to_string(), vec![hostname(l, store, c)]));
+        out.push((ip.to_string(), own_names(l, store, c)));
     }
     out
 }
