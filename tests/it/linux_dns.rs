@@ -401,3 +401,20 @@ fn hostname_with_a_domain_and_host_gateway() {
         format!("{HOSTS_DEFAULTS}172.17.0.1\tgw\n172.17.0.2\tweb.example.test web\n")
     );
 }
+
+/// `connect/link-on-connect`: a link given to `docker network connect` is an alias on that
+/// network for the connected container.
+#[test]
+fn a_link_given_at_connect_answers_on_that_network() {
+    let mut w = world_of(&linux_host("V20_10"));
+    ok(&mut w, "docker network create n1");
+    ok(&mut w, "docker run -d --name c1 --network n1 busybox");
+    ok(&mut w, "docker run -d --name c2 busybox");
+    ok(&mut w, "docker network connect --link c1:db n1 c2");
+    assert_eq!(sh(&mut w, "docker exec c2 ping -c 1 -W 1 db").exit_code, 0);
+    assert_eq!(
+        file(&w, "c2", "/etc/resolv.conf"),
+        "nameserver 127.0.0.11\noptions ndots:0\n",
+        "the resolver starts when the container joins a user network"
+    );
+}

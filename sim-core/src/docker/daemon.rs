@@ -11,7 +11,7 @@ use super::exec;
 use super::exec::ExecProbe;
 use super::output;
 use super::store::{
-    Attachment, Container, ContainerState, DockerNetwork, Isolation, Naming, Store,
+    parse_link, Attachment, Container, ContainerState, DockerNetwork, Isolation, Naming, Store,
 };
 use super::swarm::{self, Swarm};
 use crate::control::{ids, HostNodes};
@@ -142,7 +142,8 @@ impl Daemon {
                 container,
                 ip,
                 aliases,
-            } => self.network_connect(&network, &container, ip, aliases, ctx),
+                links,
+            } => self.network_connect(&network, &container, ip, aliases, links, ctx),
             DockerCommand::NetworkDisconnect {
                 network, container, ..
             } => self.network_disconnect(&network, &container, ctx),
@@ -513,6 +514,7 @@ impl Daemon {
         ctr: &str,
         ip: Option<String>,
         aliases: Vec<String>,
+        links: Vec<String>,
         ctx: &mut HostCtx,
     ) -> CommandOutput {
         let Some(ni) = self.find_or_learn_network(net, ctx) else {
@@ -546,6 +548,7 @@ impl Daemon {
             network_id: net_id,
             requested_ip,
             aliases,
+            links: links.iter().map(|l| parse_link(l)).collect(),
             endpoint: None,
         });
         if self.store.containers[ci].state == ContainerState::Running {
@@ -698,6 +701,7 @@ impl Daemon {
                 network_id,
                 requested_ip,
                 aliases: args.network_aliases.clone(),
+                links: Vec::new(),
                 endpoint: None,
             });
         }

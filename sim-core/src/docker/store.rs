@@ -74,8 +74,21 @@ pub struct Attachment {
     pub network_id: String,
     pub requested_ip: Option<Ipv4Addr>,
     pub aliases: Vec<String>,
+    /// `docker network connect --link target[:alias]`: (target, alias) on this network.
+    pub links: Vec<(String, String)>,
     /// The backend's endpoint, while the container runs.
     pub endpoint: Option<String>,
+}
+
+/// `target[:alias]` as (target, alias); the alias is the target's name when not given.
+pub fn parse_link(link: &str) -> (String, String) {
+    match link.split_once(':') {
+        Some((t, a)) => (t.trim_start_matches('/').to_string(), a.to_string()),
+        None => {
+            let t = link.trim_start_matches('/');
+            (t.to_string(), t.to_string())
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -139,17 +152,7 @@ impl Naming {
                 .filter_map(|h| h.split_once(':'))
                 .map(|(n, ip)| (n.to_string(), ip.to_string()))
                 .collect(),
-            links: args
-                .links
-                .iter()
-                .map(|l| match l.split_once(':') {
-                    Some((t, a)) => (t.trim_start_matches('/').to_string(), a.to_string()),
-                    None => {
-                        let t = l.trim_start_matches('/');
-                        (t.to_string(), t.to_string())
-                    }
-                })
-                .collect(),
+            links: args.links.iter().map(|l| parse_link(l)).collect(),
             named: args.name.is_some(),
         }
     }

@@ -85,6 +85,8 @@ pub enum DockerCommand {
         container: String,
         ip: Option<String>,
         aliases: Vec<String>,
+        /// `--link target[:alias]`, as given.
+        links: Vec<String>,
     },
     NetworkDisconnect {
         network: String,

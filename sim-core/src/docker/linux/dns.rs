@@ -170,6 +170,7 @@ pub(super) fn joined(l: &mut Linux, store: &Store, ci: usize, a: usize, ctx: &mu
         .naming
         .links
         .iter()
+        .chain(&att.links)
         .filter_map(|(target, alias)| {
             let t = store.container(target)?;
             let ep = t
