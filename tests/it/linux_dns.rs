@@ -418,3 +418,23 @@ fn a_link_given_at_connect_answers_on_that_network() {
         "the resolver starts when the container joins a user network"
     );
 }
+
+/// `run --config` shows each namespace's resolver (its ports, tables, forwarding) and its
+/// `/etc/hosts` names.
+#[test]
+fn the_configuration_dump_shows_the_resolver_and_hosts() {
+    let mut w = world_of(&linux_host("V20_10"));
+    ok(&mut w, "docker network create n1");
+    ok(&mut w, "docker run -d --name c1 --network n1 busybox");
+    ok(&mut w, "docker run -d --name c2 --link c1:web busybox");
+    let text = sim_core::sim::config_dump::dump(&w);
+    let line = text
+        .lines()
+        .find(|l| l.contains("docker embedded DNS (c1) on 127.0.0.11"))
+        .unwrap_or_else(|| panic!("no resolver line in:\n{text}"));
+    assert!(
+        line.ends_with(", tables n1 (2 names), forwards to 172.17.0.1"),
+        "{line}"
+    );
+    assert!(text.contains("  hosts localhost=127.0.0.1 "), "{text}");
+}
