@@ -12,6 +12,7 @@ mod dataplane;
 mod docker;
 mod drivers;
 mod hns_host;
+mod linux_dns;
 mod linux_words;
 mod matrix;
 mod matrix_linux;

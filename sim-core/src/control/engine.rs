@@ -103,6 +103,13 @@ impl DockerEngine {
         self > DockerEngine::V20_10
     }
 
+    /// The embedded DNS forwards unknown names from a container whose networks are all
+    /// internal: recorded on 20.10 (oracle contradiction #2); from v25 it answers SERVFAIL
+    /// (moby `sandbox.go` `hasExternalAccess`, reference section 7).
+    pub fn forwards_dns_from_internal_networks(self) -> bool {
+        self == DockerEngine::V20_10
+    }
+
     /// `invalid network config:` validation of IPAM settings, from v25.
     pub fn validates_ipam_config(self) -> bool {
         self > DockerEngine::V20_10

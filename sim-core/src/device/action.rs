@@ -145,6 +145,8 @@ pub enum ResolverEvent {
     Unknown,
     /// Passed on to an upstream server.
     Forwarded { upstream: Ipv4Addr },
+    /// An unknown name it must not forward (its namespace has no external access): SERVFAIL.
+    NotForwarded,
     /// Relayed an upstream server's answer back to the client.
     Relayed,
 }
@@ -622,6 +624,11 @@ impl fmt::Display for Show<'_, Delivery> {
                 ResolverEvent::Forwarded { upstream } => {
                     write!(f, "{}: forwarding to upstream {upstream}", s(name))
                 }
+                ResolverEvent::NotForwarded => write!(
+                    f,
+                    "{}: unknown name, not forwarded from an internal network (SERVFAIL)",
+                    s(name)
+                ),
                 ResolverEvent::Relayed => write!(
                     f,
                     "embedded DNS: upstream answer, relaying to the container"

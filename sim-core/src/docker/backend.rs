@@ -303,6 +303,11 @@ pub trait OsBackend {
         None
     }
 
+    /// Whether the daemon keeps `--link`s (Linux's `registerLinks`; Windows' is a no-op).
+    fn keeps_links(&self) -> bool {
+        false
+    }
+
     /// Windows' HNS, on a Windows host.
     fn hns(&self) -> Option<&Hns> {
         None

@@ -10,7 +10,9 @@ use super::cli::{CliRelease, DockerCommand, NetworkCreate, RunArgs};
 use super::exec;
 use super::exec::ExecProbe;
 use super::output;
-use super::store::{Attachment, Container, ContainerState, DockerNetwork, Isolation, Store};
+use super::store::{
+    parse_link, Attachment, Container, ContainerState, DockerNetwork, Isolation, Naming, Store,
+};
 use super::swarm::{self, Swarm};
 use crate::control::{ids, HostNodes};
 use crate::device::Device;
@@ -168,7 +170,8 @@ impl Daemon {
                 container,
                 ip,
                 aliases,
-            } => self.network_connect(&network, &container, ip, aliases, ctx),
+                links,
+            } => self.network_connect(&network, &container, ip, aliases, links, ctx),
             DockerCommand::NetworkDisconnect {
                 network, container, ..
             } => self.network_disconnect(&network, &container, ctx),
@@ -623,6 +626,7 @@ impl Daemon {
         ctr: &str,
         ip: Option<String>,
         aliases: Vec<String>,
+        links: Vec<String>,
         ctx: &mut HostCtx,
     ) -> CommandOutput {
         let Some(ni) = self.find_or_learn_network(net, ctx) else {
@@ -665,6 +669,7 @@ impl Daemon {
             network_id: net_id,
             requested_ip,
             aliases,
+            links: links.iter().map(|l| parse_link(l)).collect(),
             endpoint: None,
         });
         if self.store.containers[ci].state == ContainerState::Running {
@@ -771,6 +776,18 @@ impl Daemon {
                 "conflicting options: port publishing and the container type network mode".into(),
             );
         }
+        let naming = Naming::from_run(&args);
+        // `--link`: the target must exist when the container is created (moby
+        // `registerLinks`); that it runs is checked when it starts.
+        if let Some((target, _)) = naming
+            .links
+            .iter()
+            .find(|(t, _)| self.backend.keeps_links() && self.store.find_container(t).is_none())
+        {
+            return fail(format!(
+                "could not get container for {target}: No such container: {target}"
+            ));
+        }
         let id = ids::docker_id(&mut self.rng);
         let mut c = Container {
             id: id.clone(),
@@ -797,6 +814,7 @@ impl Daemon {
             mac_address: args.mac_address.as_deref().and_then(|m| m.parse().ok()),
             created: ctx.eng.now(),
             state_since: ctx.eng.now(),
+            naming,
         };
         // Networks are resolved when the container starts; `docker run` reports it then.
         let net = match net_from {
@@ -825,6 +843,7 @@ impl Daemon {
                 network_id,
                 requested_ip,
                 aliases: args.network_aliases.clone(),
+                links: Vec::new(),
                 endpoint: None,
             });
             // From API 1.44 (Docker 25) a container joins every `--network` at create;
@@ -846,6 +865,7 @@ impl Daemon {
                         network_id,
                         requested_ip: None,
                         aliases: Vec::new(),
+                        links: Vec::new(),
                         endpoint: None,
                     });
                 }

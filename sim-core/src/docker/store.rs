@@ -95,8 +95,21 @@ pub struct Attachment {
     pub network_id: String,
     pub requested_ip: Option<Ipv4Addr>,
     pub aliases: Vec<String>,
+    /// `docker network connect --link target[:alias]`: (target, alias) on this network.
+    pub links: Vec<(String, String)>,
     /// The backend's endpoint, while the container runs.
     pub endpoint: Option<String>,
+}
+
+/// `target[:alias]` as (target, alias); the alias is the target's name when not given.
+pub fn parse_link(link: &str) -> (String, String) {
+    match link.split_once(':') {
+        Some((t, a)) => (t.trim_start_matches('/').to_string(), a.to_string()),
+        None => {
+            let t = link.trim_start_matches('/');
+            (t.to_string(), t.to_string())
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -141,6 +154,44 @@ pub struct Container {
     /// `Up 2 seconds`, `Exited (0) 3 seconds ago`).
     pub created: SimTime,
     pub state_since: SimTime,
+    /// What its name-resolution files and records are made from.
+    pub naming: Naming,
+}
+
+/// The `docker run` settings a container's `/etc/hosts`, `/etc/resolv.conf`,
+/// `/etc/hostname` and DNS records are made from.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Naming {
+    /// `--hostname` (the short id when not given).
+    pub hostname: Option<String>,
+    pub dns_search: Vec<String>,
+    pub dns_options: Vec<String>,
+    /// `--add-host name:ip`: (name, address as given).
+    pub extra_hosts: Vec<(String, String)>,
+    /// `--link target[:alias]`: (target, alias).
+    pub links: Vec<(String, String)>,
+    /// Whether the user gave its name (`--name`): docker ≤ v24 does not resolve a
+    /// generated one.
+    pub named: bool,
+}
+
+impl Naming {
+    /// The settings `docker run` gave.
+    pub fn from_run(args: &super::cli::RunArgs) -> Self {
+        Naming {
+            hostname: args.hostname.clone().filter(|h| !h.is_empty()),
+            dns_search: args.dns_search.clone(),
+            dns_options: args.dns_options.clone(),
+            extra_hosts: args
+                .add_hosts
+                .iter()
+                .filter_map(|h| h.split_once(':'))
+                .map(|(n, ip)| (n.to_string(), ip.to_string()))
+                .collect(),
+            links: args.links.iter().map(|l| parse_link(l)).collect(),
+            named: args.name.is_some(),
+        }
+    }
 }
 
 /// One published port as the docker CLI sends it (go-connections' `ParsePortSpecs` splits a

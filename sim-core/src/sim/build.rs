@@ -371,7 +371,10 @@ pub fn build_recording(spec: &ScenarioSpec, record_frames: bool) -> Result<World
                         .iter()
                         .map(|a| Ipv4Network::new(*a, 32).expect("a /32")),
                 );
-                Box::new(Linux::new(ln, resolv))
+                Box::new(Linux::new(ln, resolv).with_dns_rng(SimRng::derive(
+                    spec.seed,
+                    &format!("embedded-dns:{}", h.name),
+                )))
             }
         };
         let daemon = Daemon::new(

@@ -236,6 +236,9 @@ fn stack(out: &mut String, s: &IpStack, now: SimTime) {
     if !cfg.dns_servers.is_empty() {
         let _ = writeln!(out, "  dns servers {}", list(&cfg.dns_servers));
     }
+    if !cfg.hosts.is_empty() {
+        let _ = writeln!(out, "  hosts {}", records(&cfg.hosts));
+    }
     services(out, &cfg.services);
     rules(out, &s.rules, s.conntrack(), now, &name);
 }
@@ -264,6 +267,32 @@ fn services(out: &mut String, sv: &Services) {
         }
         if !d.upstreams.is_empty() {
             let _ = write!(line, ", forwards to {}", list(&d.upstreams));
+        }
+        let _ = writeln!(out, "{line}");
+    }
+    if let Some(r) = &sv.local_resolver {
+        let mut line = format!(
+            "  {} on {} (udp {}, tcp {})",
+            r.name, r.bind, r.udp_port, r.tcp_port
+        );
+        let tables: Vec<String> = r
+            .tables
+            .iter()
+            .map(|t| format!("{} ({} names)", t.suffix, t.names.with(|n| n.len())))
+            .collect();
+        if !tables.is_empty() {
+            let _ = write!(line, ", tables {}", tables.join(", "));
+        }
+        if !r.private.is_empty() {
+            let _ = write!(line, ", private {}", records(&r.private));
+        }
+        if !r.upstreams.is_empty() {
+            let verb = if r.forward_unknown {
+                "forwards to"
+            } else {
+                "does not forward to"
+            };
+            let _ = write!(line, ", {verb} {}", list(&r.upstreams));
         }
         let _ = writeln!(out, "{line}");
     }

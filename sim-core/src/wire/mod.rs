@@ -56,7 +56,10 @@ pub use dhcp::{
     dhcp_client_frame, dhcp_emit, dhcp_frame, dhcp_info, dhcp_parse, is_dhcp_ports, DhcpMessage,
     DhcpMessageType, DHCP_CLIENT_PORT, DHCP_SERVER_PORT,
 };
-pub use dns::{dns_emit, dns_parse, DnsMessage, RCODE_NOERROR, RCODE_NXDOMAIN, RCODE_SERVFAIL};
+pub use dns::{
+    dns_emit, dns_parse, reverse_addr, reverse_name, DnsMessage, QTYPE_A, QTYPE_AAAA, QTYPE_MX,
+    QTYPE_PTR, RCODE_NOERROR, RCODE_NXDOMAIN, RCODE_SERVFAIL,
+};
 pub use ethernet::{
     eth_dst, eth_src, ethertype, l3_offset, pop_vlan, push_vlan, set_eth_dst, set_eth_src, vlan_id,
 };

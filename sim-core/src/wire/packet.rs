@@ -475,20 +475,37 @@ fn rcode_name(rcode: u8) -> String {
     }
 }
 
+/// A question type as tcpdump names it.
+fn qtype_name(t: u16) -> String {
+    match t {
+        super::dns::QTYPE_A => "A".into(),
+        super::dns::QTYPE_PTR => "PTR".into(),
+        super::dns::QTYPE_MX => "MX".into(),
+        super::dns::QTYPE_AAAA => "AAAA".into(),
+        n => format!("Type{n}"),
+    }
+}
+
 /// tcpdump style: `id+ A? name. (len)` / `id [rcode] an/ns/ar A ip, ... (len)`.
 fn fmt_dns(f: &mut fmt::Formatter<'_>, m: &DnsMessage) -> fmt::Result {
     let len = dns_emit(m).len();
     if !m.response {
         let rd = if m.recursion_desired { "+" } else { "" };
-        return write!(f, "{}{rd} A? {}. ({len})", m.id, m.question);
+        let qtype = qtype_name(m.qtype);
+        return write!(f, "{}{rd} {qtype}? {}. ({len})", m.id, m.question);
     }
     write!(f, "{}", m.id)?;
     if m.rcode != 0 {
         write!(f, " {}", rcode_name(m.rcode))?;
     }
-    write!(f, " {}/0/0", m.answers.len())?;
-    for (i, (_, ip, _)) in m.answers.iter().enumerate() {
-        write!(f, "{} A {ip}", if i == 0 { "" } else { "," })?;
+    write!(f, " {}/0/0", m.answers.len() + m.ptr_answers.len())?;
+    let records = m
+        .answers
+        .iter()
+        .map(|(_, ip, _)| format!("A {ip}"))
+        .chain(m.ptr_answers.iter().map(|(t, _)| format!("PTR {t}.")));
+    for (i, r) in records.enumerate() {
+        write!(f, "{} {r}", if i == 0 { "" } else { "," })?;
     }
     write!(f, " ({len})")
 }
@@ -679,14 +696,7 @@ mod tests {
 
     #[test]
     fn display_dns() {
-        let q = DnsMessage {
-            id: 4660,
-            response: false,
-            rcode: 0,
-            recursion_desired: true,
-            question: "web".into(),
-            answers: vec![],
-        };
+        let q = DnsMessage::query(4660, "web", crate::wire::QTYPE_A);
         let to = h("172.16.0.5", "172.16.0.1");
         let from = h("172.16.0.1", "172.16.0.5");
         assert_eq!(

@@ -126,18 +126,24 @@ pub(crate) mod strategies {
             any::<bool>(),
             name,
             answers,
+            prop::sample::select(vec![1u16, 12, 15, 28]),
+            vec(("[a-z0-9-]{1,12}", any::<u32>()), 0..2),
         )
             .prop_map(
-                |(id, response, rcode, recursion_desired, question, answers)| DnsMessage {
-                    id,
-                    response,
-                    rcode,
-                    recursion_desired,
-                    answers: answers
-                        .into_iter()
-                        .map(|(a, t)| (question.clone(), a, t))
-                        .collect(),
-                    question,
+                |(id, response, rcode, recursion_desired, question, answers, qtype, ptrs)| {
+                    DnsMessage {
+                        id,
+                        response,
+                        rcode,
+                        recursion_desired,
+                        answers: answers
+                            .into_iter()
+                            .map(|(a, t)| (question.clone(), a, t))
+                            .collect(),
+                        question,
+                        qtype,
+                        ptr_answers: ptrs,
+                    }
                 },
             )
     }

@@ -232,6 +232,12 @@ impl Libnetwork {
         o
     }
 
+    /// An owner for a plan the daemon's backend installs itself (the embedded DNS rules in
+    /// a container's namespace).
+    pub fn new_owner(&mut self) -> Owner {
+        self.owner()
+    }
+
     pub fn network(&self, id: &str) -> Option<&BridgeNetwork> {
         self.networks.iter().find(|n| n.id == id)
     }

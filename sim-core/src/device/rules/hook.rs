@@ -432,6 +432,10 @@ impl Tables<'_> {
             }
             (NatDecision::Snat(_) | NatDecision::Masquerade(_), false) => {
                 let (addr, range, target) = match decision {
+                    // An unspecified address translates the port alone.
+                    NatDecision::Snat(to) if to.addr.is_unspecified() => {
+                        (Some(ip.src), to.ports, NatTarget::Snat)
+                    }
                     NatDecision::Snat(to) => (Some(to.addr), to.ports, NatTarget::Snat),
                     NatDecision::Masquerade(r) => (
                         ports.out_port.and_then(|p| dev.port_addr(p)),

@@ -236,7 +236,8 @@ pub enum Balance {
     SourceHash,
 }
 
-/// An address to translate to, with an optional port range (`--to-destination 10.0.0.2:80`).
+/// An address to translate to, with an optional port range (`--to-destination 10.0.0.2:80`);
+/// an unspecified address with a port translates the port alone (`--to-source :53`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct NatTo {
     pub addr: Ipv4Addr,

@@ -4,6 +4,7 @@
 //! `IpStack` with a different `StackConfig`. Filtering and address translation are not here:
 //! they are the stack's ruleset (`device::rules`).
 
+use super::names::LocalResolver;
 use crate::device::conntrack::Profile;
 use crate::id::PortId;
 use crate::time::SimDuration;
@@ -27,6 +28,8 @@ pub struct StackConfig {
     pub conntrack: Profile,
     pub services: Services,
     pub dns_servers: Vec<Ipv4Addr>,
+    /// Names its tools resolve before asking a DNS server (`/etc/hosts`), first match wins.
+    pub hosts: Vec<(String, Ipv4Addr)>,
     /// TTL of packets this stack originates (128 on Windows, 64 elsewhere).
     pub default_ttl: u8,
     /// Whether this stack answers with ICMP errors (unreachable, time exceeded).
@@ -108,6 +111,7 @@ impl StackConfig {
             conntrack: Profile::generic(),
             services: Services::default(),
             dns_servers: Vec::new(),
+            hosts: Vec::new(),
             default_ttl,
             icmp_errors: true,
             dhcp_client: Vec::new(),
@@ -206,6 +210,8 @@ pub struct Services {
     pub dns_zone: Vec<(String, Ipv4Addr)>,
     /// Docker's embedded resolvers, one per network gateway address.
     pub embedded_dns: Vec<EmbeddedDns>,
+    /// A resolver on a loopback address of this stack (Docker's embedded DNS on Linux).
+    pub local_resolver: Option<LocalResolver>,
     /// A DHCP server on UDP 67.
     pub dhcp_server: Option<DhcpServerConfig>,
     /// Relays listening on a local address and port, each passing what it accepts on to

@@ -11,6 +11,7 @@ pub mod arp;
 mod bridge;
 pub mod config;
 pub mod interface;
+pub mod names;
 mod reassembly;
 pub mod socket;
 #[cfg(test)]
@@ -18,6 +19,7 @@ mod tests;
 mod vxlan;
 
 pub use config::*;
+pub use names::{LocalResolver, NameTable, ResolverTable, SharedNames};
 pub use socket::dhcp::DhcpStatus;
 pub use socket::probe;
 pub use socket::Counters;

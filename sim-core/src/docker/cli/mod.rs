@@ -97,6 +97,8 @@ pub enum DockerCommand {
         container: String,
         ip: Option<String>,
         aliases: Vec<String>,
+        /// `--link target[:alias]`, as given.
+        links: Vec<String>,
     },
     NetworkDisconnect {
         network: String,
@@ -208,14 +210,14 @@ pub struct RunArgs {
     pub mac_address: Option<String>,
     pub network_aliases: Vec<String>,
     pub links: Vec<String>,
+    /// `--add-host name:ip`, as given.
+    pub add_hosts: Vec<String>,
     pub env: Vec<String>,
     pub restart: Option<String>,
     pub image: String,
     pub command: Vec<String>,
     /// The `--network` values after the first (the 20.10 daemon refuses more than one).
     pub more_networks: Vec<String>,
-    /// `--add-host`, as given.
-    pub add_hosts: Vec<String>,
     /// `--label key=value`.
     pub labels: Vec<(String, String)>,
 }

@@ -137,12 +137,15 @@ pub(super) fn parse_network(args: &[String]) -> Result<DockerCommand, CliError> 
                 "Connect a container to a network",
                 NETWORK_CONNECT_FLAGS,
             );
-            let (mut ip, mut aliases) = (None, Vec::new());
+            let (mut ip, mut aliases, mut links) = (None, Vec::new(), Vec::new());
             let pos = cmd.parse(rest, &mut |f, v| {
                 match f.long {
                     "ip" => ip = Some(v.to_string()),
                     "alias" => aliases.extend(csv_fields(v)?),
-                    "link" => validate_link(v)?,
+                    "link" => {
+                        validate_link(v)?;
+                        links.push(v.to_string());
+                    }
                     _ => {}
                 }
                 Ok(())
@@ -153,6 +156,7 @@ pub(super) fn parse_network(args: &[String]) -> Result<DockerCommand, CliError> 
                 container: pos[1].clone(),
                 ip,
                 aliases,
+                links,
             })
         }
         "disconnect" => {
@@ -425,7 +429,8 @@ mod tests {
                 network: "my_nat".into(),
                 container: "web".into(),
                 ip: Some("10.0.0.7".into()),
-                aliases: strs(&["a", "b"])
+                aliases: strs(&["a", "b"]),
+                links: Vec::new(),
             }
         );
         assert_eq!(

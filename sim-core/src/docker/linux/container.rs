@@ -55,9 +55,44 @@ pub(super) fn create_namespace(
     (node, true)
 }
 
+/// Joins container `ci` to its attachment `a`, then brings its names up to date: its
+/// records in the embedded DNS and its namespace's nameservers and `/etc/hosts`.
+pub(super) fn attach(
+    l: &mut Linux,
+    store: &mut Store,
+    ci: usize,
+    a: usize,
+    rng: &mut SimRng,
+    ctx: &mut HostCtx,
+) -> Result<(), String> {
+    if a == 0 {
+        check_links(store, &store.containers[ci])?;
+    }
+    attach_endpoint(l, store, ci, a, rng, ctx)?;
+    super::dns::joined(l, store, ci, a, ctx);
+    super::files::configure_namespace(l, store, ci, ctx);
+    Ok(())
+}
+
+/// A container starts only if every container it links to runs (moby `registerLinks`).
+fn check_links(store: &Store, c: &Container) -> Result<(), String> {
+    for (target, alias) in &c.naming.links {
+        let running = store
+            .container(target)
+            .is_some_and(|t| t.state == crate::docker::store::ContainerState::Running);
+        if !running {
+            return Err(format!(
+                "Cannot link to a non running container: /{target} AS /{}/{alias}",
+                c.name
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Joins container `ci` to its attachment `a`: nothing for host and none, an endpoint on a
 /// bridge network.
-pub(super) fn attach(
+fn attach_endpoint(
     l: &mut Linux,
     store: &mut Store,
     ci: usize,

@@ -7,6 +7,8 @@
 //! container's namespace and endpoints.
 
 mod container;
+pub mod dns;
+pub mod files;
 pub mod network;
 pub mod publish;
 mod run;
@@ -44,6 +46,10 @@ pub struct Linux {
     pub(crate) network_names: Vec<(String, String)>,
     /// Each namespace's next interface number.
     interface_counters: Vec<(NodeId, u32)>,
+    /// The embedded DNS: name tables per user network, a resolver per namespace.
+    pub dns: dns::EmbeddedDns,
+    /// The host's name (`/etc/hostname`, what a `--network host` container sees).
+    pub host_name: String,
 }
 
 impl Linux {
@@ -84,7 +90,15 @@ impl Linux {
             addressless_endpoints: Vec::new(),
             network_names: Vec::new(),
             interface_counters: Vec::new(),
+            dns: dns::EmbeddedDns::new(SimRng::derive(0, "embedded-dns")),
+            host_name: String::new(),
         }
+    }
+
+    /// The embedded DNS draws its ports and shuffles from `rng` (the run's seed).
+    pub fn with_dns_rng(mut self, rng: SimRng) -> Self {
+        self.dns = dns::EmbeddedDns::new(rng);
+        self
     }
 }
 
@@ -125,6 +139,7 @@ impl OsBackend for Linux {
         rng: &mut SimRng,
         ctx: &mut HostCtx,
     ) -> Result<(), String> {
+        self.host_name = ctx.nodes.host.clone();
         self.ln.start(ctx.eng, ctx.nodes);
         for (name, driver) in [("none", "null"), ("host", "host")] {
             if !store.networks.iter().any(|n| n.name == name) {
@@ -239,6 +254,7 @@ impl OsBackend for Linux {
     fn delete_network(&mut self, id: &str, ctx: &mut HostCtx) {
         self.reported.retain(|(i, _)| i != id);
         self.network_names.retain(|(i, _)| i != id);
+        self.dns.network_removed(id);
         self.ln.delete_network(ctx.eng, id);
     }
 
@@ -329,15 +345,24 @@ impl OsBackend for Linux {
         if let Some(e) = self.ln.endpoint(endpoint) {
             self.ports.release(&e.ports);
         }
+        dns::left(self, endpoint, ctx);
         self.ln.delete_endpoint(ctx.eng, endpoint);
         if let Some(sandbox) = sandbox {
             container::update_default_route(self, ctx.eng, sandbox);
         }
     }
 
-    /// Name resolution on user-defined networks (the embedded DNS at 127.0.0.11) is not
-    /// modelled yet: nothing to refresh.
+    /// The embedded DNS changes with each endpoint as it joins and leaves (`dns::joined`,
+    /// `dns::left`): nothing to rebuild.
     fn refresh_dns(&self, _store: &Store, _ctx: &mut HostCtx) {}
+
+    fn keeps_links(&self) -> bool {
+        true
+    }
+
+    fn container_file(&self, store: &Store, container: &Container, path: &str) -> Option<String> {
+        files::container_file(self, store, container, path)
+    }
 
     fn endpoint(&self, id: &str) -> Option<EndpointView> {
         if self.addressless_endpoints.iter().any(|e| e == id) {

@@ -17,7 +17,8 @@ pub struct ForwardedQuery {
     local_port: u16,
     client: SocketAddrV4,
     client_id: u16,
-    bind: Ipv4Addr,
+    /// Where the resolver answered the client from.
+    reply_from: SocketAddrV4,
 }
 
 fn normalize_name(n: &str) -> String {
@@ -32,21 +33,20 @@ fn lookup(records: &[(String, Ipv4Addr)], name: &str) -> Option<Ipv4Addr> {
         .map(|(_, ip)| *ip)
 }
 
+/// A zone's answer: the address of a known name (none for other question types), or
+/// NXDOMAIN.
 fn answer_for(q: &DnsMessage, addr: Option<Ipv4Addr>) -> DnsMessage {
-    DnsMessage {
-        id: q.id,
-        response: true,
-        rcode: if addr.is_some() { 0 } else { 3 },
-        recursion_desired: q.recursion_desired,
-        question: q.question.clone(),
-        answers: addr
+    let mut r = q.reply(if addr.is_some() { 0 } else { 3 });
+    if q.qtype == wire::QTYPE_A {
+        r.answers = addr
             .map(|a| vec![(q.question.clone(), a, 600)])
-            .unwrap_or_default(),
+            .unwrap_or_default();
     }
+    r
 }
 
 /// A query (or answer) carried in a UDP datagram, with its source port.
-fn message(local: &Local) -> Option<(DnsMessage, u16)> {
+pub(super) fn message(local: &Local) -> Option<(DnsMessage, u16)> {
     let L4::Udp {
         sport,
         payload_offset,
@@ -63,14 +63,14 @@ fn message(local: &Local) -> Option<(DnsMessage, u16)> {
     Some((wire::dns_parse(payload).ok()?, sport))
 }
 
-fn said(syms: &mut crate::sym::Interner, name: &str, event: ResolverEvent) -> Action {
+pub(super) fn said(syms: &mut crate::sym::Interner, name: &str, event: ResolverEvent) -> Action {
     Action::Delivered(Delivery::Resolver {
         name: syms.intern(name),
         event,
     })
 }
 
-fn send(
+pub(super) fn send(
     net: &mut Interface,
     from: SocketAddrV4,
     to: SocketAddrV4,
@@ -160,6 +160,22 @@ fn embedded(
     out.hop(frame.probe, &frame.bytes, |syms| {
         said(syms, &name, ResolverEvent::Forwarded { upstream })
     });
+    forward(s, net, q, client, me, upstream, frame.probe, out);
+}
+
+/// Passes query `q` of `client` on to `upstream` from an ephemeral port of this stack; the
+/// answer goes back to the client from `reply_from` (`relay_input`).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn forward(
+    s: &mut Sockets,
+    net: &mut Interface,
+    q: DnsMessage,
+    client: SocketAddrV4,
+    reply_from: SocketAddrV4,
+    upstream: Ipv4Addr,
+    probe: Option<ProbeId>,
+    out: &mut Outbox,
+) {
     let local_port = s.binds.ephemeral(net, IPPROTO_UDP);
     s.binds.bind(IPPROTO_UDP, local_port, SocketRef::Relay);
     s.relays.push(ForwardedQuery {
@@ -167,14 +183,14 @@ fn embedded(
         local_port,
         client,
         client_id: q.id,
-        bind: ip.dst,
+        reply_from,
     });
     let fwd = DnsMessage {
         id: local_port,
         ..q
     };
     let payload = wire::dns_emit(&fwd);
-    net.send_ip(None, upstream, frame.probe, out, |h| {
+    net.send_ip(None, upstream, probe, out, |h| {
         wire::udp_frame(h, local_port, 53, &payload)
     });
 }
@@ -200,13 +216,6 @@ pub fn relay_input(s: &mut Sockets, net: &mut Interface, local: &Local, out: &mu
         said(syms, "", ResolverEvent::Relayed)
     });
     answer.id = q.client_id;
-    send(
-        net,
-        SocketAddrV4::new(q.bind, 53),
-        q.client,
-        &answer,
-        frame.probe,
-        out,
-    );
+    send(net, q.reply_from, q.client, &answer, frame.probe, out);
     true
 }

@@ -3,9 +3,10 @@
 //! Owns the socket set and the table of bound ports that demultiplexes arriving packets:
 //! probe clients (`probe`), the benchmark's echo clients and UDP echo services (`echo`), TCP
 //! listeners (`tcp`), a DNS server, Docker's embedded resolver and its upstream relays
-//! (`dns`), DHCP clients and servers (`dhcp`), and user-space relays such as docker-proxy
-//! (`relay`). Dynamic sockets (a probe's ephemeral port, an echo client, a relayed query, a
-//! relay's connection to its target) bind their port here; services come from the
+//! (`dns`), the resolver on a loopback address of the stack itself (`resolver`), DHCP clients
+//! and servers (`dhcp`), and user-space relays such as docker-proxy (`relay`). Dynamic sockets
+//! (a probe's ephemeral port, an echo client, a relayed query, a relay's connection to its
+//! target) bind their port here; services come from the
 //! stack's configuration and are found by their well-known port. Whatever nothing claims is
 //! answered the way a kernel answers it (RST, ICMP port unreachable).
 
@@ -14,6 +15,7 @@ pub mod dns;
 pub mod echo;
 pub mod probe;
 pub mod relay;
+pub mod resolver;
 pub mod tcp;
 
 use super::interface::{Interface, Local};
@@ -78,6 +80,8 @@ pub struct Sockets {
     pub(super) dhcp: dhcp::DhcpState,
     pub(super) binds: Binds,
     pub counters: Counters,
+    /// How many multi-address answers the local resolver has shuffled (its draw number).
+    pub(super) resolver_draws: u64,
 }
 
 impl Sockets {
@@ -140,6 +144,9 @@ impl Sockets {
             return;
         }
         if dport == crate::wire::DNS_PORT && dns::server_input(self, net, &local, out) {
+            return;
+        }
+        if resolver::input(self, net, dport, &local, out) {
             return;
         }
         echo::service_input(self, net, dport, local, out);

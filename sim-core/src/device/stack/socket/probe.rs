@@ -142,6 +142,23 @@ pub fn start(s: &mut Sockets, net: &mut Interface, req: ProbeRequest, out: &mut 
             send(s, net, s.probes.len() - 1, dst, out);
         }
         ProbeTarget::Name(name) => {
+            // `/etc/hosts` first, as the C library's resolver does.
+            let listed = net
+                .cfg
+                .hosts
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name.trim_end_matches('.')))
+                .map(|(_, ip)| *ip);
+            if let Some(dst) = listed {
+                s.probes.push(ProbeClient {
+                    id: req.id,
+                    proto: req.proto,
+                    name: Some(name),
+                    phase: Phase::Done,
+                });
+                send(s, net, s.probes.len() - 1, dst, out);
+                return;
+            }
             let Some(server) = net.cfg.dns_servers.first().copied() else {
                 out.end_probe(
                     req.id,
@@ -152,14 +169,7 @@ pub fn start(s: &mut Sockets, net: &mut Interface, req: ProbeRequest, out: &mut 
             };
             let dns_port = s.binds.ephemeral(net, IPPROTO_UDP);
             let query_id = dns_port;
-            let q = DnsMessage {
-                id: query_id,
-                response: false,
-                rcode: 0,
-                recursion_desired: true,
-                question: name.clone(),
-                answers: Vec::new(),
-            };
+            let q = DnsMessage::query(query_id, &name, wire::QTYPE_A);
             s.binds
                 .bind(IPPROTO_UDP, dns_port, SocketRef::Probe(req.id));
             s.probes.push(ProbeClient {
