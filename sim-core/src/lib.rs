@@ -16,6 +16,8 @@ pub mod scenario;
 pub mod shell;
 pub mod sim;
 pub mod sym;
+#[cfg(test)]
+mod testutil;
 pub mod time;
 pub mod topology;
 pub mod wire;

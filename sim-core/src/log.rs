@@ -270,37 +270,12 @@ pub fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::device::switch::{PortMode, Switch, SwitchConfig, UnknownUnicast};
-    use crate::device::{Device, Frame, Outcome};
-    use crate::engine::link::LinkParams;
-    use crate::engine::Limits;
+    use crate::device::{Frame, Outcome};
     use crate::time::SimDuration;
-    use crate::topology::{NodeInfo, NodeKind};
     use serde_json::Value;
 
-    /// Two one-port switches, "a" and "b", on the cable "a<->b" (10 us, no serialization
-    /// delay), recording frames.
     fn two_switches() -> (Engine, NodeId, LinkId) {
-        let mut eng = Engine::new(1, Limits::default());
-        let mut ends = Vec::new();
-        for name in ["a", "b"] {
-            let mut sw = Switch::new(SwitchConfig::new(name, true, UnknownUnicast::Flood));
-            let port = sw.add_port(format!("{name}.p0"), PortMode::Access(1));
-            let info = NodeInfo {
-                name: name.into(),
-                kind: NodeKind::FabricSwitch,
-                host: None,
-            };
-            ends.push((eng.add_node(info, Device::Switch(Box::new(sw))), port));
-        }
-        let params = LinkParams {
-            latency: SimDuration::from_micros(10),
-            rate_bps: 0,
-            loss: 0.0,
-            queue_limit_bytes: 1 << 20,
-        };
-        let link = eng.connect("a<->b".into(), ends[0], ends[1], params, false);
-        eng.record_frames(true);
+        let (eng, ends, link) = crate::testutil::two_switches();
         (eng, ends[0].0, link)
     }
 

@@ -275,26 +275,7 @@ mod tests {
     /// crosses from a, one untraced frame from b; then the cable goes down and a frame of
     /// probe 2 is dropped on it.
     fn a_small_run() -> Engine {
-        let mut eng = Engine::new(1, Limits::default());
-        let mut ends = Vec::new();
-        for name in ["a", "b"] {
-            let mut sw = Switch::new(SwitchConfig::new(name, true, UnknownUnicast::Flood));
-            let port = sw.add_port(format!("{name}.p0"), PortMode::Access(1));
-            let info = NodeInfo {
-                name: name.into(),
-                kind: NodeKind::FabricSwitch,
-                host: None,
-            };
-            ends.push((eng.add_node(info, Device::Switch(Box::new(sw))), port));
-        }
-        let params = LinkParams {
-            latency: SimDuration::from_micros(10),
-            rate_bps: 0,
-            loss: 0.0,
-            queue_limit_bytes: 1 << 20,
-        };
-        let link = eng.connect("a<->b".into(), ends[0], ends[1], params, false);
-        eng.record_frames(true);
+        let (mut eng, ends, link) = crate::testutil::two_switches();
         let frame = |probe: Option<ProbeId>, src: u8| {
             let mut bytes = vec![0xff; 6];
             bytes.extend([0x02, 0, 0, 0, 0, src, 0x08, 0x00]);
