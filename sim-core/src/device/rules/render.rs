@@ -45,7 +45,8 @@ pub fn proto_name(p: u8) -> String {
     }
 }
 
-fn ports(lo: u16, hi: u16) -> String {
+/// A port or a range as iptables writes it (`80`, `8080:8081`).
+pub fn ports(lo: u16, hi: u16) -> String {
     if lo == hi {
         lo.to_string()
     } else {
@@ -53,7 +54,8 @@ fn ports(lo: u16, hi: u16) -> String {
     }
 }
 
-fn nat_to(t: &NatTo) -> String {
+/// A NAT target's `--to-*` value (`172.17.0.2:80`, `:53` when only the port changes).
+pub fn nat_to(t: &NatTo) -> String {
     match t.ports {
         // A port-only translation (`--to-source :53`) keeps the address.
         Some((lo, hi)) if t.addr.is_unspecified() && lo == hi => format!(":{lo}"),

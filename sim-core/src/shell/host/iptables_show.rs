@@ -9,7 +9,7 @@
 //! keeps them). Everything is read from the ruleset and its counters.
 
 use crate::device::rules::{
-    Chain, CtDir, CtStates, CtStatus, Match, NatTo, Policy, Reject, Rule, Ruleset, Table, Target,
+    render, Chain, CtDir, CtStates, CtStatus, Match, Policy, Reject, Rule, Ruleset, Table, Target,
     Test,
 };
 use crate::id::PortId;
@@ -68,22 +68,6 @@ fn proto_name(p: u8) -> String {
 /// An address with its prefix as `-S` writes it (`172.17.0.2/32`).
 fn net_s(n: &Ipv4Network) -> String {
     format!("{}/{}", n.network(), n.prefix())
-}
-
-fn ports_s(lo: u16, hi: u16) -> String {
-    if lo == hi {
-        lo.to_string()
-    } else {
-        format!("{lo}:{hi}")
-    }
-}
-
-fn nat_to(t: &NatTo) -> String {
-    match t.ports {
-        None => t.addr.to_string(),
-        Some((lo, hi)) if lo == hi => format!("{}:{lo}", t.addr),
-        Some((lo, hi)) => format!("{}:{lo}-{hi}", t.addr),
-    }
 }
 
 fn reject_name(r: Reject) -> &'static str {
@@ -201,10 +185,10 @@ pub fn rule_spec(chain: &str, rule: &Rule, name: &dyn Fn(PortId) -> String) -> S
         for m in [sport, dport].into_iter().flatten() {
             match m.test {
                 Test::SrcPort(lo, hi) => {
-                    let _ = write!(s, " {}--sport {}", bang(m), ports_s(lo, hi));
+                    let _ = write!(s, " {}--sport {}", bang(m), render::ports(lo, hi));
                 }
                 Test::DstPort(lo, hi) => {
-                    let _ = write!(s, " {}--dport {}", bang(m), ports_s(lo, hi));
+                    let _ = write!(s, " {}--dport {}", bang(m), render::ports(lo, hi));
                 }
                 _ => {}
             }
@@ -258,11 +242,11 @@ pub fn rule_spec(chain: &str, rule: &Rule, name: &dyn Fn(PortId) -> String) -> S
         }
         Target::Dnat { to, .. } => {
             for t in to {
-                let _ = write!(s, " --to-destination {}", nat_to(t));
+                let _ = write!(s, " --to-destination {}", render::nat_to(t));
             }
         }
         Target::Snat { to } => {
-            let _ = write!(s, " --to-source {}", nat_to(to));
+            let _ = write!(s, " --to-source {}", render::nat_to(to));
         }
         Target::Masquerade {
             ports: Some((lo, hi)),
@@ -488,11 +472,11 @@ fn extras(rule: &Rule) -> String {
         }
         Target::Dnat { to, .. } => {
             for t in to {
-                let _ = write!(s, " to:{}", nat_to(t));
+                let _ = write!(s, " to:{}", render::nat_to(t));
             }
         }
         Target::Snat { to } => {
-            let _ = write!(s, " to:{}", nat_to(to));
+            let _ = write!(s, " to:{}", render::nat_to(to));
         }
         Target::Masquerade {
             ports: Some((lo, hi)),
