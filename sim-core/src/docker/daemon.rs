@@ -5,7 +5,7 @@
 //! It turns commands into records and backend calls; it never forwards a packet. Probes
 //! (`docker exec NAME ping …`) are returned to the caller to run.
 
-use super::backend::{EngineRelease, OsBackend};
+use super::backend::{EngineRelease, OsBackend, Refusal};
 use super::cli::{CliRelease, DockerCommand, NetworkCreate, RunArgs};
 use super::exec;
 use super::exec::ExecProbe;
@@ -24,6 +24,13 @@ use std::net::Ipv4Addr;
 
 /// Services an image listens on: (tcp ports, udp ports).
 pub type Images = BTreeMap<String, (Vec<u16>, Vec<u16>)>;
+
+/// A network the daemon created: its id, and hnsim's remarks.
+#[derive(Clone, Debug)]
+pub struct CreatedNetwork {
+    pub id: String,
+    pub notes: Vec<String>,
+}
 
 /// What a command printed, and any probe it asks to run.
 #[derive(Clone, Debug, Default)]
@@ -252,38 +259,76 @@ impl Daemon {
     // ----- networks -----
 
     fn network_create(&mut self, c: NetworkCreate, ctx: &mut HostCtx) -> CommandOutput {
+        if let Err(refusal) = self.network_create_checks(&c, true) {
+            return refusal.into();
+        }
+        if c.driver.as_deref() == Some("overlay") {
+            return self.overlay_create(c, ctx);
+        }
+        match self.create_local_network(c, ctx) {
+            Ok(created) => CommandOutput {
+                stdout: format!("{}\n", created.id),
+                notes: created.notes,
+                ..Default::default()
+            },
+            Err(refusal) => refusal.into(),
+        }
+    }
+
+    /// The daemon's checks of a network's name before any driver sees the request, in its
+    /// order; the raw message (the Engine API's, before the CLI trims it). Without
+    /// `check_duplicate` (the API's `CheckDuplicate: false`; the CLI always sets it) a name
+    /// in use is no refusal: up to v24 the network is created with a warning, returned here.
+    pub fn network_create_checks(
+        &self,
+        c: &NetworkCreate,
+        check_duplicate: bool,
+    ) -> Result<Option<String>, Refusal> {
         // moby's PredefinedNetworkError (note the trailing space).
         if self
             .backend
             .predefined_networks()
             .contains(&c.name.as_str())
         {
-            return CommandOutput::daemon_error(format!(
+            return Err(Refusal::Daemon(format!(
                 "operation is not permitted on predefined {} network ",
                 c.name
-            ));
+            )));
         }
-        if c.name.is_empty() {
+        if c.name.is_empty() && check_duplicate {
             // 20.10's duplicate check finds every network by the empty prefix
             // (contradiction #9); libnetwork refuses the name itself later.
-            return CommandOutput::daemon_error(match self.backend.cli_release() {
-                CliRelease::V20_10 => "network with name  already exists",
-                CliRelease::Current => "invalid name: name is empty",
-            });
-        }
-        if self.store.networks.iter().any(|n| n.name == c.name) {
-            return CommandOutput::daemon_error(format!(
-                "network with name {} already exists",
-                c.name
+            return Err(Refusal::Daemon(
+                match self.backend.cli_release() {
+                    CliRelease::V20_10 => "network with name  already exists",
+                    CliRelease::Current => "invalid name: name is empty",
+                }
+                .into(),
             ));
         }
-        if c.driver.as_deref() == Some("overlay") {
-            return self.overlay_create(c, ctx);
+        if let Some(other) = self.store.networks.iter().find(|n| n.name == c.name) {
+            if check_duplicate || self.backend.cli_release() == CliRelease::Current {
+                return Err(Refusal::Daemon(format!(
+                    "network with name {} already exists",
+                    c.name
+                )));
+            }
+            return Ok(Some(format!(
+                "Network with name {} (id : {}) already exists",
+                c.name, other.id
+            )));
         }
-        let created = match self.backend.create_network(&c, &mut self.rng, ctx) {
-            Ok(created) => created,
-            Err(refusal) => return refusal.into(),
-        };
+        Ok(None)
+    }
+
+    /// Creates a local-scope network through the backend and records it: the step after
+    /// `network_create_checks`, shared by the CLI and the Engine API.
+    pub fn create_local_network(
+        &mut self,
+        c: NetworkCreate,
+        ctx: &mut HostCtx,
+    ) -> Result<CreatedNetwork, Refusal> {
+        let created = self.backend.create_network(&c, &mut self.rng, ctx)?;
         let driver = c
             .driver
             .clone()
@@ -304,11 +349,10 @@ impl Daemon {
         self.backend.adopt(&mut record, created.backend_id);
         self.store.networks.push(record);
         self.store.networks.sort_by(|a, b| a.name.cmp(&b.name));
-        CommandOutput {
-            stdout: format!("{id}\n"),
+        Ok(CreatedNetwork {
+            id,
             notes: created.notes,
-            ..Default::default()
-        }
+        })
     }
 
     /// `docker network create -d overlay`: a swarm-scoped network, created in the swarm

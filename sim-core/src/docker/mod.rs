@@ -2,6 +2,7 @@
 //! validation the real CLI performs before it talks to the daemon), the OS-neutral daemon
 //! over its store, and one backend per operating system.
 
+pub mod api;
 pub mod backend;
 pub mod cli;
 pub mod daemon;

@@ -124,6 +124,22 @@ impl World {
         f(&mut h.daemon, &mut ctx)
     }
 
+    /// One request to a host's Engine API socket (`curl --unix-socket`); `None` when the
+    /// host has no running daemon (nothing listens on the socket).
+    pub fn engine_api(
+        &mut self,
+        host: &str,
+        req: &crate::docker::api::Request,
+    ) -> Option<crate::docker::api::Response> {
+        let hi = self.host_index(host)?;
+        if self.hosts[hi].daemon_error.is_some() {
+            return None;
+        }
+        let out = self.with_daemon(hi, |d, ctx| crate::docker::api::handle(d, ctx, req));
+        self.gossip_overlay_peers();
+        Some(out)
+    }
+
     /// Runs a docker command line on a host, as typed.
     pub fn docker(&mut self, host: &str, line: &str) -> CommandOutput {
         let Some(hi) = self.host_index(host) else {
@@ -168,6 +184,9 @@ impl World {
         let Some(tool) = argv.first() else {
             return ShellOutput::ok("");
         };
+        if tool == "curl" {
+            return shell::host::curl::run(self, on, &argv);
+        }
         if tool != "docker" && tool != "docker.exe" {
             if let Some(out) = shell::busybox::on_node(self, on, &argv) {
                 return out;

@@ -184,6 +184,10 @@ pub struct NetworkCreate {
     pub config_only: bool,
     pub config_from: Option<String>,
     pub ingress: bool,
+    /// `IPAM.Config` as the Engine API sent it (`curl` to the socket): each subnet with its
+    /// own gateway, range and aux addresses, unchecked. `None` from the CLI, whose flags
+    /// `createIPAMConfig` checked and the daemon pairs with their subnet by containment.
+    pub api_ipam: Option<Vec<crate::docker::store::IpamConfig>>,
 }
 
 /// The options of `docker run` / `docker create` that hnsim models.

@@ -132,12 +132,29 @@ pub(super) fn create(
         };
         ip.is_some_and(|ip| s.contains(ip))
     };
+    // The IPAM allocator requests each subnet's pool before the driver sees them: a
+    // second pool that overlaps the first is refused (only the API can send one; the
+    // CLI's `createIPAMConfig` refuses it first).
+    for (i, (_, a)) in subnets.iter().enumerate() {
+        if subnets[..i]
+            .iter()
+            .any(|(_, b)| a.contains(b.network()) || b.contains(a.network()))
+        {
+            return Err(Refusal::Daemon(words(engine, &LnError::PoolOverlap)));
+        }
+    }
     if subnets.len() > 1 {
         return Err(Refusal::Daemon(
             "bridge driver doesn't support multiple subnets".into(),
         ));
     }
     let subnet = subnets.first().copied();
+    // The API's entry for this subnet: its gateway, range and aux addresses as sent.
+    let api_entry = subnet.and_then(|(raw, _)| {
+        c.api_ipam
+            .as_ref()
+            .and_then(|entries| entries.iter().find(|e| e.subnet == raw))
+    });
     if let Some((_, s)) = subnet {
         let masked = Ipv4Network::new(s.network(), s.prefix()).expect("a valid prefix");
         if engine.validates_ipam_config() && s.ip() != s.network() {
@@ -154,11 +171,14 @@ pub(super) fn create(
         }
     }
     let subnet_of = |data: &str| subnet.filter(|(_, s)| in_subnet(s, data));
-    let gateway = c
-        .gateways
-        .iter()
-        .find(|g| subnet_of(g).is_some())
-        .and_then(|g| parse_v4(g));
+    let gateway = match api_entry {
+        Some(e) => parse_v4(&e.gateway),
+        None => c
+            .gateways
+            .iter()
+            .find(|g| subnet_of(g).is_some())
+            .and_then(|g| parse_v4(g)),
+    };
     let ip_range = c
         .ip_ranges
         .iter()
@@ -207,6 +227,18 @@ pub(super) fn create(
             ));
         }
     }
+    // libnetwork's `ipamAllocateVersion`: each aux address must lie in the pool (a
+    // forbidden request). The CLI pairs aux addresses with a subnet, so only the API
+    // reaches this.
+    if let Some((_, s)) = subnet {
+        let pool = Ipv4Network::new(s.network(), s.prefix()).expect("a valid prefix");
+        let aux_of = api_entry.map_or(&c.aux_addresses, |e| &e.aux);
+        if let Some((name, ip)) = aux_of.iter().find(|(_, ip)| !in_subnet(&pool, ip)) {
+            return Err(Refusal::Daemon(format!(
+                "auxiliary address: ({name}:{ip}) must belong to the master pool: {pool}"
+            )));
+        }
+    }
     let id = ids::docker_id(rng);
     let (pool_subnet, prefix_only) = match subnet {
         Some((_, s)) if s.network().is_unspecified() => (None, Some(s.prefix())),
@@ -246,6 +278,7 @@ pub(super) fn create(
             gateway: created.gateway.to_string(),
             ..IpamConfig::default()
         }],
+        Some(_) if api_entry.is_some() => api_entry.cloned().into_iter().collect(),
         Some((raw, s)) => {
             let raw_of = |list: &[String]| {
                 list.iter()

@@ -7,6 +7,7 @@
 //! without IPv6), so `-6` shows nothing.
 
 use super::{stack, Place};
+use crate::device::stack::arp::Nud;
 use crate::device::stack::config::IfaceConfig;
 use crate::shell::ShellOutput;
 use crate::sim::world::World;
@@ -36,6 +37,12 @@ pub(super) fn run(world: &World, place: &Place, args: &[String]) -> ShellOutput 
             "Usage: ip [OPTIONS] address|route|link|tunnel|neigh|rule [ARGS]\n",
         );
     };
+    if ["n", "neigh", "neighbor", "neighbour"].contains(object) {
+        return neighbours(world, place, rest);
+    }
+    if ["r", "ro", "route"].contains(object) && rest.first() == Some(&"add") {
+        return route_add(world, place, &rest[1..]);
+    }
     // `show [dev] IF` / `list`; anything else (add, del, …) changes the namespace.
     let mut dev = None;
     let mut it = rest.iter().peekable();
@@ -106,6 +113,93 @@ pub(super) fn run(world: &World, place: &Place, args: &[String]) -> ShellOutput 
         other => return ShellOutput::not_modelled(&format!("ip {other}")),
     }
     ShellOutput::ok(out)
+}
+
+/// `ip neigh [show]`: the ARP cache as busybox prints it, with the kernel's reference
+/// count, the times since the entry was used, confirmed and updated (hnsim keeps none:
+/// `0/0/0`), and the unicast probes sent.
+fn neighbours(world: &World, place: &Place, rest: &[&str]) -> ShellOutput {
+    if let Some(w) = rest.iter().find(|w| !["show", "list", "ls"].contains(*w)) {
+        return ShellOutput::not_modelled(&format!("ip neigh {w}"));
+    }
+    let Some(s) = stack(world, place.node) else {
+        return ShellOutput::ok("");
+    };
+    let now = world.engine.now();
+    let mut out = String::new();
+    for (port, ip, e) in s.neighbours() {
+        let (state, probes) = match e.state_at(now) {
+            Nud::Reachable(_) => ("REACHABLE", 0),
+            Nud::Stale => ("STALE", 0),
+            Nud::Delay(_) => ("DELAY", 0),
+            Nud::Probe { sent, .. } => ("PROBE", sent),
+        };
+        let _ = writeln!(
+            out,
+            "{ip} dev {} lladdr {} ref 1 used 0/0/0 probes {probes} {state}",
+            s.iface_name(port),
+            e.mac
+        );
+    }
+    for (port, ip) in s.net_pending() {
+        let _ = writeln!(
+            out,
+            "{ip} dev {}  used 0/0/0 probes 0 INCOMPLETE",
+            s.iface_name(port)
+        );
+    }
+    ShellOutput::ok(out)
+}
+
+/// `ip route add DEST [via GW] [dev IF]`: the kernel refuses a route whose destination the
+/// main table already has (`File exists`). Adding a new one needs `CAP_NET_ADMIN`, which
+/// hnsim does not track (`--cap-add` is accepted and ignored), so that part is not
+/// modelled.
+fn route_add(world: &World, place: &Place, args: &[&str]) -> ShellOutput {
+    let Some(dest) = args.first() else {
+        return ShellOutput::fail(
+            1,
+            "ip: need at least a destination
+",
+        );
+    };
+    let dest: Option<ipnetwork::Ipv4Network> = match *dest {
+        "default" => "0.0.0.0/0".parse().ok(),
+        d if d.contains('/') => d.parse().ok(),
+        d => d
+            .parse::<std::net::Ipv4Addr>()
+            .ok()
+            .map(ipnetwork::Ipv4Network::from),
+    };
+    let Some(dest) = dest else {
+        return ShellOutput::fail(
+            1,
+            format!(
+                "ip: an inet prefix is expected rather than \"{}\"\n",
+                args[0]
+            ),
+        );
+    };
+    let Some(s) = stack(world, place.node) else {
+        return ShellOutput::ok("");
+    };
+    let key = (dest.network(), dest.prefix());
+    let connected = s
+        .config
+        .ifaces
+        .iter()
+        .flatten()
+        .filter_map(|c| c.addr)
+        .any(|a| (a.network(), a.prefix()) == key);
+    let routed = s
+        .config
+        .routes
+        .iter()
+        .any(|r| (r.dest.network(), r.dest.prefix()) == key);
+    if connected || routed {
+        return ShellOutput::fail(2, "ip: RTNETLINK answers: File exists\n");
+    }
+    ShellOutput::not_modelled("ip route add of a new route (capabilities are not modelled)")
 }
 
 /// The kernel's index of the interface at stack position `i` (1 is `lo`), and its veth

@@ -6,7 +6,7 @@
 //! (`docker_line`), the probe applets typed on a node (`on_node`), the ports a container's
 //! command listens on (`listeners`), and what busybox servers keep between commands
 //! (`State`: outside hosts' web pages, `httpd -v` log lines). Each applet is a module:
-//! `ping`, `nc`, `wget` (with `httpd`, the server side), `nslookup`, `ip`, `files` (`cat`,
+//! `ping`, `nc`, `wget` (with `httpd`, the server side), `nslookup`, `ip`, `netstat`, `files` (`cat`,
 //! `hostname`). Probe applets send real frames through the devices (`World::tool_probe`)
 //! and print what busybox prints from what came back; the others read the namespace's
 //! configuration. Names resolve as glibc does: `/etc/hosts`, then DNS (`resolve`).
@@ -15,6 +15,7 @@ mod files;
 pub mod httpd;
 mod ip;
 mod nc;
+mod netstat;
 mod nslookup;
 mod ping;
 mod resolve;
@@ -211,7 +212,7 @@ fn ends_by_itself(command: &[String]) -> bool {
     let argv = applet_argv(command);
     argv.first().is_some_and(|t| {
         [
-            "ip", "cat", "hostname", "ping", "nc", "wget", "nslookup", "true",
+            "ip", "cat", "hostname", "ping", "nc", "wget", "nslookup", "netstat", "true",
         ]
         .contains(&t.as_str())
     }) && listeners(command).is_empty()
@@ -290,6 +291,7 @@ fn run_applet(world: &mut World, place: &Place, argv: &[String]) -> ShellOutput 
         "wget" => wget::run(world, place, rest),
         "nslookup" => nslookup::run(world, place, rest),
         "ip" => ip::run(world, place, rest),
+        "netstat" => netstat::run(world, place, rest),
         "cat" => files::cat(world, place, rest),
         "hostname" => files::hostname(world, place),
         "true" => ShellOutput::ok(""),

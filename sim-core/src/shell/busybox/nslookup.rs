@@ -52,9 +52,11 @@ pub(super) fn run(world: &mut World, place: &Place, args: &[String]) -> ShellOut
         },
         _ => return ShellOutput::fail(1, "Usage: nslookup [-type=QUERY_TYPE] HOST [DNS_SERVER]\n"),
     };
-    if name.parse::<Ipv4Addr>().is_ok() {
-        return ShellOutput::not_modelled("nslookup of an address (PTR)");
-    }
+    // An address is looked up by its reverse name, for its PTR record only.
+    let (name, types) = match name.parse::<Ipv4Addr>() {
+        Ok(ip) => (crate::wire::reverse_name(ip), vec!["ptr"]),
+        Err(_) => (name, types),
+    };
     match resolve::query(world, place, &name, server) {
         Query::NoServer => ShellOutput::fail(
             1,
@@ -69,7 +71,11 @@ pub(super) fn run(world: &mut World, place: &Place, args: &[String]) -> ShellOut
             stdout: ";; connection timed out; no servers could be reached\n\n".into(),
             stderr: String::new(),
         },
-        Query::Answer { rcode, addrs } => {
+        Query::Answer {
+            rcode,
+            addrs,
+            names,
+        } => {
             let s = server
                 .or_else(|| resolve::server(world, place))
                 .unwrap_or(Ipv4Addr::UNSPECIFIED);
@@ -82,6 +88,11 @@ pub(super) fn run(world: &mut World, place: &Place, args: &[String]) -> ShellOut
                             for a in &addrs {
                                 out.stdout
                                     .push_str(&format!("Name:\t{name}\nAddress: {a}\n"));
+                            }
+                        }
+                        if t == "ptr" {
+                            for n in &names {
+                                out.stdout.push_str(&format!("{name}\tname = {n}\n"));
                             }
                         }
                         out.stdout.push('\n');

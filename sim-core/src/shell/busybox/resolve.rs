@@ -18,8 +18,13 @@ const DNS_TIMEOUT: SimDuration = SimDuration::from_secs(5);
 /// What one DNS query got.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) enum Query {
-    /// A response: its rcode (0 NOERROR, 2 SERVFAIL, 3 NXDOMAIN) and A records.
-    Answer { rcode: u8, addrs: Vec<Ipv4Addr> },
+    /// A response: its rcode (0 NOERROR, 2 SERVFAIL, 3 NXDOMAIN), A records and PTR
+    /// records (the names a reverse query got).
+    Answer {
+        rcode: u8,
+        addrs: Vec<Ipv4Addr>,
+        names: Vec<String>,
+    },
     /// The server cannot be reached from here (no route: ENETUNREACH).
     Unreachable(Ipv4Addr),
     /// No response before the timeout.
@@ -37,7 +42,9 @@ pub(super) fn lookup(world: &mut World, place: &Place, name: &str) -> Option<Ipv
         return Some(ip);
     }
     match query(world, place, name, None) {
-        Query::Answer { rcode: 0, addrs } => addrs.first().copied(),
+        Query::Answer {
+            rcode: 0, addrs, ..
+        } => addrs.first().copied(),
         _ => None,
     }
 }
@@ -72,8 +79,9 @@ pub(super) fn server(world: &World, place: &Place) -> Option<Ipv4Addr> {
         .copied()
 }
 
-/// Sends one A query for `name` to `server` (or the namespace's own) and reads the answer
-/// from the response frame that came back.
+/// Sends one query for `name` to `server` (or the namespace's own) and reads the answer
+/// from the response frame that came back: A, or PTR for a reverse name
+/// (`wire::reverse_name`).
 pub(super) fn query(
     world: &mut World,
     place: &Place,
@@ -122,6 +130,7 @@ pub(super) fn query(
         Some(m) => Query::Answer {
             rcode: m.rcode,
             addrs: m.answers.iter().map(|(_, a, _)| *a).collect(),
+            names: m.ptr_answers.iter().map(|(n, _)| n.clone()).collect(),
         },
         None => Query::TimedOut(server),
     }

@@ -10,6 +10,7 @@
 
 mod bridge;
 mod conntrack;
+pub mod curl;
 mod ip;
 mod iptables;
 pub mod iptables_show;

@@ -169,7 +169,12 @@ pub fn start(s: &mut Sockets, net: &mut Interface, req: ProbeRequest, out: &mut 
             };
             let dns_port = s.binds.ephemeral(net, IPPROTO_UDP);
             let query_id = dns_port;
-            let q = DnsMessage::query(query_id, &name, wire::QTYPE_A);
+            // A reverse name (`3.0.18.172.in-addr.arpa`) is asked for its PTR record.
+            let qtype = match wire::reverse_addr(&name) {
+                Some(_) => wire::QTYPE_PTR,
+                None => wire::QTYPE_A,
+            };
+            let q = DnsMessage::query(query_id, &name, qtype);
             s.binds
                 .bind(IPPROTO_UDP, dns_port, SocketRef::Probe(req.id));
             s.probes.push(ProbeClient {
