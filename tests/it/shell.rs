@@ -424,3 +424,31 @@ fn a_shell_step_prints_the_tools_output_in_the_report() {
         rep.failures
     );
 }
+
+#[test]
+fn a_backwards_nat_port_range_is_refused_not_a_panic() {
+    let mut w = world_of(LINUX_HOST);
+    let out = w.shell(
+        "lin1",
+        "iptables -t nat -A POSTROUTING -p tcp -j SNAT --to-source 192.0.2.2:2000-1000",
+    );
+    assert_eq!(out.exit_code, 2, "{out:?}");
+    assert!(out.stderr.contains("2000-1000"), "{out:?}");
+    let listed = w.shell("lin1", "iptables -t nat -S POSTROUTING");
+    assert!(!listed.stdout.contains("2000"), "{listed:?}");
+}
+
+#[test]
+fn ss_lists_docker_proxy_on_both_address_families() {
+    let mut w = world_of(LINUX_HOST);
+    assert_eq!(
+        w.shell("lin1", "docker run -d --name web -p 8080:80 busybox")
+            .exit_code,
+        0
+    );
+    let out = ok(&mut w, "lin1", "ss -ltn sport = :8080");
+    let lines: Vec<&str> = out.lines().skip(1).collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(lines[0].contains("0.0.0.0:8080"), "{out}");
+    assert!(lines[1].contains("[::]:8080"), "{out}");
+}

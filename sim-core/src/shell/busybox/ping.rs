@@ -103,6 +103,10 @@ pub(super) fn run(world: &mut World, place: &Place, args: &[String]) -> ShellOut
     }
     let mut rtts = Vec::new();
     for seq in 0..a.count {
+        // A run that hit one of its limits sends nothing more (`-c` can ask for billions).
+        if world.stopped.is_some() {
+            break;
+        }
         let start = world.engine.now();
         let r = world.tool_probe(
             place.node,

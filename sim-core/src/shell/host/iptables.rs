@@ -505,6 +505,10 @@ fn parse_nat_to(s: &str) -> Option<NatTo> {
                     (p, p)
                 }
             };
+            // iptables refuses a range that runs backwards (`2000-1000`).
+            if lo > hi {
+                return None;
+            }
             (a, Some((lo, hi)))
         }
         None => (s, None),
