@@ -202,7 +202,10 @@ mod tests {
             outcome: outcome.into(),
             path: PathRecord {
                 line: "the line".into(),
-                path: Path { nodes },
+                path: Path {
+                    of: "packet",
+                    nodes,
+                },
             },
             ..ProbeRecord::default()
         }

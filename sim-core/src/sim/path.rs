@@ -40,6 +40,10 @@ pub struct Mechanism {
 /// The first packet's path: its nodes, in order.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Path {
+    /// Which packet the path follows: `packet` (the probe's first packet), `dns_lookup`
+    /// (no packet of the probe's own flow was sent: the name's DNS query), `drop` (nothing
+    /// left the source: where it was dropped) or `none`.
+    pub of: &'static str,
     pub nodes: Vec<PathNode>,
 }
 
@@ -191,6 +195,10 @@ fn carried(p: &Packet) -> Vec<&wire::Ipv4Repr> {
 
 /// The indices of the hops that show the probe's first packet, in order.
 pub fn first_packet_hops(hops: &[Hop], proto: ProbeProto) -> Vec<usize> {
+    sightings(hops, proto)
+}
+
+fn sightings(hops: &[Hop], proto: ProbeProto) -> Vec<usize> {
     let parsed: Vec<Option<Packet>> = hops.iter().map(|h| wire::parse(&h.bytes).ok()).collect();
     let Some((start, fp)) = parsed.iter().enumerate().find_map(|(i, p)| {
         let ip = carried(p.as_ref()?).into_iter().last()?;
@@ -291,9 +299,22 @@ fn mechanism(action: &Action, syms: &Interner) -> Option<Mechanism> {
 }
 
 /// The path of the probe's first packet through `hops` (`names[i]` is hop i's node).
+///
+/// When no packet of the probe's own flow was sent, the path follows its DNS lookup; when
+/// nothing left the source, it is where the probe was dropped.
 pub fn path(hops: &[Hop], names: &[String], proto: ProbeProto, syms: &Interner) -> Path {
+    let (of, shown) = match sightings(hops, proto) {
+        found if !found.is_empty() => ("packet", found),
+        _ => match sightings(hops, ProbeProto::Dns) {
+            found if !found.is_empty() => ("dns_lookup", found),
+            _ => match hops.iter().position(|h| matches!(h.action, Action::Dropped(_))) {
+                Some(i) => ("drop", vec![i]),
+                None => ("none", Vec::new()),
+            },
+        },
+    };
     let mut nodes: Vec<PathNode> = Vec::new();
-    for i in first_packet_hops(hops, proto) {
+    for i in shown {
         let node = names.get(i).cloned().unwrap_or_default();
         if nodes.last().is_none_or(|n| n.node != node) {
             nodes.push(PathNode {
@@ -307,5 +328,5 @@ pub fn path(hops: &[Hop], names: &[String], proto: ProbeProto, syms: &Interner) 
             }
         }
     }
-    Path { nodes }
+    Path { of, nodes }
 }

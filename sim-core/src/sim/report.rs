@@ -186,10 +186,19 @@ pub fn write_probe(
     let path = probe_path(world, r);
     let line = path.line();
     let outcome = r.outcome.to_string().to_uppercase();
-    if line.is_empty() {
-        let _ = writeln!(out, "  path: no packet of the probe's own flow was sent: {outcome}");
-    } else {
-        let _ = writeln!(out, "  path: {line}: {outcome}");
+    match path.of {
+        "packet" => {
+            let _ = writeln!(out, "  path: {line}: {outcome}");
+        }
+        "dns_lookup" => {
+            let _ = writeln!(out, "  path (of its DNS lookup): {line}: {outcome}");
+        }
+        "drop" => {
+            let _ = writeln!(out, "  path (nothing left it): {line}: {outcome}");
+        }
+        _ => {
+            let _ = writeln!(out, "  path: none, no frame was sent: {outcome}");
+        }
     }
     let first = if cut.first_packet {
         Some(path::first_packet_hops(&r.hops, r.proto))
