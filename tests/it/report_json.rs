@@ -202,3 +202,32 @@ fn diff_of_one_file_on_two_versions_runs_both() {
     let bad = hnsim(&["diff", "scenarios/nat-tour.ron", "--os", "2016"]);
     assert_eq!(bad.status.code(), Some(2));
 }
+
+#[test]
+fn matrix_check_goes_into_the_json_and_into_junit() {
+    let junit = temp("matrix.xml");
+    let out = hnsim(&[
+        "matrix",
+        "--check",
+        "--format",
+        "json",
+        "--junit",
+        junit.to_str().expect("UTF-8"),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let json: Value = serde_json::from_slice(&out.stdout).expect("stdout is JSON");
+    assert_eq!(json["check"]["failed"], Value::Bool(false));
+    let lines = json["check"]["lines"].as_array().expect("the findings");
+    assert!(
+        lines.iter().any(|l| l["accepted"] == Value::Bool(true)),
+        "the accepted deviations are listed: {lines:?}"
+    );
+    let xml = std::fs::read_to_string(&junit).expect("the JUnit file was written");
+    let _ = std::fs::remove_file(&junit);
+    assert!(xml.contains("name=\"nat/same_host_same_subnet\""), "{xml}");
+    assert!(xml.contains("failures=\"0\""), "{xml}");
+    // Without --check the JSON has no findings.
+    let plain = hnsim(&["matrix", "--format", "json"]);
+    let json: Value = serde_json::from_slice(&plain.stdout).expect("stdout is JSON");
+    assert_eq!(json.get("check"), None);
+}
