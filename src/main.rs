@@ -113,12 +113,10 @@ enum Command {
     },
     /// Run two designs and print only what changed, probe by probe: the outcome and the path
     /// (nodes, NAT, encapsulation, MAC rewrite, drops), never addresses or times.
-    #[command(
-        after_help = "Examples:\n  hnsim diff before.ron after.ron\n  \
+    #[command(after_help = "Examples:\n  hnsim diff before.ron after.ron\n  \
         hnsim diff scenarios/overlay.ron --os 2016 --os 2022\n\n\
         Probes are matched by `name`, else by step and source, target and protocol.\n\
-        Exits 0 when nothing changed, 1 when something did."
-    )]
+        Exits 0 when nothing changed, 1 when something did.")]
     Diff {
         /// One scenario (then give `--os` twice, or `--engine` twice) or two.
         #[arg(required = true, num_args = 1..=2)]
@@ -547,7 +545,10 @@ fn run_capturing(
         let named = step.name.map(|n| format!(" {n:?}")).unwrap_or_default();
         names.insert(
             r.id,
-            format!("probe #{}{named} {} -> {} {}", r.id.0, r.from, r.to, r.proto),
+            format!(
+                "probe #{}{named} {} -> {} {}",
+                r.id.0, r.from, r.to, r.proto
+            ),
         );
     });
     let Some(world) = world else {

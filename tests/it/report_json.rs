@@ -65,7 +65,9 @@ fn every_scenario_s_json_report_follows_the_schema_and_the_text_report() {
         for p in probes {
             let line = format!("{}: {}", p.path.line, p.outcome.to_uppercase());
             assert!(
-                rep.text.lines().any(|l| l.starts_with("  path") && l.ends_with(&line)),
+                rep.text
+                    .lines()
+                    .any(|l| l.starts_with("  path") && l.ends_with(&line)),
                 "{rel}: probe #{} path {:?}",
                 p.probe,
                 p.path.line
@@ -98,9 +100,16 @@ fn the_json_report_of_the_tour_has_its_docker_output_probes_and_hops() {
     let run = &m.steps[2];
     assert_eq!(run.kind, "docker");
     let out = run.output.as_ref().expect("docker printed");
-    assert_eq!((out.stdout.len(), out.exit_status), (65, 0), "an id and a newline");
+    assert_eq!(
+        (out.stdout.len(), out.exit_status),
+        (65, 0),
+        "an id and a newline"
+    );
     let probe = &m.steps[7].probes[0];
-    assert_eq!((probe.from.as_str(), probe.outcome.as_str()), ("client", "delivered"));
+    assert_eq!(
+        (probe.from.as_str(), probe.outcome.as_str()),
+        ("client", "delivered")
+    );
     let keys: Vec<&str> = probe
         .path
         .path
@@ -187,13 +196,26 @@ fn diff_shows_only_the_probe_whose_path_changed() {
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(text.contains("laptop -> 10.0.0.11 tcp/8080"), "{text}");
     assert!(text.contains("outcome: DELIVERED -> DROPPED"), "{text}");
-    assert!(text.contains("- path: laptop → lan → host1 [WinNAT DNAT"), "{text}");
-    assert!(!text.contains("client -> web"), "unchanged probes are not shown: {text}");
+    assert!(
+        text.contains("- path: laptop → lan → host1 [WinNAT DNAT"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("client -> web"),
+        "unchanged probes are not shown: {text}"
+    );
 }
 
 #[test]
 fn diff_of_one_file_on_two_versions_runs_both() {
-    let out = hnsim(&["diff", "scenarios/nat-tour.ron", "--os", "2016", "--os", "2022"]);
+    let out = hnsim(&[
+        "diff",
+        "scenarios/nat-tour.ron",
+        "--os",
+        "2016",
+        "--os",
+        "2022",
+    ]);
     let text = String::from_utf8_lossy(&out.stdout);
     // Server 2016 has no localhost access to published ports (the tour's probe #15).
     assert_eq!(out.status.code(), Some(1), "{text}");
@@ -230,4 +252,115 @@ fn matrix_check_goes_into_the_json_and_into_junit() {
     let plain = hnsim(&["matrix", "--format", "json"]);
     let json: Value = serde_json::from_slice(&plain.stdout).expect("stdout is JSON");
     assert_eq!(json.get("check"), None);
+}
+
+/// The nat tour with its published-port probe named.
+fn named_tour() -> String {
+    let tour = std::fs::read_to_string(repo_root().join("scenarios/nat-tour.ron")).expect("read");
+    let named = tour.replacen(
+        "Probe(from: \"laptop\", to: \"10.0.0.11\", proto: Tcp(8080),",
+        "Probe(name: Some(\"published-port\"), from: \"laptop\", to: \"10.0.0.11\", proto: Tcp(8080),",
+        1,
+    );
+    assert_ne!(tour, named, "the tour has the published-port probe");
+    named
+}
+
+#[test]
+fn a_named_probe_shows_its_name_in_the_report_the_json_and_the_captures() {
+    let file = temp("named.ron");
+    std::fs::write(&file, named_tour()).expect("write");
+    let f = file.to_str().expect("UTF-8");
+    let text = String::from_utf8_lossy(&hnsim(&["run", f]).stdout).into_owned();
+    assert!(
+        text.contains("probe \"published-port\": laptop -> 10.0.0.11 tcp/8080"),
+        "{text}"
+    );
+    let json: Value =
+        serde_json::from_slice(&hnsim(&["run", f, "--format", "json"]).stdout).expect("JSON");
+    let names: Vec<&Value> = json["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .flat_map(|s| s["probes"].as_array().expect("probes"))
+        .map(|p| &p["name"])
+        .filter(|n| !n.is_null())
+        .collect();
+    assert_eq!(names, [&Value::from("published-port")]);
+    let dir = temp("named-caps");
+    let out = hnsim(&["run", f, "--pcap", dir.to_str().expect("UTF-8")]);
+    assert_eq!(out.status.code(), Some(0));
+    let named_frames = std::fs::read_dir(&dir)
+        .expect("the captures")
+        .map(|e| std::fs::read(e.expect("an entry").path()).expect("a capture"))
+        .filter(|bytes| bytes.windows(16).any(|w| w == b"\"published-port\""))
+        .count();
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_file(&file);
+    assert!(named_frames > 0, "a capture comment names the probe");
+}
+
+#[test]
+fn two_probes_with_one_name_are_refused() {
+    let twice = named_tour().replacen(
+        "Probe(from: \"laptop\", to: \"10.0.0.11\", proto: Tcp(8081)",
+        "Probe(name: Some(\"published-port\"), from: \"laptop\", to: \"10.0.0.11\", proto: Tcp(8081)",
+        1,
+    );
+    let file = temp("twice.ron");
+    std::fs::write(&file, twice).expect("write");
+    let out = hnsim(&["check", file.to_str().expect("UTF-8")]);
+    let _ = std::fs::remove_file(&file);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("names must be unique"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn no_arp_and_first_packet_cut_the_trace_but_not_the_path() {
+    let run = |args: &[&str]| {
+        let out = hnsim(args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let paths = |t: &str| -> Vec<String> {
+        t.lines()
+            .filter(|l| l.starts_with("  path"))
+            .map(str::to_string)
+            .collect()
+    };
+    let hops = |t: &str| {
+        t.lines()
+            .filter(|l| l.starts_with("               "))
+            .count()
+    };
+    let full = run(&["run", "scenarios/nat-tour.ron"]);
+    let no_arp = run(&["run", "scenarios/nat-tour.ron", "--no-arp"]);
+    assert!(full.contains("ARP on"), "the tour resolves addresses");
+    assert!(!no_arp.contains("ARP"), "{no_arp}");
+    assert_eq!(paths(&full), paths(&no_arp));
+    assert!(hops(&no_arp) < hops(&full));
+
+    let trace = |extra: &[&str]| {
+        let mut args = vec!["trace", "scenarios/nat-tour.ron", "--from", "client"];
+        args.extend(["--to", "web", "--proto", "tcp/80"]);
+        args.extend(extra);
+        run(&args)
+    };
+    let (all, first) = (trace(&[]), trace(&["--first-packet"]));
+    assert_eq!(paths(&all), paths(&first));
+    assert!(
+        all.contains("A? web."),
+        "the trace has the DNS lookup: {all}"
+    );
+    // The first packet is the SYN: every frame shown is it, not the lookup or the answer.
+    let frames: Vec<&str> = first
+        .lines()
+        .filter(|l| l.starts_with("               "))
+        .collect();
+    assert!(frames.len() >= 3, "{first}");
+    assert!(frames.iter().all(|f| f.contains("Flags [S]")), "{first}");
 }

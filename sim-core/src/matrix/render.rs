@@ -531,6 +531,61 @@ pub fn check(m: &Matrix) -> Check {
     }
 }
 
+/// `--check` as JUnit XML: one test case per driver and documented cell (it fails when a
+/// finding about that cell fails), and one per driver-wide finding that fails.
+pub fn junit(m: &Matrix, check: &Check) -> String {
+    use crate::sim::machine::xml;
+    let suite = xml(&format!("matrix {}", check.os));
+    let mut cases = String::new();
+    let (mut tests, mut failures) = (0, 0);
+    let mut case = |name: String, failure: Option<String>| {
+        tests += 1;
+        let _ = write!(
+            cases,
+            "    <testcase classname=\"{suite}\" name=\"{}\"",
+            xml(&name)
+        );
+        match failure {
+            Some(f) => {
+                failures += 1;
+                let _ = writeln!(
+                    cases,
+                    ">\n      <failure message=\"{0}\">{0}</failure>\n    </testcase>",
+                    xml(&f)
+                );
+            }
+            None => cases.push_str("/>\n"),
+        }
+    };
+    for row in &m.drivers {
+        for l in check
+            .lines
+            .iter()
+            .filter(|l| l.driver == row.driver && l.cell.is_none() && l.fails)
+        {
+            case(row.driver.clone(), Some(l.text.clone()));
+        }
+        for cell in MatrixCell::ALL {
+            if m.expectation(&row.driver, cell).is_none() {
+                continue;
+            }
+            let failed: Vec<&str> = check
+                .lines
+                .iter()
+                .filter(|l| l.driver == row.driver && l.cell == Some(cell) && l.fails)
+                .map(|l| l.text.as_str())
+                .collect();
+            case(
+                format!("{}/{}", row.driver, cell.key()),
+                (!failed.is_empty()).then(|| failed.join("; ")),
+            );
+        }
+    }
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"hnsim\" tests=\"{tests}\" failures=\"{failures}\">\n  <testsuite name=\"{suite}\" tests=\"{tests}\" failures=\"{failures}\">\n{cases}  </testsuite>\n</testsuites>\n"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -740,51 +795,4 @@ mod tests {
         assert_eq!(wrap("", 4), [""]);
         assert_eq!(wrap("C→C same host", 8), ["C→C same", "host"]);
     }
-}
-
-/// `--check` as JUnit XML: one test case per driver and documented cell (it fails when a
-/// finding about that cell fails), and one per driver-wide finding that fails.
-pub fn junit(m: &Matrix, check: &Check) -> String {
-    use crate::sim::machine::xml;
-    let suite = xml(&format!("matrix {}", check.os));
-    let mut cases = String::new();
-    let (mut tests, mut failures) = (0, 0);
-    let mut case = |name: String, failure: Option<String>| {
-        tests += 1;
-        let _ = write!(cases, "    <testcase classname=\"{suite}\" name=\"{}\"", xml(&name));
-        match failure {
-            Some(f) => {
-                failures += 1;
-                let _ = writeln!(
-                    cases,
-                    ">\n      <failure message=\"{0}\">{0}</failure>\n    </testcase>",
-                    xml(&f)
-                );
-            }
-            None => cases.push_str("/>\n"),
-        }
-    };
-    for row in &m.drivers {
-        for l in check.lines.iter().filter(|l| l.driver == row.driver && l.cell.is_none() && l.fails) {
-            case(row.driver.clone(), Some(l.text.clone()));
-        }
-        for cell in MatrixCell::ALL {
-            if m.expectation(&row.driver, cell).is_none() {
-                continue;
-            }
-            let failed: Vec<&str> = check
-                .lines
-                .iter()
-                .filter(|l| l.driver == row.driver && l.cell == Some(cell) && l.fails)
-                .map(|l| l.text.as_str())
-                .collect();
-            case(
-                format!("{}/{}", row.driver, cell.key()),
-                (!failed.is_empty()).then(|| failed.join("; ")),
-            );
-        }
-    }
-    format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"hnsim\" tests=\"{tests}\" failures=\"{failures}\">\n  <testsuite name=\"{suite}\" tests=\"{tests}\" failures=\"{failures}\">\n{cases}  </testsuite>\n</testsuites>\n"
-    )
 }

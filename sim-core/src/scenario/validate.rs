@@ -541,7 +541,9 @@ pub fn validate(
             } else if let Some(first) = probe_names.insert(name, i) {
                 c.error(
                     &at,
-                    format!("the probe name {name:?} is taken by steps[{first}]; names must be unique"),
+                    format!(
+                        "the probe name {name:?} is taken by steps[{first}]; names must be unique"
+                    ),
                 );
             }
         }

@@ -63,7 +63,10 @@ fn label(e: &Entry) -> String {
     let p = e.probe;
     match &p.name {
         Some(n) => format!("probe {n:?} ({} -> {} {})", p.from, p.to, p.proto),
-        None => format!("[{}] probe {} -> {} {}", e.place.step, p.from, p.to, p.proto),
+        None => format!(
+            "[{}] probe {} -> {} {}",
+            e.place.step, p.from, p.to, p.proto
+        ),
     }
 }
 
@@ -157,12 +160,7 @@ pub fn render(changes: &[Change], a: &str, b: &str) -> String {
             } => {
                 let _ = writeln!(s, "\n{label}");
                 if let Some((x, y)) = outcome {
-                    let _ = writeln!(
-                        s,
-                        "  outcome: {} -> {}",
-                        x.to_uppercase(),
-                        y.to_uppercase()
-                    );
+                    let _ = writeln!(s, "  outcome: {} -> {}", x.to_uppercase(), y.to_uppercase());
                 }
                 if let Some((x, y)) = path {
                     let _ = writeln!(s, "  - path: {x}\n  + path: {y}");
@@ -224,7 +222,11 @@ mod tests {
 
     #[test]
     fn same_outcome_and_path_is_no_change_whatever_the_addresses() {
-        let a = run(vec![probe(None, "delivered", &[("c", &[]), ("h", &["nat WinNAT source"])])]);
+        let a = run(vec![probe(
+            None,
+            "delivered",
+            &[("c", &[]), ("h", &["nat WinNAT source"])],
+        )]);
         let mut b = a.clone();
         b.steps[0].probes[0].path.path.nodes[1].mechanisms[0].text = "other address".into();
         assert_eq!(compare(&a, &b), vec![]);
@@ -233,7 +235,11 @@ mod tests {
     #[test]
     fn a_changed_mechanism_or_outcome_is_a_change_matched_by_name() {
         let a = run(vec![
-            probe(Some("x"), "delivered", &[("c", &[]), ("h", &["nat WinNAT source"])]),
+            probe(
+                Some("x"),
+                "delivered",
+                &[("c", &[]), ("h", &["nat WinNAT source"])],
+            ),
             probe(Some("y"), "delivered", &[("c", &[])]),
         ]);
         let b = run(vec![
@@ -243,8 +249,22 @@ mod tests {
         ]);
         let changes = compare(&a, &b);
         assert_eq!(changes.len(), 3, "{changes:?}");
-        assert!(matches!(&changes[0], Change::Differs { outcome: None, path: Some(_), .. }));
-        assert!(matches!(&changes[1], Change::Differs { outcome: Some(_), path: None, .. }));
+        assert!(matches!(
+            &changes[0],
+            Change::Differs {
+                outcome: None,
+                path: Some(_),
+                ..
+            }
+        ));
+        assert!(matches!(
+            &changes[1],
+            Change::Differs {
+                outcome: Some(_),
+                path: None,
+                ..
+            }
+        ));
         assert!(matches!(&changes[2], Change::OnlyIn { side: Side::B, .. }));
         let text = render(&changes, "A.ron", "B.ron");
         assert!(text.contains("outcome: DELIVERED -> DROPPED"), "{text}");

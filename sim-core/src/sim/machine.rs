@@ -193,7 +193,12 @@ pub fn resolved_line(r: &ProbeResult) -> Option<String> {
 }
 
 /// A probe as data: its end, its path and its hops, every name resolved.
-pub fn probe_record(world: &World, r: &ProbeResult, name: Option<&str>, path: &Path) -> ProbeRecord {
+pub fn probe_record(
+    world: &World,
+    r: &ProbeResult,
+    name: Option<&str>,
+    path: &Path,
+) -> ProbeRecord {
     let engine = &world.engine;
     let syms = engine.syms();
     let frames: Vec<_> = engine

@@ -3,10 +3,10 @@
 
 pub mod bench;
 pub mod build;
-pub mod machine;
-pub mod path;
 pub mod config_dump;
 pub mod diff;
+pub mod machine;
+pub mod path;
 pub mod report;
 pub mod scheduled;
 pub mod world;

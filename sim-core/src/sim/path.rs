@@ -218,10 +218,7 @@ fn sightings(hops: &[Hop], proto: ProbeProto) -> Vec<usize> {
 /// Whether a hop is about address resolution: an ARP event, or a frame that is ARP.
 pub fn is_arp(hop: &Hop) -> bool {
     matches!(hop.action, Action::Arp { .. })
-        || matches!(
-            wire::parse(&hop.bytes).map(|p| p.net),
-            Ok(NetRepr::Arp(_))
-        )
+        || matches!(wire::parse(&hop.bytes).map(|p| p.net), Ok(NetRepr::Arp(_)))
 }
 
 /// `10.0.0.11` when the port did not change, `10.0.0.11:8080` when it did.
@@ -285,8 +282,8 @@ fn mechanism(action: &Action, syms: &Interner) -> Option<Mechanism> {
         Action::Reassembled { .. } => m("reassembled".into(), "reassembled".into()),
         Action::Policy { layer, .. } => m(format!("policy {}", s(layer)), s(layer)),
         Action::Dropped(reason) => {
-            let v = serde_json::to_value(crate::log::Resolved::new(reason, syms))
-                .unwrap_or_default();
+            let v =
+                serde_json::to_value(crate::log::Resolved::new(reason, syms)).unwrap_or_default();
             let field = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or_default();
             let mut key = format!("dropped {}", field("kind"));
             if !field("table").is_empty() {
@@ -307,7 +304,10 @@ pub fn path(hops: &[Hop], names: &[String], proto: ProbeProto, syms: &Interner) 
         found if !found.is_empty() => ("packet", found),
         _ => match sightings(hops, ProbeProto::Dns) {
             found if !found.is_empty() => ("dns_lookup", found),
-            _ => match hops.iter().position(|h| matches!(h.action, Action::Dropped(_))) {
+            _ => match hops
+                .iter()
+                .position(|h| matches!(h.action, Action::Dropped(_)))
+            {
                 Some(i) => ("drop", vec![i]),
                 None => ("none", Vec::new()),
             },

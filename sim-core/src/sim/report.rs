@@ -70,7 +70,12 @@ impl Checks {
     }
 
     /// Notes the verdict of a scheduled action, under the `At` step that scheduled it.
-    fn record_scheduled(&mut self, step: &ScheduledStep, verdict: Result<(), String>, expected: bool) {
+    fn record_scheduled(
+        &mut self,
+        step: &ScheduledStep,
+        verdict: Result<(), String>,
+        expected: bool,
+    ) {
         if let Err(e) = &verdict {
             self.failures.push(format!("{}: {e}", step.at));
         }
@@ -114,7 +119,10 @@ fn step_expectation(step: &StepSpec) -> (&'static str, String) {
                 None => format!("{from} -> {to} {} runs", proto(*p)),
             },
         ),
-        other => ("step", format!("{} succeeds", step_kind(other).replace('_', " "))),
+        other => (
+            "step",
+            format!("{} succeeds", step_kind(other).replace('_', " ")),
+        ),
     }
 }
 
@@ -805,13 +813,7 @@ pub fn run_world(
                             match world.exec_probe(host, &container, p.target.clone(), p.proto) {
                                 Ok(pr) => {
                                     write_probe(&world, &pr, opts.cut, out, &mut |k, out| {
-                                        schedule.write(
-                                            &world,
-                                            k,
-                                            Place::Trace,
-                                            out,
-                                            &mut checks,
-                                        )
+                                        schedule.write(&world, k, Place::Trace, out, &mut checks)
                                     });
                                     observe(&ProbeStep {
                                         world: &world,
@@ -830,9 +832,9 @@ pub fn run_world(
                                     });
                                     if machine.is_some() {
                                         let path = probe_path(&world, &pr);
-                                        record.probes.push(machine::probe_record(
-                                            &world, &pr, None, &path,
-                                        ));
+                                        record
+                                            .probes
+                                            .push(machine::probe_record(&world, &pr, None, &path));
                                     }
                                     Some(pr.outcome)
                                 }
@@ -1067,7 +1069,11 @@ pub fn run_world(
 }
 
 /// The scheduled actions that ran since `world.fired()[from]`, as data.
-fn scheduled_records(world: &World, schedule: &Schedule, from: usize) -> Vec<machine::ScheduledRecord> {
+fn scheduled_records(
+    world: &World,
+    schedule: &Schedule,
+    from: usize,
+) -> Vec<machine::ScheduledRecord> {
     world.fired()[from.min(world.fired().len())..]
         .iter()
         .map(|f| machine::ScheduledRecord {
