@@ -6,6 +6,7 @@ use sim_core::control::engine::DockerEngine;
 use sim_core::control::version::WindowsVersion;
 use sim_core::matrix;
 use sim_core::scenario::{self, diag::render};
+use sim_core::sim::diff as report_diff;
 use sim_core::sim::report;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -99,6 +100,33 @@ enum Command {
         /// Wireshark or tshark: every frame as it was on the wire, nanosecond timestamps.
         #[arg(long, value_name = "DIR")]
         pcap: Option<PathBuf>,
+        /// `json`: print the report as versioned JSON for machines (docs/report.schema.json).
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Also write the expectations as JUnit XML, one test case each.
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
+        #[command(flatten)]
+        versions: Versions,
+        #[command(flatten)]
+        cut: Cut,
+    },
+    /// Run two designs and print only what changed, probe by probe: the outcome and the path
+    /// (nodes, NAT, encapsulation, MAC rewrite, drops), never addresses or times.
+    #[command(after_help = "Examples:\n  hnsim diff before.ron after.ron\n  \
+        hnsim diff scenarios/overlay.ron --os 2016 --os 2022\n\n\
+        Probes are matched by `name`, else by step and source, target and protocol.\n\
+        Exits 0 when nothing changed, 1 when something did.")]
+    Diff {
+        /// One scenario (then give `--os` twice, or `--engine` twice) or two.
+        #[arg(required = true, num_args = 1..=2)]
+        files: Vec<PathBuf>,
+        /// The Windows version of every Windows host, once per side.
+        #[arg(long, value_enum, value_name = "VERSION")]
+        os: Vec<WindowsVersion>,
+        /// The Docker Engine release of every Linux host, once per side.
+        #[arg(long, value_enum, value_name = "RELEASE")]
+        engine: Vec<DockerEngine>,
     },
     /// Validate a scenario without running it.
     Check { file: PathBuf },
@@ -115,6 +143,8 @@ enum Command {
         /// Print the probe's run log as JSON (its end, its hops and its frames on links).
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        cut: Cut,
     },
     /// Reproduce the docs' connectivity table (one row per driver, five cells) from the
     /// matrix scenarios, reading each cell's mechanisms from the probe traces.
@@ -131,6 +161,10 @@ enum Command {
         /// Compare with the documented table (expected.ron); exit 1 if a cell differs.
         #[arg(long)]
         check: bool,
+        /// Write the comparison with the documented table as JUnit XML, one test case per
+        /// driver and cell (implies the comparison; exits 1 if a cell differs).
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
         /// The directory with expected.ron and one <driver>.ron scenario per driver
         /// [default: scenarios/matrix, or scenarios/matrix/linux with `--os linux`]
         #[arg(long)]
@@ -169,6 +203,45 @@ enum Command {
         #[command(subcommand)]
         which: Bench,
     },
+}
+
+/// `--os` and `--engine` of `hnsim run`: every host's version, overriding the scenario's.
+#[derive(clap::Args, Clone, Copy)]
+struct Versions {
+    /// Run every Windows host on this release (`2016`, `2019`, `2022`, `2025`).
+    #[arg(long, value_enum, value_name = "VERSION")]
+    os: Option<WindowsVersion>,
+    /// Run every Linux host on this Docker Engine release (`20.10`, `27`, `28`, `29`).
+    #[arg(long, value_enum, value_name = "RELEASE")]
+    engine: Option<DockerEngine>,
+}
+
+impl Versions {
+    fn apply(self, loaded: &mut scenario::LoadedScenario) {
+        for h in &mut loaded.spec.fabric.hosts {
+            h.os = h.os.overridden(self.os, self.engine);
+        }
+    }
+}
+
+/// `--no-arp` and `--first-packet`: which hops a trace shows.
+#[derive(clap::Args, Clone, Copy)]
+struct Cut {
+    /// Leave address resolution (ARP) out of the traces.
+    #[arg(long)]
+    no_arp: bool,
+    /// Show only the hops of each probe's first packet (not its DNS lookup or the answer).
+    #[arg(long)]
+    first_packet: bool,
+}
+
+impl From<Cut> for report::TraceCut {
+    fn from(c: Cut) -> Self {
+        report::TraceCut {
+            no_arp: c.no_arp,
+            first_packet: c.first_packet,
+        }
+    }
 }
 
 /// `hnsim matrix --os`: a Windows Server release (by its own names) or `linux`.
@@ -281,7 +354,13 @@ fn parse_proto(s: &str) -> Result<sim_core::scenario::ProtoSpec, String> {
 }
 
 /// `hnsim matrix`: prints the table (and with `check`, the differences from the docs).
-fn matrix(os: matrix::Platform, format: Format, check: bool, dir: &std::path::Path) -> ExitCode {
+fn matrix(
+    os: matrix::Platform,
+    format: Format,
+    check: bool,
+    junit: Option<&std::path::Path>,
+    dir: &std::path::Path,
+) -> ExitCode {
     let dir = dir.to_string_lossy();
     let m = match matrix::run(&dir, os) {
         Ok(m) => m,
@@ -291,17 +370,23 @@ fn matrix(os: matrix::Platform, format: Format, check: bool, dir: &std::path::Pa
             return ExitCode::from(EXIT_BAD_INPUT);
         }
     };
-    let checked = check.then(|| matrix::render::check(&m));
+    let checked = (check || junit.is_some()).then(|| matrix::render::check(&m));
+    if let (Some(path), Some(c)) = (junit, &checked) {
+        if let Err(code) = write_file(path, &matrix::render::junit(&m, c)) {
+            return code;
+        }
+    }
     match format {
         Format::Text => {
             out!("{}", matrix::render::text(&m));
-            if let Some(c) = &checked {
+            if let Some(c) = checked.as_ref().filter(|_| check) {
                 out!("\n{}", c.render());
             }
         }
         Format::Json => {
-            out!("{}", matrix::render::json(&m));
-            if let Some(c) = &checked {
+            let shown = checked.as_ref().filter(|_| check);
+            out!("{}", matrix::render::json_checked(&m, shown));
+            if let Some(c) = shown {
                 err!("{}", c.render());
             }
         }
@@ -390,23 +475,80 @@ fn graph(file: &std::path::Path, format: GraphFormat, output: Option<PathBuf>) -
     }
 }
 
+/// `hnsim diff`: runs two designs (two files, or one file on two versions) and prints what
+/// changed, probe by probe.
+fn diff(files: &[PathBuf], os: &[WindowsVersion], engine: &[DockerEngine]) -> ExitCode {
+    let side = |k: usize| Versions {
+        os: os.get(k).or(os.first()).copied(),
+        engine: engine.get(k).or(engine.first()).copied(),
+    };
+    let sides = match (files.len(), os.len().max(engine.len())) {
+        (2, 0 | 1) => [(0, side(0)), (1, side(0))],
+        (1, 2) => [(0, side(0)), (0, side(1))],
+        (1, _) => {
+            errln!("hnsim: diff takes two files, or one file with `--os` (or `--engine`) twice");
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+        _ => {
+            errln!("hnsim: with two files, give `--os` and `--engine` at most once each");
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+    };
+    let mut runs = Vec::new();
+    for (file, versions) in sides {
+        let mut loaded = match load(&files[file]) {
+            Ok(s) => s,
+            Err(code) => return code,
+        };
+        versions.apply(&mut loaded);
+        let opts = report::RunOptions {
+            machine: true,
+            ..report::RunOptions::default()
+        };
+        let rep = report::run_world(&loaded, opts, &mut |_| {}).0;
+        let mut label = files[file].display().to_string();
+        if let Some(v) = versions.os.filter(|_| !os.is_empty()) {
+            label.push_str(&format!(" on {v}"));
+        }
+        if let Some(e) = versions.engine.filter(|_| !engine.is_empty()) {
+            label.push_str(&format!(" with Docker Engine {}", e.cli_name()));
+        }
+        if let Some(limit) = &rep.limit_hit {
+            errln!("hnsim: the run of {label} hit its {limit} limit");
+            return ExitCode::from(EXIT_LIMIT);
+        }
+        runs.push((label, rep.machine.unwrap_or_default()));
+    }
+    let changes = report_diff::compare(&runs[0].1, &runs[1].1);
+    out!("{}", report_diff::render(&changes, &runs[0].0, &runs[1].0));
+    if changes.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_FAILED)
+    }
+}
+
 /// Runs a scenario recording every frame, and writes one pcapng file per link into `dir`.
 /// A directory or file that cannot be written is reported with its path (exit code 4).
 fn run_capturing(
     loaded: &scenario::LoadedScenario,
-    show_config: bool,
+    opts: report::RunOptions,
     dir: &std::path::Path,
 ) -> Result<report::Report, ExitCode> {
     let mut names = std::collections::BTreeMap::new();
     let opts = report::RunOptions {
-        show_config,
         record_frames: true,
+        ..opts
     };
     let (rep, world) = report::run_world(loaded, opts, &mut |step| {
         let r = step.result;
+        let named = step.name.map(|n| format!(" {n:?}")).unwrap_or_default();
         names.insert(
             r.id,
-            format!("probe #{} {} -> {} {}", r.id.0, r.from, r.to, r.proto),
+            format!(
+                "probe #{}{named} {} -> {} {}",
+                r.id.0, r.from, r.to, r.proto
+            ),
         );
     });
     let Some(world) = world else {
@@ -449,6 +591,10 @@ fn run(cli: Cli) -> ExitCode {
             seed,
             config,
             pcap,
+            format,
+            junit,
+            versions,
+            cut,
         } => {
             let mut loaded = match load(&file) {
                 Ok(s) => s,
@@ -457,14 +603,30 @@ fn run(cli: Cli) -> ExitCode {
             if let Some(seed) = seed {
                 loaded.spec.seed = seed;
             }
+            versions.apply(&mut loaded);
+            let opts = report::RunOptions {
+                show_config: config,
+                machine: matches!(format, Format::Json) || junit.is_some(),
+                cut: cut.into(),
+                ..report::RunOptions::default()
+            };
             let rep = match &pcap {
-                None => report::run_with(&loaded, config),
-                Some(dir) => match run_capturing(&loaded, config, dir) {
+                None => report::run_world(&loaded, opts, &mut |_| {}).0,
+                Some(dir) => match run_capturing(&loaded, opts, dir) {
                     Ok(rep) => rep,
                     Err(code) => return code,
                 },
             };
-            out!("{}", rep.text);
+            let machine = rep.machine.as_ref();
+            if let (Some(path), Some(m)) = (&junit, machine) {
+                if let Err(code) = write_file(path, &m.to_junit()) {
+                    return code;
+                }
+            }
+            match (format, machine) {
+                (Format::Json, Some(m)) => out!("{}", m.to_json()),
+                _ => out!("{}", rep.text),
+            }
             if let Some(limit) = &rep.limit_hit {
                 errln!("hnsim: the run hit its {limit} limit");
                 return ExitCode::from(EXIT_LIMIT);
@@ -483,6 +645,7 @@ fn run(cli: Cli) -> ExitCode {
             to,
             proto,
             json,
+            cut,
         } => {
             let loaded = match load(&file) {
                 Ok(s) => s,
@@ -500,7 +663,7 @@ fn run(cli: Cli) -> ExitCode {
             } else {
                 report::TraceFormat::Text
             };
-            let t = report::trace(loaded, &from, &to, proto, format);
+            let t = report::trace(loaded, &from, &to, proto, format, cut.into());
             if let Some(shown) = &t.shown {
                 out!("{shown}");
             }
@@ -522,11 +685,12 @@ fn run(cli: Cli) -> ExitCode {
             engine,
             format,
             check,
+            junit,
             dir,
         } => match os.platform(engine) {
             Ok(os) => {
                 let dir = dir.unwrap_or_else(|| PathBuf::from(matrix::default_dir(os)));
-                matrix(os, format, check, &dir)
+                matrix(os, format, check, junit.as_deref(), &dir)
             }
             Err(e) => {
                 errln!("hnsim: {e}");
@@ -534,6 +698,7 @@ fn run(cli: Cli) -> ExitCode {
             }
         },
         Command::Viz { file, output } => viz(&file, output),
+        Command::Diff { files, os, engine } => diff(&files, &os, &engine),
         Command::Graph {
             file,
             format,

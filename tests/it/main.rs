@@ -21,6 +21,7 @@ mod pcap;
 mod props;
 mod props_linux;
 mod publish;
+mod report_json;
 mod runlog;
 mod scenarios;
 mod scheduled;

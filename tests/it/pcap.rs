@@ -30,8 +30,8 @@ fn scenario_captures(rel: &str) -> Vec<Capture> {
     let loaded = load_relative(rel);
     let mut names = BTreeMap::new();
     let opts = RunOptions {
-        show_config: false,
         record_frames: true,
+        ..RunOptions::default()
     };
     let (_, world) = report::run_world(&loaded, opts, &mut |step| {
         let r = step.result;

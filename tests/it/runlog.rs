@@ -13,6 +13,11 @@ use sim_core::wire;
 const RECORDING: RunOptions = RunOptions {
     show_config: false,
     record_frames: true,
+    machine: false,
+    cut: report::TraceCut {
+        no_arp: false,
+        first_packet: false,
+    },
 };
 
 /// Keys whose value may be a number in the log, and (for `port` and `rule`) the only kinds

@@ -272,8 +272,7 @@ fn docker_exec_probes_are_observed_and_written_as_the_report_does() {
     let loaded = load_relative("scenarios/nat-tour.ron");
     let mut written = Vec::new();
     let opts = RunOptions {
-        show_config: false,
-        record_frames: false,
+        ..RunOptions::default()
     };
     let (rep, _) = report::run_world(&loaded, opts, &mut |step| {
         if step.exec.is_some() {

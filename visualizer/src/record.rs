@@ -33,8 +33,8 @@ use std::collections::BTreeMap;
 /// Runs the scenario and returns its lesson.
 pub fn record(loaded: &LoadedScenario) -> Lesson {
     let opts = RunOptions {
-        show_config: false,
         record_frames: true,
+        ..RunOptions::default()
     };
     let mut book = Book::default();
     let mut probes: Vec<ProbeView> = Vec::new();

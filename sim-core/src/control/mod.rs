@@ -70,6 +70,20 @@ impl HostOs {
             HostOs::Windows(_) => None,
         }
     }
+
+    /// The OS with a version overridden (`hnsim run --os`, `--engine`): a Windows host takes
+    /// `windows`, a Linux host `engine`; a host of the other kind stays as it is.
+    pub fn overridden(
+        self,
+        windows: Option<version::WindowsVersion>,
+        engine: Option<engine::DockerEngine>,
+    ) -> HostOs {
+        match (self, windows, engine) {
+            (HostOs::Windows(_), Some(v), _) => HostOs::Windows(v),
+            (HostOs::Linux { .. }, _, Some(engine)) => HostOs::Linux { engine },
+            (os, _, _) => os,
+        }
+    }
 }
 
 impl std::fmt::Display for HostOs {

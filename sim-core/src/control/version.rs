@@ -27,21 +27,21 @@ use serde::{Deserialize, Serialize};
 )]
 pub enum WindowsVersion {
     #[serde(rename = "WindowsServer2016")]
-    #[value(name = "windows-server-2016")]
+    #[value(name = "windows-server-2016", alias = "2016")]
     #[strum(to_string = "Windows Server 2016")]
     Server2016,
     #[serde(rename = "WindowsServer2019")]
-    #[value(name = "windows-server-2019")]
+    #[value(name = "windows-server-2019", alias = "2019")]
     #[strum(to_string = "Windows Server 2019")]
     Server2019,
     // The release a host runs when its scenario names none, and `hnsim matrix`'s default.
     #[default]
     #[serde(rename = "WindowsServer2022")]
-    #[value(name = "windows-server-2022")]
+    #[value(name = "windows-server-2022", alias = "2022")]
     #[strum(to_string = "Windows Server 2022")]
     Server2022,
     #[serde(rename = "WindowsServer2025")]
-    #[value(name = "windows-server-2025")]
+    #[value(name = "windows-server-2025", alias = "2025")]
     #[strum(to_string = "Windows Server 2025")]
     Server2025,
 }

@@ -274,6 +274,12 @@ fn cell_json(r: &CellResult) -> Value {
 /// The table as JSON: `{"os": ..., "drivers": [{"driver": ..., "cells": {...}}]}` (a Linux
 /// table has `"os": "linux"` and `"engine"`), keys in a fixed order. A cell that was not probed (or a driver not simulated) has `"reachable": null`.
 pub fn json(m: &Matrix) -> String {
+    json_checked(m, None)
+}
+
+/// The table as JSON, with `--check`'s findings under `"check"` when given: `{"failed":
+/// bool, "lines": [{"driver", "cell" (a cell key or null), "text", "fails", "accepted"}]}`.
+pub fn json_checked(m: &Matrix, check: Option<&Check>) -> String {
     let drivers: Vec<Value> = m
         .drivers
         .iter()
@@ -299,6 +305,25 @@ pub fn json(m: &Matrix) -> String {
         }
     }
     top.insert("drivers".into(), Value::Array(drivers));
+    if let Some(c) = check {
+        let lines = c
+            .lines
+            .iter()
+            .map(|l| {
+                serde_json::json!({
+                    "driver": l.driver,
+                    "cell": l.cell.map(|c| c.key()),
+                    "text": l.text,
+                    "fails": l.fails,
+                    "accepted": l.accepted,
+                })
+            })
+            .collect();
+        let mut o = Map::new();
+        o.insert("failed".into(), Value::Bool(c.failed()));
+        o.insert("lines".into(), Value::Array(lines));
+        top.insert("check".into(), Value::Object(o));
+    }
     let mut s = serde_json::to_string_pretty(&Value::Object(top)).expect("a JSON value prints");
     s.push('\n');
     s
@@ -504,6 +529,61 @@ pub fn check(m: &Matrix) -> Check {
         os: m.os.cli_name(),
         lines,
     }
+}
+
+/// `--check` as JUnit XML: one test case per driver and documented cell (it fails when a
+/// finding about that cell fails), and one per driver-wide finding that fails.
+pub fn junit(m: &Matrix, check: &Check) -> String {
+    use crate::sim::machine::xml;
+    let suite = xml(&format!("matrix {}", check.os));
+    let mut cases = String::new();
+    let (mut tests, mut failures) = (0, 0);
+    let mut case = |name: String, failure: Option<String>| {
+        tests += 1;
+        let _ = write!(
+            cases,
+            "    <testcase classname=\"{suite}\" name=\"{}\"",
+            xml(&name)
+        );
+        match failure {
+            Some(f) => {
+                failures += 1;
+                let _ = writeln!(
+                    cases,
+                    ">\n      <failure message=\"{0}\">{0}</failure>\n    </testcase>",
+                    xml(&f)
+                );
+            }
+            None => cases.push_str("/>\n"),
+        }
+    };
+    for row in &m.drivers {
+        for l in check
+            .lines
+            .iter()
+            .filter(|l| l.driver == row.driver && l.cell.is_none() && l.fails)
+        {
+            case(row.driver.clone(), Some(l.text.clone()));
+        }
+        for cell in MatrixCell::ALL {
+            if m.expectation(&row.driver, cell).is_none() {
+                continue;
+            }
+            let failed: Vec<&str> = check
+                .lines
+                .iter()
+                .filter(|l| l.driver == row.driver && l.cell == Some(cell) && l.fails)
+                .map(|l| l.text.as_str())
+                .collect();
+            case(
+                format!("{}/{}", row.driver, cell.key()),
+                (!failed.is_empty()).then(|| failed.join("; ")),
+            );
+        }
+    }
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"hnsim\" tests=\"{tests}\" failures=\"{failures}\">\n  <testsuite name=\"{suite}\" tests=\"{tests}\" failures=\"{failures}\">\n{cases}  </testsuite>\n</testsuites>\n"
+    )
 }
 
 #[cfg(test)]

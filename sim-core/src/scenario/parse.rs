@@ -27,7 +27,7 @@ const FABRIC_FIELDS: &[&str] = &["switches", "routers", "externals", "hosts", "l
 /// itself, so the splitter does.
 const STEP_VARIANT_FIELDS: &[(&str, &[&str])] = &[
     ("Docker", &["host", "cmd", "expect"]),
-    ("Probe", &["from", "to", "proto", "expect", "cell"]),
+    ("Probe", &["from", "to", "proto", "expect", "cell", "name"]),
     ("Listen", &["host", "container", "services"]),
     ("Reboot", &["host"]),
     ("LinkDown", &["link"]),

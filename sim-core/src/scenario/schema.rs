@@ -441,6 +441,10 @@ pub enum StepSpec {
         /// (`hnsim matrix` reads it; a plain run only prints it).
         #[serde(default)]
         cell: Option<MatrixCell>,
+        /// A name for the probe, unique in the scenario: shown in the report, in the JSON
+        /// report, in capture comments, and what `hnsim diff` matches probes by.
+        #[serde(default)]
+        name: Option<String>,
     },
     /// Declare services on a running container, in addition to its image's.
     Listen {

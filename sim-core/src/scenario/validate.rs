@@ -2,7 +2,7 @@
 //! addresses, link ends, references between steps and the fabric). Every problem is collected,
 //! each positioned at the element or field it concerns.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::Ipv4Addr;
 use std::str::FromStr;
 
@@ -527,8 +527,26 @@ pub fn validate(
         partial,
         max_sim_time_ms: spec.limits.max_sim_time_ms,
     };
+    // Probe names are what `hnsim diff` matches probes by: one probe each.
+    let mut probe_names: BTreeMap<&str, usize> = BTreeMap::new();
     for (i, step) in spec.steps.iter().enumerate() {
         steps.check(&mut c, &format!("steps[{i}]"), step);
+        if let StepSpec::Probe {
+            name: Some(name), ..
+        } = step
+        {
+            let at = format!("steps[{i}].name");
+            if name.trim().is_empty() {
+                c.error(&at, "a probe's name must not be empty");
+            } else if let Some(first) = probe_names.insert(name, i) {
+                c.error(
+                    &at,
+                    format!(
+                        "the probe name {name:?} is taken by steps[{first}]; names must be unique"
+                    ),
+                );
+            }
+        }
     }
     c.diags
 }

@@ -4,6 +4,9 @@
 pub mod bench;
 pub mod build;
 pub mod config_dump;
+pub mod diff;
+pub mod machine;
+pub mod path;
 pub mod report;
 pub mod scheduled;
 pub mod world;

@@ -12,6 +12,8 @@
 //! text, or its part of the run log as JSON.
 
 use super::build;
+use super::machine::{self, CommandRecord, Expectation, MachineReport, StepRecord};
+use super::path::{self, Path};
 use super::scheduled::{ControlAction, Effect, Fired};
 use super::world::{ProbeResult, World};
 use crate::device::stack::probe::ProbeProto;
@@ -34,6 +36,113 @@ pub struct Report {
     pub failures: Vec<String>,
     /// Set when the run hit its event budget or time limit.
     pub limit_hit: Option<String>,
+    /// The run as data, for `--format json` and `--junit` (with `RunOptions::machine`).
+    pub machine: Option<MachineReport>,
+}
+
+/// The expectations checked so far: the failed ones as report lines, and every one as data.
+#[derive(Default)]
+struct Checks {
+    failures: Vec<String>,
+    list: Vec<Expectation>,
+    /// The step being run: its number, kind of expectation and what it expects, in words.
+    step: usize,
+    kind: &'static str,
+    expected: String,
+}
+
+impl Checks {
+    /// Notes a verdict of the current step (one that states an expectation, or failed).
+    fn record(&mut self, at: &str, verdict: Result<(), String>, expected: bool) {
+        if let Err(e) = &verdict {
+            self.failures.push(format!("{at}: {e}"));
+        }
+        if expected || verdict.is_err() {
+            self.list.push(Expectation {
+                step: self.step,
+                at: at.to_string(),
+                kind: self.kind,
+                expected: self.expected.clone(),
+                ok: verdict.is_ok(),
+                message: verdict.err(),
+            });
+        }
+    }
+
+    /// Notes the verdict of a scheduled action, under the `At` step that scheduled it.
+    fn record_scheduled(
+        &mut self,
+        step: &ScheduledStep,
+        verdict: Result<(), String>,
+        expected: bool,
+    ) {
+        if let Err(e) = &verdict {
+            self.failures.push(format!("{}: {e}", step.at));
+        }
+        if expected || verdict.is_err() {
+            self.list.push(Expectation {
+                step: step.number,
+                at: step.at.clone(),
+                kind: "scheduled",
+                expected: command_expectation(step.expect),
+                ok: verdict.is_ok(),
+                message: verdict.err(),
+            });
+        }
+    }
+}
+
+/// What a docker or shell step expects, in words.
+fn command_expectation(expect: Option<&CommandExpectSpec>) -> String {
+    match expect {
+        None | Some(CommandExpectSpec::Succeeds) => "succeeds".into(),
+        Some(CommandExpectSpec::Fails(text)) => format!("fails with {text:?}"),
+        Some(CommandExpectSpec::Probe(o)) => format!("its probe is {}", outcome(*o)),
+    }
+}
+
+/// What a step expects, in words, and the kind of expectation it is.
+fn step_expectation(step: &StepSpec) -> (&'static str, String) {
+    match step {
+        StepSpec::Docker { expect, .. } => ("docker", command_expectation(expect.as_ref())),
+        StepSpec::Shell { expect, .. } => ("shell", command_expectation(expect.as_ref())),
+        StepSpec::Probe {
+            from,
+            to,
+            proto: p,
+            expect,
+            ..
+        } => (
+            "probe",
+            match expect {
+                Some(o) => format!("{from} -> {to} {} is {}", proto(*p), outcome(*o)),
+                None => format!("{from} -> {to} {} runs", proto(*p)),
+            },
+        ),
+        other => (
+            "step",
+            format!("{} succeeds", step_kind(other).replace('_', " ")),
+        ),
+    }
+}
+
+/// A step's kind in the JSON report.
+fn step_kind(step: &StepSpec) -> &'static str {
+    match step {
+        StepSpec::Docker { .. } => "docker",
+        StepSpec::Shell { .. } => "shell",
+        StepSpec::Probe { .. } => "probe",
+        StepSpec::Note(_) => "note",
+        StepSpec::Listen { .. } => "listen",
+        StepSpec::HostEndpoint { .. } => "host_endpoint",
+        StepSpec::Reboot { .. } => "reboot",
+        StepSpec::LinkDown { .. } => "link_down",
+        StepSpec::LinkUp { .. } => "link_up",
+        StepSpec::NicDown { .. } => "nic_down",
+        StepSpec::NicUp { .. } => "nic_up",
+        StepSpec::Wait { .. } => "wait",
+        StepSpec::At { .. } => "at",
+    }
 }
 
 pub fn proto(p: ProtoSpec) -> ProbeProto {
@@ -62,6 +171,7 @@ fn indent(text: &str, by: &str) -> String {
 pub fn write_probe(
     world: &World,
     r: &ProbeResult,
+    cut: TraceCut,
     out: &mut String,
     write_fired: &mut dyn FnMut(usize, &mut String),
 ) {
@@ -78,10 +188,38 @@ pub fn write_probe(
     if let Some((node, why)) = &r.drop {
         let _ = writeln!(out, "  dropped at {node}: {why}");
     }
+    if let Some(line) = machine::resolved_line(r) {
+        let _ = writeln!(out, "  name: {line}");
+    }
+    let path = probe_path(world, r);
+    let line = path.line();
+    let outcome = r.outcome.to_string().to_uppercase();
+    match path.of {
+        "packet" => {
+            let _ = writeln!(out, "  path: {line}: {outcome}");
+        }
+        "dns_lookup" => {
+            let _ = writeln!(out, "  path (of its DNS lookup): {line}: {outcome}");
+        }
+        "drop" => {
+            let _ = writeln!(out, "  path (nothing left it): {line}: {outcome}");
+        }
+        _ => {
+            let _ = writeln!(out, "  path: none, no frame was sent: {outcome}");
+        }
+    }
+    let first = if cut.first_packet {
+        Some(path::first_packet_hops(&r.hops, r.proto))
+    } else {
+        None
+    };
     let mut fired = r.fired.iter().peekable();
     for (i, h) in r.hops.iter().enumerate() {
         while let Some((_, k)) = fired.next_if(|(before, _)| *before <= i) {
             write_fired(*k, out);
+        }
+        if (cut.no_arp && path::is_arp(h)) || first.as_ref().is_some_and(|f| !f.contains(&i)) {
+            continue;
         }
         let frame = match wire::parse(&h.bytes) {
             Ok(p) => p.to_string(),
@@ -104,6 +242,35 @@ pub fn write_probe(
     for (_, k) in fired {
         write_fired(*k, out);
     }
+}
+
+/// The name of each of a probe's hops' nodes, as it was when the hop was recorded.
+fn hop_names(world: &World, r: &ProbeResult) -> Vec<String> {
+    r.hops
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            r.hop_nodes
+                .get(i)
+                .cloned()
+                .unwrap_or_else(|| world.node_name(h.node))
+        })
+        .collect()
+}
+
+/// The path of a probe's first packet (`sim::path`).
+pub fn probe_path(world: &World, r: &ProbeResult) -> Path {
+    path::path(&r.hops, &hop_names(world, r), r.proto, world.engine.syms())
+}
+
+/// Which hops a trace shows (`--no-arp`, `--first-packet`); the path line is always whole.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TraceCut {
+    /// Leave out address resolution: ARP events and frames that are ARP.
+    pub no_arp: bool,
+    /// Show only the hops of the probe's first packet (the request, not its DNS lookup, its
+    /// ARP or the answer).
+    pub first_packet: bool,
 }
 
 fn write_command(out: &mut String, r: &CommandOutput) {
@@ -159,15 +326,15 @@ impl Schedule<'_> {
         k: usize,
         place: Place,
         out: &mut String,
-        failures: &mut Vec<String>,
+        checks: &mut Checks,
     ) {
         self.write_fired(world, k, place, out);
-        self.note_fired(world, k, failures);
+        self.note_fired(world, k, checks);
     }
 
     /// Counts the action that ran as `world.fired()[k]` as written, and lists its failed
     /// expectation, if any.
-    fn note_fired(&mut self, world: &World, k: usize, failures: &mut Vec<String>) {
+    fn note_fired(&mut self, world: &World, k: usize, checks: &mut Checks) {
         let Some(f) = world.fired().get(k) else {
             return;
         };
@@ -175,9 +342,8 @@ impl Schedule<'_> {
         let Some(step) = self.steps.get(&f.token) else {
             return;
         };
-        if let (Err(e), _) = fired_verdict(f, step.expect) {
-            failures.push(format!("{}: {e}", step.at));
-        }
+        let (verdict, expected) = fired_verdict(f, step.expect);
+        checks.record_scheduled(step, verdict, expected);
     }
 
     /// Writes the action that ran as `world.fired()[k]`: when it ran, what happened, what
@@ -212,9 +378,9 @@ impl Schedule<'_> {
     }
 
     /// Writes, under the step, every action that ran and is not written yet.
-    fn write_rest(&mut self, world: &World, out: &mut String, failures: &mut Vec<String>) {
+    fn write_rest(&mut self, world: &World, out: &mut String, checks: &mut Checks) {
         for k in self.written..world.fired().len() {
-            self.write(world, k, Place::Step, out, failures);
+            self.write(world, k, Place::Step, out, checks);
         }
     }
 }
@@ -349,6 +515,9 @@ pub struct ProbeStep<'a> {
     /// The `docker exec` that sent the probe, or `None` for a `Probe` step.
     pub exec: Option<ExecStep<'a>>,
     cell: Option<MatrixCell>,
+    /// The probe's name (a `Probe` step's `name`).
+    pub name: Option<&'a str>,
+    cut: TraceCut,
     schedule: &'a Schedule<'a>,
 }
 
@@ -372,7 +541,7 @@ impl ProbeStep<'_> {
             Some(e) => {
                 let _ = writeln!(out, "{}> {}", e.host, e.cmd);
                 write_command(out, e.output);
-                write_probe(self.world, self.result, out, &mut |k, out| {
+                write_probe(self.world, self.result, self.cut, out, &mut |k, out| {
                     self.schedule.write_fired(self.world, k, Place::Trace, out)
                 });
             }
@@ -387,8 +556,9 @@ impl ProbeStep<'_> {
             .cell
             .map(|c| format!(" (matrix cell {})", c.key()))
             .unwrap_or_default();
-        let _ = writeln!(out, "probe {} -> {} {}{tag}", r.from, r.to, r.proto);
-        write_probe(self.world, r, out, &mut |k, out| {
+        let named = self.name.map(|n| format!("{n:?}: ")).unwrap_or_default();
+        let _ = writeln!(out, "probe {named}{} -> {} {}{tag}", r.from, r.to, r.proto);
+        write_probe(self.world, r, self.cut, out, &mut |k, out| {
             self.schedule.write_fired(self.world, k, Place::Trace, out)
         });
     }
@@ -403,6 +573,11 @@ pub struct RunOptions {
     /// Record every frame handed to a link from the start (`Engine::record_frames`), for
     /// the run log.
     pub record_frames: bool,
+    /// Fill `Report::machine`: the run as data (`--format json`, `--junit`). Turns frame
+    /// recording on, for the link each hop came in over.
+    pub machine: bool,
+    /// Which hops the report's traces show.
+    pub cut: TraceCut,
 }
 
 /// Builds the world of a loaded scenario and runs every step.
@@ -464,6 +639,7 @@ pub fn trace(
     to: &str,
     proto: ProtoSpec,
     format: TraceFormat,
+    cut: TraceCut,
 ) -> Trace {
     loaded.spec.steps.push(StepSpec::Probe {
         from: from.to_string(),
@@ -471,11 +647,13 @@ pub fn trace(
         proto,
         expect: None,
         cell: None,
+        name: None,
     });
     let last = loaded.spec.steps.len() - 1;
     let opts = RunOptions {
-        show_config: false,
         record_frames: format == TraceFormat::Json,
+        cut,
+        ..RunOptions::default()
     };
     let mut shown = None;
     let (report, _) = run_world(&loaded, opts, &mut |step| {
@@ -507,11 +685,33 @@ pub fn run_world(
     let out = &mut rep.text;
     let _ = writeln!(out, "scenario: {}", spec.title);
     let _ = writeln!(out, "file: {}  seed: {}", loaded.file, spec.seed);
-    let mut world = match build::build_recording(spec, opts.record_frames) {
+    let mut machine = opts.machine.then(|| MachineReport {
+        schema: "hnsim-report",
+        version: machine::REPORT_VERSION,
+        scenario: machine::ScenarioInfo {
+            title: spec.title.clone(),
+            file: loaded.file.clone(),
+            seed: spec.seed,
+        },
+        ..MachineReport::default()
+    });
+    let mut checks = Checks::default();
+    let mut world = match build::build_recording(spec, opts.record_frames || opts.machine) {
         Ok(w) => w,
         Err(e) => {
             let _ = writeln!(out, "cannot build the fabric: {e}");
             rep.failures.push(format!("cannot build the fabric: {e}"));
+            if let Some(m) = &mut machine {
+                m.expectations.push(Expectation {
+                    at: loaded.file.clone(),
+                    kind: "step",
+                    expected: "the fabric builds".into(),
+                    message: Some(format!("cannot build the fabric: {e}")),
+                    ..Expectation::default()
+                });
+                m.summary.failed = 1;
+            }
+            rep.machine = machine;
             return (rep, None);
         }
     };
@@ -522,6 +722,13 @@ pub fn run_world(
             .map(|n| format!(", default nat {} gateway {}", n.pool.subnet, n.pool.gateway))
             .unwrap_or_default();
         let _ = writeln!(out, "host {}: {}{nat}", h.name, h.os);
+        if let Some(m) = &mut machine {
+            m.hosts.push(machine::HostInfo {
+                name: h.name.clone(),
+                os: h.os.to_string(),
+                daemon_error: h.daemon_error.clone(),
+            });
+        }
         if let Some(e) = &h.daemon_error {
             let _ = writeln!(out, "  dockerd failed to start: {e}");
         }
@@ -541,6 +748,17 @@ pub fn run_world(
         let at = format!("{}:{line}:{col}", loaded.file);
         let started = world.engine.now();
         let _ = write!(out, "[{}] t={started} ", i + 1);
+        let head = out.len();
+        let fired_before = world.fired().len();
+        (checks.kind, checks.expected) = step_expectation(step);
+        checks.step = i + 1;
+        let mut record = StepRecord {
+            number: i + 1,
+            at: at.clone(),
+            time_ns: started.as_nanos(),
+            kind: step_kind(step),
+            ..StepRecord::default()
+        };
         match step {
             StepSpec::Note(text) => {
                 let _ = writeln!(out, "note: {text}");
@@ -550,10 +768,13 @@ pub fn run_world(
                 // A Linux container's command: what it printed, and the probes it sent.
                 if let Some(done) = crate::shell::busybox::report_step(&mut world, host, cmd) {
                     out.push_str(&done.lines());
+                    if machine.is_some() {
+                        record.output = Some(CommandRecord::docker(&done.command));
+                    }
                     let mut last = None;
                     for pr in &done.probes {
-                        write_probe(&world, pr, out, &mut |k, out| {
-                            schedule.write(&world, k, Place::Trace, out, &mut rep.failures)
+                        write_probe(&world, pr, opts.cut, out, &mut |k, out| {
+                            schedule.write(&world, k, Place::Trace, out, &mut checks)
                         });
                         observe(&ProbeStep {
                             world: &world,
@@ -566,28 +787,33 @@ pub fn run_world(
                                 output: &done.command,
                             }),
                             cell: None,
+                            name: None,
+                            cut: opts.cut,
                             schedule: &schedule,
                         });
+                        if machine.is_some() {
+                            let path = probe_path(&world, pr);
+                            record
+                                .probes
+                                .push(machine::probe_record(&world, pr, None, &path));
+                        }
                         last = Some(pr.outcome);
                     }
                     let verdict = docker_verdict(expect.as_ref(), &done.command.error, last);
-                    check(&mut rep.failures, out, &at, verdict, expect.is_some());
+                    check(&mut checks, out, &at, verdict, expect.is_some());
                 } else {
                     let r = world.docker(host, cmd);
                     write_command(out, &r);
+                    if machine.is_some() {
+                        record.output = Some(CommandRecord::docker(&r));
+                    }
                     let probe = match &r.probe {
                         Some(p) => {
                             let container = docker_exec_container(cmd);
                             match world.exec_probe(host, &container, p.target.clone(), p.proto) {
                                 Ok(pr) => {
-                                    write_probe(&world, &pr, out, &mut |k, out| {
-                                        schedule.write(
-                                            &world,
-                                            k,
-                                            Place::Trace,
-                                            out,
-                                            &mut rep.failures,
-                                        )
+                                    write_probe(&world, &pr, opts.cut, out, &mut |k, out| {
+                                        schedule.write(&world, k, Place::Trace, out, &mut checks)
                                     });
                                     observe(&ProbeStep {
                                         world: &world,
@@ -600,8 +826,16 @@ pub fn run_world(
                                             output: &r,
                                         }),
                                         cell: None,
+                                        name: None,
+                                        cut: opts.cut,
                                         schedule: &schedule,
                                     });
+                                    if machine.is_some() {
+                                        let path = probe_path(&world, &pr);
+                                        record
+                                            .probes
+                                            .push(machine::probe_record(&world, &pr, None, &path));
+                                    }
                                     Some(pr.outcome)
                                 }
                                 Err(e) => {
@@ -613,15 +847,18 @@ pub fn run_world(
                         None => None,
                     };
                     let verdict = docker_verdict(expect.as_ref(), &r.error, probe);
-                    check(&mut rep.failures, out, &at, verdict, expect.is_some());
+                    check(&mut checks, out, &at, verdict, expect.is_some());
                 }
             }
             StepSpec::Shell { on, cmd, expect } => {
                 let _ = writeln!(out, "{on}$ {cmd}");
                 let r = world.shell(on, cmd);
                 write_shell(out, &r);
+                if machine.is_some() {
+                    record.output = Some(CommandRecord::shell(&r));
+                }
                 let verdict = shell_verdict(expect.as_ref(), &r);
-                check(&mut rep.failures, out, &at, verdict, expect.is_some());
+                check(&mut checks, out, &at, verdict, expect.is_some());
             }
             StepSpec::Probe {
                 from,
@@ -629,6 +866,7 @@ pub fn run_world(
                 proto: p,
                 expect,
                 cell,
+                name,
             } => match world.probe(from, to, proto(*p)) {
                 Ok(r) => {
                     let step = ProbeStep {
@@ -638,12 +876,23 @@ pub fn run_world(
                         result: &r,
                         exec: None,
                         cell: *cell,
+                        name: name.as_deref(),
+                        cut: opts.cut,
                         schedule: &schedule,
                     };
                     step.write_body(out);
                     observe(&step);
+                    if machine.is_some() {
+                        let path = probe_path(&world, &r);
+                        record.probes.push(machine::probe_record(
+                            &world,
+                            &r,
+                            name.as_deref(),
+                            &path,
+                        ));
+                    }
                     for (_, k) in &r.fired {
-                        schedule.note_fired(&world, *k, &mut rep.failures);
+                        schedule.note_fired(&world, *k, &mut checks);
                     }
                     let verdict = match expect {
                         Some(o) if outcome(*o) != r.outcome => Err(format!(
@@ -655,12 +904,12 @@ pub fn run_world(
                         )),
                         _ => Ok(()),
                     };
-                    check(&mut rep.failures, out, &at, verdict, expect.is_some());
+                    check(&mut checks, out, &at, verdict, expect.is_some());
                 }
                 Err(e) => {
                     let _ = writeln!(out, "probe {from} -> {to}: cannot start: {e}");
                     check(
-                        &mut rep.failures,
+                        &mut checks,
                         out,
                         &at,
                         Err(format!("probe {from} -> {to} could not start: {e}")),
@@ -676,7 +925,7 @@ pub fn run_world(
                 let (tcp, udp) = crate::scenario::split_services(services);
                 let _ = writeln!(out, "listen {host}/{container} tcp {tcp:?} udp {udp:?}");
                 let r = world.listen(host, container, &tcp, &udp);
-                check(&mut rep.failures, out, &at, r, true);
+                check(&mut checks, out, &at, r, true);
             }
             StepSpec::HostEndpoint { host, network, ip } => {
                 let _ = writeln!(
@@ -693,7 +942,7 @@ pub fn run_world(
                                 writeln!(out, "  vEthernet ({network}) holds {a}; forwarding on");
                         }),
                 };
-                check(&mut rep.failures, out, &at, r, true);
+                check(&mut checks, out, &at, r, true);
             }
             StepSpec::Reboot { host } => {
                 let _ = writeln!(out, "reboot {host}");
@@ -701,13 +950,13 @@ pub fn run_world(
                 if let Some(nets) = world.docker_networks(host) {
                     let _ = writeln!(out, "  after the reboot docker has: {nets}");
                 }
-                check(&mut rep.failures, out, &at, r, true);
+                check(&mut checks, out, &at, r, true);
             }
             StepSpec::LinkDown { link } | StepSpec::LinkUp { link } => {
                 let up = matches!(step, StepSpec::LinkUp { .. });
                 let _ = writeln!(out, "link {link} {}", if up { "up" } else { "down" });
                 let r = world.set_link(link, up);
-                check(&mut rep.failures, out, &at, r, true);
+                check(&mut checks, out, &at, r, true);
             }
             StepSpec::NicDown { host, nic } | StepSpec::NicUp { host, nic } => {
                 let up = matches!(step, StepSpec::NicUp { .. });
@@ -724,7 +973,7 @@ pub fn run_world(
                         if up { "up" } else { "down" }
                     );
                 });
-                check(&mut rep.failures, out, &at, r, true);
+                check(&mut checks, out, &at, r, true);
             }
             StepSpec::Wait { ms } => {
                 let _ = writeln!(out, "wait {ms}ms");
@@ -753,18 +1002,23 @@ pub fn run_world(
                                     world.run_due();
                                 }
                             }
-                            Err(e) => check(&mut rep.failures, out, &at, Err(e), true),
+                            Err(e) => check(&mut checks, out, &at, Err(e), true),
                         }
                     }
                     None => {
                         let e = "this step cannot be scheduled".to_string();
                         let _ = writeln!(out, "at t={when}: {e}");
-                        check(&mut rep.failures, out, &at, Err(e), true);
+                        check(&mut checks, out, &at, Err(e), true);
                     }
                 }
             }
         }
-        schedule.write_rest(&world, out, &mut rep.failures);
+        schedule.write_rest(&world, out, &mut checks);
+        if let Some(m) = &mut machine {
+            record.line = out[head..].lines().next().unwrap_or_default().to_string();
+            record.scheduled = scheduled_records(&world, &schedule, fired_before);
+            m.steps.push(record);
+        }
     }
     if world.stopped.is_none() && world.pending_scheduled() > 0 {
         let _ = writeln!(
@@ -774,7 +1028,7 @@ pub fn run_world(
             world.pending_scheduled()
         );
         world.run_scheduled();
-        schedule.write_rest(&world, out, &mut rep.failures);
+        schedule.write_rest(&world, out, &mut checks);
         if let Some(stop) = world.stopped {
             let _ = writeln!(out, "run stopped: {stop:?} limit reached");
         }
@@ -791,29 +1045,63 @@ pub fn run_world(
         out,
         "\nsummary: {} steps, {} failed expectation(s); simulated {}; events={} frames_sent={} frames_dropped={}",
         spec.steps.len(),
-        rep.failures.len(),
+        checks.failures.len(),
         world.engine.now(),
         s.events,
         s.frames_sent,
         s.frames_dropped
     );
+    rep.failures = checks.failures;
+    if let Some(mut m) = machine {
+        m.expectations = checks.list;
+        m.limit_hit = rep.limit_hit.clone();
+        m.summary = machine::Summary {
+            steps: spec.steps.len(),
+            failed: rep.failures.len(),
+            sim_time_ns: world.engine.now().as_nanos(),
+            events: s.events,
+            frames_sent: s.frames_sent,
+            frames_dropped: s.frames_dropped,
+        };
+        rep.machine = Some(m);
+    }
     (rep, Some(world))
 }
 
+/// The scheduled actions that ran since `world.fired()[from]`, as data.
+fn scheduled_records(
+    world: &World,
+    schedule: &Schedule,
+    from: usize,
+) -> Vec<machine::ScheduledRecord> {
+    world.fired()[from.min(world.fired().len())..]
+        .iter()
+        .map(|f| machine::ScheduledRecord {
+            by_step: schedule.steps.get(&f.token).map_or(0, |s| s.number),
+            time_ns: f.time.as_nanos(),
+            what: f.headline(),
+            output: match &f.effect {
+                Effect::Docker(r) => Some(CommandRecord::docker(r)),
+                _ => None,
+            },
+        })
+        .collect()
+}
+
 fn check(
-    failures: &mut Vec<String>,
+    checks: &mut Checks,
     out: &mut String,
     at: &str,
     verdict: Result<(), String>,
     expected: bool,
 ) {
-    check_under(failures, out, "  ", at, verdict, expected);
+    check_under(checks, out, "  ", at, verdict, expected);
 }
 
 /// Writes whether an expectation held, under `prefix`; a failure is also listed in `failures`
 /// with the step's place in the file.
 fn check_under(
-    failures: &mut Vec<String>,
+    checks: &mut Checks,
     out: &mut String,
     prefix: &str,
     at: &str,
@@ -821,9 +1109,7 @@ fn check_under(
     expected: bool,
 ) {
     write_check(out, prefix, &verdict, expected);
-    if let Err(e) = verdict {
-        failures.push(format!("{at}: {e}"));
-    }
+    checks.record(at, verdict, expected);
 }
 
 /// Writes whether an expectation held, under `prefix` (nothing for a step that states none
