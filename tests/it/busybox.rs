@@ -28,6 +28,11 @@ const ORACLE_LIKE: &str = r#"(
         )],
         links: [(a: "lin1.eth0", b: "lan"), (a: "lin1.orc-out0", b: "out"), (a: "outside.eth0", b: "out")],
     ),
+    images: [(
+        name: "oracle/busybox",
+        workdir: Some("/var/www"),
+        files: [("/var/www/index.html", "oracle-ok\n")],
+    )],
     steps: [],
 )"#;
 

@@ -372,13 +372,20 @@ pub fn default_bandwidth_mbps() -> u64 {
     1_000
 }
 
-/// A container image and the services its containers listen on.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A container image: the services its containers listen on, and the files hnsim knows in
+/// it (what a busybox `httpd` in a Linux container serves).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ImageSpec {
     pub name: String,
     #[serde(default)]
     pub services: Vec<ServiceSpec>,
+    /// The image's working directory (`WORKDIR`), where a process started without one runs.
+    #[serde(default)]
+    pub workdir: Option<String>,
+    /// Files in the image: (absolute path, contents).
+    #[serde(default)]
+    pub files: Vec<(String, String)>,
 }
 
 /// The transport of a probe.

@@ -82,6 +82,7 @@ fn build_workload(n: u32, k: u32, linux: Option<DockerEngine>) -> Result<BridgeE
         images: vec![ImageSpec {
             name: image.into(),
             services: vec![ServiceSpec::Udp(ECHO_PORT)],
+            ..ImageSpec::default()
         }],
         steps: Vec::new(),
     };

@@ -328,6 +328,13 @@ pub fn build_recording(spec: &ScenarioSpec, record_frames: bool) -> Result<World
         images,
         SimDuration::from_millis(spec.limits.probe_timeout_ms),
     );
+    for i in &spec.images {
+        let fs = crate::shell::busybox::ImageFs {
+            workdir: i.workdir.clone().unwrap_or_else(|| "/".into()),
+            files: i.files.clone(),
+        };
+        world.busybox.images.insert(i.name.clone(), fs);
+    }
     for x in &spec.fabric.externals {
         if let (Some(site), Some((node, _))) = (&x.http, nodes.get(&x.name)) {
             world

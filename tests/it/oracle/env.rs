@@ -38,7 +38,12 @@ const SCENARIO: &str = r#"(
             (a: "host.orc-out0", b: "outside.eth0"),
         ],
     ),
-    images: [(name: "oracle/busybox")],
+    // The oracle's image (docker-oracle/setup.sh): busybox, WORKDIR /var/www, one page.
+    images: [(
+        name: "oracle/busybox",
+        workdir: Some("/var/www"),
+        files: [("/var/www/index.html", "oracle-ok\n")],
+    )],
     steps: [],
 )"#;
 

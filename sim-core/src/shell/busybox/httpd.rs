@@ -65,17 +65,6 @@ pub(super) fn port(args: &[String]) -> u16 {
         .unwrap_or(80)
 }
 
-/// The files hnsim knows inside an image, by absolute path, and its working directory.
-/// `oracle/busybox` is the oracle's image (`/work/shared/tools/docker-oracle/setup.sh`:
-/// `WORKDIR /var/www`, `/var/www/index.html` = `oracle-ok`).
-fn image_files(image: &str) -> Option<(&'static str, &'static [(&'static str, &'static str)])> {
-    let name = image.strip_suffix(":latest").unwrap_or(image);
-    match name {
-        "oracle/busybox" => Some(("/var/www", &[("/var/www/index.html", "oracle-ok\n")])),
-        _ => None,
-    }
-}
-
 /// The answer of the HTTP server listening on `node`:`port` to `GET path` from `client`,
 /// or `None` when what listens there is no HTTP server.
 pub(super) fn serve(
@@ -123,13 +112,18 @@ pub(super) fn serve(
     } else {
         path.to_string()
     };
-    let body = image_files(&image).and_then(|(workdir, files)| {
-        let root = home.as_deref().unwrap_or(workdir).trim_end_matches('/');
+    // The image as the scenario declares it (`oracle/busybox` is `oracle/busybox:latest`).
+    let fs = world.busybox.images.get(&image).or_else(|| {
+        let untagged = image.strip_suffix(":latest")?;
+        world.busybox.images.get(untagged)
+    });
+    let body = fs.and_then(|fs| {
+        let root = home.as_deref().unwrap_or(&fs.workdir).trim_end_matches('/');
         let full = format!("{root}{file}");
-        files
+        fs.files
             .iter()
             .find(|(p, _)| *p == full)
-            .map(|(_, t)| t.to_string())
+            .map(|(_, t)| t.clone())
     });
     let response = match body {
         Some(body) => Response { status: 200, body },

@@ -43,6 +43,17 @@ pub struct State {
     pub logs: BTreeMap<String, Vec<String>>,
     /// The probes the last command line sent, in order (a report shows their traces).
     pub probes: Vec<ProbeResult>,
+    /// The files the scenario declares in each image, by image name.
+    pub images: BTreeMap<String, ImageFs>,
+}
+
+/// What the scenario says is inside an image (`images: [(…, workdir, files)]`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ImageFs {
+    /// The working directory of its processes (`/` when not given).
+    pub workdir: String,
+    /// (absolute path, contents).
+    pub files: Vec<(String, String)>,
 }
 
 /// A scenario's `Docker` step that ran in a Linux container: what it printed, as the
