@@ -814,6 +814,7 @@ impl Daemon {
             mac_address: args.mac_address.as_deref().and_then(|m| m.parse().ok()),
             created: ctx.eng.now(),
             state_since: ctx.eng.now(),
+            auto_remove: args.rm,
             naming,
         };
         // Networks are resolved when the container starts; `docker run` reports it then.
@@ -1182,6 +1183,11 @@ impl Daemon {
             };
             if self.store.containers[ci].state == ContainerState::Running {
                 self.stop_container(ci, ctx);
+                // `--rm`: the container is gone once it has stopped (seed 004: "the
+                // container is removed automatically").
+                if self.store.containers[ci].auto_remove {
+                    self.store.containers.remove(ci);
+                }
             }
             stdout.push_str(k);
             stdout.push('\n');

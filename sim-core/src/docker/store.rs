@@ -154,6 +154,8 @@ pub struct Container {
     /// `Up 2 seconds`, `Exited (0) 3 seconds ago`).
     pub created: SimTime,
     pub state_since: SimTime,
+    /// `--rm`: the daemon removes the container once it stops.
+    pub auto_remove: bool,
     /// What its name-resolution files and records are made from.
     pub naming: Naming,
 }
