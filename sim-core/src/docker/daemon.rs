@@ -1276,6 +1276,11 @@ impl Daemon {
     /// the container's `NetworkSettings.Ports`.
     fn port(&self, key: &str, port: Option<&str>) -> CommandOutput {
         let Some(c) = self.store.container(key) else {
+            // The 20.10 client words a 404 itself (`objectNotFoundError`), newer ones pass
+            // the daemon's message on.
+            if self.backend.legacy_port_listing() {
+                return CommandOutput::plain_error(format!("Error: No such container: {key}"));
+            }
             return CommandOutput::daemon_error(format!("No such container: {key}"));
         };
         let ports = output::container_ports(c, self.backend.as_ref());

@@ -80,6 +80,10 @@ fn ports_s(lo: u16, hi: u16) -> String {
 
 fn nat_to(t: &NatTo) -> String {
     match t.ports {
+        // A port-only translation (`--to-source :53`, docker's embedded DNS rules) keeps
+        // the address: iptables prints no address then (libxt_NAT's `print_range`).
+        Some((lo, hi)) if t.addr.is_unspecified() && lo == hi => format!(":{lo}"),
+        Some((lo, hi)) if t.addr.is_unspecified() => format!(":{lo}-{hi}"),
         None => t.addr.to_string(),
         Some((lo, hi)) if lo == hi => format!("{}:{lo}", t.addr),
         Some((lo, hi)) => format!("{}:{lo}-{hi}", t.addr),
