@@ -1123,8 +1123,32 @@ impl Daemon {
                         }
                     }
                 }
+                // The last process of a sandbox its owner already left: it goes now.
+                // (Not the host's namespace of a `--network host` guest: that has no owner.)
+                let held = self
+                    .store
+                    .containers
+                    .iter()
+                    .any(|o| o.sandbox == Some(node));
+                let owner_left = self.store.containers[ci].net_from.as_deref().map(|t| {
+                    self.store
+                        .container(t)
+                        .is_none_or(|o| o.sandbox != Some(node))
+                });
+                if !held && owner_left == Some(true) && self.backend.sandbox_outlives_owner() {
+                    ctx.eng.remove_node(node);
+                }
             }
         } else if let Some(node) = c.sandbox.take() {
+            let guests = self
+                .store
+                .containers
+                .iter()
+                .any(|g| g.sandbox == Some(node) && g.state == ContainerState::Running);
+            if guests && self.backend.sandbox_outlives_owner() {
+                // The guests keep the namespace (its interfaces went with the endpoints).
+                return;
+            }
             ctx.eng.remove_node(node);
             // Containers that shared this sandbox have no network any more.
             for c in &mut self.store.containers {

@@ -1,5 +1,5 @@
 //! The oracle's environment as a hnsim scenario (`tests/oracle/README.md`, "The outside
-//! host"): one Linux host `host` with Docker 20.10, `eth0` 192.0.2.2/24 on a LAN (default
+//! host"): one Linux host `vm` (the recording machine's host name) with Docker 20.10, `eth0` 192.0.2.2/24 on a LAN (default
 //! route via 192.0.2.1), `orc-out0` 198.18.0.254/24 wired to the outside host `outside`
 //! (198.18.0.1/24, busybox httpd on 8080: `/` says `outside-ok`, `/cgi-bin/ip` the client's
 //! address), the daemon's `--dns 172.17.0.1` with the shared set-up's DNS sink there (a UDP
@@ -25,7 +25,7 @@ const SCENARIO: &str = r#"(
             http: Some((port: 8080, pages: [("/", Text("outside-ok\n")), ("/cgi-bin/ip", ClientAddress)])),
         )],
         hosts: [(
-            name: "host",
+            name: "vm",
             os: Linux(engine: V20_10),
             nics: [
                 (name: "eth0", address: "192.0.2.2/24"),
@@ -36,8 +36,8 @@ const SCENARIO: &str = r#"(
             daemon: (dns: ["172.17.0.1"]),
         )],
         links: [
-            (a: "host.eth0", b: "lan"),
-            (a: "host.orc-out0", b: "outside.eth0"),
+            (a: "vm.eth0", b: "lan"),
+            (a: "vm.orc-out0", b: "outside.eth0"),
         ],
     ),
     images: [(name: "oracle/busybox")],
@@ -48,8 +48,9 @@ const SCENARIO: &str = r#"(
 pub const GUARD_RULE: &str =
     "iptables -I DOCKER-USER -o eth0 -m comment --comment docker-oracle-egress-guard -j DROP";
 
-/// The container host's and the outside host's names in the world.
-pub const HOST: &str = "host";
+/// The container host's and the outside host's names in the world (the container host has
+/// the recording machine's host name, which `hostname` and host-network files show).
+pub const HOST: &str = "vm";
 pub const OUTSIDE: &str = "outside";
 
 /// Where the shared set-up's DNS sink (`sinkdns.py`) listens: docker0's address on the host.

@@ -396,6 +396,12 @@ impl OsBackend for Linux {
         })
     }
 
+    /// The namespace stays while a guest's process holds it (oracle
+    /// container-mode/target-restarts: after `docker restart c1`, c2 runs on with only lo).
+    fn sandbox_outlives_owner(&self) -> bool {
+        true
+    }
+
     /// The 20.10 CLI lists `docker port` unsorted, as `ip:port` without brackets.
     fn legacy_port_listing(&self) -> bool {
         self.ln.engine == crate::control::engine::DockerEngine::V20_10
