@@ -671,6 +671,7 @@ impl Daemon {
             aliases,
             links: links.iter().map(|l| parse_link(l)).collect(),
             endpoint: None,
+            failed_endpoint: None,
         });
         if self.store.containers[ci].state == ContainerState::Running {
             let a = self.store.containers[ci].attachments.len() - 1;
@@ -846,6 +847,7 @@ impl Daemon {
                 aliases: args.network_aliases.clone(),
                 links: Vec::new(),
                 endpoint: None,
+                failed_endpoint: None,
             });
             // From API 1.44 (Docker 25) a container joins every `--network` at create;
             // the settings flags go to the first one only.
@@ -868,6 +870,7 @@ impl Daemon {
                         aliases: Vec::new(),
                         links: Vec::new(),
                         endpoint: None,
+                        failed_endpoint: None,
                     });
                 }
             }

@@ -643,7 +643,7 @@ pub fn container_json(c: &Container, nets: &[DockerNetwork], backend: &dyn OsBac
         let (endpoint_id, ep) = match ep {
             Some(e) if e.ip.is_unspecified() => (e.id, None),
             Some(e) => (e.id.clone(), Some(e)),
-            None => (String::new(), None),
+            None => (a.failed_endpoint.clone().unwrap_or_default(), None),
         };
         networks.push((
             name,

@@ -160,17 +160,21 @@ fn attach_endpoint(
                 (n.host_binding, ip.unwrap_or(Ipv4Addr::UNSPECIFIED))
             });
         let listeners = host_listeners(ctx);
-        publish::map_ports(l, c, binding_default, ctr_ip, &listeners).map_err(|e| {
-            let e = format!(
-                "driver failed programming external connectivity on endpoint {} ({endpoint_id}): {e}",
-                c.name
-            );
-            if engine.networking_error_prefix() {
-                format!("failed to set up container networking: {e}")
-            } else {
-                e
+        match publish::map_ports(l, c, binding_default, ctr_ip, &listeners) {
+            Ok(ports) => ports,
+            Err(e) => {
+                let e = format!(
+                    "driver failed programming external connectivity on endpoint {} ({endpoint_id}): {e}",
+                    c.name
+                );
+                store.containers[ci].attachments[a].failed_endpoint = Some(endpoint_id);
+                return Err(if engine.networking_error_prefix() {
+                    format!("failed to set up container networking: {e}")
+                } else {
+                    e
+                });
             }
-        })?
+        }
     } else {
         Vec::new()
     };
@@ -207,7 +211,9 @@ fn attach_endpoint(
             });
         }
     };
-    store.containers[ci].attachments[a].endpoint = Some(ep);
+    let att = &mut store.containers[ci].attachments[a];
+    att.endpoint = Some(ep);
+    att.failed_endpoint = None;
     Ok(())
 }
 
