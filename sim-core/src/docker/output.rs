@@ -696,6 +696,21 @@ pub fn container_json(c: &Container, nets: &[DockerNetwork], backend: &dyn OsBac
         (None, Some(a)) => a.network_name.clone(),
         (None, None) => "default".into(),
     };
+    let mut host_config = json!({
+        "NetworkMode": network_mode,
+        "PortBindings": port_bindings,
+        "Isolation": match c.isolation { Isolation::Process => "process", Isolation::HyperV => "hyperv" },
+    });
+    // `--link target:alias`, as moby keeps it: `/target:/container/alias` (shown only when
+    // there is one: the field hnsim knows, without the rest of HostConfig's nulls).
+    if !c.naming.links.is_empty() {
+        host_config["Links"] = json!(c
+            .naming
+            .links
+            .iter()
+            .map(|(t, a)| format!("/{t}:/{}/{a}", c.name))
+            .collect::<Vec<_>>());
+    }
     // moby's `getDefaultNetworkSettings`: the deprecated top-level fields come from the
     // network named `bridge` (Linux's docker0), and stay empty otherwise.
     let default_ep = c
@@ -724,11 +739,7 @@ pub fn container_json(c: &Container, nets: &[DockerNetwork], backend: &dyn OsBac
         },
         "Image": c.image,
         "Name": format!("/{}", c.name),
-        "HostConfig": {
-            "NetworkMode": network_mode,
-            "PortBindings": port_bindings,
-            "Isolation": match c.isolation { Isolation::Process => "process", Isolation::HyperV => "hyperv" },
-        },
+        "HostConfig": host_config,
         "Config": {
             "Hostname": c.hostname.clone().unwrap_or_else(|| c.id[..12].to_string()),
             "Image": c.image,
