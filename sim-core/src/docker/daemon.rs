@@ -816,6 +816,7 @@ impl Daemon {
             created: ctx.eng.now(),
             state_since: ctx.eng.now(),
             auto_remove: args.rm,
+            exposed: args.expose.clone(),
             naming,
         };
         // Networks are resolved when the container starts; `docker run` reports it then.

@@ -679,7 +679,20 @@ pub fn container_json(c: &Container, nets: &[DockerNetwork], backend: &dyn OsBac
             .or_default()
             .push(json!({"HostIp": p.host_ip, "HostPort": p.host_port.to_string()}));
     }
-    let ports = sorted_map(bindings.into_iter().map(|(k, v)| (k, Value::Array(v))));
+    let mut ports: Vec<(String, Value)> = bindings
+        .into_iter()
+        .map(|(k, v)| (k, Value::Array(v)))
+        .collect();
+    // An exposed port with no host binding is listed with `null` while the container runs.
+    if c.state == ContainerState::Running {
+        for (port, proto) in &c.exposed {
+            let key = format!("{port}/{proto}");
+            if !ports.iter().any(|(k, _)| *k == key) {
+                ports.push((key, Value::Null));
+            }
+        }
+    }
+    let ports = sorted_map(ports.into_iter());
     let port_bindings = sorted_map(c.ports.iter().map(|b| {
         let host = match b.host {
             None => String::new(),

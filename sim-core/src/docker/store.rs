@@ -161,6 +161,8 @@ pub struct Container {
     pub state_since: SimTime,
     /// `--rm`: the daemon removes the container once it stops.
     pub auto_remove: bool,
+    /// `--expose`: container ports (and protocols) exposed without a host port.
+    pub exposed: Vec<(u16, String)>,
     /// What its name-resolution files and records are made from.
     pub naming: Naming,
 }
