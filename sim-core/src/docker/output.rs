@@ -692,7 +692,7 @@ pub fn container_json(c: &Container, nets: &[DockerNetwork], backend: &dyn OsBac
             }
         }
     }
-    let ports = sorted_map(ports.into_iter());
+    let ports = sorted_map(ports);
     let port_bindings = sorted_map(c.ports.iter().map(|b| {
         let host = match b.host {
             None => String::new(),
