@@ -271,18 +271,6 @@ fn exec_refusals_are_the_daemons() {
     assert!(out.stderr.ends_with(" is not running\n"), "{out:?}");
 }
 
-/// Points a container's resolver at a server (what its resolv.conf will say once the
-/// Linux backend writes one).
-fn use_dns(w: &mut World, container: &str, server: &str) {
-    let node = w.resolve_source(container).expect("running");
-    let s = w
-        .engine
-        .device_mut(node)
-        .and_then(sim_core::device::Device::as_stack_mut)
-        .expect("a stack");
-    s.config.dns_servers = vec![server.parse().expect("an address")];
-}
-
 const WITH_ZONE: &str = "http: Some((port: 8080, pages: [(\"/\", Text(\"outside-ok\\n\")), (\"/cgi-bin/ip\", ClientAddress)])),\n            dns_records: [(\"web.example\", \"198.18.0.1\")],";
 
 #[test]
@@ -293,8 +281,11 @@ fn names_resolve_through_a_real_query() {
     );
     assert_ne!(text, ORACLE_LIKE);
     let mut w = world_of(&text);
-    ok(&mut w, "docker run -d --name c1 oracle/busybox sleep 3600");
-    use_dns(&mut w, "c1", "198.18.0.1");
+    // `--dns`: the container's resolv.conf names the outside host's server.
+    ok(
+        &mut w,
+        "docker run -d --name c1 --dns 198.18.0.1 oracle/busybox sleep 3600",
+    );
     assert_eq!(
         ok(&mut w, "docker exec c1 nslookup web.example"),
         "Server:\t\t198.18.0.1\nAddress:\t198.18.0.1:53\n\nNon-authoritative answer:\nName:\tweb.example\nAddress: 198.18.0.1\n\nNon-authoritative answer:\n\n"
@@ -324,8 +315,11 @@ fn names_resolve_through_a_real_query() {
         ShellOutput::fail(1, "wget: bad address 'nosuchname'\n")
     );
     // A server that does not answer.
-    use_dns(&mut w, "c1", "198.18.0.77");
-    let silent = sh(&mut w, "lin1", "docker exec c1 nslookup web.example");
+    ok(
+        &mut w,
+        "docker run -d --name c2 --dns 198.18.0.77 oracle/busybox sleep 3600",
+    );
+    let silent = sh(&mut w, "lin1", "docker exec c2 nslookup web.example");
     assert_eq!(
         silent,
         ShellOutput {
@@ -343,7 +337,7 @@ fn nslookup_without_a_route_to_its_server() {
         &mut w,
         "docker run -d --name c1 --network none oracle/busybox sleep 3600",
     );
-    use_dns(&mut w, "c1", "172.17.0.1");
+    // The daemon's `--dns 172.17.0.1` is in its resolv.conf, but it has no route there.
     let out = sh(&mut w, "lin1", "docker exec c1 nslookup c1");
     assert_eq!(
         out,

@@ -279,11 +279,15 @@ fn files_on_the_default_bridge_and_none_are_as_recorded() {
 #[test]
 fn host_and_container_mode_files() {
     let mut w = world_of(&linux_host("V20_10"));
-    ok(&mut w, "docker run -d --name h --network host busybox");
-    assert_eq!(file(&w, "h", "/etc/resolv.conf"), "nameserver 172.17.0.1\n");
-    assert_eq!(file(&w, "h", "/etc/hostname"), "vm\n");
+    // (Two characters at least: the daemon refuses one-character names.)
+    ok(&mut w, "docker run -d --name hn --network host busybox");
     assert_eq!(
-        file(&w, "h", "/etc/hosts"),
+        file(&w, "hn", "/etc/resolv.conf"),
+        "nameserver 172.17.0.1\n"
+    );
+    assert_eq!(file(&w, "hn", "/etc/hostname"), "vm\n");
+    assert_eq!(
+        file(&w, "hn", "/etc/hosts"),
         "127.0.0.1 localhost\n127.0.0.1 vm\n"
     );
     ok(&mut w, "docker run -d --name c1 --hostname h1 busybox");

@@ -23,6 +23,7 @@ use sim_core::device::Outcome;
 use sim_core::docker::cli::{self, DockerCommand};
 use sim_core::docker::daemon::CommandOutput;
 use sim_core::docker::swarm::NOT_A_MANAGER;
+use sim_core::shell::ShellOutput;
 use sim_core::sim::world::ProbeResult;
 use sim_core::sim::World;
 use sim_core::wire::{self, MacAddr, NetRepr};
@@ -965,21 +966,23 @@ fn seed_004_docker_gwbridge_with_icc_off() {
         );
         assert!(opts.starts_with("docker_gwbridge "), "{engine}: {opts:?}");
         assert!(opts.contains("10.11.0.0/16"), "{engine}: {opts:?}");
+        // (Names of two characters at least: the daemon refuses `a`, as the oracle's
+        // errors/container-name-rules recorded.)
         sh_ok(
             &mut w,
-            "docker run -d --name a --network docker_gwbridge nginx:latest",
+            "docker run -d --name web --network docker_gwbridge nginx:latest",
         );
         sh_ok(
             &mut w,
-            "docker run -d --name b --network docker_gwbridge alpine:latest sleep 1d",
+            "docker run -d --name client --network docker_gwbridge alpine:latest sleep 1d",
         );
         // enable_icc=false: two containers on the same bridge do not reach each other.
         assert_outcome(
-            &probe(&mut w, "b", "10.11.0.2", ProbeProto::Tcp(80)),
+            &probe(&mut w, "client", "10.11.0.2", ProbeProto::Tcp(80)),
             Outcome::Dropped,
         );
         // enable_ip_masquerade=true: out with the host's address.
-        let out = probe(&mut w, "b", "internet", ProbeProto::Tcp(80));
+        let out = probe(&mut w, "client", "internet", ProbeProto::Tcp(80));
         assert_outcome(&out, Outcome::Delivered);
     }
 }
@@ -1059,6 +1062,66 @@ fn seed_004_no_net_alpine_has_only_loopback() {
     assert_eq!(sh_ok(&mut w, SEED_004_STOP), "no-net-alpine\n");
 }
 
+/// `docker exec no-net-alpine ip link show` and `ip route`: the none container has only
+/// the loopback device ("1: lo: <LOOPBACK,UP,LOWER_UP>", no eth0) and no routing table.
+#[test]
+fn seed_004_none_container_lists_only_loopback_and_no_routes() {
+    let mut w = none_world();
+    let links = w.shell("lin1", SEED_004_IP_LINK_SHOW);
+    assert_eq!(links.exit_code, 0, "{links:?}");
+    assert!(
+        links.stdout.starts_with("1: lo: <LOOPBACK,UP,LOWER_UP>"),
+        "{links:?}"
+    );
+    assert!(!links.stdout.contains("eth0"), "{links:?}");
+    let routes = w.shell("lin1", SEED_004_IP_ROUTE);
+    assert_eq!(routes, ShellOutput::ok(""), "there is no routing table");
+}
+
+/// `docker stop no-net-alpine`: "it is removed automatically, because it was created with
+/// the --rm flag".
+#[test]
+fn seed_004_stop_removes_a_container_run_with_rm() {
+    let mut w = none_world();
+    assert_eq!(sh_ok(&mut w, SEED_004_STOP), "no-net-alpine\n");
+    let listed = sh_ok(&mut w, "docker ps -a");
+    assert!(!listed.contains("no-net-alpine"), "{listed}");
+    // Without --rm the stopped container stays.
+    sh_ok(
+        &mut w,
+        "docker run -d --name kept --network none alpine:latest ash",
+    );
+    sh_ok(&mut w, "docker stop kept");
+    assert!(sh_ok(&mut w, "docker ps -a").contains("kept"));
+}
+
+/// Seed 004's two host lines that let the default bridge's traffic out: `sysctl
+/// net.ipv4.conf.all.forwarding=1` echoes the setting, and `sudo iptables -P FORWARD
+/// ACCEPT` (sudo changes nothing: hnsim's shells are root's) sets the policy silently.
+#[test]
+fn seed_004_forwarding_and_forward_policy_lines() {
+    for engine in ["V20_10", "V29"] {
+        let mut w = linux_world(engine, "");
+        let set = w.shell("lin1", SEED_004_SYSCTL_FORWARDING);
+        assert_eq!(
+            set,
+            ShellOutput::ok("net.ipv4.conf.all.forwarding = 1\n"),
+            "{engine}"
+        );
+        // The daemon set the policy to DROP when it turned forwarding on.
+        assert!(sh_ok(&mut w, "iptables -S FORWARD").starts_with("-P FORWARD DROP\n"));
+        assert_eq!(
+            w.shell("lin1", SEED_004_FORWARD_ACCEPT),
+            ShellOutput::ok(""),
+            "{engine}"
+        );
+        assert!(
+            sh_ok(&mut w, "iptables -S FORWARD").starts_with("-P FORWARD ACCEPT\n"),
+            "{engine}"
+        );
+    }
+}
+
 /// A seed-004 line whose documented outcome hnsim does not give yet, and why.
 struct Pending {
     line: &'static str,
@@ -1083,58 +1146,9 @@ fn gwbridge_world() -> World {
 
 const SEED_004_PENDING: &[Pending] = &[
     Pending {
-        line: SEED_004_IP_LINK_SHOW,
-        documented: "lists 1: lo: <LOOPBACK,UP,LOWER_UP> (and no eth0), exit 0",
-        why: "what `ip` prints inside a container is the busybox tools' work (lx-busybox); today `docker exec … ip` is refused as not a probe",
-        gives_documented_outcome: || {
-            let out = none_world().shell("lin1", SEED_004_IP_LINK_SHOW);
-            out.exit_code == 0 && out.stdout.contains("1: lo: <LOOPBACK,UP,LOWER_UP>") && !out.stdout.contains("eth0")
-        },
-    },
-    Pending {
-        line: SEED_004_IP_ROUTE,
-        documented: "prints nothing (\"there is no routing table\"), exit 0",
-        why: "the same: `docker exec … ip route` is the busybox tools' work (lx-busybox)",
-        gives_documented_outcome: || {
-            let out = none_world().shell("lin1", SEED_004_IP_ROUTE);
-            out.exit_code == 0 && out.stdout.is_empty()
-        },
-    },
-    Pending {
-        line: SEED_004_STOP,
-        documented: "the container is removed automatically, because it was created with --rm",
-        why: "the daemon keeps a stopped --rm container (docker ps -a still lists it Exited): --rm is not honoured on stop",
-        gives_documented_outcome: || {
-            let mut w = none_world();
-            sh_ok(&mut w, SEED_004_STOP);
-            !sh_ok(&mut w, "docker ps -a").contains("no-net-alpine")
-        },
-    },
-    Pending {
-        line: SEED_004_SYSCTL_FORWARDING,
-        documented: "sets the sysctl and prints net.ipv4.conf.all.forwarding = 1, exit 0",
-        why: "host tools (sysctl) are lx-host's work; today World::shell says the tool is not modelled (127)",
-        gives_documented_outcome: || {
-            let out = linux_world("V29", "").shell("lin1", SEED_004_SYSCTL_FORWARDING);
-            out.exit_code == 0 && out.stdout == "net.ipv4.conf.all.forwarding = 1\n"
-        },
-    },
-    Pending {
-        line: SEED_004_FORWARD_ACCEPT,
-        documented: "sets the filter FORWARD policy to ACCEPT, exit 0, no output",
-        why: "host tools (iptables, behind sudo) are lx-host's work; today `sudo` is not modelled (127)",
-        gives_documented_outcome: || {
-            let mut w = linux_world("V29", "");
-            let out = w.shell("lin1", SEED_004_FORWARD_ACCEPT);
-            out.exit_code == 0
-                && out.stdout.is_empty()
-                && w.shell("lin1", "iptables -S FORWARD").stdout.starts_with("-P FORWARD ACCEPT\n")
-        },
-    },
-    Pending {
         line: SEED_004_GWBRIDGE_DOWN,
         documented: "sets the docker_gwbridge device down, exit 0, no output",
-        why: "host tools (ip link, behind sudo) are lx-host's work; today `sudo` is not modelled (127)",
+        why: "interfaces have no administrative state in the model (always up), so `ip link set … down` says it is not modelled (status 2)",
         gives_documented_outcome: || {
             let out = gwbridge_world().shell("lin1", SEED_004_GWBRIDGE_DOWN);
             out.exit_code == 0 && out.stdout.is_empty()
@@ -1143,7 +1157,7 @@ const SEED_004_PENDING: &[Pending] = &[
     Pending {
         line: SEED_004_GWBRIDGE_DEL,
         documented: "deletes the docker_gwbridge device, exit 0, no output",
-        why: "host tools (ip link, behind sudo) are lx-host's work; today `sudo` is not modelled (127)",
+        why: "deleting a device a docker network owns is not modelled (the seed does it with the daemon stopped; hnsim has no stopped daemon): `ip link del` removes only VLAN sub-interfaces made with `ip link add` (status 2)",
         gives_documented_outcome: || {
             let out = gwbridge_world().shell("lin1", SEED_004_GWBRIDGE_DEL);
             out.exit_code == 0 && out.stdout.is_empty()

@@ -125,6 +125,13 @@ pub trait OsBackend {
         false
     }
 
+    /// Whether a sandbox lives on while a guest (`--network container:<owner>`) still runs
+    /// in it after its owner stopped: a Linux network namespace is held by every process in
+    /// it, so the guest keeps it, with only `lo` once the owner's interfaces are gone.
+    fn sandbox_outlives_owner(&self) -> bool {
+        false
+    }
+
     /// Whether `docker network inspect` shows `EnableIPv4` (Docker 28.0, API 1.48, on).
     fn shows_enable_ipv4(&self) -> bool {
         self.engine() != EngineRelease::Ee17_06

@@ -715,6 +715,7 @@ impl Daemon {
             aliases,
             links: links.iter().map(|l| parse_link(l)).collect(),
             endpoint: None,
+            failed_endpoint: None,
         });
         if self.store.containers[ci].state == ContainerState::Running {
             let a = self.store.containers[ci].attachments.len() - 1;
@@ -858,6 +859,8 @@ impl Daemon {
             mac_address: args.mac_address.as_deref().and_then(|m| m.parse().ok()),
             created: ctx.eng.now(),
             state_since: ctx.eng.now(),
+            auto_remove: args.rm,
+            exposed: args.expose.clone(),
             naming,
         };
         // Networks are resolved when the container starts; `docker run` reports it then.
@@ -889,6 +892,7 @@ impl Daemon {
                 aliases: args.network_aliases.clone(),
                 links: Vec::new(),
                 endpoint: None,
+                failed_endpoint: None,
             });
             // From API 1.44 (Docker 25) a container joins every `--network` at create;
             // the settings flags go to the first one only.
@@ -911,6 +915,7 @@ impl Daemon {
                         aliases: Vec::new(),
                         links: Vec::new(),
                         endpoint: None,
+                        failed_endpoint: None,
                     });
                 }
             }
@@ -1166,8 +1171,32 @@ impl Daemon {
                         }
                     }
                 }
+                // The last process of a sandbox its owner already left: it goes now.
+                // (Not the host's namespace of a `--network host` guest: that has no owner.)
+                let held = self
+                    .store
+                    .containers
+                    .iter()
+                    .any(|o| o.sandbox == Some(node));
+                let owner_left = self.store.containers[ci].net_from.as_deref().map(|t| {
+                    self.store
+                        .container(t)
+                        .is_none_or(|o| o.sandbox != Some(node))
+                });
+                if !held && owner_left == Some(true) && self.backend.sandbox_outlives_owner() {
+                    ctx.eng.remove_node(node);
+                }
             }
         } else if let Some(node) = c.sandbox.take() {
+            let guests = self
+                .store
+                .containers
+                .iter()
+                .any(|g| g.sandbox == Some(node) && g.state == ContainerState::Running);
+            if guests && self.backend.sandbox_outlives_owner() {
+                // The guests keep the namespace (its interfaces went with the endpoints).
+                return;
+            }
             ctx.eng.remove_node(node);
             // Containers that shared this sandbox have no network any more.
             for c in &mut self.store.containers {
@@ -1226,6 +1255,11 @@ impl Daemon {
             };
             if self.store.containers[ci].state == ContainerState::Running {
                 self.stop_container(ci, ctx);
+                // `--rm`: the container is gone once it has stopped (seed 004: "the
+                // container is removed automatically").
+                if self.store.containers[ci].auto_remove {
+                    self.store.containers.remove(ci);
+                }
             }
             stdout.push_str(k);
             stdout.push('\n');
@@ -1314,6 +1348,11 @@ impl Daemon {
     /// the container's `NetworkSettings.Ports`.
     fn port(&self, key: &str, port: Option<&str>) -> CommandOutput {
         let Some(c) = self.store.container(key) else {
+            // The 20.10 client words a 404 itself (`objectNotFoundError`), newer ones pass
+            // the daemon's message on.
+            if self.backend.legacy_port_listing() {
+                return CommandOutput::plain_error(format!("Error: No such container: {key}"));
+            }
             return CommandOutput::daemon_error(format!("No such container: {key}"));
         };
         let ports = output::container_ports(c, self.backend.as_ref());

@@ -178,7 +178,7 @@ pub fn ps(containers: &[Container], backend: &dyn OsBackend, all: bool, quiet: b
                 c.id[..12].to_string(),
                 c.image.clone(),
                 status(c),
-                displayable_ports(&container_ports(c, backend)),
+                displayable_ports(&container_ports(c, backend), backend.legacy_port_listing()),
                 c.name.clone(),
             ]
         })
@@ -314,7 +314,7 @@ pub fn ps_filtered(store: &Store, backend: &dyn OsBackend, o: PsOptions) -> Comm
                 "Names": c.name,
                 "Status": status_with_time(c, o.now),
                 "State": state_name(c.state),
-                "Ports": displayable_ports(&container_ports(c, backend)),
+                "Ports": displayable_ports(&container_ports(c, backend), backend.legacy_port_listing()),
                 "Networks": networks.join(","),
                 "Labels": c.labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(","),
             });
@@ -357,48 +357,65 @@ pub fn container_ports(c: &Container, backend: &dyn OsBackend) -> Vec<PublishedP
         .collect()
 }
 
-/// The host address docker reports for a Windows port mapping.
-const ANY_HOST: &str = "0.0.0.0";
-
-/// docker/cli's `DisplayablePorts`: sorted by container port; a run of consecutive ports
-/// published on the same numbers is shown as one range, the others one by one after them.
-fn displayable_ports(ports: &[PublishedPort]) -> String {
+/// docker/cli's `DisplayablePorts`: sorted by container port, host address, host port and
+/// protocol; a run of consecutive ports published on the same numbers and address is shown
+/// as one range, the others one by one after them. `legacy`: the 20.10 CLI joins address
+/// and port with a bare colon (`:::8080`), later ones as `net.JoinHostPort` does
+/// (`[::]:8080`).
+fn displayable_ports(ports: &[PublishedPort], legacy: bool) -> String {
     let mut ports: Vec<&PublishedPort> = ports.iter().collect();
     ports.sort_by(|a, b| {
-        (a.container_port, a.host_port, a.proto).cmp(&(b.container_port, b.host_port, b.proto))
+        (a.container_port, &a.host_ip, a.host_port, a.proto).cmp(&(
+            b.container_port,
+            &b.host_ip,
+            b.host_port,
+            b.proto,
+        ))
     });
-    let mut groups: Vec<(&str, u16, u16)> = Vec::new();
+    let join = |ip: &str, port: &str| {
+        if legacy || !ip.contains(':') {
+            format!("{ip}:{port}")
+        } else {
+            format!("[{ip}]:{port}")
+        }
+    };
+    // (address, protocol, first, last), in the order each key was first seen.
+    let mut groups: Vec<(&str, &str, u16, u16)> = Vec::new();
     let mut result = Vec::new();
     let mut mappings = Vec::new();
+    let group = |g: &(&str, &str, u16, u16)| {
+        let range = if g.2 == g.3 {
+            g.2.to_string()
+        } else {
+            format!("{}-{}", g.2, g.3)
+        };
+        format!("{}->{range}/{}", join(g.0, &range), g.1)
+    };
     for p in ports {
         if p.host_port != p.container_port {
             mappings.push(format!(
-                "{ANY_HOST}:{}->{}/{}",
-                p.host_port, p.container_port, p.proto
+                "{}->{}/{}",
+                join(&p.host_ip, &p.host_port.to_string()),
+                p.container_port,
+                p.proto
             ));
             continue;
         }
-        match groups.iter_mut().find(|g| g.0 == p.proto) {
-            None => groups.push((p.proto, p.container_port, p.container_port)),
-            Some(g) if p.container_port == g.2 + 1 => g.2 = p.container_port,
+        match groups
+            .iter_mut()
+            .find(|g| g.0 == p.host_ip && g.1 == p.proto)
+        {
+            None => groups.push((&p.host_ip, p.proto, p.container_port, p.container_port)),
+            Some(g) if p.container_port == g.3 + 1 => g.3 = p.container_port,
             Some(g) => {
-                result.push(port_group(g.0, g.1, g.2));
-                *g = (p.proto, p.container_port, p.container_port);
+                result.push(group(g));
+                *g = (&p.host_ip, p.proto, p.container_port, p.container_port);
             }
         }
     }
-    result.extend(groups.iter().map(|g| port_group(g.0, g.1, g.2)));
+    result.extend(groups.iter().map(group));
     result.extend(mappings);
     result.join(", ")
-}
-
-fn port_group(proto: &str, first: u16, last: u16) -> String {
-    let range = if first == last {
-        first.to_string()
-    } else {
-        format!("{first}-{last}")
-    };
-    format!("{ANY_HOST}:{range}->{range}/{proto}")
 }
 
 /// `docker port`: every mapping (`80/tcp -> 0.0.0.0:8080`), or the host side of one, in
@@ -437,8 +454,14 @@ pub fn port(
                 .map(|p| host(p))
                 .collect();
             if hosts.is_empty() {
+                // The 20.10 CLI names the port with its protocol (`natPort`: `81/tcp`).
+                let named = if legacy {
+                    format!("{port}/{proto}")
+                } else {
+                    spec.to_string()
+                };
                 return CommandOutput::plain_error(format!(
-                    "Error: No public port '{spec}' published for {container}"
+                    "Error: No public port '{named}' published for {container}"
                 ));
             }
             hosts
@@ -620,7 +643,7 @@ pub fn container_json(c: &Container, nets: &[DockerNetwork], backend: &dyn OsBac
         let (endpoint_id, ep) = match ep {
             Some(e) if e.ip.is_unspecified() => (e.id, None),
             Some(e) => (e.id.clone(), Some(e)),
-            None => (String::new(), None),
+            None => (a.failed_endpoint.clone().unwrap_or_default(), None),
         };
         networks.push((
             name,
@@ -654,9 +677,22 @@ pub fn container_json(c: &Container, nets: &[DockerNetwork], backend: &dyn OsBac
         bindings
             .entry(format!("{}/{}", p.container_port, p.proto))
             .or_default()
-            .push(json!({"HostIp": ANY_HOST, "HostPort": p.host_port.to_string()}));
+            .push(json!({"HostIp": p.host_ip, "HostPort": p.host_port.to_string()}));
     }
-    let ports = sorted_map(bindings.into_iter().map(|(k, v)| (k, Value::Array(v))));
+    let mut ports: Vec<(String, Value)> = bindings
+        .into_iter()
+        .map(|(k, v)| (k, Value::Array(v)))
+        .collect();
+    // An exposed port with no host binding is listed with `null` while the container runs.
+    if c.state == ContainerState::Running {
+        for (port, proto) in &c.exposed {
+            let key = format!("{port}/{proto}");
+            if !ports.iter().any(|(k, _)| *k == key) {
+                ports.push((key, Value::Null));
+            }
+        }
+    }
+    let ports = sorted_map(ports);
     let port_bindings = sorted_map(c.ports.iter().map(|b| {
         let host = match b.host {
             None => String::new(),
@@ -673,6 +709,21 @@ pub fn container_json(c: &Container, nets: &[DockerNetwork], backend: &dyn OsBac
         (None, Some(a)) => a.network_name.clone(),
         (None, None) => "default".into(),
     };
+    let mut host_config = json!({
+        "NetworkMode": network_mode,
+        "PortBindings": port_bindings,
+        "Isolation": match c.isolation { Isolation::Process => "process", Isolation::HyperV => "hyperv" },
+    });
+    // `--link target:alias`, as moby keeps it: `/target:/container/alias` (shown only when
+    // there is one: the field hnsim knows, without the rest of HostConfig's nulls).
+    if !c.naming.links.is_empty() {
+        host_config["Links"] = json!(c
+            .naming
+            .links
+            .iter()
+            .map(|(t, a)| format!("/{t}:/{}/{a}", c.name))
+            .collect::<Vec<_>>());
+    }
     // moby's `getDefaultNetworkSettings`: the deprecated top-level fields come from the
     // network named `bridge` (Linux's docker0), and stay empty otherwise.
     let default_ep = c
@@ -701,11 +752,7 @@ pub fn container_json(c: &Container, nets: &[DockerNetwork], backend: &dyn OsBac
         },
         "Image": c.image,
         "Name": format!("/{}", c.name),
-        "HostConfig": {
-            "NetworkMode": network_mode,
-            "PortBindings": port_bindings,
-            "Isolation": match c.isolation { Isolation::Process => "process", Isolation::HyperV => "hyperv" },
-        },
+        "HostConfig": host_config,
         "Config": {
             "Hostname": c.hostname.clone().unwrap_or_else(|| c.id[..12].to_string()),
             "Image": c.image,

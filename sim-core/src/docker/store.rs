@@ -99,6 +99,11 @@ pub struct Attachment {
     pub links: Vec<(String, String)>,
     /// The backend's endpoint, while the container runs.
     pub endpoint: Option<String>,
+    /// The id of the endpoint a start that failed on this network had made (a host port
+    /// docker could not program): docker keeps showing it as the network's `EndpointID`
+    /// until the next start (recorded on 20.10: the oracle learned `w2@bridge` from the
+    /// API after `docker run` failed with `port is already allocated`).
+    pub failed_endpoint: Option<String>,
 }
 
 /// `target[:alias]` as (target, alias); the alias is the target's name when not given.
@@ -154,6 +159,10 @@ pub struct Container {
     /// `Up 2 seconds`, `Exited (0) 3 seconds ago`).
     pub created: SimTime,
     pub state_since: SimTime,
+    /// `--rm`: the daemon removes the container once it stops.
+    pub auto_remove: bool,
+    /// `--expose`: container ports (and protocols) exposed without a host port.
+    pub exposed: Vec<(u16, String)>,
     /// What its name-resolution files and records are made from.
     pub naming: Naming,
 }

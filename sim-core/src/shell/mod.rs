@@ -75,6 +75,19 @@ impl ShellOutput {
     }
 }
 
+/// `sudo CMD …` without options: the rest of the line, which runs as typed. Every shell hnsim
+/// models is already root's (the oracle's recorder ran as root too), so `sudo` changes
+/// nothing; seed 004 writes it in front of host tools (`sudo iptables -P FORWARD ACCEPT`).
+/// `sudo -u …` and other options are not modelled (the line goes on to say so).
+pub fn without_sudo(line: &str) -> Option<&str> {
+    let rest = line.trim_start().strip_prefix("sudo")?;
+    if !rest.starts_with([' ', '\t']) {
+        return None;
+    }
+    let rest = rest.trim_start();
+    (!rest.is_empty() && !rest.starts_with('-')).then_some(rest)
+}
+
 /// Splits a line into words as a POSIX shell would (quotes group words; no expansion, no
 /// pipes). A quoting error is the shell's own, with its status 2.
 pub fn words(line: &str) -> Result<Vec<String>, ShellOutput> {
@@ -84,6 +97,22 @@ pub fn words(line: &str) -> Result<Vec<String>, ShellOutput> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sudo_without_options_is_the_command_itself() {
+        assert_eq!(
+            without_sudo("sudo iptables -P FORWARD ACCEPT"),
+            Some("iptables -P FORWARD ACCEPT")
+        );
+        assert_eq!(
+            without_sudo("  sudo   ip link del dev x"),
+            Some("ip link del dev x")
+        );
+        assert_eq!(without_sudo("sudo"), None);
+        assert_eq!(without_sudo("sudo -u bob id"), None);
+        assert_eq!(without_sudo("sudoedit x"), None);
+        assert_eq!(without_sudo("iptables -L"), None);
+    }
 
     #[test]
     fn docker_errors_end_with_a_newline_and_status_one_unless_told() {

@@ -175,8 +175,12 @@ impl World {
 
     /// Runs a command line as typed in a shell on `on`: a container host, or a fabric node
     /// such as an outside host. `docker …` goes to the host's daemon; a `docker exec` that
-    /// sends a probe runs it. A tool hnsim does not model says so with status 127.
+    /// sends a probe runs it. A tool hnsim does not model says so with status 127. `sudo`
+    /// in front changes nothing (every modelled shell is root's; `shell::without_sudo`).
     pub fn shell(&mut self, on: &str, line: &str) -> ShellOutput {
+        if let Some(rest) = shell::without_sudo(line) {
+            return self.shell(on, rest);
+        }
         let argv = match shell::words(line) {
             Ok(w) => w,
             Err(e) => return e,

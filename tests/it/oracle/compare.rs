@@ -106,6 +106,12 @@ fn masked_value(v: Option<&Value>, masks: &CaseMasks) -> String {
 fn state_fields(state: &Value, masks: &CaseMasks) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     for c in state["containers"].as_array().into_iter().flatten() {
+        // A `--rm` container the daemon was deleting when the recorder read the state
+        // (dockerd removes it asynchronously after it stops): it is gone, as in hnsim,
+        // which removes it as it stops.
+        if c["status"].as_str() == Some("removing") {
+            continue;
+        }
         let name = masks.apply(c["name"].as_str().unwrap_or(""));
         out.insert(format!("container {name}"), "present".to_string());
         for (net, ep) in c["networks"].as_object().into_iter().flatten() {

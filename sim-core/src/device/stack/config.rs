@@ -206,8 +206,14 @@ pub struct Services {
     pub tcp: Vec<u16>,
     /// UDP ports that echo datagrams back.
     pub udp_echo: Vec<u16>,
-    /// A DNS server on UDP 53 with these A records.
+    /// A DNS server on UDP 53 with these A records (NXDOMAIN for any other name).
     pub dns_zone: Vec<(String, Ipv4Addr)>,
+    /// Where that server listens: with `None`, on every address of the stack as soon as
+    /// `dns_zone` has a record (an external host's `dns_records`); with `Some(a)`, on `a`
+    /// only, records or not (with none it is a sink that answers NXDOMAIN to every query,
+    /// as the Docker oracle's upstream at 172.17.0.1 does).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dns_zone_bind: Option<Ipv4Addr>,
     /// Docker's embedded resolvers, one per network gateway address.
     pub embedded_dns: Vec<EmbeddedDns>,
     /// A resolver on a loopback address of this stack (Docker's embedded DNS on Linux).

@@ -148,6 +148,13 @@ fn attach_endpoint(
     // The namespace names its interfaces eth0, eth1, … from a counter that never goes back
     // while it lives: a network joined again after a disconnect gets the next name.
     let index = l.next_interface(sandbox);
+    let prefix = net
+        .options
+        .iter()
+        .rev()
+        .find(|(k, v)| k == "com.docker.network.container_iface_prefix" && !v.is_empty())
+        .map_or("eth", |(_, v)| v.as_str());
+    let ifname = l.next_interface_name(sandbox, prefix);
     let endpoint_id = ids::docker_id(rng);
     // Published ports go on the container's first bridge network. The driver learns the
     // container's address when it programs them; the lowest free one is what it will get.
@@ -160,17 +167,21 @@ fn attach_endpoint(
                 (n.host_binding, ip.unwrap_or(Ipv4Addr::UNSPECIFIED))
             });
         let listeners = host_listeners(ctx);
-        publish::map_ports(l, c, binding_default, ctr_ip, &listeners).map_err(|e| {
-            let e = format!(
-                "driver failed programming external connectivity on endpoint {} ({endpoint_id}): {e}",
-                c.name
-            );
-            if engine.networking_error_prefix() {
-                format!("failed to set up container networking: {e}")
-            } else {
-                e
+        match publish::map_ports(l, c, binding_default, ctr_ip, &listeners) {
+            Ok(ports) => ports,
+            Err(e) => {
+                let e = format!(
+                    "driver failed programming external connectivity on endpoint {} ({endpoint_id}): {e}",
+                    c.name
+                );
+                store.containers[ci].attachments[a].failed_endpoint = Some(endpoint_id);
+                return Err(if engine.networking_error_prefix() {
+                    format!("failed to set up container networking: {e}")
+                } else {
+                    e
+                });
             }
-        })?
+        }
     } else {
         Vec::new()
     };
@@ -180,7 +191,7 @@ fn attach_endpoint(
         sandbox,
         ip: att.requested_ip,
         mac: if index == 0 { c.mac_address } else { None },
-        ifname: format!("eth{index}"),
+        ifname,
         default_route: false,
         ports,
     };
@@ -207,7 +218,9 @@ fn attach_endpoint(
             });
         }
     };
-    store.containers[ci].attachments[a].endpoint = Some(ep);
+    let att = &mut store.containers[ci].attachments[a];
+    att.endpoint = Some(ep);
+    att.failed_endpoint = None;
     Ok(())
 }
 

@@ -44,8 +44,11 @@ pub struct Linux {
     pub(crate) addressless_endpoints: Vec<String>,
     /// docker's name of each bridge network (by id): the default route's order.
     pub(crate) network_names: Vec<(String, String)>,
-    /// Each namespace's next interface number.
+    /// Each namespace's next interface number (its interfaces of every prefix).
     interface_counters: Vec<(NodeId, u32)>,
+    /// Each namespace's next number per interface name prefix (osl's `nextIfIndex`:
+    /// `eth0`, `eth1`, …, or `lan0` with `com.docker.network.container_iface_prefix=lan`).
+    prefix_counters: Vec<(NodeId, String, u32)>,
     /// The embedded DNS: name tables per user network, a resolver per namespace.
     pub dns: dns::EmbeddedDns,
     /// The host's name (`/etc/hostname`, what a `--network host` container sees).
@@ -60,7 +63,27 @@ impl Linux {
             .map_or("", |(_, n)| n.as_str())
     }
 
-    /// The number of the namespace's next interface (`eth<n>`).
+    /// The name of the namespace's next interface with `prefix`: the prefix and a number
+    /// that never goes back while the namespace lives.
+    fn next_interface_name(&mut self, sandbox: NodeId, prefix: &str) -> String {
+        let n = match self
+            .prefix_counters
+            .iter_mut()
+            .find(|(s, p, _)| *s == sandbox && p == prefix)
+        {
+            Some((_, _, n)) => {
+                *n += 1;
+                *n - 1
+            }
+            None => {
+                self.prefix_counters.push((sandbox, prefix.to_string(), 1));
+                0
+            }
+        };
+        format!("{prefix}{n}")
+    }
+
+    /// The number of the namespace's next interface, of any prefix (0: its first network).
     fn next_interface(&mut self, sandbox: NodeId) -> u32 {
         match self
             .interface_counters
@@ -90,6 +113,7 @@ impl Linux {
             addressless_endpoints: Vec::new(),
             network_names: Vec::new(),
             interface_counters: Vec::new(),
+            prefix_counters: Vec::new(),
             dns: dns::EmbeddedDns::new(SimRng::derive(0, "embedded-dns")),
             host_name: String::new(),
         }
@@ -321,6 +345,7 @@ impl OsBackend for Linux {
     ) -> (NodeId, bool) {
         let (node, owned) = container::create_namespace(self, c, tcp, udp, ctx);
         self.interface_counters.retain(|(n, _)| *n != node);
+        self.prefix_counters.retain(|(n, _, _)| *n != node);
         (node, owned)
     }
 
@@ -394,6 +419,12 @@ impl OsBackend for Linux {
                 })
                 .collect(),
         })
+    }
+
+    /// The namespace stays while a guest's process holds it (oracle
+    /// container-mode/target-restarts: after `docker restart c1`, c2 runs on with only lo).
+    fn sandbox_outlives_owner(&self) -> bool {
+        true
     }
 
     /// The 20.10 CLI lists `docker port` unsorted, as `ip:port` without brackets.

@@ -12,7 +12,7 @@
 //! * Allocator: moby's `portallocator`, one map per host IP (as written: `0.0.0.0`, `::`,
 //!   `127.0.0.1` are distinct) and protocol; a fixed port taken in that map is
 //!   `Bind for <ip>:<port> failed: port is already allocated`; a range or no port takes the
-//!   next free one after the last one the range gave (the ephemeral range is 32768–60999,
+//!   next free one after the last one the range gave (none left: `all ports are allocated`) (the ephemeral range is 32768–60999,
 //!   `ip_local_port_range`). Ports go back when the container stops; `last` stays.
 //! * IPv6: a binding with no host IP (default `host_binding_ipv4` 0.0.0.0) gets a second
 //!   one on `::` (`port_mapping.go` `validatePortBindingIPv6`); 20.10 allocates it in the
@@ -72,10 +72,9 @@ impl PortAllocator {
                 return Ok(port);
             }
         }
-        Err(format!(
-            "Bind for {}:{start}-{end} failed: port is already allocated",
-            go_ip(ip)
-        ))
+        // `ErrAllPortsAllocated` (portallocator.go), for a range as for the ephemeral
+        // ports (oracle errors/port-range-exhausted).
+        Err("all ports are allocated".to_string())
     }
 
     /// A fixed port for `ip` (the IPv6 twin of a binding on v27+).

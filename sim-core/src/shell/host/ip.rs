@@ -27,9 +27,11 @@ fn no_device(name: &str) -> ShellOutput {
 pub fn ip(ns: &mut Ns, argv: &[String]) -> ShellOutput {
     let mut words: Vec<&str> = argv[1..].iter().map(String::as_str).collect();
     let mut only4 = false;
+    let mut oneline = false;
     while let Some(w) = words.first().copied().filter(|w| w.starts_with('-')) {
         match w {
             "-4" => only4 = true,
+            "-o" | "-oneline" => oneline = true,
             "-6" => {
                 return ShellOutput::fail(
                     1,
@@ -59,12 +61,29 @@ pub fn ip(ns: &mut Ns, argv: &[String]) -> ShellOutput {
             Some("add") => link_add(ns, &rest[1..]),
             Some("set") => link_set(ns, &rest[1..]),
             Some("del" | "delete") => link_del(ns, &rest[1..]),
+            _ if oneline => one_record_a_line(show_links(ns, rest, false, only4)),
             _ => show_links(ns, rest, false, only4),
         },
         o if "route".starts_with(o) => routes(ns, rest),
         o if "neighbor".starts_with(o) || "neighbour".starts_with(o) => neighbours(ns, rest),
         other => usage_object(other),
     }
+}
+
+/// `-o`: each link's record on one line, its continuation lines joined with `\` (iproute2
+/// prints its line separator as a backslash in this mode).
+fn one_record_a_line(mut out: ShellOutput) -> ShellOutput {
+    let mut joined = String::new();
+    for line in out.stdout.lines() {
+        if line.starts_with(' ') && !joined.is_empty() {
+            joined.pop();
+            joined.push('\\');
+        }
+        joined.push_str(line);
+        joined.push('\n');
+    }
+    out.stdout = joined;
+    out
 }
 
 /// `show [dev] X [master B]` (also `list`, or nothing).

@@ -97,7 +97,11 @@ pub fn server_input(s: &mut Sockets, net: &mut Interface, local: &Local, out: &m
         }
         return true;
     }
-    if services.dns_zone.is_empty() {
+    let listening = match services.dns_zone_bind {
+        Some(bind) => bind == ip.dst,
+        None => !services.dns_zone.is_empty(),
+    };
+    if !listening {
         return false;
     }
     let Some((q, sport)) = message(local) else {
