@@ -200,7 +200,8 @@ impl EventQueue {
             }
         }
         // Smallest last: buckets are short, and often already in order.
-        self.current.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+        self.current
+            .sort_unstable_by_key(|e| std::cmp::Reverse(e.0));
         true
     }
 
