@@ -325,6 +325,22 @@ enum Bench {
         #[arg(long, value_enum)]
         engine: Option<DockerEngine>,
     },
+    /// N containers on a Windows host's nat network; each sends K UDP echo requests, 100 us
+    /// apart, to one server outside the host, through WinNAT.
+    NatOut {
+        #[arg(long, default_value_t = 256)]
+        hosts: u32,
+        #[arg(long, default_value_t = 100)]
+        packets: u32,
+    },
+    /// N containers (N even) on a swarm overlay network, half on each of two Windows hosts;
+    /// each sends K UDP echo requests, 100 us apart, to one on the other host, in VXLAN.
+    OverlayEcho {
+        #[arg(long, default_value_t = 256)]
+        hosts: u32,
+        #[arg(long, default_value_t = 100)]
+        packets: u32,
+    },
 }
 
 fn load(file: &std::path::Path) -> Result<scenario::LoadedScenario, ExitCode> {
@@ -704,24 +720,33 @@ fn run(cli: Cli) -> ExitCode {
             format,
             output,
         } => graph(&file, format, output),
-        Command::Bench {
-            which:
+        Command::Bench { which } => {
+            let (hosts, setup) = match which {
                 Bench::BridgeEcho {
                     hosts,
                     packets,
                     os,
                     engine,
-                },
-        } => {
-            let setup = match (os, engine) {
-                (BenchOs::Windows, None) => sim_core::sim::bench::setup(hosts, packets),
-                (BenchOs::Linux, e) => {
-                    sim_core::sim::bench::setup_linux(hosts, packets, e.unwrap_or_default())
+                } => (
+                    hosts,
+                    match (os, engine) {
+                        (BenchOs::Windows, None) => sim_core::sim::bench::setup(hosts, packets),
+                        (BenchOs::Linux, e) => {
+                            sim_core::sim::bench::setup_linux(hosts, packets, e.unwrap_or_default())
+                        }
+                        (BenchOs::Windows, Some(_)) => {
+                            errln!("hnsim: --engine applies to `--os linux` only");
+                            return ExitCode::from(EXIT_BAD_INPUT);
+                        }
+                    },
+                ),
+                Bench::NatOut { hosts, packets } => {
+                    (hosts, sim_core::sim::bench::setup_nat_out(hosts, packets))
                 }
-                (BenchOs::Windows, Some(_)) => {
-                    errln!("hnsim: --engine applies to `--os linux` only");
-                    return ExitCode::from(EXIT_BAD_INPUT);
-                }
+                Bench::OverlayEcho { hosts, packets } => (
+                    hosts,
+                    sim_core::sim::bench::setup_overlay_echo(hosts, packets),
+                ),
             };
             let workload = match setup {
                 Ok(w) => w,

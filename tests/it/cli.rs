@@ -456,3 +456,36 @@ fn a_closed_pipe_ends_the_output_quietly() {
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+/// `nat-out` and `overlay-echo`: every echo comes back (the command fails otherwise), the
+/// line has bridge-echo's fields, and the simulated work is the same run after run.
+#[test]
+fn bench_nat_out_and_overlay_echo() {
+    for which in ["nat-out", "overlay-echo"] {
+        let args = ["bench", which, "--hosts", "8", "--packets", "5"];
+        let out = hnsim(&args);
+        assert_eq!(out.status.code(), Some(0), "{which}: {}", text(&out.stderr));
+        assert_eq!(text(&out.stderr), "", "{which}");
+        let stdout = text(&out.stdout);
+        let line = stdout.trim_end();
+        assert!(
+            line.starts_with("hosts=8 echo_requests=40 events="),
+            "{which}: {line}"
+        );
+        let fields = bench_fields(line);
+        let events: u64 = fields[2].1.parse().expect("events is a count");
+        // Every echo is at least four frames across devices (out and back, each way
+        // through a switch), plus the sender's timer.
+        assert!(events >= 40 * 5, "{which}: {line}");
+        let again = text(&hnsim(&args).stdout);
+        assert_eq!(bench_fields(again.trim_end())[..3], fields[..3], "{which}");
+    }
+    // overlay-echo splits the containers between two hosts.
+    let odd = hnsim(&["bench", "overlay-echo", "--hosts", "7", "--packets", "1"]);
+    assert_ne!(odd.status.code(), Some(0));
+    assert!(
+        text(&odd.stderr).contains("even number"),
+        "{}",
+        text(&odd.stderr)
+    );
+}

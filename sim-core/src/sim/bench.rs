@@ -5,6 +5,13 @@
 //! every frame crosses the Linux bridge inside the host's namespace (br_netfilter: the
 //! host's iptables see each one). Containers are created through real `docker run` lines and
 //! every frame is bytes. Timing is measured by the caller: sim-core has no clock.
+//!
+//! Two more workloads share the echo machinery (issue 13): `nat-out` ([`setup_nat_out`]),
+//! N containers on a Windows host's nat network each echoing with one server outside the
+//! host (every datagram translated by WinNAT both ways), and `overlay-echo`
+//! ([`setup_overlay_echo`]), N containers on a swarm overlay network spread over two Windows
+//! hosts, each echoing with the next, which runs on the other host (every frame wrapped in
+//! VXLAN by one host's VFP and unwrapped by the other's).
 
 use super::build;
 use crate::control::engine::DockerEngine;
@@ -108,16 +115,42 @@ fn build_workload(n: u32, k: u32, linux: Option<DockerEngine>) -> Result<BridgeE
             return Err(e);
         }
     }
-    // What the containers' start sent (each announces its address with a gratuitous ARP,
-    // flooded to every port) is part of setting up, not of the measured workload.
+    let nodes = running_containers(&mut world, "host")?;
+    let addrs = addresses(&world, &nodes)?;
+    let dsts = (0..nodes.len())
+        .map(|i| addrs[(i + 1) % addrs.len()])
+        .collect();
+    Ok(start(world, nodes, dsts, n, k, SimDuration::from_nanos(97)))
+}
+
+/// Runs the containers' start (each announces its address with a gratuitous ARP, flooded to
+/// every port: part of setting up, not of the measured workload) and lists the running
+/// containers of `host`, in creation order.
+fn running_containers(
+    world: &mut super::World,
+    host: &str,
+) -> Result<Vec<crate::id::NodeId>, String> {
     world.wait(SimDuration::from_millis(1));
-    let containers = &world.hosts[0].daemon.store.containers;
-    let nodes: Vec<_> = containers
+    let h = world
+        .hosts
+        .iter()
+        .find(|h| h.name == host)
+        .ok_or_else(|| format!("no host {host}"))?;
+    Ok(h.daemon
+        .store
+        .containers
         .iter()
         .filter(|c| c.state == ContainerState::Running)
         .filter_map(|c| c.sandbox)
-        .collect();
-    let addrs: Vec<_> = nodes
+        .collect())
+}
+
+/// The primary address of each container.
+fn addresses(
+    world: &super::World,
+    nodes: &[crate::id::NodeId],
+) -> Result<Vec<std::net::Ipv4Addr>, String> {
+    nodes
         .iter()
         .map(|n| {
             world
@@ -127,19 +160,150 @@ fn build_workload(n: u32, k: u32, linux: Option<DockerEngine>) -> Result<BridgeE
                 .and_then(|s| s.primary_addr())
         })
         .collect::<Option<Vec<_>>>()
-        .ok_or("a container has no address")?;
+        .ok_or_else(|| "a container has no address".to_string())
+}
+
+/// Starts container `i`'s echo client towards `dsts[i]` and wraps the world up to be run.
+fn start(
+    mut world: super::World,
+    nodes: Vec<crate::id::NodeId>,
+    dsts: Vec<std::net::Ipv4Addr>,
+    n: u32,
+    k: u32,
+    stagger: SimDuration,
+) -> BridgeEcho {
     let interval = SimDuration::from_micros(100);
-    for (i, node) in nodes.iter().enumerate() {
-        let dst = addrs[(i + 1) % addrs.len()];
+    for (i, (node, dst)) in nodes.iter().zip(dsts).enumerate() {
         // Stagger the start so that senders do not all fire in the same nanosecond.
-        let delay = SimDuration::from_nanos(i as u64 * 97);
+        let delay = SimDuration::from_nanos(i as u64 * stagger.as_nanos());
         world.engine.invoke(*node, |d, out| {
             if let Some(s) = d.as_stack_mut() {
                 s.start_echo_app(dst, ECHO_PORT, k, interval, delay, out);
             }
         });
     }
-    Ok(BridgeEcho { world, nodes, n, k })
+    BridgeEcho { world, nodes, n, k }
+}
+
+/// Builds a world from scenario text written here (so it is checked like any scenario).
+fn world_from(text: &str) -> Result<super::World, String> {
+    let loaded = crate::scenario::load_str("bench.ron", text).map_err(|d| {
+        let first = d.first().map(|d| d.message.clone()).unwrap_or_default();
+        format!("the benchmark's scenario does not load: {first}")
+    })?;
+    let mut world = build::build(&loaded.spec)?;
+    world.engine.limits.max_events = u64::MAX;
+    Ok(world)
+}
+
+fn docker(world: &mut super::World, host: &str, cmd: &str) -> Result<(), String> {
+    match world.docker(host, cmd).error {
+        Some(e) => Err(format!("{cmd}: {e}")),
+        None => Ok(()),
+    }
+}
+
+/// The server outside the host, on the host's LAN (10 Gb/s links, so that N senders at one
+/// datagram per 100 us each never fill a queue).
+const NAT_OUT: &str = r#"ScenarioSpec(
+    title: "nat-out benchmark",
+    seed: 1,
+    fabric: (
+        switches: [(name: "lan")],
+        externals: [(
+            name: "server",
+            interfaces: [(name: "eth0", address: "10.0.0.100/24")],
+            services: [Udp(7)],
+        )],
+        hosts: [(name: "host", nics: [(name: "Ethernet", address: "10.0.0.2/24")])],
+        links: [
+            (a: "host.Ethernet", b: "lan", latency_us: 1, bandwidth_mbps: 10000),
+            (a: "server.eth0", b: "lan", latency_us: 1, bandwidth_mbps: 10000),
+        ],
+    ),
+    images: [(name: "mcr.microsoft.com/windows/nanoserver:ltsc2022", services: [])],
+)"#;
+
+/// `nat-out`: N containers on the default nat network of one Windows host, each sending K
+/// UDP echo requests, 100 us apart, to a server on the host's LAN (10.0.0.100:7). WinNAT
+/// translates every request to the host's address and every answer back.
+pub fn setup_nat_out(n: u32, k: u32) -> Result<BridgeEcho, String> {
+    if n < 1 {
+        return Err("nat-out needs at least 1 container".into());
+    }
+    let mut world = world_from(NAT_OUT)?;
+    for i in 0..n {
+        docker(
+            &mut world,
+            "host",
+            &format!("docker run -d --name c{i} {IMAGE}"),
+        )?;
+    }
+    let nodes = running_containers(&mut world, "host")?;
+    let server = std::net::Ipv4Addr::new(10, 0, 0, 100);
+    let dsts = vec![server; nodes.len()];
+    // Senders spread evenly over the interval: one server answers them all.
+    let stagger = SimDuration::from_nanos(100_000 / u64::from(n));
+    Ok(start(world, nodes, dsts, n, k, stagger))
+}
+
+/// Two Windows hosts on one switch, in one swarm.
+const OVERLAY: &str = r#"ScenarioSpec(
+    title: "overlay-echo benchmark",
+    seed: 1,
+    fabric: (
+        switches: [(name: "tor")],
+        hosts: [
+            (name: "manager", nics: [(name: "Ethernet", address: "192.168.1.21/24")]),
+            (name: "worker", nics: [(name: "Ethernet", address: "192.168.1.22/24")]),
+        ],
+        links: [
+            (a: "manager.Ethernet", b: "tor", latency_us: 1, bandwidth_mbps: 10000),
+            (a: "worker.Ethernet", b: "tor", latency_us: 1, bandwidth_mbps: 10000),
+        ],
+    ),
+    images: [(name: "mcr.microsoft.com/windows/nanoserver:ltsc2022", services: [Udp(7)])],
+)"#;
+
+/// `overlay-echo`: N containers (N even) on one attachable swarm overlay network, half on
+/// each of two Windows hosts; container i sends K UDP echo requests, 100 us apart, to
+/// container i on the other host, so every frame is wrapped in VXLAN by one host's VFP and
+/// unwrapped by the other's.
+pub fn setup_overlay_echo(n: u32, k: u32) -> Result<BridgeEcho, String> {
+    if n < 2 || n % 2 == 1 {
+        return Err("overlay-echo needs an even number of containers, at least 2".into());
+    }
+    let mut world = world_from(OVERLAY)?;
+    docker(
+        &mut world,
+        "manager",
+        "docker swarm init --advertise-addr 192.168.1.21",
+    )?;
+    docker(
+        &mut world,
+        "worker",
+        "docker swarm join --token SWMTKN-1-bench 192.168.1.21:2377",
+    )?;
+    docker(
+        &mut world,
+        "manager",
+        "docker network create -d overlay --attachable --subnet 10.244.0.0/16 \
+         -o com.docker.network.driver.overlay.vxlanid_list=4097 bench",
+    )?;
+    for i in 0..n / 2 {
+        for host in ["manager", "worker"] {
+            let cmd = format!("docker run -d --name {host}{i} --network bench {IMAGE}");
+            docker(&mut world, host, &cmd)?;
+        }
+    }
+    let here = running_containers(&mut world, "manager")?;
+    let there = running_containers(&mut world, "worker")?;
+    let (a, b) = (addresses(&world, &here)?, addresses(&world, &there)?);
+    let nodes: Vec<_> = here.iter().chain(&there).copied().collect();
+    let dsts = b.iter().chain(&a).copied().collect();
+    // Senders spread evenly over the interval: every frame crosses the one underlay link.
+    let stagger = SimDuration::from_nanos(100_000 / u64::from(n));
+    Ok(start(world, nodes, dsts, n, k, stagger))
 }
 
 impl BridgeEcho {
