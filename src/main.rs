@@ -1,7 +1,7 @@
 //! The `hnsim` command line: reads files, prints to stdout/stderr, maps results to exit codes.
 //! All simulation logic lives in sim-core; this file only measures wall time for `bench`.
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use sim_core::control::engine::DockerEngine;
 use sim_core::control::version::WindowsVersion;
 use sim_core::matrix;
@@ -87,6 +87,10 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run a scenario and print its report.
+    #[command(after_help = "Examples:\n  hnsim run scenarios/nat-tour.ron\n  \
+        hnsim run scenarios/nat-tour.ron --config --pcap captures/\n\n\
+        Exits 0 when every expectation held, 1 when one failed, 2 on a bad scenario, 3 when\n\
+        the run hit a limit of its `limits` (max_events, max_sim_time_ms).")]
     Run {
         file: PathBuf,
         /// Override the scenario's seed.
@@ -100,13 +104,23 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         pcap: Option<PathBuf>,
     },
-    /// Validate a scenario without running it.
+    /// Validate a scenario without running it: every problem at once, each at file:line:column.
+    #[command(after_help = "Example:\n  hnsim check scenarios/nat-tour.ron\n\n\
+        Besides the syntax, check finds what a run would trip on: unknown names in steps\n\
+        and probes, cables, addresses, DHCP pools, images. Exits 0 when the scenario is\n\
+        good, 2 when it is not.")]
     Check { file: PathBuf },
     /// Run a scenario's steps, then one more probe, and print that probe's trace.
+    #[command(after_help = "Example:\n  \
+        hnsim trace scenarios/nat-tour.ron --from laptop --to 10.0.0.11 --proto tcp/8080\n\n\
+        --from names a container (`web` or `host1/web`), a container host or a fabric node;\n\
+        --to also takes an IPv4 address or a DNS name. Exits 2 when one of them is unknown.")]
     Trace {
         file: PathBuf,
+        /// Where the probe starts: a container, a container host or a fabric node.
         #[arg(long)]
         from: String,
+        /// Where it goes: a name or an IPv4 address.
         #[arg(long)]
         to: String,
         /// icmp, tcp/PORT or udp/PORT
@@ -118,6 +132,10 @@ enum Command {
     },
     /// Reproduce the docs' connectivity table (one row per driver, five cells) from the
     /// matrix scenarios, reading each cell's mechanisms from the probe traces.
+    #[command(after_help = "Examples:\n  hnsim matrix --check\n  \
+        hnsim matrix --os 2016 --format json\n  hnsim matrix --os linux --check\n\n\
+        The documented tables and their scenarios are built in; --dir reads them from a\n\
+        directory instead.")]
     Matrix {
         /// The OS every host runs: a Windows version, or `linux` (the bridge, host and none
         /// drivers of a Linux Docker host).
@@ -131,8 +149,8 @@ enum Command {
         /// Compare with the documented table (expected.ron); exit 1 if a cell differs.
         #[arg(long)]
         check: bool,
-        /// The directory with expected.ron and one <driver>.ron scenario per driver
-        /// [default: scenarios/matrix, or scenarios/matrix/linux with `--os linux`]
+        /// A directory with expected.ron and one <driver>.ron scenario per driver [default:
+        /// the built-in copy of scenarios/matrix, or scenarios/matrix/linux with `--os linux`]
         #[arg(long)]
         dir: Option<PathBuf>,
     },
@@ -165,10 +183,28 @@ enum Command {
         output: Option<PathBuf>,
     },
     /// Run a built-in benchmark.
+    #[command(after_help = "Example:\n  hnsim bench bridge-echo --hosts 64 --packets 20")]
     Bench {
         #[command(subcommand)]
         which: Bench,
     },
+    /// Print a shell completion script.
+    #[command(after_help = "Examples:\n  \
+        hnsim completions bash > ~/.local/share/bash-completion/completions/hnsim\n  \
+        hnsim completions zsh > ~/.zfunc/_hnsim\n  \
+        hnsim completions fish > ~/.config/fish/completions/hnsim.fish")]
+    Completions {
+        #[arg(value_enum)]
+        shell: CompletionShell,
+    },
+}
+
+/// The shells `hnsim completions` writes a script for.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum CompletionShell {
+    Bash,
+    Zsh,
+    Fish,
 }
 
 /// `hnsim matrix --os`: a Windows Server release (by its own names) or `linux`.
@@ -240,8 +276,13 @@ enum GraphFormat {
 enum Bench {
     /// N containers on one network (Windows: the nat network; Linux: one user-defined bridge);
     /// each sends K UDP echo requests, 100 us apart, to the next.
+    #[command(
+        after_help = "Examples:\n  hnsim bench bridge-echo --hosts 64 --packets 20\n  \
+        hnsim bench bridge-echo --os linux --hosts 1000 --packets 1"
+    )]
     BridgeEcho {
-        #[arg(long, default_value_t = 256)]
+        /// How many containers (at least 1).
+        #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..))]
         hosts: u32,
         #[arg(long, default_value_t = 100)]
         packets: u32,
@@ -281,13 +322,12 @@ fn parse_proto(s: &str) -> Result<sim_core::scenario::ProtoSpec, String> {
 }
 
 /// `hnsim matrix`: prints the table (and with `check`, the differences from the docs).
-fn matrix(os: matrix::Platform, format: Format, check: bool, dir: &std::path::Path) -> ExitCode {
-    let dir = dir.to_string_lossy();
-    let m = match matrix::run(&dir, os) {
+fn matrix(m: Result<matrix::Matrix, matrix::MatrixError>, format: Format, check: bool) -> ExitCode {
+    let m = match m {
         Ok(m) => m,
         Err(e) => {
             errln!("{e}");
-            errln!("hnsim: cannot build the matrix from {dir}");
+            errln!("hnsim: cannot build the matrix");
             return ExitCode::from(EXIT_BAD_INPUT);
         }
     };
@@ -525,8 +565,11 @@ fn run(cli: Cli) -> ExitCode {
             dir,
         } => match os.platform(engine) {
             Ok(os) => {
-                let dir = dir.unwrap_or_else(|| PathBuf::from(matrix::default_dir(os)));
-                matrix(os, format, check, &dir)
+                let m = match &dir {
+                    Some(dir) => matrix::run(&dir.to_string_lossy(), os),
+                    None => matrix::run_builtin(os),
+                };
+                matrix(m, format, check)
             }
             Err(e) => {
                 errln!("hnsim: {e}");
@@ -534,6 +577,17 @@ fn run(cli: Cli) -> ExitCode {
             }
         },
         Command::Viz { file, output } => viz(&file, output),
+        Command::Completions { shell } => {
+            let shell = match shell {
+                CompletionShell::Bash => clap_complete::Shell::Bash,
+                CompletionShell::Zsh => clap_complete::Shell::Zsh,
+                CompletionShell::Fish => clap_complete::Shell::Fish,
+            };
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "hnsim", &mut script);
+            out!("{}", String::from_utf8_lossy(&script));
+            ExitCode::SUCCESS
+        }
         Command::Graph {
             file,
             format,

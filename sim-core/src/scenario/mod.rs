@@ -10,6 +10,7 @@
 //! Nothing the user wrote is changed: the spec is exactly what `ron::from_str` would produce.
 
 pub mod diag;
+pub mod names;
 pub mod parse;
 pub mod schema;
 pub mod split;
