@@ -321,6 +321,34 @@ fn parse_proto(s: &str) -> Result<sim_core::scenario::ProtoSpec, String> {
     }
 }
 
+/// `hnsim trace`'s `--from` and `--to`: names the scenario knows (as `check` sees a `Probe`
+/// step's), or exit 2 naming the option.
+fn check_trace_names(
+    loaded: &scenario::LoadedScenario,
+    from: &str,
+    to: &str,
+) -> Result<(), ExitCode> {
+    let names = scenario::names::KnownNames::of(&loaded.spec);
+    let problems = [
+        ("--from", names.source_problem(from)),
+        ("--to", names.target_problem(to)),
+    ];
+    let mut bad = false;
+    for (option, problem) in problems {
+        if let Some((message, help)) = problem {
+            errln!("hnsim: {option}: {message}");
+            if let Some(help) = help {
+                errln!("  = help: {help}");
+            }
+            bad = true;
+        }
+    }
+    if bad {
+        return Err(ExitCode::from(EXIT_BAD_INPUT));
+    }
+    Ok(())
+}
+
 /// `hnsim matrix`: prints the table (and with `check`, the differences from the docs).
 fn matrix(m: Result<matrix::Matrix, matrix::MatrixError>, format: Format, check: bool) -> ExitCode {
     let m = match m {
@@ -535,6 +563,9 @@ fn run(cli: Cli) -> ExitCode {
                     return ExitCode::from(EXIT_BAD_INPUT);
                 }
             };
+            if let Err(code) = check_trace_names(&loaded, &from, &to) {
+                return code;
+            }
             let format = if json {
                 report::TraceFormat::Json
             } else {
