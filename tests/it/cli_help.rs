@@ -243,11 +243,11 @@ fn check_finds_every_fabric_mistake_at_once() {
     let heads: Vec<&str> = stderr.lines().filter(|l| l.contains(": error: ")).collect();
     insta::assert_snapshot!(heads.join("\n"), @r"
     fabric.ron:5:103: error: router `r1`: subnet 10.0.0.128/25 of this interface overlaps 10.0.0.0/24 of its interface `a` at line 5:45; a router's interfaces are on distinct subnets
-    fabric.ron:8:27: error: the DHCP pool ends at 10.0.0.100, before its start 10.0.0.200
-    fabric.ron:10:27: error: the DHCP pool 10.0.0.100 to 10.0.0.110 is not inside the subnet of one interface of this host (`10.0.1.0/24`)
-    fabric.ron:13:59: error: address `10.0.0.11/0` has a /0 prefix: every address would be on this link; give the prefix of its subnet, e.g. `10.0.0.11/24`
-    fabric.ron:14:59: error: address 10.0.0.2 is already given to the interface at line 7:42; two interfaces cannot hold the same address
-    fabric.ron:14:82: error: NIC `host2.eth1` has no cable: add a link to `fabric.links` with an end `host2.eth1`
-    fabric.ron:18:71: error: mac_spoofing applies to a VM's port on a `HyperV` switch; `lan` is a physical switch
+    fabric.ron:8:64: error: the DHCP pool ends at 10.0.0.100, before its start 10.0.0.200
+    fabric.ron:10:40: error: the DHCP pool 10.0.0.100 to 10.0.0.110 is not inside the subnet of one interface of this host (`10.0.1.0/24`)
+    fabric.ron:13:60: error: address `10.0.0.11/0` has a /0 prefix: every address would be on this link; give the prefix of its subnet, e.g. `10.0.0.11/24`
+    fabric.ron:14:60: error: address 10.0.0.2 is already given to the interface at line 7:41; two interfaces cannot hold the same address
+    fabric.ron:14:83: error: NIC `host2.eth1` has no cable: add a link to `fabric.links` with an end `host2.eth1`
+    fabric.ron:18:84: error: mac_spoofing applies to a VM's port on a `HyperV` switch; `lan` is a physical switch
     ");
 }
