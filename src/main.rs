@@ -1,7 +1,7 @@
 //! The `hnsim` command line: reads files, prints to stdout/stderr, maps results to exit codes.
 //! All simulation logic lives in sim-core; this file only measures wall time for `bench`.
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use sim_core::control::engine::DockerEngine;
 use sim_core::control::version::WindowsVersion;
 use sim_core::matrix;
@@ -88,6 +88,10 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run a scenario and print its report.
+    #[command(after_help = "Examples:\n  hnsim run scenarios/nat-tour.ron\n  \
+        hnsim run scenarios/nat-tour.ron --config --pcap captures/\n\n\
+        Exits 0 when every expectation held, 1 when one failed, 2 on a bad scenario, 3 when\n\
+        the run hit a limit of its `limits` (max_events, max_sim_time_ms).")]
     Run {
         file: PathBuf,
         /// Override the scenario's seed.
@@ -128,13 +132,23 @@ enum Command {
         #[arg(long, value_enum, value_name = "RELEASE")]
         engine: Vec<DockerEngine>,
     },
-    /// Validate a scenario without running it.
+    /// Validate a scenario without running it: every problem at once, each at file:line:column.
+    #[command(after_help = "Example:\n  hnsim check scenarios/nat-tour.ron\n\n\
+        Besides the syntax, check finds what a run would trip on: unknown names in steps\n\
+        and probes, cables, addresses, DHCP pools, images. Exits 0 when the scenario is\n\
+        good, 2 when it is not.")]
     Check { file: PathBuf },
     /// Run a scenario's steps, then one more probe, and print that probe's trace.
+    #[command(after_help = "Example:\n  \
+        hnsim trace scenarios/nat-tour.ron --from laptop --to 10.0.0.11 --proto tcp/8080\n\n\
+        --from names a container (`web` or `host1/web`), a container host or a fabric node;\n\
+        --to also takes an IPv4 address or a DNS name. Exits 2 when one of them is unknown.")]
     Trace {
         file: PathBuf,
+        /// Where the probe starts: a container, a container host or a fabric node.
         #[arg(long)]
         from: String,
+        /// Where it goes: a name or an IPv4 address.
         #[arg(long)]
         to: String,
         /// icmp, tcp/PORT or udp/PORT
@@ -148,6 +162,10 @@ enum Command {
     },
     /// Reproduce the docs' connectivity table (one row per driver, five cells) from the
     /// matrix scenarios, reading each cell's mechanisms from the probe traces.
+    #[command(after_help = "Examples:\n  hnsim matrix --check\n  \
+        hnsim matrix --os 2016 --format json\n  hnsim matrix --os linux --check\n\n\
+        The documented tables and their scenarios are built in; --dir reads them from a\n\
+        directory instead.")]
     Matrix {
         /// The OS every host runs: a Windows version, or `linux` (the bridge, host and none
         /// drivers of a Linux Docker host).
@@ -165,8 +183,8 @@ enum Command {
         /// driver and cell (implies the comparison; exits 1 if a cell differs).
         #[arg(long, value_name = "FILE")]
         junit: Option<PathBuf>,
-        /// The directory with expected.ron and one <driver>.ron scenario per driver
-        /// [default: scenarios/matrix, or scenarios/matrix/linux with `--os linux`]
+        /// A directory with expected.ron and one <driver>.ron scenario per driver [default:
+        /// the built-in copy of scenarios/matrix, or scenarios/matrix/linux with `--os linux`]
         #[arg(long)]
         dir: Option<PathBuf>,
     },
@@ -199,10 +217,28 @@ enum Command {
         output: Option<PathBuf>,
     },
     /// Run a built-in benchmark.
+    #[command(after_help = "Example:\n  hnsim bench bridge-echo --hosts 64 --packets 20")]
     Bench {
         #[command(subcommand)]
         which: Bench,
     },
+    /// Print a shell completion script.
+    #[command(after_help = "Examples:\n  \
+        hnsim completions bash > ~/.local/share/bash-completion/completions/hnsim\n  \
+        hnsim completions zsh > ~/.zfunc/_hnsim\n  \
+        hnsim completions fish > ~/.config/fish/completions/hnsim.fish")]
+    Completions {
+        #[arg(value_enum)]
+        shell: CompletionShell,
+    },
+}
+
+/// The shells `hnsim completions` writes a script for.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum CompletionShell {
+    Bash,
+    Zsh,
+    Fish,
 }
 
 /// `--os` and `--engine` of `hnsim run`: every host's version, overriding the scenario's.
@@ -313,8 +349,13 @@ enum GraphFormat {
 enum Bench {
     /// N containers on one network (Windows: the nat network; Linux: one user-defined bridge);
     /// each sends K UDP echo requests, 100 us apart, to the next.
+    #[command(
+        after_help = "Examples:\n  hnsim bench bridge-echo --hosts 64 --packets 20\n  \
+        hnsim bench bridge-echo --os linux --hosts 1000 --packets 1"
+    )]
     BridgeEcho {
-        #[arg(long, default_value_t = 256)]
+        /// How many containers (at least 1).
+        #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..))]
         hosts: u32,
         #[arg(long, default_value_t = 100)]
         packets: u32,
@@ -369,20 +410,46 @@ fn parse_proto(s: &str) -> Result<sim_core::scenario::ProtoSpec, String> {
     }
 }
 
+/// `hnsim trace`'s `--from` and `--to`: names the scenario knows (as `check` sees a `Probe`
+/// step's), or exit 2 naming the option.
+fn check_trace_names(
+    loaded: &scenario::LoadedScenario,
+    from: &str,
+    to: &str,
+) -> Result<(), ExitCode> {
+    let names = scenario::names::KnownNames::of(&loaded.spec);
+    let problems = [
+        ("--from", names.source_problem(from)),
+        ("--to", names.target_problem(to)),
+    ];
+    let mut bad = false;
+    for (option, problem) in problems {
+        if let Some((message, help)) = problem {
+            errln!("hnsim: {option}: {message}");
+            if let Some(help) = help {
+                errln!("  = help: {help}");
+            }
+            bad = true;
+        }
+    }
+    if bad {
+        return Err(ExitCode::from(EXIT_BAD_INPUT));
+    }
+    Ok(())
+}
+
 /// `hnsim matrix`: prints the table (and with `check`, the differences from the docs).
 fn matrix(
-    os: matrix::Platform,
+    m: Result<matrix::Matrix, matrix::MatrixError>,
     format: Format,
     check: bool,
     junit: Option<&std::path::Path>,
-    dir: &std::path::Path,
 ) -> ExitCode {
-    let dir = dir.to_string_lossy();
-    let m = match matrix::run(&dir, os) {
+    let m = match m {
         Ok(m) => m,
         Err(e) => {
             errln!("{e}");
-            errln!("hnsim: cannot build the matrix from {dir}");
+            errln!("hnsim: cannot build the matrix");
             return ExitCode::from(EXIT_BAD_INPUT);
         }
     };
@@ -674,6 +741,9 @@ fn run(cli: Cli) -> ExitCode {
                     return ExitCode::from(EXIT_BAD_INPUT);
                 }
             };
+            if let Err(code) = check_trace_names(&loaded, &from, &to) {
+                return code;
+            }
             let format = if json {
                 report::TraceFormat::Json
             } else {
@@ -705,8 +775,11 @@ fn run(cli: Cli) -> ExitCode {
             dir,
         } => match os.platform(engine) {
             Ok(os) => {
-                let dir = dir.unwrap_or_else(|| PathBuf::from(matrix::default_dir(os)));
-                matrix(os, format, check, junit.as_deref(), &dir)
+                let m = match &dir {
+                    Some(dir) => matrix::run(&dir.to_string_lossy(), os),
+                    None => matrix::run_builtin(os),
+                };
+                matrix(m, format, check, junit.as_deref())
             }
             Err(e) => {
                 errln!("hnsim: {e}");
@@ -715,6 +788,17 @@ fn run(cli: Cli) -> ExitCode {
         },
         Command::Viz { file, output } => viz(&file, output),
         Command::Diff { files, os, engine } => diff(&files, &os, &engine),
+        Command::Completions { shell } => {
+            let shell = match shell {
+                CompletionShell::Bash => clap_complete::Shell::Bash,
+                CompletionShell::Zsh => clap_complete::Shell::Zsh,
+                CompletionShell::Fish => clap_complete::Shell::Fish,
+            };
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "hnsim", &mut script);
+            out!("{}", String::from_utf8_lossy(&script));
+            ExitCode::SUCCESS
+        }
         Command::Graph {
             file,
             format,

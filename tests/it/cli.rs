@@ -251,7 +251,7 @@ fn trace_says_why_there_is_no_probe_to_show() {
     assert_eq!(text(&out.stdout), "");
     assert_eq!(
         text(&out.stderr),
-        "hnsim: the run hit its EventBudget limit before the probe could run\n"
+        "hnsim: the run hit its max_events limit before the probe could run\n"
     );
 }
 

@@ -5,6 +5,7 @@
 mod browser;
 mod busybox;
 mod cli;
+mod cli_help;
 mod common;
 mod config;
 mod daemon_lifecycle;
@@ -21,6 +22,7 @@ mod pcap;
 mod props;
 mod props_linux;
 mod publish;
+mod readme;
 mod report_json;
 mod runlog;
 mod scenarios;

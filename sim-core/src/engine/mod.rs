@@ -48,6 +48,18 @@ pub enum RunStop {
     Control(u64),
 }
 
+impl RunStop {
+    /// The field of a scenario's `limits` that this stop is about, as the user writes it
+    /// (`max_events`, `max_sim_time_ms`); other stops are not limits.
+    pub fn limit_field(self) -> Option<&'static str> {
+        match self {
+            RunStop::EventBudget => Some("max_events"),
+            RunStop::TimeLimit => Some("max_sim_time_ms"),
+            RunStop::Reached | RunStop::Condition | RunStop::Control(_) => None,
+        }
+    }
+}
+
 /// The bounds of a run.
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {

@@ -178,21 +178,39 @@ fn join(dir: &str, name: &str) -> String {
     }
 }
 
-/// The drivers to show: those of `expected.ron` in its order, then any other `<name>.ron` in
-/// the directory, sorted by name.
-fn driver_names(dir: &Path, expected: &ExpectedMatrix) -> Result<Vec<String>, MatrixError> {
+/// The files a matrix is built from: `expected.ron` and one scenario per driver, each as
+/// (file name for messages, text). A driver of `expected.ron` without a scenario has `None`.
+#[derive(Debug, Clone)]
+pub struct MatrixFiles {
+    /// The directory as it appears in the output.
+    pub dir: String,
+    pub expected: (String, String),
+    pub drivers: Vec<(String, Option<(String, String)>)>,
+}
+
+/// The drivers to show: those of `expected.ron` in its order, then the other scenarios
+/// (`available`), sorted by name.
+fn driver_order(expected: &ExpectedMatrix, available: &[String]) -> Vec<String> {
     let mut names: Vec<String> = expected.drivers.iter().map(|d| d.driver.clone()).collect();
-    let entries = std::fs::read_dir(dir)
-        .map_err(|e| MatrixError::Expected(vec![format!("cannot read {}: {e}", dir.display())]))?;
-    let mut extra: Vec<String> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "ron"))
-        .filter_map(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+    let mut extra: Vec<String> = available
+        .iter()
         .filter(|n| format!("{n}.ron") != EXPECTED_FILE && !names.contains(n))
+        .cloned()
         .collect();
     extra.sort();
     names.extend(extra);
-    Ok(names)
+    names
+}
+
+/// The `<name>.ron` files of a directory, by name.
+fn scenario_names(dir: &Path) -> Result<Vec<String>, MatrixError> {
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| MatrixError::Expected(vec![format!("cannot read {}: {e}", dir.display())]))?;
+    Ok(entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "ron"))
+        .filter_map(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .collect())
 }
 
 /// Reads and checks `<dir>/expected.ron`.
@@ -203,15 +221,132 @@ pub fn load_expected(dir: &str) -> Result<ExpectedMatrix, MatrixError> {
     expected::parse(&file, &text).map_err(MatrixError::Expected)
 }
 
+/// Reads the matrix files of `dir`.
+pub fn read_dir(dir: &str) -> Result<MatrixFiles, MatrixError> {
+    let file = join(dir, EXPECTED_FILE);
+    let text = std::fs::read_to_string(&file)
+        .map_err(|e| MatrixError::Expected(vec![format!("cannot read {file}: {e}")]))?;
+    let expected = expected::parse(&file, &text).map_err(MatrixError::Expected)?;
+    let mut drivers = Vec::new();
+    for name in driver_order(&expected, &scenario_names(Path::new(dir))?) {
+        let path = join(dir, &format!("{name}.ron"));
+        let scenario = if PathBuf::from(&path).is_file() {
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| MatrixError::Expected(vec![format!("cannot read {path}: {e}")]))?;
+            Some((path, text))
+        } else {
+            None
+        };
+        drivers.push((name, scenario));
+    }
+    Ok(MatrixFiles {
+        dir: dir.to_string(),
+        expected: (file, text),
+        drivers,
+    })
+}
+
+/// The matrix files built into hnsim (those of [`default_dir`]), so that `hnsim matrix` works
+/// from any directory. `tests/it/matrix.rs` checks that they are the files in `scenarios/`.
+pub fn builtin(os: Platform) -> MatrixFiles {
+    let dir = default_dir(os);
+    let (expected, scenarios) = match os {
+        Platform::Windows(_) => builtin::WINDOWS,
+        Platform::Linux(_) => builtin::LINUX,
+    };
+    let available: Vec<String> = scenarios.iter().map(|(n, _)| n.to_string()).collect();
+    // The built-in expected.ron is tested to parse; an error would show in the run below.
+    let order = expected::parse(&join(dir, EXPECTED_FILE), expected)
+        .map(|e| driver_order(&e, &available))
+        .unwrap_or(available);
+    let drivers = order
+        .into_iter()
+        .map(|name| {
+            let text = scenarios
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, t)| (join(dir, &format!("{name}.ron")), t.to_string()));
+            (name, text)
+        })
+        .collect();
+    MatrixFiles {
+        dir: dir.to_string(),
+        expected: (join(dir, EXPECTED_FILE), expected.to_string()),
+        drivers,
+    }
+}
+
+/// The matrix directories' files, compiled in.
+pub mod builtin {
+    /// `expected.ron`, then each driver's scenario by name.
+    pub type Files = (&'static str, &'static [(&'static str, &'static str)]);
+
+    pub const WINDOWS: Files = (
+        include_str!("../../../scenarios/matrix/expected.ron"),
+        &[
+            (
+                "l2bridge",
+                include_str!("../../../scenarios/matrix/l2bridge.ron"),
+            ),
+            (
+                "l2tunnel",
+                include_str!("../../../scenarios/matrix/l2tunnel.ron"),
+            ),
+            ("nat", include_str!("../../../scenarios/matrix/nat.ron")),
+            (
+                "overlay",
+                include_str!("../../../scenarios/matrix/overlay.ron"),
+            ),
+            (
+                "transparent",
+                include_str!("../../../scenarios/matrix/transparent.ron"),
+            ),
+        ],
+    );
+
+    pub const LINUX: Files = (
+        include_str!("../../../scenarios/matrix/linux/expected.ron"),
+        &[
+            (
+                "bridge",
+                include_str!("../../../scenarios/matrix/linux/bridge.ron"),
+            ),
+            (
+                "host",
+                include_str!("../../../scenarios/matrix/linux/host.ron"),
+            ),
+            (
+                "none",
+                include_str!("../../../scenarios/matrix/linux/none.ron"),
+            ),
+            (
+                "user-bridge",
+                include_str!("../../../scenarios/matrix/linux/user-bridge.ron"),
+            ),
+        ],
+    );
+}
+
 /// Runs every driver's matrix scenario in `dir` on `os` and collects the table.
 pub fn run(dir: &str, os: impl Into<Platform>) -> Result<Matrix, MatrixError> {
+    run_files(read_dir(dir)?, os)
+}
+
+/// Runs the built-in matrix of `os` (the files of [`default_dir`], compiled in).
+pub fn run_builtin(os: impl Into<Platform>) -> Result<Matrix, MatrixError> {
     let os = os.into();
-    let expected = load_expected(dir)?;
+    run_files(builtin(os), os)
+}
+
+/// Runs every driver's scenario of `files` on `os` and collects the table.
+pub fn run_files(files: MatrixFiles, os: impl Into<Platform>) -> Result<Matrix, MatrixError> {
+    let os = os.into();
+    let (expected_file, expected_text) = &files.expected;
+    let expected = expected::parse(expected_file, expected_text).map_err(MatrixError::Expected)?;
     let mut drivers = Vec::new();
     let mut diags = Vec::new();
-    for name in driver_names(Path::new(dir), &expected)? {
-        let file = join(dir, &format!("{name}.ron"));
-        if !PathBuf::from(&file).is_file() {
+    for (name, scenario) in files.drivers {
+        let Some((file, text)) = scenario else {
             drivers.push(DriverRow {
                 driver: name,
                 file: None,
@@ -220,8 +355,8 @@ pub fn run(dir: &str, os: impl Into<Platform>) -> Result<Matrix, MatrixError> {
                 limit_hit: None,
             });
             continue;
-        }
-        match scenario::load_path(Path::new(&file)) {
+        };
+        match scenario::load_str(&file, &text) {
             Ok(loaded) => drivers.push(run_driver(&name, loaded, os)),
             Err(d) => diags.extend(d),
         }
@@ -231,7 +366,7 @@ pub fn run(dir: &str, os: impl Into<Platform>) -> Result<Matrix, MatrixError> {
     }
     Ok(Matrix {
         os,
-        dir: dir.to_string(),
+        dir: files.dir,
         drivers,
         expected,
     })

@@ -8,9 +8,10 @@ use crate::scenario::MatrixCell;
 use serde_json::{Map, Value};
 use std::fmt::Write;
 
-/// Width of the driver column and of each cell column of the text table.
-const DRIVER_WIDTH: usize = 13;
-const CELL_WIDTH: usize = 27;
+/// Width of the driver column and of each cell column of the text table: with the borders,
+/// 116 columns, so the table fits a 120-column terminal.
+const DRIVER_WIDTH: usize = 12;
+const CELL_WIDTH: usize = 17;
 
 /// The docs' column headings.
 pub fn heading(cell: MatrixCell) -> &'static str {
@@ -79,7 +80,8 @@ fn cell_text(m: &Matrix, row: &DriverRow, cell: MatrixCell) -> String {
     s
 }
 
-/// Splits `text` into lines of at most `width` characters, at spaces where it can.
+/// Splits `text` into lines of at most `width` characters, at spaces where it can, else after
+/// a hyphen.
 fn wrap(text: &str, width: usize) -> Vec<String> {
     let mut lines = Vec::new();
     let mut line = String::new();
@@ -103,8 +105,13 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
                 lines.push(std::mem::take(&mut line));
                 continue;
             }
-            // A word longer than the column: cut it.
-            let rest = word.split_off(width);
+            // A word longer than the column: cut it after its last hyphen that fits, or at
+            // the column's edge.
+            let cut = word[..width.min(word.len())]
+                .iter()
+                .rposition(|c| *c == '-')
+                .map_or(width, |i| i + 1);
+            let rest = word.split_off(cut);
             lines.push(word.iter().collect());
             word = rest;
         }
@@ -775,7 +782,7 @@ mod tests {
         );
         assert!(c.lines[0].fails && !c.lines[1].fails);
         let t = text(&m);
-        assert!(t.contains("| b             | not simulated "), "{t}");
+        assert!(t.contains("| b            | not simulated "), "{t}");
         assert!(t.contains("yes: words [winnat]"), "{t}");
         assert!(
             t.contains("Not simulated (no m/<driver>.ron yet): b"),
@@ -794,5 +801,6 @@ mod tests {
         assert_eq!(wrap("abcdefghij", 4), ["abcd", "efgh", "ij"]);
         assert_eq!(wrap("", 4), [""]);
         assert_eq!(wrap("C→C same host", 8), ["C→C same", "host"]);
+        assert_eq!(wrap("[sdn-host-policy],", 12), ["[sdn-host-", "policy],"]);
     }
 }

@@ -267,11 +267,38 @@ pub fn levenshtein(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
-/// "did you mean `x`?" when exactly one best candidate is within edit distance 2.
+/// Edit distance where swapping two neighbouring characters counts as one edit (optimal
+/// string alignment): `wbe` is one edit from `web`, as a typist would see it.
+pub fn typo_distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (d[i - 1][j - 1] + cost)
+                .min(d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = best;
+        }
+    }
+    d[a.len()][b.len()]
+}
+
+/// "did you mean `x`?" for the nearest candidate within 2 edits (a swap of two neighbouring
+/// characters is one edit); on a tie, the first by name.
 pub fn did_you_mean(found: &str, candidates: &[&str]) -> Option<String> {
     let best = candidates
         .iter()
-        .map(|c| (levenshtein(found, c), *c))
+        .map(|c| (typo_distance(found, c), *c))
         .filter(|(d, _)| *d <= 2)
         .min()?;
     Some(format!("did you mean `{}`?", best.1))

@@ -10,6 +10,7 @@
 //! Nothing the user wrote is changed: the spec is exactly what `ron::from_str` would produce.
 
 pub mod diag;
+pub mod names;
 pub mod parse;
 pub mod schema;
 pub mod split;
@@ -35,6 +36,8 @@ pub struct LoadedScenario {
 /// Errors: every problem found, sorted by position, without duplicates, each with its source
 /// line for the snippet.
 pub fn load_str(file_name: &str, text: &str) -> Result<LoadedScenario, Vec<Diagnostic>> {
+    // A byte-order mark (as some Windows editors write) is not part of the text.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let result = parse::parse(file_name, text).and_then(|parsed| {
         if !parsed.diags.is_empty() {
             // Also validate what did parse: every problem at once, not syntax first.
@@ -49,7 +52,7 @@ pub fn load_str(file_name: &str, text: &str) -> Result<LoadedScenario, Vec<Diagn
         }
         // Safety net: the piecewise parse must agree with ron on the whole file. If it ever does
         // not, ron is the reference (for the value and for the error).
-        let spec = match ron::from_str::<ScenarioSpec>(text) {
+        let spec = match parse::ron_options().from_str::<ScenarioSpec>(text) {
             Ok(spec) => spec,
             Err(e) => return Err(vec![parse::ron_diag(file_name, &e, Pos::START)]),
         };

@@ -27,8 +27,10 @@ const FABRIC_FIELDS: &[&str] = &["switches", "routers", "externals", "hosts", "l
 /// itself, so the splitter does.
 const STEP_VARIANT_FIELDS: &[(&str, &[&str])] = &[
     ("Docker", &["host", "cmd", "expect"]),
+    ("Shell", &["on", "cmd", "expect"]),
     ("Probe", &["from", "to", "proto", "expect", "cell", "name"]),
     ("Listen", &["host", "container", "services"]),
+    ("HostEndpoint", &["host", "network", "ip"]),
     ("Reboot", &["host"]),
     ("LinkDown", &["link"]),
     ("LinkUp", &["link"]),
@@ -37,6 +39,12 @@ const STEP_VARIANT_FIELDS: &[(&str, &[&str])] = &[
     ("Wait", &["ms"]),
     ("At", &["ms", "do"]),
 ];
+
+/// The ron options every scenario text is read with: `implicit_some` is always on, so an
+/// optional field takes a plain value (`gateway: "10.0.0.1"`) as well as `Some("10.0.0.1")`.
+pub fn ron_options() -> ron::Options {
+    ron::Options::default().with_default_extension(Extensions::IMPLICIT_SOME)
+}
 
 /// How deep [`Spans`] records positions (deeper values are positioned at their ancestor).
 const MAX_SPAN_DEPTH: usize = 32;
@@ -111,7 +119,7 @@ pub fn parse(file: &str, text: &str) -> Result<Parsed, Vec<Diagnostic>> {
         file,
         tree,
         index: LineIndex::new(text),
-        options: ron::Options::default(),
+        options: ron_options(),
         explicit_names: false,
         diags: Vec::new(),
         spans: Spans::default(),
@@ -121,7 +129,7 @@ pub fn parse(file: &str, text: &str) -> Result<Parsed, Vec<Diagnostic>> {
 
     // Leading `#![enable(...)]` attributes: ron applies them to the whole file, we to each piece.
     let mut i = 0;
-    let mut ext = Extensions::empty();
+    let mut ext = Extensions::IMPLICIT_SOME;
     while i + 1 < n
         && cx.tree.tok_text(i) == "#!"
         && cx.tree.toks[i + 1].kind == TokKind::Open(b'[')
@@ -233,7 +241,7 @@ fn fallback(file: &str, text: &str, scan: Option<ScanError>) -> Result<Parsed, V
     if let Some(e) = &scan {
         diags.push(Diagnostic::new(file, index.pos(e.offset), &e.message));
     }
-    match ron::from_str::<ScenarioSpec>(text) {
+    match ron_options().from_str::<ScenarioSpec>(text) {
         Ok(spec) if scan.is_none() => Ok(Parsed {
             spec,
             spans: Spans::default(),
@@ -295,6 +303,18 @@ pub fn ron_diag(file: &str, e: &ron::error::SpannedError, base: Pos) -> Diagnost
         code => (code.to_string(), None),
     };
     Diagnostic::new(file, pos, message).with_help(help)
+}
+
+/// "0 to N" when `T` is an unsigned integer type (the scalar fields of a scenario).
+fn unsigned_range<T>() -> Option<String> {
+    let max = match std::any::type_name::<T>() {
+        "u8" => u64::from(u8::MAX),
+        "u16" => u64::from(u16::MAX),
+        "u32" => u64::from(u32::MAX),
+        "u64" => u64::MAX,
+        _ => return None,
+    };
+    Some(format!("0 to {max}"))
 }
 
 fn path_join(path: &str, key: &str) -> String {
@@ -478,7 +498,18 @@ impl<'a> Ctx<'a> {
                 Some(v)
             }
             Err(e) => {
-                let d = ron_diag(self.file, &e, base);
+                let mut d = ron_diag(self.file, &e, base);
+                if let Some(range) = unsigned_range::<T>() {
+                    // ron reads `1.5` as `1` followed by stray text; say what the field takes.
+                    if r.len() == 1 && self.tree.toks[r.start].kind == TokKind::Word {
+                        let found = self.tree.tok_text(r.start);
+                        d = Diagnostic::new(
+                            self.file,
+                            base,
+                            format!("`{path}` takes a whole number from {range}, found `{found}`"),
+                        );
+                    }
+                }
                 self.diags.push(d);
                 None
             }

@@ -147,7 +147,7 @@ pub enum RouterKindSpec {
 }
 
 /// A service listening on an outside host or in a container.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ServiceSpec {
     /// A TCP listener that accepts connections.
     Tcp(u16),

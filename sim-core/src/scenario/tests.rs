@@ -42,7 +42,7 @@ fn assert_one_error(text: &str, at: &str, msg: &str) {
 #[test]
 fn full_scenario_loads_and_equals_ron() {
     let loaded = load_str("full.ron", FULL).unwrap_or_else(|d| panic!("{}", render(&d)));
-    let ron_spec: ScenarioSpec = ron::from_str(FULL).unwrap();
+    let ron_spec: ScenarioSpec = parse::ron_options().from_str(FULL).unwrap();
     assert_eq!(loaded.spec, ron_spec);
     // The piecewise parse (not only the safety net) agrees with ron.
     let parsed = parse::parse("full.ron", FULL).ok().unwrap();
@@ -64,7 +64,7 @@ fn defaults_are_those_of_ron() {
     ] {
         let parsed = parse::parse("t.ron", text).ok().unwrap();
         assert!(parsed.diags.is_empty(), "{}", render(&parsed.diags));
-        let ron_spec: ScenarioSpec = ron::from_str(text).unwrap();
+        let ron_spec: ScenarioSpec = parse::ron_options().from_str(text).unwrap();
         assert_eq!(parsed.spec, ron_spec, "{text}");
         assert_eq!(load_str("t.ron", text).unwrap().spec, ron_spec);
     }
@@ -905,7 +905,7 @@ proptest! {
         let text = mutate(FULL, op, at, c);
         let lines = text.split('\n').count();
         match load_str("p.ron", &text) {
-            Ok(l) => prop_assert_eq!(l.spec, ron::from_str::<ScenarioSpec>(&text).unwrap()),
+            Ok(l) => prop_assert_eq!(l.spec, parse::ron_options().from_str::<ScenarioSpec>(&text).unwrap()),
             Err(d) => {
                 prop_assert!(!d.is_empty());
                 for x in &d {
@@ -913,7 +913,7 @@ proptest! {
                 }
             }
         }
-        let whole = ron::from_str::<ScenarioSpec>(&text);
+        let whole = parse::ron_options().from_str::<ScenarioSpec>(&text);
         match parse::parse("p.ron", &text) {
             Ok(p) if p.diags.is_empty() => {
                 prop_assert_eq!(Ok(p.spec), whole.map_err(|e| e.to_string()), "{}", text)
@@ -957,5 +957,50 @@ fn a_host_firewall_rule_needs_a_port_and_known_fields() {
     assert_eq!(
         loaded.spec.fabric.hosts[0].firewall,
         HostFirewallSpec::default()
+    );
+}
+
+#[test]
+fn optional_fields_take_plain_values() {
+    let plain = FULL
+        .replace(r#"gateway: Some("10.0.0.1")"#, r#"gateway: "10.0.0.1""#)
+        .replace(
+            "switch_port: Some(Trunk([10, 20]))",
+            "switch_port: Trunk([10, 20])",
+        )
+        .replace(r#"name: Some("h2-cable")"#, r#"name: "h2-cable""#)
+        .replace(
+            r#"expect: Some(Fails("bogus"))"#,
+            r#"expect: Fails("bogus")"#,
+        )
+        .replace("expect: Some(Refused)", "expect: Refused");
+    assert_ne!(plain, FULL);
+    let a = load_str("t.ron", FULL).unwrap().spec;
+    let b = load_str("t.ron", &plain).unwrap_or_else(|d| panic!("{}", render(&d)));
+    assert_eq!(a, b.spec);
+    // Positions after a plain value stay right.
+    let bad = plain.replace("Wait(ms: 1500)", "Wait(ms: x)");
+    let d = errors(&bad);
+    assert_eq!(d.len(), 1, "{}", render(&d));
+    assert_eq!(d[0].line, pos_of(&bad, "Wait(").0);
+}
+
+#[test]
+fn a_byte_order_mark_is_not_part_of_the_text() {
+    let with_bom = format!("\u{feff}{FULL}");
+    let loaded = load_str("t.ron", &with_bom).unwrap_or_else(|d| panic!("{}", render(&d)));
+    assert_eq!(loaded.spec, load_str("t.ron", FULL).unwrap().spec);
+    let bad = format!("\u{feff}{}", full_with("seed: 42", "seed: x"));
+    let d = errors(&bad);
+    assert_eq!((d[0].line, d[0].column), pos_of(&bad[3..], "x,"));
+}
+
+#[test]
+fn a_fractional_seed_says_what_seed_takes() {
+    let text = full_with("seed: 42", "seed: 1.5");
+    assert_one_error(
+        &text,
+        "1.5",
+        "`seed` takes a whole number from 0 to 18446744073709551615, found `1.5`",
     );
 }

@@ -9,6 +9,7 @@ use std::str::FromStr;
 use ipnetwork::Ipv4Network;
 
 use super::diag::{did_you_mean, one_of, Diagnostic, Pos};
+use super::names::KnownNames;
 use super::parse::{Partial, Spans};
 use super::schema::*;
 
@@ -167,6 +168,18 @@ impl Checker<'_> {
                 all_valid = false;
                 continue;
             };
+            if net.prefix() == 0 {
+                self.error(
+                    &ap,
+                    format!(
+                        "address `{a}` has a /0 prefix: every address would be on this link; \
+                         give the prefix of its subnet, e.g. `{}/24`",
+                        net.ip()
+                    ),
+                );
+                all_valid = false;
+                continue;
+            }
             if net.prefix() < 31 && (net.ip() == net.network() || net.ip() == net.broadcast()) {
                 let which = if net.ip() == net.network() {
                     "network"
@@ -343,6 +356,13 @@ pub fn validate(
             },
         ));
     }
+    addresses(&mut c, f);
+    for (i, e) in f.externals.iter().enumerate() {
+        if let Some(d) = &e.dhcp_server {
+            dhcp_pool(&mut c, &format!("fabric.externals[{i}]"), &e.interfaces, d);
+        }
+    }
+
     // Report a duplicate at the later of the two in the file.
     ordered.sort_by_key(|(_, node)| c.at(&format!("{}.name", node.path)));
     let mut ambiguous: HashSet<&str> = HashSet::new();
@@ -497,6 +517,39 @@ pub fn validate(
         }
     }
 
+    let switch_kinds: HashMap<&str, SwitchKindSpec> = f
+        .switches
+        .iter()
+        .map(|s| (s.name.as_str(), s.kind))
+        .collect();
+    for (i, l) in f.links.iter().enumerate() {
+        if l.mac_spoofing.is_none() {
+            continue;
+        }
+        let kinds: Vec<(&str, SwitchKindSpec)> = [&l.a, &l.b]
+            .iter()
+            .filter_map(|e| switch_kinds.get(e.as_str()).map(|k| (e.as_str(), *k)))
+            .collect();
+        if kinds.iter().any(|(_, k)| *k == SwitchKindSpec::HyperV) {
+            continue;
+        }
+        let what = match kinds.first() {
+            Some((name, SwitchKindSpec::AzureHost)) => {
+                format!("`{name}` is an Azure host, where MAC spoofing cannot be turned on")
+            }
+            Some((name, _)) => format!("`{name}` is a physical switch"),
+            None if partial.nodes => continue,
+            None => "neither end is a switch".to_string(),
+        };
+        c.error(
+            &format!("fabric.links[{i}].mac_spoofing"),
+            format!("mac_spoofing applies to a VM's port on a `HyperV` switch; {what}"),
+        );
+    }
+    if !partial.links {
+        unlinked_interfaces(&mut c, f, &used_ifs);
+    }
+
     // Images.
     let mut images: HashMap<&str, usize> = HashMap::new();
     for (i, img) in spec.images.iter().enumerate() {
@@ -518,6 +571,9 @@ pub fn validate(
     let mut link_list: Vec<&str> = link_names.keys().map(String::as_str).collect();
     link_list.sort_unstable();
     let steps = StepChecker {
+        names: (!partial.nodes).then(|| KnownNames::of(spec)),
+        images: &spec.images,
+        listens: listens(&spec.steps),
         nodes: &nodes,
         ambiguous: &ambiguous,
         host_names: &host_names,
@@ -553,6 +609,11 @@ pub fn validate(
 
 /// What the checks of a step refer to: the fabric's names.
 struct StepChecker<'a> {
+    /// The names probes can use (none when some node did not parse).
+    names: Option<KnownNames>,
+    images: &'a [ImageSpec],
+    /// (container, service) of every `Listen` step.
+    listens: HashSet<(String, ServiceSpec)>,
     nodes: &'a HashMap<&'a str, Node<'a>>,
     ambiguous: &'a HashSet<&'a str>,
     /// Container host names, in file order (for "did you mean").
@@ -619,6 +680,7 @@ impl StepChecker<'_> {
                         format!("a Docker step's cmd must start with `docker `, found `{cmd}`"),
                     );
                 }
+                self.image(c, &format!("{sp}.cmd"), cmd);
             }
             StepSpec::Shell { on, cmd, .. } => {
                 let op = format!("{sp}.on");
@@ -646,6 +708,9 @@ impl StepChecker<'_> {
                 }
                 if matches!(proto, ProtoSpec::Tcp(0) | ProtoSpec::Udp(0)) {
                     c.error(&format!("{sp}.proto"), "port 0 is not a valid probe port");
+                }
+                if let Some(names) = &self.names {
+                    self.probe_names(c, sp, names, step);
                 }
             }
             StepSpec::Listen {
@@ -697,6 +762,94 @@ impl StepChecker<'_> {
             StepSpec::At { ms, step: inner } => self.scheduled(c, sp, *ms, inner),
             StepSpec::Wait { .. } | StepSpec::Note(_) => {}
         }
+    }
+
+    /// The `from` and `to` of a probe: names the scenario knows; and a probe expected to be
+    /// delivered to a container's port: a service of its image there.
+    fn probe_names(&self, c: &mut Checker, sp: &str, names: &KnownNames, step: &StepSpec) {
+        let StepSpec::Probe {
+            from,
+            to,
+            proto,
+            expect,
+            ..
+        } = step
+        else {
+            return;
+        };
+        if let Some((msg, help)) = names.source_problem(from) {
+            c.error_help(&format!("{sp}.from"), msg, help);
+        }
+        if let Some((msg, help)) = names.target_problem(to) {
+            c.error_help(&format!("{sp}.to"), msg, help);
+        }
+        let service = match proto {
+            ProtoSpec::Tcp(p) => ServiceSpec::Tcp(*p),
+            ProtoSpec::Udp(p) => ServiceSpec::Udp(*p),
+            ProtoSpec::Icmp => return,
+        };
+        let Some(container) = names.container(to) else {
+            return;
+        };
+        let bare = to.rsplit('/').next().unwrap_or(to);
+        let Some(image) = self.images.iter().find(|i| i.name == container.image) else {
+            return;
+        };
+        if *expect != Some(OutcomeSpec::Delivered)
+            || container.has_command
+            || image.services.contains(&service)
+            || self.listens.contains(&(bare.to_string(), service.clone()))
+        {
+            return;
+        }
+        let listed: Vec<String> = image.services.iter().map(service_name).collect();
+        let listed: Vec<&str> = listed.iter().map(String::as_str).collect();
+        let has = if listed.is_empty() {
+            "declares no services".to_string()
+        } else {
+            format!("listens on {} only", one_of(&listed))
+        };
+        c.error_help(
+            &format!("{sp}.proto"),
+            format!(
+                "this probe expects `Delivered` on {} of container `{to}`, but its image `{}` {has} \
+                 and no `Listen` step opens it: the probe would be refused",
+                service_name(&service),
+                image.name
+            ),
+            Some(format!(
+                "add the service to the image in `images`, or a `Listen` step for `{bare}`"
+            )),
+        );
+    }
+
+    /// The image of a `docker run`/`docker create` line: one of `images` (when the scenario
+    /// lists any), since an image hnsim does not know has no services.
+    fn image(&self, c: &mut Checker, path: &str, cmd: &str) {
+        if self.images.is_empty() {
+            return;
+        }
+        let Ok(
+            crate::docker::cli::DockerCommand::Run(args)
+            | crate::docker::cli::DockerCommand::Create(args),
+        ) = crate::docker::cli::parse(cmd)
+        else {
+            return;
+        };
+        if self.images.iter().any(|i| i.name == args.image) {
+            return;
+        }
+        let listed: Vec<&str> = self.images.iter().map(|i| i.name.as_str()).collect();
+        c.error_help(
+            path,
+            format!(
+                "image `{}` is not listed in `images` (its containers would listen on nothing); \
+                 the scenario lists {}",
+                args.image,
+                one_of(&listed)
+            ),
+            did_you_mean(&args.image, &listed),
+        );
     }
 
     /// The NIC of a NicDown/NicUp step: one of the host's NICs, with a cable.
@@ -767,6 +920,196 @@ impl StepChecker<'_> {
                 );
             }
         }
+    }
+}
+
+/// `tcp/80`, `udp/53`.
+fn service_name(s: &ServiceSpec) -> String {
+    match s {
+        ServiceSpec::Tcp(p) => format!("tcp/{p}"),
+        ServiceSpec::Udp(p) => format!("udp/{p}"),
+    }
+}
+
+/// The (container, service) pairs of every `Listen` step.
+fn listens(steps: &[StepSpec]) -> HashSet<(String, ServiceSpec)> {
+    let mut out = HashSet::new();
+    for s in steps {
+        if let StepSpec::Listen {
+            container,
+            services,
+            ..
+        } = s
+        {
+            for svc in services {
+                out.insert((container.clone(), svc.clone()));
+            }
+        }
+    }
+    out
+}
+
+/// Every interface address of the fabric: each address once across all nodes, and a router's
+/// interfaces on subnets that do not overlap (a router forwards between distinct subnets).
+fn addresses(c: &mut Checker, f: &FabricSpec) {
+    let mut all: Vec<(String, &InterfaceSpec)> = Vec::new();
+    for (i, r) in f.routers.iter().enumerate() {
+        for (j, itf) in r.interfaces.iter().enumerate() {
+            all.push((format!("fabric.routers[{i}].interfaces[{j}]"), itf));
+        }
+    }
+    for (i, e) in f.externals.iter().enumerate() {
+        for (j, itf) in e.interfaces.iter().enumerate() {
+            all.push((format!("fabric.externals[{i}].interfaces[{j}]"), itf));
+        }
+    }
+    for (i, h) in f.hosts.iter().enumerate() {
+        for (j, itf) in h.nics.iter().enumerate() {
+            all.push((format!("fabric.hosts[{i}].nics[{j}]"), itf));
+        }
+    }
+    // In file order, so the later of two is the one reported.
+    all.sort_by_key(|(p, _)| c.at(p));
+    let mut seen: HashMap<Ipv4Addr, String> = HashMap::new();
+    for (path, itf) in &all {
+        let Ok(net) = Ipv4Network::from_str(&itf.address) else {
+            continue;
+        };
+        if let Some(first) = seen.get(&net.ip()) {
+            let w = c.where_is(first);
+            c.error(
+                &format!("{path}.address"),
+                format!(
+                    "address {} is already given to the interface at {w}; two interfaces \
+                     cannot hold the same address",
+                    net.ip()
+                ),
+            );
+        } else {
+            seen.insert(net.ip(), path.clone());
+        }
+    }
+    for (i, r) in f.routers.iter().enumerate() {
+        let nets: Vec<(usize, Ipv4Network)> = r
+            .interfaces
+            .iter()
+            .enumerate()
+            .filter_map(|(j, itf)| Some((j, Ipv4Network::from_str(&itf.address).ok()?)))
+            .filter(|(_, n)| n.prefix() > 0)
+            .collect();
+        for (k, (j, n)) in nets.iter().enumerate() {
+            let Some((first, m)) = nets[..k].iter().find(|(_, m)| m.overlaps(*n)) else {
+                continue;
+            };
+            let path = format!("fabric.routers[{i}].interfaces[{j}].address");
+            let w = c.where_is(&format!("fabric.routers[{i}].interfaces[{first}]"));
+            c.error(
+                &path,
+                format!(
+                    "router `{}`: subnet {}/{} of this interface overlaps {}/{} of its interface \
+                     `{}` at {w}; a router's interfaces are on distinct subnets",
+                    r.name,
+                    n.network(),
+                    n.prefix(),
+                    m.network(),
+                    m.prefix(),
+                    r.interfaces[*first].name
+                ),
+            );
+        }
+    }
+}
+
+/// A DHCP server's pool: two addresses, in order, inside the subnet of one of its interfaces.
+fn dhcp_pool(c: &mut Checker, path: &str, ifs: &[InterfaceSpec], d: &DhcpServerSpec) {
+    let dp = format!("{path}.dhcp_server");
+    let start = c.ipv4(&format!("{dp}.pool_start"), "pool_start", &d.pool_start);
+    let end = c.ipv4(&format!("{dp}.pool_end"), "pool_end", &d.pool_end);
+    if let Some(r) = &d.router {
+        c.ipv4(&format!("{dp}.router"), "DHCP router option", r);
+    }
+    for (j, s) in d.dns.iter().enumerate() {
+        c.ipv4(&format!("{dp}.dns[{j}]"), "DHCP DNS option", s);
+    }
+    let (Some(start), Some(end)) = (start, end) else {
+        return;
+    };
+    if start > end {
+        c.error(
+            &format!("{dp}.pool_end"),
+            format!("the DHCP pool ends at {end}, before its start {start}"),
+        );
+        return;
+    }
+    let nets: Vec<Ipv4Network> = ifs
+        .iter()
+        .filter_map(|i| Ipv4Network::from_str(&i.address).ok())
+        .collect();
+    if nets.is_empty() {
+        return; // The interfaces are reported.
+    }
+    if !nets.iter().any(|n| n.contains(start) && n.contains(end)) {
+        let list: Vec<String> = nets
+            .iter()
+            .map(|n| format!("{}/{}", n.network(), n.prefix()))
+            .collect();
+        let list: Vec<&str> = list.iter().map(String::as_str).collect();
+        c.error(
+            &format!("{dp}.pool_start"),
+            format!(
+                "the DHCP pool {start} to {end} is not inside the subnet of one interface of \
+                 this host ({})",
+                one_of(&list)
+            ),
+        );
+    }
+}
+
+/// Interfaces of routers, outside hosts and container hosts that no link ends at: nothing can
+/// reach them, and a probe through them would be dropped.
+fn unlinked_interfaces(c: &mut Checker, f: &FabricSpec, cabled: &HashMap<(String, String), usize>) {
+    let mut all: Vec<(String, &str, &str, &str)> = Vec::new();
+    for (i, r) in f.routers.iter().enumerate() {
+        for (j, itf) in r.interfaces.iter().enumerate() {
+            all.push((
+                format!("fabric.routers[{i}].interfaces[{j}]"),
+                &r.name,
+                &itf.name,
+                "interface",
+            ));
+        }
+    }
+    for (i, e) in f.externals.iter().enumerate() {
+        for (j, itf) in e.interfaces.iter().enumerate() {
+            all.push((
+                format!("fabric.externals[{i}].interfaces[{j}]"),
+                &e.name,
+                &itf.name,
+                "interface",
+            ));
+        }
+    }
+    for (i, h) in f.hosts.iter().enumerate() {
+        for (j, itf) in h.nics.iter().enumerate() {
+            all.push((
+                format!("fabric.hosts[{i}].nics[{j}]"),
+                &h.name,
+                &itf.name,
+                "NIC",
+            ));
+        }
+    }
+    for (path, node, itf, what) in all {
+        if itf.is_empty() || cabled.contains_key(&(node.to_string(), itf.to_string())) {
+            continue;
+        }
+        c.error(
+            &format!("{path}.name"),
+            format!(
+                "{what} `{node}.{itf}` has no cable: add a link to `fabric.links` with an end \
+                 `{node}.{itf}`"
+            ),
+        );
     }
 }
 

@@ -34,7 +34,7 @@ pub struct Report {
     pub text: String,
     /// One line per expectation that did not hold.
     pub failures: Vec<String>,
-    /// Set when the run hit its event budget or time limit.
+    /// Set when the run hit a limit: the `limits` field it hit (`max_events`, `max_sim_time_ms`).
     pub limit_hit: Option<String>,
     /// The run as data, for `--format json` and `--junit` (with `RunOptions::machine`).
     pub machine: Option<MachineReport>,
@@ -631,6 +631,11 @@ pub struct Trace {
     pub shown: Option<String>,
 }
 
+/// The `limits` field a run stopped at, as the scenario file names it.
+fn limit_name(stop: crate::engine::RunStop) -> &'static str {
+    stop.limit_field().unwrap_or("run")
+}
+
 /// Runs a scenario's steps, then one more probe from `from` to `to`, and shows that probe on
 /// its own (`hnsim trace`).
 pub fn trace(
@@ -739,9 +744,10 @@ pub fn run_world(
         if let Some(stop) = world.stopped {
             let _ = writeln!(
                 out,
-                "run stopped: {stop:?} limit reached; the remaining steps did not run"
+                "run stopped: the {} limit was reached; the remaining steps did not run",
+                limit_name(stop)
             );
-            rep.limit_hit = Some(format!("{stop:?}"));
+            rep.limit_hit = Some(limit_name(stop).to_string());
             break;
         }
         let (line, col) = loaded.step_positions.get(i).copied().unwrap_or((0, 0));
@@ -1030,11 +1036,16 @@ pub fn run_world(
         world.run_scheduled();
         schedule.write_rest(&world, out, &mut checks);
         if let Some(stop) = world.stopped {
-            let _ = writeln!(out, "run stopped: {stop:?} limit reached");
+            let _ = writeln!(
+                out,
+                "run stopped: the {} limit was reached",
+                limit_name(stop)
+            );
         }
     }
     if let Some(stop) = world.stopped {
-        rep.limit_hit.get_or_insert_with(|| format!("{stop:?}"));
+        rep.limit_hit
+            .get_or_insert_with(|| limit_name(stop).to_string());
     }
     if opts.show_config {
         out.push_str("\ncompiled configuration (what HNS programmed, as plain data):\n");
