@@ -39,16 +39,32 @@ pub fn bridge_echo(n: u32, k: u32) -> Result<BenchResult, String> {
 
 /// The Windows workload: N containers on the default nat network of a Windows host.
 pub fn setup(n: u32, k: u32) -> Result<BridgeEcho, String> {
-    build_workload(n, k, None)
+    build_workload(n, k, None, &mut |_| {})
 }
 
 /// The Linux workload: N containers on one user-defined bridge network of a Linux host
 /// running `engine`.
 pub fn setup_linux(n: u32, k: u32, engine: DockerEngine) -> Result<BridgeEcho, String> {
-    build_workload(n, k, Some(engine))
+    build_workload(n, k, Some(engine), &mut |_| {})
 }
 
-fn build_workload(n: u32, k: u32, linux: Option<DockerEngine>) -> Result<BridgeEcho, String> {
+/// Either workload (`linux`: the Linux one with that engine), calling `started(i)` after the
+/// i-th `docker run` (1-based) so that a caller can show how far a long set-up is.
+pub fn setup_with_progress(
+    n: u32,
+    k: u32,
+    linux: Option<DockerEngine>,
+    started: &mut dyn FnMut(u32),
+) -> Result<BridgeEcho, String> {
+    build_workload(n, k, linux, started)
+}
+
+fn build_workload(
+    n: u32,
+    k: u32,
+    linux: Option<DockerEngine>,
+    started: &mut dyn FnMut(u32),
+) -> Result<BridgeEcho, String> {
     if n < 2 {
         return Err("bridge-echo needs at least 2 containers".into());
     }
@@ -106,6 +122,7 @@ fn build_workload(n: u32, k: u32, linux: Option<DockerEngine>) -> Result<BridgeE
         if let Some(e) = r.error {
             return Err(e);
         }
+        started(i + 1);
     }
     // What the containers' start sent (each announces its address with a gratuitous ARP,
     // flooded to every port) is part of setting up, not of the measured workload.

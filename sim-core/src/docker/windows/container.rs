@@ -425,12 +425,13 @@ pub(super) fn refresh_dns(w: &Windows, store: &Store, ctx: &mut HostCtx) {
     } else {
         &w.config.dns
     };
+    let index = w.endpoint_index();
     for net in store.networks.iter().filter(|n| embedded(&n.driver)) {
         let Some(h) = net.backend_id.as_deref().and_then(|h| w.hns.network(h)) else {
             continue;
         };
         let mut records = Vec::new();
-        for (c, a, ep) in w.running_endpoints(store, &net.id) {
+        for (c, a, ep) in Windows::running_endpoints(store, &net.id, &index) {
             records.extend(Store::names_of(c, a).into_iter().map(|n| (n, ep.ip)));
         }
         // One resolver at each gateway (an overlay network has one per subnet).
