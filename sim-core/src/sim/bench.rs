@@ -11,7 +11,9 @@ use crate::control::engine::DockerEngine;
 use crate::control::HostOs;
 use crate::device::Device;
 use crate::docker::store::ContainerState;
-use crate::scenario::{FabricSpec, HostSpec, ImageSpec, InterfaceSpec, ScenarioSpec, ServiceSpec};
+use crate::scenario::{
+    DaemonSpec, FabricSpec, HostSpec, ImageSpec, InterfaceSpec, ScenarioSpec, ServiceSpec,
+};
 use crate::time::SimDuration;
 
 pub struct BenchResult {
@@ -23,6 +25,10 @@ pub struct BenchResult {
 const ECHO_PORT: u16 = 7;
 const IMAGE: &str = "mcr.microsoft.com/windows/nanoserver:ltsc2022";
 const LINUX_IMAGE: &str = "busybox";
+/// How many containers the default nat network (a /20) holds, its gateway aside.
+const NAT_DEFAULT_ROOM: u32 = 4000;
+/// Past that, the nat network gets a /14 (daemon.json's `fixed-cidr`): room for 262,000.
+const BIG_NAT: &str = "10.128.0.0/14";
 
 /// A built bridge-echo world, ready to run. Building it (N `docker run`s) is not part of
 /// the measured workload.
@@ -89,7 +95,10 @@ fn build_workload(
                 gateway: None,
                 routes: Vec::new(),
                 dns_servers: Vec::new(),
-                daemon: Default::default(),
+                daemon: DaemonSpec {
+                    fixed_cidr: (linux.is_none() && n > NAT_DEFAULT_ROOM).then(|| BIG_NAT.into()),
+                    ..Default::default()
+                },
                 services: Vec::new(),
                 firewall: Default::default(),
             }],

@@ -291,6 +291,10 @@ impl OsBackend for Windows {
         container::refresh_dns(self, store, ctx);
     }
 
+    fn dns_container_added(&self, store: &Store, ci: usize, ctx: &mut HostCtx) {
+        container::dns_container_added(self, store, ci, ctx);
+    }
+
     fn endpoint(&self, id: &str) -> Option<EndpointView> {
         let e = self.hns_endpoint(id)?;
         let ports = e
