@@ -11,9 +11,7 @@ use crate::control::engine::DockerEngine;
 use crate::control::HostOs;
 use crate::device::Device;
 use crate::docker::store::ContainerState;
-use crate::scenario::{
-    DaemonSpec, FabricSpec, HostSpec, ImageSpec, InterfaceSpec, ScenarioSpec, ServiceSpec,
-};
+use crate::scenario::{FabricSpec, HostSpec, ImageSpec, InterfaceSpec, ScenarioSpec, ServiceSpec};
 use crate::time::SimDuration;
 
 pub struct BenchResult {
