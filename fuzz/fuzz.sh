@@ -23,6 +23,7 @@ cargo afl build --release --locked
 export AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
   AFL_NO_AFFINITY=1 AFL_SKIP_CRASHES=1
 status=0
+mkdir -p out
 for t in "${targets[@]}"; do
   out=out/$t
   rm -rf "$out"
