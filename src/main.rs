@@ -805,25 +805,47 @@ fn run(cli: Cli) -> ExitCode {
             output,
         } => graph(&file, format, output),
         Command::Bench { which } => {
+            // A progress bar for long set-ups, drawn only when stderr is a terminal
+            // (indicatif's stderr target hides itself otherwise).
+            let bar = |hosts: u32| {
+                let bar = indicatif::ProgressBar::new(u64::from(hosts));
+                bar.set_style(
+                    indicatif::ProgressStyle::with_template(
+                        "setting up {pos}/{len} containers {wide_bar} {elapsed}",
+                    )
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                );
+                bar
+            };
             let (hosts, setup) = match which {
                 Bench::BridgeEcho {
                     hosts,
                     packets,
                     os,
                     engine,
-                } => (
-                    hosts,
-                    match (os, engine) {
-                        (BenchOs::Windows, None) => sim_core::sim::bench::setup(hosts, packets),
-                        (BenchOs::Linux, e) => {
-                            sim_core::sim::bench::setup_linux(hosts, packets, e.unwrap_or_default())
-                        }
+                } => {
+                    let linux = match (os, engine) {
+                        (BenchOs::Windows, None) => None,
+                        (BenchOs::Linux, e) => Some(e.unwrap_or_default()),
                         (BenchOs::Windows, Some(_)) => {
                             errln!("hnsim: --engine applies to `--os linux` only");
                             return ExitCode::from(EXIT_BAD_INPUT);
                         }
-                    },
-                ),
+                    };
+                    let bar = bar(hosts);
+                    let setup = sim_core::sim::bench::setup_with_progress(
+                        hosts,
+                        packets,
+                        linux,
+                        &mut |i| {
+                            if i % 256 == 0 {
+                                bar.set_position(u64::from(i));
+                            }
+                        },
+                    );
+                    bar.finish_and_clear();
+                    (hosts, setup)
+                }
                 Bench::NatOut { hosts, packets } => {
                     (hosts, sim_core::sim::bench::setup_nat_out(hosts, packets))
                 }

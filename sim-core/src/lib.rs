@@ -21,3 +21,12 @@ mod testutil;
 pub mod time;
 pub mod topology;
 pub mod wire;
+
+/// Whether this build of sim-core checks integer overflow (a test asserts it does in the
+/// test profile, where the never-panic properties run). Computes `u8::MAX + 1` once, in a
+/// panic that it catches.
+#[doc(hidden)]
+pub fn overflow_checks_on() -> bool {
+    let max = std::hint::black_box(u8::MAX);
+    std::panic::catch_unwind(|| max + std::hint::black_box(1)).is_err()
+}

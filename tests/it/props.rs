@@ -13,6 +13,15 @@ use std::net::Ipv4Addr;
 
 const CASES: u32 = 64;
 
+/// The properties below look for panics; an arithmetic overflow must be one (the test
+/// profile keeps overflow checks on, Cargo.toml), in sim-core too.
+#[test]
+fn overflow_checks_are_on_in_the_test_profile() {
+    let max = std::hint::black_box(u8::MAX);
+    assert!(std::panic::catch_unwind(|| max + 1).is_err());
+    assert!(sim_core::overflow_checks_on());
+}
+
 // ----- (a) random docker command lines -----
 
 fn net_name() -> impl Strategy<Value = String> {

@@ -260,6 +260,13 @@ pub trait OsBackend {
     /// Brings the embedded DNS in line with the running containers.
     fn refresh_dns(&self, store: &Store, ctx: &mut HostCtx);
 
+    /// The same after one change only: container `ci`, the last one in the store, was just
+    /// created (and maybe started). A backend can add its names instead of rebuilding every
+    /// record, which made each start cost as much as all the containers before it.
+    fn dns_container_added(&self, store: &Store, _ci: usize, ctx: &mut HostCtx) {
+        self.refresh_dns(store, ctx);
+    }
+
     /// An endpoint as `docker inspect` shows it.
     fn endpoint(&self, id: &str) -> Option<EndpointView>;
 

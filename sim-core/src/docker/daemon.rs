@@ -99,6 +99,9 @@ pub struct Daemon {
     pub backend: Box<dyn OsBackend>,
     /// docker's own draws: ids, generated names, host ports it picks.
     rng: SimRng,
+    /// Something outside a command (a swarm network removed through another node) changed
+    /// the store: the next command rebuilds the embedded DNS in full, as it always did.
+    dns_stale: bool,
 }
 
 /// Everything the daemon works with on its host.
@@ -126,6 +129,7 @@ impl Daemon {
             store: Store::default(),
             backend,
             rng,
+            dns_stale: false,
         }
     }
 
@@ -151,6 +155,8 @@ impl Daemon {
     }
 
     pub fn execute(&mut self, cmd: DockerCommand, ctx: &mut HostCtx) -> CommandOutput {
+        let creates = matches!(cmd, DockerCommand::Run(_) | DockerCommand::Create(_));
+        let containers_before = self.store.containers.len();
         let out = match cmd {
             DockerCommand::NetworkCreate(c) => self.network_create(c, ctx),
             DockerCommand::NetworkLs {
@@ -239,7 +245,14 @@ impl Daemon {
             }
             DockerCommand::SwarmLeave { force } => self.swarm_leave(force, ctx),
         };
-        self.backend.refresh_dns(&self.store, ctx);
+        if creates && !self.dns_stale && self.store.containers.len() == containers_before + 1 {
+            // `docker run`/`create` changed nothing else: only the new container's names.
+            self.backend
+                .dns_container_added(&self.store, containers_before, ctx);
+        } else {
+            self.backend.refresh_dns(&self.store, ctx);
+        }
+        self.dns_stale = false;
         out
     }
 
@@ -657,6 +670,7 @@ impl Daemon {
             })
             .collect();
         for i in gone.into_iter().rev() {
+            self.dns_stale = true;
             let net = self.store.networks.remove(i);
             if let Some(b) = &net.backend_id {
                 self.backend.delete_network(b, ctx);

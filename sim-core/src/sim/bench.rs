@@ -46,16 +46,32 @@ pub fn bridge_echo(n: u32, k: u32) -> Result<BenchResult, String> {
 
 /// The Windows workload: N containers on the default nat network of a Windows host.
 pub fn setup(n: u32, k: u32) -> Result<BridgeEcho, String> {
-    build_workload(n, k, None)
+    build_workload(n, k, None, &mut |_| {})
 }
 
 /// The Linux workload: N containers on one user-defined bridge network of a Linux host
 /// running `engine`.
 pub fn setup_linux(n: u32, k: u32, engine: DockerEngine) -> Result<BridgeEcho, String> {
-    build_workload(n, k, Some(engine))
+    build_workload(n, k, Some(engine), &mut |_| {})
 }
 
-fn build_workload(n: u32, k: u32, linux: Option<DockerEngine>) -> Result<BridgeEcho, String> {
+/// Either workload (`linux`: the Linux one with that engine), calling `started(i)` after the
+/// i-th `docker run` (1-based) so that a caller can show how far a long set-up is.
+pub fn setup_with_progress(
+    n: u32,
+    k: u32,
+    linux: Option<DockerEngine>,
+    started: &mut dyn FnMut(u32),
+) -> Result<BridgeEcho, String> {
+    build_workload(n, k, linux, started)
+}
+
+fn build_workload(
+    n: u32,
+    k: u32,
+    linux: Option<DockerEngine>,
+    started: &mut dyn FnMut(u32),
+) -> Result<BridgeEcho, String> {
     if n < 2 {
         return Err("bridge-echo needs at least 2 containers".into());
     }
@@ -112,8 +128,11 @@ fn build_workload(n: u32, k: u32, linux: Option<DockerEngine>) -> Result<BridgeE
             &format!("docker run -d --name c{i}{network} {image}"),
         );
         if let Some(e) = r.error {
-            return Err(e);
+            // One network holds only so many: on Windows, 4,093 addresses in the default
+            // nat /20 and 4,096 MACs in an HNS network's pool.
+            return Err(format!("container {} of {n} did not start: {e}", i + 1));
         }
+        started(i + 1);
     }
     let nodes = running_containers(&mut world, "host")?;
     let addrs = addresses(&world, &nodes)?;

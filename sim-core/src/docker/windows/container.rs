@@ -10,7 +10,9 @@ use crate::device::Device;
 use crate::docker::backend::RunSettings;
 use crate::docker::cli::RunArgs;
 use crate::docker::daemon::HostCtx;
-use crate::docker::store::{Container, DockerNetwork, Isolation, PortBinding, Store};
+use crate::docker::store::{
+    Container, ContainerState, DockerNetwork, Isolation, PortBinding, Store,
+};
 use crate::docker::swarm::{self, FIRST_VNI};
 use crate::id::NodeId;
 use crate::rng::SimRng;
@@ -418,31 +420,7 @@ fn reserve_host_ports(
 /// Rewrites the embedded resolvers on the host: one per network with HNS's internal DNS,
 /// at each of its gateways, answering the names and aliases of its running containers.
 pub(super) fn refresh_dns(w: &Windows, store: &Store, ctx: &mut HostCtx) {
-    let mut resolvers = Vec::new();
-    let embedded = |d: &str| NetworkType::from_driver(d).is_some_and(NetworkType::internal_dns);
-    let upstreams = if w.config.dns.is_empty() {
-        &w.config.host_dns
-    } else {
-        &w.config.dns
-    };
-    for net in store.networks.iter().filter(|n| embedded(&n.driver)) {
-        let Some(h) = net.backend_id.as_deref().and_then(|h| w.hns.network(h)) else {
-            continue;
-        };
-        let mut records = Vec::new();
-        for (c, a, ep) in w.running_endpoints(store, &net.id) {
-            records.extend(Store::names_of(c, a).into_iter().map(|n| (n, ep.ip)));
-        }
-        // One resolver at each gateway (an overlay network has one per subnet).
-        for bind in h.gateways() {
-            resolvers.push(EmbeddedDns {
-                name: format!("docker embedded DNS ({})", net.name),
-                bind,
-                records: records.clone(),
-                upstreams: upstreams.clone(),
-            });
-        }
-    }
+    let resolvers = all_resolvers(w, store);
     if let Some(stack) = ctx
         .eng
         .device_mut(ctx.nodes.stack)
@@ -450,4 +428,116 @@ pub(super) fn refresh_dns(w: &Windows, store: &Store, ctx: &mut HostCtx) {
     {
         stack.config.services.embedded_dns = resolvers;
     }
+}
+
+/// Container `ci`, the last in the store, was just created: its names join the records of
+/// each resolver of its networks, at the end, where a full rebuild (which follows the store's
+/// order) puts them too. Overlay networks (whose resolvers also hold the gossiped remote
+/// names after the local ones) and anything unexpected take the full rebuild.
+pub(super) fn dns_container_added(w: &Windows, store: &Store, ci: usize, ctx: &mut HostCtx) {
+    if !add_container_records(w, store, ci, ctx) {
+        refresh_dns(w, store, ctx);
+    }
+    // The tests run with debug assertions: there the shortcut must agree with a rebuild.
+    #[cfg(debug_assertions)]
+    {
+        let full = all_resolvers(w, store);
+        let now = ctx
+            .eng
+            .device(ctx.nodes.stack)
+            .and_then(Device::as_stack)
+            .map(|s| &s.config.services.embedded_dns);
+        debug_assert!(
+            now.is_none_or(|now| *now == full),
+            "incremental DNS records differ from a rebuild"
+        );
+    }
+}
+
+/// Appends container `ci`'s records; false when that cannot be done in place.
+fn add_container_records(w: &Windows, store: &Store, ci: usize, ctx: &mut HostCtx) -> bool {
+    if ci + 1 != store.containers.len() {
+        return false;
+    }
+    let c = &store.containers[ci];
+    let Some(stack) = ctx
+        .eng
+        .device_mut(ctx.nodes.stack)
+        .and_then(Device::as_stack_mut)
+    else {
+        return false;
+    };
+    if c.state != ContainerState::Running {
+        return true;
+    }
+    let resolvers = &mut stack.config.services.embedded_dns;
+    for a in &c.attachments {
+        let Some(ep) = a.endpoint.as_deref().and_then(|id| w.hns_endpoint(id)) else {
+            continue;
+        };
+        let Some(net) = store.networks.iter().find(|n| n.id == a.network_id) else {
+            return false;
+        };
+        if !embedded_dns(&net.driver) {
+            continue;
+        }
+        if net.driver == super::OVERLAY {
+            return false;
+        }
+        let Some(h) = net.backend_id.as_deref().and_then(|h| w.hns.network(h)) else {
+            continue;
+        };
+        let name = resolver_name(net);
+        for bind in h.gateways() {
+            let Some(r) = resolvers
+                .iter_mut()
+                .find(|r| r.bind == bind && r.name == name)
+            else {
+                return false;
+            };
+            r.records
+                .extend(Store::names_of(c, a).into_iter().map(|n| (n, ep.ip)));
+        }
+    }
+    true
+}
+
+/// Whether a network's containers use Docker's embedded DNS (nat and overlay).
+fn embedded_dns(driver: &str) -> bool {
+    NetworkType::from_driver(driver).is_some_and(NetworkType::internal_dns)
+}
+
+fn resolver_name(net: &DockerNetwork) -> String {
+    format!("docker embedded DNS ({})", net.name)
+}
+
+/// Every embedded resolver, rebuilt from the store: one per gateway of each network with
+/// embedded DNS, answering for its running containers in the store's order.
+fn all_resolvers(w: &Windows, store: &Store) -> Vec<EmbeddedDns> {
+    let mut resolvers = Vec::new();
+    let upstreams = if w.config.dns.is_empty() {
+        &w.config.host_dns
+    } else {
+        &w.config.dns
+    };
+    let index = w.endpoint_index();
+    for net in store.networks.iter().filter(|n| embedded_dns(&n.driver)) {
+        let Some(h) = net.backend_id.as_deref().and_then(|h| w.hns.network(h)) else {
+            continue;
+        };
+        let mut records = Vec::new();
+        for (c, a, ep) in Windows::running_endpoints(store, &net.id, &index) {
+            records.extend(Store::names_of(c, a).into_iter().map(|n| (n, ep.ip)));
+        }
+        // One resolver at each gateway (an overlay network has one per subnet).
+        for bind in h.gateways() {
+            resolvers.push(EmbeddedDns {
+                name: resolver_name(net),
+                bind,
+                records: records.clone(),
+                upstreams: upstreams.clone(),
+            });
+        }
+    }
+    resolvers
 }

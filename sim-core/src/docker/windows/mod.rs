@@ -26,7 +26,11 @@ use crate::id::{NodeId, PortId};
 use crate::rng::SimRng;
 use crate::wire;
 use ipnetwork::Ipv4Network;
+use rustc_hash::FxHashMap;
 use std::net::Ipv4Addr;
+
+/// HNS endpoints by id (lookups only: never iterated, so its order reaches no output).
+type EndpointIndex<'a> = FxHashMap<&'a str, &'a HnsEndpoint>;
 
 /// The default network and driver on Windows.
 const NAT: &str = "nat";
@@ -66,16 +70,26 @@ impl Windows {
         self.hns.endpoints.iter().find(|e| e.id == id)
     }
 
+    /// HNS's endpoints by id, built once for a pass over many containers: finding each one
+    /// by a scan over the id strings made a pass quadratic (issue 12).
+    fn endpoint_index(&self) -> EndpointIndex<'_> {
+        self.hns
+            .endpoints
+            .iter()
+            .map(|e| (e.id.as_str(), e))
+            .collect()
+    }
+
     /// The running containers on docker network `net_id` with their HNS endpoints.
     fn running_endpoints<'a>(
-        &'a self,
         store: &'a Store,
         net_id: &'a str,
+        index: &'a EndpointIndex<'a>,
     ) -> impl Iterator<Item = (&'a Container, &'a super::store::Attachment, &'a HnsEndpoint)> + 'a
     {
         store
             .running_on(net_id)
-            .filter_map(|(c, a, ep)| Some((c, a, self.hns_endpoint(ep)?)))
+            .filter_map(|(c, a, ep)| Some((c, a, *index.get(ep)?)))
     }
 
     /// Creates the HNS nat network `name` (the default one, or a custom one again after a
@@ -277,6 +291,10 @@ impl OsBackend for Windows {
         container::refresh_dns(self, store, ctx);
     }
 
+    fn dns_container_added(&self, store: &Store, ci: usize, ctx: &mut HostCtx) {
+        container::dns_container_added(self, store, ci, ctx);
+    }
+
     fn endpoint(&self, id: &str) -> Option<EndpointView> {
         let e = self.hns_endpoint(id)?;
         let ports = e
@@ -319,6 +337,7 @@ impl OsBackend for Windows {
 
     fn overlay_members(&self, store: &Store) -> Vec<OverlayMember> {
         let mut members = Vec::new();
+        let index = self.endpoint_index();
         for d in store.networks.iter().filter(|n| n.driver == OVERLAY) {
             let Some(net) = d.backend_id.as_deref().and_then(|id| self.hns.network(id)) else {
                 continue;
@@ -326,7 +345,7 @@ impl OsBackend for Windows {
             let Some(pa) = net.provider_address else {
                 continue;
             };
-            for (c, a, e) in self.running_endpoints(store, &d.id) {
+            for (c, a, e) in Self::running_endpoints(store, &d.id, &index) {
                 members.push(OverlayMember {
                     network_id: d.id.clone(),
                     peer: VxlanPeer {
