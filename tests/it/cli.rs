@@ -221,14 +221,16 @@ fn trace_json_is_the_same_probe_as_the_text_trace() {
 
 #[test]
 fn trace_says_why_there_is_no_probe_to_show() {
-    // The probe cannot start: the failure goes to stderr, and there is no trace.
+    // A source nothing in the scenario has is bad input: exit 2, the option named, no trace.
     let mut args = TRACE_PUBLISHED_PORT.to_vec();
     args[3] = "nowhere";
     let out = hnsim(&args);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     assert_eq!(text(&out.stdout), "");
     assert!(
-        text(&out.stderr).contains("probe nowhere -> 10.0.0.11 could not start: "),
+        text(&out.stderr).starts_with(
+            "hnsim: --from: there is no container, container host or fabric node named `nowhere`"
+        ),
         "{}",
         text(&out.stderr)
     );
