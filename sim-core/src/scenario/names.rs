@@ -116,7 +116,9 @@ impl KnownNames {
 
     /// Why `name` cannot be where a probe starts, if it cannot.
     pub fn source_problem(&self, name: &str) -> Option<NameProblem> {
-        if self.nodes.contains(name) || self.containers.contains_key(name) {
+        // A blank name is reported as empty where it is read; no second message.
+        if name.trim().is_empty() || self.nodes.contains(name) || self.containers.contains_key(name)
+        {
             return None;
         }
         let all = self.sources();
@@ -132,7 +134,7 @@ impl KnownNames {
     /// Why `name` cannot be where a probe goes, if it cannot: an address with a bad part, or a
     /// single-label name that nothing in the scenario answers.
     pub fn target_problem(&self, name: &str) -> Option<NameProblem> {
-        if name.parse::<Ipv4Addr>().is_ok() {
+        if name.trim().is_empty() || name.parse::<Ipv4Addr>().is_ok() {
             return None;
         }
         if looks_like_ipv4(name) {

@@ -1099,8 +1099,22 @@ fn unlinked_interfaces(c: &mut Checker, f: &FabricSpec, cabled: &HashMap<(String
             ));
         }
     }
+    // A name two nodes share is reported as a duplicate; which of them a link end means is
+    // ambiguous, so their cables are not judged.
+    let mut seen = std::collections::BTreeMap::<&str, usize>::new();
+    let names = f.switches.iter().map(|x| x.name.as_str());
+    let names = names
+        .chain(f.routers.iter().map(|x| x.name.as_str()))
+        .chain(f.externals.iter().map(|x| x.name.as_str()))
+        .chain(f.hosts.iter().map(|x| x.name.as_str()));
+    for n in names {
+        *seen.entry(n).or_default() += 1;
+    }
     for (path, node, itf, what) in all {
-        if itf.is_empty() || cabled.contains_key(&(node.to_string(), itf.to_string())) {
+        if itf.is_empty()
+            || seen.get(node).is_some_and(|n| *n > 1)
+            || cabled.contains_key(&(node.to_string(), itf.to_string()))
+        {
             continue;
         }
         c.error(
