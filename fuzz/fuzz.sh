@@ -18,7 +18,12 @@ if ! cargo afl --version >/dev/null 2>&1; then
   fi
   cargo install --locked cargo-afl
 fi
-cargo afl build --release --locked
+# cargo-afl links the targets with AFL++'s runtime, which it builds once per rustc into
+# ~/.local/share/afl.rs (`cargo afl config --build`); a fresh machine has none yet.
+if ! cargo afl build --release --locked; then
+  cargo afl config --build --force
+  cargo afl build --release --locked
+fi
 # No UI; this machine's core_pattern and CPU governor are not AFL's business here.
 export AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
   AFL_NO_AFFINITY=1 AFL_SKIP_CRASHES=1
