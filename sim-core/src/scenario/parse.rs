@@ -382,6 +382,22 @@ fn record_spans(
     out.entry(path.clone())
         .or_insert_with(|| index.pos(tree.toks[r.start].start));
     let open = match tree.shape(r) {
+        // `Some(x)` is the optional field's value `x`: what `x` holds keeps the field's path.
+        Shape::Struct {
+            name: Some(name),
+            open,
+        } if tree.ident_name(name) == "Some" => {
+            if let [item] = tree.items(open).as_slice() {
+                if item.key.is_none() {
+                    let inner = &item.all;
+                    if matches!(tree.shape(inner), Shape::Struct { name: None, .. }) {
+                        record_spans(tree, index, inner, path, depth + 1, out);
+                        return;
+                    }
+                }
+            }
+            open
+        }
         Shape::Struct { open, .. } | Shape::List { open } => open,
         Shape::Other => return,
     };
