@@ -398,7 +398,7 @@ fn parse_proto(s: &str) -> Result<sim_core::scenario::ProtoSpec, String> {
         p.parse::<u16>()
             .ok()
             .filter(|p| *p > 0)
-            .ok_or_else(|| format!("bad port in --proto {s:?}"))
+            .ok_or_else(|| format!("--proto {s:?}: the port must be a number from 1 to 65535"))
     };
     match s.split_once('/') {
         None if s == "icmp" => Ok(ProtoSpec::Icmp),

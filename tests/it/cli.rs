@@ -270,7 +270,10 @@ fn trace_rejects_a_bad_proto() {
         "tcp/0",
     ]);
     assert_eq!(out.status.code(), Some(2));
-    assert_eq!(text(&out.stderr), "hnsim: bad port in --proto \"tcp/0\"\n");
+    assert_eq!(
+        text(&out.stderr),
+        "hnsim: --proto \"tcp/0\": the port must be a number from 1 to 65535\n"
+    );
     let out = hnsim(&[
         "trace",
         "scenarios/nat-tour.ron",

@@ -2,6 +2,7 @@
 //! refusals, properties of the control plane and the engine, the run log, and the visualizer
 //! (its data and drawings, and its page in a real browser).
 
+mod bad_input;
 mod browser;
 mod busybox;
 mod cli;

@@ -227,28 +227,54 @@ impl Pos {
     }
 }
 
-/// Turns byte offsets of a text into line:column positions.
+/// Turns byte offsets of a text into line:column positions in O(log n) each: the starts of the
+/// lines and the places of the multi-byte characters are indexed once, so that a position on a
+/// very long line (a whole scenario written on one line) is not found by counting its characters.
 pub struct LineIndex<'a> {
     text: &'a str,
     line_starts: Vec<usize>,
+    /// For each character of more than one byte, in order: its byte offset and the bytes beyond
+    /// one per character up to and including it (a running sum).
+    wide_chars: Vec<(usize, usize)>,
 }
 
 impl<'a> LineIndex<'a> {
     pub fn new(text: &'a str) -> LineIndex<'a> {
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        LineIndex { text, line_starts }
+        let mut extra = 0;
+        let wide_chars = text
+            .char_indices()
+            .filter(|(_, c)| c.len_utf8() > 1)
+            .map(|(i, c)| {
+                extra += c.len_utf8() - 1;
+                (i, extra)
+            })
+            .collect();
+        LineIndex {
+            text,
+            line_starts,
+            wide_chars,
+        }
+    }
+
+    /// The bytes beyond one per character in the characters that start before `offset`.
+    fn extra_before(&self, offset: usize) -> usize {
+        match self.wide_chars.partition_point(|&(i, _)| i < offset) {
+            0 => 0,
+            n => self.wide_chars[n - 1].1,
+        }
     }
 
     pub fn pos(&self, offset: usize) -> Pos {
         let offset = offset.min(self.text.len());
         let line = self.line_starts.partition_point(|&s| s <= offset);
         let start = self.line_starts[line - 1];
-        let col = 1 + self
-            .text
-            .get(start..offset)
-            .map_or(offset - start, |s| s.chars().count());
-        Pos { line, col }
+        let chars = (offset - start) - (self.extra_before(offset) - self.extra_before(start));
+        Pos {
+            line,
+            col: 1 + chars,
+        }
     }
 }
 
@@ -414,6 +440,18 @@ mod tests {
         let without = super::super::load_str("b.ron", "(title: \"t\", fabric: ())")
             .unwrap_or_else(|d| panic!("{}", render(&d)));
         assert_eq!(with.spec, without.spec);
+    }
+
+    #[test]
+    fn line_index_counts_characters_not_bytes() {
+        let text = "ab\né€x\n\u{1F600}y";
+        let index = LineIndex::new(text);
+        for (offset, _) in text.char_indices().chain([(text.len(), ' ')]) {
+            let line = text[..offset].matches('\n').count() + 1;
+            let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+            let col = text[start..offset].chars().count() + 1;
+            assert_eq!(index.pos(offset), Pos { line, col }, "offset {offset}");
+        }
     }
 
     #[test]

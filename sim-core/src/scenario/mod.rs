@@ -38,7 +38,67 @@ pub struct LoadedScenario {
 pub fn load_str(file_name: &str, text: &str) -> Result<LoadedScenario, Vec<Diagnostic>> {
     // A byte-order mark (as some Windows editors write) is not part of the text.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let result = parse::parse(file_name, text).and_then(|parsed| {
+    load_text(file_name, text, MAX_QUOTE_REPAIRS).map_err(|mut diags| {
+        diags.sort();
+        diags.dedup();
+        diag::attach_source(&mut diags, text);
+        diags
+    })
+}
+
+/// How many missing closing quotes one load reports (each costs a parse of the file).
+const MAX_QUOTE_REPAIRS: usize = 8;
+
+/// Loads `text`; when it does not load and a string lacks its closing quote, reports that
+/// quote on the string's own line, and the problems of the rest of the file as if the quote
+/// were there (what follows a missing quote is otherwise read inside out).
+fn load_text(
+    file_name: &str,
+    text: &str,
+    repairs_left: usize,
+) -> Result<LoadedScenario, Vec<Diagnostic>> {
+    let result = load_unrepaired(file_name, text);
+    if result.is_ok() || repairs_left == 0 {
+        return result;
+    }
+    let Some(u) = split::unclosed_string(text) else {
+        return result;
+    };
+    let index = diag::LineIndex::new(text);
+    let (open, close_at) = (index.pos(u.open), index.pos(u.close_at));
+    let runs_on = match u.ends_at {
+        Some(end) => {
+            let p = index.pos(end);
+            format!(
+                "as written, it runs on to the `\"` at line {}:{}",
+                p.line, p.col
+            )
+        }
+        None => "as written, it runs on to the end of the file".to_string(),
+    };
+    let shown = text[u.open..u.close_at].to_string();
+    let mut diags = vec![Diagnostic::new(
+        file_name,
+        open,
+        format!("this string is not closed on its line: the closing `\"` is missing ({runs_on})"),
+    )
+    .with_help(Some(format!("close it on line {}: `{shown}\"`", open.line)))];
+    let repaired = format!("{}\"{}", &text[..u.close_at], &text[u.close_at..]);
+    if let Err(rest) = load_text(file_name, &repaired, repairs_left - 1) {
+        // The inserted quote moved what follows it on its line one column right.
+        diags.extend(rest.into_iter().map(|mut d| {
+            if d.line == close_at.line && d.column > close_at.col {
+                d.column -= 1;
+            }
+            d
+        }));
+    }
+    Err(diags)
+}
+
+/// Parses and validates `text` as it is.
+fn load_unrepaired(file_name: &str, text: &str) -> Result<LoadedScenario, Vec<Diagnostic>> {
+    parse::parse(file_name, text).and_then(|parsed| {
         if !parsed.diags.is_empty() {
             // Also validate what did parse: every problem at once, not syntax first.
             let mut diags = parsed.diags;
@@ -71,12 +131,6 @@ pub fn load_str(file_name: &str, text: &str) -> Result<LoadedScenario, Vec<Diagn
             file: file_name.to_string(),
             step_positions,
         })
-    });
-    result.map_err(|mut diags| {
-        diags.sort();
-        diags.dedup();
-        diag::attach_source(&mut diags, text);
-        diags
     })
 }
 

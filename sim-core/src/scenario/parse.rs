@@ -250,7 +250,18 @@ fn fallback(file: &str, text: &str, scan: Option<ScanError>) -> Result<Parsed, V
         }),
         Ok(_) => Err(diags),
         Err(e) => {
-            diags.push(ron_diag(file, &e, Pos::START));
+            // Ron stops at the same bracket or comment with vaguer words ("Expected identifier"),
+            // or later still; only a problem it finds before the scanner's is news.
+            let d = ron_diag(file, &e, Pos::START);
+            let scanned = scan.map(|e| index.pos(e.offset));
+            if scanned.is_none_or(|at| {
+                Pos {
+                    line: d.line,
+                    col: d.column,
+                } < at
+            }) {
+                diags.push(d);
+            }
             Err(diags)
         }
     }
@@ -300,9 +311,40 @@ pub fn ron_diag(file: &str, e: &ron::error::SpannedError, base: Pos) -> Diagnost
             format!("duplicate field `{field}`{}", in_outer(outer)),
             None,
         ),
+        code if code.to_string().contains("untagged enum HostOs") => (
+            format!("unknown `os`, expected one of {HOST_OS_NAMES}"),
+            None,
+        ),
         code => (code.to_string(), None),
     };
     Diagnostic::new(file, pos, message).with_help(help)
+}
+
+/// What a host's `os` takes, in words (ron can only say that no variant of it matched).
+const HOST_OS_NAMES: &str = "`WindowsServer2016`, `WindowsServer2019`, `WindowsServer2022`, \
+    `WindowsServer2025`, `Linux(engine: V20_10)`, `Linux(engine: V27)`, `Linux(engine: V28)`, \
+    `Linux(engine: V29)`";
+
+/// Whether ron's message says what it wanted without naming the value it wanted it for
+/// ("Expected string", "Integer is out of bounds").
+fn names_no_field(e: &ron::Error) -> bool {
+    use ron::Error as E;
+    matches!(
+        e,
+        E::ExpectedBoolean
+            | E::ExpectedInteger
+            | E::ExpectedFloat
+            | E::ExpectedString
+            | E::ExpectedStringEnd
+            | E::ExpectedChar
+            | E::ExpectedArray
+            | E::ExpectedOption
+            | E::ExpectedUnit
+            | E::ExpectedMap
+            | E::IntegerOutOfBounds
+            | E::InvalidEscape(_)
+            | E::InvalidValueForType { .. }
+    ) || matches!(e, E::ExpectedStructLike | E::ExpectedNamedStructLike(_))
 }
 
 /// "0 to N" when `T` is an unsigned integer type (the scalar fields of a scenario).
@@ -340,6 +382,22 @@ fn record_spans(
     out.entry(path.clone())
         .or_insert_with(|| index.pos(tree.toks[r.start].start));
     let open = match tree.shape(r) {
+        // `Some(x)` is the optional field's value `x`: what `x` holds keeps the field's path.
+        Shape::Struct {
+            name: Some(name),
+            open,
+        } if tree.ident_name(name) == "Some" => {
+            if let [item] = tree.items(open).as_slice() {
+                if item.key.is_none() {
+                    let inner = &item.all;
+                    if matches!(tree.shape(inner), Shape::Struct { name: None, .. }) {
+                        record_spans(tree, index, inner, path, depth + 1, out);
+                        return;
+                    }
+                }
+            }
+            open
+        }
         Shape::Struct { open, .. } | Shape::List { open } => open,
         Shape::Other => return,
     };
@@ -360,6 +418,23 @@ fn record_spans(
 impl<'a> Ctx<'a> {
     fn tok_pos(&self, i: usize) -> Pos {
         self.index.pos(self.tree.toks[i].start)
+    }
+
+    /// What the value at `pos` is for, in words: "the field `seed`" when a `seed:` stands
+    /// before it, "`Tcp(..)`" inside a `Tcp(`.
+    fn value_named_at(&self, pos: Pos) -> Option<String> {
+        let toks = &self.tree.toks;
+        // The token that holds `pos` (ron may point inside it, after a sign), and the one before.
+        let holding = toks.partition_point(|t| self.index.pos(t.start) <= pos);
+        let before = holding.checked_sub(2)?;
+        let name = before
+            .checked_sub(1)
+            .map(|n| (toks[n].kind, self.tree.ident_name(n)));
+        match (toks[before].kind, name) {
+            (TokKind::Colon, Some((TokKind::Ident, n))) => Some(format!("the field `{n}`")),
+            (TokKind::Open(b'('), Some((TokKind::Ident, n))) => Some(format!("`{n}(..)`")),
+            _ => None,
+        }
     }
 
     fn error(&mut self, pos: Pos, msg: impl Into<String>) {
@@ -499,6 +574,14 @@ impl<'a> Ctx<'a> {
             }
             Err(e) => {
                 let mut d = ron_diag(self.file, &e, base);
+                if names_no_field(&e.code) {
+                    if let Some(what) = self.value_named_at(Pos {
+                        line: d.line,
+                        col: d.column,
+                    }) {
+                        d.message = format!("{} for {what}", d.message);
+                    }
+                }
                 if let Some(range) = unsigned_range::<T>() {
                     // ron reads `1.5` as `1` followed by stray text; say what the field takes.
                     if r.len() == 1 && self.tree.toks[r.start].kind == TokKind::Word {

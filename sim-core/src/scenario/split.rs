@@ -239,6 +239,81 @@ fn scan_quoted(text: &str, start: usize, quote: u8) -> Option<usize> {
     None
 }
 
+/// A string literal that most likely lacks its closing quote: it runs past the end of the line
+/// it starts on, and either never ends or "ends" at a quote that is followed by a letter or a
+/// digit (the opening quote of the next string, as in `title: "a,` + newline + `name: "lan"`).
+/// RON allows a line break in a string, so only that pairing marks the mistake; the scanner
+/// itself would report it where the quotes stop pairing, lines later.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnclosedString {
+    /// Byte offset of the opening quote.
+    pub open: usize,
+    /// Byte offset where the closing quote most likely belongs: the end of the first line, before
+    /// any trailing `,`, `)`, `]` and spaces.
+    pub close_at: usize,
+    /// Byte offset of the quote that ends the literal as written, if any.
+    pub ends_at: Option<usize>,
+}
+
+/// The first string literal of `text` that lacks its closing quote (see [`UnclosedString`]).
+pub fn unclosed_string(text: &str) -> Option<UnclosedString> {
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let rest = &b[i..];
+        if rest.starts_with(b"//") {
+            i = text[i..].find('\n').map_or(b.len(), |n| i + n + 1);
+        } else if rest.starts_with(b"/*") {
+            i = text[i..].find("*/").map_or(b.len(), |n| i + n + 2);
+        } else if rest.starts_with(b"r\"") || rest.starts_with(b"r#") {
+            let hashes = rest[1..].iter().take_while(|&&x| x == b'#').count();
+            if rest.get(1 + hashes) != Some(&b'"') {
+                i += 1;
+                continue;
+            }
+            let closing = format!("\"{}", "#".repeat(hashes));
+            let body = i + 2 + hashes;
+            i = text[body..]
+                .find(&closing)
+                .map_or(b.len(), |n| body + n + closing.len());
+        } else if b[i] == b'\'' {
+            // A char literal (it may hold a `"`); an apostrophe that is not one is skipped.
+            i = match scan_quoted(text, i, b'\'') {
+                Some(end) if end - i <= 12 && !text[i..end].contains('\n') => end,
+                _ => i + 1,
+            };
+        } else if b[i] == b'"' {
+            let end = scan_quoted(text, i, b'"');
+            // Only the literal's own bytes are searched: a long line stays linear.
+            let spans_lines = end.is_none_or(|e| text[i..e].contains('\n'));
+            let next_is_word = end
+                .and_then(|e| text[e..].chars().next())
+                .is_some_and(|c| c.is_alphanumeric() || c == '_');
+            if spans_lines && (end.is_none() || next_is_word) {
+                let le = text[i..].find('\n').map_or(b.len(), |n| i + n);
+                let line = text[i + 1..le].trim_end_matches(['\r', ' ', '\t']);
+                let content = line.trim_end_matches([',', ')', ']', ' ', '\t']);
+                let close_at = i
+                    + 1
+                    + if content.is_empty() {
+                        line.len()
+                    } else {
+                        content.len()
+                    };
+                return Some(UnclosedString {
+                    open: i,
+                    close_at,
+                    ends_at: end.map(|e| e - 1),
+                });
+            }
+            i = end.unwrap_or(b.len());
+        } else {
+            i += text[i..].chars().next().map_or(1, char::len_utf8);
+        }
+    }
+    None
+}
+
 /// The tokens of a text with their bracket structure.
 pub struct Tree<'a> {
     pub text: &'a str,
@@ -496,5 +571,21 @@ mod tests {
         ];
         assert_eq!(texts, want);
         assert_eq!(k[18].0, TokKind::Ident);
+    }
+
+    #[test]
+    fn a_string_without_its_closing_quote_is_found_on_its_own_line() {
+        let text = "(\n  title: \"base,\n  seed: 7,\n  f: [(name: \"lan\")],\n)";
+        let u = unclosed_string(text).expect("found");
+        assert_eq!(&text[u.open..u.close_at], "\"base");
+        assert_eq!(u.ends_at, text.find("\"lan"));
+        // A string that ends at the end of the file, and one closed on its line, are not it.
+        let u = unclosed_string("(a: \"x\", b: \"y)\n)").expect("found");
+        assert_eq!((u.open, u.close_at, u.ends_at), (12, 14, None));
+        assert_eq!(
+            unclosed_string("(a: \"two\nlines\", b: 'x', c: \"\")"),
+            None
+        );
+        assert_eq!(unclosed_string("(a: r#\"x\ny\"#, // \"\n b: \"z\")"), None);
     }
 }

@@ -198,13 +198,28 @@ fn unbalanced_bracket_is_positioned() {
     );
 }
 
+/// A missing closing quote pairs the quotes of the following lines inside out: it is reported on
+/// the line of the string that lacks it, and what else is wrong further down still is.
+#[test]
+fn a_missing_quote_is_reported_on_its_own_line() {
+    let text = "(\n  title: \"oops,\n  seed: 7,\n  fabric: (switches: [(name: \"lan\")]),\n  sede: 1,\n)\n";
+    let d = errors(text);
+    let at: Vec<(usize, usize)> = d.iter().map(|x| (x.line, x.column)).collect();
+    assert_eq!(at, [(2, 10), (5, 3)], "{}", render(&d));
+    assert!(
+        d[0].message.contains("runs on to the `\"` at line 4:30"),
+        "{}",
+        render(&d)
+    );
+}
+
 #[test]
 fn unterminated_string_is_positioned() {
     let text = "(\n  title: \"oops,\n  fabric: (),\n)\n";
     let d = errors(text);
     assert!(
         d.iter()
-            .any(|x| (x.line, x.column) == (2, 10) && x.message.contains("unterminated string")),
+            .any(|x| (x.line, x.column) == (2, 10) && x.message.contains("not closed on its line")),
         "{}",
         render(&d)
     );

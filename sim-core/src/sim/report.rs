@@ -476,6 +476,16 @@ fn shell_verdict(
     }
 }
 
+/// A docker error as one failure line: every line of it (the daemon's reason is not always on
+/// the first one), blank lines left out, joined by ` / `.
+fn whole_error(e: &str) -> String {
+    e.lines()
+        .map(str::trim_end)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" / ")
+}
+
 fn docker_verdict(
     expect: Option<&CommandExpectSpec>,
     error: &Option<String>,
@@ -483,14 +493,14 @@ fn docker_verdict(
 ) -> Result<(), String> {
     match (expect.unwrap_or(&CommandExpectSpec::Succeeds), error, probe) {
         (CommandExpectSpec::Succeeds, None, _) => Ok(()),
-        (CommandExpectSpec::Succeeds, Some(e), _) => Err(format!(
-            "expected success, got: {}",
-            e.lines().next().unwrap_or_default()
-        )),
-        (CommandExpectSpec::Fails(text), Some(e), _) if e.contains(text.as_str()) => Ok(()),
-        (CommandExpectSpec::Fails(text), Some(e), _) => {
-            Err(format!("expected an error containing {text:?}, got: {e}"))
+        (CommandExpectSpec::Succeeds, Some(e), _) => {
+            Err(format!("expected success, got: {}", whole_error(e)))
         }
+        (CommandExpectSpec::Fails(text), Some(e), _) if e.contains(text.as_str()) => Ok(()),
+        (CommandExpectSpec::Fails(text), Some(e), _) => Err(format!(
+            "expected an error containing {text:?}, got: {}",
+            whole_error(e)
+        )),
         (CommandExpectSpec::Fails(text), None, _) => Err(format!(
             "expected an error containing {text:?}, but the command succeeded"
         )),
