@@ -711,7 +711,10 @@ fn run(cli: Cli) -> ExitCode {
                 _ => out!("{}", rep.text),
             }
             if let Some(limit) = &rep.limit_hit {
-                errln!("hnsim: the run hit its {limit} limit");
+                match &rep.finding {
+                    Some(finding) => errln!("hnsim: the run hit its {limit} limit: {finding}"),
+                    None => errln!("hnsim: the run hit its {limit} limit"),
+                }
                 return ExitCode::from(EXIT_LIMIT);
             }
             if !rep.failures.is_empty() {
