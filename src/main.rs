@@ -385,11 +385,15 @@ enum Bench {
 }
 
 fn load(file: &std::path::Path) -> Result<scenario::LoadedScenario, ExitCode> {
-    scenario::load_path(file).map_err(|diags| {
+    let loaded = scenario::load_path(file).map_err(|diags| {
         errln!("{}", render(&diags));
         errln!("{} problem(s) in {}", diags.len(), file.display());
         ExitCode::from(EXIT_BAD_INPUT)
-    })
+    })?;
+    for w in &loaded.warnings {
+        errln!("{}", scenario::loops::render_warning(w));
+    }
+    Ok(loaded)
 }
 
 fn parse_proto(s: &str) -> Result<sim_core::scenario::ProtoSpec, String> {
