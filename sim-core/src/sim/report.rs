@@ -37,7 +37,7 @@ pub struct Report {
     /// Set when the run hit a limit: the `limits` field it hit (`max_events`, `max_sim_time_ms`,
     /// `max_memory_mb`, `storm_copies`).
     pub limit_hit: Option<String>,
-    /// When a broadcast storm stopped the run: the finding, in words.
+    /// When a broadcast storm or the memory bound stopped the run: why, in words.
     pub finding: Option<String>,
     /// The run as data, for `--format json` and `--junit` (with `RunOptions::machine`).
     pub machine: Option<MachineReport>,
@@ -654,6 +654,11 @@ fn limit_name(stop: crate::engine::RunStop) -> &'static str {
 fn stop_words(world: &World, stop: crate::engine::RunStop) -> String {
     match (stop, world.engine.storm()) {
         (crate::engine::RunStop::Storm, Some(finding)) => finding.to_string(),
+        (crate::engine::RunStop::MemoryLimit, _) => format!(
+            "the max_memory_mb limit was reached: the run kept more than {} MiB of trace hops, \
+             frame copies and queued frames",
+            world.engine.limits.max_memory_bytes >> 20
+        ),
         _ => format!("the {} limit was reached", limit_name(stop)),
     }
 }
@@ -1064,7 +1069,12 @@ pub fn run_world(
     if let Some(stop) = world.stopped {
         rep.limit_hit
             .get_or_insert_with(|| limit_name(stop).to_string());
-        rep.finding = world.engine.storm().map(str::to_string);
+        if matches!(
+            stop,
+            crate::engine::RunStop::Storm | crate::engine::RunStop::MemoryLimit
+        ) {
+            rep.finding = Some(stop_words(&world, stop));
+        }
     }
     if opts.show_config {
         out.push_str("\ncompiled configuration (what HNS programmed, as plain data):\n");
