@@ -844,6 +844,163 @@ mod tests {
         assert_eq!(eng.syms().get(port), "p0");
     }
 
+    /// One switch with a host-side port `p0` and a cable from its port `x` to its port `y`.
+    fn self_cabled_switch(limits: Limits) -> (Engine, NodeId) {
+        let mut eng = Engine::new(1, limits);
+        let mut sw = Switch::new(SwitchConfig::new("sw", true, UnknownUnicast::Flood));
+        sw.add_port("p0", PortMode::Access(1));
+        let x = sw.add_port("x", PortMode::Access(1));
+        let y = sw.add_port("y", PortMode::Access(1));
+        let info = NodeInfo {
+            name: "sw".into(),
+            kind: NodeKind::FabricSwitch,
+            host: None,
+        };
+        let node = eng.add_node(info, Device::Switch(Box::new(sw)));
+        let params = LinkParams {
+            latency: LATENCY,
+            rate_bps: 0,
+            loss: 0.0,
+            queue_limit_bytes: 1 << 20,
+        };
+        eng.connect("loop".into(), (node, x), (node, y), params, false);
+        (eng, node)
+    }
+
+    /// A broadcast ARP request from 10.0.0.1 for 10.0.0.2, handed to the switch on `p0`.
+    fn broadcast_into(eng: &mut Engine, node: NodeId, probe: Option<ProbeId>) {
+        let mut arp = vec![0xff; 6];
+        arp.extend([0x02, 0, 0, 0, 0, 1, 0x08, 0x06]);
+        arp.extend([0, 1, 0x08, 0, 6, 4, 0, 1, 0x02, 0, 0, 0, 0, 1, 10, 0, 0, 1]);
+        arp.extend([0, 0, 0, 0, 0, 0, 10, 0, 0, 2]);
+        arp.resize(60, 0);
+        eng.queued_frame_bytes += 60;
+        eng.queue.push(
+            eng.now,
+            Event::Arrive {
+                node,
+                port: PortId(0),
+                frame: Frame::new(arp, probe),
+            },
+        );
+    }
+
+    #[test]
+    fn a_self_cabled_switch_stops_the_run_with_a_storm_finding() {
+        let (mut eng, sw) = self_cabled_switch(Limits::default());
+        broadcast_into(&mut eng, sw, None);
+        let stop = eng.run_for(SimDuration::from_secs(10));
+        assert_eq!(stop, RunStop::Storm);
+        assert_eq!(
+            eng.storm(),
+            Some(
+                "broadcast storm: switch sw forwarded 199 copies of one ARP request from 10.0.0.1 \
+                 (who-has 10.0.0.2) in 1.0 ms; the loop is sw port x \u{2194} sw port y (cable \
+                 loop); no loop prevention (the switches run no spanning tree, so a flooded frame \
+                 comes back for ever)"
+            )
+        );
+        assert!(eng.stats.events < 1_000, "stopped at once: {:?}", eng.stats);
+        assert_eq!(
+            eng.run_for(SimDuration::from_secs(1)),
+            RunStop::Storm,
+            "a stopped run stays stopped"
+        );
+    }
+
+    #[test]
+    fn storm_copies_is_the_bound_and_unicast_is_not_watched() {
+        let limits = Limits {
+            storm_copies: 10,
+            ..Limits::default()
+        };
+        let (mut eng, sw) = self_cabled_switch(limits);
+        broadcast_into(&mut eng, sw, None);
+        assert_eq!(eng.run_for(SimDuration::from_secs(1)), RunStop::Storm);
+        assert!(eng
+            .storm()
+            .unwrap_or_default()
+            .contains(" forwarded 19 copies "));
+
+        // The same loop with a unicast frame to a MAC nobody has: flooded round and round
+        // too, but only group-addressed frames are watched; the event budget ends it.
+        let limits = Limits {
+            max_events: 5_000,
+            ..Limits::default()
+        };
+        let (mut eng, sw) = self_cabled_switch(limits);
+        let mut unicast = vec![0x02, 0, 0, 0, 0, 0x99, 0x02, 0, 0, 0, 0, 0x01];
+        unicast.resize(60, 0);
+        eng.queued_frame_bytes += 60;
+        eng.queue.push(
+            SimTime::ZERO,
+            Event::Arrive {
+                node: sw,
+                port: PortId(0),
+                frame: Frame::new(unicast, None),
+            },
+        );
+        assert_eq!(
+            eng.run_for(SimDuration::from_secs(10)),
+            RunStop::EventBudget
+        );
+        assert_eq!(eng.storm(), None);
+    }
+
+    #[test]
+    fn a_probe_keeps_at_most_max_trace_hops_and_counts_the_rest() {
+        let limits = Limits {
+            max_trace_hops: 5,
+            storm_copies: 20,
+            ..Limits::default()
+        };
+        let (mut eng, sw) = self_cabled_switch(limits);
+        broadcast_into(&mut eng, sw, Some(ProbeId(3)));
+        assert_eq!(eng.run_for(SimDuration::from_secs(1)), RunStop::Storm);
+        assert_eq!(eng.trace().len(), 5);
+        // The same run, every hop kept.
+        let (mut all, sw) = self_cabled_switch(Limits {
+            max_trace_hops: u32::MAX,
+            ..limits
+        });
+        broadcast_into(&mut all, sw, Some(ProbeId(3)));
+        all.run_for(SimDuration::from_secs(1));
+        assert_eq!(all.trace()[..5], eng.trace()[..], "the first 5 are kept");
+        assert_eq!(
+            eng.hops_left_out(ProbeId(3)),
+            all.trace().len() as u64 - 5,
+            "all but 5 left out, and counted"
+        );
+        assert_eq!(eng.hops_left_out(ProbeId(4)), 0);
+    }
+
+    #[test]
+    fn kept_bytes_count_trace_hops_and_queued_frames_and_bound_the_run() {
+        let (mut eng, sw) = self_cabled_switch(Limits::default());
+        assert_eq!(eng.kept_bytes(), 0);
+        broadcast_into(&mut eng, sw, Some(ProbeId(1)));
+        assert_eq!(eng.kept_bytes(), EVENT_BYTES + 60, "one frame queued");
+        eng.run_for(SimDuration::from_micros(1));
+        // The switch flooded it: one hop kept, two frames queued on the cable.
+        let hop = trace::hop_bytes(&eng.trace()[0]);
+        assert_eq!(eng.kept_bytes(), hop + 2 * (EVENT_BYTES + 60));
+
+        let limits = Limits {
+            max_memory_bytes: 4_096,
+            max_trace_hops: u32::MAX,
+            storm_copies: u64::MAX,
+            ..Limits::default()
+        };
+        let (mut eng, sw) = self_cabled_switch(limits);
+        broadcast_into(&mut eng, sw, Some(ProbeId(1)));
+        assert_eq!(eng.run_for(SimDuration::from_secs(1)), RunStop::MemoryLimit);
+        assert!(eng.kept_bytes() > 4_096);
+        assert!(
+            eng.kept_bytes() < 4_096 + 1_024,
+            "stopped at the first event past it"
+        );
+    }
+
     #[test]
     #[should_panic(expected = "in the past")]
     fn scheduling_in_the_past_is_a_bug() {

@@ -127,3 +127,81 @@ fn path_between<'a>(
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::scenario::load_str;
+
+    /// A scenario with switches `names` and cables `links` (pairs of switch names, one a
+    /// line from line 6 on, named `c0`, `c1`, ...).
+    fn fabric(names: &[&str], links: &[(&str, &str)]) -> String {
+        let switches: Vec<String> = names.iter().map(|n| format!("(name: \"{n}\")")).collect();
+        let links: Vec<String> = links
+            .iter()
+            .enumerate()
+            .map(|(i, (a, b))| format!("\n        (a: \"{a}\", b: \"{b}\", name: \"c{i}\"),"))
+            .collect();
+        format!(
+            "ScenarioSpec(\n    title: \"t\",\n    fabric: (\n    switches: [{}],\n    links: [{}\n    ],\n    ),\n)\n",
+            switches.join(", "),
+            links.concat()
+        )
+    }
+
+    fn warnings(text: &str) -> Vec<String> {
+        let loaded = load_str("t.ron", text).expect("loads");
+        loaded.warnings.iter().map(super::render_warning).collect()
+    }
+
+    #[test]
+    fn a_tree_of_switches_has_no_warning() {
+        let text = fabric(
+            &["core", "a", "b", "c"],
+            &[("core", "a"), ("core", "b"), ("b", "c")],
+        );
+        assert_eq!(warnings(&text), Vec::<String>::new());
+    }
+
+    #[test]
+    fn each_cable_that_closes_a_loop_is_named_once() {
+        let text = fabric(
+            &["s1", "s2", "s3", "s4"],
+            &[
+                ("s1", "s2"),
+                ("s1", "s2"),
+                ("s2", "s3"),
+                ("s3", "s4"),
+                ("s4", "s1"),
+            ],
+        );
+        let w = warnings(&text);
+        assert_eq!(w.len(), 2, "{w:#?}");
+        assert!(
+            w[0].starts_with("t.ron:7:9: warning: a second cable between switches `s1` and `s2` (the first is at line 6:9) makes a loop"),
+            "{}",
+            w[0]
+        );
+        assert!(
+            w[1].starts_with(
+                "t.ron:10:9: warning: this cable closes a ring of switches, s4 -> s3 -> s2 -> s1 -> s4"
+            ),
+            "{}",
+            w[1]
+        );
+    }
+
+    #[test]
+    fn a_switch_cabled_to_itself_is_an_error_at_its_cable() {
+        let text = fabric(&["s1", "s2"], &[("s1", "s2"), ("s2", "s2")]);
+        let diags = load_str("t.ron", &text).expect_err("refused");
+        assert_eq!(diags.len(), 1, "{diags:#?}");
+        assert_eq!((diags[0].line, diags[0].column), (7, 9));
+        assert!(
+            diags[0]
+                .message
+                .starts_with("switch `s2` is cabled to itself"),
+            "{}",
+            diags[0].message
+        );
+    }
+}
