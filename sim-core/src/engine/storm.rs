@@ -17,13 +17,16 @@ use crate::fastmap::FastMap;
 use crate::id::{NodeId, PortId};
 use crate::time::{SimDuration, SimTime};
 use std::collections::BTreeMap;
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::BuildHasher;
 
 /// The time within which `copies` arrivals at one port make a storm.
 pub const WINDOW: SimDuration = SimDuration::from_secs(1);
-/// How many different frames are watched at once; past it the watch starts afresh (a storm
-/// is one frame coming back, so it is seen again at once).
+/// How many different frames, and how many (frame, port) counts, are watched at once; past
+/// either the watch starts afresh (a storm is one frame coming back, so it is seen again at
+/// once). A broadcast on a vSwitch with many containers reaches many ports: the second bound
+/// keeps the watch small there.
 const MAX_WATCHED: usize = 4_096;
+const MAX_COUNTS: usize = 1 << 16;
 
 /// Whether a frame is addressed to a group (broadcast or multicast): the first bit sent.
 pub fn is_group(bytes: &[u8]) -> bool {
@@ -43,6 +46,8 @@ pub struct Sighting {
 #[derive(Debug, Default)]
 pub(super) struct StormWatch {
     seen: FastMap<u64, Sighting>,
+    /// The number of (frame, port) counts in `seen`.
+    counts: usize,
 }
 
 impl StormWatch {
@@ -55,11 +60,12 @@ impl StormWatch {
         bytes: &[u8],
         copies: u64,
     ) -> Option<Sighting> {
-        let mut h = rustc_hash::FxBuildHasher.build_hasher();
-        bytes.hash(&mut h);
-        let key = h.finish();
-        if self.seen.len() >= MAX_WATCHED && !self.seen.contains_key(&key) {
+        let key = rustc_hash::FxBuildHasher.hash_one(bytes);
+        if (self.seen.len() >= MAX_WATCHED && !self.seen.contains_key(&key))
+            || self.counts >= MAX_COUNTS
+        {
             self.seen.clear();
+            self.counts = 0;
         }
         let s = self.seen.entry(key).or_insert_with(|| Sighting {
             first: now,
@@ -67,13 +73,17 @@ impl StormWatch {
             bytes: bytes.to_vec(),
         });
         if now.since(s.first) > WINDOW || s.bytes != bytes {
+            self.counts -= s.ends.len();
             *s = Sighting {
                 first: now,
                 ends: BTreeMap::new(),
                 bytes: bytes.to_vec(),
             };
         }
-        let n = s.ends.entry(end).or_default();
+        let n = s.ends.entry(end).or_insert_with(|| {
+            self.counts += 1;
+            0
+        });
         *n += 1;
         (*n >= copies).then(|| s.clone())
     }
