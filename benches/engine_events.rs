@@ -19,6 +19,7 @@ fn run(rounds: u64, spread_ns: u64) -> (u64, f64) {
     let limits = Limits {
         max_events: u64::MAX,
         max_time: SimTime(u64::MAX / 2),
+        ..Limits::default()
     };
     let mut engine = Engine::new(1, limits);
     let config = SwitchConfig::new("sw", true, UnknownUnicast::Flood);

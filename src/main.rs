@@ -385,11 +385,15 @@ enum Bench {
 }
 
 fn load(file: &std::path::Path) -> Result<scenario::LoadedScenario, ExitCode> {
-    scenario::load_path(file).map_err(|diags| {
+    let loaded = scenario::load_path(file).map_err(|diags| {
         errln!("{}", render(&diags));
         errln!("{} problem(s) in {}", diags.len(), file.display());
         ExitCode::from(EXIT_BAD_INPUT)
-    })
+    })?;
+    for w in &loaded.warnings {
+        errln!("{}", scenario::loops::render_warning(w));
+    }
+    Ok(loaded)
 }
 
 fn parse_proto(s: &str) -> Result<sim_core::scenario::ProtoSpec, String> {
@@ -711,7 +715,10 @@ fn run(cli: Cli) -> ExitCode {
                 _ => out!("{}", rep.text),
             }
             if let Some(limit) = &rep.limit_hit {
-                errln!("hnsim: the run hit its {limit} limit");
+                match &rep.finding {
+                    Some(finding) => errln!("hnsim: the run hit its {limit} limit: {finding}"),
+                    None => errln!("hnsim: the run hit its {limit} limit"),
+                }
                 return ExitCode::from(EXIT_LIMIT);
             }
             if !rep.failures.is_empty() {

@@ -30,4 +30,5 @@ mod scenarios;
 mod scheduled;
 mod seeds;
 mod shell;
+mod storm;
 mod viz;

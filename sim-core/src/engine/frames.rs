@@ -73,6 +73,8 @@ pub(super) struct Recorder {
     pub frames: Vec<WireFrame>,
     /// By link id: its names, from when its first frame was recorded.
     pub links: Vec<Option<LinkNames>>,
+    /// Bytes held by `frames`, for the run's memory bound.
+    pub bytes: u64,
 }
 
 impl Recorder {
@@ -114,6 +116,7 @@ impl Recorder {
                 ends: [(a, port(a, syms)), (b, port(b, syms))],
             });
         }
+        self.bytes += (std::mem::size_of::<WireFrame>() + frame.bytes.len()) as u64;
         self.frames.push(WireFrame {
             link: id,
             from,

@@ -3,7 +3,11 @@
 //! Owns the event queue, the devices, the links and the topology graph. It pops events in
 //! `(time, seq)` order, hands each to its device, and turns the device's `Outbox` into new
 //! events. It records hops of traced frames and counts everything else. It contains no
-//! protocol logic. Every run is bounded by an event budget and a time limit.
+//! protocol logic. Every run is bounded by an event budget, a time limit and a memory bound
+//! (`Limits`): the bytes it keeps (trace hops with their frame copies, queued events and
+//! frames, recorded frames) are counted as they are kept, so the bound is the same on every
+//! machine. A probe's trace keeps at most `Limits::max_trace_hops` hops (`trace`), and a
+//! broadcast frame that keeps coming back stops the run as a storm (`storm`).
 //!
 //! Configuration changes that must happen at a simulated instant (a docker command, a link
 //! going down, a reboot) are control events: the caller schedules a token, and `run_until`
@@ -19,11 +23,13 @@
 pub mod frames;
 pub mod link;
 pub mod queue;
+pub mod storm;
+mod trace;
 
 #[cfg(test)]
 use crate::device::Frame;
 use crate::device::{Action, Device, DropReason, Hop, Outbox, ProbeEnd};
-use crate::id::{LinkId, NodeId, PortId};
+use crate::id::{LinkId, NodeId, PortId, ProbeId};
 use crate::rng::SimRng;
 use crate::sym::{Interner, Sym};
 use crate::time::{SimDuration, SimTime};
@@ -31,6 +37,8 @@ use crate::topology::{LinkInfo, NodeInfo, Topology};
 use frames::{LinkNames, Recorder, WireFate, WireFrame};
 use link::{Link, LinkParams, Transmit};
 use queue::{Event, EventQueue};
+use storm::StormWatch;
+use trace::Trace;
 
 /// Why `run_until` returned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,6 +51,10 @@ pub enum RunStop {
     EventBudget,
     /// Simulated time passed the run's limit.
     TimeLimit,
+    /// The run kept more bytes than its memory bound.
+    MemoryLimit,
+    /// A broadcast frame kept coming back: a storm (`Engine::storm` says where).
+    Storm,
     /// A control event came due (the engine's clock is at its time): the caller runs what the
     /// token stands for, then calls `run_until` again to go on.
     Control(u64),
@@ -55,8 +67,15 @@ impl RunStop {
         match self {
             RunStop::EventBudget => Some("max_events"),
             RunStop::TimeLimit => Some("max_sim_time_ms"),
+            RunStop::MemoryLimit => Some("max_memory_mb"),
+            RunStop::Storm => Some("storm_copies"),
             RunStop::Reached | RunStop::Condition | RunStop::Control(_) => None,
         }
+    }
+
+    /// Whether the run stopped at one of its bounds (it cannot go on).
+    pub fn is_limit(self) -> bool {
+        self.limit_field().is_some()
     }
 }
 
@@ -65,6 +84,13 @@ impl RunStop {
 pub struct Limits {
     pub max_events: u64,
     pub max_time: SimTime,
+    /// The most bytes the run may keep (`Engine::kept_bytes`).
+    pub max_memory_bytes: u64,
+    /// The most hops the trace keeps of one probe; later ones are counted, not kept.
+    pub max_trace_hops: u32,
+    /// How many copies of one broadcast frame one port may receive within
+    /// `storm::WINDOW` before the run stops as a storm.
+    pub storm_copies: u64,
 }
 
 impl Default for Limits {
@@ -72,9 +98,15 @@ impl Default for Limits {
         Limits {
             max_events: 10_000_000,
             max_time: SimTime(3_600 * 1_000_000_000),
+            max_memory_bytes: 256 << 20,
+            max_trace_hops: 10_000,
+            storm_copies: 100,
         }
     }
 }
+
+/// What one queued event costs besides its frame's bytes: the event and its queue entry.
+const EVENT_BYTES: u64 = (std::mem::size_of::<Event>() + 16) as u64;
 
 /// Counters kept on every run, traced or not.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -96,9 +128,14 @@ pub struct Engine {
     outbox: Outbox,
     pub limits: Limits,
     pub stats: Stats,
-    trace: Vec<Hop>,
+    trace: Trace,
     ended: Vec<ProbeEnd>,
     recorder: Recorder,
+    /// Bytes of the frames waiting in `queue`.
+    queued_frame_bytes: u64,
+    storm_watch: StormWatch,
+    /// The finding, once a storm stopped the run.
+    storm: Option<String>,
 }
 
 impl Engine {
@@ -114,9 +151,12 @@ impl Engine {
             outbox: Outbox::default(),
             limits,
             stats: Stats::default(),
-            trace: Vec::new(),
+            trace: Trace::default(),
             ended: Vec::new(),
             recorder: Recorder::default(),
+            queued_frame_bytes: 0,
+            storm_watch: StormWatch::default(),
+            storm: None,
         }
     }
 
@@ -337,9 +377,30 @@ impl Engine {
         result
     }
 
-    /// The hops recorded so far, in the order they happened.
+    /// The hops recorded so far, in the order they happened (at most
+    /// `limits.max_trace_hops` of each probe).
     pub fn trace(&self) -> &[Hop] {
-        &self.trace
+        &self.trace.hops
+    }
+
+    /// How many hops of `probe` the trace left out, past `limits.max_trace_hops`.
+    pub fn hops_left_out(&self, probe: ProbeId) -> u64 {
+        self.trace.left_out(probe)
+    }
+
+    /// The bytes the run keeps: the trace's hops and their frames, the queued events and
+    /// their frames, and the recorded frames. Counted, not measured: the same on every
+    /// machine. (Devices' own state, set up by the scenario, is not counted.)
+    pub fn kept_bytes(&self) -> u64 {
+        self.trace.bytes
+            + self.recorder.bytes
+            + self.queued_frame_bytes
+            + self.queue.len() as u64 * EVENT_BYTES
+    }
+
+    /// The storm that stopped the run, in words, if one did.
+    pub fn storm(&self) -> Option<&str> {
+        self.storm.as_deref()
     }
 
     /// The names the recorded hops refer to.
@@ -349,7 +410,7 @@ impl Engine {
 
     /// The name of the node of hop `trace()[index]`, even if the node was removed since.
     pub fn hop_node_name(&self, index: usize) -> Option<&str> {
-        self.topology.name(self.trace.get(index)?.node)
+        self.topology.name(self.trace.hops.get(index)?.node)
     }
 
     /// Probe endings reported so far.
@@ -401,6 +462,12 @@ impl Engine {
             if self.stats.events >= self.limits.max_events {
                 return RunStop::EventBudget;
             }
+            if self.kept_bytes() > self.limits.max_memory_bytes {
+                return RunStop::MemoryLimit;
+            }
+            if self.storm.is_some() {
+                return RunStop::Storm;
+            }
             if let Some(token) = self.step() {
                 return RunStop::Control(token);
             }
@@ -423,7 +490,16 @@ impl Engine {
         self.now = time;
         self.stats.events += 1;
         let node = match &event {
-            Event::Arrive { node, .. } | Event::Timer { node, .. } => *node,
+            Event::Arrive {
+                node, port, frame, ..
+            } => {
+                self.queued_frame_bytes -= frame.bytes.len() as u64;
+                if storm::is_group(&frame.bytes) {
+                    self.watch_group_frame((*node, *port), &frame.bytes);
+                }
+                *node
+            }
+            Event::Timer { node, .. } => *node,
             Event::Control { token } => return Some(*token),
         };
         // The outbox is reused in place: devices and it are separate fields.
@@ -445,6 +521,19 @@ impl Engine {
         None
     }
 
+    /// Counts a group-addressed frame arriving at `end`; notes the storm when one port has
+    /// seen `limits.storm_copies` copies of it. Kept out of line: unicast never comes here.
+    #[inline(never)]
+    fn watch_group_frame(&mut self, end: (NodeId, PortId), bytes: &[u8]) {
+        if self.storm.is_some() {
+            return;
+        }
+        let copies = self.limits.storm_copies.max(1);
+        if let Some(seen) = self.storm_watch.saw(self.now, end, bytes, copies) {
+            self.storm = Some(storm::describe(&seen, end, self));
+        }
+    }
+
     /// Turns a device's requests into events, link by link.
     fn apply(&mut self, node: NodeId) {
         let out = &mut self.outbox;
@@ -453,7 +542,8 @@ impl Engine {
             self.queue
                 .push(at.max(self.now), Event::Timer { node, token });
         }
-        self.trace.append(&mut out.hops);
+        let max_hops = self.limits.max_trace_hops;
+        self.trace.keep(&mut out.hops, max_hops);
         self.ended.append(&mut out.ended);
         let mut sends = std::mem::take(&mut out.sends);
         // Each frame is taken out in place: moving the (port, frame) pairs out of the
@@ -480,7 +570,7 @@ impl Engine {
                         port: syms.intern(&port),
                     })
                 });
-                self.trace.append(&mut out.hops);
+                self.trace.keep(&mut out.hops, max_hops);
                 continue;
             };
             let verdict = l.transmit(self.now, (node, port), frame.bytes.len());
@@ -502,6 +592,7 @@ impl Engine {
                             fate,
                         );
                     }
+                    self.queued_frame_bytes += frame.bytes.len() as u64;
                     self.queue.push(
                         at,
                         Event::Arrive {
@@ -529,7 +620,7 @@ impl Engine {
             out.hop(frame.probe, &frame.bytes, |syms| {
                 Action::Dropped(reason(syms.intern(name), limit_bytes))
             });
-            self.trace.append(&mut out.hops);
+            self.trace.keep(&mut out.hops, max_hops);
         }
         sends.clear();
         out.sends = sends;
@@ -628,6 +719,7 @@ mod tests {
         let limits = Limits {
             max_events: 2,
             max_time: SimTime(1_000_000),
+            ..Limits::default()
         };
         let (mut eng, _) = two_switches(limits);
         for token in 0..3 {
@@ -750,6 +842,163 @@ mod tests {
         assert_eq!(eng.syms().get(names.name), "a<->b");
         let port = names.port((b, PortId(0))).expect("b's end");
         assert_eq!(eng.syms().get(port), "p0");
+    }
+
+    /// One switch with a host-side port `p0` and a cable from its port `x` to its port `y`.
+    fn self_cabled_switch(limits: Limits) -> (Engine, NodeId) {
+        let mut eng = Engine::new(1, limits);
+        let mut sw = Switch::new(SwitchConfig::new("sw", true, UnknownUnicast::Flood));
+        sw.add_port("p0", PortMode::Access(1));
+        let x = sw.add_port("x", PortMode::Access(1));
+        let y = sw.add_port("y", PortMode::Access(1));
+        let info = NodeInfo {
+            name: "sw".into(),
+            kind: NodeKind::FabricSwitch,
+            host: None,
+        };
+        let node = eng.add_node(info, Device::Switch(Box::new(sw)));
+        let params = LinkParams {
+            latency: LATENCY,
+            rate_bps: 0,
+            loss: 0.0,
+            queue_limit_bytes: 1 << 20,
+        };
+        eng.connect("loop".into(), (node, x), (node, y), params, false);
+        (eng, node)
+    }
+
+    /// A broadcast ARP request from 10.0.0.1 for 10.0.0.2, handed to the switch on `p0`.
+    fn broadcast_into(eng: &mut Engine, node: NodeId, probe: Option<ProbeId>) {
+        let mut arp = vec![0xff; 6];
+        arp.extend([0x02, 0, 0, 0, 0, 1, 0x08, 0x06]);
+        arp.extend([0, 1, 0x08, 0, 6, 4, 0, 1, 0x02, 0, 0, 0, 0, 1, 10, 0, 0, 1]);
+        arp.extend([0, 0, 0, 0, 0, 0, 10, 0, 0, 2]);
+        arp.resize(60, 0);
+        eng.queued_frame_bytes += 60;
+        eng.queue.push(
+            eng.now,
+            Event::Arrive {
+                node,
+                port: PortId(0),
+                frame: Frame::new(arp, probe),
+            },
+        );
+    }
+
+    #[test]
+    fn a_self_cabled_switch_stops_the_run_with_a_storm_finding() {
+        let (mut eng, sw) = self_cabled_switch(Limits::default());
+        broadcast_into(&mut eng, sw, None);
+        let stop = eng.run_for(SimDuration::from_secs(10));
+        assert_eq!(stop, RunStop::Storm);
+        assert_eq!(
+            eng.storm(),
+            Some(
+                "broadcast storm: switch sw forwarded 199 copies of one ARP request from 10.0.0.1 \
+                 (who-has 10.0.0.2) in 1.0 ms; the loop is sw port x \u{2194} sw port y (cable \
+                 loop); no loop prevention (the switches run no spanning tree, so a flooded frame \
+                 comes back for ever)"
+            )
+        );
+        assert!(eng.stats.events < 1_000, "stopped at once: {:?}", eng.stats);
+        assert_eq!(
+            eng.run_for(SimDuration::from_secs(1)),
+            RunStop::Storm,
+            "a stopped run stays stopped"
+        );
+    }
+
+    #[test]
+    fn storm_copies_is_the_bound_and_unicast_is_not_watched() {
+        let limits = Limits {
+            storm_copies: 10,
+            ..Limits::default()
+        };
+        let (mut eng, sw) = self_cabled_switch(limits);
+        broadcast_into(&mut eng, sw, None);
+        assert_eq!(eng.run_for(SimDuration::from_secs(1)), RunStop::Storm);
+        assert!(eng
+            .storm()
+            .unwrap_or_default()
+            .contains(" forwarded 19 copies "));
+
+        // The same loop with a unicast frame to a MAC nobody has: flooded round and round
+        // too, but only group-addressed frames are watched; the event budget ends it.
+        let limits = Limits {
+            max_events: 5_000,
+            ..Limits::default()
+        };
+        let (mut eng, sw) = self_cabled_switch(limits);
+        let mut unicast = vec![0x02, 0, 0, 0, 0, 0x99, 0x02, 0, 0, 0, 0, 0x01];
+        unicast.resize(60, 0);
+        eng.queued_frame_bytes += 60;
+        eng.queue.push(
+            SimTime::ZERO,
+            Event::Arrive {
+                node: sw,
+                port: PortId(0),
+                frame: Frame::new(unicast, None),
+            },
+        );
+        assert_eq!(
+            eng.run_for(SimDuration::from_secs(10)),
+            RunStop::EventBudget
+        );
+        assert_eq!(eng.storm(), None);
+    }
+
+    #[test]
+    fn a_probe_keeps_at_most_max_trace_hops_and_counts_the_rest() {
+        let limits = Limits {
+            max_trace_hops: 5,
+            storm_copies: 20,
+            ..Limits::default()
+        };
+        let (mut eng, sw) = self_cabled_switch(limits);
+        broadcast_into(&mut eng, sw, Some(ProbeId(3)));
+        assert_eq!(eng.run_for(SimDuration::from_secs(1)), RunStop::Storm);
+        assert_eq!(eng.trace().len(), 5);
+        // The same run, every hop kept.
+        let (mut all, sw) = self_cabled_switch(Limits {
+            max_trace_hops: u32::MAX,
+            ..limits
+        });
+        broadcast_into(&mut all, sw, Some(ProbeId(3)));
+        all.run_for(SimDuration::from_secs(1));
+        assert_eq!(all.trace()[..5], eng.trace()[..], "the first 5 are kept");
+        assert_eq!(
+            eng.hops_left_out(ProbeId(3)),
+            all.trace().len() as u64 - 5,
+            "all but 5 left out, and counted"
+        );
+        assert_eq!(eng.hops_left_out(ProbeId(4)), 0);
+    }
+
+    #[test]
+    fn kept_bytes_count_trace_hops_and_queued_frames_and_bound_the_run() {
+        let (mut eng, sw) = self_cabled_switch(Limits::default());
+        assert_eq!(eng.kept_bytes(), 0);
+        broadcast_into(&mut eng, sw, Some(ProbeId(1)));
+        assert_eq!(eng.kept_bytes(), EVENT_BYTES + 60, "one frame queued");
+        eng.run_for(SimDuration::from_micros(1));
+        // The switch flooded it: one hop kept, two frames queued on the cable.
+        let hop = trace::hop_bytes(&eng.trace()[0]);
+        assert_eq!(eng.kept_bytes(), hop + 2 * (EVENT_BYTES + 60));
+
+        let limits = Limits {
+            max_memory_bytes: 4_096,
+            max_trace_hops: u32::MAX,
+            storm_copies: u64::MAX,
+            ..Limits::default()
+        };
+        let (mut eng, sw) = self_cabled_switch(limits);
+        broadcast_into(&mut eng, sw, Some(ProbeId(1)));
+        assert_eq!(eng.run_for(SimDuration::from_secs(1)), RunStop::MemoryLimit);
+        assert!(eng.kept_bytes() > 4_096);
+        assert!(
+            eng.kept_bytes() < 4_096 + 1_024,
+            "stopped at the first event past it"
+        );
     }
 
     #[test]

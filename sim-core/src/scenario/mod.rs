@@ -10,6 +10,7 @@
 //! Nothing the user wrote is changed: the spec is exactly what `ron::from_str` would produce.
 
 pub mod diag;
+pub mod loops;
 pub mod names;
 pub mod parse;
 pub mod schema;
@@ -30,6 +31,9 @@ pub struct LoadedScenario {
     pub file: String,
     /// Line and column of each step, in the order of `spec.steps`.
     pub step_positions: Vec<(usize, usize)>,
+    /// What the file allows but probably did not mean (a loop between switches): shown by
+    /// `check` and `run`, they do not stop the run.
+    pub warnings: Vec<Diagnostic>,
 }
 
 /// Parses and validates a scenario text. `file_name` is used in the diagnostics only.
@@ -108,6 +112,7 @@ fn load_unrepaired(file_name: &str, text: &str) -> Result<LoadedScenario, Vec<Di
                 &parsed.spans,
                 parsed.partial,
             ));
+            diags.extend(loops::self_cables(file_name, &parsed.spec, &parsed.spans));
             return Err(diags);
         }
         // Safety net: the piecewise parse must agree with ron on the whole file. If it ever does
@@ -116,7 +121,8 @@ fn load_unrepaired(file_name: &str, text: &str) -> Result<LoadedScenario, Vec<Di
             Ok(spec) => spec,
             Err(e) => return Err(vec![parse::ron_diag(file_name, &e, Pos::START)]),
         };
-        let diags = validate::validate(file_name, &spec, &parsed.spans, parsed.partial);
+        let mut diags = validate::validate(file_name, &spec, &parsed.spans, parsed.partial);
+        diags.extend(loops::self_cables(file_name, &spec, &parsed.spans));
         if !diags.is_empty() {
             return Err(diags);
         }
@@ -126,10 +132,12 @@ fn load_unrepaired(file_name: &str, text: &str) -> Result<LoadedScenario, Vec<Di
                 (p.line, p.col)
             })
             .collect();
+        let warnings = loops::loop_warnings(file_name, &spec, &parsed.spans);
         Ok(LoadedScenario {
             spec,
             file: file_name.to_string(),
             step_positions,
+            warnings,
         })
     })
 }

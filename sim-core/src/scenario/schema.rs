@@ -43,6 +43,17 @@ pub struct LimitsSpec {
     /// How long a probe waits for an answer before it counts as dropped.
     #[serde(default = "default_probe_timeout_ms")]
     pub probe_timeout_ms: u64,
+    /// The most memory the run may keep, in MiB: trace hops with their frame copies, queued
+    /// events and frames, recorded frames (counted as they are kept, not measured).
+    #[serde(default = "default_max_memory_mb")]
+    pub max_memory_mb: u64,
+    /// The most hops a probe's trace keeps; the report says how many it left out.
+    #[serde(default = "default_max_trace_hops")]
+    pub max_trace_hops: u32,
+    /// How many copies of one broadcast frame one port may receive within a second before
+    /// the run stops as a broadcast storm.
+    #[serde(default = "default_storm_copies")]
+    pub storm_copies: u64,
 }
 
 pub fn default_max_events() -> u64 {
@@ -54,6 +65,15 @@ pub fn default_max_sim_time_ms() -> u64 {
 pub fn default_probe_timeout_ms() -> u64 {
     3_000
 }
+pub fn default_max_memory_mb() -> u64 {
+    256
+}
+pub fn default_max_trace_hops() -> u32 {
+    10_000
+}
+pub fn default_storm_copies() -> u64 {
+    100
+}
 
 impl Default for LimitsSpec {
     fn default() -> Self {
@@ -61,6 +81,9 @@ impl Default for LimitsSpec {
             max_events: default_max_events(),
             max_sim_time_ms: default_max_sim_time_ms(),
             probe_timeout_ms: default_probe_timeout_ms(),
+            max_memory_mb: default_max_memory_mb(),
+            max_trace_hops: default_max_trace_hops(),
+            storm_copies: default_storm_copies(),
         }
     }
 }

@@ -247,6 +247,9 @@ pub fn validate(
         ("max_events", spec.limits.max_events),
         ("max_sim_time_ms", spec.limits.max_sim_time_ms),
         ("probe_timeout_ms", spec.limits.probe_timeout_ms),
+        ("max_memory_mb", spec.limits.max_memory_mb),
+        ("max_trace_hops", u64::from(spec.limits.max_trace_hops)),
+        ("storm_copies", spec.limits.storm_copies),
     ] {
         if v == 0 {
             c.error(

@@ -145,6 +145,9 @@ pub fn build_recording(spec: &ScenarioSpec, record_frames: bool) -> Result<World
     let limits = Limits {
         max_events: spec.limits.max_events,
         max_time: SimTime(spec.limits.max_sim_time_ms.saturating_mul(1_000_000)),
+        max_memory_bytes: spec.limits.max_memory_mb.saturating_mul(1 << 20),
+        max_trace_hops: spec.limits.max_trace_hops,
+        storm_copies: spec.limits.storm_copies,
     };
     let mut eng = Engine::new(spec.seed, limits);
     eng.record_frames(record_frames);

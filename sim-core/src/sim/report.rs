@@ -34,8 +34,11 @@ pub struct Report {
     pub text: String,
     /// One line per expectation that did not hold.
     pub failures: Vec<String>,
-    /// Set when the run hit a limit: the `limits` field it hit (`max_events`, `max_sim_time_ms`).
+    /// Set when the run hit a limit: the `limits` field it hit (`max_events`, `max_sim_time_ms`,
+    /// `max_memory_mb`, `storm_copies`).
     pub limit_hit: Option<String>,
+    /// When a broadcast storm or the memory bound stopped the run: why, in words.
+    pub finding: Option<String>,
     /// The run as data, for `--format json` and `--junit` (with `RunOptions::machine`).
     pub machine: Option<MachineReport>,
 }
@@ -188,6 +191,9 @@ pub fn write_probe(
     if let Some((node, why)) = &r.drop {
         let _ = writeln!(out, "  dropped at {node}: {why}");
     }
+    if let Some(stop) = r.stopped {
+        let _ = writeln!(out, "  run stopped: {}", stop_words(world, stop));
+    }
     if let Some(line) = machine::resolved_line(r) {
         let _ = writeln!(out, "  name: {line}");
     }
@@ -238,6 +244,14 @@ pub fn write_probe(
             h.action.show(world.engine.syms())
         );
         let _ = writeln!(out, "    {:>9}  {frame}", "");
+    }
+    if r.hops_left_out > 0 {
+        let _ = writeln!(
+            out,
+            "    ... and {} more hop(s), left out: a trace keeps the first {} hops of a probe (limits.max_trace_hops)",
+            r.hops_left_out,
+            world.engine.limits.max_trace_hops
+        );
     }
     for (_, k) in fired {
         write_fired(*k, out);
@@ -646,6 +660,19 @@ fn limit_name(stop: crate::engine::RunStop) -> &'static str {
     stop.limit_field().unwrap_or("run")
 }
 
+/// Why a run stopped, in words: the storm the engine found, or the limit it reached.
+fn stop_words(world: &World, stop: crate::engine::RunStop) -> String {
+    match (stop, world.engine.storm()) {
+        (crate::engine::RunStop::Storm, Some(finding)) => finding.to_string(),
+        (crate::engine::RunStop::MemoryLimit, _) => format!(
+            "the max_memory_mb limit was reached: the run kept more than {} MiB of trace hops, \
+             frame copies and queued frames",
+            world.engine.limits.max_memory_bytes >> 20
+        ),
+        _ => format!("the {} limit was reached", limit_name(stop)),
+    }
+}
+
 /// Runs a scenario's steps, then one more probe from `from` to `to`, and shows that probe on
 /// its own (`hnsim trace`).
 pub fn trace(
@@ -754,8 +781,8 @@ pub fn run_world(
         if let Some(stop) = world.stopped {
             let _ = writeln!(
                 out,
-                "run stopped: the {} limit was reached; the remaining steps did not run",
-                limit_name(stop)
+                "run stopped: {}; the remaining steps did not run",
+                stop_words(&world, stop)
             );
             rep.limit_hit = Some(limit_name(stop).to_string());
             break;
@@ -1046,16 +1073,18 @@ pub fn run_world(
         world.run_scheduled();
         schedule.write_rest(&world, out, &mut checks);
         if let Some(stop) = world.stopped {
-            let _ = writeln!(
-                out,
-                "run stopped: the {} limit was reached",
-                limit_name(stop)
-            );
+            let _ = writeln!(out, "run stopped: {}", stop_words(&world, stop));
         }
     }
     if let Some(stop) = world.stopped {
         rep.limit_hit
             .get_or_insert_with(|| limit_name(stop).to_string());
+        if matches!(
+            stop,
+            crate::engine::RunStop::Storm | crate::engine::RunStop::MemoryLimit
+        ) {
+            rep.finding = Some(stop_words(&world, stop));
+        }
     }
     if opts.show_config {
         out.push_str("\ncompiled configuration (what HNS programmed, as plain data):\n");

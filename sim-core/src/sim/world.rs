@@ -64,6 +64,8 @@ pub struct ProbeResult {
     pub fired: Vec<(usize, usize)>,
     /// Set if the run hit a limit while the probe was in flight.
     pub stopped: Option<RunStop>,
+    /// How many of the probe's hops the trace left out (`limits.max_trace_hops`).
+    pub hops_left_out: u64,
 }
 
 /// Time a probe's last frames (a TCP close) get after its outcome is known.
@@ -465,7 +467,7 @@ impl World {
     /// Runs the engine to `until`, noting a limit if one is hit.
     fn run_to(&mut self, until: SimTime) {
         let stop = self.run_engine(until, |_| false);
-        if matches!(stop, RunStop::EventBudget | RunStop::TimeLimit) {
+        if stop.is_limit() {
             self.stopped = Some(stop);
         }
     }
@@ -686,7 +688,7 @@ impl World {
         let mut stopped = None;
         if !done(&self.engine) {
             let stop = self.run_engine(deadline, done);
-            if matches!(stop, RunStop::EventBudget | RunStop::TimeLimit) {
+            if stop.is_limit() {
                 stopped = Some(stop);
                 self.stopped = Some(stop);
             }
@@ -752,6 +754,7 @@ impl World {
             hop_nodes,
             fired,
             stopped,
+            hops_left_out: self.engine.hops_left_out(id),
         }
     }
 

@@ -1,0 +1,138 @@
+//! Loops between switches through the `hnsim` binary: `check` refuses a switch cabled to
+//! itself and warns on parallel cables and rings; a run with a loop ends within its bounds
+//! (exit 3) with the storm finding, fast and small; the memory bound stops a run on its own.
+
+use crate::common::repo_root;
+use std::process::{Command, Output};
+
+fn hnsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hnsim"))
+        .args(args)
+        .current_dir(repo_root())
+        .output()
+        .expect("the hnsim binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).expect("output is UTF-8")
+}
+
+/// Runs `file`, which must stop at a limit (exit 3) with a report of bounded size; returns
+/// its stdout and stderr.
+fn run_stops(file: &str) -> (String, String) {
+    let out = hnsim(&["run", file]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(3), "{file}: {stderr}\n{stdout}");
+    assert!(
+        stdout.len() < 2 << 20,
+        "{file}: a {} byte report is not bounded",
+        stdout.len()
+    );
+    (stdout, stderr)
+}
+
+#[test]
+fn a_switch_cabled_to_itself_is_refused_at_the_cable() {
+    let file = "tests/it/testdata/storm-self.ron";
+    for cmd in ["check", "run"] {
+        let out = hnsim(&[cmd, file]);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{cmd}: {stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "{file}:13:13: error: switch `sw1` is cabled to itself"
+            )),
+            "{cmd}: {stderr}"
+        );
+        assert!(out.stdout.is_empty(), "{cmd}: nothing ran");
+    }
+}
+
+#[test]
+fn parallel_cables_are_a_warning_and_their_storm_a_finding() {
+    let file = "tests/it/testdata/storm-parallel.ron";
+    let out = hnsim(&["check", file]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "{file}:14:13: warning: a second cable between switches `sw1` and `sw2` (the first is at line 13:13) makes a loop"
+        )),
+        "{stderr}"
+    );
+
+    let (stdout, stderr) = run_stops(file);
+    let finding = "broadcast storm: switches sw1 and sw2 forwarded 199 copies of one ARP request \
+                   from 10.0.0.1 (who-has 10.0.0.2) in 5.0 ms; the loop is sw1 port sw2 \u{2194} \
+                   sw2 port sw1 (cable sw1<->sw2) and sw1 port sw2 \u{2194} sw2 port sw1 (cable \
+                   second); no loop prevention";
+    assert!(
+        stderr.contains(&format!(
+            "hnsim: the run hit its storm_copies limit: {finding}"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stdout.contains(&format!("  run stopped: {finding}")),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_ring_of_three_switches_is_a_warning_and_its_storm_a_finding() {
+    let file = "tests/it/testdata/storm-ring.ron";
+    let out = hnsim(&["check", file]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "{file}:15:13: warning: this cable closes a ring of switches, sw3 -> sw2 -> sw1 -> sw3"
+        )),
+        "{stderr}"
+    );
+
+    let (_, stderr) = run_stops(file);
+    assert!(
+        stderr.contains(
+            "hnsim: the run hit its storm_copies limit: broadcast storm: switches sw1, sw2 and \
+             sw3 forwarded 299 copies of one ARP request from 10.0.0.1 (who-has 10.0.0.2) in \
+             7.5 ms; the loop is sw1 port sw2 \u{2194} sw2 port sw1 (cable sw1<->sw2), sw2 port \
+             sw3 \u{2194} sw3 port sw2 (cable sw2<->sw3) and sw3 port sw1 \u{2194} sw1 port \
+             sw3 (cable sw3<->sw1)"
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn the_memory_bound_stops_a_storm_nothing_else_stops() {
+    let file = "tests/it/testdata/storm-memory.ron";
+    let (stdout, stderr) = run_stops(file);
+    let words = "the max_memory_mb limit was reached: the run kept more than 1 MiB of trace hops, \
+                 frame copies and queued frames";
+    assert!(
+        stderr.contains(&format!(
+            "hnsim: the run hit its max_memory_mb limit: {words}"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stdout.contains(&format!("  run stopped: {words}")),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn the_loop_scenario_stops_with_its_finding_and_a_short_trace() {
+    let (stdout, stderr) = run_stops("scenarios/switching-loop.ron");
+    assert!(
+        stderr.contains("hnsim: the run hit its storm_copies limit: broadcast storm: switches floor1 and floor2"),
+        "{stderr}"
+    );
+    assert!(
+        stdout.contains("more hop(s), left out: a trace keeps the first 24 hops of a probe (limits.max_trace_hops)"),
+        "{stdout}"
+    );
+    // The trace holds 24 hops of two lines each, not the thousands the storm made.
+    assert!(stdout.lines().count() < 80, "{stdout}");
+}
