@@ -20,6 +20,7 @@ mod matrix_linux;
 mod oracle;
 mod pcap;
 mod props;
+mod props_faults;
 mod props_linux;
 mod publish;
 mod readme;
