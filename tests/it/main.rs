@@ -12,6 +12,7 @@ mod daemon_lifecycle;
 mod dataplane;
 mod docker;
 mod drivers;
+mod faults;
 mod hns_host;
 mod linux_dns;
 mod linux_words;
