@@ -544,22 +544,21 @@ impl Engine {
                     }
                 }
                 Transmit::ArrivesTwice { to, at, again } => {
-                    for at in [at, again] {
-                        if self.recorder.on {
-                            let (syms, devices) = (&mut out.syms, &self.devices);
-                            let fate = WireFate::Arrives(at);
-                            let sent = self.now;
-                            self.recorder.record(
-                                syms,
-                                devices,
-                                id,
-                                l,
-                                (node, port),
-                                &frame,
-                                sent,
-                                fate,
-                            );
-                        }
+                    // One record per frame sent: the copy is the link's doing.
+                    if self.recorder.on {
+                        let (syms, devices) = (&mut out.syms, &self.devices);
+                        let fate = WireFate::Arrives(at);
+                        let sent = self.now;
+                        self.recorder.record(
+                            syms,
+                            devices,
+                            id,
+                            l,
+                            (node, port),
+                            &frame,
+                            sent,
+                            fate,
+                        );
                     }
                     self.queue.push(
                         at,
