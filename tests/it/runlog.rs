@@ -32,6 +32,7 @@ fn number_allowed(key: &str, kind: Option<&str>) -> bool {
             Some("tcp_listener" | "tcp_reset" | "udp_echo" | "no_listener")
         ),
         "rule" => kind == Some("rule"),
+        "per_mille" => kind == Some("impairment_loss"),
         _ => false,
     }
 }

@@ -313,7 +313,8 @@ fn hop_views(
             Action::Dropped(
                 DropReason::LinkDown { link }
                 | DropReason::QueueFull { link, .. }
-                | DropReason::LinkLoss { link },
+                | DropReason::LinkLoss { link }
+                | DropReason::ImpairmentLoss { link, .. },
             ) => world
                 .engine
                 .topology()

@@ -305,6 +305,12 @@ pub enum DropReason {
     LinkLoss {
         link: Sym,
     },
+    /// Lost to a loss impairment set on the link by an `Impair` step.
+    ImpairmentLoss {
+        link: Sym,
+        /// The loss probability, in thousandths.
+        per_mille: u16,
+    },
     Unplugged {
         port: Sym,
     },
@@ -473,6 +479,13 @@ impl fmt::Display for Show<'_, DropReason> {
             DropReason::LinkLoss { link } => {
                 write!(f, "lost on link {} (configured loss)", s(link))
             }
+            DropReason::ImpairmentLoss { link, per_mille } => write!(
+                f,
+                "lost on link {} to its loss impairment ({}.{}% of frames, set by an Impair step)",
+                s(link),
+                per_mille / 10,
+                per_mille % 10
+            ),
             DropReason::Unplugged { port } => write!(f, "port {} has no cable", s(port)),
             DropReason::NodeGone => write!(f, "the receiving node no longer exists"),
             DropReason::NoMacEntry { switch, mac, vlan } => write!(

@@ -104,6 +104,19 @@ pub struct Daemon {
     dns_stale: bool,
 }
 
+/// What a daemon restart did to the containers.
+#[derive(Clone, Debug, Default)]
+pub struct DaemonRestart {
+    /// Containers that were running and stopped with the daemon.
+    pub stopped: Vec<String>,
+    /// Those started again by their restart policy.
+    pub restarted: Vec<String>,
+    /// Those whose restart failed, with why.
+    pub failed: Vec<String>,
+    /// Why the daemon did not come back, if it did not.
+    pub error: Option<String>,
+}
+
 /// Everything the daemon works with on its host.
 pub struct HostCtx<'a> {
     pub eng: &'a mut Engine,
@@ -152,6 +165,42 @@ impl Daemon {
         }
         self.backend.reboot(ctx);
         self.start(ctx)
+    }
+
+    /// dockerd restarts (the service, not the host). Without live-restore (off by default,
+    /// and not supported on Windows) stopping the daemon stops every running container; the
+    /// networks are kept (in docker's store, and the OS still has them); starting it again
+    /// starts the containers whose restart policy is `always` or `unless-stopped` (moby
+    /// `daemon.restore`, docs "Start containers automatically", "Live restore").
+    pub fn restart(&mut self, ctx: &mut HostCtx) -> DaemonRestart {
+        let mut out = DaemonRestart::default();
+        let mut again = Vec::new();
+        for i in 0..self.store.containers.len() {
+            if self.store.containers[i].state == ContainerState::Running {
+                self.stop_container(i, ctx);
+                let c = &self.store.containers[i];
+                out.stopped.push(c.name.clone());
+                if c.restarts_with_daemon {
+                    again.push(c.id.clone());
+                }
+            }
+        }
+        if let Err(e) = self.start(ctx) {
+            out.error = Some(e);
+            return out;
+        }
+        for id in again {
+            let Some(ci) = self.store.find_container(&id) else {
+                continue;
+            };
+            let name = self.store.containers[ci].name.clone();
+            match self.start_container(ci, ctx) {
+                Ok(()) => out.restarted.push(name),
+                Err(e) => out.failed.push(format!("{name}: {}", daemon_message(&e))),
+            }
+        }
+        self.backend.refresh_dns(&self.store, ctx);
+        out
     }
 
     pub fn execute(&mut self, cmd: DockerCommand, ctx: &mut HostCtx) -> CommandOutput {
@@ -874,6 +923,12 @@ impl Daemon {
             created: ctx.eng.now(),
             state_since: ctx.eng.now(),
             auto_remove: args.rm,
+            restarts_with_daemon: matches!(
+                args.restart
+                    .as_deref()
+                    .map(|p| p.split(':').next().unwrap_or(p)),
+                Some("always" | "unless-stopped")
+            ),
             exposed: args.expose.clone(),
             naming,
         };

@@ -161,6 +161,9 @@ pub struct Container {
     pub state_since: SimTime,
     /// `--rm`: the daemon removes the container once it stops.
     pub auto_remove: bool,
+    /// `--restart always` or `unless-stopped`: the daemon starts the container again when
+    /// it starts itself (after a daemon restart).
+    pub restarts_with_daemon: bool,
     /// `--expose`: container ports (and protocols) exposed without a host port.
     pub exposed: Vec<(u16, String)>,
     /// What its name-resolution files and records are made from.

@@ -322,6 +322,23 @@ impl Engine {
         true
     }
 
+    /// Sets or clears (`None`) the faults on a link (see `link::Impairment`). Their draws
+    /// come from a stream derived from the run's seed, the link's name and `round` (how many
+    /// times the caller set faults before), so runs stay identical per seed.
+    pub fn set_link_impairment(
+        &mut self,
+        link: LinkId,
+        faults: Option<link::Impairment>,
+        round: u64,
+    ) -> bool {
+        let Some(l) = self.links.get_mut(link.0 as usize).and_then(Option::as_mut) else {
+            return false;
+        };
+        let rng = SimRng::derive(self.seed, &format!("impair:{}:{round}", l.name));
+        l.set_impairment(faults, rng);
+        true
+    }
+
     /// Whether a link exists and is up.
     pub fn link_is_up(&self, link: LinkId) -> bool {
         self.links
@@ -574,7 +591,9 @@ impl Engine {
                 continue;
             };
             let verdict = l.transmit(self.now, (node, port), frame.bytes.len());
-            let (name, limit_bytes) = (&l.name, l.params.queue_limit_bytes);
+            // What a drop reason needs besides the link's name: the queue's limit, or the
+            // loss impairment's probability.
+            let (name, mut detail) = (&l.name, l.params.queue_limit_bytes);
             let reason: fn(Sym, usize) -> DropReason = match verdict {
                 Transmit::Arrives { to, at } => {
                     if self.recorder.on {
@@ -608,17 +627,59 @@ impl Engine {
                     |link, limit_bytes| DropReason::QueueFull { link, limit_bytes }
                 }
                 Transmit::Lost => |link, _| DropReason::LinkLoss { link },
+                Transmit::LostToImpairment { per_mille } => {
+                    detail = usize::from(per_mille);
+                    |link, per_mille| DropReason::ImpairmentLoss {
+                        link,
+                        per_mille: per_mille as u16,
+                    }
+                }
+                Transmit::ArrivesTwice { to, at, again } => {
+                    // One record per frame sent: the copy is the link's doing.
+                    if self.recorder.on {
+                        let (syms, devices) = (&mut out.syms, &self.devices);
+                        let fate = WireFate::Arrives(at);
+                        let sent = self.now;
+                        self.recorder.record(
+                            syms,
+                            devices,
+                            id,
+                            l,
+                            (node, port),
+                            &frame,
+                            sent,
+                            fate,
+                        );
+                    }
+                    self.queue.push(
+                        at,
+                        Event::Arrive {
+                            node: to.0,
+                            port: to.1,
+                            frame: frame.clone(),
+                        },
+                    );
+                    self.queue.push(
+                        again,
+                        Event::Arrive {
+                            node: to.0,
+                            port: to.1,
+                            frame,
+                        },
+                    );
+                    continue;
+                }
             };
             self.stats.frames_dropped += 1;
             if self.recorder.on {
-                let why = reason(out.syms.intern(name), limit_bytes);
+                let why = reason(out.syms.intern(name), detail);
                 let (syms, devices) = (&mut out.syms, &self.devices);
                 let fate = WireFate::Dropped(why);
                 self.recorder
                     .record(syms, devices, id, l, (node, port), &frame, self.now, fate);
             }
             out.hop(frame.probe, &frame.bytes, |syms| {
-                Action::Dropped(reason(syms.intern(name), limit_bytes))
+                Action::Dropped(reason(syms.intern(name), detail))
             });
             self.trace.keep(&mut out.hops, max_hops);
         }

@@ -36,6 +36,22 @@ const STEP_VARIANT_FIELDS: &[(&str, &[&str])] = &[
     ("LinkUp", &["link"]),
     ("NicDown", &["host", "nic"]),
     ("NicUp", &["host", "nic"]),
+    (
+        "Impair",
+        &[
+            "link",
+            "loss",
+            "latency_ms",
+            "jitter_ms",
+            "duplicate",
+            "reorder",
+        ],
+    ),
+    ("Partition", &["name", "links", "nodes"]),
+    ("Heal", &["name"]),
+    ("HostDown", &["host"]),
+    ("HostUp", &["host"]),
+    ("RestartService", &["host", "service"]),
     ("Wait", &["ms"]),
     ("At", &["ms", "do"]),
 ];

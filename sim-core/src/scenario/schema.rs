@@ -514,11 +514,58 @@ pub enum StepSpec {
         host: String,
         nic: String,
     },
+    /// Faults on a link from now on, in both directions, until the next `Impair` of the link:
+    /// `loss`, `duplicate` and `reorder` are probabilities per frame (0.0 to 1.0; a
+    /// reordered frame is held back 1 ms so frames sent after it overtake it), `latency_ms` is
+    /// added to every frame and `jitter_ms` is the most added on top, drawn per frame. Draws
+    /// come from the run's seed. `Impair(link: "lan")`, with no fault, clears them.
+    Impair {
+        link: String,
+        #[serde(default)]
+        loss: f64,
+        #[serde(default)]
+        latency_ms: u64,
+        #[serde(default)]
+        jitter_ms: u64,
+        #[serde(default)]
+        duplicate: f64,
+        #[serde(default)]
+        reorder: f64,
+    },
+    /// A partition called `name`: every listed link, and every cable of every listed node
+    /// (a host's NIC cables, a fabric node's links), goes down at once, until `Heal`.
+    Partition {
+        name: String,
+        #[serde(default)]
+        links: Vec<String>,
+        #[serde(default)]
+        nodes: Vec<String>,
+    },
+    /// The partition `name` heals: the links it took down come back up.
+    Heal {
+        name: String,
+    },
+    /// A container host fails (power lost): every NIC cable goes down, nothing reaches it.
+    HostDown {
+        host: String,
+    },
+    /// A failed host comes back: it boots (what a `Reboot` keeps and loses) and its cables
+    /// come back up.
+    HostUp {
+        host: String,
+    },
+    /// A system service on a container host restarts: `Docker` (dockerd: containers stop,
+    /// networks are kept) or `Hns` (Windows' Host Network Service: NAT sessions are lost).
+    RestartService {
+        host: String,
+        service: SystemService,
+    },
     /// Let simulated time pass.
     Wait {
         ms: u64,
     },
-    /// Runs `do` (a Docker, LinkDown, LinkUp, NicDown, NicUp or Reboot step) at `ms`
+    /// Runs `do` (a Docker, LinkDown, LinkUp, NicDown, NicUp, Reboot, Impair, Partition,
+    /// Heal, HostDown, HostUp or RestartService step) at `ms`
     /// milliseconds of simulated time since the start of the run, while the steps after this
     /// one run: `At(ms: 1500, do: LinkDown(link: "wan"))`.
     At {
@@ -528,6 +575,15 @@ pub enum StepSpec {
     },
     /// A sentence for the reader, echoed in the report.
     Note(String),
+}
+
+/// A service of a container host that a `RestartService` step restarts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SystemService {
+    /// The docker daemon.
+    Docker,
+    /// Windows' Host Network Service.
+    Hns,
 }
 
 pub fn default_proto() -> ProtoSpec {

@@ -631,7 +631,20 @@ struct StepChecker<'a> {
 }
 
 /// The steps an `At` can schedule.
-const SCHEDULABLE: &[&str] = &["Docker", "LinkDown", "LinkUp", "NicDown", "NicUp", "Reboot"];
+const SCHEDULABLE: &[&str] = &[
+    "Docker",
+    "LinkDown",
+    "LinkUp",
+    "NicDown",
+    "NicUp",
+    "Reboot",
+    "Impair",
+    "Partition",
+    "Heal",
+    "HostDown",
+    "HostUp",
+    "RestartService",
+];
 
 /// A step's variant name, as written in the file.
 fn variant_name(step: &StepSpec) -> &'static str {
@@ -646,6 +659,12 @@ fn variant_name(step: &StepSpec) -> &'static str {
         StepSpec::LinkUp { .. } => "LinkUp",
         StepSpec::NicDown { .. } => "NicDown",
         StepSpec::NicUp { .. } => "NicUp",
+        StepSpec::Impair { .. } => "Impair",
+        StepSpec::Partition { .. } => "Partition",
+        StepSpec::Heal { .. } => "Heal",
+        StepSpec::HostDown { .. } => "HostDown",
+        StepSpec::HostUp { .. } => "HostUp",
+        StepSpec::RestartService { .. } => "RestartService",
         StepSpec::Wait { .. } => "Wait",
         StepSpec::At { .. } => "At",
         StepSpec::Note(_) => "Note",
@@ -747,6 +766,63 @@ impl StepChecker<'_> {
                     c.ipv4(&format!("{sp}.ip"), "host endpoint address", ip);
                 }
             }
+            StepSpec::Impair {
+                link,
+                loss,
+                duplicate,
+                reorder,
+                ..
+            } => {
+                self.link(c, &format!("{sp}.link"), link);
+                for (field, p) in [
+                    ("loss", loss),
+                    ("duplicate", duplicate),
+                    ("reorder", reorder),
+                ] {
+                    if !(0.0..=1.0).contains(p) {
+                        c.error(
+                            &format!("{sp}.{field}"),
+                            format!("Impair `{field}` is a probability from 0.0 to 1.0, found {p}"),
+                        );
+                    }
+                }
+            }
+            StepSpec::Partition { name, links, nodes } => {
+                if name.trim().is_empty() {
+                    c.error(
+                        &format!("{sp}.name"),
+                        "a partition's name must not be empty",
+                    );
+                }
+                if links.is_empty() && nodes.is_empty() {
+                    c.error(
+                        &format!("{sp}.links"),
+                        "a Partition needs `links` to cut or `nodes` to isolate",
+                    );
+                }
+                for (i, link) in links.iter().enumerate() {
+                    self.link(c, &format!("{sp}.links[{i}]"), link);
+                }
+                for (i, node) in nodes.iter().enumerate() {
+                    let np = format!("{sp}.nodes[{i}]");
+                    match self.nodes.get(node.as_str()) {
+                        Some(_) => {}
+                        None if self.partial.nodes || self.ambiguous.contains(node.as_str()) => {}
+                        None => c.error(&np, format!("there is no node `{node}`")),
+                    }
+                }
+            }
+            StepSpec::Heal { name } => {
+                if name.trim().is_empty() {
+                    c.error(
+                        &format!("{sp}.name"),
+                        "a partition's name must not be empty",
+                    );
+                }
+            }
+            StepSpec::HostDown { host: h }
+            | StepSpec::HostUp { host: h }
+            | StepSpec::RestartService { host: h, .. } => host(c, h),
             StepSpec::LinkDown { link } | StepSpec::LinkUp { link } => {
                 if !self.link_names.contains_key(link) && !self.partial.links {
                     c.error_help(
@@ -882,6 +958,19 @@ impl StepChecker<'_> {
             c.error(
                 &np,
                 format!("NIC `{h}.{nic}` has no cable: no link in `fabric.links` ends at it"),
+            );
+        }
+    }
+
+    /// A link a fault step names (at `at`) exists.
+    fn link(&self, c: &mut Checker, at: &str, link: &str) {
+        if !self.link_names.contains_key(link) && !self.partial.links {
+            c.error_help(
+                at,
+                format!(
+                    "there is no link named `{link}` (a link without a name is called `a<->b`)"
+                ),
+                did_you_mean(link, self.link_list),
             );
         }
     }

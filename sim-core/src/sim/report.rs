@@ -19,6 +19,7 @@ use super::world::{ProbeResult, World};
 use crate::device::stack::probe::ProbeProto;
 use crate::device::Outcome;
 use crate::docker::daemon::CommandOutput;
+use crate::engine::link::Impairment;
 use crate::log::RunLog;
 use crate::scenario::{
     CommandExpectSpec, LoadedScenario, MatrixCell, OutcomeSpec, ProtoSpec, StepSpec,
@@ -143,6 +144,12 @@ fn step_kind(step: &StepSpec) -> &'static str {
         StepSpec::LinkUp { .. } => "link_up",
         StepSpec::NicDown { .. } => "nic_down",
         StepSpec::NicUp { .. } => "nic_up",
+        StepSpec::Impair { .. } => "impair",
+        StepSpec::Partition { .. } => "partition",
+        StepSpec::Heal { .. } => "heal",
+        StepSpec::HostDown { .. } => "host_down",
+        StepSpec::HostUp { .. } => "host_up",
+        StepSpec::RestartService { .. } => "restart_service",
         StepSpec::Wait { .. } => "wait",
         StepSpec::At { .. } => "at",
     }
@@ -381,13 +388,7 @@ impl Schedule<'_> {
             }
         };
         let (verdict, expected) = fired_verdict(f, step.expect);
-        match &f.effect {
-            Effect::Docker(r) => write_command_under(out, &prefix, r),
-            Effect::Rebooted { networks, .. } => {
-                let _ = writeln!(out, "{prefix}after the reboot docker has: {networks}");
-            }
-            Effect::Link { .. } | Effect::Failed(_) => {}
-        }
+        write_effect(out, &prefix, &f.effect);
         write_check(out, &prefix, &verdict, expected);
     }
 
@@ -399,13 +400,34 @@ impl Schedule<'_> {
     }
 }
 
+/// The lines under an action's headline: what docker printed, what a reboot or a restart
+/// kept and lost.
+fn write_effect(out: &mut String, prefix: &str, effect: &Effect) {
+    match effect {
+        Effect::Docker(r) => write_command_under(out, prefix, r),
+        Effect::Rebooted { networks, .. } => {
+            let _ = writeln!(out, "{prefix}after the reboot docker has: {networks}");
+        }
+        Effect::HostBack { networks, .. } => {
+            let _ = writeln!(out, "{prefix}after the boot docker has: {networks}");
+        }
+        Effect::Restarted { kept, lost, .. } => {
+            let _ = writeln!(out, "{prefix}kept: {kept}");
+            let _ = writeln!(out, "{prefix}lost: {lost}");
+        }
+        Effect::Link { .. } | Effect::Links { .. } | Effect::Impaired | Effect::Failed(_) => {}
+    }
+}
+
 /// Whether an action that ran did what its step expects, and whether that is worth an
 /// `expectation: ok` line (only for a docker step that states an expectation).
 fn fired_verdict(f: &Fired, expect: Option<&CommandExpectSpec>) -> (Result<(), String>, bool) {
     match &f.effect {
         Effect::Docker(r) => (docker_verdict(expect, &r.error, None), expect.is_some()),
-        Effect::Link { .. } => (Ok(()), false),
-        Effect::Rebooted { error, .. } => (error.clone().map_or(Ok(()), Err), false),
+        Effect::Link { .. } | Effect::Links { .. } | Effect::Impaired => (Ok(()), false),
+        Effect::Rebooted { error, .. }
+        | Effect::HostBack { error, .. }
+        | Effect::Restarted { error, .. } => (error.clone().map_or(Ok(()), Err), false),
         Effect::Failed(e) => (Err(format!("{}: {e}", f.action)), false),
     }
 }
@@ -428,6 +450,37 @@ fn control_action(step: &StepSpec) -> Option<ControlAction> {
             up: matches!(step, StepSpec::NicUp { .. }),
         },
         StepSpec::Reboot { host } => ControlAction::Reboot { host: host.clone() },
+        StepSpec::Impair {
+            link,
+            loss,
+            latency_ms,
+            jitter_ms,
+            duplicate,
+            reorder,
+        } => ControlAction::Impair {
+            link: link.clone(),
+            faults: Impairment {
+                loss: *loss,
+                latency: SimDuration::from_millis(*latency_ms),
+                jitter: SimDuration::from_millis(*jitter_ms),
+                duplicate: *duplicate,
+                reorder: *reorder,
+            },
+        },
+        StepSpec::Partition { name, links, nodes } => ControlAction::Partition {
+            name: name.clone(),
+            links: links.clone(),
+            nodes: nodes.clone(),
+        },
+        StepSpec::Heal { name } => ControlAction::Heal { name: name.clone() },
+        StepSpec::HostDown { host } | StepSpec::HostUp { host } => ControlAction::Host {
+            host: host.clone(),
+            up: matches!(step, StepSpec::HostUp { .. }),
+        },
+        StepSpec::RestartService { host, service } => ControlAction::RestartService {
+            host: host.clone(),
+            service: *service,
+        },
         _ => return None,
     })
 }
@@ -1017,6 +1070,29 @@ pub fn run_world(
                     );
                 });
                 check(&mut checks, out, &at, r, true);
+            }
+            StepSpec::Impair { .. }
+            | StepSpec::Partition { .. }
+            | StepSpec::Heal { .. }
+            | StepSpec::HostDown { .. }
+            | StepSpec::HostUp { .. }
+            | StepSpec::RestartService { .. } => {
+                // A fault step run now: the same action an `At` would run, written the same.
+                if let Some(action) = control_action(step) {
+                    let _ = writeln!(out, "{action}");
+                    let effect = world.perform(&action);
+                    let fired = Fired {
+                        token: 0,
+                        time: world.engine.now(),
+                        action,
+                        trace_len: 0,
+                        effect,
+                    };
+                    let _ = writeln!(out, "  {}", fired.headline());
+                    write_effect(out, "  ", &fired.effect);
+                    let (verdict, _) = fired_verdict(&fired, None);
+                    check(&mut checks, out, &at, verdict, true);
+                }
             }
             StepSpec::Wait { ms } => {
                 let _ = writeln!(out, "wait {ms}ms");

@@ -19,6 +19,7 @@ use crate::docker::swarm::Swarm;
 use crate::engine::{Engine, RunStop};
 use crate::id::{LinkId, NodeId, ProbeId};
 use crate::rng::SimRng;
+use crate::scenario::SystemService;
 use crate::shell::{self, ShellOutput};
 use crate::time::{SimDuration, SimTime};
 use std::collections::BTreeMap;
@@ -90,6 +91,29 @@ pub struct World {
     /// What busybox servers keep between commands: outside hosts' web pages, and the log
     /// lines of `httpd -v` servers.
     pub busybox: shell::busybox::State,
+    /// Faults in place: partitions by name, and failed hosts by name, each with the links it
+    /// took down (by name: binding a NIC to a vSwitch re-plugs its cable under a new id).
+    faults: Faults,
+}
+
+/// The faults in place while the run goes on (see `World::perform`).
+#[derive(Default)]
+struct Faults {
+    partitions: BTreeMap<String, Vec<String>>,
+    hosts_down: BTreeMap<String, Vec<String>>,
+    /// How many times faults were set on links: each setting draws from a stream of its own.
+    impairments_set: u64,
+}
+
+impl Faults {
+    /// Whether a fault other than `except` (a partition's or a host's name) still holds `link`
+    /// down, so that healing `except` must leave it down.
+    fn holds(&self, link: &str, except: &str) -> bool {
+        self.partitions
+            .iter()
+            .chain(self.hosts_down.iter())
+            .any(|(name, links)| name != except && links.iter().any(|l| l == link))
+    }
 }
 
 impl World {
@@ -107,6 +131,7 @@ impl World {
             next_token: 1,
             fired: Vec::new(),
             busybox: shell::busybox::State::default(),
+            faults: Faults::default(),
         }
     }
 
@@ -153,6 +178,14 @@ impl World {
         if let Some(e) = &self.hosts[hi].daemon_error {
             return CommandOutput {
                 error: Some(format!("hnsim: dockerd is not running on {host}: {e}")),
+                ..Default::default()
+            };
+        }
+        if self.faults.hosts_down.contains_key(host) {
+            return CommandOutput {
+                error: Some(format!(
+                    "hnsim: {host} is down (it failed); nothing answers until a HostUp step brings it back"
+                )),
                 ..Default::default()
             };
         }
@@ -490,7 +523,19 @@ impl World {
         };
         let time = self.engine.now();
         let trace_len = self.engine.trace().len();
-        let effect = match &action {
+        let effect = self.perform(&action);
+        self.fired.push(Fired {
+            token,
+            time,
+            action,
+            trace_len,
+            effect,
+        });
+    }
+
+    /// Runs an action now and says what it did.
+    pub fn perform(&mut self, action: &ControlAction) -> Effect {
+        match action {
             ControlAction::Docker { host, cmd } => {
                 let mut out = self.docker(host, cmd);
                 if out.probe.take().is_some() {
@@ -519,14 +564,223 @@ impl World {
                     error: r.err(),
                 },
             },
+            ControlAction::Impair { link, faults } => {
+                let Some(id) = self.engine.topology().find_link(link) else {
+                    return Effect::Failed(format!("no link named {link:?}"));
+                };
+                self.faults.impairments_set += 1;
+                let round = self.faults.impairments_set;
+                self.engine
+                    .set_link_impairment(id, Some(faults.clone()), round);
+                Effect::Impaired
+            }
+            ControlAction::Partition { name, links, nodes } => self.partition(name, links, nodes),
+            ControlAction::Heal { name } => match self.faults.partitions.remove(name) {
+                None => Effect::Failed(format!("no partition named {name:?} is in place")),
+                Some(links) => Effect::Links {
+                    links: self.bring_up(name, links),
+                    up: true,
+                },
+            },
+            ControlAction::Host { host, up } => self.set_host(host, *up),
+            ControlAction::RestartService { host, service } => self.restart_service(host, *service),
+        }
+    }
+
+    /// Takes the links called `names` down; returns those that were up.
+    fn take_down(&mut self, names: Vec<String>) -> Vec<String> {
+        let mut cut = Vec::new();
+        for name in names {
+            let Some(id) = self.engine.topology().find_link(&name) else {
+                continue;
+            };
+            if self.engine.link_is_up(id) && !cut.contains(&name) {
+                self.engine.set_link_up(id, false);
+                cut.push(name);
+            }
+        }
+        cut
+    }
+
+    /// Brings back up the links the fault `fault` took down, except those another fault still
+    /// holds down; returns those that came up.
+    fn bring_up(&mut self, fault: &str, names: Vec<String>) -> Vec<String> {
+        let mut up = Vec::new();
+        for name in names {
+            if self.faults.holds(&name, fault) {
+                continue;
+            }
+            if let Some(id) = self.engine.topology().find_link(&name) {
+                self.engine.set_link_up(id, true);
+                up.push(name);
+            }
+        }
+        up
+    }
+
+    /// The names of the cables of a node: a host's NIC cables (where they are plugged now),
+    /// or every link of a fabric node.
+    fn cables_of(&self, node: &str) -> Result<Vec<String>, String> {
+        if let Some(h) = self.hosts.iter().find(|h| h.name == node) {
+            let mut names = Vec::new();
+            for &port in &h.nodes.physical {
+                let plugged = h
+                    .daemon
+                    .backend
+                    .nic_plugged(port)
+                    .unwrap_or((h.nodes.stack, port));
+                if let Some(l) = self.engine.link_on_port(plugged.0, plugged.1) {
+                    if let Some(info) = self.engine.topology().link(l) {
+                        names.push(info.name.clone());
+                    }
+                }
+            }
+            return Ok(names);
+        }
+        let id = self
+            .fabric
+            .get(node)
+            .ok_or_else(|| format!("no host or fabric node named {node:?}"))?;
+        Ok(self
+            .engine
+            .topology()
+            .links()
+            .filter(|(_, l)| l.a.0 == *id || l.b.0 == *id)
+            .map(|(_, l)| l.name.clone())
+            .collect())
+    }
+
+    /// A partition: the links, and every cable of the nodes, go down together.
+    fn partition(&mut self, name: &str, links: &[String], nodes: &[String]) -> Effect {
+        if self.faults.partitions.contains_key(name) {
+            return Effect::Failed(format!("partition {name:?} is already in place"));
+        }
+        let mut names = Vec::new();
+        for link in links {
+            if self.engine.topology().find_link(link).is_none() {
+                return Effect::Failed(format!("no link named {link:?}"));
+            }
+            names.push(link.clone());
+        }
+        for node in nodes {
+            match self.cables_of(node) {
+                Ok(c) => names.extend(c),
+                Err(e) => return Effect::Failed(e),
+            }
+        }
+        let cut = self.take_down(names);
+        self.faults.partitions.insert(name.to_string(), cut.clone());
+        Effect::Links {
+            links: cut,
+            up: false,
+        }
+    }
+
+    /// A host fails (power lost: its cables go down) or comes back (it boots, as a reboot
+    /// does, and its cables come back up).
+    fn set_host(&mut self, host: &str, up: bool) -> Effect {
+        if self.host_index(host).is_none() {
+            return Effect::Failed(format!("no host named {host:?}"));
+        }
+        if !up {
+            if self.faults.hosts_down.contains_key(host) {
+                return Effect::Failed(format!("{host} is already down"));
+            }
+            let cables = match self.cables_of(host) {
+                Ok(c) => c,
+                Err(e) => return Effect::Failed(e),
+            };
+            let cut = self.take_down(cables);
+            self.faults.hosts_down.insert(host.to_string(), cut.clone());
+            return Effect::Links {
+                links: cut,
+                up: false,
+            };
+        }
+        let Some(cut) = self.faults.hosts_down.remove(host) else {
+            return Effect::Failed(format!("{host} is not down"));
         };
-        self.fired.push(Fired {
-            token,
-            time,
-            action,
-            trace_len,
-            effect,
-        });
+        // Power lost: what a reboot loses is lost (the state goes when the power does; it
+        // is taken away here, where nothing could have reached the host in between).
+        let error = self.reboot(host).err();
+        let links = self.bring_up(host, cut);
+        Effect::HostBack {
+            links,
+            networks: self.docker_networks(host).unwrap_or_default(),
+            error,
+        }
+    }
+
+    /// A system service of a host restarts.
+    fn restart_service(&mut self, host: &str, service: SystemService) -> Effect {
+        let Some(hi) = self.host_index(host) else {
+            return Effect::Failed(format!("no host named {host:?}"));
+        };
+        if self.faults.hosts_down.contains_key(host) {
+            return Effect::Failed(format!("{host} is down"));
+        }
+        match service {
+            SystemService::Docker => {
+                let r = self.with_daemon(hi, |d, ctx| d.restart(ctx));
+                self.hosts[hi].daemon_error = r.error.clone();
+                self.gossip_overlay_peers();
+                let list = |v: &[String]| {
+                    if v.is_empty() {
+                        "none".to_string()
+                    } else {
+                        v.join(", ")
+                    }
+                };
+                let mut kept = format!(
+                    "networks {}",
+                    self.docker_networks(host).unwrap_or_default()
+                );
+                if !r.restarted.is_empty() {
+                    kept.push_str(&format!(
+                        "; started again by their restart policy: {}",
+                        r.restarted.join(", ")
+                    ));
+                }
+                let mut lost = format!("running containers stopped: {}", list(&r.stopped));
+                if !r.failed.is_empty() {
+                    lost.push_str(&format!("; could not restart: {}", r.failed.join("; ")));
+                }
+                Effect::Restarted {
+                    kept,
+                    lost,
+                    error: r.error,
+                }
+            }
+            SystemService::Hns => {
+                let h = &self.hosts[hi];
+                if h.hns().is_none() {
+                    return Effect::Failed(format!("{host} is not a Windows host: it has no HNS"));
+                }
+                // HNS re-reads its networks and endpoints and programs them again as they
+                // were; what lived only in memory, WinNAT's sessions, is gone.
+                let stack = h.nodes.stack;
+                let sessions = self
+                    .engine
+                    .device_mut(stack)
+                    .and_then(Device::as_stack_mut)
+                    .map(|s| {
+                        let ct = s.conntrack_mut();
+                        let n = ct.len();
+                        ct.clear();
+                        n
+                    })
+                    .unwrap_or(0);
+                let (nets, eps) = self.hosts[hi]
+                    .hns()
+                    .map(|h| (h.networks.len(), h.endpoints.len()))
+                    .unwrap_or_default();
+                Effect::Restarted {
+                    kept: format!("{nets} HNS networks and {eps} endpoints, programmed again"),
+                    lost: format!("{sessions} WinNAT sessions"),
+                    error: None,
+                }
+            }
+        }
     }
 
     /// Finds the node a probe starts from: a container ("web" or "host1/web"), a host, or a
