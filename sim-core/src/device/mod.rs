@@ -21,18 +21,99 @@ use crate::id::{NodeId, PortId, ProbeId};
 use crate::sym::Interner;
 use crate::time::SimTime;
 use std::net::Ipv4Addr;
+use std::rc::Rc;
 
 /// A frame on the wire: real bytes, plus simulator-only metadata that is never on the wire.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Frame {
-    pub bytes: Vec<u8>,
+    pub bytes: FrameBytes,
     /// The probe this frame belongs to, if it is traced.
     pub probe: Option<ProbeId>,
 }
 
 impl Frame {
     pub fn new(bytes: Vec<u8>, probe: Option<ProbeId>) -> Self {
-        Frame { bytes, probe }
+        Frame {
+            bytes: FrameBytes::Owned(bytes),
+            probe,
+        }
+    }
+
+    /// Another copy of this frame that shares its bytes (a flood's copies): no allocation
+    /// or copy now; a copy that is written later gets its own bytes then.
+    pub fn share(&mut self) -> Frame {
+        if let FrameBytes::Owned(v) = &mut self.bytes {
+            self.bytes = FrameBytes::Shared(Rc::new(std::mem::take(v)));
+        }
+        self.clone()
+    }
+}
+
+/// A frame's bytes: owned by one frame (the usual case, moved hop to hop), or shared by
+/// the copies of a flood. Reads see a `Vec<u8>` either way; a write to shared bytes first
+/// copies them (copy-on-write), so shared bytes are never written and no copy sees another's
+/// change. `Clone` of owned bytes copies them, as a `Vec` does; only `Frame::share` shares.
+#[derive(Clone, Debug)]
+pub enum FrameBytes {
+    Owned(Vec<u8>),
+    Shared(Rc<Vec<u8>>),
+}
+
+impl FrameBytes {
+    /// The bytes as a vector of their own (copied only if they are still shared).
+    pub fn into_vec(self) -> Vec<u8> {
+        match self {
+            FrameBytes::Owned(v) => v,
+            FrameBytes::Shared(rc) => Rc::try_unwrap(rc).unwrap_or_else(|rc| (*rc).clone()),
+        }
+    }
+}
+
+impl Default for FrameBytes {
+    fn default() -> Self {
+        FrameBytes::Owned(Vec::new())
+    }
+}
+
+impl From<Vec<u8>> for FrameBytes {
+    fn from(v: Vec<u8>) -> Self {
+        FrameBytes::Owned(v)
+    }
+}
+
+impl std::ops::Deref for FrameBytes {
+    type Target = Vec<u8>;
+    fn deref(&self) -> &Vec<u8> {
+        match self {
+            FrameBytes::Owned(v) => v,
+            FrameBytes::Shared(rc) => rc,
+        }
+    }
+}
+
+impl std::ops::DerefMut for FrameBytes {
+    fn deref_mut(&mut self) -> &mut Vec<u8> {
+        match self {
+            FrameBytes::Owned(v) => v,
+            FrameBytes::Shared(rc) => Rc::make_mut(rc),
+        }
+    }
+}
+
+impl PartialEq for FrameBytes {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+impl Eq for FrameBytes {}
+impl PartialEq<Vec<u8>> for FrameBytes {
+    fn eq(&self, other: &Vec<u8>) -> bool {
+        **self == *other
+    }
+}
+impl PartialEq<FrameBytes> for Vec<u8> {
+    fn eq(&self, other: &FrameBytes) -> bool {
+        *self == **other
     }
 }
 

@@ -609,7 +609,7 @@ impl Switch {
         arrived_on: PortId,
         vlan: u16,
         passage: Passage,
-        frame: Frame,
+        mut frame: Frame,
         view: View,
         out: &mut Outbox,
     ) {
@@ -636,7 +636,8 @@ impl Switch {
                 _ if self.no_carrier.contains(&PortId(i as u16)) => continue,
                 _ => PortId(i as u16),
             };
-            let mut copy = frame.clone();
+            // The copies share the frame's bytes; one that egress rewrites gets its own.
+            let mut copy = frame.share();
             let (mut passage, mut view) = (passage, view);
             if !self.egress(
                 in_port,

@@ -124,7 +124,7 @@ impl Recorder {
             sent,
             fate,
             probe: frame.probe,
-            bytes: frame.bytes.clone(),
+            bytes: frame.bytes.to_vec(),
         });
     }
 }

@@ -102,8 +102,23 @@ pub(crate) fn eth_frame(
     ethertype: u16,
     payload: &[u8],
 ) -> Vec<u8> {
+    eth_frame_with(src, dst, vlan, ethertype, payload.len(), |b| {
+        b.copy_from_slice(payload)
+    })
+}
+
+/// An Ethernet frame whose `len` payload bytes `fill` writes in place (they start zeroed):
+/// a builder's one allocation.
+pub(crate) fn eth_frame_with(
+    src: MacAddr,
+    dst: MacAddr,
+    vlan: Option<u16>,
+    ethertype: u16,
+    len: usize,
+    fill: impl FnOnce(&mut [u8]),
+) -> Vec<u8> {
     let tag_len = if vlan.is_some() { VLAN_LEN } else { 0 };
-    let mut f = vec![0u8; ETH_LEN + tag_len + payload.len()];
+    let mut f = vec![0u8; ETH_LEN + tag_len + len];
     if let Some(mut e) = MutableEthernetPacket::new(&mut f) {
         e.set_destination(dst);
         e.set_source(src);
@@ -112,7 +127,7 @@ pub(crate) fn eth_frame(
     if let Some(vid) = vlan {
         write_tag(&mut f, vid, EtherType(ethertype));
     }
-    f[ETH_LEN + tag_len..].copy_from_slice(payload);
+    fill(&mut f[ETH_LEN + tag_len..]);
     f
 }
 

@@ -1,11 +1,12 @@
 //! IPv4: header validation, the hot-path `ipv4_info`, TTL decrement, and the
 //! header builder shared by every IPv4 frame builder.
 
-use super::ethernet::eth_frame;
+use super::csum;
+use super::ethernet::eth_frame_with;
 use super::ETHERTYPE_IPV4;
 use super::{ethertype, l3_offset, malformed, need, MacAddr, WireError};
 use pnet_packet::ip::IpNextHeaderProtocol;
-use pnet_packet::ipv4::{self, Ipv4Flags, Ipv4Packet, MutableIpv4Packet};
+use pnet_packet::ipv4::{Ipv4Flags, Ipv4Packet, MutableIpv4Packet};
 use std::net::Ipv4Addr;
 
 pub(crate) const IPV4_MIN: usize = 20;
@@ -90,7 +91,7 @@ pub(crate) fn parse_ipv4(l3: &[u8]) -> Result<(Ipv4Head, &[u8]), WireError> {
         return malformed("ipv4", "header");
     };
     let (hl, total) = check_header(&ip, l3.len())?;
-    if ipv4::checksum(&ip) != ip.get_checksum() {
+    if csum::ipv4_header(l3) != ip.get_checksum() {
         return malformed("ipv4", "header checksum");
     }
     let head = Ipv4Head {
@@ -140,8 +141,8 @@ pub(crate) fn l4_span(f: &[u8]) -> Option<(Ipv4Info, usize, usize)> {
 
 /// Recomputes the header checksum of the IPv4 packet starting at `l3[0]`.
 pub(crate) fn fix_checksum(l3: &mut [u8]) {
+    let sum = csum::ipv4_header(l3);
     if let Some(mut ip) = MutableIpv4Packet::new(l3) {
-        let sum = ipv4::checksum(&ip.to_immutable());
         ip.set_checksum(sum);
     }
 }
@@ -161,10 +162,18 @@ pub fn decrement_ttl(f: &mut [u8]) -> Option<u8> {
 /// An option-less IPv4 packet around `l4`, checksum filled in.
 pub(crate) fn ipv4_bytes(h: &Ipv4Head, l4: &[u8]) -> Vec<u8> {
     let mut b = vec![0u8; IPV4_MIN + l4.len()];
-    if let Some(mut ip) = MutableIpv4Packet::new(&mut b) {
+    write_ipv4(&mut b, h, |d| d.copy_from_slice(l4));
+    b
+}
+
+/// Writes an option-less IPv4 packet into `b` (zeroed, its exact length): the header, the
+/// L4 bytes `fill` writes after it, and the header checksum.
+fn write_ipv4(b: &mut [u8], h: &Ipv4Head, fill: impl FnOnce(&mut [u8])) {
+    let l4_len = b.len() - IPV4_MIN;
+    if let Some(mut ip) = MutableIpv4Packet::new(b) {
         ip.set_version(4);
         ip.set_header_length(5);
-        ip.set_total_length((IPV4_MIN + l4.len()).min(u16::MAX as usize) as u16);
+        ip.set_total_length((IPV4_MIN + l4_len).min(u16::MAX as usize) as u16);
         ip.set_identification(h.ident);
         let df = if h.dont_fragment {
             Ipv4Flags::DontFragment
@@ -186,15 +195,33 @@ pub(crate) fn ipv4_bytes(h: &Ipv4Head, l4: &[u8]) -> Vec<u8> {
         ip.set_source(h.src);
         ip.set_destination(h.dst);
     }
-    b[IPV4_MIN..].copy_from_slice(l4);
-    fix_checksum(&mut b);
-    b
+    fill(&mut b[IPV4_MIN..]);
+    fix_checksum(b);
 }
 
 /// An untagged Ethernet + IPv4 frame around `l4`.
 pub(crate) fn ipv4_frame(h: &IpHeader, proto: u8, dont_fragment: bool, l4: &[u8]) -> Vec<u8> {
-    let ip = ipv4_bytes(&Ipv4Head::from_h(h, proto, dont_fragment), l4);
-    eth_frame(h.src_mac, h.dst_mac, None, ETHERTYPE_IPV4, &ip)
+    ipv4_frame_with(h, proto, dont_fragment, l4.len(), |b| b.copy_from_slice(l4))
+}
+
+/// An untagged Ethernet + IPv4 frame whose `l4_len` L4 bytes `fill` writes in place: one
+/// allocation, the frame's own.
+pub(crate) fn ipv4_frame_with(
+    h: &IpHeader,
+    proto: u8,
+    dont_fragment: bool,
+    l4_len: usize,
+    fill: impl FnOnce(&mut [u8]),
+) -> Vec<u8> {
+    let head = Ipv4Head::from_h(h, proto, dont_fragment);
+    eth_frame_with(
+        h.src_mac,
+        h.dst_mac,
+        None,
+        ETHERTYPE_IPV4,
+        IPV4_MIN + l4_len,
+        |b| write_ipv4(b, &head, fill),
+    )
 }
 
 #[cfg(test)]

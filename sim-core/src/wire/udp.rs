@@ -1,9 +1,11 @@
 //! UDP: the datagram builder (checksum over the IPv4 pseudo-header), the
 //! hot-path accessors and the parser.
 
-use super::ipv4::{ipv4_frame, l4_span};
+use super::csum;
+use super::ipv4::{ipv4_frame_with, l4_span};
 use super::{malformed, need, IpHeader, WireError, IPPROTO_UDP};
-use pnet_packet::udp::{self, MutableUdpPacket, UdpPacket};
+use pnet_packet::udp::{MutableUdpPacket, UdpPacket};
+use pnet_packet::Packet;
 use std::net::Ipv4Addr;
 
 pub(crate) const UDP_HDR: usize = 8;
@@ -19,7 +21,7 @@ pub struct UdpInfo {
 
 /// The value to store: a computed 0 is sent as 0xffff, since 0 means "none".
 pub(crate) fn udp_checksum(p: &UdpPacket, src: Ipv4Addr, dst: Ipv4Addr) -> u16 {
-    match udp::ipv4_checksum(p, &src, &dst) {
+    match csum::pseudo(p.packet(), 6, src, dst, IPPROTO_UDP) {
         0 => 0xffff,
         s => s,
     }
@@ -44,7 +46,20 @@ pub(crate) fn udp_bytes(
     with_checksum: bool,
 ) -> Vec<u8> {
     let mut b = vec![0u8; UDP_HDR + payload.len()];
-    if let Some(mut p) = MutableUdpPacket::new(&mut b) {
+    write_udp(&mut b, (src, dst), sport, dport, payload, with_checksum);
+    b
+}
+
+/// Writes a UDP datagram into `b` (zeroed, exactly `UDP_HDR + payload.len()` bytes).
+fn write_udp(
+    b: &mut [u8],
+    (src, dst): (Ipv4Addr, Ipv4Addr),
+    sport: u16,
+    dport: u16,
+    payload: &[u8],
+    with_checksum: bool,
+) {
+    if let Some(mut p) = MutableUdpPacket::new(b) {
         p.set_source(sport);
         p.set_destination(dport);
         p.set_length((UDP_HDR + payload.len()).min(u16::MAX as usize) as u16);
@@ -54,7 +69,6 @@ pub(crate) fn udp_bytes(
             p.set_checksum(sum);
         }
     }
-    b
 }
 
 /// Parses a datagram (the L4 bytes): returns (sport, dport, payload). The
@@ -105,8 +119,9 @@ pub fn udp_payload(f: &[u8]) -> Option<&[u8]> {
 }
 
 pub fn udp_frame(h: &IpHeader, sport: u16, dport: u16, payload: &[u8]) -> Vec<u8> {
-    let d = udp_bytes((h.src, h.dst), sport, dport, payload, true);
-    ipv4_frame(h, IPPROTO_UDP, false, &d)
+    ipv4_frame_with(h, IPPROTO_UDP, false, UDP_HDR + payload.len(), |b| {
+        write_udp(b, (h.src, h.dst), sport, dport, payload, true)
+    })
 }
 
 #[cfg(test)]
@@ -142,7 +157,8 @@ mod tests {
             let f = udp_frame(&hdr(), 1, 2, &w.to_be_bytes());
             let d = &f[34..];
             let p = UdpPacket::new(d)?;
-            (udp::ipv4_checksum(&p, &hdr().src, &hdr().dst) == 0).then_some(p.get_checksum())
+            (pnet_packet::udp::ipv4_checksum(&p, &hdr().src, &hdr().dst) == 0)
+                .then_some(p.get_checksum())
         });
         assert_eq!(found, Some(0xffff));
     }

@@ -116,15 +116,15 @@ pub fn service_input(
         out.hop(frame.probe, &frame.bytes, |_| {
             Action::Delivered(Delivery::UdpEcho { port: dport })
         });
+        // The answer is built straight from the request's bytes: no copy in between.
         let payload = frame
             .bytes
             .get(
                 usize::from(payload_offset)..usize::from(payload_offset) + usize::from(payload_len),
             )
-            .unwrap_or_default()
-            .to_vec();
+            .unwrap_or_default();
         net.send_ip(Some(ip.dst), ip.src, frame.probe, out, |h| {
-            wire::udp_frame(h, dport, sport, &payload)
+            wire::udp_frame(h, dport, sport, payload)
         });
         return;
     }
