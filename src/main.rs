@@ -354,11 +354,17 @@ enum Bench {
         hnsim bench bridge-echo --os linux --hosts 1000 --packets 1"
     )]
     BridgeEcho {
-        /// How many containers (at least 1).
+        /// How many containers (at least 2): the echo's hosts, spread over as many container
+        /// hosts as `--per-host` requires.
         #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..))]
         hosts: u32,
         #[arg(long, default_value_t = 100)]
         packets: u32,
+        /// The most containers on one container host [default and most: what one network
+        /// holds, 4093 on Windows (a nat network's /20 and MAC pool), 1023 on Linux (a
+        /// bridge's ports)]. Each host's containers echo among themselves.
+        #[arg(long, value_parser = clap::value_parser!(u32).range(2..))]
+        per_host: Option<u32>,
         /// `windows` (a Windows Server 2022 host) or `linux`.
         #[arg(long, value_enum, default_value_t = BenchOs::Windows)]
         os: BenchOs,
@@ -821,6 +827,7 @@ fn run(cli: Cli) -> ExitCode {
                 Bench::BridgeEcho {
                     hosts,
                     packets,
+                    per_host,
                     os,
                     engine,
                 } => {
@@ -832,9 +839,29 @@ fn run(cli: Cli) -> ExitCode {
                             return ExitCode::from(EXIT_BAD_INPUT);
                         }
                     };
+                    let most = match linux {
+                        None => sim_core::sim::bench::WINDOWS_PER_HOST,
+                        Some(_) => sim_core::sim::bench::LINUX_PER_HOST,
+                    };
+                    let per_host = per_host.unwrap_or(most);
+                    if per_host > most {
+                        errln!(
+                            "hnsim: --per-host {per_host}: one network holds at most {most} \
+                             containers here"
+                        );
+                        return ExitCode::from(EXIT_BAD_INPUT);
+                    }
+                    let layout = match sim_core::sim::bench::Layout::spread(hosts, per_host) {
+                        Ok(l) => l,
+                        Err(e) => {
+                            errln!("hnsim: {e}");
+                            return ExitCode::from(EXIT_BAD_INPUT);
+                        }
+                    };
+                    errln!("layout: {}", layout.describe(linux.is_some()));
                     let bar = bar(hosts);
                     let setup = sim_core::sim::bench::setup_with_progress(
-                        hosts,
+                        &layout,
                         packets,
                         linux,
                         &mut |i| {
