@@ -39,6 +39,16 @@ impl Host {
     pub fn hns(&self) -> Option<&Hns> {
         self.daemon.backend.hns()
     }
+
+    /// Whether docker here has a swarm overlay network (the only kind that swarm gossip
+    /// and a swarm's network removal concern).
+    pub fn has_overlay_network(&self) -> bool {
+        self.daemon
+            .store
+            .networks
+            .iter()
+            .any(|n| n.driver == "overlay")
+    }
 }
 
 /// The end of one probe, with everything its frames went through.
@@ -167,7 +177,10 @@ impl World {
         };
         let out = self.with_daemon(hi, |d, ctx| d.execute(cmd, ctx));
         for other in 0..self.hosts.len() {
-            self.with_daemon(other, |d, ctx| d.forget_removed_swarm_networks(ctx));
+            // Only an overlay network can have left the swarm.
+            if self.hosts[other].has_overlay_network() {
+                self.with_daemon(other, |d, ctx| d.forget_removed_swarm_networks(ctx));
+            }
         }
         self.gossip_overlay_peers();
         out
@@ -314,6 +327,13 @@ impl World {
     /// endpoint and a name in the embedded DNS).
     /// Runs after every command, so its result depends only on the state, never on timing.
     pub fn gossip_overlay_peers(&mut self) {
+        // Only a host with an overlay network takes part (a backend applies peers to its
+        // overlay networks alone): with none, as on hosts of nat or bridge networks only,
+        // gossip costs a look at each host's networks, not a peer list per host (issue 12).
+        let in_swarm_net: Vec<bool> = self.hosts.iter().map(Host::has_overlay_network).collect();
+        if !in_swarm_net.contains(&true) {
+            return;
+        }
         let members: Vec<(usize, Vec<OverlayMember>)> = self
             .hosts
             .iter()
@@ -321,6 +341,9 @@ impl World {
             .map(|(hi, h)| (hi, h.daemon.backend.overlay_members(&h.daemon.store)))
             .collect();
         for hi in 0..self.hosts.len() {
+            if !in_swarm_net[hi] {
+                continue;
+            }
             let remote: Vec<OverlayMember> = members
                 .iter()
                 .filter(|(from, _)| *from != hi)
