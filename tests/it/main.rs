@@ -26,6 +26,7 @@ mod readme;
 mod report_json;
 mod runlog;
 mod scenarios;
+mod scale;
 mod scheduled;
 mod seeds;
 mod shell;
