@@ -165,7 +165,7 @@ fn build_workload(
     let host_specs = (0..hosts)
         .map(|h| HostSpec {
             name: host_name(h, hosts),
-            os: os.clone(),
+            os,
             sysctls: Vec::new(),
             nics: vec![InterfaceSpec {
                 name: nic.into(),

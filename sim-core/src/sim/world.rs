@@ -340,10 +340,8 @@ impl World {
             .enumerate()
             .map(|(hi, h)| (hi, h.daemon.backend.overlay_members(&h.daemon.store)))
             .collect();
-        for hi in 0..self.hosts.len() {
-            if !in_swarm_net[hi] {
-                continue;
-            }
+        let taking_part = in_swarm_net.iter().enumerate().filter(|(_, t)| **t);
+        for (hi, _) in taking_part {
             let remote: Vec<OverlayMember> = members
                 .iter()
                 .filter(|(from, _)| *from != hi)
