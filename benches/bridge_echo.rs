@@ -8,7 +8,8 @@ fn main() {
     let quick = std::env::args().skip(1).any(|a| a == "--quick");
     let sizes: &[u32] = if quick { &[64] } else { &[64, 256, 1024] };
     for &n in sizes {
-        let workload = sim_core::sim::bench::setup(n, 1000).expect("the benchmark world builds");
+        let mut workload =
+            sim_core::sim::bench::setup(n, 1000).expect("the benchmark world builds");
         let start = Instant::now();
         let r = workload.run();
         let wall = start.elapsed().as_secs_f64().max(1e-9);

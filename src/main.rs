@@ -354,11 +354,17 @@ enum Bench {
         hnsim bench bridge-echo --os linux --hosts 1000 --packets 1"
     )]
     BridgeEcho {
-        /// How many containers (at least 1).
+        /// How many containers (at least 2): the echo's hosts, spread over as many container
+        /// hosts as `--per-host` requires.
         #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..))]
         hosts: u32,
         #[arg(long, default_value_t = 100)]
         packets: u32,
+        /// The most containers on one container host [default and most: what one network
+        /// holds, 4093 on Windows (a nat network's /20 and MAC pool), 1023 on Linux (a
+        /// bridge's ports)]. Each host's containers echo among themselves.
+        #[arg(long, value_parser = clap::value_parser!(u32).range(2..))]
+        per_host: Option<u32>,
         /// `windows` (a Windows Server 2022 host) or `linux`.
         #[arg(long, value_enum, default_value_t = BenchOs::Windows)]
         os: BenchOs,
@@ -824,10 +830,12 @@ fn run(cli: Cli) -> ExitCode {
                 );
                 bar
             };
+            let setup_start = std::time::Instant::now();
             let (hosts, setup) = match which {
                 Bench::BridgeEcho {
                     hosts,
                     packets,
+                    per_host,
                     os,
                     engine,
                 } => {
@@ -839,9 +847,32 @@ fn run(cli: Cli) -> ExitCode {
                             return ExitCode::from(EXIT_BAD_INPUT);
                         }
                     };
+                    let most = match linux {
+                        None => sim_core::sim::bench::WINDOWS_PER_HOST,
+                        Some(_) => sim_core::sim::bench::LINUX_PER_HOST,
+                    };
+                    let per_host = per_host.unwrap_or(most);
+                    if per_host > most {
+                        errln!(
+                            "hnsim: --per-host {per_host}: one network holds at most {most} \
+                             containers here"
+                        );
+                        return ExitCode::from(EXIT_BAD_INPUT);
+                    }
+                    let layout = match sim_core::sim::bench::Layout::spread(hosts, per_host) {
+                        Ok(l) => l,
+                        Err(e) => {
+                            errln!("hnsim: {e}");
+                            return ExitCode::from(EXIT_BAD_INPUT);
+                        }
+                    };
+                    // One host is what the bench always ran; more are said.
+                    if layout.per_host.len() > 1 {
+                        errln!("layout: {}", layout.describe(linux.is_some()));
+                    }
                     let bar = bar(hosts);
                     let setup = sim_core::sim::bench::setup_with_progress(
-                        hosts,
+                        &layout,
                         packets,
                         linux,
                         &mut |i| {
@@ -861,27 +892,29 @@ fn run(cli: Cli) -> ExitCode {
                     sim_core::sim::bench::setup_overlay_echo(hosts, packets),
                 ),
             };
-            let workload = match setup {
+            let mut workload = match setup {
                 Ok(w) => w,
                 Err(e) => {
                     errln!("hnsim: {e}");
                     return ExitCode::from(EXIT_FAILED);
                 }
             };
-            // Only the simulation is timed, not building the N containers.
+            // The simulation is timed apart from building the N containers (`setup_s`).
+            let setup_s = setup_start.elapsed().as_secs_f64();
             let start = std::time::Instant::now();
             let r = workload.run();
             let wall = start.elapsed().as_secs_f64().max(1e-9);
             {
                 {
                     outln!(
-                        "hosts={} echo_requests={} events={} wall_s={:.3} events_per_s={:.0} echoes_per_s={:.0}",
+                        "hosts={} echo_requests={} events={} wall_s={:.3} events_per_s={:.0} echoes_per_s={:.0} setup_s={:.3}",
                         hosts,
                         r.echo_requests,
                         r.events,
                         wall,
                         r.events as f64 / wall,
-                        r.echo_replies as f64 / wall
+                        r.echo_replies as f64 / wall,
+                        setup_s
                     );
                     if r.echo_replies != r.echo_requests {
                         errln!(

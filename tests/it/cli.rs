@@ -346,7 +346,8 @@ fn bench_bridge_echo() {
             "events",
             "wall_s",
             "events_per_s",
-            "echoes_per_s"
+            "echoes_per_s",
+            "setup_s"
         ]
     );
     let events: u64 = fields[2].1.parse().expect("events is a count");

@@ -28,6 +28,7 @@ mod publish;
 mod readme;
 mod report_json;
 mod runlog;
+mod scale;
 mod scenarios;
 mod scheduled;
 mod seeds;

@@ -41,65 +41,151 @@ pub struct BridgeEcho {
 }
 
 pub fn bridge_echo(n: u32, k: u32) -> Result<BenchResult, String> {
-    setup(n, k).map(BridgeEcho::run)
+    setup(n, k).map(|mut w| w.run())
 }
 
-/// The Windows workload: N containers on the default nat network of a Windows host.
+/// The most containers one Windows host's default nat network holds: 4,093 addresses in
+/// its /20 (less network, gateway and broadcast) and HNS's pool of 4,096 MACs per network.
+pub const WINDOWS_PER_HOST: u32 = 4093;
+/// The most containers one Linux bridge holds: the kernel numbers bridge ports in 10 bits
+/// (`BR_MAX_PORTS`, 1,024, port 0 unused), so the 1,024th veth fails with "exchange full".
+pub const LINUX_PER_HOST: u32 = 1023;
+
+/// How bridge-echo spreads N containers over hosts: as few hosts as `per_host` (at most a
+/// network's real limit) allows, the containers dealt out evenly, each host's containers
+/// echoing among themselves (a nat network or a bridge does not reach another host's).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Layout {
+    /// How many containers each host runs, host by host.
+    pub per_host: Vec<u32>,
+}
+
+impl Layout {
+    /// Spreads `n` containers over hosts of at most `per_host` each; each host needs two,
+    /// one to send and one to echo.
+    pub fn spread(n: u32, per_host: u32) -> Result<Layout, String> {
+        if n < 2 {
+            return Err("bridge-echo needs at least 2 containers".into());
+        }
+        let per_host = per_host.max(1);
+        let hosts = n.div_ceil(per_host);
+        let (base, extra) = (n / hosts, n % hosts);
+        if base < 2 {
+            return Err(format!(
+                "bridge-echo needs at least 2 containers on each host: {n} containers over \
+                 {hosts} hosts of at most {per_host}"
+            ));
+        }
+        Ok(Layout {
+            per_host: (0..hosts).map(|h| base + u32::from(h < extra)).collect(),
+        })
+    }
+
+    /// The layout in words, for the bench to print.
+    pub fn describe(&self, linux: bool) -> String {
+        let n: u32 = self.per_host.iter().sum();
+        let (lo, hi) = (
+            self.per_host.iter().min().copied().unwrap_or(0),
+            self.per_host.iter().max().copied().unwrap_or(0),
+        );
+        let each = if lo == hi {
+            format!("{hi}")
+        } else {
+            format!("{lo}-{hi}")
+        };
+        let network = if linux {
+            "one user-defined bridge"
+        } else {
+            "its default nat network"
+        };
+        let hosts = self.per_host.len();
+        let s = if hosts == 1 { "" } else { "s" };
+        format!("{n} containers on {hosts} host{s}, {each} on each, on {network}")
+    }
+}
+
+/// The Windows workload: N containers on the default nat network of a Windows host (or of
+/// several, when one network cannot hold them: [`WINDOWS_PER_HOST`]).
 pub fn setup(n: u32, k: u32) -> Result<BridgeEcho, String> {
-    build_workload(n, k, None, &mut |_| {})
+    let layout = Layout::spread(n, WINDOWS_PER_HOST)?;
+    build_workload(&layout, k, None, &mut |_| {})
 }
 
 /// The Linux workload: N containers on one user-defined bridge network of a Linux host
-/// running `engine`.
+/// running `engine` (or of several: [`LINUX_PER_HOST`]).
 pub fn setup_linux(n: u32, k: u32, engine: DockerEngine) -> Result<BridgeEcho, String> {
-    build_workload(n, k, Some(engine), &mut |_| {})
+    let layout = Layout::spread(n, LINUX_PER_HOST)?;
+    build_workload(&layout, k, Some(engine), &mut |_| {})
 }
 
-/// Either workload (`linux`: the Linux one with that engine), calling `started(i)` after the
-/// i-th `docker run` (1-based) so that a caller can show how far a long set-up is.
+/// Either workload laid out as `layout` (`linux`: the Linux one with that engine), calling
+/// `started(i)` after the i-th `docker run` (1-based) so that a caller can show how far a
+/// long set-up is.
 pub fn setup_with_progress(
-    n: u32,
+    layout: &Layout,
     k: u32,
     linux: Option<DockerEngine>,
     started: &mut dyn FnMut(u32),
 ) -> Result<BridgeEcho, String> {
-    build_workload(n, k, linux, started)
+    build_workload(layout, k, linux, started)
+}
+
+/// Host `h`'s name: `host` when it is the only one (the name the one-host workload always
+/// had), else `host{h}`.
+fn host_name(h: usize, hosts: usize) -> String {
+    if hosts == 1 {
+        "host".into()
+    } else {
+        format!("host{h}")
+    }
 }
 
 fn build_workload(
-    n: u32,
+    layout: &Layout,
     k: u32,
     linux: Option<DockerEngine>,
     started: &mut dyn FnMut(u32),
 ) -> Result<BridgeEcho, String> {
-    if n < 2 {
-        return Err("bridge-echo needs at least 2 containers".into());
+    let n: u32 = layout.per_host.iter().sum();
+    if n < 2 || layout.per_host.iter().any(|c| *c < 2) {
+        return Err("bridge-echo needs at least 2 containers on each host".into());
+    }
+    let hosts = layout.per_host.len();
+    if hosts > 1 << 16 {
+        return Err(format!(
+            "bridge-echo lays out at most 65,536 hosts, not {hosts}"
+        ));
     }
     let (os, nic, image) = match linux {
         None => (HostOs::default(), "Ethernet", IMAGE),
         Some(engine) => (HostOs::Linux { engine }, "eth0", LINUX_IMAGE),
     };
+    // Host h on its own LAN, 10.(h / 256).(h % 256).0/24: hosts are not cabled (each one's
+    // containers talk among themselves), but no two share an address.
+    let host_specs = (0..hosts)
+        .map(|h| HostSpec {
+            name: host_name(h, hosts),
+            os,
+            sysctls: Vec::new(),
+            nics: vec![InterfaceSpec {
+                name: nic.into(),
+                address: format!("10.{}.{}.2/24", h / 256, h % 256),
+            }],
+            gateway: None,
+            routes: Vec::new(),
+            dns_servers: Vec::new(),
+            daemon: Default::default(),
+            services: Vec::new(),
+            firewall: Default::default(),
+        })
+        .collect();
     let spec = ScenarioSpec {
         title: "bridge-echo benchmark".into(),
         description: String::new(),
         seed: 1,
         limits: Default::default(),
         fabric: FabricSpec {
-            hosts: vec![HostSpec {
-                name: "host".into(),
-                os,
-                sysctls: Vec::new(),
-                nics: vec![InterfaceSpec {
-                    name: nic.into(),
-                    address: "10.0.0.2/24".into(),
-                }],
-                gateway: None,
-                routes: Vec::new(),
-                dns_servers: Vec::new(),
-                daemon: Default::default(),
-                services: Vec::new(),
-                firewall: Default::default(),
-            }],
+            hosts: host_specs,
             ..Default::default()
         },
         images: vec![ImageSpec {
@@ -111,34 +197,42 @@ fn build_workload(
     };
     let mut world = build::build(&spec)?;
     world.engine.limits.max_events = u64::MAX;
-    // On Linux a user-defined bridge: its default pool is a /16, room for any N here.
-    let network = match linux {
-        None => String::new(),
-        Some(_) => {
-            let r = world.docker("host", "docker network create bench");
-            if let Some(e) = r.error {
-                return Err(e);
+    let mut nodes = Vec::with_capacity(n as usize);
+    let mut dsts = Vec::with_capacity(n as usize);
+    let mut i = 0u32;
+    for (h, count) in layout.per_host.iter().enumerate() {
+        let host = host_name(h, hosts);
+        // On Linux a user-defined bridge: its default pool is a /16, room for a bridge's
+        // 1,023 ports.
+        let network = match linux {
+            None => String::new(),
+            Some(_) => {
+                let r = world.docker(&host, "docker network create bench");
+                if let Some(e) = r.error {
+                    return Err(e);
+                }
+                " --network bench".to_string()
             }
-            " --network bench".to_string()
+        };
+        for _ in 0..*count {
+            let r = world.docker(
+                &host,
+                &format!("docker run -d --name c{i}{network} {image}"),
+            );
+            if let Some(e) = r.error {
+                return Err(format!("container {} of {n} did not start: {e}", i + 1));
+            }
+            // Let its gratuitous ARP finish flooding before the next start (a real `docker
+            // run` takes far longer than a flood): the frames in flight stay one flood's.
+            world.wait(SimDuration::from_micros(20));
+            i += 1;
+            started(i);
         }
-    };
-    for i in 0..n {
-        let r = world.docker(
-            "host",
-            &format!("docker run -d --name c{i}{network} {image}"),
-        );
-        if let Some(e) = r.error {
-            // One network holds only so many: on Windows, 4,093 addresses in the default
-            // nat /20 and 4,096 MACs in an HNS network's pool.
-            return Err(format!("container {} of {n} did not start: {e}", i + 1));
-        }
-        started(i + 1);
+        let here = running_containers(&mut world, &host)?;
+        let addrs = addresses(&world, &here)?;
+        dsts.extend((0..here.len()).map(|j| addrs[(j + 1) % addrs.len()]));
+        nodes.extend(here);
     }
-    let nodes = running_containers(&mut world, "host")?;
-    let addrs = addresses(&world, &nodes)?;
-    let dsts = (0..nodes.len())
-        .map(|i| addrs[(i + 1) % addrs.len()])
-        .collect();
     Ok(start(world, nodes, dsts, n, k, SimDuration::from_nanos(97)))
 }
 
@@ -326,8 +420,9 @@ pub fn setup_overlay_echo(n: u32, k: u32) -> Result<BridgeEcho, String> {
 }
 
 impl BridgeEcho {
-    /// Runs the workload to the end and counts what came back.
-    pub fn run(mut self) -> BenchResult {
+    /// Runs the workload to the end and counts what came back. The world stays with the
+    /// caller: freeing 100,000 containers' devices is not part of the workload.
+    pub fn run(&mut self) -> BenchResult {
         let (world, nodes, n, k) = (&mut self.world, &self.nodes, self.n, self.k);
         let interval = SimDuration::from_micros(100);
         let events_before = world.engine.stats.events;

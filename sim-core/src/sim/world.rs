@@ -40,6 +40,16 @@ impl Host {
     pub fn hns(&self) -> Option<&Hns> {
         self.daemon.backend.hns()
     }
+
+    /// Whether docker here has a swarm overlay network (the only kind that swarm gossip
+    /// and a swarm's network removal concern).
+    pub fn has_overlay_network(&self) -> bool {
+        self.daemon
+            .store
+            .networks
+            .iter()
+            .any(|n| n.driver == "overlay")
+    }
 }
 
 /// The end of one probe, with everything its frames went through.
@@ -202,7 +212,10 @@ impl World {
         };
         let out = self.with_daemon(hi, |d, ctx| d.execute(cmd, ctx));
         for other in 0..self.hosts.len() {
-            self.with_daemon(other, |d, ctx| d.forget_removed_swarm_networks(ctx));
+            // Only an overlay network can have left the swarm.
+            if self.hosts[other].has_overlay_network() {
+                self.with_daemon(other, |d, ctx| d.forget_removed_swarm_networks(ctx));
+            }
         }
         self.gossip_overlay_peers();
         out
@@ -349,13 +362,21 @@ impl World {
     /// endpoint and a name in the embedded DNS).
     /// Runs after every command, so its result depends only on the state, never on timing.
     pub fn gossip_overlay_peers(&mut self) {
+        // Only a host with an overlay network takes part (a backend applies peers to its
+        // overlay networks alone): with none, as on hosts of nat or bridge networks only,
+        // gossip costs a look at each host's networks, not a peer list per host (issue 12).
+        let in_swarm_net: Vec<bool> = self.hosts.iter().map(Host::has_overlay_network).collect();
+        if !in_swarm_net.contains(&true) {
+            return;
+        }
         let members: Vec<(usize, Vec<OverlayMember>)> = self
             .hosts
             .iter()
             .enumerate()
             .map(|(hi, h)| (hi, h.daemon.backend.overlay_members(&h.daemon.store)))
             .collect();
-        for hi in 0..self.hosts.len() {
+        let taking_part = in_swarm_net.iter().enumerate().filter(|(_, t)| **t);
+        for (hi, _) in taking_part {
             let remote: Vec<OverlayMember> = members
                 .iter()
                 .filter(|(from, _)| *from != hi)

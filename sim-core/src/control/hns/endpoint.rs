@@ -354,7 +354,7 @@ impl Hns {
         }
         let plan = p.finish();
         plan::apply(eng, &plan);
-        self.endpoints.push(HnsEndpoint {
+        self.add_endpoint(HnsEndpoint {
             id: id.clone(),
             plan,
             name: req.name,

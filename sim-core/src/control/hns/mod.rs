@@ -345,6 +345,9 @@ pub struct Hns {
     pub version: WindowsVersion,
     pub networks: Vec<HnsNetwork>,
     pub endpoints: Vec<HnsEndpoint>,
+    /// Where each endpoint sits in `endpoints`, by id: finding one by a scan over the id
+    /// strings made each container start linear (issue 12). Only looked up, never iterated.
+    endpoint_at: std::collections::HashMap<String, usize>,
     /// External vSwitches, one per bound NIC.
     pub external: Vec<ExternalSwitch>,
     rng: SimRng,
@@ -357,6 +360,7 @@ impl Hns {
             version,
             networks: Vec::new(),
             endpoints: Vec::new(),
+            endpoint_at: Default::default(),
             external: Vec::new(),
             rng,
             next_owner: 1,
@@ -367,6 +371,33 @@ impl Hns {
     fn planner<'e>(&mut self, eng: &'e Engine) -> Planner<'e> {
         self.next_owner += 1;
         Planner::new(eng, Owner(self.next_owner))
+    }
+
+    /// The endpoint with this id, found through the index. An index that has fallen behind
+    /// `endpoints` (a change made without [`Hns::add_endpoint`] or
+    /// [`Hns::delete_endpoint`]) is caught by the debug build's scan and still answered
+    /// right.
+    pub fn endpoint(&self, id: &str) -> Option<&HnsEndpoint> {
+        let indexed = self
+            .endpoint_at
+            .get(id)
+            .and_then(|i| self.endpoints.get(*i))
+            .filter(|e| e.id == id);
+        if indexed.is_some() {
+            return indexed;
+        }
+        let scanned = self.endpoints.iter().find(|e| e.id == id);
+        debug_assert!(
+            scanned.is_none(),
+            "HNS endpoint {id} is missing from the index"
+        );
+        scanned
+    }
+
+    /// Keeps a new endpoint, indexed by its id.
+    fn add_endpoint(&mut self, ep: HnsEndpoint) {
+        self.endpoint_at.insert(ep.id.clone(), self.endpoints.len());
+        self.endpoints.push(ep);
     }
 
     pub fn network(&self, id: &str) -> Option<&HnsNetwork> {
@@ -460,10 +491,21 @@ impl Hns {
 
     /// Detaches and deletes an endpoint with everything it installed, and frees its address.
     pub fn delete_endpoint(&mut self, eng: &mut Engine, _host: &HostNodes, id: &str) {
-        let Some(i) = self.endpoints.iter().position(|e| e.id == id) else {
+        let Some(i) = self
+            .endpoint_at
+            .get(id)
+            .copied()
+            .filter(|i| self.endpoints.get(*i).is_some_and(|e| e.id == id))
+            .or_else(|| self.endpoints.iter().position(|e| e.id == id))
+        else {
             return;
         };
         let ep = self.endpoints.remove(i);
+        // Every later endpoint moved down by one.
+        self.endpoint_at.remove(id);
+        for (j, e) in self.endpoints.iter().enumerate().skip(i) {
+            self.endpoint_at.insert(e.id.clone(), j);
+        }
         if let Some(net) = self.networks.iter_mut().find(|n| n.id == ep.network_id) {
             net.pool_for_mut(ep.ip).release(ep.ip);
         }

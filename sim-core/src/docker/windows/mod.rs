@@ -67,7 +67,7 @@ impl Windows {
 
     /// The HNS endpoint behind a docker endpoint id.
     fn hns_endpoint(&self, id: &str) -> Option<&HnsEndpoint> {
-        self.hns.endpoints.iter().find(|e| e.id == id)
+        self.hns.endpoint(id)
     }
 
     /// HNS's endpoints by id, built once for a pass over many containers: finding each one
@@ -337,6 +337,10 @@ impl OsBackend for Windows {
 
     fn overlay_members(&self, store: &Store) -> Vec<OverlayMember> {
         let mut members = Vec::new();
+        // Asked after every command on every host: with no overlay network, no index.
+        if !store.networks.iter().any(|n| n.driver == OVERLAY) {
+            return members;
+        }
         let index = self.endpoint_index();
         for d in store.networks.iter().filter(|n| n.driver == OVERLAY) {
             let Some(net) = d.backend_id.as_deref().and_then(|id| self.hns.network(id)) else {
