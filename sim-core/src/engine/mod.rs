@@ -651,6 +651,8 @@ impl Engine {
                             fate,
                         );
                     }
+                    // Both copies are kept until they arrive (the memory bound counts them).
+                    self.queued_frame_bytes += 2 * frame.bytes.len() as u64;
                     self.queue.push(
                         at,
                         Event::Arrive {

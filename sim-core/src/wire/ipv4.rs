@@ -1,12 +1,11 @@
 //! IPv4: header validation, the hot-path `ipv4_info`, TTL decrement, and the
 //! header builder shared by every IPv4 frame builder.
 
-use super::csum;
 use super::ethernet::eth_frame_with;
 use super::ETHERTYPE_IPV4;
 use super::{ethertype, l3_offset, malformed, need, MacAddr, WireError};
 use pnet_packet::ip::IpNextHeaderProtocol;
-use pnet_packet::ipv4::{Ipv4Flags, Ipv4Packet, MutableIpv4Packet};
+use pnet_packet::ipv4::{self, Ipv4Flags, Ipv4Packet, MutableIpv4Packet};
 use std::net::Ipv4Addr;
 
 pub(crate) const IPV4_MIN: usize = 20;
@@ -91,7 +90,7 @@ pub(crate) fn parse_ipv4(l3: &[u8]) -> Result<(Ipv4Head, &[u8]), WireError> {
         return malformed("ipv4", "header");
     };
     let (hl, total) = check_header(&ip, l3.len())?;
-    if csum::ipv4_header(l3) != ip.get_checksum() {
+    if ipv4::checksum(&ip) != ip.get_checksum() {
         return malformed("ipv4", "header checksum");
     }
     let head = Ipv4Head {
@@ -141,8 +140,8 @@ pub(crate) fn l4_span(f: &[u8]) -> Option<(Ipv4Info, usize, usize)> {
 
 /// Recomputes the header checksum of the IPv4 packet starting at `l3[0]`.
 pub(crate) fn fix_checksum(l3: &mut [u8]) {
-    let sum = csum::ipv4_header(l3);
     if let Some(mut ip) = MutableIpv4Packet::new(l3) {
+        let sum = ipv4::checksum(&ip.to_immutable());
         ip.set_checksum(sum);
     }
 }

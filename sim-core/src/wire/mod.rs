@@ -36,7 +36,6 @@
 //! * DNS answers always carry the question as their name (a pointer to it).
 
 mod arp;
-mod csum;
 mod dhcp;
 mod dns;
 mod ethernet;

@@ -1,11 +1,9 @@
 //! UDP: the datagram builder (checksum over the IPv4 pseudo-header), the
 //! hot-path accessors and the parser.
 
-use super::csum;
 use super::ipv4::{ipv4_frame_with, l4_span};
 use super::{malformed, need, IpHeader, WireError, IPPROTO_UDP};
-use pnet_packet::udp::{MutableUdpPacket, UdpPacket};
-use pnet_packet::Packet;
+use pnet_packet::udp::{self, MutableUdpPacket, UdpPacket};
 use std::net::Ipv4Addr;
 
 pub(crate) const UDP_HDR: usize = 8;
@@ -21,7 +19,7 @@ pub struct UdpInfo {
 
 /// The value to store: a computed 0 is sent as 0xffff, since 0 means "none".
 pub(crate) fn udp_checksum(p: &UdpPacket, src: Ipv4Addr, dst: Ipv4Addr) -> u16 {
-    match csum::pseudo(p.packet(), 6, src, dst, IPPROTO_UDP) {
+    match udp::ipv4_checksum(p, &src, &dst) {
         0 => 0xffff,
         s => s,
     }
@@ -157,8 +155,7 @@ mod tests {
             let f = udp_frame(&hdr(), 1, 2, &w.to_be_bytes());
             let d = &f[34..];
             let p = UdpPacket::new(d)?;
-            (pnet_packet::udp::ipv4_checksum(&p, &hdr().src, &hdr().dst) == 0)
-                .then_some(p.get_checksum())
+            (udp::ipv4_checksum(&p, &hdr().src, &hdr().dst) == 0).then_some(p.get_checksum())
         });
         assert_eq!(found, Some(0xffff));
     }
