@@ -115,7 +115,7 @@ fn attach_endpoint(
         predefined_endpoint_settings(engine, att.requested_ip.is_some(), !att.aliases.is_empty())?;
     }
     if engine.short_id_alias() && !net.predefined {
-        let short = c.id[..12].to_string();
+        let short = c.short_id().to_string();
         if !att.aliases.contains(&short) {
             store.containers[ci].attachments[a].aliases.push(short);
         }
