@@ -333,7 +333,12 @@ fn a_published_port_answers_again_after_stop_and_start_on_every_release() {
         assert_eq!(server_saw(&lines, "web"), "198.18.0.1", "{engine}");
         // From the host, through docker-proxy, too.
         let r = tcp(&mut w, "lin1", "127.0.0.1", 8080);
-        assert_eq!(r.outcome, Outcome::Delivered, "{engine}: {:#?}", trace(&w, &r));
+        assert_eq!(
+            r.outcome,
+            Outcome::Delivered,
+            "{engine}: {:#?}",
+            trace(&w, &r)
+        );
     }
 }
 

@@ -169,7 +169,10 @@ pub fn ps(containers: &[Container], backend: &dyn OsBackend, all: bool, quiet: b
         .filter(|c| all || c.state == ContainerState::Running)
         .collect();
     if quiet {
-        return shown.iter().map(|c| format!("{}\n", c.short_id())).collect();
+        return shown
+            .iter()
+            .map(|c| format!("{}\n", c.short_id()))
+            .collect();
     }
     let rows: Vec<Vec<String>> = shown
         .iter()
