@@ -315,3 +315,50 @@ fn without_the_proxy_hairpin_and_loopback_go_through_nat() {
         assert!(!lines.iter().any(|l| l.contains("docker-proxy")));
     }
 }
+
+#[test]
+fn a_published_port_answers_again_after_stop_and_start_on_every_release() {
+    // A restarted container gets a new veth pair (and, from v28, a new MAC): the inbound
+    // DNATed probe must reach it, not be flooded for a MAC the bridge no longer has.
+    for engine in ENGINES {
+        let mut w = host(engine, "");
+        ok(&mut w, "docker run -d --name web -p 8080:80 web");
+        let r = tcp(&mut w, "outside", "198.18.0.254", 8080);
+        assert_eq!(r.outcome, Outcome::Delivered, "{engine}: before the stop");
+        ok(&mut w, "docker stop -t 0 web");
+        ok(&mut w, "docker start web");
+        let r = tcp(&mut w, "outside", "198.18.0.254", 8080);
+        let lines = trace(&w, &r);
+        assert_eq!(r.outcome, Outcome::Delivered, "{engine}: {lines:#?}");
+        assert_eq!(server_saw(&lines, "web"), "198.18.0.1", "{engine}");
+        // From the host, through docker-proxy, too.
+        let r = tcp(&mut w, "lin1", "127.0.0.1", 8080);
+        assert_eq!(
+            r.outcome,
+            Outcome::Delivered,
+            "{engine}: {:#?}",
+            trace(&w, &r)
+        );
+    }
+}
+
+#[test]
+fn a_new_container_on_a_freed_address_is_reached_not_its_predecessors_mac() {
+    // From v28 the new container's MAC is random: the host cached the old one for this
+    // address, and only the new interface's announcement corrects it.
+    for engine in ENGINES {
+        let mut w = host(engine, "");
+        ok(&mut w, "docker run -d --name web -p 8080:80 web");
+        assert_eq!(
+            tcp(&mut w, "outside", "198.18.0.254", 8080).outcome,
+            Outcome::Delivered,
+            "{engine}"
+        );
+        ok(&mut w, "docker rm -f web");
+        ok(&mut w, "docker run -d --name web2 -p 8080:80 web");
+        let r = tcp(&mut w, "outside", "198.18.0.254", 8080);
+        let lines = trace(&w, &r);
+        assert_eq!(r.outcome, Outcome::Delivered, "{engine}: {lines:#?}");
+        assert_eq!(server_saw(&lines, "web2"), "198.18.0.1", "{engine}");
+    }
+}

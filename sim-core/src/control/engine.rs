@@ -82,6 +82,13 @@ impl DockerEngine {
         self < DockerEngine::V28
     }
 
+    /// From v28, whose MACs are random, a container's interface announces its address when
+    /// it is configured (unsolicited ARP, the bridge driver's `advertise_addr_nmsgs`): a
+    /// neighbour that cached the MAC of the endpoint the address had before updates it.
+    pub fn advertises_endpoint_addresses(self) -> bool {
+        !self.mac_from_ip()
+    }
+
     /// `DOCKER-ISOLATION-STAGE-1/2` separate bridge networks up to v28; v29 drops them.
     pub fn isolation_chains(self) -> bool {
         self < DockerEngine::V29

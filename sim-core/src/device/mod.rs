@@ -164,6 +164,8 @@ pub enum Timer {
     Reassembly { src: Ipv4Addr, ident: u16 },
     /// Announce the address of the interface on `port` (it just came up).
     Announce { port: PortId },
+    /// Check whether the UDP relay flow on the relay's own `port` has been idle too long.
+    RelayIdle { port: u16 },
 }
 
 const TIMER_ARP: u64 = 1 << 56;
@@ -173,6 +175,7 @@ const TIMER_DHCP: u64 = 4 << 56;
 const TIMER_ARP_PROBE: u64 = 5 << 56;
 const TIMER_REASSEMBLY: u64 = 6 << 56;
 const TIMER_ANNOUNCE: u64 = 7 << 56;
+const TIMER_RELAY_IDLE: u64 = 8 << 56;
 const TIMER_KIND: u64 = 0xff << 56;
 
 impl Timer {
@@ -194,6 +197,7 @@ impl Timer {
                 TIMER_REASSEMBLY | (u64::from(ident) << 32) | u64::from(u32::from(src))
             }
             Timer::Announce { port } => TIMER_ANNOUNCE | u64::from(port.0),
+            Timer::RelayIdle { port } => TIMER_RELAY_IDLE | u64::from(port),
         }
     }
 
@@ -220,6 +224,9 @@ impl Timer {
             },
             TIMER_ANNOUNCE => Timer::Announce {
                 port: PortId(payload as u16),
+            },
+            TIMER_RELAY_IDLE => Timer::RelayIdle {
+                port: payload as u16,
             },
             _ => return None,
         })

@@ -218,7 +218,7 @@ pub trait OsBackend {
     fn active_endpoints(&self, net: &DockerNetwork, users: &[(&str, &str)]) -> String {
         let users: Vec<String> = users
             .iter()
-            .map(|(name, id)| format!("name:{name:?} id:{:?}", &id[..12]))
+            .map(|(name, id)| format!("name:{name:?} id:{:?}", crate::docker::store::short_id(id)))
             .collect();
         format!(
             "error while removing network: network {} has active endpoints ({})",

@@ -81,7 +81,7 @@ fn network_scope(n: &DockerNetwork) -> &'static str {
 
 /// One `docker network ls` row as a template sees it (docker's `networkContext`).
 fn network_row(n: &DockerNetwork, no_trunc: bool) -> Value {
-    let id = if no_trunc { &n.id[..] } else { &n.id[..12] };
+    let id = if no_trunc { &n.id[..] } else { n.short_id() };
     json!({
         "ID": id,
         "Name": n.name,
@@ -141,14 +141,14 @@ pub fn network_ls(nets: &[DockerNetwork], quiet: bool) -> String {
     if quiet {
         return sorted
             .iter()
-            .map(|n| format!("{}\n", &n.id[..12]))
+            .map(|n| format!("{}\n", n.short_id()))
             .collect();
     }
     let rows: Vec<Vec<String>> = sorted
         .iter()
         .map(|n| {
             vec![
-                n.id[..12].to_string(),
+                n.short_id().to_string(),
                 n.name.clone(),
                 n.driver.clone(),
                 if n.driver == "overlay" {
@@ -169,13 +169,16 @@ pub fn ps(containers: &[Container], backend: &dyn OsBackend, all: bool, quiet: b
         .filter(|c| all || c.state == ContainerState::Running)
         .collect();
     if quiet {
-        return shown.iter().map(|c| format!("{}\n", &c.id[..12])).collect();
+        return shown
+            .iter()
+            .map(|c| format!("{}\n", c.short_id()))
+            .collect();
     }
     let rows: Vec<Vec<String>> = shown
         .iter()
         .map(|c| {
             vec![
-                c.id[..12].to_string(),
+                c.short_id().to_string(),
                 c.image.clone(),
                 status(c),
                 displayable_ports(&container_ports(c, backend), backend.legacy_port_listing()),
@@ -309,7 +312,7 @@ pub fn ps_filtered(store: &Store, backend: &dyn OsBackend, o: PsOptions) -> Comm
                 })
                 .collect();
             let row = json!({
-                "ID": &c.id[..12],
+                "ID": c.short_id(),
                 "Image": c.image,
                 "Names": c.name,
                 "Status": status_with_time(c, o.now),
@@ -663,7 +666,7 @@ pub fn container_json(c: &Container, nets: &[DockerNetwork], backend: &dyn OsBac
                 "GlobalIPv6Address": "",
                 "GlobalIPv6PrefixLen": 0,
                 "DNSNames": if ep.is_some() {
-                    let mut names = vec![c.name.clone(), c.id[..12].to_string()];
+                    let mut names = vec![c.name.clone(), c.short_id().to_string()];
                     names.extend(a.aliases.iter().cloned());
                     json!(names)
                 } else {
@@ -754,7 +757,7 @@ pub fn container_json(c: &Container, nets: &[DockerNetwork], backend: &dyn OsBac
         "Name": format!("/{}", c.name),
         "HostConfig": host_config,
         "Config": {
-            "Hostname": c.hostname.clone().unwrap_or_else(|| c.id[..12].to_string()),
+            "Hostname": c.hostname.clone().unwrap_or_else(|| c.short_id().to_string()),
             "Image": c.image,
         },
         "NetworkSettings": {

@@ -53,7 +53,18 @@ pub struct DockerNetwork {
     pub ingress: bool,
 }
 
+/// The short form of a docker id the CLI and the daemon's messages show: its first 12
+/// characters, or all of an id that has fewer (never a panic on a short one).
+pub fn short_id(id: &str) -> &str {
+    id.char_indices().nth(12).map_or(id, |(end, _)| &id[..end])
+}
+
 impl DockerNetwork {
+    /// The id's short form (`short_id`).
+    pub fn short_id(&self) -> &str {
+        short_id(&self.id)
+    }
+
     /// A network docker just created: no driver answer, options or labels yet.
     pub fn new(id: String, name: &str, driver: &str, created: SimTime, predefined: bool) -> Self {
         DockerNetwork {
@@ -114,6 +125,13 @@ pub fn parse_link(link: &str) -> (String, String) {
             let t = link.trim_start_matches('/');
             (t.to_string(), t.to_string())
         }
+    }
+}
+
+impl Container {
+    /// The id's short form (`short_id`).
+    pub fn short_id(&self) -> &str {
+        short_id(&self.id)
     }
 }
 
@@ -294,8 +312,24 @@ impl Store {
     /// The names a running container answers to on a network: its name, its short id and
     /// its aliases there.
     pub fn names_of(c: &Container, a: &Attachment) -> Vec<String> {
-        let mut names = vec![c.name.clone(), c.id[..12].to_string()];
+        let mut names = vec![c.name.clone(), c.short_id().to_string()];
         names.extend(a.aliases.iter().cloned());
         names
+    }
+}
+
+#[cfg(test)]
+mod short_id_tests {
+    use super::short_id;
+
+    #[test]
+    fn a_short_id_is_the_first_twelve_characters_or_all_of_a_shorter_one() {
+        let full = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+        assert_eq!(short_id(full), "0123456789ab");
+        assert_eq!(short_id("0123456789ab"), "0123456789ab");
+        assert_eq!(short_id("abc"), "abc");
+        assert_eq!(short_id(""), "");
+        // Characters, not bytes: a multi-byte character is never cut.
+        assert_eq!(short_id("ééééééééééééé"), "éééééééééééé");
     }
 }

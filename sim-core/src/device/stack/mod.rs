@@ -31,7 +31,7 @@ use crate::id::PortId;
 use crate::time::SimDuration;
 use crate::wire::{MacAddr, View, DHCP_CLIENT_PORT, IPPROTO_UDP};
 use interface::{Interface, Local, NetState};
-use socket::{dhcp, echo, Sockets};
+use socket::{dhcp, echo, relay, Sockets};
 use std::net::Ipv4Addr;
 
 #[derive(Debug)]
@@ -251,6 +251,7 @@ impl IpStack {
             Timer::ArpProbe { port, ip } => net.arp_probe(port, ip, out),
             Timer::Reassembly { src, ident } => net.reassembly_timeout(src, ident, out),
             Timer::Announce { port } => net.announce(port, out),
+            Timer::RelayIdle { port } => relay::idle_check(sockets, port, out),
         }
         self.drain_loopback(out);
     }

@@ -41,6 +41,9 @@ pub(super) fn create_namespace(
     let name = format!("{}/{}", ctx.nodes.host, c.name);
     let mut cfg = StackConfig::new(name.clone(), LINUX_TTL);
     tcpip::linux(&mut cfg);
+    // A restarted container's new endpoint keeps its address but (from v28) not its MAC:
+    // without the announcement the host would send to the old MAC and the bridge flood it.
+    cfg.neighbor.announce = l.ln.engine.advertises_endpoint_addresses();
     cfg.services.icmp_echo = true;
     cfg.services.tcp = tcp;
     cfg.services.udp_echo = udp;
@@ -112,7 +115,7 @@ fn attach_endpoint(
         predefined_endpoint_settings(engine, att.requested_ip.is_some(), !att.aliases.is_empty())?;
     }
     if engine.short_id_alias() && !net.predefined {
-        let short = c.id[..12].to_string();
+        let short = c.short_id().to_string();
         if !att.aliases.contains(&short) {
             store.containers[ci].attachments[a].aliases.push(short);
         }

@@ -106,7 +106,7 @@ pub fn endpoint_names(l: &Linux, c: &Container, aliases: &[String]) -> Vec<Strin
     for a in aliases {
         add(a);
     }
-    add(&c.id[..12.min(c.id.len())]);
+    add(c.short_id());
     if let Some(h) = &c.naming.hostname {
         add(h.split('.').next().unwrap_or(h));
     }

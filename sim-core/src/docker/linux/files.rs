@@ -74,7 +74,7 @@ pub fn hostname(l: &Linux, store: &Store, c: &Container) -> String {
     match &c.naming.hostname {
         Some(h) => h.split('.').next().unwrap_or(h).to_string(),
         None if host_mode(l, c) => l.host_name.clone(),
-        None => c.id[..12.min(c.id.len())].to_string(),
+        None => c.short_id().to_string(),
     }
 }
 

@@ -318,7 +318,9 @@ impl OsBackend for Linux {
         if self.ln.engine.names_active_endpoints() {
             let users: Vec<String> = users
                 .iter()
-                .map(|(name, id)| format!("name:{name:?} id:{:?}", &id[..12]))
+                .map(|(name, id)| {
+                    format!("name:{name:?} id:{:?}", crate::docker::store::short_id(id))
+                })
                 .collect();
             return format!(
                 "error while removing network: network {} has active endpoints ({})",

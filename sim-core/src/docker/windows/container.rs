@@ -292,7 +292,7 @@ fn attach_gateway_endpoint(
         .and_then(|n| n.backend_id.clone())
         .ok_or(NO_GATEWAY)?;
     let c = &store.containers[ci];
-    let name = format!("gateway_{}", &c.id[..12]);
+    let name = format!("gateway_{}", c.short_id());
     let ports = convert_port_bindings(&c.ports)
         .map_err(|e| format!("failed to create endpoint {name} on network nat: {e}"))?;
     let req = EndpointRequest {

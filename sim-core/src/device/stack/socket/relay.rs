@@ -8,6 +8,8 @@
 //! (a proxy has accepted before it dials; the client sees a connection that ends with
 //! nothing said). The client's FIN closes both sides. UDP: each client (address and port)
 //! gets a socket of its own towards the target; answers go back from the listening address.
+//! A UDP flow whose target has said nothing for `UDP_IDLE_TIMEOUT` is closed, as
+//! docker-proxy's UDP "conntrack" closes it, so that long runs do not accumulate flows.
 //! The relay's own ports are bound like any dynamic socket's (`SocketRef::Proxy`), so the
 //! stack's demultiplexing finds them.
 
@@ -15,12 +17,18 @@ use super::{SocketRef, Sockets};
 use crate::device::action::{Action, Delivery, RelayEvent};
 use crate::device::stack::config::RelayListener;
 use crate::device::stack::interface::{Interface, Local};
-use crate::device::Outbox;
+use crate::device::{Outbox, Timer};
 use crate::id::ProbeId;
+use crate::time::{SimDuration, SimTime};
 use crate::wire::{self, TcpFlags, IPPROTO_TCP, IPPROTO_UDP, L4};
 use std::net::SocketAddrV4;
 
 const TCP_WINDOW: u16 = 65535;
+
+/// How long a UDP flow lives without an answer from its target: docker-proxy's
+/// `UDPConnTrackTimeout` (moby `cmd/docker-proxy/udp_proxy.go`, 90 s), a read deadline its
+/// reply loop sets again after each datagram from the target.
+pub const UDP_IDLE_TIMEOUT: SimDuration = SimDuration::from_secs(90);
 
 /// Where a relayed TCP connection stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,6 +60,8 @@ pub struct RelayConn {
     /// Our next sequence number towards the target, and the target's.
     to_target: u32,
     target_next: u32,
+    /// UDP: when the flow closes unless the target answers before.
+    idle_until: SimTime,
 }
 
 fn label(l: &RelayListener) -> String {
@@ -135,6 +145,7 @@ pub fn listener_input(
             to_client: 0x1000_0000 | u32::from(sport),
             to_target,
             target_next: 0,
+            idle_until: SimTime::ZERO,
         };
         said(
             out,
@@ -178,7 +189,9 @@ pub fn listener_input(
         to_client: 0,
         to_target: 0,
         target_next: 0,
+        idle_until: out.now + UDP_IDLE_TIMEOUT,
     });
+    out.timer(out.now + UDP_IDLE_TIMEOUT, Timer::RelayIdle { port });
     let i = s.proxies.len() - 1;
     client_datagram(s, i, net, local, out);
     true
@@ -275,8 +288,10 @@ pub fn target_input(s: &mut Sockets, net: &mut Interface, local: &Local, out: &m
         seq, flags, ack, ..
     } = ip.l4
     else {
-        // UDP: the target's answer goes back to the client from the listening address.
-        let c = &s.proxies[i];
+        // UDP: the target's answer goes back to the client from the listening address, and
+        // the flow lives on.
+        let c = &mut s.proxies[i];
+        c.idle_until = out.now + UDP_IDLE_TIMEOUT;
         let (client, here) = (c.client, c.local);
         said(out, probe, &frame.bytes, &c.label, RelayEvent::Answered);
         let payload = udp_payload(local).to_vec();
@@ -356,6 +371,24 @@ pub fn target_input(s: &mut Sockets, net: &mut Interface, local: &Local, out: &m
 }
 
 /// Ends relayed connection `i` and frees its port.
+/// The idle check of the UDP flow on the relay's own `port`: closed when its time is up,
+/// else checked again when it will be.
+pub fn idle_check(s: &mut Sockets, port: u16, out: &mut Outbox) {
+    let Some(i) = s
+        .proxies
+        .iter()
+        .position(|c| c.proto == IPPROTO_UDP && c.port == port)
+    else {
+        return;
+    };
+    let until = s.proxies[i].idle_until;
+    if until <= out.now {
+        forget(s, i);
+    } else {
+        out.timer(until, Timer::RelayIdle { port });
+    }
+}
+
 fn forget(s: &mut Sockets, i: usize) {
     let c = s.proxies.swap_remove(i);
     s.binds.unbind(c.proto, c.port);

@@ -210,3 +210,29 @@ fn udp_datagrams_are_relayed_both_ways() {
         "{lines:#?}"
     );
 }
+
+#[test]
+fn a_udp_flow_closes_after_ninety_idle_seconds() {
+    let mut n = net(vec![proxy(IPPROTO_UDP, "0.0.0.0", 5353)], vec![], vec![80]);
+    let client = n.client;
+    let (outcome, lines) = probe(&mut n, client, "10.0.0.2", ProbeProto::Udp(5353));
+    assert_eq!(outcome, Outcome::Delivered, "{lines:#?}");
+    let flows = |n: &Net| {
+        let relay = n
+            .eng
+            .device(n.relay)
+            .and_then(Device::as_stack)
+            .expect("stack");
+        let ports: Vec<u16> = relay.sockets.proxies.iter().map(|c| c.port).collect();
+        let bound = ports
+            .iter()
+            .filter(|p| relay.sockets.binds.get(IPPROTO_UDP, **p).is_some())
+            .count();
+        (ports.len(), bound)
+    };
+    assert_eq!(flows(&n), (1, 1), "the flow stays for an answer");
+    n.eng.run_for(SimDuration::from_secs(85));
+    assert_eq!(flows(&n), (1, 1), "not idle long enough yet");
+    n.eng.run_for(SimDuration::from_secs(10));
+    assert_eq!(flows(&n), (0, 0), "closed and its port free");
+}
