@@ -62,8 +62,8 @@ fn parallel_cables_are_a_warning_and_their_storm_a_finding() {
     );
 
     let (stdout, stderr) = run_stops(file);
-    let finding = "broadcast storm: switches sw1 and sw2 forwarded 199 copies of one ARP request \
-                   from 10.0.0.1 (who-has 10.0.0.2) in 5.0 ms; the loop is sw1 port sw2 \u{2194} \
+    let finding = "broadcast storm: switches sw1 and sw2 forwarded 397 copies of one ARP request \
+                   from 10.0.0.1 (who-has 10.0.0.2) in 10 ms; the loop is sw1 port sw2 \u{2194} \
                    sw2 port sw1 (cable sw1<->sw2) and sw1 port sw2 \u{2194} sw2 port sw1 (cable \
                    second); no loop prevention";
     assert!(
@@ -95,8 +95,8 @@ fn a_ring_of_three_switches_is_a_warning_and_its_storm_a_finding() {
     assert!(
         stderr.contains(
             "hnsim: the run hit its storm_copies limit: broadcast storm: switches sw1, sw2 and \
-             sw3 forwarded 299 copies of one ARP request from 10.0.0.1 (who-has 10.0.0.2) in \
-             7.5 ms; the loop is sw1 port sw2 \u{2194} sw2 port sw1 (cable sw1<->sw2), sw2 port \
+             sw3 forwarded 595 copies of one ARP request from 10.0.0.1 (who-has 10.0.0.2) in \
+             15 ms; the loop is sw1 port sw2 \u{2194} sw2 port sw1 (cable sw1<->sw2), sw2 port \
              sw3 \u{2194} sw3 port sw2 (cable sw2<->sw3) and sw3 port sw1 \u{2194} sw1 port \
              sw3 (cable sw3<->sw1)"
         ),

@@ -511,7 +511,7 @@ impl Engine {
                 node, port, frame, ..
             } => {
                 self.queued_frame_bytes -= frame.bytes.len() as u64;
-                if storm::is_group(&frame.bytes) {
+                if storm::is_group(&frame.bytes) && self.forwards_from(*node, *port) {
                     self.watch_group_frame((*node, *port), &frame.bytes);
                 }
                 *node
@@ -541,6 +541,18 @@ impl Engine {
     /// Counts a group-addressed frame arriving at `end`; notes the storm when one port has
     /// seen `limits.storm_copies` copies of it. Kept out of line: unicast never comes here.
     #[inline(never)]
+    /// Whether a frame arriving at `port` of `node` may be forwarded on: at a switch, or at
+    /// a port of a bridge inside a stack. Only there can a loop bring a flooded frame back;
+    /// a host's own interface ends it, so watching those (every copy of every flood) would
+    /// cost a hash per copy for nothing.
+    fn forwards_from(&self, node: NodeId, port: PortId) -> bool {
+        match self.devices.get(node.0 as usize).and_then(|d| d.as_ref()) {
+            Some(Device::Switch(_)) => true,
+            Some(Device::Stack(s)) => s.iface(port).is_some_and(|i| i.master.is_some()),
+            None => false,
+        }
+    }
+
     fn watch_group_frame(&mut self, end: (NodeId, PortId), bytes: &[u8]) {
         if self.storm.is_some() {
             return;

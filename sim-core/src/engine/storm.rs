@@ -5,7 +5,9 @@
 //! ring), a flooded frame comes back and is flooded again, for ever: a broadcast storm. Real
 //! switches prevent it with a spanning tree; hnsim's switches, like an unmanaged switch, do
 //! not. The engine notices instead: it counts how often the same group-addressed frame (the
-//! same bytes) arrives at the same port, and when one port has seen `copies` of it within
+//! same bytes) arrives at the same forwarding port (a switch's, or a port of a bridge in a
+//! stack: a host's own interface ends a frame, so a flood's copies to hosts are not counted),
+//! and when one port has seen `copies` of it within
 //! `WINDOW`, the run stops with a finding that says which switches, which cables, how many
 //! copies and in how long.
 //!
