@@ -8,18 +8,9 @@
 //! Nothing may panic (exit 101), and a file that `check` refuses, `run` refuses with the same
 //! words before running anything.
 
-use crate::common::repo_root;
-use std::process::{Command, Output};
+use crate::common::{hnsim, repo_root};
 
 const DIR: &str = "tests/it/testdata/bad";
-
-fn hnsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_hnsim"))
-        .args(args)
-        .current_dir(repo_root())
-        .output()
-        .expect("the hnsim binary runs")
-}
 
 /// A command line, its exit code, and the option (or word) its message must name.
 struct CommandLine {

@@ -1,21 +1,9 @@
 //! The `hnsim` binary as a user runs it: exit codes, stdout and stderr.
 
-use crate::common::repo_root;
+use crate::common::{hnsim, repo_root, text};
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
-
-fn hnsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_hnsim"))
-        .args(args)
-        .current_dir(repo_root())
-        .output()
-        .expect("the hnsim binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8(bytes.to_vec()).expect("output is UTF-8")
-}
 
 /// A file in the temporary directory with a name no other test (or test run) uses; removed
 /// when dropped.

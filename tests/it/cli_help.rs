@@ -2,24 +2,7 @@
 //! completions, names checked before a trace runs, the built-in matrix from any directory,
 //! and `check` finding what a run would trip on.
 
-use crate::common::repo_root;
-use std::process::{Command, Output};
-
-fn hnsim_in(dir: &std::path::Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_hnsim"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("the hnsim binary runs")
-}
-
-fn hnsim(args: &[&str]) -> Output {
-    hnsim_in(&repo_root(), args)
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8(bytes.to_vec()).expect("output is UTF-8")
-}
+use crate::common::{hnsim, hnsim_in, text};
 
 #[test]
 fn every_subcommand_help_has_an_example() {

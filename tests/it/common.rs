@@ -3,10 +3,30 @@
 use sim_core::scenario;
 use sim_core::sim::{build, World};
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 /// The repository root (the root package's manifest directory).
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs the `hnsim` binary with `args` in `dir`, as a user would.
+pub fn hnsim_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hnsim"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("the hnsim binary runs")
+}
+
+/// Runs the `hnsim` binary with `args` from the repository root.
+pub fn hnsim(args: &[&str]) -> Output {
+    hnsim_in(&repo_root(), args)
+}
+
+/// What the binary printed, as text (hnsim writes UTF-8).
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).expect("output is UTF-8")
 }
 
 /// Every `.ron` file under `scenarios/`, as paths relative to the repository root, sorted.

@@ -2,11 +2,10 @@
 //! `docs/report.schema.json` and agrees with the text report; JUnit has a test case per
 //! expectation; `hnsim run --format json`, `--junit` and `hnsim diff` as a user runs them.
 
-use crate::common::{is_scenario, load_relative, relative, repo_root, scenario_files};
+use crate::common::{hnsim, is_scenario, load_relative, relative, repo_root, scenario_files};
 use serde_json::Value;
 use sim_core::sim::machine::MachineReport;
 use sim_core::sim::report::{self, RunOptions};
-use std::process::{Command, Output};
 
 fn schema() -> jsonschema::Validator {
     let text = std::fs::read_to_string(repo_root().join("docs/report.schema.json"))
@@ -127,14 +126,6 @@ fn the_json_report_of_the_tour_has_its_docker_output_probes_and_hops() {
     assert_eq!(nat["link"]["name"], "host1:vEthernet (nat)<->vSwitch(nat)");
     assert!(m.expectations.iter().all(|e| e.ok));
     assert_eq!(m.limit_hit, None);
-}
-
-fn hnsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_hnsim"))
-        .args(args)
-        .current_dir(repo_root())
-        .output()
-        .expect("the hnsim binary runs")
 }
 
 fn temp(name: &str) -> std::path::PathBuf {

@@ -2,20 +2,7 @@
 //! itself and warns on parallel cables and rings; a run with a loop ends within its bounds
 //! (exit 3) with the storm finding, fast and small; the memory bound stops a run on its own.
 
-use crate::common::repo_root;
-use std::process::{Command, Output};
-
-fn hnsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_hnsim"))
-        .args(args)
-        .current_dir(repo_root())
-        .output()
-        .expect("the hnsim binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8(bytes.to_vec()).expect("output is UTF-8")
-}
+use crate::common::{hnsim, text};
 
 /// Runs `file`, which must stop at a limit (exit 3) with a report of bounded size; returns
 /// its stdout and stderr.

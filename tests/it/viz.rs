@@ -3,10 +3,9 @@
 //! bytes on every run, and `hnsim viz` / `hnsim graph` as a user runs them. The page in a
 //! real browser is `browser.rs`.
 
-use crate::common::{load_relative, repo_root};
+use crate::common::{hnsim, load_relative};
 use sim_core::sim::report::{self, RunOptions};
 use std::fmt::Write;
-use std::process::Command;
 use visualizer::model::Lesson;
 
 fn nat_tour() -> Lesson {
@@ -289,14 +288,6 @@ fn docker_exec_probes_are_observed_and_written_as_the_report_does() {
     let mut observed = 0;
     report::run_observed(&loaded, false, &mut |_, _, _| observed += 1);
     assert_eq!(observed, 6, "the six Probe steps");
-}
-
-fn hnsim(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_hnsim"))
-        .args(args)
-        .current_dir(repo_root())
-        .output()
-        .expect("the hnsim binary runs")
 }
 
 #[test]

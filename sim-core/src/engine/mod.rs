@@ -607,7 +607,8 @@ impl Engine {
             // loss impairment's probability.
             let (name, mut detail) = (&l.name, l.params.queue_limit_bytes);
             let reason: fn(Sym, usize) -> DropReason = match verdict {
-                Transmit::Arrives { to, at } => {
+                Transmit::Arrives { to, at } | Transmit::ArrivesTwice { to, at, .. } => {
+                    // One record per frame sent: a duplicate is the link's doing.
                     if self.recorder.on {
                         let (syms, devices) = (&mut out.syms, &self.devices);
                         let fate = WireFate::Arrives(at);
@@ -623,15 +624,20 @@ impl Engine {
                             fate,
                         );
                     }
+                    let event = |frame| Event::Arrive {
+                        node: to.0,
+                        port: to.1,
+                        frame,
+                    };
+                    // Every queued copy is kept until it arrives (the memory bound counts it).
                     self.queued_frame_bytes += frame.bytes.len() as u64;
-                    self.queue.push(
-                        at,
-                        Event::Arrive {
-                            node: to.0,
-                            port: to.1,
-                            frame,
-                        },
-                    );
+                    if let Transmit::ArrivesTwice { again, .. } = verdict {
+                        self.queued_frame_bytes += frame.bytes.len() as u64;
+                        self.queue.push(at, event(frame.clone()));
+                        self.queue.push(again, event(frame));
+                    } else {
+                        self.queue.push(at, event(frame));
+                    }
                     continue;
                 }
                 Transmit::Down => |link, _| DropReason::LinkDown { link },
@@ -645,43 +651,6 @@ impl Engine {
                         link,
                         per_mille: per_mille as u16,
                     }
-                }
-                Transmit::ArrivesTwice { to, at, again } => {
-                    // One record per frame sent: the copy is the link's doing.
-                    if self.recorder.on {
-                        let (syms, devices) = (&mut out.syms, &self.devices);
-                        let fate = WireFate::Arrives(at);
-                        let sent = self.now;
-                        self.recorder.record(
-                            syms,
-                            devices,
-                            id,
-                            l,
-                            (node, port),
-                            &frame,
-                            sent,
-                            fate,
-                        );
-                    }
-                    // Both copies are kept until they arrive (the memory bound counts them).
-                    self.queued_frame_bytes += 2 * frame.bytes.len() as u64;
-                    self.queue.push(
-                        at,
-                        Event::Arrive {
-                            node: to.0,
-                            port: to.1,
-                            frame: frame.clone(),
-                        },
-                    );
-                    self.queue.push(
-                        again,
-                        Event::Arrive {
-                            node: to.0,
-                            port: to.1,
-                            frame,
-                        },
-                    );
-                    continue;
                 }
             };
             self.stats.frames_dropped += 1;
