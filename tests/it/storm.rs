@@ -123,3 +123,22 @@ fn the_loop_scenario_stops_with_its_finding_and_a_short_trace() {
     // The trace holds 24 hops of two lines each, not the thousands the storm made.
     assert!(stdout.lines().count() < 80, "{stdout}");
 }
+
+#[test]
+fn the_json_report_carries_the_finding_in_words() {
+    let out = hnsim(&["run", "scenarios/switching-loop.ron", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    let report: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("the report is JSON");
+    assert_eq!(report["limit_hit"], "storm_copies");
+    let finding = report["finding"].as_str().expect("a storm has a finding");
+    assert!(
+        finding.starts_with("broadcast storm: switches floor1 and floor2 forwarded 397 copies"),
+        "{finding}"
+    );
+    // A run that stops at no limit has no finding.
+    let out = hnsim(&["run", "scenarios/nat-tour.ron", "--format", "json"]);
+    let report: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("the report is JSON");
+    assert_eq!(report["finding"], serde_json::Value::Null);
+}

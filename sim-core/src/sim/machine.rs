@@ -31,7 +31,8 @@
 //! - `expectations`, in the order they were checked: `step`, `at`, `kind` (`docker`,
 //!   `shell`, `probe`, `step`, `scheduled`), `expected` (in words), `ok`, `message` (why
 //!   it failed, or `null`).
-//! - `limit_hit` (the limit's name, or `null`) and `summary` (`steps`, `failed`,
+//! - `limit_hit` (the limit's name, or `null`), `finding` (when a broadcast storm or the
+//!   memory bound stopped the run: why, in the report's words; else `null`) and `summary` (`steps`, `failed`,
 //!   `sim_time_ns`, `events`, `frames_sent`, `frames_dropped`).
 
 use super::path::Path;
@@ -54,6 +55,7 @@ pub struct MachineReport {
     pub steps: Vec<StepRecord>,
     pub expectations: Vec<Expectation>,
     pub limit_hit: Option<String>,
+    pub finding: Option<String>,
     pub summary: Summary,
 }
 

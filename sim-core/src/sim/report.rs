@@ -1181,6 +1181,7 @@ pub fn run_world(
     if let Some(mut m) = machine {
         m.expectations = checks.list;
         m.limit_hit = rep.limit_hit.clone();
+        m.finding = rep.finding.clone();
         m.summary = machine::Summary {
             steps: spec.steps.len(),
             failed: rep.failures.len(),
