@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests.
 
+use sim_core::device::Outcome;
 use sim_core::scenario;
+use sim_core::sim::report::{self, Report};
 use sim_core::sim::{build, World};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -127,4 +129,17 @@ pub fn one_host_scenario(os: &str, seed: u64) -> String {
 /// A fresh one-host world on Windows Server 2022.
 pub fn one_host_world() -> World {
     world_of(&one_host_scenario("WindowsServer2022", 5))
+}
+
+/// Runs a scenario text that must stop at no limit; returns its report and each probe's
+/// outcome, in step order.
+pub fn run_with_outcomes(text: &str) -> (Report, Vec<Outcome>) {
+    let loaded = match scenario::load_str("test.ron", text) {
+        Ok(l) => l,
+        Err(d) => panic!("does not load:\n{}", scenario::render(&d)),
+    };
+    let mut outcomes = Vec::new();
+    let rep = report::run_observed(&loaded, false, &mut |_, _, r| outcomes.push(r.outcome));
+    assert!(rep.limit_hit.is_none(), "{}", rep.text);
+    (rep, outcomes)
 }

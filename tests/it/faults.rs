@@ -2,7 +2,7 @@
 //! trace, partitions that heal only what they cut, hosts failing and coming back, service
 //! restarts, and the checks that refuse a fault step written wrong.
 
-use crate::common::world_of;
+use crate::common::{run_with_outcomes as run, world_of};
 use sim_core::device::Outcome;
 use sim_core::scenario;
 use sim_core::scenario::SystemService;
@@ -33,17 +33,6 @@ fn scenario_with(seed: u64, steps: &str) -> String {
 )
 "#
     )
-}
-
-fn run(text: &str) -> (Report, Vec<Outcome>) {
-    let loaded = match scenario::load_str("test.ron", text) {
-        Ok(l) => l,
-        Err(d) => panic!("does not load:\n{}", scenario::render(&d)),
-    };
-    let mut outcomes = Vec::new();
-    let rep = report::run_observed(&loaded, false, &mut |_, _, r| outcomes.push(r.outcome));
-    assert!(rep.limit_hit.is_none(), "{}", rep.text);
-    (rep, outcomes)
 }
 
 const PROBE: &str = r#"Probe(from: "pc", to: "10.0.0.11", proto: Tcp(8080)),"#;

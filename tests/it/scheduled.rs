@@ -2,11 +2,9 @@
 //! flight, a NIC failure finds the NIC's cable where binding moved it, a time already past
 //! fails without running, and what is still pending after the last step runs.
 
-use crate::common::world_of;
+use crate::common::{run_with_outcomes as run, world_of};
 use sim_core::device::stack::probe::ProbeProto;
 use sim_core::device::Outcome;
-use sim_core::scenario;
-use sim_core::sim::report::{self, Report};
 use sim_core::sim::scheduled::{ControlAction, Effect};
 use sim_core::time::SimTime;
 use sim_core::topology::NodeKind;
@@ -37,18 +35,6 @@ fn wan_scenario(steps: &str) -> String {
 )
 "#
     )
-}
-
-/// Runs a scenario text and returns its report and each probe's outcome, in step order.
-fn run(text: &str) -> (Report, Vec<Outcome>) {
-    let loaded = match scenario::load_str("test.ron", text) {
-        Ok(l) => l,
-        Err(d) => panic!("does not load:\n{}", scenario::render(&d)),
-    };
-    let mut outcomes = Vec::new();
-    let rep = report::run_observed(&loaded, false, &mut |_, _, r| outcomes.push(r.outcome));
-    assert!(rep.limit_hit.is_none(), "{}", rep.text);
-    (rep, outcomes)
 }
 
 const PROBE: &str = r#"Probe(from: "pc", to: "10.0.0.11", proto: Tcp(8080)),"#;

@@ -678,29 +678,12 @@ mod tests {
     use crate::id::ProbeId;
     use crate::topology::NodeKind;
 
-    const LATENCY: SimDuration = SimDuration::from_micros(10);
+    const LATENCY: SimDuration = crate::testutil::LINK_LATENCY;
 
-    /// Two one-port switches on one cable with `LATENCY` and no serialization delay.
+    /// Two one-port switches on one cable with `LATENCY` and no serialization delay; returns
+    /// the engine and switch "a".
     fn two_switches(limits: Limits) -> (Engine, NodeId) {
-        let mut eng = Engine::new(1, limits);
-        let mut ends = Vec::new();
-        for name in ["a", "b"] {
-            let mut sw = Switch::new(SwitchConfig::new(name, true, UnknownUnicast::Flood));
-            let port = sw.add_port("p0", PortMode::Access(1));
-            let info = NodeInfo {
-                name: name.into(),
-                kind: NodeKind::FabricSwitch,
-                host: None,
-            };
-            ends.push((eng.add_node(info, Device::Switch(Box::new(sw))), port));
-        }
-        let params = LinkParams {
-            latency: LATENCY,
-            rate_bps: 0,
-            loss: 0.0,
-            queue_limit_bytes: 1 << 20,
-        };
-        eng.connect("a<->b".into(), ends[0], ends[1], params, false);
+        let (eng, ends, _) = crate::testutil::switch_pair(limits);
         (eng, ends[0].0)
     }
 
@@ -885,7 +868,7 @@ mod tests {
             .expect("names of a link that carried frames");
         assert_eq!(eng.syms().get(names.name), "a<->b");
         let port = names.port((b, PortId(0))).expect("b's end");
-        assert_eq!(eng.syms().get(port), "p0");
+        assert_eq!(eng.syms().get(port), "b.p0");
     }
 
     /// One switch with a host-side port `p0` and a cable from its port `x` to its port `y`.
