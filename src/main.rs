@@ -78,7 +78,7 @@ macro_rules! errln {
 #[command(
     name = "hnsim",
     version,
-    about = "A deterministic simulator of Windows container networking"
+    about = "A deterministic simulator of container networking on Windows and Linux hosts"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -91,7 +91,8 @@ enum Command {
     #[command(after_help = "Examples:\n  hnsim run scenarios/nat-tour.ron\n  \
         hnsim run scenarios/nat-tour.ron --config --pcap captures/\n\n\
         Exits 0 when every expectation held, 1 when one failed, 2 on a bad scenario, 3 when\n\
-        the run hit a limit of its `limits` (max_events, max_sim_time_ms).")]
+        the run hit a limit of its `limits` (max_events, max_sim_time_ms, max_memory_mb,\n\
+        storm_copies), 4 when the output could not be written.")]
     Run {
         file: PathBuf,
         /// Override the scenario's seed.
