@@ -20,6 +20,7 @@
 //! With `record_frames(true)`, it also records every frame handed to a link (`frames`). Off
 //! by default: something must want to read them.
 
+mod flood;
 pub mod frames;
 pub mod link;
 pub mod queue;
@@ -136,6 +137,13 @@ pub struct Engine {
     storm_watch: StormWatch,
     /// The finding, once a storm stopped the run.
     storm: Option<String>,
+    /// The flood batch being delivered, copy by copy (`flood`): its copies come before
+    /// everything still queued.
+    flood: Option<Box<flood::Batch>>,
+    /// Queued copies beyond one per queue entry (the rest of each queued batch, and the
+    /// copies left in `flood`): every copy counts as a queued event.
+    batched_copies: usize,
+    gather: flood::Gather,
 }
 
 impl Engine {
@@ -157,6 +165,9 @@ impl Engine {
             queued_frame_bytes: 0,
             storm_watch: StormWatch::default(),
             storm: None,
+            flood: None,
+            batched_copies: 0,
+            gather: flood::Gather::default(),
         }
     }
 
@@ -169,8 +180,9 @@ impl Engine {
     pub fn topology(&self) -> &Topology {
         &self.topology
     }
+    /// Queued events, each copy of a batched flood counted as one.
     pub fn pending_events(&self) -> usize {
-        self.queue.len()
+        self.queue.len() + self.batched_copies
     }
 
     pub fn add_node(&mut self, info: NodeInfo, device: Device) -> NodeId {
@@ -412,7 +424,7 @@ impl Engine {
         self.trace.bytes
             + self.recorder.bytes
             + self.queued_frame_bytes
-            + self.queue.len() as u64 * EVENT_BYTES
+            + self.pending_events() as u64 * EVENT_BYTES
     }
 
     /// The storm that stopped the run, in words, if one did.
@@ -460,7 +472,7 @@ impl Engine {
     /// or until a control event is due (it counts as an event; no device sees it).
     pub fn run_until(&mut self, until: SimTime, mut stop: impl FnMut(&Engine) -> bool) -> RunStop {
         loop {
-            let Some(t) = self.queue.peek_time() else {
+            let Some(t) = self.peek_time() else {
                 self.now = self.now.max(until.min(self.limits.max_time));
                 return if until > self.limits.max_time {
                     RunStop::TimeLimit
@@ -500,9 +512,43 @@ impl Engine {
         self.run_until(until, |_| false)
     }
 
+    /// The time of the next event: the flood batch being delivered comes first.
+    fn peek_time(&mut self) -> Option<SimTime> {
+        match &self.flood {
+            Some(batch) => Some(batch.time),
+            None => self.queue.peek_time(),
+        }
+    }
+
+    /// The next event: the next copy of the flood batch being delivered, or the queue's
+    /// next (a batch's first copy when it is a batch).
+    fn next_event(&mut self) -> Option<(SimTime, Event)> {
+        if self.flood.is_none() {
+            let (time, event) = self.queue.pop()?;
+            let Event::Flood(mut batch) = event else {
+                return Some((time, event));
+            };
+            batch.time = time;
+            // Its first copy now stands out of the queue too.
+            self.batched_copies += 1;
+            self.flood = Some(batch);
+        }
+        let batch = self.flood.as_mut()?;
+        let time = batch.time;
+        let ((node, port), frame, last) = batch.next_copy();
+        self.batched_copies -= 1;
+        if last {
+            if let Some(done) = self.flood.take() {
+                self.gather.recycle(done);
+            }
+        }
+        debug_assert!(self.flood.as_ref().is_none_or(|b| b.left() > 0));
+        Some((time, Event::Arrive { node, port, frame }))
+    }
+
     /// Handles the next event. Returns the token of a control event instead of handling it.
     fn step(&mut self) -> Option<u64> {
-        let (time, event) = self.queue.pop()?;
+        let (time, event) = self.next_event()?;
         assert!(time >= self.now, "simulated time went backwards");
         self.now = time;
         self.stats.events += 1;
@@ -518,6 +564,7 @@ impl Engine {
             }
             Event::Timer { node, .. } => *node,
             Event::Control { token } => return Some(*token),
+            Event::Flood(_) => unreachable!("next_event hands out a batch copy by copy"),
         };
         // The outbox is reused in place: devices and it are separate fields.
         let out = &mut self.outbox;
@@ -532,7 +579,9 @@ impl Engine {
             (Event::Timer { token, .. }, Some(dev)) => dev.handle_timer(token, out),
             (Event::Arrive { frame, .. }, None) => out.drop_frame(&frame, |_| DropReason::NodeGone),
             (Event::Timer { .. }, None) => {}
-            (Event::Control { .. }, _) => unreachable!("control events return before this"),
+            (Event::Control { .. } | Event::Flood(_), _) => {
+                unreachable!("control events return before this, batches come copy by copy")
+            }
         }
         self.apply(node);
         None
@@ -633,9 +682,15 @@ impl Engine {
                     self.queued_frame_bytes += frame.bytes.len() as u64;
                     if let Transmit::ArrivesTwice { again, .. } = verdict {
                         self.queued_frame_bytes += frame.bytes.len() as u64;
+                        self.gather.close(&mut self.queue, &mut self.batched_copies);
                         self.queue.push(at, event(frame.clone()));
                         self.queue.push(again, event(frame));
-                    } else {
+                        continue;
+                    }
+                    // A flood's copies that arrive together join one batch; anything else
+                    // pushed closes the open batch first, so the order stays the send order.
+                    let (queue, batched) = (&mut self.queue, &mut self.batched_copies);
+                    if let Some(frame) = self.gather.offer(at, to, frame, queue, batched) {
                         self.queue.push(at, event(frame));
                     }
                     continue;
@@ -666,6 +721,7 @@ impl Engine {
             });
             self.trace.keep(&mut out.hops, max_hops);
         }
+        self.gather.close(&mut self.queue, &mut self.batched_copies);
         sends.clear();
         out.sends = sends;
     }
