@@ -32,11 +32,6 @@ pub struct Batch {
 }
 
 impl Batch {
-    /// How many copies are still to be delivered.
-    pub(super) fn left(&self) -> usize {
-        self.copies.len() - self.next
-    }
-
     /// The next copy and where it arrives, and whether it was the last (then the batch
     /// gave up its own frame).
     pub(super) fn next_copy(&mut self) -> ((NodeId, PortId), Frame, bool) {

@@ -27,9 +27,7 @@ pub mod queue;
 pub mod storm;
 mod trace;
 
-#[cfg(test)]
-use crate::device::Frame;
-use crate::device::{Action, Device, DropReason, Hop, Outbox, ProbeEnd};
+use crate::device::{Action, Device, DropReason, Frame, Hop, Outbox, ProbeEnd};
 use crate::id::{LinkId, NodeId, PortId, ProbeId};
 use crate::rng::SimRng;
 use crate::sym::{Interner, Sym};
@@ -520,19 +518,37 @@ impl Engine {
         }
     }
 
-    /// The next event: the next copy of the flood batch being delivered, or the queue's
-    /// next (a batch's first copy when it is a batch).
-    fn next_event(&mut self) -> Option<(SimTime, Event)> {
+    /// Handles the next event: the next copy of the flood batch being delivered, or the
+    /// queue's next (a batch's first copy when it is a batch). Returns the token of a
+    /// control event instead of handling it.
+    fn step(&mut self) -> Option<u64> {
         if self.flood.is_none() {
             let (time, event) = self.queue.pop()?;
-            let Event::Flood(mut batch) = event else {
-                return Some((time, event));
+            assert!(time >= self.now, "simulated time went backwards");
+            let (node, port, frame) = match event {
+                Event::Arrive { node, port, frame } => (node, port, frame),
+                Event::Timer { node, token } => {
+                    self.fire(time, node, token);
+                    return None;
+                }
+                Event::Control { token } => {
+                    self.now = time;
+                    self.stats.events += 1;
+                    return Some(token);
+                }
+                Event::Flood(mut batch) => {
+                    batch.time = time;
+                    // Its first copy now stands out of the queue too.
+                    self.batched_copies += 1;
+                    self.flood = Some(batch);
+                    return self.step();
+                }
             };
-            batch.time = time;
-            // Its first copy now stands out of the queue too.
-            self.batched_copies += 1;
-            self.flood = Some(batch);
+            self.arrive(time, node, port, frame);
+            return None;
         }
+        // The next copy of the batch, handed over in place: building an `Event` for it
+        // made the compiler copy the frame through the stack twice.
         let batch = self.flood.as_mut()?;
         let time = batch.time;
         let ((node, port), frame, last) = batch.next_copy();
@@ -542,54 +558,48 @@ impl Engine {
                 self.gather.recycle(done);
             }
         }
-        debug_assert!(self.flood.as_ref().is_none_or(|b| b.left() > 0));
-        Some((time, Event::Arrive { node, port, frame }))
-    }
-
-    /// Handles the next event. Returns the token of a control event instead of handling it.
-    fn step(&mut self) -> Option<u64> {
-        let (time, event) = self.next_event()?;
-        assert!(time >= self.now, "simulated time went backwards");
-        self.now = time;
-        self.stats.events += 1;
-        let node = match &event {
-            Event::Arrive {
-                node, port, frame, ..
-            } => {
-                self.queued_frame_bytes -= frame.bytes.len() as u64;
-                if storm::is_group(&frame.bytes) && self.forwards_from(*node, *port) {
-                    self.watch_group_frame((*node, *port), &frame.bytes);
-                }
-                *node
-            }
-            Event::Timer { node, .. } => *node,
-            Event::Control { token } => return Some(*token),
-            Event::Flood(_) => unreachable!("next_event hands out a batch copy by copy"),
-        };
-        // The outbox is reused in place: devices and it are separate fields.
-        let out = &mut self.outbox;
-        out.reset(time, node);
-        match (
-            event,
-            self.devices
-                .get_mut(node.0 as usize)
-                .and_then(|d| d.as_mut()),
-        ) {
-            (Event::Arrive { port, frame, .. }, Some(dev)) => dev.handle_frame(port, frame, out),
-            (Event::Timer { token, .. }, Some(dev)) => dev.handle_timer(token, out),
-            (Event::Arrive { frame, .. }, None) => out.drop_frame(&frame, |_| DropReason::NodeGone),
-            (Event::Timer { .. }, None) => {}
-            (Event::Control { .. } | Event::Flood(_), _) => {
-                unreachable!("control events return before this, batches come copy by copy")
-            }
-        }
-        self.apply(node);
+        self.arrive(time, node, port, frame);
         None
     }
 
-    /// Counts a group-addressed frame arriving at `end`; notes the storm when one port has
-    /// seen `limits.storm_copies` copies of it. Kept out of line: unicast never comes here.
-    #[inline(never)]
+    /// A frame arrives at `port` of `node` at `time`.
+    fn arrive(&mut self, time: SimTime, node: NodeId, port: PortId, frame: Frame) {
+        self.now = time;
+        self.stats.events += 1;
+        self.queued_frame_bytes -= frame.bytes.len() as u64;
+        if storm::is_group(&frame.bytes) && self.forwards_from(node, port) {
+            self.watch_group_frame((node, port), &frame.bytes);
+        }
+        // The outbox is reused in place: devices and it are separate fields.
+        let out = &mut self.outbox;
+        out.reset(time, node);
+        match self
+            .devices
+            .get_mut(node.0 as usize)
+            .and_then(|d| d.as_mut())
+        {
+            Some(dev) => dev.handle_frame(port, frame, out),
+            None => out.drop_frame(&frame, |_| DropReason::NodeGone),
+        }
+        self.apply(node);
+    }
+
+    /// A device's timer fires at `time`; one for a removed node is discarded.
+    fn fire(&mut self, time: SimTime, node: NodeId, token: u64) {
+        self.now = time;
+        self.stats.events += 1;
+        let out = &mut self.outbox;
+        out.reset(time, node);
+        if let Some(dev) = self
+            .devices
+            .get_mut(node.0 as usize)
+            .and_then(|d| d.as_mut())
+        {
+            dev.handle_timer(token, out);
+        }
+        self.apply(node);
+    }
+
     /// Whether a frame arriving at `port` of `node` may be forwarded on: at a switch, or at
     /// a port of a bridge inside a stack. Only there can a loop bring a flooded frame back;
     /// a host's own interface ends it, so watching those (every copy of every flood) would
@@ -602,6 +612,9 @@ impl Engine {
         }
     }
 
+    /// Counts a group-addressed frame arriving at `end`; notes the storm when one port has
+    /// seen `limits.storm_copies` copies of it. Kept out of line: unicast never comes here.
+    #[inline(never)]
     fn watch_group_frame(&mut self, end: (NodeId, PortId), bytes: &[u8]) {
         if self.storm.is_some() {
             return;
