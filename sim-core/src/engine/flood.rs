@@ -49,7 +49,9 @@ impl Batch {
 #[derive(Debug, Default)]
 pub(super) struct Gather {
     open: Option<Box<Batch>>,
-    /// Emptied batches kept for reuse: a steady flood load allocates nothing here.
+    /// Emptied batches kept for reuse: a steady flood load allocates nothing here. Boxed
+    /// because a batch is queued as its box (`Event::Flood`), which is what is reused.
+    #[allow(clippy::vec_box)]
     spare: Vec<Box<Batch>>,
 }
 
