@@ -20,15 +20,14 @@
 //! With `record_frames(true)`, it also records every frame handed to a link (`frames`). Off
 //! by default: something must want to read them.
 
+mod flood;
 pub mod frames;
 pub mod link;
 pub mod queue;
 pub mod storm;
 mod trace;
 
-#[cfg(test)]
-use crate::device::Frame;
-use crate::device::{Action, Device, DropReason, Hop, Outbox, ProbeEnd};
+use crate::device::{Action, Device, DropReason, Frame, Hop, Outbox, ProbeEnd};
 use crate::id::{LinkId, NodeId, PortId, ProbeId};
 use crate::rng::SimRng;
 use crate::sym::{Interner, Sym};
@@ -136,6 +135,13 @@ pub struct Engine {
     storm_watch: StormWatch,
     /// The finding, once a storm stopped the run.
     storm: Option<String>,
+    /// The flood batch being delivered, copy by copy (`flood`): its copies come before
+    /// everything still queued.
+    flood: Option<Box<flood::Batch>>,
+    /// Queued copies beyond one per queue entry (the rest of each queued batch, and the
+    /// copies left in `flood`): every copy counts as a queued event.
+    batched_copies: usize,
+    gather: flood::Gather,
 }
 
 impl Engine {
@@ -157,6 +163,9 @@ impl Engine {
             queued_frame_bytes: 0,
             storm_watch: StormWatch::default(),
             storm: None,
+            flood: None,
+            batched_copies: 0,
+            gather: flood::Gather::default(),
         }
     }
 
@@ -169,8 +178,9 @@ impl Engine {
     pub fn topology(&self) -> &Topology {
         &self.topology
     }
+    /// Queued events, each copy of a batched flood counted as one.
     pub fn pending_events(&self) -> usize {
-        self.queue.len()
+        self.queue.len() + self.batched_copies
     }
 
     pub fn add_node(&mut self, info: NodeInfo, device: Device) -> NodeId {
@@ -412,7 +422,7 @@ impl Engine {
         self.trace.bytes
             + self.recorder.bytes
             + self.queued_frame_bytes
-            + self.queue.len() as u64 * EVENT_BYTES
+            + self.pending_events() as u64 * EVENT_BYTES
     }
 
     /// The storm that stopped the run, in words, if one did.
@@ -460,7 +470,7 @@ impl Engine {
     /// or until a control event is due (it counts as an event; no device sees it).
     pub fn run_until(&mut self, until: SimTime, mut stop: impl FnMut(&Engine) -> bool) -> RunStop {
         loop {
-            let Some(t) = self.queue.peek_time() else {
+            let Some(t) = self.peek_time() else {
                 self.now = self.now.max(until.min(self.limits.max_time));
                 return if until > self.limits.max_time {
                     RunStop::TimeLimit
@@ -500,47 +510,96 @@ impl Engine {
         self.run_until(until, |_| false)
     }
 
-    /// Handles the next event. Returns the token of a control event instead of handling it.
-    fn step(&mut self) -> Option<u64> {
-        let (time, event) = self.queue.pop()?;
-        assert!(time >= self.now, "simulated time went backwards");
-        self.now = time;
-        self.stats.events += 1;
-        let node = match &event {
-            Event::Arrive {
-                node, port, frame, ..
-            } => {
-                self.queued_frame_bytes -= frame.bytes.len() as u64;
-                if storm::is_group(&frame.bytes) && self.forwards_from(*node, *port) {
-                    self.watch_group_frame((*node, *port), &frame.bytes);
-                }
-                *node
-            }
-            Event::Timer { node, .. } => *node,
-            Event::Control { token } => return Some(*token),
-        };
-        // The outbox is reused in place: devices and it are separate fields.
-        let out = &mut self.outbox;
-        out.reset(time, node);
-        match (
-            event,
-            self.devices
-                .get_mut(node.0 as usize)
-                .and_then(|d| d.as_mut()),
-        ) {
-            (Event::Arrive { port, frame, .. }, Some(dev)) => dev.handle_frame(port, frame, out),
-            (Event::Timer { token, .. }, Some(dev)) => dev.handle_timer(token, out),
-            (Event::Arrive { frame, .. }, None) => out.drop_frame(&frame, |_| DropReason::NodeGone),
-            (Event::Timer { .. }, None) => {}
-            (Event::Control { .. }, _) => unreachable!("control events return before this"),
+    /// The time of the next event: the flood batch being delivered comes first.
+    fn peek_time(&mut self) -> Option<SimTime> {
+        match &self.flood {
+            Some(batch) => Some(batch.time),
+            None => self.queue.peek_time(),
         }
-        self.apply(node);
+    }
+
+    /// Handles the next event: the next copy of the flood batch being delivered, or the
+    /// queue's next (a batch's first copy when it is a batch). Returns the token of a
+    /// control event instead of handling it.
+    fn step(&mut self) -> Option<u64> {
+        if self.flood.is_none() {
+            let (time, event) = self.queue.pop()?;
+            assert!(time >= self.now, "simulated time went backwards");
+            let (node, port, frame) = match event {
+                Event::Arrive { node, port, frame } => (node, port, frame),
+                Event::Timer { node, token } => {
+                    self.fire(time, node, token);
+                    return None;
+                }
+                Event::Control { token } => {
+                    self.now = time;
+                    self.stats.events += 1;
+                    return Some(token);
+                }
+                Event::Flood(mut batch) => {
+                    batch.time = time;
+                    // Its first copy now stands out of the queue too.
+                    self.batched_copies += 1;
+                    self.flood = Some(batch);
+                    return self.step();
+                }
+            };
+            self.arrive(time, node, port, frame);
+            return None;
+        }
+        // The next copy of the batch, handed over in place: building an `Event` for it
+        // made the compiler copy the frame through the stack twice.
+        let batch = self.flood.as_mut()?;
+        let time = batch.time;
+        let ((node, port), frame, last) = batch.next_copy();
+        self.batched_copies -= 1;
+        if last {
+            if let Some(done) = self.flood.take() {
+                self.gather.recycle(done);
+            }
+        }
+        self.arrive(time, node, port, frame);
         None
     }
 
-    /// Counts a group-addressed frame arriving at `end`; notes the storm when one port has
-    /// seen `limits.storm_copies` copies of it. Kept out of line: unicast never comes here.
-    #[inline(never)]
+    /// A frame arrives at `port` of `node` at `time`.
+    fn arrive(&mut self, time: SimTime, node: NodeId, port: PortId, frame: Frame) {
+        self.now = time;
+        self.stats.events += 1;
+        self.queued_frame_bytes -= frame.bytes.len() as u64;
+        if storm::is_group(&frame.bytes) && self.forwards_from(node, port) {
+            self.watch_group_frame((node, port), &frame.bytes);
+        }
+        // The outbox is reused in place: devices and it are separate fields.
+        let out = &mut self.outbox;
+        out.reset(time, node);
+        match self
+            .devices
+            .get_mut(node.0 as usize)
+            .and_then(|d| d.as_mut())
+        {
+            Some(dev) => dev.handle_frame(port, frame, out),
+            None => out.drop_frame(&frame, |_| DropReason::NodeGone),
+        }
+        self.apply(node);
+    }
+
+    /// A device's timer fires at `time`; one for a removed node is discarded.
+    fn fire(&mut self, time: SimTime, node: NodeId, token: u64) {
+        self.now = time;
+        self.stats.events += 1;
+        let out = &mut self.outbox;
+        out.reset(time, node);
+        if let Some(dev) = self
+            .devices
+            .get_mut(node.0 as usize)
+            .and_then(|d| d.as_mut())
+        {
+            dev.handle_timer(token, out);
+        }
+        self.apply(node);
+    }
+
     /// Whether a frame arriving at `port` of `node` may be forwarded on: at a switch, or at
     /// a port of a bridge inside a stack. Only there can a loop bring a flooded frame back;
     /// a host's own interface ends it, so watching those (every copy of every flood) would
@@ -553,6 +612,9 @@ impl Engine {
         }
     }
 
+    /// Counts a group-addressed frame arriving at `end`; notes the storm when one port has
+    /// seen `limits.storm_copies` copies of it. Kept out of line: unicast never comes here.
+    #[inline(never)]
     fn watch_group_frame(&mut self, end: (NodeId, PortId), bytes: &[u8]) {
         if self.storm.is_some() {
             return;
@@ -633,9 +695,15 @@ impl Engine {
                     self.queued_frame_bytes += frame.bytes.len() as u64;
                     if let Transmit::ArrivesTwice { again, .. } = verdict {
                         self.queued_frame_bytes += frame.bytes.len() as u64;
+                        self.gather.close(&mut self.queue, &mut self.batched_copies);
                         self.queue.push(at, event(frame.clone()));
                         self.queue.push(again, event(frame));
-                    } else {
+                        continue;
+                    }
+                    // A flood's copies that arrive together join one batch; anything else
+                    // pushed closes the open batch first, so the order stays the send order.
+                    let (queue, batched) = (&mut self.queue, &mut self.batched_copies);
+                    if let Some(frame) = self.gather.offer(at, to, frame, queue, batched) {
                         self.queue.push(at, event(frame));
                     }
                     continue;
@@ -666,6 +734,7 @@ impl Engine {
             });
             self.trace.keep(&mut out.hops, max_hops);
         }
+        self.gather.close(&mut self.queue, &mut self.batched_copies);
         sends.clear();
         out.sends = sends;
     }

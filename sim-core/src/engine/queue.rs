@@ -24,6 +24,8 @@ pub enum Event {
     },
     /// A timer a device asked for.
     Timer { node: NodeId, token: u64 },
+    /// Copies of one flood that arrive at one instant, delivered one by one (`flood`).
+    Flood(Box<super::flood::Batch>),
     /// A configuration change scheduled by the caller (a docker command, a link going down,
     /// a reboot): no device sees it; `Engine::run_until` stops and says it is due.
     Control { token: u64 },
@@ -292,7 +294,7 @@ mod tests {
         let order: Vec<u64> = std::iter::from_fn(|| q.pop())
             .map(|(_, e)| match e {
                 Event::Timer { token, .. } => token,
-                Event::Arrive { .. } | Event::Control { .. } => unreachable!(),
+                Event::Arrive { .. } | Event::Flood(_) | Event::Control { .. } => unreachable!(),
             })
             .collect();
         assert_eq!(order, vec![2, 4, 1, 3]);
@@ -330,7 +332,7 @@ mod tests {
         let order: Vec<u64> = std::iter::from_fn(|| q.pop())
             .map(|(_, e)| match e {
                 Event::Timer { token, .. } => token,
-                Event::Arrive { .. } | Event::Control { .. } => unreachable!(),
+                Event::Arrive { .. } | Event::Flood(_) | Event::Control { .. } => unreachable!(),
             })
             .collect();
         assert_eq!(order, vec![2, 4, 1, 3, 5]);

@@ -23,6 +23,8 @@ use crate::device::rules::{Hook, Reject, Ruleset};
 use crate::device::{DropReason, Frame, Outbox, Timer};
 use crate::id::{PortId, ProbeId};
 use crate::wire::{self, IpHeader, MacAddr, View, L4};
+use pnet_packet::arp::{ArpHardwareTypes, ArpOperations, ArpPacket};
+use pnet_packet::ethernet::EtherTypes;
 use pnet_packet::ipv4::Ipv4Packet;
 use std::net::Ipv4Addr;
 
@@ -251,6 +253,9 @@ impl Interface<'_> {
             }
             return;
         }
+        if ifc.master.is_none() && ifc.vxlan.is_none() && self.ignores_arp(port, ifc, &frame) {
+            return;
+        }
         let Some(view) = View::parse(&frame.bytes) else {
             out.drop_frame(&frame, |syms| DropReason::Malformed {
                 what: syms.intern("short Ethernet header"),
@@ -290,6 +295,38 @@ impl Interface<'_> {
             wire::ETHERTYPE_IPV4 => self.ip_input(port, frame, view, out, deliver),
             _ => {}
         }
+    }
+
+    /// Whether `frame`, arriving on the plain interface `ifc`, is a broadcast ARP request
+    /// that `arp_input` would ignore: one `parse_arp` accepts, not for our address, from a
+    /// sender with no entry (for a gratuitous one) or no entry and no resolution in progress
+    /// (for another). A flood's copy reaches every host on a switch, and nearly every host
+    /// ignores it: this decides so from the ARP body alone, without the full parse (issue
+    /// 13). Anything else, `false`: the full path decides.
+    pub(super) fn ignores_arp(&self, port: PortId, ifc: &IfaceConfig, frame: &Frame) -> bool {
+        let bytes = &frame.bytes[..];
+        if bytes.len() < 14 || bytes[..6] != [0xff; 6] || bytes[12..14] != [8, 6] {
+            return false;
+        }
+        // `new` checks the body is long enough, as `parse_arp` does.
+        let Some(a) = ArpPacket::new(&bytes[14..]) else {
+            return false;
+        };
+        let request = a.get_hardware_type() == ArpHardwareTypes::Ethernet
+            && a.get_protocol_type() == EtherTypes::Ipv4
+            && a.get_hw_addr_len() == 6
+            && a.get_proto_addr_len() == 4
+            && a.get_operation() == ArpOperations::Request;
+        let (sender, target) = (a.get_sender_proto_addr(), a.get_target_proto_addr());
+        if !request || ifc.addr.is_some_and(|n| n.ip() == target) {
+            return false;
+        }
+        let known = if sender == target {
+            self.st.arp.entry(port, sender).is_some()
+        } else {
+            self.st.arp.knows(port, sender)
+        };
+        !known
     }
 
     fn arp_input(&mut self, port: PortId, frame: Frame, view: &View, out: &mut Outbox) {

@@ -675,3 +675,77 @@ fn bridged_frames_meet_the_forward_chain_only_with_br_netfilter() {
         );
     }
 }
+
+/// What the interface layer ignores without the full parse (a flood's broadcast ARP request,
+/// issue 13) the full path does nothing with either; every case the full path acts on (an
+/// answer, an update, a drop) is left to it.
+#[test]
+fn the_broadcast_arp_shortcut_ignores_only_what_the_full_path_ignores() {
+    let other = MacAddr(0x02, 0, 0, 0, 0, 9);
+    let request = |from: &str, to: &str| wire::arp_request(other, ip(from), ip(to));
+    let mut bad_op = request("10.0.0.9", "10.0.0.7");
+    bad_op[21] = 3;
+    let mut short = request("10.0.0.9", "10.0.0.7");
+    short.truncate(14 + 27);
+    let mut to_one_mac = request("10.0.0.9", "10.0.0.7");
+    to_one_mac[..6].copy_from_slice(&[0x02, 0, 0, 0, 0, 1]);
+    let cases = [
+        (request("10.0.0.9", "10.0.0.7"), true, "for another address"),
+        (
+            request("10.0.0.9", "10.0.0.9"),
+            true,
+            "gratuitous, no entry",
+        ),
+        (
+            request("10.0.0.9", "10.0.0.1"),
+            false,
+            "for our address: answered",
+        ),
+        (
+            request("10.0.0.2", "10.0.0.7"),
+            false,
+            "from a known sender: updates",
+        ),
+        (
+            request("10.0.0.2", "10.0.0.2"),
+            false,
+            "gratuitous from a known sender",
+        ),
+        (
+            request("10.0.0.3", "10.0.0.7"),
+            false,
+            "from an address being resolved",
+        ),
+        (bad_op, false, "an unknown operation: a drop"),
+        (short, false, "a short body: a drop"),
+        (to_one_mac, false, "not broadcast"),
+    ];
+    for (bytes, ignored, what) in cases {
+        let mut s = stack("a", &[(A_MAC, "10.0.0.1/24", 1500)]);
+        s.net.arp.unsolicited(PortId(0), ip("10.0.0.2"), B_MAC);
+        s.net.arp.pending.push(super::arp::Pending {
+            port: PortId(0),
+            ip: ip("10.0.0.3"),
+            frames: Vec::new(),
+            tries: 1,
+        });
+        let ifc = s.config.ifaces[0].clone().expect("eth0");
+        let frame = Frame::new(bytes, Some(ProbeId(1)));
+        let (mut net, _) = s.split();
+        assert_eq!(net.ignores_arp(PortId(0), &ifc, &frame), ignored, "{what}");
+        if ignored {
+            let mut out = crate::device::Outbox::default();
+            out.reset(crate::time::SimTime::ZERO, NodeId(0));
+            let view = wire::View::parse(&frame.bytes).expect("a frame");
+            net.accept(PortId(0), A_MAC, frame, view, &mut out, |_, _, _| {});
+            assert!(
+                out.sends.is_empty() && out.hops.is_empty() && out.drops == 0,
+                "{what}: {out:?}"
+            );
+            assert!(
+                net.st.arp.entry(PortId(0), ip("10.0.0.9")).is_none(),
+                "{what}"
+            );
+        }
+    }
+}

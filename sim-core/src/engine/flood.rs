@@ -1,0 +1,118 @@
+//! Flood batches: the copies of one flood that arrive at the same instant, queued as one
+//! event queue entry.
+//!
+//! A switch floods a broadcast to every port; on a vSwitch with 4,000 containers that is
+//! 3,999 copies sharing one buffer (`Frame::share`), each arriving one link latency later.
+//! Queued one by one, every copy costs a push, a slot, a place in a bucket that must be
+//! sorted, and a pop. Batched, a flood costs one entry and a list of destinations; the
+//! engine still hands the copies to their devices one at a time, as separate events, in the
+//! order they were sent (issue 13).
+//!
+//! Why this changes nothing a run shows: the copies of one device's output that are sent
+//! one after another get consecutive sequence numbers, so no other event can fall between
+//! them in `(time, seq)` order; an event pushed while the batch is being delivered is pushed
+//! at or after its time with a later sequence number, so it comes after the copies still
+//! left, as it would have. The event count, the memory bound (`Engine::pending_events`
+//! counts each copy as one queued event) and the storm watch see every copy as before.
+
+use super::queue::{Event, EventQueue};
+use crate::device::{Frame, FrameBytes};
+use crate::id::{NodeId, PortId};
+use crate::time::SimTime;
+use std::rc::Rc;
+
+/// Copies of one frame that arrive at `time`, at `copies[next..]`, in that order.
+#[derive(Debug, Default)]
+pub struct Batch {
+    pub(super) time: SimTime,
+    copies: Vec<(NodeId, PortId)>,
+    /// One copy of the frame; each delivered copy shares its bytes.
+    frame: Frame,
+    next: usize,
+}
+
+impl Batch {
+    /// The next copy and where it arrives, and whether it was the last (then the batch
+    /// gave up its own frame).
+    pub(super) fn next_copy(&mut self) -> ((NodeId, PortId), Frame, bool) {
+        let to = self.copies[self.next];
+        self.next += 1;
+        if self.next == self.copies.len() {
+            (to, std::mem::take(&mut self.frame), true)
+        } else {
+            (to, self.frame.clone(), false)
+        }
+    }
+}
+
+/// Gathers the copies a device sends, while `Engine::apply` turns them into events.
+#[derive(Debug, Default)]
+pub(super) struct Gather {
+    open: Option<Box<Batch>>,
+    /// Emptied batches kept for reuse: a steady flood load allocates nothing here. Boxed
+    /// because a batch is queued as its box (`Event::Flood`), which is what is reused.
+    #[allow(clippy::vec_box)]
+    spare: Vec<Box<Batch>>,
+}
+
+impl Gather {
+    /// Offers a copy arriving at `to` at `time`. A copy joins the open batch when it shares
+    /// the batch's bytes (the same flood), its probe and its arrival time; one whose bytes
+    /// are its own is handed back, to be queued alone (the open batch is queued first, so
+    /// the order stays the send order). `batched` counts the copies queued beyond one per
+    /// queue entry.
+    pub(super) fn offer(
+        &mut self,
+        time: SimTime,
+        to: (NodeId, PortId),
+        frame: Frame,
+        queue: &mut EventQueue,
+        batched: &mut usize,
+    ) -> Option<Frame> {
+        let FrameBytes::Shared(bytes) = &frame.bytes else {
+            self.close(queue, batched);
+            return Some(frame);
+        };
+        if let Some(open) = &mut self.open {
+            let same = matches!(&open.frame.bytes, FrameBytes::Shared(b) if Rc::ptr_eq(b, bytes));
+            if same && open.time == time && open.frame.probe == frame.probe {
+                open.copies.push(to);
+                return None;
+            }
+        }
+        self.close(queue, batched);
+        let mut batch = self.spare.pop().unwrap_or_default();
+        batch.time = time;
+        batch.copies.push(to);
+        batch.frame = frame;
+        self.open = Some(batch);
+        None
+    }
+
+    /// Queues the open batch, if any: a single copy as an ordinary arrival, more as one
+    /// `Flood` entry.
+    pub(super) fn close(&mut self, queue: &mut EventQueue, batched: &mut usize) {
+        let Some(mut batch) = self.open.take() else {
+            return;
+        };
+        let time = batch.time;
+        if batch.copies.len() == 1 {
+            let ((node, port), frame, _) = batch.next_copy();
+            self.recycle(batch);
+            queue.push(time, Event::Arrive { node, port, frame });
+        } else {
+            *batched += batch.copies.len() - 1;
+            queue.push(time, Event::Flood(batch));
+        }
+    }
+
+    /// Takes back a batch all of whose copies were delivered.
+    pub(super) fn recycle(&mut self, mut batch: Box<Batch>) {
+        batch.copies.clear();
+        batch.next = 0;
+        batch.frame = Frame::default();
+        if self.spare.len() < 8 {
+            self.spare.push(batch);
+        }
+    }
+}
