@@ -963,3 +963,21 @@ fn the_1024th_container_on_one_bridge_is_refused_with_exchange_full() {
     ok(&mut w, "docker rm -f c0");
     ok(&mut w, "docker start c1023");
 }
+
+/// `--hostname ""` is no hostname: the container's is its short id, in `inspect` as in the
+/// container (recorded on the oracle, 20.10.24: `docker run -d --name c1 --hostname ""
+/// oracle/busybox sleep 600`, then `.Config.Hostname` and `hostname` both print the short id).
+#[test]
+fn an_empty_hostname_is_the_short_id() {
+    let mut w = linux("V20_10");
+    ok(
+        &mut w,
+        "docker run -d --name c1 --hostname \"\" oracle/busybox sleep 600",
+    );
+    let short = format!("{}\n", &id_of(&mut w, "c1")[..12]);
+    assert_eq!(
+        ok(&mut w, "docker inspect -f {{.Config.Hostname}} c1"),
+        short
+    );
+    assert_eq!(ok(&mut w, "docker exec c1 hostname"), short);
+}
