@@ -893,7 +893,7 @@ impl World {
             (ProbeTarget::Addr(a), Err(_)) => Some(*a),
             _ => None,
         };
-        let mut r = self.run_probe(node, from, to, target, proto);
+        let mut r = self.run_probe(node, from, to, target, proto, None);
         r.looked_up = looked_up;
         Ok(r)
     }
@@ -911,7 +911,7 @@ impl World {
             ProbeTarget::Addr(a) => a.to_string(),
             ProbeTarget::Name(n) => n.clone(),
         };
-        Ok(self.run_probe(node, container, &to, target, proto))
+        Ok(self.run_probe(node, container, &to, target, proto, None))
     }
 
     /// Runs a probe from `node` that a shell tool sent, waiting at most `timeout` for it.
@@ -922,13 +922,14 @@ impl World {
         target: ProbeTarget,
         proto: ProbeProto,
         timeout: SimDuration,
+        dns_server: Option<Ipv4Addr>,
     ) -> ProbeResult {
         let to = match &target {
             ProbeTarget::Addr(a) => a.to_string(),
             ProbeTarget::Name(n) => n.clone(),
         };
         let saved = std::mem::replace(&mut self.probe_timeout, timeout);
-        let r = self.run_probe(node, from, &to, target, proto);
+        let r = self.run_probe(node, from, &to, target, proto, dns_server);
         self.probe_timeout = saved;
         self.busybox.probes.push(r.clone());
         r
@@ -941,6 +942,7 @@ impl World {
         to: &str,
         target: ProbeTarget,
         proto: ProbeProto,
+        dns_server: Option<Ipv4Addr>,
     ) -> ProbeResult {
         let id = ProbeId(self.next_probe);
         self.next_probe += 1;
@@ -951,6 +953,7 @@ impl World {
             target,
             proto,
             timeout: self.probe_timeout,
+            dns_server,
         };
         self.engine.invoke(node, |d, out| {
             if let Some(s) = d.as_stack_mut() {
