@@ -62,6 +62,8 @@ pub struct ProbeResult {
     pub outcome: Outcome,
     /// What the originator saw.
     pub detail: String,
+    /// It ended on a DNS answer that gave its name no address: the answer's rcode.
+    pub unresolved: Option<u8>,
     /// Where and why the probe was dropped, if a device dropped it.
     pub drop: Option<(String, String)>,
     /// The address the scenario looked up for a node name, when DNS was not used.
@@ -997,16 +999,18 @@ impl World {
                 Action::Dropped(r) => Some((node.clone(), r.show(self.engine.syms()).to_string())),
                 _ => None,
             });
-        let (outcome, detail) = match end {
-            Some(e) => (e.outcome, e.detail),
+        let (outcome, detail, unresolved) = match end {
+            Some(e) => (e.outcome, e.detail, e.unresolved),
             None if stopped.is_some() => (
                 Outcome::Dropped,
                 "the run stopped before the probe ended".into(),
+                None,
             ),
             // Its originator forgot it: a reboot or a removal while it was in flight.
             None => (
                 Outcome::Dropped,
                 "its originator was reset or removed before the probe ended".into(),
+                None,
             ),
         };
         // Where each action that ran meanwhile sits among the probe's hops.
@@ -1026,6 +1030,7 @@ impl World {
             proto,
             outcome,
             detail,
+            unresolved,
             drop,
             looked_up: None,
             hops,

@@ -115,8 +115,7 @@ pub(super) fn query(
         .iter()
         .find(|m| !m.response && asked(m))
         .map(|m| m.id);
-    let answered =
-        r.outcome == crate::device::Outcome::Delivered || r.detail.contains("did not resolve");
+    let answered = r.outcome == crate::device::Outcome::Delivered || r.unresolved.is_some();
     let response = messages
         .into_iter()
         .rev()

@@ -339,13 +339,12 @@ pub fn input(
                         2 => "SERVFAIL",
                         _ => "no address",
                     };
-                    finish(
-                        s,
-                        i,
-                        Outcome::Dropped,
+                    out.end_probe_unresolved(
+                        s.probes[i].id,
+                        ans.rcode,
                         format!("\"{name}\" did not resolve: {rcode} from {server}"),
-                        out,
                     );
+                    remove(s, i);
                 }
             }
             true
