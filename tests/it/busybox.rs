@@ -448,3 +448,30 @@ fn ping_counts_sizes_and_sequences() {
     // One echo a second: the third leaves two seconds after the first.
     assert!(w.engine.now().since(before) >= sim_core::time::SimDuration::from_secs(2));
 }
+
+/// `eth0@ifN` inside the container names the host end of its veth by the index the host's
+/// `ip link` gives it, and that line names the container's index back (recorded on the
+/// oracle: `4332: eth0@if4333: <BROADCAST,MULTICAST,UP,LOWER_UP,M-DOWN>` inside,
+/// `4333: vethbfa3e1b@if4332: ...` on the host).
+#[test]
+fn a_containers_eth0_names_its_host_peer_by_the_hosts_index() {
+    let mut w = world_of(ORACLE_LIKE);
+    ok(&mut w, "docker run -d --name c1 oracle/busybox sleep 3600");
+    ok(&mut w, "docker run -d --name c2 oracle/busybox sleep 3600");
+    for c in ["c1", "c2"] {
+        let link = ok(&mut w, &format!("docker exec {c} ip link show eth0"));
+        let first = link.lines().next().unwrap_or_default();
+        let (own, rest) = first.split_once(": eth0@if").expect("an eth0@ifN line");
+        let (peer, flags) = rest.split_once(": ").expect("flags");
+        assert!(
+            flags.starts_with("<BROADCAST,MULTICAST,UP,LOWER_UP,M-DOWN>"),
+            "{first}"
+        );
+        let host = ok(&mut w, "ip link");
+        let back = host
+            .lines()
+            .find(|l| l.starts_with(&format!("{peer}: veth")))
+            .unwrap_or_else(|| panic!("no host link {peer} in\n{host}"));
+        assert!(back.contains(&format!("@if{own}: ")), "{back} / {first}");
+    }
+}

@@ -918,3 +918,66 @@ fn a_user_network_takes_docker0_over_on_20_10() {
         "{out:?}"
     );
 }
+
+/// A Linux bridge holds 1,023 ports (`BR_MAX_PORTS` 1,024, port 0 unused): the 1,024th
+/// container on one user network fails in `br_add_if` with EXFULL, in docker's words, and
+/// stays created. Recorded on the oracle (docker 20.10.24; the bridge filled with 1,022 veths
+/// of our own and one container): `docker run` exits 125 with
+/// `docker: Error response from daemon: failed to create endpoint c2 on network orcfull:
+/// adding interface vethd189708 to bridge br-b11f5c8ba8c7 failed: exchange full.`
+/// and `docker start c2` then exits 1 with the same text (no final dot) and
+/// `Error: failed to start containers: c2`.
+#[test]
+fn the_1024th_container_on_one_bridge_is_refused_with_exchange_full() {
+    let mut w = linux("V20_10");
+    ok(&mut w, "docker network create n1");
+    for i in 0..1023 {
+        ok(
+            &mut w,
+            &format!("docker run -d --network n1 --name c{i} oracle/busybox"),
+        );
+    }
+    let out = sh(
+        &mut w,
+        "docker run -d --network n1 --name c1023 oracle/busybox",
+    );
+    let bridge = format!("br-{}", &net_id_of(&mut w, "n1")[..12]);
+    let id = id_of(&mut w, "c1023");
+    assert_eq!((out.exit_code, out.stdout), (125, format!("{id}\n")));
+    let (head, tail) = (
+        "docker: Error response from daemon: failed to create endpoint c1023 on network n1: adding interface veth",
+        format!(" to bridge {bridge} failed: exchange full.\n"),
+    );
+    let veth = out
+        .stderr
+        .strip_prefix(head)
+        .and_then(|r| r.strip_suffix(&tail))
+        .unwrap_or_else(|| panic!("{:?}", out.stderr));
+    assert!(
+        veth.len() == 7 && veth.chars().all(|c| c.is_ascii_hexdigit()),
+        "{veth}"
+    );
+    let status = ok(&mut w, "docker ps -a -f name=c1023 --format {{.Status}}");
+    assert_eq!(status, "Created\n");
+    // Room again once one container has left the bridge.
+    ok(&mut w, "docker rm -f c0");
+    ok(&mut w, "docker start c1023");
+}
+
+/// `--hostname ""` is no hostname: the container's is its short id, in `inspect` as in the
+/// container (recorded on the oracle, 20.10.24: `docker run -d --name c1 --hostname ""
+/// oracle/busybox sleep 600`, then `.Config.Hostname` and `hostname` both print the short id).
+#[test]
+fn an_empty_hostname_is_the_short_id() {
+    let mut w = linux("V20_10");
+    ok(
+        &mut w,
+        "docker run -d --name c1 --hostname \"\" oracle/busybox sleep 600",
+    );
+    let short = format!("{}\n", &id_of(&mut w, "c1")[..12]);
+    assert_eq!(
+        ok(&mut w, "docker inspect -f {{.Config.Hostname}} c1"),
+        short
+    );
+    assert_eq!(ok(&mut w, "docker exec c1 hostname"), short);
+}

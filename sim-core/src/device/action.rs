@@ -149,6 +149,9 @@ pub enum ResolverEvent {
     NotForwarded,
     /// Relayed an upstream server's answer back to the client.
     Relayed,
+    /// `max` forwarded queries already wait for their answers: this one is not forwarded
+    /// and gets no answer (moby `resolver.go` `maxConcurrent`).
+    Busy { max: u32 },
 }
 
 /// What a relay listening on a stack (a proxy process such as `docker-proxy`) did.
@@ -645,6 +648,11 @@ impl fmt::Display for Show<'_, Delivery> {
                 ResolverEvent::Relayed => write!(
                     f,
                     "embedded DNS: upstream answer, relaying to the container"
+                ),
+                ResolverEvent::Busy { max } => write!(
+                    f,
+                    "{}: more than {max} concurrent queries, not forwarded (no answer)",
+                    s(name)
                 ),
             },
             Delivery::Relay { name, event } => {

@@ -145,6 +145,9 @@ pub struct ProbeEnd {
     pub outcome: Outcome,
     /// What the originator saw, e.g. "echo reply from 203.0.113.10" or "RST from 10.0.0.12:80".
     pub detail: String,
+    /// The probe ended on a DNS answer saying its name does not resolve: that answer's rcode
+    /// (NXDOMAIN, SERVFAIL, or 0 for an answer without an address).
+    pub unresolved: Option<u8>,
 }
 
 /// What a device's timer is for. The engine carries it as an opaque `u64`.
@@ -302,6 +305,17 @@ impl Outbox {
             probe,
             outcome,
             detail,
+            unresolved: None,
+        });
+    }
+
+    /// A probe ends on a DNS answer (rcode `rcode`) that gave its name no address.
+    pub fn end_probe_unresolved(&mut self, probe: ProbeId, rcode: u8, detail: String) {
+        self.ended.push(ProbeEnd {
+            probe,
+            outcome: Outcome::Dropped,
+            detail,
+            unresolved: Some(rcode),
         });
     }
 }

@@ -648,12 +648,7 @@ impl Daemon {
                     };
                 }
             }
-            // Stopped containers keep their settings for the network: starting one fails,
-            // naming the network's id (docker keeps `NetworkSettings.Networks`).
-            let net = self.store.networks.remove(i);
-            if let Some(b) = &net.backend_id {
-                self.backend.delete_network(b, ctx);
-            }
+            self.delete_network_at(i, ctx);
             stdout.push_str(k);
             stdout.push('\n');
         }
@@ -663,6 +658,17 @@ impl Daemon {
         CommandOutput {
             stdout,
             ..CommandOutput::plain_error(errors.join("\n"))
+        }
+    }
+
+    /// Deletes network `i` of the store, once `network rm` or `network prune` decided it
+    /// may go: its record, and what the backend built for it. Stopped containers keep their
+    /// settings for the network: starting one fails, naming the network's id (docker keeps
+    /// `NetworkSettings.Networks`).
+    fn delete_network_at(&mut self, i: usize, ctx: &mut HostCtx) {
+        let net = self.store.networks.remove(i);
+        if let Some(b) = &net.backend_id {
+            self.backend.delete_network(b, ctx);
         }
     }
 
@@ -691,10 +697,7 @@ impl Daemon {
         unused.sort();
         for name in &unused {
             if let Some(i) = self.store.networks.iter().position(|n| &n.name == name) {
-                let net = self.store.networks.remove(i);
-                if let Some(b) = &net.backend_id {
-                    self.backend.delete_network(b, ctx);
-                }
+                self.delete_network_at(i, ctx);
             }
         }
         let mut stdout = String::new();
@@ -917,7 +920,6 @@ impl Daemon {
             command: args.command.clone(),
             pid: 0,
             labels: args.labels.clone(),
-            hostname: args.hostname.clone(),
             // The CLI checked it (`net.ParseMAC`).
             mac_address: args.mac_address.as_deref().and_then(|m| m.parse().ok()),
             created: ctx.eng.now(),

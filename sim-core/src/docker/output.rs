@@ -757,7 +757,7 @@ pub fn container_json(c: &Container, nets: &[DockerNetwork], backend: &dyn OsBac
         "Name": format!("/{}", c.name),
         "HostConfig": host_config,
         "Config": {
-            "Hostname": c.hostname.clone().unwrap_or_else(|| c.short_id().to_string()),
+            "Hostname": c.naming.hostname.clone().unwrap_or_else(|| c.short_id().to_string()),
             "Image": c.image,
         },
         "NetworkSettings": {

@@ -169,8 +169,6 @@ pub struct Container {
     pub pid: u32,
     /// `--label key=value`.
     pub labels: Vec<(String, String)>,
-    /// `--hostname`, when given (docker's default is the short id).
-    pub hostname: Option<String>,
     /// `--mac-address`: the MAC of the container's first endpoint.
     pub mac_address: Option<crate::wire::MacAddr>,
     /// When the container was created, and when it last started or stopped (`docker ps`'s
@@ -192,7 +190,8 @@ pub struct Container {
 /// `/etc/hostname` and DNS records are made from.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Naming {
-    /// `--hostname` (the short id when not given).
+    /// `--hostname`, when given and not empty (docker's default, also for an empty one, is
+    /// the short id: moby `container.go` sets `Config.Hostname` to `id[:12]` when empty).
     pub hostname: Option<String>,
     pub dns_search: Vec<String>,
     pub dns_options: Vec<String>,

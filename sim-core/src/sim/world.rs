@@ -62,6 +62,8 @@ pub struct ProbeResult {
     pub outcome: Outcome,
     /// What the originator saw.
     pub detail: String,
+    /// It ended on a DNS answer that gave its name no address: the answer's rcode.
+    pub unresolved: Option<u8>,
     /// Where and why the probe was dropped, if a device dropped it.
     pub drop: Option<(String, String)>,
     /// The address the scenario looked up for a node name, when DNS was not used.
@@ -893,7 +895,7 @@ impl World {
             (ProbeTarget::Addr(a), Err(_)) => Some(*a),
             _ => None,
         };
-        let mut r = self.run_probe(node, from, to, target, proto);
+        let mut r = self.run_probe(node, from, to, target, proto, None);
         r.looked_up = looked_up;
         Ok(r)
     }
@@ -911,7 +913,7 @@ impl World {
             ProbeTarget::Addr(a) => a.to_string(),
             ProbeTarget::Name(n) => n.clone(),
         };
-        Ok(self.run_probe(node, container, &to, target, proto))
+        Ok(self.run_probe(node, container, &to, target, proto, None))
     }
 
     /// Runs a probe from `node` that a shell tool sent, waiting at most `timeout` for it.
@@ -922,13 +924,14 @@ impl World {
         target: ProbeTarget,
         proto: ProbeProto,
         timeout: SimDuration,
+        dns_server: Option<Ipv4Addr>,
     ) -> ProbeResult {
         let to = match &target {
             ProbeTarget::Addr(a) => a.to_string(),
             ProbeTarget::Name(n) => n.clone(),
         };
         let saved = std::mem::replace(&mut self.probe_timeout, timeout);
-        let r = self.run_probe(node, from, &to, target, proto);
+        let r = self.run_probe(node, from, &to, target, proto, dns_server);
         self.probe_timeout = saved;
         self.busybox.probes.push(r.clone());
         r
@@ -941,6 +944,7 @@ impl World {
         to: &str,
         target: ProbeTarget,
         proto: ProbeProto,
+        dns_server: Option<Ipv4Addr>,
     ) -> ProbeResult {
         let id = ProbeId(self.next_probe);
         self.next_probe += 1;
@@ -951,6 +955,7 @@ impl World {
             target,
             proto,
             timeout: self.probe_timeout,
+            dns_server,
         };
         self.engine.invoke(node, |d, out| {
             if let Some(s) = d.as_stack_mut() {
@@ -994,16 +999,18 @@ impl World {
                 Action::Dropped(r) => Some((node.clone(), r.show(self.engine.syms()).to_string())),
                 _ => None,
             });
-        let (outcome, detail) = match end {
-            Some(e) => (e.outcome, e.detail),
+        let (outcome, detail, unresolved) = match end {
+            Some(e) => (e.outcome, e.detail, e.unresolved),
             None if stopped.is_some() => (
                 Outcome::Dropped,
                 "the run stopped before the probe ended".into(),
+                None,
             ),
             // Its originator forgot it: a reboot or a removal while it was in flight.
             None => (
                 Outcome::Dropped,
                 "its originator was reset or removed before the probe ended".into(),
+                None,
             ),
         };
         // Where each action that ran meanwhile sits among the probe's hops.
@@ -1023,6 +1030,7 @@ impl World {
             proto,
             outcome,
             detail,
+            unresolved,
             drop,
             looked_up: None,
             hops,

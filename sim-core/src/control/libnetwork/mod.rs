@@ -19,6 +19,7 @@ use crate::control::plan::{self, Item, Plan, Planner};
 use crate::control::HostNodes;
 use crate::device::rules::Owner;
 use crate::device::stack::{BridgeConfig, BridgePort, IfaceConfig, Route};
+use crate::device::Device;
 use crate::engine::Engine;
 use crate::id::{NodeId, PortId};
 use crate::rng::SimRng;
@@ -106,7 +107,21 @@ pub enum LnError {
     OutOfRange(Ipv4Addr),
     /// The network is not libnetwork's any more (docker0 taken over).
     NoNetwork(String),
+    /// The bridge has all the ports a Linux bridge can have: enslaving the endpoint's veth
+    /// failed with EXFULL (`br_add_if`).
+    BridgeFull {
+        veth: String,
+        bridge: String,
+    },
 }
+
+/// The most interfaces a Linux bridge holds: the kernel numbers its ports in
+/// `BR_MAX_PORTS` (1,024) bits and never uses port 0 (`find_portno` in
+/// `net/bridge/br_if.c`), so the 1,024th `br_add_if` returns EXFULL. Recorded on the oracle
+/// (docker 20.10.24, kernel of this machine): 1,022 veths of our own on a user bridge, one
+/// container starts, the next fails with `adding interface vethXXXXXXX to bridge br-... failed:
+/// exchange full`.
+pub const BRIDGE_MAX_PORTS: usize = 1023;
 
 /// A bridge network as libnetwork keeps it.
 #[derive(Clone, Debug)]
@@ -438,6 +453,12 @@ impl Libnetwork {
         };
         let veth = self.veth_name();
         let host_mac = self.random_mac();
+        let net = &self.networks[ni];
+        if bridge_ports(eng, host.stack, net.port) >= BRIDGE_MAX_PORTS {
+            let bridge = net.device.clone();
+            self.networks[ni].pool.release(ip);
+            return Err(LnError::BridgeFull { veth, bridge });
+        }
         let owner = self.owner();
         let net = &self.networks[ni];
         let mut p = Planner::new(eng, owner);
@@ -555,6 +576,18 @@ impl Libnetwork {
 }
 
 /// The lowest free address of `pool`, inside `range` when one is given.
+/// How many interfaces of the host's namespace are ports of the bridge at `bridge`.
+fn bridge_ports(eng: &Engine, stack: NodeId, bridge: PortId) -> usize {
+    eng.device(stack).and_then(Device::as_stack).map_or(0, |s| {
+        s.config
+            .ifaces
+            .iter()
+            .flatten()
+            .filter(|i| i.master.is_some_and(|m| m.bridge == bridge))
+            .count()
+    })
+}
+
 fn allocate_in(pool: &mut IpPool, range: Option<Ipv4Network>) -> Option<Ipv4Addr> {
     match range {
         None => pool.allocate_lowest().ok(),

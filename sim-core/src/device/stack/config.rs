@@ -45,7 +45,14 @@ pub struct StackConfig {
     pub neighbor: NeighborConfig,
     /// How long and how much the stack waits for the fragments of a datagram.
     pub reassembly: ReassemblyConfig,
+    /// Where its client sockets get their local ports (and ICMP echo its identifier), in
+    /// turn from the first: Windows's dynamic range 49152–65535 (the default), or Linux's
+    /// `net.ipv4.ip_local_port_range` (`control::tcpip`).
+    pub ephemeral_ports: (u16, u16),
 }
+
+/// Windows's dynamic port range (`netsh int ipv4 show dynamicport`, RFC 6335's).
+pub const DYNAMIC_PORTS: (u16, u16) = (49152, 65535);
 
 /// The ARP cache's timers (RFC 4861 section 7.3's neighbour unreachability detection, which
 /// both common IPv4 stacks apply to ARP) and the announcement of new addresses.
@@ -118,6 +125,7 @@ impl StackConfig {
             link_local_fallback: false,
             neighbor: NeighborConfig::default(),
             reassembly: ReassemblyConfig::default(),
+            ephemeral_ports: DYNAMIC_PORTS,
         }
     }
 }

@@ -52,15 +52,22 @@ impl NetState {
             fdb: Fdb::default(),
             ct: Conntrack::new(cfg.conntrack),
             reassembly: Reassembly::default(),
-            next_ephemeral: 49152,
+            next_ephemeral: cfg.ephemeral_ports.0,
             next_ident: 1,
             loopback: Vec::new(),
         }
     }
 
-    pub fn next_ephemeral(&mut self) -> u16 {
-        let p = self.next_ephemeral;
-        self.next_ephemeral = if p == u16::MAX { 49152 } else { p + 1 };
+    /// The next port of `range` in turn (from its start again after its end, or when the
+    /// range changed under the counter).
+    pub fn next_ephemeral(&mut self, range: (u16, u16)) -> u16 {
+        let (low, high) = (range.0.min(range.1), range.0.max(range.1));
+        let p = if (low..=high).contains(&self.next_ephemeral) {
+            self.next_ephemeral
+        } else {
+            low
+        };
+        self.next_ephemeral = if p >= high { low } else { p + 1 };
         p
     }
 

@@ -67,6 +67,7 @@ fn ping(eng: &mut Engine, from: NodeId, to: &str, payload: u16, id: u32) -> Outc
         target: ProbeTarget::Addr(ip(to)),
         proto: ProbeProto::icmp_payload(payload),
         timeout: SimDuration::from_secs(2),
+        dns_server: None,
     };
     eng.invoke(from, |d, out| {
         d.as_stack_mut().expect("stack").start_probe(req, out)

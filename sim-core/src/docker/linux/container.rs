@@ -208,7 +208,7 @@ fn attach_endpoint(
                 LnError::NoAddresses => format!(
                     "no available IPv4 addresses on this network's address pools: {net_name} ({net_id})"
                 ),
-                e @ LnError::NoNetwork(_) => format!(
+                e @ (LnError::NoNetwork(_) | LnError::BridgeFull { .. }) => format!(
                     "failed to create endpoint {name} on network {net_name}: {}",
                     super::network::words(engine, &e)
                 ),

@@ -364,6 +364,9 @@ pub(super) fn words(engine: crate::control::engine::DockerEngine, e: &LnError) -
         LnError::AddressInUse => "Address already in use".into(),
         LnError::NoAddresses => "no available IPv4 addresses on this network's address pools".into(),
         LnError::NoNetwork(id) => format!("network {id} does not exist"),
+        LnError::BridgeFull { veth, bridge } => {
+            format!("adding interface {veth} to bridge {bridge} failed: exchange full")
+        }
         LnError::OutOfRange(ip) => {
             format!("Invalid address {ip}: It does not belong to any of this network's subnets")
         }

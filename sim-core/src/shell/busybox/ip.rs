@@ -2,13 +2,20 @@
 //! link [show [dev] IF]`, `ip [-4] route [show]`, read from the namespace's stack: `lo`
 //! (always there), then each interface (a veth end, shown as `eth0@ifN`) with its MTU, MAC
 //! and address; routes as the kernel dumps the main table (defaults first, then by
-//! prefix). Interface indexes are the kernel's counters, which hnsim numbers from the
-//! interface's position. IPv6 is off in these namespaces (docker disables it on networks
-//! without IPv6), so `-6` shows nothing.
+//! prefix). Interface indexes are the kernel's counters, numbered as the host's `ip` numbers
+//! them (`host::ns::ifindex`): `eth0@ifN` names the index of the veth's other end, the one
+//! the host's `ip link` shows (recorded on the oracle: `4332: eth0@if4333` in the container,
+//! `4333: vethbfa3e1b@if4332` on the host). `LOWER_UP` is shown only while the veth has
+//! carrier; without it busybox prints `<NO-CARRIER,BROADCAST,MULTICAST,UP,M-DOWN>`
+//! (recorded with the host end set down). IPv6 is off in these namespaces (docker disables
+//! it on networks without IPv6), so `-6` shows nothing.
 
 use super::{stack, Place};
 use crate::device::stack::arp::Nud;
 use crate::device::stack::config::IfaceConfig;
+use crate::engine::Engine;
+use crate::id::{NodeId, PortId};
+use crate::shell::host::ns::ifindex;
 use crate::shell::ShellOutput;
 use crate::sim::world::World;
 use std::fmt::Write;
@@ -63,13 +70,14 @@ pub(super) fn run(world: &World, place: &Place, args: &[String]) -> ShellOutput 
     let Some(s) = stack(world, place.node) else {
         return ShellOutput::ok("");
     };
-    let ifaces: Vec<(usize, &IfaceConfig)> = s
+    let ifaces: Vec<(Veth, &IfaceConfig)> = s
         .config
         .ifaces
         .iter()
         .enumerate()
-        .filter_map(|(i, c)| c.as_ref().map(|c| (i, c)))
+        .filter_map(|(i, c)| c.as_ref().map(|c| (PortId(i as u16), c)))
         .filter(|(_, c)| c.name != "lo")
+        .map(|(port, c)| (Veth::of(&world.engine, place.node, port), c))
         .collect();
     if let Some(d) = &dev {
         if d != "lo" && !ifaces.iter().any(|(_, c)| &c.name == d) {
@@ -87,9 +95,9 @@ pub(super) fn run(world: &World, place: &Place, args: &[String]) -> ShellOutput 
             if shown("lo") {
                 lo(&mut out, link, oneline);
             }
-            for (i, c) in &ifaces {
+            for (v, c) in &ifaces {
                 if shown(&c.name) {
-                    iface(&mut out, *i, c, link, true, oneline);
+                    iface(&mut out, *v, c, link, true, oneline);
                 }
             }
         }
@@ -98,9 +106,9 @@ pub(super) fn run(world: &World, place: &Place, args: &[String]) -> ShellOutput 
                 lo(&mut out, true, false);
                 out = out.lines().take(2).map(|l| format!("{l}\n")).collect();
             }
-            for (i, c) in &ifaces {
+            for (v, c) in &ifaces {
                 if shown(&c.name) {
-                    iface(&mut out, *i, c, true, false, false);
+                    iface(&mut out, *v, c, true, false, false);
                 }
             }
         }
@@ -204,8 +212,25 @@ fn route_add(world: &World, place: &Place, args: &[&str]) -> ShellOutput {
 
 /// The kernel's index of the interface at stack position `i` (1 is `lo`), and its veth
 /// peer's.
-fn index(i: usize) -> (usize, usize) {
-    (2 * i + 2, 2 * i + 3)
+/// What the kernel knows of a container's interface that its configuration does not say:
+/// its index, its peer's index, and whether it has carrier.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Veth {
+    index: u32,
+    /// The other end's index in its own namespace (none: not cabled).
+    peer: Option<u32>,
+    carrier: bool,
+}
+
+impl Veth {
+    fn of(eng: &Engine, node: NodeId, port: PortId) -> Self {
+        let peer = eng.peer_of(node, port);
+        Veth {
+            index: ifindex(port),
+            peer: peer.map(|((_, p), _)| ifindex(p)),
+            carrier: peer.is_some_and(|(_, up)| up),
+        }
+    }
 }
 
 fn lo(out: &mut String, link: bool, oneline: bool) {
@@ -225,8 +250,8 @@ fn lo(out: &mut String, link: bool, oneline: bool) {
 }
 
 /// One veth end: its link line, `link/ether`, and (with `addr`) its IPv4 address.
-fn iface(out: &mut String, i: usize, c: &IfaceConfig, link: bool, addr: bool, oneline: bool) {
-    let (idx, peer) = index(i);
+fn iface(out: &mut String, v: Veth, c: &IfaceConfig, link: bool, addr: bool, oneline: bool) {
+    let idx = v.index;
     let inet = c.addr.map(|a| {
         format!(
             "inet {}/{} brd {} scope global {}",
@@ -246,9 +271,15 @@ fn iface(out: &mut String, i: usize, c: &IfaceConfig, link: bool, addr: bool, on
         }
         return;
     }
+    let peer = v.peer.map(|p| format!("@if{p}")).unwrap_or_default();
+    let flags = if v.carrier {
+        "BROADCAST,MULTICAST,UP,LOWER_UP,M-DOWN"
+    } else {
+        "NO-CARRIER,BROADCAST,MULTICAST,UP,M-DOWN"
+    };
     let _ = writeln!(
         out,
-        "{idx}: {}@if{peer}: <BROADCAST,MULTICAST,UP,LOWER_UP,M-DOWN> mtu {} qdisc noqueue ",
+        "{idx}: {}{peer}: <{flags}> mtu {} qdisc noqueue ",
         c.name, c.mtu
     );
     if link {
@@ -350,14 +381,29 @@ mod tests {
     #[test]
     fn an_interface_in_each_form() {
         let c = veth("eth0", "172.17.0.2/16").expect("an iface");
+        let up = Veth {
+            index: 2,
+            peer: Some(7),
+            carrier: true,
+        };
         let mut full = String::new();
-        iface(&mut full, 0, &c, true, true, false);
+        iface(&mut full, up, &c, true, true, false);
         assert_eq!(
             full,
-            "2: eth0@if3: <BROADCAST,MULTICAST,UP,LOWER_UP,M-DOWN> mtu 1500 qdisc noqueue \n    link/ether 02:42:ac:11:00:02 brd ff:ff:ff:ff:ff:ff\n    inet 172.17.0.2/16 brd 172.17.255.255 scope global eth0\n       valid_lft forever preferred_lft forever\n"
+            "2: eth0@if7: <BROADCAST,MULTICAST,UP,LOWER_UP,M-DOWN> mtu 1500 qdisc noqueue \n    link/ether 02:42:ac:11:00:02 brd ff:ff:ff:ff:ff:ff\n    inet 172.17.0.2/16 brd 172.17.255.255 scope global eth0\n       valid_lft forever preferred_lft forever\n"
+        );
+        let mut down = String::new();
+        let no_carrier = Veth {
+            carrier: false,
+            ..up
+        };
+        iface(&mut down, no_carrier, &c, true, false, false);
+        assert_eq!(
+            down,
+            "2: eth0@if7: <NO-CARRIER,BROADCAST,MULTICAST,UP,M-DOWN> mtu 1500 qdisc noqueue \n    link/ether 02:42:ac:11:00:02 brd ff:ff:ff:ff:ff:ff\n"
         );
         let mut one = String::new();
-        iface(&mut one, 0, &c, false, true, true);
+        iface(&mut one, up, &c, false, true, true);
         assert_eq!(
             one,
             "2: eth0    inet 172.17.0.2/16 brd 172.17.255.255 scope global eth0\\       valid_lft forever preferred_lft forever\n"

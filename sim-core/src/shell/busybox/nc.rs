@@ -80,6 +80,7 @@ pub(super) fn run(world: &mut World, place: &Place, args: &[String]) -> ShellOut
         ProbeTarget::Addr(dst),
         ProbeProto::Tcp(port),
         wait.unwrap_or(KERNEL_CONNECT_TIMEOUT),
+        None,
     );
     match (r.outcome, wait) {
         (Outcome::Delivered, _) => ShellOutput::ok(""),

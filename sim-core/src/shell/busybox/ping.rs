@@ -114,6 +114,7 @@ pub(super) fn run(world: &mut World, place: &Place, args: &[String]) -> ShellOut
             ProbeTarget::Addr(dst),
             ProbeProto::icmp_payload(a.size),
             a.wait,
+            None,
         );
         if r.outcome == Outcome::Delivered {
             // The reply as it reached this namespace: its source, its TTL, its time.

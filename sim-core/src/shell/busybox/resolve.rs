@@ -94,18 +94,14 @@ pub(super) fn query(
     if !routable(world, place.node, server) {
         return Query::Unreachable(server);
     }
-    // The stack's resolver asks its first DNS server: point it at this one for the query.
-    let saved = set_servers(world, place, vec![server]);
     let r = world.tool_probe(
         place.node,
         &place.label,
         ProbeTarget::Name(name.to_string()),
         ProbeProto::Dns,
         DNS_TIMEOUT,
+        Some(server),
     );
-    if let Some(saved) = saved {
-        set_servers(world, place, saved);
-    }
     // The client's query id, from the query it sent; then the answer with that id (after
     // whatever NAT brought it back). Only an answer the client took counts: the probe
     // resolved, or ended on the answer's rcode.
@@ -119,8 +115,7 @@ pub(super) fn query(
         .iter()
         .find(|m| !m.response && asked(m))
         .map(|m| m.id);
-    let answered =
-        r.outcome == crate::device::Outcome::Delivered || r.detail.contains("did not resolve");
+    let answered = r.outcome == crate::device::Outcome::Delivered || r.unresolved.is_some();
     let response = messages
         .into_iter()
         .rev()
@@ -149,13 +144,4 @@ fn dns_message(bytes: &[u8]) -> Option<wire::DnsMessage> {
     };
     let start = usize::from(payload_offset);
     wire::dns_parse(bytes.get(start..start + usize::from(payload_len))?).ok()
-}
-
-/// Replaces a stack's DNS servers; returns the old list.
-fn set_servers(world: &mut World, place: &Place, servers: Vec<Ipv4Addr>) -> Option<Vec<Ipv4Addr>> {
-    let s = world
-        .engine
-        .device_mut(place.node)
-        .and_then(crate::device::Device::as_stack_mut)?;
-    Some(std::mem::replace(&mut s.config.dns_servers, servers))
 }

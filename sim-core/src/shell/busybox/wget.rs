@@ -88,6 +88,7 @@ pub(super) fn run(world: &mut World, place: &Place, args: &[String]) -> ShellOut
         ProbeTarget::Addr(dst),
         ProbeProto::Tcp(port),
         KERNEL_CONNECT_TIMEOUT,
+        None,
     );
     match r.outcome {
         Outcome::Delivered => {}

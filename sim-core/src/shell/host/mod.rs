@@ -14,7 +14,7 @@ pub mod curl;
 mod ip;
 mod iptables;
 pub mod iptables_show;
-mod ns;
+pub(crate) mod ns;
 mod ss;
 mod sysctl;
 

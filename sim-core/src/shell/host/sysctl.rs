@@ -41,7 +41,8 @@ fn read(stack: &IpStack, name: &str) -> Option<String> {
         return Some(u8::from(first.netfilter).to_string());
     }
     if name == PORT_RANGE {
-        return Some("32768\t60999".into());
+        let (low, high) = stack.config.ephemeral_ports;
+        return Some(format!("{low}\t{high}"));
     }
     None
 }

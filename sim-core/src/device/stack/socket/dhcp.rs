@@ -826,6 +826,7 @@ mod tests {
                     target: ProbeTarget::Addr(ip("10.0.0.1")),
                     proto: ProbeProto::Icmp,
                     timeout: SimDuration::from_secs(2),
+                    dns_server: None,
                 },
                 out,
             )

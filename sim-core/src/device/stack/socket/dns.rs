@@ -1,14 +1,28 @@
 //! DNS on UDP 53: a zone server (an outside host's records), Docker's embedded resolver (one
 //! per network gateway, answering the names of its containers and forwarding the rest), and
 //! the relays that carry a forwarded query's answer back to the container that asked.
+//!
+//! A forwarded query waits for its answer as long as libnetwork's resolver does
+//! (`resolver.go`: `extIOTimeout`, 4 s, the deadline of its upstream socket) and at most
+//! `maxConcurrent` (1,024) wait at once; a query over that bound is not forwarded. Either
+//! way the client gets no answer (moby writes nothing when no upstream answered), and an
+//! answer that comes after the deadline finds the socket closed. Expired relays are let go
+//! whenever the table is touched, so it holds at most what the last 4 s forwarded.
 
 use super::{SocketRef, Sockets};
 use crate::device::action::{Action, Delivery, ResolverEvent};
 use crate::device::stack::interface::{Interface, Local};
 use crate::device::Outbox;
 use crate::id::ProbeId;
+use crate::time::{SimDuration, SimTime};
 use crate::wire::{self, DnsMessage, IPPROTO_UDP, L4};
 use std::net::{Ipv4Addr, SocketAddrV4};
+
+/// How long a forwarded query waits for its upstream (moby `resolver.go` `extIOTimeout`).
+pub const FORWARD_TIMEOUT: SimDuration = SimDuration::from_secs(4);
+
+/// How many forwarded queries may wait at once (moby `resolver.go` `maxConcurrent`).
+pub const MAX_FORWARDED: usize = 1024;
 
 /// A query the embedded resolver passed on to an upstream server.
 #[derive(Debug, Clone)]
@@ -19,6 +33,20 @@ pub struct ForwardedQuery {
     client_id: u16,
     /// Where the resolver answered the client from.
     reply_from: SocketAddrV4,
+    /// When the resolver stops waiting for the answer and closes the socket.
+    deadline: SimTime,
+}
+
+/// Lets go of the forwarded queries whose deadline has passed (their sockets close).
+fn expire_relays(s: &mut Sockets, now: SimTime) {
+    let binds = &mut s.binds;
+    s.relays.retain(|q| {
+        let waiting = now < q.deadline;
+        if !waiting {
+            binds.unbind(IPPROTO_UDP, q.local_port);
+        }
+        waiting
+    });
 }
 
 fn normalize_name(n: &str) -> String {
@@ -161,40 +189,69 @@ fn embedded(
         send(net, me, client, &answer_for(&q, None), frame.probe, out);
         return;
     };
-    out.hop(frame.probe, &frame.bytes, |syms| {
-        said(syms, &name, ResolverEvent::Forwarded { upstream })
-    });
-    forward(s, net, q, client, me, upstream, frame.probe, out);
+    let asked = Asked {
+        resolver: &name,
+        bytes: &frame.bytes,
+        probe: frame.probe,
+        client,
+        reply_from: me,
+    };
+    forward(s, net, q, &asked, upstream, out);
 }
 
-/// Passes query `q` of `client` on to `upstream` from an ephemeral port of this stack; the
-/// answer goes back to the client from `reply_from` (`relay_input`).
-#[allow(clippy::too_many_arguments)]
+/// Who asked a resolver what: the query's frame (for the trace), the client and the
+/// resolver's own address it answers from.
+pub(super) struct Asked<'a> {
+    pub resolver: &'a str,
+    pub bytes: &'a [u8],
+    pub probe: Option<ProbeId>,
+    pub client: SocketAddrV4,
+    pub reply_from: SocketAddrV4,
+}
+
+/// Passes query `q` of `asked.client` on to `upstream` from an ephemeral port of this
+/// stack; the answer goes back to the client from `asked.reply_from` (`relay_input`). With
+/// `MAX_FORWARDED` queries already waiting it is not forwarded, and nobody answers.
 pub(super) fn forward(
     s: &mut Sockets,
     net: &mut Interface,
     q: DnsMessage,
-    client: SocketAddrV4,
-    reply_from: SocketAddrV4,
+    asked: &Asked,
     upstream: Ipv4Addr,
-    probe: Option<ProbeId>,
     out: &mut Outbox,
 ) {
+    expire_relays(s, out.now);
+    if s.relays.len() >= MAX_FORWARDED {
+        out.hop(asked.probe, asked.bytes, |syms| {
+            said(
+                syms,
+                asked.resolver,
+                ResolverEvent::Busy {
+                    max: MAX_FORWARDED as u32,
+                },
+            )
+        });
+        return;
+    }
+    out.hop(asked.probe, asked.bytes, |syms| {
+        said(syms, asked.resolver, ResolverEvent::Forwarded { upstream })
+    });
     let local_port = s.binds.ephemeral(net, IPPROTO_UDP);
     s.binds.bind(IPPROTO_UDP, local_port, SocketRef::Relay);
     s.relays.push(ForwardedQuery {
         upstream_id: local_port,
         local_port,
-        client,
+        client: asked.client,
         client_id: q.id,
-        reply_from,
+        reply_from: asked.reply_from,
+        deadline: out.now + FORWARD_TIMEOUT,
     });
     let fwd = DnsMessage {
         id: local_port,
         ..q
     };
     let payload = wire::dns_emit(&fwd);
-    net.send_ip(None, upstream, probe, out, |h| {
+    net.send_ip(None, upstream, asked.probe, out, |h| {
         wire::udp_frame(h, local_port, 53, &payload)
     });
 }
@@ -204,6 +261,7 @@ pub fn relay_input(s: &mut Sockets, net: &mut Interface, local: &Local, out: &mu
     let Some(L4::Udp { dport, .. }) = local.view.ip.map(|i| i.l4) else {
         return false;
     };
+    expire_relays(s, out.now);
     let Some(i) = s.relays.iter().position(|q| q.local_port == dport) else {
         return false;
     };

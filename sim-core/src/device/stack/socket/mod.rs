@@ -58,13 +58,14 @@ impl Binds {
     }
     /// An ephemeral port nothing has bound for `proto`, from the stack's rotating counter.
     pub fn ephemeral(&self, net: &mut Interface, proto: u8) -> u16 {
+        let range = net.cfg.ephemeral_ports;
         for _ in 0..16_384 {
-            let p = net.st.next_ephemeral();
+            let p = net.st.next_ephemeral(range);
             if !self.0.contains_key(&(proto, p)) {
                 return p;
             }
         }
-        net.st.next_ephemeral()
+        net.st.next_ephemeral(range)
     }
     pub fn clear(&mut self) {
         self.0.clear();

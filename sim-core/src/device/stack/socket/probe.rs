@@ -83,6 +83,9 @@ pub struct ProbeRequest {
     pub target: ProbeTarget,
     pub proto: ProbeProto,
     pub timeout: SimDuration,
+    /// The DNS server a name target is asked of, instead of the stack's first one
+    /// (`nslookup NAME SERVER`).
+    pub dns_server: Option<Ipv4Addr>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -159,7 +162,10 @@ pub fn start(s: &mut Sockets, net: &mut Interface, req: ProbeRequest, out: &mut 
                 send(s, net, s.probes.len() - 1, dst, out);
                 return;
             }
-            let Some(server) = net.cfg.dns_servers.first().copied() else {
+            let server = req
+                .dns_server
+                .or_else(|| net.cfg.dns_servers.first().copied());
+            let Some(server) = server else {
                 out.end_probe(
                     req.id,
                     Outcome::Dropped,
@@ -333,13 +339,12 @@ pub fn input(
                         2 => "SERVFAIL",
                         _ => "no address",
                     };
-                    finish(
-                        s,
-                        i,
-                        Outcome::Dropped,
+                    out.end_probe_unresolved(
+                        s.probes[i].id,
+                        ans.rcode,
                         format!("\"{name}\" did not resolve: {rcode} from {server}"),
-                        out,
                     );
+                    remove(s, i);
                 }
             }
             true
@@ -529,6 +534,7 @@ mod tests {
                     target: ProbeTarget::Addr("10.0.0.2".parse().expect("addr")),
                     proto,
                     timeout: SimDuration::from_secs(2),
+                    dns_server: None,
                 },
                 out,
             )

@@ -8,7 +8,7 @@
 //! `name.network`; anything else is forwarded upstream from this stack, or answered
 //! SERVFAIL when the resolver must not forward (reference linux-drivers.md section 7).
 
-use super::dns::{forward, message, said, send};
+use super::dns::{forward, message, said, send, Asked};
 use super::Sockets;
 use crate::device::action::ResolverEvent;
 use crate::device::stack::interface::{Interface, Local};
@@ -115,10 +115,14 @@ fn unknown(
         send(net, me, client, &q.reply(RCODE_NXDOMAIN), probe, out);
         return true;
     };
-    out.hop(probe, bytes, |syms| {
-        said(syms, name, ResolverEvent::Forwarded { upstream })
-    });
-    forward(s, net, q, client, me, upstream, probe, out);
+    let asked = Asked {
+        resolver: name,
+        bytes,
+        probe,
+        client,
+        reply_from: me,
+    };
+    forward(s, net, q, &asked, upstream, out);
     true
 }
 
@@ -213,6 +217,28 @@ mod tests {
         (eng, b)
     }
 
+    /// Hands b's resolver query `q` from 10.0.0.1:40000 (the clock does not move).
+    fn query(eng: &mut Engine, b: NodeId, q: &DnsMessage, probe: u32) {
+        let h = IpHeader {
+            src_mac: A_MAC,
+            dst_mac: B_MAC,
+            src: ip("10.0.0.1"),
+            dst: ip("10.0.0.2"),
+            ttl: 64,
+            ident: 1,
+        };
+        let bytes = wire::udp_frame(&h, 40000, PORT, &wire::dns_emit(q));
+        let frame = Frame::new(bytes, Some(ProbeId(probe)));
+        eng.invoke(b, |d, out| d.handle_frame(PortId(0), frame, out));
+    }
+
+    /// b's forwarded queries still waiting for an answer.
+    fn waiting(eng: &Engine, b: NodeId) -> usize {
+        eng.device(b)
+            .and_then(Device::as_stack)
+            .map_or(0, |s| s.sockets.relays.len())
+    }
+
     /// Asks b's resolver `q` (from 10.0.0.1:40000) and returns its answer.
     fn ask(eng: &mut Engine, b: NodeId, q: &DnsMessage, probe: u32) -> DnsMessage {
         let h = IpHeader {
@@ -300,5 +326,72 @@ mod tests {
             1,
         );
         assert_eq!(r.rcode, wire::RCODE_SERVFAIL);
+    }
+
+    /// Makes b's resolver forward unknown names to 10.0.0.9, which never answers.
+    fn forwarding_to_nobody(eng: &mut Engine, b: NodeId) {
+        let r = eng
+            .device_mut(b)
+            .and_then(Device::as_stack_mut)
+            .and_then(|s| s.config.services.local_resolver.as_mut())
+            .expect("b's resolver");
+        r.forward_unknown = true;
+        r.upstreams = vec![ip("10.0.0.9")];
+    }
+
+    #[test]
+    fn a_forwarded_query_nobody_answers_is_let_go_after_four_seconds() {
+        let (mut eng, b) = world();
+        forwarding_to_nobody(&mut eng, b);
+        query(
+            &mut eng,
+            b,
+            &DnsMessage::query(6, "far.example", wire::QTYPE_A),
+            1,
+        );
+        assert_eq!(waiting(&eng, b), 1);
+        eng.run_for(SimDuration::from_millis(3900));
+        query(
+            &mut eng,
+            b,
+            &DnsMessage::query(7, "far.example", wire::QTYPE_A),
+            2,
+        );
+        assert_eq!(waiting(&eng, b), 2, "the first still waits at 3.9 s");
+        eng.run_for(SimDuration::from_millis(200));
+        query(
+            &mut eng,
+            b,
+            &DnsMessage::query(8, "far.example", wire::QTYPE_A),
+            3,
+        );
+        assert_eq!(waiting(&eng, b), 2, "the first gave up at 4 s");
+    }
+
+    #[test]
+    fn at_most_1024_forwarded_queries_wait_and_the_next_is_not_forwarded() {
+        let (mut eng, b) = world();
+        forwarding_to_nobody(&mut eng, b);
+        for i in 0..1030u16 {
+            let q = DnsMessage::query(i, "far.example", wire::QTYPE_A);
+            query(&mut eng, b, &q, 1 + u32::from(i));
+        }
+        assert_eq!(waiting(&eng, b), super::super::dns::MAX_FORWARDED);
+        let busy = eng
+            .trace()
+            .iter()
+            .filter(|h| {
+                matches!(
+                    h.action,
+                    crate::device::action::Action::Delivered(
+                        crate::device::action::Delivery::Resolver {
+                            event: crate::device::action::ResolverEvent::Busy { max: 1024 },
+                            ..
+                        }
+                    )
+                )
+            })
+            .count();
+        assert!(busy > 0, "a query over the bound says so");
     }
 }

@@ -91,6 +91,7 @@ fn probe(n: &mut Net, from: NodeId, to: &str, proto: ProbeProto) -> (Outcome, Ve
                 target: ProbeTarget::Addr(to),
                 proto,
                 timeout: SimDuration::from_secs(1),
+                dns_server: None,
             },
             out,
         )
