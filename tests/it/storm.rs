@@ -142,3 +142,54 @@ fn the_json_report_carries_the_finding_in_words() {
         serde_json::from_slice(&out.stdout).expect("the report is JSON");
     assert_eq!(report["finding"], serde_json::Value::Null);
 }
+
+#[test]
+fn a_ring_that_runs_spanning_tree_carries_the_probe_and_one_that_does_not_storms() {
+    // Every switch runs spanning tree: no warning, the probe arrives, nothing storms, and the
+    // copy of the ARP broadcast sent over the ring's third cable is dropped where it blocks.
+    let file = "tests/it/testdata/storm-ring-rstp.ron";
+    let out = hnsim(&["check", file]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        !text(&out.stderr).contains("warning"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = hnsim(&["run", file]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{stderr}\n{stdout}");
+    assert!(
+        stdout.contains("probe #1 a -> 10.0.0.2 icmp: DELIVERED"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("broadcast storm") && !stderr.contains("broadcast storm"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("DROPPED: sw3 port sw2 is discarding by spanning tree (alternate port)"),
+        "{stdout}"
+    );
+
+    // The same ring, sw3 without spanning tree: the warning names it, the run storms and the
+    // finding says which switch lacks it.
+    let file = "tests/it/testdata/storm-ring-mixed.ron";
+    let out = hnsim(&["check", file]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "{file}:19:13: warning: this cable closes a ring of switches, sw3 -> sw2 -> sw1 -> \
+             sw3: `sw3` runs no loop prevention (no spanning tree)"
+        )),
+        "{stderr}"
+    );
+    let (_, stderr) = run_stops(file);
+    assert!(
+        stderr.contains(
+            "no loop prevention (sw3 runs no spanning tree: the other switches' spanning tree \
+             cannot block a loop that passes through it, so a flooded frame comes back for ever)"
+        ),
+        "{stderr}"
+    );
+}

@@ -3,8 +3,9 @@
 //! A switch floods a broadcast out of every port but the one it came in on. With two paths
 //! between switches (a cable from a switch to itself, two cables between two switches, a
 //! ring), a flooded frame comes back and is flooded again, for ever: a broadcast storm. Real
-//! switches prevent it with a spanning tree; hnsim's switches, like an unmanaged switch, do
-//! not. The engine notices instead: it counts how often the same group-addressed frame (the
+//! switches prevent it with a spanning tree, and so do hnsim's physical switches set to
+//! `spanning_tree: Rstp` (`control::stp`); the others, like an unmanaged switch, do not. The
+//! engine notices a storm instead: it counts how often the same group-addressed frame (the
 //! same bytes) arrives at the same forwarding port (a switch's, or a port of a bridge in a
 //! stack: a host's own interface ends a frame, so a flood's copies to hosts are not counted),
 //! and when one port has seen `copies` of it within
@@ -151,9 +152,34 @@ pub(super) fn describe(seen: &Sighting, end: (NodeId, PortId), eng: &super::Engi
             .collect();
         format!("the loop is {}", and_list(&cables))
     };
+    // Spanning tree breaks a loop only where every switch in it runs it.
+    let spanning = |n: &NodeId| {
+        eng.device(*n)
+            .and_then(|d| d.as_switch())
+            .is_some_and(|s| s.config.spanning_tree.is_some())
+    };
+    let why = if nodes.iter().any(spanning) {
+        let without: Vec<String> = nodes
+            .iter()
+            .filter(|n| !spanning(n))
+            .map(|&n| node_name(n))
+            .collect();
+        let (runs, it) = if without.len() == 1 {
+            ("runs", "it")
+        } else {
+            ("run", "them")
+        };
+        format!(
+            "{} {runs} no spanning tree: the other switches' spanning tree cannot block a loop \
+             that passes through {it}, so a flooded frame comes back for ever",
+            and_list(&without)
+        )
+    } else {
+        "the switches run no spanning tree, so a flooded frame comes back for ever".to_string()
+    };
     format!(
         "{kind} storm: {who} forwarded {} copies of {} in {}; {path}; no loop prevention \
-         (the switches run no spanning tree, so a flooded frame comes back for ever)",
+         ({why})",
         thousands(copies),
         frame_words(&seen.bytes),
         took_words(took),

@@ -8,6 +8,7 @@
 
 use super::scheduled::{ControlAction, Effect, Fired};
 use crate::control::hns::Hns;
+use crate::control::stp::SpanningTree;
 use crate::control::{HostNodes, HostOs};
 use crate::device::stack::probe::{ProbeProto, ProbeRequest, ProbeTarget};
 use crate::device::{Action, Device, Hop, Outcome};
@@ -104,6 +105,8 @@ pub struct World {
     /// Faults in place: partitions by name, and failed hosts by name, each with the links it
     /// took down (by name: binding a NIC to a vSwitch re-plugs its cable under a new id).
     faults: Faults,
+    /// The switches that run spanning tree; it converges again whenever a cable changes.
+    pub spanning_tree: SpanningTree,
 }
 
 /// The faults in place while the run goes on (see `World::perform`).
@@ -142,6 +145,7 @@ impl World {
             fired: Vec::new(),
             busybox: shell::busybox::State::default(),
             faults: Faults::default(),
+            spanning_tree: SpanningTree::default(),
         }
     }
 
@@ -415,6 +419,7 @@ impl World {
             .find_link(name)
             .ok_or_else(|| format!("no link named {name:?}"))?;
         self.engine.set_link_up(id, up);
+        self.spanning_tree.converge(&mut self.engine);
         Ok(())
     }
 
@@ -467,6 +472,7 @@ impl World {
     pub fn set_nic(&mut self, host: &str, nic: &str, up: bool) -> Result<String, String> {
         let (link, name) = self.nic_link(host, nic)?;
         self.engine.set_link_up(link, up);
+        self.spanning_tree.converge(&mut self.engine);
         Ok(name)
     }
 
@@ -620,6 +626,7 @@ impl World {
                 cut.push(name);
             }
         }
+        self.spanning_tree.converge(&mut self.engine);
         cut
     }
 
@@ -636,6 +643,7 @@ impl World {
                 up.push(name);
             }
         }
+        self.spanning_tree.converge(&mut self.engine);
         up
     }
 
