@@ -192,10 +192,10 @@ impl SpanningTree {
         for (b, (node, id)) in self.bridges.iter().enumerate() {
             let mut cfg = SpanningTreeConfig::alone(*id);
             (cfg.root, cfg.root_cost) = tree.root[b];
-            for (c, cable) in cables.iter().enumerate() {
-                for end in 0..2 {
-                    if cable.ends[end].0 == b {
-                        cfg.roles.push((ports[c][end], tree.roles[c][end]));
+            for ((cable, at), roles) in cables.iter().zip(&ports).zip(&tree.roles) {
+                for ((bridge, _), (port, role)) in cable.ends.iter().zip(at.iter().zip(roles)) {
+                    if *bridge == b {
+                        cfg.roles.push((*port, *role));
                     }
                 }
             }
@@ -374,14 +374,14 @@ mod tests {
                     fwd[fa] = fb;
                 }
             }
-            for x in 0..n {
+            for (x, own) in bridges.iter().enumerate() {
                 let (ra, rf) = (find(&mut all, x), find(&mut fwd, x));
                 for y in 0..n {
                     let same = find(&mut all, y) == ra;
                     prop_assert_eq!(same, find(&mut fwd, y) == rf, "{} and {} reachable", x, y);
                 }
-                let roots = t.root_port[x].is_none() as usize;
-                prop_assert_eq!(roots == 1, t.root[x].0 == bridges[x]);
+                // A bridge has no root port exactly when it is its own part's root.
+                prop_assert_eq!(t.root_port[x].is_none(), t.root[x].0 == *own);
             }
             let parts = (0..n).filter(|&x| find(&mut all, x) == x).count();
             prop_assert_eq!(forwarding, n - parts);
