@@ -952,6 +952,26 @@ impl World {
     ) -> ProbeResult {
         let id = ProbeId(self.next_probe);
         self.next_probe += 1;
+        if let Some(host) = self.downed_host_of(node) {
+            // A host without power runs nothing: its containers send nothing, even to each
+            // other over its own vSwitch or bridge.
+            let why = format!("{host} is down (it failed): a host without power runs nothing");
+            return ProbeResult {
+                id,
+                from: from.into(),
+                to: to.into(),
+                proto,
+                outcome: Outcome::Dropped,
+                detail: format!("nothing was sent: {host} is down"),
+                drop: Some((host, why)),
+                looked_up: None,
+                hops: Vec::new(),
+                hop_nodes: Vec::new(),
+                fired: Vec::new(),
+                stopped: None,
+                hops_left_out: 0,
+            };
+        }
         let trace_start = self.engine.trace().len();
         let ended_start = self.engine.ended().len();
         let req = ProbeRequest {
@@ -1039,6 +1059,19 @@ impl World {
             stopped,
             hops_left_out: self.engine.hops_left_out(id),
         }
+    }
+
+    /// The failed host that `node` belongs to (its own stack, or a container or switch in
+    /// it), while it is down.
+    fn downed_host_of(&self, node: NodeId) -> Option<String> {
+        if self.faults.hosts_down.is_empty() {
+            return None;
+        }
+        let host = match self.hosts.iter().find(|h| h.nodes.stack == node) {
+            Some(h) => h.name.clone(),
+            None => self.engine.topology().node(node)?.host.clone()?,
+        };
+        self.faults.hosts_down.contains_key(&host).then_some(host)
     }
 
     pub fn node_name(&self, node: NodeId) -> String {
