@@ -260,3 +260,33 @@ fn an_hns_restart_on_a_linux_host_could_not_run() {
         rep.text
     );
 }
+
+#[test]
+fn containers_on_a_failed_host_send_nothing_even_to_each_other() {
+    use sim_core::device::stack::probe::ProbeProto;
+    let mut world = world_of(&scenario_with(1, ""));
+    for name in ["web", "db"] {
+        let run = world.docker("h1", &format!("docker run -d --name {name} img"));
+        assert_eq!(run.error, None, "{run:?}");
+    }
+    let before = world
+        .probe("web", "db", ProbeProto::Icmp)
+        .expect("the probe runs");
+    assert_eq!(before.outcome, Outcome::Delivered, "{before:?}");
+    world.perform(&ControlAction::Host {
+        host: "h1".into(),
+        up: false,
+    });
+    let during = world
+        .probe("web", "db", ProbeProto::Icmp)
+        .expect("the probe runs");
+    assert_eq!(during.outcome, Outcome::Dropped);
+    assert_eq!(
+        during.drop,
+        Some((
+            "h1".to_string(),
+            "h1 is down (it failed): a host without power runs nothing".to_string()
+        ))
+    );
+    assert!(during.hops.is_empty(), "{:?}", during.hops);
+}

@@ -142,3 +142,100 @@ fn the_json_report_carries_the_finding_in_words() {
         serde_json::from_slice(&out.stdout).expect("the report is JSON");
     assert_eq!(report["finding"], serde_json::Value::Null);
 }
+
+#[test]
+fn a_ring_that_runs_spanning_tree_carries_the_probe_and_one_that_does_not_storms() {
+    // Every switch runs spanning tree: no warning, the probe arrives, nothing storms, and the
+    // copy of the ARP broadcast sent over the ring's third cable is dropped where it blocks.
+    let file = "tests/it/testdata/storm-ring-rstp.ron";
+    let out = hnsim(&["check", file]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        !text(&out.stderr).contains("warning"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = hnsim(&["run", file]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{stderr}\n{stdout}");
+    assert!(
+        stdout.contains("probe #1 a -> 10.0.0.2 icmp: DELIVERED"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("broadcast storm") && !stderr.contains("broadcast storm"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("DROPPED: sw3 port sw2 is discarding by spanning tree (alternate port)"),
+        "{stdout}"
+    );
+
+    // The same ring, sw3 without spanning tree: the warning names it, the run storms and the
+    // finding says which switch lacks it.
+    let file = "tests/it/testdata/storm-ring-mixed.ron";
+    let out = hnsim(&["check", file]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "{file}:19:13: warning: this cable closes a ring of switches, sw3 -> sw2 -> sw1 -> \
+             sw3: `sw3` runs no loop prevention (no spanning tree)"
+        )),
+        "{stderr}"
+    );
+    let (_, stderr) = run_stops(file);
+    assert!(
+        stderr.contains(
+            "no loop prevention (sw3 runs no spanning tree: the other switches' spanning tree \
+             cannot block a loop that passes through it, so a flooded frame comes back for ever)"
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_unicast_frame_that_goes_round_a_loop_is_a_finding_and_spanning_tree_prevents_it() {
+    // The ring closes after ARP: no broadcast storms, but the echo request for b, whose
+    // cable is down, is flooded by sw2 and sw3 and sent on by sw1, round and round.
+    let file = "tests/it/testdata/unicast-loop.ron";
+    let (stdout, stderr) = run_stops(file);
+    let finding = "unicast loop: switches sw1, sw2 and sw3 forwarded 298 copies of one IPv4 \
+                   packet from 10.0.0.1 in 15 ms; the loop is sw1 port sw2 \u{2194} sw2 port sw1 \
+                   (cable sw1<->sw2), sw2 port sw3 \u{2194} sw3 port sw2 (cable sw2<->sw3) and \
+                   sw3 port sw1 \u{2194} sw1 port sw3 (cable c3); no loop prevention (the \
+                   switches run no spanning tree, so a frame for 02:00:00:00:00:02, which no \
+                   switch on the loop delivers";
+    assert!(
+        stderr.contains(&format!(
+            "hnsim: the run hit its storm_copies limit: {finding}"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stdout.contains(&format!("  run stopped: {finding}")),
+        "{stdout}"
+    );
+
+    // The same ring with spanning tree: when c3 comes up one port of the ring discards, so
+    // the frame is flooded to the ends of the tree and goes no further; the probe just times
+    // out.
+    let plain = std::fs::read_to_string(crate::common::repo_root().join(file)).expect("reads");
+    let rstp = plain.replace(
+        r#"switches: [(name: "sw1"), (name: "sw2"), (name: "sw3")],"#,
+        r#"switches: [(name: "sw1", spanning_tree: Rstp), (name: "sw2", spanning_tree: Rstp), (name: "sw3", spanning_tree: Rstp)],"#,
+    );
+    assert_ne!(rstp, plain);
+    let path = std::env::temp_dir().join(format!("hnsim-unicast-loop-{}.ron", std::process::id()));
+    std::fs::write(&path, rstp).expect("writes");
+    let out = hnsim(&["run", path.to_str().expect("a UTF-8 path")]);
+    let _ = std::fs::remove_file(&path);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains(
+            "probe #2 a -> 10.0.0.2 icmp: DROPPED (no answer from 10.0.0.2 before the timeout)"
+        ),
+        "{stdout}"
+    );
+}

@@ -12,6 +12,7 @@ pub mod ids;
 pub mod ipam;
 pub mod libnetwork;
 pub mod plan;
+pub mod stp;
 pub mod tcpip;
 pub mod version;
 

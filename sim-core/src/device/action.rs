@@ -378,6 +378,12 @@ pub enum DropReason {
         port: Sym,
         mac: MacAddr,
     },
+    /// The port is an alternate or backup port of the spanning tree: it discards.
+    SpanningTree {
+        switch: Sym,
+        port: Sym,
+        role: &'static str,
+    },
     /// The destination sits behind the port the frame came from, and the port does not
     /// reflect frames back (no hair-pinning on this switch).
     Filtered {
@@ -548,6 +554,12 @@ impl fmt::Display for Show<'_, DropReason> {
             DropReason::MacSpoofing { switch, port, mac } => write!(
                 f,
                 "{} port {} has MAC address spoofing off and drops frames from source MAC {mac}, which is not the VM's own",
+                s(switch),
+                s(port)
+            ),
+            DropReason::SpanningTree { switch, port, role } => write!(
+                f,
+                "{} port {} is discarding by spanning tree ({role} port): it neither forwards nor learns there, so that the cables between switches make no loop",
                 s(switch),
                 s(port)
             ),

@@ -14,6 +14,7 @@ use super::conntrack::{Conntrack, Profile};
 use super::port_policy::PortPolicyConfig;
 use super::rules::hook::{DeviceFacts, Passage, Ports, Tables, Verdict};
 use super::rules::{Hook, Ruleset};
+use super::spanning_tree::SpanningTreeConfig;
 use super::{Action, DropReason, Frame, Outbox};
 use crate::fastmap::FastMap;
 use crate::id::PortId;
@@ -97,6 +98,9 @@ pub struct SwitchConfig {
     pub filter_reason: Option<String>,
     /// Switch Embedded Teaming: physical ports that act as one uplink.
     pub team: Option<Team>,
+    /// The spanning tree as the control plane computed it (`control::stp`); `None`: the
+    /// switch runs none, like an unmanaged switch.
+    pub spanning_tree: Option<Box<SpanningTreeConfig>>,
 }
 
 /// A SET team: its members act as one logical port, `primary`, which is the port learning,
@@ -125,6 +129,7 @@ impl SwitchConfig {
             policy: None,
             filter_reason: None,
             team: None,
+            spanning_tree: None,
         }
     }
 }
@@ -144,6 +149,8 @@ pub struct Switch {
     fdb: FastMap<u64, PortId>,
     /// Ports whose link is down (carrier lost), as the engine reported them.
     no_carrier: Vec<PortId>,
+    /// Ports the spanning tree keeps discarding (from `config.spanning_tree`).
+    discarding: Vec<PortId>,
 }
 
 /// What the rules need to know about a switch: its port names (it has no addresses).
@@ -195,7 +202,9 @@ impl Switch {
             filter: None,
             fdb: FastMap::default(),
             no_carrier: Vec::new(),
+            discarding: Vec::new(),
         };
+        s.set_spanning_tree(s.config.spanning_tree.clone().map(|b| *b), false);
         s.rebuild_static();
         s
     }
@@ -290,6 +299,51 @@ impl Switch {
         }
     }
 
+    /// Takes the spanning tree's port roles. `flush`: the tree changed (a topology change
+    /// notice reached this switch), so the entries learned on its ports towards other
+    /// switches go (802.1w 17.10) and those hosts are relearned where they are reachable now;
+    /// entries learned on edge ports (hosts) stay.
+    pub fn set_spanning_tree(&mut self, st: Option<SpanningTreeConfig>, flush: bool) {
+        if flush {
+            let mut tree_ports: Vec<PortId> = Vec::new();
+            for c in self
+                .config
+                .spanning_tree
+                .iter()
+                .map(|c| &**c)
+                .chain(st.iter())
+            {
+                tree_ports.extend(c.roles.iter().map(|(p, _)| *p));
+            }
+            self.fdb.retain(|_, p| !tree_ports.contains(p));
+            self.rebuild_static();
+        }
+        self.config.spanning_tree = st.map(Box::new);
+        self.discarding = self
+            .config
+            .spanning_tree
+            .as_ref()
+            .map(|c| c.discarding().collect())
+            .unwrap_or_default();
+    }
+
+    /// A frame at a port the spanning tree keeps discarding is dropped there, unlearned.
+    #[cold]
+    #[inline(never)]
+    fn drop_discarding(&self, frame: &Frame, port: PortId, out: &mut Outbox) {
+        let role = self
+            .config
+            .spanning_tree
+            .as_ref()
+            .and_then(|c| c.role(port))
+            .map_or("blocked", |r| r.name());
+        out.drop_frame(frame, |syms| DropReason::SpanningTree {
+            switch: syms.intern(&self.config.name),
+            port: syms.intern(&port_name(&self.config, port)),
+            role,
+        });
+    }
+
     /// The team members that can carry frames now, in order.
     fn team_members_up<'a>(&'a self, team: &'a Team) -> impl Iterator<Item = PortId> + 'a {
         team.members
@@ -322,6 +376,10 @@ impl Switch {
             });
             return;
         };
+        if !self.discarding.is_empty() && self.discarding.contains(&in_port) {
+            self.drop_discarding(&frame, in_port, out);
+            return;
+        }
         // Only a switch that looks above layer 2 parses more than the Ethernet header.
         let deep = self.filter.is_some()
             || self.config.port_policy.is_some()
@@ -526,6 +584,10 @@ impl Switch {
                     });
                     return;
                 };
+                if !self.discarding.is_empty() && self.discarding.contains(&member) {
+                    self.drop_discarding(&frame, member, out);
+                    return;
+                }
                 out.hop(frame.probe, &frame.bytes, |syms| Action::Bridged {
                     from_port: syms.intern(&port_name(&self.config, arrived_on)),
                     to_port: syms.intern(&port_name(&self.config, member)),
@@ -633,7 +695,11 @@ impl Switch {
                         None => continue,
                     }
                 }
-                _ if self.no_carrier.contains(&PortId(i as u16)) => continue,
+                _ if self.no_carrier.contains(&PortId(i as u16))
+                    || self.discarding.contains(&PortId(i as u16)) =>
+                {
+                    continue
+                }
                 _ => PortId(i as u16),
             };
             // The copies share the frame's bytes; one that egress rewrites gets its own.
@@ -898,5 +964,47 @@ mod tests {
         sw.set_carrier(PortId(1), false);
         assert_eq!(sw.lookup(1, HOST_A), None);
         assert_eq!(ports(&handle(&mut sw, 0, frame(OUTSIDE, HOST_A))), [2]);
+    }
+
+    #[test]
+    fn a_discarding_port_neither_forwards_nor_learns() {
+        use crate::device::spanning_tree::{BridgeId, PortRole, SpanningTreeConfig};
+        let mut sw = Switch::new(SwitchConfig::new("sw", true, UnknownUnicast::Flood));
+        for name in ["host", "up", "blocked"] {
+            sw.add_port(name, PortMode::Access(1));
+        }
+        let mut st = SpanningTreeConfig::alone(BridgeId::new(32768, OUTSIDE));
+        st.roles = vec![
+            (PortId(1), PortRole::Root),
+            (PortId(2), PortRole::Alternate),
+        ];
+        sw.set_spanning_tree(Some(st), false);
+        // In at the alternate port: dropped, with its reason, and not learned.
+        let out = handle(&mut sw, 2, traced(frame(HOST_A, MacAddr::broadcast())));
+        assert_eq!((out.sends.len(), out.drops), (0, 1));
+        assert!(matches!(
+            out.hops[0].action,
+            Action::Dropped(DropReason::SpanningTree {
+                role: "alternate",
+                ..
+            })
+        ));
+        assert_eq!(sw.lookup(1, HOST_A), None);
+        // A flood leaves by every port but the discarding one.
+        assert_eq!(
+            ports(&handle(&mut sw, 0, frame(HOST_B, MacAddr::broadcast()))),
+            [1]
+        );
+        // A topology change forgets what was learned towards other switches, not at hosts.
+        handle(&mut sw, 1, frame(HOST_A, OUTSIDE));
+        assert_eq!(sw.lookup(1, HOST_A), Some(PortId(1)));
+        let mut st = SpanningTreeConfig::alone(BridgeId::new(32768, OUTSIDE));
+        st.roles = vec![
+            (PortId(1), PortRole::Alternate),
+            (PortId(2), PortRole::Root),
+        ];
+        sw.set_spanning_tree(Some(st), true);
+        assert_eq!(sw.lookup(1, HOST_A), None);
+        assert_eq!(sw.lookup(1, HOST_B), Some(PortId(0)));
     }
 }

@@ -567,8 +567,10 @@ impl Engine {
         self.now = time;
         self.stats.events += 1;
         self.queued_frame_bytes -= frame.bytes.len() as u64;
-        if storm::is_group(&frame.bytes) && self.forwards_from(node, port) {
-            self.watch_group_frame((node, port), &frame.bytes);
+        if (storm::is_group(&frame.bytes) || frame.probe.is_some())
+            && self.forwards_from(node, port)
+        {
+            self.watch_frame((node, port), &frame.bytes);
         }
         // The outbox is reused in place: devices and it are separate fields.
         let out = &mut self.outbox;
@@ -612,12 +614,24 @@ impl Engine {
         }
     }
 
-    /// Counts a group-addressed frame arriving at `end`; notes the storm when one port has
-    /// seen `limits.storm_copies` copies of it. Kept out of line: unicast never comes here.
+    /// Counts a group-addressed or traced frame arriving at `end`; notes the storm (or the
+    /// unicast loop) when one port has seen `limits.storm_copies` copies of it. Kept out of
+    /// line: untraced unicast never comes here.
     #[inline(never)]
-    fn watch_group_frame(&mut self, end: (NodeId, PortId), bytes: &[u8]) {
+    fn watch_frame(&mut self, end: (NodeId, PortId), bytes: &[u8]) {
         if self.storm.is_some() {
             return;
+        }
+        if !storm::is_group(bytes) {
+            // A host that sends the same frame again is no loop: only arrivals from another
+            // forwarding node count; and while a broadcast storms, it is the storm that is
+            // named, not the answers that go round because of it.
+            let from_forwarder = self
+                .peer_of(end.0, end.1)
+                .is_some_and(|((n, p), _)| self.forwards_from(n, p));
+            if !from_forwarder || self.storm_watch.group_coming_back(self.now) {
+                return;
+            }
         }
         let copies = self.limits.storm_copies.max(1);
         if let Some(seen) = self.storm_watch.saw(self.now, end, bytes, copies) {
@@ -1005,7 +1019,7 @@ mod tests {
     }
 
     #[test]
-    fn storm_copies_is_the_bound_and_unicast_is_not_watched() {
+    fn storm_copies_is_the_bound_and_traced_unicast_is_watched_too() {
         let limits = Limits {
             storm_copies: 10,
             ..Limits::default()
@@ -1019,28 +1033,42 @@ mod tests {
             .contains(" forwarded 19 copies "));
 
         // The same loop with a unicast frame to a MAC nobody has: flooded round and round
-        // too, but only group-addressed frames are watched; the event budget ends it.
-        let limits = Limits {
-            max_events: 5_000,
-            ..Limits::default()
-        };
-        let (mut eng, sw) = self_cabled_switch(limits);
-        let mut unicast = vec![0x02, 0, 0, 0, 0, 0x99, 0x02, 0, 0, 0, 0, 0x01];
-        unicast.resize(60, 0);
-        eng.queued_frame_bytes += 60;
-        eng.queue.push(
-            SimTime::ZERO,
-            Event::Arrive {
-                node: sw,
-                port: PortId(0),
-                frame: Frame::new(unicast, None),
-            },
-        );
-        assert_eq!(
-            eng.run_for(SimDuration::from_secs(10)),
-            RunStop::EventBudget
-        );
-        assert_eq!(eng.storm(), None);
+        // too. Untraced, it is not watched and the event budget ends it; a probe's frame is
+        // watched, and its loop is a finding.
+        for probe in [None, Some(ProbeId(7))] {
+            let limits = Limits {
+                max_events: 5_000,
+                storm_copies: 10,
+                ..Limits::default()
+            };
+            let (mut eng, sw) = self_cabled_switch(limits);
+            let mut unicast = vec![0x02, 0, 0, 0, 0, 0x99, 0x02, 0, 0, 0, 0, 0x01];
+            unicast.resize(60, 0);
+            eng.queued_frame_bytes += 60;
+            eng.queue.push(
+                SimTime::ZERO,
+                Event::Arrive {
+                    node: sw,
+                    port: PortId(0),
+                    frame: Frame::new(unicast, probe),
+                },
+            );
+            let stop = eng.run_for(SimDuration::from_secs(10));
+            if probe.is_none() {
+                assert_eq!(stop, RunStop::EventBudget);
+                assert_eq!(eng.storm(), None);
+            } else {
+                assert_eq!(stop, RunStop::Storm);
+                let finding = eng.storm().unwrap_or_default();
+                assert!(
+                    finding.starts_with("unicast loop: switch sw forwarded ")
+                        && finding.contains(
+                            "a frame for 02:00:00:00:00:99, which no switch on the loop delivers"
+                        ),
+                    "{finding}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -3,17 +3,28 @@
 //! A switch floods a broadcast out of every port but the one it came in on. With two paths
 //! between switches (a cable from a switch to itself, two cables between two switches, a
 //! ring), a flooded frame comes back and is flooded again, for ever: a broadcast storm. Real
-//! switches prevent it with a spanning tree; hnsim's switches, like an unmanaged switch, do
-//! not. The engine notices instead: it counts how often the same group-addressed frame (the
+//! switches prevent it with a spanning tree, and so do hnsim's physical switches set to
+//! `spanning_tree: Rstp` (`control::stp`); the others, like an unmanaged switch, do not. The
+//! engine notices a storm instead: it counts how often the same group-addressed frame (the
 //! same bytes) arrives at the same forwarding port (a switch's, or a port of a bridge in a
 //! stack: a host's own interface ends a frame, so a flood's copies to hosts are not counted),
 //! and when one port has seen `copies` of it within
 //! `WINDOW`, the run stops with a finding that says which switches, which cables, how many
 //! copies and in how long.
 //!
-//! Only frames whose destination address has the group bit set are looked at: on the hot path
-//! of unicast traffic this costs one byte test. A legitimate sender repeats a broadcast
-//! (an ARP retry) about once a second, far below the bound.
+//! Frames whose destination address has the group bit set are looked at, and traced unicast
+//! frames (a probe's): a unicast frame goes round a loop too when no switch on it delivers
+//! it (its destination unknown there, so flooded, or learned towards the loop), a *unicast
+//! loop*, found the same way and described in the same words. Untraced unicast (the
+//! benchmark's echoes) is not watched: on its hot path this costs one byte test and one
+//! branch; a loop of such frames ends at `max_events`, `max_sim_time_ms` or `max_memory_mb`.
+//! A unicast frame counts only where it arrives from another switch or bridge (a host that
+//! sends the same frame again is no loop), and not while a group-addressed frame is coming
+//! back: during a broadcast storm the MAC tables learn hosts on the wrong ports and their
+//! answers go round too, but the storm is the cause, and it is what the finding names. A
+//! legitimate sender repeats a broadcast (an ARP retry)
+//! or a unicast frame (a TCP retransmission) at most a few times a second, far below the
+//! bound.
 
 use crate::fastmap::FastMap;
 use crate::id::{NodeId, PortId};
@@ -50,6 +61,8 @@ pub(super) struct StormWatch {
     seen: FastMap<u64, Sighting>,
     /// The number of (frame, port) counts in `seen`.
     counts: usize,
+    /// When a group-addressed frame last arrived again at a port it had reached before.
+    group_repeat: Option<SimTime>,
 }
 
 impl StormWatch {
@@ -87,7 +100,16 @@ impl StormWatch {
             0
         });
         *n += 1;
+        if *n >= 2 && is_group(bytes) {
+            self.group_repeat = Some(now);
+        }
         (*n >= copies).then(|| s.clone())
+    }
+
+    /// Whether a group-addressed frame came back to a port within `WINDOW` before `now`: a
+    /// broadcast storm may be under way.
+    pub fn group_coming_back(&self, now: SimTime) -> bool {
+        self.group_repeat.is_some_and(|t| now.since(t) <= WINDOW)
     }
 }
 
@@ -101,11 +123,16 @@ pub(super) fn describe(seen: &Sighting, end: (NodeId, PortId), eng: &super::Engi
         eng.device(n)
             .map_or_else(|| format!("port{}", p.0), |d| d.port_name(p))
     };
-    // A cable is in the loop when the frame kept arriving at both of its ends.
+    let unicast = !is_group(&seen.bytes);
+    // A cable is in the loop when the flooded frame kept arriving at both of its ends (a
+    // unicast frame goes round one way: at one of its ends).
     let looped: Vec<_> = eng
         .topology()
         .links()
-        .filter(|(_, l)| count(&l.a) >= 2 && count(&l.b) >= 2)
+        .filter(|(_, l)| {
+            let (a, b) = (count(&l.a) >= 2, count(&l.b) >= 2);
+            (a && b) || (unicast && (a || b))
+        })
         .map(|(_, l)| (l.name.clone(), l.a, l.b))
         .collect();
     let mut nodes: Vec<NodeId> = looped.iter().flat_map(|(_, a, b)| [a.0, b.0]).collect();
@@ -125,10 +152,12 @@ pub(super) fn describe(seen: &Sighting, end: (NodeId, PortId), eng: &super::Engi
         looped.iter().map(|(_, a, b)| count(a) + count(b)).sum()
     };
     let took = eng.now().since(seen.first);
-    let kind = if seen.bytes.starts_with(&[0xff; 6]) {
-        "broadcast"
+    let kind = if unicast {
+        "unicast loop"
+    } else if seen.bytes.starts_with(&[0xff; 6]) {
+        "broadcast storm"
     } else {
-        "multicast"
+        "multicast storm"
     };
     let path = if looped.is_empty() {
         format!(
@@ -151,9 +180,46 @@ pub(super) fn describe(seen: &Sighting, end: (NodeId, PortId), eng: &super::Engi
             .collect();
         format!("the loop is {}", and_list(&cables))
     };
+    // What happens to the frame: a flood comes back; a unicast frame that no switch
+    // delivers goes round.
+    let fate = if unicast {
+        format!(
+            "a frame for {}, which no switch on the loop delivers (unknown there, so flooded, \
+             or learned towards the loop), goes round for ever: an Ethernet frame has no hop \
+             count",
+            mac_words(&seen.bytes)
+        )
+    } else {
+        "a flooded frame comes back for ever".to_string()
+    };
+    // Spanning tree breaks a loop only where every switch in it runs it.
+    let spanning = |n: &NodeId| {
+        eng.device(*n)
+            .and_then(|d| d.as_switch())
+            .is_some_and(|s| s.config.spanning_tree.is_some())
+    };
+    let why = if nodes.iter().any(spanning) {
+        let without: Vec<String> = nodes
+            .iter()
+            .filter(|n| !spanning(n))
+            .map(|&n| node_name(n))
+            .collect();
+        let (runs, it) = if without.len() == 1 {
+            ("runs", "it")
+        } else {
+            ("run", "them")
+        };
+        format!(
+            "{} {runs} no spanning tree: the other switches' spanning tree cannot block a loop \
+             that passes through {it}, so {fate}",
+            and_list(&without)
+        )
+    } else {
+        format!("the switches run no spanning tree, so {fate}")
+    };
     format!(
-        "{kind} storm: {who} forwarded {} copies of {} in {}; {path}; no loop prevention \
-         (the switches run no spanning tree, so a flooded frame comes back for ever)",
+        "{kind}: {who} forwarded {} copies of {} in {}; {path}; no loop prevention \
+         ({why})",
         thousands(copies),
         frame_words(&seen.bytes),
         took_words(took),
@@ -192,6 +258,18 @@ fn took_words(d: SimDuration) -> String {
     } else {
         format!("{}.{} ms", us / 1_000, us % 1_000 / 100)
     }
+}
+
+/// The destination MAC of a frame, `02:00:00:00:00:02`.
+fn mac_words(f: &[u8]) -> String {
+    f.get(0..6)
+        .map(|m| {
+            m.iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<Vec<_>>()
+                .join(":")
+        })
+        .unwrap_or_default()
 }
 
 /// The frame in a few words: `one ARP request from 10.0.0.2 (who-has 10.0.0.3)`.

@@ -1,15 +1,19 @@
 //! Loops between switches, found before anything runs.
 //!
-//! hnsim's switches, like unmanaged switches, run no spanning tree: with two paths between
-//! two switches a flooded frame comes back and is flooded again for ever, a broadcast storm
-//! (the engine stops such a run with a finding, `engine::storm`). `check` says so first:
+//! A switch runs no spanning tree unless the scenario says `spanning_tree: Rstp`, like an
+//! unmanaged switch: with two paths between two switches a flooded frame comes back and is
+//! flooded again for ever, a broadcast storm (the engine stops such a run with a finding,
+//! `engine::storm`). `check` says so first:
 //! - a switch cabled to itself is refused: it can only ever be a loop;
 //! - a cable between two switches that are already connected (a second, parallel cable, or
-//!   the cable that closes a ring) is a warning, since a storm is what the file asks for.
+//!   the cable that closes a ring) is a warning, since a storm is what the file asks for,
+//!   unless every switch of that loop runs spanning tree (`control::stp` then keeps one port
+//!   of it discarding). A switch without spanning tree passes no BPDU on, so a loop through
+//!   it stays open: the warning names the switches that lack it.
 
 use super::diag::{Diagnostic, Pos};
 use super::parse::Spans;
-use super::schema::ScenarioSpec;
+use super::schema::{ScenarioSpec, SpanningTreeSpec};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// A switch cabled to itself: one error at the cable.
@@ -39,6 +43,13 @@ pub fn self_cables(file: &str, spec: &ScenarioSpec, spans: &Spans) -> Vec<Diagno
 /// closes a loop (a parallel cable, or the last cable of a ring).
 pub fn loop_warnings(file: &str, spec: &ScenarioSpec, spans: &Spans) -> Vec<Diagnostic> {
     let switches = switch_names(spec);
+    let spanning: BTreeSet<&str> = spec
+        .fabric
+        .switches
+        .iter()
+        .filter(|s| s.spanning_tree == SpanningTreeSpec::Rstp)
+        .map(|s| s.name.as_str())
+        .collect();
     // The cables kept so far, as a forest: switch -> (neighbour, cable index).
     let mut forest: BTreeMap<&str, Vec<(&str, usize)>> = BTreeMap::new();
     let mut out = Vec::new();
@@ -52,6 +63,16 @@ pub fn loop_warnings(file: &str, spec: &ScenarioSpec, spans: &Spans) -> Vec<Diag
             forest.entry(b).or_default().push((a, i));
             continue;
         };
+        // The switches of the loop without spanning tree, in the loop's order.
+        let mut open: Vec<&str> = Vec::new();
+        for n in std::iter::once(a).chain(path.iter().map(|(n, _)| *n)) {
+            if !spanning.contains(n) && !open.contains(&n) {
+                open.push(n);
+            }
+        }
+        if open.is_empty() {
+            continue;
+        }
         let at = |k: usize| {
             let p: Pos = spans.at(&format!("fabric.links[{k}]"));
             format!("line {}:{}", p.line, p.col)
@@ -70,17 +91,31 @@ pub fn loop_warnings(file: &str, spec: &ScenarioSpec, spans: &Spans) -> Vec<Diag
                 ring.join(" -> ")
             )
         };
+        let named: Vec<String> = open.iter().map(|n| format!("`{n}`")).collect();
+        let named = and_list(&named);
+        let runs = if open.len() == 1 { "runs" } else { "run" };
         out.push(Diagnostic::new(
             file,
             spans.at(&format!("fabric.links[{i}]")),
             format!(
-                "{what}: hnsim's switches run no loop prevention (no spanning tree), so the \
-                 first broadcast will circulate for ever and the run will stop with a broadcast \
-                 storm; remove the cable unless the storm is what you want to see"
+                "{what}: {named} {runs} no loop prevention (no spanning tree), so the first \
+                 broadcast will circulate for ever and the run will stop with a broadcast \
+                 storm; set `spanning_tree: Rstp` on {named} (spanning tree breaks a loop only \
+                 where every switch in it runs it), or remove the cable unless the storm is \
+                 what you want to see"
             ),
         ));
     }
     out
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn and_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
 }
 
 /// How a warning reads: `file:line:column: warning: message`.
@@ -135,7 +170,22 @@ mod tests {
     /// A scenario with switches `names` and cables `links` (pairs of switch names, one a
     /// line from line 6 on, named `c0`, `c1`, ...).
     fn fabric(names: &[&str], links: &[(&str, &str)]) -> String {
-        let switches: Vec<String> = names.iter().map(|n| format!("(name: \"{n}\")")).collect();
+        fabric_with(names, &[], links)
+    }
+
+    /// As `fabric`, with the switches `rstp` running spanning tree.
+    fn fabric_with(names: &[&str], rstp: &[&str], links: &[(&str, &str)]) -> String {
+        let switches: Vec<String> = names
+            .iter()
+            .map(|n| {
+                let st = if rstp.contains(n) {
+                    ", spanning_tree: Rstp"
+                } else {
+                    ""
+                };
+                format!("(name: \"{n}\"{st})")
+            })
+            .collect();
         let links: Vec<String> = links
             .iter()
             .enumerate()
@@ -187,6 +237,54 @@ mod tests {
             ),
             "{}",
             w[1]
+        );
+    }
+
+    #[test]
+    fn a_loop_of_switches_that_all_run_spanning_tree_has_no_warning() {
+        let links = [("s1", "s2"), ("s1", "s2"), ("s2", "s3"), ("s3", "s1")];
+        let all = ["s1", "s2", "s3"];
+        assert_eq!(
+            warnings(&fabric_with(&all, &all, &links)),
+            Vec::<String>::new()
+        );
+        // s3 runs none: the parallel cables are still covered, the ring through s3 is not.
+        let w = warnings(&fabric_with(&all, &["s1", "s2"], &links));
+        assert_eq!(w.len(), 1, "{w:#?}");
+        assert!(
+            w[0].starts_with(
+                "t.ron:9:9: warning: this cable closes a ring of switches, s3 -> s2 -> s1 -> s3: \
+                 `s3` runs no loop prevention (no spanning tree), so the first broadcast will \
+                 circulate for ever"
+            ),
+            "{}",
+            w[0]
+        );
+        assert!(
+            w[0].contains("set `spanning_tree: Rstp` on `s3`"),
+            "{}",
+            w[0]
+        );
+    }
+
+    #[test]
+    fn a_bridge_priority_needs_spanning_tree_and_a_step_of_4096() {
+        let text = fabric_with(&["s1", "s2"], &["s1"], &[("s1", "s2")])
+            .replace(
+                "(name: \"s1\", spanning_tree: Rstp)",
+                "(name: \"s1\", spanning_tree: Rstp, bridge_priority: 1000)",
+            )
+            .replace("(name: \"s2\")", "(name: \"s2\", bridge_priority: 4096)");
+        let diags = load_str("t.ron", &text).expect_err("refused");
+        let msgs: Vec<&str> = diags.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(msgs.len(), 2, "{msgs:#?}");
+        assert!(
+            msgs[0].starts_with("bridge priority 1000 is not one a switch accepts"),
+            "{msgs:#?}"
+        );
+        assert!(
+            msgs[1].starts_with("bridge_priority is a spanning-tree setting"),
+            "{msgs:#?}"
         );
     }
 

@@ -112,6 +112,24 @@ pub struct SwitchSpec {
     /// What the switch is (default: a physical switch).
     #[serde(default)]
     pub kind: SwitchKindSpec,
+    /// Loop prevention on a physical switch (default: `Off`, as on an unmanaged switch).
+    #[serde(default)]
+    pub spanning_tree: SpanningTreeSpec,
+    /// The bridge priority for the spanning tree's root election: a multiple of 4096 from 0
+    /// to 61440, lowest wins (default 32768; equal priorities are decided by the MAC).
+    #[serde(default)]
+    pub bridge_priority: Option<u16>,
+}
+
+/// Whether a physical switch runs a spanning tree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum SpanningTreeSpec {
+    /// No loop prevention: two paths between switches make a broadcast storm.
+    #[default]
+    Off,
+    /// Rapid Spanning Tree (IEEE 802.1w): the switches elect a root bridge and keep one port
+    /// of every loop discarding; it takes over when a cable fails.
+    Rstp,
 }
 
 /// A physical switch, or the Hyper-V switch of the machine that container hosts run on as VMs.

@@ -272,6 +272,9 @@ pub fn validate(
             },
         ));
     }
+    for (i, s) in f.switches.iter().enumerate() {
+        spanning_tree(&mut c, &format!("fabric.switches[{i}]"), s);
+    }
     for (i, r) in f.routers.iter().enumerate() {
         let path = format!("fabric.routers[{i}]");
         let subnets = c.interfaces(&path, "interfaces", &r.interfaces);
@@ -1232,5 +1235,42 @@ fn capitalize(s: &str) -> String {
     match c.next() {
         Some(f) => f.to_uppercase().chain(c).collect(),
         None => String::new(),
+    }
+}
+
+/// A switch's spanning-tree settings: only a physical switch runs one, and its priority is
+/// one a switch accepts.
+fn spanning_tree(c: &mut Checker, path: &str, s: &SwitchSpec) {
+    let on = s.spanning_tree == SpanningTreeSpec::Rstp;
+    if on && s.kind != SwitchKindSpec::Physical {
+        let what = match s.kind {
+            SwitchKindSpec::HyperV => "a Hyper-V virtual switch",
+            _ => "an Azure host",
+        };
+        c.error(
+            &format!("{path}.spanning_tree"),
+            format!(
+                "spanning_tree applies to a physical switch; `{}` is {what}, which runs none",
+                s.name
+            ),
+        );
+    }
+    let Some(priority) = s.bridge_priority else {
+        return;
+    };
+    let pp = format!("{path}.bridge_priority");
+    if !on {
+        c.error(
+            &pp,
+            "bridge_priority is a spanning-tree setting: add `spanning_tree: Rstp` to this switch",
+        );
+    } else if priority % crate::control::stp::PRIORITY_STEP != 0 || priority > 61_440 {
+        c.error(
+            &pp,
+            format!(
+                "bridge priority {priority} is not one a switch accepts: a multiple of 4096 \
+                 from 0 to 61440 (802.1D keeps only its top four bits), e.g. 4096 or 32768"
+            ),
+        );
     }
 }

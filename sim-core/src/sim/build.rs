@@ -9,7 +9,9 @@ use crate::control::hns::policy;
 use crate::control::hns::Hns;
 use crate::control::libnetwork::pools::Pool;
 use crate::control::libnetwork::{Libnetwork, LinuxDaemonConfig};
+use crate::control::stp::{self, SpanningTree};
 use crate::control::{tcpip, HostNodes, HostOs};
+use crate::device::spanning_tree::BridgeId;
 use crate::device::stack::{DhcpServerConfig, IfaceConfig, IpStack, Route, StackConfig};
 use crate::device::switch::{PortMode, Switch, SwitchConfig, UnknownUnicast};
 use crate::device::Device;
@@ -23,7 +25,7 @@ use crate::id::{NodeId, PortId};
 use crate::rng::SimRng;
 use crate::scenario::{
     split_services, FirewallAllowSpec, HostSpec, InterfaceSpec, PortModeSpec, RouteSpec,
-    RouterKindSpec, ScenarioSpec, ServiceSpec, SwitchKindSpec,
+    RouterKindSpec, ScenarioSpec, ServiceSpec, SpanningTreeSpec, SwitchKindSpec,
 };
 use crate::time::{SimDuration, SimTime};
 use crate::topology::{NodeInfo, NodeKind};
@@ -58,6 +60,14 @@ impl MacSource {
             n as u8,
         )
     }
+}
+
+/// The bridge MAC of the `i`th switch of the fabric (a switch's own address, which only its
+/// spanning tree uses): locally administered, numbered in the file's order, so that equal
+/// priorities elect the switch listed first.
+fn bridge_mac(i: usize) -> MacAddr {
+    let n = i + 1;
+    MacAddr::new(0x06, 0, 0, (n >> 16) as u8, (n >> 8) as u8, n as u8)
 }
 
 /// Locally administered MACs for routers and outside hosts; Microsoft's OUI for host NICs.
@@ -155,8 +165,9 @@ pub fn build_recording(spec: &ScenarioSpec, record_frames: bool) -> Result<World
     // node name -> (node, interface name -> port); switches have no interface map.
     let mut nodes: NodeMap = BTreeMap::new();
     let mut switch_kinds: BTreeMap<String, SwitchKindSpec> = BTreeMap::new();
+    let mut spanning = SpanningTree::default();
 
-    for s in &spec.fabric.switches {
+    for (i, s) in spec.fabric.switches.iter().enumerate() {
         let mut cfg = SwitchConfig::new(s.name.clone(), true, UnknownUnicast::Flood);
         let kind = match s.kind {
             SwitchKindSpec::Physical => {
@@ -182,6 +193,10 @@ pub fn build_recording(spec: &ScenarioSpec, record_frames: bool) -> Result<World
             },
             Device::Switch(Box::new(Switch::new(cfg))),
         );
+        if s.spanning_tree == SpanningTreeSpec::Rstp {
+            let priority = s.bridge_priority.unwrap_or(stp::DEFAULT_PRIORITY);
+            spanning.add_bridge(id, BridgeId::new(priority, bridge_mac(i)));
+        }
         switch_kinds.insert(s.name.clone(), s.kind);
         nodes.insert(s.name.clone(), (id, None));
     }
@@ -318,8 +333,10 @@ pub fn build_recording(spec: &ScenarioSpec, record_frames: bool) -> Result<World
             loss: (l.loss_percent / 100.0).clamp(0.0, 1.0),
             queue_limit_bytes: 512 * 1024,
         };
-        eng.connect(name, ends[0], ends[1], params, false);
+        let link = eng.connect(name, ends[0], ends[1], params, false);
+        spanning.set_cost(link, stp::path_cost(l.bandwidth_mbps));
     }
+    spanning.converge(&mut eng);
 
     let images: Images = spec
         .images
@@ -408,6 +425,7 @@ pub fn build_recording(spec: &ScenarioSpec, record_frames: bool) -> Result<World
         world.hosts.push(host);
     }
     world.fabric = nodes.into_iter().map(|(k, (id, _))| (k, id)).collect();
+    world.spanning_tree = spanning;
     Ok(world)
 }
 

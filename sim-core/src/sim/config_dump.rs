@@ -361,11 +361,27 @@ fn switch(out: &mut String, s: &Switch, now: SimTime) {
         if port.reflect {
             notes.push("reflective relay".into());
         }
+        if let Some(role) = cfg.spanning_tree.as_ref().and_then(|st| st.role(id)) {
+            let state = if role.forwards() {
+                "forwarding"
+            } else {
+                "discarding"
+            };
+            notes.push(format!("spanning tree: {} port, {state}", role.name()));
+        }
         rows.push(vec![port.name.clone(), mode, notes.join(", ")]);
     }
     if !rows.is_empty() {
         out.push_str("  ports:\n");
         aligned(out, "    ", &rows);
+    }
+    if let Some(st) = &cfg.spanning_tree {
+        let root = if st.root == st.bridge {
+            "it is the root bridge".to_string()
+        } else {
+            format!("root bridge {}, path cost {}", st.root, st.root_cost)
+        };
+        let _ = writeln!(out, "  spanning tree (RSTP): bridge {}, {root}", st.bridge);
     }
     if let Some(t) = &cfg.team {
         let members: Vec<String> = t.members.iter().map(|p| name(*p)).collect();

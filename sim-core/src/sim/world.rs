@@ -8,6 +8,7 @@
 
 use super::scheduled::{ControlAction, Effect, Fired};
 use crate::control::hns::Hns;
+use crate::control::stp::SpanningTree;
 use crate::control::{HostNodes, HostOs};
 use crate::device::stack::probe::{ProbeProto, ProbeRequest, ProbeTarget};
 use crate::device::{Action, Device, Hop, Outcome};
@@ -106,6 +107,8 @@ pub struct World {
     /// Faults in place: partitions by name, and failed hosts by name, each with the links it
     /// took down (by name: binding a NIC to a vSwitch re-plugs its cable under a new id).
     faults: Faults,
+    /// The switches that run spanning tree; it converges again whenever a cable changes.
+    pub spanning_tree: SpanningTree,
 }
 
 /// The faults in place while the run goes on (see `World::perform`).
@@ -144,6 +147,7 @@ impl World {
             fired: Vec::new(),
             busybox: shell::busybox::State::default(),
             faults: Faults::default(),
+            spanning_tree: SpanningTree::default(),
         }
     }
 
@@ -417,6 +421,7 @@ impl World {
             .find_link(name)
             .ok_or_else(|| format!("no link named {name:?}"))?;
         self.engine.set_link_up(id, up);
+        self.spanning_tree.converge(&mut self.engine);
         Ok(())
     }
 
@@ -469,6 +474,7 @@ impl World {
     pub fn set_nic(&mut self, host: &str, nic: &str, up: bool) -> Result<String, String> {
         let (link, name) = self.nic_link(host, nic)?;
         self.engine.set_link_up(link, up);
+        self.spanning_tree.converge(&mut self.engine);
         Ok(name)
     }
 
@@ -622,6 +628,7 @@ impl World {
                 cut.push(name);
             }
         }
+        self.spanning_tree.converge(&mut self.engine);
         cut
     }
 
@@ -638,6 +645,7 @@ impl World {
                 up.push(name);
             }
         }
+        self.spanning_tree.converge(&mut self.engine);
         up
     }
 
@@ -948,6 +956,27 @@ impl World {
     ) -> ProbeResult {
         let id = ProbeId(self.next_probe);
         self.next_probe += 1;
+        if let Some(host) = self.downed_host_of(node) {
+            // A host without power runs nothing: its containers send nothing, even to each
+            // other over its own vSwitch or bridge.
+            let why = format!("{host} is down (it failed): a host without power runs nothing");
+            return ProbeResult {
+                id,
+                from: from.into(),
+                to: to.into(),
+                proto,
+                outcome: Outcome::Dropped,
+                detail: format!("nothing was sent: {host} is down"),
+                drop: Some((host, why)),
+                unresolved: None,
+                looked_up: None,
+                hops: Vec::new(),
+                hop_nodes: Vec::new(),
+                fired: Vec::new(),
+                stopped: None,
+                hops_left_out: 0,
+            };
+        }
         let trace_start = self.engine.trace().len();
         let ended_start = self.engine.ended().len();
         let req = ProbeRequest {
@@ -1039,6 +1068,19 @@ impl World {
             stopped,
             hops_left_out: self.engine.hops_left_out(id),
         }
+    }
+
+    /// The failed host that `node` belongs to (its own stack, or a container or switch in
+    /// it), while it is down.
+    fn downed_host_of(&self, node: NodeId) -> Option<String> {
+        if self.faults.hosts_down.is_empty() {
+            return None;
+        }
+        let host = match self.hosts.iter().find(|h| h.nodes.stack == node) {
+            Some(h) => h.name.clone(),
+            None => self.engine.topology().node(node)?.host.clone()?,
+        };
+        self.faults.hosts_down.contains_key(&host).then_some(host)
     }
 
     pub fn node_name(&self, node: NodeId) -> String {
