@@ -1,6 +1,7 @@
 //! IPv4: header validation, the hot-path `ipv4_info`, TTL decrement, and the
 //! header builder shared by every IPv4 frame builder.
 
+use super::checksum;
 use super::ethernet::eth_frame_with;
 use super::ETHERTYPE_IPV4;
 use super::{ethertype, l3_offset, malformed, need, MacAddr, WireError};
@@ -152,9 +153,16 @@ pub fn decrement_ttl(f: &mut [u8]) -> Option<u8> {
     ipv4_info(f)?;
     let l3 = f.get_mut(l3_offset(f)?..)?;
     let mut ip = MutableIpv4Packet::new(l3)?;
-    let ttl = ip.get_ttl().saturating_sub(1);
-    ip.set_ttl(ttl);
-    fix_checksum(l3);
+    let old = ip.get_ttl();
+    let ttl = old.saturating_sub(1);
+    if ttl != old {
+        // TTL shares its 16-bit word with the protocol (RFC 1624 section 5's example).
+        let proto = ip.get_next_level_protocol().0;
+        let word = |t: u8| u16::from_be_bytes([t, proto]);
+        ip.set_ttl(ttl);
+        let sum = checksum::adjust(ip.get_checksum(), &[word(old)], &[word(ttl)]);
+        ip.set_checksum(sum);
+    }
     Some(ttl)
 }
 

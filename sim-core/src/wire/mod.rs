@@ -36,6 +36,7 @@
 //! * DNS answers always carry the question as their name (a pointer to it).
 
 mod arp;
+mod checksum;
 mod dhcp;
 mod dns;
 mod ethernet;

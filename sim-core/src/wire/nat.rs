@@ -3,7 +3,8 @@
 
 use super::icmp::{self, icmp_span, is_echo, is_error, ICMP_HDR};
 use super::ipv4::{self as ip4, l4_span, IPV4_MIN};
-use super::{tcp, udp, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP};
+use super::checksum;
+use super::{tcp, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP};
 use pnet_packet::icmp::echo_request::{EchoRequestPacket, MutableEchoRequestPacket};
 use pnet_packet::ipv4::{Ipv4Packet, MutableIpv4Packet};
 use pnet_packet::tcp::{MutableTcpPacket, TcpPacket};
@@ -143,39 +144,73 @@ fn plan(f: &[u8]) -> Option<(usize, usize, Plan)> {
 
 fn rewrite(f: &mut [u8], side: Side, ip: Ipv4Addr, port: u16) -> Option<()> {
     let (l3, s, plan) = plan(f)?;
+    let old_ip = addr(f.get(l3..)?, side)?;
     set_addr(f.get_mut(l3..)?, side, ip)?;
-    let (src, dst) = addrs(f.get(l3..)?)?;
+    // Each checksum is adjusted by the words that changed (RFC 1624, `checksum`), as a
+    // kernel's NAT does: the transport checksums see the address through the pseudo-header.
+    let (old_addr, new_addr) = (checksum::addr_words(old_ip), checksum::addr_words(ip));
     match plan {
         Plan::Tcp { end } => {
-            let seg = f.get_mut(s..end)?;
-            let mut t = MutableTcpPacket::new(seg)?;
+            let mut t = MutableTcpPacket::new(f.get_mut(s..end)?)?;
+            let old_port = match side {
+                Side::Src => t.get_source(),
+                Side::Dst => t.get_destination(),
+            };
             match side {
                 Side::Src => t.set_source(port),
                 Side::Dst => t.set_destination(port),
             }
-            tcp::fix_checksum(seg, src, dst);
+            let old = checksum::addr_port_words(old_ip, old_port);
+            let new = checksum::addr_port_words(ip, port);
+            let sum = checksum::adjust(t.get_checksum(), &old, &new);
+            t.set_checksum(sum);
         }
         Plan::Udp { end } => {
             let d = f.get_mut(s..end)?;
+            let old_port = port_of(d, side)?;
             set_port(d, side, port)?;
-            udp::fix_checksum(d, src, dst);
+            let mut u = MutableUdpPacket::new(d)?;
+            let old = checksum::addr_port_words(old_ip, old_port);
+            let new = checksum::addr_port_words(ip, port);
+            let sum = checksum::adjust_udp(u.get_checksum(), &old, &new);
+            u.set_checksum(sum);
         }
         Plan::Echo { end } => {
-            let m = f.get_mut(s..end)?;
-            MutableEchoRequestPacket::new(m)?.set_identifier(port);
-            icmp::fix_checksum(m);
+            // ICMP has no pseudo-header: only the identifier counts.
+            let mut m = MutableEchoRequestPacket::new(f.get_mut(s..end)?)?;
+            let old = m.get_identifier();
+            m.set_identifier(port);
+            let sum = checksum::adjust(m.get_checksum(), &[old], &[port]);
+            m.set_checksum(sum);
         }
         Plan::Error { q0, hl, end } => {
+            // Rare, and the quote changes in several places: recomputed whole.
             rewrite_quoted(f.get_mut(q0..end)?, hl, side.flip(), ip, port)?;
             icmp::fix_checksum(f.get_mut(s..end)?);
         }
     }
-    ip4::fix_checksum(f.get_mut(l3..)?);
+    let mut h = MutableIpv4Packet::new(f.get_mut(l3..)?)?;
+    let sum = checksum::adjust(h.get_checksum(), &old_addr, &new_addr);
+    h.set_checksum(sum);
     Some(())
 }
 
-fn addrs(l3: &[u8]) -> Option<(Ipv4Addr, Ipv4Addr)> {
-    Ipv4Packet::new(l3).map(|p| (p.get_source(), p.get_destination()))
+/// The address on `side` of the IPv4 packet starting at `l3[0]`.
+fn addr(l3: &[u8], side: Side) -> Option<Ipv4Addr> {
+    let p = Ipv4Packet::new(l3)?;
+    Some(match side {
+        Side::Src => p.get_source(),
+        Side::Dst => p.get_destination(),
+    })
+}
+
+/// A UDP port (or a quoted TCP one, same layout) on `side`.
+fn port_of(l4: &[u8], side: Side) -> Option<u16> {
+    let p = UdpPacket::new(l4)?;
+    Some(match side {
+        Side::Src => p.get_source(),
+        Side::Dst => p.get_destination(),
+    })
 }
 
 fn set_addr(l3: &mut [u8], side: Side, ip: Ipv4Addr) -> Option<()> {
@@ -238,15 +273,10 @@ fn quoted_udp(
         Side::Src => p.set_source(port),
         Side::Dst => p.set_destination(port),
     }
-    let sum = p.get_checksum();
-    if sum != 0 {
-        let old = words(old_ip, old_port);
-        let new = words(new_ip, port);
-        p.set_checksum(match csum_adjust(sum, &old, &new) {
-            0 => 0xffff,
-            s => s,
-        });
-    }
+    let old = checksum::addr_port_words(old_ip, old_port);
+    let new = checksum::addr_port_words(new_ip, port);
+    let sum = checksum::adjust_udp(p.get_checksum(), &old, &new);
+    p.set_checksum(sum);
     Some(())
 }
 
@@ -257,30 +287,9 @@ fn quoted_echo(l4: &mut [u8], id: u16) -> Option<()> {
     }
     let old = p.get_identifier();
     p.set_identifier(id);
-    let sum = csum_adjust(p.get_checksum(), &[old], &[id]);
+    let sum = checksum::adjust(p.get_checksum(), &[old], &[id]);
     p.set_checksum(sum);
     Some(())
-}
-
-fn words(ip: Ipv4Addr, port: u16) -> [u16; 3] {
-    let o = ip.octets();
-    [
-        u16::from_be_bytes([o[0], o[1]]),
-        u16::from_be_bytes([o[2], o[3]]),
-        port,
-    ]
-}
-
-/// RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), over 16-bit words. pnet only
-/// offers full recomputation, which needs bytes a quote does not carry.
-fn csum_adjust(sum: u16, old: &[u16], new: &[u16]) -> u16 {
-    let mut acc = u32::from(!sum);
-    acc += old.iter().map(|w| u32::from(!w)).sum::<u32>();
-    acc += new.iter().map(|w| u32::from(*w)).sum::<u32>();
-    while acc >> 16 != 0 {
-        acc = (acc & 0xffff) + (acc >> 16);
-    }
-    !(acc as u16)
 }
 
 #[cfg(test)]
@@ -413,12 +422,6 @@ mod tests {
             (q.src, q.sport, q.dst, q.dport),
             (hdr().src, 1000, ip("10.0.0.2"), 5353)
         );
-    }
-
-    #[test]
-    fn csum_adjust_matches_recompute() {
-        // RFC 1624 example: 0xdd2f with word 0x5555 -> 0x3285 gives 0x0000.
-        assert_eq!(csum_adjust(0xdd2f, &[0x5555], &[0x3285]), 0x0000);
     }
 
     proptest! {
