@@ -2,6 +2,7 @@
 //! header builder shared by every IPv4 frame builder.
 
 use super::checksum;
+use super::view::View;
 use super::ethernet::eth_frame_with;
 use super::ETHERTYPE_IPV4;
 use super::{ethertype, l3_offset, malformed, need, MacAddr, WireError};
@@ -151,8 +152,20 @@ pub(crate) fn fix_checksum(l3: &mut [u8]) {
 /// TTL (0 means it expired; a TTL already at 0 stays 0).
 pub fn decrement_ttl(f: &mut [u8]) -> Option<u8> {
     ipv4_info(f)?;
-    let l3 = f.get_mut(l3_offset(f)?..)?;
-    let mut ip = MutableIpv4Packet::new(l3)?;
+    decrement_ttl_at(f, l3_offset(f)?)
+}
+
+/// [`decrement_ttl`] on a frame a device has viewed: the header's place comes from `view`,
+/// whose TTL follows (no second parse).
+pub fn decrement_ttl_viewed(f: &mut [u8], view: &mut View) -> Option<u8> {
+    let ip = view.ip.as_mut()?;
+    let ttl = decrement_ttl_at(f, usize::from(ip.l3))?;
+    ip.ttl = ttl;
+    Some(ttl)
+}
+
+fn decrement_ttl_at(f: &mut [u8], l3: usize) -> Option<u8> {
+    let mut ip = MutableIpv4Packet::new(f.get_mut(l3..)?)?;
     let old = ip.get_ttl();
     let ttl = old.saturating_sub(1);
     if ttl != old {
@@ -262,6 +275,19 @@ mod tests {
         assert_eq!(decrement_ttl(&mut f), Some(0));
         assert_checksums_ok(&f);
         assert_eq!(ipv4_info(&f).map(|i| i.ttl), Some(0));
+    }
+
+    #[test]
+    fn viewed_decrement_equals_parsed_decrement() {
+        for ttl in [0, 1, 2, 64, 255] {
+            let mut f = ipv4_frame(&IpHeader { ttl, ..hdr() }, 17, false, &[3; 8]);
+            push_vlan(&mut f, 9);
+            let mut g = f.clone();
+            let mut view = View::parse(&g).expect("a frame");
+            assert_eq!(decrement_ttl_viewed(&mut g, &mut view), decrement_ttl(&mut f));
+            assert_eq!(g, f, "ttl {ttl}");
+            assert_eq!(Some(view), View::parse(&g));
+        }
     }
 
     #[test]

@@ -4,6 +4,7 @@
 use super::icmp::{self, icmp_span, is_echo, is_error, ICMP_HDR};
 use super::ipv4::{self as ip4, l4_span, IPV4_MIN};
 use super::checksum;
+use super::view::{View, L4};
 use super::{tcp, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP};
 use pnet_packet::icmp::echo_request::{EchoRequestPacket, MutableEchoRequestPacket};
 use pnet_packet::ipv4::{Ipv4Packet, MutableIpv4Packet};
@@ -144,6 +145,70 @@ fn plan(f: &[u8]) -> Option<(usize, usize, Plan)> {
 
 fn rewrite(f: &mut [u8], side: Side, ip: Ipv4Addr, port: u16) -> Option<()> {
     let (l3, s, plan) = plan(f)?;
+    rewrite_planned(f, (l3, s, plan), side, ip, port)
+}
+
+/// NAT on a frame a device has viewed: [`rewrite_dst`] (`destination`) or [`rewrite_src`],
+/// with the offsets taken from `view` rather than from a new parse of the bytes, and `view`
+/// brought up to date in place. An ICMP error (whose quote changes too) goes the byte way
+/// and is viewed again. Returns whether the frame was rewritten.
+pub fn rewrite_viewed(
+    f: &mut [u8],
+    view: &mut View,
+    destination: bool,
+    ip: Ipv4Addr,
+    port: u16,
+) -> bool {
+    let side = if destination { Side::Dst } else { Side::Src };
+    let Some(v) = view.ip.as_mut() else {
+        return false;
+    };
+    let l3 = usize::from(v.l3);
+    let (s, e) = (v.segment().start, v.segment().end);
+    let plan = match v.l4 {
+        L4::Tcp { .. } => Plan::Tcp { end: e },
+        L4::Udp {
+            payload_offset,
+            payload_len,
+            ..
+        } => Plan::Udp {
+            end: usize::from(payload_offset) + usize::from(payload_len),
+        },
+        L4::Icmp { icmp_type, .. } if is_echo(icmp_type) => Plan::Echo { end: e },
+        _ => {
+            let done = rewrite(f, side, ip, port).is_some();
+            if done {
+                if let Some(again) = View::parse(f) {
+                    *view = again;
+                }
+            }
+            return done;
+        }
+    };
+    if rewrite_planned(f, (l3, s, plan), side, ip, port).is_none() {
+        return false;
+    }
+    match side {
+        Side::Src => v.src = ip,
+        Side::Dst => v.dst = ip,
+    }
+    match (&mut v.l4, side) {
+        (L4::Tcp { sport, .. } | L4::Udp { sport, .. }, Side::Src) => *sport = port,
+        (L4::Tcp { dport, .. } | L4::Udp { dport, .. }, Side::Dst) => *dport = port,
+        (L4::Icmp { id, .. }, _) => *id = port,
+        _ => {}
+    }
+    debug_assert_eq!(View::parse(f).as_ref(), Some(&*view), "a view kept in step");
+    true
+}
+
+fn rewrite_planned(
+    f: &mut [u8],
+    (l3, s, plan): (usize, usize, Plan),
+    side: Side,
+    ip: Ipv4Addr,
+    port: u16,
+) -> Option<()> {
     let old_ip = addr(f.get(l3..)?, side)?;
     set_addr(f.get_mut(l3..)?, side, ip)?;
     // Each checksum is adjusted by the words that changed (RFC 1624, `checksum`), as a
@@ -425,6 +490,28 @@ mod tests {
     }
 
     proptest! {
+        /// The rewrite from a view writes the same bytes as the one that parses, and leaves
+        /// the view a new parse would give.
+        #[test]
+        fn viewed_rewrite_equals_parsed_rewrite(
+            p in strategies::packet(2),
+            (new_ip, new_port) in (strategies::ip(), any::<u16>()),
+            dnat in any::<bool>(),
+        ) {
+            let f = p.emit();
+            let mut by_bytes = f.clone();
+            let ok = if dnat {
+                rewrite_dst(&mut by_bytes, new_ip, new_port)
+            } else {
+                rewrite_src(&mut by_bytes, new_ip, new_port)
+            };
+            let mut by_view = f.clone();
+            let mut view = View::parse(&by_view).expect("a frame");
+            prop_assert_eq!(rewrite_viewed(&mut by_view, &mut view, dnat, new_ip, new_port), ok);
+            prop_assert_eq!(&by_view, &by_bytes);
+            prop_assert_eq!(Some(view), View::parse(&by_view));
+        }
+
         #[test]
         fn rewrites_keep_checksums_valid(
             kind in 0u8..3,
