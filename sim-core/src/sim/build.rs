@@ -432,7 +432,12 @@ fn windows_host(eng: &mut Engine, h: &HostSpec, macs: &mut MacSource) -> Result<
     cfg.services.tcp = tcp;
     cfg.services.udp_echo = udp;
     cfg.dns_servers = addrs(&h.dns_servers)?;
-    let prefixes: Vec<Ipv4Network> = cfg.ifaces().iter().flatten().filter_map(|i| i.addr).collect();
+    let prefixes: Vec<Ipv4Network> = cfg
+        .ifaces()
+        .iter()
+        .flatten()
+        .filter_map(|i| i.addr)
+        .collect();
     let id = eng.add_node(
         NodeInfo {
             name: h.name.clone(),

@@ -2,8 +2,8 @@
 //! header builder shared by every IPv4 frame builder.
 
 use super::checksum;
-use super::view::View;
 use super::ethernet::eth_frame_with;
+use super::view::View;
 use super::ETHERTYPE_IPV4;
 use super::{ethertype, l3_offset, malformed, need, MacAddr, WireError};
 use pnet_packet::ip::IpNextHeaderProtocol;
@@ -284,7 +284,10 @@ mod tests {
             push_vlan(&mut f, 9);
             let mut g = f.clone();
             let mut view = View::parse(&g).expect("a frame");
-            assert_eq!(decrement_ttl_viewed(&mut g, &mut view), decrement_ttl(&mut f));
+            assert_eq!(
+                decrement_ttl_viewed(&mut g, &mut view),
+                decrement_ttl(&mut f)
+            );
             assert_eq!(g, f, "ttl {ttl}");
             assert_eq!(Some(view), View::parse(&g));
         }

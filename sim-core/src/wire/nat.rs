@@ -1,9 +1,9 @@
 //! Flow keys and in-place NAT rewrites, including ICMP errors whose quoted
 //! packet must be translated too so replies find their way back.
 
+use super::checksum;
 use super::icmp::{self, icmp_span, is_echo, is_error, ICMP_HDR};
 use super::ipv4::{self as ip4, l4_span, IPV4_MIN};
-use super::checksum;
 use super::view::{View, L4};
 use super::{tcp, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP};
 use pnet_packet::icmp::echo_request::{EchoRequestPacket, MutableEchoRequestPacket};
@@ -197,6 +197,12 @@ pub fn rewrite_viewed(
         (L4::Tcp { dport, .. } | L4::Udp { dport, .. }, Side::Dst) => *dport = port,
         (L4::Icmp { id, .. }, _) => *id = port,
         _ => {}
+    }
+    // A stage may have set the frame's MACs since the view was taken (a route's new source
+    // MAC): the Ethernet header is read again, which is cheap; the rest follows the rewrite.
+    if let Some(link) = View::parse_link(f) {
+        (view.dst, view.src, view.vlan, view.ethertype) =
+            (link.dst, link.src, link.vlan, link.ethertype);
     }
     debug_assert_eq!(View::parse(f).as_ref(), Some(&*view), "a view kept in step");
     true

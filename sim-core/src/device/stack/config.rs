@@ -128,16 +128,33 @@ impl StackConfig {
     }
 }
 
-/// The stack's own addresses, sorted, and its first interface: asked on every packet
-/// (`is_local`, a packet to itself), so kept apart from the interfaces' configuration, which
-/// would otherwise be scanned.
-#[derive(Clone, Debug, Default, PartialEq)]
+/// The stack's own addresses and its first interface: asked on every packet (`is_local`, a
+/// packet to itself), so kept apart from the interfaces' configuration, which would
+/// otherwise be scanned. Up to `FEW` addresses sit inline, in the stack's own memory (a
+/// container's one or two); more (a Linux host's namespace, a router) are sorted.
+#[derive(Clone, Debug, PartialEq)]
 struct LocalIndex {
-    addrs: Vec<Ipv4Addr>,
+    few: [Ipv4Addr; LocalIndex::FEW],
+    few_len: u8,
+    /// Every address, sorted, when there are more than `FEW`; empty otherwise.
+    many: Vec<Ipv4Addr>,
     first_port: Option<PortId>,
 }
 
+impl Default for LocalIndex {
+    fn default() -> Self {
+        LocalIndex {
+            few: [Ipv4Addr::UNSPECIFIED; LocalIndex::FEW],
+            few_len: 0,
+            many: Vec::new(),
+            first_port: None,
+        }
+    }
+}
+
 impl LocalIndex {
+    const FEW: usize = 4;
+
     fn of(ifaces: &[Option<IfaceConfig>]) -> Self {
         let mut addrs: Vec<Ipv4Addr> = ifaces
             .iter()
@@ -146,12 +163,28 @@ impl LocalIndex {
             .collect();
         addrs.sort_unstable();
         addrs.dedup();
-        LocalIndex {
-            addrs,
+        let mut index = LocalIndex {
             first_port: ifaces
                 .iter()
                 .position(Option::is_some)
                 .map(|i| PortId(i as u16)),
+            ..LocalIndex::default()
+        };
+        if addrs.len() <= Self::FEW {
+            index.few[..addrs.len()].copy_from_slice(&addrs);
+            index.few_len = addrs.len() as u8;
+        } else {
+            index.many = addrs;
+        }
+        index
+    }
+
+    #[inline]
+    fn contains(&self, ip: Ipv4Addr) -> bool {
+        if self.many.is_empty() {
+            self.few[..usize::from(self.few_len)].contains(&ip)
+        } else {
+            self.many.binary_search(&ip).is_ok()
         }
     }
 }
@@ -185,7 +218,7 @@ impl StackConfig {
     /// Whether `ip` is one of the stack's own addresses (a loopback address included).
     #[inline]
     pub fn is_local(&self, ip: Ipv4Addr) -> bool {
-        ip.is_loopback() || self.local.addrs.binary_search(&ip).is_ok()
+        ip.is_loopback() || self.local.contains(ip)
     }
 
     /// The stack's first interface: where a packet it sends itself is said to arrive.
@@ -477,7 +510,11 @@ mod tests {
         let mut cfg = StackConfig::new("s", 64);
         assert_eq!(cfg.first_port(), None);
         check(&cfg);
-        cfg.push_iface(IfaceConfig::ethernet("eth0", MacAddr::zero(), net("10.0.0.1/24")));
+        cfg.push_iface(IfaceConfig::ethernet(
+            "eth0",
+            MacAddr::zero(),
+            net("10.0.0.1/24"),
+        ));
         assert!(cfg.is_local(a));
         assert_eq!(cfg.first_port(), Some(PortId(0)));
         let p = cfg.push_iface(IfaceConfig::ethernet("eth1", MacAddr::zero(), None));
@@ -494,6 +531,20 @@ mod tests {
         }
         assert!(!cfg.is_local(b));
         assert!(cfg.iface_mut(PortId(0)).is_none(), "a removed interface");
+        check(&cfg);
+        // Past the inline few: the sorted list, and back.
+        for i in 0..9u8 {
+            let addr = format!("10.1.{i}.1/24");
+            cfg.push_iface(IfaceConfig::ethernet("v", MacAddr::zero(), net(&addr)));
+        }
+        for i in 0..9u8 {
+            assert!(cfg.is_local(Ipv4Addr::new(10, 1, i, 1)));
+        }
+        assert!(!cfg.is_local(Ipv4Addr::new(10, 1, 9, 1)));
+        check(&cfg);
+        cfg.ifaces_mut().truncate(3);
+        assert!(cfg.is_local(Ipv4Addr::new(10, 1, 0, 1)));
+        assert!(!cfg.is_local(Ipv4Addr::new(10, 1, 1, 1)));
         check(&cfg);
     }
 }

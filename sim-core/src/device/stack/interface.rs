@@ -494,10 +494,7 @@ impl Interface<'_> {
         // A packet to itself stays in the stack; a namespace with only its loopback (no
         // interface, `--network none`) still reaches itself.
         let own = local.then(|| self.cfg.first_port().unwrap_or(PortId(0)));
-        let Some((port, next_hop)) = own
-            .map(|p| (p, dst))
-            .or_else(|| route(self.cfg, dst))
-        else {
+        let Some((port, next_hop)) = own.map(|p| (p, dst)).or_else(|| route(self.cfg, dst)) else {
             if probe.is_some() {
                 let stub = Frame::new(Vec::new(), probe);
                 out.drop_frame(&stub, |_| DropReason::NoRoute { dst });
