@@ -355,7 +355,7 @@ fn addresses(world: &World, node: NodeId) -> Vec<(Ipv4Addr, u8)> {
     };
     stack
         .config
-        .ifaces
+        .ifaces()
         .iter()
         .flatten()
         .filter(|i| i.tag.as_deref() != Some(TAG_SECOND_ENDPOINT))

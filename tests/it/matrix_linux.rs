@@ -139,7 +139,7 @@ fn every_tagged_probe_goes_where_its_cell_says() {
                         .and_then(Device::as_stack)
                         .is_some_and(|s| {
                             s.config
-                                .ifaces
+                                .ifaces()
                                 .iter()
                                 .flatten()
                                 .any(|i| i.addr.is_some_and(|a| a.ip() == dst))
@@ -155,7 +155,7 @@ fn every_tagged_probe_goes_where_its_cell_says() {
                 .engine
                 .device(src)
                 .and_then(Device::as_stack)
-                .and_then(|s| s.config.ifaces.iter().flatten().find_map(|i| i.addr))
+                .and_then(|s| s.config.ifaces().iter().flatten().find_map(|i| i.addr))
                 .expect("the source has an address");
             let mask = u32::MAX
                 .checked_shl(32 - u32::from(src_net.prefix()))

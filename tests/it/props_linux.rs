@@ -55,7 +55,7 @@ fn addresses(world: &World, node: sim_core::id::NodeId) -> Vec<(String, Ipv4Addr
     };
     stack
         .config
-        .ifaces
+        .ifaces()
         .iter()
         .flatten()
         .filter_map(|i| {

@@ -854,7 +854,7 @@ fn ifaces_of(world: &World, name: &str) -> Vec<String> {
         .expect("a container is a stack");
     stack
         .config
-        .ifaces
+        .ifaces()
         .iter()
         .flatten()
         .map(|i| i.name.to_string())

@@ -104,7 +104,7 @@ impl Book {
             let ifaces = match engine.device(id) {
                 Some(Device::Stack(s)) => s
                     .config
-                    .ifaces
+                    .ifaces()
                     .iter()
                     .flatten()
                     .map(|i| IfaceView {

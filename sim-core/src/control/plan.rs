@@ -155,7 +155,7 @@ impl<'a> Planner<'a> {
         let next = self.next_port.entry(node).or_insert_with(|| {
             eng.device(node).map_or(0, |d| match d {
                 Device::Switch(s) => s.config.ports.len() as u16,
-                Device::Stack(s) => s.config.ifaces.len() as u16,
+                Device::Stack(s) => s.config.ifaces().len() as u16,
             })
         });
         let p = PortId(*next);

@@ -84,12 +84,12 @@ fn stack_with(
     let mut cfg = StackConfig::new(name, ttl);
     let mut ports = BTreeMap::new();
     for i in ifaces {
-        cfg.ifaces.push(Some(IfaceConfig::ethernet(
+        cfg.ifaces_mut().push(Some(IfaceConfig::ethernet(
             i.name.clone(),
             macs.next(oui),
             Some(net(&i.address)?),
         )));
-        ports.insert(i.name.clone(), PortId((cfg.ifaces.len() - 1) as u16));
+        ports.insert(i.name.clone(), PortId((cfg.ifaces().len() - 1) as u16));
     }
     cfg.services.icmp_echo = true;
     Ok((cfg, ports))
@@ -102,7 +102,7 @@ fn add_routes(
 ) -> Result<(), String> {
     let add = |to: Ipv4Network, via: Ipv4Addr, cfg: &mut StackConfig| {
         let iface = cfg
-            .ifaces
+            .ifaces()
             .iter()
             .position(|i| {
                 i.as_ref()
@@ -236,7 +236,7 @@ pub fn build_recording(spec: &ScenarioSpec, record_frames: bool) -> Result<World
         if let Some(d) = &x.dhcp_server {
             let start = addr(&d.pool_start)?;
             let prefix = cfg
-                .ifaces
+                .ifaces()
                 .iter()
                 .flatten()
                 .filter_map(|i| i.addr)
@@ -450,7 +450,12 @@ fn windows_host(eng: &mut Engine, h: &HostSpec, macs: &mut MacSource) -> Result<
     cfg.services.tcp = tcp;
     cfg.services.udp_echo = udp;
     cfg.dns_servers = addrs(&h.dns_servers)?;
-    let prefixes: Vec<Ipv4Network> = cfg.ifaces.iter().flatten().filter_map(|i| i.addr).collect();
+    let prefixes: Vec<Ipv4Network> = cfg
+        .ifaces()
+        .iter()
+        .flatten()
+        .filter_map(|i| i.addr)
+        .collect();
     let id = eng.add_node(
         NodeInfo {
             name: h.name.clone(),
@@ -486,7 +491,7 @@ fn linux_host(eng: &mut Engine, h: &HostSpec, macs: &mut MacSource) -> Result<Ho
     cfg.dns_servers = addrs(&h.dns_servers)?;
     // What the dynamic subnet choice must avoid: the host's on-link routes (v23+).
     let prefixes: Vec<Ipv4Network> = cfg
-        .ifaces
+        .ifaces()
         .iter()
         .flatten()
         .filter_map(|i| i.addr)

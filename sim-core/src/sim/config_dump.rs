@@ -166,7 +166,7 @@ fn stack(out: &mut String, s: &IpStack, now: SimTime) {
     let name = |p: PortId| s.iface_name(p);
     let mut rows = Vec::new();
     let mut peers = Vec::new();
-    for (i, iface) in cfg.ifaces.iter().enumerate() {
+    for (i, iface) in cfg.ifaces().iter().enumerate() {
         let Some(iface) = iface else { continue };
         let port = PortId(i as u16);
         let addr = match iface.addr {
@@ -200,7 +200,7 @@ fn stack(out: &mut String, s: &IpStack, now: SimTime) {
         aligned(out, "    ", &rows);
     }
     let mut routes = Vec::new();
-    for (i, iface) in cfg.ifaces.iter().enumerate() {
+    for (i, iface) in cfg.ifaces().iter().enumerate() {
         if let Some(a) = iface.as_ref().and_then(|i| i.addr) {
             let net = Ipv4Network::new(a.network(), a.prefix()).unwrap_or(a);
             let dev = quoted(&name(PortId(i as u16)));

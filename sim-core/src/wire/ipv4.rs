@@ -1,7 +1,9 @@
 //! IPv4: header validation, the hot-path `ipv4_info`, TTL decrement, and the
 //! header builder shared by every IPv4 frame builder.
 
+use super::checksum;
 use super::ethernet::eth_frame_with;
+use super::view::View;
 use super::ETHERTYPE_IPV4;
 use super::{ethertype, l3_offset, malformed, need, MacAddr, WireError};
 use pnet_packet::ip::IpNextHeaderProtocol;
@@ -150,11 +152,30 @@ pub(crate) fn fix_checksum(l3: &mut [u8]) {
 /// TTL (0 means it expired; a TTL already at 0 stays 0).
 pub fn decrement_ttl(f: &mut [u8]) -> Option<u8> {
     ipv4_info(f)?;
-    let l3 = f.get_mut(l3_offset(f)?..)?;
-    let mut ip = MutableIpv4Packet::new(l3)?;
-    let ttl = ip.get_ttl().saturating_sub(1);
-    ip.set_ttl(ttl);
-    fix_checksum(l3);
+    decrement_ttl_at(f, l3_offset(f)?)
+}
+
+/// [`decrement_ttl`] on a frame a device has viewed: the header's place comes from `view`,
+/// whose TTL follows (no second parse).
+pub fn decrement_ttl_viewed(f: &mut [u8], view: &mut View) -> Option<u8> {
+    let ip = view.ip.as_mut()?;
+    let ttl = decrement_ttl_at(f, usize::from(ip.l3))?;
+    ip.ttl = ttl;
+    Some(ttl)
+}
+
+fn decrement_ttl_at(f: &mut [u8], l3: usize) -> Option<u8> {
+    let mut ip = MutableIpv4Packet::new(f.get_mut(l3..)?)?;
+    let old = ip.get_ttl();
+    let ttl = old.saturating_sub(1);
+    if ttl != old {
+        // TTL shares its 16-bit word with the protocol (RFC 1624 section 5's example).
+        let proto = ip.get_next_level_protocol().0;
+        let word = |t: u8| u16::from_be_bytes([t, proto]);
+        ip.set_ttl(ttl);
+        let sum = checksum::adjust(ip.get_checksum(), &[word(old)], &[word(ttl)]);
+        ip.set_checksum(sum);
+    }
     Some(ttl)
 }
 
@@ -254,6 +275,22 @@ mod tests {
         assert_eq!(decrement_ttl(&mut f), Some(0));
         assert_checksums_ok(&f);
         assert_eq!(ipv4_info(&f).map(|i| i.ttl), Some(0));
+    }
+
+    #[test]
+    fn viewed_decrement_equals_parsed_decrement() {
+        for ttl in [0, 1, 2, 64, 255] {
+            let mut f = ipv4_frame(&IpHeader { ttl, ..hdr() }, 17, false, &[3; 8]);
+            push_vlan(&mut f, 9);
+            let mut g = f.clone();
+            let mut view = View::parse(&g).expect("a frame");
+            assert_eq!(
+                decrement_ttl_viewed(&mut g, &mut view),
+                decrement_ttl(&mut f)
+            );
+            assert_eq!(g, f, "ttl {ttl}");
+            assert_eq!(Some(view), View::parse(&g));
+        }
     }
 
     #[test]

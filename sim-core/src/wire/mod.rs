@@ -36,6 +36,7 @@
 //! * DNS answers always carry the question as their name (a pointer to it).
 
 mod arp;
+mod checksum;
 mod dhcp;
 mod dns;
 mod ethernet;
@@ -68,8 +69,10 @@ pub use icmp::{
     icmp_echo, icmp_info, icmp_reassembly_time_exceeded, icmp_time_exceeded, icmp_unreachable,
     IcmpInfo,
 };
-pub use ipv4::{decrement_ttl, ipv4_info, IpHeader, Ipv4Info};
-pub use nat::{flow_key, icmp_error_quoted_flow, rewrite_dst, rewrite_src, FlowKey};
+pub use ipv4::{decrement_ttl, decrement_ttl_viewed, ipv4_info, IpHeader, Ipv4Info};
+pub use nat::{
+    flow_key, icmp_error_quoted_flow, rewrite_dst, rewrite_src, rewrite_viewed, FlowKey,
+};
 pub use packet::{parse, EthernetRepr, Ipv4Repr, L4Repr, NetRepr, Packet, UdpPayload};
 pub use pnet_base::MacAddr;
 pub use tcp::{tcp_frame, tcp_info, TcpFlags, TcpInfo};

@@ -1,9 +1,11 @@
 //! Flow keys and in-place NAT rewrites, including ICMP errors whose quoted
 //! packet must be translated too so replies find their way back.
 
+use super::checksum;
 use super::icmp::{self, icmp_span, is_echo, is_error, ICMP_HDR};
 use super::ipv4::{self as ip4, l4_span, IPV4_MIN};
-use super::{tcp, udp, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP};
+use super::view::{View, L4};
+use super::{tcp, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP};
 use pnet_packet::icmp::echo_request::{EchoRequestPacket, MutableEchoRequestPacket};
 use pnet_packet::ipv4::{Ipv4Packet, MutableIpv4Packet};
 use pnet_packet::tcp::{MutableTcpPacket, TcpPacket};
@@ -143,39 +145,143 @@ fn plan(f: &[u8]) -> Option<(usize, usize, Plan)> {
 
 fn rewrite(f: &mut [u8], side: Side, ip: Ipv4Addr, port: u16) -> Option<()> {
     let (l3, s, plan) = plan(f)?;
+    rewrite_planned(f, (l3, s, plan), side, ip, port)
+}
+
+/// NAT on a frame a device has viewed: [`rewrite_dst`] (`destination`) or [`rewrite_src`],
+/// with the offsets taken from `view` rather than from a new parse of the bytes, and `view`
+/// brought up to date in place. An ICMP error (whose quote changes too) goes the byte way
+/// and is viewed again. Returns whether the frame was rewritten.
+pub fn rewrite_viewed(
+    f: &mut [u8],
+    view: &mut View,
+    destination: bool,
+    ip: Ipv4Addr,
+    port: u16,
+) -> bool {
+    let side = if destination { Side::Dst } else { Side::Src };
+    let Some(v) = view.ip.as_mut() else {
+        return false;
+    };
+    let l3 = usize::from(v.l3);
+    let (s, e) = (v.segment().start, v.segment().end);
+    let plan = match v.l4 {
+        L4::Tcp { .. } => Plan::Tcp { end: e },
+        L4::Udp {
+            payload_offset,
+            payload_len,
+            ..
+        } => Plan::Udp {
+            end: usize::from(payload_offset) + usize::from(payload_len),
+        },
+        L4::Icmp { icmp_type, .. } if is_echo(icmp_type) => Plan::Echo { end: e },
+        _ => {
+            let done = rewrite(f, side, ip, port).is_some();
+            if done {
+                if let Some(again) = View::parse(f) {
+                    *view = again;
+                }
+            }
+            return done;
+        }
+    };
+    if rewrite_planned(f, (l3, s, plan), side, ip, port).is_none() {
+        return false;
+    }
+    match side {
+        Side::Src => v.src = ip,
+        Side::Dst => v.dst = ip,
+    }
+    match (&mut v.l4, side) {
+        (L4::Tcp { sport, .. } | L4::Udp { sport, .. }, Side::Src) => *sport = port,
+        (L4::Tcp { dport, .. } | L4::Udp { dport, .. }, Side::Dst) => *dport = port,
+        (L4::Icmp { id, .. }, _) => *id = port,
+        _ => {}
+    }
+    // A stage may have set the frame's MACs since the view was taken (a route's new source
+    // MAC): the Ethernet header is read again, which is cheap; the rest follows the rewrite.
+    if let Some(link) = View::parse_link(f) {
+        (view.dst, view.src, view.vlan, view.ethertype) =
+            (link.dst, link.src, link.vlan, link.ethertype);
+    }
+    debug_assert_eq!(View::parse(f).as_ref(), Some(&*view), "a view kept in step");
+    true
+}
+
+fn rewrite_planned(
+    f: &mut [u8],
+    (l3, s, plan): (usize, usize, Plan),
+    side: Side,
+    ip: Ipv4Addr,
+    port: u16,
+) -> Option<()> {
+    let old_ip = addr(f.get(l3..)?, side)?;
     set_addr(f.get_mut(l3..)?, side, ip)?;
-    let (src, dst) = addrs(f.get(l3..)?)?;
+    // Each checksum is adjusted by the words that changed (RFC 1624, `checksum`), as a
+    // kernel's NAT does: the transport checksums see the address through the pseudo-header.
+    let (old_addr, new_addr) = (checksum::addr_words(old_ip), checksum::addr_words(ip));
     match plan {
         Plan::Tcp { end } => {
-            let seg = f.get_mut(s..end)?;
-            let mut t = MutableTcpPacket::new(seg)?;
+            let mut t = MutableTcpPacket::new(f.get_mut(s..end)?)?;
+            let old_port = match side {
+                Side::Src => t.get_source(),
+                Side::Dst => t.get_destination(),
+            };
             match side {
                 Side::Src => t.set_source(port),
                 Side::Dst => t.set_destination(port),
             }
-            tcp::fix_checksum(seg, src, dst);
+            let old = checksum::addr_port_words(old_ip, old_port);
+            let new = checksum::addr_port_words(ip, port);
+            let sum = checksum::adjust(t.get_checksum(), &old, &new);
+            t.set_checksum(sum);
         }
         Plan::Udp { end } => {
             let d = f.get_mut(s..end)?;
+            let old_port = port_of(d, side)?;
             set_port(d, side, port)?;
-            udp::fix_checksum(d, src, dst);
+            let mut u = MutableUdpPacket::new(d)?;
+            let old = checksum::addr_port_words(old_ip, old_port);
+            let new = checksum::addr_port_words(ip, port);
+            let sum = checksum::adjust_udp(u.get_checksum(), &old, &new);
+            u.set_checksum(sum);
         }
         Plan::Echo { end } => {
-            let m = f.get_mut(s..end)?;
-            MutableEchoRequestPacket::new(m)?.set_identifier(port);
-            icmp::fix_checksum(m);
+            // ICMP has no pseudo-header: only the identifier counts.
+            let mut m = MutableEchoRequestPacket::new(f.get_mut(s..end)?)?;
+            let old = m.get_identifier();
+            m.set_identifier(port);
+            let sum = checksum::adjust(m.get_checksum(), &[old], &[port]);
+            m.set_checksum(sum);
         }
         Plan::Error { q0, hl, end } => {
+            // Rare, and the quote changes in several places: recomputed whole.
             rewrite_quoted(f.get_mut(q0..end)?, hl, side.flip(), ip, port)?;
             icmp::fix_checksum(f.get_mut(s..end)?);
         }
     }
-    ip4::fix_checksum(f.get_mut(l3..)?);
+    let mut h = MutableIpv4Packet::new(f.get_mut(l3..)?)?;
+    let sum = checksum::adjust(h.get_checksum(), &old_addr, &new_addr);
+    h.set_checksum(sum);
     Some(())
 }
 
-fn addrs(l3: &[u8]) -> Option<(Ipv4Addr, Ipv4Addr)> {
-    Ipv4Packet::new(l3).map(|p| (p.get_source(), p.get_destination()))
+/// The address on `side` of the IPv4 packet starting at `l3[0]`.
+fn addr(l3: &[u8], side: Side) -> Option<Ipv4Addr> {
+    let p = Ipv4Packet::new(l3)?;
+    Some(match side {
+        Side::Src => p.get_source(),
+        Side::Dst => p.get_destination(),
+    })
+}
+
+/// A UDP port (or a quoted TCP one, same layout) on `side`.
+fn port_of(l4: &[u8], side: Side) -> Option<u16> {
+    let p = UdpPacket::new(l4)?;
+    Some(match side {
+        Side::Src => p.get_source(),
+        Side::Dst => p.get_destination(),
+    })
 }
 
 fn set_addr(l3: &mut [u8], side: Side, ip: Ipv4Addr) -> Option<()> {
@@ -238,15 +344,10 @@ fn quoted_udp(
         Side::Src => p.set_source(port),
         Side::Dst => p.set_destination(port),
     }
-    let sum = p.get_checksum();
-    if sum != 0 {
-        let old = words(old_ip, old_port);
-        let new = words(new_ip, port);
-        p.set_checksum(match csum_adjust(sum, &old, &new) {
-            0 => 0xffff,
-            s => s,
-        });
-    }
+    let old = checksum::addr_port_words(old_ip, old_port);
+    let new = checksum::addr_port_words(new_ip, port);
+    let sum = checksum::adjust_udp(p.get_checksum(), &old, &new);
+    p.set_checksum(sum);
     Some(())
 }
 
@@ -257,30 +358,9 @@ fn quoted_echo(l4: &mut [u8], id: u16) -> Option<()> {
     }
     let old = p.get_identifier();
     p.set_identifier(id);
-    let sum = csum_adjust(p.get_checksum(), &[old], &[id]);
+    let sum = checksum::adjust(p.get_checksum(), &[old], &[id]);
     p.set_checksum(sum);
     Some(())
-}
-
-fn words(ip: Ipv4Addr, port: u16) -> [u16; 3] {
-    let o = ip.octets();
-    [
-        u16::from_be_bytes([o[0], o[1]]),
-        u16::from_be_bytes([o[2], o[3]]),
-        port,
-    ]
-}
-
-/// RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), over 16-bit words. pnet only
-/// offers full recomputation, which needs bytes a quote does not carry.
-fn csum_adjust(sum: u16, old: &[u16], new: &[u16]) -> u16 {
-    let mut acc = u32::from(!sum);
-    acc += old.iter().map(|w| u32::from(!w)).sum::<u32>();
-    acc += new.iter().map(|w| u32::from(*w)).sum::<u32>();
-    while acc >> 16 != 0 {
-        acc = (acc & 0xffff) + (acc >> 16);
-    }
-    !(acc as u16)
 }
 
 #[cfg(test)]
@@ -415,13 +495,29 @@ mod tests {
         );
     }
 
-    #[test]
-    fn csum_adjust_matches_recompute() {
-        // RFC 1624 example: 0xdd2f with word 0x5555 -> 0x3285 gives 0x0000.
-        assert_eq!(csum_adjust(0xdd2f, &[0x5555], &[0x3285]), 0x0000);
-    }
-
     proptest! {
+        /// The rewrite from a view writes the same bytes as the one that parses, and leaves
+        /// the view a new parse would give.
+        #[test]
+        fn viewed_rewrite_equals_parsed_rewrite(
+            p in strategies::packet(2),
+            (new_ip, new_port) in (strategies::ip(), any::<u16>()),
+            dnat in any::<bool>(),
+        ) {
+            let f = p.emit();
+            let mut by_bytes = f.clone();
+            let ok = if dnat {
+                rewrite_dst(&mut by_bytes, new_ip, new_port)
+            } else {
+                rewrite_src(&mut by_bytes, new_ip, new_port)
+            };
+            let mut by_view = f.clone();
+            let mut view = View::parse(&by_view).expect("a frame");
+            prop_assert_eq!(rewrite_viewed(&mut by_view, &mut view, dnat, new_ip, new_port), ok);
+            prop_assert_eq!(&by_view, &by_bytes);
+            prop_assert_eq!(Some(view), View::parse(&by_view));
+        }
+
         #[test]
         fn rewrites_keep_checksums_valid(
             kind in 0u8..3,

@@ -25,16 +25,6 @@ pub(crate) fn udp_checksum(p: &UdpPacket, src: Ipv4Addr, dst: Ipv4Addr) -> u16 {
     }
 }
 
-/// Recomputes the checksum of the datagram `d`, unless it carries none (0).
-pub(crate) fn fix_checksum(d: &mut [u8], src: Ipv4Addr, dst: Ipv4Addr) {
-    if let Some(mut p) = MutableUdpPacket::new(d) {
-        if p.get_checksum() != 0 {
-            let sum = udp_checksum(&p.to_immutable(), src, dst);
-            p.set_checksum(sum);
-        }
-    }
-}
-
 /// A UDP datagram; `with_checksum == false` leaves the checksum 0 (VXLAN).
 pub(crate) fn udp_bytes(
     (src, dst): (Ipv4Addr, Ipv4Addr),

@@ -194,7 +194,10 @@ impl Hns {
                 .filter(|p| subnet.contains(p.ip))
                 .copied()
                 .collect();
-            let Some(t) = stack.iface_mut(vtep).and_then(|i| i.vxlan.as_mut()) else {
+            let Some(mut ifc) = stack.iface_mut(vtep) else {
+                continue;
+            };
+            let Some(t) = ifc.vxlan.as_mut() else {
                 continue;
             };
             if t.peers != mine {

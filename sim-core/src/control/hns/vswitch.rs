@@ -167,14 +167,14 @@ pub fn bind(
     ty: NetworkType,
 ) -> ExternalSwitch {
     let (nic_port, nic) = nics.first().cloned().expect("at least one NIC to bind");
-    let iface = host_stack(eng, host.stack)
-        .config
-        .ifaces
-        .get_mut(nic_port.0 as usize)
-        .and_then(Option::as_mut)
-        .expect("a physical NIC port has an interface");
-    let nic_mac = iface.mac;
-    iface.name = format!("vEthernet ({nic})");
+    let nic_mac = {
+        let mut iface = host_stack(eng, host.stack)
+            .config
+            .iface_mut(nic_port)
+            .expect("a physical NIC port has an interface");
+        iface.name = format!("vEthernet ({nic})");
+        iface.mac
+    };
 
     let all_names: Vec<&str> = nics.iter().map(|(_, n)| n.as_str()).collect();
     let name = format!("{}/vSwitch({})", host.host, all_names.join(","));
@@ -234,10 +234,8 @@ pub fn bind(
         .map(|((port, n), up)| {
             let saved_addr = host_stack(eng, host.stack)
                 .config
-                .ifaces
-                .get_mut(port.0 as usize)
-                .and_then(Option::as_mut)
-                .and_then(|i| i.addr.take());
+                .iface_mut(*port)
+                .and_then(|mut i| i.addr.take());
             TeamMember {
                 nic: n.clone(),
                 nic_port: *port,
@@ -269,21 +267,11 @@ pub fn unbind(eng: &mut Engine, host: &HostNodes, ext: &ExternalSwitch) {
     }
     eng.remove_node(ext.vswitch);
     let stack = host_stack(eng, host.stack);
-    if let Some(iface) = stack
-        .config
-        .ifaces
-        .get_mut(ext.nic_port.0 as usize)
-        .and_then(Option::as_mut)
-    {
+    if let Some(mut iface) = stack.config.iface_mut(ext.nic_port) {
         iface.name = ext.nic.clone();
     }
     for m in &ext.team {
-        if let Some(iface) = stack
-            .config
-            .ifaces
-            .get_mut(m.nic_port.0 as usize)
-            .and_then(Option::as_mut)
-        {
+        if let Some(mut iface) = stack.config.iface_mut(m.nic_port) {
             iface.addr = m.saved_addr;
         }
     }

@@ -575,12 +575,11 @@ impl Libnetwork {
     }
 }
 
-/// The lowest free address of `pool`, inside `range` when one is given.
 /// How many interfaces of the host's namespace are ports of the bridge at `bridge`.
 fn bridge_ports(eng: &Engine, stack: NodeId, bridge: PortId) -> usize {
     eng.device(stack).and_then(Device::as_stack).map_or(0, |s| {
         s.config
-            .ifaces
+            .ifaces()
             .iter()
             .flatten()
             .filter(|i| i.master.is_some_and(|m| m.bridge == bridge))
@@ -588,6 +587,7 @@ fn bridge_ports(eng: &Engine, stack: NodeId, bridge: PortId) -> usize {
     })
 }
 
+/// The lowest free address of `pool`, inside `range` when one is given.
 fn allocate_in(pool: &mut IpPool, range: Option<Ipv4Network>) -> Option<Ipv4Addr> {
     match range {
         None => pool.allocate_lowest().ok(),

@@ -522,16 +522,9 @@ impl Tables<'_> {
             };
             (SocketAddrV4::new(a, p), to)
         };
-        let ok = if destination {
-            wire::rewrite_dst(&mut frame.bytes, *to.ip(), to.port())
-        } else {
-            wire::rewrite_src(&mut frame.bytes, *to.ip(), to.port())
-        };
-        if !ok {
+        // The view says where each field is and follows the rewrite: no second parse.
+        if !wire::rewrite_viewed(&mut frame.bytes, view, destination, *to.ip(), to.port()) {
             return;
-        }
-        if let Some(v) = View::parse(&frame.bytes) {
-            *view = v;
         }
         let rules = &*self.rules;
         out.hop(frame.probe, &frame.bytes, |syms| {

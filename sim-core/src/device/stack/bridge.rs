@@ -87,7 +87,7 @@ impl Interface<'_> {
     /// The ports of `bridge`, in port order.
     fn bridge_ports(&self, bridge: PortId) -> Vec<PortId> {
         self.cfg
-            .ifaces
+            .ifaces()
             .iter()
             .enumerate()
             .filter_map(|(i, ifc)| {

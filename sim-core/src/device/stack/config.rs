@@ -18,7 +18,12 @@ pub struct StackConfig {
     /// The name traces use, e.g. "host1" or "host1/web".
     pub name: String,
     /// Interfaces by port: interface `i` is plugged into port `i`. `None` is a removed interface.
-    pub ifaces: Vec<Option<IfaceConfig>>,
+    /// Read with [`StackConfig::ifaces`]; written only through [`StackConfig::ifaces_mut`],
+    /// [`StackConfig::iface_mut`] or [`StackConfig::push_iface`], which keep `local` in step.
+    ifaces: Vec<Option<IfaceConfig>>,
+    /// What the packet path asks of the interfaces on every packet, derived from `ifaces`.
+    #[serde(skip)]
+    local: LocalIndex,
     /// Static routes. Connected routes come from interface addresses.
     pub routes: Vec<Route>,
     /// Whether packets not for this stack are routed on (`net.ipv4.ip_forward`); which of them
@@ -113,6 +118,7 @@ impl StackConfig {
         StackConfig {
             name: name.into(),
             ifaces: Vec::new(),
+            local: LocalIndex::default(),
             routes: Vec::new(),
             forwarding: false,
             conntrack: Profile::generic(),
@@ -127,6 +133,161 @@ impl StackConfig {
             reassembly: ReassemblyConfig::default(),
             ephemeral_ports: DYNAMIC_PORTS,
         }
+    }
+}
+
+/// The stack's own addresses and its first interface: asked on every packet (`is_local`, a
+/// packet to itself), so kept apart from the interfaces' configuration, which would
+/// otherwise be scanned. Up to `FEW` addresses sit inline, in the stack's own memory (a
+/// container's one or two); more (a Linux host's namespace, a router) are sorted.
+#[derive(Clone, Debug, PartialEq)]
+struct LocalIndex {
+    few: [Ipv4Addr; LocalIndex::FEW],
+    few_len: u8,
+    /// Every address, sorted, when there are more than `FEW`; empty otherwise.
+    many: Vec<Ipv4Addr>,
+    first_port: Option<PortId>,
+}
+
+impl Default for LocalIndex {
+    fn default() -> Self {
+        LocalIndex {
+            few: [Ipv4Addr::UNSPECIFIED; LocalIndex::FEW],
+            few_len: 0,
+            many: Vec::new(),
+            first_port: None,
+        }
+    }
+}
+
+impl LocalIndex {
+    const FEW: usize = 4;
+
+    fn of(ifaces: &[Option<IfaceConfig>]) -> Self {
+        let mut addrs: Vec<Ipv4Addr> = ifaces
+            .iter()
+            .flatten()
+            .filter_map(|i| i.addr.map(|a| a.ip()))
+            .collect();
+        addrs.sort_unstable();
+        addrs.dedup();
+        let mut index = LocalIndex {
+            first_port: ifaces
+                .iter()
+                .position(Option::is_some)
+                .map(|i| PortId(i as u16)),
+            ..LocalIndex::default()
+        };
+        if addrs.len() <= Self::FEW {
+            index.few[..addrs.len()].copy_from_slice(&addrs);
+            index.few_len = addrs.len() as u8;
+        } else {
+            index.many = addrs;
+        }
+        index
+    }
+
+    #[inline]
+    fn contains(&self, ip: Ipv4Addr) -> bool {
+        if self.many.is_empty() {
+            self.few[..usize::from(self.few_len)].contains(&ip)
+        } else {
+            self.many.binary_search(&ip).is_ok()
+        }
+    }
+}
+
+impl StackConfig {
+    /// The interfaces by port (`None`: removed).
+    pub fn ifaces(&self) -> &[Option<IfaceConfig>] {
+        &self.ifaces
+    }
+
+    /// The interfaces, to change: the index of local addresses follows when the guard goes.
+    pub fn ifaces_mut(&mut self) -> IfacesMut<'_> {
+        IfacesMut(self)
+    }
+
+    /// Interface `port`, to change (its address, say); the index follows when the guard goes.
+    pub fn iface_mut(&mut self, port: PortId) -> Option<IfaceMut<'_>> {
+        self.ifaces
+            .get(port.0 as usize)
+            .is_some_and(Option::is_some)
+            .then_some(IfaceMut { cfg: self, port })
+    }
+
+    /// Adds an interface and returns the port it is plugged into.
+    pub fn push_iface(&mut self, iface: IfaceConfig) -> PortId {
+        let mut ifaces = self.ifaces_mut();
+        ifaces.push(Some(iface));
+        PortId((ifaces.len() - 1) as u16)
+    }
+
+    /// Whether `ip` is one of the stack's own addresses (a loopback address included).
+    #[inline]
+    pub fn is_local(&self, ip: Ipv4Addr) -> bool {
+        ip.is_loopback() || self.local.contains(ip)
+    }
+
+    /// The stack's first interface: where a packet it sends itself is said to arrive.
+    #[inline]
+    pub fn first_port(&self) -> Option<PortId> {
+        self.local.first_port
+    }
+
+    fn reindex(&mut self) {
+        self.local = LocalIndex::of(&self.ifaces);
+    }
+}
+
+/// The interfaces of a stack lent out for changes; the stack's index follows on drop.
+pub struct IfacesMut<'a>(&'a mut StackConfig);
+
+impl std::ops::Deref for IfacesMut<'_> {
+    type Target = Vec<Option<IfaceConfig>>;
+    fn deref(&self) -> &Self::Target {
+        &self.0.ifaces
+    }
+}
+
+impl std::ops::DerefMut for IfacesMut<'_> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0.ifaces
+    }
+}
+
+impl Drop for IfacesMut<'_> {
+    fn drop(&mut self) {
+        self.0.reindex();
+    }
+}
+
+/// One interface of a stack lent out for changes; the stack's index follows on drop.
+pub struct IfaceMut<'a> {
+    cfg: &'a mut StackConfig,
+    port: PortId,
+}
+
+impl std::ops::Deref for IfaceMut<'_> {
+    type Target = IfaceConfig;
+    fn deref(&self) -> &IfaceConfig {
+        self.cfg.ifaces[self.port.0 as usize]
+            .as_ref()
+            .expect("IfaceMut is only made for a present interface")
+    }
+}
+
+impl std::ops::DerefMut for IfaceMut<'_> {
+    fn deref_mut(&mut self) -> &mut IfaceConfig {
+        self.cfg.ifaces[self.port.0 as usize]
+            .as_mut()
+            .expect("IfaceMut is only made for a present interface")
+    }
+}
+
+impl Drop for IfaceMut<'_> {
+    fn drop(&mut self) {
+        self.cfg.reindex();
     }
 }
 
@@ -325,4 +486,73 @@ pub struct VxlanPeer {
     pub ip: Ipv4Addr,
     /// The remote host's provider address.
     pub pa: Ipv4Addr,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn net(s: &str) -> Option<Ipv4Network> {
+        Some(s.parse().expect("test network"))
+    }
+
+    /// The index answers what a scan of the interfaces would, whichever way they changed.
+    fn scan(cfg: &StackConfig, ip: Ipv4Addr) -> bool {
+        ip.is_loopback()
+            || cfg
+                .ifaces()
+                .iter()
+                .flatten()
+                .any(|i| i.addr.is_some_and(|a| a.ip() == ip))
+    }
+
+    #[test]
+    fn local_index_follows_every_writer() {
+        let a: Ipv4Addr = "10.0.0.1".parse().expect("ip");
+        let b: Ipv4Addr = "172.17.0.1".parse().expect("ip");
+        let check = |cfg: &StackConfig| {
+            for ip in [a, b, Ipv4Addr::LOCALHOST, Ipv4Addr::new(10, 0, 0, 2)] {
+                assert_eq!(cfg.is_local(ip), scan(cfg, ip), "{ip}");
+            }
+        };
+        let mut cfg = StackConfig::new("s", 64);
+        assert_eq!(cfg.first_port(), None);
+        check(&cfg);
+        cfg.push_iface(IfaceConfig::ethernet(
+            "eth0",
+            MacAddr::zero(),
+            net("10.0.0.1/24"),
+        ));
+        assert!(cfg.is_local(a));
+        assert_eq!(cfg.first_port(), Some(PortId(0)));
+        let p = cfg.push_iface(IfaceConfig::ethernet("eth1", MacAddr::zero(), None));
+        assert!(!cfg.is_local(b));
+        cfg.iface_mut(p).expect("eth1").addr = net("172.17.0.1/16");
+        assert!(cfg.is_local(b));
+        check(&cfg);
+        cfg.ifaces_mut()[0] = None;
+        assert!(!cfg.is_local(a));
+        assert_eq!(cfg.first_port(), Some(p));
+        check(&cfg);
+        if let Some(mut i) = cfg.iface_mut(p) {
+            i.addr = None;
+        }
+        assert!(!cfg.is_local(b));
+        assert!(cfg.iface_mut(PortId(0)).is_none(), "a removed interface");
+        check(&cfg);
+        // Past the inline few: the sorted list, and back.
+        for i in 0..9u8 {
+            let addr = format!("10.1.{i}.1/24");
+            cfg.push_iface(IfaceConfig::ethernet("v", MacAddr::zero(), net(&addr)));
+        }
+        for i in 0..9u8 {
+            assert!(cfg.is_local(Ipv4Addr::new(10, 1, i, 1)));
+        }
+        assert!(!cfg.is_local(Ipv4Addr::new(10, 1, 9, 1)));
+        check(&cfg);
+        cfg.ifaces_mut().truncate(3);
+        assert!(cfg.is_local(Ipv4Addr::new(10, 1, 0, 1)));
+        assert!(!cfg.is_local(Ipv4Addr::new(10, 1, 1, 1)));
+        check(&cfg);
+    }
 }

@@ -108,7 +108,7 @@ impl DeviceFacts for Facts<'_> {
         iface_name(self.0, port)
     }
     fn is_local(&self, ip: Ipv4Addr) -> bool {
-        is_local(self.0, ip)
+        self.0.is_local(ip)
     }
     fn is_local_on(&self, ip: Ipv4Addr, port: PortId) -> bool {
         iface(self.0, port)
@@ -120,8 +120,9 @@ impl DeviceFacts for Facts<'_> {
     }
 }
 
+#[inline]
 pub fn iface(cfg: &StackConfig, port: PortId) -> Option<&IfaceConfig> {
-    cfg.ifaces.get(port.0 as usize).and_then(Option::as_ref)
+    cfg.ifaces().get(port.0 as usize).and_then(Option::as_ref)
 }
 
 pub fn iface_name(cfg: &StackConfig, port: PortId) -> String {
@@ -140,18 +141,13 @@ pub fn iface_tag(
 }
 
 pub fn is_local(cfg: &StackConfig, ip: Ipv4Addr) -> bool {
-    ip.is_loopback()
-        || cfg
-            .ifaces
-            .iter()
-            .flatten()
-            .any(|i| i.addr.is_some_and(|a| a.ip() == ip))
+    cfg.is_local(ip)
 }
 
 /// Longest-prefix match over connected and static routes: the outgoing port and next hop.
 pub fn route(cfg: &StackConfig, dst: Ipv4Addr) -> Option<(PortId, Ipv4Addr)> {
     let mut best: Option<(u8, PortId, Ipv4Addr)> = None;
-    for (i, iface) in cfg.ifaces.iter().enumerate() {
+    for (i, iface) in cfg.ifaces().iter().enumerate() {
         if let Some(net) = iface.as_ref().and_then(|i| i.addr) {
             if net.contains(dst) && best.is_none_or(|b| net.prefix() > b.0) {
                 best = Some((net.prefix(), PortId(i as u16), dst));
@@ -248,7 +244,7 @@ impl Interface<'_> {
             // An 802.1Q frame: its VLAN sub-interface on this port takes it, untagged; with
             // none, the kernel drops it without a word.
             let id = u16::from_be_bytes([frame.bytes[14], frame.bytes[15]]) & 0x0fff;
-            let sub = self.cfg.ifaces.iter().position(|i| {
+            let sub = self.cfg.ifaces().iter().position(|i| {
                 i.as_ref()
                     .and_then(|i| i.vlan)
                     .is_some_and(|v| v.parent == port && v.id == id)
@@ -491,17 +487,10 @@ impl Interface<'_> {
         if !self.passed(hook, ports, &mut passage, &mut frame, &mut view, out) {
             return;
         }
-        match wire::decrement_ttl(&mut frame.bytes) {
-            Some(0) | None => {
-                out.drop_frame(&frame, |_| DropReason::TtlExpired);
-                self.icmp_error(in_port, &frame, &view, IcmpError::TimeExceeded, out);
-                return;
-            }
-            Some(ttl) => {
-                if let Some(ip) = &mut view.ip {
-                    ip.ttl = ttl;
-                }
-            }
+        if let Some(0) | None = wire::decrement_ttl_viewed(&mut frame.bytes, &mut view) {
+            out.drop_frame(&frame, |_| DropReason::TtlExpired);
+            self.icmp_error(in_port, &frame, &view, IcmpError::TimeExceeded, out);
+            return;
         }
         out.hop(frame.probe, &frame.bytes, |syms| Action::Routed {
             from_iface: syms.intern(&iface_name(self.cfg, in_port)),
@@ -548,17 +537,8 @@ impl Interface<'_> {
         let local = is_local(self.cfg, dst);
         // A packet to itself stays in the stack; a namespace with only its loopback (no
         // interface, `--network none`) still reaches itself.
-        let own = local.then(|| {
-            self.cfg
-                .ifaces
-                .iter()
-                .position(Option::is_some)
-                .unwrap_or(0)
-        });
-        let Some((port, next_hop)) = own
-            .map(|i| (PortId(i as u16), dst))
-            .or_else(|| route(self.cfg, dst))
-        else {
+        let own = local.then(|| self.cfg.first_port().unwrap_or(PortId(0)));
+        let Some((port, next_hop)) = own.map(|p| (p, dst)).or_else(|| route(self.cfg, dst)) else {
             if probe.is_some() {
                 let stub = Frame::new(Vec::new(), probe);
                 out.drop_frame(&stub, |_| DropReason::NoRoute { dst });
@@ -666,13 +646,7 @@ impl Interface<'_> {
         mut passage: Passage,
         out: &mut Outbox,
     ) -> Option<Local> {
-        let port = PortId(
-            self.cfg
-                .ifaces
-                .iter()
-                .position(Option::is_some)
-                .unwrap_or(0) as u16,
-        );
+        let port = self.cfg.first_port().unwrap_or(PortId(0));
         let hook = Hook::Input;
         let ports = Ports::default();
         if !self.passed(hook, ports, &mut passage, &mut frame, &mut view, out) {

@@ -125,8 +125,7 @@ impl IpStack {
 
     /// Adds an interface and returns the port it is plugged into.
     pub fn add_iface(&mut self, iface: IfaceConfig) -> PortId {
-        self.config.ifaces.push(Some(iface));
-        PortId((self.config.ifaces.len() - 1) as u16)
+        self.config.push_iface(iface)
     }
 
     /// Interface `port` came up with its address and its cable: the stack announces the
@@ -142,7 +141,7 @@ impl IpStack {
     /// Removes an interface with its routes, ARP entries and what its bridge learned on it
     /// (the kernel flushes a deleted bridge port's fdb entries, `br_fdb_delete_by_port`).
     pub fn remove_iface(&mut self, port: PortId) {
-        if let Some(slot) = self.config.ifaces.get_mut(port.0 as usize) {
+        if let Some(slot) = self.config.ifaces_mut().get_mut(port.0 as usize) {
             *slot = None;
         }
         self.config.routes.retain(|r| r.iface != port);
@@ -154,16 +153,14 @@ impl IpStack {
         interface::iface(&self.config, port)
     }
 
-    pub fn iface_mut(&mut self, port: PortId) -> Option<&mut IfaceConfig> {
-        self.config
-            .ifaces
-            .get_mut(port.0 as usize)
-            .and_then(Option::as_mut)
+    /// Interface `port`, to change; the stack's index of its own addresses follows.
+    pub fn iface_mut(&mut self, port: PortId) -> Option<IfaceMut<'_>> {
+        self.config.iface_mut(port)
     }
 
     pub fn iface_by_name(&self, name: &str) -> Option<PortId> {
         self.config
-            .ifaces
+            .ifaces()
             .iter()
             .position(|i| i.as_ref().is_some_and(|i| i.name == name))
             .map(|i| PortId(i as u16))
@@ -176,14 +173,14 @@ impl IpStack {
     /// The first interface address, used as "the address of this node".
     pub fn primary_addr(&self) -> Option<Ipv4Addr> {
         self.config
-            .ifaces
+            .ifaces()
             .iter()
             .flatten()
             .find_map(|i| i.addr.map(|a| a.ip()))
     }
 
     pub fn is_local(&self, ip: Ipv4Addr) -> bool {
-        interface::is_local(&self.config, ip)
+        self.config.is_local(ip)
     }
 
     /// Longest-prefix match over connected and static routes: the outgoing port and next hop.
@@ -198,12 +195,7 @@ impl IpStack {
         // A DHCP client without an address takes its server's answers before anything else
         // (Windows' "Core Networking - DHCP-In" rule lets them in).
         if sockets.dhcp.has_clients() {
-            let ours = net
-                .cfg
-                .ifaces
-                .get(port.0 as usize)
-                .and_then(Option::as_ref)
-                .map(|i| i.mac);
+            let ours = interface::iface(net.cfg, port).map(|i| i.mac);
             if let Some(view) = View::parse(&frame.bytes) {
                 let to_client = view.ip.and_then(|i| i.ports()).map(|(_, d)| d)
                     == Some(DHCP_CLIENT_PORT)

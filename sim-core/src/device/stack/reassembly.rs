@@ -269,7 +269,7 @@ impl Interface<'_> {
     /// The interface holding `addr`, if any.
     fn port_of(&self, addr: Ipv4Addr) -> Option<PortId> {
         self.cfg
-            .ifaces
+            .ifaces()
             .iter()
             .position(|i| {
                 i.as_ref()

@@ -30,7 +30,7 @@ fn stack(name: &str, ifaces: &[(MacAddr, &str, u16)]) -> IpStack {
         let mut ifc =
             IfaceConfig::ethernet(format!("eth{i}"), *mac, Some(addr.parse().expect("prefix")));
         ifc.mtu = *mtu;
-        cfg.ifaces.push(Some(ifc));
+        cfg.ifaces_mut().push(Some(ifc));
     }
     cfg.services.icmp_echo = true;
     IpStack::new(cfg)
@@ -583,14 +583,14 @@ fn bridged_world(netfilter: bool) -> (Engine, NodeId, NodeId, NodeId) {
         ageing: SimDuration::from_secs(300),
         netfilter,
     });
-    cfg.ifaces.push(Some(br));
+    cfg.ifaces_mut().push(Some(br));
     for (i, mac) in [(1u8, A_MAC), (2, B_MAC)] {
         let mut port = IfaceConfig::ethernet(format!("veth{i}"), mac, None);
         port.master = Some(BridgePort {
             bridge: PortId(0),
             hairpin: false,
         });
-        cfg.ifaces.push(Some(port));
+        cfg.ifaces_mut().push(Some(port));
     }
     cfg.services.icmp_echo = true;
     cfg.forwarding = true;

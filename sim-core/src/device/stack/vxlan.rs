@@ -123,7 +123,7 @@ impl Interface<'_> {
     pub fn vxlan_decap(&mut self, frame: &Frame, out: &mut Outbox) -> bool {
         let vteps = self
             .cfg
-            .ifaces
+            .ifaces()
             .iter()
             .enumerate()
             .filter_map(|(i, f)| Some((PortId(i as u16), f.as_ref()?.vxlan.as_ref()?.vni)));

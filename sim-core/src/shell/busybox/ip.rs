@@ -72,7 +72,7 @@ pub(super) fn run(world: &World, place: &Place, args: &[String]) -> ShellOutput 
     };
     let ifaces: Vec<(Veth, &IfaceConfig)> = s
         .config
-        .ifaces
+        .ifaces()
         .iter()
         .enumerate()
         .filter_map(|(i, c)| c.as_ref().map(|c| (PortId(i as u16), c)))
@@ -194,7 +194,7 @@ fn route_add(world: &World, place: &Place, args: &[&str]) -> ShellOutput {
     let key = (dest.network(), dest.prefix());
     let connected = s
         .config
-        .ifaces
+        .ifaces()
         .iter()
         .flatten()
         .filter_map(|c| c.addr)
@@ -297,13 +297,13 @@ fn iface(out: &mut String, v: Veth, c: &IfaceConfig, link: bool, addr: bool, one
 /// defaults first, then by destination.
 fn routes(out: &mut String, cfg: &crate::device::stack::StackConfig, shown: impl Fn(&str) -> bool) {
     let name = |p: crate::id::PortId| {
-        cfg.ifaces
+        cfg.ifaces()
             .get(usize::from(p.0))
             .and_then(Option::as_ref)
             .map(|c| c.name.clone())
     };
     let mut lines: Vec<(u32, u8, String)> = Vec::new();
-    for c in cfg.ifaces.iter().flatten().filter(|c| shown(&c.name)) {
+    for c in cfg.ifaces().iter().flatten().filter(|c| shown(&c.name)) {
         if let Some(a) = c.addr {
             lines.push((
                 u32::from(a.network()),
@@ -360,8 +360,8 @@ mod tests {
     #[test]
     fn the_main_table_has_defaults_first_then_prefixes_in_order() {
         let mut cfg = StackConfig::new("c", 64);
-        cfg.ifaces.push(veth("eth0", "172.18.0.2/16"));
-        cfg.ifaces.push(veth("eth1", "172.17.0.2/16"));
+        cfg.ifaces_mut().push(veth("eth0", "172.18.0.2/16"));
+        cfg.ifaces_mut().push(veth("eth1", "172.17.0.2/16"));
         cfg.routes.push(Route {
             dest: "0.0.0.0/0".parse().expect("default"),
             via: Some("172.17.0.1".parse().expect("gw")),

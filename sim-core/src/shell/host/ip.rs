@@ -353,7 +353,7 @@ fn addr_change(ns: &mut Ns, rest: &[&str], add: bool) -> ShellOutput {
     let Some(port) = stack.iface_by_name(dev) else {
         return ShellOutput::fail(1, format!("Cannot find device \"{dev}\"\n"));
     };
-    let Some(ifc) = stack.iface_mut(port) else {
+    let Some(mut ifc) = stack.iface_mut(port) else {
         return ShellOutput::fail(1, format!("Cannot find device \"{dev}\"\n"));
     };
     match (add, ifc.addr) {
@@ -436,7 +436,7 @@ fn link_add(ns: &mut Ns, rest: &[&str]) -> ShellOutput {
     }
     let taken = stack
         .config
-        .ifaces
+        .ifaces()
         .iter()
         .flatten()
         .any(|i| i.vlan.is_some_and(|v| v.parent == pport && v.id == id));
@@ -511,7 +511,7 @@ fn link_set(ns: &mut Ns, rest: &[&str]) -> ShellOutput {
                 let Some(m) = it.next().and_then(|m| m.parse::<u16>().ok()) else {
                     return ShellOutput::fail(255, "Error: argument is wrong: Invalid \"mtu\" value\n");
                 };
-                if let Some(i) = stack.iface_mut(port) {
+                if let Some(mut i) = stack.iface_mut(port) {
                     i.mtu = m;
                 }
             }

@@ -84,7 +84,7 @@ impl<'a> Ns<'a> {
         let stack = self.stack();
         let ifaces: Vec<(PortId, &IfaceConfig)> = stack
             .config
-            .ifaces
+            .ifaces()
             .iter()
             .enumerate()
             .filter_map(|(i, c)| c.as_ref().map(|c| (PortId(i as u16), c)))

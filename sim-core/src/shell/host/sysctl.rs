@@ -33,7 +33,7 @@ fn read(stack: &IpStack, name: &str) -> Option<String> {
     if name == BRIDGE_NF {
         let mut bridges = stack
             .config
-            .ifaces
+            .ifaces()
             .iter()
             .flatten()
             .filter_map(|i| i.bridge);
@@ -114,7 +114,7 @@ fn set(stack: &mut IpStack, name: &str, value: &str) -> Result<String, ShellOutp
     if FORWARD.contains(&name) {
         stack.config.forwarding = on;
     } else if name == BRIDGE_NF {
-        for i in stack.config.ifaces.iter_mut().flatten() {
+        for i in stack.config.ifaces_mut().iter_mut().flatten() {
             if let Some(b) = &mut i.bridge {
                 b.netfilter = on;
             }

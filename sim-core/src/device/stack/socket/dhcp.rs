@@ -369,7 +369,7 @@ fn give_up(d: &mut DhcpState, net: &mut Interface, i: usize, out: &mut Outbox) {
         return;
     };
     let addr = Ipv4Network::new(link_local(mac), 16).expect("a /16 is a valid prefix");
-    if let Some(Some(iface)) = net.cfg.ifaces.get_mut(port.0 as usize) {
+    if let Some(Some(iface)) = net.cfg.ifaces_mut().get_mut(port.0 as usize) {
         iface.addr = Some(addr);
     }
     d.clients[i].status = DhcpStatus::LinkLocal(addr);
@@ -391,7 +391,7 @@ fn bind(
         .map_or_else(|| classful_prefix(ip), |n| n.prefix());
     let addr = Ipv4Network::new(ip, prefix).unwrap_or_else(|_| Ipv4Network::from(ip));
     let port = d.clients[i].port;
-    if let Some(Some(iface)) = cfg.ifaces.get_mut(port.0 as usize) {
+    if let Some(Some(iface)) = cfg.ifaces_mut().get_mut(port.0 as usize) {
         iface.addr = Some(addr);
     }
     let has_default = cfg.routes.iter().any(|r| r.dest.prefix() == 0);
@@ -710,7 +710,7 @@ mod tests {
             )))),
         );
         let mut cfg = StackConfig::new("dhcpd", 64);
-        cfg.ifaces.push(Some(IfaceConfig::ethernet(
+        cfg.ifaces_mut().push(Some(IfaceConfig::ethernet(
             "eth0",
             SERVER_MAC,
             Some("10.0.0.1/24".parse().expect("net")),
@@ -734,7 +734,7 @@ mod tests {
             .map(|i| {
                 let name = format!("c{i}");
                 let mut cfg = StackConfig::new(&name, 128);
-                cfg.ifaces
+                cfg.ifaces_mut()
                     .push(Some(IfaceConfig::ethernet("Ethernet", client_mac(i), None)));
                 cfg.dhcp_client = vec![PortId(0)];
                 let node = eng.add_node(

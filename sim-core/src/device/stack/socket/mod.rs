@@ -53,7 +53,12 @@ impl Binds {
     pub fn unbind(&mut self, proto: u8, port: u16) {
         self.0.remove(&(proto, port));
     }
+    #[inline]
     pub fn get(&self, proto: u8, port: u16) -> Option<SocketRef> {
+        // A service's stack binds nothing: no hash for each packet it serves.
+        if self.0.is_empty() {
+            return None;
+        }
         self.0.get(&(proto, port)).copied()
     }
     /// An ephemeral port nothing has bound for `proto`, from the stack's rotating counter.

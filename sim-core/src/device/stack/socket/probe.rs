@@ -498,7 +498,7 @@ mod tests {
 
     fn node(eng: &mut Engine, name: &str, mac: u8, addr: &str) -> NodeId {
         let mut cfg = StackConfig::new(name, 128);
-        cfg.ifaces.push(Some(IfaceConfig::ethernet(
+        cfg.ifaces_mut().push(Some(IfaceConfig::ethernet(
             "eth0",
             MacAddr(0x02, 0, 0, 0, 0, mac),
             Some(addr.parse().expect("test prefix")),

@@ -159,7 +159,7 @@ mod tests {
 
     fn add(eng: &mut Engine, name: &str, mac: MacAddr, addr: &str) -> (NodeId, SharedNames) {
         let mut cfg = StackConfig::new(name, 64);
-        cfg.ifaces.push(Some(IfaceConfig::ethernet(
+        cfg.ifaces_mut().push(Some(IfaceConfig::ethernet(
             "eth0",
             mac,
             Some(addr.parse().expect("a prefix")),
@@ -174,7 +174,7 @@ mod tests {
         });
         cfg.services.local_resolver = Some(LocalResolver {
             name: format!("resolver of {name}"),
-            bind: cfg.ifaces[0]
+            bind: cfg.ifaces()[0]
                 .as_ref()
                 .and_then(|i| i.addr)
                 .expect("an address")

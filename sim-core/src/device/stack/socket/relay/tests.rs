@@ -44,15 +44,15 @@ struct Net {
 fn net(relays: Vec<RelayListener>, target_tcp: Vec<u16>, target_udp: Vec<u16>) -> Net {
     let mut eng = Engine::new(1, Limits::default());
     let mut c = StackConfig::new("client", 64);
-    c.ifaces.push(iface("eth0", 1, "10.0.0.1/24"));
+    c.ifaces_mut().push(iface("eth0", 1, "10.0.0.1/24"));
     let client = stack(&mut eng, c);
     let mut r = StackConfig::new("relay", 64);
-    r.ifaces.push(iface("eth0", 2, "10.0.0.2/24"));
-    r.ifaces.push(iface("eth1", 3, "172.17.0.1/16"));
+    r.ifaces_mut().push(iface("eth0", 2, "10.0.0.2/24"));
+    r.ifaces_mut().push(iface("eth1", 3, "172.17.0.1/16"));
     r.services.relays = relays;
     let relay = stack(&mut eng, r);
     let mut t = StackConfig::new("target", 64);
-    t.ifaces.push(iface("eth0", 4, "172.17.0.2/16"));
+    t.ifaces_mut().push(iface("eth0", 4, "172.17.0.2/16"));
     t.routes.push(Route {
         dest: "0.0.0.0/0".parse().expect("default"),
         via: Some("172.17.0.1".parse().expect("gw")),
