@@ -730,7 +730,7 @@ fn the_broadcast_arp_shortcut_ignores_only_what_the_full_path_ignores() {
             frames: Vec::new(),
             tries: 1,
         });
-        let ifc = s.config.ifaces[0].clone().expect("eth0");
+        let ifc = s.config.ifaces()[0].clone().expect("eth0");
         let frame = Frame::new(bytes, Some(ProbeId(1)));
         let (mut net, _) = s.split();
         assert_eq!(net.ignores_arp(PortId(0), &ifc, &frame), ignored, "{what}");
