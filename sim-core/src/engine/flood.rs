@@ -89,6 +89,11 @@ impl Gather {
         None
     }
 
+    /// Whether a batch is open.
+    pub(super) fn is_open(&self) -> bool {
+        self.open.is_some()
+    }
+
     /// Queues the open batch, if any: a single copy as an ordinary arrival, more as one
     /// `Flood` entry.
     pub(super) fn close(&mut self, queue: &mut EventQueue, batched: &mut usize) {

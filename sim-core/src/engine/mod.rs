@@ -27,7 +27,7 @@ pub mod queue;
 pub mod storm;
 mod trace;
 
-use crate::device::{Action, Device, DropReason, Frame, Hop, Outbox, ProbeEnd};
+use crate::device::{Action, Device, DropReason, Frame, FrameBytes, Hop, Outbox, ProbeEnd};
 use crate::id::{LinkId, NodeId, PortId, ProbeId};
 use crate::rng::SimRng;
 use crate::sym::{Interner, Sym};
@@ -716,6 +716,12 @@ impl Engine {
                     }
                     // A flood's copies that arrive together join one batch; anything else
                     // pushed closes the open batch first, so the order stays the send order.
+                    // A frame of its own with no batch open (unicast, the common case) is
+                    // queued at once.
+                    if !self.gather.is_open() && !matches!(frame.bytes, FrameBytes::Shared(_)) {
+                        self.queue.push(at, event(frame));
+                        continue;
+                    }
                     let (queue, batched) = (&mut self.queue, &mut self.batched_copies);
                     if let Some(frame) = self.gather.offer(at, to, frame, queue, batched) {
                         self.queue.push(at, event(frame));

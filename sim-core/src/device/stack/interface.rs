@@ -256,7 +256,13 @@ impl Interface<'_> {
             }
             return;
         }
-        if ifc.master.is_none() && ifc.vxlan.is_none() && self.ignores_arp(port, ifc, &frame) {
+        // The first byte first: unicast, nearly every frame, pays one test.
+        let broadcast = frame.bytes.first() == Some(&0xff);
+        if broadcast
+            && ifc.master.is_none()
+            && ifc.vxlan.is_none()
+            && self.ignores_arp(port, ifc, &frame)
+        {
             return;
         }
         let Some(view) = View::parse(&frame.bytes) else {
@@ -306,6 +312,7 @@ impl Interface<'_> {
     /// (for another). A flood's copy reaches every host on a switch, and nearly every host
     /// ignores it: this decides so from the ARP body alone, without the full parse (issue
     /// 13). Anything else, `false`: the full path decides.
+    #[inline(never)]
     pub(super) fn ignores_arp(&self, port: PortId, ifc: &IfaceConfig, frame: &Frame) -> bool {
         let bytes = &frame.bytes[..];
         if bytes.len() < 14 || bytes[..6] != [0xff; 6] || bytes[12..14] != [8, 6] {
