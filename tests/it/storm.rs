@@ -53,16 +53,7 @@ fn parallel_cables_are_a_warning_and_their_storm_a_finding() {
                    from 10.0.0.1 (who-has 10.0.0.2) in 10 ms; the loop is sw1 port sw2 \u{2194} \
                    sw2 port sw1 (cable sw1<->sw2) and sw1 port sw2 \u{2194} sw2 port sw1 (cable \
                    second); no loop prevention";
-    assert!(
-        stderr.contains(&format!(
-            "hnsim: the run hit its storm_copies limit: {finding}"
-        )),
-        "{stderr}"
-    );
-    assert!(
-        stdout.contains(&format!("  run stopped: {finding}")),
-        "{stdout}"
-    );
+    assert_finding(&stdout, &stderr, finding);
 }
 
 #[test]
@@ -206,16 +197,7 @@ fn a_unicast_frame_that_goes_round_a_loop_is_a_finding_and_spanning_tree_prevent
                    sw3 port sw1 \u{2194} sw1 port sw3 (cable c3); no loop prevention (the \
                    switches run no spanning tree, so a frame for 02:00:00:00:00:02, which no \
                    switch on the loop delivers";
-    assert!(
-        stderr.contains(&format!(
-            "hnsim: the run hit its storm_copies limit: {finding}"
-        )),
-        "{stderr}"
-    );
-    assert!(
-        stdout.contains(&format!("  run stopped: {finding}")),
-        "{stdout}"
-    );
+    assert_finding(&stdout, &stderr, finding);
 
     // The same ring with spanning tree: when c3 comes up one port of the ring discards, so
     // the frame is flooded to the ends of the tree and goes no further; the probe just times
@@ -236,6 +218,20 @@ fn a_unicast_frame_that_goes_round_a_loop_is_a_finding_and_spanning_tree_prevent
         stdout.contains(
             "probe #2 a -> 10.0.0.2 icmp: DROPPED (no answer from 10.0.0.2 before the timeout)"
         ),
+        "{stdout}"
+    );
+}
+
+/// The run stopped on `finding`: stderr names the limit with it, the report says it.
+fn assert_finding(stdout: &str, stderr: &str, finding: &str) {
+    assert!(
+        stderr.contains(&format!(
+            "hnsim: the run hit its storm_copies limit: {finding}"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stdout.contains(&format!("  run stopped: {finding}")),
         "{stdout}"
     );
 }

@@ -241,17 +241,7 @@ mod tests {
 
     /// Asks b's resolver `q` (from 10.0.0.1:40000) and returns its answer.
     fn ask(eng: &mut Engine, b: NodeId, q: &DnsMessage, probe: u32) -> DnsMessage {
-        let h = IpHeader {
-            src_mac: A_MAC,
-            dst_mac: B_MAC,
-            src: ip("10.0.0.1"),
-            dst: ip("10.0.0.2"),
-            ttl: 64,
-            ident: 1,
-        };
-        let bytes = wire::udp_frame(&h, 40000, PORT, &wire::dns_emit(q));
-        let frame = Frame::new(bytes, Some(ProbeId(probe)));
-        eng.invoke(b, |d, out| d.handle_frame(PortId(0), frame, out));
+        query(eng, b, q, probe);
         eng.run_for(SimDuration::from_millis(100));
         eng.trace()
             .iter()
