@@ -249,6 +249,10 @@ pub struct Outbox {
     pub ended: Vec<ProbeEnd>,
     /// Frames dropped while handling this input (counted even when untraced).
     pub drops: u64,
+    /// Whether the input frame was forwarded at layer 2 (`forward`: switched, or bridged
+    /// from one bridge port to another) rather than ended or taken up to an IP layer. The
+    /// engine then counts one more switch hop on what was sent (`engine::storm`).
+    pub forwarded: bool,
     /// The names trace actions refer to; it outlives every event.
     pub syms: Interner,
 }
@@ -262,9 +266,18 @@ impl Outbox {
         self.hops.clear();
         self.ended.clear();
         self.drops = 0;
+        self.forwarded = false;
     }
 
     pub fn send(&mut self, port: PortId, frame: Frame) {
+        self.sends.push((port, frame));
+    }
+
+    /// Sends on the input frame (or a copy of it) at layer 2, as a switch or a bridge does:
+    /// the engine counts it as one more switch hop of that frame, which is how it notices an
+    /// untraced frame going round a loop (`engine::storm`).
+    pub fn forward(&mut self, port: PortId, frame: Frame) {
+        self.forwarded = true;
         self.sends.push((port, frame));
     }
 

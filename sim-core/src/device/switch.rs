@@ -592,7 +592,7 @@ impl Switch {
                     from_port: syms.intern(&port_name(&self.config, arrived_on)),
                     to_port: syms.intern(&port_name(&self.config, member)),
                 });
-                out.send(member, frame);
+                out.forward(member, frame);
             }
             None => self.flood(in_port, arrived_on, vlan, passage, frame, view, out),
         }
@@ -726,7 +726,7 @@ impl Switch {
                     to_port: syms.intern(&port_name(&self.config, member)),
                 });
             }
-            out.send(member, copy);
+            out.forward(member, copy);
             count += 1;
         }
         if count == 0 {

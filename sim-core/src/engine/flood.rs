@@ -25,6 +25,8 @@ use std::rc::Rc;
 #[derive(Debug, Default)]
 pub struct Batch {
     pub(super) time: SimTime,
+    /// The switch hops of every copy (`Event::Arrive`).
+    pub(super) switch_hops: u8,
     copies: Vec<(NodeId, PortId)>,
     /// One copy of the frame; each delivered copy shares its bytes.
     frame: Frame,
@@ -57,15 +59,16 @@ pub(super) struct Gather {
 
 impl Gather {
     /// Offers a copy arriving at `to` at `time`. A copy joins the open batch when it shares
-    /// the batch's bytes (the same flood), its probe and its arrival time; one whose bytes
-    /// are its own is handed back, to be queued alone (the open batch is queued first, so
-    /// the order stays the send order). `batched` counts the copies queued beyond one per
-    /// queue entry.
+    /// the batch's bytes (the same flood), its probe, its switch hops and its arrival time;
+    /// one whose bytes are its own is handed back, to be queued alone (the open batch is
+    /// queued first, so the order stays the send order). `batched` counts the copies queued
+    /// beyond one per queue entry.
     pub(super) fn offer(
         &mut self,
         time: SimTime,
         to: (NodeId, PortId),
         frame: Frame,
+        switch_hops: u8,
         queue: &mut EventQueue,
         batched: &mut usize,
     ) -> Option<Frame> {
@@ -75,7 +78,11 @@ impl Gather {
         };
         if let Some(open) = &mut self.open {
             let same = matches!(&open.frame.bytes, FrameBytes::Shared(b) if Rc::ptr_eq(b, bytes));
-            if same && open.time == time && open.frame.probe == frame.probe {
+            if same
+                && open.time == time
+                && open.frame.probe == frame.probe
+                && open.switch_hops == switch_hops
+            {
                 open.copies.push(to);
                 return None;
             }
@@ -83,6 +90,7 @@ impl Gather {
         self.close(queue, batched);
         let mut batch = self.spare.pop().unwrap_or_default();
         batch.time = time;
+        batch.switch_hops = switch_hops;
         batch.copies.push(to);
         batch.frame = frame;
         self.open = Some(batch);
@@ -100,11 +108,19 @@ impl Gather {
         let Some(mut batch) = self.open.take() else {
             return;
         };
-        let time = batch.time;
+        let (time, switch_hops) = (batch.time, batch.switch_hops);
         if batch.copies.len() == 1 {
             let ((node, port), frame, _) = batch.next_copy();
             self.recycle(batch);
-            queue.push(time, Event::Arrive { node, port, frame });
+            queue.push(
+                time,
+                Event::Arrive {
+                    node,
+                    port,
+                    switch_hops,
+                    frame,
+                },
+            );
         } else {
             *batched += batch.copies.len() - 1;
             queue.push(time, Event::Flood(batch));

@@ -400,7 +400,7 @@ impl Engine {
             .get_mut(node.0 as usize)
             .and_then(|d| d.as_mut())
             .map(|d| f(d, out));
-        self.apply(node);
+        self.apply(node, 0);
         result
     }
 
@@ -525,8 +525,13 @@ impl Engine {
         if self.flood.is_none() {
             let (time, event) = self.queue.pop()?;
             assert!(time >= self.now, "simulated time went backwards");
-            let (node, port, frame) = match event {
-                Event::Arrive { node, port, frame } => (node, port, frame),
+            let (node, port, switch_hops, frame) = match event {
+                Event::Arrive {
+                    node,
+                    port,
+                    switch_hops,
+                    frame,
+                } => (node, port, switch_hops, frame),
                 Event::Timer { node, token } => {
                     self.fire(time, node, token);
                     return None;
@@ -544,30 +549,40 @@ impl Engine {
                     return self.step();
                 }
             };
-            self.arrive(time, node, port, frame);
+            self.arrive(time, (node, port), switch_hops, frame);
             return None;
         }
         // The next copy of the batch, handed over in place: building an `Event` for it
         // made the compiler copy the frame through the stack twice.
         let batch = self.flood.as_mut()?;
-        let time = batch.time;
-        let ((node, port), frame, last) = batch.next_copy();
+        let (time, switch_hops) = (batch.time, batch.switch_hops);
+        let (to, frame, last) = batch.next_copy();
         self.batched_copies -= 1;
         if last {
             if let Some(done) = self.flood.take() {
                 self.gather.recycle(done);
             }
         }
-        self.arrive(time, node, port, frame);
+        self.arrive(time, to, switch_hops, frame);
         None
     }
 
-    /// A frame arrives at `port` of `node` at `time`.
-    fn arrive(&mut self, time: SimTime, node: NodeId, port: PortId, frame: Frame) {
+    /// A frame arrives at `port` of `node` at `time`, after `switch_hops` layer-2 hops.
+    fn arrive(
+        &mut self,
+        time: SimTime,
+        (node, port): (NodeId, PortId),
+        switch_hops: u8,
+        frame: Frame,
+    ) {
         self.now = time;
         self.stats.events += 1;
         self.queued_frame_bytes -= frame.bytes.len() as u64;
-        if (storm::is_group(&frame.bytes) || frame.probe.is_some())
+        // Group-addressed and traced frames are watched at every forwarding port; any other
+        // frame once it made more switch hops than a loop-free path has.
+        if (storm::is_group(&frame.bytes)
+            || frame.probe.is_some()
+            || switch_hops > storm::UNICAST_LOOP_HOPS)
             && self.forwards_from(node, port)
         {
             self.watch_frame((node, port), &frame.bytes);
@@ -583,7 +598,14 @@ impl Engine {
             Some(dev) => dev.handle_frame(port, frame, out),
             None => out.drop_frame(&frame, |_| DropReason::NodeGone),
         }
-        self.apply(node);
+        // What a switch or bridge sent on is the same frame, one hop further; anything else
+        // a device sends starts afresh.
+        let sent_hops = if out.forwarded {
+            switch_hops.saturating_add(1)
+        } else {
+            0
+        };
+        self.apply(node, sent_hops);
     }
 
     /// A device's timer fires at `time`; one for a removed node is discarded.
@@ -599,7 +621,7 @@ impl Engine {
         {
             dev.handle_timer(token, out);
         }
-        self.apply(node);
+        self.apply(node, 0);
     }
 
     /// Whether a frame arriving at `port` of `node` may be forwarded on: at a switch, or at
@@ -614,9 +636,10 @@ impl Engine {
         }
     }
 
-    /// Counts a group-addressed or traced frame arriving at `end`; notes the storm (or the
-    /// unicast loop) when one port has seen `limits.storm_copies` copies of it. Kept out of
-    /// line: untraced unicast never comes here.
+    /// Counts a group-addressed or traced frame, or one past `storm::UNICAST_LOOP_HOPS`
+    /// switch hops, arriving at `end`; notes the storm (or the unicast loop) when one port
+    /// has seen `limits.storm_copies` copies of it. Kept out of line: untraced unicast on a
+    /// loop-free path never comes here.
     #[inline(never)]
     fn watch_frame(&mut self, end: (NodeId, PortId), bytes: &[u8]) {
         if self.storm.is_some() {
@@ -639,8 +662,9 @@ impl Engine {
         }
     }
 
-    /// Turns a device's requests into events, link by link.
-    fn apply(&mut self, node: NodeId) {
+    /// Turns a device's requests into events, link by link; the frames sent have made
+    /// `switch_hops` layer-2 hops.
+    fn apply(&mut self, node: NodeId, switch_hops: u8) {
         let out = &mut self.outbox;
         self.stats.frames_dropped += out.drops;
         for (at, token) in out.timers.drain(..) {
@@ -703,6 +727,7 @@ impl Engine {
                     let event = |frame| Event::Arrive {
                         node: to.0,
                         port: to.1,
+                        switch_hops,
                         frame,
                     };
                     // Every queued copy is kept until it arrives (the memory bound counts it).
@@ -723,7 +748,10 @@ impl Engine {
                         continue;
                     }
                     let (queue, batched) = (&mut self.queue, &mut self.batched_copies);
-                    if let Some(frame) = self.gather.offer(at, to, frame, queue, batched) {
+                    if let Some(frame) =
+                        self.gather
+                            .offer(at, to, frame, switch_hops, queue, batched)
+                    {
                         self.queue.push(at, event(frame));
                     }
                     continue;
@@ -996,6 +1024,7 @@ mod tests {
             Event::Arrive {
                 node,
                 port: PortId(0),
+                switch_hops: 0,
                 frame: Frame::new(arp, probe),
             },
         );
@@ -1025,7 +1054,7 @@ mod tests {
     }
 
     #[test]
-    fn storm_copies_is_the_bound_and_traced_unicast_is_watched_too() {
+    fn storm_copies_is_the_bound_and_unicast_loops_are_watched_too() {
         let limits = Limits {
             storm_copies: 10,
             ..Limits::default()
@@ -1039,9 +1068,11 @@ mod tests {
             .contains(" forwarded 19 copies "));
 
         // The same loop with a unicast frame to a MAC nobody has: flooded round and round
-        // too. Untraced, it is not watched and the event budget ends it; a probe's frame is
-        // watched, and its loop is a finding.
-        for probe in [None, Some(ProbeId(7))] {
+        // too. A probe's frame is watched from its first hop; an untraced one once it made
+        // more than `UNICAST_LOOP_HOPS` switch hops. Its loop is the same finding, a little
+        // later.
+        let mut events = Vec::new();
+        for probe in [Some(ProbeId(7)), None] {
             let limits = Limits {
                 max_events: 5_000,
                 storm_copies: 10,
@@ -1056,25 +1087,28 @@ mod tests {
                 Event::Arrive {
                     node: sw,
                     port: PortId(0),
+                    switch_hops: 0,
                     frame: Frame::new(unicast, probe),
                 },
             );
             let stop = eng.run_for(SimDuration::from_secs(10));
-            if probe.is_none() {
-                assert_eq!(stop, RunStop::EventBudget);
-                assert_eq!(eng.storm(), None);
-            } else {
-                assert_eq!(stop, RunStop::Storm);
-                let finding = eng.storm().unwrap_or_default();
-                assert!(
-                    finding.starts_with("unicast loop: switch sw forwarded ")
-                        && finding.contains(
-                            "a frame for 02:00:00:00:00:99, which no switch on the loop delivers"
-                        ),
-                    "{finding}"
-                );
-            }
+            assert_eq!(stop, RunStop::Storm, "{probe:?}");
+            let finding = eng.storm().unwrap_or_default();
+            assert!(
+                finding.starts_with("unicast loop: switch sw forwarded 19 copies ")
+                    && finding.contains(
+                        "a frame for 02:00:00:00:00:99, which no switch on the loop delivers"
+                    ),
+                "{finding}"
+            );
+            events.push(eng.stats.events);
         }
+        // Each of the two copies going round arrives at one end of the cable per pass.
+        let hops = u64::from(storm::UNICAST_LOOP_HOPS);
+        assert!(
+            events[1] > events[0] + hops && events[1] < events[0] + 3 * hops,
+            "{events:?}"
+        );
     }
 
     #[test]

@@ -16,10 +16,13 @@ use crate::time::SimTime;
 
 #[derive(Debug)]
 pub enum Event {
-    /// A frame finishes arriving at a node's port.
+    /// A frame finishes arriving at a node's port. `switch_hops` counts the layer-2 hops it
+    /// made since it last left an IP layer (`storm::UNICAST_LOOP_HOPS`); it sits in the
+    /// event's padding, next to the frame, not in the frame's bytes.
     Arrive {
         node: NodeId,
         port: PortId,
+        switch_hops: u8,
         frame: Frame,
     },
     /// A timer a device asked for.

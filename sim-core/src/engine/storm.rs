@@ -15,9 +15,16 @@
 //! Frames whose destination address has the group bit set are looked at, and traced unicast
 //! frames (a probe's): a unicast frame goes round a loop too when no switch on it delivers
 //! it (its destination unknown there, so flooded, or learned towards the loop), a *unicast
-//! loop*, found the same way and described in the same words. Untraced unicast (the
-//! benchmark's echoes) is not watched: on its hot path this costs one byte test and one
-//! branch; a loop of such frames ends at `max_events`, `max_sim_time_ms` or `max_memory_mb`.
+//! loop*, found the same way and described in the same words. Untraced unicast (an app's
+//! traffic, the benchmark's echoes) is not hashed at every hop, which would cost its hot
+//! path a hash per hop. Instead each queued frame carries a count of its layer-2 hops
+//! (`Event::Arrive::switch_hops`, in the event's padding, not in the bytes): a switch or a
+//! bridge that forwards a frame (`Outbox::forward`) passes it on one higher, and a frame an
+//! IP layer sends (a new one, an answer, a routed one) starts at 0. Past
+//! `UNICAST_LOOP_HOPS`, more switch hops than any loop-free path has, the frame is watched
+//! like a traced one, and its loop is the same finding. On the hot path this costs a byte
+//! test, a compare and an add; the copies counted start only past the bound, so an untraced
+//! loop is found about `UNICAST_LOOP_HOPS` hops later than a traced one.
 //! A unicast frame counts only where it arrives from another switch or bridge (a host that
 //! sends the same frame again is no loop), and not while a group-addressed frame is coming
 //! back: during a broadcast storm the MAC tables learn hosts on the wrong ports and their
@@ -34,6 +41,11 @@ use std::hash::BuildHasher;
 
 /// The time within which `copies` arrivals at one port make a storm.
 pub const WINDOW: SimDuration = SimDuration::from_secs(1);
+/// The most layer-2 hops an untraced unicast frame makes between IP layers before the watch
+/// looks at it. No loop-free switched path comes near: 802.1D recommends a bridge diameter
+/// of at most 7, and a path in hnsim (a vSwitch, a fabric of switches, another vSwitch) has
+/// a handful. A frame past it is going round a loop.
+pub const UNICAST_LOOP_HOPS: u8 = 64;
 /// How many different frames, and how many (frame, port) counts, are watched at once; past
 /// either the watch starts afresh (a storm is one frame coming back, so it is seen again at
 /// once). A broadcast on a vSwitch with many containers reaches many ports: the second bound

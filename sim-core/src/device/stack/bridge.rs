@@ -137,7 +137,7 @@ impl Interface<'_> {
                 let mut view = view;
                 if self.bridged_hooks(bp.bridge, cfg, &mut frame, &mut view, out) {
                     self.bridge_hop(port, to, &frame, out);
-                    out.send(to, frame);
+                    out.forward(to, frame);
                 }
             }
             None => self.flood(bp.bridge, Some(port), cfg, &frame, &view, out),
@@ -188,7 +188,7 @@ impl Interface<'_> {
             let mut copy = frame.clone();
             let mut view = *view;
             if self.bridged_hooks(bridge, cfg, &mut copy, &mut view, out) {
-                out.send(p, copy);
+                out.forward(p, copy);
             }
         }
     }
