@@ -133,6 +133,9 @@ pub struct Engine {
     /// Bytes of the frames waiting in `queue`.
     queued_frame_bytes: u64,
     storm_watch: StormWatch,
+    /// Arrivals at a forwarding port of untraced unicast frames past
+    /// `storm::UNICAST_LOOP_HOPS` switch hops (each one watched).
+    past_hop_bound: u64,
     /// The finding, once a storm stopped the run.
     storm: Option<String>,
     /// The flood batch being delivered, copy by copy (`flood`): its copies come before
@@ -162,6 +165,7 @@ impl Engine {
             recorder: Recorder::default(),
             queued_frame_bytes: 0,
             storm_watch: StormWatch::default(),
+            past_hop_bound: 0,
             storm: None,
             flood: None,
             batched_copies: 0,
@@ -425,6 +429,13 @@ impl Engine {
             + self.pending_events() as u64 * EVENT_BYTES
     }
 
+    /// How many times an untraced unicast frame arrived at a switch or bridge port after more
+    /// than `storm::UNICAST_LOOP_HOPS` switch hops, so that the storm watch counted it: never
+    /// on a loop-free topology.
+    pub fn frames_past_hop_bound(&self) -> u64 {
+        self.past_hop_bound
+    }
+
     /// The storm that stopped the run, in words, if one did.
     pub fn storm(&self) -> Option<&str> {
         self.storm.as_deref()
@@ -580,11 +591,11 @@ impl Engine {
         self.queued_frame_bytes -= frame.bytes.len() as u64;
         // Group-addressed and traced frames are watched at every forwarding port; any other
         // frame once it made more switch hops than a loop-free path has.
-        if (storm::is_group(&frame.bytes)
-            || frame.probe.is_some()
-            || switch_hops > storm::UNICAST_LOOP_HOPS)
-            && self.forwards_from(node, port)
-        {
+        let always = storm::is_group(&frame.bytes) || frame.probe.is_some();
+        if (always || switch_hops > storm::UNICAST_LOOP_HOPS) && self.forwards_from(node, port) {
+            if !always {
+                self.past_hop_bound += 1;
+            }
             self.watch_frame((node, port), &frame.bytes);
         }
         // The outbox is reused in place: devices and it are separate fields.
