@@ -34,6 +34,11 @@ pub enum Event {
     Control { token: u64 },
 }
 
+// `Arrive::switch_hops` sits in what was padding: an event is as big as before, and the
+// memory bound (`EVENT_BYTES`) counts the same bytes per queued event.
+#[cfg(target_pointer_width = "64")]
+const _: () = assert!(std::mem::size_of::<Event>() == 40);
+
 /// A queue entry, 16 bytes: the time in the high 64 bits, then the insertion order among
 /// queued events (renumbered when it would wrap) and the event's slot in the slab, so that
 /// one integer comparison orders by (time, insertion), and sorting or sifting moves small
