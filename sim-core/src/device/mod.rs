@@ -249,10 +249,13 @@ pub struct Outbox {
     pub ended: Vec<ProbeEnd>,
     /// Frames dropped while handling this input (counted even when untraced).
     pub drops: u64,
-    /// Whether the input frame was forwarded at layer 2 (`forward`: switched, or bridged
-    /// from one bridge port to another) rather than ended or taken up to an IP layer. The
-    /// engine then counts one more switch hop on what was sent (`engine::storm`).
-    pub forwarded: bool,
+    /// The switch hops (`engine::storm`) of the input frame once forwarded: set by the
+    /// engine before a device handles a frame.
+    pub forward_hops: u16,
+    /// The switch hops of what is sent: 0, or `forward_hops` once the input frame was
+    /// forwarded at layer 2 (`forward`: switched, or bridged from one bridge port to
+    /// another) rather than ended or taken up to an IP layer.
+    pub sent_hops: u16,
     /// The names trace actions refer to; it outlives every event.
     pub syms: Interner,
 }
@@ -266,7 +269,8 @@ impl Outbox {
         self.hops.clear();
         self.ended.clear();
         self.drops = 0;
-        self.forwarded = false;
+        self.forward_hops = 0;
+        self.sent_hops = 0;
     }
 
     pub fn send(&mut self, port: PortId, frame: Frame) {
@@ -277,7 +281,7 @@ impl Outbox {
     /// the engine counts it as one more switch hop of that frame, which is how it notices an
     /// untraced frame going round a loop (`engine::storm`).
     pub fn forward(&mut self, port: PortId, frame: Frame) {
-        self.forwarded = true;
+        self.sent_hops = self.forward_hops;
         self.sends.push((port, frame));
     }
 

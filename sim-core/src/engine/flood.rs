@@ -26,7 +26,7 @@ use std::rc::Rc;
 pub struct Batch {
     pub(super) time: SimTime,
     /// The switch hops of every copy (`Event::Arrive`).
-    pub(super) switch_hops: u8,
+    pub(super) switch_hops: u16,
     copies: Vec<(NodeId, PortId)>,
     /// One copy of the frame; each delivered copy shares its bytes.
     frame: Frame,
@@ -68,7 +68,7 @@ impl Gather {
         time: SimTime,
         to: (NodeId, PortId),
         frame: Frame,
-        switch_hops: u8,
+        switch_hops: u16,
         queue: &mut EventQueue,
         batched: &mut usize,
     ) -> Option<Frame> {

@@ -583,7 +583,7 @@ impl Engine {
         &mut self,
         time: SimTime,
         (node, port): (NodeId, PortId),
-        switch_hops: u8,
+        switch_hops: u16,
         frame: Frame,
     ) {
         self.now = time;
@@ -591,16 +591,19 @@ impl Engine {
         self.queued_frame_bytes -= frame.bytes.len() as u64;
         // Group-addressed and traced frames are watched at every forwarding port; any other
         // frame once it made more switch hops than a loop-free path has.
-        let always = storm::is_group(&frame.bytes) || frame.probe.is_some();
-        if (always || switch_hops > storm::UNICAST_LOOP_HOPS) && self.forwards_from(node, port) {
-            if !always {
-                self.past_hop_bound += 1;
-            }
-            self.watch_frame((node, port), &frame.bytes);
+        if (storm::is_group(&frame.bytes)
+            || frame.probe.is_some()
+            || switch_hops > storm::UNICAST_LOOP_HOPS)
+            && self.forwards_from(node, port)
+        {
+            self.watch_frame((node, port), &frame.bytes, frame.probe.is_some());
         }
         // The outbox is reused in place: devices and it are separate fields.
         let out = &mut self.outbox;
         out.reset(time, node);
+        // What a switch or bridge sends on is the same frame, one hop further (`forward`);
+        // anything else a device sends starts afresh.
+        out.forward_hops = switch_hops.wrapping_add(1);
         match self
             .devices
             .get_mut(node.0 as usize)
@@ -609,13 +612,7 @@ impl Engine {
             Some(dev) => dev.handle_frame(port, frame, out),
             None => out.drop_frame(&frame, |_| DropReason::NodeGone),
         }
-        // What a switch or bridge sent on is the same frame, one hop further; anything else
-        // a device sends starts afresh.
-        let sent_hops = if out.forwarded {
-            switch_hops.saturating_add(1)
-        } else {
-            0
-        };
+        let sent_hops = out.sent_hops;
         self.apply(node, sent_hops);
     }
 
@@ -652,7 +649,10 @@ impl Engine {
     /// has seen `limits.storm_copies` copies of it. Kept out of line: untraced unicast on a
     /// loop-free path never comes here.
     #[inline(never)]
-    fn watch_frame(&mut self, end: (NodeId, PortId), bytes: &[u8]) {
+    fn watch_frame(&mut self, end: (NodeId, PortId), bytes: &[u8], traced: bool) {
+        if !storm::is_group(bytes) && !traced {
+            self.past_hop_bound += 1;
+        }
         if self.storm.is_some() {
             return;
         }
@@ -675,7 +675,7 @@ impl Engine {
 
     /// Turns a device's requests into events, link by link; the frames sent have made
     /// `switch_hops` layer-2 hops.
-    fn apply(&mut self, node: NodeId, switch_hops: u8) {
+    fn apply(&mut self, node: NodeId, switch_hops: u16) {
         let out = &mut self.outbox;
         self.stats.frames_dropped += out.drops;
         for (at, token) in out.timers.drain(..) {

@@ -22,7 +22,7 @@ pub enum Event {
     Arrive {
         node: NodeId,
         port: PortId,
-        switch_hops: u8,
+        switch_hops: u16,
         frame: Frame,
     },
     /// A timer a device asked for.

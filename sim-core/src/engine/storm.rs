@@ -22,9 +22,10 @@
 //! bridge that forwards a frame (`Outbox::forward`) passes it on one higher, and a frame an
 //! IP layer sends (a new one, an answer, a routed one) starts at 0. Past
 //! `UNICAST_LOOP_HOPS`, more switch hops than any loop-free path has, the frame is watched
-//! like a traced one, and its loop is the same finding. On the hot path this costs a byte
-//! test, a compare and an add; the copies counted start only past the bound, so an untraced
-//! loop is found about `UNICAST_LOOP_HOPS` hops later than a traced one.
+//! like a traced one, and its loop is the same finding. On the hot path this costs a compare,
+//! an add and a few loads and stores; the copies counted start only past the bound, so an
+//! untraced loop is found about `UNICAST_LOOP_HOPS` hops later than a traced one. (The count
+//! wraps at 65,536 hops, long after a loop was found.)
 //! A unicast frame counts only where it arrives from another switch or bridge (a host that
 //! sends the same frame again is no loop), and not while a group-addressed frame is coming
 //! back: during a broadcast storm the MAC tables learn hosts on the wrong ports and their
@@ -45,7 +46,7 @@ pub const WINDOW: SimDuration = SimDuration::from_secs(1);
 /// looks at it. No loop-free switched path comes near: 802.1D recommends a bridge diameter
 /// of at most 7, and a path in hnsim (a vSwitch, a fabric of switches, another vSwitch) has
 /// a handful. A frame past it is going round a loop.
-pub const UNICAST_LOOP_HOPS: u8 = 64;
+pub const UNICAST_LOOP_HOPS: u16 = 64;
 /// How many different frames, and how many (frame, port) counts, are watched at once; past
 /// either the watch starts afresh (a storm is one frame coming back, so it is seen again at
 /// once). A broadcast on a vSwitch with many containers reaches many ports: the second bound
