@@ -24,6 +24,7 @@ mod flood;
 pub mod frames;
 pub mod link;
 pub mod queue;
+mod quiet;
 pub mod storm;
 mod trace;
 
@@ -142,6 +143,8 @@ pub struct Engine {
     /// copies left in `flood`): every copy counts as a queued event.
     batched_copies: usize,
     gather: flood::Gather,
+    /// What each node's stack ignores of a flooded ARP request (`quiet`).
+    quiet: quiet::QuietIndex,
 }
 
 impl Engine {
@@ -166,6 +169,7 @@ impl Engine {
             flood: None,
             batched_copies: 0,
             gather: flood::Gather::default(),
+            quiet: quiet::QuietIndex::default(),
         }
     }
 
@@ -192,6 +196,7 @@ impl Engine {
         }
         self.devices[i] = Some(device);
         self.port_links[i].clear();
+        self.quiet.forget(id);
         id
     }
 
@@ -211,6 +216,7 @@ impl Engine {
             self.remove_link(l);
         }
         self.devices[node.0 as usize] = None;
+        self.quiet.forget(node);
         self.topology.remove_node(node);
     }
 
@@ -218,6 +224,7 @@ impl Engine {
         self.devices.get(node.0 as usize).and_then(|d| d.as_ref())
     }
     pub fn device_mut(&mut self, node: NodeId) -> Option<&mut Device> {
+        self.quiet.forget(node);
         self.devices
             .get_mut(node.0 as usize)
             .and_then(|d| d.as_mut())
@@ -303,6 +310,7 @@ impl Engine {
             ports[port.0 as usize] = Some(id);
         }
         // The device at the new end learns whether the cable it now holds is live.
+        self.quiet.forget(to.0);
         if let Some(d) = self
             .devices
             .get_mut(to.0 .0 as usize)
@@ -321,6 +329,7 @@ impl Engine {
         };
         l.up = up;
         for (node, port) in l.ends {
+            self.quiet.forget(node);
             if let Some(d) = self
                 .devices
                 .get_mut(node.0 as usize)
@@ -394,6 +403,7 @@ impl Engine {
         f: impl FnOnce(&mut Device, &mut Outbox) -> R,
     ) -> Option<R> {
         self.outbox.reset(self.now, node);
+        self.quiet.forget(node);
         let out = &mut self.outbox;
         let result = self
             .devices
@@ -538,6 +548,7 @@ impl Engine {
                 }
                 Event::Flood(mut batch) => {
                     batch.time = time;
+                    batch.classify();
                     // Its first copy now stands out of the queue too.
                     self.batched_copies += 1;
                     self.flood = Some(batch);
@@ -551,6 +562,27 @@ impl Engine {
         // made the compiler copy the frame through the stack twice.
         let batch = self.flood.as_mut()?;
         let time = batch.time;
+        if let Some(ask) = batch.ask {
+            let ((node, port), len) = batch.peek_copy();
+            let device = self.devices.get(node.0 as usize).and_then(Option::as_ref);
+            if self.quiet.ignores(node, port.0, ask, device) {
+                self.check_ignored(node, port);
+                // Counted as `arrive` counts it; the stack is left as it would be.
+                self.now = time;
+                self.stats.events += 1;
+                self.queued_frame_bytes -= len as u64;
+                self.batched_copies -= 1;
+                if self.flood.as_mut().is_some_and(|b| b.skip_copy()) {
+                    if let Some(done) = self.flood.take() {
+                        self.gather.recycle(done);
+                    }
+                }
+                return None;
+            }
+        }
+        let Some(batch) = self.flood.as_mut() else {
+            return None;
+        };
         let ((node, port), frame, last) = batch.next_copy();
         self.batched_copies -= 1;
         if last {
@@ -562,9 +594,28 @@ impl Engine {
         None
     }
 
+    /// Debug builds: a copy the quiet index skipped is handed to the full check, which must
+    /// agree that the device ignores it.
+    #[cfg(debug_assertions)]
+    fn check_ignored(&mut self, node: NodeId, port: PortId) {
+        let frame = self.flood.as_ref().map(|b| b.frame().clone());
+        if let (Some(frame), Some(dev)) = (frame, self.devices[node.0 as usize].as_mut()) {
+            assert!(
+                dev.ignores_flooded_arp(port, &frame),
+                "the quiet index skipped a copy that {} acts on",
+                dev.name()
+            );
+        }
+    }
+
+    #[cfg(not(debug_assertions))]
+    #[inline(always)]
+    fn check_ignored(&mut self, _: NodeId, _: PortId) {}
+
     /// A frame arrives at `port` of `node` at `time`.
     fn arrive(&mut self, time: SimTime, node: NodeId, port: PortId, frame: Frame) {
         self.now = time;
+        self.quiet.forget(node);
         self.stats.events += 1;
         self.queued_frame_bytes -= frame.bytes.len() as u64;
         if (storm::is_group(&frame.bytes) || frame.probe.is_some())
@@ -589,6 +640,7 @@ impl Engine {
     /// A device's timer fires at `time`; one for a removed node is discarded.
     fn fire(&mut self, time: SimTime, node: NodeId, token: u64) {
         self.now = time;
+        self.quiet.forget(node);
         self.stats.events += 1;
         let out = &mut self.outbox;
         out.reset(time, node);
