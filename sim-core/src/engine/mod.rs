@@ -182,6 +182,12 @@ impl Engine {
     pub fn topology(&self) -> &Topology {
         &self.topology
     }
+    /// How many copies of flooded ARP requests were counted as events without being handed
+    /// to their stack, which ignores them for sure (`quiet`).
+    pub fn quiet_copies(&self) -> u64 {
+        self.quiet.skipped
+    }
+
     /// Queued events, each copy of a batched flood counted as one.
     pub fn pending_events(&self) -> usize {
         self.queue.len() + self.batched_copies
@@ -567,6 +573,7 @@ impl Engine {
             let device = self.devices.get(node.0 as usize).and_then(Option::as_ref);
             if self.quiet.ignores(node, port.0, ask, device) {
                 self.check_ignored(node, port);
+                self.quiet.skipped += 1;
                 // Counted as `arrive` counts it; the stack is left as it would be.
                 self.now = time;
                 self.stats.events += 1;
@@ -703,6 +710,10 @@ impl Engine {
         self.trace.keep(&mut out.hops, max_hops);
         self.ended.append(&mut out.ended);
         let mut sends = std::mem::take(&mut out.sends);
+        // The last serialization time worked out, by (bytes, rate): a flood's copies leave
+        // on links of one rate, so one division serves them all.
+        let mut tx_memo = (usize::MAX, 0u64, SimDuration::ZERO);
+        let node_links = self.port_links.get(node.0 as usize);
         // Each frame is taken out in place: moving the (port, frame) pairs out of the
         // vector makes the compiler copy them through the stack in pieces it then cannot
         // forward to its own loads, a stall on every frame.
@@ -710,9 +721,7 @@ impl Engine {
             let port = send.0;
             let frame = std::mem::take(&mut send.1);
             self.stats.frames_sent += 1;
-            let link = self
-                .port_links
-                .get(node.0 as usize)
+            let link = node_links
                 .and_then(|p| p.get(port.0 as usize))
                 .copied()
                 .flatten();
@@ -730,7 +739,12 @@ impl Engine {
                 self.trace.keep(&mut out.hops, max_hops);
                 continue;
             };
-            let verdict = l.transmit(self.now, (node, port), frame.bytes.len());
+            let len = frame.bytes.len();
+            if (tx_memo.0, tx_memo.1) != (len, l.params.rate_bps) {
+                let tx = SimDuration::transmit_time(len, l.params.rate_bps);
+                tx_memo = (len, l.params.rate_bps, tx);
+            }
+            let verdict = l.transmit_timed(self.now, (node, port), len, tx_memo.2);
             // What a drop reason needs besides the link's name: the queue's limit, or the
             // loss impairment's probability.
             let (name, mut detail) = (&l.name, l.params.queue_limit_bytes);

@@ -30,6 +30,8 @@ enum Summary {
 #[derive(Debug, Default)]
 pub(super) struct QuietIndex {
     nodes: Vec<Summary>,
+    /// How many copies were counted without being handed over.
+    pub(super) skipped: u64,
 }
 
 impl QuietIndex {

@@ -122,7 +122,9 @@ mod tests {
     fn an_address_in_the_filter_is_never_ignored() {
         // Every address of a /16 against a filter of 24 others: none held is ever taken for
         // ignored (no false "ignored"), and most unheld ones are.
-        let held: Vec<Ipv4Addr> = (0..24u32).map(|i| Ipv4Addr::from(0x0a00_0000 + i * 7919)).collect();
+        let held: Vec<Ipv4Addr> = (0..24u32)
+            .map(|i| Ipv4Addr::from(0x0a00_0000 + i * 7919))
+            .collect();
         let f = QuietFilter {
             plain_ports: 1,
             addresses: held.iter().fold(0, |acc, ip| acc | bits(*ip)),
