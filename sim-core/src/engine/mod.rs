@@ -587,9 +587,7 @@ impl Engine {
                 return None;
             }
         }
-        let Some(batch) = self.flood.as_mut() else {
-            return None;
-        };
+        let batch = self.flood.as_mut()?;
         let ((node, port), frame, last) = batch.next_copy();
         self.batched_copies -= 1;
         if last {
