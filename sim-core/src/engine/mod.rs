@@ -570,8 +570,7 @@ impl Engine {
         let time = batch.time;
         if let Some(ask) = batch.ask {
             let ((node, port), len) = batch.peek_copy();
-            let device = self.devices.get(node.0 as usize).and_then(Option::as_ref);
-            if self.quiet.ignores(node, port.0, ask, device) {
+            if self.quiet.ignores(node, port.0, ask, &self.devices) {
                 self.check_ignored(node, port);
                 self.quiet.skipped += 1;
                 // Counted as `arrive` counts it; the stack is left as it would be.

@@ -43,21 +43,22 @@ impl QuietIndex {
         }
     }
 
-    /// Whether `device`, node `node`, ignores `ask` on `port` for sure; makes its summary if
-    /// there is none.
+    /// Whether node `node` (its device in `devices`) ignores `ask` on `port` for sure; makes
+    /// its summary if there is none (only then is the device read).
     #[inline]
     pub(super) fn ignores(
         &mut self,
         node: NodeId,
         port: u16,
         ask: FloodedAsk,
-        device: Option<&Device>,
+        devices: &[Option<Device>],
     ) -> bool {
         let i = node.0 as usize;
         if self.nodes.len() <= i {
             self.nodes.resize(i + 1, Summary::Unknown);
         }
         if let Summary::Unknown = self.nodes[i] {
+            let device = devices.get(i).and_then(Option::as_ref);
             self.nodes[i] = match device.and_then(Device::quiet_filter) {
                 Some(f) => Summary::Quiet(f),
                 None => Summary::Never,
