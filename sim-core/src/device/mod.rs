@@ -361,6 +361,24 @@ impl Device {
         }
     }
 
+    /// What the device ignores of a flooded ARP request, for the engine to skip such copies
+    /// without handing them over (`stack::quiet`): a switch forwards every copy, so none.
+    pub fn quiet_filter(&self) -> Option<stack::quiet::QuietFilter> {
+        match self {
+            Device::Switch(_) => None,
+            Device::Stack(s) => s.quiet_filter(),
+        }
+    }
+
+    /// Whether handing `frame` to `port` would change nothing and send nothing: what a quiet
+    /// filter claims, checked the full way (debug builds check every skipped copy).
+    pub fn ignores_flooded_arp(&mut self, port: PortId, frame: &Frame) -> bool {
+        match self {
+            Device::Switch(_) => false,
+            Device::Stack(s) => s.ignores_flooded_arp(port, frame),
+        }
+    }
+
     pub fn handle_timer(&mut self, token: u64, out: &mut Outbox) {
         let Some(timer) = Timer::decode(token) else {
             return;

@@ -15,12 +15,13 @@ use super::port_policy::PortPolicyConfig;
 use super::rules::hook::{DeviceFacts, Passage, Ports, Tables, Verdict};
 use super::rules::{Hook, Ruleset};
 use super::spanning_tree::SpanningTreeConfig;
-use super::{Action, DropReason, Frame, Outbox};
+use super::{Action, DropReason, Frame, FrameBytes, Outbox};
 use crate::fastmap::FastMap;
 use crate::id::PortId;
 use crate::wire::{self, MacAddr, View};
 use serde::Serialize;
 use std::net::Ipv4Addr;
+use std::rc::Rc;
 
 /// Why a switch drops a frame whose destination is behind the port it came in on, when its
 /// configuration gives no reason of its own.
@@ -702,6 +703,30 @@ impl Switch {
                 }
                 _ => PortId(i as u16),
             };
+            // An untraced copy that leaves as it is, through no egress rules or port policy
+            // (a vSwitch's broadcast to its containers): the shared bytes, sent in place
+            // (a copy built on the stack first costs a store-forwarding stall per port).
+            let as_is = !tagged
+                && frame.probe.is_none()
+                && self.filter.is_none()
+                && self
+                    .config
+                    .port_policy
+                    .as_ref()
+                    .is_none_or(|p| p.uplink.0 as usize != i);
+            if as_is {
+                if let FrameBytes::Shared(bytes) = &frame.bytes {
+                    out.send(
+                        member,
+                        Frame {
+                            bytes: FrameBytes::Shared(Rc::clone(bytes)),
+                            probe: None,
+                        },
+                    );
+                    count += 1;
+                    continue;
+                }
+            }
             // The copies share the frame's bytes; one that egress rewrites gets its own.
             let mut copy = frame.share();
             let (mut passage, mut view) = (passage, view);

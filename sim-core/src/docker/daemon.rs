@@ -861,7 +861,7 @@ impl Daemon {
             Some(n) => n.clone(),
             None => generated_name(&mut self.rng),
         };
-        if let Some(existing) = self.store.containers.iter().find(|c| c.name == name) {
+        if let Some(existing) = self.store.container_named(&name) {
             return fail(format!(
                 "Conflict. The container name \"/{name}\" is already in use by container \"{}\". You have to remove (or rename) that container to be able to reuse that name.",
                 existing.id
@@ -991,8 +991,7 @@ impl Daemon {
                 }
             }
         }
-        self.store.containers.push(c);
-        let ci = self.store.containers.len() - 1;
+        let ci = self.store.add_container(c);
         if !start {
             return CommandOutput {
                 stdout: format!("{id}\n"),
@@ -1329,7 +1328,7 @@ impl Daemon {
                 // `--rm`: the container is gone once it has stopped (seed 004: "the
                 // container is removed automatically").
                 if self.store.containers[ci].auto_remove {
-                    self.store.containers.remove(ci);
+                    self.store.remove_container(ci);
                 }
             }
             stdout.push_str(k);
@@ -1392,7 +1391,7 @@ impl Daemon {
                 }
                 self.stop_container(ci, ctx);
             }
-            self.store.containers.remove(ci);
+            self.store.remove_container(ci);
             stdout.push_str(k);
             stdout.push('\n');
         }

@@ -7,6 +7,7 @@
 //! (`docker::backend`); the store never touches the engine.
 
 pub use crate::control::Isolation;
+use crate::fastmap::FastMap;
 use crate::id::NodeId;
 use crate::time::SimTime;
 use ipnetwork::Ipv4Network;
@@ -243,6 +244,9 @@ pub struct Store {
     pub containers: Vec<Container>,
     /// The last process id handed to a container (see `Store::start_process`).
     last_pid: u32,
+    /// How many containers bear each name, so that `docker run` checks its name without a
+    /// scan (kept by `add_container` and `remove_container`).
+    names: FastMap<String, u32>,
 }
 
 /// Where the host's process ids for containers start: a fresh host has used the ones
@@ -250,6 +254,39 @@ pub struct Store {
 const FIRST_CONTAINER_PID: u32 = 2001;
 
 impl Store {
+    /// Adds a container; returns its index.
+    pub fn add_container(&mut self, c: Container) -> usize {
+        *self.names.entry(c.name.clone()).or_default() += 1;
+        self.containers.push(c);
+        self.containers.len() - 1
+    }
+
+    /// Removes container `ci` (the ones after it move down by one).
+    pub fn remove_container(&mut self, ci: usize) -> Container {
+        let c = self.containers.remove(ci);
+        if let Some(n) = self.names.get_mut(&c.name) {
+            *n -= 1;
+            if *n == 0 {
+                self.names.remove(&c.name);
+            }
+        }
+        c
+    }
+
+    /// The container named exactly `name` (no id prefix), if any.
+    pub fn container_named(&self, name: &str) -> Option<&Container> {
+        let indexed = self.names.contains_key(name);
+        debug_assert_eq!(
+            indexed,
+            self.containers.iter().any(|c| c.name == name),
+            "the name index disagrees with the containers about {name:?}"
+        );
+        if !indexed {
+            return None;
+        }
+        self.containers.iter().find(|c| c.name == name)
+    }
+
     /// Container `ci` starts a process: it gets the host's next process id.
     pub fn start_process(&mut self, ci: usize) {
         self.last_pid = self.last_pid.max(FIRST_CONTAINER_PID - 1) + 1;

@@ -16,6 +16,7 @@
 //! counts each copy as one queued event) and the storm watch see every copy as before.
 
 use super::queue::{Event, EventQueue};
+use crate::device::stack::quiet::{flooded_ask, FloodedAsk};
 use crate::device::{Frame, FrameBytes};
 use crate::id::{NodeId, PortId};
 use crate::time::SimTime;
@@ -31,9 +32,42 @@ pub struct Batch {
     /// One copy of the frame; each delivered copy shares its bytes.
     frame: Frame,
     next: usize,
+    /// The flooded ARP request the frame is, when untraced: a copy its receiver ignores
+    /// for sure is counted, not handed over (`quiet`). Set when delivery starts.
+    pub(super) ask: Option<FloodedAsk>,
 }
 
 impl Batch {
+    /// Notes what the frame is, before its copies are delivered.
+    pub(super) fn classify(&mut self) {
+        self.ask = match self.frame.probe {
+            None => flooded_ask(&self.frame.bytes),
+            Some(_) => None,
+        };
+    }
+
+    /// The next copy's destination, and the frame's length, to count it without taking it.
+    pub(super) fn peek_copy(&self) -> ((NodeId, PortId), usize) {
+        (self.copies[self.next], self.frame.bytes.len())
+    }
+
+    /// The flooded frame (debug builds check a skipped copy against it).
+    #[cfg(debug_assertions)]
+    pub(super) fn frame(&self) -> &Frame {
+        &self.frame
+    }
+
+    /// Passes over the next copy (its receiver ignores it); whether it was the last.
+    pub(super) fn skip_copy(&mut self) -> bool {
+        self.next += 1;
+        if self.next == self.copies.len() {
+            self.frame = Frame::default();
+            true
+        } else {
+            false
+        }
+    }
+
     /// The next copy and where it arrives, and whether it was the last (then the batch
     /// gave up its own frame).
     pub(super) fn next_copy(&mut self) -> ((NodeId, PortId), Frame, bool) {
@@ -132,6 +166,7 @@ impl Gather {
         batch.copies.clear();
         batch.next = 0;
         batch.frame = Frame::default();
+        batch.ask = None;
         if self.spare.len() < 8 {
             self.spare.push(batch);
         }

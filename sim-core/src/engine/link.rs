@@ -142,13 +142,27 @@ impl Link {
 
     /// Sends `bytes` bytes from the end `from` at `now`.
     pub fn transmit(&mut self, now: SimTime, from: (NodeId, PortId), bytes: usize) -> Transmit {
+        let tx = SimDuration::transmit_time(bytes, self.params.rate_bps);
+        self.transmit_timed(now, from, bytes, tx)
+    }
+
+    /// `transmit`, with the frame's serialization time on this link, `tx`, already known
+    /// (`SimDuration::transmit_time(bytes, params.rate_bps)`: a flood's copies share it).
+    #[inline]
+    pub fn transmit_timed(
+        &mut self,
+        now: SimTime,
+        from: (NodeId, PortId),
+        bytes: usize,
+        tx: SimDuration,
+    ) -> Transmit {
+        debug_assert_eq!(tx, SimDuration::transmit_time(bytes, self.params.rate_bps));
         if !self.up {
             return Transmit::Down;
         }
         let dir = usize::from(self.ends[0] != from);
         let start = self.busy_until[dir].max(now);
         let backlog_ns = start.since(now).as_nanos();
-        let tx = SimDuration::transmit_time(bytes, self.params.rate_bps);
         if self.params.rate_bps > 0 && backlog_ns > 0 {
             let backlog_bytes =
                 (backlog_ns as u128 * self.params.rate_bps as u128 / 8_000_000_000) as usize;

@@ -24,6 +24,7 @@ mod flood;
 pub mod frames;
 pub mod link;
 pub mod queue;
+mod quiet;
 pub mod storm;
 mod trace;
 
@@ -145,6 +146,8 @@ pub struct Engine {
     /// copies left in `flood`): every copy counts as a queued event.
     batched_copies: usize,
     gather: flood::Gather,
+    /// What each node's stack ignores of a flooded ARP request (`quiet`).
+    quiet: quiet::QuietIndex,
 }
 
 impl Engine {
@@ -170,6 +173,7 @@ impl Engine {
             flood: None,
             batched_copies: 0,
             gather: flood::Gather::default(),
+            quiet: quiet::QuietIndex::default(),
         }
     }
 
@@ -182,6 +186,12 @@ impl Engine {
     pub fn topology(&self) -> &Topology {
         &self.topology
     }
+    /// How many copies of flooded ARP requests were counted as events without being handed
+    /// to their stack, which ignores them for sure (`quiet`).
+    pub fn quiet_copies(&self) -> u64 {
+        self.quiet.skipped
+    }
+
     /// Queued events, each copy of a batched flood counted as one.
     pub fn pending_events(&self) -> usize {
         self.queue.len() + self.batched_copies
@@ -196,6 +206,7 @@ impl Engine {
         }
         self.devices[i] = Some(device);
         self.port_links[i].clear();
+        self.quiet.forget(id);
         id
     }
 
@@ -215,6 +226,7 @@ impl Engine {
             self.remove_link(l);
         }
         self.devices[node.0 as usize] = None;
+        self.quiet.forget(node);
         self.topology.remove_node(node);
     }
 
@@ -222,6 +234,7 @@ impl Engine {
         self.devices.get(node.0 as usize).and_then(|d| d.as_ref())
     }
     pub fn device_mut(&mut self, node: NodeId) -> Option<&mut Device> {
+        self.quiet.forget(node);
         self.devices
             .get_mut(node.0 as usize)
             .and_then(|d| d.as_mut())
@@ -307,6 +320,7 @@ impl Engine {
             ports[port.0 as usize] = Some(id);
         }
         // The device at the new end learns whether the cable it now holds is live.
+        self.quiet.forget(to.0);
         if let Some(d) = self
             .devices
             .get_mut(to.0 .0 as usize)
@@ -325,6 +339,7 @@ impl Engine {
         };
         l.up = up;
         for (node, port) in l.ends {
+            self.quiet.forget(node);
             if let Some(d) = self
                 .devices
                 .get_mut(node.0 as usize)
@@ -398,6 +413,7 @@ impl Engine {
         f: impl FnOnce(&mut Device, &mut Outbox) -> R,
     ) -> Option<R> {
         self.outbox.reset(self.now, node);
+        self.quiet.forget(node);
         let out = &mut self.outbox;
         let result = self
             .devices
@@ -554,6 +570,7 @@ impl Engine {
                 }
                 Event::Flood(mut batch) => {
                     batch.time = time;
+                    batch.classify();
                     // Its first copy now stands out of the queue too.
                     self.batched_copies += 1;
                     self.flood = Some(batch);
@@ -567,6 +584,25 @@ impl Engine {
         // made the compiler copy the frame through the stack twice.
         let batch = self.flood.as_mut()?;
         let (time, switch_hops) = (batch.time, batch.switch_hops);
+        if let Some(ask) = batch.ask {
+            let ((node, port), len) = batch.peek_copy();
+            if self.quiet.ignores(node, port.0, ask, &self.devices) {
+                self.check_ignored(node, port);
+                self.quiet.skipped += 1;
+                // Counted as `arrive` counts it; the stack is left as it would be.
+                self.now = time;
+                self.stats.events += 1;
+                self.queued_frame_bytes -= len as u64;
+                self.batched_copies -= 1;
+                if self.flood.as_mut().is_some_and(|b| b.skip_copy()) {
+                    if let Some(done) = self.flood.take() {
+                        self.gather.recycle(done);
+                    }
+                }
+                return None;
+            }
+        }
+        let batch = self.flood.as_mut()?;
         let (to, frame, last) = batch.next_copy();
         self.batched_copies -= 1;
         if last {
@@ -578,6 +614,24 @@ impl Engine {
         None
     }
 
+    /// Debug builds: a copy the quiet index skipped is handed to the full check, which must
+    /// agree that the device ignores it.
+    #[cfg(debug_assertions)]
+    fn check_ignored(&mut self, node: NodeId, port: PortId) {
+        let frame = self.flood.as_ref().map(|b| b.frame().clone());
+        if let (Some(frame), Some(dev)) = (frame, self.devices[node.0 as usize].as_mut()) {
+            assert!(
+                dev.ignores_flooded_arp(port, &frame),
+                "the quiet index skipped a copy that {} acts on",
+                dev.name()
+            );
+        }
+    }
+
+    #[cfg(not(debug_assertions))]
+    #[inline(always)]
+    fn check_ignored(&mut self, _: NodeId, _: PortId) {}
+
     /// A frame arrives at `port` of `node` at `time`, after `switch_hops` layer-2 hops.
     fn arrive(
         &mut self,
@@ -587,6 +641,7 @@ impl Engine {
         frame: Frame,
     ) {
         self.now = time;
+        self.quiet.forget(node);
         self.stats.events += 1;
         self.queued_frame_bytes -= frame.bytes.len() as u64;
         // Group-addressed and traced frames are watched at every forwarding port; any other
@@ -619,6 +674,7 @@ impl Engine {
     /// A device's timer fires at `time`; one for a removed node is discarded.
     fn fire(&mut self, time: SimTime, node: NodeId, token: u64) {
         self.now = time;
+        self.quiet.forget(node);
         self.stats.events += 1;
         let out = &mut self.outbox;
         out.reset(time, node);
@@ -686,6 +742,10 @@ impl Engine {
         self.trace.keep(&mut out.hops, max_hops);
         self.ended.append(&mut out.ended);
         let mut sends = std::mem::take(&mut out.sends);
+        // The last serialization time worked out, by (bytes, rate): a flood's copies leave
+        // on links of one rate, so one division serves them all.
+        let mut tx_memo = (usize::MAX, 0u64, SimDuration::ZERO);
+        let node_links = self.port_links.get(node.0 as usize);
         // Each frame is taken out in place: moving the (port, frame) pairs out of the
         // vector makes the compiler copy them through the stack in pieces it then cannot
         // forward to its own loads, a stall on every frame.
@@ -693,9 +753,7 @@ impl Engine {
             let port = send.0;
             let frame = std::mem::take(&mut send.1);
             self.stats.frames_sent += 1;
-            let link = self
-                .port_links
-                .get(node.0 as usize)
+            let link = node_links
                 .and_then(|p| p.get(port.0 as usize))
                 .copied()
                 .flatten();
@@ -713,7 +771,12 @@ impl Engine {
                 self.trace.keep(&mut out.hops, max_hops);
                 continue;
             };
-            let verdict = l.transmit(self.now, (node, port), frame.bytes.len());
+            let len = frame.bytes.len();
+            if (tx_memo.0, tx_memo.1) != (len, l.params.rate_bps) {
+                let tx = SimDuration::transmit_time(len, l.params.rate_bps);
+                tx_memo = (len, l.params.rate_bps, tx);
+            }
+            let verdict = l.transmit_timed(self.now, (node, port), len, tx_memo.2);
             // What a drop reason needs besides the link's name: the queue's limit, or the
             // loss impairment's probability.
             let (name, mut detail) = (&l.name, l.params.queue_limit_bytes);

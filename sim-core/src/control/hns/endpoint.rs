@@ -41,11 +41,15 @@ impl Hns {
         // another mapping holds it, an earlier one of this request, or (for WinNAT, which
         // takes the port on the host) a process on the host listening on it (reference 2.5).
         let winnat = self.networks[ni].ty.winnat();
-        let mut in_use: Vec<(u8, u16)> = self
-            .endpoints
-            .iter()
-            .flat_map(|e| e.port_mappings.iter().map(|m| (m.proto, m.host_port)))
-            .collect();
+        // (Gathered only when the request maps a port: a scan of every endpoint otherwise.)
+        let mut in_use: Vec<(u8, u16)> = match req.ports.is_empty() {
+            true => Vec::new(),
+            false => self
+                .endpoints
+                .iter()
+                .flat_map(|e| e.port_mappings.iter().map(|m| (m.proto, m.host_port)))
+                .collect(),
+        };
         let taken = |in_use: &[(u8, u16)], proto: u8, port: u16| {
             in_use.contains(&(proto, port)) || (winnat && host_listens(eng, host, proto, port))
         };

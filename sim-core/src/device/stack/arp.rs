@@ -112,6 +112,13 @@ impl ArpCache {
             || self.pending.iter().any(|p| p.port == port && p.ip == ip)
     }
 
+    /// Every address with an entry or a resolution in progress, on any port, in no
+    /// particular order (for a filter that does not depend on it: `quiet`).
+    pub fn addresses(&self) -> impl Iterator<Item = Ipv4Addr> + '_ {
+        let entries = self.entries.keys().map(|k| Ipv4Addr::from(*k as u32));
+        entries.chain(self.pending.iter().map(|p| p.ip))
+    }
+
     /// An answer confirmed `ip` is at `mac`: reachable until `until`.
     pub fn confirm(&mut self, port: PortId, ip: Ipv4Addr, mac: MacAddr, until: SimTime) {
         let e = self.entries.entry(key(port, ip)).or_insert(Entry {

@@ -15,6 +15,7 @@
 use super::arp::{self, ArpCache, Nud};
 use super::bridge::Fdb;
 use super::config::{IfaceConfig, StackConfig};
+use super::quiet;
 use super::reassembly::Reassembly;
 use crate::device::action::{Action, ArpEvent, Delivery};
 use crate::device::conntrack::Conntrack;
@@ -23,8 +24,6 @@ use crate::device::rules::{Hook, Reject, Ruleset};
 use crate::device::{DropReason, Frame, Outbox, Timer};
 use crate::id::{PortId, ProbeId};
 use crate::wire::{self, IpHeader, MacAddr, View, L4};
-use pnet_packet::arp::{ArpHardwareTypes, ArpOperations, ArpPacket};
-use pnet_packet::ethernet::EtherTypes;
 use pnet_packet::ipv4::Ipv4Packet;
 use std::net::Ipv4Addr;
 
@@ -314,21 +313,11 @@ impl Interface<'_> {
     /// 13). Anything else, `false`: the full path decides.
     #[inline(never)]
     pub(super) fn ignores_arp(&self, port: PortId, ifc: &IfaceConfig, frame: &Frame) -> bool {
-        let bytes = &frame.bytes[..];
-        if bytes.len() < 14 || bytes[..6] != [0xff; 6] || bytes[12..14] != [8, 6] {
-            return false;
-        }
-        // `new` checks the body is long enough, as `parse_arp` does.
-        let Some(a) = ArpPacket::new(&bytes[14..]) else {
+        let Some(ask) = quiet::flooded_ask(&frame.bytes) else {
             return false;
         };
-        let request = a.get_hardware_type() == ArpHardwareTypes::Ethernet
-            && a.get_protocol_type() == EtherTypes::Ipv4
-            && a.get_hw_addr_len() == 6
-            && a.get_proto_addr_len() == 4
-            && a.get_operation() == ArpOperations::Request;
-        let (sender, target) = (a.get_sender_proto_addr(), a.get_target_proto_addr());
-        if !request || ifc.addr.is_some_and(|n| n.ip() == target) {
+        let (sender, target) = (ask.sender, ask.target);
+        if ifc.addr.is_some_and(|n| n.ip() == target) {
             return false;
         }
         let known = if sender == target {

@@ -12,6 +12,7 @@ mod bridge;
 pub mod config;
 pub mod interface;
 pub mod names;
+pub mod quiet;
 mod reassembly;
 pub mod socket;
 #[cfg(test)]
@@ -213,6 +214,27 @@ impl IpStack {
             sockets.deliver(net, local, out)
         });
         self.drain_loopback(out);
+    }
+
+    /// What this stack ignores of a flooded ARP request, summarised for the engine
+    /// (`quiet`); `None` when no summary can be made.
+    pub fn quiet_filter(&self) -> Option<quiet::QuietFilter> {
+        quiet::QuietFilter::of(&self.config, &self.net.arp, !self.net.loopback.is_empty())
+    }
+
+    /// Whether handling `frame` on `port` would leave the stack as it is and send nothing
+    /// because it is a flooded ARP request the stack ignores (`Interface::ignores_arp`, and
+    /// nothing waiting in the loopback). What a [`quiet::QuietFilter`] must imply.
+    pub fn ignores_flooded_arp(&mut self, port: PortId, frame: &Frame) -> bool {
+        if !self.net.loopback.is_empty() {
+            return false;
+        }
+        let (net, _) = self.split();
+        interface::iface(net.cfg, port).is_some_and(|ifc| {
+            // An untagged frame (`ignores_arp` takes ARP's EtherType only), on a plain
+            // interface: what `Interface::input` tests before it.
+            ifc.master.is_none() && ifc.vxlan.is_none() && net.ignores_arp(port, ifc, frame)
+        })
     }
 
     /// Delivers what the stack sent to itself while handling the current input.

@@ -750,3 +750,151 @@ fn the_broadcast_arp_shortcut_ignores_only_what_the_full_path_ignores() {
         }
     }
 }
+
+/// A quiet filter (`quiet`) never says "ignored" for a request the full path acts on: every
+/// case of the shortcut's test, against the stack's own filter.
+#[test]
+fn a_quiet_filter_ignores_only_what_the_full_path_ignores() {
+    let other = MacAddr(0x02, 0, 0, 0, 0, 9);
+    let request = |from: &str, to: &str| wire::arp_request(other, ip(from), ip(to));
+    let cases = [
+        (request("10.0.0.9", "10.0.0.7"), true, "for another address"),
+        (
+            request("10.0.0.9", "10.0.0.9"),
+            true,
+            "gratuitous, no entry",
+        ),
+        (request("10.0.0.9", "10.0.0.1"), false, "for our address"),
+        (
+            request("10.0.0.2", "10.0.0.7"),
+            false,
+            "from a known sender",
+        ),
+        (request("10.0.0.2", "10.0.0.2"), false, "gratuitous, known"),
+        (
+            request("10.0.0.3", "10.0.0.7"),
+            false,
+            "from an address being resolved",
+        ),
+    ];
+    let mut s = stack("a", &[(A_MAC, "10.0.0.1/24", 1500)]);
+    s.net.arp.unsolicited(PortId(0), ip("10.0.0.2"), B_MAC);
+    s.net.arp.pending.push(super::arp::Pending {
+        port: PortId(0),
+        ip: ip("10.0.0.3"),
+        frames: Vec::new(),
+        tries: 1,
+    });
+    let filter = s
+        .quiet_filter()
+        .expect("a stack with three addresses has a filter");
+    for (bytes, ignored, what) in cases {
+        let ask = super::quiet::flooded_ask(&bytes).expect("a broadcast request");
+        assert_eq!(filter.ignores(0, ask), ignored, "{what}");
+        let frame = Frame::new(bytes, None);
+        assert_eq!(s.ignores_flooded_arp(PortId(0), &frame), ignored, "{what}");
+    }
+    // A port with no interface, or a frame waiting in the loopback: no "ignored".
+    let ask = super::quiet::flooded_ask(&request("10.0.0.9", "10.0.0.7")).expect("request");
+    assert!(!filter.ignores(1, ask));
+    let mut many = stack("m", &[(A_MAC, "10.0.0.1/24", 1500)]);
+    for i in 0..64u32 {
+        let ip = Ipv4Addr::from(0x0a01_0000 + i);
+        many.net.arp.unsolicited(PortId(0), ip, B_MAC);
+    }
+    assert_eq!(many.quiet_filter(), None, "too many addresses for a filter");
+}
+
+/// Four stacks on a learning switch. A gratuitous ARP is flooded to the three others; the
+/// engine skips the copies whose stack's quiet filter says "ignored", and must still count
+/// each as an event and still hand over every copy a stack acts on: one that learned the
+/// sender since (through traffic, or a change through `device_mut`) updates its entry.
+#[test]
+fn flooded_copies_a_stack_ignores_are_counted_and_the_others_handled() {
+    let mut eng = Engine::new(1, Limits::default());
+    let macs = [
+        A_MAC,
+        B_MAC,
+        MacAddr(2, 0, 0, 0, 0, 3),
+        MacAddr(2, 0, 0, 0, 0, 4),
+    ];
+    let nodes: Vec<NodeId> = (0..4)
+        .map(|i| {
+            let addr = format!("10.0.0.{}/24", i + 1);
+            add(&mut eng, stack(&format!("s{i}"), &[(macs[i], &addr, 1500)]))
+        })
+        .collect();
+    let sw = eng.add_node(
+        NodeInfo {
+            name: "sw".into(),
+            kind: NodeKind::FabricSwitch,
+            host: None,
+        },
+        Device::Switch(Box::new(crate::device::switch::Switch::new(
+            crate::device::switch::SwitchConfig::new(
+                "sw",
+                true,
+                crate::device::switch::UnknownUnicast::Flood,
+            ),
+        ))),
+    );
+    for (i, n) in nodes.iter().enumerate() {
+        let port = eng
+            .device_mut(sw)
+            .and_then(Device::as_switch_mut)
+            .expect("switch")
+            .add_port(format!("p{i}"), crate::device::switch::PortMode::Access(1));
+        cable(&mut eng, (*n, 0), (sw, port.0));
+    }
+    let d = nodes[3];
+    // d announces itself (a new MAC each time), as a container's start does.
+    let announce = |eng: &mut Engine, mac: MacAddr| {
+        st(eng, d).iface_mut(PortId(0)).expect("eth0").mac = mac;
+        st(eng, d).config.neighbor.announce = true;
+        let before = eng.stats.events;
+        eng.invoke(d, |dev, out| {
+            dev.as_stack_mut().expect("d").iface_up(PortId(0), out)
+        });
+        eng.run_for(SimDuration::from_millis(1));
+        eng.stats.events - before
+    };
+    let knows =
+        |eng: &mut Engine, i: usize| st(eng, nodes[i]).net.arp.lookup(PortId(0), ip("10.0.0.4"));
+    // Nobody knows d: all three copies are skipped, each still one event (the announce
+    // timer, the switch's arrival and three deliveries).
+    assert_eq!(announce(&mut eng, macs[3]), 5);
+    assert_eq!(
+        eng.quiet_copies(),
+        3,
+        "the three copies were counted, not handed over"
+    );
+    assert_eq!(
+        (0..3).map(|i| knows(&mut eng, i)).collect::<Vec<_>>(),
+        [None; 3]
+    );
+    // s0 learns d through traffic; s1 is given an entry by hand (through `device_mut`).
+    assert_eq!(
+        ping(&mut eng, nodes[0], "10.0.0.4", 32, 1),
+        Outcome::Delivered
+    );
+    // The same announcement again: s0 (which knows d now) takes its copy, s1 and s2 skip
+    // theirs, with summaries made afresh.
+    let skipped = eng.quiet_copies();
+    assert_eq!(announce(&mut eng, macs[3]), 5);
+    assert_eq!(
+        eng.quiet_copies() - skipped,
+        2,
+        "s1 and s2 skip, s0 knows d"
+    );
+    st(&mut eng, nodes[1])
+        .net
+        .arp
+        .unsolicited(PortId(0), ip("10.0.0.4"), macs[3]);
+    let moved = MacAddr(2, 0, 0, 0, 0, 0x44);
+    let skipped = eng.quiet_copies();
+    assert_eq!(announce(&mut eng, moved), 5);
+    assert_eq!(eng.quiet_copies() - skipped, 1, "only s2's copy is skipped");
+    assert_eq!(knows(&mut eng, 0), Some(moved), "s0 learned d by a ping");
+    assert_eq!(knows(&mut eng, 1), Some(moved), "s1 was given an entry");
+    assert_eq!(knows(&mut eng, 2), None, "s2 never talked to d");
+}
