@@ -22,7 +22,7 @@
 //! else one character.
 
 use std::borrow::Cow;
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::ops::Range;
 
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
@@ -73,6 +73,78 @@ pub fn attach_source(diags: &mut [Diagnostic], text: &str) {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.write_plain(f) {
+            Some(written) => written,
+            None => self.write_annotated(f),
+        }
+    }
+}
+
+/// The longest source line [`Diagnostic::write_plain`] lays out itself: annotate-snippets cuts
+/// a line whose width and line-number gutter exceed its terminal width (140 columns) around the
+/// underline; 100 leaves room for a gutter of any line number.
+const PLAIN_MAX_LINE: usize = 100;
+/// The most leading spaces [`Diagnostic::write_plain`] lays out itself: annotate-snippets cuts a
+/// long indentation (over 26 columns) short.
+const PLAIN_MAX_INDENT: usize = 20;
+
+/// Text that every terminal shows one column per byte, as annotate-snippets passes it through:
+/// printable ASCII, no tab, no control character.
+fn is_plain(s: &str) -> bool {
+    s.bytes().all(|b| (b' '..=b'~').contains(&b))
+}
+
+impl Diagnostic {
+    /// Writes the diagnostic exactly as annotate-snippets lays it out when every text in it is
+    /// plain (see [`is_plain`]) and its line is neither long nor deeply indented; `None` (having
+    /// written nothing) otherwise. annotate-snippets lays a diagnostic out on a grid of styled
+    /// characters, which costs more than loading a small file, and a fuzzed file has dozens of
+    /// diagnostics. The test `the_plain_layout_is_annotate_snippets_layout` checks the two agree.
+    fn write_plain(&self, out: &mut impl fmt::Write) -> Option<fmt::Result> {
+        let help_plain = self
+            .help
+            .as_deref()
+            .is_none_or(|h| !h.is_empty() && is_plain(h));
+        if self.message.is_empty()
+            || !is_plain(&self.file)
+            || !is_plain(&self.message)
+            || !help_plain
+        {
+            return None;
+        }
+        let (file, line_no, column, message) = (&self.file, self.line, self.column, &self.message);
+        let Some(line) = &self.source_line else {
+            return self
+                .help
+                .is_none()
+                .then(|| write!(out, "{file}:{line_no}:{column}: error: {message}"));
+        };
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        if line.is_empty()
+            || line.len() > PLAIN_MAX_LINE
+            || indent > PLAIN_MAX_INDENT
+            || !is_plain(line)
+        {
+            return None;
+        }
+        let (_, span) = underline(line, column);
+        let number = line_no.to_string();
+        let pad = " ".repeat(number.len());
+        let under = " ".repeat(span.start);
+        let carets = "^".repeat(span.len().max(1));
+        let mut write = || {
+            write!(out, "{file}:{line_no}:{column}: error: {message}\n{pad} |\n")?;
+            write!(out, "{number} | {line}\n{pad} | {under}{carets}")?;
+            match &self.help {
+                Some(help) => write!(out, "\n{pad} |\n{pad} = help: {help}"),
+                None => Ok(()),
+            }
+        };
+        Some(write())
+    }
+
+    /// Writes the diagnostic through annotate-snippets' plain renderer.
+    fn write_annotated(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let name = format!("{}:{}:{}: error", self.file, self.line, self.column);
         let title = Level::ERROR
             .with_name(name.as_str())
@@ -95,11 +167,14 @@ impl fmt::Display for Diagnostic {
 
 /// Renders diagnostics one after the other, a blank line between two.
 pub fn render(diags: &[Diagnostic]) -> String {
-    diags
-        .iter()
-        .map(|d| format!("{d}\n"))
-        .collect::<Vec<_>>()
-        .join("\n")
+    let mut out = String::new();
+    for (i, d) in diags.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let _ = writeln!(out, "{d}");
+    }
+    out
 }
 
 /// How U+FEFF (a byte-order mark, or a zero-width no-break space) is shown: it is invisible, and
@@ -465,7 +540,50 @@ mod tests {
         assert_eq!(d[1].source_line, None);
     }
 
+    /// The diagnostic as [`Diagnostic::write_plain`] lays it out, and as annotate-snippets does.
+    fn both_layouts(d: &Diagnostic) -> Option<(String, String)> {
+        struct Annotated<'a>(&'a Diagnostic);
+        impl fmt::Display for Annotated<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.write_annotated(f)
+            }
+        }
+        let mut plain = String::new();
+        d.write_plain(&mut plain)?.unwrap();
+        Some((plain, Annotated(d).to_string()))
+    }
+
+    #[test]
+    fn the_plain_layout_covers_the_usual_diagnostics() {
+        let d = at("    sede: 7,", 5).with_help(Some("did you mean `seed`?".into()));
+        let (plain, annotated) = both_layouts(&d).expect("plain");
+        assert_eq!(plain, annotated);
+        let d = Diagnostic::new("f.ron", Pos::START, "cannot read");
+        let (plain, annotated) = both_layouts(&d).expect("plain");
+        assert_eq!(plain, annotated);
+        assert!(both_layouts(&at("\tname: 1", 2)).is_none());
+        assert!(both_layouts(&at(&"x".repeat(PLAIN_MAX_LINE + 1), 2)).is_none());
+    }
+
     proptest! {
+        #[test]
+        fn the_plain_layout_is_annotate_snippets_layout(
+            indent in " {0,30}",
+            line in "[ -~]{0,150}",
+            column in 0usize..170,
+            number in prop_oneof![1usize..1000, 1usize..2_000_000_000],
+            message in "[ -~]{0,50}",
+            help in proptest::option::of("[ -~]{0,50}"),
+            source in any::<bool>(),
+        ) {
+            let mut d = Diagnostic::new("p.ron", Pos { line: number, col: column }, message);
+            d.help = help;
+            d.source_line = source.then(|| format!("{indent}{line}"));
+            if let Some((plain, annotated)) = both_layouts(&d) {
+                prop_assert_eq!(plain, annotated);
+            }
+        }
+
         #[test]
         fn rendering_never_panics(line in "\\PC{0,300}", column in 0usize..320) {
             let d = at(&line, column).with_help(Some(line.clone()));
