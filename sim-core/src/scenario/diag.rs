@@ -80,13 +80,71 @@ impl fmt::Display for Diagnostic {
     }
 }
 
-/// The longest source line [`Diagnostic::write_plain`] lays out itself: annotate-snippets cuts
-/// a line whose width and line-number gutter exceed its terminal width (140 columns) around the
-/// underline; 100 leaves room for a gutter of any line number.
-const PLAIN_MAX_LINE: usize = 100;
-/// The most leading spaces [`Diagnostic::write_plain`] lays out itself: annotate-snippets cuts a
-/// long indentation (over 26 columns) short.
-const PLAIN_MAX_INDENT: usize = 20;
+/// annotate-snippets' terminal width (`DEFAULT_TERM_WIDTH`): a longer line is cut around its
+/// underline.
+const TERM_WIDTH: usize = 140;
+
+/// The part of a plain `line` that annotate-snippets shows when it underlines `span` with a
+/// line number of `number_len` digits in the gutter: the first column shown, and the text
+/// (with `...` where it was cut). This is annotate-snippets' `Margin` (itself rustc's) for a
+/// single one-line annotation without a label, where a column is a byte. `None` when the
+/// window would be too narrow to lay out this simply.
+fn window<'a>(
+    line: &'a str,
+    span: &Range<usize>,
+    number_len: usize,
+) -> Option<(usize, Cow<'a, str>)> {
+    // Room for `...`, and how much indentation is trimmed (annotate-snippets' constants).
+    const ELLIPSIS_PASSING: usize = 6;
+    const LONG_WHITESPACE: usize = 20;
+    const LONG_WHITESPACE_PADDING: usize = 4;
+    const ELLIPSIS: &str = "...";
+    let len = line.len();
+    let width = TERM_WIDTH.saturating_sub(3 + number_len);
+    let indent = match line.trim_start_matches(' ') {
+        "" => 0,
+        rest => len - rest.len(),
+    };
+    let (start, end) = (span.start, span.end.max(span.start + 1));
+    let whitespace_left = indent.min(start).saturating_sub(ELLIPSIS_PASSING);
+    let span_left = start.saturating_sub(ELLIPSIS_PASSING);
+    let span_right = end + ELLIPSIS_PASSING;
+    let mut cut_left = if whitespace_left > LONG_WHITESPACE {
+        whitespace_left - (LONG_WHITESPACE - LONG_WHITESPACE_PADDING)
+    } else {
+        0
+    };
+    let mut cut_right = len.max(cut_left);
+    if cut_right - cut_left > width {
+        if span_right.saturating_sub(whitespace_left) <= width && span_right >= whitespace_left {
+            cut_left = whitespace_left;
+        } else if span_right - span_left <= width {
+            cut_left = span_left.saturating_sub((width - (span_right - span_left)) / 2);
+        } else {
+            return None;
+        }
+        cut_right = cut_left + width;
+    }
+    let left = cut_left.min(len);
+    let right = match len.saturating_sub(cut_left) <= width {
+        true => len,
+        false => len.min(cut_right),
+    };
+    if start < left || right < left + 2 * ELLIPSIS.len() {
+        return None;
+    }
+    if cut_left == 0 && right == len {
+        return Some((0, Cow::Borrowed(line)));
+    }
+    let mut shown = line[left..right].to_string();
+    if cut_left > 0 {
+        shown.replace_range(..ELLIPSIS.len(), ELLIPSIS);
+    }
+    if len > right {
+        shown.replace_range(shown.len() - ELLIPSIS.len().., ELLIPSIS);
+    }
+    Some((left, Cow::Owned(shown)))
+}
 
 /// Text that every terminal shows one column per byte, as annotate-snippets passes it through:
 /// printable ASCII, no tab, no control character.
@@ -96,7 +154,7 @@ fn is_plain(s: &str) -> bool {
 
 impl Diagnostic {
     /// Writes the diagnostic exactly as annotate-snippets lays it out when every text in it is
-    /// plain (see [`is_plain`]) and its line is neither long nor deeply indented; `None` (having
+    /// plain (see [`is_plain`]), cutting a long line as it does (see [`window`]); `None` (having
     /// written nothing) otherwise. annotate-snippets lays a diagnostic out on a grid of styled
     /// characters, which costs more than loading a small file, and a fuzzed file has dozens of
     /// diagnostics. The test `the_plain_layout_is_annotate_snippets_layout` checks the two agree.
@@ -119,22 +177,18 @@ impl Diagnostic {
                 .is_none()
                 .then(|| write!(out, "{file}:{line_no}:{column}: error: {message}"));
         };
-        let indent = line.len() - line.trim_start_matches(' ').len();
-        if line.is_empty()
-            || line.len() > PLAIN_MAX_LINE
-            || indent > PLAIN_MAX_INDENT
-            || !is_plain(line)
-        {
+        if line.is_empty() || !is_plain(line) {
             return None;
         }
         let (_, span) = underline(line, column);
         let number = line_no.to_string();
+        let (left, shown) = window(line, &span, number.len())?;
         let pad = " ".repeat(number.len());
-        let under = " ".repeat(span.start);
+        let under = " ".repeat(span.start - left);
         let carets = "^".repeat(span.len().max(1));
         let mut write = || {
             write!(out, "{file}:{line_no}:{column}: error: {message}\n{pad} |\n")?;
-            write!(out, "{number} | {line}\n{pad} | {under}{carets}")?;
+            write!(out, "{number} | {shown}\n{pad} | {under}{carets}")?;
             match &self.help {
                 Some(help) => write!(out, "\n{pad} |\n{pad} = help: {help}"),
                 None => Ok(()),
@@ -562,7 +616,14 @@ mod tests {
         let (plain, annotated) = both_layouts(&d).expect("plain");
         assert_eq!(plain, annotated);
         assert!(both_layouts(&at("\tname: 1", 2)).is_none());
-        assert!(both_layouts(&at(&"x".repeat(PLAIN_MAX_LINE + 1), 2)).is_none());
+        // A long line is cut around its underline; an underline wider than the terminal is
+        // left to annotate-snippets.
+        let long = format!("{}(a: {}),", " ".repeat(40), "x".repeat(300));
+        for column in [1, 41, 44, 346, 400] {
+            let (plain, annotated) = both_layouts(&at(&long, column)).expect("plain");
+            assert_eq!(plain, annotated);
+        }
+        assert!(both_layouts(&at(&long, 45)).is_none());
     }
 
     proptest! {
