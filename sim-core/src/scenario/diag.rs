@@ -187,7 +187,10 @@ impl Diagnostic {
         let under = " ".repeat(span.start - left);
         let carets = "^".repeat(span.len().max(1));
         let mut write = || {
-            write!(out, "{file}:{line_no}:{column}: error: {message}\n{pad} |\n")?;
+            write!(
+                out,
+                "{file}:{line_no}:{column}: error: {message}\n{pad} |\n"
+            )?;
             write!(out, "{number} | {shown}\n{pad} | {under}{carets}")?;
             match &self.help {
                 Some(help) => write!(out, "\n{pad} |\n{pad} = help: {help}"),
@@ -372,14 +375,18 @@ impl<'a> LineIndex<'a> {
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
         let mut extra = 0;
-        let wide_chars = text
-            .char_indices()
-            .filter(|(_, c)| c.len_utf8() > 1)
-            .map(|(i, c)| {
-                extra += c.len_utf8() - 1;
-                (i, extra)
-            })
-            .collect();
+        // An ASCII text (most are) has none: `is_ascii` reads it a word at a time.
+        let wide_chars = match text.is_ascii() {
+            true => Vec::new(),
+            false => text
+                .char_indices()
+                .filter(|(_, c)| c.len_utf8() > 1)
+                .map(|(i, c)| {
+                    extra += c.len_utf8() - 1;
+                    (i, extra)
+                })
+                .collect(),
+        };
         LineIndex {
             text,
             line_starts,
@@ -404,6 +411,24 @@ impl<'a> LineIndex<'a> {
             line,
             col: 1 + chars,
         }
+    }
+}
+
+/// The line:column of one byte offset of `text`, as [`LineIndex::pos`] gives it, without indexing
+/// the whole text (for the one or two positions a caller needs).
+pub fn pos_in(text: &str, offset: usize) -> Pos {
+    let offset = offset.min(text.len());
+    if !text.is_char_boundary(offset) {
+        return LineIndex::new(text).pos(offset);
+    }
+    let before = &text[..offset];
+    let (line, start) = match before.rfind('\n') {
+        Some(nl) => (2 + before[..nl].matches('\n').count(), nl + 1),
+        None => (1, 0),
+    };
+    Pos {
+        line,
+        col: 1 + before[start..].chars().count(),
     }
 }
 
@@ -580,6 +605,7 @@ mod tests {
             let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
             let col = text[start..offset].chars().count() + 1;
             assert_eq!(index.pos(offset), Pos { line, col }, "offset {offset}");
+            assert_eq!(pos_in(text, offset), Pos { line, col }, "offset {offset}");
         }
     }
 

@@ -76,11 +76,10 @@ fn load_text(
             return result;
         }
     }
-    let index = diag::LineIndex::new(text);
-    let (open, close_at) = (index.pos(u.open), index.pos(u.close_at));
+    let (open, close_at) = (diag::pos_in(text, u.open), diag::pos_in(text, u.close_at));
     let runs_on = match u.ends_at {
         Some(end) => {
-            let p = index.pos(end);
+            let p = diag::pos_in(text, end);
             format!(
                 "as written, it runs on to the `\"` at line {}:{}",
                 p.line, p.col
