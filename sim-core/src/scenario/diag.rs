@@ -22,7 +22,7 @@
 //! else one character.
 
 use std::borrow::Cow;
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::ops::Range;
 
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
@@ -73,6 +73,135 @@ pub fn attach_source(diags: &mut [Diagnostic], text: &str) {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.write_plain(f) {
+            Some(written) => written,
+            None => self.write_annotated(f),
+        }
+    }
+}
+
+/// annotate-snippets' terminal width (`DEFAULT_TERM_WIDTH`): a longer line is cut around its
+/// underline.
+const TERM_WIDTH: usize = 140;
+
+/// The part of a plain `line` that annotate-snippets shows when it underlines `span` with a
+/// line number of `number_len` digits in the gutter: the first column shown, and the text
+/// (with `...` where it was cut). This is annotate-snippets' `Margin` (itself rustc's) for a
+/// single one-line annotation without a label, where a column is a byte. `None` when the
+/// window would be too narrow to lay out this simply.
+fn window<'a>(
+    line: &'a str,
+    span: &Range<usize>,
+    number_len: usize,
+) -> Option<(usize, Cow<'a, str>)> {
+    // Room for `...`, and how much indentation is trimmed (annotate-snippets' constants).
+    const ELLIPSIS_PASSING: usize = 6;
+    const LONG_WHITESPACE: usize = 20;
+    const LONG_WHITESPACE_PADDING: usize = 4;
+    const ELLIPSIS: &str = "...";
+    let len = line.len();
+    let width = TERM_WIDTH.saturating_sub(3 + number_len);
+    let indent = match line.trim_start_matches(' ') {
+        "" => 0,
+        rest => len - rest.len(),
+    };
+    let (start, end) = (span.start, span.end.max(span.start + 1));
+    let whitespace_left = indent.min(start).saturating_sub(ELLIPSIS_PASSING);
+    let span_left = start.saturating_sub(ELLIPSIS_PASSING);
+    let span_right = end + ELLIPSIS_PASSING;
+    let mut cut_left = if whitespace_left > LONG_WHITESPACE {
+        whitespace_left - (LONG_WHITESPACE - LONG_WHITESPACE_PADDING)
+    } else {
+        0
+    };
+    let mut cut_right = len.max(cut_left);
+    if cut_right - cut_left > width {
+        if span_right.saturating_sub(whitespace_left) <= width && span_right >= whitespace_left {
+            cut_left = whitespace_left;
+        } else if span_right - span_left <= width {
+            cut_left = span_left.saturating_sub((width - (span_right - span_left)) / 2);
+        } else {
+            return None;
+        }
+        cut_right = cut_left + width;
+    }
+    let left = cut_left.min(len);
+    let right = match len.saturating_sub(cut_left) <= width {
+        true => len,
+        false => len.min(cut_right),
+    };
+    if start < left || right < left + 2 * ELLIPSIS.len() {
+        return None;
+    }
+    if cut_left == 0 && right == len {
+        return Some((0, Cow::Borrowed(line)));
+    }
+    let mut shown = line[left..right].to_string();
+    if cut_left > 0 {
+        shown.replace_range(..ELLIPSIS.len(), ELLIPSIS);
+    }
+    if len > right {
+        shown.replace_range(shown.len() - ELLIPSIS.len().., ELLIPSIS);
+    }
+    Some((left, Cow::Owned(shown)))
+}
+
+/// Text that every terminal shows one column per byte, as annotate-snippets passes it through:
+/// printable ASCII, no tab, no control character.
+fn is_plain(s: &str) -> bool {
+    s.bytes().all(|b| (b' '..=b'~').contains(&b))
+}
+
+impl Diagnostic {
+    /// Writes the diagnostic exactly as annotate-snippets lays it out when every text in it is
+    /// plain (see [`is_plain`]), cutting a long line as it does (see [`window`]); `None` (having
+    /// written nothing) otherwise. annotate-snippets lays a diagnostic out on a grid of styled
+    /// characters, which costs more than loading a small file, and a fuzzed file has dozens of
+    /// diagnostics. The test `the_plain_layout_is_annotate_snippets_layout` checks the two agree.
+    fn write_plain(&self, out: &mut impl fmt::Write) -> Option<fmt::Result> {
+        let help_plain = self
+            .help
+            .as_deref()
+            .is_none_or(|h| !h.is_empty() && is_plain(h));
+        if self.message.is_empty()
+            || !is_plain(&self.file)
+            || !is_plain(&self.message)
+            || !help_plain
+        {
+            return None;
+        }
+        let (file, line_no, column, message) = (&self.file, self.line, self.column, &self.message);
+        let Some(line) = &self.source_line else {
+            return self
+                .help
+                .is_none()
+                .then(|| write!(out, "{file}:{line_no}:{column}: error: {message}"));
+        };
+        if line.is_empty() || !is_plain(line) {
+            return None;
+        }
+        let (_, span) = underline(line, column);
+        let number = line_no.to_string();
+        let (left, shown) = window(line, &span, number.len())?;
+        let pad = " ".repeat(number.len());
+        let under = " ".repeat(span.start - left);
+        let carets = "^".repeat(span.len().max(1));
+        let mut write = || {
+            write!(
+                out,
+                "{file}:{line_no}:{column}: error: {message}\n{pad} |\n"
+            )?;
+            write!(out, "{number} | {shown}\n{pad} | {under}{carets}")?;
+            match &self.help {
+                Some(help) => write!(out, "\n{pad} |\n{pad} = help: {help}"),
+                None => Ok(()),
+            }
+        };
+        Some(write())
+    }
+
+    /// Writes the diagnostic through annotate-snippets' plain renderer.
+    fn write_annotated(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let name = format!("{}:{}:{}: error", self.file, self.line, self.column);
         let title = Level::ERROR
             .with_name(name.as_str())
@@ -95,11 +224,14 @@ impl fmt::Display for Diagnostic {
 
 /// Renders diagnostics one after the other, a blank line between two.
 pub fn render(diags: &[Diagnostic]) -> String {
-    diags
-        .iter()
-        .map(|d| format!("{d}\n"))
-        .collect::<Vec<_>>()
-        .join("\n")
+    let mut out = String::new();
+    for (i, d) in diags.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let _ = writeln!(out, "{d}");
+    }
+    out
 }
 
 /// How U+FEFF (a byte-order mark, or a zero-width no-break space) is shown: it is invisible, and
@@ -243,14 +375,18 @@ impl<'a> LineIndex<'a> {
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
         let mut extra = 0;
-        let wide_chars = text
-            .char_indices()
-            .filter(|(_, c)| c.len_utf8() > 1)
-            .map(|(i, c)| {
-                extra += c.len_utf8() - 1;
-                (i, extra)
-            })
-            .collect();
+        // An ASCII text (most are) has none: `is_ascii` reads it a word at a time.
+        let wide_chars = match text.is_ascii() {
+            true => Vec::new(),
+            false => text
+                .char_indices()
+                .filter(|(_, c)| c.len_utf8() > 1)
+                .map(|(i, c)| {
+                    extra += c.len_utf8() - 1;
+                    (i, extra)
+                })
+                .collect(),
+        };
         LineIndex {
             text,
             line_starts,
@@ -275,6 +411,24 @@ impl<'a> LineIndex<'a> {
             line,
             col: 1 + chars,
         }
+    }
+}
+
+/// The line:column of one byte offset of `text`, as [`LineIndex::pos`] gives it, without indexing
+/// the whole text (for the one or two positions a caller needs).
+pub fn pos_in(text: &str, offset: usize) -> Pos {
+    let offset = offset.min(text.len());
+    if !text.is_char_boundary(offset) {
+        return LineIndex::new(text).pos(offset);
+    }
+    let before = &text[..offset];
+    let (line, start) = match before.rfind('\n') {
+        Some(nl) => (2 + before[..nl].matches('\n').count(), nl + 1),
+        None => (1, 0),
+    };
+    Pos {
+        line,
+        col: 1 + before[start..].chars().count(),
     }
 }
 
@@ -451,6 +605,7 @@ mod tests {
             let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
             let col = text[start..offset].chars().count() + 1;
             assert_eq!(index.pos(offset), Pos { line, col }, "offset {offset}");
+            assert_eq!(pos_in(text, offset), Pos { line, col }, "offset {offset}");
         }
     }
 
@@ -465,7 +620,57 @@ mod tests {
         assert_eq!(d[1].source_line, None);
     }
 
+    /// The diagnostic as [`Diagnostic::write_plain`] lays it out, and as annotate-snippets does.
+    fn both_layouts(d: &Diagnostic) -> Option<(String, String)> {
+        struct Annotated<'a>(&'a Diagnostic);
+        impl fmt::Display for Annotated<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.write_annotated(f)
+            }
+        }
+        let mut plain = String::new();
+        d.write_plain(&mut plain)?.unwrap();
+        Some((plain, Annotated(d).to_string()))
+    }
+
+    #[test]
+    fn the_plain_layout_covers_the_usual_diagnostics() {
+        let d = at("    sede: 7,", 5).with_help(Some("did you mean `seed`?".into()));
+        let (plain, annotated) = both_layouts(&d).expect("plain");
+        assert_eq!(plain, annotated);
+        let d = Diagnostic::new("f.ron", Pos::START, "cannot read");
+        let (plain, annotated) = both_layouts(&d).expect("plain");
+        assert_eq!(plain, annotated);
+        assert!(both_layouts(&at("\tname: 1", 2)).is_none());
+        // A long line is cut around its underline; an underline wider than the terminal is
+        // left to annotate-snippets.
+        let long = format!("{}(a: {}),", " ".repeat(40), "x".repeat(300));
+        for column in [1, 41, 44, 346, 400] {
+            let (plain, annotated) = both_layouts(&at(&long, column)).expect("plain");
+            assert_eq!(plain, annotated);
+        }
+        assert!(both_layouts(&at(&long, 45)).is_none());
+    }
+
     proptest! {
+        #[test]
+        fn the_plain_layout_is_annotate_snippets_layout(
+            indent in " {0,30}",
+            line in "[ -~]{0,150}",
+            column in 0usize..170,
+            number in prop_oneof![1usize..1000, 1usize..2_000_000_000],
+            message in "[ -~]{0,50}",
+            help in proptest::option::of("[ -~]{0,50}"),
+            source in any::<bool>(),
+        ) {
+            let mut d = Diagnostic::new("p.ron", Pos { line: number, col: column }, message);
+            d.help = help;
+            d.source_line = source.then(|| format!("{indent}{line}"));
+            if let Some((plain, annotated)) = both_layouts(&d) {
+                prop_assert_eq!(plain, annotated);
+            }
+        }
+
         #[test]
         fn rendering_never_panics(line in "\\PC{0,300}", column in 0usize..320) {
             let d = at(&line, column).with_help(Some(line.clone()));

@@ -50,7 +50,7 @@ pub fn load_str(file_name: &str, text: &str) -> Result<LoadedScenario, Vec<Diagn
     })
 }
 
-/// How many missing closing quotes one load reports (each costs a parse of the file).
+/// How many missing closing quotes one load reports (each costs a read of the file by ron).
 const MAX_QUOTE_REPAIRS: usize = 8;
 
 /// Loads `text`; when it does not load and a string lacks its closing quote, reports that
@@ -61,18 +61,25 @@ fn load_text(
     text: &str,
     repairs_left: usize,
 ) -> Result<LoadedScenario, Vec<Diagnostic>> {
-    let result = load_unrepaired(file_name, text);
-    if result.is_ok() || repairs_left == 0 {
-        return result;
+    if repairs_left == 0 {
+        return load_unrepaired(file_name, text);
     }
     let Some(u) = split::unclosed_string(text) else {
-        return result;
+        return load_unrepaired(file_name, text);
     };
-    let index = diag::LineIndex::new(text);
-    let (open, close_at) = (index.pos(u.open), index.pos(u.close_at));
+    // A text that loads is one ron reads whole (`load_unrepaired` ends with that read), so when
+    // ron stops early the full load would fail and its problems be replaced by the repair's:
+    // the repair is taken without that load (each load costs a parse of every piece).
+    if parse::ron_options().from_str::<ScenarioSpec>(text).is_ok() {
+        let result = load_unrepaired(file_name, text);
+        if result.is_ok() {
+            return result;
+        }
+    }
+    let (open, close_at) = (diag::pos_in(text, u.open), diag::pos_in(text, u.close_at));
     let runs_on = match u.ends_at {
         Some(end) => {
-            let p = index.pos(end);
+            let p = diag::pos_in(text, end);
             format!(
                 "as written, it runs on to the `\"` at line {}:{}",
                 p.line, p.col

@@ -3,12 +3,14 @@
 //! in the file.
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::ops::Range;
 
 use ron::extensions::Extensions;
+use rustc_hash::FxHashMap;
 use serde::de::DeserializeOwned;
 
-use super::diag::{did_you_mean, one_of, Diagnostic, LineIndex, Pos};
+use super::diag::{did_you_mean, one_of, pos_in, Diagnostic, LineIndex, Pos};
 use super::schema::*;
 use super::split::{Item, ScanError, Shape, TokKind, Tree};
 
@@ -71,7 +73,7 @@ const MAX_SPAN_DEPTH: usize = 32;
 pub struct Spans {
     /// Position of the top-level struct (its name, or its `(`).
     pub root: Pos,
-    positions: HashMap<String, Pos>,
+    positions: FxHashMap<String, Pos>,
 }
 
 impl Spans {
@@ -253,9 +255,8 @@ fn attribute_extensions(tree: &Tree, open: usize) -> Option<Extensions> {
 /// The scanner could not split the text: let ron explain the first problem.
 fn fallback(file: &str, text: &str, scan: Option<ScanError>) -> Result<Parsed, Vec<Diagnostic>> {
     let mut diags = Vec::new();
-    let index = LineIndex::new(text);
     if let Some(e) = &scan {
-        diags.push(Diagnostic::new(file, index.pos(e.offset), &e.message));
+        diags.push(Diagnostic::new(file, pos_in(text, e.offset), &e.message));
     }
     match ron_options().from_str::<ScenarioSpec>(text) {
         Ok(spec) if scan.is_none() => Ok(Parsed {
@@ -269,7 +270,7 @@ fn fallback(file: &str, text: &str, scan: Option<ScanError>) -> Result<Parsed, V
             // Ron stops at the same bracket or comment with vaguer words ("Expected identifier"),
             // or later still; only a problem it finds before the scanner's is news.
             let d = ron_diag(file, &e, Pos::START);
-            let scanned = scan.map(|e| index.pos(e.offset));
+            let scanned = scan.map(|e| pos_in(text, e.offset));
             if scanned.is_none_or(|at| {
                 Pos {
                     line: d.line,
@@ -375,28 +376,22 @@ fn unsigned_range<T>() -> Option<String> {
     Some(format!("0 to {max}"))
 }
 
-fn path_join(path: &str, key: &str) -> String {
-    if path.is_empty() {
-        key.to_string()
-    } else {
-        format!("{path}.{key}")
-    }
-}
-
-/// Records the position of every value under `r` (token range) by path.
+/// Records the position of every value under `r` (token range) by path. `path` is the path of
+/// `r`; it is extended for what `r` holds and given back as it came.
 fn record_spans(
     tree: &Tree,
     index: &LineIndex,
     r: &Range<usize>,
-    path: String,
+    path: &mut String,
     depth: usize,
-    out: &mut HashMap<String, Pos>,
+    out: &mut FxHashMap<String, Pos>,
 ) {
     if r.is_empty() || depth > MAX_SPAN_DEPTH {
         return;
     }
-    out.entry(path.clone())
-        .or_insert_with(|| index.pos(tree.toks[r.start].start));
+    if !out.contains_key(path.as_str()) {
+        out.insert(path.clone(), index.pos(tree.toks[r.start].start));
+    }
     let open = match tree.shape(r) {
         // `Some(x)` is the optional field's value `x`: what `x` holds keeps the field's path.
         Shape::Struct {
@@ -417,17 +412,22 @@ fn record_spans(
         Shape::Struct { open, .. } | Shape::List { open } => open,
         Shape::Other => return,
     };
+    let parent_len = path.len();
     for (k, item) in tree.items(open).iter().enumerate() {
         match item.key {
             Some(key) if tree.toks[open].kind == TokKind::Open(b'(') => {
-                let p = path_join(&path, tree.ident_name(key));
-                record_spans(tree, index, &item.value, p, depth + 1, out);
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(tree.ident_name(key));
+                record_spans(tree, index, &item.value, path, depth + 1, out);
             }
             _ => {
-                let p = format!("{path}[{k}]");
-                record_spans(tree, index, &item.all, p, depth + 1, out);
+                let _ = write!(path, "[{k}]");
+                record_spans(tree, index, &item.all, path, depth + 1, out);
             }
         }
+        path.truncate(parent_len);
     }
 }
 
@@ -582,7 +582,7 @@ impl<'a> Ctx<'a> {
                     &self.tree,
                     &self.index,
                     r,
-                    path.to_string(),
+                    &mut path.to_string(),
                     0,
                     &mut self.spans.positions,
                 );
