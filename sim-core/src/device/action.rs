@@ -318,6 +318,11 @@ pub enum DropReason {
         port: Sym,
     },
     NodeGone,
+    /// The frame reached a device of a container host that lost power (a `HostDown` step):
+    /// its own stack, a vSwitch or a container in it.
+    HostDown {
+        host: Sym,
+    },
     NoMacEntry {
         switch: Sym,
         mac: MacAddr,
@@ -497,6 +502,11 @@ impl fmt::Display for Show<'_, DropReason> {
             ),
             DropReason::Unplugged { port } => write!(f, "port {} has no cable", s(port)),
             DropReason::NodeGone => write!(f, "the receiving node no longer exists"),
+            DropReason::HostDown { host } => write!(
+                f,
+                "{} is down (it failed): a host without power runs nothing",
+                s(host)
+            ),
             DropReason::NoMacEntry { switch, mac, vlan } => write!(
                 f,
                 "{} has no port for destination MAC {mac} in VLAN {vlan}, and it does not flood unknown unicast",
