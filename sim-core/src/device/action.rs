@@ -8,6 +8,7 @@
 //! Their serde derives give the run log's shape (`crate::log`, which resolves the names).
 
 use super::rules::{CtDir, Hook, TableKind};
+use crate::device::stack::arp::WaitingLimit;
 use crate::id::{NodeId, ProbeId};
 use crate::sym::{Interner, Sym};
 use crate::time::SimTime;
@@ -373,8 +374,11 @@ pub enum DropReason {
         proto: &'static str,
         port: u16,
     },
+    /// Too many frames were waiting for `ip` to be resolved: this one went (the new one
+    /// under a count of frames, the oldest under a count of bytes).
     ArpQueueFull {
         ip: Ipv4Addr,
+        limit: WaitingLimit,
     },
     /// A switch port with MAC address spoofing off saw a source MAC that is not the
     /// attached machine's own.
@@ -558,9 +562,18 @@ impl fmt::Display for Show<'_, DropReason> {
             DropReason::NoListener { proto, port } => {
                 write!(f, "nothing listens on {proto} port {port}")
             }
-            DropReason::ArpQueueFull { ip } => {
-                write!(f, "too many frames waiting for ARP resolution of {ip}")
-            }
+            DropReason::ArpQueueFull { ip, limit } => match limit {
+                WaitingLimit::Frames { frames } => write!(
+                    f,
+                    "too many frames waiting for ARP resolution of {ip} (at most {frames}; a newer frame is dropped)"
+                ),
+                WaitingLimit::Bytes {
+                    bytes, setting, ..
+                } => write!(
+                    f,
+                    "too many frames waiting for ARP resolution of {ip}: the oldest is dropped to make room (at most {bytes} bytes of buffers, {setting})"
+                ),
+            },
             DropReason::MacSpoofing { switch, port, mac } => write!(
                 f,
                 "{} port {} has MAC address spoofing off and drops frames from source MAC {mac}, which is not the VM's own",

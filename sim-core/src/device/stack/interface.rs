@@ -747,20 +747,25 @@ impl Interface<'_> {
             .iter_mut()
             .find(|p| p.port == port && p.ip == next_hop)
         {
-            if p.frames.len() >= arp::MAX_WAITING {
-                out.drop_frame(&frame, |_| DropReason::ArpQueueFull { ip: next_hop });
-            } else {
-                p.frames.push(frame);
-            }
+            let limit = self.cfg.neighbor.waiting;
+            p.hold(frame, limit, |f| {
+                out.drop_frame(&f, |_| DropReason::ArpQueueFull {
+                    ip: next_hop,
+                    limit,
+                })
+            });
             return;
         }
         let probe = frame.probe;
-        self.st.arp.pending.push(arp::Pending {
-            port,
-            ip: next_hop,
-            frames: vec![frame],
-            tries: 1,
+        let mut p = arp::Pending::new(port, next_hop);
+        let limit = self.cfg.neighbor.waiting;
+        p.hold(frame, limit, |f| {
+            out.drop_frame(&f, |_| DropReason::ArpQueueFull {
+                ip: next_hop,
+                limit,
+            })
         });
+        self.st.arp.pending.push(p);
         self.send_arp_request(port, next_hop, probe, out);
     }
 
