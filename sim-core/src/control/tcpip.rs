@@ -10,7 +10,7 @@ use crate::device::stack::{NeighborConfig, ReassemblyConfig, StackConfig};
 use crate::time::SimDuration;
 
 /// Linux's default `net.ipv4.neigh.default.unres_qlen_bytes` (`SK_WMEM_MAX` on 64-bit).
-pub const LINUX_UNRES_QLEN_BYTES: usize = 212_992;
+pub const LINUX_UNRES_QLEN_BYTES: u32 = 212_992;
 
 /// Linux's default `net.ipv4.ip_local_port_range`.
 pub const LINUX_LOCAL_PORTS: (u16, u16) = (32768, 60999);
@@ -86,7 +86,6 @@ pub fn linux(cfg: &mut StackConfig) {
             bytes: LINUX_UNRES_QLEN_BYTES,
             align: 64,
             overhead: 256 + 320,
-            setting: "net.ipv4.neigh.default.unres_qlen_bytes",
         },
     };
     cfg.reassembly = ReassemblyConfig {

@@ -567,11 +567,9 @@ impl fmt::Display for Show<'_, DropReason> {
                     f,
                     "too many frames waiting for ARP resolution of {ip} (at most {frames}; a newer frame is dropped)"
                 ),
-                WaitingLimit::Bytes {
-                    bytes, setting, ..
-                } => write!(
+                WaitingLimit::Bytes { bytes, .. } => write!(
                     f,
-                    "too many frames waiting for ARP resolution of {ip}: the oldest is dropped to make room (at most {bytes} bytes of buffers, {setting})"
+                    "too many frames waiting for ARP resolution of {ip}: the oldest is dropped to make room (at most {bytes} bytes of buffers per address)"
                 ),
             },
             DropReason::MacSpoofing { switch, port, mac } => write!(

@@ -26,16 +26,15 @@ use std::net::Ipv4Addr;
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum WaitingLimit {
     /// At most `frames` frames; a newer frame is dropped (FreeBSD's and Darwin's `maxhold`).
-    Frames { frames: usize },
+    Frames { frames: u32 },
     /// At most `bytes` bytes of buffer memory, each frame counted as its length rounded up
     /// to `align` plus `overhead` (the buffer's bookkeeping); to make room for a new frame
-    /// the oldest ones are dropped, and the new one is always queued. `setting` is the name
-    /// a user changes it by.
+    /// the oldest ones are dropped, and the new one is always queued. Small on purpose: a
+    /// drop reason carries it.
     Bytes {
-        bytes: usize,
-        align: usize,
-        overhead: usize,
-        setting: &'static str,
+        bytes: u32,
+        align: u16,
+        overhead: u16,
     },
 }
 
@@ -46,7 +45,7 @@ impl WaitingLimit {
             WaitingLimit::Frames { .. } => 0,
             WaitingLimit::Bytes {
                 align, overhead, ..
-            } => len.next_multiple_of(align.max(1)) + overhead,
+            } => len.next_multiple_of(usize::from(align.max(1))) + usize::from(overhead),
         }
     }
 }
@@ -81,7 +80,7 @@ impl Pending {
     pub fn hold(&mut self, frame: Frame, limit: WaitingLimit, mut dropped: impl FnMut(Frame)) {
         match limit {
             WaitingLimit::Frames { frames } => {
-                if self.frames.len() >= frames {
+                if self.frames.len() >= frames as usize {
                     dropped(frame);
                 } else {
                     self.frames.push(frame);
@@ -89,7 +88,7 @@ impl Pending {
             }
             WaitingLimit::Bytes { bytes, .. } => {
                 let size = limit.charge(frame.bytes.len());
-                while self.bytes + size > bytes && !self.frames.is_empty() {
+                while self.bytes + size > bytes as usize && !self.frames.is_empty() {
                     let oldest = self.frames.remove(0);
                     self.bytes -= limit.charge(oldest.bytes.len());
                     dropped(oldest);
@@ -275,7 +274,6 @@ mod tests {
             bytes: 212_992,
             align: 64,
             overhead: 576,
-            setting: "unres_qlen_bytes",
         };
         assert_eq!(linux.charge(1514), 2112);
         assert_eq!(linux.charge(60), 640);
@@ -293,7 +291,6 @@ mod tests {
             bytes: 2000,
             align: 64,
             overhead: 576,
-            setting: "x",
         };
         let (kept, dropped, _) = hold_all(small, &[60, 60, 60, 600]);
         assert_eq!((kept, dropped), (vec![2, 3], vec![0, 1]));

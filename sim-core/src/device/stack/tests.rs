@@ -799,7 +799,7 @@ fn a_linux_stack_counts_buffer_bytes_and_drops_the_oldest_frames() {
     assert_eq!(ids, [1, 2, 3], "the oldest go");
     assert_eq!(
         words.as_deref(),
-        Some("too many frames waiting for ARP resolution of 10.0.0.99: the oldest is dropped to make room (at most 212992 bytes of buffers, net.ipv4.neigh.default.unres_qlen_bytes)")
+        Some("too many frames waiting for ARP resolution of 10.0.0.99: the oldest is dropped to make room (at most 212992 bytes of buffers per address)")
     );
     // Small frames (74 bytes, 128 rounded: 704 each) wait by the hundreds where Windows
     // keeps 16.
