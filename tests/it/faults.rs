@@ -290,3 +290,174 @@ fn containers_on_a_failed_host_send_nothing_even_to_each_other() {
     );
     assert!(during.hops.is_empty(), "{:?}", during.hops);
 }
+
+/// The host's words for a frame that reached one of its devices while it had no power.
+const HOST_DOWN: &str = "h1 is down (it failed): a host without power runs nothing";
+
+/// The internal link (vNIC to vSwitch port) of container `name`.
+fn vnic_link_of(world: &sim_core::sim::World, name: &str) -> String {
+    let topo = world.engine.topology();
+    let node = topo.find_node(name).expect("the container's node");
+    topo.links()
+        .find(|(_, l)| l.internal && (l.a.0 == node || l.b.0 == node))
+        .map(|(_, l)| l.name.clone())
+        .expect("the container's vNIC link")
+}
+
+#[test]
+fn a_containers_answer_in_flight_inside_a_failing_host_is_dropped_there() {
+    use sim_core::device::stack::probe::ProbeProto;
+    use sim_core::engine::link::Impairment;
+    use sim_core::time::{SimDuration, SimTime};
+    let mut world = world_of(&scenario_with(1, ""));
+    let run = world.docker("h1", "docker run -d --name web -p 8080:80 img");
+    assert_eq!(run.error, None, "{run:?}");
+    let first = world
+        .probe("pc", "10.0.0.11", ProbeProto::Tcp(8080))
+        .expect("the probe runs");
+    assert_eq!(first.outcome, Outcome::Delivered, "{first:?}");
+    // 20 ms each way on web's vNIC: with every ARP cache warm, the SYN reaches web 25 ms
+    // after it leaves pc (5 ms on wan), and web's SYN-ACK is on the vNIC until 45 ms.
+    let vnic = vnic_link_of(&world, "h1/web");
+    world.perform(&ControlAction::Impair {
+        link: vnic,
+        faults: Impairment {
+            latency: SimDuration::from_millis(20),
+            ..Impairment::default()
+        },
+    });
+    let at = SimTime(world.engine.now().0 + SimDuration::from_millis(35).as_nanos());
+    let down = ControlAction::Host {
+        host: "h1".into(),
+        up: false,
+    };
+    world.schedule(at, down).expect("scheduled");
+    let during = world
+        .probe("pc", "10.0.0.11", ProbeProto::Tcp(8080))
+        .expect("the probe runs");
+    assert_eq!(during.outcome, Outcome::Dropped, "{during:?}");
+    let (node, why) = during.drop.clone().expect("a device dropped it");
+    assert_eq!(why, HOST_DOWN);
+    assert_eq!(
+        node, "h1/vSwitch(nat)",
+        "dropped inside the host, past its stack"
+    );
+    let web_sent = during
+        .hop_nodes
+        .iter()
+        .position(|n| n == "h1/web")
+        .expect("the SYN reached web");
+    let dropped = during
+        .hops
+        .iter()
+        .position(|h| matches!(h.action, sim_core::device::Action::Dropped(_)))
+        .expect("a drop hop");
+    assert!(web_sent < dropped, "web's answer is what was dropped");
+
+    // Back: the boot stops web (Windows); started again, it answers.
+    world.perform(&ControlAction::Host {
+        host: "h1".into(),
+        up: true,
+    });
+    let start = world.docker("h1", "docker start web");
+    assert_eq!(start.error, None, "{start:?}");
+    let after = world
+        .probe("pc", "10.0.0.11", ProbeProto::Tcp(8080))
+        .expect("the probe runs");
+    assert_eq!(after.outcome, Outcome::Delivered, "{after:?}");
+}
+
+#[test]
+fn a_failed_hosts_own_traffic_stops_its_frames_in_flight_are_dropped_and_it_resumes() {
+    use sim_core::device::Device;
+    use sim_core::engine::link::Impairment;
+    use sim_core::time::SimDuration;
+    // pc echoes UDP 7; h1's own stack runs an echo client towards it, one datagram a ms.
+    let text = scenario_with(1, "").replace(
+        r#"interfaces: [(name: "eth0", address: "10.0.0.20/24")]"#,
+        r#"interfaces: [(name: "eth0", address: "10.0.0.20/24")], services: [Udp(7)]"#,
+    );
+    let mut world = world_of(&text);
+    // 5 ms more on h1's cable: echoes are on it when the host fails.
+    world.perform(&ControlAction::Impair {
+        link: "h1.Ethernet<->lan".into(),
+        faults: Impairment {
+            latency: SimDuration::from_millis(5),
+            ..Impairment::default()
+        },
+    });
+    let stack = world.hosts[0].nodes.stack;
+    world.engine.invoke(stack, |d, out| {
+        if let Some(s) = d.as_stack_mut() {
+            let every = SimDuration::from_millis(1);
+            s.start_echo_app("10.0.0.20".parse().unwrap(), 7, 1000, every, every, out);
+        }
+    });
+    let app = |world: &sim_core::sim::World| {
+        let s = world.engine.device(stack).and_then(Device::as_stack);
+        let a = &s.expect("h1's stack").apps()[0];
+        (a.sent, a.replies)
+    };
+    world.wait(SimDuration::from_millis(50));
+    let (sent, replies) = app(&world);
+    assert!(
+        replies > 10 && sent > replies,
+        "{sent} sent, {replies} echoed"
+    );
+
+    world.perform(&ControlAction::Host {
+        host: "h1".into(),
+        up: false,
+    });
+    let dropped = world.engine.stats.frames_dropped;
+    world.wait(SimDuration::from_millis(100));
+    assert_eq!(
+        app(&world),
+        (sent, replies),
+        "nothing sent, no echo taken in"
+    );
+    // About 20 ms of echoes (10 ms on pc's side of the path, 10 on h1's cable) were on
+    // the way; those on h1's cable reached its stack and were dropped there.
+    assert!(
+        world.engine.stats.frames_dropped >= dropped + 5,
+        "{} dropped before, {} after",
+        dropped,
+        world.engine.stats.frames_dropped
+    );
+
+    world.perform(&ControlAction::Host {
+        host: "h1".into(),
+        up: true,
+    });
+    world.wait(SimDuration::from_millis(100));
+    let (sent_after, replies_after) = app(&world);
+    assert!(
+        sent_after > sent + 50,
+        "the client sends again: {sent_after}"
+    );
+    assert!(
+        replies_after > replies + 50,
+        "echoes again: {replies_after}"
+    );
+}
+
+#[test]
+fn a_probe_whose_host_fails_while_it_is_in_flight_says_so() {
+    use sim_core::device::stack::probe::ProbeProto;
+    use sim_core::time::{SimDuration, SimTime};
+    let mut world = world_of(&scenario_with(1, ""));
+    let run = world.docker("h1", "docker run -d --name web img");
+    assert_eq!(run.error, None, "{run:?}");
+    // pc is 5 ms away: the host fails while the echo request is on its way.
+    let at = SimTime(world.engine.now().0 + SimDuration::from_millis(3).as_nanos());
+    let down = ControlAction::Host {
+        host: "h1".into(),
+        up: false,
+    };
+    world.schedule(at, down).expect("scheduled");
+    let r = world
+        .probe("web", "10.0.0.20", ProbeProto::Icmp)
+        .expect("the probe runs");
+    assert_eq!(r.outcome, Outcome::Dropped, "{r:?}");
+    assert_eq!(r.detail, "h1 went down (it failed) before the probe ended");
+}

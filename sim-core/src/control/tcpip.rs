@@ -5,8 +5,12 @@
 //! Devices know no operating system; this is where the two the simulator runs get their
 //! values, each with its source (docs/fidelity.md, "Issue 9: data plane").
 
+use crate::device::stack::arp::WaitingLimit;
 use crate::device::stack::{NeighborConfig, ReassemblyConfig, StackConfig};
 use crate::time::SimDuration;
+
+/// Linux's default `net.ipv4.neigh.default.unres_qlen_bytes` (`SK_WMEM_MAX` on 64-bit).
+pub const LINUX_UNRES_QLEN_BYTES: u32 = 212_992;
 
 /// Linux's default `net.ipv4.ip_local_port_range`.
 pub const LINUX_LOCAL_PORTS: (u16, u16) = (32768, 60999);
@@ -18,6 +22,11 @@ pub const LINUX_LOCAL_PORTS: (u16, u16) = (32768, 60999);
 ///   45 s; hnsim uses the base) and RFC 4861's delay, retransmission interval (1 s) and
 ///   three unicast probes (Microsoft KB 949589, "Address Resolution Protocol caching
 ///   behavior").
+/// * Frames waiting for an address being resolved: Windows documents no limit (neither
+///   `Set-NetIPInterface`, `Set-NetIPv4Protocol` nor `netsh interface ipv4` has a setting
+///   for it; only Windows NT 4.0's is on record, KB 194881: it sent the last frame alone).
+///   hnsim keeps 16 frames, FreeBSD's and Darwin's, and drops newer ones (docs/fidelity.md,
+///   "Frames waiting for ARP").
 /// * It sends a gratuitous ARP whenever an address is configured or a DHCP lease obtained
 ///   (Microsoft KB 199773, "Behavior of Gratuitous ARP").
 /// * Reassembly: the timeout is fixed at 60 s (Microsoft networking team, "Why doesn't
@@ -35,6 +44,7 @@ pub fn windows(cfg: &mut StackConfig) {
         retrans_time: SimDuration::from_secs(1),
         unicast_probes: 3,
         announce: true,
+        waiting: WaitingLimit::Frames { frames: 16 },
     };
     cfg.reassembly = ReassemblyConfig {
         timeout: SimDuration::from_secs(60),
@@ -49,6 +59,16 @@ pub fn windows(cfg: &mut StackConfig) {
 /// * ARP (arp(7), Documentation/networking/ip-sysctl.rst, `neigh/default/*`):
 ///   base_reachable_time_ms 30000, delay_first_probe_time 5 s, retrans_time_ms 1000,
 ///   ucast_solicit 3. arp_notify is 0: no gratuitous ARP when an address is added.
+/// * Frames waiting for an address being resolved (`__neigh_event_send` in
+///   net/core/neighbour.c): at most `unres_qlen_bytes` of buffer memory per address,
+///   212,992 by default since 4.14 (`SK_WMEM_MAX`, 256 times `SKB_TRUESIZE(256)`), each frame
+///   counted by its skb's truesize; the oldest are dropped until the new one fits, and it is
+///   always queued. hnsim counts a frame as `SKB_TRUESIZE` of its length rounded up to 64
+///   bytes (`SKB_DATA_ALIGN`, as `__alloc_skb` rounds the data area) on x86-64: plus 256 for
+///   `struct sk_buff` and 320 for `struct skb_shared_info`, 2,112 bytes for a 1514-byte
+///   frame, so 100 of them wait (the kernel derives the old `unres_qlen`, 101, from the same
+///   sizes without the rounding). A real skb's truesize is often larger (the allocator's
+///   rounding, headroom, a driver's page fragments), so Linux may hold fewer frames.
 /// * Reassembly (ip-sysctl.rst): ipfrag_time 30 s, ipfrag_high_thresh 4 MiB (since 4.17);
 ///   no bound on the number of datagrams.
 /// * No link-local fallback: a DHCP client that gets no lease stays without an address.
@@ -62,6 +82,11 @@ pub fn linux(cfg: &mut StackConfig) {
         retrans_time: SimDuration::from_secs(1),
         unicast_probes: 3,
         announce: false,
+        waiting: WaitingLimit::Bytes {
+            bytes: LINUX_UNRES_QLEN_BYTES,
+            align: 64,
+            overhead: 256 + 320,
+        },
     };
     cfg.reassembly = ReassemblyConfig {
         timeout: SimDuration::from_secs(30),

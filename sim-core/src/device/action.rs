@@ -8,6 +8,7 @@
 //! Their serde derives give the run log's shape (`crate::log`, which resolves the names).
 
 use super::rules::{CtDir, Hook, TableKind};
+use crate::device::stack::arp::WaitingLimit;
 use crate::id::{NodeId, ProbeId};
 use crate::sym::{Interner, Sym};
 use crate::time::SimTime;
@@ -318,6 +319,11 @@ pub enum DropReason {
         port: Sym,
     },
     NodeGone,
+    /// The frame reached a device of a container host that lost power (a `HostDown` step):
+    /// its own stack, a vSwitch or a container in it.
+    HostDown {
+        host: Sym,
+    },
     NoMacEntry {
         switch: Sym,
         mac: MacAddr,
@@ -368,8 +374,11 @@ pub enum DropReason {
         proto: &'static str,
         port: u16,
     },
+    /// Too many frames were waiting for `ip` to be resolved: this one went (the new one
+    /// under a count of frames, the oldest under a count of bytes).
     ArpQueueFull {
         ip: Ipv4Addr,
+        limit: WaitingLimit,
     },
     /// A switch port with MAC address spoofing off saw a source MAC that is not the
     /// attached machine's own.
@@ -497,6 +506,11 @@ impl fmt::Display for Show<'_, DropReason> {
             ),
             DropReason::Unplugged { port } => write!(f, "port {} has no cable", s(port)),
             DropReason::NodeGone => write!(f, "the receiving node no longer exists"),
+            DropReason::HostDown { host } => write!(
+                f,
+                "{} is down (it failed): a host without power runs nothing",
+                s(host)
+            ),
             DropReason::NoMacEntry { switch, mac, vlan } => write!(
                 f,
                 "{} has no port for destination MAC {mac} in VLAN {vlan}, and it does not flood unknown unicast",
@@ -548,9 +562,16 @@ impl fmt::Display for Show<'_, DropReason> {
             DropReason::NoListener { proto, port } => {
                 write!(f, "nothing listens on {proto} port {port}")
             }
-            DropReason::ArpQueueFull { ip } => {
-                write!(f, "too many frames waiting for ARP resolution of {ip}")
-            }
+            DropReason::ArpQueueFull { ip, limit } => match limit {
+                WaitingLimit::Frames { frames } => write!(
+                    f,
+                    "too many frames waiting for ARP resolution of {ip} (at most {frames}; a newer frame is dropped)"
+                ),
+                WaitingLimit::Bytes { bytes, .. } => write!(
+                    f,
+                    "too many frames waiting for ARP resolution of {ip}: the oldest is dropped to make room (at most {bytes} bytes of buffers per address)"
+                ),
+            },
             DropReason::MacSpoofing { switch, port, mac } => write!(
                 f,
                 "{} port {} has MAC address spoofing off and drops frames from source MAC {mac}, which is not the VM's own",

@@ -17,12 +17,16 @@
 //! reused (`Topology`), so such a frame finds no device and is dropped (`NodeGone`), a timer
 //! for it is discarded, and a hop keeps naming the node it was recorded at.
 //!
+//! A container host that lost power (`power_off`) has every node of its own stopped
+//! (`power`): frames arriving there are dropped naming the host, timers wait for the power.
+//!
 //! With `record_frames(true)`, it also records every frame handed to a link (`frames`). Off
 //! by default: something must want to read them.
 
 mod flood;
 pub mod frames;
 pub mod link;
+mod power;
 pub mod queue;
 mod quiet;
 pub mod storm;
@@ -148,6 +152,8 @@ pub struct Engine {
     gather: flood::Gather,
     /// What each node's stack ignores of a flooded ARP request (`quiet`).
     quiet: quiet::QuietIndex,
+    /// The nodes of hosts without power, and the timers they hold.
+    power: power::Power,
 }
 
 impl Engine {
@@ -174,6 +180,7 @@ impl Engine {
             batched_copies: 0,
             gather: flood::Gather::default(),
             quiet: quiet::QuietIndex::default(),
+            power: power::Power::default(),
         }
     }
 
@@ -198,6 +205,8 @@ impl Engine {
     }
 
     pub fn add_node(&mut self, info: NodeInfo, device: Device) -> NodeId {
+        self.power
+            .added(self.topology.next_node_id(), info.host.as_deref());
         let id = self.topology.add_node(info);
         let i = id.0 as usize;
         if self.devices.len() <= i {
@@ -420,8 +429,39 @@ impl Engine {
             .get_mut(node.0 as usize)
             .and_then(|d| d.as_mut())
             .map(|d| f(d, out));
+        if let Some(host) = self.power.host_of(node) {
+            power::drop_sends(&mut self.outbox, host);
+        }
         self.apply(node, 0);
         result
+    }
+
+    /// Container host `host` loses power: every node whose `NodeInfo::host` names it (and
+    /// any added while it is down) stops. Frames that arrive at one are dropped naming the
+    /// host; its timers wait until `power_on`.
+    pub fn power_off(&mut self, host: &str) {
+        let nodes: Vec<NodeId> = self
+            .topology
+            .nodes()
+            .filter(|(_, info)| info.host.as_deref() == Some(host))
+            .map(|(id, _)| id)
+            .collect();
+        let sym = self.outbox.syms.intern(host);
+        let count = self.topology.next_node_id().0 as usize;
+        self.power.cut(host, sym, &nodes, count);
+    }
+
+    /// Host `host` has power again: the timers its nodes held fire now, in the order they
+    /// came due.
+    pub fn power_on(&mut self, host: &str) {
+        for (node, token) in self.power.restore(host) {
+            self.queue.push(self.now, Event::Timer { node, token });
+        }
+    }
+
+    /// The host without power that `node` belongs to, by name.
+    pub fn unpowered(&self, node: NodeId) -> Option<&str> {
+        self.power.host_of(node).map(|s| self.outbox.syms.get(s))
     }
 
     /// The hops recorded so far, in the order they happened (at most
@@ -442,7 +482,7 @@ impl Engine {
         self.trace.bytes
             + self.recorder.bytes
             + self.queued_frame_bytes
-            + self.pending_events() as u64 * EVENT_BYTES
+            + (self.pending_events() + self.power.held.len()) as u64 * EVENT_BYTES
     }
 
     /// How many times an untraced unicast frame arrived at a switch or bridge port after more
@@ -586,7 +626,10 @@ impl Engine {
         let (time, switch_hops) = (batch.time, batch.switch_hops);
         if let Some(ask) = batch.ask {
             let ((node, port), len) = batch.peek_copy();
-            if self.quiet.ignores(node, port.0, ask, &self.devices) {
+            // A node without power drops the copy instead (`arrive`), which is not silence.
+            if self.power.host_of(node).is_none()
+                && self.quiet.ignores(node, port.0, ask, &self.devices)
+            {
                 self.check_ignored(node, port);
                 self.quiet.skipped += 1;
                 // Counted as `arrive` counts it; the stack is left as it would be.
@@ -659,22 +702,28 @@ impl Engine {
         // What a switch or bridge sends on is the same frame, one hop further (`forward`);
         // anything else a device sends starts afresh.
         out.forward_hops = switch_hops.wrapping_add(1);
-        match self
+        let device = self
             .devices
             .get_mut(node.0 as usize)
-            .and_then(|d| d.as_mut())
-        {
-            Some(dev) => dev.handle_frame(port, frame, out),
-            None => out.drop_frame(&frame, |_| DropReason::NodeGone),
+            .and_then(|d| d.as_mut());
+        match (device, self.power.host_of(node)) {
+            (Some(dev), None) => dev.handle_frame(port, frame, out),
+            (_, Some(host)) => out.drop_frame(&frame, |_| DropReason::HostDown { host }),
+            (None, None) => out.drop_frame(&frame, |_| DropReason::NodeGone),
         }
         let sent_hops = out.sent_hops;
         self.apply(node, sent_hops);
     }
 
-    /// A device's timer fires at `time`; one for a removed node is discarded.
+    /// A device's timer fires at `time`; one for a removed node is discarded, one for a node
+    /// without power waits for it (counted as an event when it fires).
     fn fire(&mut self, time: SimTime, node: NodeId, token: u64) {
         self.now = time;
         self.quiet.forget(node);
+        if self.power.host_of(node).is_some() {
+            self.power.held.push((node, token));
+            return;
+        }
         self.stats.events += 1;
         let out = &mut self.outbox;
         out.reset(time, node);

@@ -722,6 +722,8 @@ impl World {
                 Err(e) => return Effect::Failed(e),
             };
             let cut = self.take_down(cables);
+            // Every device of the host stops: its stack, vSwitches and containers.
+            self.engine.power_off(host);
             self.faults.hosts_down.insert(host.to_string(), cut.clone());
             return Effect::Links {
                 links: cut,
@@ -732,7 +734,9 @@ impl World {
             return Effect::Failed(format!("{host} is not down"));
         };
         // Power lost: what a reboot loses is lost (the state goes when the power does; it
-        // is taken away here, where nothing could have reached the host in between).
+        // is taken away here, where nothing could have reached the host in between). The
+        // devices run again first, so that what the boot sends goes out.
+        self.engine.power_on(host);
         let error = self.reboot(host).err();
         let links = self.bring_up(host, cut);
         Effect::HostBack {
@@ -957,8 +961,9 @@ impl World {
         let id = ProbeId(self.next_probe);
         self.next_probe += 1;
         if let Some(host) = self.downed_host_of(node) {
-            // A host without power runs nothing: its containers send nothing, even to each
-            // other over its own vSwitch or bridge.
+            // A host without power runs nothing (its devices drop what reaches them): the
+            // probe is not started, and ends at once rather than at its timeout, which would
+            // wait for the power.
             let why = format!("{host} is down (it failed): a host without power runs nothing");
             return ProbeResult {
                 id,
@@ -1035,6 +1040,15 @@ impl World {
                 "the run stopped before the probe ended".into(),
                 None,
             ),
+            // Its host lost power while it was in flight: its timeout waits for the power.
+            None if self.downed_host_of(node).is_some() => (
+                Outcome::Dropped,
+                format!(
+                    "{} went down (it failed) before the probe ended",
+                    self.downed_host_of(node).unwrap_or_default()
+                ),
+                None,
+            ),
             // Its originator forgot it: a reboot or a removal while it was in flight.
             None => (
                 Outcome::Dropped,
@@ -1073,14 +1087,7 @@ impl World {
     /// The failed host that `node` belongs to (its own stack, or a container or switch in
     /// it), while it is down.
     fn downed_host_of(&self, node: NodeId) -> Option<String> {
-        if self.faults.hosts_down.is_empty() {
-            return None;
-        }
-        let host = match self.hosts.iter().find(|h| h.nodes.stack == node) {
-            Some(h) => h.name.clone(),
-            None => self.engine.topology().node(node)?.host.clone()?,
-        };
-        self.faults.hosts_down.contains_key(&host).then_some(host)
+        self.engine.unpowered(node).map(str::to_string)
     }
 
     pub fn node_name(&self, node: NodeId) -> String {

@@ -7,16 +7,49 @@
 //! the next packet asks by broadcast. Ageing is lazy: an entry's state is read against the
 //! clock when it is used, and only an entry that is being probed has a timer (one), so
 //! forwarding adds no event per packet and an entry nobody uses costs nothing.
+//!
+//! Frames for an address being resolved wait in its `Pending` entry, under the limit the
+//! stack's configuration gives (`WaitingLimit`: a count of frames, or bytes of buffer memory).
 
 use crate::device::Frame;
 use crate::fastmap::FastMap;
 use crate::id::PortId;
 use crate::time::SimTime;
 use crate::wire::MacAddr;
+use serde::Serialize;
 use std::net::Ipv4Addr;
 
-/// How many frames may wait for one address before newer ones are dropped.
-pub const MAX_WAITING: usize = 16;
+/// How many frames may wait for one address being resolved, and which frame goes when one
+/// more would not fit. Plain data: each operating system's control plane picks its own
+/// (`control::tcpip`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum WaitingLimit {
+    /// At most `frames` frames; a newer frame is dropped (FreeBSD's and Darwin's `maxhold`).
+    Frames { frames: u32 },
+    /// At most `bytes` bytes of buffer memory, each frame counted as its length rounded up
+    /// to `align` plus `overhead` (the buffer's bookkeeping); to make room for a new frame
+    /// the oldest ones are dropped, and the new one is always queued. Small on purpose: a
+    /// drop reason carries it.
+    Bytes {
+        bytes: u32,
+        align: u16,
+        overhead: u16,
+    },
+}
+
+impl WaitingLimit {
+    /// What a waiting frame of `len` bytes counts for against a byte limit.
+    pub fn charge(self, len: usize) -> usize {
+        match self {
+            WaitingLimit::Frames { .. } => 0,
+            WaitingLimit::Bytes {
+                align, overhead, ..
+            } => len.next_multiple_of(usize::from(align.max(1))) + usize::from(overhead),
+        }
+    }
+}
+
 /// ARP requests sent before the waiting frames are dropped.
 pub const MAX_TRIES: u8 = 3;
 
@@ -25,7 +58,46 @@ pub struct Pending {
     pub port: PortId,
     pub ip: Ipv4Addr,
     pub frames: Vec<Frame>,
+    /// What `frames` count for against a byte limit (`WaitingLimit::charge`).
+    pub bytes: usize,
     pub tries: u8,
+}
+
+impl Pending {
+    /// A resolution of `ip` on `port` starts: its first request is out, no frame waits yet.
+    pub fn new(port: PortId, ip: Ipv4Addr) -> Self {
+        Pending {
+            port,
+            ip,
+            frames: Vec::new(),
+            bytes: 0,
+            tries: 1,
+        }
+    }
+
+    /// `frame` waits under `limit`. Every frame that cannot wait is handed to `dropped`:
+    /// the new one under a count of frames, the oldest ones under a count of bytes.
+    pub fn hold(&mut self, frame: Frame, limit: WaitingLimit, mut dropped: impl FnMut(Frame)) {
+        match limit {
+            WaitingLimit::Frames { frames } => {
+                if self.frames.len() >= frames as usize {
+                    dropped(frame);
+                } else {
+                    self.frames.push(frame);
+                }
+            }
+            WaitingLimit::Bytes { bytes, .. } => {
+                let size = limit.charge(frame.bytes.len());
+                while self.bytes + size > bytes as usize && !self.frames.is_empty() {
+                    let oldest = self.frames.remove(0);
+                    self.bytes -= limit.charge(oldest.bytes.len());
+                    dropped(oldest);
+                }
+                self.bytes += size;
+                self.frames.push(frame);
+            }
+        }
+    }
 }
 
 /// Where an entry stands (RFC 4861's neighbour states, INCOMPLETE being `Pending`).
@@ -179,6 +251,59 @@ mod tests {
 
     const A: MacAddr = MacAddr(2, 0, 0, 0, 0, 1);
     const B: MacAddr = MacAddr(2, 0, 0, 0, 0, 2);
+
+    /// Frames of `len` bytes numbered by their first byte, held under `limit` in turn; the
+    /// numbers kept and the numbers dropped, in the order they were dropped.
+    fn hold_all(limit: WaitingLimit, lens: &[usize]) -> (Vec<u8>, Vec<u8>, usize) {
+        let mut p = Pending::new(PortId(0), Ipv4Addr::new(10, 0, 0, 9));
+        let mut dropped = Vec::new();
+        for (i, len) in lens.iter().enumerate() {
+            let mut bytes = vec![0u8; *len];
+            bytes[0] = i as u8;
+            p.hold(Frame::new(bytes, None), limit, |f| dropped.push(f.bytes[0]));
+        }
+        let kept = p.frames.iter().map(|f| f.bytes[0]).collect();
+        (kept, dropped, p.bytes)
+    }
+
+    #[test]
+    fn a_frame_count_drops_the_newest_frames() {
+        let (kept, dropped, bytes) = hold_all(WaitingLimit::Frames { frames: 3 }, &[60; 5]);
+        assert_eq!(kept, [0, 1, 2]);
+        assert_eq!(dropped, [3, 4]);
+        assert_eq!(bytes, 0, "a count of frames counts no bytes");
+    }
+
+    #[test]
+    fn a_byte_count_drops_the_oldest_frames_to_make_room_for_the_new_one() {
+        // Linux's numbers: 1514 bytes count 1536 + 576 = 2112; 212,992 bytes hold 100.
+        let linux = WaitingLimit::Bytes {
+            bytes: 212_992,
+            align: 64,
+            overhead: 576,
+        };
+        assert_eq!(linux.charge(1514), 2112);
+        assert_eq!(linux.charge(60), 640);
+        assert_eq!(linux.charge(64), 640);
+        let (kept, dropped, bytes) = hold_all(linux, &[1514; 103]);
+        assert_eq!(kept.len(), 100);
+        assert_eq!(dropped, [0, 1, 2], "the oldest go first");
+        assert_eq!(kept[0], 3);
+        assert_eq!(kept[99], 102, "the newest is always queued");
+        assert_eq!(bytes, 100 * 2112);
+
+        // A big frame pushes out as many small ones as it needs; a frame over the whole
+        // limit on its own still waits, alone.
+        let small = WaitingLimit::Bytes {
+            bytes: 2000,
+            align: 64,
+            overhead: 576,
+        };
+        let (kept, dropped, _) = hold_all(small, &[60, 60, 60, 600]);
+        assert_eq!((kept, dropped), (vec![2, 3], vec![0, 1]));
+        let (kept, dropped, bytes) = hold_all(small, &[60, 3000]);
+        assert_eq!((kept, dropped, bytes), (vec![1], vec![0], 3008 + 576));
+    }
 
     #[test]
     fn a_confirmed_entry_goes_stale_when_its_time_runs_out() {

@@ -75,11 +75,14 @@ pub struct NeighborConfig {
     /// Whether the stack sends a gratuitous ARP (a request for its own address, broadcast)
     /// when an interface gets an address, so that neighbours update their caches.
     pub announce: bool,
+    /// How many frames may wait for one address being resolved.
+    pub waiting: super::arp::WaitingLimit,
 }
 
 impl Default for NeighborConfig {
     /// RFC 4861 section 10's constants: REACHABLE_TIME 30 s, DELAY_FIRST_PROBE_TIME 5 s,
-    /// RETRANS_TIMER 1 s, MAX_UNICAST_SOLICIT 3; no announcement.
+    /// RETRANS_TIMER 1 s, MAX_UNICAST_SOLICIT 3; no announcement. RFC 4861 7.2.2 asks for a
+    /// bounded queue and gives no number: 16 frames, FreeBSD's and Darwin's.
     fn default() -> Self {
         NeighborConfig {
             reachable_time: SimDuration::from_secs(30),
@@ -87,6 +90,7 @@ impl Default for NeighborConfig {
             retrans_time: SimDuration::from_secs(1),
             unicast_probes: 3,
             announce: false,
+            waiting: super::arp::WaitingLimit::Frames { frames: 16 },
         }
     }
 }

@@ -729,6 +729,22 @@ impl Interface<'_> {
             }
             return;
         }
+        self.wait_for_arp(port, next_hop, frame, out);
+    }
+
+    /// `frame` waits for `next_hop` to be resolved on `port`, under the stack's limit; the
+    /// first frame for it starts the resolution. Out of line: only a frame to a neighbour
+    /// not yet known comes here.
+    #[cold]
+    #[inline(never)]
+    fn wait_for_arp(&mut self, port: PortId, next_hop: Ipv4Addr, frame: Frame, out: &mut Outbox) {
+        let limit = self.cfg.neighbor.waiting;
+        let drop = |out: &mut Outbox, f: Frame| {
+            out.drop_frame(&f, |_| DropReason::ArpQueueFull {
+                ip: next_hop,
+                limit,
+            })
+        };
         if let Some(p) = self
             .st
             .arp
@@ -736,20 +752,13 @@ impl Interface<'_> {
             .iter_mut()
             .find(|p| p.port == port && p.ip == next_hop)
         {
-            if p.frames.len() >= arp::MAX_WAITING {
-                out.drop_frame(&frame, |_| DropReason::ArpQueueFull { ip: next_hop });
-            } else {
-                p.frames.push(frame);
-            }
+            p.hold(frame, limit, |f| drop(out, f));
             return;
         }
         let probe = frame.probe;
-        self.st.arp.pending.push(arp::Pending {
-            port,
-            ip: next_hop,
-            frames: vec![frame],
-            tries: 1,
-        });
+        let mut p = arp::Pending::new(port, next_hop);
+        p.hold(frame, limit, |f| drop(out, f));
+        self.st.arp.pending.push(p);
         self.send_arp_request(port, next_hop, probe, out);
     }
 

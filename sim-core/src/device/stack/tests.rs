@@ -724,12 +724,10 @@ fn the_broadcast_arp_shortcut_ignores_only_what_the_full_path_ignores() {
     for (bytes, ignored, what) in cases {
         let mut s = stack("a", &[(A_MAC, "10.0.0.1/24", 1500)]);
         s.net.arp.unsolicited(PortId(0), ip("10.0.0.2"), B_MAC);
-        s.net.arp.pending.push(super::arp::Pending {
-            port: PortId(0),
-            ip: ip("10.0.0.3"),
-            frames: Vec::new(),
-            tries: 1,
-        });
+        s.net
+            .arp
+            .pending
+            .push(super::arp::Pending::new(PortId(0), ip("10.0.0.3")));
         let ifc = s.config.ifaces()[0].clone().expect("eth0");
         let frame = Frame::new(bytes, Some(ProbeId(1)));
         let (mut net, _) = s.split();
@@ -897,4 +895,62 @@ fn flooded_copies_a_stack_ignores_are_counted_and_the_others_handled() {
     assert_eq!(knows(&mut eng, 0), Some(moved), "s0 learned d by a ping");
     assert_eq!(knows(&mut eng, 1), Some(moved), "s1 was given an entry");
     assert_eq!(knows(&mut eng, 2), None, "s2 never talked to d");
+}
+
+/// `n` pings of `payload` bytes from a stack configured by `os` to 10.0.0.99, which nobody
+/// has, all at one instant: the ids (1 to n) whose frames were dropped while waiting for
+/// ARP, in the order they were dropped, with the words of the first drop.
+fn waiting_drops(os: fn(&mut StackConfig), n: u32, payload: u16) -> (Vec<u32>, Option<String>) {
+    let mut eng = Engine::new(1, Limits::default());
+    let mut s = stack("a", &[(A_MAC, "10.0.0.1/24", 1500)]);
+    os(&mut s.config);
+    let a = add(&mut eng, s);
+    let b = add(&mut eng, stack("b", &[(B_MAC, "10.0.0.2/24", 1500)]));
+    cable(&mut eng, (a, 0), (b, 0));
+    for id in 1..=n {
+        let req = ProbeRequest {
+            id: ProbeId(id),
+            target: ProbeTarget::Addr(ip("10.0.0.99")),
+            proto: ProbeProto::icmp_payload(payload),
+            timeout: SimDuration::from_secs(5),
+            dns_server: None,
+        };
+        eng.invoke(a, |d, out| {
+            d.as_stack_mut().expect("stack").start_probe(req, out)
+        });
+    }
+    let mut ids = Vec::new();
+    let mut words = None;
+    for h in eng.trace() {
+        if let Action::Dropped(r @ DropReason::ArpQueueFull { .. }) = &h.action {
+            ids.push(h.probe.0);
+            words.get_or_insert_with(|| r.show(eng.syms()).to_string());
+        }
+    }
+    (ids, words)
+}
+
+#[test]
+fn a_windows_stack_keeps_16_frames_for_an_address_and_drops_newer_ones() {
+    let (ids, words) = waiting_drops(crate::control::tcpip::windows, 20, 32);
+    assert_eq!(ids, [17, 18, 19, 20]);
+    assert_eq!(
+        words.as_deref(),
+        Some("too many frames waiting for ARP resolution of 10.0.0.99 (at most 16; a newer frame is dropped)")
+    );
+}
+
+#[test]
+fn a_linux_stack_counts_buffer_bytes_and_drops_the_oldest_frames() {
+    // 1472-byte pings make 1514-byte frames: 2,112 bytes each, 100 fit in 212,992.
+    let (ids, words) = waiting_drops(crate::control::tcpip::linux, 103, 1472);
+    assert_eq!(ids, [1, 2, 3], "the oldest go");
+    assert_eq!(
+        words.as_deref(),
+        Some("too many frames waiting for ARP resolution of 10.0.0.99: the oldest is dropped to make room (at most 212992 bytes of buffers per address)")
+    );
+    // Small frames (74 bytes, 128 rounded: 704 each) wait by the hundreds where Windows
+    // keeps 16.
+    let (ids, _) = waiting_drops(crate::control::tcpip::linux, 303, 32);
+    assert_eq!(ids, [1], "302 small frames fit");
 }
