@@ -716,7 +716,7 @@ impl Switch {
                     .is_none_or(|p| p.uplink.0 as usize != i);
             if as_is {
                 if let FrameBytes::Shared(bytes) = &frame.bytes {
-                    out.send(
+                    out.forward(
                         member,
                         Frame {
                             bytes: FrameBytes::Shared(Rc::clone(bytes)),
