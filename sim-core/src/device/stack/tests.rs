@@ -777,12 +777,10 @@ fn a_quiet_filter_ignores_only_what_the_full_path_ignores() {
     ];
     let mut s = stack("a", &[(A_MAC, "10.0.0.1/24", 1500)]);
     s.net.arp.unsolicited(PortId(0), ip("10.0.0.2"), B_MAC);
-    s.net.arp.pending.push(super::arp::Pending {
-        port: PortId(0),
-        ip: ip("10.0.0.3"),
-        frames: Vec::new(),
-        tries: 1,
-    });
+    s.net
+        .arp
+        .pending
+        .push(super::arp::Pending::new(PortId(0), ip("10.0.0.3")));
     let filter = s
         .quiet_filter()
         .expect("a stack with three addresses has a filter");
