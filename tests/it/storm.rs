@@ -278,12 +278,10 @@ fn start_echo(world: &mut World, from: &str, to: Ipv4Addr, count: u32, interval:
     });
 }
 
-#[test]
-fn an_apps_untraced_traffic_round_a_ring_is_the_same_finding() {
-    // The echo client runs while the ring is open: ARP caches warm up and the switches learn
-    // a and b. Then b's cable goes down (sw2 forgets b) and the ring closes: every request
-    // for b is flooded by sw2 and sw3 and sent on by sw1, round and round, untraced.
-    let mut world = world_of(RING);
+/// `ring` with a's untraced echo client sending to b every millisecond while the ring is open
+/// (c3 down) for 20 ms, then b's cable down and the ring closed, run for a second more.
+fn echo_into_closed_ring(ring: &str) -> World {
+    let mut world = world_of(ring);
     world.set_link("c3", false).expect("c3");
     start_echo(
         &mut world,
@@ -293,10 +291,19 @@ fn an_apps_untraced_traffic_round_a_ring_is_the_same_finding() {
         SimDuration::from_millis(1),
     );
     world.wait(SimDuration::from_millis(20));
-    assert_eq!(world.stopped, None);
+    assert_eq!(world.stopped, None, "nothing stops while the ring is open");
     world.set_link("b-cable", false).expect("b-cable");
     world.set_link("c3", true).expect("c3");
     world.wait(SimDuration::from_secs(1));
+    world
+}
+
+#[test]
+fn an_apps_untraced_traffic_round_a_ring_is_the_same_finding() {
+    // The echo client runs while the ring is open: ARP caches warm up and the switches learn
+    // a and b. Then b's cable goes down (sw2 forgets b) and the ring closes: every request
+    // for b is flooded by sw2 and sw3 and sent on by sw1, round and round, untraced.
+    let world = echo_into_closed_ring(RING);
     // A limit, so `hnsim run` exits 3 and names it.
     assert_eq!(world.stopped, Some(RunStop::Storm));
     assert_eq!(RunStop::Storm.limit_field(), Some("storm_copies"));
@@ -324,19 +331,7 @@ fn an_apps_untraced_traffic_round_a_ring_is_the_same_finding() {
     // further; nothing is watched.
     let rstp = RING.replace(r#"(name: "sw1"), (name: "sw2"), (name: "sw3")"#, r#"(name: "sw1", spanning_tree: Rstp), (name: "sw2", spanning_tree: Rstp), (name: "sw3", spanning_tree: Rstp)"#);
     assert_ne!(rstp, RING);
-    let mut world = world_of(&rstp);
-    world.set_link("c3", false).expect("c3");
-    start_echo(
-        &mut world,
-        "a",
-        Ipv4Addr::new(10, 0, 0, 2),
-        1_000,
-        SimDuration::from_millis(1),
-    );
-    world.wait(SimDuration::from_millis(20));
-    world.set_link("b-cable", false).expect("b-cable");
-    world.set_link("c3", true).expect("c3");
-    world.wait(SimDuration::from_secs(1));
+    let world = echo_into_closed_ring(&rstp);
     assert_eq!(world.stopped, None, "{:?}", world.engine.storm());
     assert_eq!(world.engine.frames_past_hop_bound(), 0);
 }
