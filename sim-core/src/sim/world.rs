@@ -1033,24 +1033,21 @@ impl World {
                 Action::Dropped(r) => Some((node.clone(), r.show(self.engine.syms()).to_string())),
                 _ => None,
             });
-        let (outcome, detail, unresolved) = match end {
-            Some(e) => (e.outcome, e.detail, e.unresolved),
-            None if stopped.is_some() => (
+        let (outcome, detail, unresolved) = match (end, self.downed_host_of(node)) {
+            (Some(e), _) => (e.outcome, e.detail, e.unresolved),
+            (None, _) if stopped.is_some() => (
                 Outcome::Dropped,
                 "the run stopped before the probe ended".into(),
                 None,
             ),
             // Its host lost power while it was in flight: its timeout waits for the power.
-            None if self.downed_host_of(node).is_some() => (
+            (None, Some(host)) => (
                 Outcome::Dropped,
-                format!(
-                    "{} went down (it failed) before the probe ended",
-                    self.downed_host_of(node).unwrap_or_default()
-                ),
+                format!("{host} went down (it failed) before the probe ended"),
                 None,
             ),
             // Its originator forgot it: a reboot or a removal while it was in flight.
-            None => (
+            (None, None) => (
                 Outcome::Dropped,
                 "its originator was reset or removed before the probe ended".into(),
                 None,
