@@ -48,6 +48,24 @@ fn add(eng: &mut Engine, s: IpStack) -> NodeId {
     )
 }
 
+/// A learning fabric switch "sw" that floods unknown unicast, with no ports yet.
+fn add_switch(eng: &mut Engine) -> NodeId {
+    eng.add_node(
+        NodeInfo {
+            name: "sw".into(),
+            kind: NodeKind::FabricSwitch,
+            host: None,
+        },
+        Device::Switch(Box::new(crate::device::switch::Switch::new(
+            crate::device::switch::SwitchConfig::new(
+                "sw",
+                true,
+                crate::device::switch::UnknownUnicast::Flood,
+            ),
+        ))),
+    )
+}
+
 fn cable(eng: &mut Engine, a: (NodeId, u16), b: (NodeId, u16)) {
     let name = format!("{}-{}", a.0 .0, b.0 .0);
     let (a, b) = ((a.0, PortId(a.1)), (b.0, PortId(b.1)));
@@ -223,20 +241,7 @@ fn an_announcement_updates_a_known_entry_and_creates_none() {
         stack("c", &[(MacAddr(2, 0, 0, 0, 0, 3), "10.0.0.3/24", 1500)]),
     );
     eng.record_frames(true);
-    let sw = eng.add_node(
-        NodeInfo {
-            name: "sw".into(),
-            kind: NodeKind::FabricSwitch,
-            host: None,
-        },
-        Device::Switch(Box::new(crate::device::switch::Switch::new(
-            crate::device::switch::SwitchConfig::new(
-                "sw",
-                true,
-                crate::device::switch::UnknownUnicast::Flood,
-            ),
-        ))),
-    );
+    let sw = add_switch(&mut eng);
     for (i, n) in [a, b, c].into_iter().enumerate() {
         let port = eng
             .device_mut(sw)
@@ -820,20 +825,7 @@ fn flooded_copies_a_stack_ignores_are_counted_and_the_others_handled() {
             add(&mut eng, stack(&format!("s{i}"), &[(macs[i], &addr, 1500)]))
         })
         .collect();
-    let sw = eng.add_node(
-        NodeInfo {
-            name: "sw".into(),
-            kind: NodeKind::FabricSwitch,
-            host: None,
-        },
-        Device::Switch(Box::new(crate::device::switch::Switch::new(
-            crate::device::switch::SwitchConfig::new(
-                "sw",
-                true,
-                crate::device::switch::UnknownUnicast::Flood,
-            ),
-        ))),
-    );
+    let sw = add_switch(&mut eng);
     for (i, n) in nodes.iter().enumerate() {
         let port = eng
             .device_mut(sw)
