@@ -4,14 +4,15 @@
 //! without a `/v1.NN` prefix. Each request goes to the same daemon logic as the CLI's
 //! command (`Daemon::network_create_checks` + `create_local_network`, `Daemon::execute`);
 //! this module only reads the JSON body, and writes the response as moby's router does:
-//! the status its `errdefs` type maps to, and the body Go's JSON encoder writes (one
-//! line, `<`, `>` and `&` escaped, a newline at the end). Errors are `{"message":"…"}` with
-//! the daemon's raw message (before the CLI trims it or puts `Error response from daemon:`
-//! in front).
+//! the status the error's kind maps to (`http_status`, the one place; the daemon gives each
+//! refusal its `errdefs` kind), and the body Go's JSON encoder writes (one line, `<`, `>`
+//! and `&` escaped, a newline at the end). Errors are `{"message":"…"}` with the daemon's
+//! raw message (before the CLI trims it or puts `Error response from daemon:` in front).
 
 use super::backend::Refusal;
 use super::cli::{DockerCommand, NetworkCreate};
 use super::daemon::{CommandOutput, Daemon, HostCtx};
+use super::errdefs::ErrorKind;
 use super::store::IpamConfig;
 use serde_json::Value;
 
@@ -41,10 +42,11 @@ impl Response {
         }
     }
 
-    /// moby's `httputils.MakeErrorHandler`: `{"message":"…"}`.
-    fn error(status: u16, message: &str) -> Self {
+    /// moby's `httputils.MakeErrorHandler`: `{"message":"…"}`, with the status of the
+    /// error's kind.
+    fn error(kind: ErrorKind, message: &str) -> Self {
         Self::json(
-            status,
+            http_status(kind),
             format!("{{\"message\":{}}}", go_json_string(message)),
         )
     }
@@ -98,24 +100,18 @@ pub fn handle(daemon: &mut Daemon, ctx: &mut HostCtx, req: &Request) -> Response
             }
             Err(e) => e,
         },
+        // The router's `findUniqueNetwork` first (the 20.10 CLI words that 404 itself).
+        ("DELETE", ["networks", net]) if daemon.store.find_network(net).is_none() => {
+            Response::error(ErrorKind::NotFound, &format!("network {net} not found"))
+        }
         ("DELETE", ["networks", net]) => {
             let cmd = DockerCommand::NetworkRm {
                 networks: vec![net.to_string()],
                 force: false,
             };
-            match daemon.execute(cmd, ctx).error {
-                None => Response::empty(204),
-                // The 20.10 CLI's own words for a 404: the API's are the daemon's.
-                Some(e) if e.starts_with("Error: No such network") => {
-                    Response::error(404, &format!("network {net} not found"))
-                }
-                Some(e) => {
-                    let m = raw_message(&e);
-                    Response::error(status_of(&m), &m)
-                }
-            }
+            from_command(daemon.execute(cmd, ctx), 204)
         }
-        _ => Response::error(404, "page not found"),
+        _ => Response::error(ErrorKind::NotFound, "page not found"),
     };
     daemon.backend.refresh_dns(&daemon.store, ctx);
     response
@@ -144,16 +140,21 @@ fn body_json(req: &Request) -> Result<Value, Response> {
         .split(';')
         .next()
         .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"));
+    // The router's decoding errors are `errdefs.InvalidParameter`.
     if !(json || ct.is_empty() && body.is_empty()) {
         return Err(Response::error(
-            400,
+            ErrorKind::InvalidParameter,
             &format!("Content-Type specified ({ct}) must be 'application/json'"),
         ));
     }
     if body.trim().is_empty() {
-        return Err(Response::error(400, "got EOF while reading request body"));
+        return Err(Response::error(
+            ErrorKind::InvalidParameter,
+            "got EOF while reading request body",
+        ));
     }
-    serde_json::from_str(body).map_err(|e| Response::error(400, &format!("invalid JSON: {e}")))
+    serde_json::from_str(body)
+        .map_err(|e| Response::error(ErrorKind::InvalidParameter, &format!("invalid JSON: {e}")))
 }
 
 /// A string field of a JSON object ("" when absent or not a string).
@@ -238,7 +239,7 @@ fn network_create(daemon: &mut Daemon, ctx: &mut HostCtx, v: &Value) -> Response
     };
     if c.driver.as_deref() == Some("overlay") {
         return Response::error(
-            500,
+            ErrorKind::System,
             "hnsim: overlay networks through the Engine API are not modelled",
         );
     }
@@ -287,17 +288,12 @@ fn network_connect(daemon: &mut Daemon, ctx: &mut HostCtx, net: &str, v: &Value)
 fn from_command(out: CommandOutput, ok: u16) -> Response {
     match out.error {
         None => Response::empty(ok),
-        Some(e) => {
-            let m = raw_message(&e);
-            Response::error(status_of(&m), &m)
-        }
+        Some(e) => Response::error(out.error_kind, &raw_message(&e)),
     }
 }
 
 fn refusal(r: Refusal) -> Response {
-    match r {
-        Refusal::Daemon(m) | Refusal::Plain(m) => Response::error(status_of(&m), &m),
-    }
+    Response::error(r.kind(), r.message())
 }
 
 /// The daemon's message inside the CLI's form of it.
@@ -307,29 +303,16 @@ fn raw_message(e: &str) -> String {
         .to_string()
 }
 
-/// The HTTP status of a daemon error: the `errdefs` type moby gives it (libnetwork's
-/// `types.ForbiddenError` and `NotFoundError`, the daemon's `NameConflict`), 500 for an
-/// untyped error. The statuses of the network refusals were recorded (`tests/oracle/
-/// fixtures/api.json`).
-fn status_of(message: &str) -> u16 {
-    const FORBIDDEN: [&str; 5] = [
-        "operation is not permitted on predefined",
-        "Pool overlaps with other one",
-        "must belong to the master pool",
-        "has active endpoints",
-        "only one instance of",
-    ];
-    if FORBIDDEN.iter().any(|m| message.contains(m)) {
-        403
-    } else if message.starts_with("network with name") && message.ends_with("already exists") {
-        409
-    } else if message.starts_with("No such container")
-        || (message.starts_with("network ") && message.ends_with(" not found"))
-        || (message.starts_with("plugin ") && message.ends_with(" not found"))
-    {
-        404
-    } else {
-        500
+/// The HTTP status of an error's kind: moby's `errdefs.GetHTTPErrorStatusCode`. The
+/// statuses of the network refusals were recorded (`tests/oracle/fixtures/api.json`).
+pub fn http_status(kind: ErrorKind) -> u16 {
+    match kind {
+        ErrorKind::NotFound => 404,
+        ErrorKind::InvalidParameter => 400,
+        ErrorKind::Conflict => 409,
+        ErrorKind::Forbidden => 403,
+        ErrorKind::Unavailable => 503,
+        ErrorKind::System => 500,
     }
 }
 
@@ -350,20 +333,6 @@ mod tests {
         assert_eq!(strip_version("/v1.41/networks/create"), "/networks/create");
         assert_eq!(strip_version("/networks/create"), "/networks/create");
         assert_eq!(strip_version("/volumes"), "/volumes");
-    }
-
-    #[test]
-    fn statuses_follow_the_errdefs_types() {
-        assert_eq!(status_of("network with name n1 already exists"), 409);
-        assert_eq!(
-            status_of("operation is not permitted on predefined bridge network "),
-            403
-        );
-        assert_eq!(status_of("network n9 not found"), 404);
-        assert_eq!(
-            status_of("failed to allocate gateway (10.99.61.1): Requested address is out of range"),
-            500
-        );
     }
 
     #[test]

@@ -9,6 +9,7 @@
 
 use super::cli::{CliRelease, NetworkCreate, RunArgs};
 use super::daemon::{CommandOutput, HostCtx};
+use super::errdefs::ErrorKind;
 use super::store::{Container, DockerNetwork, Isolation, Store};
 use crate::control::hns::Hns;
 use crate::device::stack::VxlanPeer;
@@ -33,18 +34,37 @@ pub struct DriverNetwork {
 }
 
 /// Why the daemon refused a command, as the CLI prints it.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Refusal {
-    /// The daemon's message ("Error response from daemon: " goes in front).
-    Daemon(String),
-    /// Text the CLI prints as it came.
+    /// The daemon's message ("Error response from daemon: " goes in front), with the
+    /// errdefs kind moby gives that error (the Engine API's status).
+    Daemon(ErrorKind, String),
+    /// Text the CLI prints as it came: hnsim's own or the CLI's, never a typed daemon
+    /// error, so untyped (`ErrorKind::System`) through the Engine API.
     Plain(String),
+}
+
+impl Refusal {
+    /// The errdefs kind of the refusal.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Refusal::Daemon(kind, _) => *kind,
+            Refusal::Plain(_) => ErrorKind::System,
+        }
+    }
+
+    /// The message, before the CLI trims it or puts its prefix in front.
+    pub fn message(&self) -> &str {
+        match self {
+            Refusal::Daemon(_, msg) | Refusal::Plain(msg) => msg,
+        }
+    }
 }
 
 impl From<Refusal> for CommandOutput {
     fn from(r: Refusal) -> Self {
         match r {
-            Refusal::Daemon(msg) => CommandOutput::daemon_error(msg),
+            Refusal::Daemon(kind, msg) => CommandOutput::daemon_error(kind, msg),
             Refusal::Plain(msg) => CommandOutput::plain_error(msg),
         }
     }
@@ -186,7 +206,7 @@ pub trait OsBackend {
     fn adopt(&self, net: &mut DockerNetwork, backend_id: String);
 
     /// The overlay driver's `-o` options for a swarm network: its VNIs and remarks.
-    fn overlay_options(&self, c: &NetworkCreate) -> Result<(Vec<u32>, Vec<String>), String>;
+    fn overlay_options(&self, c: &NetworkCreate) -> Result<(Vec<u32>, Vec<String>), Refusal>;
 
     /// `docker network rm`: the driver's network goes.
     fn delete_network(&mut self, backend_id: &str, ctx: &mut HostCtx);

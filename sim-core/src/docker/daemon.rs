@@ -7,6 +7,7 @@
 
 use super::backend::{EngineRelease, OsBackend, Refusal};
 use super::cli::{CliRelease, DockerCommand, NetworkCreate, RunArgs};
+use super::errdefs::ErrorKind;
 use super::exec;
 use super::exec::ExecProbe;
 use super::output;
@@ -46,6 +47,9 @@ pub struct CommandOutput {
     /// The CLI's exit status when it is not the usual one (0 on success, 1 on an error):
     /// 125 when `docker run` itself failed, the shell's 2 for a quoting error, ...
     pub exit_code: Option<i32>,
+    /// The errdefs kind of the daemon's error (the Engine API's status); the CLI prints
+    /// only the message. `System` (untyped) for an error the daemon did not answer.
+    pub error_kind: ErrorKind,
 }
 
 impl CommandOutput {
@@ -63,9 +67,13 @@ impl CommandOutput {
         }
     }
     /// The daemon's message as the client shows it: the client trims the message
-    /// (`strings.TrimSpace` in its `checkResponseErr`) and puts its prefix in front.
-    pub fn daemon_error(msg: impl AsRef<str>) -> Self {
-        Self::plain_error(daemon_message(msg.as_ref()))
+    /// (`strings.TrimSpace` in its `checkResponseErr`) and puts its prefix in front. `kind`
+    /// is the errdefs type moby gives the error.
+    pub fn daemon_error(kind: ErrorKind, msg: impl AsRef<str>) -> Self {
+        CommandOutput {
+            error_kind: kind,
+            ..Self::plain_error(daemon_message(msg.as_ref()))
+        }
     }
     /// A failed `docker run`/`docker create` as the 20.10 CLI reports it (`reportError`):
     /// `docker: ` and the daemon's message ending with one period, then, when the container
@@ -276,9 +284,11 @@ impl Daemon {
                             self.learn_ingress(ctx);
                             CommandOutput::ok(out)
                         }
-                        Err(e) => CommandOutput::daemon_error(e),
+                        Err(refusal) => refusal.into(),
                     },
+                    // `listen_addr.go`'s `configError`: InvalidParameter.
                     None => CommandOutput::daemon_error(
+                        ErrorKind::InvalidParameter,
                         "could not choose an IP address to advertise since this system has no interface with an address",
                     ),
                 }
@@ -289,7 +299,7 @@ impl Daemon {
                         self.learn_ingress(ctx);
                         CommandOutput::ok(out)
                     }
-                    Err(e) => CommandOutput::daemon_error(e),
+                    Err(refusal) => refusal.into(),
                 }
             }
             DockerCommand::SwarmLeave { force } => self.swarm_leave(force, ctx),
@@ -352,28 +362,38 @@ impl Daemon {
             .predefined_networks()
             .contains(&c.name.as_str())
         {
-            return Err(Refusal::Daemon(format!(
-                "operation is not permitted on predefined {} network ",
-                c.name
-            )));
+            // `PredefinedNetworkError` is `Forbidden`.
+            return Err(Refusal::Daemon(
+                ErrorKind::Forbidden,
+                format!(
+                    "operation is not permitted on predefined {} network ",
+                    c.name
+                ),
+            ));
         }
         if c.name.is_empty() && check_duplicate {
             // 20.10's duplicate check finds every network by the empty prefix
             // (contradiction #9); libnetwork refuses the name itself later.
-            return Err(Refusal::Daemon(
-                match self.backend.cli_release() {
-                    CliRelease::V20_10 => "network with name  already exists",
-                    CliRelease::Current => "invalid name: name is empty",
-                }
-                .into(),
-            ));
+            return Err(match self.backend.cli_release() {
+                // The router's `nameConflict`: `errdefs.Conflict`.
+                CliRelease::V20_10 => Refusal::Daemon(
+                    ErrorKind::Conflict,
+                    "network with name  already exists".into(),
+                ),
+                // libnetwork's `types.InvalidParameterErrorf`.
+                CliRelease::Current => Refusal::Daemon(
+                    ErrorKind::InvalidParameter,
+                    "invalid name: name is empty".into(),
+                ),
+            });
         }
         if let Some(other) = self.store.networks.iter().find(|n| n.name == c.name) {
             if check_duplicate || self.backend.cli_release() == CliRelease::Current {
-                return Err(Refusal::Daemon(format!(
-                    "network with name {} already exists",
-                    c.name
-                )));
+                // The router's `nameConflict`: `errdefs.Conflict`.
+                return Err(Refusal::Daemon(
+                    ErrorKind::Conflict,
+                    format!("network with name {} already exists", c.name),
+                ));
             }
             return Ok(Some(format!(
                 "Network with name {} (id : {}) already exists",
@@ -425,24 +445,34 @@ impl Daemon {
             // to libnetwork, which refused it in its own words.
             let worker = ctx.swarm.node(&ctx.nodes.host).is_some();
             if worker && self.backend.engine() == EngineRelease::Ee17_06 {
-                return CommandOutput::daemon_error(swarm::WORKER_CANNOT_CREATE);
+                // libnetwork's `types.ForbiddenErrorf` (17.06 `controller.go`).
+                return CommandOutput::daemon_error(
+                    ErrorKind::Forbidden,
+                    swarm::WORKER_CANNOT_CREATE,
+                );
             }
-            return CommandOutput::daemon_error(swarm::NOT_A_MANAGER);
+            // `errdefs.Forbidden` in the daemon's `createNetwork`.
+            return CommandOutput::daemon_error(ErrorKind::Forbidden, swarm::NOT_A_MANAGER);
         }
         if ctx.swarm.network(&c.name).is_some() {
-            return CommandOutput::daemon_error(format!(
-                "network with name {} already exists",
-                c.name
-            ));
+            // The router's `nameConflict` for a name the cluster has.
+            return CommandOutput::daemon_error(
+                ErrorKind::Conflict,
+                format!("network with name {} already exists", c.name),
+            );
         }
         let mut subnets = Vec::new();
         for s in &c.subnets {
             match s.parse::<Ipv4Network>() {
                 Ok(n) => subnets.push(n),
                 Err(_) => {
-                    return CommandOutput::daemon_error(format!(
-                        "invalid network config:\ninvalid subnet {s}: invalid CIDR block notation"
-                    ))
+                    // `ValidateIPAM`'s error, made `errdefs.InvalidParameter`.
+                    return CommandOutput::daemon_error(
+                        ErrorKind::InvalidParameter,
+                        format!(
+                            "invalid network config:\ninvalid subnet {s}: invalid CIDR block notation"
+                        ),
+                    );
                 }
             }
         }
@@ -459,7 +489,7 @@ impl Daemon {
         }
         let (vnis, mut notes) = match self.backend.overlay_options(&c) {
             Ok(parsed) => parsed,
-            Err(e) => return CommandOutput::daemon_error(e),
+            Err(refusal) => return refusal.into(),
         };
         let id = match ctx.swarm.create_network(
             &c.name,
@@ -470,7 +500,8 @@ impl Daemon {
             c.options.clone(),
         ) {
             Ok(id) => id,
-            Err(e) => return CommandOutput::daemon_error(e),
+            // Only exhausted pools or VNIs fail here: swarmkit's allocator, untyped.
+            Err(e) => return CommandOutput::daemon_error(ErrorKind::System, e),
         };
         if let Some(why) = ctx
             .swarm
@@ -538,8 +569,8 @@ impl Daemon {
     /// disconnects the running containers from them, and the overlay driver deletes what it
     /// built on this node).
     fn swarm_leave(&mut self, force: bool, ctx: &mut HostCtx) -> CommandOutput {
-        if let Err(e) = ctx.swarm.leave(&ctx.nodes.host, force) {
-            return CommandOutput::daemon_error(e);
+        if let Err(refusal) = ctx.swarm.leave(&ctx.nodes.host, force) {
+            return refusal.into();
         }
         let overlays: Vec<DockerNetwork> = self
             .store
@@ -594,18 +625,25 @@ impl Daemon {
         let release = self.backend.cli_release();
         let mut stdout = String::new();
         let mut errors: Vec<String> = Vec::new();
+        // The kind of the first error the 20.10 CLI collected.
+        let mut first_kind = None;
         for k in keys {
             let Some(i) = self.store.find_network(k) else {
                 if force {
                     continue;
                 }
+                // The router's `findUniqueNetwork`: `errdefs.NotFound`.
                 if release == CliRelease::V20_10 {
                     errors.push(format!("Error: No such network: {k}"));
+                    first_kind.get_or_insert(ErrorKind::NotFound);
                     continue;
                 }
                 return CommandOutput {
                     stdout,
-                    ..CommandOutput::daemon_error(format!("network {k} not found"))
+                    ..CommandOutput::daemon_error(
+                        ErrorKind::NotFound,
+                        format!("network {k} not found"),
+                    )
                 };
             };
             let net = &self.store.networks[i];
@@ -614,13 +652,15 @@ impl Daemon {
                     "{} is a pre-defined network and cannot be removed",
                     net.name
                 );
+                // The daemon's `deleteNetwork`: `errdefs.Forbidden`.
                 if release == CliRelease::V20_10 {
                     errors.push(daemon_message(&msg));
+                    first_kind.get_or_insert(ErrorKind::Forbidden);
                     continue;
                 }
                 return CommandOutput {
                     stdout,
-                    ..CommandOutput::daemon_error(msg)
+                    ..CommandOutput::daemon_error(ErrorKind::Forbidden, msg)
                 };
             }
             let users: Vec<(&str, &str)> = self
@@ -630,21 +670,23 @@ impl Daemon {
                 .collect();
             if !users.is_empty() {
                 let msg = self.backend.active_endpoints(net, &users);
+                // libnetwork's `ActiveEndpointsError` is `Forbidden`.
                 if release == CliRelease::V20_10 {
                     errors.push(daemon_message(&msg));
+                    first_kind.get_or_insert(ErrorKind::Forbidden);
                     continue;
                 }
                 return CommandOutput {
                     stdout,
-                    ..CommandOutput::daemon_error(msg)
+                    ..CommandOutput::daemon_error(ErrorKind::Forbidden, msg)
                 };
             }
             if net.driver == "overlay" && ctx.swarm.network(&net.id).is_some() {
                 // A swarm network goes from the whole swarm, through a manager.
-                if let Err(e) = ctx.swarm.remove_network(&ctx.nodes.host, &net.id) {
+                if let Err(refusal) = ctx.swarm.remove_network(&ctx.nodes.host, &net.id) {
                     return CommandOutput {
                         stdout,
-                        ..CommandOutput::daemon_error(e)
+                        ..refusal.into()
                     };
                 }
             }
@@ -657,6 +699,7 @@ impl Daemon {
         }
         CommandOutput {
             stdout,
+            error_kind: first_kind.unwrap_or_default(),
             ..CommandOutput::plain_error(errors.join("\n"))
         }
     }
@@ -740,26 +783,31 @@ impl Daemon {
         ctx: &mut HostCtx,
     ) -> CommandOutput {
         let Some(ni) = self.find_or_learn_network(net, ctx) else {
-            return CommandOutput::daemon_error(format!("network {net} not found"));
+            return network_not_found(net);
         };
         let Some(ci) = self.store.find_container(ctr) else {
-            return CommandOutput::daemon_error(format!("No such container: {ctr}"));
+            return container_not_found(ctr);
         };
         let net_id = self.store.networks[ni].id.clone();
         let c = &self.store.containers[ci];
         if c.state == ContainerState::Running {
             if let Some(refusal) = self.backend.hot_plug_refusal() {
-                return CommandOutput::daemon_error(refusal);
+                // A plain `fmt.Errorf` (17.05's `container_operations.go`).
+                return CommandOutput::daemon_error(ErrorKind::System, refusal);
             }
         }
         if c.attachments.iter().any(|a| a.network_id == net_id) {
             if c.state != ContainerState::Running {
                 return CommandOutput::ok("");
             }
-            return CommandOutput::daemon_error(format!(
-                "endpoint with name {} already exists in network {}",
-                c.name, self.store.networks[ni].name
-            ));
+            // libnetwork's `types.ForbiddenErrorf` (`network.go`, `CreateEndpoint`).
+            return CommandOutput::daemon_error(
+                ErrorKind::Forbidden,
+                format!(
+                    "endpoint with name {} already exists in network {}",
+                    c.name, self.store.networks[ni].name
+                ),
+            );
         }
         if let Err(e) = self.backend.check_connect(
             &self.store,
@@ -768,11 +816,14 @@ impl Daemon {
             ip.is_some(),
             !aliases.is_empty(),
         ) {
-            return CommandOutput::daemon_error(e);
+            // runconfig's `validationError`s and `invalid endpoint settings`.
+            return CommandOutput::daemon_error(ErrorKind::InvalidParameter, e);
         }
         let requested_ip = match parse_requested_ip(ip.as_deref()) {
             Ok(ip) => ip,
-            Err(e) => return CommandOutput::daemon_error(e),
+            // hnsim's own check of a malformed address (no recorded source): the request's
+            // fault, so an invalid parameter.
+            Err(e) => return CommandOutput::daemon_error(ErrorKind::InvalidParameter, e),
         };
         self.store.containers[ci].attachments.push(Attachment {
             network_name: self.store.networks[ni].name.clone(),
@@ -790,7 +841,9 @@ impl Daemon {
                 .attach(&mut self.store, ci, a, &mut self.rng, ctx)
             {
                 self.store.containers[ci].attachments.pop();
-                return CommandOutput::daemon_error(e);
+                // The endpoint's errors (libnetwork's, HNS's) reach hnsim as words only;
+                // most are untyped in moby, so all are taken as untyped.
+                return CommandOutput::daemon_error(ErrorKind::System, e);
             }
         }
         CommandOutput::ok("")
@@ -798,22 +851,24 @@ impl Daemon {
 
     fn network_disconnect(&mut self, net: &str, ctr: &str, ctx: &mut HostCtx) -> CommandOutput {
         let Some(ni) = self.store.find_network(net) else {
-            return CommandOutput::daemon_error(format!("network {net} not found"));
+            return network_not_found(net);
         };
         let Some(ci) = self.store.find_container(ctr) else {
-            return CommandOutput::daemon_error(format!("No such container: {ctr}"));
+            return container_not_found(ctr);
         };
         let net_id = self.store.networks[ni].id.clone();
         if self.store.containers[ci].state == ContainerState::Running {
             if let Some(refusal) = self.backend.hot_plug_refusal() {
-                return CommandOutput::daemon_error(refusal);
+                // A plain `fmt.Errorf` (17.05's `container_operations.go`).
+                return CommandOutput::daemon_error(ErrorKind::System, refusal);
             }
         }
         if let Err(e) = self
             .backend
             .check_disconnect(&self.store.containers[ci], &self.store.networks[ni])
         {
-            return CommandOutput::daemon_error(e);
+            // runconfig's `ErrConflictHostNetwork` family: `validationError`.
+            return CommandOutput::daemon_error(ErrorKind::InvalidParameter, e);
         }
         let Some(a) = self.store.containers[ci]
             .attachments
@@ -826,10 +881,14 @@ impl Daemon {
             } else {
                 "the "
             };
-            return CommandOutput::daemon_error(format!(
-                "container {} is not connected to {the}network {}",
-                self.store.containers[ci].id, self.store.networks[ni].name
-            ));
+            // A plain `fmt.Errorf` in the daemon: untyped.
+            return CommandOutput::daemon_error(
+                ErrorKind::System,
+                format!(
+                    "container {} is not connected to {the}network {}",
+                    self.store.containers[ci].id, self.store.networks[ni].name
+                ),
+            );
         };
         let att = self.store.containers[ci].attachments.remove(a);
         if let Some(ep) = att.endpoint {
@@ -844,10 +903,16 @@ impl Daemon {
         let release = self.backend.cli_release();
         let cmd_name = if start { "run" } else { "create" };
         // Refused before the container exists.
-        let fail = |msg: String| match release {
-            CliRelease::V20_10 => CommandOutput::run_refused_v20_10(cmd_name, &msg, true),
-            CliRelease::Current if start => CommandOutput::run_error(msg),
-            CliRelease::Current => CommandOutput::daemon_error(msg),
+        let fail = |kind: ErrorKind, msg: String| {
+            let out = match release {
+                CliRelease::V20_10 => CommandOutput::run_refused_v20_10(cmd_name, &msg, true),
+                CliRelease::Current if start => CommandOutput::run_error(msg),
+                CliRelease::Current => CommandOutput::daemon_error(kind, msg),
+            };
+            CommandOutput {
+                error_kind: kind,
+                ..out
+            }
         };
         let net_key = args
             .network
@@ -855,14 +920,18 @@ impl Daemon {
             .unwrap_or_else(|| self.backend.default_network().into());
         let settings = match self.backend.check_run(&args, &net_key) {
             Ok(s) => s,
-            Err(e) => return fail(e),
+            // runconfig's `validationError`s and the daemon's other checks of the config,
+            // all invalid parameters but for a few not told apart (Windows' `network host
+            // not found`).
+            Err(e) => return fail(ErrorKind::InvalidParameter, e),
         };
         let name = match &args.name {
             Some(n) => n.clone(),
             None => generated_name(&mut self.rng),
         };
         if let Some(existing) = self.store.container_named(&name) {
-            return fail(format!(
+            // The daemon's `nameConflictError`.
+            return fail(ErrorKind::Conflict, format!(
                 "Conflict. The container name \"/{name}\" is already in use by container \"{}\". You have to remove (or rename) that container to be able to reuse that name.",
                 existing.id
             ));
@@ -873,17 +942,24 @@ impl Daemon {
         for d in &args.dns {
             match d.parse::<Ipv4Addr>() {
                 Ok(ip) => dns.push(ip),
-                Err(_) => return fail(format!("{d} is not an ip address")),
+                Err(_) => {
+                    return fail(
+                        ErrorKind::InvalidParameter,
+                        format!("{d} is not an ip address"),
+                    )
+                }
             }
         }
         let requested_ip = match parse_requested_ip(args.ip.as_deref()) {
             Ok(ip) => ip,
-            Err(e) => return fail(e),
+            Err(e) => return fail(ErrorKind::InvalidParameter, e),
         };
         // `--network container:<name>`: share another container's sandbox.
         let net_from = net_key.strip_prefix("container:").map(str::to_string);
         if net_from.is_some() && !args.publish.is_empty() {
+            // runconfig's `ErrConflictNetworkPublishPorts`.
             return fail(
+                ErrorKind::InvalidParameter,
                 "conflicting options: port publishing and the container type network mode".into(),
             );
         }
@@ -895,9 +971,11 @@ impl Daemon {
             .iter()
             .find(|(t, _)| self.backend.keeps_links() && self.store.find_container(t).is_none())
         {
-            return fail(format!(
-                "could not get container for {target}: No such container: {target}"
-            ));
+            // `registerLinks` wraps the look-up's `errdefs.NotFound`.
+            return fail(
+                ErrorKind::NotFound,
+                format!("could not get container for {target}: No such container: {target}"),
+            );
         }
         let id = ids::docker_id(&mut self.rng);
         let mut c = Container {
@@ -941,7 +1019,9 @@ impl Daemon {
         };
         if let Some(n) = net.map(|i| &self.store.networks[i]) {
             if n.driver == "overlay" && !n.attachable {
-                return fail(format!(
+                // The cluster's `fmt.Errorf("Could not attach to network %s: %v")` drops
+                // the gRPC code: untyped.
+                return fail(ErrorKind::System, format!(
                     "Could not attach to network {net_key}: rpc error: code = PermissionDenied desc = network {net_key} not manually attachable"
                 ));
             }
@@ -1320,7 +1400,7 @@ impl Daemon {
             let Some(ci) = self.store.find_container(k) else {
                 return CommandOutput {
                     stdout,
-                    ..CommandOutput::daemon_error(format!("No such container: {k}"))
+                    ..container_not_found(k)
                 };
             };
             if self.store.containers[ci].state == ContainerState::Running {
@@ -1376,14 +1456,15 @@ impl Daemon {
             let Some(ci) = self.store.find_container(k) else {
                 return CommandOutput {
                     stdout,
-                    ..CommandOutput::daemon_error(format!("No such container: {k}"))
+                    ..container_not_found(k)
                 };
             };
             if self.store.containers[ci].state == ContainerState::Running {
                 if !force {
+                    // The daemon's `cleanupContainer`: `errdefs.Conflict`.
                     return CommandOutput {
                         stdout,
-                        ..CommandOutput::daemon_error(format!(
+                        ..CommandOutput::daemon_error(ErrorKind::Conflict, format!(
                             "cannot remove container \"/{}\": container is running: stop the container before removing or force remove",
                             self.store.containers[ci].name
                         ))
@@ -1400,10 +1481,14 @@ impl Daemon {
 
     fn exec(&self, key: &str, argv: &[String]) -> CommandOutput {
         let Some(c) = self.store.container(key) else {
-            return CommandOutput::daemon_error(format!("No such container: {key}"));
+            return container_not_found(key);
         };
         if c.state != ContainerState::Running {
-            return CommandOutput::daemon_error(format!("container {} is not running", c.id));
+            // The daemon's `errNotRunning` is a conflict.
+            return CommandOutput::daemon_error(
+                ErrorKind::Conflict,
+                format!("container {} is not running", c.id),
+            );
         }
         match exec::parse_probe(argv) {
             Ok(p) => CommandOutput {
@@ -1423,7 +1508,7 @@ impl Daemon {
             if self.backend.legacy_port_listing() {
                 return CommandOutput::plain_error(format!("Error: No such container: {key}"));
             }
-            return CommandOutput::daemon_error(format!("No such container: {key}"));
+            return container_not_found(key);
         };
         let ports = output::container_ports(c, self.backend.as_ref());
         output::port(&ports, key, port, self.backend.legacy_port_listing())
@@ -1487,6 +1572,16 @@ impl Daemon {
     ) -> Result<Ipv4Addr, String> {
         self.backend.host_endpoint(&self.store, network, ip, ctx)
     }
+}
+
+/// libnetwork's `ErrNoSuchNetwork`, which is `NotFound`.
+fn network_not_found(key: &str) -> CommandOutput {
+    CommandOutput::daemon_error(ErrorKind::NotFound, format!("network {key} not found"))
+}
+
+/// The daemon's `containerNotFound` (`errdefs.NotFound`).
+fn container_not_found(key: &str) -> CommandOutput {
+    CommandOutput::daemon_error(ErrorKind::NotFound, format!("No such container: {key}"))
 }
 
 /// A daemon error as the client prints it (moby's client trims the message).

@@ -6,6 +6,7 @@ pub mod api;
 pub mod backend;
 pub mod cli;
 pub mod daemon;
+pub mod errdefs;
 pub mod exec;
 pub mod linux;
 pub mod output;

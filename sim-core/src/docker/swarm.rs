@@ -11,6 +11,8 @@
 //! it holds the first subnet of the default address pool (10.0.0.0/24) and the first VNI
 //! (4096); the networks users create come after it.
 
+use super::backend::Refusal;
+use super::errdefs::ErrorKind;
 use crate::control::ids;
 use crate::control::ipam::{self, IpPool};
 use crate::rng::SimRng;
@@ -109,9 +111,9 @@ impl Swarm {
     }
 
     /// `docker swarm init` on `host`, advertising `addr`. Returns what docker prints.
-    pub fn init(&mut self, host: &str, addr: Ipv4Addr) -> Result<String, String> {
+    pub fn init(&mut self, host: &str, addr: Ipv4Addr) -> Result<String, Refusal> {
         if self.node(host).is_some() || self.manager_addr.is_some() {
-            return Err(ALREADY_IN_SWARM.into());
+            return Err(unavailable(ALREADY_IN_SWARM));
         }
         let node_id = ids::docker_id(&mut self.rng)[..25].to_string();
         let cluster = ids::docker_id(&mut self.rng);
@@ -133,7 +135,9 @@ impl Swarm {
         });
         // swarmkit's manager creates the routing mesh's network as soon as it leads.
         let ingress = Ipv4Network::new(Ipv4Addr::new(10, 0, 0, 0), 24).expect("a /24");
-        self.add_network("ingress", &[ingress], &[], &[], false, true, Vec::new())?;
+        self.add_network("ingress", &[ingress], &[], &[], false, true, Vec::new())
+            // Only an exhausted pool fails here, which swarmkit does not type.
+            .map_err(|e| Refusal::Daemon(ErrorKind::System, e))?;
         let out = format!(
             "Swarm initialized: current node ({node_id}) is now a manager.\n\nTo add a worker to this swarm, run the following command:\n\n    docker swarm join --token {} {manager_addr}\n\nTo add a manager to this swarm, run 'docker swarm join-token manager' and follow the instructions.\n",
             self.worker_token
@@ -149,12 +153,12 @@ impl Swarm {
         host: &str,
         token: Option<&str>,
         remote: &str,
-    ) -> Result<String, String> {
+    ) -> Result<String, Refusal> {
         if self.node(host).is_some() {
-            return Err(ALREADY_IN_SWARM.into());
+            return Err(unavailable(ALREADY_IN_SWARM));
         }
         let Some(manager) = &self.manager_addr else {
-            return Err(TIMEOUT.into());
+            return Err(unavailable(TIMEOUT));
         };
         let remote = if remote.contains(':') {
             remote.to_string()
@@ -162,11 +166,16 @@ impl Swarm {
             format!("{remote}:2377")
         };
         if &remote != manager {
-            return Err(TIMEOUT.into());
+            return Err(unavailable(TIMEOUT));
         }
         let token = token.unwrap_or_default();
         if !token.starts_with("SWMTKN-1-") {
-            return Err("invalid join token".into());
+            // swarmkit's `ca.ParseJoinToken` error reaches the daemon untyped, as far as
+            // hnsim traced it.
+            return Err(Refusal::Daemon(
+                ErrorKind::System,
+                "invalid join token".into(),
+            ));
         }
         let role = if token == self.manager_token {
             Role::Manager
@@ -188,12 +197,12 @@ impl Swarm {
     /// `docker swarm leave [--force]` on `host`: a manager needs `--force` (moby's words for
     /// why, by how many managers stay reachable); when the last manager leaves, the swarm's
     /// state is gone with it.
-    pub fn leave(&mut self, host: &str, force: bool) -> Result<(), String> {
+    pub fn leave(&mut self, host: &str, force: bool) -> Result<(), Refusal> {
         let i = self
             .nodes
             .iter()
             .position(|n| n.host == host)
-            .ok_or(NOT_IN_SWARM)?;
+            .ok_or_else(|| unavailable(NOT_IN_SWARM))?;
         let managers = self
             .nodes
             .iter()
@@ -208,12 +217,12 @@ impl Swarm {
             if managers <= 2 {
                 if managers == 1 {
                     msg.push_str("Removing the last manager erases all current state of the swarm. Use `--force` to ignore this message. ");
-                    return Err(msg);
+                    return Err(unavailable(msg));
                 }
                 msg.push_str(&format!("Removing this node leaves {} managers out of {managers}. Without a Raft quorum your swarm will be inaccessible. ", managers - 1));
             }
             msg.push_str("The only way to restore a swarm that has lost consensus is to reinitialize it with `--force-new-cluster`. Use `--force` to suppress this message.");
-            return Err(msg);
+            return Err(unavailable(msg));
         }
         let node = self.nodes.remove(i);
         if node.role == Role::Manager && managers == 1 {
@@ -333,23 +342,29 @@ impl Swarm {
 
     /// `docker network rm` of a swarm network, from `host`: only a manager may, and only
     /// while no task (a container's attachment) holds an address on it.
-    pub fn remove_network(&mut self, host: &str, id: &str) -> Result<(), String> {
+    pub fn remove_network(&mut self, host: &str, id: &str) -> Result<(), Refusal> {
         if !self.is_manager(host) {
-            return Err(NO_MANAGER.into());
+            return Err(unavailable(NO_MANAGER));
         }
         let i = self
             .networks
             .iter()
             .position(|n| n.id == id)
-            .ok_or_else(|| format!("network {id} not found"))?;
+            .ok_or_else(|| {
+                Refusal::Daemon(ErrorKind::NotFound, format!("network {id} not found"))
+            })?;
         let in_use = self.networks[i]
             .subnets
             .iter()
             .any(|s| s.addresses.allocated().next().is_some());
         if in_use {
             let task = ids::docker_id(&mut self.rng)[..25].to_string();
-            return Err(format!(
-                "rpc error: code = FailedPrecondition desc = network {id} is in use by task {task}"
+            // A gRPC FailedPrecondition: 400 (`statusCodeFromGRPCError`).
+            return Err(Refusal::Daemon(
+                ErrorKind::InvalidParameter,
+                format!(
+                    "rpc error: code = FailedPrecondition desc = network {id} is in use by task {task}"
+                ),
             ));
         }
         self.networks.remove(i);
@@ -396,6 +411,12 @@ impl Swarm {
             }
         }
     }
+}
+
+/// moby's `notAvailableError` (`daemon/cluster/errors.go`): every refusal of a node's swarm
+/// state (not in one, already in one, not a manager, a manager leaving) is `Unavailable`.
+fn unavailable(msg: impl Into<String>) -> Refusal {
+    Refusal::Daemon(ErrorKind::Unavailable, msg.into())
 }
 
 const TIMEOUT: &str = "Timeout was reached before node joined. The attempt to join the swarm will continue in the background. Use the \"docker info\" command to see the current swarm status of your node.";

@@ -18,6 +18,7 @@ use super::backend::{
 };
 use super::cli::{CliRelease, NetworkCreate, RunArgs};
 use super::daemon::HostCtx;
+use super::errdefs::ErrorKind;
 use super::store::{Container, ContainerState, DockerNetwork, Store};
 use crate::control::ids;
 use crate::control::libnetwork::{BridgeRequest, Libnetwork};
@@ -271,8 +272,12 @@ impl OsBackend for Linux {
         net.backend_id = Some(id);
     }
 
-    fn overlay_options(&self, _c: &NetworkCreate) -> Result<(Vec<u32>, Vec<String>), String> {
-        Err("hnsim: overlay networks on Linux hosts are not modelled yet".into())
+    fn overlay_options(&self, _c: &NetworkCreate) -> Result<(Vec<u32>, Vec<String>), Refusal> {
+        // hnsim's own refusal, in the daemon's place: untyped.
+        Err(Refusal::Daemon(
+            ErrorKind::System,
+            "hnsim: overlay networks on Linux hosts are not modelled yet".into(),
+        ))
     }
 
     fn delete_network(&mut self, id: &str, ctx: &mut HostCtx) {

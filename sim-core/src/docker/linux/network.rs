@@ -3,12 +3,14 @@
 //! (reference linux-drivers.md section 2.1, 3 and 4.1).
 
 use super::Linux;
+use crate::control::engine::DockerEngine;
 use crate::control::ids;
 use crate::control::libnetwork::pools::PoolOrder;
 use crate::control::libnetwork::{BridgeRequest, LnError};
 use crate::docker::backend::{DriverNetwork, Refusal};
 use crate::docker::cli::{go_parse_cidr, NetworkCreate};
 use crate::docker::daemon::HostCtx;
+use crate::docker::errdefs::ErrorKind;
 use crate::docker::store::IpamConfig;
 use crate::rng::SimRng;
 use ipnetwork::Ipv4Network;
@@ -20,14 +22,18 @@ pub const ENABLE_MASQUERADE: &str = "com.docker.network.bridge.enable_ip_masquer
 pub const HOST_BINDING: &str = "com.docker.network.bridge.host_binding_ipv4";
 pub const MTU: &str = "com.docker.network.driver.mtu";
 
-/// Go's `strconv.ParseBool`, in the bridge driver's words when it fails.
-fn parse_bool(key: &str, v: &str) -> Result<bool, Refusal> {
+/// Go's `strconv.ParseBool`, in the bridge driver's words when it fails (its `parseErr`, a
+/// `BadRequest` error).
+fn parse_bool(engine: DockerEngine, key: &str, v: &str) -> Result<bool, Refusal> {
     match v {
         "1" | "t" | "T" | "TRUE" | "true" | "True" => Ok(true),
         "0" | "f" | "F" | "FALSE" | "false" | "False" => Ok(false),
-        _ => Err(Refusal::Daemon(format!(
-            "failed to parse {key} value: {v} (strconv.ParseBool: parsing {v:?}: invalid syntax)"
-        ))),
+        _ => Err(Refusal::Daemon(
+            ErrorKind::bad_request(engine),
+            format!(
+                "failed to parse {key} value: {v} (strconv.ParseBool: parsing {v:?}: invalid syntax)"
+            ),
+        )),
     }
 }
 
@@ -70,9 +76,11 @@ pub(super) fn create(
     match driver.as_str() {
         "bridge" => {}
         "host" | "null" => {
-            return Err(Refusal::Daemon(format!(
-                "only one instance of \"{driver}\" network is allowed"
-            )))
+            // The host and null drivers' `types.ForbiddenErrorf`.
+            return Err(Refusal::Daemon(
+                ErrorKind::Forbidden,
+                format!("only one instance of \"{driver}\" network is allowed"),
+            ));
         }
         "macvlan" | "ipvlan" | "overlay" => {
             return Err(Refusal::Plain(format!(
@@ -80,17 +88,23 @@ pub(super) fn create(
             )))
         }
         other => {
-            return Err(Refusal::Daemon(format!("plugin \"{other}\" not found")));
+            // The plugin store's `errNotFound`.
+            return Err(Refusal::Daemon(
+                ErrorKind::NotFound,
+                format!("plugin \"{other}\" not found"),
+            ));
         }
     }
-    // libnetwork's `NewNetwork`: the scope, then ingress.
+    // libnetwork's `NewNetwork`: the scope, then ingress (both `types.ForbiddenErrorf`).
     if c.scope.as_deref() == Some("swarm") {
         return Err(Refusal::Daemon(
+            ErrorKind::Forbidden,
             "cannot create a swarm scoped network when swarm is not active".into(),
         ));
     }
     if c.ingress {
         return Err(Refusal::Daemon(
+            ErrorKind::Forbidden,
             "Ingress network can only be global scope network".into(),
         ));
     }
@@ -99,11 +113,12 @@ pub(super) fn create(
     let mut v6_subnets: Vec<&str> = Vec::new();
     for s in &c.subnets {
         let parsed = go_parse_cidr(s).map_err(|e| {
-            Refusal::Daemon(if engine.validates_ipam_config() {
-                format!("invalid network config:\ninvalid subnet {s}: invalid CIDR block notation")
+            if engine.validates_ipam_config() {
+                invalid_config(format!("invalid subnet {s}: invalid CIDR block notation"))
             } else {
-                format!("Invalid subnet {s} : {e}")
-            })
+                // The daemon's `getIpamConfig`: a plain `fmt.Errorf`.
+                Refusal::Daemon(ErrorKind::System, format!("Invalid subnet {s} : {e}"))
+            }
         })?;
         match parsed {
             (IpAddr::V4(ip), len) => subnets.push((
@@ -115,8 +130,9 @@ pub(super) fn create(
     }
     if c.ipv6 == Some(true) && v6_subnets.is_empty() {
         if engine.pool_order() == PoolOrder::Rotating {
-            // Up to v26 no IPv6 pool is predefined.
+            // Up to v26 no IPv6 pool is predefined: the IPAM's `types.NotFoundErrorf`.
             return Err(Refusal::Daemon(
+                ErrorKind::NotFound,
                 "could not find an available, non-overlapping IPv6 address pool among the defaults to assign to the network".into(),
             ));
         }
@@ -140,11 +156,14 @@ pub(super) fn create(
             .iter()
             .any(|(_, b)| a.contains(b.network()) || b.contains(a.network()))
         {
-            return Err(Refusal::Daemon(words(engine, &LnError::PoolOverlap)));
+            let e = LnError::PoolOverlap;
+            return Err(Refusal::Daemon(kind(engine, &e), words(engine, &e)));
         }
     }
     if subnets.len() > 1 {
+        // The bridge driver's `types.ForbiddenErrorf`.
         return Err(Refusal::Daemon(
+            ErrorKind::Forbidden,
             "bridge driver doesn't support multiple subnets".into(),
         ));
     }
@@ -158,16 +177,14 @@ pub(super) fn create(
     if let Some((_, s)) = subnet {
         let masked = Ipv4Network::new(s.network(), s.prefix()).expect("a valid prefix");
         if engine.validates_ipam_config() && s.ip() != s.network() {
-            return Err(Refusal::Daemon(format!(
-                "invalid network config:\ninvalid subnet {s}: it should be {masked}"
+            return Err(invalid_config(format!(
+                "invalid subnet {s}: it should be {masked}"
             )));
         }
     }
     if let (Some((_, s)), true) = (subnet, engine.validates_ipam_config()) {
         for r in &c.ip_ranges {
-            validate_ip_range(r, s).map_err(|e| {
-                Refusal::Daemon(format!("invalid network config:\ninvalid ip-range {e}"))
-            })?;
+            validate_ip_range(r, s).map_err(|e| invalid_config(format!("invalid ip-range {e}")))?;
         }
     }
     let subnet_of = |data: &str| subnet.filter(|(_, s)| in_subnet(s, data));
@@ -190,29 +207,38 @@ pub(super) fn create(
         .filter_map(|(_, v)| parse_v4(v))
         .collect();
     let icc = match option(c, ENABLE_ICC) {
-        Some(v) => parse_bool(ENABLE_ICC, v)?,
+        Some(v) => parse_bool(engine, ENABLE_ICC, v)?,
         None => true,
     };
     let masquerade = match option(c, ENABLE_MASQUERADE) {
-        Some(v) => parse_bool(ENABLE_MASQUERADE, v)?,
+        Some(v) => parse_bool(engine, ENABLE_MASQUERADE, v)?,
         None => true,
     };
+    // The bridge driver's option errors are its `parseErr` and `ErrInvalidMtu`, both
+    // `BadRequest` errors.
+    let bad_request = ErrorKind::bad_request(engine);
     let host_binding = match option(c, HOST_BINDING) {
-        Some(v) => v
-            .parse()
-            .map_err(|_| Refusal::Daemon(format!("failed to parse {HOST_BINDING} value: {v}")))?,
+        Some(v) => v.parse().map_err(|_| {
+            Refusal::Daemon(
+                bad_request,
+                format!("failed to parse {HOST_BINDING} value: {v}"),
+            )
+        })?,
         None => Ipv4Addr::UNSPECIFIED,
     };
     let mtu = match option(c, MTU) {
         Some(v) => {
             let n: i64 = v.parse().map_err(|_| {
-                Refusal::Daemon(format!(
-                    "failed to parse {MTU} value: {v} ({})",
-                    atoi_error(v)
-                ))
+                Refusal::Daemon(
+                    bad_request,
+                    format!("failed to parse {MTU} value: {v} ({})", atoi_error(v)),
+                )
             })?;
             if n < 0 {
-                return Err(Refusal::Daemon(format!("invalid MTU number: {n}")));
+                return Err(Refusal::Daemon(
+                    bad_request,
+                    format!("invalid MTU number: {n}"),
+                ));
             }
             n.clamp(68, 65535) as u16
         }
@@ -222,7 +248,9 @@ pub(super) fn create(
     // size, so a /31 or /32 has none left for the gateway (`ipam/slash-31`, `ipam/slash-32`).
     if let Some((_, s)) = subnet {
         if !engine.validates_ipam_config() && s.prefix() >= 31 && gateway.is_none() {
+            // libnetwork's `types.InternalErrorf`: untyped.
             return Err(Refusal::Daemon(
+                ErrorKind::System,
                 "failed to allocate gateway (): No available addresses on this pool".into(),
             ));
         }
@@ -234,9 +262,10 @@ pub(super) fn create(
         let pool = Ipv4Network::new(s.network(), s.prefix()).expect("a valid prefix");
         let aux_of = api_entry.map_or(&c.aux_addresses, |e| &e.aux);
         if let Some((name, ip)) = aux_of.iter().find(|(_, ip)| !in_subnet(&pool, ip)) {
-            return Err(Refusal::Daemon(format!(
-                "auxiliary address: ({name}:{ip}) must belong to the master pool: {pool}"
-            )));
+            return Err(Refusal::Daemon(
+                ErrorKind::Forbidden,
+                format!("auxiliary address: ({name}:{ip}) must belong to the master pool: {pool}"),
+            ));
         }
     }
     let id = ids::docker_id(rng);
@@ -264,12 +293,13 @@ pub(super) fn create(
         default_bridge: false,
     };
     let created = l.ln.create_bridge(ctx.eng, ctx.nodes, req).map_err(|e| {
-        Refusal::Daemon(match e {
+        let message = match &e {
             LnError::SameBridgeName { other, bridge } => format!(
                 "cannot create network {id} ({bridge}): conflicts with network {other} ({bridge}): networks have same bridge name"
             ),
-            e => words(engine, &e),
-        })
+            e => words(engine, e),
+        };
+        Refusal::Daemon(kind(engine, &e), message)
     })?;
     // The config docker reports: the user's values as given, or what the pool chose.
     let ipam_config = match subnet {
@@ -341,6 +371,38 @@ fn validate_ip_range(r: &str, subnet: Ipv4Network) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// `ValidateIPAM`'s refusal (v25+), which the daemon makes `errdefs.InvalidParameter`.
+fn invalid_config(problem: String) -> Refusal {
+    Refusal::Daemon(
+        ErrorKind::InvalidParameter,
+        format!("invalid network config:\n{problem}"),
+    )
+}
+
+/// The errdefs kind of libnetwork's refusal on the engine release (the types of
+/// `ipamapi/contract.go`, `ipam/allocator.go`, `endpoint.go` and the bridge driver).
+pub(super) fn kind(engine: DockerEngine, e: &LnError) -> ErrorKind {
+    let new = engine.pool_order() == PoolOrder::LowestFree;
+    match e {
+        // Up to v24 `types.NotFoundErrorf`; later `ErrNoMoreSubnets`, an invalid parameter.
+        LnError::PoolsExhausted if new => ErrorKind::InvalidParameter,
+        LnError::PoolsExhausted => ErrorKind::NotFound,
+        // `ErrPoolOverlap`, and later its `invalid pool request: ` wrap: both forbidden.
+        LnError::PoolOverlap => ErrorKind::Forbidden,
+        // `ErrIPAlreadyAllocated`.
+        LnError::AddressInUse => ErrorKind::Forbidden,
+        // The bridge driver's conflict check.
+        LnError::SameBridgeName { .. } => ErrorKind::Forbidden,
+        // `types.BadRequestErrorf`, `InvalidParameterErrorf` from v25.
+        LnError::OutOfRange(_) => ErrorKind::bad_request(engine),
+        // `types.InternalErrorf`, `InternalMaskableErrorf` or a plain `fmt.Errorf`.
+        LnError::GatewayOutOfRange(_)
+        | LnError::NoAddresses
+        | LnError::NoNetwork(_)
+        | LnError::BridgeFull { .. } => ErrorKind::System,
+    }
 }
 
 /// libnetwork's refusals in the words of the engine release.

@@ -218,7 +218,8 @@ fn attach_overlay(
         req.gateway = Some(gateway);
         req.vni = Some(vni);
         req.more_subnets = subnets[1..].to_vec();
-        driver_opts::apply(&store.networks[ni].options, &mut req, true)?;
+        driver_opts::apply(&store.networks[ni].options, &mut req, true)
+            .map_err(|r| r.message().to_string())?;
         let hns_id = w
             .hns
             .create_network(ctx.eng, ctx.nodes, req, &w.config.host_prefixes)

@@ -3,8 +3,11 @@
 //!
 //! Parsing follows Go: booleans through `strconv.ParseBool`, VLAN ids through
 //! `strconv.ParseUint(v, 10, 32)`, and the strconv error text is what the daemon returns.
+//! The windows driver returns those errors as they came: untyped (`ErrorKind::System`).
 
 use crate::control::hns::{NetworkRequest, NetworkType};
+use crate::docker::backend::Refusal;
+use crate::docker::errdefs::ErrorKind;
 use ipnetwork::Ipv4Network;
 use std::net::Ipv4Addr;
 
@@ -43,7 +46,35 @@ pub fn apply(
     options: &[(String, String)],
     req: &mut NetworkRequest,
     outbound_nat_supported: bool,
-) -> Result<Parsed, String> {
+) -> Result<Parsed, Refusal> {
+    apply_options(options, req, outbound_nat_supported).map_err(|e| match e {
+        OptionError::Untyped(msg) => Refusal::Daemon(ErrorKind::System, msg),
+        // `types.InvalidParameterErrorf` in the windows driver (moby v28).
+        OptionError::MacPool => Refusal::Daemon(
+            ErrorKind::InvalidParameter,
+            "invalid mac pool. You must specify both a start range and an end range".into(),
+        ),
+    })
+}
+
+/// Why an option was refused: the mac pool's typed error, or an untyped one (the strconv
+/// errors, `AppendVNIList`'s and the OS build check's `fmt.Errorf`, hnsim's own).
+enum OptionError {
+    Untyped(String),
+    MacPool,
+}
+
+impl From<String> for OptionError {
+    fn from(msg: String) -> Self {
+        OptionError::Untyped(msg)
+    }
+}
+
+fn apply_options(
+    options: &[(String, String)],
+    req: &mut NetworkRequest,
+    outbound_nat_supported: bool,
+) -> Result<Parsed, OptionError> {
     let mut parsed = Parsed::default();
     let mut enable_outbound_nat = false;
     let mut exceptions = Vec::new();
@@ -109,10 +140,7 @@ pub fn apply(
             }
             "macpool" => {
                 if v.split(',').count() % 2 != 0 {
-                    return Err(
-                        "invalid mac pool. You must specify both a start range and an end range"
-                            .into(),
-                    );
+                    return Err(OptionError::MacPool);
                 }
                 parsed.notes.push(
                     "hnsim note: macpool is accepted; hnsim keeps HNS's own MAC pool".into(),
@@ -139,9 +167,9 @@ pub fn apply(
     }
     if enable_outbound_nat {
         if !outbound_nat_supported {
-            return Err(
+            return Err(OptionError::Untyped(
                 "Invalid network option. OutboundNat is not supported on this OS version".into(),
-            );
+            ));
         }
         req.outbound_nat = Some(exceptions);
     } else if !exceptions.is_empty() {
@@ -185,7 +213,10 @@ mod tests {
         );
         assert_eq!(
             e.unwrap_err(),
-            "strconv.ParseUint: parsing \"seven\": invalid syntax"
+            Refusal::Daemon(
+                ErrorKind::System,
+                "strconv.ParseUint: parsing \"seven\": invalid syntax".into()
+            )
         );
         let e = apply(
             &opts(&[(&format!("{PREFIX}enable_outboundnat"), "yes")]),
@@ -193,7 +224,7 @@ mod tests {
             true,
         );
         assert_eq!(
-            e.unwrap_err(),
+            e.unwrap_err().message(),
             "strconv.ParseBool: parsing \"yes\": invalid syntax"
         );
     }
@@ -212,7 +243,7 @@ mod tests {
         );
         let mut req = NetworkRequest::new(NetworkType::L2Bridge, "b");
         assert_eq!(
-            apply(&o, &mut req, false).unwrap_err(),
+            apply(&o, &mut req, false).unwrap_err().message(),
             "Invalid network option. OutboundNat is not supported on this OS version"
         );
     }
@@ -225,7 +256,9 @@ mod tests {
         for bad in ["4096,", " 4096", "x"] {
             let part = bad.split(',').find(|p| p.parse::<u32>().is_err()).unwrap();
             assert_eq!(
-                apply(&opts(&[(VXLANID_LIST, bad)]), &mut req, true).unwrap_err(),
+                apply(&opts(&[(VXLANID_LIST, bad)]), &mut req, true)
+                    .unwrap_err()
+                    .message(),
                 format!("invalid vxlan id value {part:?} passed")
             );
         }
@@ -239,6 +272,8 @@ mod tests {
             &mut req,
             true,
         );
-        assert!(e.unwrap_err().starts_with("invalid mac pool."));
+        let e = e.unwrap_err();
+        assert!(e.message().starts_with("invalid mac pool."));
+        assert_eq!(e.kind(), ErrorKind::InvalidParameter);
     }
 }

@@ -242,7 +242,7 @@ impl OsBackend for Windows {
         net.backend_id = Some(hns_id);
     }
 
-    fn overlay_options(&self, c: &NetworkCreate) -> Result<(Vec<u32>, Vec<String>), String> {
+    fn overlay_options(&self, c: &NetworkCreate) -> Result<(Vec<u32>, Vec<String>), Refusal> {
         network::overlay_options(c)
     }
 

@@ -7,6 +7,7 @@ use crate::control::hns::{HnsError, NetworkRequest, NetworkType};
 use crate::docker::backend::{DriverNetwork, Refusal};
 use crate::docker::cli::NetworkCreate;
 use crate::docker::daemon::HostCtx;
+use crate::docker::errdefs::ErrorKind;
 use crate::docker::swarm::FIRST_VNI as FIRST_WINDOWS_VNI;
 use ipnetwork::Ipv4Network;
 use std::net::Ipv4Addr;
@@ -18,19 +19,27 @@ pub(super) fn create(
     ctx: &mut HostCtx,
 ) -> Result<DriverNetwork, Refusal> {
     let driver = c.driver.clone().unwrap_or_else(|| NAT.into());
-    // Windows has no bridge, host, macvlan or ipvlan driver: docker looks for a plugin.
+    // Windows has no bridge, host, macvlan or ipvlan driver: docker looks for a plugin
+    // (libnetwork's `loadDriver` makes `plugins.ErrNotFound` a `types.NotFoundError`).
     let Some(ty) = NetworkType::from_driver(&driver) else {
-        return Err(Refusal::Daemon(format!(
-            "could not find plugin {driver} in v1 plugin registry: plugin not found"
-        )));
+        return Err(Refusal::Daemon(
+            ErrorKind::NotFound,
+            format!("could not find plugin {driver} in v1 plugin registry: plugin not found"),
+        ));
     };
     if c.ipv6 == Some(true) || !c.ip_ranges.is_empty() {
+        // The windows ipam driver's `types.InternalErrorf`: untyped.
         return Err(Refusal::Daemon(
+            ErrorKind::System,
             "this request is not supported by the 'windows' ipam driver".into(),
         ));
     }
     if c.ipv4 == Some(false) {
-        return Err(Refusal::Daemon("IPv4 cannot be disabled on Windows".into()));
+        // The windows driver's `types.InvalidParameterErrorf` (moby v28).
+        return Err(Refusal::Daemon(
+            ErrorKind::InvalidParameter,
+            "IPv4 cannot be disabled on Windows".into(),
+        ));
     }
     let mut subnets = Vec::new();
     let mut problems = Vec::new();
@@ -38,7 +47,9 @@ pub(super) fn create(
         match s.parse::<Ipv4Network>() {
             Ok(n) => subnets.push(n),
             Err(_) if s.contains(':') => {
+                // The windows driver's `types.ForbiddenErrorf`.
                 return Err(Refusal::Daemon(
+                    ErrorKind::Forbidden,
                     "windowsshim driver doesn't support v6 subnets".into(),
                 ));
             }
@@ -46,10 +57,11 @@ pub(super) fn create(
         }
     }
     if !problems.is_empty() {
-        return Err(Refusal::Daemon(format!(
-            "invalid network config:\n{}",
-            problems.join("\n")
-        )));
+        // `ValidateIPAM`'s error, which the daemon makes `errdefs.InvalidParameter` (v25+).
+        return Err(Refusal::Daemon(
+            ErrorKind::InvalidParameter,
+            format!("invalid network config:\n{}", problems.join("\n")),
+        ));
     }
     let mut gateway = None;
     if let Some(g) = c.gateways.first() {
@@ -71,9 +83,11 @@ pub(super) fn create(
     for (k, v) in &c.aux_addresses {
         if let (Ok(ip), Some(net)) = (v.parse::<Ipv4Addr>(), subnets.first()) {
             if !net.contains(ip) {
-                return Err(Refusal::Daemon(format!(
-                    "auxiliary address: ({k}:{v}) must belong to the master pool: {net}"
-                )));
+                // libnetwork's `types.ForbiddenErrorf` (`ipamAllocateVersion`).
+                return Err(Refusal::Daemon(
+                    ErrorKind::Forbidden,
+                    format!("auxiliary address: ({k}:{v}) must belong to the master pool: {net}"),
+                ));
             }
         }
         notes.push(format!(
@@ -89,7 +103,7 @@ pub(super) fn create(
     let outbound_nat = w.hns.version.outbound_nat_option_supported();
     if ty.winnat() {
         let mut checked = NetworkRequest::new(ty, &c.name);
-        driver_opts::apply(&c.options, &mut checked, outbound_nat).map_err(Refusal::Daemon)?;
+        driver_opts::apply(&c.options, &mut checked, outbound_nat)?;
         for (k, v) in &c.options {
             if k != "com.docker.network.windowsshim.networkname" {
                 notes.push(format!(
@@ -100,7 +114,7 @@ pub(super) fn create(
     } else {
         match driver_opts::apply(&c.options, &mut req, outbound_nat) {
             Ok(p) => notes.extend(p.notes),
-            Err(e) => return Err(Refusal::Daemon(e)),
+            Err(refusal) => return Err(refusal),
         }
     }
     if subnets.len() > 1 {
@@ -114,7 +128,8 @@ pub(super) fn create(
     let backend_id = w
         .hns
         .create_network(ctx.eng, ctx.nodes, req, &w.config.host_prefixes)
-        .map_err(|HnsError(e)| Refusal::Daemon(e))?;
+        // HNS's error through the windows driver's `CreateNetwork`, untyped.
+        .map_err(|HnsError(e)| Refusal::Daemon(ErrorKind::System, e))?;
     Ok(DriverNetwork {
         backend_id,
         id: None,
@@ -125,7 +140,7 @@ pub(super) fn create(
 }
 
 /// The Windows overlay driver's options for a swarm network: its VNIs, and remarks.
-pub(super) fn overlay_options(c: &NetworkCreate) -> Result<(Vec<u32>, Vec<String>), String> {
+pub(super) fn overlay_options(c: &NetworkCreate) -> Result<(Vec<u32>, Vec<String>), Refusal> {
     let mut req = NetworkRequest::new(NetworkType::Overlay, &c.name);
     let parsed = driver_opts::apply(&c.options, &mut req, true)?;
     let mut notes = parsed.notes;
