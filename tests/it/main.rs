@@ -13,6 +13,7 @@ mod daemon_lifecycle;
 mod dataplane;
 mod docker;
 mod drivers;
+mod engine_api;
 mod faults;
 mod hns_host;
 mod linux_dns;

@@ -1506,7 +1506,10 @@ impl Daemon {
             // The 20.10 client words a 404 itself (`objectNotFoundError`), newer ones pass
             // the daemon's message on.
             if self.backend.legacy_port_listing() {
-                return CommandOutput::plain_error(format!("Error: No such container: {key}"));
+                return CommandOutput {
+                    error_kind: ErrorKind::NotFound,
+                    ..CommandOutput::plain_error(format!("Error: No such container: {key}"))
+                };
             }
             return container_not_found(key);
         };

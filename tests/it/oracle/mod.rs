@@ -204,3 +204,45 @@ fn the_comparison_accepts_the_recording_itself_and_nothing_else() {
         ["container c1 on n1: ip"]
     );
 }
+
+/// The HTTP status a `curl -w '\n%{http_code}\n'` step printed: its last line.
+fn http_status(stdout: &str) -> Option<&str> {
+    stdout
+        .lines()
+        .last()
+        .filter(|l| l.len() == 3 && l.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Every status the real 20.10.24 answered on its socket is the one hnsim's refusal kind
+/// maps to, case by case: unlike the ratchet above, no rewrite of `agreeing.txt` lets a
+/// wrong kind through.
+#[test]
+fn every_recorded_api_status_is_the_refusals_kind() {
+    let fixtures = fixture::load_all(&oracle_dir().join("fixtures"));
+    let env = env::Environment::new();
+    let mut checked = 0;
+    for case in fixtures.iter().flat_map(|f| &f.cases) {
+        let is_api = |line: &str| line.starts_with("curl ") && line.contains("docker.sock");
+        if !case.steps.iter().any(|s| is_api(&s.line)) {
+            continue;
+        }
+        let sim = replay::replay(&env, case);
+        for (recorded, replayed) in case.steps.iter().zip(&sim.steps) {
+            if !is_api(&recorded.line) {
+                continue;
+            }
+            let want = http_status(&recorded.stdout);
+            assert!(want.is_some(), "{}: no status recorded", case.id);
+            assert_eq!(
+                http_status(&replayed.out.stdout),
+                want,
+                "{}: `{}` answered {:?}",
+                case.id,
+                recorded.line,
+                replayed.out.stdout
+            );
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 12, "the recording has 12 Engine API requests");
+}
