@@ -3,7 +3,7 @@
 //! message's words. The CLI prints only the message.
 //!
 //! libnetwork's typed errors fall into these kinds by the method they carry: `NotFound()`,
-//! `Forbidden()` (`types.NotFoundErrorf`, `types.ForbiddenErrorf`, `NetworkNameError`...).
+//! `Forbidden()` (`types.NotFoundErrorf`, `types.ForbiddenErrorf`, `ActiveEndpointsError`...).
 //! Up to v24 its `BadRequest()`, `Internal()` and `Maskable()` errors carry no method errdefs
 //! knows, so they are untyped (500) like a plain `fmt.Errorf`; from v25
 //! `types.InvalidParameterErrorf` is `errdefs.InvalidParameter` (400).
@@ -17,7 +17,8 @@ pub enum ErrorKind {
     NotFound,
     /// `errdefs.InvalidParameter` (400): the request itself is wrong.
     InvalidParameter,
-    /// `errdefs.Conflict` (409): the name is taken.
+    /// `errdefs.Conflict` (409): a name taken (the router's `nameConflict`), a container in
+    /// the wrong state.
     Conflict,
     /// `errdefs.Forbidden` (403): libnetwork's `types.ForbiddenError`, predefined networks.
     Forbidden,
