@@ -23,7 +23,8 @@
 
 use std::borrow::Cow;
 use std::fmt::{self, Write as _};
-use std::ops::Range;
+use std::ops::{Deref, Range};
+use std::sync::Arc;
 
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 
@@ -38,7 +39,37 @@ pub struct Diagnostic {
     pub help: Option<String>,
     /// The text of line `line` (without its line ending) when the source was at hand: it is
     /// shown under the message with the position underlined.
-    pub source_line: Option<String>,
+    pub source_line: Option<SourceLine>,
+}
+
+/// The text of a line that diagnostics point into. Every diagnostic on one line shares it, and
+/// whether it is plain (see [`is_plain`]) is worked out once: a one-line file with thousands of
+/// problems copied and scanned the whole line for each of them.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SourceLine {
+    text: Arc<str>,
+    plain: bool,
+}
+
+impl SourceLine {
+    pub fn new(text: &str) -> SourceLine {
+        SourceLine {
+            plain: is_plain(text),
+            text: Arc::from(text),
+        }
+    }
+
+    /// Whether every character of the line is printable ASCII: a column is then a byte.
+    pub fn is_plain(&self) -> bool {
+        self.plain
+    }
+}
+
+impl Deref for SourceLine {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.text
+    }
 }
 
 impl Diagnostic {
@@ -59,15 +90,22 @@ impl Diagnostic {
     }
 }
 
-/// Gives each diagnostic the text of its line in `text`, the file it points into.
+/// Gives each diagnostic the text of its line in `text`, the file it points into; the
+/// diagnostics on one line share it.
 pub fn attach_source(diags: &mut [Diagnostic], text: &str) {
     let lines: Vec<&str> = text.split('\n').collect();
+    let mut shared: Vec<Option<SourceLine>> = vec![None; lines.len()];
     for d in diags {
-        d.source_line = d
-            .line
-            .checked_sub(1)
-            .and_then(|i| lines.get(i))
-            .map(|l| l.strip_suffix('\r').unwrap_or(l).to_string());
+        d.source_line = d.line.checked_sub(1).and_then(|i| {
+            let line = lines.get(i)?;
+            let slot = &mut shared[i];
+            Some(
+                slot.get_or_insert_with(|| {
+                    SourceLine::new(line.strip_suffix('\r').unwrap_or(line))
+                })
+                .clone(),
+            )
+        });
     }
 }
 
@@ -177,10 +215,10 @@ impl Diagnostic {
                 .is_none()
                 .then(|| write!(out, "{file}:{line_no}:{column}: error: {message}"));
         };
-        if line.is_empty() || !is_plain(line) {
+        if line.is_empty() || !line.is_plain() {
             return None;
         }
-        let (_, span) = underline(line, column);
+        let span = plain_underline(line, column);
         let number = line_no.to_string();
         let (left, shown) = window(line, &span, number.len())?;
         let pad = " ".repeat(number.len());
@@ -237,6 +275,14 @@ pub fn render(diags: &[Diagnostic]) -> String {
 /// How U+FEFF (a byte-order mark, or a zero-width no-break space) is shown: it is invisible, and
 /// ron rejects it, so a position at it must point at something.
 const FEFF_SHOWN: &str = "<U+FEFF>";
+
+/// [`underline`] on a plain line, where a column is a byte and nothing is shown differently:
+/// without counting the characters before the column.
+fn plain_underline(line: &str, column: usize) -> Range<usize> {
+    debug_assert!(is_plain(line));
+    let start = column.saturating_sub(1).min(line.len());
+    start..start + token_len(&line[start..])
+}
 
 /// The line as shown and the byte range to underline in it: the token that starts at the
 /// 1-based character `column`, clamped to the line (a position past its end underlines the end
@@ -508,7 +554,7 @@ mod tests {
             },
             "bad",
         );
-        d.source_line = Some(line.to_string());
+        d.source_line = Some(SourceLine::new(line));
         d
     }
 
@@ -618,6 +664,14 @@ mod tests {
         attach_source(&mut d, "a\r\nb\r\nc");
         assert_eq!(d[0].source_line.as_deref(), Some("b"));
         assert_eq!(d[1].source_line, None);
+        // The diagnostics on one line share its text.
+        let mut two = [
+            Diagnostic::new("f.ron", Pos { line: 1, col: 1 }, "x"),
+            Diagnostic::new("f.ron", Pos { line: 1, col: 3 }, "y"),
+        ];
+        attach_source(&mut two, "a b\n");
+        let (a, b) = (two[0].source_line.as_ref(), two[1].source_line.as_ref());
+        assert!(Arc::ptr_eq(&a.unwrap().text, &b.unwrap().text));
     }
 
     /// The diagnostic as [`Diagnostic::write_plain`] lays it out, and as annotate-snippets does.
@@ -665,10 +719,20 @@ mod tests {
         ) {
             let mut d = Diagnostic::new("p.ron", Pos { line: number, col: column }, message);
             d.help = help;
-            d.source_line = source.then(|| format!("{indent}{line}"));
+            d.source_line = source.then(|| SourceLine::new(&format!("{indent}{line}")));
             if let Some((plain, annotated)) = both_layouts(&d) {
                 prop_assert_eq!(plain, annotated);
             }
+        }
+
+        #[test]
+        fn on_a_plain_line_the_underline_is_found_without_counting_characters(
+            line in "[ -~]{0,80}",
+            column in 0usize..100,
+        ) {
+            let (shown, span) = underline(&line, column);
+            prop_assert_eq!(&*shown, line.as_str());
+            prop_assert_eq!(plain_underline(&line, column), span);
         }
 
         #[test]
