@@ -27,6 +27,7 @@ mod flood;
 pub mod frames;
 pub mod link;
 mod power;
+mod ports;
 pub mod queue;
 mod quiet;
 pub mod storm;
@@ -127,7 +128,7 @@ pub struct Engine {
     topology: Topology,
     devices: Vec<Option<Device>>,
     /// For each node, the link plugged into each port.
-    port_links: Vec<Vec<Option<LinkId>>>,
+    port_links: ports::PortTable,
     links: Vec<Option<Link>>,
     outbox: Outbox,
     pub limits: Limits,
@@ -164,7 +165,7 @@ impl Engine {
             queue: EventQueue::default(),
             topology: Topology::default(),
             devices: Vec::new(),
-            port_links: Vec::new(),
+            port_links: ports::PortTable::default(),
             links: Vec::new(),
             outbox: Outbox::default(),
             limits,
@@ -211,10 +212,9 @@ impl Engine {
         let i = id.0 as usize;
         if self.devices.len() <= i {
             self.devices.resize_with(i + 1, || None);
-            self.port_links.resize_with(i + 1, Vec::new);
         }
         self.devices[i] = Some(device);
-        self.port_links[i].clear();
+        self.port_links.reset_node(id);
         self.quiet.forget(id);
         id
     }
@@ -226,11 +226,7 @@ impl Engine {
     }
 
     pub fn remove_node(&mut self, node: NodeId) {
-        let links: Vec<LinkId> = self.port_links[node.0 as usize]
-            .iter()
-            .flatten()
-            .copied()
-            .collect();
+        let links: Vec<LinkId> = self.port_links.links_of(node).collect();
         for l in links {
             self.remove_link(l);
         }
@@ -271,11 +267,7 @@ impl Engine {
         }
         self.links[i] = Some(Link::new(name, [a, b], params, rng));
         for (node, port) in [a, b] {
-            let ports = &mut self.port_links[node.0 as usize];
-            if ports.len() <= port.0 as usize {
-                ports.resize(port.0 as usize + 1, None);
-            }
-            ports[port.0 as usize] = Some(id);
+            self.port_links.set(node, port, Some(id));
         }
         id
     }
@@ -283,13 +275,7 @@ impl Engine {
     pub fn remove_link(&mut self, link: LinkId) {
         if let Some(l) = self.links.get_mut(link.0 as usize).and_then(Option::take) {
             for (node, port) in l.ends {
-                if let Some(slot) = self
-                    .port_links
-                    .get_mut(node.0 as usize)
-                    .and_then(|p| p.get_mut(port.0 as usize))
-                {
-                    *slot = None;
-                }
+                self.port_links.set(node, port, None);
             }
             self.topology.remove_link(link);
         }
@@ -307,9 +293,7 @@ impl Engine {
                 *end = to;
             }
         }
-        if let Some(slot) = self.port_links[from.0 .0 as usize].get_mut(from.1 .0 as usize) {
-            *slot = None;
-        }
+        self.port_links.set(from.0, from.1, None);
         self.topology.remove_link(old);
         let id = self.topology.add_link(LinkInfo {
             name: link.name.clone(),
@@ -322,11 +306,7 @@ impl Engine {
             self.links.resize_with(i + 1, || None);
         }
         for (node, port) in link.ends {
-            let ports = &mut self.port_links[node.0 as usize];
-            if ports.len() <= port.0 as usize {
-                ports.resize(port.0 as usize + 1, None);
-            }
-            ports[port.0 as usize] = Some(id);
+            self.port_links.set(node, port, Some(id));
         }
         // The device at the new end learns whether the cable it now holds is live.
         self.quiet.forget(to.0);
@@ -398,11 +378,7 @@ impl Engine {
     }
 
     pub fn link_on_port(&self, node: NodeId, port: PortId) -> Option<LinkId> {
-        self.port_links
-            .get(node.0 as usize)?
-            .get(port.0 as usize)
-            .copied()
-            .flatten()
+        self.port_links.link(node, port)
     }
 
     /// Schedules control event `token` at `at`: `run_until` returns `RunStop::Control(token)`
@@ -794,7 +770,7 @@ impl Engine {
         // The last serialization time worked out, by (bytes, rate): a flood's copies leave
         // on links of one rate, so one division serves them all.
         let mut tx_memo = (usize::MAX, 0u64, SimDuration::ZERO);
-        let node_links = self.port_links.get(node.0 as usize);
+        let node_links = self.port_links.span(node);
         // Each frame is taken out in place: moving the (port, frame) pairs out of the
         // vector makes the compiler copy them through the stack in pieces it then cannot
         // forward to its own loads, a stall on every frame.
@@ -802,10 +778,7 @@ impl Engine {
             let port = send.0;
             let frame = std::mem::take(&mut send.1);
             self.stats.frames_sent += 1;
-            let link = node_links
-                .and_then(|p| p.get(port.0 as usize))
-                .copied()
-                .flatten();
+            let link = self.port_links.link_in(node_links, port);
             let Some((id, l)) =
                 link.and_then(|id| self.links[id.0 as usize].as_mut().map(|l| (id, l)))
             else {
