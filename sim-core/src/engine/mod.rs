@@ -26,8 +26,8 @@
 mod flood;
 pub mod frames;
 pub mod link;
-mod power;
 mod ports;
+mod power;
 pub mod queue;
 mod quiet;
 pub mod storm;
