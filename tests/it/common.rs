@@ -102,6 +102,29 @@ pub fn world_of(text: &str) -> World {
     }
 }
 
+/// One Linux host `host` with Docker Engine `engine` (`V20_10`, `V29`...) on a LAN switch, the
+/// oracle's busybox image, no steps.
+pub fn one_linux_host(engine: &str) -> World {
+    world_of(&format!(
+        r#"(
+    title: "one Linux host",
+    seed: 1,
+    fabric: (
+        switches: [(name: "lan")],
+        hosts: [(
+            name: "host",
+            os: Linux(engine: {engine}),
+            nics: [(name: "eth0", address: "192.0.2.2/24")],
+            gateway: Some("192.0.2.1"),
+        )],
+        links: [(a: "host.eth0", b: "lan")],
+    ),
+    images: [(name: "oracle/busybox", services: [])],
+    steps: [],
+)"#
+    ))
+}
+
 /// One Windows host `h1` on a LAN switch, no steps. `img` listens on TCP 80.
 pub fn one_host_scenario(os: &str, seed: u64) -> String {
     format!(

@@ -3,31 +3,10 @@
 //! the moby type that gives it. The statuses the real 20.10.24 answered are checked case by
 //! case in `oracle::every_recorded_api_status_is_the_refusals_kind`.
 
-use crate::common::world_of;
+use crate::common::one_linux_host as linux;
 use sim_core::docker::api::{Request, Response};
 use sim_core::docker::errdefs::ErrorKind;
 use sim_core::sim::World;
-
-fn linux(engine: &str) -> World {
-    world_of(&format!(
-        r#"(
-    title: "one Linux host",
-    seed: 1,
-    fabric: (
-        switches: [(name: "lan")],
-        hosts: [(
-            name: "host",
-            os: Linux(engine: {engine}),
-            nics: [(name: "eth0", address: "192.0.2.2/24")],
-            gateway: Some("192.0.2.1"),
-        )],
-        links: [(a: "host.eth0", b: "lan")],
-    ),
-    images: [(name: "oracle/busybox", services: [])],
-    steps: [],
-)"#
-    ))
-}
 
 fn send(w: &mut World, method: &str, path: &str, body: Option<&str>) -> Response {
     let req = Request {

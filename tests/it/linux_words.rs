@@ -3,30 +3,9 @@
 //! case is named in each test), or what reference linux-drivers.md sections 2 and 10 give
 //! for the newer releases. Each line goes through `World::shell` as a user types it.
 
-use crate::common::world_of;
+use crate::common::one_linux_host as linux;
 use sim_core::shell::ShellOutput;
 use sim_core::sim::World;
-
-fn linux(engine: &str) -> World {
-    world_of(&format!(
-        r#"(
-    title: "one Linux host",
-    seed: 1,
-    fabric: (
-        switches: [(name: "lan")],
-        hosts: [(
-            name: "host",
-            os: Linux(engine: {engine}),
-            nics: [(name: "eth0", address: "192.0.2.2/24")],
-            gateway: Some("192.0.2.1"),
-        )],
-        links: [(a: "host.eth0", b: "lan")],
-    ),
-    images: [(name: "oracle/busybox", services: [])],
-    steps: [],
-)"#
-    ))
-}
 
 fn sh(w: &mut World, line: &str) -> ShellOutput {
     w.shell("host", line)
