@@ -11,8 +11,8 @@
 //! Frames for an address being resolved wait in its `Pending` entry, under the limit the
 //! stack's configuration gives (`WaitingLimit`: a count of frames, or bytes of buffer memory).
 
+use crate::device::small_map::SmallMap;
 use crate::device::Frame;
-use crate::fastmap::FastMap;
 use crate::id::PortId;
 use crate::time::SimTime;
 use crate::wire::MacAddr;
@@ -144,8 +144,11 @@ impl Entry {
 }
 
 #[derive(Debug, Default)]
+#[repr(C)]
 pub struct ArpCache {
-    entries: FastMap<u64, Entry>,
+    /// Inline up to `INLINE` entries: a container's two or three neighbours are looked up
+    /// without a table of their own to miss in the cache (`SmallMap`).
+    entries: SmallMap<u64, Entry, { ArpCache::INLINE }>,
     pub pending: Vec<Pending>,
 }
 
@@ -154,6 +157,8 @@ pub fn key(port: PortId, ip: Ipv4Addr) -> u64 {
 }
 
 impl ArpCache {
+    const INLINE: usize = 4;
+
     /// Every entry as (port, address, entry), sorted by port and address (`ip neigh`).
     pub fn entries(&self) -> Vec<(PortId, Ipv4Addr, Entry)> {
         let mut all: Vec<(PortId, Ipv4Addr, Entry)> = self
@@ -193,7 +198,7 @@ impl ArpCache {
 
     /// An answer confirmed `ip` is at `mac`: reachable until `until`.
     pub fn confirm(&mut self, port: PortId, ip: Ipv4Addr, mac: MacAddr, until: SimTime) {
-        let e = self.entries.entry(key(port, ip)).or_insert(Entry {
+        let e = self.entries.get_or_insert_with(key(port, ip), || Entry {
             mac,
             state: Nud::Stale,
             confirmed: true,
@@ -206,7 +211,7 @@ impl ArpCache {
     /// `ip` said it is at `mac` without being asked (a request, a broadcast or gratuitous
     /// reply): a new entry, or a changed MAC, is stale; the same MAC keeps its state.
     pub fn unsolicited(&mut self, port: PortId, ip: Ipv4Addr, mac: MacAddr) {
-        let e = self.entries.entry(key(port, ip)).or_insert(Entry {
+        let e = self.entries.get_or_insert_with(key(port, ip), || Entry {
             mac,
             state: Nud::Stale,
             confirmed: false,

@@ -341,7 +341,7 @@ fn a_ping_over_the_mtu_is_fragmented_and_reassembled() {
 fn routed(far_mtu: u16) -> (Engine, NodeId, NodeId, NodeId) {
     let mut eng = Engine::new(1, Limits::default());
     let mut a = stack("a", &[(A_MAC, "10.0.0.1/24", 1500)]);
-    a.config.routes.push(super::Route {
+    a.config.routes_mut().push(super::Route {
         dest: "0.0.0.0/0".parse().expect("default"),
         via: Some(ip("10.0.0.254")),
         iface: PortId(0),
@@ -357,7 +357,7 @@ fn routed(far_mtu: u16) -> (Engine, NodeId, NodeId, NodeId) {
     r.config.forwarding = true;
     let r = add(&mut eng, r);
     let mut b = stack("b", &[(B_MAC, "10.1.0.2/24", 1500)]);
-    b.config.routes.push(super::Route {
+    b.config.routes_mut().push(super::Route {
         dest: "0.0.0.0/0".parse().expect("default"),
         via: Some(ip("10.1.0.254")),
         iface: PortId(0),
@@ -606,7 +606,7 @@ fn bridged_world(netfilter: bool) -> (Engine, NodeId, NodeId, NodeId) {
         ("c2", MacAddr(0x02, 0x42, 0xac, 0x11, 0, 3), "172.17.0.3/16"),
     ] {
         let mut c = stack(name, &[(mac, addr, 1500)]);
-        c.config.routes.push(super::Route {
+        c.config.routes_mut().push(super::Route {
             dest: "0.0.0.0/0".parse().unwrap(),
             via: Some(ip("172.17.0.1")),
             iface: PortId(0),
@@ -736,7 +736,11 @@ fn the_broadcast_arp_shortcut_ignores_only_what_the_full_path_ignores() {
         let ifc = s.config.ifaces()[0].clone().expect("eth0");
         let frame = Frame::new(bytes, Some(ProbeId(1)));
         let (mut net, _) = s.split();
-        assert_eq!(net.ignores_arp(PortId(0), &ifc, &frame), ignored, "{what}");
+        assert_eq!(
+            net.ignores_arp(PortId(0), ifc.addr, &frame),
+            ignored,
+            "{what}"
+        );
         if ignored {
             let mut out = crate::device::Outbox::default();
             out.reset(crate::time::SimTime::ZERO, NodeId(0));
