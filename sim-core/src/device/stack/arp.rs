@@ -175,15 +175,18 @@ impl ArpCache {
         self.entries.get(&key(port, ip)).map(|e| e.mac)
     }
 
+    #[inline]
     pub fn entry(&self, port: PortId, ip: Ipv4Addr) -> Option<&Entry> {
         self.entries.get(&key(port, ip))
     }
 
+    #[inline]
     pub fn entry_mut(&mut self, port: PortId, ip: Ipv4Addr) -> Option<&mut Entry> {
         self.entries.get_mut(&key(port, ip))
     }
 
     /// Whether `ip` has an entry or a resolution in progress on `port`.
+    #[inline]
     pub fn knows(&self, port: PortId, ip: Ipv4Addr) -> bool {
         self.entries.contains_key(&key(port, ip))
             || self.pending.iter().any(|p| p.port == port && p.ip == ip)
