@@ -30,10 +30,11 @@ use std::net::Ipv4Addr;
 
 const ICMP_ECHO_REQUEST: u8 = 8;
 
-/// What the stack keeps at run time below its sockets. `repr(C)`: what every packet reads
-/// or writes first (the IP identifier, the loopback queue's emptiness, the ARP entries).
+/// What the stack keeps at run time below its sockets. `repr(C)`, aligned to a cache line:
+/// what every packet reads or writes first (the IP identifier, the loopback queue's
+/// emptiness, the first ARP entries: two lines).
 #[derive(Debug)]
-#[repr(C)]
+#[repr(C, align(64))]
 pub struct NetState {
     next_ident: u16,
     next_ephemeral: u16,
