@@ -785,7 +785,7 @@ fn the_default_route_follows_libnetworks_order() {
         let stack = w.engine.device(c.sandbox?)?.as_stack()?;
         stack
             .config
-            .routes
+            .routes()
             .iter()
             .find(|r| r.dest.prefix() == 0)
             .map(|r| r.via.map(|v| v.to_string()).unwrap_or_default())

@@ -304,7 +304,7 @@ pub fn apply(eng: &mut Engine, plan: &Plan) {
             }
             Item::Route { stack, route } => {
                 if let Some(s) = eng.device_mut(*stack).and_then(Device::as_stack_mut) {
-                    s.config.routes.push(route.clone());
+                    s.config.routes_mut().push(route.clone());
                 }
             }
             Item::DnsServer { stack, addr } => {
@@ -430,7 +430,7 @@ pub fn remove(eng: &mut Engine, plan: &Plan) {
             }
             Item::Route { stack, route } => {
                 if let Some(s) = eng.device_mut(*stack).and_then(Device::as_stack_mut) {
-                    s.config.routes.retain(|r| r != route);
+                    s.config.routes_mut().retain(|r| r != route);
                 }
             }
             Item::DnsServer { stack, addr } => {

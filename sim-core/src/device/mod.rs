@@ -12,6 +12,7 @@ pub mod action;
 pub mod conntrack;
 pub mod port_policy;
 pub mod rules;
+pub mod small_map;
 pub mod spanning_tree;
 pub mod stack;
 pub mod switch;

@@ -110,7 +110,7 @@ fn add_routes(
                     .is_some_and(|a| a.contains(via))
             })
             .ok_or_else(|| format!("{}: next hop {via} is on no connected subnet", cfg.name))?;
-        cfg.routes.push(Route {
+        cfg.routes_mut().push(Route {
             dest: to,
             via: Some(via),
             iface: PortId(iface as u16),

@@ -207,7 +207,7 @@ fn stack(out: &mut String, s: &IpStack, now: SimTime) {
             routes.push(format!("{net} dev {dev} src {}", a.ip()));
         }
     }
-    for r in &cfg.routes {
+    for r in cfg.routes() {
         let dest = if r.dest.prefix() == 0 {
             "default".to_string()
         } else {
@@ -226,7 +226,7 @@ fn stack(out: &mut String, s: &IpStack, now: SimTime) {
         out,
         "  forwarding {}, ttl {}{}",
         if cfg.forwarding { "on" } else { "off" },
-        cfg.default_ttl,
+        cfg.default_ttl(),
         if cfg.icmp_errors {
             ""
         } else {

@@ -260,7 +260,7 @@ impl Hns {
         let has_default = eng
             .device(ctr)
             .and_then(Device::as_stack)
-            .is_some_and(|s| s.config.routes.iter().any(|r| r.dest.prefix() == 0));
+            .is_some_and(|s| s.config.routes().iter().any(|r| r.dest.prefix() == 0));
         if req.default_route && !dhcp && !has_default {
             p.push(Item::Route {
                 stack: ctr,

@@ -19,8 +19,10 @@ const MAX_NAMED: usize = 7;
 /// Where an accepting decision sits: (table, chain, rule), or the chain's policy.
 pub(super) type Decision = (u16, u16, Option<u16>);
 
-/// Kept small and flat: the packet path reads it for every packet at every hook.
+/// Kept small and flat: the packet path reads it for every packet at every hook. `repr(C)`:
+/// what a packet reads (the classes, the first paths' counts) sits together, first.
 #[derive(Clone, Debug)]
+#[repr(C)]
 pub(super) struct FastPaths {
     /// The protocols some `Proto` test names (the first `named_len`). Rules see every other
     /// protocol alike, so those share one class.
@@ -29,9 +31,43 @@ pub(super) struct FastPaths {
     /// Per hook, per class (each named protocol in order, then "any other"): the index of
     /// its path in `paths`, or `NONE`.
     by_class: [[u8; MAX_NAMED + 1]; 5],
-    paths: Vec<Vec<Decision>>,
     /// Per path: the packets it accepted since its counts were last folded into the rules.
-    pending: Vec<Counters>,
+    pending: Pending,
+    paths: Vec<Vec<Decision>>,
+}
+
+/// Per-path counts, the first `FEW` inline: a container's ruleset has a handful of paths,
+/// and counting one must not touch an allocation of its own (issue 13).
+#[derive(Clone, Debug, Default)]
+struct Pending {
+    few: [Counters; Pending::FEW],
+    more: Vec<Counters>,
+}
+
+impl Pending {
+    const FEW: usize = 4;
+
+    fn of_len(n: usize) -> Self {
+        Pending {
+            few: Default::default(),
+            more: vec![Counters::default(); n.saturating_sub(Self::FEW)],
+        }
+    }
+
+    #[inline]
+    fn at_mut(&mut self, i: usize) -> Option<&mut Counters> {
+        match i.checked_sub(Self::FEW) {
+            None => self.few.get_mut(i),
+            Some(j) => self.more.get_mut(j),
+        }
+    }
+
+    fn at(&self, i: usize) -> Counters {
+        match i.checked_sub(Self::FEW) {
+            None => self.few[i],
+            Some(j) => self.more.get(j).copied().unwrap_or_default(),
+        }
+    }
 }
 
 impl Default for FastPaths {
@@ -40,8 +76,8 @@ impl Default for FastPaths {
             named: [0; MAX_NAMED],
             named_len: 0,
             by_class: [[NONE; MAX_NAMED + 1]; 5],
+            pending: Pending::default(),
             paths: Vec::new(),
-            pending: Vec::new(),
         }
     }
 }
@@ -102,7 +138,7 @@ impl FastPaths {
                 f.by_class[hook as usize][class] = i as u8;
             }
         }
-        f.pending = vec![Counters::default(); f.paths.len()];
+        f.pending = Pending::of_len(f.paths.len());
         f
     }
 
@@ -126,7 +162,9 @@ impl FastPaths {
         match self.by_class[hook as usize][self.class(p)] {
             NONE => false,
             i => {
-                self.pending[usize::from(i)].count(len);
+                if let Some(c) = self.pending.at_mut(usize::from(i)) {
+                    c.count(len);
+                }
                 true
             }
         }
@@ -135,7 +173,8 @@ impl FastPaths {
     /// What the paths through `decision` accepted and have not yet folded into it.
     pub(super) fn pending_at(&self, decision: Decision) -> Counters {
         let mut sum = Counters::default();
-        for (path, c) in self.paths.iter().zip(&self.pending) {
+        for (i, path) in self.paths.iter().enumerate() {
+            let c = self.pending.at(i);
             if path.contains(&decision) {
                 sum.packets += c.packets;
                 sum.bytes += c.bytes;
@@ -147,7 +186,10 @@ impl FastPaths {
     /// Takes every path's pending counts: (the decisions it went through, its counts).
     pub(super) fn take_pending(&mut self) -> Vec<(Vec<Decision>, Counters)> {
         let mut out = Vec::new();
-        for (path, c) in self.paths.iter().zip(&mut self.pending) {
+        for (i, path) in self.paths.iter().enumerate() {
+            let Some(c) = self.pending.at_mut(i) else {
+                continue;
+            };
             if c.packets > 0 {
                 out.push((path.clone(), std::mem::take(c)));
             }
@@ -187,4 +229,18 @@ fn path(rs: &Ruleset, hook: Hook, p: u8) -> Option<Vec<Decision>> {
         out.push((t as u16, c as u16, decision));
     }
     Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a packet reads of the fast paths (the classes and the first paths' counts)
+    /// comes first and fits, after the `Derived` fields before it (16 bytes), in its two
+    /// first cache lines (`IpStack`'s layout).
+    #[test]
+    fn the_fast_paths_hot_part_is_first() {
+        let counts = std::mem::offset_of!(FastPaths, pending) + std::mem::offset_of!(Pending, more);
+        assert!(16 + counts <= 128, "{counts}");
+    }
 }

@@ -11,8 +11,8 @@
 //! Frames for an address being resolved wait in its `Pending` entry, under the limit the
 //! stack's configuration gives (`WaitingLimit`: a count of frames, or bytes of buffer memory).
 
+use crate::device::small_map::SmallMap;
 use crate::device::Frame;
-use crate::fastmap::FastMap;
 use crate::id::PortId;
 use crate::time::SimTime;
 use crate::wire::MacAddr;
@@ -144,8 +144,11 @@ impl Entry {
 }
 
 #[derive(Debug, Default)]
+#[repr(C)]
 pub struct ArpCache {
-    entries: FastMap<u64, Entry>,
+    /// Inline up to `INLINE` entries: a container's two or three neighbours are looked up
+    /// without a table of their own to miss in the cache (`SmallMap`).
+    entries: SmallMap<u64, Entry, { ArpCache::INLINE }>,
     pub pending: Vec<Pending>,
 }
 
@@ -154,6 +157,8 @@ pub fn key(port: PortId, ip: Ipv4Addr) -> u64 {
 }
 
 impl ArpCache {
+    const INLINE: usize = 4;
+
     /// Every entry as (port, address, entry), sorted by port and address (`ip neigh`).
     pub fn entries(&self) -> Vec<(PortId, Ipv4Addr, Entry)> {
         let mut all: Vec<(PortId, Ipv4Addr, Entry)> = self
@@ -170,15 +175,18 @@ impl ArpCache {
         self.entries.get(&key(port, ip)).map(|e| e.mac)
     }
 
+    #[inline]
     pub fn entry(&self, port: PortId, ip: Ipv4Addr) -> Option<&Entry> {
         self.entries.get(&key(port, ip))
     }
 
+    #[inline]
     pub fn entry_mut(&mut self, port: PortId, ip: Ipv4Addr) -> Option<&mut Entry> {
         self.entries.get_mut(&key(port, ip))
     }
 
     /// Whether `ip` has an entry or a resolution in progress on `port`.
+    #[inline]
     pub fn knows(&self, port: PortId, ip: Ipv4Addr) -> bool {
         self.entries.contains_key(&key(port, ip))
             || self.pending.iter().any(|p| p.port == port && p.ip == ip)
@@ -193,7 +201,7 @@ impl ArpCache {
 
     /// An answer confirmed `ip` is at `mac`: reachable until `until`.
     pub fn confirm(&mut self, port: PortId, ip: Ipv4Addr, mac: MacAddr, until: SimTime) {
-        let e = self.entries.entry(key(port, ip)).or_insert(Entry {
+        let e = self.entries.get_or_insert_with(key(port, ip), || Entry {
             mac,
             state: Nud::Stale,
             confirmed: true,
@@ -206,7 +214,7 @@ impl ArpCache {
     /// `ip` said it is at `mac` without being asked (a request, a broadcast or gratuitous
     /// reply): a new entry, or a changed MAC, is stale; the same MAC keeps its state.
     pub fn unsolicited(&mut self, port: PortId, ip: Ipv4Addr, mac: MacAddr) {
-        let e = self.entries.entry(key(port, ip)).or_insert(Entry {
+        let e = self.entries.get_or_insert_with(key(port, ip), || Entry {
             mac,
             state: Nud::Stale,
             confirmed: false,

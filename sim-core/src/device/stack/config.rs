@@ -13,19 +13,27 @@ use ipnetwork::Ipv4Network;
 use serde::Serialize;
 use std::net::Ipv4Addr;
 
+/// `repr(C)` with `local` first: what the packet path reads of the configuration sits at
+/// its start, in as few cache lines as it takes (issue 13). The other fields keep their
+/// declared order, which is also the order they are serialized in.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[repr(C)]
 pub struct StackConfig {
+    /// What the packet path asks of the interfaces, routes and TTL on every packet, derived
+    /// from `ifaces`, `routes` and `default_ttl`; kept true by their only writers (the
+    /// guards of `ifaces_mut`, `iface_mut`, `push_iface`, `routes_mut`; `default_ttl` is set
+    /// once, by `new`).
+    #[serde(skip)]
+    local: LocalIndex,
     /// The name traces use, e.g. "host1" or "host1/web".
     pub name: String,
     /// Interfaces by port: interface `i` is plugged into port `i`. `None` is a removed interface.
     /// Read with [`StackConfig::ifaces`]; written only through [`StackConfig::ifaces_mut`],
     /// [`StackConfig::iface_mut`] or [`StackConfig::push_iface`], which keep `local` in step.
     ifaces: Vec<Option<IfaceConfig>>,
-    /// What the packet path asks of the interfaces on every packet, derived from `ifaces`.
-    #[serde(skip)]
-    local: LocalIndex,
-    /// Static routes. Connected routes come from interface addresses.
-    pub routes: Vec<Route>,
+    /// Static routes. Connected routes come from interface addresses. Read with
+    /// [`StackConfig::routes`]; written only through [`StackConfig::routes_mut`].
+    routes: Vec<Route>,
     /// Whether packets not for this stack are routed on (`net.ipv4.ip_forward`); which of them
     /// may pass is the ruleset's `Forward` hook.
     pub forwarding: bool,
@@ -35,8 +43,9 @@ pub struct StackConfig {
     pub dns_servers: Vec<Ipv4Addr>,
     /// Names its tools resolve before asking a DNS server (`/etc/hosts`), first match wins.
     pub hosts: Vec<(String, Ipv4Addr)>,
-    /// TTL of packets this stack originates (128 on Windows, 64 elsewhere).
-    pub default_ttl: u8,
+    /// TTL of packets this stack originates (128 on Windows, 64 elsewhere). Set by `new`
+    /// only; read with [`StackConfig::default_ttl`].
+    default_ttl: u8,
     /// Whether this stack answers with ICMP errors (unreachable, time exceeded).
     pub icmp_errors: bool,
     /// Interfaces that get their address by DHCP (their `addr` starts as `None`); the
@@ -120,9 +129,12 @@ impl Default for ReassemblyConfig {
 impl StackConfig {
     pub fn new(name: impl Into<String>, default_ttl: u8) -> Self {
         StackConfig {
+            local: LocalIndex {
+                default_ttl,
+                ..LocalIndex::default()
+            },
             name: name.into(),
             ifaces: Vec::new(),
-            local: LocalIndex::default(),
             routes: Vec::new(),
             forwarding: false,
             conntrack: Profile::generic(),
@@ -140,17 +152,62 @@ impl StackConfig {
     }
 }
 
-/// The stack's own addresses and its first interface: asked on every packet (`is_local`, a
-/// packet to itself), so kept apart from the interfaces' configuration, which would
-/// otherwise be scanned. Up to `FEW` addresses sit inline, in the stack's own memory (a
-/// container's one or two); more (a Linux host's namespace, a router) are sorted.
+/// What the packet path reads of the configuration on every packet, kept apart from the
+/// interfaces' and routes' own allocations (which would otherwise be read, each a cache line
+/// of its own, at every visit of the stack: issue 13): the stack's own addresses (`is_local`,
+/// a packet to itself), its first interface, the first interfaces' facts, the first routes
+/// and the TTL. Up to `FEW` addresses sit inline (a container's one or two); more (a Linux
+/// host's namespace, a router) are sorted. `repr(C)`, aligned to a cache line: what a
+/// packet reads fills the first line (a container's address, interface, routes and TTL),
+/// the sorted addresses of a stack with many come after.
 #[derive(Clone, Debug, PartialEq)]
+#[repr(C, align(64))]
 struct LocalIndex {
     few: [Ipv4Addr; LocalIndex::FEW],
     few_len: u8,
+    /// Whether `many` holds the addresses (more than `FEW`).
+    spilled: bool,
+    default_ttl: u8,
+    /// How many interface slots (`None` included) there are when `ports` holds them all;
+    /// `u8::MAX` when there are more than `HOT`.
+    hot_ifaces: u8,
+    /// How many routes there are when `routes` holds them all; `u8::MAX` otherwise.
+    hot_routes: u8,
+    first_port: Option<PortId>,
+    /// Ports `0..hot_ifaces`: each interface's facts, `None` for a removed one.
+    ports: [Option<PortFacts>; LocalIndex::HOT],
+    /// The routes `0..hot_routes`, in order.
+    routes: [Option<Route>; LocalIndex::HOT_ROUTES],
     /// Every address, sorted, when there are more than `FEW`; empty otherwise.
     many: Vec<Ipv4Addr>,
-    first_port: Option<PortId>,
+}
+
+/// What sending and receiving read of an interface on every packet. The flags say that the
+/// interface is more than plain Ethernet; only then does the packet path read the rest of
+/// its `IfaceConfig`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PortFacts {
+    pub mac: MacAddr,
+    pub mtu: u16,
+    pub addr: Option<Ipv4Network>,
+    pub vxlan: bool,
+    pub bridge: bool,
+    pub master: bool,
+    pub vlan: bool,
+}
+
+impl PortFacts {
+    pub fn of(i: &IfaceConfig) -> Self {
+        PortFacts {
+            mac: i.mac,
+            mtu: i.mtu,
+            addr: i.addr,
+            vxlan: i.vxlan.is_some(),
+            bridge: i.bridge.is_some(),
+            master: i.master.is_some(),
+            vlan: i.vlan.is_some(),
+        }
+    }
 }
 
 impl Default for LocalIndex {
@@ -158,16 +215,26 @@ impl Default for LocalIndex {
         LocalIndex {
             few: [Ipv4Addr::UNSPECIFIED; LocalIndex::FEW],
             few_len: 0,
-            many: Vec::new(),
+            spilled: false,
+            default_ttl: 0,
+            hot_ifaces: 0,
+            hot_routes: 0,
             first_port: None,
+            ports: [None; LocalIndex::HOT],
+            routes: [const { None }; LocalIndex::HOT_ROUTES],
+            many: Vec::new(),
         }
     }
 }
 
 impl LocalIndex {
-    const FEW: usize = 4;
+    const FEW: usize = 2;
+    /// Interfaces held inline: a container has one.
+    const HOT: usize = 1;
+    /// Routes held inline: a container has its default route, sometimes one more.
+    const HOT_ROUTES: usize = 2;
 
-    fn of(ifaces: &[Option<IfaceConfig>]) -> Self {
+    fn of(ifaces: &[Option<IfaceConfig>], routes: &[Route], default_ttl: u8) -> Self {
         let mut addrs: Vec<Ipv4Addr> = ifaces
             .iter()
             .flatten()
@@ -176,6 +243,7 @@ impl LocalIndex {
         addrs.sort_unstable();
         addrs.dedup();
         let mut index = LocalIndex {
+            default_ttl,
             first_port: ifaces
                 .iter()
                 .position(Option::is_some)
@@ -186,19 +254,46 @@ impl LocalIndex {
             index.few[..addrs.len()].copy_from_slice(&addrs);
             index.few_len = addrs.len() as u8;
         } else {
+            index.spilled = true;
             index.many = addrs;
+        }
+        if ifaces.len() <= Self::HOT {
+            index.hot_ifaces = ifaces.len() as u8;
+            for (slot, i) in index.ports.iter_mut().zip(ifaces) {
+                *slot = i.as_ref().map(PortFacts::of);
+            }
+        } else {
+            index.hot_ifaces = u8::MAX;
+        }
+        if routes.len() <= Self::HOT_ROUTES {
+            index.hot_routes = routes.len() as u8;
+            for (slot, r) in index.routes.iter_mut().zip(routes) {
+                *slot = Some(r.clone());
+            }
+        } else {
+            index.hot_routes = u8::MAX;
         }
         index
     }
 
     #[inline]
     fn contains(&self, ip: Ipv4Addr) -> bool {
-        if self.many.is_empty() {
-            self.few[..usize::from(self.few_len)].contains(&ip)
-        } else {
+        if self.spilled {
             self.many.binary_search(&ip).is_ok()
+        } else {
+            self.few[..usize::from(self.few_len)].contains(&ip)
         }
     }
+}
+
+/// The interfaces' and routes' facts a route look-up needs, from the index when it holds
+/// them all (no allocation of the configuration read), else from the configuration.
+pub enum RouteFacts<'a> {
+    Hot {
+        ports: &'a [Option<PortFacts>],
+        routes: &'a [Option<Route>],
+    },
+    Full(&'a StackConfig),
 }
 
 impl StackConfig {
@@ -239,8 +334,83 @@ impl StackConfig {
         self.local.first_port
     }
 
+    /// Interface `port`'s facts the packet path reads: from the index for the first
+    /// interfaces, else from the interface itself.
+    #[inline]
+    pub fn port_facts(&self, port: PortId) -> Option<PortFacts> {
+        let i = usize::from(port.0);
+        if self.local.hot_ifaces != u8::MAX {
+            debug_assert_eq!(
+                self.local.ports.get(i).copied().flatten(),
+                self.ifaces
+                    .get(i)
+                    .and_then(Option::as_ref)
+                    .map(PortFacts::of),
+                "the index follows the interfaces"
+            );
+            return if i < usize::from(self.local.hot_ifaces) {
+                self.local.ports[i]
+            } else {
+                None
+            };
+        }
+        self.ifaces
+            .get(i)
+            .and_then(Option::as_ref)
+            .map(PortFacts::of)
+    }
+
+    /// What a route look-up reads (`interface::route`).
+    #[inline]
+    pub fn route_facts(&self) -> RouteFacts<'_> {
+        let (ni, nr) = (self.local.hot_ifaces, self.local.hot_routes);
+        if ni == u8::MAX || nr == u8::MAX {
+            return RouteFacts::Full(self);
+        }
+        debug_assert!(self.index_follows(), "the index follows the configuration");
+        RouteFacts::Hot {
+            ports: &self.local.ports[..usize::from(ni)],
+            routes: &self.local.routes[..usize::from(nr)],
+        }
+    }
+
+    /// Whether the index's interfaces, routes and TTL are the configuration's (debug
+    /// builds check it where the packet path trusts the index, as `engine::quiet` does).
+    fn index_follows(&self) -> bool {
+        let l = &self.local;
+        let ports = l.hot_ifaces == u8::MAX
+            || (usize::from(l.hot_ifaces) == self.ifaces.len()
+                && l.ports
+                    .iter()
+                    .zip(&self.ifaces)
+                    .all(|(hot, i)| *hot == i.as_ref().map(PortFacts::of)));
+        let routes = l.hot_routes == u8::MAX
+            || (usize::from(l.hot_routes) == self.routes.len()
+                && l.routes
+                    .iter()
+                    .zip(&self.routes)
+                    .all(|(hot, r)| hot.as_ref() == Some(r)));
+        ports && routes && l.default_ttl == self.default_ttl
+    }
+
+    /// TTL of packets this stack originates (128 on Windows, 64 elsewhere).
+    #[inline]
+    pub fn default_ttl(&self) -> u8 {
+        self.local.default_ttl
+    }
+
+    /// The static routes.
+    pub fn routes(&self) -> &[Route] {
+        &self.routes
+    }
+
+    /// The static routes, to change: the index follows when the guard goes.
+    pub fn routes_mut(&mut self) -> RoutesMut<'_> {
+        RoutesMut(self)
+    }
+
     fn reindex(&mut self) {
-        self.local = LocalIndex::of(&self.ifaces);
+        self.local = LocalIndex::of(&self.ifaces, &self.routes, self.default_ttl);
     }
 }
 
@@ -261,6 +431,28 @@ impl std::ops::DerefMut for IfacesMut<'_> {
 }
 
 impl Drop for IfacesMut<'_> {
+    fn drop(&mut self) {
+        self.0.reindex();
+    }
+}
+
+/// The routes of a stack lent out for changes; the stack's index follows on drop.
+pub struct RoutesMut<'a>(&'a mut StackConfig);
+
+impl std::ops::Deref for RoutesMut<'_> {
+    type Target = Vec<Route>;
+    fn deref(&self) -> &Self::Target {
+        &self.0.routes
+    }
+}
+
+impl std::ops::DerefMut for RoutesMut<'_> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0.routes
+    }
+}
+
+impl Drop for RoutesMut<'_> {
     fn drop(&mut self) {
         self.0.reindex();
     }
@@ -508,6 +700,113 @@ mod tests {
                 .iter()
                 .flatten()
                 .any(|i| i.addr.is_some_and(|a| a.ip() == ip))
+    }
+
+    /// The route a scan of the interfaces and routes themselves gives (the index's answer
+    /// must be this one).
+    fn scan_route(cfg: &StackConfig, dst: Ipv4Addr) -> Option<(PortId, Ipv4Addr)> {
+        let mut best: Option<(u8, PortId, Ipv4Addr)> = None;
+        for (i, iface) in cfg.ifaces().iter().enumerate() {
+            if let Some(net) = iface.as_ref().and_then(|i| i.addr) {
+                if net.contains(dst) && best.is_none_or(|b| net.prefix() > b.0) {
+                    best = Some((net.prefix(), PortId(i as u16), dst));
+                }
+            }
+        }
+        for r in cfg.routes() {
+            let present = cfg
+                .ifaces()
+                .get(usize::from(r.iface.0))
+                .is_some_and(Option::is_some);
+            if r.dest.contains(dst) && best.is_none_or(|b| r.dest.prefix() > b.0) && present {
+                best = Some((r.dest.prefix(), r.iface, r.via.unwrap_or(dst)));
+            }
+        }
+        best.map(|(_, p, nh)| (p, nh))
+    }
+
+    /// Routes, interface facts and TTL read through the index are the configuration's,
+    /// whichever writer changed it, with the index holding everything or not.
+    #[test]
+    fn the_packet_path_index_follows_interfaces_and_routes() {
+        let dsts: Vec<Ipv4Addr> = [
+            "10.0.0.7",
+            "10.0.0.1",
+            "10.1.0.9",
+            "172.17.5.5",
+            "8.8.8.8",
+            "10.1.2.1",
+        ]
+        .iter()
+        .map(|s| s.parse().expect("ip"))
+        .collect();
+        let check = |cfg: &StackConfig| {
+            assert!(cfg.index_follows());
+            for dst in &dsts {
+                assert_eq!(
+                    crate::device::stack::interface::route(cfg, *dst),
+                    scan_route(cfg, *dst),
+                    "{dst}"
+                );
+            }
+            for p in 0..4 {
+                let full = cfg
+                    .ifaces()
+                    .get(p)
+                    .and_then(Option::as_ref)
+                    .map(PortFacts::of);
+                assert_eq!(cfg.port_facts(PortId(p as u16)), full, "port {p}");
+            }
+            assert_eq!(cfg.default_ttl(), 128);
+        };
+        let route = |dest: &str, via: Option<&str>, iface: u16| Route {
+            dest: dest.parse().expect("net"),
+            via: via.map(|v| v.parse().expect("via")),
+            iface: PortId(iface),
+        };
+        let mut cfg = StackConfig::new("s", 128);
+        check(&cfg);
+        cfg.routes_mut()
+            .push(route("0.0.0.0/0", Some("10.0.0.1"), 0));
+        check(&cfg);
+        cfg.push_iface(IfaceConfig::ethernet(
+            "eth0",
+            MacAddr::zero(),
+            net("10.0.0.2/24"),
+        ));
+        check(&cfg);
+        cfg.routes_mut()
+            .push(route("10.1.0.0/16", Some("10.0.0.9"), 0));
+        check(&cfg);
+        // More routes than the index holds, then fewer again.
+        cfg.routes_mut().push(route("10.1.2.0/24", None, 1));
+        check(&cfg);
+        let p = cfg.push_iface(IfaceConfig::ethernet("eth1", MacAddr::broadcast(), None));
+        check(&cfg);
+        cfg.iface_mut(p).expect("eth1").addr = net("172.17.0.1/16");
+        check(&cfg);
+        cfg.routes_mut().retain(|r| r.dest.prefix() != 16);
+        check(&cfg);
+        if let Some(mut i) = cfg.iface_mut(PortId(0)) {
+            i.mtu = 1400;
+            i.master = Some(BridgePort {
+                bridge: p,
+                hairpin: false,
+            });
+        }
+        check(&cfg);
+        cfg.ifaces_mut().truncate(1);
+        check(&cfg);
+        cfg.ifaces_mut()[0] = None;
+        check(&cfg);
+    }
+
+    /// What the packet path reads of the index fits in its first cache line.
+    #[test]
+    fn the_index_hot_part_is_one_cache_line() {
+        assert_eq!(std::mem::align_of::<LocalIndex>(), 64);
+        assert!(std::mem::offset_of!(LocalIndex, many) <= 64);
+        assert_eq!(std::mem::offset_of!(StackConfig, local), 0);
     }
 
     #[test]

@@ -14,7 +14,7 @@
 
 use super::arp::{self, ArpCache, Nud};
 use super::bridge::Fdb;
-use super::config::{IfaceConfig, StackConfig};
+use super::config::{IfaceConfig, Route, RouteFacts, StackConfig};
 use super::quiet;
 use super::reassembly::Reassembly;
 use crate::device::action::{Action, ArpEvent, Delivery};
@@ -24,24 +24,28 @@ use crate::device::rules::{Hook, Reject, Ruleset};
 use crate::device::{DropReason, Frame, Outbox, Timer};
 use crate::id::{PortId, ProbeId};
 use crate::wire::{self, IpHeader, MacAddr, View, L4};
+use ipnetwork::Ipv4Network;
 use pnet_packet::ipv4::Ipv4Packet;
 use std::net::Ipv4Addr;
 
 const ICMP_ECHO_REQUEST: u8 = 8;
 
-/// What the stack keeps at run time below its sockets.
+/// What the stack keeps at run time below its sockets. `repr(C)`, aligned to a cache line:
+/// what every packet reads or writes first (the IP identifier, the loopback queue's
+/// emptiness, the first ARP entries: two lines).
 #[derive(Debug)]
+#[repr(C, align(64))]
 pub struct NetState {
+    next_ident: u16,
+    next_ephemeral: u16,
+    /// Packets the stack sent to itself, delivered once the current input is handled.
+    pub loopback: Vec<(Frame, View, Passage)>,
     pub arp: ArpCache,
     /// What the stack's bridges learned.
     pub fdb: Fdb,
     pub ct: Conntrack,
     /// Datagrams whose fragments are arriving.
     pub reassembly: Reassembly,
-    next_ephemeral: u16,
-    next_ident: u16,
-    /// Packets the stack sent to itself, delivered once the current input is handled.
-    pub loopback: Vec<(Frame, View, Passage)>,
 }
 
 impl NetState {
@@ -139,38 +143,66 @@ pub fn iface_tag(
     iface(cfg, port)?.tag.as_deref().map(|t| syms.intern(t))
 }
 
+#[inline]
 pub fn is_local(cfg: &StackConfig, ip: Ipv4Addr) -> bool {
     cfg.is_local(ip)
 }
 
 /// Longest-prefix match over connected and static routes: the outgoing port and next hop.
+/// A stack with few interfaces and routes reads them from its index (`StackConfig::
+/// route_facts`), not from their own allocations.
 pub fn route(cfg: &StackConfig, dst: Ipv4Addr) -> Option<(PortId, Ipv4Addr)> {
+    match cfg.route_facts() {
+        RouteFacts::Hot { ports, routes } => longest_match(
+            ports
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (i, p.and_then(|p| p.addr))),
+            routes.iter().flatten(),
+            |p| ports.get(usize::from(p.0)).is_some_and(Option::is_some),
+            dst,
+        ),
+        RouteFacts::Full(cfg) => longest_match(
+            cfg.ifaces()
+                .iter()
+                .enumerate()
+                .map(|(i, f)| (i, f.as_ref().and_then(|f| f.addr))),
+            cfg.routes().iter(),
+            |p| iface(cfg, p).is_some(),
+            dst,
+        ),
+    }
+}
+
+/// The longest prefix holding `dst` among the interfaces' subnets (by port) and then the
+/// routes whose interface is `present`; the first of equal prefixes wins.
+#[inline]
+fn longest_match<'a>(
+    subnets: impl Iterator<Item = (usize, Option<Ipv4Network>)>,
+    routes: impl Iterator<Item = &'a Route>,
+    present: impl Fn(PortId) -> bool,
+    dst: Ipv4Addr,
+) -> Option<(PortId, Ipv4Addr)> {
     let mut best: Option<(u8, PortId, Ipv4Addr)> = None;
-    for (i, iface) in cfg.ifaces().iter().enumerate() {
-        if let Some(net) = iface.as_ref().and_then(|i| i.addr) {
+    for (i, net) in subnets {
+        if let Some(net) = net {
             if net.contains(dst) && best.is_none_or(|b| net.prefix() > b.0) {
                 best = Some((net.prefix(), PortId(i as u16), dst));
             }
         }
     }
-    for r in &cfg.routes {
-        if r.dest.contains(dst)
-            && best.is_none_or(|b| r.dest.prefix() > b.0)
-            && iface(cfg, r.iface).is_some()
-        {
+    for r in routes {
+        if r.dest.contains(dst) && best.is_none_or(|b| r.dest.prefix() > b.0) && present(r.iface) {
             best = Some((r.dest.prefix(), r.iface, r.via.unwrap_or(dst)));
         }
     }
     best.map(|(_, p, nh)| (p, nh))
 }
 
-/// Whether `ip` is a broadcast address on interface `ifc`: the limited broadcast, or its
-/// subnet's (not on /31 and /32).
-fn is_broadcast_on(ifc: &IfaceConfig, ip: Ipv4Addr) -> bool {
-    ip.is_broadcast()
-        || ifc
-            .addr
-            .is_some_and(|a| a.prefix() < 31 && a.broadcast() == ip)
+/// Whether `ip` is a broadcast address on an interface with address `addr`: the limited
+/// broadcast, or its subnet's (not on /31 and /32).
+fn is_broadcast_on(addr: Option<Ipv4Network>, ip: Ipv4Addr) -> bool {
+    ip.is_broadcast() || addr.is_some_and(|a| a.prefix() < 31 && a.broadcast() == ip)
 }
 
 pub struct Interface<'a> {
@@ -204,6 +236,11 @@ impl Interface<'_> {
     /// A frame leaves by `port`: onto its cable, or, out of a bridge's own interface, into
     /// the bridge.
     pub(super) fn emit(&mut self, port: PortId, frame: Frame, out: &mut Outbox) {
+        let facts = self.cfg.port_facts(port);
+        if !facts.is_some_and(|f| f.vlan || f.bridge) {
+            out.send(port, frame);
+            return;
+        }
         if let Some(v) = iface(self.cfg, port).and_then(|i| i.vlan) {
             // A VLAN sub-interface: the frame leaves by its parent with the 802.1Q tag.
             let mut frame = frame;
@@ -233,7 +270,7 @@ impl Interface<'_> {
         out: &mut Outbox,
         deliver: impl FnOnce(&mut Interface, Local, &mut Outbox),
     ) {
-        let Some(ifc) = iface(self.cfg, port) else {
+        let Some(ifc) = self.cfg.port_facts(port) else {
             out.drop_frame(&frame, |syms| DropReason::Unplugged {
                 port: syms.intern(&format!("if{}", port.0)),
             });
@@ -257,11 +294,7 @@ impl Interface<'_> {
         }
         // The first byte first: unicast, nearly every frame, pays one test.
         let broadcast = frame.bytes.first() == Some(&0xff);
-        if broadcast
-            && ifc.master.is_none()
-            && ifc.vxlan.is_none()
-            && self.ignores_arp(port, ifc, &frame)
-        {
+        if broadcast && !ifc.master && !ifc.vxlan && self.ignores_arp(port, ifc.addr, &frame) {
             return;
         }
         let Some(view) = View::parse(&frame.bytes) else {
@@ -271,11 +304,17 @@ impl Interface<'_> {
             return;
         };
         let mac = ifc.mac;
-        if let Some(bp) = ifc.master {
+        // Only a bridge port's frames read the interface's own configuration.
+        let master = if ifc.master {
+            iface(self.cfg, port).and_then(|i| i.master)
+        } else {
+            None
+        };
+        if let Some(bp) = master {
             self.bridge_input(port, bp, frame, view, out, deliver);
             return;
         }
-        if ifc.vxlan.is_some() {
+        if ifc.vxlan {
             if let Some((frame, view)) = self.vxlan_input(port, frame, view, out) {
                 self.accept(port, mac, frame, view, out, deliver);
             }
@@ -312,12 +351,17 @@ impl Interface<'_> {
     /// ignores it: this decides so from the ARP body alone, without the full parse (issue
     /// 13). Anything else, `false`: the full path decides.
     #[inline(never)]
-    pub(super) fn ignores_arp(&self, port: PortId, ifc: &IfaceConfig, frame: &Frame) -> bool {
+    pub(super) fn ignores_arp(
+        &self,
+        port: PortId,
+        addr: Option<Ipv4Network>,
+        frame: &Frame,
+    ) -> bool {
         let Some(ask) = quiet::flooded_ask(&frame.bytes) else {
             return false;
         };
         let (sender, target) = (ask.sender, ask.target);
-        if ifc.addr.is_some_and(|n| n.ip() == target) {
+        if addr.is_some_and(|n| n.ip() == target) {
             return false;
         }
         let known = if sender == target {
@@ -498,8 +542,8 @@ impl Interface<'_> {
         if !self.passed(hook, ports, &mut passage, &mut frame, &mut view, out) {
             return;
         }
-        if let Some(mac) = iface(self.cfg, out_port).map(|i| i.mac) {
-            wire::set_eth_src(&mut frame.bytes, mac);
+        if let Some(f) = self.cfg.port_facts(out_port) {
+            wire::set_eth_src(&mut frame.bytes, f.mac);
         }
         self.transmit_from(Some(in_port), out_port, next_hop, frame, out);
     }
@@ -508,13 +552,13 @@ impl Interface<'_> {
 
     /// The header of a packet this stack originates out of `port`.
     pub fn header(&mut self, port: PortId, src: Ipv4Addr, dst: Ipv4Addr) -> IpHeader {
-        let mac = iface(self.cfg, port).map(|i| i.mac).unwrap_or_default();
+        let mac = self.cfg.port_facts(port).map(|f| f.mac).unwrap_or_default();
         IpHeader {
             src_mac: mac,
             dst_mac: MacAddr::zero(),
             src,
             dst,
-            ttl: self.cfg.default_ttl,
+            ttl: self.cfg.default_ttl(),
             ident: self.st.next_ident(),
         }
     }
@@ -545,7 +589,12 @@ impl Interface<'_> {
         // routes carry `src` = the address), whichever interface holds it.
         let src = src
             .or_else(|| local.then_some(dst))
-            .or_else(|| iface(self.cfg, port).and_then(|i| i.addr).map(|a| a.ip()))
+            .or_else(|| {
+                self.cfg
+                    .port_facts(port)
+                    .and_then(|f| f.addr)
+                    .map(|a| a.ip())
+            })
             .unwrap_or(Ipv4Addr::UNSPECIFIED);
         let header = self.header(port, src, dst);
         let mut frame = Frame::new(build(&header), probe);
@@ -667,17 +716,17 @@ impl Interface<'_> {
         frame: Frame,
         out: &mut Outbox,
     ) {
-        let Some(ifc) = iface(self.cfg, port) else {
+        let Some(ifc) = self.cfg.port_facts(port) else {
             return;
         };
-        if ifc.vxlan.is_some() {
+        if ifc.vxlan {
             if let Some(f) = self.vxlan_transmit(port, next_hop, frame, out) {
                 self.transmit_fitting(port, next_hop, f, out);
             }
             return;
         }
         let mtu = ifc.mtu;
-        let broadcast = is_broadcast_on(ifc, next_hop);
+        let broadcast = is_broadcast_on(ifc.addr, next_hop);
         // Frames are not padded: an untagged frame longer than the MTU plus the Ethernet
         // header is the only kind that may not fit, and only then is the header read.
         let mut frame = frame;
@@ -699,7 +748,10 @@ impl Interface<'_> {
         frame: Frame,
         out: &mut Outbox,
     ) {
-        let broadcast = iface(self.cfg, port).is_some_and(|i| is_broadcast_on(i, next_hop));
+        let broadcast = self
+            .cfg
+            .port_facts(port)
+            .is_some_and(|f| is_broadcast_on(f.addr, next_hop));
         self.resolve_and_send(port, next_hop, broadcast, frame, out);
     }
 

@@ -341,7 +341,7 @@ fn a_ping_over_the_mtu_is_fragmented_and_reassembled() {
 fn routed(far_mtu: u16) -> (Engine, NodeId, NodeId, NodeId) {
     let mut eng = Engine::new(1, Limits::default());
     let mut a = stack("a", &[(A_MAC, "10.0.0.1/24", 1500)]);
-    a.config.routes.push(super::Route {
+    a.config.routes_mut().push(super::Route {
         dest: "0.0.0.0/0".parse().expect("default"),
         via: Some(ip("10.0.0.254")),
         iface: PortId(0),
@@ -357,7 +357,7 @@ fn routed(far_mtu: u16) -> (Engine, NodeId, NodeId, NodeId) {
     r.config.forwarding = true;
     let r = add(&mut eng, r);
     let mut b = stack("b", &[(B_MAC, "10.1.0.2/24", 1500)]);
-    b.config.routes.push(super::Route {
+    b.config.routes_mut().push(super::Route {
         dest: "0.0.0.0/0".parse().expect("default"),
         via: Some(ip("10.1.0.254")),
         iface: PortId(0),
@@ -606,7 +606,7 @@ fn bridged_world(netfilter: bool) -> (Engine, NodeId, NodeId, NodeId) {
         ("c2", MacAddr(0x02, 0x42, 0xac, 0x11, 0, 3), "172.17.0.3/16"),
     ] {
         let mut c = stack(name, &[(mac, addr, 1500)]);
-        c.config.routes.push(super::Route {
+        c.config.routes_mut().push(super::Route {
             dest: "0.0.0.0/0".parse().unwrap(),
             via: Some(ip("172.17.0.1")),
             iface: PortId(0),
@@ -736,7 +736,11 @@ fn the_broadcast_arp_shortcut_ignores_only_what_the_full_path_ignores() {
         let ifc = s.config.ifaces()[0].clone().expect("eth0");
         let frame = Frame::new(bytes, Some(ProbeId(1)));
         let (mut net, _) = s.split();
-        assert_eq!(net.ignores_arp(PortId(0), &ifc, &frame), ignored, "{what}");
+        assert_eq!(
+            net.ignores_arp(PortId(0), ifc.addr, &frame),
+            ignored,
+            "{what}"
+        );
         if ignored {
             let mut out = crate::device::Outbox::default();
             out.reset(crate::time::SimTime::ZERO, NodeId(0));
@@ -943,4 +947,19 @@ fn a_linux_stack_counts_buffer_bytes_and_drops_the_oldest_frames() {
     // keeps 16.
     let (ids, _) = waiting_drops(crate::control::tcpip::linux, 303, 32);
     assert_eq!(ids, [1], "302 small frames fit");
+}
+
+/// Where a packet's reads of the socket set and the net state fall (`IpStack`'s layout):
+/// the bound ports fill one cache line, the echo client the next, and the counters with the
+/// relays' and DHCP clients' lists the third; the IP identifier, the loopback queue and the
+/// first two ARP entries the net state's first two lines.
+#[test]
+fn the_sockets_and_net_state_open_with_what_a_packet_reads() {
+    use std::mem::offset_of;
+    assert_eq!(offset_of!(super::socket::Sockets, apps), 64);
+    assert_eq!(offset_of!(super::socket::Sockets, counters), 128);
+    // `DhcpState` opens with its clients' list (24 bytes).
+    assert!(offset_of!(super::socket::Sockets, dhcp) + 24 <= 192);
+    assert!(offset_of!(super::interface::NetState, arp) + 16 + 2 * 32 <= 128);
+    assert_eq!(std::mem::align_of::<super::IpStack>(), 64);
 }

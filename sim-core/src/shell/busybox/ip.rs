@@ -201,7 +201,7 @@ fn route_add(world: &World, place: &Place, args: &[&str]) -> ShellOutput {
         .any(|a| (a.network(), a.prefix()) == key);
     let routed = s
         .config
-        .routes
+        .routes()
         .iter()
         .any(|r| (r.dest.network(), r.dest.prefix()) == key);
     if connected || routed {
@@ -318,7 +318,7 @@ fn routes(out: &mut String, cfg: &crate::device::stack::StackConfig, shown: impl
             ));
         }
     }
-    for r in &cfg.routes {
+    for r in cfg.routes() {
         let Some(dev) = name(r.iface).filter(|n| shown(n)) else {
             continue;
         };
@@ -362,7 +362,7 @@ mod tests {
         let mut cfg = StackConfig::new("c", 64);
         cfg.ifaces_mut().push(veth("eth0", "172.18.0.2/16"));
         cfg.ifaces_mut().push(veth("eth1", "172.17.0.2/16"));
-        cfg.routes.push(Route {
+        cfg.routes_mut().push(Route {
             dest: "0.0.0.0/0".parse().expect("default"),
             via: Some("172.17.0.1".parse().expect("gw")),
             iface: PortId(1),

@@ -260,7 +260,7 @@ fn routes(ns: &Ns, rest: &[&str]) -> ShellOutput {
             ));
         }
     }
-    for r in &stack.config.routes {
+    for r in stack.config.routes() {
         let Some(dev) = stack.iface(r.iface).map(|i| i.name.clone()) else {
             continue;
         };

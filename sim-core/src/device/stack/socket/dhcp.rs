@@ -95,7 +95,9 @@ struct Lease {
 }
 
 /// The stack's DHCP run-time state: client exchanges and server bindings.
+/// `repr(C)`: `clients` first, whose emptiness every frame the stack takes reads.
 #[derive(Debug, Default)]
+#[repr(C)]
 pub struct DhcpState {
     clients: Vec<Client>,
     leases: Vec<Lease>,
@@ -206,7 +208,7 @@ fn client_send(d: &mut DhcpState, net: &mut Interface, i: usize, out: &mut Outbo
         m.server_id = Some(server);
     }
     let ident = net.st.next_ident();
-    let frame = wire::dhcp_client_frame(&m, net.cfg.default_ttl, ident);
+    let frame = wire::dhcp_client_frame(&m, net.cfg.default_ttl(), ident);
     out.send(port, Frame::new(frame, None));
     out.timer(
         out.now + retry_delay(tries),
@@ -394,10 +396,10 @@ fn bind(
     if let Some(Some(iface)) = cfg.ifaces_mut().get_mut(port.0 as usize) {
         iface.addr = Some(addr);
     }
-    let has_default = cfg.routes.iter().any(|r| r.dest.prefix() == 0);
+    let has_default = cfg.routes().iter().any(|r| r.dest.prefix() == 0);
     let default = Ipv4Network::new(Ipv4Addr::UNSPECIFIED, 0).ok();
     if let (Some(router), Some(dest), false) = (ack.routers.first(), default, has_default) {
-        cfg.routes.push(Route {
+        cfg.routes_mut().push(Route {
             dest,
             via: Some(*router),
             iface: port,
@@ -1040,7 +1042,7 @@ mod tests {
         let loser = stack(&eng, clients[1]);
         assert_eq!(loser.dhcp_status(PortId(0)), Some(DhcpStatus::GaveUp));
         assert_eq!(loser.iface(PortId(0)).and_then(|i| i.addr), None);
-        assert!(loser.config.routes.is_empty());
+        assert!(loser.config.routes().is_empty());
         assert_eq!(stack(&eng, server).dhcp_leases().len(), 1);
         // The first DISCOVER at 0 s, retries at 1, 3 and 7 s, giving up at 15 s.
         assert!(eng.now() >= SimTime(15_000_000_000));

@@ -23,6 +23,45 @@ pub struct EchoApp {
 
 const PAYLOAD: [u8; 32] = [0x5a; 32];
 
+/// A stack's echo clients by index, the first inline: a stack runs one, and its every tick
+/// and echo reads it (one cache line fewer than a `Vec`'s own allocation, issue 13).
+#[derive(Clone, Debug, Default)]
+pub struct Apps {
+    first: Option<EchoApp>,
+    more: Vec<EchoApp>,
+}
+
+impl Apps {
+    pub fn len(&self) -> usize {
+        usize::from(self.first.is_some()) + self.more.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.first.is_none()
+    }
+
+    fn push(&mut self, app: EchoApp) {
+        if self.first.is_none() {
+            self.first = Some(app);
+        } else {
+            self.more.push(app);
+        }
+    }
+
+    #[inline]
+    fn get_mut(&mut self, i: usize) -> Option<&mut EchoApp> {
+        match i {
+            0 => self.first.as_mut(),
+            i => self.more.get_mut(i - 1),
+        }
+    }
+
+    /// Every client, in the order they were added.
+    pub fn iter(&self) -> impl Iterator<Item = &EchoApp> + '_ {
+        self.first.iter().chain(&self.more)
+    }
+}
+
 /// Adds an echo client and starts it at `out.now + delay`.
 #[allow(clippy::too_many_arguments)]
 pub fn start_app(

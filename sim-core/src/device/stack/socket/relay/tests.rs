@@ -53,7 +53,7 @@ fn net(relays: Vec<RelayListener>, target_tcp: Vec<u16>, target_udp: Vec<u16>) -
     let relay = stack(&mut eng, r);
     let mut t = StackConfig::new("target", 64);
     t.ifaces_mut().push(iface("eth0", 4, "172.17.0.2/16"));
-    t.routes.push(Route {
+    t.routes_mut().push(Route {
         dest: "0.0.0.0/0".parse().expect("default"),
         via: Some("172.17.0.1".parse().expect("gw")),
         iface: PortId(0),
