@@ -727,12 +727,7 @@ fn the_broadcast_arp_shortcut_ignores_only_what_the_full_path_ignores() {
         (to_one_mac, false, "not broadcast"),
     ];
     for (bytes, ignored, what) in cases {
-        let mut s = stack("a", &[(A_MAC, "10.0.0.1/24", 1500)]);
-        s.net.arp.unsolicited(PortId(0), ip("10.0.0.2"), B_MAC);
-        s.net
-            .arp
-            .pending
-            .push(super::arp::Pending::new(PortId(0), ip("10.0.0.3")));
+        let mut s = arp_cases_stack();
         let ifc = s.config.ifaces()[0].clone().expect("eth0");
         let frame = Frame::new(bytes, Some(ProbeId(1)));
         let (mut net, _) = s.split();
@@ -756,6 +751,18 @@ fn the_broadcast_arp_shortcut_ignores_only_what_the_full_path_ignores() {
             );
         }
     }
+}
+
+/// The stack the flooded-ARP cases run against: 10.0.0.1 on port 0, an entry for 10.0.0.2,
+/// and 10.0.0.3 being resolved.
+fn arp_cases_stack() -> IpStack {
+    let mut s = stack("a", &[(A_MAC, "10.0.0.1/24", 1500)]);
+    s.net.arp.unsolicited(PortId(0), ip("10.0.0.2"), B_MAC);
+    s.net
+        .arp
+        .pending
+        .push(super::arp::Pending::new(PortId(0), ip("10.0.0.3")));
+    s
 }
 
 /// A quiet filter (`quiet`) never says "ignored" for a request the full path acts on: every
@@ -784,12 +791,7 @@ fn a_quiet_filter_ignores_only_what_the_full_path_ignores() {
             "from an address being resolved",
         ),
     ];
-    let mut s = stack("a", &[(A_MAC, "10.0.0.1/24", 1500)]);
-    s.net.arp.unsolicited(PortId(0), ip("10.0.0.2"), B_MAC);
-    s.net
-        .arp
-        .pending
-        .push(super::arp::Pending::new(PortId(0), ip("10.0.0.3")));
+    let mut s = arp_cases_stack();
     let filter = s
         .quiet_filter()
         .expect("a stack with three addresses has a filter");
