@@ -9,65 +9,52 @@
 
 use super::{Counters, Hook, Match, Policy, Ruleset, TableKind, Target, Test};
 
-/// No fast path for this hook and protocol class.
-const NONE: u8 = u8::MAX;
-
 /// At most this many protocols named by rules get a class of their own; a ruleset naming
 /// more has no fast path (every packet walks), which is only slower.
 const MAX_NAMED: usize = 7;
 
+/// A hook's classes map to paths in one `u32`, a nibble per class (`MAX_NAMED + 1` of them).
+const NIBBLE: u32 = 0xF;
+/// No fast path for this hook and protocol class.
+const NONE: u32 = 0xF;
+/// Accepted with nothing to count: no base chain outside NAT tables runs at the hook.
+const UNCOUNTED: u32 = 0xE;
+/// Paths numbered below this get a nibble; a class whose path would be numbered higher has
+/// no fast path (its packets walk), which is only slower.
+const MAX_PATHS: usize = UNCOUNTED as usize;
+
 /// Where an accepting decision sits: (table, chain, rule), or the chain's policy.
 pub(super) type Decision = (u16, u16, Option<u16>);
 
-/// Kept small and flat: the packet path reads it for every packet at every hook. `repr(C)`:
-/// what a packet reads (the classes, the first paths' counts) sits together, first.
-#[derive(Clone, Debug)]
+/// What the packet path reads of the fast paths, for every packet at every hook: 52 bytes,
+/// so that with the `Derived` fields before it (12 bytes) it fills one cache line, counts
+/// included (issue 13: at a thousand stacks each line a visit reads is a miss). The counts
+/// of the first `FEW` paths are kept here in 32 bits and moved to [`PathCounts`] before they
+/// would overflow; the other paths count there.
+#[derive(Clone, Copy, Debug)]
 #[repr(C)]
 pub(super) struct FastPaths {
     /// The protocols some `Proto` test names (the first `named_len`). Rules see every other
     /// protocol alike, so those share one class.
     named: [u8; MAX_NAMED],
     named_len: u8,
-    /// Per hook, per class (each named protocol in order, then "any other"): the index of
-    /// its path in `paths`, or `NONE`.
-    by_class: [[u8; MAX_NAMED + 1]; 5],
-    /// Per path: the packets it accepted since its counts were last folded into the rules.
-    pending: Pending,
-    paths: Vec<Vec<Decision>>,
+    /// Per hook, per class (each named protocol in order, then "any other"), a nibble: the
+    /// path's number, `UNCOUNTED` or `NONE`.
+    by_class: [u32; 5],
+    few_packets: [u32; FastPaths::FEW],
+    few_bytes: [u32; FastPaths::FEW],
 }
 
-/// Per-path counts, the first `FEW` inline: a container's ruleset has a handful of paths,
-/// and counting one must not touch an allocation of its own (issue 13).
+/// The paths themselves and the counts the hot part does not hold: read when a packet
+/// counts on a path past the first `FEW`, when a count nears overflow, and when counters
+/// are listed or settled.
 #[derive(Clone, Debug, Default)]
-struct Pending {
-    few: [Counters; Pending::FEW],
-    more: Vec<Counters>,
-}
-
-impl Pending {
-    const FEW: usize = 4;
-
-    fn of_len(n: usize) -> Self {
-        Pending {
-            few: Default::default(),
-            more: vec![Counters::default(); n.saturating_sub(Self::FEW)],
-        }
-    }
-
-    #[inline]
-    fn at_mut(&mut self, i: usize) -> Option<&mut Counters> {
-        match i.checked_sub(Self::FEW) {
-            None => self.few.get_mut(i),
-            Some(j) => self.more.get_mut(j),
-        }
-    }
-
-    fn at(&self, i: usize) -> Counters {
-        match i.checked_sub(Self::FEW) {
-            None => self.few[i],
-            Some(j) => self.more.get(j).copied().unwrap_or_default(),
-        }
-    }
+pub(super) struct PathCounts {
+    /// Per path: the decisions it goes through.
+    paths: Vec<Vec<Decision>>,
+    /// Per path: what it accepted since its counts were last folded into the rules, beside
+    /// what the hot part holds.
+    counted: Vec<Counters>,
 }
 
 impl Default for FastPaths {
@@ -75,9 +62,9 @@ impl Default for FastPaths {
         FastPaths {
             named: [0; MAX_NAMED],
             named_len: 0,
-            by_class: [[NONE; MAX_NAMED + 1]; 5],
-            pending: Pending::default(),
-            paths: Vec::new(),
+            by_class: [u32::MAX; 5],
+            few_packets: [0; FastPaths::FEW],
+            few_bytes: [0; FastPaths::FEW],
         }
     }
 }
@@ -110,11 +97,15 @@ fn named_protocols(rs: &Ruleset) -> Vec<u8> {
 }
 
 impl FastPaths {
-    pub(super) fn derive(rs: &Ruleset) -> FastPaths {
+    /// Paths whose counts the hot part holds.
+    const FEW: usize = 3;
+
+    pub(super) fn derive(rs: &Ruleset) -> (FastPaths, PathCounts) {
         let mut f = FastPaths::default();
+        let mut counts = PathCounts::default();
         let named = named_protocols(rs);
         if named.len() > MAX_NAMED {
-            return f;
+            return (f, counts);
         }
         f.named[..named.len()].copy_from_slice(&named);
         f.named_len = named.len() as u8;
@@ -125,57 +116,100 @@ impl FastPaths {
         let classes = named.iter().copied().chain([other]);
         for hook in Hook::ALL {
             for (class, p) in classes.clone().enumerate() {
-                let Some(path) = path(rs, hook, p) else {
-                    continue;
+                let nibble = match path(rs, hook, p) {
+                    None => continue,
+                    Some(path) if path.is_empty() => UNCOUNTED,
+                    Some(path) => match counts.paths.iter().position(|x| *x == path) {
+                        Some(i) => i as u32,
+                        None if counts.paths.len() < MAX_PATHS => {
+                            counts.paths.push(path);
+                            (counts.paths.len() - 1) as u32
+                        }
+                        None => continue,
+                    },
                 };
-                let i = match f.paths.iter().position(|x| *x == path) {
-                    Some(i) => i,
-                    None => {
-                        f.paths.push(path);
-                        f.paths.len() - 1
-                    }
-                };
-                f.by_class[hook as usize][class] = i as u8;
+                f.set(hook, class, nibble);
             }
         }
-        f.pending = Pending::of_len(f.paths.len());
-        f
+        counts.counted = vec![Counters::default(); counts.paths.len()];
+        (f, counts)
     }
 
-    /// The class of protocol `p`: its place among the named ones, or the "other" class.
+    fn set(&mut self, hook: Hook, class: usize, nibble: u32) {
+        let shift = 4 * class as u32;
+        let word = &mut self.by_class[hook as usize];
+        *word = (*word & !(NIBBLE << shift)) | (nibble << shift);
+    }
+
+    /// The nibble of protocol `p` at `hook`.
     #[inline]
-    fn class(&self, p: u8) -> usize {
+    fn at(&self, hook: Hook, p: u8) -> u32 {
         let named = &self.named[..usize::from(self.named_len)];
-        named.iter().position(|n| *n == p).unwrap_or(named.len())
+        let class = named.iter().position(|n| *n == p).unwrap_or(named.len());
+        (self.by_class[hook as usize] >> (4 * class as u32)) & NIBBLE
     }
 
     /// Whether every packet of protocol `p` is accepted at `hook` by a path (nothing counted).
     #[inline]
     pub(super) fn accepts(&self, hook: Hook, p: u8) -> bool {
-        self.by_class[hook as usize][self.class(p)] != NONE
+        self.at(hook, p) != NONE
     }
 
     /// If every packet of protocol `p` is accepted at `hook` by a path, counts a `len`-byte
     /// packet on it and returns true.
     #[inline]
-    pub(super) fn accept(&mut self, hook: Hook, p: u8, len: usize) -> bool {
-        match self.by_class[hook as usize][self.class(p)] {
-            NONE => false,
-            i => {
-                if let Some(c) = self.pending.at_mut(usize::from(i)) {
+    pub(super) fn accept(
+        &mut self,
+        counts: &mut PathCounts,
+        hook: Hook,
+        p: u8,
+        len: usize,
+    ) -> bool {
+        let i = match self.at(hook, p) {
+            NONE => return false,
+            UNCOUNTED => return true,
+            i => i as usize,
+        };
+        match (self.few_packets.get_mut(i), self.few_bytes.get_mut(i)) {
+            (Some(packets), Some(bytes))
+                if *packets < u32::MAX
+                    && u32::try_from(len).is_ok_and(|l| l <= u32::MAX - *bytes) =>
+            {
+                *packets += 1;
+                *bytes += len as u32;
+            }
+            // The hot counts would overflow: they move to the wide ones, with this packet.
+            (Some(packets), Some(bytes)) => {
+                if let Some(c) = counts.counted.get_mut(i) {
+                    c.packets += u64::from(std::mem::take(packets)) + 1;
+                    c.bytes += u64::from(std::mem::take(bytes)) + len as u64;
+                }
+            }
+            _ => {
+                if let Some(c) = counts.counted.get_mut(i) {
                     c.count(len);
                 }
-                true
             }
         }
+        true
+    }
+
+    /// What path `i` has accepted and not yet folded into its rules.
+    fn pending(&self, counts: &PathCounts, i: usize) -> Counters {
+        let mut c = counts.counted.get(i).copied().unwrap_or_default();
+        if let (Some(p), Some(b)) = (self.few_packets.get(i), self.few_bytes.get(i)) {
+            c.packets += u64::from(*p);
+            c.bytes += u64::from(*b);
+        }
+        c
     }
 
     /// What the paths through `decision` accepted and have not yet folded into it.
-    pub(super) fn pending_at(&self, decision: Decision) -> Counters {
+    pub(super) fn pending_at(&self, counts: &PathCounts, decision: Decision) -> Counters {
         let mut sum = Counters::default();
-        for (i, path) in self.paths.iter().enumerate() {
-            let c = self.pending.at(i);
+        for (i, path) in counts.paths.iter().enumerate() {
             if path.contains(&decision) {
+                let c = self.pending(counts, i);
                 sum.packets += c.packets;
                 sum.bytes += c.bytes;
             }
@@ -184,14 +218,22 @@ impl FastPaths {
     }
 
     /// Takes every path's pending counts: (the decisions it went through, its counts).
-    pub(super) fn take_pending(&mut self) -> Vec<(Vec<Decision>, Counters)> {
+    pub(super) fn take_pending(
+        &mut self,
+        counts: &mut PathCounts,
+    ) -> Vec<(Vec<Decision>, Counters)> {
         let mut out = Vec::new();
-        for (i, path) in self.paths.iter().enumerate() {
-            let Some(c) = self.pending.at_mut(i) else {
-                continue;
-            };
+        for i in 0..counts.paths.len() {
+            let c = self.pending(counts, i);
+            if let Some(p) = self.few_packets.get_mut(i) {
+                *p = 0;
+            }
+            if let Some(b) = self.few_bytes.get_mut(i) {
+                *b = 0;
+            }
+            counts.counted[i] = Counters::default();
             if c.packets > 0 {
-                out.push((path.clone(), std::mem::take(c)));
+                out.push((counts.paths[i].clone(), c));
             }
         }
         out
@@ -235,12 +277,77 @@ fn path(rs: &Ruleset, hook: Hook, p: u8) -> Option<Vec<Decision>> {
 mod tests {
     use super::*;
 
-    /// What a packet reads of the fast paths (the classes and the first paths' counts)
-    /// comes first and fits, after the `Derived` fields before it (16 bytes), in its two
-    /// first cache lines (`IpStack`'s layout).
+    /// What a packet reads of the fast paths, the classes and the first paths' counts, fills
+    /// the rest of the line the `Derived` fields before it (12 bytes) open.
     #[test]
-    fn the_fast_paths_hot_part_is_first() {
-        let counts = std::mem::offset_of!(FastPaths, pending) + std::mem::offset_of!(Pending, more);
-        assert!(16 + counts <= 128, "{counts}");
+    fn the_fast_paths_hot_part_fills_one_line() {
+        assert_eq!(std::mem::size_of::<FastPaths>(), 52);
+    }
+
+    fn counted(f: &FastPaths, counts: &PathCounts, i: usize) -> (u64, u64) {
+        let c = f.pending(counts, i);
+        (c.packets, c.bytes)
+    }
+
+    /// A path's 32-bit counts move to the wide ones before they overflow, this packet with
+    /// them; nothing is lost.
+    #[test]
+    fn a_hot_count_near_overflow_moves_to_the_wide_one() {
+        let mut f = FastPaths::default();
+        f.set(Hook::Input, 0, 0);
+        let mut counts = PathCounts {
+            paths: vec![vec![(0, 0, None)]],
+            counted: vec![Counters::default()],
+        };
+        f.few_packets[0] = 10;
+        f.few_bytes[0] = u32::MAX - 100;
+        assert!(f.accept(&mut counts, Hook::Input, 6, 100));
+        assert_eq!((f.few_packets[0], f.few_bytes[0]), (11, u32::MAX));
+        assert!(f.accept(&mut counts, Hook::Input, 6, 60));
+        assert_eq!((f.few_packets[0], f.few_bytes[0]), (0, 0));
+        assert_eq!(counted(&f, &counts, 0), (12, u64::from(u32::MAX) + 60));
+        assert!(f.accept(&mut counts, Hook::Input, 6, 40));
+        assert_eq!(counted(&f, &counts, 0), (13, u64::from(u32::MAX) + 100));
+        assert!(
+            !f.accept(&mut counts, Hook::Output, 6, 40),
+            "no path at OUTPUT"
+        );
+    }
+
+    /// Paths past the hot part's count in the wide counts; past `MAX_PATHS` a class has no
+    /// fast path; a hook with nothing to count accepts without counting.
+    #[test]
+    fn paths_past_the_few_count_wide_and_past_the_nibbles_walk() {
+        let mut f = FastPaths::default();
+        for class in 0..=MAX_NAMED {
+            f.set(Hook::Input, class, class as u32);
+        }
+        f.set(Hook::Output, 0, UNCOUNTED);
+        let paths: Vec<Vec<Decision>> = (0..8).map(|i| vec![(0, 0, Some(i))]).collect();
+        let mut counts = PathCounts {
+            counted: vec![Counters::default(); paths.len()],
+            paths,
+        };
+        f.named = [1, 2, 6, 17, 41, 47, 50];
+        f.named_len = 7;
+        assert!(f.accept(&mut counts, Hook::Input, 50, 70), "class 6");
+        assert!(
+            f.accept(&mut counts, Hook::Input, 99, 80),
+            "the other class, 7"
+        );
+        assert_eq!(counted(&f, &counts, 6), (1, 70));
+        assert_eq!(
+            counts.counted[7],
+            Counters {
+                packets: 1,
+                bytes: 80
+            }
+        );
+        assert!(f.accept(&mut counts, Hook::Output, 1, 10));
+        let settled = f.take_pending(&mut counts);
+        assert_eq!(settled.len(), 2, "only the counted paths: {settled:?}");
+        assert_eq!(counted(&f, &counts, 7), (0, 0));
+        f.set(Hook::Input, 7, NONE);
+        assert!(!f.accept(&mut counts, Hook::Input, 99, 80));
     }
 }

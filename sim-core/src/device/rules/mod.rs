@@ -460,7 +460,7 @@ struct Derived {
     hook_mask: u8,
     /// Whether some rule tests `DstLocal`/`SrcLocal` (the device then works that out).
     addrtype: bool,
-    /// Verdicts that depend on the protocol alone.
+    /// Verdicts that depend on the protocol alone, with the first paths' counts.
     fast: fast::FastPaths,
     /// `ct_low`'s continuation: protocols 64 to 255.
     ct_high: [u64; 3],
@@ -471,6 +471,8 @@ struct Derived {
     /// (protocol, port) pairs that a DNAT rule listens on: dynamic source NAT never hands
     /// them out.
     dnat_ports: Vec<(u8, u16)>,
+    /// The fast paths' decisions, and the counts `fast` does not hold.
+    fast_counts: fast::PathCounts,
 }
 
 /// Every table of one device, and the derived lookup tables its packet path uses.
@@ -857,7 +859,7 @@ impl Ruleset {
         d.ct_low = ct_protos[0];
         d.ct_high = [ct_protos[1], ct_protos[2], ct_protos[3]];
         self.derived = d;
-        self.derived.fast = fast::FastPaths::derive(self);
+        (self.derived.fast, self.derived.fast_counts) = fast::FastPaths::derive(self);
     }
 
     /// Whether packets of IP protocol `proto` need connection tracking on this device.
@@ -899,7 +901,8 @@ impl Ruleset {
     /// packet path then skips walking the chains.
     #[inline]
     pub fn accept_by_protocol(&mut self, hook: Hook, proto: u8, len: usize) -> bool {
-        self.derived.fast.accept(hook, proto, len)
+        let d = &mut self.derived;
+        d.fast.accept(&mut d.fast_counts, hook, proto, len)
     }
 
     /// Whether an untracked packet of protocol `proto` passes `hook` whatever else it holds:
@@ -919,10 +922,10 @@ impl Ruleset {
             Some(r) => chain.rules[r].counters,
             None => chain.policy_counters,
         };
-        let pending = self
-            .derived
-            .fast
-            .pending_at((t as u16, c as u16, r.map(|r| r as u16)));
+        let pending = self.derived.fast.pending_at(
+            &self.derived.fast_counts,
+            (t as u16, c as u16, r.map(|r| r as u16)),
+        );
         Counters {
             packets: stored.packets + pending.packets,
             bytes: stored.bytes + pending.bytes,
@@ -931,7 +934,8 @@ impl Ruleset {
 
     /// Folds the fast path's counts into the rules, before an edit moves them.
     fn settle_counters(&mut self) {
-        for (path, counted) in self.derived.fast.take_pending() {
+        let d = &mut self.derived;
+        for (path, counted) in d.fast.take_pending(&mut d.fast_counts) {
             for (t, c, r) in path {
                 let chain = &mut self.tables[usize::from(t)].chains[usize::from(c)];
                 let at = match r {

@@ -41,7 +41,7 @@ use std::net::Ipv4Addr;
 /// cache lines; at a thousand stacks each visit finds its stack evicted (issue 13).
 ///
 /// Aligned to a cache line, so that where each part begins is where a line begins: the
-/// ruleset's derived tables fill the first two lines exactly.
+/// ruleset's derived tables fill the first line exactly.
 #[derive(Debug)]
 #[repr(C, align(64))]
 pub struct IpStack {
