@@ -112,7 +112,7 @@ impl Recorder {
             };
             let [a, b] = link.ends;
             self.links[i] = Some(LinkNames {
-                name: syms.intern(&link.name),
+                name: syms.intern(link.name()),
                 ends: [(a, port(a, syms)), (b, port(b, syms))],
             });
         }

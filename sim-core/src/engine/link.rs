@@ -10,10 +10,8 @@ use crate::rng::SimRng;
 use crate::time::{SimDuration, SimTime};
 use serde::Serialize;
 
-/// The physical properties of a link, as plain data. (`repr(C)`: what every frame reads,
-/// latency and rate, comes first.)
+/// The physical properties of a link, as plain data.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-#[repr(C)]
 pub struct LinkParams {
     pub latency: SimDuration,
     /// Bits per second; 0 means no serialization delay.
@@ -36,19 +34,34 @@ impl LinkParams {
     }
 }
 
-/// A cable. Laid out (`repr(C)`) so that what every frame reads, its state, ends and timing,
-/// shares the first cache line; the loss generator, used only on lossy links, is boxed.
+/// A cable: one cache line (`repr(C, align(64))`) holding all that a frame reads, its
+/// state, ends, timing and whether anything rarer applies (loss, faults); the rest, its
+/// name, loss generator and faults, is boxed apart. At a thousand containers each link's
+/// line is evicted between two of its frames, so a frame costs one miss here, not two
+/// (issue 13).
 #[derive(Debug)]
-#[repr(C)]
+#[repr(C, align(64))]
 pub struct Link {
     pub up: bool,
+    /// Whether `params.loss` is above zero: only then does a frame draw.
+    lossy: bool,
+    /// Whether an `Impair` step set faults: only then does a frame read them.
+    impaired: bool,
     pub ends: [(NodeId, PortId); 2],
     busy_until: [SimTime; 2],
-    rng: Box<SimRng>,
-    pub params: LinkParams,
-    pub name: String,
+    latency: SimDuration,
+    rate_bps: u64,
+    rest: Box<LinkRest>,
+}
+
+/// What a frame on a lossless, unimpaired link never reads.
+#[derive(Debug)]
+struct LinkRest {
+    params: LinkParams,
+    name: String,
+    rng: SimRng,
     /// Faults set by an `Impair` step; `None` (the default) costs one branch per frame.
-    impairment: Option<Box<Impaired>>,
+    impairment: Option<Impaired>,
 }
 
 /// Faults on a link while the run goes on, as an `Impair` step sets them. Probabilities are
@@ -118,36 +131,57 @@ impl Link {
     pub fn new(name: String, ends: [(NodeId, PortId); 2], params: LinkParams, rng: SimRng) -> Self {
         Link {
             up: true,
+            lossy: params.loss > 0.0,
+            impaired: false,
             ends,
             busy_until: [SimTime::ZERO; 2],
-            rng: Box::new(rng),
-            params,
-            name,
-            impairment: None,
+            latency: params.latency,
+            rate_bps: params.rate_bps,
+            rest: Box::new(LinkRest {
+                params,
+                name,
+                rng,
+                impairment: None,
+            }),
         }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.rest.name
+    }
+
+    pub fn params(&self) -> &LinkParams {
+        &self.rest.params
+    }
+
+    /// Bits per second (`params().rate_bps`, kept on the frame's line).
+    #[inline]
+    pub fn rate_bps(&self) -> u64 {
+        self.rate_bps
     }
 
     /// Sets the link's impairment (`None`, or one that changes nothing, clears it). Its random
     /// draws come from `rng`.
     pub fn set_impairment(&mut self, faults: Option<Impairment>, rng: SimRng) {
-        self.impairment = faults
+        self.rest.impairment = faults
             .filter(|f| !f.is_clear())
-            .map(|faults| Box::new(Impaired { faults, rng }));
+            .map(|faults| Impaired { faults, rng });
+        self.impaired = self.rest.impairment.is_some();
     }
 
     /// The link's impairment, if one is set.
     pub fn impairment(&self) -> Option<&Impairment> {
-        self.impairment.as_deref().map(|i| &i.faults)
+        self.rest.impairment.as_ref().map(|i| &i.faults)
     }
 
     /// Sends `bytes` bytes from the end `from` at `now`.
     pub fn transmit(&mut self, now: SimTime, from: (NodeId, PortId), bytes: usize) -> Transmit {
-        let tx = SimDuration::transmit_time(bytes, self.params.rate_bps);
+        let tx = SimDuration::transmit_time(bytes, self.rate_bps);
         self.transmit_timed(now, from, bytes, tx)
     }
 
     /// `transmit`, with the frame's serialization time on this link, `tx`, already known
-    /// (`SimDuration::transmit_time(bytes, params.rate_bps)`: a flood's copies share it).
+    /// (`SimDuration::transmit_time(bytes, rate_bps())`: a flood's copies share it).
     #[inline]
     pub fn transmit_timed(
         &mut self,
@@ -156,29 +190,35 @@ impl Link {
         bytes: usize,
         tx: SimDuration,
     ) -> Transmit {
-        debug_assert_eq!(tx, SimDuration::transmit_time(bytes, self.params.rate_bps));
+        debug_assert_eq!(tx, SimDuration::transmit_time(bytes, self.rate_bps));
         if !self.up {
             return Transmit::Down;
         }
         let dir = usize::from(self.ends[0] != from);
         let start = self.busy_until[dir].max(now);
         let backlog_ns = start.since(now).as_nanos();
-        if self.params.rate_bps > 0 && backlog_ns > 0 {
+        if self.rate_bps > 0 && backlog_ns > 0 {
             let backlog_bytes =
-                (backlog_ns as u128 * self.params.rate_bps as u128 / 8_000_000_000) as usize;
-            if backlog_bytes + bytes > self.params.queue_limit_bytes {
+                (backlog_ns as u128 * self.rate_bps as u128 / 8_000_000_000) as usize;
+            if backlog_bytes + bytes > self.rest.params.queue_limit_bytes {
                 return Transmit::QueueFull;
             }
         }
         self.busy_until[dir] = start + tx;
-        if self.params.loss > 0.0 && self.rng.chance(self.params.loss) {
-            return Transmit::Lost;
+        if self.lossy {
+            let rest = &mut *self.rest;
+            if rest.rng.chance(rest.params.loss) {
+                return Transmit::Lost;
+            }
         }
         let to = self.ends[1 - dir];
-        let at = start + tx + self.params.latency;
-        match &mut self.impairment {
-            None => Transmit::Arrives { to, at },
+        let at = start + tx + self.latency;
+        if !self.impaired {
+            return Transmit::Arrives { to, at };
+        }
+        match &mut self.rest.impairment {
             Some(imp) => imp.apply(to, at),
+            None => Transmit::Arrives { to, at },
         }
     }
 }
@@ -222,6 +262,14 @@ mod tests {
             queue_limit_bytes: 1 << 20,
         };
         Link::new("a<->b".into(), [A, B], params, SimRng::derive(1, "link"))
+    }
+
+    /// A link is one cache line, and so is the engine's slot for one (`Option<Link>`).
+    #[test]
+    fn a_link_is_one_cache_line() {
+        assert_eq!(std::mem::size_of::<Link>(), 64);
+        assert_eq!(std::mem::size_of::<Option<Link>>(), 64);
+        assert_eq!(std::mem::align_of::<Link>(), 64);
     }
 
     fn faults(f: impl FnOnce(&mut Impairment)) -> Option<Impairment> {

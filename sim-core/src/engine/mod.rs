@@ -296,7 +296,7 @@ impl Engine {
         self.port_links.set(from.0, from.1, None);
         self.topology.remove_link(old);
         let id = self.topology.add_link(LinkInfo {
-            name: link.name.clone(),
+            name: link.name().to_string(),
             a: link.ends[0],
             b: link.ends[1],
             internal,
@@ -352,7 +352,7 @@ impl Engine {
         let Some(l) = self.links.get_mut(link.0 as usize).and_then(Option::as_mut) else {
             return false;
         };
-        let rng = SimRng::derive(self.seed, &format!("impair:{}:{round}", l.name));
+        let rng = SimRng::derive(self.seed, &format!("impair:{}:{round}", l.name()));
         l.set_impairment(faults, rng);
         true
     }
@@ -794,14 +794,15 @@ impl Engine {
                 continue;
             };
             let len = frame.bytes.len();
-            if (tx_memo.0, tx_memo.1) != (len, l.params.rate_bps) {
-                let tx = SimDuration::transmit_time(len, l.params.rate_bps);
-                tx_memo = (len, l.params.rate_bps, tx);
+            if (tx_memo.0, tx_memo.1) != (len, l.rate_bps()) {
+                let tx = SimDuration::transmit_time(len, l.rate_bps());
+                tx_memo = (len, l.rate_bps(), tx);
             }
             let verdict = l.transmit_timed(self.now, (node, port), len, tx_memo.2);
-            // What a drop reason needs besides the link's name: the queue's limit, or the
-            // loss impairment's probability.
-            let (name, mut detail) = (&l.name, l.params.queue_limit_bytes);
+            // What a drop reason needs besides the link's name: the loss impairment's
+            // probability, or (read only for a drop: it is off the link's hot line) the
+            // queue's limit.
+            let mut detail = None;
             let reason: fn(Sym, usize) -> DropReason = match verdict {
                 Transmit::Arrives { to, at } | Transmit::ArrivesTwice { to, at, .. } => {
                     // One record per frame sent: a duplicate is the link's doing.
@@ -858,7 +859,7 @@ impl Engine {
                 }
                 Transmit::Lost => |link, _| DropReason::LinkLoss { link },
                 Transmit::LostToImpairment { per_mille } => {
-                    detail = usize::from(per_mille);
+                    detail = Some(usize::from(per_mille));
                     |link, per_mille| DropReason::ImpairmentLoss {
                         link,
                         per_mille: per_mille as u16,
@@ -866,6 +867,7 @@ impl Engine {
                 }
             };
             self.stats.frames_dropped += 1;
+            let (name, detail) = (l.name(), detail.unwrap_or(l.params().queue_limit_bytes));
             if self.recorder.on {
                 let why = reason(out.syms.intern(name), detail);
                 let (syms, devices) = (&mut out.syms, &self.devices);
