@@ -154,7 +154,7 @@ impl<'a> Planner<'a> {
         let eng = self.eng;
         let next = self.next_port.entry(node).or_insert_with(|| {
             eng.device(node).map_or(0, |d| match d {
-                Device::Switch(s) => s.config.ports.len() as u16,
+                Device::Switch(s) => s.config.ports().len() as u16,
                 Device::Stack(s) => s.config.ifaces().len() as u16,
             })
         });
@@ -167,7 +167,7 @@ impl<'a> Planner<'a> {
     pub fn switch(&mut self, info: NodeInfo, config: SwitchConfig) -> NodeId {
         let node = NodeId(self.next_node);
         self.next_node += 1;
-        self.next_port.insert(node, config.ports.len() as u16);
+        self.next_port.insert(node, config.ports().len() as u16);
         self.plan.items.push(Item::Switch { node, info, config });
         node
     }

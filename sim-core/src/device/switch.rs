@@ -36,8 +36,10 @@ pub enum PortMode {
     Trunk { native: u16, allowed: Vec<u16> },
 }
 
+/// What the mode says of frames: the definition the packet path's `PortSummary` shortcuts.
 impl PortMode {
-    fn ingress_vlan(&self, tag: Option<u16>) -> Option<u16> {
+    /// The VLAN a frame arriving with 802.1Q tag `tag` belongs to; `None`: not admitted.
+    pub fn ingress_vlan(&self, tag: Option<u16>) -> Option<u16> {
         match (self, tag) {
             (PortMode::Access(v), None) => Some(*v),
             (PortMode::Access(v), Some(t)) if t == *v => Some(*v),
@@ -46,14 +48,15 @@ impl PortMode {
             (PortMode::Trunk { allowed, .. }, Some(t)) => allowed.contains(&t).then_some(t),
         }
     }
-    fn carries(&self, vlan: u16) -> bool {
+    /// Whether frames of `vlan` may leave by this port.
+    pub fn carries(&self, vlan: u16) -> bool {
         match self {
             PortMode::Access(v) => *v == vlan,
             PortMode::Trunk { native, allowed } => *native == vlan || allowed.contains(&vlan),
         }
     }
     /// Whether frames of `vlan` leave this port tagged.
-    fn egress_tagged(&self, vlan: u16) -> bool {
+    pub fn egress_tagged(&self, vlan: u16) -> bool {
         matches!(self, PortMode::Trunk { native, .. } if *native != vlan)
     }
 }
@@ -85,8 +88,10 @@ pub struct SwitchConfig {
     pub name: String,
     pub learning: bool,
     pub unknown_unicast: UnknownUnicast,
-    /// Ports by `PortId` index. `None` is a removed port (ids are never reused).
-    pub ports: Vec<Option<SwitchPort>>,
+    /// Ports by `PortId` index. `None` is a removed port (ids are never reused). Read with
+    /// [`SwitchConfig::ports`]; written only through [`Switch::add_port`],
+    /// [`Switch::remove_port`] and [`Switch::port_mut`], which keep `summary` in step.
+    ports: Vec<Option<SwitchPort>>,
     /// MACs the control plane pinned to ports, with their VLAN.
     pub static_macs: Vec<(MacAddr, u16, PortId)>,
     /// Per-port policies a control plane programmed (MAC rewrite, steering), if any.
@@ -102,6 +107,81 @@ pub struct SwitchConfig {
     /// The spanning tree as the control plane computed it (`control::stp`); `None`: the
     /// switch runs none, like an unmanaged switch.
     pub spanning_tree: Option<Box<SpanningTreeConfig>>,
+    /// What the packet path reads of each port, by `PortId` index, derived from `ports`
+    /// (issue 13, flatness): see [`PortSummary`].
+    #[serde(skip)]
+    summary: Vec<PortSummary>,
+}
+
+/// What forwarding reads of a port on every frame, four bytes a port, so that sixteen ports
+/// share a cache line (with 1,024 ports each `SwitchPort` record is its own line, evicted
+/// between two visits: one last-level miss per frame at the egress port's mode). What does
+/// not fit is only flagged, and read from the record when the flag is set: a trunk's list of
+/// tagged VLANs and port security's one accepted MAC (uplinks and VM NICs, few ports, whose
+/// records stay cached).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct PortSummary {
+    /// The access VLAN, or a trunk's native VLAN.
+    vlan: u16,
+    flags: u8,
+}
+
+impl PortSummary {
+    /// The port exists (a removed port, or an index past the last, is all zeros).
+    const PRESENT: u8 = 1;
+    const TRUNK: u8 = 1 << 1;
+    /// A trunk whose list of tagged VLANs is not empty: which they are, its record says.
+    const TAGGED_LIST: u8 = 1 << 2;
+    /// Reflective relay (`SwitchPort::reflect`).
+    const REFLECT: u8 = 1 << 3;
+    /// Port security: the one accepted source MAC is its record's `allowed_src`.
+    const GUARDED: u8 = 1 << 4;
+
+    fn of(port: Option<&SwitchPort>) -> Self {
+        let Some(p) = port else {
+            return PortSummary::default();
+        };
+        let mut flags = Self::PRESENT;
+        let vlan = match &p.mode {
+            PortMode::Access(v) => *v,
+            PortMode::Trunk { native, allowed } => {
+                flags |= Self::TRUNK;
+                if !allowed.is_empty() {
+                    flags |= Self::TAGGED_LIST;
+                }
+                *native
+            }
+        };
+        if p.reflect {
+            flags |= Self::REFLECT;
+        }
+        if p.allowed_src.is_some() {
+            flags |= Self::GUARDED;
+        }
+        PortSummary { vlan, flags }
+    }
+
+    #[inline]
+    fn has(self, flag: u8) -> bool {
+        self.flags & flag != 0
+    }
+
+    #[inline]
+    fn present(self) -> bool {
+        self.has(Self::PRESENT)
+    }
+
+    /// `PortMode::egress_tagged`.
+    #[inline]
+    fn egress_tagged(self, vlan: u16) -> bool {
+        self.has(Self::TRUNK) && self.vlan != vlan
+    }
+
+    /// The access VLAN of an access port.
+    #[inline]
+    fn access_vlan(self) -> Option<u16> {
+        (self.present() && !self.has(Self::TRUNK)).then_some(self.vlan)
+    }
 }
 
 /// A SET team: its members act as one logical port, `primary`, which is the port learning,
@@ -131,7 +211,120 @@ impl SwitchConfig {
             filter_reason: None,
             team: None,
             spanning_tree: None,
+            summary: Vec::new(),
         }
+    }
+
+    /// The ports by `PortId` index (`None`: removed).
+    pub fn ports(&self) -> &[Option<SwitchPort>] {
+        &self.ports
+    }
+
+    fn port(&self, port: PortId) -> Option<&SwitchPort> {
+        self.ports.get(usize::from(port.0)).and_then(Option::as_ref)
+    }
+
+    /// Port `port`'s summary (all zeros for no port). Debug builds check it against the
+    /// record here, where the packet path trusts it.
+    #[inline]
+    fn summary(&self, port: PortId) -> PortSummary {
+        let s = self
+            .summary
+            .get(usize::from(port.0))
+            .copied()
+            .unwrap_or_default();
+        debug_assert_eq!(
+            s,
+            PortSummary::of(self.port(port)),
+            "the summary follows port {}",
+            port.0
+        );
+        s
+    }
+
+    /// Re-derives port `port`'s summary from its record (after it was added, removed or
+    /// changed).
+    fn resummarize(&mut self, port: PortId) {
+        let i = usize::from(port.0);
+        if self.summary.len() < self.ports.len() {
+            self.summary
+                .resize(self.ports.len(), PortSummary::default());
+        }
+        if let Some(slot) = self.summary.get_mut(i) {
+            *slot = PortSummary::of(self.ports.get(i).and_then(Option::as_ref));
+        }
+    }
+
+    /// Whether the summary is the ports' (for tests; `summary` checks one port in debug
+    /// builds).
+    #[cfg(test)]
+    fn summary_follows(&self) -> bool {
+        self.summary.len() == self.ports.len()
+            && self
+                .summary
+                .iter()
+                .zip(&self.ports)
+                .all(|(s, p)| *s == PortSummary::of(p.as_ref()))
+    }
+
+    /// `PortMode::ingress_vlan` of port `port`, whose summary is `s`.
+    #[inline]
+    fn ingress_vlan(&self, port: PortId, s: PortSummary, tag: Option<u16>) -> Option<u16> {
+        match tag {
+            None => Some(s.vlan),
+            Some(t) if !s.has(PortSummary::TRUNK) => (t == s.vlan).then_some(t),
+            Some(t) if s.has(PortSummary::TAGGED_LIST) => {
+                self.port(port).and_then(|p| p.mode.ingress_vlan(Some(t)))
+            }
+            Some(_) => None,
+        }
+    }
+
+    /// `PortMode::carries` of port `port`, whose summary is `s`.
+    #[inline]
+    fn carries(&self, port: PortId, s: PortSummary, vlan: u16) -> bool {
+        s.vlan == vlan
+            || (s.has(PortSummary::TAGGED_LIST)
+                && self.port(port).is_some_and(|p| p.mode.carries(vlan)))
+    }
+
+    /// Whether port security at port `port`, whose summary is `s`, turns away source `src`.
+    #[inline]
+    fn spoofed(&self, port: PortId, s: PortSummary, src: MacAddr) -> bool {
+        s.has(PortSummary::GUARDED)
+            && self
+                .port(port)
+                .and_then(|p| p.allowed_src)
+                .is_some_and(|m| m != src)
+    }
+}
+
+/// A switch port lent out for changes; the switch's summary of it follows on drop.
+pub struct PortMut<'a> {
+    cfg: &'a mut SwitchConfig,
+    port: PortId,
+}
+
+impl std::ops::Deref for PortMut<'_> {
+    type Target = SwitchPort;
+    fn deref(&self) -> &SwitchPort {
+        self.cfg.port(self.port).expect("a lent port exists")
+    }
+}
+
+impl std::ops::DerefMut for PortMut<'_> {
+    fn deref_mut(&mut self) -> &mut SwitchPort {
+        self.cfg
+            .ports
+            .get_mut(usize::from(self.port.0))
+            .and_then(Option::as_mut)
+            .expect("a lent port exists")
+    }
+}
+
+impl Drop for PortMut<'_> {
+    fn drop(&mut self) {
+        self.cfg.resummarize(self.port);
     }
 }
 
@@ -173,9 +366,9 @@ impl DeviceFacts for Facts<'_> {
 }
 
 fn port_name(cfg: &SwitchConfig, port: PortId) -> String {
-    match cfg.ports.get(port.0 as usize) {
-        Some(Some(p)) => p.name.clone(),
-        _ => format!("port{}", port.0),
+    match cfg.port(port) {
+        Some(p) => p.name.clone(),
+        None => format!("port{}", port.0),
     }
 }
 
@@ -207,6 +400,12 @@ impl Switch {
         };
         s.set_spanning_tree(s.config.spanning_tree.clone().map(|b| *b), false);
         s.rebuild_static();
+        s.config.summary = s
+            .config
+            .ports
+            .iter()
+            .map(|p| PortSummary::of(p.as_ref()))
+            .collect();
         s
     }
 
@@ -224,7 +423,9 @@ impl Switch {
             allowed_src: None,
             reflect: false,
         }));
-        PortId((self.config.ports.len() - 1) as u16)
+        let port = PortId((self.config.ports.len() - 1) as u16);
+        self.config.resummarize(port);
+        port
     }
 
     /// Removes a port and every MAC entry that pointed at it.
@@ -232,6 +433,7 @@ impl Switch {
         if let Some(slot) = self.config.ports.get_mut(port.0 as usize) {
             *slot = None;
         }
+        self.config.resummarize(port);
         self.config.static_macs.retain(|(_, _, p)| *p != port);
         self.fdb.retain(|_, p| *p != port);
         if let Some(p) = &mut self.config.port_policy {
@@ -249,11 +451,13 @@ impl Switch {
         })
     }
 
-    pub fn port_mut(&mut self, port: PortId) -> Option<&mut SwitchPort> {
-        self.config
-            .ports
-            .get_mut(port.0 as usize)
-            .and_then(Option::as_mut)
+    /// Port `port`, to change (its mode, port security, reflection); the summary the
+    /// packet path reads follows when the guard goes.
+    pub fn port_mut(&mut self, port: PortId) -> Option<PortMut<'_>> {
+        self.config.port(port).is_some().then_some(PortMut {
+            cfg: &mut self.config,
+            port,
+        })
     }
 
     /// Removes a pinned MAC entry.
@@ -371,12 +575,13 @@ impl Switch {
     }
 
     pub fn handle_frame(&mut self, in_port: PortId, mut frame: Frame, out: &mut Outbox) {
-        let Some(Some(port)) = self.config.ports.get(in_port.0 as usize) else {
+        let port = self.config.summary(in_port);
+        if !port.present() {
             out.drop_frame(&frame, |syms| DropReason::Unplugged {
                 port: syms.intern(&format!("port{}", in_port.0)),
             });
             return;
-        };
+        }
         if !self.discarding.is_empty() && self.discarding.contains(&in_port) {
             self.drop_discarding(&frame, in_port, out);
             return;
@@ -399,17 +604,17 @@ impl Switch {
             return;
         };
         let (dst, src, tag) = (view.dst, view.src, view.vlan);
-        let Some(vlan) = port.mode.ingress_vlan(tag) else {
+        let Some(vlan) = self.config.ingress_vlan(in_port, port, tag) else {
             out.drop_frame(&frame, |syms| DropReason::VlanNotAllowed {
-                port: syms.intern(&port.name),
+                port: syms.intern(&port_name(&self.config, in_port)),
                 vlan: tag.unwrap_or(0),
             });
             return;
         };
-        if port.allowed_src.is_some_and(|m| m != src) {
+        if self.config.spoofed(in_port, port, src) {
             out.drop_frame(&frame, |syms| DropReason::MacSpoofing {
                 switch: syms.intern(&self.config.name),
-                port: syms.intern(&port.name),
+                port: syms.intern(&port_name(&self.config, in_port)),
                 mac: src,
             });
             return;
@@ -437,7 +642,7 @@ impl Switch {
             }
             _ => in_port,
         };
-        let reflect = port.reflect;
+        let reflect = port.has(PortSummary::REFLECT);
         // Inside the switch frames are untagged; the egress port decides tagging.
         if tag.is_some() {
             wire::pop_vlan(&mut frame.bytes);
@@ -507,14 +712,8 @@ impl Switch {
         // A policy delivers onto the endpoint's port, and so into its VLAN (a port map on
         // the untagged host address can lead to a container on VLAN 7).
         let mut vlan = vlan;
-        if let Some(p) = steered {
-            if let Some(Some(SwitchPort {
-                mode: PortMode::Access(v),
-                ..
-            })) = self.config.ports.get(p.0 as usize)
-            {
-                vlan = *v;
-            }
+        if let Some(v) = steered.and_then(|p| self.config.summary(p).access_vlan()) {
+            vlan = v;
         }
         // A policy may have rewritten the destination.
         let dst_key = fdb_key_in(vlan, &frame.bytes, 0).unwrap_or_else(|| fdb_key(vlan, dst));
@@ -556,20 +755,21 @@ impl Switch {
                 self.drop_back(&frame, arrived_on, unknown, vlan, out);
             }
             Some(to) => {
-                let Some(Some(to_port)) = self.config.ports.get(to.0 as usize) else {
+                let to_port = self.config.summary(to);
+                if !to_port.present() {
                     out.drop_frame(&frame, |syms| DropReason::Unplugged {
                         port: syms.intern(&format!("port{}", to.0)),
                     });
                     return;
-                };
-                if !to_port.mode.carries(vlan) {
+                }
+                if !self.config.carries(to, to_port, vlan) {
                     out.drop_frame(&frame, |syms| DropReason::VlanNotAllowed {
-                        port: syms.intern(&to_port.name),
+                        port: syms.intern(&port_name(&self.config, to)),
                         vlan,
                     });
                     return;
                 }
-                let tagged = to_port.mode.egress_tagged(vlan);
+                let tagged = to_port.egress_tagged(vlan);
                 if !self.egress(in_port, to, &mut passage, &mut frame, &mut view, out) {
                     return;
                 }
@@ -677,17 +877,20 @@ impl Switch {
         out: &mut Outbox,
     ) {
         let (mut count, mut changed) = (0, 0);
-        for i in 0..self.config.ports.len() {
-            let Some(p) = &self.config.ports[i] else {
-                continue;
-            };
-            if (i == in_port.0 as usize && !p.reflect) || !p.mode.carries(vlan) {
+        // The summaries, not the records: a flood to 1,023 ports reads 64 lines, not 1,023.
+        for i in 0..self.config.summary.len() {
+            let port = PortId(i as u16);
+            let p = self.config.summary(port);
+            if !p.present()
+                || (i == in_port.0 as usize && !p.has(PortSummary::REFLECT))
+                || !self.config.carries(port, p, vlan)
+            {
                 continue;
             }
-            let tagged = p.mode.egress_tagged(vlan);
+            let tagged = p.egress_tagged(vlan);
             // A team floods once, by the member serving the ingress port (one that is up).
             let member = match &self.config.team {
-                Some(t) if t.members.contains(&PortId(i as u16)) => {
+                Some(t) if t.members.contains(&port) => {
                     if t.primary.0 as usize != i {
                         continue;
                     }
@@ -696,12 +899,8 @@ impl Switch {
                         None => continue,
                     }
                 }
-                _ if self.no_carrier.contains(&PortId(i as u16))
-                    || self.discarding.contains(&PortId(i as u16)) =>
-                {
-                    continue
-                }
-                _ => PortId(i as u16),
+                _ if self.no_carrier.contains(&port) || self.discarding.contains(&port) => continue,
+                _ => port,
             };
             // An untraced copy that leaves as it is, through no egress rules or port policy
             // (a vSwitch's broadcast to its containers): the shared bytes, sent in place
@@ -730,14 +929,7 @@ impl Switch {
             // The copies share the frame's bytes; one that egress rewrites gets its own.
             let mut copy = frame.share();
             let (mut passage, mut view) = (passage, view);
-            if !self.egress(
-                in_port,
-                PortId(i as u16),
-                &mut passage,
-                &mut copy,
-                &mut view,
-                out,
-            ) {
+            if !self.egress(in_port, port, &mut passage, &mut copy, &mut view, out) {
                 continue;
             }
             if tagged {
@@ -989,6 +1181,112 @@ mod tests {
         sw.set_carrier(PortId(1), false);
         assert_eq!(sw.lookup(1, HOST_A), None);
         assert_eq!(ports(&handle(&mut sw, 0, frame(OUTSIDE, HOST_A))), [2]);
+    }
+
+    #[test]
+    fn a_port_summary_is_four_bytes() {
+        // Sixteen ports to a cache line: the point of the summary (issue 13, flatness).
+        assert_eq!(std::mem::size_of::<PortSummary>(), 4);
+    }
+
+    /// A change to a switch's ports, as a control plane makes them.
+    #[derive(Clone, Debug)]
+    enum PortOp {
+        Add(PortMode),
+        /// Removes the port at this index modulo the ports there are.
+        Remove(usize),
+        /// Changes the port at this index modulo the ports there are.
+        Modify(usize, PortMode, Option<u8>, bool),
+    }
+
+    /// VLANs from a small set, so that modes, tags and VLANs meet often.
+    fn a_mode() -> impl Strategy<Value = PortMode> {
+        prop_oneof![
+            (0u16..4).prop_map(PortMode::Access),
+            (0u16..4, prop::collection::vec(0u16..4, 0..3))
+                .prop_map(|(native, allowed)| PortMode::Trunk { native, allowed }),
+        ]
+    }
+
+    fn a_port_op() -> impl Strategy<Value = PortOp> {
+        prop_oneof![
+            a_mode().prop_map(PortOp::Add),
+            any::<usize>().prop_map(PortOp::Remove),
+            (
+                any::<usize>(),
+                a_mode(),
+                prop::option::of(0u8..3),
+                any::<bool>()
+            )
+                .prop_map(|(i, m, mac, r)| PortOp::Modify(i, m, mac, r)),
+        ]
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever ports are added, removed and changed, the summary is the records', and
+        /// every answer forwarding takes from it (admitted VLAN, VLANs carried, tagging,
+        /// port security, reflection, an access port's VLAN) is the record's.
+        #[test]
+        fn the_port_summary_answers_as_the_records(
+            ops in prop::collection::vec(a_port_op(), 0..40)
+        ) {
+            let mut sw = Switch::new(SwitchConfig::new("sw", true, UnknownUnicast::Flood));
+            for op in ops {
+                let n = sw.config.ports().len();
+                match op {
+                    PortOp::Add(mode) => {
+                        sw.add_port(format!("p{n}"), mode);
+                    }
+                    PortOp::Remove(i) if n > 0 => sw.remove_port(PortId((i % n) as u16)),
+                    PortOp::Modify(i, mode, mac, reflect) if n > 0 => {
+                        if let Some(mut p) = sw.port_mut(PortId((i % n) as u16)) {
+                            p.mode = mode;
+                            p.allowed_src = mac.map(|b| MacAddr(2, 0, 0, 0, 0, b));
+                            p.reflect = reflect;
+                        }
+                    }
+                    PortOp::Remove(_) | PortOp::Modify(..) => {}
+                }
+                prop_assert!(sw.config.summary_follows());
+                // A copy of the configuration (a plan's) makes a switch with the same summary.
+                prop_assert!(Switch::new(sw.config.clone()).config.summary_follows());
+                let cfg = &sw.config;
+                for i in 0..=n as u16 {
+                    let port = PortId(i);
+                    let s = cfg.summary(port);
+                    let Some(record) = cfg.port(port) else {
+                        prop_assert!(!s.present());
+                        continue;
+                    };
+                    prop_assert!(s.present());
+                    for vlan in 0u16..5 {
+                        prop_assert_eq!(cfg.carries(port, s, vlan), record.mode.carries(vlan));
+                        prop_assert_eq!(s.egress_tagged(vlan), record.mode.egress_tagged(vlan));
+                    }
+                    for tag in std::iter::once(None).chain((0u16..5).map(Some)) {
+                        prop_assert_eq!(
+                            cfg.ingress_vlan(port, s, tag),
+                            record.mode.ingress_vlan(tag)
+                        );
+                    }
+                    for b in 0u8..3 {
+                        let src = MacAddr(2, 0, 0, 0, 0, b);
+                        prop_assert_eq!(
+                            cfg.spoofed(port, s, src),
+                            record.allowed_src.is_some_and(|m| m != src)
+                        );
+                    }
+                    prop_assert_eq!(s.has(PortSummary::REFLECT), record.reflect);
+                    let access = match record.mode {
+                        PortMode::Access(v) => Some(v),
+                        PortMode::Trunk { .. } => None,
+                    };
+                    prop_assert_eq!(s.access_vlan(), access);
+                }
+            }
+        }
     }
 
     #[test]

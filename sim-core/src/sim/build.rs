@@ -309,7 +309,7 @@ pub fn build_recording(spec: &ScenarioSpec, record_frames: bool) -> Result<World
                         .and_then(Device::as_switch_mut)
                         .expect("switch nodes hold switches");
                     let port = sw.add_port(other.clone(), mode);
-                    if let (Some(mac), Some(p)) = (vm_nic_mac, sw.port_mut(port)) {
+                    if let (Some(mac), Some(mut p)) = (vm_nic_mac, sw.port_mut(port)) {
                         let spoofing =
                             kind == SwitchKindSpec::HyperV && l.mac_spoofing == Some(true);
                         if !spoofing {

@@ -326,7 +326,7 @@ fn switch(out: &mut String, s: &Switch, now: SimTime) {
         }
     );
     let mut rows = Vec::new();
-    for (i, port) in cfg.ports.iter().enumerate() {
+    for (i, port) in cfg.ports().iter().enumerate() {
         let Some(port) = port else { continue };
         let id = PortId(i as u16);
         let (mode, untagged) = match &port.mode {

@@ -284,10 +284,12 @@ pub fn allow_vlan(eng: &mut Engine, ext: &ExternalSwitch, vlan: u16) {
         return;
     };
     for up in ext.uplinks() {
-        if let Some(PortMode::Trunk { allowed, .. }) = sw.port_mut(up).map(|p| &mut p.mode) {
-            if !allowed.contains(&vlan) {
-                allowed.push(vlan);
-                allowed.sort_unstable();
+        if let Some(mut port) = sw.port_mut(up) {
+            if let PortMode::Trunk { allowed, .. } = &mut port.mode {
+                if !allowed.contains(&vlan) {
+                    allowed.push(vlan);
+                    allowed.sort_unstable();
+                }
             }
         }
     }
