@@ -147,6 +147,7 @@ fn network_create_ipam_and_option_refusals_of_20_10() {
     );
     fails(&mut w, "docker network create -o com.docker.network.driver.mtu=abc x2", 1, "", "Error response from daemon: failed to parse com.docker.network.driver.mtu value: abc (strconv.Atoi: parsing \"abc\": invalid syntax)\n");
     fails(&mut w, "docker network create -o com.docker.network.bridge.enable_icc=foo x1", 1, "", "Error response from daemon: failed to parse com.docker.network.bridge.enable_icc value: foo (strconv.ParseBool: parsing \"foo\": invalid syntax)\n");
+    fails(&mut w, "docker network create -o com.docker.network.bridge.host_binding_ipv4=10.0.0.300 x1", 1, "", "Error response from daemon: failed to parse com.docker.network.bridge.host_binding_ipv4 value: 10.0.0.300 (nil ip)\n");
     fails(
         &mut w,
         "docker network create --subnet 172.17.0.0/24 x1",

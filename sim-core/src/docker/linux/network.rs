@@ -221,7 +221,8 @@ pub(super) fn create(
         Some(v) => v.parse().map_err(|_| {
             Refusal::Daemon(
                 bad_request,
-                format!("failed to parse {HOST_BINDING} value: {v}"),
+                // `net.ParseIP` gives nil, and `parseErr` says so.
+                format!("failed to parse {HOST_BINDING} value: {v} (nil ip)"),
             )
         })?,
         None => Ipv4Addr::UNSPECIFIED,
