@@ -146,7 +146,7 @@ impl Sockets {
         if dport == VXLAN_PORT && net.vxlan_decap(&local.frame, out) {
             return;
         }
-        if dport == crate::wire::DHCP_SERVER_PORT && net.cfg.services.dhcp_server.is_some() {
+        if dport == crate::wire::DHCP_SERVER_PORT && net.cfg.services().dhcp_server.is_some() {
             dhcp::server_input(self, net, local.port, &local.frame, out);
             return;
         }

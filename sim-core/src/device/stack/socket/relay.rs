@@ -88,7 +88,7 @@ pub fn listener_input(
     local: &Local,
     out: &mut Outbox,
 ) -> bool {
-    if s.proxies.is_empty() && net.cfg.services.relays.is_empty() {
+    if s.proxies.is_empty() && !net.cfg.has_relays() {
         return false;
     }
     let Some(ip) = local.view.ip else {
@@ -115,7 +115,7 @@ pub fn listener_input(
     }
     let Some(listener) = net
         .cfg
-        .services
+        .services()
         .relays
         .iter()
         .find(|l| l.accepts(ip.proto, ip.dst, dport))
