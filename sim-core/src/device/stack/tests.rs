@@ -952,16 +952,15 @@ fn a_linux_stack_counts_buffer_bytes_and_drops_the_oldest_frames() {
 }
 
 /// Where a packet's reads of the socket set and the net state fall (`IpStack`'s layout):
-/// the bound ports fill one cache line, the echo client the next, and the counters with the
-/// relays' and DHCP clients' lists the third; the IP identifier, the loopback queue and the
-/// first two ARP entries the net state's first two lines.
+/// the bound ports, the counters and the relays' and DHCP clients' flags fill one cache
+/// line, the echo client the next; the IP identifier, the loopback queue and the first two
+/// ARP entries the net state's first two lines.
 #[test]
 fn the_sockets_and_net_state_open_with_what_a_packet_reads() {
     use std::mem::offset_of;
     assert_eq!(offset_of!(super::socket::Sockets, apps), 64);
-    assert_eq!(offset_of!(super::socket::Sockets, counters), 128);
-    // `DhcpState` opens with its clients' list (24 bytes).
-    assert!(offset_of!(super::socket::Sockets, dhcp) + 24 <= 192);
+    assert!(offset_of!(super::socket::Sockets, counters) + 16 <= 64);
+    assert_eq!(std::mem::size_of::<super::socket::echo::Apps>(), 64);
     assert!(offset_of!(super::interface::NetState, arp) + 16 + 2 * 32 <= 128);
     assert_eq!(std::mem::align_of::<super::IpStack>(), 64);
 }
