@@ -340,7 +340,7 @@ fn the_resolver_rules_sit_in_the_container_namespace() {
     let stack = w.engine.device(node).and_then(|d| d.as_stack()).unwrap();
     let r = stack
         .config
-        .services
+        .services()
         .local_resolver
         .as_ref()
         .expect("a resolver");

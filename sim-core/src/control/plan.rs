@@ -344,7 +344,7 @@ pub fn apply(eng: &mut Engine, plan: &Plan) {
             Item::Connections { .. } => {}
             Item::Relay { stack, relay } => {
                 if let Some(s) = eng.device_mut(*stack).and_then(Device::as_stack_mut) {
-                    s.config.services.relays.push(relay.clone());
+                    s.config.services_mut().relays.push(relay.clone());
                 }
             }
         }
@@ -460,8 +460,9 @@ pub fn remove(eng: &mut Engine, plan: &Plan) {
             Item::SwitchFilter { .. } => {}
             Item::Relay { stack, relay } => {
                 if let Some(s) = eng.device_mut(*stack).and_then(Device::as_stack_mut) {
-                    if let Some(i) = s.config.services.relays.iter().position(|r| r == relay) {
-                        s.config.services.relays.remove(i);
+                    let mut services = s.config.services_mut();
+                    if let Some(i) = services.relays.iter().position(|r| r == relay) {
+                        services.relays.remove(i);
                     }
                 }
             }

@@ -1175,8 +1175,9 @@ impl Daemon {
         let resolved = (target != t.name).then(|| t.id.clone());
         let (tcp, udp) = self.services(ci, ctx);
         if let Some(stack) = ctx.eng.device_mut(node).and_then(Device::as_stack_mut) {
-            stack.config.services.tcp.extend(tcp);
-            stack.config.services.udp_echo.extend(udp);
+            let mut s = stack.config.services_mut();
+            s.tcp.extend(tcp);
+            s.udp_echo.extend(udp);
         }
         let c = &mut self.store.containers[ci];
         c.sandbox = Some(node);
@@ -1260,8 +1261,9 @@ impl Daemon {
         if !owned {
             // A shared namespace (the host's): the container's services listen there.
             if let Some(stack) = ctx.eng.device_mut(node).and_then(Device::as_stack_mut) {
-                stack.config.services.tcp.extend(tcp);
-                stack.config.services.udp_echo.extend(udp);
+                let mut s = stack.config.services_mut();
+                s.tcp.extend(tcp);
+                s.udp_echo.extend(udp);
             }
         }
         self.store.containers[ci].sandbox = Some(node);
@@ -1309,7 +1311,7 @@ impl Daemon {
             if let Some(node) = self.store.containers[ci].sandbox.take() {
                 let (tcp, udp) = self.services(ci, ctx);
                 if let Some(stack) = ctx.eng.device_mut(node).and_then(Device::as_stack_mut) {
-                    let s = &mut stack.config.services;
+                    let mut s = stack.config.services_mut();
                     for p in tcp {
                         if let Some(i) = s.tcp.iter().rposition(|x| *x == p) {
                             s.tcp.remove(i);
@@ -1560,8 +1562,9 @@ impl Daemon {
             .and_then(|n| ctx.eng.device_mut(n))
             .and_then(Device::as_stack_mut)
         {
-            stack.config.services.tcp.extend_from_slice(tcp);
-            stack.config.services.udp_echo.extend_from_slice(udp);
+            let mut s = stack.config.services_mut();
+            s.tcp.extend_from_slice(tcp);
+            s.udp_echo.extend_from_slice(udp);
         }
         Ok(())
     }

@@ -91,7 +91,7 @@ fn stack_with(
         )));
         ports.insert(i.name.clone(), PortId((cfg.ifaces().len() - 1) as u16));
     }
-    cfg.services.icmp_echo = true;
+    cfg.services_mut().icmp_echo = true;
     Ok((cfg, ports))
 }
 
@@ -228,10 +228,10 @@ pub fn build_recording(spec: &ScenarioSpec, record_frames: bool) -> Result<World
                 tcp.push(site.port);
             }
         }
-        cfg.services.tcp = tcp;
-        cfg.services.udp_echo = udp;
+        cfg.services_mut().tcp = tcp;
+        cfg.services_mut().udp_echo = udp;
         for (name, ip) in &x.dns_records {
-            cfg.services.dns_zone.push((name.clone(), addr(ip)?));
+            cfg.services_mut().dns_zone.push((name.clone(), addr(ip)?));
         }
         if let Some(d) = &x.dhcp_server {
             let start = addr(&d.pool_start)?;
@@ -248,7 +248,7 @@ pub fn build_recording(spec: &ScenarioSpec, record_frames: bool) -> Result<World
             let mut server = DhcpServerConfig::new(start, addr(&d.pool_end)?, prefix);
             server.router = d.router.as_deref().map(addr).transpose()?;
             server.dns = d.dns.iter().map(|a| addr(a)).collect::<Result<_, _>>()?;
-            cfg.services.dhcp_server = Some(server);
+            cfg.services_mut().dhcp_server = Some(server);
         }
         let id = eng.add_node(
             NodeInfo {
@@ -447,8 +447,8 @@ fn windows_host(eng: &mut Engine, h: &HostSpec, macs: &mut MacSource) -> Result<
     cfg.forwarding = true;
     cfg.conntrack = policy::winnat_profile();
     let (tcp, udp) = split_services(&h.services);
-    cfg.services.tcp = tcp;
-    cfg.services.udp_echo = udp;
+    cfg.services_mut().tcp = tcp;
+    cfg.services_mut().udp_echo = udp;
     cfg.dns_servers = addrs(&h.dns_servers)?;
     let prefixes: Vec<Ipv4Network> = cfg
         .ifaces()
@@ -486,8 +486,8 @@ fn linux_host(eng: &mut Engine, h: &HostSpec, macs: &mut MacSource) -> Result<Ho
         .iter()
         .any(|(k, v)| k == "net.ipv4.ip_forward" && v == "1");
     let (tcp, udp) = split_services(&h.services);
-    cfg.services.tcp = tcp;
-    cfg.services.udp_echo = udp;
+    cfg.services_mut().tcp = tcp;
+    cfg.services_mut().udp_echo = udp;
     cfg.dns_servers = addrs(&h.dns_servers)?;
     // What the dynamic subnet choice must avoid: the host's on-link routes (v23+).
     let prefixes: Vec<Ipv4Network> = cfg

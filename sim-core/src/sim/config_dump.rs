@@ -239,7 +239,7 @@ fn stack(out: &mut String, s: &IpStack, now: SimTime) {
     if !cfg.hosts.is_empty() {
         let _ = writeln!(out, "  hosts {}", records(&cfg.hosts));
     }
-    services(out, &cfg.services);
+    services(out, cfg.services());
     rules(out, &s.rules, s.conntrack(), now, &name);
 }
 

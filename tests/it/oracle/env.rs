@@ -109,5 +109,5 @@ fn install_dns_sink(world: &mut World) {
         .device_mut(node)
         .and_then(sim_core::device::Device::as_stack_mut)
         .expect("the oracle host is an IP stack");
-    stack.config.services.dns_zone_bind = Some(DNS_SINK);
+    stack.config.services_mut().dns_zone_bind = Some(DNS_SINK);
 }

@@ -331,7 +331,7 @@ pub fn host_listens(eng: &Engine, host: &HostNodes, proto: u8, port: u16) -> boo
     eng.device(host.stack)
         .and_then(Device::as_stack)
         .is_some_and(|s| {
-            let services = &s.config.services;
+            let services = s.config.services();
             match proto {
                 crate::wire::IPPROTO_TCP => services.tcp.contains(&port),
                 crate::wire::IPPROTO_UDP => services.udp_echo.contains(&port),

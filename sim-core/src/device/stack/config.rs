@@ -19,10 +19,10 @@ use std::net::Ipv4Addr;
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[repr(C)]
 pub struct StackConfig {
-    /// What the packet path asks of the interfaces, routes and TTL on every packet, derived
-    /// from `ifaces`, `routes` and `default_ttl`; kept true by their only writers (the
-    /// guards of `ifaces_mut`, `iface_mut`, `push_iface`, `routes_mut`; `default_ttl` is set
-    /// once, by `new`).
+    /// What the packet path asks of the interfaces, routes, TTL and services on every
+    /// packet, derived from `ifaces`, `routes`, `default_ttl` and `services`; kept true by
+    /// their only writers (the guards of `ifaces_mut`, `iface_mut`, `push_iface`,
+    /// `routes_mut`, `services_mut`; `default_ttl` is set once, by `new`).
     #[serde(skip)]
     local: LocalIndex,
     /// The name traces use, e.g. "host1" or "host1/web".
@@ -39,7 +39,10 @@ pub struct StackConfig {
     pub forwarding: bool,
     /// How the connection table behaves (timeouts, filtering, NAT ports, size).
     pub conntrack: Profile,
-    pub services: Services,
+    /// What listens on the stack. Read with [`StackConfig::services`] (or, on the packet
+    /// path, the index's answers: [`StackConfig::echoes_udp`] and its siblings); written
+    /// only through [`StackConfig::services_mut`], which keeps `local` in step.
+    services: Services,
     pub dns_servers: Vec<Ipv4Addr>,
     /// Names its tools resolve before asking a DNS server (`/etc/hosts`), first match wins.
     pub hosts: Vec<(String, Ipv4Addr)>,
@@ -153,26 +156,28 @@ impl StackConfig {
 }
 
 /// What the packet path reads of the configuration on every packet, kept apart from the
-/// interfaces' and routes' own allocations (which would otherwise be read, each a cache line
-/// of its own, at every visit of the stack: issue 13): the stack's own addresses (`is_local`,
-/// a packet to itself), its first interface, the first interfaces' facts, the first routes
-/// and the TTL. Up to `FEW` addresses sit inline (a container's one or two); more (a Linux
-/// host's namespace, a router) are sorted. `repr(C)`, aligned to a cache line: what a
-/// packet reads fills the first line (a container's address, interface, routes and TTL),
-/// the sorted addresses of a stack with many come after.
+/// interfaces', routes' and services' own allocations (which would otherwise be read, each
+/// a cache line of its own, at every visit of the stack: issue 13): the stack's own
+/// addresses (`is_local`, a packet to itself), its first interface, the first interfaces'
+/// facts, the first routes, the TTL and what of its services a datagram or echo request
+/// asks. Up to `FEW` addresses sit inline (a container's one or two); more (a Linux host's
+/// namespace, a router) are sorted. `repr(C)`, aligned to a cache line: what a packet
+/// reads fills the first line exactly (a container's address, interface, routes, TTL and
+/// services), the sorted addresses of a stack with many come after.
 #[derive(Clone, Debug, PartialEq)]
 #[repr(C, align(64))]
 struct LocalIndex {
     few: [Ipv4Addr; LocalIndex::FEW],
+    /// How many of `few` hold addresses; `LocalIndex::SPILLED` when there are more than
+    /// `FEW` and `many` holds them all.
     few_len: u8,
-    /// Whether `many` holds the addresses (more than `FEW`).
-    spilled: bool,
     default_ttl: u8,
     /// How many interface slots (`None` included) there are when `ports` holds them all;
     /// `u8::MAX` when there are more than `HOT`.
     hot_ifaces: u8,
     /// How many routes there are when `routes` holds them all; `u8::MAX` otherwise.
     hot_routes: u8,
+    services: ServiceFacts,
     first_port: Option<PortId>,
     /// Ports `0..hot_ifaces`: each interface's facts, `None` for a removed one.
     ports: [Option<PortFacts>; LocalIndex::HOT],
@@ -210,15 +215,77 @@ impl PortFacts {
     }
 }
 
+/// What a datagram or an echo request for the stack reads of its [`Services`], derived
+/// from them by [`ServiceFacts::of`]: whether relays or a loopback resolver listen (every
+/// datagram no socket bound asks, before the echo service does), whether ICMP echo is
+/// answered, and the first UDP echo ports. A UDP echo then reads neither `Services` (two
+/// cache lines of the configuration apart from the index) nor the list's own allocation (a
+/// third) at a visit of the stack (issue 13). Six bytes, in the index's first line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C)]
+struct ServiceFacts {
+    /// The first `udp_echo_len` ports of `Services::udp_echo` (its first `ECHO_INLINE`
+    /// when it has more).
+    udp_echo: [u16; ServiceFacts::ECHO_INLINE],
+    /// How many of `udp_echo` hold ports; `ServiceFacts::MORE` when `Services::udp_echo`
+    /// has more than `ECHO_INLINE` (those past them are read from the list itself).
+    udp_echo_len: u8,
+    /// `RELAYS`, `LOCAL_RESOLVER` and `ICMP_ECHO` bits.
+    flags: u8,
+}
+
+impl ServiceFacts {
+    /// UDP echo ports held inline: a container's image lists one or two.
+    const ECHO_INLINE: usize = 2;
+    const MORE: u8 = u8::MAX;
+    /// `Services::relays` is not empty.
+    const RELAYS: u8 = 1;
+    /// `Services::local_resolver` is set.
+    const LOCAL_RESOLVER: u8 = 2;
+    /// `Services::icmp_echo`.
+    const ICMP_ECHO: u8 = 4;
+
+    fn of(s: &Services) -> Self {
+        let mut udp_echo = [0; Self::ECHO_INLINE];
+        let inline = s.udp_echo.len().min(Self::ECHO_INLINE);
+        udp_echo[..inline].copy_from_slice(&s.udp_echo[..inline]);
+        let flag = |set: bool, bit: u8| if set { bit } else { 0 };
+        ServiceFacts {
+            udp_echo,
+            udp_echo_len: if s.udp_echo.len() > Self::ECHO_INLINE {
+                Self::MORE
+            } else {
+                inline as u8
+            },
+            flags: flag(!s.relays.is_empty(), Self::RELAYS)
+                | flag(s.local_resolver.is_some(), Self::LOCAL_RESOLVER)
+                | flag(s.icmp_echo, Self::ICMP_ECHO),
+        }
+    }
+
+    #[inline]
+    fn has(&self, bit: u8) -> bool {
+        self.flags & bit != 0
+    }
+
+    /// Whether `port` is one of the UDP echo ports; `rest` gives the ports past the inline
+    /// ones (read only when there are more than those and `port` is not among them).
+    #[inline]
+    fn echoes_udp(&self, port: u16, rest: impl FnOnce() -> bool) -> bool {
+        let inline = usize::from(self.udp_echo_len).min(Self::ECHO_INLINE);
+        self.udp_echo[..inline].contains(&port) || (self.udp_echo_len == Self::MORE && rest())
+    }
+}
+
 impl Default for LocalIndex {
     fn default() -> Self {
         LocalIndex {
             few: [Ipv4Addr::UNSPECIFIED; LocalIndex::FEW],
             few_len: 0,
-            spilled: false,
             default_ttl: 0,
             hot_ifaces: 0,
             hot_routes: 0,
+            services: ServiceFacts::of(&Services::default()),
             first_port: None,
             ports: [None; LocalIndex::HOT],
             routes: [const { None }; LocalIndex::HOT_ROUTES],
@@ -233,8 +300,15 @@ impl LocalIndex {
     const HOT: usize = 1;
     /// Routes held inline: a container has its default route, sometimes one more.
     const HOT_ROUTES: usize = 2;
+    /// `few_len` when `many` holds the addresses.
+    const SPILLED: u8 = u8::MAX;
 
-    fn of(ifaces: &[Option<IfaceConfig>], routes: &[Route], default_ttl: u8) -> Self {
+    fn of(
+        ifaces: &[Option<IfaceConfig>],
+        routes: &[Route],
+        default_ttl: u8,
+        services: &Services,
+    ) -> Self {
         let mut addrs: Vec<Ipv4Addr> = ifaces
             .iter()
             .flatten()
@@ -244,6 +318,7 @@ impl LocalIndex {
         addrs.dedup();
         let mut index = LocalIndex {
             default_ttl,
+            services: ServiceFacts::of(services),
             first_port: ifaces
                 .iter()
                 .position(Option::is_some)
@@ -254,7 +329,7 @@ impl LocalIndex {
             index.few[..addrs.len()].copy_from_slice(&addrs);
             index.few_len = addrs.len() as u8;
         } else {
-            index.spilled = true;
+            index.few_len = Self::SPILLED;
             index.many = addrs;
         }
         if ifaces.len() <= Self::HOT {
@@ -278,7 +353,7 @@ impl LocalIndex {
 
     #[inline]
     fn contains(&self, ip: Ipv4Addr) -> bool {
-        if self.spilled {
+        if self.few_len == Self::SPILLED {
             self.many.binary_search(&ip).is_ok()
         } else {
             self.few[..usize::from(self.few_len)].contains(&ip)
@@ -390,7 +465,10 @@ impl StackConfig {
                     .iter()
                     .zip(&self.routes)
                     .all(|(hot, r)| hot.as_ref() == Some(r)));
-        ports && routes && l.default_ttl == self.default_ttl
+        ports
+            && routes
+            && l.default_ttl == self.default_ttl
+            && l.services == ServiceFacts::of(&self.services)
     }
 
     /// TTL of packets this stack originates (128 on Windows, 64 elsewhere).
@@ -410,7 +488,96 @@ impl StackConfig {
     }
 
     fn reindex(&mut self) {
-        self.local = LocalIndex::of(&self.ifaces, &self.routes, self.default_ttl);
+        self.local = LocalIndex::of(&self.ifaces, &self.routes, self.default_ttl, &self.services);
+    }
+
+    /// What listens on the stack.
+    pub fn services(&self) -> &Services {
+        &self.services
+    }
+
+    /// What listens on the stack, to change: the index follows when the guard goes.
+    pub fn services_mut(&mut self) -> ServicesMut<'_> {
+        ServicesMut(self)
+    }
+
+    /// Docker's embedded resolvers, to change their records and upstreams: the index
+    /// holds nothing of them, so no guard is needed.
+    pub fn embedded_dns_mut(&mut self) -> &mut Vec<EmbeddedDns> {
+        &mut self.services.embedded_dns
+    }
+
+    /// The loopback resolver, to change (not to add or remove: that is
+    /// [`StackConfig::services_mut`]'s, as the index holds whether there is one).
+    pub fn local_resolver_mut(&mut self) -> Option<&mut LocalResolver> {
+        self.services.local_resolver.as_mut()
+    }
+
+    /// Whether the UDP echo service listens on `port` (`Services::udp_echo`), from the
+    /// index for the first ports.
+    #[inline]
+    pub fn echoes_udp(&self, port: u16) -> bool {
+        self.debug_check_services();
+        self.local.services.echoes_udp(port, || {
+            self.services
+                .udp_echo
+                .get(ServiceFacts::ECHO_INLINE..)
+                .is_some_and(|rest| rest.contains(&port))
+        })
+    }
+
+    /// Whether any relay listens (`Services::relays` is not empty).
+    #[inline]
+    pub fn has_relays(&self) -> bool {
+        self.debug_check_services();
+        self.local.services.has(ServiceFacts::RELAYS)
+    }
+
+    /// Whether a resolver listens on a loopback address (`Services::local_resolver`).
+    #[inline]
+    pub fn has_local_resolver(&self) -> bool {
+        self.debug_check_services();
+        self.local.services.has(ServiceFacts::LOCAL_RESOLVER)
+    }
+
+    /// Whether ICMP echo requests are answered (`Services::icmp_echo`).
+    #[inline]
+    pub fn answers_icmp_echo(&self) -> bool {
+        self.debug_check_services();
+        self.local.services.has(ServiceFacts::ICMP_ECHO)
+    }
+
+    /// Debug builds check the index's services against the services where the packet path
+    /// trusts it.
+    #[inline]
+    fn debug_check_services(&self) {
+        debug_assert_eq!(
+            self.local.services,
+            ServiceFacts::of(&self.services),
+            "the index follows the services"
+        );
+    }
+}
+
+/// The services of a stack lent out for changes; the stack's index follows on drop.
+pub struct ServicesMut<'a>(&'a mut StackConfig);
+
+impl std::ops::Deref for ServicesMut<'_> {
+    type Target = Services;
+    fn deref(&self) -> &Services {
+        &self.0.services
+    }
+}
+
+impl std::ops::DerefMut for ServicesMut<'_> {
+    fn deref_mut(&mut self) -> &mut Services {
+        &mut self.0.services
+    }
+}
+
+impl Drop for ServicesMut<'_> {
+    fn drop(&mut self) {
+        self.0.local.services = ServiceFacts::of(&self.0.services);
     }
 }
 
@@ -801,12 +968,92 @@ mod tests {
         check(&cfg);
     }
 
-    /// What the packet path reads of the index fits in its first cache line.
+    /// What the packet path reads of the index (the services' facts included) fits in its
+    /// first cache line.
     #[test]
     fn the_index_hot_part_is_one_cache_line() {
-        assert_eq!(std::mem::align_of::<LocalIndex>(), 64);
-        assert!(std::mem::offset_of!(LocalIndex, many) <= 64);
-        assert_eq!(std::mem::offset_of!(StackConfig, local), 0);
+        use std::mem::{align_of, offset_of, size_of};
+        assert_eq!(align_of::<LocalIndex>(), 64);
+        assert!(offset_of!(LocalIndex, services) + size_of::<ServiceFacts>() <= 64);
+        assert!(offset_of!(LocalIndex, many) <= 64);
+        assert_eq!(offset_of!(StackConfig, local), 0);
+    }
+
+    /// The index's answers about the services are the services' own, after every kind of
+    /// change through the guard (and after the interfaces' guard rebuilt the index), with
+    /// the UDP echo ports inline, past the inline few, and none.
+    #[test]
+    fn the_index_follows_the_services() {
+        let check = |cfg: &StackConfig| {
+            assert!(cfg.index_follows());
+            let s = cfg.services();
+            for port in (0..16).chain([53, 65535]) {
+                assert_eq!(cfg.echoes_udp(port), s.udp_echo.contains(&port), "{port}");
+            }
+            assert_eq!(cfg.has_relays(), !s.relays.is_empty());
+            assert_eq!(cfg.has_local_resolver(), s.local_resolver.is_some());
+            assert_eq!(cfg.answers_icmp_echo(), s.icmp_echo);
+        };
+        let mut cfg = StackConfig::new("s", 64);
+        check(&cfg);
+        cfg.services_mut().udp_echo.push(7);
+        check(&cfg);
+        cfg.services_mut().udp_echo.extend([9, 11, 0, 13]);
+        check(&cfg);
+        cfg.services_mut().udp_echo.retain(|p| *p > 9);
+        check(&cfg);
+        cfg.services_mut().udp_echo.clear();
+        check(&cfg);
+        cfg.services_mut().icmp_echo = true;
+        check(&cfg);
+        let relay = RelayListener {
+            name: "docker-proxy".into(),
+            proto: crate::wire::IPPROTO_UDP,
+            bind: Ipv4Addr::UNSPECIFIED.into(),
+            port: 8080,
+            target: "172.17.0.2:80".parse().expect("target"),
+        };
+        cfg.services_mut().relays.push(relay);
+        check(&cfg);
+        cfg.services_mut().local_resolver = Some(LocalResolver {
+            name: "resolver".into(),
+            bind: Ipv4Addr::new(127, 0, 0, 11),
+            udp_port: 40_000,
+            tcp_port: 40_001,
+            tables: Vec::new(),
+            private: Vec::new(),
+            upstreams: Vec::new(),
+            forward_unknown: false,
+            shuffle_seed: 1,
+        });
+        check(&cfg);
+        if let Some(r) = cfg.local_resolver_mut() {
+            r.forward_unknown = true;
+        }
+        cfg.embedded_dns_mut().push(EmbeddedDns {
+            name: "dns".into(),
+            bind: Ipv4Addr::new(172, 17, 0, 1),
+            records: Vec::new(),
+            upstreams: Vec::new(),
+        });
+        check(&cfg);
+        // The interfaces' guard rebuilds the whole index: the services' part stays true.
+        cfg.services_mut().udp_echo = vec![5, 6, 7];
+        cfg.push_iface(IfaceConfig::ethernet(
+            "eth0",
+            MacAddr::zero(),
+            net("10.0.0.2/24"),
+        ));
+        check(&cfg);
+        let mut s = cfg.services_mut();
+        s.relays.clear();
+        s.local_resolver = None;
+        s.icmp_echo = false;
+        s.udp_echo = vec![6];
+        drop(s);
+        check(&cfg);
+        *cfg.services_mut() = Services::default();
+        check(&cfg);
     }
 
     #[test]

@@ -967,7 +967,7 @@ impl Interface<'_> {
         else {
             return false;
         };
-        if !self.cfg.services.icmp_echo {
+        if !self.cfg.answers_icmp_echo() {
             return false;
         }
         let frame = &local.frame;

@@ -204,7 +204,7 @@ impl IpStack {
         let (mut net, sockets) = self.split();
         // A DHCP client without an address takes its server's answers before anything else
         // (Windows' "Core Networking - DHCP-In" rule lets them in).
-        if sockets.dhcp.has_clients() {
+        if sockets.has_dhcp_clients() {
             let ours = interface::iface(net.cfg, port).map(|i| i.mac);
             if let Some(view) = View::parse(&frame.bytes) {
                 let to_client = view.ip.and_then(|i| i.ports()).map(|(_, d)| d)
@@ -305,7 +305,7 @@ impl IpStack {
     /// Starts a DHCP exchange on `port` now: sends DISCOVER and arms the retry timer.
     pub fn start_dhcp(&mut self, port: PortId, out: &mut Outbox) {
         let (mut net, sockets) = self.split();
-        dhcp::start(&mut sockets.dhcp, &mut net, port, out);
+        sockets.start_dhcp(&mut net, port, out);
     }
 
     /// Starts DHCP on every interface listed in `StackConfig::dhcp_client`.

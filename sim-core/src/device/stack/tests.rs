@@ -32,7 +32,7 @@ fn stack(name: &str, ifaces: &[(MacAddr, &str, u16)]) -> IpStack {
         ifc.mtu = *mtu;
         cfg.ifaces_mut().push(Some(ifc));
     }
-    cfg.services.icmp_echo = true;
+    cfg.services_mut().icmp_echo = true;
     IpStack::new(cfg)
 }
 
@@ -597,7 +597,7 @@ fn bridged_world(netfilter: bool) -> (Engine, NodeId, NodeId, NodeId) {
         });
         cfg.ifaces_mut().push(Some(port));
     }
-    cfg.services.icmp_echo = true;
+    cfg.services_mut().icmp_echo = true;
     cfg.forwarding = true;
     let host = add(&mut eng, IpStack::new(cfg));
     let mut cs = Vec::new();
@@ -952,16 +952,60 @@ fn a_linux_stack_counts_buffer_bytes_and_drops_the_oldest_frames() {
 }
 
 /// Where a packet's reads of the socket set and the net state fall (`IpStack`'s layout):
-/// the bound ports fill one cache line, the echo client the next, and the counters with the
-/// relays' and DHCP clients' lists the third; the IP identifier, the loopback queue and the
-/// first two ARP entries the net state's first two lines.
+/// the bound ports, the counters and the relays' and DHCP clients' flags fill one cache
+/// line, the echo client the next; the IP identifier, the loopback queue and the first two
+/// ARP entries the net state's first two lines.
 #[test]
 fn the_sockets_and_net_state_open_with_what_a_packet_reads() {
     use std::mem::offset_of;
     assert_eq!(offset_of!(super::socket::Sockets, apps), 64);
-    assert_eq!(offset_of!(super::socket::Sockets, counters), 128);
-    // `DhcpState` opens with its clients' list (24 bytes).
-    assert!(offset_of!(super::socket::Sockets, dhcp) + 24 <= 192);
+    assert!(offset_of!(super::socket::Sockets, counters) + 16 <= 64);
+    assert_eq!(std::mem::size_of::<super::socket::echo::Apps>(), 64);
     assert!(offset_of!(super::interface::NetState, arp) + 16 + 2 * 32 <= 128);
     assert_eq!(std::mem::align_of::<super::IpStack>(), 64);
+}
+
+/// Sends a UDP probe from `from` to `to`:`port` and runs until it ended; its id is `id`.
+fn udp_probe(eng: &mut Engine, from: NodeId, to: &str, port: u16, id: u32) -> Outcome {
+    let req = ProbeRequest {
+        id: ProbeId(id),
+        target: ProbeTarget::Addr(ip(to)),
+        proto: ProbeProto::Udp(port),
+        timeout: SimDuration::from_secs(2),
+        dns_server: None,
+    };
+    eng.invoke(from, |d, out| {
+        d.as_stack_mut().expect("stack").start_probe(req, out)
+    });
+    eng.run_for(SimDuration::from_millis(2100));
+    eng.ended()
+        .iter()
+        .find(|e| e.probe == ProbeId(id))
+        .map(|e| e.outcome)
+        .expect("the probe ended")
+}
+
+/// The echo service answers exactly the ports of `udp_echo` (the index holds the first
+/// ones, the list the rest) and refuses every other: with ports past the inline ones, with
+/// one, and with none.
+#[test]
+fn the_udp_echo_service_answers_its_ports_and_no_other() {
+    let (mut eng, a, b) = pair();
+    let mut id = 0;
+    for ports in [vec![7, 9, 11, 13], vec![9], vec![]] {
+        st(&mut eng, b).config.services_mut().udp_echo = ports.clone();
+        for port in [7, 8, 9, 10, 11, 12, 13, 0, 65535] {
+            id += 1;
+            let expected = if ports.contains(&port) {
+                Outcome::Delivered
+            } else {
+                Outcome::Refused
+            };
+            assert_eq!(
+                udp_probe(&mut eng, a, "10.0.0.2", port, id),
+                expected,
+                "{ports:?} {port}"
+            );
+        }
+    }
 }

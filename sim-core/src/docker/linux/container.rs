@@ -9,7 +9,7 @@ use crate::control::engine::DockerEngine;
 use crate::control::ids;
 use crate::control::libnetwork::{EndpointRequest, LnError};
 use crate::control::tcpip;
-use crate::device::stack::{IpStack, StackConfig};
+use crate::device::stack::{IpStack, Services, StackConfig};
 use crate::device::Device;
 use crate::docker::daemon::HostCtx;
 use crate::docker::store::{Container, Store};
@@ -44,9 +44,12 @@ pub(super) fn create_namespace(
     // A restarted container's new endpoint keeps its address but (from v28) not its MAC:
     // without the announcement the host would send to the old MAC and the bridge flood it.
     cfg.neighbor.announce = l.ln.engine.advertises_endpoint_addresses();
-    cfg.services.icmp_echo = true;
-    cfg.services.tcp = tcp;
-    cfg.services.udp_echo = udp;
+    *cfg.services_mut() = Services {
+        icmp_echo: true,
+        tcp,
+        udp_echo: udp,
+        ..Services::default()
+    };
     let node = ctx.eng.add_node(
         NodeInfo {
             name,
@@ -237,7 +240,7 @@ fn host_listeners(ctx: &HostCtx) -> Vec<(u8, IpAddr, u16)> {
         IpAddr::V4(Ipv4Addr::UNSPECIFIED),
         IpAddr::V6(Ipv6Addr::UNSPECIFIED),
     ];
-    let sv = &s.config.services;
+    let sv = s.config.services();
     let services = [
         (wire::IPPROTO_TCP, &sv.tcp),
         (wire::IPPROTO_UDP, &sv.udp_echo),

@@ -258,9 +258,7 @@ fn resolver_mut<'a>(ctx: &'a mut HostCtx, sandbox: NodeId) -> Option<&'a mut Loc
         .device_mut(sandbox)
         .and_then(Device::as_stack_mut)?
         .config
-        .services
-        .local_resolver
-        .as_mut()
+        .local_resolver_mut()
 }
 
 /// Starts the namespace's resolver: 127.0.0.11 on two random ports, the NAT rules that
@@ -278,7 +276,7 @@ fn start_resolver(l: &mut Linux, c: &Container, sandbox: NodeId, ctx: &mut HostC
     let rules = p.finish();
     plan::apply(ctx.eng, &rules);
     if let Some(s) = ctx.eng.device_mut(sandbox).and_then(Device::as_stack_mut) {
-        s.config.services.local_resolver = Some(LocalResolver {
+        s.config.services_mut().local_resolver = Some(LocalResolver {
             name: format!("docker embedded DNS ({})", c.name),
             bind: RESOLVER_IP,
             udp_port,

@@ -5,7 +5,7 @@
 use super::driver_opts;
 use super::{Windows, NAT, WINDOWS_ONLY_NOTE};
 use crate::control::hns::{self, EndpointRequest, Hns, HnsError, NetworkRequest, NetworkType};
-use crate::device::stack::{EmbeddedDns, IpStack, StackConfig};
+use crate::device::stack::{EmbeddedDns, IpStack, Services, StackConfig};
 use crate::device::Device;
 use crate::docker::backend::RunSettings;
 use crate::docker::cli::RunArgs;
@@ -77,9 +77,12 @@ pub(super) fn create_compartment(
 ) -> NodeId {
     let name = format!("{}/{}", ctx.nodes.host, c.name);
     let mut cfg = StackConfig::new(name.clone(), WINDOWS_TTL);
-    cfg.services.icmp_echo = true;
-    cfg.services.tcp = tcp;
-    cfg.services.udp_echo = udp;
+    *cfg.services_mut() = Services {
+        icmp_echo: true,
+        tcp,
+        udp_echo: udp,
+        ..Services::default()
+    };
     ctx.eng.add_node(
         NodeInfo {
             name,
@@ -427,7 +430,7 @@ pub(super) fn refresh_dns(w: &Windows, store: &Store, ctx: &mut HostCtx) {
         .device_mut(ctx.nodes.stack)
         .and_then(Device::as_stack_mut)
     {
-        stack.config.services.embedded_dns = resolvers;
+        stack.config.services_mut().embedded_dns = resolvers;
     }
 }
 
@@ -447,7 +450,7 @@ pub(super) fn dns_container_added(w: &Windows, store: &Store, ci: usize, ctx: &m
             .eng
             .device(ctx.nodes.stack)
             .and_then(Device::as_stack)
-            .map(|s| &s.config.services.embedded_dns);
+            .map(|s| &s.config.services().embedded_dns);
         debug_assert!(
             now.is_none_or(|now| *now == full),
             "incremental DNS records differ from a rebuild"
@@ -471,7 +474,7 @@ fn add_container_records(w: &Windows, store: &Store, ci: usize, ctx: &mut HostCt
     if c.state != ContainerState::Running {
         return true;
     }
-    let resolvers = &mut stack.config.services.embedded_dns;
+    let resolvers = stack.config.embedded_dns_mut();
     for a in &c.attachments {
         let Some(ep) = a.endpoint.as_deref().and_then(|id| w.hns_endpoint(id)) else {
             continue;

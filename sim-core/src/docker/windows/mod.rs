@@ -397,7 +397,7 @@ impl OsBackend for Windows {
                 .device_mut(ctx.nodes.stack)
                 .and_then(Device::as_stack_mut)
                 .into_iter()
-                .flat_map(|s| s.config.services.embedded_dns.iter_mut())
+                .flat_map(|s| s.config.embedded_dns_mut().iter_mut())
                 .filter(|d| gateways.contains(&d.bind));
             for dns in resolvers {
                 // Names of remote containers that stopped are gone from the swarm too.

@@ -57,7 +57,7 @@ pub(super) fn run(world: &World, place: &Place, args: &[String]) -> ShellOutput 
     }
     let s = stack(world, place.node);
     if let (Some(s), true) = (s, servers) {
-        let svc = &s.config.services;
+        let svc = s.config.services();
         let resolver = svc.local_resolver.as_ref();
         if tcp {
             if let Some(r) = resolver {

@@ -66,7 +66,7 @@ pub fn ss(stack: &IpStack, argv: &[String]) -> ShellOutput {
     if !tcp && !udp {
         tcp = true;
     }
-    let svc = &stack.config.services;
+    let svc = stack.config.services();
     // (state, Send-Q, local address, port): what listens, in ss's order (UDP before TCP,
     // by port, IPv4 before IPv6).
     let any4 = IpAddr::V4(Ipv4Addr::UNSPECIFIED);

@@ -510,7 +510,7 @@ pub fn server_input(
     out: &mut Outbox,
 ) {
     let d = &mut s.dhcp;
-    let Some(cfg) = net.cfg.services.dhcp_server.clone() else {
+    let Some(cfg) = net.cfg.services().dhcp_server.clone() else {
         return;
     };
     let msg = match wire::udp_payload(&frame.bytes).map(wire::dhcp_parse) {
@@ -717,8 +717,8 @@ mod tests {
             SERVER_MAC,
             Some("10.0.0.1/24".parse().expect("net")),
         )));
-        cfg.services.icmp_echo = true;
-        cfg.services.dhcp_server = Some(DhcpServerConfig {
+        cfg.services_mut().icmp_echo = true;
+        cfg.services_mut().dhcp_server = Some(DhcpServerConfig {
             router: Some(ip("10.0.0.1")),
             dns: vec![ip("10.0.0.53")],
             ..DhcpServerConfig::new(ip(pool.0), ip(pool.1), 24)
@@ -1123,7 +1123,7 @@ mod tests {
         // gives up when the last one has gone unanswered for 8 s.
         let mut l = lan(("10.0.0.100", "10.0.0.199"), 1);
         if let Some(s) = l.eng.device_mut(l.server).and_then(Device::as_stack_mut) {
-            s.config.services.dhcp_server = None;
+            s.config.services_mut().dhcp_server = None;
         }
         let c = l.clients[0];
         start(&mut l.eng, c);

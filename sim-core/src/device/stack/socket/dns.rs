@@ -118,7 +118,7 @@ pub fn server_input(s: &mut Sockets, net: &mut Interface, local: &Local, out: &m
     let Some(ip) = local.view.ip else {
         return false;
     };
-    let services = &net.cfg.services;
+    let services = net.cfg.services();
     if let Some(i) = services.embedded_dns.iter().position(|d| d.bind == ip.dst) {
         if let Some((q, sport)) = message(local) {
             embedded(s, net, i, local, q, sport, out);
@@ -139,7 +139,7 @@ pub fn server_input(s: &mut Sockets, net: &mut Interface, local: &Local, out: &m
     out.hop(frame.probe, &frame.bytes, |_| {
         Action::Delivered(Delivery::DnsServer)
     });
-    let reply = answer_for(&q, lookup(&net.cfg.services.dns_zone, &q.question));
+    let reply = answer_for(&q, lookup(&net.cfg.services().dns_zone, &q.question));
     let (from, to) = (
         SocketAddrV4::new(ip.dst, 53),
         SocketAddrV4::new(ip.src, sport),
@@ -161,7 +161,7 @@ fn embedded(
         return;
     };
     let frame = &local.frame;
-    let resolver = &net.cfg.services.embedded_dns[i];
+    let resolver = &net.cfg.services().embedded_dns[i];
     let name = resolver.name.clone();
     let known = lookup(&resolver.records, &q.question);
     let upstream = resolver.upstreams.first().copied();

@@ -150,7 +150,7 @@ pub fn service_input(
         return;
     };
     let frame = &local.frame;
-    if net.cfg.services.udp_echo.contains(&dport) {
+    if net.cfg.echoes_udp(dport) {
         s.counters.udp_echoes_served += 1;
         out.hop(frame.probe, &frame.bytes, |_| {
             Action::Delivered(Delivery::UdpEcho { port: dport })

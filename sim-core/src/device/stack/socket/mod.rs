@@ -42,10 +42,10 @@ pub enum SocketRef {
 }
 
 /// Ports bound by dynamic sockets: (IP protocol, local port) to the socket. ICMP echo binds
-/// its identifier. A few inline (`SmallMap`): an echo client binds one port, and every
-/// packet for the stack looks here.
+/// its identifier. Two inline (`SmallMap`): an echo client binds one port, and every packet
+/// for the stack looks here; two leave room for the counters and flags in the same line.
 #[derive(Debug, Default)]
-pub struct Binds(SmallMap<(u8, u16), SocketRef, 4>);
+pub struct Binds(SmallMap<(u8, u16), SocketRef, 2>);
 
 impl Binds {
     pub fn bind(&mut self, proto: u8, port: u16, socket: SocketRef) {
@@ -74,16 +74,23 @@ impl Binds {
     }
 }
 
-/// `repr(C)`, aligned to a cache line: what every packet reads first, in three lines (the
-/// bound ports; the echo client; counters and the relays' and DHCP clients' lists), the
-/// rest after.
+/// `repr(C)`, aligned to a cache line: what every packet reads first, in two lines (the
+/// bound ports, counters, whether relays' connections or DHCP clients exist; the echo
+/// client), the rest after (issue 13: a visit of a stack reads as few of its lines as it
+/// can).
 #[derive(Debug, Default)]
 #[repr(C, align(64))]
 pub struct Sockets {
     pub(super) binds: Binds,
-    pub apps: echo::Apps,
     pub counters: Counters,
-    pub(super) proxies: Vec<relay::RelayConn>,
+    /// Whether `proxies` holds connections: every datagram no socket bound asks. Kept in
+    /// step by `add_proxy`, `remove_proxy` and `reset`, `proxies`' only writers.
+    proxying: bool,
+    /// Whether a DHCP client exchange was ever started (`dhcp.has_clients()`): every frame
+    /// asks. Set by `start_dhcp`, the only way a client is added.
+    dhcp_clients: bool,
+    pub apps: echo::Apps,
+    proxies: Vec<relay::RelayConn>,
     pub(super) dhcp: dhcp::DhcpState,
     pub(super) probes: Vec<probe::ProbeClient>,
     pub(super) relays: Vec<dns::ForwardedQuery>,
@@ -97,11 +104,45 @@ impl Sockets {
         self.probes.clear();
         self.relays.clear();
         self.proxies.clear();
+        self.proxying = false;
         self.binds.clear();
         for (i, a) in self.apps.iter().enumerate() {
             self.binds
                 .bind(IPPROTO_UDP, a.sport, SocketRef::App(i as u32));
         }
+    }
+
+    /// Whether relays have connections open (`proxies` is not empty).
+    #[inline]
+    pub(super) fn has_proxies(&self) -> bool {
+        debug_assert_eq!(self.proxying, !self.proxies.is_empty());
+        self.proxying
+    }
+
+    /// A relay's new connection.
+    pub(super) fn add_proxy(&mut self, conn: relay::RelayConn) {
+        self.proxies.push(conn);
+        self.proxying = true;
+    }
+
+    /// Takes relay connection `i` away (the last one takes its place).
+    pub(super) fn remove_proxy(&mut self, i: usize) -> relay::RelayConn {
+        let conn = self.proxies.swap_remove(i);
+        self.proxying = !self.proxies.is_empty();
+        conn
+    }
+
+    /// Whether a DHCP client exchange was ever started here.
+    #[inline]
+    pub fn has_dhcp_clients(&self) -> bool {
+        debug_assert_eq!(self.dhcp_clients, self.dhcp.has_clients());
+        self.dhcp_clients
+    }
+
+    /// Starts a DHCP exchange on `port` now (`dhcp::start`).
+    pub fn start_dhcp(&mut self, net: &mut Interface, port: crate::id::PortId, out: &mut Outbox) {
+        dhcp::start(&mut self.dhcp, net, port, out);
+        self.dhcp_clients = self.dhcp.has_clients();
     }
 
     /// Hands a packet for the stack to the socket bound to its port, or to the service or
@@ -146,7 +187,7 @@ impl Sockets {
         if dport == VXLAN_PORT && net.vxlan_decap(&local.frame, out) {
             return;
         }
-        if dport == crate::wire::DHCP_SERVER_PORT && net.cfg.services.dhcp_server.is_some() {
+        if dport == crate::wire::DHCP_SERVER_PORT && net.cfg.services().dhcp_server.is_some() {
             dhcp::server_input(self, net, local.port, &local.frame, out);
             return;
         }

@@ -503,7 +503,7 @@ mod tests {
             MacAddr(0x02, 0, 0, 0, 0, mac),
             Some(addr.parse().expect("test prefix")),
         )));
-        cfg.services.icmp_echo = true;
+        cfg.services_mut().icmp_echo = true;
         eng.add_node(
             NodeInfo {
                 name: name.into(),

@@ -88,7 +88,7 @@ pub fn listener_input(
     local: &Local,
     out: &mut Outbox,
 ) -> bool {
-    if s.proxies.is_empty() && net.cfg.services.relays.is_empty() {
+    if !s.has_proxies() && !net.cfg.has_relays() {
         return false;
     }
     let Some(ip) = local.view.ip else {
@@ -115,7 +115,7 @@ pub fn listener_input(
     }
     let Some(listener) = net
         .cfg
-        .services
+        .services()
         .relays
         .iter()
         .find(|l| l.accepts(ip.proto, ip.dst, dport))
@@ -157,7 +157,7 @@ pub fn listener_input(
             },
         );
         let target = listener.target;
-        s.proxies.push(conn);
+        s.add_proxy(conn);
         let sent = net.send_ip(None, *target.ip(), frame.probe, out, |h| {
             wire::tcp_frame(
                 h,
@@ -177,7 +177,7 @@ pub fn listener_input(
     }
     let port = s.binds.ephemeral(net, IPPROTO_UDP);
     s.binds.bind(IPPROTO_UDP, port, SocketRef::Proxy);
-    s.proxies.push(RelayConn {
+    s.add_proxy(RelayConn {
         proto: IPPROTO_UDP,
         label: label(&listener),
         client,
@@ -390,7 +390,7 @@ pub fn idle_check(s: &mut Sockets, port: u16, out: &mut Outbox) {
 }
 
 fn forget(s: &mut Sockets, i: usize) {
-    let c = s.proxies.swap_remove(i);
+    let c = s.remove_proxy(i);
     s.binds.unbind(c.proto, c.port);
 }
 

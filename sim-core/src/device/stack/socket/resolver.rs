@@ -29,10 +29,14 @@ pub fn input(
     local: &Local,
     out: &mut Outbox,
 ) -> bool {
+    // Every datagram no socket bound asks: the index answers for a stack without one.
+    if !net.cfg.has_local_resolver() {
+        return false;
+    }
     let Some(ip) = local.view.ip else {
         return false;
     };
-    let Some(r) = net.cfg.services.local_resolver.as_ref() else {
+    let Some(r) = net.cfg.services().local_resolver.as_ref() else {
         return false;
     };
     if r.bind != ip.dst || r.udp_port != dport {
@@ -97,7 +101,7 @@ fn unknown(
     name: &str,
     out: &mut Outbox,
 ) -> bool {
-    let Some(r) = net.cfg.services.local_resolver.as_ref() else {
+    let Some(r) = net.cfg.services().local_resolver.as_ref() else {
         return true;
     };
     let upstream: Option<Ipv4Addr> = r.upstreams.first().copied();
@@ -172,7 +176,7 @@ mod tests {
             t.add("svc", ip("172.18.0.3"));
             t.add("svc", ip("172.18.0.4"));
         });
-        cfg.services.local_resolver = Some(LocalResolver {
+        cfg.services_mut().local_resolver = Some(LocalResolver {
             name: format!("resolver of {name}"),
             bind: cfg.ifaces()[0]
                 .as_ref()
@@ -323,7 +327,7 @@ mod tests {
         let r = eng
             .device_mut(b)
             .and_then(Device::as_stack_mut)
-            .and_then(|s| s.config.services.local_resolver.as_mut())
+            .and_then(|s| s.config.local_resolver_mut())
             .expect("b's resolver");
         r.forward_unknown = true;
         r.upstreams = vec![ip("10.0.0.9")];

@@ -25,7 +25,7 @@ pub fn input(net: &mut Interface, local: &Local, out: &mut Outbox) {
         return;
     };
     let frame = &local.frame;
-    let listening = net.cfg.services.tcp.contains(&dport);
+    let listening = net.cfg.services().tcp.contains(&dport);
     if f.rst {
         return;
     }

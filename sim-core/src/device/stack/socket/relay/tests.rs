@@ -1,7 +1,7 @@
 //! A relay on a middle stack between a client and a target: what each side sees.
 
 use super::*;
-use crate::device::stack::config::{IfaceConfig, Route, StackConfig};
+use crate::device::stack::config::{IfaceConfig, Route, Services, StackConfig};
 use crate::device::stack::probe::{ProbeProto, ProbeRequest, ProbeTarget};
 use crate::device::stack::IpStack;
 use crate::device::{Device, Outcome};
@@ -49,7 +49,7 @@ fn net(relays: Vec<RelayListener>, target_tcp: Vec<u16>, target_udp: Vec<u16>) -
     let mut r = StackConfig::new("relay", 64);
     r.ifaces_mut().push(iface("eth0", 2, "10.0.0.2/24"));
     r.ifaces_mut().push(iface("eth1", 3, "172.17.0.1/16"));
-    r.services.relays = relays;
+    r.services_mut().relays = relays;
     let relay = stack(&mut eng, r);
     let mut t = StackConfig::new("target", 64);
     t.ifaces_mut().push(iface("eth0", 4, "172.17.0.2/16"));
@@ -58,8 +58,11 @@ fn net(relays: Vec<RelayListener>, target_tcp: Vec<u16>, target_udp: Vec<u16>) -
         via: Some("172.17.0.1".parse().expect("gw")),
         iface: PortId(0),
     });
-    t.services.tcp = target_tcp;
-    t.services.udp_echo = target_udp;
+    *t.services_mut() = Services {
+        tcp: target_tcp,
+        udp_echo: target_udp,
+        ..Services::default()
+    };
     let target = stack(&mut eng, t);
     for (name, a, b) in [
         ("c<->r", (client, PortId(0)), (relay, PortId(0))),
