@@ -80,10 +80,15 @@ fn st(eng: &mut Engine, n: NodeId) -> &mut IpStack {
 
 /// Pings `to` from `from` with `payload` bytes and runs until it ended; its id is `id`.
 fn ping(eng: &mut Engine, from: NodeId, to: &str, payload: u16, id: u32) -> Outcome {
+    probe(eng, from, to, ProbeProto::icmp_payload(payload), id)
+}
+
+/// Sends a `proto` probe from `from` to `to` and runs until it ended; its id is `id`.
+fn probe(eng: &mut Engine, from: NodeId, to: &str, proto: ProbeProto, id: u32) -> Outcome {
     let req = ProbeRequest {
         id: ProbeId(id),
         target: ProbeTarget::Addr(ip(to)),
-        proto: ProbeProto::icmp_payload(payload),
+        proto,
         timeout: SimDuration::from_secs(2),
         dns_server: None,
     };
@@ -967,22 +972,7 @@ fn the_sockets_and_net_state_open_with_what_a_packet_reads() {
 
 /// Sends a UDP probe from `from` to `to`:`port` and runs until it ended; its id is `id`.
 fn udp_probe(eng: &mut Engine, from: NodeId, to: &str, port: u16, id: u32) -> Outcome {
-    let req = ProbeRequest {
-        id: ProbeId(id),
-        target: ProbeTarget::Addr(ip(to)),
-        proto: ProbeProto::Udp(port),
-        timeout: SimDuration::from_secs(2),
-        dns_server: None,
-    };
-    eng.invoke(from, |d, out| {
-        d.as_stack_mut().expect("stack").start_probe(req, out)
-    });
-    eng.run_for(SimDuration::from_millis(2100));
-    eng.ended()
-        .iter()
-        .find(|e| e.probe == ProbeId(id))
-        .map(|e| e.outcome)
-        .expect("the probe ended")
+    probe(eng, from, to, ProbeProto::Udp(port), id)
 }
 
 /// The echo service answers exactly the ports of `udp_echo` (the index holds the first
