@@ -76,7 +76,7 @@ pub use nat::{
 pub use packet::{parse, EthernetRepr, Ipv4Repr, L4Repr, NetRepr, Packet, UdpPayload};
 pub use pnet_base::MacAddr;
 pub use tcp::{tcp_frame, tcp_info, TcpFlags, TcpInfo};
-pub use udp::{udp_frame, udp_info, udp_payload, UdpInfo};
+pub use udp::{udp_answer_frame, udp_checksum_field, udp_frame, udp_info, udp_payload, UdpInfo};
 pub use view::{IpView, View, L4};
 pub use vxlan::{vxlan_decap, vxlan_encap};
 

@@ -112,6 +112,36 @@ pub fn udp_frame(h: &IpHeader, sport: u16, dport: u16, payload: &[u8]) -> Vec<u8
     })
 }
 
+/// The answer to a datagram whose UDP checksum field held `request_sum`: the same payload,
+/// with the addresses and the ports swapped (`h` from the request's destination to its
+/// source, `sport` the request's destination port). The checksum sums the pseudo-header,
+/// the ports and the payload, and a one's complement sum does not depend on their order, so
+/// the answer's checksum is the request's: it is copied, not summed again. A request sent
+/// without one (0) gets a computed one, as a stack's answer would have.
+pub fn udp_answer_frame(
+    h: &IpHeader,
+    sport: u16,
+    dport: u16,
+    payload: &[u8],
+    request_sum: u16,
+) -> Vec<u8> {
+    ipv4_frame_with(h, IPPROTO_UDP, false, UDP_HDR + payload.len(), |b| {
+        write_udp(b, (h.src, h.dst), sport, dport, payload, request_sum == 0);
+        if request_sum != 0 {
+            if let Some(mut p) = MutableUdpPacket::new(b) {
+                p.set_checksum(request_sum);
+            }
+        }
+    })
+}
+
+/// The checksum field of the UDP datagram whose payload starts at `payload_offset` in frame
+/// `f` (`UdpInfo::payload_offset`).
+pub fn udp_checksum_field(f: &[u8], payload_offset: usize) -> Option<u16> {
+    let header = f.get(payload_offset.checked_sub(UDP_HDR)?..)?;
+    UdpPacket::new(header).map(|p| p.get_checksum())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,6 +166,22 @@ mod tests {
         push_vlan(&mut f, 3);
         assert_eq!(udp_info(&f).map(|u| u.payload_offset), Some(46));
         assert_eq!(udp_payload(&f), Some(&[7u8; 32][..]));
+    }
+
+    /// The answer's copied checksum is the one a full sum gives, for any addresses, ports
+    /// and payload; a request without a checksum gets a computed one.
+    #[test]
+    fn an_answer_carries_the_sum_it_would_compute() {
+        for payload in [&[][..], &[7], &[1, 2, 3], &[0xff; 33]] {
+            let req = udp_frame(&hdr(), 49153, 7, payload);
+            let sum = udp_checksum_field(&req, 42).expect("a checksum");
+            let mut back = hdr();
+            (back.src, back.dst) = (back.dst, back.src);
+            let answer = udp_answer_frame(&back, 7, 49153, payload, sum);
+            assert_checksums_ok(&answer);
+            assert_eq!(answer, udp_frame(&back, 7, 49153, payload));
+            assert_eq!(udp_answer_frame(&back, 7, 49153, payload, 0), answer);
+        }
     }
 
     #[test]

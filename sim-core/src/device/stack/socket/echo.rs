@@ -162,8 +162,10 @@ pub fn service_input(
                 usize::from(payload_offset)..usize::from(payload_offset) + usize::from(payload_len),
             )
             .unwrap_or_default();
+        // The request's checksum is the answer's (`udp_answer_frame`).
+        let sum = wire::udp_checksum_field(&frame.bytes, usize::from(payload_offset)).unwrap_or(0);
         net.send_ip(Some(ip.dst), ip.src, frame.probe, out, |h| {
-            wire::udp_frame(h, dport, sport, payload)
+            wire::udp_answer_frame(h, dport, sport, payload, sum)
         });
         return;
     }
