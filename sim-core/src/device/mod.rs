@@ -41,6 +41,14 @@ impl Frame {
         }
     }
 
+    /// Ends a frame its receiver consumed: its buffer, if its own, serves a frame built
+    /// later (`wire::give_back`); a flood's shared bytes are left to their other copies.
+    pub fn consumed(self) {
+        if let FrameBytes::Owned(v) = self.bytes {
+            crate::wire::give_back(v);
+        }
+    }
+
     /// Another copy of this frame that shares its bytes (a flood's copies): no allocation
     /// or copy now; a copy that is written later gets its own bytes then.
     pub fn share(&mut self) -> Frame {

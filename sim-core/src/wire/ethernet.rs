@@ -118,7 +118,7 @@ pub(crate) fn eth_frame_with(
     fill: impl FnOnce(&mut [u8]),
 ) -> Vec<u8> {
     let tag_len = if vlan.is_some() { VLAN_LEN } else { 0 };
-    let mut f = vec![0u8; ETH_LEN + tag_len + len];
+    let mut f = super::buffers::zeroed(ETH_LEN + tag_len + len);
     if let Some(mut e) = MutableEthernetPacket::new(&mut f) {
         e.set_destination(dst);
         e.set_source(src);

@@ -36,6 +36,7 @@
 //! * DNS answers always carry the question as their name (a pointer to it).
 
 mod arp;
+mod buffers;
 mod checksum;
 mod dhcp;
 mod dns;
@@ -53,6 +54,7 @@ mod vxlan;
 pub use arp::{
     arp_info, arp_reply, arp_request, arp_set_sender_mac, arp_set_target_mac, ArpInfo, ArpOp,
 };
+pub use buffers::give_back;
 pub use dhcp::{
     dhcp_client_frame, dhcp_emit, dhcp_frame, dhcp_info, dhcp_parse, is_dhcp_ports, DhcpMessage,
     DhcpMessageType, DHCP_CLIENT_PORT, DHCP_SERVER_PORT,

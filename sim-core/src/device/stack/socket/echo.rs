@@ -167,6 +167,7 @@ pub fn service_input(
         net.send_ip(Some(ip.dst), ip.src, frame.probe, out, |h| {
             wire::udp_answer_frame(h, dport, sport, payload, sum)
         });
+        local.frame.consumed();
         return;
     }
     out.drop_frame(frame, |_| DropReason::NoListener {

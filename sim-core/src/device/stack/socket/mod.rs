@@ -170,6 +170,7 @@ impl Sockets {
             None => relay::listener_input(self, net, &local, out),
         };
         if taken {
+            local.frame.consumed();
             return;
         }
         match ip.l4 {
