@@ -282,6 +282,25 @@ impl Outbox {
         self.sent_hops = 0;
     }
 
+    /// `reset` for the engine, which empties every list before it hands the outbox to the
+    /// next device (`Engine::apply`): only the scalars are set. Clearing four empty vectors
+    /// on every event was measurable (issue 13).
+    #[inline]
+    pub(crate) fn begin(&mut self, now: SimTime, node: NodeId) {
+        debug_assert!(
+            self.sends.is_empty()
+                && self.timers.is_empty()
+                && self.hops.is_empty()
+                && self.ended.is_empty(),
+            "the engine applies everything a device asked for before the next input"
+        );
+        self.now = now;
+        self.node = Some(node);
+        self.drops = 0;
+        self.forward_hops = 0;
+        self.sent_hops = 0;
+    }
+
     pub fn send(&mut self, port: PortId, frame: Frame) {
         self.sends.push((port, frame));
     }

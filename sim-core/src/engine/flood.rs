@@ -138,10 +138,15 @@ impl Gather {
 
     /// Queues the open batch, if any: a single copy as an ordinary arrival, more as one
     /// `Flood` entry.
+    #[inline]
     pub(super) fn close(&mut self, queue: &mut EventQueue, batched: &mut usize) {
-        let Some(mut batch) = self.open.take() else {
-            return;
-        };
+        if let Some(batch) = self.open.take() {
+            self.queue_batch(batch, queue, batched);
+        }
+    }
+
+    #[inline(never)]
+    fn queue_batch(&mut self, mut batch: Box<Batch>, queue: &mut EventQueue, batched: &mut usize) {
         let (time, switch_hops) = (batch.time, batch.switch_hops);
         if batch.copies.len() == 1 {
             let ((node, port), frame, _) = batch.next_copy();

@@ -397,7 +397,7 @@ impl Engine {
         node: NodeId,
         f: impl FnOnce(&mut Device, &mut Outbox) -> R,
     ) -> Option<R> {
-        self.outbox.reset(self.now, node);
+        self.outbox.begin(self.now, node);
         self.quiet.forget(node);
         let out = &mut self.outbox;
         let result = self
@@ -674,7 +674,7 @@ impl Engine {
         }
         // The outbox is reused in place: devices and it are separate fields.
         let out = &mut self.outbox;
-        out.reset(time, node);
+        out.begin(time, node);
         // What a switch or bridge sends on is the same frame, one hop further (`forward`);
         // anything else a device sends starts afresh.
         out.forward_hops = switch_hops.wrapping_add(1);
@@ -702,7 +702,7 @@ impl Engine {
         }
         self.stats.events += 1;
         let out = &mut self.outbox;
-        out.reset(time, node);
+        out.begin(time, node);
         if let Some(dev) = self
             .devices
             .get_mut(node.0 as usize)
@@ -759,14 +759,22 @@ impl Engine {
     fn apply(&mut self, node: NodeId, switch_hops: u16) {
         let out = &mut self.outbox;
         self.stats.frames_dropped += out.drops;
-        for (at, token) in out.timers.drain(..) {
-            self.queue
-                .push(at.max(self.now), Event::Timer { node, token });
+        // Most inputs ask for one or two of these things: each is looked at only if asked
+        // for (a drain or an append of an empty vector still costs a call and its set-up).
+        if !out.timers.is_empty() {
+            for (at, token) in out.timers.drain(..) {
+                self.queue
+                    .push(at.max(self.now), Event::Timer { node, token });
+            }
         }
         let max_hops = self.limits.max_trace_hops;
         self.trace.keep(&mut out.hops, max_hops);
-        self.ended.append(&mut out.ended);
-        let mut sends = std::mem::take(&mut out.sends);
+        if !out.ended.is_empty() {
+            self.ended.append(&mut out.ended);
+        }
+        if out.sends.is_empty() {
+            return;
+        }
         // The last serialization time worked out, by (bytes, rate): a flood's copies leave
         // on links of one rate, so one division serves them all.
         let mut tx_memo = (usize::MAX, 0u64, SimDuration::ZERO);
@@ -774,9 +782,9 @@ impl Engine {
         // Each frame is taken out in place: moving the (port, frame) pairs out of the
         // vector makes the compiler copy them through the stack in pieces it then cannot
         // forward to its own loads, a stall on every frame.
-        for send in &mut sends {
-            let port = send.0;
-            let frame = std::mem::take(&mut send.1);
+        for i in 0..out.sends.len() {
+            let port = out.sends[i].0;
+            let frame = std::mem::take(&mut out.sends[i].1);
             self.stats.frames_sent += 1;
             let link = self.port_links.link_in(node_links, port);
             let Some((id, l)) =
@@ -881,8 +889,7 @@ impl Engine {
             self.trace.keep(&mut out.hops, max_hops);
         }
         self.gather.close(&mut self.queue, &mut self.batched_copies);
-        sends.clear();
-        out.sends = sends;
+        out.sends.clear();
     }
 }
 

@@ -24,7 +24,16 @@ pub(super) struct Trace {
 
 impl Trace {
     /// Keeps the hops in `new` (emptying it), up to `max_per_probe` hops for each probe.
+    /// Inline for the untraced case, every event: nothing to keep.
+    #[inline]
     pub fn keep(&mut self, new: &mut Vec<Hop>, max_per_probe: u32) {
+        if !new.is_empty() {
+            self.keep_some(new, max_per_probe);
+        }
+    }
+
+    #[inline(never)]
+    fn keep_some(&mut self, new: &mut Vec<Hop>, max_per_probe: u32) {
         for hop in new.drain(..) {
             let (kept, left_out) = self.counts.entry(hop.probe).or_default();
             if *kept < max_per_probe {
