@@ -565,16 +565,16 @@ impl Engine {
     /// queue's next (a batch's first copy when it is a batch). Returns the token of a
     /// control event instead of handling it.
     fn step(&mut self) -> Option<u64> {
-        if self.flood.is_none() {
+        let (time, to, switch_hops, frame) = if self.flood.is_none() {
             let (time, event) = self.queue.pop()?;
             assert!(time >= self.now, "simulated time went backwards");
-            let (node, port, switch_hops, frame) = match event {
+            match event {
                 Event::Arrive {
                     node,
                     port,
                     switch_hops,
                     frame,
-                } => (node, port, switch_hops, frame),
+                } => (time, (node, port), switch_hops, frame),
                 Event::Timer { node, token } => {
                     self.fire(time, node, token);
                     return None;
@@ -592,12 +592,19 @@ impl Engine {
                     self.flood = Some(batch);
                     return self.step();
                 }
-            };
-            self.arrive(time, (node, port), switch_hops, frame);
-            return None;
-        }
-        // The next copy of the batch, handed over in place: building an `Event` for it
-        // made the compiler copy the frame through the stack twice.
+            }
+        } else {
+            self.next_flood_copy()?
+        };
+        // One call site, so that `arrive` is inlined here.
+        self.arrive(time, to, switch_hops, frame);
+        None
+    }
+
+    /// The next copy of the flood batch being delivered, handed over in place (building an
+    /// `Event` for it made the compiler copy the frame through the stack twice); `None` when
+    /// the copy was skipped because its receiver ignores it for sure (`quiet`).
+    fn next_flood_copy(&mut self) -> Option<(SimTime, (NodeId, PortId), u16, Frame)> {
         let batch = self.flood.as_mut()?;
         let (time, switch_hops) = (batch.time, batch.switch_hops);
         if let Some(ask) = batch.ask {
@@ -629,8 +636,7 @@ impl Engine {
                 self.gather.recycle(done);
             }
         }
-        self.arrive(time, to, switch_hops, frame);
-        None
+        Some((time, to, switch_hops, frame))
     }
 
     /// Debug builds: a copy the quiet index skipped is handed to the full check, which must
@@ -652,6 +658,7 @@ impl Engine {
     fn check_ignored(&mut self, _: NodeId, _: PortId) {}
 
     /// A frame arrives at `port` of `node` at `time`, after `switch_hops` layer-2 hops.
+    #[inline]
     fn arrive(
         &mut self,
         time: SimTime,
@@ -836,9 +843,9 @@ impl Engine {
                         frame,
                     };
                     // Every queued copy is kept until it arrives (the memory bound counts it).
-                    self.queued_frame_bytes += frame.bytes.len() as u64;
+                    self.queued_frame_bytes += len as u64;
                     if let Transmit::ArrivesTwice { again, .. } = verdict {
-                        self.queued_frame_bytes += frame.bytes.len() as u64;
+                        self.queued_frame_bytes += len as u64;
                         self.gather.close(&mut self.queue, &mut self.batched_copies);
                         self.queue.push(at, event(frame.clone()));
                         self.queue.push(again, event(frame));

@@ -96,7 +96,8 @@ pub struct EventQueue {
     /// Where `smallest_last` merges a bucket's runs (kept to reuse its allocation).
     scratch: Vec<Entry>,
     cursor: u64,
-    wheel: Vec<Vec<Entry>>,
+    /// A fixed array, so that a bucket's index (taken modulo `WHEEL`) needs no bounds check.
+    wheel: Box<[Vec<Entry>; WHEEL]>,
     occupied: [u64; WORDS],
     far: dary_heap::QuaternaryHeap<Entry>,
     len: usize,
@@ -188,7 +189,7 @@ impl Default for EventQueue {
             current: Vec::new(),
             scratch: Vec::new(),
             cursor: 0,
-            wheel: (0..WHEEL).map(|_| Vec::new()).collect(),
+            wheel: Box::new(std::array::from_fn(|_| Vec::new())),
             occupied: [0; WORDS],
             far: dary_heap::QuaternaryHeap::new(),
             len: 0,
@@ -316,7 +317,7 @@ impl EventQueue {
     #[inline(never)]
     fn renumber(&mut self) {
         let mut entries: Vec<Entry> = std::mem::take(&mut self.current);
-        for bucket in &mut self.wheel {
+        for bucket in self.wheel.iter_mut() {
             entries.append(bucket);
         }
         entries.extend(std::mem::take(&mut self.far).into_vec());
