@@ -155,6 +155,10 @@ pub struct Engine {
     quiet: quiet::QuietIndex,
     /// The nodes of hosts without power, and the timers they hold.
     power: power::Power,
+    /// The last serialization time worked out, by (bytes, rate): a flood's copies leave on
+    /// links of one rate, and a workload's frames are mostly of a few sizes, so one division
+    /// serves many frames.
+    tx_memo: (usize, u64, SimDuration),
 }
 
 impl Engine {
@@ -182,6 +186,7 @@ impl Engine {
             gather: flood::Gather::default(),
             quiet: quiet::QuietIndex::default(),
             power: power::Power::default(),
+            tx_memo: (usize::MAX, 0, SimDuration::ZERO),
         }
     }
 
@@ -782,9 +787,6 @@ impl Engine {
         if out.sends.is_empty() {
             return;
         }
-        // The last serialization time worked out, by (bytes, rate): a flood's copies leave
-        // on links of one rate, so one division serves them all.
-        let mut tx_memo = (usize::MAX, 0u64, SimDuration::ZERO);
         let node_links = self.port_links.span(node);
         // Each frame is taken out in place: moving the (port, frame) pairs out of the
         // vector makes the compiler copy them through the stack in pieces it then cannot
@@ -809,11 +811,11 @@ impl Engine {
                 continue;
             };
             let len = frame.bytes.len();
-            if (tx_memo.0, tx_memo.1) != (len, l.rate_bps()) {
+            if (self.tx_memo.0, self.tx_memo.1) != (len, l.rate_bps()) {
                 let tx = SimDuration::transmit_time(len, l.rate_bps());
-                tx_memo = (len, l.rate_bps(), tx);
+                self.tx_memo = (len, l.rate_bps(), tx);
             }
-            let verdict = l.transmit_timed(self.now, (node, port), len, tx_memo.2);
+            let verdict = l.transmit_timed(self.now, (node, port), len, self.tx_memo.2);
             // What a drop reason needs besides the link's name: the loss impairment's
             // probability, or (read only for a drop: it is off the link's hot line) the
             // queue's limit.
