@@ -599,18 +599,21 @@ impl Interface<'_> {
             .unwrap_or(Ipv4Addr::UNSPECIFIED);
         let header = self.header_from(facts.map(|f| f.mac).unwrap_or_default(), src, dst);
         let mut frame = Frame::new(build(&header), probe);
-        out.hop(probe, &frame.bytes, |syms| Action::Sent {
-            iface: syms.intern(&if local {
-                "loopback".to_string()
-            } else {
-                iface_name(self.cfg, port)
-            }),
-            tag: if local {
-                None
-            } else {
-                iface_tag(self.cfg, port, syms)
-            },
-        });
+        // Only a traced frame records a hop: an untraced one does not make the call.
+        if probe.is_some() {
+            out.hop(probe, &frame.bytes, |syms| Action::Sent {
+                iface: syms.intern(&if local {
+                    "loopback".to_string()
+                } else {
+                    iface_name(self.cfg, port)
+                }),
+                tag: if local {
+                    None
+                } else {
+                    iface_tag(self.cfg, port, syms)
+                },
+            });
+        }
         // When the way out depends on the protocol alone (no chains, or chains that accept
         // it by protocol), the packet goes straight to its interface, counted where the
         // chains would count it, without being parsed again.
