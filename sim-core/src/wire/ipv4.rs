@@ -8,6 +8,7 @@ use super::ETHERTYPE_IPV4;
 use super::{ethertype, l3_offset, malformed, need, MacAddr, WireError};
 use pnet_packet::ip::IpNextHeaderProtocol;
 use pnet_packet::ipv4::{self, Ipv4Flags, Ipv4Packet, MutableIpv4Packet};
+use std::cell::Cell;
 use std::net::Ipv4Addr;
 
 pub(crate) const IPV4_MIN: usize = 20;
@@ -216,7 +217,50 @@ fn write_ipv4(b: &mut [u8], h: &Ipv4Head, fill: impl FnOnce(&mut [u8])) {
         ip.set_destination(h.dst);
     }
     fill(&mut b[IPV4_MIN..]);
-    fix_checksum(b);
+    set_header_checksum(b);
+}
+
+thread_local! {
+    /// The shape (`shape_key`) of the last header `set_header_checksum` summed, and the
+    /// checksum of that header with its identifier and addresses zero, computed whole by pnet.
+    static SHAPE_SUM: Cell<Option<(u64, u16)>> = const { Cell::new(None) };
+}
+
+/// What an option-less header's checksum depends on besides its identifier and addresses:
+/// the version, header length and DSCP/ECN, the total length, the flags and the fragment
+/// offset, the TTL and the protocol.
+fn shape_key(header: &[u8; IPV4_MIN]) -> u64 {
+    let [v, tos, l0, l1, _, _, f0, f1, ttl, proto, ..] = *header;
+    u64::from_be_bytes([v, tos, l0, l1, f0, f1, ttl, proto])
+}
+
+/// Fills in the checksum of the option-less IPv4 header `b` starts with. Frames a stack
+/// sends differ from one another mostly in their identifier and addresses: the checksum of
+/// the header with those zero is kept for its shape (computed whole by pnet), and the five
+/// words are added to it (an RFC 1624 update), which equals pnet's full sum (issue 13; see
+/// the tests). A new shape pays for one full sum.
+fn set_header_checksum(b: &mut [u8]) {
+    let Some(header) = b.first_chunk::<IPV4_MIN>() else {
+        return;
+    };
+    let word = |i: usize| u16::from_be_bytes([header[i], header[i + 1]]);
+    let varying = [word(4), word(12), word(14), word(16), word(18)];
+    let key = shape_key(header);
+    let shape_sum = match SHAPE_SUM.get() {
+        Some((kept, sum)) if kept == key => sum,
+        _ => {
+            let mut shape = *header;
+            shape[4..6].fill(0);
+            shape[10..].fill(0);
+            let sum = Ipv4Packet::new(&shape).map_or(0, |ip| ipv4::checksum(&ip));
+            SHAPE_SUM.set(Some((key, sum)));
+            sum
+        }
+    };
+    let sum = checksum::adjust(shape_sum, &[0; 5], &varying);
+    if let Some(mut ip) = MutableIpv4Packet::new(b) {
+        ip.set_checksum(sum);
+    }
 }
 
 /// An untagged Ethernet + IPv4 frame around `l4`.
@@ -248,7 +292,7 @@ pub(crate) fn ipv4_frame_with(
 mod tests {
     use super::*;
     use crate::wire::push_vlan;
-    use crate::wire::testutil::{assert_checksums_ok, hdr};
+    use crate::wire::testutil::{assert_checksums_ok, hdr, strategies};
 
     #[test]
     fn info_reads_back() {
@@ -290,6 +334,107 @@ mod tests {
             );
             assert_eq!(g, f, "ttl {ttl}");
             assert_eq!(Some(view), View::parse(&g));
+        }
+    }
+
+    /// The header checksum pnet computes over the whole header of `b`.
+    fn full_sum(b: &[u8]) -> u16 {
+        ipv4::checksum(&Ipv4Packet::new(b).expect("a header"))
+    }
+
+    fn head(src: Ipv4Addr, dst: Ipv4Addr, ttl: u8, ident: u16, proto: u8) -> Ipv4Head {
+        Ipv4Head {
+            src,
+            dst,
+            ttl,
+            ident,
+            dont_fragment: false,
+            more_fragments: false,
+            frag_offset: 0,
+            proto,
+        }
+    }
+
+    /// The kept sum of a header's shape serves only headers of that shape: after a header,
+    /// one that differs from it in any one field the shape holds (or in the identifier and
+    /// addresses, which are added to it) gets pnet's full sum, and so does the first again.
+    #[test]
+    fn a_kept_shape_sum_serves_only_its_shape() {
+        let a = head(
+            Ipv4Addr::new(10, 0, 0, 1),
+            Ipv4Addr::new(10, 0, 0, 2),
+            128,
+            7,
+            17,
+        );
+        let variants = [
+            Ipv4Head { ttl: 64, ..a },
+            Ipv4Head { proto: 6, ..a },
+            Ipv4Head {
+                dont_fragment: true,
+                ..a
+            },
+            Ipv4Head {
+                more_fragments: true,
+                ..a
+            },
+            Ipv4Head {
+                frag_offset: 3,
+                ..a
+            },
+            Ipv4Head { ident: 8, ..a },
+            Ipv4Head {
+                src: Ipv4Addr::new(10, 0, 1, 1),
+                ..a
+            },
+            Ipv4Head {
+                dst: Ipv4Addr::new(192, 168, 0, 2),
+                ..a
+            },
+        ];
+        for (i, b) in variants.iter().enumerate() {
+            for (h, l4) in [
+                (a, &[1u8; 8][..]),
+                (*b, &[1; 8]),
+                (a, &[1; 8]),
+                (a, &[1; 9]),
+            ] {
+                let bytes = ipv4_bytes(&h, l4);
+                assert_eq!(word(&bytes, 10), full_sum(&bytes), "variant {i}: {h:?}");
+            }
+        }
+        // A header written into bytes that held another (DSCP set) is summed as it is.
+        let mut bytes = ipv4_bytes(&a, &[2; 8]);
+        bytes[1] = 0xb8;
+        set_header_checksum(&mut bytes);
+        assert_eq!(word(&bytes, 10), full_sum(&bytes));
+    }
+
+    fn word(b: &[u8], i: usize) -> u16 {
+        u16::from_be_bytes([b[i], b[i + 1]])
+    }
+
+    proptest::proptest! {
+        /// Headers written one after another, of a few shapes and any addresses and
+        /// identifiers, carry pnet's full checksum.
+        #[test]
+        fn every_written_header_carries_the_full_sum(
+            heads in proptest::collection::vec(
+                (
+                    strategies::ip(),
+                    strategies::ip(),
+                    proptest::prop_oneof![proptest::strategy::Just(128u8), proptest::prelude::any::<u8>()],
+                    proptest::prelude::any::<u16>(),
+                    proptest::prop_oneof![proptest::strategy::Just(17u8), proptest::strategy::Just(1)],
+                    0usize..3,
+                ),
+                1..12,
+            ),
+        ) {
+            for (src, dst, ttl, ident, proto, extra) in heads {
+                let bytes = ipv4_bytes(&head(src, dst, ttl, ident, proto), &vec![9; 8 + extra]);
+                proptest::prop_assert_eq!(word(&bytes, 10), full_sum(&bytes));
+            }
         }
     }
 

@@ -1,6 +1,7 @@
 //! UDP: the datagram builder (checksum over the IPv4 pseudo-header), the
 //! hot-path accessors and the parser.
 
+use super::checksum;
 use super::ipv4::{ipv4_frame_with, l4_span};
 use super::{malformed, need, IpHeader, WireError, IPPROTO_UDP};
 use pnet_packet::udp::{self, MutableUdpPacket, UdpPacket};
@@ -112,6 +113,42 @@ pub fn udp_frame(h: &IpHeader, sport: u16, dport: u16, payload: &[u8]) -> Vec<u8
     })
 }
 
+/// The UDP checksum of a datagram from port `sport` to `dst:dport` carrying `payload`, as if
+/// sent from 0.0.0.0 (computed whole by pnet): a sender whose datagrams differ only in their
+/// source address keeps it and adds the address to it ([`udp_frame_from_sum`]).
+pub fn udp_sum_without_source(dst: Ipv4Addr, sport: u16, dport: u16, payload: &[u8]) -> u16 {
+    let d = udp_bytes((Ipv4Addr::UNSPECIFIED, dst), sport, dport, payload, true);
+    UdpPacket::new(&d).map_or(0, |p| p.get_checksum())
+}
+
+/// [`udp_frame`] for a datagram whose checksum without its source address,
+/// `sum_without_source`, [`udp_sum_without_source`] gave (for the same destination address,
+/// ports and payload): the source address's two words are added to it (RFC 1624), which
+/// gives the sum pnet would compute, not summing the payload again (issue 13: an echo
+/// client sends the same datagram again and again).
+pub fn udp_frame_from_sum(
+    h: &IpHeader,
+    sport: u16,
+    dport: u16,
+    payload: &[u8],
+    sum_without_source: u16,
+) -> Vec<u8> {
+    let sum = checksum::adjust_udp(sum_without_source, &[0, 0], &checksum::addr_words(h.src));
+    udp_frame_summed(h, sport, dport, payload, sum)
+}
+
+/// A UDP frame whose checksum field holds `sum` (0: computed here).
+fn udp_frame_summed(h: &IpHeader, sport: u16, dport: u16, payload: &[u8], sum: u16) -> Vec<u8> {
+    ipv4_frame_with(h, IPPROTO_UDP, false, UDP_HDR + payload.len(), |b| {
+        write_udp(b, (h.src, h.dst), sport, dport, payload, sum == 0);
+        if sum != 0 {
+            if let Some(mut p) = MutableUdpPacket::new(b) {
+                p.set_checksum(sum);
+            }
+        }
+    })
+}
+
 /// The answer to a datagram whose UDP checksum field held `request_sum`: the same payload,
 /// with the addresses and the ports swapped (`h` from the request's destination to its
 /// source, `sport` the request's destination port). The checksum sums the pseudo-header,
@@ -125,14 +162,7 @@ pub fn udp_answer_frame(
     payload: &[u8],
     request_sum: u16,
 ) -> Vec<u8> {
-    ipv4_frame_with(h, IPPROTO_UDP, false, UDP_HDR + payload.len(), |b| {
-        write_udp(b, (h.src, h.dst), sport, dport, payload, request_sum == 0);
-        if request_sum != 0 {
-            if let Some(mut p) = MutableUdpPacket::new(b) {
-                p.set_checksum(request_sum);
-            }
-        }
-    })
+    udp_frame_summed(h, sport, dport, payload, request_sum)
 }
 
 /// The checksum field of the UDP datagram whose payload starts at `payload_offset` in frame
@@ -146,7 +176,7 @@ pub fn udp_checksum_field(f: &[u8], payload_offset: usize) -> Option<u16> {
 mod tests {
     use super::*;
     use crate::wire::push_vlan;
-    use crate::wire::testutil::{assert_checksums_ok, hdr};
+    use crate::wire::testutil::{assert_checksums_ok, hdr, strategies};
 
     #[test]
     fn frame_reads_back() {
@@ -181,6 +211,57 @@ mod tests {
             assert_checksums_ok(&answer);
             assert_eq!(answer, udp_frame(&back, 7, 49153, payload));
             assert_eq!(udp_answer_frame(&back, 7, 49153, payload, 0), answer);
+        }
+    }
+
+    /// A payload word that makes the UDP checksum of a datagram from `hdr()` 0 (sent as
+    /// 0xffff).
+    fn zero_summing_word() -> u16 {
+        (0..=u16::MAX)
+            .find(|w| {
+                let f = udp_frame(&hdr(), 1, 2, &w.to_be_bytes());
+                let p = UdpPacket::new(&f[34..]).expect("udp");
+                udp::ipv4_checksum(&p, &hdr().src, &hdr().dst) == 0
+            })
+            .expect("a word reaches any sum")
+    }
+
+    /// A frame from a sum without its source is the frame `udp_frame` builds, for the
+    /// corner sums too (the datagram whose sum is 0, sent as 0xffff, and sources of zeros and
+    /// ones); a sum kept for one source serves every other.
+    #[test]
+    fn a_frame_from_a_sum_without_source_is_the_whole_frame() {
+        let zero = zero_summing_word().to_be_bytes();
+        let sources = [
+            hdr().src,
+            Ipv4Addr::UNSPECIFIED,
+            Ipv4Addr::BROADCAST,
+            Ipv4Addr::new(10, 0, 0, 1),
+        ];
+        for payload in [&[][..], &[7], &[0x5a; 32], &zero] {
+            let kept = udp_sum_without_source(hdr().dst, 1, 2, payload);
+            for src in sources {
+                let h = IpHeader { src, ..hdr() };
+                let whole = udp_frame(&h, 1, 2, payload);
+                assert_checksums_ok(&whole);
+                assert_eq!(udp_frame_from_sum(&h, 1, 2, payload, kept), whole, "{src}");
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_frame_from_a_sum_without_source_is_the_whole_frame(
+            (src, dst) in (strategies::ip(), strategies::ip()),
+            (sport, dport) in proptest::prelude::any::<(u16, u16)>(),
+            payload in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40),
+        ) {
+            let h = IpHeader { src, dst, ..hdr() };
+            let kept = udp_sum_without_source(dst, sport, dport, &payload);
+            proptest::prop_assert_eq!(
+                udp_frame_from_sum(&h, sport, dport, &payload, kept),
+                udp_frame(&h, sport, dport, &payload)
+            );
         }
     }
 

@@ -157,7 +157,7 @@ pub fn route(cfg: &StackConfig, dst: Ipv4Addr) -> Option<(PortId, Ipv4Addr)> {
             ports
                 .iter()
                 .enumerate()
-                .map(|(i, p)| (i, p.and_then(|p| p.addr))),
+                .map(|(i, p)| (i, p.as_ref().and_then(|p| p.addr))),
             routes.iter().flatten(),
             |p| ports.get(usize::from(p.0)).is_some_and(Option::is_some),
             dst,
@@ -553,6 +553,11 @@ impl Interface<'_> {
     /// The header of a packet this stack originates out of `port`.
     pub fn header(&mut self, port: PortId, src: Ipv4Addr, dst: Ipv4Addr) -> IpHeader {
         let mac = self.cfg.port_facts(port).map(|f| f.mac).unwrap_or_default();
+        self.header_from(mac, src, dst)
+    }
+
+    /// The header of a packet this stack originates from `mac` (its interface's).
+    fn header_from(&mut self, mac: MacAddr, src: Ipv4Addr, dst: Ipv4Addr) -> IpHeader {
         IpHeader {
             src_mac: mac,
             dst_mac: MacAddr::zero(),
@@ -587,29 +592,28 @@ impl Interface<'_> {
         };
         // To one of its own addresses a stack speaks from that address (Linux's local
         // routes carry `src` = the address), whichever interface holds it.
+        let facts = self.cfg.port_facts(port);
         let src = src
             .or_else(|| local.then_some(dst))
-            .or_else(|| {
-                self.cfg
-                    .port_facts(port)
-                    .and_then(|f| f.addr)
-                    .map(|a| a.ip())
-            })
+            .or_else(|| facts.and_then(|f| f.addr).map(|a| a.ip()))
             .unwrap_or(Ipv4Addr::UNSPECIFIED);
-        let header = self.header(port, src, dst);
+        let header = self.header_from(facts.map(|f| f.mac).unwrap_or_default(), src, dst);
         let mut frame = Frame::new(build(&header), probe);
-        out.hop(probe, &frame.bytes, |syms| Action::Sent {
-            iface: syms.intern(&if local {
-                "loopback".to_string()
-            } else {
-                iface_name(self.cfg, port)
-            }),
-            tag: if local {
-                None
-            } else {
-                iface_tag(self.cfg, port, syms)
-            },
-        });
+        // Only a traced frame records a hop: an untraced one does not make the call.
+        if probe.is_some() {
+            out.hop(probe, &frame.bytes, |syms| Action::Sent {
+                iface: syms.intern(&if local {
+                    "loopback".to_string()
+                } else {
+                    iface_name(self.cfg, port)
+                }),
+                tag: if local {
+                    None
+                } else {
+                    iface_tag(self.cfg, port, syms)
+                },
+            });
+        }
         // When the way out depends on the protocol alone (no chains, or chains that accept
         // it by protocol), the packet goes straight to its interface, counted where the
         // chains would count it, without being parsed again.
@@ -727,6 +731,7 @@ impl Interface<'_> {
         }
         let mtu = ifc.mtu;
         let broadcast = is_broadcast_on(ifc.addr, next_hop);
+        let plain = !(ifc.vlan || ifc.bridge);
         // Frames are not padded: an untagged frame longer than the MTU plus the Ethernet
         // header is the only kind that may not fit, and only then is the header read.
         let mut frame = frame;
@@ -736,7 +741,7 @@ impl Interface<'_> {
                 None => return,
             }
         }
-        self.resolve_and_send(port, next_hop, broadcast, frame, out);
+        self.resolve_and_send(port, next_hop, broadcast, plain, frame, out);
     }
 
     /// Sends an IP frame that fits the interface out of `port` towards `next_hop`,
@@ -748,21 +753,23 @@ impl Interface<'_> {
         frame: Frame,
         out: &mut Outbox,
     ) {
-        let broadcast = self
-            .cfg
-            .port_facts(port)
-            .is_some_and(|f| is_broadcast_on(f.addr, next_hop));
-        self.resolve_and_send(port, next_hop, broadcast, frame, out);
+        let facts = self.cfg.port_facts(port);
+        let broadcast = facts.is_some_and(|f| is_broadcast_on(f.addr, next_hop));
+        let plain = facts.is_some_and(|f| !(f.vlan || f.bridge));
+        self.resolve_and_send(port, next_hop, broadcast, plain, frame, out);
     }
 
     /// The last step of sending: the next hop's MAC from the ARP cache (a stale entry is
-    /// used and checked), or a resolution that queues the frame.
+    /// used and checked), or a resolution that queues the frame. `plain`: `port` is an
+    /// interface of its own (neither a VLAN's nor a bridge's), as its facts the caller read
+    /// say, so the frame goes onto its cable without `emit` reading them again.
     #[inline(always)]
     fn resolve_and_send(
         &mut self,
         port: PortId,
         next_hop: Ipv4Addr,
         broadcast: bool,
+        plain: bool,
         mut frame: Frame,
         out: &mut Outbox,
     ) {
@@ -774,7 +781,11 @@ impl Interface<'_> {
         if let Some(e) = self.st.arp.entry(port, next_hop) {
             wire::set_eth_dst(&mut frame.bytes, e.mac);
             let probe = e.due(out.now) && self.check_stale(port, next_hop, &frame, out);
-            self.emit(port, frame, out);
+            if plain {
+                out.send(port, frame);
+            } else {
+                self.emit(port, frame, out);
+            }
             // The check goes out after the packet that prompted it.
             if probe {
                 self.arp_probe(port, next_hop, out);

@@ -19,6 +19,9 @@ pub struct EchoApp {
     pub interval: SimDuration,
     pub sent: u32,
     pub replies: u32,
+    /// The UDP checksum of its datagram without the source address
+    /// (`wire::udp_sum_without_source`): every tick adds the address the route gives then.
+    sum_without_source: u16,
 }
 
 const PAYLOAD: [u8; 32] = [0x5a; 32];
@@ -85,6 +88,7 @@ pub fn start_app(
         interval,
         sent: 0,
         replies: 0,
+        sum_without_source: wire::udp_sum_without_source(dst, sport, port, &PAYLOAD),
     });
     out.timer(out.now + delay, Timer::AppTick(i));
 }
@@ -98,15 +102,18 @@ pub fn app_tick(s: &mut Sockets, net: &mut Interface, i: u32, out: &mut Outbox) 
         return;
     }
     app.sent += 1;
-    let (dst, port, sport, more, interval) = (
+    let (dst, port, sport, more, interval, sum) = (
         app.dst,
         app.port,
         app.sport,
         app.sent < app.count,
         app.interval,
+        app.sum_without_source,
     );
+    // The datagram is the same every tick but for its source address, which the route
+    // chooses now (an address can change): its kept sum gets that address added.
     net.send_ip(None, dst, None, out, |h| {
-        wire::udp_frame(h, sport, port, &PAYLOAD)
+        wire::udp_frame_from_sum(h, sport, port, &PAYLOAD, sum)
     });
     if more {
         out.timer(out.now + interval, Timer::AppTick(i));
@@ -183,5 +190,80 @@ pub fn service_input(
             IcmpError::PortUnreachable,
             out,
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::device::stack::config::{IfaceConfig, StackConfig};
+    use crate::device::stack::IpStack;
+    use crate::device::Device;
+    use crate::engine::link::LinkParams;
+    use crate::engine::{Engine, Limits};
+    use crate::id::{NodeId, PortId};
+    use crate::time::SimDuration;
+    use crate::topology::{NodeInfo, NodeKind};
+    use crate::wire::{self, L4Repr, MacAddr, NetRepr};
+    use std::net::Ipv4Addr;
+
+    fn add(eng: &mut Engine, name: &str, mac: MacAddr, addr: &str) -> NodeId {
+        let mut cfg = StackConfig::new(name, 64);
+        let addr = addr.parse().expect("a prefix");
+        cfg.ifaces_mut()
+            .push(Some(IfaceConfig::ethernet("eth0", mac, Some(addr))));
+        cfg.services_mut().udp_echo = vec![7];
+        let info = NodeInfo {
+            name: name.into(),
+            kind: NodeKind::External,
+            host: None,
+        };
+        eng.add_node(info, Device::Stack(Box::new(IpStack::new(cfg))))
+    }
+
+    fn stack(eng: &mut Engine, n: NodeId) -> &mut IpStack {
+        eng.device_mut(n)
+            .and_then(Device::as_stack_mut)
+            .expect("a stack")
+    }
+
+    /// The client's datagram is summed once without its source address; the address the
+    /// route gives at each tick is added then. When the client's address changes between
+    /// ticks, its datagrams carry the new address and a checksum that verifies (a sum kept
+    /// with the old address would not), and every one is answered.
+    #[test]
+    fn a_client_whose_address_changes_sends_valid_datagrams() {
+        let mut eng = Engine::new(1, Limits::default());
+        let a = add(&mut eng, "a", MacAddr(2, 0, 0, 0, 0, 1), "10.0.0.1/24");
+        let b = add(&mut eng, "b", MacAddr(2, 0, 0, 0, 0, 2), "10.0.0.2/24");
+        let link = ("a-b".to_string(), (a, PortId(0)), (b, PortId(0)));
+        eng.connect(link.0, link.1, link.2, LinkParams::internal(), false);
+        eng.record_frames(true);
+        let ms = SimDuration::from_millis;
+        eng.invoke(a, |d, out| {
+            let s = d.as_stack_mut().expect("a stack");
+            s.start_echo_app("10.0.0.2".parse().expect("ip"), 7, 4, ms(10), ms(0), out);
+        });
+        eng.run_for(ms(15));
+        if let Some(mut ifc) = stack(&mut eng, a).config.iface_mut(PortId(0)) {
+            ifc.addr = Some("10.0.0.3/24".parse().expect("a prefix"));
+        }
+        eng.run_for(ms(100));
+        let mut sources = Vec::new();
+        for f in eng.wire_frames() {
+            let Ok(p) = wire::parse(&f.bytes) else {
+                panic!(
+                    "a frame that does not parse (a bad checksum?): {:02x?}",
+                    f.bytes
+                );
+            };
+            if let NetRepr::Ipv4(ip) = p.net {
+                if matches!(ip.l4, L4Repr::Udp { dport: 7, .. }) {
+                    sources.push(ip.src);
+                }
+            }
+        }
+        let (old, new) = (Ipv4Addr::new(10, 0, 0, 1), Ipv4Addr::new(10, 0, 0, 3));
+        assert_eq!(sources, [old, old, new, new]);
+        assert_eq!(stack(&mut eng, a).apps()[0].replies, 4);
     }
 }
