@@ -389,6 +389,18 @@ fn fdb_key_of(vlan: u16, [a, b, c, d, e, f]: [u8; 6]) -> u64 {
     u64::from_be_bytes([0, 0, a, b, c, d, e, f]) | (u64::from(vlan) << 48)
 }
 
+/// What a switch reads of a frame: the whole view if it looks above layer 2 (`deep`), else
+/// the Ethernet header. A function, not a closure: as a closure over `deep` it was left out
+/// of line, a call per frame.
+#[inline]
+fn view_for(deep: bool, f: &[u8]) -> Option<View> {
+    if deep {
+        View::parse(f)
+    } else {
+        View::parse_link(f)
+    }
+}
+
 impl Switch {
     pub fn new(config: SwitchConfig) -> Self {
         let mut s = Switch {
@@ -590,14 +602,7 @@ impl Switch {
         let deep = self.filter.is_some()
             || self.config.port_policy.is_some()
             || self.config.policy.is_some();
-        let parse = |f: &[u8]| {
-            if deep {
-                View::parse(f)
-            } else {
-                View::parse_link(f)
-            }
-        };
-        let Some(mut view) = parse(&frame.bytes) else {
+        let Some(mut view) = view_for(deep, &frame.bytes) else {
             out.drop_frame(&frame, |syms| DropReason::Malformed {
                 what: syms.intern("short Ethernet header"),
             });
@@ -646,7 +651,7 @@ impl Switch {
         // Inside the switch frames are untagged; the egress port decides tagging.
         if tag.is_some() {
             wire::pop_vlan(&mut frame.bytes);
-            match parse(&frame.bytes) {
+            match view_for(deep, &frame.bytes) {
                 Some(v) => view = v,
                 None => return,
             }
