@@ -467,6 +467,21 @@ mod tests {
         );
     }
 
+    /// A 16-bit field the fast path decides by, with values at its edges: the ethertype;
+    /// version and header length with the DSCP byte; the total length and the UDP length
+    /// (their values are added to one less than the true length); flags and fragment
+    /// offset; TTL and protocol.
+    fn field() -> impl proptest::strategy::Strategy<Value = (usize, Vec<u16>)> {
+        proptest::sample::select(vec![
+            (12, vec![0x0800, 0x8100, 0x0806, 0x86dd]),
+            (14, vec![0x4500, 0x4600, 0x4400, 0x5500, 0x45ff]),
+            (16, vec![0, 1, 2, 0xfff0]),
+            (20, vec![0, 0x2000, 0x4000, 0x8000, 0x0001, 0x1000]),
+            (22, vec![0x4011, 0x4006, 0x4001, 0x0011]),
+            (38, vec![0, 1, 2, 0xfff0, 0xfff8]),
+        ])
+    }
+
     /// A header byte to change: any, or one the fast path decides by (ethertype, version and
     /// header length, total length, flags and offset, protocol, UDP length).
     fn at() -> impl proptest::strategy::Strategy<Value = usize> {
@@ -502,11 +517,22 @@ mod tests {
         #[test]
         fn the_fast_path_agrees_with_the_full_parse(
             payload in proptest::collection::vec(proptest::num::u8::ANY, 0..40),
-            edits in proptest::collection::vec((at(), proptest::num::u8::ANY), 0..4),
+            fields in proptest::collection::vec((field(), proptest::num::u16::ANY, 0usize..6), 0..3),
+            edits in proptest::collection::vec((at(), proptest::num::u8::ANY), 0..3),
             cut in 0usize..120,
             pad in 0usize..8,
         ) {
             let mut f = wire::udp_frame(&h(), 1000, 53, &payload);
+            // A field the fast path decides by, set to a value near its edge or to any.
+            for ((at, edges), any, pick) in fields {
+                let value = edges.get(pick).copied().unwrap_or(any);
+                let value = match at {
+                    16 => value.wrapping_add(u16::try_from(f.len() - 14).unwrap_or(0)).wrapping_sub(1),
+                    38 => value.wrapping_add(u16::try_from(f.len() - 34).unwrap_or(0)).wrapping_sub(1),
+                    _ => value,
+                };
+                f[at..at + 2].copy_from_slice(&value.to_be_bytes());
+            }
             for (at, byte) in edits {
                 f[at] = byte;
             }
