@@ -654,6 +654,8 @@ impl Switch {
     }
 
     /// Every frame's way through the switch (`forward_plain` takes the common one first).
+    /// Out of line, so that the common frame does not pay for its registers.
+    #[inline(never)]
     fn handle_frame_full(&mut self, in_port: PortId, mut frame: Frame, out: &mut Outbox) {
         let port = self.config.summary(in_port);
         if !port.present() {
