@@ -276,7 +276,8 @@ impl Interface<'_> {
             });
             return;
         };
-        if frame.bytes.len() >= 18 && frame.bytes[12..14] == [0x81, 0x00] {
+        let bytes: &[u8] = &frame.bytes;
+        if bytes.len() >= 18 && bytes[12..14] == [0x81, 0x00] {
             // An 802.1Q frame: its VLAN sub-interface on this port takes it, untagged; with
             // none, the kernel drops it without a word.
             let id = u16::from_be_bytes([frame.bytes[14], frame.bytes[15]]) & 0x0fff;
@@ -293,11 +294,11 @@ impl Interface<'_> {
             return;
         }
         // The first byte first: unicast, nearly every frame, pays one test.
-        let broadcast = frame.bytes.first() == Some(&0xff);
+        let broadcast = bytes.first() == Some(&0xff);
         if broadcast && !ifc.master && !ifc.vxlan && self.ignores_arp(port, ifc.addr, &frame) {
             return;
         }
-        let Some(view) = View::parse(&frame.bytes) else {
+        let Some(view) = View::parse(bytes) else {
             out.drop_frame(&frame, |syms| DropReason::Malformed {
                 what: syms.intern("short Ethernet header"),
             });
@@ -314,16 +315,21 @@ impl Interface<'_> {
             self.bridge_input(port, bp, frame, view, out, deliver);
             return;
         }
-        if ifc.vxlan {
-            if let Some((frame, view)) = self.vxlan_input(port, frame, view, out) {
-                self.accept(port, mac, frame, view, out, deliver);
+        // One call of `accept`, which is inlined here.
+        let (frame, view) = if ifc.vxlan {
+            match self.vxlan_input(port, frame, view, out) {
+                Some(inner) => inner,
+                None => return,
             }
-            return;
-        }
+        } else {
+            (frame, view)
+        };
         self.accept(port, mac, frame, view, out, deliver);
     }
 
-    /// The NIC's own part: its MAC filter, then ARP or IPv4.
+    /// The NIC's own part: its MAC filter, then ARP or IPv4. Inlined into `input` (and the
+    /// bridge's input): a call copies the view, on every frame.
+    #[inline(always)]
     pub(super) fn accept(
         &mut self,
         port: PortId,
@@ -334,7 +340,8 @@ impl Interface<'_> {
         deliver: impl FnOnce(&mut Interface, Local, &mut Outbox),
     ) {
         // The NIC filter: frames for other MACs (flooded copies) are not ours and not a drop.
-        if view.dst != mac && !view.dst.is_multicast() {
+        // As arrays: pnet's `MacAddr` compares byte by byte, a branch each.
+        if view.dst.octets() != mac.octets() && !view.dst.is_multicast() {
             return;
         }
         match view.ethertype {
