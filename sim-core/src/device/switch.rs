@@ -609,29 +609,24 @@ impl Switch {
         {
             return Some(frame);
         }
-        let Some(header) = frame
-            .bytes
-            .get(..wire::ETH_HEADER_LEN)
-            .and_then(|h| <&[u8; wire::ETH_HEADER_LEN]>::try_from(h).ok())
-        else {
+        let Some(link) = View::parse_link(&frame.bytes) else {
             return Some(frame);
         };
-        let mac = |at: usize| -> [u8; 6] { std::array::from_fn(|i| header[at + i]) };
-        let (dst, src) = (mac(0), mac(6));
+        let (dst, src) = (link.dst, link.src);
         let port = cfg.summary(in_port);
         // Untagged (an untagged frame's VLAN is the port's, access or native), unicast, not
         // to itself (learning the source first could then change where it goes).
         if !port.present()
             || port.has(PortSummary::GUARDED)
-            || header[12..14] == wire::ETHERTYPE_VLAN.to_be_bytes()
-            || dst[0] & 1 == 1
+            || link.vlan.is_some()
+            || dst.is_multicast()
             || dst == src
         {
             return Some(frame);
         }
         let vlan = port.vlan;
-        let dst_key = fdb_key_of(vlan, dst);
-        let src_key = (cfg.learning && src[0] & 1 == 0).then(|| fdb_key_of(vlan, src));
+        let dst_key = fdb_key_of(vlan, dst.octets());
+        let src_key = (cfg.learning && !src.is_multicast()).then(|| fdb_key_of(vlan, src.octets()));
         let Some(&to) = self.fdb.get(&dst_key) else {
             return Some(frame);
         };

@@ -422,6 +422,9 @@ pub fn setup_overlay_echo(n: u32, k: u32) -> Result<BridgeEcho, String> {
 impl BridgeEcho {
     /// Runs the workload to the end and counts what came back. The world stays with the
     /// caller: freeing 100,000 containers' devices is not part of the workload.
+    // Never inlined: profiles count the run alone by this function's name
+    // (`valgrind --toggle-collect=sim_core::sim::bench::BridgeEcho::run`, README).
+    #[inline(never)]
     pub fn run(&mut self) -> BenchResult {
         let (world, nodes, n, k) = (&mut self.world, &self.nodes, self.n, self.k);
         let interval = SimDuration::from_micros(100);
