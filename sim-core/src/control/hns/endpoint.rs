@@ -115,7 +115,7 @@ impl Hns {
             .chain(net.more_subnets.iter().map(|s| s.pool.subnet))
             .filter(|s| *s != subnet)
             .collect();
-        let vlan = net.vlan.unwrap_or(1);
+        let vlan = net.segment_vlan(ip);
         let dhcp = ip.is_unspecified();
         let outbound_nat = net.outbound_nat.clone();
         let net_dns = net.dns_servers.clone();

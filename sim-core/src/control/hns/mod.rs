@@ -201,6 +201,11 @@ pub struct HnsNetwork {
     pub more_subnets: Vec<OverlaySubnet>,
 }
 
+/// The VLAN of an overlay's `index`th subnet (0 for the first) inside its vSwitch.
+pub(super) fn overlay_vlan(index: usize) -> u16 {
+    u16::try_from(index + 1).unwrap_or(u16::MAX)
+}
+
 /// A further subnet of an overlay network: its addresses, VXLAN id and the host stack's
 /// VTEP interface that holds its gateway.
 #[derive(Clone, Debug, Serialize)]
@@ -225,21 +230,38 @@ impl HnsNetwork {
         }
     }
 
+    /// The VLAN inside the network's vSwitch of the segment that holds `ip`: an overlay's
+    /// subnets are separate layer-2 segments (one VNI each, the host routes between them),
+    /// so its first subnet is on VLAN 1 and its further ones on 2, 3, ... (`overlay_vlan`);
+    /// any other network has one segment, its own VLAN or 1.
+    pub(super) fn segment_vlan(&self, ip: Ipv4Addr) -> u16 {
+        if self.ty != NetworkType::Overlay {
+            return self.vlan.unwrap_or(1);
+        }
+        let further = self
+            .more_subnets
+            .iter()
+            .position(|s| s.pool.subnet.contains(ip));
+        overlay_vlan(further.map_or(0, |i| i + 1))
+    }
+
     /// Every gateway of the network (an overlay has one per subnet).
     pub fn gateways(&self) -> impl Iterator<Item = Ipv4Addr> + '_ {
         std::iter::once(self.pool.gateway).chain(self.more_subnets.iter().map(|s| s.pool.gateway))
     }
 
     /// overlay: every (VTEP interface, its MAC, subnet), the first subnet's first.
-    pub(super) fn vteps(&self) -> Vec<(PortId, MacAddr, Ipv4Network)> {
+    /// The VLAN of each is its segment's (`segment_vlan`).
+    pub(super) fn vteps(&self) -> Vec<(PortId, MacAddr, Ipv4Network, u16)> {
         self.host_vnic
             .filter(|_| self.ty == NetworkType::Overlay)
-            .map(|v| (v, self.host_vnic_mac, self.pool.subnet))
+            .map(|v| (v, self.host_vnic_mac, self.pool.subnet, overlay_vlan(0)))
             .into_iter()
             .chain(
                 self.more_subnets
                     .iter()
-                    .map(|s| (s.vtep, s.vtep_mac, s.pool.subnet)),
+                    .enumerate()
+                    .map(|(i, s)| (s.vtep, s.vtep_mac, s.pool.subnet, overlay_vlan(i + 1))),
             )
             .collect()
     }

@@ -7,8 +7,8 @@
 
 use super::external::HOST_ENDPOINT_NOT_ROUTED;
 use super::{
-    host_stack, plug_host_iface, policy, Hns, HnsError, HnsNetwork, HostNodes, NetworkRequest,
-    NetworkType, OverlaySubnet,
+    host_stack, overlay_vlan, plug_host_iface, policy, Hns, HnsError, HnsNetwork, HostNodes,
+    NetworkRequest, NetworkType, OverlaySubnet,
 };
 use crate::control::ipam::{self, IpPool, MacPool};
 use crate::control::plan::{self, Planner};
@@ -37,6 +37,7 @@ fn add_vtep(
     gateway: Ipv4Addr,
     vni: u32,
     provider_address: Ipv4Addr,
+    vlan: u16,
 ) -> PortId {
     let name = format!("VFP overlay ({network}, VNI {vni})");
     let addr = Ipv4Network::new(gateway, subnet.prefix()).expect("valid prefix");
@@ -46,7 +47,7 @@ fn add_vtep(
         local: provider_address,
         peers: Vec::new(),
     });
-    plug_host_iface(p, host, vswitch, network, &name, iface, 1).0
+    plug_host_iface(p, host, vswitch, network, &name, iface, vlan).0
 }
 
 impl Hns {
@@ -78,7 +79,7 @@ impl Hns {
             .networks
             .iter()
             .filter(|n| n.ty == NetworkType::Overlay)
-            .flat_map(|n| n.vteps().into_iter().map(|(p, _, _)| p))
+            .flat_map(|n| n.vteps().into_iter().map(|(p, _, _, _)| p))
             .collect();
         let host_endpoints: Vec<PortId> = self
             .networks
@@ -98,17 +99,29 @@ impl Hns {
             SwitchConfig::new(vswitch_name, false, UnknownUnicast::Drop),
         );
         let vtep = add_vtep(
-            &mut p, host, vswitch, &name, vtep_mac, subnet, gateway, vni, pa,
+            &mut p,
+            host,
+            vswitch,
+            &name,
+            vtep_mac,
+            subnet,
+            gateway,
+            vni,
+            pa,
+            overlay_vlan(0),
         );
         // Each further subnet has its own VNI and gateway; the host routes between them.
         let mut more_subnets = Vec::new();
-        for (sub, gw, sub_vni) in req.more_subnets {
+        for (i, (sub, gw, sub_vni)) in req.more_subnets.into_iter().enumerate() {
             let sub = Ipv4Network::new(sub.network(), sub.prefix())
                 .map_err(|_| HnsError::failed("The parameter is incorrect."))?;
             let mac = mac_pool
                 .allocate()
                 .ok_or_else(|| HnsError::failed("Unspecified error"))?;
-            let port = add_vtep(&mut p, host, vswitch, &name, mac, sub, gw, sub_vni, pa);
+            let vlan = overlay_vlan(i + 1);
+            let port = add_vtep(
+                &mut p, host, vswitch, &name, mac, sub, gw, sub_vni, pa, vlan,
+            );
             more_subnets.push(OverlaySubnet {
                 pool: IpPool::new(sub, gw),
                 vni: sub_vni,
@@ -185,10 +198,11 @@ impl Hns {
             return;
         };
         let vswitch = net.vswitch;
-        // (the VTEP's MAC, its peers before, its peers now) for every VTEP that changes.
+        // (the VTEP's MAC and VLAN, its peers before, its peers now) for every VTEP that
+        // changes.
         let mut changed = Vec::new();
         let stack = host_stack(eng, host.stack);
-        for (vtep, vtep_mac, subnet) in net.vteps() {
+        for (vtep, vtep_mac, subnet, vlan) in net.vteps() {
             let mine: Vec<_> = peers
                 .iter()
                 .filter(|p| subnet.contains(p.ip))
@@ -202,28 +216,31 @@ impl Hns {
             };
             if t.peers != mine {
                 let old = std::mem::replace(&mut t.peers, mine.clone());
-                changed.push((vtep_mac, old, mine));
+                changed.push(((vtep_mac, vlan), old, mine));
             }
         }
         let Some(sw) = eng.device_mut(vswitch).and_then(Device::as_switch_mut) else {
             return;
         };
         // Unpin every old peer before pinning the new ones: a MAC may move between subnets.
-        for (_, old, _) in &changed {
+        // Each subnet's peers are pinned on its own segment's VLAN: a remote endpoint of one
+        // subnet never takes the place of a local one of another that has the same MAC (each
+        // host's HNS draws its MAC pool on its own).
+        for ((_, vlan), old, _) in &changed {
             for p in old {
-                sw.unpin_mac(p.mac, 1);
+                sw.unpin_mac(p.mac, *vlan);
             }
         }
-        for (vtep_mac, _, mine) in &changed {
+        for ((vtep_mac, vlan), _, mine) in &changed {
             let vtep_port = sw
                 .config
                 .static_macs
                 .iter()
-                .find(|(m, _, _)| m == vtep_mac)
+                .find(|(m, v, _)| m == vtep_mac && v == vlan)
                 .map(|(_, _, p)| *p);
             if let Some(port) = vtep_port {
                 for p in mine {
-                    sw.pin_mac(p.mac, 1, port);
+                    sw.pin_mac(p.mac, *vlan, port);
                 }
             }
         }
