@@ -212,7 +212,7 @@ impl EventQueue {
             Some(s) => {
                 // A free slot holds `None`: nothing to drop, and the compiler is told so
                 // (an assignment would test what it replaces, every push).
-                let old = std::mem::replace(&mut self.slab[s as usize], Some(event));
+                let old = self.slab[s as usize].replace(event);
                 debug_assert!(old.is_none(), "a free slot is empty");
                 std::mem::forget(old);
                 s
