@@ -214,7 +214,9 @@ pub struct Interface<'a> {
 }
 
 impl Interface<'_> {
-    /// Runs one hook of the ruleset.
+    /// Runs one hook of the ruleset. Always inlined, as `Tables::run` is: a call with its
+    /// seven arguments cost a third of what the common answer does.
+    #[inline(always)]
     pub(super) fn hook(
         &mut self,
         hook: Hook,
@@ -337,7 +339,7 @@ impl Interface<'_> {
         port: PortId,
         mac: MacAddr,
         frame: Frame,
-        view: View,
+        mut view: View,
         out: &mut Outbox,
         deliver: impl FnOnce(&mut Interface, Local, &mut Outbox),
     ) {
@@ -348,10 +350,7 @@ impl Interface<'_> {
         }
         match view.ethertype {
             wire::ETHERTYPE_ARP => self.arp_input(port, frame, &view, out),
-            wire::ETHERTYPE_IPV4 => {
-                let mut view = view;
-                self.ip_input(port, frame, &mut view, out, deliver)
-            }
+            wire::ETHERTYPE_IPV4 => self.ip_input(port, frame, &mut view, out, deliver),
             _ => {}
         }
     }
