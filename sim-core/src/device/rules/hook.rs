@@ -80,9 +80,11 @@ impl Tables<'_> {
     /// Runs `hook` for the frame `frame` (viewed as `view`, refreshed after any rewrite).
     ///
     /// Inlined into the packet path for its common answer: an untracked packet at a hook with
-    /// no chains, or one the protocol fast path accepts, passes after a few loads.
+    /// no chains, or one the protocol fast path accepts, passes after a few loads. Always
+    /// inlined, the walk never: a call of `run` with its eight arguments cost about thirty
+    /// instructions of the sixty-odd a hook took (issue 13).
     #[allow(clippy::too_many_arguments)]
-    #[inline]
+    #[inline(always)]
     pub fn run(
         &mut self,
         hook: Hook,
@@ -110,6 +112,7 @@ impl Tables<'_> {
 
     /// The hook's tables in full: conntrack, then raw, mangle, NAT and filter.
     #[allow(clippy::too_many_arguments)]
+    #[inline(never)]
     fn walk(
         &mut self,
         hook: Hook,

@@ -80,11 +80,13 @@ impl NetState {
     }
 }
 
-/// A packet for the stack itself, past the `Input` hook.
-pub struct Local {
+/// A packet for the stack itself, past the `Input` hook. Its view is borrowed from where the
+/// input path keeps it: a view is about a hundred bytes, and a copy into every packet handed
+/// to the sockets cost some thirty instructions (issue 13).
+pub struct Local<'v> {
     pub port: PortId,
     pub frame: Frame,
-    pub view: View,
+    pub view: &'v View,
 }
 
 /// The ICMP errors a stack sends.
@@ -212,7 +214,9 @@ pub struct Interface<'a> {
 }
 
 impl Interface<'_> {
-    /// Runs one hook of the ruleset.
+    /// Runs one hook of the ruleset. Always inlined, as `Tables::run` is: a call with its
+    /// seven arguments cost a third of what the common answer does.
+    #[inline(always)]
     pub(super) fn hook(
         &mut self,
         hook: Hook,
@@ -335,7 +339,7 @@ impl Interface<'_> {
         port: PortId,
         mac: MacAddr,
         frame: Frame,
-        view: View,
+        mut view: View,
         out: &mut Outbox,
         deliver: impl FnOnce(&mut Interface, Local, &mut Outbox),
     ) {
@@ -346,7 +350,7 @@ impl Interface<'_> {
         }
         match view.ethertype {
             wire::ETHERTYPE_ARP => self.arp_input(port, frame, &view, out),
-            wire::ETHERTYPE_IPV4 => self.ip_input(port, frame, view, out, deliver),
+            wire::ETHERTYPE_IPV4 => self.ip_input(port, frame, &mut view, out, deliver),
             _ => {}
         }
     }
@@ -443,11 +447,15 @@ impl Interface<'_> {
         }
     }
 
+    /// The view is the caller's, by reference: passed by value, it was copied at the call.
+    /// Always inlined into `accept` (nearly every frame comes here; the call and its six
+    /// arguments cost some twenty instructions a frame).
+    #[inline(always)]
     fn ip_input(
         &mut self,
         port: PortId,
         mut frame: Frame,
-        mut view: View,
+        view: &mut View,
         out: &mut Outbox,
         deliver: impl FnOnce(&mut Interface, Local, &mut Outbox),
     ) {
@@ -457,19 +465,23 @@ impl Interface<'_> {
             });
             return;
         }
-        if view.ip.as_ref().is_some_and(|i| i.fragment) {
-            let Some(whole) = self.defragment(frame, view, out) else {
+        let mut whole_view;
+        let view = if view.ip.as_ref().is_some_and(|i| i.fragment) {
+            let Some(whole) = self.defragment(frame, *view, out) else {
                 return;
             };
-            (frame, view) = whole;
-        }
+            (frame, whole_view) = whole;
+            &mut whole_view
+        } else {
+            view
+        };
         let mut passage = Passage::default();
         let ports = Ports {
             in_port: Some(port),
             out_port: None,
         };
         let hook = Hook::Prerouting;
-        if !self.passed(hook, ports, &mut passage, &mut frame, &mut view, out) {
+        if !self.passed(hook, ports, &mut passage, &mut frame, view, out) {
             return;
         }
         let Some(dst) = view.ip.as_ref().map(|ip| ip.dst) else {
@@ -477,16 +489,19 @@ impl Interface<'_> {
         };
         if is_local(self.cfg, dst) || dst.is_broadcast() {
             let hook = Hook::Input;
-            if !self.passed(hook, ports, &mut passage, &mut frame, &mut view, out) {
+            if !self.passed(hook, ports, &mut passage, &mut frame, view, out) {
                 return;
             }
             deliver(self, Local { port, frame, view }, out);
             return;
         }
-        self.forward(port, frame, view, passage, out);
+        self.forward(port, frame, *view, passage, out);
     }
 
-    /// Runs a hook; answers a rejected packet. Returns whether the packet goes on.
+    /// Runs a hook; answers a rejected packet. Returns whether the packet goes on. Always
+    /// inlined, with `hook` and `Tables::run`: the common answer is a few loads, and a call
+    /// cost as much again (issue 13).
+    #[inline(always)]
     fn passed(
         &mut self,
         hook: Hook,
@@ -695,17 +710,17 @@ impl Interface<'_> {
     }
 
     /// Delivers a packet the stack sent to itself: the `Input` hook, then the sockets.
-    pub fn loopback_input(
+    pub fn loopback_input<'v>(
         &mut self,
         mut frame: Frame,
-        mut view: View,
+        view: &'v mut View,
         mut passage: Passage,
         out: &mut Outbox,
-    ) -> Option<Local> {
+    ) -> Option<Local<'v>> {
         let port = self.cfg.first_port().unwrap_or(PortId(0));
         let hook = Hook::Input;
         let ports = Ports::default();
-        if !self.passed(hook, ports, &mut passage, &mut frame, &mut view, out) {
+        if !self.passed(hook, ports, &mut passage, &mut frame, view, out) {
             return None;
         }
         Some(Local { port, frame, view })

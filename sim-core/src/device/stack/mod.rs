@@ -254,9 +254,9 @@ impl IpStack {
             if self.net.loopback.is_empty() {
                 return;
             }
-            let (frame, view, passage) = self.net.loopback.remove(0);
+            let (frame, mut view, passage) = self.net.loopback.remove(0);
             let (mut net, sockets) = self.split();
-            if let Some(local) = net.loopback_input(frame, view, passage, out) {
+            if let Some(local) = net.loopback_input(frame, &mut view, passage, out) {
                 sockets.deliver(&mut net, local, out);
             }
         }
@@ -331,7 +331,7 @@ impl IpStack {
     }
 }
 
-impl Local {
+impl Local<'_> {
     /// The interface the packet arrived on.
     pub fn port(&self) -> PortId {
         self.port

@@ -186,7 +186,7 @@ pub fn service_input(
         net.icmp_error(
             local.port,
             frame,
-            &local.view,
+            local.view,
             IcmpError::PortUnreachable,
             out,
         );

@@ -148,7 +148,9 @@ impl Sockets {
     /// Hands a packet for the stack to the socket bound to its port, or to the service or
     /// kernel answer its port calls for.
     pub fn deliver(&mut self, net: &mut Interface, local: Local, out: &mut Outbox) {
-        let Some(ip) = local.view.ip else {
+        // Read in place: the view is the input path's.
+        let view = local.view;
+        let Some(ip) = &view.ip else {
             return;
         };
         let bound = match ip.l4 {

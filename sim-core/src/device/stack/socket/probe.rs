@@ -471,7 +471,7 @@ pub fn input(
     }
 }
 
-fn udp_payload(local: &Local) -> Option<&[u8]> {
+fn udp_payload<'a>(local: &'a Local) -> Option<&'a [u8]> {
     match local.view.ip?.l4 {
         L4::Udp {
             payload_offset,

@@ -394,7 +394,7 @@ fn forget(s: &mut Sockets, i: usize) {
     s.binds.unbind(c.proto, c.port);
 }
 
-fn udp_payload(local: &Local) -> &[u8] {
+fn udp_payload<'a>(local: &'a Local) -> &'a [u8] {
     match local.view.ip.map(|i| i.l4) {
         Some(L4::Udp {
             payload_offset,
