@@ -151,7 +151,19 @@ pub fn is_local(cfg: &StackConfig, ip: Ipv4Addr) -> bool {
 /// Longest-prefix match over connected and static routes: the outgoing port and next hop.
 /// A stack with few interfaces and routes reads them from its index (`StackConfig::
 /// route_facts`), not from their own allocations.
+/// The configuration remembers the last answer (`StackConfig::remembered_route`) until
+/// the interfaces or routes change.
 pub fn route(cfg: &StackConfig, dst: Ipv4Addr) -> Option<(PortId, Ipv4Addr)> {
+    if let Some(answer) = cfg.remembered_route(dst) {
+        return answer;
+    }
+    let answer = longest_route(cfg, dst);
+    cfg.remember_route(dst, answer);
+    answer
+}
+
+/// [`route`] without the memo.
+fn longest_route(cfg: &StackConfig, dst: Ipv4Addr) -> Option<(PortId, Ipv4Addr)> {
     match cfg.route_facts() {
         RouteFacts::Hot { ports, routes } => longest_match(
             ports

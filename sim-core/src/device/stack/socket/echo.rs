@@ -22,6 +22,8 @@ pub struct EchoApp {
     /// The UDP checksum of its datagram without the source address
     /// (`wire::udp_sum_without_source`): every tick adds the address the route gives then.
     sum_without_source: u16,
+    /// Its last datagram's headers, which its next one repeats but for the identifier.
+    headers: wire::UdpHeaders,
 }
 
 const PAYLOAD: [u8; 32] = [0x5a; 32];
@@ -32,6 +34,9 @@ const PAYLOAD: [u8; 32] = [0x5a; 32];
 pub struct Apps {
     first: Option<EchoApp>,
     more: Vec<EchoApp>,
+    /// The headers of the echo service's last answer (`service_input`): the answers to one
+    /// client repeat them but for the identifier.
+    answer: wire::UdpHeaders,
 }
 
 impl Apps {
@@ -89,6 +94,7 @@ pub fn start_app(
         sent: 0,
         replies: 0,
         sum_without_source: wire::udp_sum_without_source(dst, sport, port, &PAYLOAD),
+        headers: wire::UdpHeaders::default(),
     });
     out.timer(out.now + delay, Timer::AppTick(i));
 }
@@ -112,8 +118,11 @@ pub fn app_tick(s: &mut Sockets, net: &mut Interface, i: u32, out: &mut Outbox) 
     );
     // The datagram is the same every tick but for its source address, which the route
     // chooses now (an address can change): its kept sum gets that address added.
+    // Its headers are the last datagram's but for the identifier, unless the route or the
+    // address changed (`UdpHeaders`).
+    let headers = &mut app.headers;
     net.send_ip(None, dst, None, out, |h| {
-        wire::udp_frame_from_sum(h, sport, port, &PAYLOAD, sum)
+        headers.frame_from_sum(h, sport, port, &PAYLOAD, sum)
     });
     if more {
         out.timer(out.now + interval, Timer::AppTick(i));
@@ -171,8 +180,9 @@ pub fn service_input(
             .unwrap_or_default();
         // The request's checksum is the answer's (`udp_answer_frame`).
         let sum = wire::udp_checksum_field(&frame.bytes, usize::from(payload_offset)).unwrap_or(0);
+        let headers = &mut s.apps.answer;
         net.send_ip(Some(ip.dst), ip.src, frame.probe, out, |h| {
-            wire::udp_answer_frame(h, dport, sport, payload, sum)
+            headers.answer_frame(h, dport, sport, payload, sum)
         });
         local.frame.consumed();
         return;
