@@ -165,9 +165,10 @@ const HEADERS: usize = ETH_LEN + IPV4_MIN + UDP_HDR;
 /// ones with the identifier written through pnet's view and the header checksum updated
 /// for it (RFC 1624), not written field by field and summed again (issue 13). Every input
 /// but the identifier is the key: any other change builds the headers anew.
+/// Out of line: a pointer wherever it is kept.
 #[derive(Clone, Debug, Default)]
 pub struct UdpHeaders {
-    kept: Option<(HeadersKey, [u8; HEADERS])>,
+    kept: Option<Box<(HeadersKey, [u8; HEADERS])>>,
 }
 
 /// What the kept headers were built from, but the identifier.
@@ -228,14 +229,20 @@ impl UdpHeaders {
             sum,
         };
         let headers = match &mut self.kept {
-            Some((kept, headers)) if *kept == key => {
-                set_ident(headers, h.ident);
-                headers
+            Some(kept) if kept.0 == key => {
+                set_ident(&mut kept.1, h.ident);
+                &kept.1
             }
-            kept => {
-                let (_, headers) =
-                    kept.insert((key, udp_headers(h, sport, dport, payload.len(), sum)));
-                headers
+            Some(kept) => {
+                **kept = (key, udp_headers(h, sport, dport, payload.len(), sum));
+                &kept.1
+            }
+            none => {
+                let kept = none.insert(Box::new((
+                    key,
+                    udp_headers(h, sport, dport, payload.len(), sum),
+                )));
+                &kept.1
             }
         };
         let mut f = buffers::empty(HEADERS + payload.len());

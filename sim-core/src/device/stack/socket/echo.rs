@@ -22,8 +22,6 @@ pub struct EchoApp {
     /// The UDP checksum of its datagram without the source address
     /// (`wire::udp_sum_without_source`): every tick adds the address the route gives then.
     sum_without_source: u16,
-    /// Its last datagram's headers, which its next one repeats but for the identifier.
-    headers: wire::UdpHeaders,
 }
 
 const PAYLOAD: [u8; 32] = [0x5a; 32];
@@ -34,9 +32,6 @@ const PAYLOAD: [u8; 32] = [0x5a; 32];
 pub struct Apps {
     first: Option<EchoApp>,
     more: Vec<EchoApp>,
-    /// The headers of the echo service's last answer (`service_input`): the answers to one
-    /// client repeat them but for the identifier.
-    answer: wire::UdpHeaders,
 }
 
 impl Apps {
@@ -94,7 +89,6 @@ pub fn start_app(
         sent: 0,
         replies: 0,
         sum_without_source: wire::udp_sum_without_source(dst, sport, port, &PAYLOAD),
-        headers: wire::UdpHeaders::default(),
     });
     out.timer(out.now + delay, Timer::AppTick(i));
 }
@@ -118,12 +112,14 @@ pub fn app_tick(s: &mut Sockets, net: &mut Interface, i: u32, out: &mut Outbox) 
     );
     // The datagram is the same every tick but for its source address, which the route
     // chooses now (an address can change): its kept sum gets that address added.
-    // Its headers are the last datagram's but for the identifier, unless the route or the
-    // address changed (`UdpHeaders`).
-    let headers = &mut app.headers;
+    // Its headers are the stack's last request's but for the identifier, unless the route,
+    // the address or the client changed (`UdpHeaders`); they are lent out of the net state
+    // while it sends.
+    let mut headers = std::mem::take(&mut net.st.sent_udp.request);
     net.send_ip(None, dst, None, out, |h| {
         headers.frame_from_sum(h, sport, port, &PAYLOAD, sum)
     });
+    net.st.sent_udp.request = headers;
     if more {
         out.timer(out.now + interval, Timer::AppTick(i));
     }
@@ -180,10 +176,13 @@ pub fn service_input(
             .unwrap_or_default();
         // The request's checksum is the answer's (`udp_answer_frame`).
         let sum = wire::udp_checksum_field(&frame.bytes, usize::from(payload_offset)).unwrap_or(0);
-        let headers = &mut s.apps.answer;
+        // Its headers are the last answer's but for the identifier when it answers the same
+        // client again (`UdpHeaders`).
+        let mut headers = std::mem::take(&mut net.st.sent_udp.answer);
         net.send_ip(Some(ip.dst), ip.src, frame.probe, out, |h| {
             headers.answer_frame(h, dport, sport, payload, sum)
         });
+        net.st.sent_udp.answer = headers;
         local.frame.consumed();
         return;
     }
