@@ -29,6 +29,19 @@ pub(crate) fn zeroed(len: usize) -> Vec<u8> {
     }
 }
 
+/// An empty buffer with room for `len` bytes, a spare one when one is kept: for a builder
+/// that writes every byte of its frame (no zeros to write first).
+pub(crate) fn empty(len: usize) -> Vec<u8> {
+    match SPARE.with_borrow_mut(Vec::pop) {
+        Some(mut v) => {
+            // Spares are kept empty.
+            v.reserve(len);
+            v
+        }
+        None => Vec::with_capacity(len),
+    }
+}
+
 /// Keeps `v` for a frame built later (if it is small and fewer than `KEEP` are kept).
 pub fn give_back(mut v: Vec<u8>) {
     if v.capacity() > LARGEST || v.capacity() == 0 {

@@ -94,6 +94,21 @@ pub fn pop_vlan(f: &mut Vec<u8>) -> Option<u16> {
     Some(vid)
 }
 
+/// Writes an untagged Ethernet header through pnet's view over a fixed-size array (whose
+/// bounds the compiler knows, issue 13).
+pub(crate) fn write_eth_header(
+    head: &mut [u8; ETH_LEN],
+    src: MacAddr,
+    dst: MacAddr,
+    ethertype: u16,
+) {
+    if let Some(mut e) = MutableEthernetPacket::new(head) {
+        e.set_destination(dst);
+        e.set_source(src);
+        e.set_ethertype(EtherType(ethertype));
+    }
+}
+
 /// Builds `dst, src, [tag,] ethertype, payload`.
 pub(crate) fn eth_frame(
     src: MacAddr,
@@ -119,10 +134,8 @@ pub(crate) fn eth_frame_with(
 ) -> Vec<u8> {
     let tag_len = if vlan.is_some() { VLAN_LEN } else { 0 };
     let mut f = super::buffers::zeroed(ETH_LEN + tag_len + len);
-    if let Some(mut e) = MutableEthernetPacket::new(&mut f) {
-        e.set_destination(dst);
-        e.set_source(src);
-        e.set_ethertype(EtherType(ethertype));
+    if let Some(head) = f.first_chunk_mut() {
+        write_eth_header(head, src, dst, ethertype);
     }
     if let Some(vid) = vlan {
         write_tag(&mut f, vid, EtherType(ethertype));

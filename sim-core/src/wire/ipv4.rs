@@ -191,7 +191,18 @@ pub(crate) fn ipv4_bytes(h: &Ipv4Head, l4: &[u8]) -> Vec<u8> {
 /// L4 bytes `fill` writes after it, and the header checksum.
 fn write_ipv4(b: &mut [u8], h: &Ipv4Head, fill: impl FnOnce(&mut [u8])) {
     let l4_len = b.len() - IPV4_MIN;
-    if let Some(mut ip) = MutableIpv4Packet::new(b) {
+    let Some((head, l4)) = b.split_first_chunk_mut::<IPV4_MIN>() else {
+        return;
+    };
+    fill(l4);
+    write_ipv4_header(head, h, l4_len);
+}
+
+/// Writes the option-less header (zeroed) of an IPv4 packet carrying `l4_len` bytes, its
+/// checksum included: through pnet's view over a fixed-size array, whose bounds the
+/// compiler knows (issue 13: a frame's headers are built in place, then copied whole).
+pub(crate) fn write_ipv4_header(head: &mut [u8; IPV4_MIN], h: &Ipv4Head, l4_len: usize) {
+    if let Some(mut ip) = MutableIpv4Packet::new(head) {
         ip.set_version(4);
         ip.set_header_length(5);
         ip.set_total_length((IPV4_MIN + l4_len).min(u16::MAX as usize) as u16);
@@ -216,8 +227,7 @@ fn write_ipv4(b: &mut [u8], h: &Ipv4Head, fill: impl FnOnce(&mut [u8])) {
         ip.set_source(h.src);
         ip.set_destination(h.dst);
     }
-    fill(&mut b[IPV4_MIN..]);
-    set_header_checksum(b);
+    set_header_checksum(head);
 }
 
 thread_local! {
@@ -234,15 +244,13 @@ fn shape_key(header: &[u8; IPV4_MIN]) -> u64 {
     u64::from_be_bytes([v, tos, l0, l1, f0, f1, ttl, proto])
 }
 
-/// Fills in the checksum of the option-less IPv4 header `b` starts with. Frames a stack
+/// Fills in the checksum of the option-less IPv4 header `b`. Frames a stack
 /// sends differ from one another mostly in their identifier and addresses: the checksum of
 /// the header with those zero is kept for its shape (computed whole by pnet), and the five
 /// words are added to it (an RFC 1624 update), which equals pnet's full sum (issue 13; see
 /// the tests). A new shape pays for one full sum.
-fn set_header_checksum(b: &mut [u8]) {
-    let Some(header) = b.first_chunk::<IPV4_MIN>() else {
-        return;
-    };
+fn set_header_checksum(b: &mut [u8; IPV4_MIN]) {
+    let header = &*b;
     let word = |i: usize| u16::from_be_bytes([header[i], header[i + 1]]);
     let varying = [word(4), word(12), word(14), word(16), word(18)];
     let key = shape_key(header);
@@ -406,7 +414,7 @@ mod tests {
         // A header written into bytes that held another (DSCP set) is summed as it is.
         let mut bytes = ipv4_bytes(&a, &[2; 8]);
         bytes[1] = 0xb8;
-        set_header_checksum(&mut bytes);
+        set_header_checksum(bytes.first_chunk_mut().expect("a header"));
         assert_eq!(word(&bytes, 10), full_sum(&bytes));
     }
 

@@ -1,9 +1,13 @@
 //! UDP: the datagram builder (checksum over the IPv4 pseudo-header), the
 //! hot-path accessors and the parser.
 
+use super::buffers;
 use super::checksum;
-use super::ipv4::{ipv4_frame_with, l4_span};
-use super::{malformed, need, IpHeader, WireError, IPPROTO_UDP};
+use super::ethernet::{write_eth_header, ETH_LEN};
+use super::ipv4::{ipv4_frame_with, l4_span, write_ipv4_header, Ipv4Head, IPV4_MIN};
+use super::MacAddr;
+use super::{malformed, need, IpHeader, WireError, ETHERTYPE_IPV4, IPPROTO_UDP};
+use pnet_packet::ipv4::MutableIpv4Packet;
 use pnet_packet::udp::{self, MutableUdpPacket, UdpPacket};
 use std::net::Ipv4Addr;
 
@@ -137,16 +141,163 @@ pub fn udp_frame_from_sum(
     udp_frame_summed(h, sport, dport, payload, sum)
 }
 
-/// A UDP frame whose checksum field holds `sum` (0: computed here).
+/// A UDP frame whose checksum field holds `sum` (0: computed here). With the sum known,
+/// the headers are written in fixed-size arrays (`udp_headers`) and copied with the
+/// payload into a spare buffer: no zeros written first (issue 13); the bytes are those
+/// `udp_frame` builds (the tests compare them).
 fn udp_frame_summed(h: &IpHeader, sport: u16, dport: u16, payload: &[u8], sum: u16) -> Vec<u8> {
-    ipv4_frame_with(h, IPPROTO_UDP, false, UDP_HDR + payload.len(), |b| {
-        write_udp(b, (h.src, h.dst), sport, dport, payload, sum == 0);
-        if sum != 0 {
-            if let Some(mut p) = MutableUdpPacket::new(b) {
-                p.set_checksum(sum);
-            }
+    if sum == 0 {
+        return udp_frame(h, sport, dport, payload);
+    }
+    let headers = udp_headers(h, sport, dport, payload.len(), sum);
+    let mut f = buffers::empty(HEADERS + payload.len());
+    f.extend_from_slice(&headers);
+    f.extend_from_slice(payload);
+    f
+}
+
+/// The Ethernet, IPv4 and UDP headers of a frame, in a row.
+const HEADERS: usize = ETH_LEN + IPV4_MIN + UDP_HDR;
+
+/// The headers of the last UDP frame one sender built with a known checksum, kept to build
+/// its next: a sender (an echo client, the echo service answering it) sends frames whose
+/// headers differ only in the IPv4 identifier, so the next frame's headers are the kept
+/// ones with the identifier written through pnet's view and the header checksum updated
+/// for it (RFC 1624), not written field by field and summed again (issue 13). Every input
+/// but the identifier is the key: any other change builds the headers anew.
+/// Out of line: a pointer wherever it is kept.
+#[derive(Clone, Debug, Default)]
+pub struct UdpHeaders {
+    kept: Option<Box<(HeadersKey, [u8; HEADERS])>>,
+}
+
+/// What the kept headers were built from, but the identifier.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct HeadersKey {
+    /// The MAC addresses as numbers (`mac_bits`): two comparisons instead of twelve.
+    src_mac: u64,
+    dst_mac: u64,
+    src: Ipv4Addr,
+    dst: Ipv4Addr,
+    ttl: u8,
+    sport: u16,
+    dport: u16,
+    payload_len: usize,
+    sum: u16,
+}
+
+impl UdpHeaders {
+    /// [`udp_frame_from_sum`], from the kept headers when only the identifier changed.
+    pub fn frame_from_sum(
+        &mut self,
+        h: &IpHeader,
+        sport: u16,
+        dport: u16,
+        payload: &[u8],
+        sum_without_source: u16,
+    ) -> Vec<u8> {
+        let sum = checksum::adjust_udp(sum_without_source, &[0, 0], &checksum::addr_words(h.src));
+        self.frame(h, sport, dport, payload, sum)
+    }
+
+    /// [`udp_answer_frame`], from the kept headers when only the identifier changed.
+    pub fn answer_frame(
+        &mut self,
+        h: &IpHeader,
+        sport: u16,
+        dport: u16,
+        payload: &[u8],
+        request_sum: u16,
+    ) -> Vec<u8> {
+        self.frame(h, sport, dport, payload, request_sum)
+    }
+
+    /// [`udp_frame_summed`] through the kept headers.
+    fn frame(&mut self, h: &IpHeader, sport: u16, dport: u16, payload: &[u8], sum: u16) -> Vec<u8> {
+        if sum == 0 {
+            return udp_frame(h, sport, dport, payload);
         }
-    })
+        let key = HeadersKey {
+            src_mac: mac_bits(h.src_mac),
+            dst_mac: mac_bits(h.dst_mac),
+            src: h.src,
+            dst: h.dst,
+            ttl: h.ttl,
+            sport,
+            dport,
+            payload_len: payload.len(),
+            sum,
+        };
+        let headers = match &mut self.kept {
+            Some(kept) if kept.0 == key => {
+                set_ident(&mut kept.1, h.ident);
+                &kept.1
+            }
+            Some(kept) => {
+                **kept = (key, udp_headers(h, sport, dport, payload.len(), sum));
+                &kept.1
+            }
+            none => {
+                let kept = none.insert(Box::new((
+                    key,
+                    udp_headers(h, sport, dport, payload.len(), sum),
+                )));
+                &kept.1
+            }
+        };
+        let mut f = buffers::empty(HEADERS + payload.len());
+        f.extend_from_slice(headers);
+        f.extend_from_slice(payload);
+        f
+    }
+}
+
+fn mac_bits(m: MacAddr) -> u64 {
+    u64::from_be_bytes([0, 0, m.0, m.1, m.2, m.3, m.4, m.5])
+}
+
+/// Writes `ident` into the IPv4 header of `headers`, updating its checksum for the one word
+/// that changed (RFC 1624: what pnet's full sum gives, `checksum`'s tests).
+fn set_ident(headers: &mut [u8; HEADERS], ident: u16) {
+    let Ok(ip) = <&mut [u8; IPV4_MIN]>::try_from(&mut headers[ETH_LEN..ETH_LEN + IPV4_MIN]) else {
+        return;
+    };
+    if let Some(mut ip) = MutableIpv4Packet::new(ip) {
+        let old = ip.get_identification();
+        if old != ident {
+            ip.set_identification(ident);
+            let sum = checksum::adjust(ip.get_checksum(), &[old], &[ident]);
+            ip.set_checksum(sum);
+        }
+    }
+}
+
+/// The three headers of a UDP frame whose checksum field holds `sum` and whose payload is
+/// `payload_len` bytes, each written through pnet's view over a fixed-size array.
+fn udp_headers(
+    h: &IpHeader,
+    sport: u16,
+    dport: u16,
+    payload_len: usize,
+    sum: u16,
+) -> [u8; HEADERS] {
+    let l4_len = UDP_HDR + payload_len;
+    let mut eth = [0u8; ETH_LEN];
+    write_eth_header(&mut eth, h.src_mac, h.dst_mac, ETHERTYPE_IPV4);
+    let mut ip = [0u8; IPV4_MIN];
+    write_ipv4_header(&mut ip, &Ipv4Head::from_h(h, IPPROTO_UDP, false), l4_len);
+    let mut udp = [0u8; UDP_HDR];
+    if let Some(mut p) = MutableUdpPacket::new(&mut udp) {
+        p.set_source(sport);
+        p.set_destination(dport);
+        p.set_length(l4_len.min(u16::MAX as usize) as u16);
+        p.set_checksum(sum);
+    }
+    let mut headers = [0u8; HEADERS];
+    headers[..ETH_LEN].copy_from_slice(&eth);
+    headers[ETH_LEN..ETH_LEN + IPV4_MIN].copy_from_slice(&ip);
+    headers[ETH_LEN + IPV4_MIN..].copy_from_slice(&udp);
+    headers
 }
 
 /// The answer to a datagram whose UDP checksum field held `request_sum`: the same payload,
@@ -212,6 +363,64 @@ mod tests {
             assert_eq!(answer, udp_frame(&back, 7, 49153, payload));
             assert_eq!(udp_answer_frame(&back, 7, 49153, payload, 0), answer);
         }
+    }
+
+    /// Frames built through kept headers are the frames `udp_frame` builds: for a run of
+    /// identifiers (the corners included, and one repeated), and after a change of each
+    /// input the headers depend on (every one of them is in the key: leave one out and the
+    /// frame after its change carries the old value).
+    #[test]
+    fn kept_headers_give_the_whole_frame_whatever_changed() {
+        let mut kept = UdpHeaders::default();
+        let mut check = |h: &IpHeader, sport: u16, dport: u16, payload: &[u8]| {
+            let whole = udp_frame(h, sport, dport, payload);
+            assert_checksums_ok(&whole);
+            let sum = udp_checksum_field(&whole, 42).expect("a checksum");
+            assert_eq!(
+                kept.answer_frame(h, sport, dport, payload, sum),
+                whole,
+                "{h:?}"
+            );
+            let without = udp_sum_without_source(h.dst, sport, dport, payload);
+            let from_sum = kept.frame_from_sum(h, sport, dport, payload, without);
+            assert_eq!(from_sum, whole, "{h:?}");
+        };
+        let h = hdr();
+        for ident in [1, 2, 2, 0, 0xffff, 0x8000, 7] {
+            check(&IpHeader { ident, ..h }, 1, 2, &[7; 32]);
+        }
+        let mac = MacAddr(2, 0, 0, 0, 0, 9);
+        let changes = [
+            IpHeader { src_mac: mac, ..h },
+            IpHeader { dst_mac: mac, ..h },
+            IpHeader {
+                src: Ipv4Addr::new(10, 9, 9, 9),
+                ..h
+            },
+            IpHeader {
+                dst: Ipv4Addr::new(10, 8, 8, 8),
+                ..h
+            },
+            IpHeader { ttl: 3, ..h },
+        ];
+        for (i, changed) in changes.iter().enumerate() {
+            check(&h, 1, 2, &[7; 32]);
+            check(
+                &IpHeader {
+                    ident: i as u16,
+                    ..*changed
+                },
+                1,
+                2,
+                &[7; 32],
+            );
+        }
+        check(&h, 1, 2, &[7; 32]);
+        check(&h, 3, 2, &[7; 32]);
+        check(&h, 3, 4, &[7; 32]);
+        check(&h, 3, 4, &[7; 33]);
+        // The same length, another payload: only the UDP checksum differs.
+        check(&h, 3, 4, &[8; 33]);
     }
 
     /// A payload word that makes the UDP checksum of a datagram from `hdr()` 0 (sent as

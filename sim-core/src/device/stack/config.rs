@@ -11,6 +11,7 @@ use crate::time::SimDuration;
 use crate::wire::MacAddr;
 use ipnetwork::Ipv4Network;
 use serde::Serialize;
+use std::cell::Cell;
 use std::net::Ipv4Addr;
 
 /// `repr(C)` with `local` first: what the packet path reads of the configuration sits at
@@ -185,6 +186,32 @@ struct LocalIndex {
     routes: [Option<Route>; LocalIndex::HOT_ROUTES],
     /// Every address, sorted, when there are more than `FEW`; empty otherwise.
     many: Vec<Ipv4Addr>,
+    /// The last routes looked up. They live in the index, so every writer of the interfaces
+    /// or routes (whose guards rebuild the index) forgets it.
+    route_memo: RouteMemo,
+}
+
+/// The answers of the last two route look-ups (`interface::route`), for the destinations
+/// they were asked for: a stack sends to the same few destinations again and again (an
+/// echo container to the next one's server, its own server back to the previous one), and
+/// a hit costs a comparison or two instead of a longest-prefix match (issue 13). Derived
+/// from the interfaces and routes, as the rest of the index is, and dropped with the index
+/// whenever they change; no part of what the configuration is, so two configurations
+/// compare equal whatever they remember.
+#[derive(Clone, Debug, Default)]
+struct RouteMemo {
+    answers: [Cell<Option<(Ipv4Addr, RouteAnswer)>>; 2],
+    /// The slot the next answer replaces (the older one).
+    next: Cell<u8>,
+}
+
+/// A route look-up's answer: the outgoing port and the next hop, if any route matched.
+pub type RouteAnswer = Option<(PortId, Ipv4Addr)>;
+
+impl PartialEq for RouteMemo {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
 }
 
 /// What sending and receiving read of an interface on every packet. The flags say that the
@@ -290,6 +317,7 @@ impl Default for LocalIndex {
             ports: [None; LocalIndex::HOT],
             routes: [const { None }; LocalIndex::HOT_ROUTES],
             many: Vec::new(),
+            route_memo: RouteMemo::default(),
         }
     }
 }
@@ -447,6 +475,28 @@ impl StackConfig {
             ports: &self.local.ports[..usize::from(ni)],
             routes: &self.local.routes[..usize::from(nr)],
         }
+    }
+
+    /// The route remembered for `dst` (`interface::route`), if one of the last two look-ups
+    /// was for it.
+    #[inline]
+    pub fn remembered_route(&self, dst: Ipv4Addr) -> Option<RouteAnswer> {
+        let memo = &self.local.route_memo;
+        memo.answers.iter().find_map(|a| match a.get() {
+            Some((kept, answer)) if kept == dst => Some(answer),
+            _ => None,
+        })
+    }
+
+    /// Remembers the route `answer` for `dst` until the next look-up of another destination
+    /// (one of the two last), or the next change of the interfaces or
+    /// routes.
+    #[inline]
+    pub fn remember_route(&self, dst: Ipv4Addr, answer: RouteAnswer) {
+        let memo = &self.local.route_memo;
+        let slot = usize::from(memo.next.get() & 1);
+        memo.answers[slot].set(Some((dst, answer)));
+        memo.next.set(memo.next.get() ^ 1);
     }
 
     /// Whether the index's interfaces, routes and TTL are the configuration's (debug
@@ -966,6 +1016,72 @@ mod tests {
         check(&cfg);
         cfg.ifaces_mut()[0] = None;
         check(&cfg);
+    }
+
+    /// The routes remembered for the last destinations are forgotten at every change of
+    /// the interfaces or routes: each change below alters the answer for a destination
+    /// just asked (and remembered), and the answer after it is the scan's.
+    #[test]
+    fn remembered_routes_are_forgotten_when_interfaces_or_routes_change() {
+        use crate::device::stack::interface::route;
+        let near: Ipv4Addr = "10.0.0.7".parse().expect("ip");
+        let far: Ipv4Addr = "8.8.8.8".parse().expect("ip");
+        let ask = |cfg: &StackConfig| {
+            for _ in 0..2 {
+                for dst in [near, far] {
+                    assert_eq!(route(cfg, dst), scan_route(cfg, dst), "{dst}");
+                }
+            }
+            for dst in [near, far] {
+                assert_eq!(cfg.remembered_route(dst), Some(scan_route(cfg, dst)));
+            }
+        };
+        let mut cfg = StackConfig::new("s", 64);
+        cfg.push_iface(IfaceConfig::ethernet(
+            "eth0",
+            MacAddr::zero(),
+            net("10.0.0.2/24"),
+        ));
+        cfg.routes_mut().push(Route {
+            dest: "0.0.0.0/0".parse().expect("net"),
+            via: Some("10.0.0.1".parse().expect("ip")),
+            iface: PortId(0),
+        });
+        ask(&cfg);
+        assert_eq!(
+            route(&cfg, far),
+            Some((PortId(0), "10.0.0.1".parse().expect("ip")))
+        );
+        // A more specific route for `far`.
+        cfg.routes_mut().push(Route {
+            dest: "8.8.8.0/24".parse().expect("net"),
+            via: Some("10.0.0.9".parse().expect("ip")),
+            iface: PortId(0),
+        });
+        ask(&cfg);
+        assert_eq!(
+            route(&cfg, far),
+            Some((PortId(0), "10.0.0.9".parse().expect("ip")))
+        );
+        // `near` leaves the interface's subnet: it goes by the default route.
+        cfg.iface_mut(PortId(0)).expect("eth0").addr = net("10.0.1.2/24");
+        ask(&cfg);
+        // A second interface on `near`'s subnet (more specific than the default route).
+        cfg.push_iface(IfaceConfig::ethernet(
+            "eth1",
+            MacAddr::zero(),
+            net("10.0.0.3/24"),
+        ));
+        ask(&cfg);
+        assert_eq!(route(&cfg, near), Some((PortId(1), near)));
+        // No interface left: no route at all.
+        cfg.ifaces_mut().iter_mut().for_each(|i| *i = None);
+        ask(&cfg);
+        assert_eq!(route(&cfg, far), None);
+        // A clone remembers for the configuration it is a copy of, and compares equal.
+        let copy = cfg.clone();
+        assert_eq!(copy, cfg);
+        assert_eq!(copy.remembered_route(far), Some(None));
     }
 
     /// What the packet path reads of the index (the services' facts included) fits in its

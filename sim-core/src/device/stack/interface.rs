@@ -46,6 +46,17 @@ pub struct NetState {
     pub ct: Conntrack,
     /// Datagrams whose fragments are arriving.
     pub reassembly: Reassembly,
+    /// The headers of the last UDP echo request and answer the stack sent, which the next
+    /// ones repeat but for the identifier (`wire::UdpHeaders`). Last: no packet reads them
+    /// but the echo's.
+    pub sent_udp: SentUdp,
+}
+
+/// The headers of the last UDP datagrams of the echo client and of the echo service.
+#[derive(Debug, Default)]
+pub struct SentUdp {
+    pub request: wire::UdpHeaders,
+    pub answer: wire::UdpHeaders,
 }
 
 impl NetState {
@@ -58,6 +69,7 @@ impl NetState {
             next_ephemeral: cfg.ephemeral_ports.0,
             next_ident: 1,
             loopback: Vec::new(),
+            sent_udp: SentUdp::default(),
         }
     }
 
@@ -153,7 +165,19 @@ pub fn is_local(cfg: &StackConfig, ip: Ipv4Addr) -> bool {
 /// Longest-prefix match over connected and static routes: the outgoing port and next hop.
 /// A stack with few interfaces and routes reads them from its index (`StackConfig::
 /// route_facts`), not from their own allocations.
+/// The configuration remembers the last answer (`StackConfig::remembered_route`) until
+/// the interfaces or routes change.
 pub fn route(cfg: &StackConfig, dst: Ipv4Addr) -> Option<(PortId, Ipv4Addr)> {
+    if let Some(answer) = cfg.remembered_route(dst) {
+        return answer;
+    }
+    let answer = longest_route(cfg, dst);
+    cfg.remember_route(dst, answer);
+    answer
+}
+
+/// [`route`] without the memo.
+fn longest_route(cfg: &StackConfig, dst: Ipv4Addr) -> Option<(PortId, Ipv4Addr)> {
     match cfg.route_facts() {
         RouteFacts::Hot { ports, routes } => longest_match(
             ports

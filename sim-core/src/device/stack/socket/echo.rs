@@ -112,9 +112,14 @@ pub fn app_tick(s: &mut Sockets, net: &mut Interface, i: u32, out: &mut Outbox) 
     );
     // The datagram is the same every tick but for its source address, which the route
     // chooses now (an address can change): its kept sum gets that address added.
+    // Its headers are the stack's last request's but for the identifier, unless the route,
+    // the address or the client changed (`UdpHeaders`); they are lent out of the net state
+    // while it sends.
+    let mut headers = std::mem::take(&mut net.st.sent_udp.request);
     net.send_ip(None, dst, None, out, |h| {
-        wire::udp_frame_from_sum(h, sport, port, &PAYLOAD, sum)
+        headers.frame_from_sum(h, sport, port, &PAYLOAD, sum)
     });
+    net.st.sent_udp.request = headers;
     if more {
         out.timer(out.now + interval, Timer::AppTick(i));
     }
@@ -171,9 +176,13 @@ pub fn service_input(
             .unwrap_or_default();
         // The request's checksum is the answer's (`udp_answer_frame`).
         let sum = wire::udp_checksum_field(&frame.bytes, usize::from(payload_offset)).unwrap_or(0);
+        // Its headers are the last answer's but for the identifier when it answers the same
+        // client again (`UdpHeaders`).
+        let mut headers = std::mem::take(&mut net.st.sent_udp.answer);
         net.send_ip(Some(ip.dst), ip.src, frame.probe, out, |h| {
-            wire::udp_answer_frame(h, dport, sport, payload, sum)
+            headers.answer_frame(h, dport, sport, payload, sum)
         });
+        net.st.sent_udp.answer = headers;
         local.frame.consumed();
         return;
     }
