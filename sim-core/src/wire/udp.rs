@@ -137,8 +137,19 @@ pub fn udp_frame_from_sum(
     payload: &[u8],
     sum_without_source: u16,
 ) -> Vec<u8> {
-    let sum = checksum::adjust_udp(sum_without_source, &[0, 0], &checksum::addr_words(h.src));
-    udp_frame_summed(h, sport, dport, payload, sum)
+    udp_frame_summed(
+        h,
+        sport,
+        dport,
+        payload,
+        sum_with_source(h, sum_without_source),
+    )
+}
+
+/// The UDP checksum of a datagram sent from `h.src`, given its checksum without the source
+/// address ([`udp_sum_without_source`]): the address's two words added (RFC 1624).
+fn sum_with_source(h: &IpHeader, sum_without_source: u16) -> u16 {
+    checksum::adjust_udp(sum_without_source, &[0, 0], &checksum::addr_words(h.src))
 }
 
 /// A UDP frame whose checksum field holds `sum` (0: computed here). With the sum known,
@@ -196,8 +207,13 @@ impl UdpHeaders {
         payload: &[u8],
         sum_without_source: u16,
     ) -> Vec<u8> {
-        let sum = checksum::adjust_udp(sum_without_source, &[0, 0], &checksum::addr_words(h.src));
-        self.frame(h, sport, dport, payload, sum)
+        self.frame(
+            h,
+            sport,
+            dport,
+            payload,
+            sum_with_source(h, sum_without_source),
+        )
     }
 
     /// [`udp_answer_frame`], from the kept headers when only the identifier changed.
