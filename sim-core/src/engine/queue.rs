@@ -492,6 +492,18 @@ mod tests {
         Ok(())
     }
 
+    /// `smallest_last` orders `bucket` as a sort does, smallest last.
+    fn comes_out_sorted(
+        mut bucket: Vec<Entry>,
+    ) -> Result<(), proptest::test_runner::TestCaseError> {
+        let mut want = bucket.clone();
+        want.sort_unstable_by_key(|e| std::cmp::Reverse(e.0));
+        let mut scratch = Vec::new();
+        smallest_last(&mut bucket, &mut scratch);
+        proptest::prop_assert_eq!(bucket, want);
+        Ok(())
+    }
+
     proptest::proptest! {
         /// A bucket of any number of runs comes out smallest last, as a sort orders it.
         #[test]
@@ -509,11 +521,7 @@ mod tests {
             }
             // Interleave the runs' entries as pushes at two delays would.
             bucket.sort_by_key(|e| e.slot() % 3);
-            let mut want = bucket.clone();
-            want.sort_unstable_by_key(|e| std::cmp::Reverse(e.0));
-            let mut scratch = Vec::new();
-            smallest_last(&mut bucket, &mut scratch);
-            proptest::prop_assert_eq!(bucket, want);
+            comes_out_sorted(bucket)?;
         }
 
         /// Two ascending runs one after the other (`merge_two`'s case) come out as a sort
@@ -526,17 +534,13 @@ mod tests {
             let (mut first, mut second) = (first, second);
             first.sort_unstable();
             second.sort_unstable();
-            let mut bucket: Vec<Entry> = first
+            let bucket: Vec<Entry> = first
                 .iter()
                 .chain(&second)
                 .enumerate()
                 .map(|(seq, &t)| Entry::new(t, seq as u32, seq as u32))
                 .collect();
-            let mut want = bucket.clone();
-            want.sort_unstable_by_key(|e| std::cmp::Reverse(e.0));
-            let mut scratch = Vec::new();
-            smallest_last(&mut bucket, &mut scratch);
-            proptest::prop_assert_eq!(bucket, want);
+            comes_out_sorted(bucket)?;
         }
 
         /// Interleaved pushes and pops come out in (time, seq) order: within one bucket
