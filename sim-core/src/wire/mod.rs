@@ -79,8 +79,8 @@ pub use packet::{parse, EthernetRepr, Ipv4Repr, L4Repr, NetRepr, Packet, UdpPayl
 pub use pnet_base::MacAddr;
 pub use tcp::{tcp_frame, tcp_info, TcpFlags, TcpInfo};
 pub use udp::{
-    udp_answer_frame, udp_checksum_field, udp_frame, udp_frame_from_sum, udp_info, udp_payload,
-    udp_sum_without_source, UdpHeaders, UdpInfo,
+    udp_answer_frame, udp_checksum_field, udp_frame, udp_info, udp_payload, udp_sum_without_source,
+    UdpHeaders, UdpInfo,
 };
 pub use view::{IpView, View, L4};
 pub use vxlan::{vxlan_decap, vxlan_encap};

@@ -119,31 +119,10 @@ pub fn udp_frame(h: &IpHeader, sport: u16, dport: u16, payload: &[u8]) -> Vec<u8
 
 /// The UDP checksum of a datagram from port `sport` to `dst:dport` carrying `payload`, as if
 /// sent from 0.0.0.0 (computed whole by pnet): a sender whose datagrams differ only in their
-/// source address keeps it and adds the address to it ([`udp_frame_from_sum`]).
+/// source address keeps it and adds the address to it ([`UdpHeaders::frame_from_sum`]).
 pub fn udp_sum_without_source(dst: Ipv4Addr, sport: u16, dport: u16, payload: &[u8]) -> u16 {
     let d = udp_bytes((Ipv4Addr::UNSPECIFIED, dst), sport, dport, payload, true);
     UdpPacket::new(&d).map_or(0, |p| p.get_checksum())
-}
-
-/// [`udp_frame`] for a datagram whose checksum without its source address,
-/// `sum_without_source`, [`udp_sum_without_source`] gave (for the same destination address,
-/// ports and payload): the source address's two words are added to it (RFC 1624), which
-/// gives the sum pnet would compute, not summing the payload again (issue 13: an echo
-/// client sends the same datagram again and again).
-pub fn udp_frame_from_sum(
-    h: &IpHeader,
-    sport: u16,
-    dport: u16,
-    payload: &[u8],
-    sum_without_source: u16,
-) -> Vec<u8> {
-    udp_frame_summed(
-        h,
-        sport,
-        dport,
-        payload,
-        sum_with_source(h, sum_without_source),
-    )
 }
 
 /// The UDP checksum of a datagram sent from `h.src`, given its checksum without the source
@@ -198,7 +177,11 @@ struct HeadersKey {
 }
 
 impl UdpHeaders {
-    /// [`udp_frame_from_sum`], from the kept headers when only the identifier changed.
+    /// [`udp_frame`] for a datagram whose checksum without its source address,
+    /// `sum_without_source`, [`udp_sum_without_source`] gave (for the same destination
+    /// address, ports and payload): the source address's two words are added to it (RFC
+    /// 1624), not the payload summed again (issue 13: an echo client sends the same datagram
+    /// again and again); from the kept headers when only the identifier changed.
     pub fn frame_from_sum(
         &mut self,
         h: &IpHeader,
@@ -469,7 +452,11 @@ mod tests {
                 let h = IpHeader { src, ..hdr() };
                 let whole = udp_frame(&h, 1, 2, payload);
                 assert_checksums_ok(&whole);
-                assert_eq!(udp_frame_from_sum(&h, 1, 2, payload, kept), whole, "{src}");
+                assert_eq!(
+                    UdpHeaders::default().frame_from_sum(&h, 1, 2, payload, kept),
+                    whole,
+                    "{src}"
+                );
             }
         }
     }
@@ -484,7 +471,7 @@ mod tests {
             let h = IpHeader { src, dst, ..hdr() };
             let kept = udp_sum_without_source(dst, sport, dport, &payload);
             proptest::prop_assert_eq!(
-                udp_frame_from_sum(&h, sport, dport, &payload, kept),
+                UdpHeaders::default().frame_from_sum(&h, sport, dport, &payload, kept),
                 udp_frame(&h, sport, dport, &payload)
             );
         }
