@@ -246,13 +246,32 @@ impl Timer {
     }
 }
 
+/// The copies of one flood that leave unchanged, by port in the order they are sent, and
+/// the frame they share (`Outbox::flood_copy`).
+#[derive(Debug, Default)]
+pub struct FloodCopies {
+    pub ports: Vec<PortId>,
+    pub frame: Frame,
+}
+
+impl FloodCopies {
+    /// Empties the list, keeping its allocation.
+    pub fn clear(&mut self) {
+        self.ports.clear();
+        self.frame = Frame::default();
+    }
+}
+
 /// What a device asks of the engine while handling one input. The engine reuses one outbox
 /// for every event, so handling a frame allocates nothing here.
 #[derive(Debug, Default)]
 pub struct Outbox {
     pub now: SimTime,
     pub node: Option<NodeId>,
+    /// Frames to send, in order; the copies in `flood` come after them.
     pub sends: Vec<(PortId, Frame)>,
+    /// Copies of one frame that a flood sends on unchanged (`flood_copy`).
+    pub flood: FloodCopies,
     pub timers: Vec<(SimTime, u64)>,
     pub hops: Vec<Hop>,
     pub ended: Vec<ProbeEnd>,
@@ -274,6 +293,7 @@ impl Outbox {
         self.now = now;
         self.node = Some(node);
         self.sends.clear();
+        self.flood.clear();
         self.timers.clear();
         self.hops.clear();
         self.ended.clear();
@@ -289,6 +309,7 @@ impl Outbox {
     pub(crate) fn begin(&mut self, now: SimTime, node: NodeId) {
         debug_assert!(
             self.sends.is_empty()
+                && self.flood.ports.is_empty()
                 && self.timers.is_empty()
                 && self.hops.is_empty()
                 && self.ended.is_empty(),
@@ -301,16 +322,65 @@ impl Outbox {
         self.sent_hops = 0;
     }
 
+    #[inline]
     pub fn send(&mut self, port: PortId, frame: Frame) {
+        self.spill_flood();
         self.sends.push((port, frame));
     }
 
     /// Sends on the input frame (or a copy of it) at layer 2, as a switch or a bridge does:
     /// the engine counts it as one more switch hop of that frame, which is how it notices an
     /// untraced frame going round a loop (`engine::storm`).
+    #[inline]
     pub fn forward(&mut self, port: PortId, frame: Frame) {
         self.sent_hops = self.forward_hops;
+        self.spill_flood();
         self.sends.push((port, frame));
+    }
+
+    /// `forward` for a copy of a flood that leaves unchanged: the copies share `frame`'s
+    /// bytes (it is made shared, `Frame::share`), and each costs its port number here, not a
+    /// frame (issue 13: a vSwitch floods a container's first ARP to every other container).
+    /// The copies keep their place: anything sent after them is sent after them.
+    pub fn flood_copy(&mut self, port: PortId, frame: &mut Frame) {
+        self.sent_hops = self.forward_hops;
+        let same = match (&self.flood.frame.bytes, &frame.bytes) {
+            (FrameBytes::Shared(a), FrameBytes::Shared(b)) => {
+                Rc::ptr_eq(a, b) && self.flood.frame.probe == frame.probe
+            }
+            _ => false,
+        };
+        if !same {
+            self.spill_flood();
+            self.flood.frame = frame.share();
+        }
+        self.flood.ports.push(port);
+    }
+
+    /// `flood_copy` of the frame the last call was given, with nothing sent since (a flood's
+    /// loop over its ports): only the port is noted.
+    #[inline]
+    pub fn flood_copy_again(&mut self, port: PortId) {
+        debug_assert!(!self.flood.ports.is_empty(), "flood_copy came first");
+        self.flood.ports.push(port);
+    }
+
+    /// Turns the flood's copies into ordinary sends, in their order: something else is
+    /// sent after them, or the caller reads `sends`.
+    #[inline]
+    pub fn spill_flood(&mut self) {
+        if !self.flood.ports.is_empty() {
+            self.spill_flood_now();
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn spill_flood_now(&mut self) {
+        for &port in &self.flood.ports {
+            self.sends.push((port, self.flood.frame.clone()));
+        }
+        self.flood.clear();
     }
 
     pub fn timer(&mut self, at: SimTime, timer: Timer) {
@@ -382,6 +452,7 @@ impl Device {
         }
     }
 
+    #[inline]
     pub fn handle_frame(&mut self, port: PortId, frame: Frame, out: &mut Outbox) {
         match self {
             Device::Switch(s) => s.handle_frame(port, frame, out),
@@ -407,6 +478,7 @@ impl Device {
         }
     }
 
+    #[inline]
     pub fn handle_timer(&mut self, token: u64, out: &mut Outbox) {
         let Some(timer) = Timer::decode(token) else {
             return;
@@ -491,5 +563,54 @@ mod tests {
         for t in timers {
             assert_eq!(Timer::decode(t.encode()), Some(t));
         }
+    }
+
+    /// Where each send went and whether its bytes are the flood's own.
+    fn sent(out: &mut Outbox, flooded: &Frame) -> Vec<(u16, bool)> {
+        out.spill_flood();
+        let FrameBytes::Shared(ours) = &flooded.bytes else {
+            panic!("a flooded frame is shared");
+        };
+        out.sends
+            .iter()
+            .map(|(p, f)| {
+                let shared = matches!(&f.bytes, FrameBytes::Shared(b) if Rc::ptr_eq(b, ours));
+                (p.0, shared)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_flood_s_shared_copies_keep_their_place_among_other_sends() {
+        let mut out = Outbox::default();
+        out.reset(SimTime::ZERO, NodeId(0));
+        out.forward_hops = 3;
+        let mut flooded = Frame::new(vec![0xff; 60], None);
+        out.flood_copy(PortId(1), &mut flooded);
+        out.flood_copy_again(PortId(2));
+        assert_eq!(out.sent_hops, 3, "a shared copy is forwarded");
+        // A copy of its own (tagged, say) between shared ones.
+        out.forward(PortId(3), Frame::new(vec![0x01; 64], None));
+        assert_eq!(out.flood.ports, [], "what came before it is spilled");
+        out.flood_copy(PortId(4), &mut flooded);
+        out.flood_copy(PortId(5), &mut flooded);
+        assert_eq!(out.flood.ports, [PortId(4), PortId(5)]);
+        assert_eq!(
+            sent(&mut out, &flooded),
+            [(1, true), (2, true), (3, false), (4, true), (5, true)]
+        );
+    }
+
+    #[test]
+    fn another_frame_s_flood_spills_the_first() {
+        let mut out = Outbox::default();
+        out.reset(SimTime::ZERO, NodeId(0));
+        let mut first = Frame::new(vec![0xff; 60], None);
+        let mut second = Frame::new(vec![0xfe; 60], None);
+        out.flood_copy(PortId(1), &mut first);
+        out.flood_copy(PortId(2), &mut second);
+        assert_eq!(out.flood.ports, [PortId(2)]);
+        assert_eq!(sent(&mut out, &first), [(1, true), (2, false)]);
+        assert_eq!(out.sends[1].1.bytes, vec![0xfe; 60]);
     }
 }

@@ -15,13 +15,12 @@ use super::port_policy::PortPolicyConfig;
 use super::rules::hook::{DeviceFacts, Passage, Ports, Tables, Verdict};
 use super::rules::{Hook, Ruleset};
 use super::spanning_tree::SpanningTreeConfig;
-use super::{Action, DropReason, Frame, FrameBytes, Outbox};
+use super::{Action, DropReason, Frame, Outbox};
 use crate::fastmap::FastMap;
 use crate::id::PortId;
 use crate::wire::{self, MacAddr, View};
 use serde::Serialize;
 use std::net::Ipv4Addr;
-use std::rc::Rc;
 
 /// Why a switch drops a frame whose destination is behind the port it came in on, when its
 /// configuration gives no reason of its own.
@@ -947,6 +946,16 @@ impl Switch {
         out: &mut Outbox,
     ) {
         let (mut count, mut changed) = (0, 0);
+        // What is the same for every port, read once: whether a copy can leave as it is
+        // (untraced, through no egress rules; a port policy's uplink aside), and whether every
+        // port is its own member, up and forwarding (no team, no carrier lost, no spanning
+        // tree discarding).
+        let plain = frame.probe.is_none() && self.filter.is_none();
+        let policy_uplink = self.config.port_policy.as_ref().map(|p| p.uplink);
+        let simple =
+            self.config.team.is_none() && self.no_carrier.is_empty() && self.discarding.is_empty();
+        // Whether the last thing sent was a shared copy (`Outbox::flood_copy_again`).
+        let mut copies_open = false;
         // The summaries, not the records: a flood to 1,023 ports reads 64 lines, not 1,023.
         for i in 0..self.config.summary.len() {
             let port = PortId(i as u16);
@@ -959,43 +968,40 @@ impl Switch {
             }
             let tagged = p.egress_tagged(vlan);
             // A team floods once, by the member serving the ingress port (one that is up).
-            let member = match &self.config.team {
-                Some(t) if t.members.contains(&port) => {
-                    if t.primary.0 as usize != i {
-                        continue;
+            let member = if simple {
+                port
+            } else {
+                match &self.config.team {
+                    Some(t) if t.members.contains(&port) => {
+                        if t.primary.0 as usize != i {
+                            continue;
+                        }
+                        match self.egress_member(in_port, t.primary) {
+                            Some(m) => m,
+                            None => continue,
+                        }
                     }
-                    match self.egress_member(in_port, t.primary) {
-                        Some(m) => m,
-                        None => continue,
+                    _ if self.no_carrier.contains(&port) || self.discarding.contains(&port) => {
+                        continue
                     }
+                    _ => port,
                 }
-                _ if self.no_carrier.contains(&port) || self.discarding.contains(&port) => continue,
-                _ => port,
             };
             // An untraced copy that leaves as it is, through no egress rules or port policy
-            // (a vSwitch's broadcast to its containers): the shared bytes, sent in place
-            // (a copy built on the stack first costs a store-forwarding stall per port).
-            let as_is = !tagged
-                && frame.probe.is_none()
-                && self.filter.is_none()
-                && self
-                    .config
-                    .port_policy
-                    .as_ref()
-                    .is_none_or(|p| p.uplink.0 as usize != i);
-            if as_is {
-                if let FrameBytes::Shared(bytes) = &frame.bytes {
-                    out.forward(
-                        member,
-                        Frame {
-                            bytes: FrameBytes::Shared(Rc::clone(bytes)),
-                            probe: None,
-                        },
-                    );
-                    count += 1;
-                    continue;
+            // (a vSwitch's broadcast to its containers): one of the flood's shared copies,
+            // a port number in the outbox.
+            if plain && !tagged && policy_uplink != Some(port) {
+                if copies_open {
+                    out.flood_copy_again(member);
+                } else {
+                    out.flood_copy(member, &mut frame);
+                    copies_open = true;
                 }
+                count += 1;
+                continue;
             }
+            // Anything sent from here on comes after the shared copies so far.
+            copies_open = false;
             // The copies share the frame's bytes; one that egress rewrites gets its own.
             let mut copy = frame.share();
             let (mut passage, mut view) = (passage, view);
@@ -1085,6 +1091,8 @@ mod tests {
         let mut out = Outbox::default();
         out.reset(SimTime::ZERO, NodeId(0));
         sw.handle_frame(PortId(port), f, &mut out);
+        // A flood's unchanged copies, as the ordinary sends they stand for.
+        out.spill_flood();
         out
     }
 
@@ -1526,6 +1534,8 @@ mod tests {
                 b.reset(SimTime::ZERO, NodeId(0));
                 sw.handle_frame(port, frame.clone(), &mut a);
                 full.handle_frame_full(port, frame, &mut b);
+                a.spill_flood();
+                b.spill_flood();
                 prop_assert_eq!(&a.sends, &b.sends);
                 prop_assert_eq!(&a.hops, &b.hops);
                 prop_assert_eq!(a.drops, b.drops);

@@ -131,6 +131,57 @@ impl Gather {
         None
     }
 
+    /// `offer` for a copy of `frame`, a flood's shared frame, that arrives at `to` at
+    /// `time`: it joins the open batch as a destination when the batch is of the same
+    /// flood; otherwise the open batch is queued and a new one opens with a copy of
+    /// `frame`. No frame is made for a copy that joins.
+    #[inline]
+    pub(super) fn offer_copy(
+        &mut self,
+        time: SimTime,
+        to: (NodeId, PortId),
+        frame: &Frame,
+        switch_hops: u16,
+        queue: &mut EventQueue,
+        batched: &mut usize,
+    ) {
+        if let (Some(open), FrameBytes::Shared(bytes)) = (&mut self.open, &frame.bytes) {
+            let same = matches!(&open.frame.bytes, FrameBytes::Shared(b) if Rc::ptr_eq(b, bytes));
+            if same
+                && open.time == time
+                && open.frame.probe == frame.probe
+                && open.switch_hops == switch_hops
+            {
+                open.copies.push(to);
+                return;
+            }
+        }
+        if let Some(frame) = self.offer(time, to, frame.clone(), switch_hops, queue, batched) {
+            let (node, port) = to;
+            let arrive = Event::Arrive {
+                node,
+                port,
+                switch_hops,
+                frame,
+            };
+            queue.push(time, arrive);
+        }
+    }
+
+    /// Adds a destination to the open batch, which the caller knows to be of its frame and
+    /// arrival time (its last `offer_copy` opened or joined it, and nothing was queued
+    /// since). False if no batch is open.
+    #[inline]
+    pub(super) fn join(&mut self, to: (NodeId, PortId)) -> bool {
+        match &mut self.open {
+            Some(open) => {
+                open.copies.push(to);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Whether a batch is open.
     pub(super) fn is_open(&self) -> bool {
         self.open.is_some()

@@ -543,6 +543,21 @@ impl Engine {
             if self.storm.is_some() {
                 return RunStop::Storm;
             }
+            // A flood's copy that its receiver ignores for sure is counted here (`quiet`),
+            // without the way through `step`; and so are the ignored copies right after it.
+            // Those are events at the same time, and skipping a copy neither grows what is
+            // kept nor starts a storm: of the checks above only the event budget can change.
+            if self.skip_ignored_copy() {
+                if stop(self) {
+                    return RunStop::Condition;
+                }
+                while self.stats.events < self.limits.max_events && self.skip_ignored_copy() {
+                    if stop(self) {
+                        return RunStop::Condition;
+                    }
+                }
+                continue;
+            }
             if let Some(token) = self.step() {
                 return RunStop::Control(token);
             }
@@ -610,30 +625,11 @@ impl Engine {
     /// `Event` for it made the compiler copy the frame through the stack twice); `None` when
     /// the copy was skipped because its receiver ignores it for sure (`quiet`).
     fn next_flood_copy(&mut self) -> Option<(SimTime, (NodeId, PortId), u16, Frame)> {
-        let batch = self.flood.as_mut()?;
-        let (time, switch_hops) = (batch.time, batch.switch_hops);
-        if let Some(ask) = batch.ask {
-            let ((node, port), len) = batch.peek_copy();
-            // A node without power drops the copy instead (`arrive`), which is not silence.
-            if self.power.host_of(node).is_none()
-                && self.quiet.ignores(node, port.0, ask, &self.devices)
-            {
-                self.check_ignored(node, port);
-                self.quiet.skipped += 1;
-                // Counted as `arrive` counts it; the stack is left as it would be.
-                self.now = time;
-                self.stats.events += 1;
-                self.queued_frame_bytes -= len as u64;
-                self.batched_copies -= 1;
-                if self.flood.as_mut().is_some_and(|b| b.skip_copy()) {
-                    if let Some(done) = self.flood.take() {
-                        self.gather.recycle(done);
-                    }
-                }
-                return None;
-            }
+        if self.skip_ignored_copy() {
+            return None;
         }
         let batch = self.flood.as_mut()?;
+        let (time, switch_hops) = (batch.time, batch.switch_hops);
         let (to, frame, last) = batch.next_copy();
         self.batched_copies -= 1;
         if last {
@@ -642,6 +638,41 @@ impl Engine {
             }
         }
         Some((time, to, switch_hops, frame))
+    }
+
+    /// Counts the next copy of the flood batch being delivered without handing it over, if
+    /// its receiver ignores it for sure (`quiet`): an event at its time like any other, with
+    /// the stack left as it would be. False if there is no such copy next. Inlined into
+    /// its two callers: a call costs a fifth of its work.
+    #[inline(always)]
+    fn skip_ignored_copy(&mut self) -> bool {
+        let Some(batch) = self.flood.as_mut() else {
+            return false;
+        };
+        let Some(ask) = batch.ask else {
+            return false;
+        };
+        let time = batch.time;
+        let ((node, port), len) = batch.peek_copy();
+        // A node without power drops the copy instead (`arrive`), which is not silence.
+        if self.power.host_of(node).is_some()
+            || !self.quiet.ignores(node, port.0, ask, &self.devices)
+        {
+            return false;
+        }
+        self.check_ignored(node, port);
+        self.quiet.skipped += 1;
+        // Counted as `arrive` counts it.
+        self.now = time;
+        self.stats.events += 1;
+        self.queued_frame_bytes -= len as u64;
+        self.batched_copies -= 1;
+        if self.flood.as_mut().is_some_and(|b| b.skip_copy()) {
+            if let Some(done) = self.flood.take() {
+                self.gather.recycle(done);
+            }
+        }
+        true
     }
 
     /// Debug builds: a copy the quiet index skipped is handed to the full check, which must
@@ -784,121 +815,207 @@ impl Engine {
         if !out.ended.is_empty() {
             self.ended.append(&mut out.ended);
         }
-        if out.sends.is_empty() {
+        if out.sends.is_empty() && out.flood.ports.is_empty() {
             return;
         }
         let node_links = self.port_links.span(node);
         // Each frame is taken out in place: moving the (port, frame) pairs out of the
         // vector makes the compiler copy them through the stack in pieces it then cannot
         // forward to its own loads, a stall on every frame.
-        for i in 0..out.sends.len() {
-            let port = out.sends[i].0;
-            let frame = std::mem::take(&mut out.sends[i].1);
+        for i in 0..self.outbox.sends.len() {
+            let port = self.outbox.sends[i].0;
+            let frame = std::mem::take(&mut self.outbox.sends[i].1);
             self.stats.frames_sent += 1;
-            let link = self.port_links.link_in(node_links, port);
-            let Some((id, l)) =
-                link.and_then(|id| self.links[id.0 as usize].as_mut().map(|l| (id, l)))
-            else {
-                self.stats.frames_dropped += 1;
-                let dev = self.devices[node.0 as usize].as_ref();
-                out.hop(frame.probe, &frame.bytes, |syms| {
-                    let port = dev.map(|d| d.port_name(port)).unwrap_or_default();
-                    Action::Dropped(DropReason::Unplugged {
-                        port: syms.intern(&port),
-                    })
-                });
-                self.trace.keep(&mut out.hops, max_hops);
-                continue;
-            };
             let len = frame.bytes.len();
-            if (self.tx_memo.0, self.tx_memo.1) != (len, l.rate_bps()) {
-                let tx = SimDuration::transmit_time(len, l.rate_bps());
-                self.tx_memo = (len, l.rate_bps(), tx);
+            match self.transmit(node_links, (node, port), len) {
+                Some((link, verdict)) => {
+                    self.settle(link, (node, port), verdict, frame, switch_hops)
+                }
+                None => self.unplugged(node, port, &frame),
             }
-            let verdict = l.transmit_timed(self.now, (node, port), len, self.tx_memo.2);
-            // What a drop reason needs besides the link's name: the loss impairment's
-            // probability, or (read only for a drop: it is off the link's hot line) the
-            // queue's limit.
-            let mut detail = None;
-            let reason: fn(Sym, usize) -> DropReason = match verdict {
-                Transmit::Arrives { to, at } | Transmit::ArrivesTwice { to, at, .. } => {
-                    // One record per frame sent: a duplicate is the link's doing.
-                    if self.recorder.on {
-                        let (syms, devices) = (&mut out.syms, &self.devices);
-                        let fate = WireFate::Arrives(at);
-                        let sent = self.now;
-                        self.recorder.record(
-                            syms,
-                            devices,
-                            id,
-                            l,
-                            (node, port),
-                            &frame,
-                            sent,
-                            fate,
-                        );
-                    }
-                    let event = |frame| Event::Arrive {
-                        node: to.0,
-                        port: to.1,
-                        switch_hops,
-                        frame,
-                    };
-                    // Every queued copy is kept until it arrives (the memory bound counts it).
+        }
+        if !self.outbox.flood.ports.is_empty() {
+            self.send_flood(node, node_links, switch_hops);
+        }
+        self.gather.close(&mut self.queue, &mut self.batched_copies);
+        self.outbox.sends.clear();
+    }
+
+    /// Sends the copies of a flood that leave unchanged (`Outbox::flood_copy`): each one
+    /// that arrives joins the open flood batch as a destination, without a frame of its
+    /// own; any other fate takes the way every frame takes.
+    fn send_flood(&mut self, node: NodeId, node_links: ports::Span, switch_hops: u16) {
+        let flood = std::mem::take(&mut self.outbox.flood);
+        let len = flood.frame.bytes.len();
+        // When the open batch is the one the last copy joined: its arrival time. A copy
+        // arriving then joins it with no more checks (same frame, probe and hops).
+        let mut joined: Option<SimTime> = None;
+        for &port in &flood.ports {
+            self.stats.frames_sent += 1;
+            match self.transmit(node_links, (node, port), len) {
+                Some((_, Transmit::Arrives { to, at })) if !self.recorder.on => {
                     self.queued_frame_bytes += len as u64;
-                    if let Transmit::ArrivesTwice { again, .. } = verdict {
-                        self.queued_frame_bytes += len as u64;
-                        self.gather.close(&mut self.queue, &mut self.batched_copies);
-                        self.queue.push(at, event(frame.clone()));
-                        self.queue.push(again, event(frame));
-                        continue;
-                    }
-                    // A flood's copies that arrive together join one batch; anything else
-                    // pushed closes the open batch first, so the order stays the send order.
-                    // A frame of its own with no batch open (unicast, the common case) is
-                    // queued at once.
-                    if !self.gather.is_open() && !matches!(frame.bytes, FrameBytes::Shared(_)) {
-                        self.queue.push(at, event(frame));
+                    if joined == Some(at) && self.gather.join(to) {
                         continue;
                     }
                     let (queue, batched) = (&mut self.queue, &mut self.batched_copies);
-                    if let Some(frame) =
-                        self.gather
-                            .offer(at, to, frame, switch_hops, queue, batched)
-                    {
-                        self.queue.push(at, event(frame));
-                    }
-                    continue;
+                    self.gather
+                        .offer_copy(at, to, &flood.frame, switch_hops, queue, batched);
+                    joined = Some(at);
                 }
-                Transmit::Down => |link, _| DropReason::LinkDown { link },
-                Transmit::QueueFull => {
-                    |link, limit_bytes| DropReason::QueueFull { link, limit_bytes }
+                Some((link, verdict)) => {
+                    joined = None;
+                    let frame = flood.frame.clone();
+                    self.settle_cold(link, (node, port), verdict, frame, switch_hops);
                 }
-                Transmit::Lost => |link, _| DropReason::LinkLoss { link },
-                Transmit::LostToImpairment { per_mille } => {
-                    detail = Some(usize::from(per_mille));
-                    |link, per_mille| DropReason::ImpairmentLoss {
-                        link,
-                        per_mille: per_mille as u16,
-                    }
+                None => {
+                    joined = None;
+                    self.unplugged(node, port, &flood.frame);
                 }
-            };
-            self.stats.frames_dropped += 1;
-            let (name, detail) = (l.name(), detail.unwrap_or(l.params().queue_limit_bytes));
-            if self.recorder.on {
-                let why = reason(out.syms.intern(name), detail);
-                let (syms, devices) = (&mut out.syms, &self.devices);
-                let fate = WireFate::Dropped(why);
-                self.recorder
-                    .record(syms, devices, id, l, (node, port), &frame, self.now, fate);
             }
-            out.hop(frame.probe, &frame.bytes, |syms| {
-                Action::Dropped(reason(syms.intern(name), detail))
-            });
-            self.trace.keep(&mut out.hops, max_hops);
         }
-        self.gather.close(&mut self.queue, &mut self.batched_copies);
-        out.sends.clear();
+        let mut flood = flood;
+        flood.clear();
+        self.outbox.flood = flood;
+    }
+
+    /// Puts a frame of `len` bytes on the link plugged into `from`'s port: what becomes of
+    /// it, or `None` if no link is plugged in there. Inlined into both loops of `apply`
+    /// (a call costs more than its work).
+    #[inline(always)]
+    fn transmit(
+        &mut self,
+        node_links: ports::Span,
+        from: (NodeId, PortId),
+        len: usize,
+    ) -> Option<(LinkId, Transmit)> {
+        let id = self.port_links.link_in(node_links, from.1)?;
+        let l = self.links[id.0 as usize].as_mut()?;
+        if (self.tx_memo.0, self.tx_memo.1) != (len, l.rate_bps()) {
+            let tx = SimDuration::transmit_time(len, l.rate_bps());
+            self.tx_memo = (len, l.rate_bps(), tx);
+        }
+        Some((id, l.transmit_timed(self.now, from, len, self.tx_memo.2)))
+    }
+
+    /// A frame sent where no link is plugged in: dropped, and said so when traced.
+    #[cold]
+    #[inline(never)]
+    fn unplugged(&mut self, node: NodeId, port: PortId, frame: &Frame) {
+        self.stats.frames_dropped += 1;
+        let dev = self.devices[node.0 as usize].as_ref();
+        let out = &mut self.outbox;
+        out.hop(frame.probe, &frame.bytes, |syms| {
+            let port = dev.map(|d| d.port_name(port)).unwrap_or_default();
+            Action::Dropped(DropReason::Unplugged {
+                port: syms.intern(&port),
+            })
+        });
+        self.trace.keep(&mut out.hops, self.limits.max_trace_hops);
+    }
+
+    /// `settle`, out of line: a flood's copy that does not simply arrive.
+    #[cold]
+    #[inline(never)]
+    fn settle_cold(
+        &mut self,
+        id: LinkId,
+        from: (NodeId, PortId),
+        verdict: Transmit,
+        frame: Frame,
+        switch_hops: u16,
+    ) {
+        self.settle(id, from, verdict, frame, switch_hops);
+    }
+
+    /// What becomes of a frame sent from `from` on link `id` (`verdict`): queued to arrive
+    /// (once, twice, or as a copy of the open flood batch), or dropped with the reason.
+    /// Inlined into `apply`'s loop, where nearly every frame comes.
+    #[inline(always)]
+    fn settle(
+        &mut self,
+        id: LinkId,
+        from: (NodeId, PortId),
+        verdict: Transmit,
+        frame: Frame,
+        switch_hops: u16,
+    ) {
+        let len = frame.bytes.len();
+        let max_hops = self.limits.max_trace_hops;
+        let out = &mut self.outbox;
+        let Some(l) = self.links[id.0 as usize].as_ref() else {
+            return;
+        };
+        // What a drop reason needs besides the link's name: the loss impairment's
+        // probability, or (read only for a drop: it is off the link's hot line) the
+        // queue's limit.
+        let mut detail = None;
+        let reason: fn(Sym, usize) -> DropReason = match verdict {
+            Transmit::Arrives { to, at } | Transmit::ArrivesTwice { to, at, .. } => {
+                // One record per frame sent: a duplicate is the link's doing.
+                if self.recorder.on {
+                    let (syms, devices) = (&mut out.syms, &self.devices);
+                    let fate = WireFate::Arrives(at);
+                    let sent = self.now;
+                    self.recorder
+                        .record(syms, devices, id, l, from, &frame, sent, fate);
+                }
+                let event = |frame| Event::Arrive {
+                    node: to.0,
+                    port: to.1,
+                    switch_hops,
+                    frame,
+                };
+                // Every queued copy is kept until it arrives (the memory bound counts it).
+                self.queued_frame_bytes += len as u64;
+                if let Transmit::ArrivesTwice { again, .. } = verdict {
+                    self.queued_frame_bytes += len as u64;
+                    self.gather.close(&mut self.queue, &mut self.batched_copies);
+                    self.queue.push(at, event(frame.clone()));
+                    self.queue.push(again, event(frame));
+                    return;
+                }
+                // A flood's copies that arrive together join one batch; anything else
+                // pushed closes the open batch first, so the order stays the send order.
+                // A frame of its own with no batch open (unicast, the common case) is
+                // queued at once.
+                if !self.gather.is_open() && !matches!(frame.bytes, FrameBytes::Shared(_)) {
+                    self.queue.push(at, event(frame));
+                    return;
+                }
+                let (queue, batched) = (&mut self.queue, &mut self.batched_copies);
+                if let Some(frame) = self
+                    .gather
+                    .offer(at, to, frame, switch_hops, queue, batched)
+                {
+                    self.queue.push(at, event(frame));
+                }
+                return;
+            }
+            Transmit::Down => |link, _| DropReason::LinkDown { link },
+            Transmit::QueueFull => |link, limit_bytes| DropReason::QueueFull { link, limit_bytes },
+            Transmit::Lost => |link, _| DropReason::LinkLoss { link },
+            Transmit::LostToImpairment { per_mille } => {
+                detail = Some(usize::from(per_mille));
+                |link, per_mille| DropReason::ImpairmentLoss {
+                    link,
+                    per_mille: per_mille as u16,
+                }
+            }
+        };
+        self.stats.frames_dropped += 1;
+        let (name, detail) = (l.name(), detail.unwrap_or(l.params().queue_limit_bytes));
+        if self.recorder.on {
+            let why = reason(out.syms.intern(name), detail);
+            let (syms, devices) = (&mut out.syms, &self.devices);
+            let fate = WireFate::Dropped(why);
+            self.recorder
+                .record(syms, devices, id, l, from, &frame, self.now, fate);
+        }
+        out.hop(frame.probe, &frame.bytes, |syms| {
+            Action::Dropped(reason(syms.intern(name), detail))
+        });
+        self.trace.keep(&mut out.hops, max_hops);
     }
 }
 
@@ -923,6 +1040,67 @@ mod tests {
         eng.invoke(a, |_, out| {
             out.send(PortId(0), Frame::new(vec![0x02; 60], None));
         });
+    }
+
+    /// A hub switch whose ports 1 to `leaves` are cabled to one-port leaf switches, the
+    /// cable to leaf `lossy` (if any) losing every frame. Returns the engine, the hub and
+    /// the leaves.
+    fn hub_and_leaves(leaves: u16, lossy: Option<u16>) -> (Engine, NodeId, Vec<NodeId>) {
+        let mut eng = Engine::new(1, Limits::default());
+        let info = |name: &str| NodeInfo {
+            name: name.into(),
+            kind: NodeKind::FabricSwitch,
+            host: None,
+        };
+        let mut hub = Switch::new(SwitchConfig::new("hub", true, UnknownUnicast::Flood));
+        for p in 0..=leaves {
+            hub.add_port(format!("hub.p{p}"), PortMode::Access(1));
+        }
+        let hub = eng.add_node(info("hub"), Device::Switch(Box::new(hub)));
+        let params = crate::engine::link::LinkParams {
+            latency: LATENCY,
+            rate_bps: 0,
+            loss: 0.0,
+            queue_limit_bytes: 1 << 20,
+        };
+        let mut ids = Vec::new();
+        for l in 1..=leaves {
+            let name = format!("leaf{l}");
+            let mut sw = Switch::new(SwitchConfig::new(&name, true, UnknownUnicast::Flood));
+            let port = sw.add_port(format!("{name}.p0"), PortMode::Access(1));
+            let leaf = eng.add_node(info(&name), Device::Switch(Box::new(sw)));
+            let cable = format!("hub<->{name}");
+            let loss = if lossy == Some(l) { 1.0 } else { 0.0 };
+            let params = crate::engine::link::LinkParams {
+                loss,
+                ..params.clone()
+            };
+            eng.connect(cable, (hub, PortId(l)), (leaf, port), params, false);
+            ids.push(leaf);
+        }
+        (eng, hub, ids)
+    }
+
+    #[test]
+    fn a_flood_s_shared_copies_arrive_and_one_on_a_lossy_cable_is_dropped() {
+        let (mut eng, hub, _) = hub_and_leaves(4, Some(3));
+        // An untraced broadcast into port 0: four shared copies, one on a cable that loses
+        // it (`Engine::settle`'s way, not the batch's).
+        let broadcast = crate::wire::arp_request(
+            crate::wire::MacAddr(2, 0, 0, 0, 0, 1),
+            "10.0.0.1".parse().unwrap(),
+            "10.0.0.2".parse().unwrap(),
+        );
+        eng.invoke(hub, |dev, out| {
+            dev.handle_frame(PortId(0), Frame::new(broadcast, None), out)
+        });
+        assert_eq!(eng.stats.frames_sent, 4);
+        assert_eq!(eng.stats.frames_dropped, 1, "the copy on the lossy cable");
+        assert_eq!(eng.pending_events(), 3, "three copies on their way");
+        eng.run_until(SimTime(1_000_000), |_| false);
+        // Each leaf has one port, the one the copy came in on: it floods nowhere.
+        assert_eq!(eng.stats.events, 3, "each arriving copy is an event");
+        assert_eq!(eng.pending_events(), 0);
     }
 
     #[test]

@@ -91,6 +91,7 @@ impl Power {
 /// Drops every frame a device without power was made to send (by a control-plane call),
 /// naming its host.
 pub(super) fn drop_sends(out: &mut Outbox, host: Sym) {
+    out.spill_flood();
     let mut sends = std::mem::take(&mut out.sends);
     for (_, frame) in &sends {
         out.drop_frame(frame, |_| DropReason::HostDown { host });

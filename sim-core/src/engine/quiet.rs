@@ -54,19 +54,28 @@ impl QuietIndex {
         devices: &[Option<Device>],
     ) -> bool {
         let i = node.0 as usize;
-        if self.nodes.len() <= i {
-            self.nodes.resize(i + 1, Summary::Unknown);
-        }
-        if let Summary::Unknown = self.nodes[i] {
-            let device = devices.get(i).and_then(Option::as_ref);
-            self.nodes[i] = match device.and_then(Device::quiet_filter) {
-                Some(f) => Summary::Quiet(f),
-                None => Summary::Never,
-            };
-        }
-        match &self.nodes[i] {
+        let summary = match self.nodes.get(i) {
+            Some(Summary::Unknown) | None => self.summarize(i, devices),
+            Some(known) => *known,
+        };
+        match summary {
             Summary::Quiet(f) => f.ignores(port, ask),
             Summary::Unknown | Summary::Never => false,
         }
+    }
+
+    /// Makes node `i`'s summary from its device. Out of line: a node's summary serves every
+    /// copy that reaches it until the node changes.
+    #[inline(never)]
+    fn summarize(&mut self, i: usize, devices: &[Option<Device>]) -> Summary {
+        if self.nodes.len() <= i {
+            self.nodes.resize(i + 1, Summary::Unknown);
+        }
+        let device = devices.get(i).and_then(Option::as_ref);
+        self.nodes[i] = match device.and_then(Device::quiet_filter) {
+            Some(f) => Summary::Quiet(f),
+            None => Summary::Never,
+        };
+        self.nodes[i]
     }
 }

@@ -24,6 +24,20 @@ use std::net::Ipv4Addr;
 pub struct FloodedAsk {
     pub sender: Ipv4Addr,
     pub target: Ipv4Addr,
+    /// The filter bits of `sender` and of `target`, worked out once for every copy.
+    sender_bits: u64,
+    target_bits: u64,
+}
+
+impl FloodedAsk {
+    pub fn new(sender: Ipv4Addr, target: Ipv4Addr) -> Self {
+        FloodedAsk {
+            sender,
+            target,
+            sender_bits: bits(sender),
+            target_bits: bits(target),
+        }
+    }
 }
 
 /// The broadcast ARP request in `bytes` (Ethernet II to ff:ff:ff:ff:ff:ff, Ethernet/IPv4
@@ -39,10 +53,7 @@ pub fn flooded_ask(bytes: &[u8]) -> Option<FloodedAsk> {
         && a.get_hw_addr_len() == 6
         && a.get_proto_addr_len() == 4
         && a.get_operation() == ArpOperations::Request;
-    request.then(|| FloodedAsk {
-        sender: a.get_sender_proto_addr(),
-        target: a.get_target_proto_addr(),
-    })
+    request.then(|| FloodedAsk::new(a.get_sender_proto_addr(), a.get_target_proto_addr()))
 }
 
 /// The most addresses a filter is built from; a stack holding more (a host that talked to
@@ -102,8 +113,11 @@ impl QuietFilter {
     /// neither address is one the stack holds.
     #[inline]
     pub fn ignores(&self, port: u16, ask: FloodedAsk) -> bool {
-        let held = |ip| self.addresses & bits(ip) == bits(ip);
-        port < 64 && self.plain_ports & (1 << port) != 0 && !held(ask.sender) && !held(ask.target)
+        let held = |bits| self.addresses & bits == bits;
+        port < 64
+            && self.plain_ports & (1 << port) != 0
+            && !held(ask.sender_bits)
+            && !held(ask.target_bits)
     }
 }
 
@@ -112,10 +126,7 @@ mod tests {
     use super::*;
 
     fn ask(sender: [u8; 4], target: [u8; 4]) -> FloodedAsk {
-        FloodedAsk {
-            sender: sender.into(),
-            target: target.into(),
-        }
+        FloodedAsk::new(sender.into(), target.into())
     }
 
     #[test]
