@@ -70,6 +70,11 @@ pub enum FrameBytes {
 }
 
 impl FrameBytes {
+    /// Whether these are the very bytes `other` holds, shared (not an equal copy).
+    pub fn shares_with(&self, other: &FrameBytes) -> bool {
+        matches!((self, other), (FrameBytes::Shared(a), FrameBytes::Shared(b)) if Rc::ptr_eq(a, b))
+    }
+
     /// The bytes as a vector of their own (copied only if they are still shared).
     pub fn into_vec(self) -> Vec<u8> {
         match self {
@@ -344,12 +349,8 @@ impl Outbox {
     /// The copies keep their place: anything sent after them is sent after them.
     pub fn flood_copy(&mut self, port: PortId, frame: &mut Frame) {
         self.sent_hops = self.forward_hops;
-        let same = match (&self.flood.frame.bytes, &frame.bytes) {
-            (FrameBytes::Shared(a), FrameBytes::Shared(b)) => {
-                Rc::ptr_eq(a, b) && self.flood.frame.probe == frame.probe
-            }
-            _ => false,
-        };
+        let same = self.flood.frame.bytes.shares_with(&frame.bytes)
+            && self.flood.frame.probe == frame.probe;
         if !same {
             self.spill_flood();
             self.flood.frame = frame.share();

@@ -162,8 +162,10 @@ impl Interface<'_> {
         }
         let ports = self.bridge_ports(bridge);
         self.flood_hop(bridge, ports.len(), &frame, out);
+        // The copies share one buffer (`Frame::share`): none is written here.
+        let mut frame = frame;
         for p in ports {
-            out.send(p, frame.clone());
+            out.send(p, frame.share());
         }
     }
 
@@ -184,11 +186,19 @@ impl Interface<'_> {
             .filter(|p| Some(*p) != from)
             .collect();
         self.flood_hop(from.unwrap_or(bridge), ports.len(), frame, out);
+        // The copies share one buffer; a hook that rewrites a copy gives it its own
+        // (`FrameBytes`). An untraced copy that the hooks let through unchanged is one of the
+        // flood's shared copies, a port number in the outbox (`Outbox::flood_copy`).
+        let mut shared = frame.clone();
         for p in ports {
-            let mut copy = frame.clone();
+            let mut copy = shared.share();
             let mut view = *view;
             if self.bridged_hooks(bridge, cfg, &mut copy, &mut view, out) {
-                out.forward(p, copy);
+                if copy.probe.is_none() && copy.bytes.shares_with(&shared.bytes) {
+                    out.flood_copy(p, &mut shared);
+                } else {
+                    out.forward(p, copy);
+                }
             }
         }
     }
