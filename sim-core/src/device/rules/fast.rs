@@ -195,28 +195,37 @@ impl FastPaths {
             UNCOUNTED => return true,
             i => i as usize,
         };
-        match (self.few_packets.get_mut(i), self.few_bytes.get_mut(i)) {
-            (Some(packets), Some(bytes))
-                if *packets < u32::MAX
-                    && u32::try_from(len).is_ok_and(|l| l <= u32::MAX - *bytes) =>
-            {
+        if let (Some(packets), Some(bytes)) =
+            (self.few_packets.get_mut(i), self.few_bytes.get_mut(i))
+        {
+            if *packets < u32::MAX && u32::try_from(len).is_ok_and(|l| l <= u32::MAX - *bytes) {
                 *packets += 1;
                 *bytes += len as u32;
-            }
-            // The hot counts would overflow: they move to the wide ones, with this packet.
-            (Some(packets), Some(bytes)) => {
-                if let Some(c) = counts.counted.get_mut(i) {
-                    c.packets += u64::from(std::mem::take(packets)) + 1;
-                    c.bytes += u64::from(std::mem::take(bytes)) + len as u64;
-                }
-            }
-            _ => {
-                if let Some(c) = counts.counted.get_mut(i) {
-                    c.count(len);
-                }
+                return true;
             }
         }
+        self.count_wide(counts, i, len);
         true
+    }
+
+    /// Counts a `len`-byte packet on path `i` in the wide counts: a path past the first
+    /// `FEW`, or one whose hot counts would overflow (they move there, with this packet).
+    /// Out of line, so that the common count does not read `counts` (a cache line of the
+    /// device apart from the hot one, which the compiler loaded ahead of the test when this
+    /// was inline: issue 13).
+    #[cold]
+    #[inline(never)]
+    fn count_wide(&mut self, counts: &mut PathCounts, i: usize, len: usize) {
+        let Some(c) = counts.counted.get_mut(i) else {
+            return;
+        };
+        if let (Some(packets), Some(bytes)) =
+            (self.few_packets.get_mut(i), self.few_bytes.get_mut(i))
+        {
+            c.packets += u64::from(std::mem::take(packets));
+            c.bytes += u64::from(std::mem::take(bytes));
+        }
+        c.count(len);
     }
 
     /// What path `i` has accepted and not yet folded into its rules.

@@ -163,8 +163,9 @@ impl StackConfig {
 /// facts, the first routes, the TTL and what of its services a datagram or echo request
 /// asks. Up to `FEW` addresses sit inline (a container's one or two); more (a Linux host's
 /// namespace, a router) are sorted. `repr(C)`, aligned to a cache line: what a packet
-/// reads fills the first line exactly (a container's address, interface, routes, TTL and
-/// services), the sorted addresses of a stack with many come after.
+/// reads fills the first line exactly (a container's address, interface, TTL, services and
+/// last routes looked up), the routes (read when the last look-ups do not answer) and the
+/// sorted addresses of a stack with many come after.
 #[derive(Clone, Debug, PartialEq)]
 #[repr(C, align(64))]
 struct LocalIndex {
@@ -182,13 +183,14 @@ struct LocalIndex {
     first_port: Option<PortId>,
     /// Ports `0..hot_ifaces`: each interface's facts, `None` for a removed one.
     ports: [Option<PortFacts>; LocalIndex::HOT],
+    /// The last routes looked up. They live in the index, so every writer of the interfaces
+    /// or routes (whose guards rebuild the index) forgets it. In the first line: a look-up
+    /// they answer reads nothing else (issue 13).
+    route_memo: RouteMemo,
     /// The routes `0..hot_routes`, in order.
     routes: [Option<Route>; LocalIndex::HOT_ROUTES],
     /// Every address, sorted, when there are more than `FEW`; empty otherwise.
     many: Vec<Ipv4Addr>,
-    /// The last routes looked up. They live in the index, so every writer of the interfaces
-    /// or routes (whose guards rebuild the index) forgets it.
-    route_memo: RouteMemo,
 }
 
 /// The answers of the last two route look-ups (`interface::route`), for the destinations
@@ -198,11 +200,11 @@ struct LocalIndex {
 /// from the interfaces and routes, as the rest of the index is, and dropped with the index
 /// whenever they change; no part of what the configuration is, so two configurations
 /// compare equal whatever they remember.
+/// The newer answer is first: a new one pushes the older out, so no slot number is kept
+/// (24 bytes, which the index's first line has room for).
 #[derive(Clone, Debug, Default)]
 struct RouteMemo {
     answers: [Cell<Option<(Ipv4Addr, RouteAnswer)>>; 2],
-    /// The slot the next answer replaces (the older one).
-    next: Cell<u8>,
 }
 
 /// A route look-up's answer: the outgoing port and the next hop, if any route matched.
@@ -493,10 +495,9 @@ impl StackConfig {
     /// routes.
     #[inline]
     pub fn remember_route(&self, dst: Ipv4Addr, answer: RouteAnswer) {
-        let memo = &self.local.route_memo;
-        let slot = usize::from(memo.next.get() & 1);
-        memo.answers[slot].set(Some((dst, answer)));
-        memo.next.set(memo.next.get() ^ 1);
+        let [newer, older] = &self.local.route_memo.answers;
+        older.set(newer.get());
+        newer.set(Some((dst, answer)));
     }
 
     /// Whether the index's interfaces, routes and TTL are the configuration's (debug
@@ -1084,14 +1085,14 @@ mod tests {
         assert_eq!(copy.remembered_route(far), Some(None));
     }
 
-    /// What the packet path reads of the index (the services' facts included) fits in its
-    /// first cache line.
+    /// What the packet path reads of the index (the services' facts and the last routes
+    /// looked up included) fits in its first cache line.
     #[test]
     fn the_index_hot_part_is_one_cache_line() {
         use std::mem::{align_of, offset_of, size_of};
         assert_eq!(align_of::<LocalIndex>(), 64);
         assert!(offset_of!(LocalIndex, services) + size_of::<ServiceFacts>() <= 64);
-        assert!(offset_of!(LocalIndex, many) <= 64);
+        assert!(offset_of!(LocalIndex, route_memo) + size_of::<RouteMemo>() <= 64);
         assert_eq!(offset_of!(StackConfig, local), 0);
     }
 

@@ -46,17 +46,6 @@ pub struct NetState {
     pub ct: Conntrack,
     /// Datagrams whose fragments are arriving.
     pub reassembly: Reassembly,
-    /// The headers of the last UDP echo request and answer the stack sent, which the next
-    /// ones repeat but for the identifier (`wire::UdpHeaders`). Last: no packet reads them
-    /// but the echo's.
-    pub sent_udp: SentUdp,
-}
-
-/// The headers of the last UDP datagrams of the echo client and of the echo service.
-#[derive(Debug, Default)]
-pub struct SentUdp {
-    pub request: wire::UdpHeaders,
-    pub answer: wire::UdpHeaders,
 }
 
 impl NetState {
@@ -69,7 +58,6 @@ impl NetState {
             next_ephemeral: cfg.ephemeral_ports.0,
             next_ident: 1,
             loopback: Vec::new(),
-            sent_udp: SentUdp::default(),
         }
     }
 

@@ -26,6 +26,14 @@ pub struct EchoApp {
 
 const PAYLOAD: [u8; 32] = [0x5a; 32];
 
+/// The headers of the last UDP datagrams of the echo client and of the echo service, each
+/// in a cache line of the socket set (`wire::UdpHeaders`).
+#[derive(Debug, Default)]
+pub struct SentUdp {
+    request: wire::UdpHeaders,
+    answer: wire::UdpHeaders,
+}
+
 /// A stack's echo clients by index, the first inline: a stack runs one, and its every tick
 /// and echo reads it (one cache line fewer than a `Vec`'s own allocation, issue 13).
 #[derive(Clone, Debug, Default)]
@@ -113,13 +121,11 @@ pub fn app_tick(s: &mut Sockets, net: &mut Interface, i: u32, out: &mut Outbox) 
     // The datagram is the same every tick but for its source address, which the route
     // chooses now (an address can change): its kept sum gets that address added.
     // Its headers are the stack's last request's but for the identifier, unless the route,
-    // the address or the client changed (`UdpHeaders`); they are lent out of the net state
-    // while it sends.
-    let mut headers = std::mem::take(&mut net.st.sent_udp.request);
+    // the address or the client changed (`UdpHeaders`).
+    let headers = &mut s.sent_udp.request;
     net.send_ip(None, dst, None, out, |h| {
         headers.frame_from_sum(h, sport, port, &PAYLOAD, sum)
     });
-    net.st.sent_udp.request = headers;
     if more {
         out.timer(out.now + interval, Timer::AppTick(i));
     }
@@ -178,11 +184,10 @@ pub fn service_input(
         let sum = wire::udp_checksum_field(&frame.bytes, usize::from(payload_offset)).unwrap_or(0);
         // Its headers are the last answer's but for the identifier when it answers the same
         // client again (`UdpHeaders`).
-        let mut headers = std::mem::take(&mut net.st.sent_udp.answer);
+        let headers = &mut s.sent_udp.answer;
         net.send_ip(Some(ip.dst), ip.src, frame.probe, out, |h| {
             headers.answer_frame(h, dport, sport, payload, sum)
         });
-        net.st.sent_udp.answer = headers;
         local.frame.consumed();
         return;
     }

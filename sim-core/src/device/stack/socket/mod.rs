@@ -76,8 +76,8 @@ impl Binds {
 
 /// `repr(C)`, aligned to a cache line: what every packet reads first, in two lines (the
 /// bound ports, counters, whether relays' connections or DHCP clients exist; the echo
-/// client), the rest after (issue 13: a visit of a stack reads as few of its lines as it
-/// can).
+/// client), then the echo's kept headers (a line each), the rest after (issue 13: a visit
+/// of a stack reads as few of its lines as it can).
 #[derive(Debug, Default)]
 #[repr(C, align(64))]
 pub struct Sockets {
@@ -90,6 +90,9 @@ pub struct Sockets {
     /// asks. Set by `start_dhcp`, the only way a client is added.
     dhcp_clients: bool,
     pub apps: echo::Apps,
+    /// The headers of the last UDP echo request and answer the stack sent, which the next
+    /// ones repeat but for the identifier (`wire::UdpHeaders`).
+    pub(super) sent_udp: echo::SentUdp,
     proxies: Vec<relay::RelayConn>,
     pub(super) dhcp: dhcp::DhcpState,
     pub(super) probes: Vec<probe::ProbeClient>,
