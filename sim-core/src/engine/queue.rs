@@ -201,7 +201,10 @@ impl Default for EventQueue {
 }
 
 impl EventQueue {
-    #[inline]
+    /// Always inlined, so that the event is written straight into its slot: passed to a
+    /// call, it was built on the stack and read back in other widths, and the store it
+    /// waited for stalled `push` (most of its 13% of `perf` at 256 x 2,000).
+    #[inline(always)]
     pub fn push(&mut self, time: SimTime, event: Event) {
         if self.next_seq == u32::MAX {
             self.renumber();
