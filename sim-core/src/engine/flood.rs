@@ -20,7 +20,6 @@ use crate::device::stack::quiet::{flooded_ask, FloodedAsk};
 use crate::device::{Frame, FrameBytes};
 use crate::id::{NodeId, PortId};
 use crate::time::SimTime;
-use std::rc::Rc;
 
 /// Copies of one frame that arrive at `time`, at `copies[next..]`, in that order.
 #[derive(Debug, Default)]
@@ -106,20 +105,12 @@ impl Gather {
         queue: &mut EventQueue,
         batched: &mut usize,
     ) -> Option<Frame> {
-        let FrameBytes::Shared(bytes) = &frame.bytes else {
+        if !matches!(frame.bytes, FrameBytes::Shared(_)) {
             self.close(queue, batched);
             return Some(frame);
-        };
-        if let Some(open) = &mut self.open {
-            let same = matches!(&open.frame.bytes, FrameBytes::Shared(b) if Rc::ptr_eq(b, bytes));
-            if same
-                && open.time == time
-                && open.frame.probe == frame.probe
-                && open.switch_hops == switch_hops
-            {
-                open.copies.push(to);
-                return None;
-            }
+        }
+        if self.try_join(time, to, &frame, switch_hops) {
+            return None;
         }
         self.close(queue, batched);
         let mut batch = self.spare.pop().unwrap_or_default();
@@ -145,16 +136,8 @@ impl Gather {
         queue: &mut EventQueue,
         batched: &mut usize,
     ) {
-        if let (Some(open), FrameBytes::Shared(bytes)) = (&mut self.open, &frame.bytes) {
-            let same = matches!(&open.frame.bytes, FrameBytes::Shared(b) if Rc::ptr_eq(b, bytes));
-            if same
-                && open.time == time
-                && open.frame.probe == frame.probe
-                && open.switch_hops == switch_hops
-            {
-                open.copies.push(to);
-                return;
-            }
+        if self.try_join(time, to, frame, switch_hops) {
+            return;
         }
         if let Some(frame) = self.offer(time, to, frame.clone(), switch_hops, queue, batched) {
             let (node, port) = to;
@@ -165,6 +148,30 @@ impl Gather {
                 frame,
             };
             queue.push(time, arrive);
+        }
+    }
+
+    /// Adds `to` to the open batch if `frame` is a copy of the same flood (its very bytes,
+    /// its probe, its switch hops) arriving at the batch's time.
+    #[inline]
+    fn try_join(
+        &mut self,
+        time: SimTime,
+        to: (NodeId, PortId),
+        frame: &Frame,
+        switch_hops: u16,
+    ) -> bool {
+        match &mut self.open {
+            Some(open)
+                if open.frame.bytes.shares_with(&frame.bytes)
+                    && open.time == time
+                    && open.frame.probe == frame.probe
+                    && open.switch_hops == switch_hops =>
+            {
+                open.copies.push(to);
+                true
+            }
+            _ => false,
         }
     }
 
