@@ -747,7 +747,10 @@ fn the_broadcast_arp_shortcut_ignores_only_what_the_full_path_ignores() {
             let view = wire::View::parse(&frame.bytes).expect("a frame");
             net.accept(PortId(0), A_MAC, frame, view, &mut out, |_, _, _| {});
             assert!(
-                out.sends.is_empty() && out.hops.is_empty() && out.drops == 0,
+                out.sends.is_empty()
+                    && out.flood.ports.is_empty()
+                    && out.hops.is_empty()
+                    && out.drops == 0,
                 "{what}: {out:?}"
             );
             assert!(
