@@ -815,9 +815,56 @@ impl Engine {
         if !out.ended.is_empty() {
             self.ended.append(&mut out.ended);
         }
-        if out.sends.is_empty() && out.flood.ports.is_empty() {
-            return;
+        if out.flood.ports.is_empty() {
+            match out.sends.len() {
+                0 => return,
+                1 => {
+                    self.send_one(node, switch_hops);
+                    return;
+                }
+                _ => {}
+            }
         }
+        self.send_all(node, switch_hops);
+    }
+
+    /// `apply` for the input that sends one frame and floods nothing (nearly every event
+    /// that sends): the frame goes from the outbox straight into the queue. No batch can be
+    /// open (`apply` closes each before it returns), so a shared frame is queued alone as
+    /// the batch of its one copy would be; any fate but arriving takes `settle`'s way.
+    #[inline(always)]
+    fn send_one(&mut self, node: NodeId, switch_hops: u16) {
+        debug_assert!(!self.gather.is_open(), "apply closed the last batch");
+        let Some((port, frame)) = self.outbox.sends.pop() else {
+            return;
+        };
+        self.stats.frames_sent += 1;
+        let len = frame.bytes.len();
+        match self.transmit(self.port_links.span(node), (node, port), len) {
+            Some((_, Transmit::Arrives { to, at })) if !self.recorder.on => {
+                // Kept until it arrives (the memory bound counts it).
+                self.queued_frame_bytes += len as u64;
+                let (node, port) = to;
+                let event = Event::Arrive {
+                    node,
+                    port,
+                    switch_hops,
+                    frame,
+                };
+                self.queue.push(at, event);
+            }
+            Some((link, verdict)) => {
+                self.settle_cold(link, (node, port), verdict, frame, switch_hops);
+                self.gather.close(&mut self.queue, &mut self.batched_copies);
+            }
+            None => self.unplugged(node, port, &frame),
+        }
+    }
+
+    /// `apply` for every other input that sends: each frame in order, then the flood's
+    /// copies; the batch they open is queued before it returns.
+    #[inline(never)]
+    fn send_all(&mut self, node: NodeId, switch_hops: u16) {
         let node_links = self.port_links.span(node);
         // Each frame is taken out in place: moving the (port, frame) pairs out of the
         // vector makes the compiler copy them through the stack in pieces it then cannot
@@ -914,7 +961,8 @@ impl Engine {
         self.trace.keep(&mut out.hops, self.limits.max_trace_hops);
     }
 
-    /// `settle`, out of line: a flood's copy that does not simply arrive.
+    /// `settle`, out of line: a flood's copy, or a lone frame, that does not simply arrive
+    /// (or is recorded).
     #[cold]
     #[inline(never)]
     fn settle_cold(
