@@ -585,6 +585,18 @@ impl Switch {
         }
     }
 
+    /// Learns that the source MAC of `key` is behind `port`. The common frame's source is
+    /// already known there: one look-up finds it, with no insertion's set-up.
+    #[inline]
+    fn learn(&mut self, key: u64, port: PortId) {
+        match self.fdb.get_mut(&key) {
+            Some(known) => *known = port,
+            None => {
+                self.fdb.insert(key, port);
+            }
+        }
+    }
+
     pub fn handle_frame(&mut self, in_port: PortId, frame: Frame, out: &mut Outbox) {
         if let Some(frame) = self.forward_plain(in_port, frame, out) {
             self.handle_frame_full(in_port, frame, out);
@@ -613,19 +625,24 @@ impl Switch {
         };
         let (dst, src) = (link.dst, link.src);
         let port = cfg.summary(in_port);
+        let vlan = port.vlan;
+        // The keys hold the whole addresses: equal keys are equal addresses (one comparison,
+        // where `MacAddr`'s is six).
+        let (dst_key, src_key) = (
+            fdb_key_of(vlan, dst.octets()),
+            fdb_key_of(vlan, src.octets()),
+        );
         // Untagged (an untagged frame's VLAN is the port's, access or native), unicast, not
         // to itself (learning the source first could then change where it goes).
         if !port.present()
             || port.has(PortSummary::GUARDED)
             || link.vlan.is_some()
             || dst.is_multicast()
-            || dst == src
+            || dst_key == src_key
         {
             return Some(frame);
         }
-        let vlan = port.vlan;
-        let dst_key = fdb_key_of(vlan, dst.octets());
-        let src_key = (cfg.learning && !src.is_multicast()).then(|| fdb_key_of(vlan, src.octets()));
+        let learns = cfg.learning && !src.is_multicast();
         let Some(&to) = self.fdb.get(&dst_key) else {
             return Some(frame);
         };
@@ -634,8 +651,8 @@ impl Switch {
         if to == in_port || !to_port.present() || to_port.vlan != vlan {
             return Some(frame);
         }
-        if let Some(key) = src_key {
-            self.fdb.insert(key, in_port);
+        if learns {
+            self.learn(src_key, in_port);
         }
         if frame.probe.is_some() {
             out.hop(frame.probe, &frame.bytes, |syms| Action::Bridged {
@@ -722,7 +739,7 @@ impl Switch {
         }
         if self.config.learning && !src.is_multicast() {
             if let Some(key) = fdb_key_in(vlan, &frame.bytes, 6) {
-                self.fdb.insert(key, in_port);
+                self.learn(key, in_port);
             }
         }
         if let Some((layer, rule)) = &self.config.policy {
