@@ -163,23 +163,27 @@ fn smallest_last(bucket: &mut Vec<Entry>, scratch: &mut Vec<Entry>) {
 
 /// `smallest_last` for the common bucket of two runs, `bucket[..mid]` and `bucket[mid..]`:
 /// one comparison per entry, from the runs' ends (the general merge looks at every run for
-/// every entry).
+/// every entry). The runs shrink as slices and the output is filled in place, so the loop
+/// has no bounds or capacity checks (issue 13: it was half of `advance`).
 fn merge_two(bucket: &mut Vec<Entry>, mid: usize, scratch: &mut Vec<Entry>) {
     scratch.clear();
-    scratch.reserve(bucket.len());
-    let (a, b) = bucket.split_at(mid);
-    let (mut i, mut j) = (a.len(), b.len());
-    while i > 0 && j > 0 {
-        if a[i - 1].0 > b[j - 1].0 {
-            i -= 1;
-            scratch.push(a[i]);
+    scratch.resize(bucket.len(), Entry(0));
+    let (mut a, mut b) = bucket.split_at(mid);
+    let mut out = scratch.iter_mut();
+    while let (Some((&x, rest_a)), Some((&y, rest_b))) = (a.split_last(), b.split_last()) {
+        let Some(slot) = out.next() else { break };
+        let from_a = x.0 > y.0;
+        *slot = if from_a { x } else { y };
+        if from_a {
+            a = rest_a;
         } else {
-            j -= 1;
-            scratch.push(b[j]);
+            b = rest_b;
         }
     }
-    scratch.extend(a[..i].iter().rev());
-    scratch.extend(b[..j].iter().rev());
+    // One run is used up: the other's entries are the smallest, in order.
+    for (slot, &e) in out.zip(a.iter().rev().chain(b.iter().rev())) {
+        *slot = e;
+    }
     std::mem::swap(bucket, scratch);
 }
 
