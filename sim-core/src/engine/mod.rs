@@ -583,7 +583,9 @@ impl Engine {
 
     /// Handles the next event: the next copy of the flood batch being delivered, or the
     /// queue's next (a batch's first copy when it is a batch). Returns the token of a
-    /// control event instead of handling it.
+    /// control event instead of handling it. Always inlined into `run_until`, its one
+    /// caller: the call and its set-up were a tenth of the engine's work on an event.
+    #[inline(always)]
     fn step(&mut self) -> Option<u64> {
         let (time, to, switch_hops, frame) = if self.flood.is_none() {
             let (time, event) = self.queue.pop()?;
@@ -610,7 +612,7 @@ impl Engine {
                     // Its first copy now stands out of the queue too.
                     self.batched_copies += 1;
                     self.flood = Some(batch);
-                    return self.step();
+                    self.next_flood_copy()?
                 }
             }
         } else {
@@ -694,7 +696,7 @@ impl Engine {
     fn check_ignored(&mut self, _: NodeId, _: PortId) {}
 
     /// A frame arrives at `port` of `node` at `time`, after `switch_hops` layer-2 hops.
-    #[inline]
+    #[inline(always)]
     fn arrive(
         &mut self,
         time: SimTime,
