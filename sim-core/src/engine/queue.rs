@@ -239,7 +239,9 @@ impl EventQueue {
     #[inline]
     fn place(&mut self, e: Entry) {
         let b = e.bucket();
-        if b > self.cursor && b - self.cursor < WHEEL as u64 {
+        // `cursor < b < cursor + WHEEL` in one comparison: a bucket at or before the cursor
+        // wraps to a huge distance.
+        if b.wrapping_sub(self.cursor + 1) < WHEEL as u64 - 1 {
             let i = (b % WHEEL as u64) as usize;
             self.wheel[i].push(e);
             self.occupied[i / 64] |= 1 << (i % 64);
