@@ -661,15 +661,7 @@ impl Interface<'_> {
                     usize::from(p.get_total_length()),
                 )
             });
-        let straight = !local
-            && self.rules.passes_by_protocol(Hook::Output, proto)
-            && self.rules.passes_by_protocol(Hook::Postrouting, proto);
-        if straight {
-            for hook in [Hook::Output, Hook::Postrouting] {
-                if self.rules.has_hook(hook) {
-                    self.rules.accept_by_protocol(hook, proto, ip_len);
-                }
-            }
+        if !local && self.rules.accept_sent_by_protocol(proto, ip_len) {
             self.transmit(port, next_hop, frame, out);
             return true;
         }
