@@ -153,12 +153,20 @@ pub fn is_local(cfg: &StackConfig, ip: Ipv4Addr) -> bool {
 /// Longest-prefix match over connected and static routes: the outgoing port and next hop.
 /// A stack with few interfaces and routes reads them from its index (`StackConfig::
 /// route_facts`), not from their own allocations.
-/// The configuration remembers the last answer (`StackConfig::remembered_route`) until
-/// the interfaces or routes change.
+/// The configuration remembers the last answers (`StackConfig::remembered_route`) until
+/// the interfaces or routes change. Inlined: a remembered answer is a few comparisons, and
+/// the call cost as much again (issue 13); the look-up itself is out of line.
+#[inline(always)]
 pub fn route(cfg: &StackConfig, dst: Ipv4Addr) -> Option<(PortId, Ipv4Addr)> {
-    if let Some(answer) = cfg.remembered_route(dst) {
-        return answer;
+    match cfg.remembered_route(dst) {
+        Some(answer) => answer,
+        None => route_and_remember(cfg, dst),
     }
+}
+
+/// [`route`] for a destination it does not remember: looked up, and remembered.
+#[inline(never)]
+fn route_and_remember(cfg: &StackConfig, dst: Ipv4Addr) -> Option<(PortId, Ipv4Addr)> {
     let answer = longest_route(cfg, dst);
     cfg.remember_route(dst, answer);
     answer
