@@ -145,7 +145,7 @@ pub fn iface_tag(
     iface(cfg, port)?.tag.as_deref().map(|t| syms.intern(t))
 }
 
-#[inline]
+#[inline(always)]
 pub fn is_local(cfg: &StackConfig, ip: Ipv4Addr) -> bool {
     cfg.is_local(ip)
 }
