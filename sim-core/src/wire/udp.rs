@@ -218,15 +218,61 @@ impl UdpHeaders {
         self.frame(h, sport, dport, payload, request_sum)
     }
 
+    /// [`UdpHeaders::answer_frame`] written over the request itself, `request`, whose
+    /// payload is at `payload` in it: when that payload follows the three headers right away
+    /// (untagged Ethernet, IPv4 without options), the answer carries it at the same place,
+    /// so the kept headers are copied over the request's and anything after the payload is
+    /// cut off: no buffer taken, no payload copied, and none given back (issue 13). Any
+    /// other request is answered by `answer_frame`.
+    pub fn answer_in_place(
+        &mut self,
+        h: &IpHeader,
+        sport: u16,
+        dport: u16,
+        mut request: Vec<u8>,
+        payload: std::ops::Range<usize>,
+        request_sum: u16,
+    ) -> Vec<u8> {
+        if payload.start == HEADERS && payload.end <= request.len() {
+            if let Some(headers) = self.headers(h, sport, dport, payload.len(), request_sum) {
+                request.truncate(payload.end);
+                request[..HEADERS].copy_from_slice(headers);
+                return request;
+            }
+        }
+        let bytes = request.get(payload).unwrap_or_default();
+        self.answer_frame(h, sport, dport, bytes, request_sum)
+    }
+
     /// [`udp_frame_summed`] through the kept headers.
     fn frame(&mut self, h: &IpHeader, sport: u16, dport: u16, payload: &[u8], sum: u16) -> Vec<u8> {
-        if sum == 0 {
-            return udp_frame(h, sport, dport, payload);
-        }
-        // A payload too long for the key's 16 bits cannot be a datagram's anyway.
-        let Ok(len) = u16::try_from(payload.len()) else {
+        let Some(headers) = self.headers(h, sport, dport, payload.len(), sum) else {
             return udp_frame_summed(h, sport, dport, payload, sum);
         };
+        let mut f = buffers::empty(HEADERS + payload.len());
+        f.extend_from_slice(headers);
+        f.extend_from_slice(payload);
+        f
+    }
+
+    /// The headers of a frame whose checksum field holds `sum` and whose payload is
+    /// `payload_len` bytes: the kept ones, with the identifier and the Ethernet header
+    /// written, when only the identifier changed; else built anew and kept. `None` when
+    /// they are not kept: a sum of 0 (computed with the payload) or a payload too long for
+    /// the key's 16 bits (which cannot be a datagram's anyway).
+    #[inline]
+    fn headers(
+        &mut self,
+        h: &IpHeader,
+        sport: u16,
+        dport: u16,
+        payload_len: usize,
+        sum: u16,
+    ) -> Option<&[u8; HEADERS]> {
+        if sum == 0 {
+            return None;
+        }
+        let len = u16::try_from(payload_len).ok()?;
         let addrs = u64::from(h.src.to_bits()) << 32 | u64::from(h.dst.to_bits());
         let ports_len_sum =
             u64::from(sport) << 48 | u64::from(dport) << 32 | u64::from(len) << 16 | u64::from(sum);
@@ -236,13 +282,10 @@ impl UdpHeaders {
                 write_eth_header(eth, h.src_mac, h.dst_mac, ETHERTYPE_IPV4);
             }
         } else {
-            self.headers = udp_headers(h, sport, dport, payload.len(), sum);
+            self.headers = udp_headers(h, sport, dport, payload_len, sum);
             (self.addrs, self.ports_len_sum, self.ttl) = (addrs, ports_len_sum, h.ttl);
         }
-        let mut f = buffers::empty(HEADERS + payload.len());
-        f.extend_from_slice(&self.headers);
-        f.extend_from_slice(payload);
-        f
+        Some(&self.headers)
     }
 }
 
@@ -418,6 +461,41 @@ mod tests {
         check(&h, 3, 4, &[7; 33]);
         // The same length, another payload: only the UDP checksum differs.
         check(&h, 3, 4, &[8; 33]);
+    }
+
+    /// An answer written over its request is the frame `udp_frame` builds: for requests
+    /// with padding after the datagram (cut off), a tagged request (whose payload is
+    /// elsewhere: built anew), a request without a checksum (summed), and repeated answers
+    /// through the kept headers.
+    #[test]
+    fn an_answer_in_place_is_the_whole_frame() {
+        let mut kept = UdpHeaders::default();
+        let mut back = hdr();
+        (back.src, back.dst) = (back.dst, back.src);
+        for (payload, pad, tagged, ident) in [
+            (&[7u8; 32][..], 0, false, 1),
+            (&[7; 32], 0, false, 2),
+            (&[7; 32], 6, false, 3),
+            (&[], 0, false, 4),
+            (&[1, 2, 3], 20, false, 5),
+            (&[7; 32], 0, true, 6),
+            (&[7; 32], 3, true, 7),
+        ] {
+            let mut request = udp_frame(&hdr(), 49153, 7, payload);
+            let sum = udp_checksum_field(&request, 42).expect("a checksum");
+            if tagged {
+                push_vlan(&mut request, 3);
+            }
+            request.resize(request.len() + pad, 0xee);
+            let u = udp_info(&request).expect("udp");
+            let at = u.payload_offset..u.payload_offset + u.payload_len;
+            let h = IpHeader { ident, ..back };
+            let whole = udp_frame(&h, 7, 49153, payload);
+            let answer = kept.answer_in_place(&h, 7, 49153, request.clone(), at.clone(), sum);
+            assert_eq!(answer, whole, "{payload:?} pad {pad} tagged {tagged}");
+            let unsummed = kept.answer_in_place(&h, 7, 49153, request, at, 0);
+            assert_eq!(unsummed, whole, "without a checksum");
+        }
     }
 
     /// A payload word that makes the UDP checksum of a datagram from `hdr()` 0 (sent as

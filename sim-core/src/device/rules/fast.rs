@@ -144,7 +144,12 @@ impl FastPaths {
     /// The nibble of protocol `p` at `hook`.
     #[inline]
     fn at(&self, hook: Hook, p: u8) -> u32 {
-        let class = self.class(p);
+        self.at_class(hook, self.class(p))
+    }
+
+    /// The nibble of protocol class `class` at `hook`.
+    #[inline]
+    fn at_class(&self, hook: Hook, class: usize) -> u32 {
         (self.by_class[hook as usize] >> (4 * class as u32)) & NIBBLE
     }
 
@@ -190,22 +195,63 @@ impl FastPaths {
         p: u8,
         len: usize,
     ) -> bool {
-        let i = match self.at(hook, p) {
-            NONE => return false,
-            UNCOUNTED => return true,
-            i => i as usize,
+        match self.at(hook, p) {
+            NONE => false,
+            nibble => {
+                self.count(counts, nibble, len);
+                true
+            }
+        }
+    }
+
+    /// `accept` at hooks `first` and `second`, each if its flag is set (a hook without
+    /// chains lets every packet through and counts nothing): true, and the packet counted
+    /// at each, if both accept protocol `p`; false, and nothing counted, otherwise. The
+    /// protocol's class is found once for the two (issue 13: every packet a stack sends
+    /// asks at `Output` and `Postrouting`).
+    #[inline]
+    pub(super) fn accept_both(
+        &mut self,
+        counts: &mut PathCounts,
+        first: (Hook, bool),
+        second: (Hook, bool),
+        p: u8,
+        len: usize,
+    ) -> bool {
+        let class = self.class(p);
+        let nibble = |(hook, runs): (Hook, bool)| {
+            if runs {
+                self.at_class(hook, class)
+            } else {
+                UNCOUNTED
+            }
         };
+        let (a, b) = (nibble(first), nibble(second));
+        if a == NONE || b == NONE {
+            return false;
+        }
+        self.count(counts, a, len);
+        self.count(counts, b, len);
+        true
+    }
+
+    /// Counts a `len`-byte packet on the path `nibble` names (nothing for `UNCOUNTED`).
+    #[inline]
+    fn count(&mut self, counts: &mut PathCounts, nibble: u32, len: usize) {
+        if nibble == UNCOUNTED {
+            return;
+        }
+        let i = nibble as usize;
         if let (Some(packets), Some(bytes)) =
             (self.few_packets.get_mut(i), self.few_bytes.get_mut(i))
         {
             if *packets < u32::MAX && u32::try_from(len).is_ok_and(|l| l <= u32::MAX - *bytes) {
                 *packets += 1;
                 *bytes += len as u32;
-                return true;
+                return;
             }
         }
         self.count_wide(counts, i, len);
-        true
     }
 
     /// Counts a `len`-byte packet on path `i` in the wide counts: a path past the first

@@ -905,6 +905,28 @@ impl Ruleset {
         d.fast.accept(&mut d.fast_counts, hook, proto, len)
     }
 
+    /// What a packet the device sends itself takes of the rules when they decide by its
+    /// protocol alone: if it passes `Output` and then `Postrouting` that way
+    /// (`passes_by_protocol` at both), counts a `len`-byte packet at each hook that has
+    /// chains (`accept_by_protocol`) and returns true; otherwise counts nothing and returns
+    /// false. The protocol's class is found once for both hooks (issue 13). The test of
+    /// connection tracking is inlined where the packet is sent (a stack that tracks the
+    /// protocol, a Linux container's, answers there), the rest is a call.
+    #[inline(always)]
+    pub fn accept_sent_by_protocol(&mut self, proto: u8, len: usize) -> bool {
+        !self.needs_conntrack(proto) && self.accept_sent_untracked(proto, len)
+    }
+
+    /// [`Ruleset::accept_sent_by_protocol`] for a protocol not tracked.
+    #[inline(never)]
+    fn accept_sent_untracked(&mut self, proto: u8, len: usize) -> bool {
+        let output = (Hook::Output, self.has_hook(Hook::Output));
+        let postrouting = (Hook::Postrouting, self.has_hook(Hook::Postrouting));
+        let d = &mut self.derived;
+        d.fast
+            .accept_both(&mut d.fast_counts, output, postrouting, proto, len)
+    }
+
     /// Whether an untracked packet of protocol `proto` passes `hook` whatever else it holds:
     /// the hook has no chains, or the protocol fast path accepts it. Counts nothing; a caller
     /// that relies on it counts with `accept_by_protocol`.

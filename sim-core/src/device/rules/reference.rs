@@ -553,6 +553,37 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
+
+    /// What a sent packet takes of the rules in one call is its definition: it passes
+    /// `Output` and `Postrouting` by protocol (`passes_by_protocol` at both) and is then
+    /// counted at each hook that has chains (`accept_by_protocol`), or it is refused and
+    /// nothing is counted. Both copies' answers and counters agree.
+    #[test]
+    fn accepting_a_sent_packet_is_its_definition(
+        plan in ruleset_plan(),
+        packets in prop::collection::vec(packet(), 1..=50),
+    ) {
+        let mut engine = build(&plan);
+        let mut defined = engine.clone();
+        for p in &packets {
+            let want = [Hook::Output, Hook::Postrouting]
+                .iter()
+                .all(|&h| defined.passes_by_protocol(h, p.proto));
+            if want {
+                for hook in [Hook::Output, Hook::Postrouting] {
+                    if defined.has_hook(hook) {
+                        defined.accept_by_protocol(hook, p.proto, p.len);
+                    }
+                }
+            }
+            prop_assert_eq!(engine.accept_sent_by_protocol(p.proto, p.len), want);
+        }
+        prop_assert_eq!(counters(&engine), counters(&defined));
+    }
+}
+
 /// A ruleset whose INPUT accepts TCP by its first rule takes TCP by the fast path, counts it
 /// on that rule, and keeps the count through an edit.
 #[test]

@@ -381,13 +381,20 @@ impl LocalIndex {
         index
     }
 
-    #[inline]
+    /// Always inlined (every packet a stack receives or sends asks, and a call cost as much
+    /// as the answer from `few`); the search of `many` is out of line.
+    #[inline(always)]
     fn contains(&self, ip: Ipv4Addr) -> bool {
         if self.few_len == Self::SPILLED {
-            self.many.binary_search(&ip).is_ok()
+            self.many_contains(ip)
         } else {
             self.few[..usize::from(self.few_len)].contains(&ip)
         }
+    }
+
+    #[inline(never)]
+    fn many_contains(&self, ip: Ipv4Addr) -> bool {
+        self.many.binary_search(&ip).is_ok()
     }
 }
 
@@ -428,7 +435,7 @@ impl StackConfig {
     }
 
     /// Whether `ip` is one of the stack's own addresses (a loopback address included).
-    #[inline]
+    #[inline(always)]
     pub fn is_local(&self, ip: Ipv4Addr) -> bool {
         ip.is_loopback() || self.local.contains(ip)
     }

@@ -21,7 +21,7 @@ use crate::device::action::{Action, ArpEvent, Delivery};
 use crate::device::conntrack::Conntrack;
 use crate::device::rules::hook::{DeviceFacts, Passage, Ports, Tables, Verdict};
 use crate::device::rules::{Hook, Reject, Ruleset};
-use crate::device::{DropReason, Frame, Outbox, Timer};
+use crate::device::{DropReason, Frame, FrameBytes, Outbox, Timer};
 use crate::id::{PortId, ProbeId};
 use crate::wire::{self, IpHeader, MacAddr, View, L4};
 use ipnetwork::Ipv4Network;
@@ -145,7 +145,7 @@ pub fn iface_tag(
     iface(cfg, port)?.tag.as_deref().map(|t| syms.intern(t))
 }
 
-#[inline]
+#[inline(always)]
 pub fn is_local(cfg: &StackConfig, ip: Ipv4Addr) -> bool {
     cfg.is_local(ip)
 }
@@ -153,12 +153,20 @@ pub fn is_local(cfg: &StackConfig, ip: Ipv4Addr) -> bool {
 /// Longest-prefix match over connected and static routes: the outgoing port and next hop.
 /// A stack with few interfaces and routes reads them from its index (`StackConfig::
 /// route_facts`), not from their own allocations.
-/// The configuration remembers the last answer (`StackConfig::remembered_route`) until
-/// the interfaces or routes change.
+/// The configuration remembers the last answers (`StackConfig::remembered_route`) until
+/// the interfaces or routes change. Inlined: a remembered answer is a few comparisons, and
+/// the call cost as much again (issue 13); the look-up itself is out of line.
+#[inline(always)]
 pub fn route(cfg: &StackConfig, dst: Ipv4Addr) -> Option<(PortId, Ipv4Addr)> {
-    if let Some(answer) = cfg.remembered_route(dst) {
-        return answer;
+    match cfg.remembered_route(dst) {
+        Some(answer) => answer,
+        None => route_and_remember(cfg, dst),
     }
+}
+
+/// [`route`] for a destination it does not remember: looked up, and remembered.
+#[inline(never)]
+fn route_and_remember(cfg: &StackConfig, dst: Ipv4Addr) -> Option<(PortId, Ipv4Addr)> {
     let answer = longest_route(cfg, dst);
     cfg.remember_route(dst, answer);
     answer
@@ -211,6 +219,17 @@ fn longest_match<'a>(
         }
     }
     best.map(|(_, p, nh)| (p, nh))
+}
+
+/// The bytes of `frame`, to write: an owned frame's in place, a flood's shared ones
+/// through `FrameBytes`' copy-on-write `DerefMut`. That is a call, on every frame a stack
+/// sends, for what is nearly always the owned case (issue 13).
+#[inline(always)]
+fn bytes_mut(frame: &mut Frame) -> &mut Vec<u8> {
+    match &mut frame.bytes {
+        FrameBytes::Owned(v) => v,
+        shared => shared,
+    }
 }
 
 /// Whether `ip` is a broadcast address on an interface with address `addr`: the limited
@@ -661,15 +680,7 @@ impl Interface<'_> {
                     usize::from(p.get_total_length()),
                 )
             });
-        let straight = !local
-            && self.rules.passes_by_protocol(Hook::Output, proto)
-            && self.rules.passes_by_protocol(Hook::Postrouting, proto);
-        if straight {
-            for hook in [Hook::Output, Hook::Postrouting] {
-                if self.rules.has_hook(hook) {
-                    self.rules.accept_by_protocol(hook, proto, ip_len);
-                }
-            }
+        if !local && self.rules.accept_sent_by_protocol(proto, ip_len) {
             self.transmit(port, next_hop, frame, out);
             return true;
         }
@@ -813,7 +824,7 @@ impl Interface<'_> {
             return;
         }
         if let Some(e) = self.st.arp.entry(port, next_hop) {
-            wire::set_eth_dst(&mut frame.bytes, e.mac);
+            wire::set_eth_dst(bytes_mut(&mut frame), e.mac);
             let probe = e.due(out.now) && self.check_stale(port, next_hop, &frame, out);
             if plain {
                 out.send(port, frame);

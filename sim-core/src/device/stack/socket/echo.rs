@@ -4,7 +4,7 @@
 use super::{SocketRef, Sockets};
 use crate::device::action::{Action, Delivery, DropReason};
 use crate::device::stack::interface::{IcmpError, Interface, Local};
-use crate::device::{Outbox, Timer};
+use crate::device::{FrameBytes, Outbox, Timer};
 use crate::time::SimDuration;
 use crate::wire::{self, IPPROTO_UDP, L4};
 use std::net::Ipv4Addr;
@@ -173,22 +173,30 @@ pub fn service_input(
         out.hop(frame.probe, &frame.bytes, |_| {
             Action::Delivered(Delivery::UdpEcho { port: dport })
         });
-        // The answer is built straight from the request's bytes: no copy in between.
-        let payload = frame
-            .bytes
-            .get(
-                usize::from(payload_offset)..usize::from(payload_offset) + usize::from(payload_len),
-            )
-            .unwrap_or_default();
+        let payload =
+            usize::from(payload_offset)..usize::from(payload_offset) + usize::from(payload_len);
         // The request's checksum is the answer's (`udp_answer_frame`).
         let sum = wire::udp_checksum_field(&frame.bytes, usize::from(payload_offset)).unwrap_or(0);
+        let probe = frame.probe;
         // Its headers are the last answer's but for the identifier when it answers the same
         // client again (`UdpHeaders`).
         let headers = &mut s.sent_udp.answer;
-        net.send_ip(Some(ip.dst), ip.src, frame.probe, out, |h| {
-            headers.answer_frame(h, dport, sport, payload, sum)
-        });
-        local.frame.consumed();
+        match local.frame.bytes {
+            // The answer is written over the request's own bytes, its payload left where
+            // it is (`UdpHeaders::answer_in_place`).
+            FrameBytes::Owned(request) => {
+                net.send_ip(Some(ip.dst), ip.src, probe, out, |h| {
+                    headers.answer_in_place(h, dport, sport, request, payload, sum)
+                });
+            }
+            // A flood's copy, whose bytes others share: built from them, no copy in between.
+            FrameBytes::Shared(ref request) => {
+                let bytes = request.get(payload).unwrap_or_default();
+                net.send_ip(Some(ip.dst), ip.src, probe, out, |h| {
+                    headers.answer_frame(h, dport, sport, bytes, sum)
+                });
+            }
+        }
         return;
     }
     out.drop_frame(frame, |_| DropReason::NoListener {
