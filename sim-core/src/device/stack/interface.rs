@@ -333,7 +333,14 @@ impl Interface<'_> {
         if broadcast && !ifc.master && !ifc.vxlan && self.ignores_arp(port, ifc.addr, &frame) {
             return;
         }
-        let Some(view) = View::parse(bytes) else {
+        // A plain interface's path reads no source MAC; a bridge port learns it, and a VXLAN
+        // port's frames are left whole.
+        let view = if ifc.master || ifc.vxlan {
+            View::parse(bytes)
+        } else {
+            View::parse_unsourced(bytes)
+        };
+        let Some(view) = view else {
             out.drop_frame(&frame, |syms| DropReason::Malformed {
                 what: syms.intern("short Ethernet header"),
             });
