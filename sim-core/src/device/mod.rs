@@ -345,8 +345,9 @@ impl Outbox {
 
     /// Sends on the input frame (or a copy of it) at layer 2, as a switch or a bridge does:
     /// the engine counts it as one more switch hop of that frame, which is how it notices an
-    /// untraced frame going round a loop (`engine::storm`). Always inlined: a switch calls it
-    /// for nearly every frame, and the call cost a third of its work.
+    /// untraced frame going round a loop (`engine::storm`). Always inlined: bridges call it for
+    /// every frame they pass on (the call cost a third of a switch's work). A switch's plain
+    /// path does not come here when the engine runs it (`Switch::plain_route`).
     #[inline(always)]
     pub fn forward(&mut self, port: PortId, frame: Frame) {
         self.sent_hops = self.forward_hops;

@@ -728,6 +728,15 @@ impl Engine {
             .get_mut(node.0 as usize)
             .and_then(|d| d.as_mut());
         match (device, self.power.host_of(node)) {
+            // A switch's plain path sends the frame straight on, without the outbox.
+            (Some(Device::Switch(sw)), None) => match sw.plain_route(port, &frame, out) {
+                Some(to) => {
+                    let hops = out.forward_hops;
+                    self.forward_lone(node, hops, to, frame);
+                    return;
+                }
+                None => sw.handle_frame_full(port, frame, out),
+            },
             (Some(dev), None) => dev.handle_frame(port, frame, out),
             (_, Some(host)) => out.drop_frame(&frame, |_| DropReason::HostDown { host }),
             (None, None) => out.drop_frame(&frame, |_| DropReason::NodeGone),
@@ -839,10 +848,29 @@ impl Engine {
     /// the batch of its one copy would be; any fate but arriving takes `settle`'s way.
     #[inline(always)]
     fn send_one(&mut self, node: NodeId, switch_hops: u16) {
-        debug_assert!(!self.gather.is_open(), "apply closed the last batch");
         let Some((port, frame)) = self.outbox.sends.pop() else {
             return;
         };
+        self.send_lone(node, switch_hops, port, frame);
+    }
+
+    /// `apply` for a frame a switch forwards on its plain path (`Switch::plain_route`), which
+    /// asked for nothing else but, for a traced frame, its hop: the frame is sent as
+    /// `send_one` sends it, without going through the outbox (its push there was an
+    /// out-of-line call). Out of line, so that `run_until` keeps its registers.
+    #[inline(never)]
+    fn forward_lone(&mut self, node: NodeId, switch_hops: u16, port: PortId, frame: Frame) {
+        self.outbox.sent_hops = switch_hops;
+        let max_hops = self.limits.max_trace_hops;
+        self.trace.keep(&mut self.outbox.hops, max_hops);
+        self.send_lone(node, switch_hops, port, frame);
+    }
+
+    /// Sends one frame from `port` of `node` when nothing else is sent (`send_one`,
+    /// `forward_lone`).
+    #[inline(always)]
+    fn send_lone(&mut self, node: NodeId, switch_hops: u16, port: PortId, frame: Frame) {
+        debug_assert!(!self.gather.is_open(), "apply closed the last batch");
         self.stats.frames_sent += 1;
         let len = frame.bytes.len();
         match self.transmit(self.port_links.span(node), (node, port), len) {
