@@ -140,14 +140,7 @@ impl Gather {
             return;
         }
         if let Some(frame) = self.offer(time, to, frame.clone(), switch_hops, queue, batched) {
-            let (node, port) = to;
-            let arrive = Event::Arrive {
-                node,
-                port,
-                switch_hops,
-                frame,
-            };
-            queue.push(time, arrive);
+            queue.push(time, Event::arrive(to, switch_hops, frame));
         }
     }
 
@@ -207,17 +200,9 @@ impl Gather {
     fn queue_batch(&mut self, mut batch: Box<Batch>, queue: &mut EventQueue, batched: &mut usize) {
         let (time, switch_hops) = (batch.time, batch.switch_hops);
         if batch.copies.len() == 1 {
-            let ((node, port), frame, _) = batch.next_copy();
+            let (to, frame, _) = batch.next_copy();
             self.recycle(batch);
-            queue.push(
-                time,
-                Event::Arrive {
-                    node,
-                    port,
-                    switch_hops,
-                    frame,
-                },
-            );
+            queue.push(time, Event::arrive(to, switch_hops, frame));
         } else {
             *batched += batch.copies.len() - 1;
             queue.push(time, Event::Flood(batch));

@@ -877,14 +877,7 @@ impl Engine {
             Some((_, Transmit::Arrives { to, at })) if !self.recorder.on => {
                 // Kept until it arrives (the memory bound counts it).
                 self.queued_frame_bytes += len as u64;
-                let (node, port) = to;
-                let event = Event::Arrive {
-                    node,
-                    port,
-                    switch_hops,
-                    frame,
-                };
-                self.queue.push(at, event);
+                self.queue.push(at, Event::arrive(to, switch_hops, frame));
             }
             Some((link, verdict)) => {
                 self.settle_cold(link, (node, port), verdict, frame, switch_hops);
@@ -1041,12 +1034,7 @@ impl Engine {
                     self.recorder
                         .record(syms, devices, id, l, from, &frame, sent, fate);
                 }
-                let event = |frame| Event::Arrive {
-                    node: to.0,
-                    port: to.1,
-                    switch_hops,
-                    frame,
-                };
+                let event = |frame| Event::arrive(to, switch_hops, frame);
                 // Every queued copy is kept until it arrives (the memory bound counts it).
                 self.queued_frame_bytes += len as u64;
                 if let Transmit::ArrivesTwice { again, .. } = verdict {

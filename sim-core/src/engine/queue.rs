@@ -34,6 +34,19 @@ pub enum Event {
     Control { token: u64 },
 }
 
+impl Event {
+    /// A frame that arrives at port `to` after `switch_hops` layer-2 hops.
+    #[inline(always)]
+    pub fn arrive((node, port): (NodeId, PortId), switch_hops: u16, frame: Frame) -> Event {
+        Event::Arrive {
+            node,
+            port,
+            switch_hops,
+            frame,
+        }
+    }
+}
+
 // `Arrive::switch_hops` sits in what was padding: an event is as big as before, and the
 // memory bound (`EVENT_BYTES`) counts the same bytes per queued event.
 #[cfg(target_pointer_width = "64")]
