@@ -21,7 +21,7 @@ use crate::device::action::{Action, ArpEvent, Delivery};
 use crate::device::conntrack::Conntrack;
 use crate::device::rules::hook::{DeviceFacts, Passage, Ports, Tables, Verdict};
 use crate::device::rules::{Hook, Reject, Ruleset};
-use crate::device::{DropReason, Frame, FrameBytes, Outbox, Timer};
+use crate::device::{DropReason, Frame, Outbox, Timer};
 use crate::id::{PortId, ProbeId};
 use crate::wire::{self, IpHeader, MacAddr, View, L4};
 use ipnetwork::Ipv4Network;
@@ -219,17 +219,6 @@ fn longest_match<'a>(
         }
     }
     best.map(|(_, p, nh)| (p, nh))
-}
-
-/// The bytes of `frame`, to write: an owned frame's in place, a flood's shared ones
-/// through `FrameBytes`' copy-on-write `DerefMut`. That is a call, on every frame a stack
-/// sends, for what is nearly always the owned case (issue 13).
-#[inline(always)]
-fn bytes_mut(frame: &mut Frame) -> &mut Vec<u8> {
-    match &mut frame.bytes {
-        FrameBytes::Owned(v) => v,
-        shared => shared,
-    }
 }
 
 /// Whether `ip` is a broadcast address on an interface with address `addr`: the limited
@@ -831,7 +820,7 @@ impl Interface<'_> {
             return;
         }
         if let Some(e) = self.st.arp.entry(port, next_hop) {
-            wire::set_eth_dst(bytes_mut(&mut frame), e.mac);
+            wire::set_eth_dst(&mut frame.bytes, e.mac);
             let probe = e.due(out.now) && self.check_stale(port, next_hop, &frame, out);
             if plain {
                 out.send(port, frame);
