@@ -16,11 +16,12 @@ use super::rules::hook::{DeviceFacts, Passage, Ports, Tables, Verdict};
 use super::rules::{Hook, Ruleset};
 use super::spanning_tree::SpanningTreeConfig;
 use super::{Action, DropReason, Frame, Outbox};
-use crate::fastmap::FastMap;
 use crate::id::PortId;
 use crate::wire::{self, MacAddr, View};
 use serde::Serialize;
 use std::net::Ipv4Addr;
+
+mod fdb;
 
 /// Why a switch drops a frame whose destination is behind the port it came in on, when its
 /// configuration gives no reason of its own.
@@ -339,7 +340,7 @@ pub struct Switch {
     pub config: SwitchConfig,
     /// Boxed: most switches filter nothing, and the device enum stays small.
     pub filter: Option<Box<SwitchRules>>,
-    fdb: FastMap<u64, PortId>,
+    fdb: fdb::MacTable,
     /// Ports whose link is down (carrier lost), as the engine reported them.
     no_carrier: Vec<PortId>,
     /// Ports the spanning tree keeps discarding (from `config.spanning_tree`).
@@ -405,7 +406,7 @@ impl Switch {
         let mut s = Switch {
             config,
             filter: None,
-            fdb: FastMap::default(),
+            fdb: fdb::MacTable::default(),
             no_carrier: Vec::new(),
             discarding: Vec::new(),
         };
@@ -446,7 +447,7 @@ impl Switch {
         }
         self.config.resummarize(port);
         self.config.static_macs.retain(|(_, _, p)| *p != port);
-        self.fdb.retain(|_, p| *p != port);
+        self.fdb.retain(|p| p != port);
         if let Some(p) = &mut self.config.port_policy {
             p.remove_port(port);
         }
@@ -476,7 +477,7 @@ impl Switch {
         self.config
             .static_macs
             .retain(|(m, v, _)| !(*m == mac && *v == vlan));
-        self.fdb.remove(&fdb_key(vlan, mac));
+        self.fdb.remove(fdb_key(vlan, mac));
     }
 
     pub fn pin_mac(&mut self, mac: MacAddr, vlan: u16, port: PortId) {
@@ -500,7 +501,7 @@ impl Switch {
     /// The learned or pinned port for a MAC, for tests and the property that container MACs
     /// never reach a physical switch.
     pub fn lookup(&self, vlan: u16, mac: MacAddr) -> Option<PortId> {
-        self.fdb.get(&fdb_key(vlan, mac)).copied()
+        self.fdb.get(fdb_key(vlan, mac))
     }
 
     /// The engine reports that the link on `port` went down or came back.
@@ -510,7 +511,7 @@ impl Switch {
         self.no_carrier.retain(|p| *p != port);
         if !up {
             self.no_carrier.push(port);
-            self.fdb.retain(|_, p| *p != port);
+            self.fdb.retain(|p| p != port);
             self.rebuild_static();
         }
     }
@@ -531,7 +532,7 @@ impl Switch {
             {
                 tree_ports.extend(c.roles.iter().map(|(p, _)| *p));
             }
-            self.fdb.retain(|_, p| !tree_ports.contains(p));
+            self.fdb.retain(|p| !tree_ports.contains(&p));
             self.rebuild_static();
         }
         self.config.spanning_tree = st.map(Box::new);
@@ -585,16 +586,11 @@ impl Switch {
         }
     }
 
-    /// Learns that the source MAC of `key` is behind `port`. The common frame's source is
-    /// already known there: one look-up finds it, with no insertion's set-up.
+    /// Learns that the source MAC of `key` is behind `port` (one probe of the table, known or
+    /// not).
     #[inline]
     fn learn(&mut self, key: u64, port: PortId) {
-        match self.fdb.get_mut(&key) {
-            Some(known) => *known = port,
-            None => {
-                self.fdb.insert(key, port);
-            }
-        }
+        self.fdb.insert(key, port);
     }
 
     pub fn handle_frame(&mut self, in_port: PortId, frame: Frame, out: &mut Outbox) {
@@ -663,7 +659,7 @@ impl Switch {
             return None;
         }
         let learns = cfg.learning && !src.is_multicast();
-        let &to = self.fdb.get(&dst_key)?;
+        let to = self.fdb.get(dst_key)?;
         let to_port = cfg.summary(to);
         // The port carries the VLAN untagged: its access VLAN, or a trunk's native one.
         if to == in_port || !to_port.present() || to_port.vlan != vlan {
@@ -837,8 +833,8 @@ impl Switch {
         } else if dst_multicast {
             None
         } else {
-            match self.fdb.get(&dst_key) {
-                Some(p) => Some(*p),
+            match self.fdb.get(dst_key) {
+                Some(p) => Some(p),
                 None => match &self.config.unknown_unicast {
                     UnknownUnicast::Flood => None,
                     UnknownUnicast::ToPort(p) => {
