@@ -17,19 +17,26 @@ use crate::device::stack::quiet::{FloodedAsk, QuietFilter};
 use crate::device::Device;
 use crate::id::NodeId;
 
-/// A node's summary: not made yet (or dropped), made, or none possible.
-#[derive(Clone, Copy, Debug, Default)]
-enum Summary {
+/// Where a node's summary stands: not made yet (or dropped), made (`QuietIndex::filters`
+/// holds it), or none possible. One byte.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum State {
     #[default]
     Unknown,
-    Quiet(QuietFilter),
+    Quiet,
     Never,
 }
 
-/// The summaries of every node, by node id.
+/// The summaries of every node, by node id: where each stands, and the filters apart. Every
+/// event drops its node's summary, a write of one byte, 64 nodes to a line: when the state
+/// and the filter were one 24-byte entry, at a thousand nodes that write touched a line of
+/// its own on every event (issue 13). The flood's copies read the filters one node after
+/// the other, four to a line.
 #[derive(Debug, Default)]
 pub(super) struct QuietIndex {
-    nodes: Vec<Summary>,
+    states: Vec<State>,
+    /// Node i's filter where `states[i]` is `Quiet`; any filter elsewhere.
+    filters: Vec<QuietFilter>,
     /// How many copies were counted without being handed over.
     pub(super) skipped: u64,
 }
@@ -38,8 +45,8 @@ impl QuietIndex {
     /// Drops `node`'s summary: its device may have changed.
     #[inline]
     pub(super) fn forget(&mut self, node: NodeId) {
-        if let Some(s) = self.nodes.get_mut(node.0 as usize) {
-            *s = Summary::Unknown;
+        if let Some(s) = self.states.get_mut(node.0 as usize) {
+            *s = State::Unknown;
         }
     }
 
@@ -54,28 +61,32 @@ impl QuietIndex {
         devices: &[Option<Device>],
     ) -> bool {
         let i = node.0 as usize;
-        let summary = match self.nodes.get(i) {
-            Some(Summary::Unknown) | None => self.summarize(i, devices),
-            Some(known) => *known,
+        let state = match self.states.get(i) {
+            Some(State::Unknown) | None => self.summarize(i, devices),
+            Some(&known) => known,
         };
-        match summary {
-            Summary::Quiet(f) => f.ignores(port, ask),
-            Summary::Unknown | Summary::Never => false,
-        }
+        state == State::Quiet && self.filters[i].ignores(port, ask)
     }
 
     /// Makes node `i`'s summary from its device. Out of line: a node's summary serves every
     /// copy that reaches it until the node changes.
     #[inline(never)]
-    fn summarize(&mut self, i: usize, devices: &[Option<Device>]) -> Summary {
-        if self.nodes.len() <= i {
-            self.nodes.resize(i + 1, Summary::Unknown);
+    fn summarize(&mut self, i: usize, devices: &[Option<Device>]) -> State {
+        if self.states.len() <= i {
+            self.states.resize(i + 1, State::Unknown);
         }
         let device = devices.get(i).and_then(Option::as_ref);
-        self.nodes[i] = match device.and_then(Device::quiet_filter) {
-            Some(f) => Summary::Quiet(f),
-            None => Summary::Never,
+        self.states[i] = match device.and_then(Device::quiet_filter) {
+            Some(f) => {
+                if self.filters.len() <= i {
+                    // Any filter fills the gap: `states` says which entries are true.
+                    self.filters.resize(i + 1, f);
+                }
+                self.filters[i] = f;
+                State::Quiet
+            }
+            None => State::Never,
         };
-        self.nodes[i]
+        self.states[i]
     }
 }
