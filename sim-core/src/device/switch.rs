@@ -989,12 +989,24 @@ impl Switch {
         let policy_uplink = self.config.port_policy.as_ref().map(|p| p.uplink);
         let simple =
             self.config.team.is_none() && self.no_carrier.is_empty() && self.discarding.is_empty();
+        // Whether every port that carries the frame's VLAN untagged gets a shared copy (no
+        // port policy's uplink to tell apart).
+        let shares = plain && simple && policy_uplink.is_none();
         // Whether the last thing sent was a shared copy (`Outbox::flood_copy_again`).
         let mut copies_open = false;
         // The summaries, not the records: a flood to 1,023 ports reads 64 lines, not 1,023.
         for i in 0..self.config.summary.len() {
             let port = PortId(i as u16);
             let p = self.config.summary(port);
+            // The common copy first, with what the checks below come to for it: a present
+            // port other than the ingress one whose VLAN (access, or a trunk's native) is the
+            // frame's carries it untagged (issue 13: the start-up flood at 1,024 containers
+            // is a million copies).
+            if shares && copies_open && p.present() && p.vlan == vlan && i != in_port.0 as usize {
+                out.flood_copy_again(port);
+                count += 1;
+                continue;
+            }
             if !p.present()
                 || (i == in_port.0 as usize && !p.has(PortSummary::REFLECT))
                 || !self.config.carries(port, p, vlan)
