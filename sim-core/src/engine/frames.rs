@@ -11,7 +11,7 @@
 //! recorded, so they stay readable after the control plane removed the link or its nodes.
 //! Recording is off by default; then the engine's only cost is one branch per frame sent.
 
-use super::link::Link;
+use super::link::Links;
 use crate::device::{Device, DropReason, Frame};
 use crate::id::{LinkId, NodeId, PortId, ProbeId};
 use crate::sym::{Interner, Sym};
@@ -78,7 +78,7 @@ pub(super) struct Recorder {
 }
 
 impl Recorder {
-    /// Records `frame`, handed at `sent` to link `id` (`link`) at its end `from`. Kept out of
+    /// Records `frame`, handed at `sent` to link `id` (of `links`) at its end `from`. Kept out of
     /// line: the engine calls it only when recording is on.
     #[allow(clippy::too_many_arguments)]
     #[inline(never)]
@@ -87,17 +87,16 @@ impl Recorder {
         syms: &mut Interner,
         devices: &[Option<Device>],
         id: LinkId,
-        link: &Link,
+        links: &Links,
         from: (NodeId, PortId),
         frame: &Frame,
         sent: SimTime,
         fate: WireFate,
     ) {
-        let to = if link.ends[0] == from {
-            link.ends[1]
-        } else {
-            link.ends[0]
+        let Some(link) = links.get(id) else {
+            return;
         };
+        let to = link.other_end(from);
         let i = id.0 as usize;
         if self.links.len() <= i {
             self.links.resize(i + 1, None);
@@ -110,9 +109,9 @@ impl Recorder {
                     .map_or_else(|| format!("port{}", port.0), |d| d.port_name(port));
                 syms.intern(&name)
             };
-            let [a, b] = link.ends;
+            let [a, b] = link.ends();
             self.links[i] = Some(LinkNames {
-                name: syms.intern(link.name()),
+                name: syms.intern(links.name(id)),
                 ends: [(a, port(a, syms)), (b, port(b, syms))],
             });
         }

@@ -4,8 +4,12 @@
 //! A link can also carry an [`Impairment`] set while the run goes on (a scheduled `Impair`
 //! step): extra loss, latency and jitter, duplication and reordering, drawn from a stream of
 //! its own so that runs stay identical per seed. Without one, a frame pays one branch.
+//!
+//! The engine keeps its links in [`Links`]: what a frame reads of each one ([`Link`], 32
+//! bytes, two links to a cache line) apart from the rest (name, parameters, loss generator,
+//! faults), and the few (latency, rate) pairs of a run in a table of their own.
 
-use crate::id::{NodeId, PortId};
+use crate::id::{LinkId, NodeId, PortId};
 use crate::rng::SimRng;
 use crate::time::{SimDuration, SimTime};
 use serde::Serialize;
@@ -34,24 +38,51 @@ impl LinkParams {
     }
 }
 
-/// A cable: one cache line (`repr(C, align(64))`) holding all that a frame reads, its
-/// state, ends, timing and whether anything rarer applies (loss, faults); the rest, its
-/// name, loss generator and faults, is boxed apart. At a thousand containers each link's
-/// line is evicted between two of its frames, so a frame costs one miss here, not two
-/// (issue 13).
-#[derive(Debug)]
-#[repr(C, align(64))]
+/// What a frame reads of a cable: its ends, state and both directions' queues, in 32 bytes
+/// (`repr(C, align(32))`), two links to a cache line. At a thousand containers each link's
+/// line is evicted between two of its frames; packed two to a line, a flood's copies read
+/// half as many lines, and an echo's two cables (consecutive containers') often share one
+/// (issue 13). Its latency and rate are its class's ([`Links`]); the rest is kept apart.
+#[derive(Clone, Debug)]
+#[repr(C, align(32))]
 pub struct Link {
+    nodes: [NodeId; 2],
+    ports: [PortId; 2],
     pub up: bool,
-    /// Whether `params.loss` is above zero: only then does a frame draw.
-    lossy: bool,
-    /// Whether an `Impair` step set faults: only then does a frame read them.
-    impaired: bool,
-    pub ends: [(NodeId, PortId); 2],
+    /// Whether a frame must read the rest: the link's loss is above zero, or an `Impair`
+    /// step set faults.
+    rare: bool,
+    /// Its (latency, rate) in [`Links`]' table of them.
+    class: u16,
     busy_until: [SimTime; 2],
+}
+
+impl Link {
+    /// Its two ends, as connected.
+    #[inline]
+    pub fn ends(&self) -> [(NodeId, PortId); 2] {
+        [
+            (self.nodes[0], self.ports[0]),
+            (self.nodes[1], self.ports[1]),
+        ]
+    }
+
+    /// The end that is not `end` (the second end, if `end` is neither).
+    pub fn other_end(&self, end: (NodeId, PortId)) -> (NodeId, PortId) {
+        let [a, b] = self.ends();
+        if a == end {
+            b
+        } else {
+            a
+        }
+    }
+}
+
+/// A link's latency and rate, shared by every link with the same pair.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Class {
     latency: SimDuration,
     rate_bps: u64,
-    rest: Box<LinkRest>,
 }
 
 /// What a frame on a lossless, unimpaired link never reads.
@@ -62,6 +93,216 @@ struct LinkRest {
     rng: SimRng,
     /// Faults set by an `Impair` step; `None` (the default) costs one branch per frame.
     impairment: Option<Impaired>,
+}
+
+/// The links of a run, by id.
+#[derive(Debug)]
+pub struct Links {
+    hot: Vec<Option<Link>>,
+    rest: Vec<Option<LinkRest>>,
+    /// Each distinct (latency, rate) of the run's links (a handful: internal cables, and the
+    /// fabric's few kinds), indexed by `Link::class`.
+    classes: Vec<Class>,
+    /// The last serialization time worked out, by (bytes, class): a flood's copies leave on
+    /// links of one class, and a workload's frames are mostly of a few sizes, so one division
+    /// serves many frames.
+    tx_memo: (usize, u16, SimDuration),
+}
+
+impl Default for Links {
+    fn default() -> Self {
+        Links {
+            hot: Vec::new(),
+            rest: Vec::new(),
+            classes: Vec::new(),
+            tx_memo: (usize::MAX, 0, SimDuration::ZERO),
+        }
+    }
+}
+
+impl Links {
+    /// Puts a new link at `id` (a free one), its loss drawn from `rng`.
+    ///
+    /// Panics if the run's links have more than 65,536 distinct (latency, rate) pairs.
+    pub fn insert(
+        &mut self,
+        id: LinkId,
+        name: String,
+        ends: [(NodeId, PortId); 2],
+        params: LinkParams,
+        rng: SimRng,
+    ) {
+        let class = Class {
+            latency: params.latency,
+            rate_bps: params.rate_bps,
+        };
+        let class = match self.classes.iter().position(|c| *c == class) {
+            Some(i) => i,
+            None => {
+                self.classes.push(class);
+                self.classes.len() - 1
+            }
+        };
+        let link = Link {
+            nodes: ends.map(|e| e.0),
+            ports: ends.map(|e| e.1),
+            up: true,
+            rare: params.loss > 0.0,
+            class: u16::try_from(class).expect("at most 65,536 kinds of link in a run"),
+            busy_until: [SimTime::ZERO; 2],
+        };
+        let rest = LinkRest {
+            params,
+            name,
+            rng,
+            impairment: None,
+        };
+        self.place(id, link, rest);
+    }
+
+    fn place(&mut self, id: LinkId, link: Link, rest: LinkRest) {
+        let i = id.0 as usize;
+        if self.hot.len() <= i {
+            self.hot.resize_with(i + 1, || None);
+            self.rest.resize_with(i + 1, || None);
+        }
+        self.hot[i] = Some(link);
+        self.rest[i] = Some(rest);
+    }
+
+    /// Removes link `id`; its ends, if it was there.
+    pub fn remove(&mut self, id: LinkId) -> Option<[(NodeId, PortId); 2]> {
+        let i = id.0 as usize;
+        let link = self.hot.get_mut(i).and_then(Option::take)?;
+        self.rest[i] = None;
+        Some(link.ends())
+    }
+
+    /// Moves link `old` to the free id `new`, its end `from` now at `to`: name, parameters,
+    /// state and loss stream stay. Its ends, if it was there.
+    pub fn replug(
+        &mut self,
+        old: LinkId,
+        new: LinkId,
+        from: (NodeId, PortId),
+        to: (NodeId, PortId),
+    ) -> Option<[(NodeId, PortId); 2]> {
+        let i = old.0 as usize;
+        let mut link = self.hot.get_mut(i).and_then(Option::take)?;
+        let rest = self.rest[i].take()?;
+        for e in 0..2 {
+            if (link.nodes[e], link.ports[e]) == from {
+                (link.nodes[e], link.ports[e]) = to;
+            }
+        }
+        let ends = link.ends();
+        self.place(new, link, rest);
+        Some(ends)
+    }
+
+    /// What a frame reads of link `id`.
+    #[inline]
+    pub fn get(&self, id: LinkId) -> Option<&Link> {
+        self.hot.get(id.0 as usize)?.as_ref()
+    }
+
+    /// Takes link `id` down or up; its ends, if it is there.
+    pub fn set_up(&mut self, id: LinkId, up: bool) -> Option<[(NodeId, PortId); 2]> {
+        let l = self.hot.get_mut(id.0 as usize)?.as_mut()?;
+        l.up = up;
+        Some(l.ends())
+    }
+
+    /// Link `id`'s name (empty if there is none).
+    pub fn name(&self, id: LinkId) -> &str {
+        self.rest_of(id).map_or("", |r| r.name.as_str())
+    }
+
+    /// Link `id`'s parameters, if it is there.
+    pub fn params(&self, id: LinkId) -> Option<&LinkParams> {
+        self.rest_of(id).map(|r| &r.params)
+    }
+
+    fn rest_of(&self, id: LinkId) -> Option<&LinkRest> {
+        self.rest.get(id.0 as usize)?.as_ref()
+    }
+
+    /// Sets link `id`'s impairment (`None`, or one that changes nothing, clears it), its
+    /// random draws from `rng`. Whether the link is there.
+    pub fn set_impairment(&mut self, id: LinkId, faults: Option<Impairment>, rng: SimRng) -> bool {
+        let i = id.0 as usize;
+        let (Some(Some(l)), Some(Some(rest))) = (self.hot.get_mut(i), self.rest.get_mut(i)) else {
+            return false;
+        };
+        rest.impairment = faults
+            .filter(|f| !f.is_clear())
+            .map(|faults| Impaired { faults, rng });
+        l.rare = rest.impairment.is_some() || rest.params.loss > 0.0;
+        true
+    }
+
+    /// Link `id`'s impairment, if one is set.
+    pub fn impairment(&self, id: LinkId) -> Option<&Impairment> {
+        self.rest_of(id)?.impairment.as_ref().map(|i| &i.faults)
+    }
+
+    /// Sends `bytes` bytes on link `id` from its end `from` at `now`; `None` if there is no
+    /// such link. Always inlined into the engine's send paths: a call costs a fifth of its
+    /// work.
+    #[inline(always)]
+    pub fn transmit(
+        &mut self,
+        id: LinkId,
+        now: SimTime,
+        from: (NodeId, PortId),
+        bytes: usize,
+    ) -> Option<Transmit> {
+        let i = id.0 as usize;
+        let Links {
+            hot,
+            rest,
+            classes,
+            tx_memo,
+        } = self;
+        let l = hot.get_mut(i)?.as_mut()?;
+        if !l.up {
+            return Some(Transmit::Down);
+        }
+        let class = classes[usize::from(l.class)];
+        if (tx_memo.0, tx_memo.1) != (bytes, l.class) {
+            *tx_memo = (
+                bytes,
+                l.class,
+                SimDuration::transmit_time(bytes, class.rate_bps),
+            );
+        }
+        let tx = tx_memo.2;
+        let dir = usize::from((l.nodes[0], l.ports[0]) != from);
+        let start = l.busy_until[dir].max(now);
+        let backlog_ns = start.since(now).as_nanos();
+        if class.rate_bps > 0 && backlog_ns > 0 {
+            let backlog_bytes =
+                (backlog_ns as u128 * class.rate_bps as u128 / 8_000_000_000) as usize;
+            // The limit is read only with a backlog: it is off the frame's line.
+            if backlog_bytes + bytes > rest[i].as_ref()?.params.queue_limit_bytes {
+                return Some(Transmit::QueueFull);
+            }
+        }
+        l.busy_until[dir] = start + tx;
+        let to = (l.nodes[1 - dir], l.ports[1 - dir]);
+        let at = start + tx + class.latency;
+        if !l.rare {
+            return Some(Transmit::Arrives { to, at });
+        }
+        let rest = rest[i].as_mut()?;
+        if rest.params.loss > 0.0 && rest.rng.chance(rest.params.loss) {
+            return Some(Transmit::Lost);
+        }
+        Some(match &mut rest.impairment {
+            Some(imp) => imp.apply(to, at),
+            None => Transmit::Arrives { to, at },
+        })
+    }
 }
 
 /// Faults on a link while the run goes on, as an `Impair` step sets them. Probabilities are
@@ -127,103 +368,6 @@ pub enum Transmit {
     },
 }
 
-impl Link {
-    pub fn new(name: String, ends: [(NodeId, PortId); 2], params: LinkParams, rng: SimRng) -> Self {
-        Link {
-            up: true,
-            lossy: params.loss > 0.0,
-            impaired: false,
-            ends,
-            busy_until: [SimTime::ZERO; 2],
-            latency: params.latency,
-            rate_bps: params.rate_bps,
-            rest: Box::new(LinkRest {
-                params,
-                name,
-                rng,
-                impairment: None,
-            }),
-        }
-    }
-
-    pub fn name(&self) -> &str {
-        &self.rest.name
-    }
-
-    pub fn params(&self) -> &LinkParams {
-        &self.rest.params
-    }
-
-    /// Bits per second (`params().rate_bps`, kept on the frame's line).
-    #[inline]
-    pub fn rate_bps(&self) -> u64 {
-        self.rate_bps
-    }
-
-    /// Sets the link's impairment (`None`, or one that changes nothing, clears it). Its random
-    /// draws come from `rng`.
-    pub fn set_impairment(&mut self, faults: Option<Impairment>, rng: SimRng) {
-        self.rest.impairment = faults
-            .filter(|f| !f.is_clear())
-            .map(|faults| Impaired { faults, rng });
-        self.impaired = self.rest.impairment.is_some();
-    }
-
-    /// The link's impairment, if one is set.
-    pub fn impairment(&self) -> Option<&Impairment> {
-        self.rest.impairment.as_ref().map(|i| &i.faults)
-    }
-
-    /// Sends `bytes` bytes from the end `from` at `now`.
-    pub fn transmit(&mut self, now: SimTime, from: (NodeId, PortId), bytes: usize) -> Transmit {
-        let tx = SimDuration::transmit_time(bytes, self.rate_bps);
-        self.transmit_timed(now, from, bytes, tx)
-    }
-
-    /// `transmit`, with the frame's serialization time on this link, `tx`, already known
-    /// (`SimDuration::transmit_time(bytes, rate_bps())`: a flood's copies share it).
-    /// Always inlined into the engine's send paths: a call costs a fifth of its work.
-    #[inline(always)]
-    pub fn transmit_timed(
-        &mut self,
-        now: SimTime,
-        from: (NodeId, PortId),
-        bytes: usize,
-        tx: SimDuration,
-    ) -> Transmit {
-        debug_assert_eq!(tx, SimDuration::transmit_time(bytes, self.rate_bps));
-        if !self.up {
-            return Transmit::Down;
-        }
-        let dir = usize::from(self.ends[0] != from);
-        let start = self.busy_until[dir].max(now);
-        let backlog_ns = start.since(now).as_nanos();
-        if self.rate_bps > 0 && backlog_ns > 0 {
-            let backlog_bytes =
-                (backlog_ns as u128 * self.rate_bps as u128 / 8_000_000_000) as usize;
-            if backlog_bytes + bytes > self.rest.params.queue_limit_bytes {
-                return Transmit::QueueFull;
-            }
-        }
-        self.busy_until[dir] = start + tx;
-        if self.lossy {
-            let rest = &mut *self.rest;
-            if rest.rng.chance(rest.params.loss) {
-                return Transmit::Lost;
-            }
-        }
-        let to = self.ends[1 - dir];
-        let at = start + tx + self.latency;
-        if !self.impaired {
-            return Transmit::Arrives { to, at };
-        }
-        match &mut self.rest.impairment {
-            Some(imp) => imp.apply(to, at),
-            None => Transmit::Arrives { to, at },
-        }
-    }
-}
-
 impl Impaired {
     /// What the faults do to a frame that would arrive at `to` at `at`. The draws are made in
     /// a fixed order, each only when its fault is set, so a run is the same for a seed.
@@ -255,22 +399,33 @@ mod tests {
     const A: (NodeId, PortId) = (NodeId(0), PortId(0));
     const B: (NodeId, PortId) = (NodeId(1), PortId(0));
 
-    fn link() -> Link {
+    const ID: LinkId = LinkId(0);
+
+    fn link() -> Links {
         let params = LinkParams {
             latency: SimDuration::from_micros(10),
             rate_bps: 0,
             loss: 0.0,
             queue_limit_bytes: 1 << 20,
         };
-        Link::new("a<->b".into(), [A, B], params, SimRng::derive(1, "link"))
+        let mut links = Links::default();
+        links.insert(
+            ID,
+            "a<->b".into(),
+            [A, B],
+            params,
+            SimRng::derive(1, "link"),
+        );
+        links
     }
 
-    /// A link is one cache line, and so is the engine's slot for one (`Option<Link>`).
+    /// What a frame reads of a link is 32 bytes, and so is the slot for one
+    /// (`Option<Link>`): two to a cache line.
     #[test]
-    fn a_link_is_one_cache_line() {
-        assert_eq!(std::mem::size_of::<Link>(), 64);
-        assert_eq!(std::mem::size_of::<Option<Link>>(), 64);
-        assert_eq!(std::mem::align_of::<Link>(), 64);
+    fn a_link_is_half_a_cache_line() {
+        assert_eq!(std::mem::size_of::<Link>(), 32);
+        assert_eq!(std::mem::size_of::<Option<Link>>(), 32);
+        assert_eq!(std::mem::align_of::<Link>(), 32);
     }
 
     fn faults(f: impl FnOnce(&mut Impairment)) -> Option<Impairment> {
@@ -280,16 +435,18 @@ mod tests {
     }
 
     /// What each of `n` frames sent at t=0 meets, in words.
-    fn fates(l: &mut Link, n: usize) -> Vec<String> {
+    fn fates(l: &mut Links, n: usize) -> Vec<String> {
         (0..n)
-            .map(|_| match l.transmit(SimTime::ZERO, A, 60) {
-                Transmit::Arrives { at, .. } => format!("at {}", at.as_nanos()),
-                Transmit::ArrivesTwice { at, again, .. } => {
-                    format!("twice {} {}", at.as_nanos(), again.as_nanos())
-                }
-                Transmit::LostToImpairment { per_mille } => format!("lost {per_mille}"),
-                Transmit::Down | Transmit::QueueFull | Transmit::Lost => "other".into(),
-            })
+            .map(
+                |_| match l.transmit(ID, SimTime::ZERO, A, 60).expect("the link") {
+                    Transmit::Arrives { at, .. } => format!("at {}", at.as_nanos()),
+                    Transmit::ArrivesTwice { at, again, .. } => {
+                        format!("twice {} {}", at.as_nanos(), again.as_nanos())
+                    }
+                    Transmit::LostToImpairment { per_mille } => format!("lost {per_mille}"),
+                    Transmit::Down | Transmit::QueueFull | Transmit::Lost => "other".into(),
+                },
+            )
             .collect()
     }
 
@@ -297,28 +454,33 @@ mod tests {
     fn without_an_impairment_a_frame_pays_only_the_link() {
         let mut l = link();
         assert_eq!(fates(&mut l, 2), ["at 10000", "at 10000"]);
-        l.set_impairment(Some(Impairment::default()), SimRng::derive(1, "x"));
-        assert!(l.impairment().is_none(), "a clear impairment sets nothing");
+        l.set_impairment(ID, Some(Impairment::default()), SimRng::derive(1, "x"));
+        assert!(
+            l.impairment(ID).is_none(),
+            "a clear impairment sets nothing"
+        );
     }
 
     #[test]
     fn each_fault_does_what_it_says() {
         let mut l = link();
-        l.set_impairment(faults(|f| f.loss = 1.0), SimRng::derive(1, "x"));
+        l.set_impairment(ID, faults(|f| f.loss = 1.0), SimRng::derive(1, "x"));
         assert_eq!(fates(&mut l, 1), ["lost 1000"]);
         l.set_impairment(
+            ID,
             faults(|f| f.latency = SimDuration::from_millis(20)),
             SimRng::derive(1, "x"),
         );
         assert_eq!(fates(&mut l, 1), ["at 20010000"]);
-        l.set_impairment(faults(|f| f.duplicate = 1.0), SimRng::derive(1, "x"));
+        l.set_impairment(ID, faults(|f| f.duplicate = 1.0), SimRng::derive(1, "x"));
         assert_eq!(fates(&mut l, 1), ["twice 10000 10000"]);
-        l.set_impairment(faults(|f| f.reorder = 1.0), SimRng::derive(1, "x"));
+        l.set_impairment(ID, faults(|f| f.reorder = 1.0), SimRng::derive(1, "x"));
         assert_eq!(
             fates(&mut l, 1),
             [format!("at {}", 10_000 + REORDER_HOLD.as_nanos())]
         );
         l.set_impairment(
+            ID,
             faults(|f| f.jitter = SimDuration::from_millis(5)),
             SimRng::derive(1, "x"),
         );
@@ -326,7 +488,7 @@ mod tests {
             let at: u64 = fate.trim_start_matches("at ").parse().expect("arrives");
             assert!((10_000..=5_010_000).contains(&at), "{at}");
         }
-        l.set_impairment(None, SimRng::derive(1, "x"));
+        l.set_impairment(ID, None, SimRng::derive(1, "x"));
         assert_eq!(fates(&mut l, 1), ["at 10000"]);
     }
 
@@ -335,6 +497,7 @@ mod tests {
         let run = || {
             let mut l = link();
             l.set_impairment(
+                ID,
                 faults(|f| {
                     f.loss = 0.3;
                     f.duplicate = 0.1;

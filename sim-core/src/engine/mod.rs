@@ -40,7 +40,7 @@ use crate::sym::{Interner, Sym};
 use crate::time::{SimDuration, SimTime};
 use crate::topology::{LinkInfo, NodeInfo, Topology};
 use frames::{LinkNames, Recorder, WireFate, WireFrame};
-use link::{Link, LinkParams, Transmit};
+use link::{LinkParams, Links, Transmit};
 use queue::{Event, EventQueue};
 use storm::StormWatch;
 use trace::Trace;
@@ -129,7 +129,7 @@ pub struct Engine {
     devices: Vec<Option<Device>>,
     /// For each node, the link plugged into each port.
     port_links: ports::PortTable,
-    links: Vec<Option<Link>>,
+    links: Links,
     outbox: Outbox,
     pub limits: Limits,
     pub stats: Stats,
@@ -155,10 +155,6 @@ pub struct Engine {
     quiet: quiet::QuietIndex,
     /// The nodes of hosts without power, and the timers they hold.
     power: power::Power,
-    /// The last serialization time worked out, by (bytes, rate): a flood's copies leave on
-    /// links of one rate, and a workload's frames are mostly of a few sizes, so one division
-    /// serves many frames.
-    tx_memo: (usize, u64, SimDuration),
 }
 
 impl Engine {
@@ -170,7 +166,7 @@ impl Engine {
             topology: Topology::default(),
             devices: Vec::new(),
             port_links: ports::PortTable::default(),
-            links: Vec::new(),
+            links: Links::default(),
             outbox: Outbox::default(),
             limits,
             stats: Stats::default(),
@@ -186,7 +182,6 @@ impl Engine {
             gather: flood::Gather::default(),
             quiet: quiet::QuietIndex::default(),
             power: power::Power::default(),
-            tx_memo: (usize::MAX, 0, SimDuration::ZERO),
         }
     }
 
@@ -266,11 +261,7 @@ impl Engine {
             internal,
         });
         let rng = SimRng::derive(self.seed, &format!("link:{name}"));
-        let i = id.0 as usize;
-        if self.links.len() <= i {
-            self.links.resize_with(i + 1, || None);
-        }
-        self.links[i] = Some(Link::new(name, [a, b], params, rng));
+        self.links.insert(id, name, [a, b], params, rng);
         for (node, port) in [a, b] {
             self.port_links.set(node, port, Some(id));
         }
@@ -278,8 +269,8 @@ impl Engine {
     }
 
     pub fn remove_link(&mut self, link: LinkId) {
-        if let Some(l) = self.links.get_mut(link.0 as usize).and_then(Option::take) {
-            for (node, port) in l.ends {
+        if let Some(ends) = self.links.remove(link) {
+            for (node, port) in ends {
                 self.port_links.set(node, port, None);
             }
             self.topology.remove_link(link);
@@ -291,26 +282,20 @@ impl Engine {
     /// link's new id, or `None` if no link ends at `from`.
     pub fn replug(&mut self, from: (NodeId, PortId), to: (NodeId, PortId)) -> Option<LinkId> {
         let old = self.link_on_port(from.0, from.1)?;
-        let mut link = self.links.get_mut(old.0 as usize).and_then(Option::take)?;
+        let l = self.links.get(old)?;
+        let (name, up) = (self.links.name(old).to_string(), l.up);
         let internal = self.topology.link(old).is_some_and(|l| l.internal);
-        for end in link.ends.iter_mut() {
-            if *end == from {
-                *end = to;
-            }
-        }
+        let ends = l.ends().map(|end| if end == from { to } else { end });
         self.port_links.set(from.0, from.1, None);
         self.topology.remove_link(old);
         let id = self.topology.add_link(LinkInfo {
-            name: link.name().to_string(),
-            a: link.ends[0],
-            b: link.ends[1],
+            name,
+            a: ends[0],
+            b: ends[1],
             internal,
         });
-        let i = id.0 as usize;
-        if self.links.len() <= i {
-            self.links.resize_with(i + 1, || None);
-        }
-        for (node, port) in link.ends {
+        self.links.replug(old, id, from, to);
+        for (node, port) in ends {
             self.port_links.set(node, port, Some(id));
         }
         // The device at the new end learns whether the cable it now holds is live.
@@ -320,19 +305,17 @@ impl Engine {
             .get_mut(to.0 .0 as usize)
             .and_then(Option::as_mut)
         {
-            d.set_carrier(to.1, link.up);
+            d.set_carrier(to.1, up);
         }
-        self.links[i] = Some(link);
         Some(id)
     }
 
     /// Takes a link down or up; the devices at both ends learn of it (carrier).
     pub fn set_link_up(&mut self, link: LinkId, up: bool) -> bool {
-        let Some(l) = self.links.get_mut(link.0 as usize).and_then(Option::as_mut) else {
+        let Some(ends) = self.links.set_up(link, up) else {
             return false;
         };
-        l.up = up;
-        for (node, port) in l.ends {
+        for (node, port) in ends {
             self.quiet.forget(node);
             if let Some(d) = self
                 .devices
@@ -354,32 +337,26 @@ impl Engine {
         faults: Option<link::Impairment>,
         round: u64,
     ) -> bool {
-        let Some(l) = self.links.get_mut(link.0 as usize).and_then(Option::as_mut) else {
+        if self.links.get(link).is_none() {
             return false;
-        };
-        let rng = SimRng::derive(self.seed, &format!("impair:{}:{round}", l.name()));
-        l.set_impairment(faults, rng);
-        true
+        }
+        let rng = SimRng::derive(
+            self.seed,
+            &format!("impair:{}:{round}", self.links.name(link)),
+        );
+        self.links.set_impairment(link, faults, rng)
     }
 
     /// Whether a link exists and is up.
     pub fn link_is_up(&self, link: LinkId) -> bool {
-        self.links
-            .get(link.0 as usize)
-            .and_then(Option::as_ref)
-            .is_some_and(|l| l.up)
+        self.links.get(link).is_some_and(|l| l.up)
     }
 
     /// The other end of the link on `(node, port)`, and whether the link is up.
     pub fn peer_of(&self, node: NodeId, port: PortId) -> Option<((NodeId, PortId), bool)> {
         let id = self.link_on_port(node, port)?;
-        let l = self.links.get(id.0 as usize)?.as_ref()?;
-        let other = if l.ends[0] == (node, port) {
-            l.ends[1]
-        } else {
-            l.ends[0]
-        };
-        Some((other, l.up))
+        let l = self.links.get(id)?;
+        Some((l.other_end((node, port)), l.up))
     }
 
     pub fn link_on_port(&self, node: NodeId, port: PortId) -> Option<LinkId> {
@@ -963,12 +940,7 @@ impl Engine {
         len: usize,
     ) -> Option<(LinkId, Transmit)> {
         let id = self.port_links.link_in(node_links, from.1)?;
-        let l = self.links[id.0 as usize].as_mut()?;
-        if (self.tx_memo.0, self.tx_memo.1) != (len, l.rate_bps()) {
-            let tx = SimDuration::transmit_time(len, l.rate_bps());
-            self.tx_memo = (len, l.rate_bps(), tx);
-        }
-        Some((id, l.transmit_timed(self.now, from, len, self.tx_memo.2)))
+        Some((id, self.links.transmit(id, self.now, from, len)?))
     }
 
     /// A frame sent where no link is plugged in: dropped, and said so when traced.
@@ -1017,9 +989,10 @@ impl Engine {
         let len = frame.bytes.len();
         let max_hops = self.limits.max_trace_hops;
         let out = &mut self.outbox;
-        let Some(l) = self.links[id.0 as usize].as_ref() else {
+        let l = &self.links;
+        if l.get(id).is_none() {
             return;
-        };
+        }
         // What a drop reason needs besides the link's name: the loss impairment's
         // probability, or (read only for a drop: it is off the link's hot line) the
         // queue's limit.
@@ -1073,7 +1046,8 @@ impl Engine {
             }
         };
         self.stats.frames_dropped += 1;
-        let (name, detail) = (l.name(), detail.unwrap_or(l.params().queue_limit_bytes));
+        let limit = l.params(id).map_or(0, |p| p.queue_limit_bytes);
+        let (name, detail) = (l.name(id), detail.unwrap_or(limit));
         if self.recorder.on {
             let why = reason(out.syms.intern(name), detail);
             let (syms, devices) = (&mut out.syms, &self.devices);
