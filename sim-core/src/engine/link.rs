@@ -103,10 +103,10 @@ pub struct Links {
     /// Each distinct (latency, rate) of the run's links (a handful: internal cables, and the
     /// fabric's few kinds), indexed by `Link::class`.
     classes: Vec<Class>,
-    /// The last serialization time worked out, by (bytes, class): a flood's copies leave on
-    /// links of one class, and a workload's frames are mostly of a few sizes, so one division
-    /// serves many frames.
-    tx_memo: (usize, u16, SimDuration),
+    /// The last serialization time worked out, by (bytes, class), with that class: a
+    /// flood's copies leave on links of one class, and a workload's frames are mostly of a
+    /// few sizes, so one division (and one table read) serves many frames.
+    tx_memo: (usize, u16, SimDuration, Class),
 }
 
 impl Default for Links {
@@ -115,7 +115,15 @@ impl Default for Links {
             hot: Vec::new(),
             rest: Vec::new(),
             classes: Vec::new(),
-            tx_memo: (usize::MAX, 0, SimDuration::ZERO),
+            tx_memo: (
+                usize::MAX,
+                0,
+                SimDuration::ZERO,
+                Class {
+                    latency: SimDuration::ZERO,
+                    rate_bps: 0,
+                },
+            ),
         }
     }
 }
@@ -264,19 +272,16 @@ impl Links {
             classes,
             tx_memo,
         } = self;
-        let l = hot.get_mut(i)?.as_mut()?;
+        let l = hot[i].as_mut()?;
         if !l.up {
             return Some(Transmit::Down);
         }
-        let class = classes[usize::from(l.class)];
         if (tx_memo.0, tx_memo.1) != (bytes, l.class) {
-            *tx_memo = (
-                bytes,
-                l.class,
-                SimDuration::transmit_time(bytes, class.rate_bps),
-            );
+            let class = classes[usize::from(l.class)];
+            let tx = SimDuration::transmit_time(bytes, class.rate_bps);
+            *tx_memo = (bytes, l.class, tx, class);
         }
-        let tx = tx_memo.2;
+        let (tx, class) = (tx_memo.2, tx_memo.3);
         let dir = usize::from((l.nodes[0], l.ports[0]) != from);
         let start = l.busy_until[dir].max(now);
         let backlog_ns = start.since(now).as_nanos();
