@@ -123,12 +123,12 @@ impl IpStack {
     }
 
     pub fn counters(&self) -> Counters {
-        self.sockets.counters
+        self.sockets.counters()
     }
 
     /// The echo clients, in the order they were started.
     pub fn apps(&self) -> Vec<echo::EchoApp> {
-        self.sockets.apps.iter().cloned().collect()
+        self.sockets.apps.iter().collect()
     }
 
     // ----- configuration helpers used by the control plane -----
