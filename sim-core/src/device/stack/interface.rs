@@ -918,11 +918,11 @@ impl Interface<'_> {
         let Some(e) = self.st.arp.entry_mut(port, next_hop) else {
             return false;
         };
-        if let Nud::Delay(_) = e.state {
+        if let Nud::Delay(_) = e.state() {
             return true;
         }
-        e.state = Nud::Delay(out.now + delay);
-        if e.confirmed {
+        e.set_state(Nud::Delay(out.now + delay));
+        if e.confirmed() {
             let mac = e.mac;
             let probe_in_ms = delay.as_nanos() / 1_000_000;
             out.hop(frame.probe, &frame.bytes, |syms| Action::Arp {
@@ -969,7 +969,7 @@ impl Interface<'_> {
         let Some(e) = self.st.arp.entry_mut(port, ip) else {
             return;
         };
-        let sent = match e.state {
+        let sent = match e.state() {
             // A timer that is early for this entry (it was confirmed and aged again since).
             Nud::Probe { next, .. } if now < next => return,
             Nud::Delay(at) if now < at => return,
@@ -982,7 +982,7 @@ impl Interface<'_> {
             Nud::Reachable(_) | Nud::Stale => return,
         };
         let next = now + nb.retrans_time;
-        e.state = Nud::Probe { sent, next };
+        e.set_state(Nud::Probe { sent, next });
         let mac = e.mac;
         out.timer(next, Timer::ArpProbe { port, ip });
         let Some(ifc) = iface(self.cfg, port) else {
