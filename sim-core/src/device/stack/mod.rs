@@ -80,7 +80,7 @@ impl IpStack {
         self.net.arp.clear();
         self.net.reassembly.clear();
         self.net.ct.clear();
-        self.net.loopback.clear();
+        self.net.clear_loopback();
         self.sockets.reset();
     }
 
@@ -123,12 +123,12 @@ impl IpStack {
     }
 
     pub fn counters(&self) -> Counters {
-        self.sockets.counters
+        self.sockets.counters()
     }
 
     /// The echo clients, in the order they were started.
     pub fn apps(&self) -> Vec<echo::EchoApp> {
-        self.sockets.apps.iter().cloned().collect()
+        self.sockets.apps.iter().collect()
     }
 
     // ----- configuration helpers used by the control plane -----
@@ -228,14 +228,14 @@ impl IpStack {
     /// What this stack ignores of a flooded ARP request, summarised for the engine
     /// (`quiet`); `None` when no summary can be made.
     pub fn quiet_filter(&self) -> Option<quiet::QuietFilter> {
-        quiet::QuietFilter::of(&self.config, &self.net.arp, !self.net.loopback.is_empty())
+        quiet::QuietFilter::of(&self.config, &self.net.arp, self.net.has_loopback())
     }
 
     /// Whether handling `frame` on `port` would leave the stack as it is and send nothing
     /// because it is a flooded ARP request the stack ignores (`Interface::ignores_arp`, and
     /// nothing waiting in the loopback). What a [`quiet::QuietFilter`] must imply.
     pub fn ignores_flooded_arp(&mut self, port: PortId, frame: &Frame) -> bool {
-        if !self.net.loopback.is_empty() {
+        if self.net.has_loopback() {
             return false;
         }
         let (net, _) = self.split();
@@ -246,15 +246,24 @@ impl IpStack {
         })
     }
 
-    /// Delivers what the stack sent to itself while handling the current input.
+    /// Delivers what the stack sent to itself while handling the current input. Inlined, a
+    /// flag's test: nearly always nothing waits, and the call cost more than the test.
+    #[inline(always)]
     fn drain_loopback(&mut self, out: &mut Outbox) {
+        if self.net.has_loopback() {
+            self.deliver_loopback(out);
+        }
+    }
+
+    /// [`IpStack::drain_loopback`] when something waits.
+    #[inline(never)]
+    fn deliver_loopback(&mut self, out: &mut Outbox) {
         // Bounded: each delivery may answer, but an answer to an answer ends (ICMP errors are
         // never answered, and services answer requests only).
         for _ in 0..64 {
-            if self.net.loopback.is_empty() {
+            let Some((frame, mut view, passage)) = self.net.pop_loopback() else {
                 return;
-            }
-            let (frame, mut view, passage) = self.net.loopback.remove(0);
+            };
             let (mut net, sockets) = self.split();
             if let Some(local) = net.loopback_input(frame, &mut view, passage, out) {
                 sockets.deliver(&mut net, local, out);

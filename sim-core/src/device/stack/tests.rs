@@ -960,19 +960,34 @@ fn a_linux_stack_counts_buffer_bytes_and_drops_the_oldest_frames() {
 }
 
 /// Where a packet's reads of the socket set and the net state fall (`IpStack`'s layout):
-/// the bound ports, the counters and the relays' and DHCP clients' flags fill one cache
-/// line, the echo client the next, the echo's kept request and answer headers a line
-/// each; the IP identifier, the loopback queue and the first two ARP entries the net
-/// state's first two lines.
+/// the bound ports, the echoes served, the relays' and DHCP clients' flags and what an echo
+/// for the first echo client reads (its destination and echo count, the first 8 bytes of
+/// `Apps`) fill one cache line, the rest of the echo client the next, the echo's kept
+/// request and answer headers a line each; the IP identifier, the loopback flag and the
+/// first two ARP entries whole the net state's first line.
 #[test]
 fn the_sockets_and_net_state_open_with_what_a_packet_reads() {
-    use std::mem::offset_of;
-    assert_eq!(offset_of!(super::socket::Sockets, apps), 64);
-    assert_eq!(offset_of!(super::socket::Sockets, sent_udp), 128);
-    assert_eq!(std::mem::size_of::<super::socket::echo::SentUdp>(), 128);
-    assert!(offset_of!(super::socket::Sockets, counters) + 16 <= 64);
-    assert_eq!(std::mem::size_of::<super::socket::echo::Apps>(), 64);
-    assert!(offset_of!(super::interface::NetState, arp) + 16 + 2 * 32 <= 128);
+    use super::socket::{echo::Apps, Sockets};
+    use std::mem::{offset_of, size_of};
+    assert_eq!(offset_of!(Sockets, apps), 56);
+    assert_eq!(offset_of!(Sockets, apps) + size_of::<Apps>(), 128);
+    assert_eq!(offset_of!(Sockets, sent_udp), 128);
+    assert_eq!(size_of::<super::socket::echo::SentUdp>(), 128);
+    // The ARP cache's first two inline slots (a key and an entry each, 22 bytes) are in
+    // the net state's first line.
+    use super::arp::{self, ArpCache};
+    assert_eq!(size_of::<arp::Entry>(), 16);
+    assert_eq!(size_of::<Option<(arp::Key, arp::Entry)>>(), 22);
+    let mut cache = ArpCache::default();
+    let ip = |n| std::net::Ipv4Addr::new(10, 0, 0, n);
+    let mac = crate::wire::MacAddr(2, 0, 0, 0, 0, 1);
+    cache.unsolicited(PortId(0), ip(1), mac);
+    cache.unsolicited(PortId(0), ip(2), mac);
+    let at = |e: &arp::Entry| e as *const arp::Entry as usize - &cache as *const ArpCache as usize;
+    let second = at(cache.entry(PortId(0), ip(2)).unwrap());
+    assert_eq!(second - at(cache.entry(PortId(0), ip(1)).unwrap()), 22);
+    let end = offset_of!(super::interface::NetState, arp) + second + size_of::<arp::Entry>();
+    assert!(end <= 64, "the second ARP entry ends at {end}");
     assert_eq!(std::mem::align_of::<super::IpStack>(), 64);
 }
 

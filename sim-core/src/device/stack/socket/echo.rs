@@ -36,10 +36,29 @@ pub struct SentUdp {
 
 /// A stack's echo clients by index, the first inline: a stack runs one, and its every tick
 /// and echo reads it (one cache line fewer than a `Vec`'s own allocation, issue 13).
-#[derive(Clone, Debug, Default)]
+/// `repr(C)`: what an echo for the first client reads (its destination and echo count)
+/// comes first, and ends the socket set's first line, so that an echo reads only that line
+/// of the socket set; the rest of the first client, which its ticks read, fills the next.
+#[derive(Clone, Debug)]
+#[repr(C)]
 pub struct Apps {
+    /// The first client's `dst` (unspecified while there is none).
+    first_dst: Ipv4Addr,
+    /// The first client's `replies`: counted here, not in `first`.
+    first_replies: u32,
     first: Option<EchoApp>,
     more: Vec<EchoApp>,
+}
+
+impl Default for Apps {
+    fn default() -> Self {
+        Apps {
+            first_dst: Ipv4Addr::UNSPECIFIED,
+            first_replies: 0,
+            first: None,
+            more: Vec::new(),
+        }
+    }
 }
 
 impl Apps {
@@ -53,12 +72,14 @@ impl Apps {
 
     fn push(&mut self, app: EchoApp) {
         if self.first.is_none() {
+            (self.first_dst, self.first_replies) = (app.dst, app.replies);
             self.first = Some(app);
         } else {
             self.more.push(app);
         }
     }
 
+    /// Client `i`, to send with (its `replies` is not there for the first: `iter` has it).
     #[inline]
     fn get_mut(&mut self, i: usize) -> Option<&mut EchoApp> {
         match i {
@@ -67,9 +88,34 @@ impl Apps {
         }
     }
 
+    /// Counts an echo for client `i` from `src` if it is the client's destination. Client
+    /// `i` exists: a bound port names only a client that was added (`start_app`, `reset`).
+    #[inline]
+    fn count_echo(&mut self, i: usize, src: Ipv4Addr) -> bool {
+        let (dst, replies) = match i {
+            0 => {
+                debug_assert!(self.first.is_some());
+                (self.first_dst, &mut self.first_replies)
+            }
+            i => match self.more.get_mut(i - 1) {
+                Some(app) => (app.dst, &mut app.replies),
+                None => return false,
+            },
+        };
+        if dst != src {
+            return false;
+        }
+        *replies += 1;
+        true
+    }
+
     /// Every client, in the order they were added.
-    pub fn iter(&self) -> impl Iterator<Item = &EchoApp> + '_ {
-        self.first.iter().chain(&self.more)
+    pub fn iter(&self) -> impl Iterator<Item = EchoApp> + '_ {
+        let first = self.first.iter().map(|a| EchoApp {
+            replies: self.first_replies,
+            ..a.clone()
+        });
+        first.chain(self.more.iter().cloned())
     }
 }
 
@@ -136,14 +182,7 @@ pub fn app_input(s: &mut Sockets, i: u32, local: &Local) -> bool {
     let Some(ip) = local.view.ip else {
         return false;
     };
-    match s.apps.get_mut(i as usize) {
-        Some(app) if app.dst == ip.src => {
-            app.replies += 1;
-            s.counters.app_replies += 1;
-            true
-        }
-        _ => false,
-    }
+    s.apps.count_echo(i as usize, ip.src)
 }
 
 /// A datagram for a UDP port no socket bound: the echo service, if one listens there, else
@@ -169,7 +208,7 @@ pub fn service_input(
     };
     let frame = &local.frame;
     if net.cfg.echoes_udp(dport) {
-        s.counters.udp_echoes_served += 1;
+        s.udp_echoes_served += 1;
         out.hop(frame.probe, &frame.bytes, |_| {
             Action::Delivered(Delivery::UdpEcho { port: dport })
         });

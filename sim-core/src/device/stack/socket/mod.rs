@@ -75,20 +75,23 @@ impl Binds {
 }
 
 /// `repr(C)`, aligned to a cache line: what every packet reads first, in two lines (the
-/// bound ports, counters, whether relays' connections or DHCP clients exist; the echo
-/// client), then the echo's kept headers (a line each), the rest after (issue 13: a visit
-/// of a stack reads as few of its lines as it can).
+/// bound ports, the echoes served, whether relays' connections or DHCP clients exist, and
+/// what an echo for the first echo client reads of it; the echo clients), then the echo's
+/// kept headers (a line each), the rest after (issue 13: a visit of a stack reads as few
+/// of its lines as it can; an echo client's answer reads only the first).
 #[derive(Debug, Default)]
 #[repr(C, align(64))]
 pub struct Sockets {
     pub(super) binds: Binds,
-    pub counters: Counters,
+    /// UDP echo requests the stack's echo service answered.
+    udp_echoes_served: u64,
     /// Whether `proxies` holds connections: every datagram no socket bound asks. Kept in
     /// step by `add_proxy`, `remove_proxy` and `reset`, `proxies`' only writers.
     proxying: bool,
     /// Whether a DHCP client exchange was ever started (`dhcp.has_clients()`): every frame
     /// asks. Set by `start_dhcp`, the only way a client is added.
     dhcp_clients: bool,
+    /// Its first 8 bytes (the first client's destination and echo count) end the first line.
     pub apps: echo::Apps,
     /// The headers of the last UDP echo request and answer the stack sent, which the next
     /// ones repeat but for the identifier (`wire::UdpHeaders`).
@@ -102,6 +105,14 @@ pub struct Sockets {
 }
 
 impl Sockets {
+    /// The counters: the echoes served, and the echo clients' answers (their sum).
+    pub fn counters(&self) -> Counters {
+        Counters {
+            udp_echoes_served: self.udp_echoes_served,
+            app_replies: self.apps.iter().map(|a| u64::from(a.replies)).sum(),
+        }
+    }
+
     /// Forgets every connection and exchange (a reboot). Echo clients and counters stay.
     pub fn reset(&mut self) {
         self.probes.clear();
