@@ -130,8 +130,6 @@ impl Default for Links {
 
 impl Links {
     /// Puts a new link at `id` (a free one), its loss drawn from `rng`.
-    ///
-    /// Panics if the run's links have more than 65,536 distinct (latency, rate) pairs.
     pub fn insert(
         &mut self,
         id: LinkId,
@@ -145,18 +143,19 @@ impl Links {
             rate_bps: params.rate_bps,
         };
         let class = match self.classes.iter().position(|c| *c == class) {
-            Some(i) => i,
-            None => {
+            Some(i) => i as u16,
+            None if self.classes.len() < usize::from(UNLISTED) => {
                 self.classes.push(class);
-                self.classes.len() - 1
+                (self.classes.len() - 1) as u16
             }
+            None => UNLISTED,
         };
         let link = Link {
             nodes: ends.map(|e| e.0),
             ports: ends.map(|e| e.1),
             up: true,
             rare: params.loss > 0.0,
-            class: u16::try_from(class).expect("at most 65,536 kinds of link in a run"),
+            class,
             busy_until: [SimTime::ZERO; 2],
         };
         let rest = LinkRest {
@@ -276,12 +275,11 @@ impl Links {
         if !l.up {
             return Some(Transmit::Down);
         }
-        if (tx_memo.0, tx_memo.1) != (bytes, l.class) {
-            let class = classes[usize::from(l.class)];
-            let tx = SimDuration::transmit_time(bytes, class.rate_bps);
-            *tx_memo = (bytes, l.class, tx, class);
-        }
-        let (tx, class) = (tx_memo.2, tx_memo.3);
+        let (tx, class) = if (tx_memo.0, tx_memo.1) == (bytes, l.class) {
+            (tx_memo.2, tx_memo.3)
+        } else {
+            serialization(classes, tx_memo, l.class, rest[i].as_ref()?, bytes)
+        };
         let dir = usize::from((l.nodes[0], l.ports[0]) != from);
         let start = l.busy_until[dir].max(now);
         let backlog_ns = start.since(now).as_nanos();
@@ -308,6 +306,33 @@ impl Links {
             None => Transmit::Arrives { to, at },
         })
     }
+}
+
+/// The class of a link whose (latency, rate) came after the table held 65,535 of them: a
+/// send reads them from the link's own parameters, and the memo never holds it.
+const UNLISTED: u16 = u16::MAX;
+
+/// The serialization time of `bytes` bytes on a link of `class`, and its latency and rate;
+/// remembered in `memo` for a listed class, read from `rest`'s parameters for an unlisted
+/// one.
+#[inline]
+fn serialization(
+    classes: &[Class],
+    memo: &mut (usize, u16, SimDuration, Class),
+    class: u16,
+    rest: &LinkRest,
+    bytes: usize,
+) -> (SimDuration, Class) {
+    let Some(&listed) = classes.get(usize::from(class)) else {
+        let own = Class {
+            latency: rest.params.latency,
+            rate_bps: rest.params.rate_bps,
+        };
+        return (SimDuration::transmit_time(bytes, own.rate_bps), own);
+    };
+    let tx = SimDuration::transmit_time(bytes, listed.rate_bps);
+    *memo = (bytes, class, tx, listed);
+    (tx, listed)
 }
 
 /// Faults on a link while the run goes on, as an `Impair` step sets them. Probabilities are
@@ -431,6 +456,52 @@ mod tests {
         assert_eq!(std::mem::size_of::<Link>(), 32);
         assert_eq!(std::mem::size_of::<Option<Link>>(), 32);
         assert_eq!(std::mem::align_of::<Link>(), 32);
+    }
+
+    /// Past 65,535 kinds of link in a run, a new kind's links still pay their own latency
+    /// and rate, and the memo of one does not serve another.
+    #[test]
+    fn a_link_beyond_the_table_of_kinds_pays_its_own_latency_and_rate() {
+        let mut links = link();
+        let other = Class {
+            latency: SimDuration::from_nanos(1),
+            rate_bps: 1,
+        };
+        links.classes.resize(usize::from(UNLISTED), other);
+        let ends = [(NodeId(2), PortId(0)), (NodeId(3), PortId(0))];
+        for (id, micros) in [(1, 7), (2, 9)] {
+            let params = LinkParams {
+                latency: SimDuration::from_micros(micros),
+                rate_bps: 8_000_000_000,
+                loss: 0.0,
+                queue_limit_bytes: 1 << 20,
+            };
+            links.insert(
+                LinkId(id),
+                String::new(),
+                ends,
+                params,
+                SimRng::derive(1, "l"),
+            );
+        }
+        // Unlisted, unlisted, listed (the memo), and the first unlisted again, 1 ms later.
+        let sends = [
+            (1, ends[0], 0),
+            (2, ends[0], 0),
+            (0, A, 0),
+            (1, ends[0], 1_000_000),
+        ];
+        let arrivals: Vec<u64> = sends
+            .into_iter()
+            .map(
+                |(id, from, now)| match links.transmit(LinkId(id), SimTime(now), from, 100) {
+                    Some(Transmit::Arrives { at, .. }) => at.as_nanos() - now,
+                    _ => panic!("link {id} did not carry the frame"),
+                },
+            )
+            .collect();
+        // 100 bytes at 8 Gbit/s take 100 ns; link 0 has no rate.
+        assert_eq!(arrivals, [7_100, 9_100, 10_000, 7_100]);
     }
 
     fn faults(f: impl FnOnce(&mut Impairment)) -> Option<Impairment> {
