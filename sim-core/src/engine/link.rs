@@ -185,26 +185,19 @@ impl Links {
         Some(link.ends())
     }
 
-    /// Moves link `old` to the free id `new`, its end `from` now at `to`: name, parameters,
-    /// state and loss stream stay. Its ends, if it was there.
-    pub fn replug(
-        &mut self,
-        old: LinkId,
-        new: LinkId,
-        from: (NodeId, PortId),
-        to: (NodeId, PortId),
-    ) -> Option<[(NodeId, PortId); 2]> {
+    /// Moves link `old` to the free id `new`, now between `ends`: name, parameters, state
+    /// and loss stream stay. Nothing happens if there is no link `old`.
+    pub fn replug(&mut self, old: LinkId, new: LinkId, ends: [(NodeId, PortId); 2]) {
         let i = old.0 as usize;
-        let mut link = self.hot.get_mut(i).and_then(Option::take)?;
-        let rest = self.rest[i].take()?;
-        for e in 0..2 {
-            if (link.nodes[e], link.ports[e]) == from {
-                (link.nodes[e], link.ports[e]) = to;
-            }
-        }
-        let ends = link.ends();
+        let Some(mut link) = self.hot.get_mut(i).and_then(Option::take) else {
+            return;
+        };
+        let Some(rest) = self.rest[i].take() else {
+            return;
+        };
+        link.nodes = ends.map(|e| e.0);
+        link.ports = ends.map(|e| e.1);
         self.place(new, link, rest);
-        Some(ends)
     }
 
     /// What a frame reads of link `id`.

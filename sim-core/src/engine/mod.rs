@@ -294,7 +294,7 @@ impl Engine {
             b: ends[1],
             internal,
         });
-        self.links.replug(old, id, from, to);
+        self.links.replug(old, id, ends);
         for (node, port) in ends {
             self.port_links.set(node, port, Some(id));
         }
