@@ -18,6 +18,7 @@ use super::spanning_tree::SpanningTreeConfig;
 use super::{Action, DropReason, Frame, Outbox};
 use crate::id::PortId;
 use crate::wire::{self, MacAddr, View};
+use pnet_packet::ethernet::EthernetPacket;
 use serde::Serialize;
 use std::net::Ipv4Addr;
 
@@ -389,6 +390,23 @@ fn fdb_key_of(vlan: u16, [a, b, c, d, e, f]: [u8; 6]) -> u64 {
     u64::from_be_bytes([0, 0, a, b, c, d, e, f]) | (u64::from(vlan) << 48)
 }
 
+/// What the plain path reads of a frame's Ethernet header: the destination, and the source
+/// only if `source` (the switch learns; one that does not never looks at it, and reading it
+/// through its getter was a sixth of the path); `None` for a short or VLAN-tagged frame,
+/// which the full path takes.
+#[inline]
+fn untagged_ends(f: &[u8], source: bool) -> Option<(MacAddr, Option<MacAddr>)> {
+    let h: &[u8; ETHERNET_HEADER] = f.get(..ETHERNET_HEADER)?.try_into().ok()?;
+    let eth = EthernetPacket::new(&h[..])?;
+    if eth.get_ethertype().0 == wire::ETHERTYPE_VLAN {
+        return None;
+    }
+    Some((eth.get_destination(), source.then(|| eth.get_source())))
+}
+
+/// An untagged Ethernet header's length.
+const ETHERNET_HEADER: usize = 14;
+
 /// What a switch reads of a frame: the whole view if it looks above layer 2 (`deep`), else
 /// the Ethernet header. A function, not a closure: as a closure over `deep` it was left out
 /// of line, a call per frame.
@@ -638,34 +656,34 @@ impl Switch {
         {
             return None;
         }
-        let link = View::parse_link(&frame.bytes)?;
-        let (dst, src) = (link.dst, link.src);
         let port = cfg.summary(in_port);
+        if !port.present() || port.has(PortSummary::GUARDED) {
+            return None;
+        }
+        // Untagged (an untagged frame's VLAN is the port's, access or native), unicast.
+        let (dst, src) = untagged_ends(&frame.bytes, cfg.learning)?;
+        if dst.is_multicast() {
+            return None;
+        }
         let vlan = port.vlan;
         // The keys hold the whole addresses: equal keys are equal addresses (one comparison,
         // where `MacAddr`'s is six).
-        let (dst_key, src_key) = (
-            fdb_key_of(vlan, dst.octets()),
-            fdb_key_of(vlan, src.octets()),
-        );
-        // Untagged (an untagged frame's VLAN is the port's, access or native), unicast, not
-        // to itself (learning the source first could then change where it goes).
-        if !port.present()
-            || port.has(PortSummary::GUARDED)
-            || link.vlan.is_some()
-            || dst.is_multicast()
-            || dst_key == src_key
-        {
+        let dst_key = fdb_key_of(vlan, dst.octets());
+        // The source key to learn, if the switch learns it.
+        let learn = src
+            .filter(|s| !s.is_multicast())
+            .map(|s| fdb_key_of(vlan, s.octets()));
+        // Not to itself when learning: learning the source first could change where it goes.
+        if learn == Some(dst_key) {
             return None;
         }
-        let learns = cfg.learning && !src.is_multicast();
         let to = self.fdb.get(dst_key)?;
         let to_port = cfg.summary(to);
         // The port carries the VLAN untagged: its access VLAN, or a trunk's native one.
         if to == in_port || !to_port.present() || to_port.vlan != vlan {
             return None;
         }
-        if learns {
+        if let Some(src_key) = learn {
             self.learn(src_key, in_port);
         }
         if frame.probe.is_some() {
