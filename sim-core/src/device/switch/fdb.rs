@@ -61,13 +61,25 @@ impl MacTable {
         }
     }
 
-    #[inline]
+    /// Always inlined, and the slot is read once (through `find` it was read again, bounds
+    /// checked twice): the switch's plain path looks up every frame's destination.
+    #[inline(always)]
     pub fn get(&self, key: u64) -> Option<PortId> {
         if self.slots.is_empty() {
             return None;
         }
-        let slot = self.slots[self.find(key)];
-        (slot.used && slot.key == key).then_some(slot.port)
+        let mask = self.slots.len() - 1;
+        let mut i = self.home(key);
+        loop {
+            let s = self.slots[i];
+            if !s.used {
+                return None;
+            }
+            if s.key == key {
+                return Some(s.port);
+            }
+            i = (i + 1) & mask;
+        }
     }
 
     /// Puts `key` behind `port`, whether it was known or not.
