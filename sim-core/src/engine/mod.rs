@@ -494,20 +494,23 @@ impl Engine {
     /// Runs events up to and including `until`, or until `stop` returns true after an event,
     /// or until a control event is due (it counts as an event; no device sees it).
     pub fn run_until(&mut self, until: SimTime, mut stop: impl FnMut(&Engine) -> bool) -> RunStop {
+        // Nothing in the run changes the limits (`stop` only reads the engine): an event
+        // within both `until` and the time limit is one comparison.
+        let horizon = until.min(self.limits.max_time);
         loop {
             let Some(t) = self.peek_time() else {
-                self.now = self.now.max(until.min(self.limits.max_time));
+                self.now = self.now.max(horizon);
                 return if until > self.limits.max_time {
                     RunStop::TimeLimit
                 } else {
                     RunStop::Reached
                 };
             };
-            if t > until {
-                self.now = self.now.max(until);
-                return RunStop::Reached;
-            }
-            if t > self.limits.max_time {
+            if t > horizon {
+                if t > until {
+                    self.now = self.now.max(until);
+                    return RunStop::Reached;
+                }
                 self.now = self.limits.max_time;
                 return RunStop::TimeLimit;
             }
@@ -565,7 +568,8 @@ impl Engine {
     #[inline(always)]
     fn step(&mut self) -> Option<u64> {
         let (time, to, switch_hops, frame) = if self.flood.is_none() {
-            let (time, event) = self.queue.pop()?;
+            // `peek_time` just found this event in the queue.
+            let (time, event) = self.queue.pop_peeked()?;
             assert!(time >= self.now, "simulated time went backwards");
             match event {
                 Event::Arrive {

@@ -389,6 +389,20 @@ impl EventQueue {
         Some((SimTime(e.time()), event))
     }
 
+    /// `pop` right after `peek_time` found an event: its bucket is already the one being
+    /// drained, so there is no bucket to move to (a check and a call fewer per event).
+    #[inline(always)]
+    pub fn pop_peeked(&mut self) -> Option<(SimTime, Event)> {
+        debug_assert!(!self.current.is_empty(), "peek_time found an event");
+        let e = self.current.pop()?;
+        self.len -= 1;
+        self.free.push(e.slot());
+        let event = self.slab[e.slot() as usize]
+            .take()
+            .expect("a queued slot holds its event");
+        Some((SimTime(e.time()), event))
+    }
+
     pub fn len(&self) -> usize {
         self.len
     }
