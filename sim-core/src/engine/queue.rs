@@ -6,7 +6,7 @@
 //! Near events sit in a timing wheel (a calendar queue of fixed-width buckets, like ns-3's
 //! `CalendarScheduler`); far ones in a 4-ary heap until the wheel reaches them. A simulated
 //! network's events are mostly a link latency or a timer interval ahead, so a push is an
-//! append to a bucket and a pop takes the last entry of the bucket being drained, sorted
+//! append to a bucket and a pop takes the next entry of the bucket being drained, sorted
 //! once when the wheel reaches it (measured in issue 13: the heap's `pop` was 18% of
 //! bridge-echo). The order is exactly `(time, seq)`, as with a single heap.
 
@@ -99,14 +99,17 @@ const WORDS: usize = WHEEL / 64;
 /// slots are reused, and buckets keep their capacity, so a steady workload allocates nothing
 /// here.
 ///
-/// Invariants: `current` holds the entries of bucket `cursor` (and any pushed earlier than
-/// it), sorted so that the smallest is last; the wheel holds entries of buckets
+/// Invariants: `current[head..]` holds the entries of bucket `cursor` (and any pushed earlier
+/// than it), in ascending order (`current[..head]` were popped); the wheel holds entries of buckets
 /// `cursor + 1 .. cursor + WHEEL` at `bucket % WHEEL`, unsorted, with their bit set in
 /// `occupied`; the heap holds the entries of bucket `cursor + WHEEL` and later.
 #[derive(Debug)]
 pub struct EventQueue {
     current: Vec<Entry>,
-    /// Where `smallest_last` merges a bucket's runs (kept to reuse its allocation).
+    /// The next entry of `current` to pop: a bucket is drained from its front, so one
+    /// already in order (the common case) needs no reversing.
+    head: usize,
+    /// Where `ascending` merges a bucket's runs (kept to reuse its allocation).
     scratch: Vec<Entry>,
     cursor: u64,
     /// A fixed array, so that a bucket's index (taken modulo `WHEEL`) needs no bounds check.
@@ -122,20 +125,21 @@ pub struct EventQueue {
 /// A bucket of at most this many ascending runs is merged; one of more is sorted.
 const MERGE_RUNS: usize = 4;
 
-/// Orders a bucket smallest last. Entries are appended in insertion order, and what is pushed
+/// Orders a bucket ascending. Entries are appended in insertion order, and what is pushed
 /// at one delay (a link's latency, a timer's interval) comes in time order, so a bucket is a
 /// few ascending runs interleaved: at 1,024 containers, the timers pushed an interval ago and
-/// the frames pushed since. Up to `MERGE_RUNS` runs are merged, from their ends, through
-/// `scratch` (`bucket` and `scratch` swap buffers); a bucket of more runs is sorted. Entries
-/// are unique (the sequence number), so either way the order is the same (issue 13: sorting
-/// buckets from scratch was 4% of bridge-echo at 1,024 containers).
-fn smallest_last(bucket: &mut Vec<Entry>, scratch: &mut Vec<Entry>) {
+/// the frames pushed since. A bucket of one run is left as it is; up to `MERGE_RUNS` runs
+/// are merged, from their fronts, through `scratch` (`bucket` and `scratch` swap buffers); a
+/// bucket of more runs is sorted. Entries are unique (the sequence number), so either way the
+/// order is the same (issue 13: sorting buckets from scratch was 4% of bridge-echo at 1,024
+/// containers; reversing a bucket of one run to pop it from the back, a third of `advance`).
+fn ascending(bucket: &mut Vec<Entry>, scratch: &mut Vec<Entry>) {
     let mut starts = [0usize; MERGE_RUNS + 1];
     let mut runs = 1;
     for i in 1..bucket.len() {
         if bucket[i].0 < bucket[i - 1].0 {
             if runs == MERGE_RUNS {
-                bucket.sort_unstable_by_key(|e| std::cmp::Reverse(e.0));
+                bucket.sort_unstable_by_key(|e| e.0);
                 return;
             }
             starts[runs] = i;
@@ -143,7 +147,6 @@ fn smallest_last(bucket: &mut Vec<Entry>, scratch: &mut Vec<Entry>) {
         }
     }
     if runs == 1 {
-        bucket.reverse();
         return;
     }
     starts[runs] = bucket.len();
@@ -151,31 +154,31 @@ fn smallest_last(bucket: &mut Vec<Entry>, scratch: &mut Vec<Entry>) {
         merge_two(bucket, starts[1], scratch);
         return;
     }
-    // Run r still holds bucket[starts[r]..ends[r]]; each step takes the largest of the runs'
-    // last entries.
-    let mut ends = [0usize; MERGE_RUNS];
-    ends[..runs].copy_from_slice(&starts[1..=runs]);
+    // Run r still holds bucket[next[r]..starts[r + 1]]; each step takes the smallest of the
+    // runs' first entries.
+    let mut next = [0usize; MERGE_RUNS];
+    next[..runs].copy_from_slice(&starts[..runs]);
     scratch.clear();
     scratch.reserve(bucket.len());
     for _ in 0..bucket.len() {
         let mut best: Option<(usize, Entry)> = None;
         for r in 0..runs {
-            if ends[r] > starts[r] {
-                let e = bucket[ends[r] - 1];
-                if best.is_none_or(|(_, b)| e.0 > b.0) {
+            if next[r] < starts[r + 1] {
+                let e = bucket[next[r]];
+                if best.is_none_or(|(_, b)| e.0 < b.0) {
                     best = Some((r, e));
                 }
             }
         }
         let Some((r, e)) = best else { break };
         scratch.push(e);
-        ends[r] -= 1;
+        next[r] += 1;
     }
     std::mem::swap(bucket, scratch);
 }
 
-/// `smallest_last` for the common bucket of two runs, `bucket[..mid]` and `bucket[mid..]`:
-/// one comparison per entry, from the runs' ends (the general merge looks at every run for
+/// `ascending` for the common bucket of two runs, `bucket[..mid]` and `bucket[mid..]`:
+/// one comparison per entry, from the runs' fronts (the general merge looks at every run for
 /// every entry). The runs shrink as slices and the output is filled in place, so the loop
 /// has no bounds or capacity checks (issue 13: it was half of `advance`).
 fn merge_two(bucket: &mut Vec<Entry>, mid: usize, scratch: &mut Vec<Entry>) {
@@ -183,9 +186,9 @@ fn merge_two(bucket: &mut Vec<Entry>, mid: usize, scratch: &mut Vec<Entry>) {
     scratch.resize(bucket.len(), Entry(0));
     let (mut a, mut b) = bucket.split_at(mid);
     let mut out = scratch.iter_mut();
-    while let (Some((&x, rest_a)), Some((&y, rest_b))) = (a.split_last(), b.split_last()) {
+    while let (Some((&x, rest_a)), Some((&y, rest_b))) = (a.split_first(), b.split_first()) {
         let Some(slot) = out.next() else { break };
-        let from_a = x.0 > y.0;
+        let from_a = x.0 < y.0;
         *slot = if from_a { x } else { y };
         if from_a {
             a = rest_a;
@@ -193,8 +196,8 @@ fn merge_two(bucket: &mut Vec<Entry>, mid: usize, scratch: &mut Vec<Entry>) {
             b = rest_b;
         }
     }
-    // One run is used up: the other's entries are the smallest, in order.
-    for (slot, &e) in out.zip(a.iter().rev().chain(b.iter().rev())) {
+    // One run is used up: the other's entries are the largest, in order.
+    for (slot, &e) in out.zip(a.iter().chain(b.iter())) {
         *slot = e;
     }
     std::mem::swap(bucket, scratch);
@@ -204,6 +207,7 @@ impl Default for EventQueue {
     fn default() -> Self {
         EventQueue {
             current: Vec::new(),
+            head: 0,
             scratch: Vec::new(),
             cursor: 0,
             wheel: Box::new(std::array::from_fn(|_| Vec::new())),
@@ -269,8 +273,8 @@ impl EventQueue {
         let b = e.bucket();
         if b <= self.cursor {
             // Into the bucket being drained (or before it: a push after a peek may be
-            // earlier than the peeked event), keeping it sorted, smallest last.
-            let at = self.current.partition_point(|x| x.0 > e.0);
+            // earlier than the peeked event), among the entries not yet popped, in order.
+            let at = self.head + self.current[self.head..].partition_point(|x| x.0 < e.0);
             self.current.insert(at, e);
         } else {
             debug_assert!(b - self.cursor >= WHEEL as u64);
@@ -300,9 +304,13 @@ impl EventQueue {
     }
 
     /// Moves the cursor to the next bucket that holds an entry and sorts it into `current`.
-    /// Returns false when the queue is empty.
+    /// Returns false when the queue is empty. Out of line: once a bucket, not once an event.
+    #[inline(never)]
     fn advance(&mut self) -> bool {
-        debug_assert!(self.current.is_empty());
+        debug_assert_eq!(self.head, self.current.len(), "the bucket was drained");
+        // Emptied here, not as each entry is popped; kept empty if there is no next bucket.
+        self.current.clear();
+        self.head = 0;
         let next = match self.next_occupied() {
             Some(b) => b,
             None => match self.far.peek() {
@@ -329,7 +337,7 @@ impl EventQueue {
                 self.occupied[i / 64] |= 1 << (i % 64);
             }
         }
-        smallest_last(&mut self.current, &mut self.scratch);
+        ascending(&mut self.current, &mut self.scratch);
         true
     }
 
@@ -339,6 +347,8 @@ impl EventQueue {
     #[inline(never)]
     fn renumber(&mut self) {
         let mut entries: Vec<Entry> = std::mem::take(&mut self.current);
+        entries.drain(..self.head);
+        self.head = 0;
         for bucket in self.wheel.iter_mut() {
             entries.append(bucket);
         }
@@ -352,11 +362,10 @@ impl EventQueue {
         if let Some(first) = entries.first() {
             self.cursor = self.cursor.max(first.bucket());
         }
-        // In ascending order, so `current` gets its entries smallest first: reverse it after.
+        // In ascending order, as `current` keeps them.
         for e in entries {
             self.place_ascending(e);
         }
-        self.current.reverse();
     }
 
     /// `place` for entries arriving in ascending order into an empty `current`.
@@ -368,19 +377,26 @@ impl EventQueue {
         }
     }
 
+    #[inline]
     pub fn peek_time(&mut self) -> Option<SimTime> {
-        if self.current.is_empty() && !self.advance() {
+        // The entry is read where it is found (a test for a drained bucket first was a
+        // second comparison, every event).
+        if let Some(e) = self.current.get(self.head) {
+            return Some(SimTime(e.time()));
+        }
+        if !self.advance() {
             return None;
         }
-        self.current.last().map(|e| SimTime(e.time()))
+        self.current.get(self.head).map(|e| SimTime(e.time()))
     }
 
     #[inline]
     pub fn pop(&mut self) -> Option<(SimTime, Event)> {
-        if self.current.is_empty() && !self.advance() {
+        if self.head == self.current.len() && !self.advance() {
             return None;
         }
-        let e = self.current.pop()?;
+        let e = *self.current.get(self.head)?;
+        self.head += 1;
         self.len -= 1;
         self.free.push(e.slot());
         let event = self.slab[e.slot() as usize]
@@ -393,8 +409,9 @@ impl EventQueue {
     /// drained, so there is no bucket to move to (a check and a call fewer per event).
     #[inline(always)]
     pub fn pop_peeked(&mut self) -> Option<(SimTime, Event)> {
-        debug_assert!(!self.current.is_empty(), "peek_time found an event");
-        let e = self.current.pop()?;
+        debug_assert!(self.head < self.current.len(), "peek_time found an event");
+        let e = *self.current.get(self.head)?;
+        self.head += 1;
         self.len -= 1;
         self.free.push(e.slot());
         let event = self.slab[e.slot() as usize]
@@ -528,22 +545,22 @@ mod tests {
         Ok(())
     }
 
-    /// `smallest_last` orders `bucket` as a sort does, smallest last.
+    /// `ascending` orders `bucket` as a sort does.
     fn comes_out_sorted(
         mut bucket: Vec<Entry>,
     ) -> Result<(), proptest::test_runner::TestCaseError> {
         let mut want = bucket.clone();
-        want.sort_unstable_by_key(|e| std::cmp::Reverse(e.0));
+        want.sort_unstable_by_key(|e| e.0);
         let mut scratch = Vec::new();
-        smallest_last(&mut bucket, &mut scratch);
+        ascending(&mut bucket, &mut scratch);
         proptest::prop_assert_eq!(bucket, want);
         Ok(())
     }
 
     proptest::proptest! {
-        /// A bucket of any number of runs comes out smallest last, as a sort orders it.
+        /// A bucket of any number of runs comes out ascending, as a sort orders it.
         #[test]
-        fn a_bucket_comes_out_smallest_last(
+        fn a_bucket_comes_out_ascending(
             runs in proptest::collection::vec(proptest::collection::vec(0u64..50, 0..20), 0..7),
         ) {
             let mut bucket = Vec::new();
@@ -563,7 +580,7 @@ mod tests {
         /// Two ascending runs one after the other (`merge_two`'s case) come out as a sort
         /// orders them.
         #[test]
-        fn two_runs_come_out_smallest_last(
+        fn two_runs_come_out_ascending(
             first in proptest::collection::vec(0u64..40, 1..30),
             second in proptest::collection::vec(0u64..40, 1..30),
         ) {
