@@ -306,8 +306,7 @@ impl ServiceFacts {
         // unrolls it into a comparison a slot, where `contains` on the slice was a call of
         // some twenty instructions at every echo (issue 13).
         let among = |(i, p): (usize, &u16)| i < inline && *p == port;
-        self.udp_echo.iter().enumerate().any(among)
-            || (self.udp_echo_len == Self::MORE && rest())
+        self.udp_echo.iter().enumerate().any(among) || (self.udp_echo_len == Self::MORE && rest())
     }
 }
 
