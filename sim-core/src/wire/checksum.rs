@@ -17,9 +17,10 @@ pub(crate) fn adjust(sum: u16, old: &[u16], new: &[u16]) -> u16 {
     let mut acc = u32::from(!sum);
     acc += old.iter().map(|w| u32::from(!w)).sum::<u32>();
     acc += new.iter().map(|w| u32::from(*w)).sum::<u32>();
-    while acc >> 16 != 0 {
-        acc = (acc & 0xffff) + (acc >> 16);
-    }
+    // Two folds end the carries of any 32-bit sum: the first leaves at most 0x1fffe, the
+    // second at most 0xffff. Without the loop's test and branch at each (issue 13).
+    acc = (acc & 0xffff) + (acc >> 16);
+    acc = (acc & 0xffff) + (acc >> 16);
     !(acc as u16)
 }
 

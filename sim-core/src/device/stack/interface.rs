@@ -359,12 +359,14 @@ impl Interface<'_> {
         }
         // A plain interface's path reads no source MAC; a bridge port learns it, and a VXLAN
         // port's frames are left whole.
-        let view = if ifc.master || ifc.vxlan {
+        let mut parsed = if ifc.master || ifc.vxlan {
             View::parse(bytes)
         } else {
             View::parse_unsourced(bytes)
         };
-        let Some(view) = view else {
+        // Borrowed where it was parsed: moved out of its `Option`, the view was copied field
+        // by field, some forty instructions a frame (issue 13).
+        let Some(view) = parsed.as_mut() else {
             out.drop_frame(&frame, |syms| DropReason::Malformed {
                 what: syms.intern("short Ethernet header"),
             });
@@ -378,19 +380,19 @@ impl Interface<'_> {
             None
         };
         if let Some(bp) = master {
-            self.bridge_input(port, bp, frame, view, out, deliver);
+            self.bridge_input(port, bp, frame, *view, out, deliver);
             return;
         }
-        // One call of `accept`, which is inlined here.
-        let (frame, view) = if ifc.vxlan {
+        // One call of `accept`, which is inlined here; the view stays where it was parsed.
+        let frame = if ifc.vxlan {
             match self.vxlan_input(port, frame, view, out) {
-                Some(inner) => inner,
+                Some(frame) => frame,
                 None => return,
             }
         } else {
-            (frame, view)
+            frame
         };
-        self.accept(port, mac, frame, view, out, deliver);
+        self.accept_viewed(port, mac, frame, view, out, deliver);
     }
 
     /// The NIC's own part: its MAC filter, then ARP or IPv4. Inlined into `input` (and the
@@ -405,14 +407,28 @@ impl Interface<'_> {
         out: &mut Outbox,
         deliver: impl FnOnce(&mut Interface, Local, &mut Outbox),
     ) {
+        self.accept_viewed(port, mac, frame, &mut view, out, deliver);
+    }
+
+    /// [`Interface::accept`] of a view the caller keeps.
+    #[inline(always)]
+    fn accept_viewed(
+        &mut self,
+        port: PortId,
+        mac: MacAddr,
+        frame: Frame,
+        view: &mut View,
+        out: &mut Outbox,
+        deliver: impl FnOnce(&mut Interface, Local, &mut Outbox),
+    ) {
         // The NIC filter: frames for other MACs (flooded copies) are not ours and not a drop.
         // As arrays: pnet's `MacAddr` compares byte by byte, a branch each.
         if view.dst.octets() != mac.octets() && !view.dst.is_multicast() {
             return;
         }
         match view.ethertype {
-            wire::ETHERTYPE_ARP => self.arp_input(port, frame, &view, out),
-            wire::ETHERTYPE_IPV4 => self.ip_input(port, frame, &mut view, out, deliver),
+            wire::ETHERTYPE_ARP => self.arp_input(port, frame, view, out),
+            wire::ETHERTYPE_IPV4 => self.ip_input(port, frame, view, out, deliver),
             _ => {}
         }
     }

@@ -201,28 +201,34 @@ impl IpStack {
     // ----- input -----
 
     pub fn handle_frame(&mut self, port: PortId, frame: Frame, out: &mut Outbox) {
-        let (mut net, sockets) = self.split();
         // A DHCP client without an address takes its server's answers before anything else
         // (Windows' "Core Networking - DHCP-In" rule lets them in).
-        if sockets.has_dhcp_clients() {
-            let ours = interface::iface(net.cfg, port).map(|i| i.mac);
-            if let Some(view) = View::parse(&frame.bytes) {
-                let to_client = view.ip.and_then(|i| i.ports()).map(|(_, d)| d)
-                    == Some(DHCP_CLIENT_PORT)
-                    && view.ip.is_some_and(|i| i.proto == IPPROTO_UDP);
-                let for_us = view.dst.is_multicast() || Some(view.dst) == ours;
-                if to_client
-                    && for_us
-                    && dhcp::client_input(&mut sockets.dhcp, &mut net, port, &frame, &view, out)
-                {
-                    return;
-                }
-            }
+        if self.sockets.has_dhcp_clients() && self.dhcp_client_takes(port, &frame, out) {
+            return;
         }
+        let (mut net, sockets) = self.split();
         net.input(port, frame, out, |net, local, out| {
             sockets.deliver(net, local, out)
         });
         self.drain_loopback(out);
+    }
+
+    /// Whether a DHCP client of the stack took `frame`, an answer of its server. Out of
+    /// line: a stack that never started a client does not ask, and inlined, its parse and
+    /// view made every frame's visit save and set up a larger stack frame (issue 13).
+    #[inline(never)]
+    fn dhcp_client_takes(&mut self, port: PortId, frame: &Frame, out: &mut Outbox) -> bool {
+        let (mut net, sockets) = self.split();
+        let ours = interface::iface(net.cfg, port).map(|i| i.mac);
+        let Some(view) = View::parse(&frame.bytes) else {
+            return false;
+        };
+        let to_client = view.ip.and_then(|i| i.ports()).map(|(_, d)| d) == Some(DHCP_CLIENT_PORT)
+            && view.ip.is_some_and(|i| i.proto == IPPROTO_UDP);
+        let for_us = view.dst.is_multicast() || Some(view.dst) == ours;
+        to_client
+            && for_us
+            && dhcp::client_input(&mut sockets.dhcp, &mut net, port, frame, &view, out)
     }
 
     /// What this stack ignores of a flooded ARP request, summarised for the engine

@@ -30,20 +30,22 @@ impl Interface<'_> {
     }
 
     /// A frame arrived on VXLAN interface `port`: it is encapsulated for a peer, an ARP
-    /// request for a peer is answered, or it is handed back for normal input.
+    /// request for a peer is answered, or it is handed back for normal input. The view is
+    /// the caller's, which goes on with it unchanged: handed back with the frame, it made
+    /// the input path copy it on every frame (issue 13).
     pub(super) fn vxlan_input(
         &mut self,
         port: PortId,
         frame: Frame,
-        view: View,
+        view: &View,
         out: &mut Outbox,
-    ) -> Option<(Frame, View)> {
+    ) -> Option<Frame> {
         if let Some(arp) = view.arp {
             let Some(peer) = self
                 .peer(port, |p| p.ip == arp.target_ip)
                 .filter(|_| arp.op == wire::ArpOp::Request)
             else {
-                return Some((frame, view));
+                return Some(frame);
             };
             let reply = wire::arp_reply(peer.mac, peer.ip, arp.sender_mac, arp.sender_ip);
             let reply = Frame::new(reply, frame.probe);
@@ -59,7 +61,7 @@ impl Interface<'_> {
             return None;
         }
         let Some(peer) = self.peer(port, |p| p.mac == view.dst) else {
-            return Some((frame, view));
+            return Some(frame);
         };
         self.encap(port, peer, frame, out);
         None
