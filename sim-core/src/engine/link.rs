@@ -301,6 +301,58 @@ impl Links {
     }
 }
 
+/// What a frame of one size sent at one instant does on an idle link of one class: it is on
+/// the wire until `done` and arrives at `at` (`Links::idle_plan`). A flood's copies mostly
+/// leave on such links, and `Links::transmit_idle` sends each with this one reckoning.
+#[derive(Clone, Copy, Debug)]
+pub struct IdlePlan {
+    class: u16,
+    done: SimTime,
+    pub at: SimTime,
+}
+
+impl Links {
+    /// The plan for frames of `bytes` bytes sent at `now` on idle links of `id`'s class:
+    /// `None` for a link that is down, lossy or of an unlisted class (those take `transmit`).
+    pub fn idle_plan(&self, id: LinkId, now: SimTime, bytes: usize) -> Option<IdlePlan> {
+        let l = self.get(id)?;
+        let class = *self.classes.get(usize::from(l.class))?;
+        if !l.up || l.rare {
+            return None;
+        }
+        let done = now + SimDuration::transmit_time(bytes, class.rate_bps);
+        Some(IdlePlan {
+            class: l.class,
+            done,
+            at: done + class.latency,
+        })
+    }
+
+    /// `transmit` at `now` of a frame of the size `plan` was made for, on link `id` if it is
+    /// up, without loss, of the plan's class and idle in `from`'s direction: the frame
+    /// arrives where this returns at `plan.at`, as `transmit` would have it (no backlog, so
+    /// no queue limit). `None`, having changed nothing, for any other link.
+    #[inline(always)]
+    pub fn transmit_idle(
+        &mut self,
+        id: LinkId,
+        now: SimTime,
+        from: (NodeId, PortId),
+        plan: IdlePlan,
+    ) -> Option<(NodeId, PortId)> {
+        let l = self.hot.get_mut(id.0 as usize)?.as_mut()?;
+        if !l.up || l.rare || l.class != plan.class {
+            return None;
+        }
+        let dir = usize::from((l.nodes[0], l.ports[0]) != from);
+        if l.busy_until[dir] > now {
+            return None;
+        }
+        l.busy_until[dir] = plan.done;
+        Some((l.nodes[1 - dir], l.ports[1 - dir]))
+    }
+}
+
 /// The class of a link whose (latency, rate) came after the table held 65,535 of them: a
 /// send reads them from the link's own parameters, and the memo never holds it.
 const UNLISTED: u16 = u16::MAX;

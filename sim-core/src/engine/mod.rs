@@ -912,10 +912,39 @@ impl Engine {
         // When the open batch is the one the last copy joined: its arrival time. A copy
         // arriving then joins it with no more checks (same frame, probe and hops).
         let mut joined: Option<SimTime> = None;
+        // How a copy leaves on an idle link of the class the first copy took (nearly every
+        // copy: a switch's ports lead to links of one class, idle at a flood's start). Such
+        // a copy arrives at the plan's time, so it joins the batch the last one joined.
+        // Recording takes every copy through `settle`.
+        let mut plan = None;
+        let recording = self.recorder.on;
+        self.stats.frames_sent += flood.ports.len() as u64;
         for &port in &flood.ports {
-            self.stats.frames_sent += 1;
-            match self.transmit(node_links, (node, port), len) {
-                Some((_, Transmit::Arrives { to, at })) if !self.recorder.on => {
+            let Some(id) = self.port_links.link_in(node_links, port) else {
+                joined = None;
+                self.unplugged(node, port, &flood.frame);
+                continue;
+            };
+            if let Some(plan) = plan.filter(|p: &link::IdlePlan| joined == Some(p.at)) {
+                if let Some(to) = self.links.transmit_idle(id, self.now, (node, port), plan) {
+                    self.queued_frame_bytes += len as u64;
+                    if self.gather.join(to) {
+                        continue;
+                    }
+                    let (queue, batched) = (&mut self.queue, &mut self.batched_copies);
+                    let at = plan.at;
+                    self.gather
+                        .offer_copy(at, to, &flood.frame, switch_hops, queue, batched);
+                    continue;
+                }
+            }
+            let Some(verdict) = self.links.transmit(id, self.now, (node, port), len) else {
+                joined = None;
+                self.unplugged(node, port, &flood.frame);
+                continue;
+            };
+            match verdict {
+                Transmit::Arrives { to, at } if !recording => {
                     self.queued_frame_bytes += len as u64;
                     if joined == Some(at) && self.gather.join(to) {
                         continue;
@@ -924,15 +953,14 @@ impl Engine {
                     self.gather
                         .offer_copy(at, to, &flood.frame, switch_hops, queue, batched);
                     joined = Some(at);
+                    if plan.is_none() {
+                        plan = self.links.idle_plan(id, self.now, len);
+                    }
                 }
-                Some((link, verdict)) => {
+                verdict => {
                     joined = None;
                     let frame = flood.frame.clone();
-                    self.settle_cold(link, (node, port), verdict, frame, switch_hops);
-                }
-                None => {
-                    joined = None;
-                    self.unplugged(node, port, &flood.frame);
+                    self.settle_cold(id, (node, port), verdict, frame, switch_hops);
                 }
             }
         }
