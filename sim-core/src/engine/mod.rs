@@ -157,6 +157,32 @@ pub struct Engine {
     power: power::Power,
 }
 
+/// Sends the copies of a flood on `ports` of `node` (whose links are `node_links`) for as
+/// long as each leaves on an idle link of `plan`'s class (`Links::transmit_idle`), at `now`:
+/// each arrives at `plan.at` and is added to `copies`, the open batch's destinations. Returns
+/// how many were sent; the copy after them, if any, takes `Links::transmit`.
+#[inline(always)]
+fn send_idle_run(
+    (port_links, links): (&ports::PortTable, &mut Links),
+    (node, node_links): (NodeId, ports::Span),
+    ports: &[PortId],
+    (now, plan): (SimTime, link::IdlePlan),
+    copies: &mut Vec<(NodeId, PortId)>,
+) -> usize {
+    let mut sent = 0;
+    for &port in ports {
+        let Some(to) = port_links
+            .link_in(node_links, port)
+            .and_then(|id| links.transmit_idle(id, now, (node, port), plan))
+        else {
+            break;
+        };
+        copies.push(to);
+        sent += 1;
+    }
+    sent
+}
+
 impl Engine {
     pub fn new(seed: u64, limits: Limits) -> Self {
         Engine {
@@ -919,25 +945,33 @@ impl Engine {
         let mut plan = None;
         let recording = self.recorder.on;
         self.stats.frames_sent += flood.ports.len() as u64;
-        for &port in &flood.ports {
+        let mut next = 0;
+        while let Some(&port) = flood.ports.get(next) {
+            // A run of copies on idle links of the plan's class joins the batch the last copy
+            // joined, each with no more than its link's checks.
+            if let Some(plan) = plan.filter(|p: &link::IdlePlan| joined == Some(p.at)) {
+                if let Some(copies) = self.gather.open_copies() {
+                    let run = &flood.ports[next..];
+                    let sent = send_idle_run(
+                        (&self.port_links, &mut self.links),
+                        (node, node_links),
+                        run,
+                        (self.now, plan),
+                        copies,
+                    );
+                    self.queued_frame_bytes += (sent * len) as u64;
+                    if sent > 0 {
+                        next += sent;
+                        continue;
+                    }
+                }
+            }
+            next += 1;
             let Some(id) = self.port_links.link_in(node_links, port) else {
                 joined = None;
                 self.unplugged(node, port, &flood.frame);
                 continue;
             };
-            if let Some(plan) = plan.filter(|p: &link::IdlePlan| joined == Some(p.at)) {
-                if let Some(to) = self.links.transmit_idle(id, self.now, (node, port), plan) {
-                    self.queued_frame_bytes += len as u64;
-                    if self.gather.join(to) {
-                        continue;
-                    }
-                    let (queue, batched) = (&mut self.queue, &mut self.batched_copies);
-                    let at = plan.at;
-                    self.gather
-                        .offer_copy(at, to, &flood.frame, switch_hops, queue, batched);
-                    continue;
-                }
-            }
             let Some(verdict) = self.links.transmit(id, self.now, (node, port), len) else {
                 joined = None;
                 self.unplugged(node, port, &flood.frame);
