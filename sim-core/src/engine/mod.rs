@@ -169,10 +169,11 @@ fn send_idle_run(
     (now, plan): (SimTime, link::IdlePlan),
     copies: &mut Vec<(NodeId, PortId)>,
 ) -> usize {
+    let node_links = port_links.links_in(node_links);
     let mut sent = 0;
     for &port in ports {
-        let Some(to) = port_links
-            .link_in(node_links, port)
+        let Some(to) = node_links
+            .get(port)
             .and_then(|id| links.transmit_idle(id, now, (node, port), plan))
         else {
             break;
