@@ -274,16 +274,23 @@ impl Links {
             serialization(classes, tx_memo, l.class, rest[i].as_ref()?, bytes)
         };
         let dir = usize::from((l.nodes[0], l.ports[0]) != from);
-        let start = l.busy_until[dir].max(now);
-        let backlog_ns = start.since(now).as_nanos();
-        if class.rate_bps > 0 && backlog_ns > 0 {
-            let backlog_bytes =
-                (backlog_ns as u128 * class.rate_bps as u128 / 8_000_000_000) as usize;
-            // The limit is read only with a backlog: it is off the frame's line.
-            if backlog_bytes + bytes > rest[i].as_ref()?.params.queue_limit_bytes {
-                return Some(Transmit::QueueFull);
+        // An idle direction (the common case) has no backlog: the frame starts now, and
+        // neither the rate nor the queue's limit is read.
+        let busy = l.busy_until[dir];
+        let start = if busy > now {
+            let backlog_ns = busy.since(now).as_nanos();
+            if class.rate_bps > 0 {
+                let backlog_bytes =
+                    (backlog_ns as u128 * class.rate_bps as u128 / 8_000_000_000) as usize;
+                // The limit is read only with a backlog: it is off the frame's line.
+                if backlog_bytes + bytes > rest[i].as_ref()?.params.queue_limit_bytes {
+                    return Some(Transmit::QueueFull);
+                }
             }
-        }
+            busy
+        } else {
+            now
+        };
         l.busy_until[dir] = start + tx;
         let to = (l.nodes[1 - dir], l.ports[1 - dir]);
         let at = start + tx + class.latency;
