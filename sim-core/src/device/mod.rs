@@ -378,6 +378,14 @@ impl Outbox {
         self.flood.ports.push(port);
     }
 
+    /// `flood_copy_again` for each port of `ports`, in order (a switch's run of ports that
+    /// take the common copy): one reservation for them all.
+    #[inline]
+    pub fn flood_copies_again(&mut self, ports: std::ops::Range<u16>) {
+        debug_assert!(!self.flood.ports.is_empty(), "flood_copy came first");
+        self.flood.ports.extend(ports.map(PortId));
+    }
+
     /// Turns the flood's copies into ordinary sends, in their order: something else is
     /// sent after them, or the caller reads `sends`.
     #[inline]

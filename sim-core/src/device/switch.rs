@@ -225,6 +225,20 @@ impl SwitchConfig {
         self.ports.get(usize::from(port.0)).and_then(Option::as_ref)
     }
 
+    /// How many ports from `from` on, up to `before` (excluded), are present and carry VLAN
+    /// `vlan` untagged (access, or a trunk's native): the ports a flood's common copy leaves
+    /// by (`Switch::flood`), counted in one pass over the summaries.
+    #[inline]
+    fn common_run(&self, from: usize, before: usize, vlan: u16) -> usize {
+        let end = before.clamp(from, self.summary.len());
+        let run = self.summary[from..end]
+            .iter()
+            .take_while(|p| p.present() && p.vlan == vlan)
+            .count();
+        debug_assert!((from..from + run).all(|i| self.summary(PortId(i as u16)).vlan == vlan));
+        run
+    }
+
     /// Port `port`'s summary (all zeros for no port). Debug builds check it against the
     /// record here, where the packet path trusts it.
     #[inline]
@@ -1013,18 +1027,32 @@ impl Switch {
         // Whether the last thing sent was a shared copy (`Outbox::flood_copy_again`).
         let mut copies_open = false;
         // The summaries, not the records: a flood to 1,023 ports reads 64 lines, not 1,023.
-        for i in 0..self.config.summary.len() {
-            let port = PortId(i as u16);
-            let p = self.config.summary(port);
+        let ports = self.config.summary.len();
+        let mut next = 0;
+        while next < ports {
             // The common copy first, with what the checks below come to for it: a present
             // port other than the ingress one whose VLAN (access, or a trunk's native) is the
             // frame's carries it untagged (issue 13: the start-up flood at 1,024 containers
-            // is a million copies).
-            if shares && copies_open && p.present() && p.vlan == vlan && i != in_port.0 as usize {
-                out.flood_copy_again(port);
-                count += 1;
-                continue;
+            // is a million copies). A run of such ports is taken at once, up to the ingress
+            // port.
+            if shares && copies_open {
+                let before = if next <= in_port.0 as usize {
+                    in_port.0 as usize
+                } else {
+                    ports
+                };
+                let run = self.config.common_run(next, before, vlan);
+                if run > 0 {
+                    out.flood_copies_again(next as u16..(next + run) as u16);
+                    count += run as u32;
+                    next += run;
+                    continue;
+                }
             }
+            let i = next;
+            next += 1;
+            let port = PortId(i as u16);
+            let p = self.config.summary(port);
             if !p.present()
                 || (i == in_port.0 as usize && !p.has(PortSummary::REFLECT))
                 || !self.config.carries(port, p, vlan)

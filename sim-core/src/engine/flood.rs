@@ -182,6 +182,14 @@ impl Gather {
         }
     }
 
+    /// The destinations of the open batch, to add to in place (`Engine::send_flood`'s run
+    /// of copies on idle links); the caller knows the batch to be of its frame and time, as
+    /// for `join`.
+    #[inline]
+    pub(super) fn open_copies(&mut self) -> Option<&mut Vec<(NodeId, PortId)>> {
+        self.open.as_mut().map(|open| &mut open.copies)
+    }
+
     /// Whether a batch is open.
     pub(super) fn is_open(&self) -> bool {
         self.open.is_some()

@@ -274,16 +274,23 @@ impl Links {
             serialization(classes, tx_memo, l.class, rest[i].as_ref()?, bytes)
         };
         let dir = usize::from((l.nodes[0], l.ports[0]) != from);
-        let start = l.busy_until[dir].max(now);
-        let backlog_ns = start.since(now).as_nanos();
-        if class.rate_bps > 0 && backlog_ns > 0 {
-            let backlog_bytes =
-                (backlog_ns as u128 * class.rate_bps as u128 / 8_000_000_000) as usize;
-            // The limit is read only with a backlog: it is off the frame's line.
-            if backlog_bytes + bytes > rest[i].as_ref()?.params.queue_limit_bytes {
-                return Some(Transmit::QueueFull);
+        // An idle direction (the common case) has no backlog: the frame starts now, and
+        // neither the rate nor the queue's limit is read.
+        let busy = l.busy_until[dir];
+        let start = if busy > now {
+            let backlog_ns = busy.since(now).as_nanos();
+            if class.rate_bps > 0 {
+                let backlog_bytes =
+                    (backlog_ns as u128 * class.rate_bps as u128 / 8_000_000_000) as usize;
+                // The limit is read only with a backlog: it is off the frame's line.
+                if backlog_bytes + bytes > rest[i].as_ref()?.params.queue_limit_bytes {
+                    return Some(Transmit::QueueFull);
+                }
             }
-        }
+            busy
+        } else {
+            now
+        };
         l.busy_until[dir] = start + tx;
         let to = (l.nodes[1 - dir], l.ports[1 - dir]);
         let at = start + tx + class.latency;
@@ -298,6 +305,58 @@ impl Links {
             Some(imp) => imp.apply(to, at),
             None => Transmit::Arrives { to, at },
         })
+    }
+}
+
+/// What a frame of one size sent at one instant does on an idle link of one class: it is on
+/// the wire until `done` and arrives at `at` (`Links::idle_plan`). A flood's copies mostly
+/// leave on such links, and `Links::transmit_idle` sends each with this one reckoning.
+#[derive(Clone, Copy, Debug)]
+pub struct IdlePlan {
+    class: u16,
+    done: SimTime,
+    pub at: SimTime,
+}
+
+impl Links {
+    /// The plan for frames of `bytes` bytes sent at `now` on idle links of `id`'s class:
+    /// `None` for a link that is down, lossy or of an unlisted class (those take `transmit`).
+    pub fn idle_plan(&self, id: LinkId, now: SimTime, bytes: usize) -> Option<IdlePlan> {
+        let l = self.get(id)?;
+        let class = *self.classes.get(usize::from(l.class))?;
+        if !l.up || l.rare {
+            return None;
+        }
+        let done = now + SimDuration::transmit_time(bytes, class.rate_bps);
+        Some(IdlePlan {
+            class: l.class,
+            done,
+            at: done + class.latency,
+        })
+    }
+
+    /// `transmit` at `now` of a frame of the size `plan` was made for, on link `id` if it is
+    /// up, without loss, of the plan's class and idle in `from`'s direction: the frame
+    /// arrives where this returns at `plan.at`, as `transmit` would have it (no backlog, so
+    /// no queue limit). `None`, having changed nothing, for any other link.
+    #[inline(always)]
+    pub fn transmit_idle(
+        &mut self,
+        id: LinkId,
+        now: SimTime,
+        from: (NodeId, PortId),
+        plan: IdlePlan,
+    ) -> Option<(NodeId, PortId)> {
+        let l = self.hot.get_mut(id.0 as usize)?.as_mut()?;
+        if !l.up || l.rare || l.class != plan.class {
+            return None;
+        }
+        let dir = usize::from((l.nodes[0], l.ports[0]) != from);
+        if l.busy_until[dir] > now {
+            return None;
+        }
+        l.busy_until[dir] = plan.done;
+        Some((l.nodes[1 - dir], l.ports[1 - dir]))
     }
 }
 

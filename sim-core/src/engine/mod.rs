@@ -157,6 +157,33 @@ pub struct Engine {
     power: power::Power,
 }
 
+/// Sends the copies of a flood on `ports` of `node` (whose links are `node_links`) for as
+/// long as each leaves on an idle link of `plan`'s class (`Links::transmit_idle`), at `now`:
+/// each arrives at `plan.at` and is added to `copies`, the open batch's destinations. Returns
+/// how many were sent; the copy after them, if any, takes `Links::transmit`.
+#[inline(always)]
+fn send_idle_run(
+    (port_links, links): (&ports::PortTable, &mut Links),
+    (node, node_links): (NodeId, ports::Span),
+    ports: &[PortId],
+    (now, plan): (SimTime, link::IdlePlan),
+    copies: &mut Vec<(NodeId, PortId)>,
+) -> usize {
+    let node_links = port_links.links_in(node_links);
+    let mut sent = 0;
+    for &port in ports {
+        let Some(to) = node_links
+            .get(port)
+            .and_then(|id| links.transmit_idle(id, now, (node, port), plan))
+        else {
+            break;
+        };
+        copies.push(to);
+        sent += 1;
+    }
+    sent
+}
+
 impl Engine {
     pub fn new(seed: u64, limits: Limits) -> Self {
         Engine {
@@ -912,10 +939,47 @@ impl Engine {
         // When the open batch is the one the last copy joined: its arrival time. A copy
         // arriving then joins it with no more checks (same frame, probe and hops).
         let mut joined: Option<SimTime> = None;
-        for &port in &flood.ports {
-            self.stats.frames_sent += 1;
-            match self.transmit(node_links, (node, port), len) {
-                Some((_, Transmit::Arrives { to, at })) if !self.recorder.on => {
+        // How a copy leaves on an idle link of the class the first copy took (nearly every
+        // copy: a switch's ports lead to links of one class, idle at a flood's start). Such
+        // a copy arrives at the plan's time, so it joins the batch the last one joined.
+        // Recording takes every copy through `settle`.
+        let mut plan = None;
+        let recording = self.recorder.on;
+        self.stats.frames_sent += flood.ports.len() as u64;
+        let mut next = 0;
+        while let Some(&port) = flood.ports.get(next) {
+            // A run of copies on idle links of the plan's class joins the batch the last copy
+            // joined, each with no more than its link's checks.
+            if let Some(plan) = plan.filter(|p: &link::IdlePlan| joined == Some(p.at)) {
+                if let Some(copies) = self.gather.open_copies() {
+                    let run = &flood.ports[next..];
+                    let sent = send_idle_run(
+                        (&self.port_links, &mut self.links),
+                        (node, node_links),
+                        run,
+                        (self.now, plan),
+                        copies,
+                    );
+                    self.queued_frame_bytes += (sent * len) as u64;
+                    if sent > 0 {
+                        next += sent;
+                        continue;
+                    }
+                }
+            }
+            next += 1;
+            let Some(id) = self.port_links.link_in(node_links, port) else {
+                joined = None;
+                self.unplugged(node, port, &flood.frame);
+                continue;
+            };
+            let Some(verdict) = self.links.transmit(id, self.now, (node, port), len) else {
+                joined = None;
+                self.unplugged(node, port, &flood.frame);
+                continue;
+            };
+            match verdict {
+                Transmit::Arrives { to, at } if !recording => {
                     self.queued_frame_bytes += len as u64;
                     if joined == Some(at) && self.gather.join(to) {
                         continue;
@@ -924,15 +988,14 @@ impl Engine {
                     self.gather
                         .offer_copy(at, to, &flood.frame, switch_hops, queue, batched);
                     joined = Some(at);
+                    if plan.is_none() {
+                        plan = self.links.idle_plan(id, self.now, len);
+                    }
                 }
-                Some((link, verdict)) => {
+                verdict => {
                     joined = None;
                     let frame = flood.frame.clone();
-                    self.settle_cold(link, (node, port), verdict, frame, switch_hops);
-                }
-                None => {
-                    joined = None;
-                    self.unplugged(node, port, &flood.frame);
+                    self.settle_cold(id, (node, port), verdict, frame, switch_hops);
                 }
             }
         }

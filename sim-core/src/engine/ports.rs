@@ -28,6 +28,19 @@ pub(super) struct PortTable {
     slots: Vec<u32>,
 }
 
+/// The links on one node's ports (`PortTable::links_in`).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct NodeLinks<'a>(&'a [u32]);
+
+impl NodeLinks<'_> {
+    /// The link on `port`, as `PortTable::link_in` finds it.
+    #[inline]
+    pub fn get(self, port: PortId) -> Option<LinkId> {
+        let id = *self.0.get(usize::from(port.0))?;
+        (id != NONE).then_some(LinkId(id))
+    }
+}
+
 impl PortTable {
     /// Node `node` starts with no port plugged in (a new node, or an id reused by a test).
     pub fn reset_node(&mut self, node: NodeId) {
@@ -52,6 +65,14 @@ impl PortTable {
         }
         let id = self.slots[(span.start + u32::from(port.0)) as usize];
         (id != NONE).then_some(LinkId(id))
+    }
+
+    /// The links on the ports of the node whose span is `span`, to look up many of them
+    /// (a flood's copies): one bounds check a port, not two.
+    #[inline]
+    pub fn links_in(&self, span: Span) -> NodeLinks<'_> {
+        let start = span.start as usize;
+        NodeLinks(&self.slots[start..start + span.len as usize])
     }
 
     pub fn link(&self, node: NodeId, port: PortId) -> Option<LinkId> {
