@@ -282,10 +282,24 @@ impl UdpHeaders {
                 write_eth_header(eth, h.src_mac, h.dst_mac, ETHERTYPE_IPV4);
             }
         } else {
-            self.headers = udp_headers(h, sport, dport, payload_len, sum);
-            (self.addrs, self.ports_len_sum, self.ttl) = (addrs, ports_len_sum, h.ttl);
+            self.rebuild(h, (sport, dport, payload_len, sum), (addrs, ports_len_sum));
         }
         Some(&self.headers)
+    }
+
+    /// Builds the headers anew and keeps them with their key. Out of line: a sender repeats
+    /// its headers nearly always, and inlined, this made every kept frame save and restore
+    /// registers (issue 13).
+    #[cold]
+    #[inline(never)]
+    fn rebuild(
+        &mut self,
+        h: &IpHeader,
+        (sport, dport, payload_len, sum): (u16, u16, usize, u16),
+        (addrs, ports_len_sum): (u64, u64),
+    ) {
+        self.headers = udp_headers(h, sport, dport, payload_len, sum);
+        (self.addrs, self.ports_len_sum, self.ttl) = (addrs, ports_len_sum, h.ttl);
     }
 }
 
