@@ -125,6 +125,9 @@ pub struct EventQueue {
 /// A bucket of at most this many ascending runs is merged; one of more is sorted.
 const MERGE_RUNS: usize = 4;
 
+/// The most popped entries `current` keeps before `head` while its bucket takes pushes.
+const KEEP_POPPED: usize = 1024;
+
 /// Orders a bucket ascending. Entries are appended in insertion order, and what is pushed
 /// at one delay (a link's latency, a timer's interval) comes in time order, so a bucket is a
 /// few ascending runs interleaved: at 1,024 containers, the timers pushed an interval ago and
@@ -272,6 +275,13 @@ impl EventQueue {
     fn place_off_wheel(&mut self, e: Entry) {
         let b = e.bucket();
         if b <= self.cursor {
+            // The popped entries wait before `head` until the next bucket; events that keep
+            // coming into this one (a chain of zero-delay events) would keep them all, so
+            // past `KEEP_POPPED` they are let go here, the one place `current` grows.
+            if self.head >= KEEP_POPPED {
+                self.current.drain(..self.head);
+                self.head = 0;
+            }
             // Into the bucket being drained (or before it: a push after a peek may be
             // earlier than the peeked event), among the entries not yet popped, in order.
             let at = self.head + self.current[self.head..].partition_point(|x| x.0 < e.0);
@@ -452,6 +462,30 @@ mod tests {
             })
             .collect();
         assert_eq!(order, vec![2, 4, 1, 3]);
+    }
+
+    /// Events that keep arriving in the bucket being drained (each pushed at the time of the
+    /// one just popped) come out in order, and the bucket does not keep every popped entry.
+    #[test]
+    fn a_chain_of_zero_delay_events_keeps_few_popped_entries() {
+        let mut q = EventQueue::default();
+        let timer = |token| Event::Timer {
+            node: NodeId(0),
+            token,
+        };
+        q.push(SimTime(7), timer(0));
+        for token in 1..10_000 {
+            let (t, e) = q.pop().expect("one event is queued");
+            assert_eq!(t, SimTime(7));
+            assert!(matches!(e, Event::Timer { token: got, .. } if got == token - 1));
+            q.push(SimTime(7), timer(token));
+            assert!(
+                q.current.len() <= KEEP_POPPED + 1,
+                "{} kept",
+                q.current.len()
+            );
+        }
+        assert_eq!(q.len(), 1);
     }
 
     /// Renumbering keeps the order of the events already queued and of those pushed later.
