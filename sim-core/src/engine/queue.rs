@@ -185,7 +185,8 @@ fn ascending(bucket: &mut Vec<Entry>, scratch: &mut Vec<Entry>) {
 /// every entry). The runs shrink as slices and the output is filled in place, so the loop
 /// has no bounds or capacity checks (issue 13: it was half of `advance`).
 fn merge_two(bucket: &mut Vec<Entry>, mid: usize, scratch: &mut Vec<Entry>) {
-    scratch.clear();
+    // Every slot is written below, so what `scratch` holds (the bucket before last) is kept
+    // rather than cleared and filled again: only a longer bucket's extra slots are filled.
     scratch.resize(bucket.len(), Entry(0));
     let (mut a, mut b) = bucket.split_at(mid);
     let mut out = scratch.iter_mut();
