@@ -406,21 +406,17 @@ impl EventQueue {
         if self.head == self.current.len() && !self.advance() {
             return None;
         }
-        let e = *self.current.get(self.head)?;
-        self.head += 1;
-        self.len -= 1;
-        self.free.push(e.slot());
-        let event = self.slab[e.slot() as usize]
-            .take()
-            .expect("a queued slot holds its event");
-        Some((SimTime(e.time()), event))
+        self.pop_peeked()
     }
 
-    /// `pop` right after `peek_time` found an event: its bucket is already the one being
-    /// drained, so there is no bucket to move to (a check and a call fewer per event).
+    /// `pop` when the bucket being drained holds the next event (`peek_time` just found
+    /// it): there is no bucket to move to (a check and a call fewer per event).
     #[inline(always)]
     pub fn pop_peeked(&mut self) -> Option<(SimTime, Event)> {
-        debug_assert!(self.head < self.current.len(), "peek_time found an event");
+        debug_assert!(
+            self.head < self.current.len(),
+            "the bucket holds the next event"
+        );
         let e = *self.current.get(self.head)?;
         self.head += 1;
         self.len -= 1;
