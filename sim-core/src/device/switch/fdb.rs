@@ -62,7 +62,9 @@ impl MacTable {
     }
 
     /// Always inlined, and the slot is read once (through `find` it was read again, bounds
-    /// checked twice): the switch's plain path looks up every frame's destination.
+    /// checked twice): the switch's plain path looks up every frame's destination. Its own
+    /// probe loop on purpose: `find` handing back the slot it read measured 2.4 million
+    /// instructions more at bridge-echo 256 x 200 (4.7 million when not forced inline).
     #[inline(always)]
     pub fn get(&self, key: u64) -> Option<PortId> {
         if self.slots.is_empty() {
