@@ -50,22 +50,36 @@ impl QuietIndex {
         }
     }
 
-    /// Whether node `node` (its device in `devices`) ignores `ask` on `port` for sure; makes
-    /// its summary if there is none (only then is the device read).
+    /// How many of `copies` (flooded copies of `ask`), from the first, their nodes ignore for
+    /// sure; `powered` tells the nodes whose host has power (a copy for one without is
+    /// dropped, not ignored). A node's summary is made if there is none (only then is its
+    /// device read).
     #[inline]
-    pub(super) fn ignores(
+    pub(super) fn ignored_run(
         &mut self,
-        node: NodeId,
-        port: u16,
+        copies: &[(NodeId, crate::id::PortId)],
         ask: FloodedAsk,
         devices: &[Option<Device>],
-    ) -> bool {
-        let i = node.0 as usize;
-        let state = match self.states.get(i) {
-            Some(State::Unknown) | None => self.summarize(i, devices),
-            Some(&known) => known,
-        };
-        state == State::Quiet && self.filters[i].ignores(port, ask)
+        powered: impl Fn(NodeId) -> bool,
+    ) -> usize {
+        let mut n = 0;
+        while let Some(&(node, port)) = copies.get(n) {
+            let i = node.0 as usize;
+            let quiet =
+                |filters: &[QuietFilter]| filters.get(i).is_some_and(|f| f.ignores(port.0, ask));
+            let ignored = match self.states.get(i) {
+                Some(State::Quiet) => quiet(&self.filters),
+                Some(State::Never) => false,
+                Some(State::Unknown) | None => {
+                    self.summarize(i, devices) == State::Quiet && quiet(&self.filters)
+                }
+            };
+            if !ignored || !powered(node) {
+                break;
+            }
+            n += 1;
+        }
+        n
     }
 
     /// Makes node `i`'s summary from its device. Out of line: a node's summary serves every
