@@ -15,7 +15,7 @@
 
 use crate::device::stack::quiet::{FloodedAsk, QuietFilter};
 use crate::device::Device;
-use crate::id::NodeId;
+use crate::id::{NodeId, PortId};
 
 /// Where a node's summary stands: not made yet (or dropped), made (`QuietIndex::filters`
 /// holds it), or none possible. One byte.
@@ -57,29 +57,41 @@ impl QuietIndex {
     #[inline]
     pub(super) fn ignored_run(
         &mut self,
-        copies: &[(NodeId, crate::id::PortId)],
+        copies: &[(NodeId, PortId)],
         ask: FloodedAsk,
         devices: &[Option<Device>],
         powered: impl Fn(NodeId) -> bool,
     ) -> usize {
         let mut n = 0;
-        while let Some(&(node, port)) = copies.get(n) {
-            let i = node.0 as usize;
-            let quiet =
-                |filters: &[QuietFilter]| filters.get(i).is_some_and(|f| f.ignores(port.0, ask));
-            let ignored = match self.states.get(i) {
-                Some(State::Quiet) => quiet(&self.filters),
-                Some(State::Never) => false,
-                Some(State::Unknown) | None => {
-                    self.summarize(i, devices) == State::Quiet && quiet(&self.filters)
-                }
+        loop {
+            // The copies to nodes whose summary is made, with the tables at hand: the loop
+            // makes no call, so they stay in registers (issue 13: half the cost of a copy).
+            let (states, filters) = (&self.states[..], &self.filters[..]);
+            n += copies[n..]
+                .iter()
+                .take_while(|&&(node, port)| {
+                    let i = node.0 as usize;
+                    powered(node)
+                        && states.get(i) == Some(&State::Quiet)
+                        && filters.get(i).is_some_and(|f| f.ignores(port.0, ask))
+                })
+                .count();
+            // The copy that ended the run goes on it only if its node had no summary yet and
+            // the one made now says it ignores the copy.
+            let Some(&(node, port)) = copies.get(n) else {
+                return n;
             };
-            if !ignored || !powered(node) {
-                break;
+            let i = node.0 as usize;
+            let unmade = matches!(self.states.get(i), Some(State::Unknown) | None);
+            if !unmade
+                || !powered(node)
+                || self.summarize(i, devices) != State::Quiet
+                || !self.filters[i].ignores(port.0, ask)
+            {
+                return n;
             }
             n += 1;
         }
-        n
     }
 
     /// Makes node `i`'s summary from its device. Out of line: a node's summary serves every
