@@ -160,8 +160,10 @@ pub struct Engine {
 /// Sends the copies of a flood on `ports` of `node` (whose links are `node_links`) for as
 /// long as each leaves on an idle link of `plan`'s class (`Links::transmit_idle`), at `now`:
 /// each arrives at `plan.at` and is added to `copies`, the open batch's destinations. Returns
-/// how many were sent; the copy after them, if any, takes `Links::transmit`.
-#[inline(always)]
+/// how many were sent; the copy after them, if any, takes `Links::transmit`. Out of line
+/// (once a flood, not once a copy): inlined into `send_all`, whose registers were taken, it
+/// kept its nine loop values on the stack and read the link table afresh after every push.
+#[inline(never)]
 fn send_idle_run(
     (port_links, links): (&ports::PortTable, &mut Links),
     (node, node_links): (NodeId, ports::Span),
