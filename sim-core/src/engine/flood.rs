@@ -45,9 +45,9 @@ impl Batch {
         };
     }
 
-    /// The next copy's destination, and the frame's length, to count it without taking it.
-    pub(super) fn peek_copy(&self) -> ((NodeId, PortId), usize) {
-        (self.copies[self.next], self.frame.bytes.len())
+    /// The frame's length, to count a copy without taking it.
+    pub(super) fn frame_len(&self) -> usize {
+        self.frame.bytes.len()
     }
 
     /// The flooded frame (debug builds check a skipped copy against it).
@@ -56,9 +56,16 @@ impl Batch {
         &self.frame
     }
 
-    /// Passes over the next copy (its receiver ignores it); whether it was the last.
-    pub(super) fn skip_copy(&mut self) -> bool {
-        self.next += 1;
+    /// The destinations of the copies not yet delivered, in order.
+    pub(super) fn pending(&self) -> &[(NodeId, PortId)] {
+        &self.copies[self.next..]
+    }
+
+    /// Passes over the next `n` copies (their receivers ignore them); whether they were the
+    /// last.
+    pub(super) fn skip_copies(&mut self, n: usize) -> bool {
+        self.next += n;
+        debug_assert!(self.next <= self.copies.len(), "skipped past the last copy");
         if self.next == self.copies.len() {
             self.frame = Frame::default();
             true

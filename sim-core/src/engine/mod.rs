@@ -160,8 +160,10 @@ pub struct Engine {
 /// Sends the copies of a flood on `ports` of `node` (whose links are `node_links`) for as
 /// long as each leaves on an idle link of `plan`'s class (`Links::transmit_idle`), at `now`:
 /// each arrives at `plan.at` and is added to `copies`, the open batch's destinations. Returns
-/// how many were sent; the copy after them, if any, takes `Links::transmit`.
-#[inline(always)]
+/// how many were sent; the copy after them, if any, takes `Links::transmit`. Out of line
+/// (once a flood, not once a copy): inlined into `send_all`, whose registers were taken, it
+/// kept its nine loop values on the stack and read the link table afresh after every push.
+#[inline(never)]
 fn send_idle_run(
     (port_links, links): (&ports::PortTable, &mut Links),
     (node, node_links): (NodeId, ports::Span),
@@ -550,20 +552,14 @@ impl Engine {
             if self.storm.is_some() {
                 return RunStop::Storm;
             }
-            // A flood's copy that its receiver ignores for sure is counted here (`quiet`),
-            // without the way through `step`; and so are the ignored copies right after it.
-            // Those are events at the same time, and skipping a copy neither grows what is
-            // kept nor starts a storm: of the checks above only the event budget can change.
-            if self.skip_ignored_copy() {
-                if stop(self) {
-                    return RunStop::Condition;
+            // The flood's copies that their receivers ignore for sure, from the next one on,
+            // are counted here (`quiet`), without the way through `step`.
+            if self.flood.as_ref().is_some_and(|b| b.ask.is_some()) {
+                match self.skip_ignored_copies(&mut stop) {
+                    Some(false) => continue,
+                    Some(true) => return RunStop::Condition,
+                    None => {}
                 }
-                while self.stats.events < self.limits.max_events && self.skip_ignored_copy() {
-                    if stop(self) {
-                        return RunStop::Condition;
-                    }
-                }
-                continue;
             }
             if let Some(token) = self.step() {
                 return RunStop::Control(token);
@@ -650,58 +646,116 @@ impl Engine {
         Some((time, to, switch_hops, frame))
     }
 
+    /// For `run_until`: counts the copies of the flood batch being delivered that their
+    /// receivers ignore for sure (`quiet`), from the next one on, asking `stop` after each as
+    /// after any event. They are events at the same time, and skipping a copy neither grows
+    /// what is kept nor starts a storm: of `run_until`'s checks only the event budget can
+    /// change between them, and they stop at it. Returns whether `stop` held, or `None` if
+    /// the next copy takes the full way. Out of line: `run_until` keeps its registers.
+    #[inline(never)]
+    fn skip_ignored_copies(&mut self, stop: &mut impl FnMut(&Engine) -> bool) -> Option<bool> {
+        let budget = self.limits.max_events - self.stats.events;
+        let ignored = self.ignored_copies(budget);
+        let batch = self.flood.as_deref().filter(|_| ignored > 0)?;
+        let (time, len) = (batch.time, batch.frame_len() as u64);
+        // Counted one by one; the batch moves past them after (nothing `stop` can read tells
+        // the two apart). The frame's time and length are read once, so that the counting
+        // reads nothing else and an always-false `stop` lets the compiler add them up at once.
+        let mut counted = 0;
+        let mut halted = false;
+        while counted < ignored {
+            counted += 1;
+            self.count_ignored_copy(time, len);
+            if stop(self) {
+                halted = true;
+                break;
+            }
+        }
+        self.pass_ignored_copies(counted);
+        Some(halted)
+    }
+
     /// Counts the next copy of the flood batch being delivered without handing it over, if
     /// its receiver ignores it for sure (`quiet`): an event at its time like any other, with
-    /// the stack left as it would be. False if there is no such copy next. Inlined into
-    /// its two callers: a call costs a fifth of its work.
+    /// the stack left as it would be. False if there is no such copy next.
     #[inline(always)]
     fn skip_ignored_copy(&mut self) -> bool {
-        let Some(batch) = self.flood.as_mut() else {
-            return false;
-        };
-        let Some(ask) = batch.ask else {
-            return false;
-        };
-        let time = batch.time;
-        let ((node, port), len) = batch.peek_copy();
-        // A node without power drops the copy instead (`arrive`), which is not silence.
-        if self.power.host_of(node).is_some()
-            || !self.quiet.ignores(node, port.0, ask, &self.devices)
-        {
+        if self.ignored_copies(1) == 0 {
             return false;
         }
-        self.check_ignored(node, port);
-        self.quiet.skipped += 1;
-        // Counted as `arrive` counts it.
+        if let Some(batch) = self.flood.as_deref() {
+            let (time, len) = (batch.time, batch.frame_len() as u64);
+            self.count_ignored_copy(time, len);
+        }
+        self.pass_ignored_copies(1);
+        true
+    }
+
+    /// How many copies of the flood batch being delivered, from the next one on and at most
+    /// `most`, their receivers ignore for sure (`quiet`): the run ends at the first copy that
+    /// must take the full way. Nothing is counted yet.
+    #[inline(always)]
+    fn ignored_copies(&mut self, most: u64) -> usize {
+        let Some(batch) = self.flood.as_deref() else {
+            return 0;
+        };
+        let Some(ask) = batch.ask else {
+            return 0;
+        };
+        let pending = batch.pending();
+        let most = usize::try_from(most).map_or(pending.len(), |m| m.min(pending.len()));
+        let power = &self.power;
+        let n = self
+            .quiet
+            .ignored_run(&pending[..most], ask, &self.devices, |node| {
+                power.host_of(node).is_none()
+            });
+        self.check_ignored(n);
+        n
+    }
+
+    /// Counts a copy of `len` bytes arriving at `time` that its receiver ignores, as `arrive`
+    /// counts it, without handing it over.
+    #[inline(always)]
+    fn count_ignored_copy(&mut self, time: SimTime, len: u64) {
         self.now = time;
         self.stats.events += 1;
-        self.queued_frame_bytes -= len as u64;
+        self.queued_frame_bytes -= len;
         self.batched_copies -= 1;
-        if self.flood.as_mut().is_some_and(|b| b.skip_copy()) {
+        self.quiet.skipped += 1;
+    }
+
+    /// Moves the flood batch being delivered past `n` copies counted by `count_ignored_copy`.
+    #[inline(always)]
+    fn pass_ignored_copies(&mut self, n: usize) {
+        if self.flood.as_mut().is_some_and(|b| b.skip_copies(n)) {
             if let Some(done) = self.flood.take() {
                 self.gather.recycle(done);
             }
         }
-        true
     }
 
-    /// Debug builds: a copy the quiet index skipped is handed to the full check, which must
-    /// agree that the device ignores it.
+    /// Debug builds: the next `n` copies, which the quiet index says their receivers ignore,
+    /// are handed to the full check, which must agree.
     #[cfg(debug_assertions)]
-    fn check_ignored(&mut self, node: NodeId, port: PortId) {
-        let frame = self.flood.as_ref().map(|b| b.frame().clone());
-        if let (Some(frame), Some(dev)) = (frame, self.devices[node.0 as usize].as_mut()) {
-            assert!(
-                dev.ignores_flooded_arp(port, &frame),
-                "the quiet index skipped a copy that {} acts on",
-                dev.name()
-            );
+    fn check_ignored(&mut self, n: usize) {
+        let Some(batch) = self.flood.as_deref() else {
+            return;
+        };
+        for &(node, port) in &batch.pending()[..n] {
+            if let Some(dev) = self.devices[node.0 as usize].as_mut() {
+                assert!(
+                    dev.ignores_flooded_arp(port, batch.frame()),
+                    "the quiet index skipped a copy that {} acts on",
+                    dev.name()
+                );
+            }
         }
     }
 
     #[cfg(not(debug_assertions))]
     #[inline(always)]
-    fn check_ignored(&mut self, _: NodeId, _: PortId) {}
+    fn check_ignored(&mut self, _: usize) {}
 
     /// A frame arrives at `port` of `node` at `time`, after `switch_hops` layer-2 hops.
     #[inline(always)]
@@ -713,6 +767,12 @@ impl Engine {
         frame: Frame,
     ) {
         self.now = time;
+        // The outbox is reused in place: devices and it are separate fields. Started first,
+        // while the time is at hand (nothing below reads it before the device does).
+        self.outbox.begin(time, node);
+        // What a switch or bridge sends on is the same frame, one hop further (`forward`);
+        // anything else a device sends starts afresh.
+        self.outbox.forward_hops = switch_hops.wrapping_add(1);
         self.quiet.forget(node);
         self.stats.events += 1;
         self.queued_frame_bytes -= frame.bytes.len() as u64;
@@ -725,12 +785,7 @@ impl Engine {
         {
             self.watch_frame((node, port), &frame.bytes, frame.probe.is_some());
         }
-        // The outbox is reused in place: devices and it are separate fields.
         let out = &mut self.outbox;
-        out.begin(time, node);
-        // What a switch or bridge sends on is the same frame, one hop further (`forward`);
-        // anything else a device sends starts afresh.
-        out.forward_hops = switch_hops.wrapping_add(1);
         let device = self
             .devices
             .get_mut(node.0 as usize)

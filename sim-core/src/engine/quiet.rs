@@ -15,7 +15,7 @@
 
 use crate::device::stack::quiet::{FloodedAsk, QuietFilter};
 use crate::device::Device;
-use crate::id::NodeId;
+use crate::id::{NodeId, PortId};
 
 /// Where a node's summary stands: not made yet (or dropped), made (`QuietIndex::filters`
 /// holds it), or none possible. One byte.
@@ -50,22 +50,48 @@ impl QuietIndex {
         }
     }
 
-    /// Whether node `node` (its device in `devices`) ignores `ask` on `port` for sure; makes
-    /// its summary if there is none (only then is the device read).
+    /// How many of `copies` (flooded copies of `ask`), from the first, their nodes ignore for
+    /// sure; `powered` tells the nodes whose host has power (a copy for one without is
+    /// dropped, not ignored). A node's summary is made if there is none (only then is its
+    /// device read).
     #[inline]
-    pub(super) fn ignores(
+    pub(super) fn ignored_run(
         &mut self,
-        node: NodeId,
-        port: u16,
+        copies: &[(NodeId, PortId)],
         ask: FloodedAsk,
         devices: &[Option<Device>],
-    ) -> bool {
-        let i = node.0 as usize;
-        let state = match self.states.get(i) {
-            Some(State::Unknown) | None => self.summarize(i, devices),
-            Some(&known) => known,
-        };
-        state == State::Quiet && self.filters[i].ignores(port, ask)
+        powered: impl Fn(NodeId) -> bool,
+    ) -> usize {
+        let mut n = 0;
+        loop {
+            // The copies to nodes whose summary is made, with the tables at hand: the loop
+            // makes no call, so they stay in registers (issue 13: half the cost of a copy).
+            let (states, filters) = (&self.states[..], &self.filters[..]);
+            n += copies[n..]
+                .iter()
+                .take_while(|&&(node, port)| {
+                    let i = node.0 as usize;
+                    powered(node)
+                        && states.get(i) == Some(&State::Quiet)
+                        && filters.get(i).is_some_and(|f| f.ignores(port.0, ask))
+                })
+                .count();
+            // The copy that ended the run goes on it only if its node had no summary yet and
+            // the one made now says it ignores the copy.
+            let Some(&(node, port)) = copies.get(n) else {
+                return n;
+            };
+            let i = node.0 as usize;
+            let unmade = matches!(self.states.get(i), Some(State::Unknown) | None);
+            if !unmade
+                || !powered(node)
+                || self.summarize(i, devices) != State::Quiet
+                || !self.filters[i].ignores(port.0, ask)
+            {
+                return n;
+            }
+            n += 1;
+        }
     }
 
     /// Makes node `i`'s summary from its device. Out of line: a node's summary serves every
