@@ -191,8 +191,8 @@ impl FastPaths {
     }
 
     /// If every packet of protocol `p` is accepted at `hook` by a path, counts a `len`-byte
-    /// packet on it and returns true.
-    #[inline]
+    /// packet on it and returns true. Always inlined: see `Ruleset::accept_by_protocol`.
+    #[inline(always)]
     pub(super) fn accept(
         &mut self,
         counts: &mut PathCounts,
@@ -241,7 +241,8 @@ impl FastPaths {
     }
 
     /// Counts a `len`-byte packet on the path `nibble` names (nothing for `UNCOUNTED`).
-    #[inline]
+    /// Always inlined: see `Ruleset::accept_by_protocol`.
+    #[inline(always)]
     fn count(&mut self, counts: &mut PathCounts, nibble: u32, len: usize) {
         if nibble == UNCOUNTED {
             return;
