@@ -213,8 +213,9 @@ impl FastPaths {
     /// chains lets every packet through and counts nothing): true, and the packet counted
     /// at each, if both accept protocol `p`; false, and nothing counted, otherwise. The
     /// protocol's class is found once for the two (issue 13: every packet a stack sends
-    /// asks at `Output` and `Postrouting`).
-    #[inline]
+    /// asks at `Output` and `Postrouting`). Always inlined: see
+    /// `Ruleset::accept_sent_untracked`.
+    #[inline(always)]
     pub(super) fn accept_both(
         &mut self,
         counts: &mut PathCounts,
