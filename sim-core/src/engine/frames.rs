@@ -78,8 +78,9 @@ pub(super) struct Recorder {
 }
 
 impl Recorder {
-    /// Records `frame`, handed at `sent` to link `id` (of `links`) at its end `from`. Kept out of
-    /// line: the engine calls it only when recording is on.
+    /// Records `frame`, handed at `sent` to link `id` (of `links`) at its end `from`; returns
+    /// the bytes it added to `bytes`. Kept out of line: the engine calls it only when
+    /// recording is on.
     #[allow(clippy::too_many_arguments)]
     #[inline(never)]
     pub fn record(
@@ -92,9 +93,9 @@ impl Recorder {
         frame: &Frame,
         sent: SimTime,
         fate: WireFate,
-    ) {
+    ) -> u64 {
         let Some(link) = links.get(id) else {
-            return;
+            return 0;
         };
         let to = link.other_end(from);
         let i = id.0 as usize;
@@ -115,7 +116,8 @@ impl Recorder {
                 ends: [(a, port(a, syms)), (b, port(b, syms))],
             });
         }
-        self.bytes += (std::mem::size_of::<WireFrame>() + frame.bytes.len()) as u64;
+        let added = (std::mem::size_of::<WireFrame>() + frame.bytes.len()) as u64;
+        self.bytes += added;
         self.frames.push(WireFrame {
             link: id,
             from,
@@ -125,5 +127,6 @@ impl Recorder {
             probe: frame.probe,
             bytes: frame.bytes.to_vec(),
         });
+        added
     }
 }

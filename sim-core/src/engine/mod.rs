@@ -138,6 +138,10 @@ pub struct Engine {
     recorder: Recorder,
     /// Bytes of the frames waiting in `queue`.
     queued_frame_bytes: u64,
+    /// The memory bound less the kept bytes that change only on rare paths (recorded
+    /// frames, timers held by hosts without power), down to 0: `run_until` checks the rest
+    /// against it (`over_memory`). Set when a run starts, lowered where those parts grow.
+    memory_room: u64,
     storm_watch: StormWatch,
     /// Arrivals at a forwarding port of untraced unicast frames past
     /// `storm::UNICAST_LOOP_HOPS` switch hops (each one watched).
@@ -203,6 +207,7 @@ impl Engine {
             ended: Vec::new(),
             recorder: Recorder::default(),
             queued_frame_bytes: 0,
+            memory_room: 0,
             storm_watch: StormWatch::default(),
             past_hop_bound: 0,
             storm: None,
@@ -472,6 +477,25 @@ impl Engine {
             + (self.pending_events() + self.power.held.len()) as u64 * EVENT_BYTES
     }
 
+    /// Whether `kept_bytes()` is over `limits.max_memory_bytes`, with an event pending,
+    /// reading only the parts that change on every event. Exact: the parts left out are
+    /// already taken from `memory_room`, and when they alone reach the bound the room is 0,
+    /// which the pending event's bytes exceed.
+    #[inline(always)]
+    fn over_memory(&self) -> bool {
+        let busy =
+            self.trace.bytes + self.queued_frame_bytes + self.pending_events() as u64 * EVENT_BYTES;
+        let over = busy > self.memory_room;
+        debug_assert_eq!(over, self.kept_bytes() > self.limits.max_memory_bytes);
+        over
+    }
+
+    /// `memory_room` for the parts `over_memory` leaves out, as they are now.
+    fn measure_memory_room(&mut self) {
+        let rare = self.recorder.bytes + self.power.held.len() as u64 * EVENT_BYTES;
+        self.memory_room = self.limits.max_memory_bytes.saturating_sub(rare);
+    }
+
     /// How many times an untraced unicast frame arrived at a switch or bridge port after more
     /// than `storm::UNICAST_LOOP_HOPS` switch hops, so that the storm watch counted it: never
     /// on a loop-free topology.
@@ -526,6 +550,8 @@ impl Engine {
         // Nothing in the run changes the limits (`stop` only reads the engine): an event
         // within both `until` and the time limit is one comparison.
         let horizon = until.min(self.limits.max_time);
+        // Anything may have changed since the last run (tests even set the parts).
+        self.measure_memory_room();
         loop {
             let Some(t) = self.peek_time() else {
                 self.now = self.now.max(horizon);
@@ -546,7 +572,7 @@ impl Engine {
             if self.stats.events >= self.limits.max_events {
                 return RunStop::EventBudget;
             }
-            if self.kept_bytes() > self.limits.max_memory_bytes {
+            if self.over_memory() {
                 return RunStop::MemoryLimit;
             }
             if self.storm.is_some() {
@@ -815,6 +841,7 @@ impl Engine {
         self.quiet.forget(node);
         if self.power.host_of(node).is_some() {
             self.power.held.push((node, token));
+            self.memory_room = self.memory_room.saturating_sub(EVENT_BYTES);
             return;
         }
         self.stats.events += 1;
@@ -1134,8 +1161,10 @@ impl Engine {
                     let (syms, devices) = (&mut out.syms, &self.devices);
                     let fate = WireFate::Arrives(at);
                     let sent = self.now;
-                    self.recorder
+                    let added = self
+                        .recorder
                         .record(syms, devices, id, l, from, &frame, sent, fate);
+                    self.memory_room = self.memory_room.saturating_sub(added);
                 }
                 let event = |frame| Event::arrive(to, switch_hops, frame);
                 // Every queued copy is kept until it arrives (the memory bound counts it).
@@ -1182,8 +1211,10 @@ impl Engine {
             let why = reason(out.syms.intern(name), detail);
             let (syms, devices) = (&mut out.syms, &self.devices);
             let fate = WireFate::Dropped(why);
-            self.recorder
+            let added = self
+                .recorder
                 .record(syms, devices, id, l, from, &frame, self.now, fate);
+            self.memory_room = self.memory_room.saturating_sub(added);
         }
         out.hop(frame.probe, &frame.bytes, |syms| {
             Action::Dropped(reason(syms.intern(name), detail))
