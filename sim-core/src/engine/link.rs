@@ -338,7 +338,8 @@ impl Links {
     /// `transmit` at `now` of a frame of the size `plan` was made for, on link `id` if it is
     /// up, without loss, of the plan's class and idle in `from`'s direction: the frame
     /// arrives where this returns at `plan.at`, as `transmit` would have it (no backlog, so
-    /// no queue limit). `None`, having changed nothing, for any other link.
+    /// no queue limit). `None`, having changed nothing, for any other link (or the free-port
+    /// mark, `NodeLinks::get_or_mark`).
     #[inline(always)]
     pub fn transmit_idle(
         &mut self,

@@ -176,10 +176,13 @@ fn send_idle_run(
     copies: &mut Vec<(NodeId, PortId)>,
 ) -> usize {
     let node_links = port_links.links_in(node_links);
+    // Room for the whole run at once: a new batch's list grows to a flood's size in one
+    // step, not by doubling.
+    copies.reserve(ports.len());
     let mut sent = 0;
     for &port in ports {
         let Some(to) = node_links
-            .get(port)
+            .get_or_mark(port)
             .and_then(|id| links.transmit_idle(id, now, (node, port), plan))
         else {
             break;

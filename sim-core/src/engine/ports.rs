@@ -33,11 +33,13 @@ pub(super) struct PortTable {
 pub(super) struct NodeLinks<'a>(&'a [u32]);
 
 impl NodeLinks<'_> {
-    /// The link on `port`, as `PortTable::link_in` finds it.
+    /// The link on `port`, as `PortTable::link_in` finds it, except that a free port gives
+    /// the free-port mark (`u32::MAX`) as its id: for a look-up in `Links`, which finds no
+    /// link there either (it never holds four billion), so that a flood's copy tests once
+    /// that its link is there, not twice.
     #[inline]
-    pub fn get(self, port: PortId) -> Option<LinkId> {
-        let id = *self.0.get(usize::from(port.0))?;
-        (id != NONE).then_some(LinkId(id))
+    pub fn get_or_mark(self, port: PortId) -> Option<LinkId> {
+        self.0.get(usize::from(port.0)).map(|&id| LinkId(id))
     }
 }
 

@@ -66,14 +66,17 @@ impl QuietIndex {
         loop {
             // The copies to nodes whose summary is made, with the tables at hand: the loop
             // makes no call, so they stay in registers (issue 13: half the cost of a copy).
-            let (states, filters) = (&self.states[..], &self.filters[..]);
+            // Cut to one length, so that one bounds check a copy serves both.
+            let both = self.states.len().min(self.filters.len());
+            let (states, filters) = (&self.states[..both], &self.filters[..both]);
             n += copies[n..]
                 .iter()
                 .take_while(|&&(node, port)| {
                     let i = node.0 as usize;
-                    powered(node)
-                        && states.get(i) == Some(&State::Quiet)
-                        && filters.get(i).is_some_and(|f| f.ignores(port.0, ask))
+                    i < both
+                        && powered(node)
+                        && states[i] == State::Quiet
+                        && filters[i].ignores(port.0, ask)
                 })
                 .count();
             // The copy that ended the run goes on it only if its node had no summary yet and
