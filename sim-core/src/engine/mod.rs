@@ -450,7 +450,7 @@ impl Engine {
     /// came due.
     pub fn power_on(&mut self, host: &str) {
         for (node, token) in self.power.restore(host) {
-            self.queue.push(self.now, Event::Timer { node, token });
+            self.queue.push(self.now, Event::timer(node, token));
         }
     }
 
@@ -631,7 +631,7 @@ impl Engine {
                     frame,
                 } => (time, (node, port), switch_hops, frame),
                 Event::Timer { node, token } => {
-                    self.fire(time, node, token);
+                    self.fire(time, node.0, token);
                     return None;
                 }
                 Event::Control { token } => {
@@ -920,8 +920,7 @@ impl Engine {
             // Read in place and cleared after (plain data): a `drain` of the one timer an
             // input usually sets cost more than its push.
             for &(at, token) in &out.timers {
-                self.queue
-                    .push(at.max(self.now), Event::Timer { node, token });
+                self.queue.push(at.max(self.now), Event::timer(node, token));
             }
             out.timers.clear();
         }

@@ -25,8 +25,8 @@ pub enum Event {
         switch_hops: u16,
         frame: Frame,
     },
-    /// A timer a device asked for.
-    Timer { node: NodeId, token: u64 },
+    /// A timer a device asked for. Its node takes a whole word (`WordNode`).
+    Timer { node: WordNode, token: u64 },
     /// Copies of one flood that arrive at one instant, delivered one by one (`flood`).
     Flood(Box<super::flood::Batch>),
     /// A configuration change scheduled by the caller (a docker command, a link going down,
@@ -35,6 +35,15 @@ pub enum Event {
 }
 
 impl Event {
+    /// A timer of `node` that hands `token` back.
+    #[inline(always)]
+    pub fn timer(node: NodeId, token: u64) -> Event {
+        Event::Timer {
+            node: WordNode(node),
+            token,
+        }
+    }
+
     /// A frame that arrives at port `to` after `switch_hops` layer-2 hops.
     #[inline(always)]
     pub fn arrive((node, port): (NodeId, PortId), switch_hops: u16, frame: Frame) -> Event {
@@ -46,6 +55,16 @@ impl Event {
         }
     }
 }
+
+/// A timer's node, given a whole 8-byte word of its event (issue 13). An event is moved out
+/// of the slab in pieces that suit every variant's fields at once: a 4-byte node at bytes 16
+/// to 20 cut a frame's length (bytes 16 to 24) in two, and `Engine::arrive`, which reads that
+/// length first, waited for both pieces to reach the cache instead of taking the value from
+/// the stores (a store-forwarding stall: `run_until` fell from 18% to 11% of a `perf`
+/// profile at 256 hosts when the node took a word).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(align(8))]
+pub struct WordNode(pub NodeId);
 
 // `Arrive::switch_hops` sits in what was padding: an event is as big as before, and the
 // memory bound (`EVENT_BYTES`) counts the same bytes per queued event.
@@ -447,7 +466,7 @@ mod tests {
             q.push(
                 SimTime(t),
                 Event::Timer {
-                    node: NodeId(0),
+                    node: WordNode(NodeId(0)),
                     token,
                 },
             );
@@ -467,7 +486,7 @@ mod tests {
     fn a_chain_of_zero_delay_events_keeps_few_popped_entries() {
         let mut q = EventQueue::default();
         let timer = |token| Event::Timer {
-            node: NodeId(0),
+            node: WordNode(NodeId(0)),
             token,
         };
         q.push(SimTime(7), timer(0));
@@ -493,7 +512,7 @@ mod tests {
             q.push(
                 SimTime(t),
                 Event::Timer {
-                    node: NodeId(0),
+                    node: WordNode(NodeId(0)),
                     token,
                 },
             );
@@ -502,14 +521,14 @@ mod tests {
         q.push(
             SimTime(3),
             Event::Timer {
-                node: NodeId(0),
+                node: WordNode(NodeId(0)),
                 token: 4,
             },
         );
         q.push(
             SimTime(5),
             Event::Timer {
-                node: NodeId(0),
+                node: WordNode(NodeId(0)),
                 token: 5,
             },
         );
@@ -555,7 +574,7 @@ mod tests {
                 q.push(
                     SimTime(at),
                     Event::Timer {
-                        node: NodeId(0),
+                        node: WordNode(NodeId(0)),
                         token,
                     },
                 );
