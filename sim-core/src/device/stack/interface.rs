@@ -438,8 +438,11 @@ impl Interface<'_> {
         deliver: impl FnOnce(&mut Interface, Local, &mut Outbox),
     ) {
         // The NIC filter: frames for other MACs (flooded copies) are not ours and not a drop.
-        // As arrays: pnet's `MacAddr` compares byte by byte, a branch each.
-        if view.dst.octets() != mac.octets() && !view.dst.is_multicast() {
+        // As arrays: pnet's `MacAddr` compares byte by byte, a branch each. The destination
+        // is read from the frame, not from the view, which was just stored in pieces: a read
+        // across two of them waits for both to reach the cache (issue 13).
+        let ours = wire::eth_dst(&frame.bytes).is_some_and(|d| d.octets() == mac.octets());
+        if !ours && !view.dst.is_multicast() {
             return;
         }
         match view.ethertype {
