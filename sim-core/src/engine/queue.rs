@@ -471,13 +471,7 @@ mod tests {
     fn pops_by_time_then_insertion_order() {
         let mut q = EventQueue::default();
         for (t, token) in [(5, 1), (3, 2), (5, 3), (3, 4)] {
-            q.push(
-                SimTime(t),
-                Event::Timer {
-                    node: WordNode(NodeId(0)),
-                    token,
-                },
-            );
+            q.push(SimTime(t), Event::timer(NodeId(0), token));
         }
         let order: Vec<u64> = std::iter::from_fn(|| q.pop())
             .map(|(_, e)| match e {
@@ -493,10 +487,7 @@ mod tests {
     #[test]
     fn a_chain_of_zero_delay_events_keeps_few_popped_entries() {
         let mut q = EventQueue::default();
-        let timer = |token| Event::Timer {
-            node: WordNode(NodeId(0)),
-            token,
-        };
+        let timer = |token| Event::timer(NodeId(0), token);
         q.push(SimTime(7), timer(0));
         for token in 1..10_000 {
             let (t, e) = q.pop().expect("one event is queued");
@@ -517,29 +508,11 @@ mod tests {
     fn renumbering_keeps_the_order() {
         let mut q = EventQueue::default();
         for (t, token) in [(5, 1), (3, 2), (5, 3)] {
-            q.push(
-                SimTime(t),
-                Event::Timer {
-                    node: WordNode(NodeId(0)),
-                    token,
-                },
-            );
+            q.push(SimTime(t), Event::timer(NodeId(0), token));
         }
         q.next_seq = u32::MAX;
-        q.push(
-            SimTime(3),
-            Event::Timer {
-                node: WordNode(NodeId(0)),
-                token: 4,
-            },
-        );
-        q.push(
-            SimTime(5),
-            Event::Timer {
-                node: WordNode(NodeId(0)),
-                token: 5,
-            },
-        );
+        q.push(SimTime(3), Event::timer(NodeId(0), 4));
+        q.push(SimTime(5), Event::timer(NodeId(0), 5));
         assert_eq!(q.next_seq, 5, "three renumbered, two pushed");
         let order: Vec<u64> = std::iter::from_fn(|| q.pop())
             .map(|(_, e)| match e {
@@ -579,13 +552,7 @@ mod tests {
                 // Peeking must not stop the engine from scheduling before the peeked event.
                 let _ = q.peek_time();
                 let at = now + dt * scale;
-                q.push(
-                    SimTime(at),
-                    Event::Timer {
-                        node: WordNode(NodeId(0)),
-                        token,
-                    },
-                );
+                q.push(SimTime(at), Event::timer(NodeId(0), token));
                 model.push((at, token));
                 token += 1;
             }
