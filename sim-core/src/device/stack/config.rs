@@ -476,6 +476,23 @@ impl StackConfig {
             .map(PortFacts::of)
     }
 
+    /// Interface `port`'s MAC, read where [`StackConfig::port_facts`] reads it. A sender
+    /// takes its header's source MAC from here, not from the copy of the facts it has just
+    /// made: that copy is stored in pieces LLVM chooses, and a MAC read across two of them
+    /// waits for both to reach the cache (a store-forwarding stall; issue 13).
+    #[inline]
+    pub fn port_mac(&self, port: PortId) -> Option<MacAddr> {
+        let i = usize::from(port.0);
+        if self.local.hot_ifaces != u8::MAX {
+            return if i < usize::from(self.local.hot_ifaces) {
+                self.local.ports[i].as_ref().map(|f| f.mac)
+            } else {
+                None
+            };
+        }
+        self.ifaces.get(i).and_then(Option::as_ref).map(|i| i.mac)
+    }
+
     /// What a route look-up reads (`interface::route`).
     #[inline]
     pub fn route_facts(&self) -> RouteFacts<'_> {
