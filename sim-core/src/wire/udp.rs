@@ -163,7 +163,7 @@ const HEADERS: usize = ETH_LEN + IPV4_MIN + UDP_HDR;
 #[derive(Clone, Debug)]
 #[repr(C, align(64))]
 pub struct UdpHeaders {
-    /// The source address in the high half, the destination in the low.
+    /// The destination address in the high half, the source in the low.
     addrs: u64,
     /// The source port, destination port, payload length and UDP checksum field, 16 bits
     /// each from the high end; 0 while nothing is kept (a kept checksum is never 0).
@@ -276,7 +276,10 @@ impl UdpHeaders {
             return None;
         }
         let len = u16::try_from(payload_len).ok()?;
-        let addrs = u64::from(h.src.to_bits()) << 32 | u64::from(h.dst.to_bits());
+        // The destination in the high half: with the source there, LLVM read both addresses
+        // as one eight-byte load, across the two four-byte stores that had just written `h`
+        // (a store-forwarding stall at every frame; issue 13).
+        let addrs = u64::from(h.dst.to_bits()) << 32 | u64::from(h.src.to_bits());
         let ports_len_sum =
             u64::from(sport) << 48 | u64::from(dport) << 32 | u64::from(len) << 16 | u64::from(sum);
         if self.addrs == addrs && self.ports_len_sum == ports_len_sum && self.ttl == h.ttl {
