@@ -6,7 +6,7 @@ use super::checksum;
 use super::ethernet::{write_eth_header, ETH_LEN};
 use super::ipv4::{ipv4_frame_with, l4_span, write_ipv4_header, Ipv4Head, IPV4_MIN};
 use super::{malformed, need, IpHeader, WireError, ETHERTYPE_IPV4, IPPROTO_UDP};
-use pnet_packet::ipv4::MutableIpv4Packet;
+use pnet_packet::ipv4::{Ipv4Packet, MutableIpv4Packet};
 use pnet_packet::udp::{self, MutableUdpPacket, UdpPacket};
 use std::net::Ipv4Addr;
 
@@ -163,7 +163,7 @@ const HEADERS: usize = ETH_LEN + IPV4_MIN + UDP_HDR;
 #[derive(Clone, Debug)]
 #[repr(C, align(64))]
 pub struct UdpHeaders {
-    /// The source address in the high half, the destination in the low.
+    /// The destination address in the high half, the source in the low.
     addrs: u64,
     /// The source port, destination port, payload length and UDP checksum field, 16 bits
     /// each from the high end; 0 while nothing is kept (a kept checksum is never 0).
@@ -234,9 +234,12 @@ impl UdpHeaders {
         request_sum: u16,
     ) -> Vec<u8> {
         if payload.start == HEADERS && payload.end <= request.len() {
-            if let Some(headers) = self.headers(h, sport, dport, payload.len(), request_sum) {
+            if let Some(kept) = self.kept(h, sport, dport, payload.len(), request_sum) {
                 request.truncate(payload.end);
-                request[..HEADERS].copy_from_slice(headers);
+                request[..HEADERS].copy_from_slice(kept);
+                if let Some(headers) = request.first_chunk_mut::<HEADERS>() {
+                    self.finish(h, headers);
+                }
                 return request;
             }
         }
@@ -249,22 +252,28 @@ impl UdpHeaders {
     /// call of `memcpy` (issue 13).
     #[inline(always)]
     fn frame(&mut self, h: &IpHeader, sport: u16, dport: u16, payload: &[u8], sum: u16) -> Vec<u8> {
-        let Some(headers) = self.headers(h, sport, dport, payload.len(), sum) else {
+        let Some(kept) = self.kept(h, sport, dport, payload.len(), sum) else {
             return udp_frame_summed(h, sport, dport, payload, sum);
         };
         let mut f = buffers::empty(HEADERS + payload.len());
-        f.extend_from_slice(headers);
+        f.extend_from_slice(kept);
         f.extend_from_slice(payload);
+        if let Some(headers) = f.first_chunk_mut::<HEADERS>() {
+            self.finish(h, headers);
+        }
         f
     }
 
-    /// The headers of a frame whose checksum field holds `sum` and whose payload is
-    /// `payload_len` bytes: the kept ones, with the identifier and the Ethernet header
-    /// written, when only the identifier changed; else built anew and kept. `None` when
-    /// they are not kept: a sum of 0 (computed with the payload) or a payload too long for
-    /// the key's 16 bits (which cannot be a datagram's anyway).
+    /// The kept headers for a frame whose checksum field holds `sum` and whose payload is
+    /// `payload_len` bytes, built anew and kept when any input but the identifier changed.
+    /// The caller copies them into its frame and writes the identifier and the Ethernet
+    /// header into that copy ([`UdpHeaders::finish`]): written into the kept headers first,
+    /// those narrow stores were read back at once by the copy's 16-byte loads, which then
+    /// waited for them to reach the cache (a store-forwarding stall at every frame; issue
+    /// 13). `None` when they are not kept: a sum of 0 (computed with the payload) or a
+    /// payload too long for the key's 16 bits (which cannot be a datagram's anyway).
     #[inline]
-    fn headers(
+    fn kept(
         &mut self,
         h: &IpHeader,
         sport: u16,
@@ -276,18 +285,31 @@ impl UdpHeaders {
             return None;
         }
         let len = u16::try_from(payload_len).ok()?;
-        let addrs = u64::from(h.src.to_bits()) << 32 | u64::from(h.dst.to_bits());
+        // The destination in the high half: with the source there, LLVM read both addresses
+        // as one eight-byte load, across the two four-byte stores that had just written `h`
+        // (a store-forwarding stall at every frame; issue 13).
+        let addrs = u64::from(h.dst.to_bits()) << 32 | u64::from(h.src.to_bits());
         let ports_len_sum =
             u64::from(sport) << 48 | u64::from(dport) << 32 | u64::from(len) << 16 | u64::from(sum);
-        if self.addrs == addrs && self.ports_len_sum == ports_len_sum && self.ttl == h.ttl {
-            set_ident(&mut self.headers, h.ident);
-            if let Ok(eth) = <&mut [u8; ETH_LEN]>::try_from(&mut self.headers[..ETH_LEN]) {
-                write_eth_header(eth, h.src_mac, h.dst_mac, ETHERTYPE_IPV4);
-            }
-        } else {
+        if self.addrs != addrs || self.ports_len_sum != ports_len_sum || self.ttl != h.ttl {
             self.rebuild(h, (sport, dport, payload_len, sum), (addrs, ports_len_sum));
         }
         Some(&self.headers)
+    }
+
+    /// Finishes `headers`, a copy of the kept ones ([`UdpHeaders::kept`]), for `h`: its
+    /// identifier (and the header checksum updated for it, from the kept headers') and its
+    /// Ethernet header. The kept headers are not written: they keep the identifier they were
+    /// built with, from which every frame's checksum is updated (one word changes), and
+    /// their Ethernet header is not kept up to date (every frame writes its own).
+    #[inline]
+    fn finish(&self, h: &IpHeader, headers: &mut [u8; HEADERS]) {
+        if let Some(sum) = sum_for_ident(&self.headers, h.ident) {
+            write_ident(headers, h.ident, sum);
+        }
+        if let Some(eth) = headers.first_chunk_mut::<ETH_LEN>() {
+            write_eth_header(eth, h.src_mac, h.dst_mac, ETHERTYPE_IPV4);
+        }
     }
 
     /// Builds the headers anew and keeps them with their key. Out of line: a sender repeats
@@ -306,19 +328,23 @@ impl UdpHeaders {
     }
 }
 
-/// Writes `ident` into the IPv4 header of `headers`, updating its checksum for the one word
-/// that changed (RFC 1624: what pnet's full sum gives, `checksum`'s tests).
-fn set_ident(headers: &mut [u8; HEADERS], ident: u16) {
+/// The IPv4 header checksum of `headers` once its identifier is `ident`, updated for the one
+/// word that changes (RFC 1624: what pnet's full sum gives, `checksum`'s tests); `None` when
+/// the identifier is `ident` already.
+fn sum_for_ident(headers: &[u8; HEADERS], ident: u16) -> Option<u16> {
+    let ip = Ipv4Packet::new(headers.get(ETH_LEN..ETH_LEN + IPV4_MIN)?)?;
+    let old = ip.get_identification();
+    (old != ident).then(|| checksum::adjust(ip.get_checksum(), &[old], &[ident]))
+}
+
+/// Writes `ident` and the header checksum `sum` into the IPv4 header of `headers`.
+fn write_ident(headers: &mut [u8; HEADERS], ident: u16, sum: u16) {
     let Ok(ip) = <&mut [u8; IPV4_MIN]>::try_from(&mut headers[ETH_LEN..ETH_LEN + IPV4_MIN]) else {
         return;
     };
     if let Some(mut ip) = MutableIpv4Packet::new(ip) {
-        let old = ip.get_identification();
-        if old != ident {
-            ip.set_identification(ident);
-            let sum = checksum::adjust(ip.get_checksum(), &[old], &[ident]);
-            ip.set_checksum(sum);
-        }
+        ip.set_identification(ident);
+        ip.set_checksum(sum);
     }
 }
 

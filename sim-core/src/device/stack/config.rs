@@ -476,6 +476,27 @@ impl StackConfig {
             .map(PortFacts::of)
     }
 
+    /// Interface `port`'s MAC, read where [`StackConfig::port_facts`] reads it. A sender
+    /// takes its header's source MAC from here, not from the copy of the facts it has just
+    /// made: that copy is stored in pieces LLVM chooses, and a MAC read across two of them
+    /// waits for both to reach the cache (a store-forwarding stall; issue 13).
+    /// A slot of the index past `hot_ifaces`, and every slot when the interfaces are more
+    /// than `HOT`, is `None` (the index is built from its default), so a filled slot
+    /// answers without `hot_ifaces` being read first.
+    #[inline]
+    pub fn port_mac(&self, port: PortId) -> Option<MacAddr> {
+        let i = usize::from(port.0);
+        let mac = if let Some(Some(f)) = self.local.ports.get(i) {
+            Some(f.mac)
+        } else if self.local.hot_ifaces != u8::MAX {
+            None
+        } else {
+            self.ifaces.get(i).and_then(Option::as_ref).map(|i| i.mac)
+        };
+        debug_assert_eq!(mac, self.port_facts(port).map(|f| f.mac));
+        mac
+    }
+
     /// What a route look-up reads (`interface::route`).
     #[inline]
     pub fn route_facts(&self) -> RouteFacts<'_> {

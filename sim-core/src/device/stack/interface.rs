@@ -718,9 +718,10 @@ impl Interface<'_> {
             .or_else(|| facts.and_then(|f| f.addr).map(|a| a.ip()))
             .unwrap_or(Ipv4Addr::UNSPECIFIED);
         // Built in each arm: through `map(..).unwrap_or_default()` the MAC was chosen byte by
-        // byte, six loads and a dozen shifts to put it back together (issue 13).
-        let header = match &facts {
-            Some(f) => self.header_from(f.mac, src, dst),
+        // byte, six loads and a dozen shifts to put it back together (issue 13). The MAC is
+        // the index's, not `facts`' just-made copy (see `port_mac`).
+        let header = match self.cfg.port_mac(port) {
+            Some(mac) => self.header_from(mac, src, dst),
             None => self.header_from(MacAddr::zero(), src, dst),
         };
         let mut frame = Frame::new(build(&header), probe);
