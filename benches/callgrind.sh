@@ -12,9 +12,14 @@ if [ -z "${OUT:-}" ]; then
   OUT=$(mktemp)
   trap 'rm -f "$OUT"' EXIT
 fi
-log=$(valgrind --tool=callgrind --callgrind-out-file="$OUT" \
+if ! log=$(valgrind --tool=callgrind --callgrind-out-file="$OUT" \
   --toggle-collect='sim_core::sim::bench::BridgeEcho::run' \
-  "$BIN" bench bridge-echo --hosts "$H" --packets "$K" 2>&1)
+  "$BIN" bench bridge-echo --hosts "$H" --packets "$K" 2>&1); then
+  # valgrind's and hnsim's own words say why (no valgrind, no such binary, a bench error).
+  echo "$log" >&2
+  echo "callgrind.sh: the run under valgrind failed (BIN=$BIN H=$H K=$K)" >&2
+  exit 1
+fi
 echo "$log" | grep '^hosts='
 n=$(echo "$log" | sed -n 's/.*Collected : \([0-9]*\).*/\1/p')
 if [ -z "$n" ] || [ "$n" -eq 0 ]; then
